@@ -1,0 +1,29 @@
+# The README's two commands are `make demo` and `make test`; both install
+# redis-server first when it is missing.
+
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: deps demo test fuzz build
+
+deps:
+	@scripts/install-deps.sh
+
+build:
+	$(GO) build -o bin/redisplan ./cmd/redisplan
+
+demo: deps build
+	scripts/demo.sh
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(MAKE) fuzz
+
+# Each fuzz target runs briefly on top of its seed corpus (which plain
+# `go test` already runs).
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./hcl
+	$(GO) test -run='^$$' -fuzz='^FuzzParseRoundTrip$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
+	$(GO) test -run='^$$' -fuzz='^FuzzQuoteSplit$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
+	$(GO) test -run='^$$' -fuzz='^FuzzRenderParse$$' -fuzztime=$(FUZZTIME) ./executors/conffile

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	spechcl "github.com/redisplan/redisplan/hcl"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files from the current output")
+
+// renderSpecs are the specs whose renders are kept as golden files.
+var renderSpecs = map[string]string{
+	"example": "../../examples/redis.hcl",
+	"minimal": "../../testdata/valid/minimal.hcl",
+	"fleet":   "../../testdata/valid/fleet.hcl",
+	"full":    "../../testdata/valid/full.hcl",
+}
+
+// runCLI runs the command in-process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestRenderGolden renders each target's redis.conf and each spec's
+// crontab and compares them with testdata/golden; -update rewrites them.
+// Rendering twice must give the same bytes.
+func TestRenderGolden(t *testing.T) {
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REDISPLAN_VAR_redis_password", "golden-secret")
+	for name, path := range renderSpecs {
+		res, diags := spechcl.Load(spechcl.Options{Path: path, Environ: []string{"REDISPLAN_VAR_redis_password=golden-secret"}})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", name, diags.Error())
+		}
+		for _, tg := range res.Spec.Targets {
+			args := []string{"render", "-config", path, "-target", tg.Name}
+			compareGolden(t, filepath.Join("testdata/golden", name, fileName(tg.Name)+".conf"), repo, args)
+		}
+		args := []string{"render", "-config", path, "crontab"}
+		compareGolden(t, filepath.Join("testdata/golden", name, "crontab"), repo, args)
+	}
+}
+
+func compareGolden(t *testing.T, golden, repo string, args []string) {
+	t.Helper()
+	code, first, stderr := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	if _, second, _ := runCLI(t, args...); second != first {
+		t.Errorf("%v: two renders differ:\n%s\n---\n%s", args, first, second)
+	}
+	if strings.Contains(first, "golden-secret") {
+		t.Errorf("%v: printed output holds a secret", args)
+	}
+	// Absolute paths differ between checkouts and test binaries.
+	got := strings.ReplaceAll(first, repo, "$REPO")
+	if exe, err := os.Executable(); err == nil {
+		got = strings.ReplaceAll(got, exe, "$REDISPLAN")
+	}
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %v output:\n--- want\n%s\n--- got\n%s", golden, args, want, got)
+	}
+}

@@ -1,0 +1,18 @@
+// Command redisplan manages the durability of Redis from an HCL spec:
+// validate, fmt and render today; plan, apply, backup, restore and check
+// build on the same spec.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

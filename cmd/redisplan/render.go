@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+func runRender(_ context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf      specFlags
+		targets multiFlag
+		outDir  string
+	)
+	fs := newFlagSet(env, "render", "render [-target NAME] [-o DIR] [redis.conf|crontab]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "render only this `target` (repeatable)")
+	fs.StringVar(&outDir, "o", "", "write files into `DIR` (mode 0600, secrets included) instead of printing")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	what := "redis.conf"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		what = fs.Arg(0)
+	default:
+		fmt.Fprintf(env.stderr, "redisplan render: one thing to render at a time, got %d\n", fs.NArg())
+		return exitError
+	}
+	if what != "redis.conf" && what != "crontab" {
+		fmt.Fprintf(env.stderr, "redisplan render: cannot render %q; choose redis.conf or crontab\n", what)
+		return exitError
+	}
+
+	res, ok := loadSpec(env, &sf)
+	if !ok {
+		return exitError
+	}
+	selected, err := selectTargets(res.Spec, targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+		return exitError
+	}
+	if len(selected) == 0 {
+		fmt.Fprintln(env.stderr, "redisplan render: the spec has no targets")
+		return exitError
+	}
+
+	if what == "crontab" {
+		return renderCrontab(env, &sf, selected, outDir)
+	}
+	if outDir == "" && len(selected) > 1 {
+		fmt.Fprintf(env.stderr, "redisplan render: the spec has %d targets; pick one with -target, or write them all with -o DIR\n", len(selected))
+		return exitError
+	}
+	for _, t := range selected {
+		cat, err := catalog.For(t.RedisVersion)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan render: %s: %v\n", t.Name, err)
+			return exitError
+		}
+		source := strings.Join(res.Filenames, ", ")
+		if outDir == "" {
+			env.stdout.Write(conffile.Render(t, cat, conffile.RenderOptions{Source: source}))
+			continue
+		}
+		path := filepath.Join(outDir, fileName(t.Name)+".conf")
+		data := conffile.Render(t, cat, conffile.RenderOptions{Source: source, Secrets: true})
+		if err := writeSecretFile(path, data); err != nil {
+			fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(env.stdout, "Wrote %s\n", path)
+	}
+	return exitOK
+}
+
+func renderCrontab(env *cmdEnv, sf *specFlags, targets []*model.Target, outDir string) int {
+	opts, err := crontabOptions(sf)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+		return exitError
+	}
+	data := crontab.Render(targets, opts)
+	if outDir == "" {
+		env.stdout.Write(data)
+		return exitOK
+	}
+	path := filepath.Join(outDir, "redisplan.cron")
+	if err := writeSecretFile(path, data); err != nil {
+		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "Wrote %s\n", path)
+	return exitOK
+}
+
+// crontabOptions makes every path in the lines absolute: cron runs them
+// from the user's home directory with a minimal PATH.
+func crontabOptions(sf *specFlags) (crontab.RenderOptions, error) {
+	bin, err := os.Executable()
+	if err != nil {
+		return crontab.RenderOptions{}, fmt.Errorf("find own path: %w", err)
+	}
+	if resolved, err := filepath.EvalSymlinks(bin); err == nil {
+		bin = resolved
+	}
+	config, err := filepath.Abs(sf.config)
+	if err != nil {
+		return crontab.RenderOptions{}, err
+	}
+	opts := crontab.RenderOptions{Binary: bin, Config: config}
+	for _, f := range sf.varFiles {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return crontab.RenderOptions{}, err
+		}
+		opts.VarFiles = append(opts.VarFiles, abs)
+	}
+	return opts, nil
+}
+
+func writeSecretFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return fsutil.WriteFileMode(path, data, 0o600)
+}
+
+// fileName turns a target name such as cache["eu"] into cache-eu.
+func fileName(target string) string {
+	r := strings.NewReplacer(`["`, "-", `"]`, "", "/", "_", `"`, "")
+	return r.Replace(target)
+}

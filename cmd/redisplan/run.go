@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	hclv2 "github.com/hashicorp/hcl/v2"
+
+	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+// Exit codes shared by every command. Commands with more outcomes (fmt's
+// 3, plan's 2) define their own beside these.
+const (
+	exitOK    = 0
+	exitError = 1
+)
+
+type command struct {
+	name     string
+	synopsis string
+	run      func(ctx context.Context, env *cmdEnv, args []string) int
+}
+
+var commands = []command{
+	{"validate", "Check the spec: syntax, types, values, schedules", runValidate},
+	{"fmt", "Rewrite spec files in canonical HCL formatting", runFmt},
+	{"render", "Print the redis.conf or crontab lines the spec produces", runRender},
+}
+
+// cmdEnv is what a command may touch: its streams and environment. Nothing
+// reads os.Stdout or os.Args directly, so that tests can run commands
+// in-process.
+type cmdEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, environ: os.Environ()}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitError
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "redisplan", version)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "redisplan: unknown command %q\n\n", name)
+	usage(stderr)
+	return exitError
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "Usage: redisplan <command> [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
+	}
+	fmt.Fprint(w, "\nRun 'redisplan <command> -help' for a command's flags.\n")
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// specFlags are the flags every command that reads the spec takes.
+type specFlags struct {
+	config   string
+	vars     multiFlag
+	varFiles multiFlag
+	noColor  bool
+}
+
+func (s *specFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.config, "config", ".", "spec `path`: a file, or a directory whose *.hcl files are read together")
+	fs.Var(&s.vars, "var", "set a variable: -var 'name=value' (repeatable)")
+	fs.Var(&s.varFiles, "var-file", "read variables from an HCL `file` (repeatable)")
+	fs.BoolVar(&s.noColor, "no-color", false, "never use colour in output")
+}
+
+// newFlagSet returns a flag set that reports to stderr and whose usage
+// starts with the command's synopsis line.
+func newFlagSet(env *cmdEnv, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: redisplan %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; done is true when the command must stop, with
+// code as its exit status (0 for -help, 1 for a bad flag).
+func parseFlags(env *cmdEnv, fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(env.stdout)
+		fs.Usage()
+		return exitOK, true
+	}
+	if err != nil {
+		return exitError, true
+	}
+	return 0, false
+}
+
+// loadSpec loads the spec and prints its diagnostics to stderr.
+func loadSpec(env *cmdEnv, sf *specFlags) (*spechcl.Result, bool) {
+	res, diags := loadQuiet(env, sf)
+	if len(diags) > 0 {
+		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
+	}
+	return res, !diags.HasErrors()
+}
+
+func writeDiagnostics(w io.Writer, files map[string]*hclv2.File, diags hclv2.Diagnostics, color bool) {
+	dw := hclv2.NewDiagnosticTextWriter(w, files, 78, color)
+	_ = dw.WriteDiagnostics(diags)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// selectTargets returns the targets named by -target flags: a name selects
+// the target of that name, and a block name selects all its for_each
+// instances. No flag selects every target.
+func selectTargets(spec *model.Spec, names []string) ([]*model.Target, error) {
+	if len(names) == 0 {
+		return spec.Targets, nil
+	}
+	var out []*model.Target
+	for _, t := range spec.Targets {
+		for _, n := range names {
+			if t.Name == n || strings.HasPrefix(t.Name, n+"[") {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	for _, n := range names {
+		found := false
+		for _, t := range out {
+			if t.Name == n || strings.HasPrefix(t.Name, n+"[") {
+				found = true
+			}
+		}
+		if !found {
+			var all []string
+			for _, t := range spec.Targets {
+				all = append(all, t.Name)
+			}
+			sort.Strings(all)
+			return nil, fmt.Errorf("no target named %s; the spec has: %s", n, strings.Join(all, ", "))
+		}
+	}
+	return out, nil
+}

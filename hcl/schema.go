@@ -1,0 +1,210 @@
+package hcl
+
+import hclv2 "github.com/hashicorp/hcl/v2"
+
+// The structs in this file mirror the spec language block for block. Every
+// attribute is kept as a *hclv2.Attribute so that its value is evaluated
+// later, per target, with the target's own evaluation context (each.key),
+// and so that every diagnostic can point at the exact expression.
+
+var rootSchema = &hclv2.BodySchema{
+	Blocks: []hclv2.BlockHeaderSchema{
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "redis", LabelNames: []string{"name"}},
+		{Type: "policy", LabelNames: []string{"name"}},
+	},
+}
+
+type variableBlock struct {
+	Type        *hclv2.Attribute   `hcl:"type,optional"`
+	Default     *hclv2.Attribute   `hcl:"default,optional"`
+	Description *hclv2.Attribute   `hcl:"description,optional"`
+	Sensitive   *hclv2.Attribute   `hcl:"sensitive,optional"`
+	Validations []*validationBlock `hcl:"validation,block"`
+}
+
+type validationBlock struct {
+	Condition    *hclv2.Attribute `hcl:"condition"`
+	ErrorMessage *hclv2.Attribute `hcl:"error_message"`
+	DefRange     hclv2.Range      `hcl:",def_range"`
+}
+
+type policyBlock struct {
+	Severity  *hclv2.Attribute `hcl:"severity,optional"`
+	Condition *hclv2.Attribute `hcl:"condition"`
+	Message   *hclv2.Attribute `hcl:"message"`
+	Targets   *hclv2.Attribute `hcl:"targets,optional"`
+	DefRange  hclv2.Range      `hcl:",def_range"`
+}
+
+type redisBlock struct {
+	ForEach *hclv2.Attribute `hcl:"for_each,optional"`
+
+	Address       *hclv2.Attribute `hcl:"address"`
+	Username      *hclv2.Attribute `hcl:"username,optional"`
+	Password      *hclv2.Attribute `hcl:"password,optional"`
+	DB            *hclv2.Attribute `hcl:"db,optional"`
+	ConfigCommand *hclv2.Attribute `hcl:"config_command,optional"`
+	Timeout       *hclv2.Attribute `hcl:"timeout,optional"`
+	ConfigFile    *hclv2.Attribute `hcl:"config_file,optional"`
+	DataDir       *hclv2.Attribute `hcl:"data_dir,optional"`
+	RedisVersion  *hclv2.Attribute `hcl:"redis_version,optional"`
+	Settings      *hclv2.Attribute `hcl:"settings,optional"`
+
+	TLS         *tlsBlock         `hcl:"tls,block"`
+	Service     *serviceBlock     `hcl:"service,block"`
+	Persistence *persistenceBlock `hcl:"persistence,block"`
+	Memory      *memoryBlock      `hcl:"memory,block"`
+	Security    *securityBlock    `hcl:"security,block"`
+	Monitoring  *monitoringBlock  `hcl:"monitoring,block"`
+	Backup      *backupBlock      `hcl:"backup,block"`
+	Alerts      *alertsBlock      `hcl:"alerts,block"`
+	Cron        *cronBlock        `hcl:"cron,block"`
+	DefRange    hclv2.Range       `hcl:",def_range"`
+}
+
+type tlsBlock struct {
+	CAFile             *hclv2.Attribute `hcl:"ca_file,optional"`
+	CertFile           *hclv2.Attribute `hcl:"cert_file,optional"`
+	KeyFile            *hclv2.Attribute `hcl:"key_file,optional"`
+	ServerName         *hclv2.Attribute `hcl:"server_name,optional"`
+	InsecureSkipVerify *hclv2.Attribute `hcl:"insecure_skip_verify,optional"`
+}
+
+type serviceBlock struct {
+	Start           *hclv2.Attribute `hcl:"start,optional"`
+	Stop            *hclv2.Attribute `hcl:"stop,optional"`
+	Status          *hclv2.Attribute `hcl:"status,optional"`
+	SystemdUnit     *hclv2.Attribute `hcl:"systemd_unit,optional"`
+	DockerContainer *hclv2.Attribute `hcl:"docker_container,optional"`
+}
+
+type persistenceBlock struct {
+	AOF *aofBlock `hcl:"aof,block"`
+	RDB *rdbBlock `hcl:"rdb,block"`
+}
+
+type aofBlock struct {
+	Enabled           *hclv2.Attribute `hcl:"enabled,optional"`
+	Fsync             *hclv2.Attribute `hcl:"fsync,optional"`
+	RDBPreamble       *hclv2.Attribute `hcl:"rdb_preamble,optional"`
+	RewritePercentage *hclv2.Attribute `hcl:"rewrite_percentage,optional"`
+	RewriteMinSize    *hclv2.Attribute `hcl:"rewrite_min_size,optional"`
+	LoadTruncated     *hclv2.Attribute `hcl:"load_truncated,optional"`
+	Timestamps        *hclv2.Attribute `hcl:"timestamps,optional"`
+	Filename          *hclv2.Attribute `hcl:"filename,optional"`
+	Dirname           *hclv2.Attribute `hcl:"dirname,optional"`
+}
+
+type rdbBlock struct {
+	Snapshots         []*snapshotBlock `hcl:"snapshot,block"`
+	Compression       *hclv2.Attribute `hcl:"compression,optional"`
+	Checksum          *hclv2.Attribute `hcl:"checksum,optional"`
+	StopWritesOnError *hclv2.Attribute `hcl:"stop_writes_on_error,optional"`
+	Filename          *hclv2.Attribute `hcl:"filename,optional"`
+}
+
+type snapshotBlock struct {
+	After    *hclv2.Attribute `hcl:"after"`
+	Changes  *hclv2.Attribute `hcl:"changes"`
+	DefRange hclv2.Range      `hcl:",def_range"`
+}
+
+type memoryBlock struct {
+	Max      *hclv2.Attribute `hcl:"max,optional"`
+	Policy   *hclv2.Attribute `hcl:"policy,optional"`
+	Samples  *hclv2.Attribute `hcl:"samples,optional"`
+	Lazyfree *lazyfreeBlock   `hcl:"lazyfree,block"`
+}
+
+type lazyfreeBlock struct {
+	Eviction  *hclv2.Attribute `hcl:"eviction,optional"`
+	Expire    *hclv2.Attribute `hcl:"expire,optional"`
+	ServerDel *hclv2.Attribute `hcl:"server_del,optional"`
+	UserDel   *hclv2.Attribute `hcl:"user_del,optional"`
+	UserFlush *hclv2.Attribute `hcl:"user_flush,optional"`
+}
+
+type securityBlock struct {
+	DisabledCommands *hclv2.Attribute `hcl:"disabled_commands,optional"`
+	RenamedCommands  *hclv2.Attribute `hcl:"renamed_commands,optional"`
+	ProtectedMode    *hclv2.Attribute `hcl:"protected_mode,optional"`
+	Bind             *hclv2.Attribute `hcl:"bind,optional"`
+	Requirepass      *hclv2.Attribute `hcl:"requirepass,optional"`
+}
+
+type monitoringBlock struct {
+	SlowlogThreshold *hclv2.Attribute `hcl:"slowlog_threshold,optional"`
+	SlowlogMaxLen    *hclv2.Attribute `hcl:"slowlog_max_len,optional"`
+	LatencyThreshold *hclv2.Attribute `hcl:"latency_threshold,optional"`
+	KeyspaceEvents   *hclv2.Attribute `hcl:"keyspace_events,optional"`
+}
+
+type backupBlock struct {
+	Schedule    *hclv2.Attribute `hcl:"schedule,optional"`
+	Destination *hclv2.Attribute `hcl:"destination"`
+	Method      *hclv2.Attribute `hcl:"method,optional"`
+	Include     *hclv2.Attribute `hcl:"include,optional"`
+	Compression *hclv2.Attribute `hcl:"compression,optional"`
+	Recipients  *hclv2.Attribute `hcl:"recipients,optional"`
+	Retention   *retentionBlock  `hcl:"retention,block"`
+	DefRange    hclv2.Range      `hcl:",def_range"`
+}
+
+type retentionBlock struct {
+	MaxAge      *hclv2.Attribute `hcl:"max_age,optional"`
+	KeepLast    *hclv2.Attribute `hcl:"keep_last,optional"`
+	KeepDaily   *hclv2.Attribute `hcl:"keep_daily,optional"`
+	KeepWeekly  *hclv2.Attribute `hcl:"keep_weekly,optional"`
+	KeepMonthly *hclv2.Attribute `hcl:"keep_monthly,optional"`
+	KeepMin     *hclv2.Attribute `hcl:"keep_min,optional"`
+}
+
+type alertsBlock struct {
+	Schedule *hclv2.Attribute `hcl:"schedule,optional"`
+	Webhook  *hclv2.Attribute `hcl:"webhook,optional"`
+	Notify   []*notifyBlock   `hcl:"notify,block"`
+	DefRange hclv2.Range      `hcl:",def_range"`
+
+	MemoryUsedPercent       *thresholdBlock `hcl:"memory_used_percent,block"`
+	FragmentationRatio      *thresholdBlock `hcl:"fragmentation_ratio,block"`
+	BackupAge               *thresholdBlock `hcl:"backup_age,block"`
+	LastSaveAge             *thresholdBlock `hcl:"last_save_age,block"`
+	BgsaveDuration          *thresholdBlock `hcl:"bgsave_duration,block"`
+	EvictedKeys             *thresholdBlock `hcl:"evicted_keys,block"`
+	RejectedConnections     *thresholdBlock `hcl:"rejected_connections,block"`
+	ConnectedClients        *thresholdBlock `hcl:"connected_clients,block"`
+	ConnectedClientsPercent *thresholdBlock `hcl:"connected_clients_percent,block"`
+	BlockedClients          *thresholdBlock `hcl:"blocked_clients,block"`
+	ReplicationLag          *thresholdBlock `hcl:"replication_lag,block"`
+	RDBSaveFailed           *statusBlock    `hcl:"rdb_save_failed,block"`
+	AOFRewriteFailed        *statusBlock    `hcl:"aof_rewrite_failed,block"`
+	AOFWriteFailed          *statusBlock    `hcl:"aof_write_failed,block"`
+}
+
+type thresholdBlock struct {
+	Warning  *hclv2.Attribute `hcl:"warning,optional"`
+	Critical *hclv2.Attribute `hcl:"critical,optional"`
+	DefRange hclv2.Range      `hcl:",def_range"`
+}
+
+type statusBlock struct {
+	Severity *hclv2.Attribute `hcl:"severity"`
+	DefRange hclv2.Range      `hcl:",def_range"`
+}
+
+type notifyBlock struct {
+	Webhook  *hclv2.Attribute `hcl:"webhook"`
+	Format   *hclv2.Attribute `hcl:"format,optional"`
+	Headers  *hclv2.Attribute `hcl:"headers,optional"`
+	DefRange hclv2.Range      `hcl:",def_range"`
+}
+
+type cronBlock struct {
+	File   *hclv2.Attribute `hcl:"file,optional"`
+	User   *hclv2.Attribute `hcl:"user,optional"`
+	RunAs  *hclv2.Attribute `hcl:"run_as,optional"`
+	Binary *hclv2.Attribute `hcl:"binary,optional"`
+	Log    *hclv2.Attribute `hcl:"log,optional"`
+}

@@ -1,0 +1,720 @@
+package hcl
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	hclv2 "github.com/hashicorp/hcl/v2"
+	"github.com/robfig/cron/v3"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/units"
+)
+
+// DefaultRedisVersion is the catalog used when a target declares none.
+const DefaultRedisVersion = "7.0"
+
+// loadTargets decodes one redis block into one target, or one per
+// for_each key.
+func (l *loader) loadTargets(b *hclv2.Block) []*model.Target {
+	var rb redisBlock
+	if !l.decodeBlock(b.Body, &rb) || !l.require(b.DefRange, "redis", map[string]*hclv2.Attribute{"address": rb.Address}) {
+		return nil
+	}
+	name := b.Labels[0]
+	if rb.ForEach == nil {
+		t := l.decodeTarget(name, b, &rb, nil)
+		if t == nil {
+			return nil
+		}
+		return []*model.Target{t}
+	}
+
+	v, d := rb.ForEach.Expr.Value(l.evalContext(nil))
+	l.diags = append(l.diags, d...)
+	if d.HasErrors() {
+		return nil
+	}
+	if v.HasMarkDeep(sensitive) {
+		l.errorf(rb.ForEach.Expr.Range().Ptr(), "Sensitive value in for_each",
+			"for_each keys become target names, which are shown everywhere, so they cannot come from a sensitive variable.")
+		return nil
+	}
+	ty := v.Type()
+	isStringSet := ty.IsSetType() && ty.ElementType() == cty.String
+	if v.IsNull() || !(ty.IsMapType() || ty.IsObjectType() || isStringSet) {
+		l.errorf(rb.ForEach.Expr.Range().Ptr(), "Invalid for_each argument",
+			"The for_each value must be a map, an object or a set of strings; got %s. Use toset([...]) to turn a list of names into a set.",
+			friendly(v))
+		return nil
+	}
+	var out []*model.Target
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		key := k.AsString()
+		if isStringSet {
+			key = val.AsString()
+		}
+		each := map[string]cty.Value{"key": cty.StringVal(key), "value": val}
+		if t := l.decodeTarget(addressKey(name, key), b, &rb, each); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func friendly(v cty.Value) string {
+	if v.IsNull() {
+		return "null"
+	}
+	return v.Type().FriendlyName()
+}
+
+// targetDecoder collects the directives of one target and checks that no
+// directive is set twice.
+type targetDecoder struct {
+	*evaluator
+	cat    *catalog.Catalog
+	t      *model.Target
+	origin map[string]string
+}
+
+func posOf(r hclv2.Range) model.Pos {
+	return model.Pos{Filename: r.Filename, Line: r.Start.Line, Column: r.Start.Column}
+}
+
+func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each map[string]cty.Value) *model.Target {
+	before := len(l.diags.Errs())
+	e := l.evaluator(each)
+	t := &model.Target{Name: name, Pos: posOf(b.DefRange)}
+
+	t.RedisVersion = DefaultRedisVersion
+	if v, ok := e.str(rb.RedisVersion); ok {
+		t.RedisVersion = v
+	}
+	cat, err := catalog.For(t.RedisVersion)
+	if err != nil {
+		l.errorf(rb.RedisVersion.Expr.Range().Ptr(), "Unsupported Redis version", "%s.", strings.TrimSuffix(err.Error(), "."))
+		cat, _ = catalog.For(DefaultRedisVersion)
+	}
+	d := &targetDecoder{evaluator: e, cat: cat, t: t, origin: map[string]string{}}
+
+	d.connection(rb)
+	if v, ok := e.str(rb.ConfigFile); ok {
+		t.ConfigFile = v
+	}
+	if v, ok := e.str(rb.DataDir); ok {
+		t.DataDir = v
+	}
+	d.service(rb.Service)
+	d.persistence(rb.Persistence)
+	d.memory(rb.Memory)
+	d.security(rb.Security)
+	d.monitoring(rb.Monitoring)
+	d.settings(rb.Settings)
+	d.backup(rb.Backup)
+	d.alerts(rb.Alerts)
+	d.cron(rb.Cron)
+
+	sort.Slice(t.Directives, func(i, j int) bool { return t.Directives[i].Name < t.Directives[j].Name })
+	sort.Slice(t.Renames, func(i, j int) bool { return t.Renames[i].Command < t.Renames[j].Command })
+	if len(l.diags.Errs()) > before {
+		return nil
+	}
+	return t
+}
+
+func (d *targetDecoder) connection(rb *redisBlock) {
+	c := &d.t.Connection
+	var ok bool
+	c.Address, ok = d.str(rb.Address)
+	if !ok {
+		// Reported by str, or by require.
+	} else if c.Address == "" {
+		d.l.errorf(rb.Address.Expr.Range().Ptr(), "Invalid address", "The address must be host:port or the path of a unix socket; it is empty.")
+	} else if c.Address != "" && !strings.HasPrefix(c.Address, "/") && !strings.Contains(c.Address, ":") {
+		d.l.errorf(rb.Address.Expr.Range().Ptr(), "Invalid address",
+			"The address %q has no port. Write host:port (127.0.0.1:6379), or an absolute unix socket path.", c.Address)
+	}
+	c.Username, _ = d.str(rb.Username)
+	c.Password, _, _ = d.secretStr(rb.Password)
+	if v, ok := d.integer(rb.DB, 0, 1<<31-1); ok {
+		c.DB = int(v)
+	}
+	if v, _, ok := d.secretStr(rb.ConfigCommand); ok {
+		if v == "" {
+			d.l.errorf(rb.ConfigCommand.Expr.Range().Ptr(), "Invalid config_command",
+				"config_command names the command CONFIG was renamed to; it cannot be empty, since a server whose CONFIG is renamed to \"\" cannot be managed live.")
+		}
+		c.ConfigCommand = v
+	}
+	c.Timeout = 5 * time.Second
+	if v, ok := d.duration(rb.Timeout); ok {
+		c.Timeout = v
+	}
+	if tb := rb.TLS; tb != nil {
+		tls := &model.TLS{}
+		tls.CAFile, _ = d.str(tb.CAFile)
+		tls.CertFile, _ = d.str(tb.CertFile)
+		tls.KeyFile, _ = d.str(tb.KeyFile)
+		tls.ServerName, _ = d.str(tb.ServerName)
+		tls.InsecureSkipVerify, _ = d.boolean(tb.InsecureSkipVerify)
+		if (tls.CertFile == "") != (tls.KeyFile == "") {
+			d.l.errorf(firstRange(tb.CertFile, tb.KeyFile), "Incomplete TLS client certificate",
+				"cert_file and key_file go together: set both for a client certificate, or neither.")
+		}
+		c.TLS = tls
+	}
+}
+
+func firstRange(attrs ...*hclv2.Attribute) *hclv2.Range {
+	for _, a := range attrs {
+		if a != nil {
+			return a.Range.Ptr()
+		}
+	}
+	return nil
+}
+
+func (d *targetDecoder) service(sb *serviceBlock) {
+	if sb == nil {
+		return
+	}
+	s := &model.Service{}
+	unit, hasUnit := d.str(sb.SystemdUnit)
+	container, hasContainer := d.str(sb.DockerContainer)
+	switch {
+	case hasUnit && hasContainer:
+		d.l.errorf(sb.DockerContainer.Range.Ptr(), "Conflicting service presets",
+			"A service is either a systemd unit or a docker container, not both.")
+	case hasUnit:
+		s.Start = []string{"systemctl", "start", unit}
+		s.Stop = []string{"systemctl", "stop", unit}
+		s.Status = []string{"systemctl", "is-active", "--quiet", unit}
+	case hasContainer:
+		s.Start = []string{"docker", "start", container}
+		s.Stop = []string{"docker", "stop", container}
+		s.Status = []string{"docker", "inspect", "--format", "{{.State.Running}}", container}
+	}
+	for _, f := range []struct {
+		attr *hclv2.Attribute
+		dst  *[]string
+	}{{sb.Start, &s.Start}, {sb.Stop, &s.Stop}, {sb.Status, &s.Status}} {
+		if argv, ok := d.strList(f.attr); ok {
+			if len(argv) == 0 || argv[0] == "" {
+				d.l.errorf(f.attr.Expr.Range().Ptr(), "Empty command",
+					"%s takes an argv list such as [\"systemctl\", \"start\", \"redis-server\"]; it is empty.", f.attr.Name)
+				continue
+			}
+			*f.dst = argv
+		}
+	}
+	d.t.Service = s
+}
+
+// set records a directive after normalizing it through the catalog.
+func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, secret bool) {
+	p, ok := d.cat.Lookup(name)
+	if !ok {
+		detail := fmt.Sprintf("Redis %s has no configuration directive named %q.", d.cat.Version(), name)
+		if s := d.cat.Suggest(name); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+		d.l.errorf(&rng, "Unknown directive", "%s", detail)
+		return
+	}
+	switch p.Mode() {
+	case catalog.FileOnly:
+		d.l.errorf(&rng, "Unsupported directive",
+			"%q is a file-only directive that redisplan does not manage through settings. Use security.renamed_commands and security.disabled_commands for rename-command.", p.Name)
+		return
+	}
+	if prev, dup := d.origin[p.Name]; dup {
+		d.l.errorf(&rng, "Conflicting settings",
+			"The directive %q is set both by %s and by %s. Set it in one place only.", p.Name, prev, origin)
+		return
+	}
+	norm, err := p.Normalize(raw)
+	if err != nil {
+		msg := err.Error()
+		if secret || p.Sensitive() {
+			msg = "the value is not valid (not shown: it is sensitive)"
+		}
+		d.l.errorf(&rng, "Invalid value", "Invalid value for %q (set by %s): %s.", p.Name, origin, strings.TrimSuffix(msg, "."))
+		return
+	}
+	d.origin[p.Name] = fmt.Sprintf("%s (%s)", origin, posOf(rng))
+	d.t.Directives = append(d.t.Directives, model.Directive{
+		Name: p.Name, Value: norm, Sensitive: secret || p.Sensitive(), Origin: origin, Pos: posOf(rng),
+	})
+}
+
+// attr sets a directive from a modelled attribute, which may be a bool, a
+// number or a string.
+func (d *targetDecoder) attr(directive, origin string, a *hclv2.Attribute) {
+	if a == nil {
+		return
+	}
+	s, secret, ok := d.directiveValue(a, a.Expr, directive, false)
+	if !ok {
+		return
+	}
+	d.set(directive, origin, a.Expr.Range(), s, secret)
+}
+
+func (d *targetDecoder) persistence(pb *persistenceBlock) {
+	if pb == nil {
+		return
+	}
+	if a := pb.AOF; a != nil {
+		d.attr("appendonly", "persistence.aof.enabled", a.Enabled)
+		d.attr("appendfsync", "persistence.aof.fsync", a.Fsync)
+		d.attr("aof-use-rdb-preamble", "persistence.aof.rdb_preamble", a.RDBPreamble)
+		d.attr("auto-aof-rewrite-percentage", "persistence.aof.rewrite_percentage", a.RewritePercentage)
+		d.attr("auto-aof-rewrite-min-size", "persistence.aof.rewrite_min_size", a.RewriteMinSize)
+		d.attr("aof-load-truncated", "persistence.aof.load_truncated", a.LoadTruncated)
+		d.attr("aof-timestamp-enabled", "persistence.aof.timestamps", a.Timestamps)
+		d.attr("appendfilename", "persistence.aof.filename", a.Filename)
+		d.attr("appenddirname", "persistence.aof.dirname", a.Dirname)
+	}
+	if r := pb.RDB; r != nil {
+		d.snapshots(r)
+		d.attr("rdbcompression", "persistence.rdb.compression", r.Compression)
+		d.attr("rdbchecksum", "persistence.rdb.checksum", r.Checksum)
+		d.attr("stop-writes-on-bgsave-error", "persistence.rdb.stop_writes_on_error", r.StopWritesOnError)
+		d.attr("dbfilename", "persistence.rdb.filename", r.Filename)
+	}
+}
+
+// snapshots turns snapshot blocks into the save directive; an rdb block
+// without snapshots means save "" (no automatic snapshots).
+func (d *targetDecoder) snapshots(r *rdbBlock) {
+	var pairs []string
+	rng := hclv2.Range{}
+	ok := true
+	for i, s := range r.Snapshots {
+		if !d.l.require(s.DefRange, "snapshot", map[string]*hclv2.Attribute{"after": s.After, "changes": s.Changes}) {
+			ok = false
+			continue
+		}
+		after, okA := d.duration(s.After)
+		changes, okC := d.integer(s.Changes, 0, 1<<31-1)
+		if i == 0 {
+			rng = s.After.Range
+		}
+		if !okA || !okC {
+			ok = false
+			continue
+		}
+		if after < time.Second || after%time.Second != 0 {
+			d.l.errorf(s.After.Expr.Range().Ptr(), "Invalid snapshot interval",
+				"Redis counts snapshot intervals in whole seconds, at least 1s; got %s.", after)
+			ok = false
+			continue
+		}
+		pairs = append(pairs, fmt.Sprintf("%d %d", int64(after/time.Second), changes))
+	}
+	if !ok {
+		return
+	}
+	if len(r.Snapshots) == 0 {
+		if r.Compression != nil {
+			rng = r.Compression.Range
+		}
+	}
+	d.set("save", "persistence.rdb.snapshot", rng, strings.Join(pairs, " "), false)
+}
+
+func (d *targetDecoder) memory(mb *memoryBlock) {
+	if mb == nil {
+		return
+	}
+	d.attr("maxmemory", "memory.max", mb.Max)
+	d.attr("maxmemory-policy", "memory.policy", mb.Policy)
+	d.attr("maxmemory-samples", "memory.samples", mb.Samples)
+	if lf := mb.Lazyfree; lf != nil {
+		d.attr("lazyfree-lazy-eviction", "memory.lazyfree.eviction", lf.Eviction)
+		d.attr("lazyfree-lazy-expire", "memory.lazyfree.expire", lf.Expire)
+		d.attr("lazyfree-lazy-server-del", "memory.lazyfree.server_del", lf.ServerDel)
+		d.attr("lazyfree-lazy-user-del", "memory.lazyfree.user_del", lf.UserDel)
+		d.attr("lazyfree-lazy-user-flush", "memory.lazyfree.user_flush", lf.UserFlush)
+	}
+}
+
+func (d *targetDecoder) security(sb *securityBlock) {
+	if sb == nil {
+		return
+	}
+	d.attr("protected-mode", "security.protected_mode", sb.ProtectedMode)
+	d.attr("bind", "security.bind", sb.Bind)
+	if sb.Requirepass != nil {
+		if s, secret, ok := d.directiveValue(sb.Requirepass, sb.Requirepass.Expr, "requirepass", true); ok {
+			d.set("requirepass", "security.requirepass", sb.Requirepass.Expr.Range(), s, secret)
+		}
+	}
+
+	seen := map[string]string{}
+	addRename := func(cmd, newName string, secret bool, origin string, rng hclv2.Range) {
+		cmd = strings.ToUpper(strings.TrimSpace(cmd))
+		if cmd == "" || strings.ContainsAny(cmd, " \t\"'") {
+			d.l.errorf(&rng, "Invalid command name", "%q is not a Redis command name.", cmd)
+			return
+		}
+		if prev, dup := seen[cmd]; dup {
+			d.l.errorf(&rng, "Conflicting settings",
+				"The command %s is renamed or disabled both by %s and by %s. Name it in one place only.", cmd, prev, origin)
+			return
+		}
+		if strings.ContainsAny(newName, " \t\r\n\"'\\") {
+			d.l.errorf(&rng, "Invalid command name", "The new name of %s must be a single word without quotes or spaces.", cmd)
+			return
+		}
+		seen[cmd] = origin
+		d.t.Renames = append(d.t.Renames, model.Rename{Command: cmd, NewName: newName, Sensitive: secret, Origin: origin, Pos: posOf(rng)})
+	}
+	if cmds, ok := d.strList(sb.DisabledCommands); ok {
+		for _, c := range cmds {
+			addRename(c, "", false, "security.disabled_commands", sb.DisabledCommands.Expr.Range())
+		}
+	}
+	if a := sb.RenamedCommands; a != nil {
+		// Entry by entry, so that only the renames that come from a
+		// sensitive variable are hidden.
+		pairs, diags := hclv2.ExprMap(a.Expr)
+		if diags.HasErrors() {
+			d.l.errorf(a.Expr.Range().Ptr(), "Invalid renamed_commands",
+				"renamed_commands takes a map literal of command names to new names, such as { SHUTDOWN = \"SHUTDOWN_X\" }.")
+			return
+		}
+		for _, kv := range pairs {
+			k, kd := kv.Key.Value(d.ctx)
+			v, vd := kv.Value.Value(d.ctx)
+			d.l.diags = append(d.l.diags, kd...)
+			d.l.diags = append(d.l.diags, vd...)
+			if kd.HasErrors() || vd.HasErrors() || !k.IsWhollyKnown() || !v.IsWhollyKnown() {
+				continue
+			}
+			if k.HasMarkDeep(sensitive) {
+				d.l.errorf(kv.Key.Range().Ptr(), "Sensitive value in a non-sensitive place", "The command being renamed is shown in plans; only its new name may be secret.")
+				continue
+			}
+			secret := v.HasMarkDeep(sensitive)
+			k, v = unmarked(k), unmarked(v)
+			if k.Type() != cty.String || v.Type() != cty.String || k.IsNull() || v.IsNull() {
+				d.l.errorf(hclv2.RangeBetween(kv.Key.Range(), kv.Value.Range()).Ptr(), "Incorrect attribute value type",
+					"renamed_commands maps a command name to its new name, both strings.")
+				continue
+			}
+			cmd := strings.ToUpper(k.AsString())
+			addRename(cmd, v.AsString(), secret, fmt.Sprintf("security.renamed_commands[%q]", cmd), hclv2.RangeBetween(kv.Key.Range(), kv.Value.Range()))
+		}
+	}
+}
+
+func (d *targetDecoder) monitoring(mb *monitoringBlock) {
+	if mb == nil {
+		return
+	}
+	d.thresholdDirective("slowlog-log-slower-than", "monitoring.slowlog_threshold", mb.SlowlogThreshold, time.Microsecond)
+	d.attr("slowlog-max-len", "monitoring.slowlog_max_len", mb.SlowlogMaxLen)
+	d.thresholdDirective("latency-monitor-threshold", "monitoring.latency_threshold", mb.LatencyThreshold, time.Millisecond)
+	d.attr("notify-keyspace-events", "monitoring.keyspace_events", mb.KeyspaceEvents)
+}
+
+// thresholdDirective accepts a number in Redis's own unit, or a duration
+// string ("10ms") converted to it.
+func (d *targetDecoder) thresholdDirective(directive, origin string, a *hclv2.Attribute, unit time.Duration) {
+	if a == nil {
+		return
+	}
+	v, _, ok := d.value(a, cty.DynamicPseudoType, false)
+	if !ok {
+		return
+	}
+	if v.Type() == cty.String {
+		dur, err := units.ParseDuration(v.AsString())
+		if err != nil {
+			d.l.errorf(a.Expr.Range().Ptr(), "Invalid duration", "The argument %q takes a duration or a number of %s: %s.", a.Name, unitName(unit), err)
+			return
+		}
+		if dur%unit != 0 {
+			d.l.errorf(a.Expr.Range().Ptr(), "Invalid duration", "Redis counts %s in whole %s; %s is not.", directive, unitName(unit), dur)
+			return
+		}
+		d.set(directive, origin, a.Expr.Range(), fmt.Sprint(int64(dur/unit)), false)
+		return
+	}
+	d.attr(directive, origin, a)
+}
+
+func unitName(u time.Duration) string {
+	if u == time.Microsecond {
+		return "microseconds"
+	}
+	return "milliseconds"
+}
+
+func (d *targetDecoder) settings(a *hclv2.Attribute) {
+	if a == nil {
+		return
+	}
+	pairs, diags := hclv2.ExprMap(a.Expr)
+	if diags.HasErrors() {
+		d.l.errorf(a.Expr.Range().Ptr(), "Invalid settings", "settings takes a map of directive names to values, such as { \"hz\" = 50 }.")
+		return
+	}
+	for _, kv := range pairs {
+		kval, kd := kv.Key.Value(d.ctx)
+		d.l.diags = append(d.l.diags, kd...)
+		if kd.HasErrors() {
+			continue
+		}
+		kval = unmarked(kval)
+		if kval.Type() != cty.String || kval.IsNull() {
+			d.l.errorf(kv.Key.Range().Ptr(), "Invalid directive name", "Directive names in settings are strings.")
+			continue
+		}
+		name := strings.ToLower(kval.AsString())
+		origin := fmt.Sprintf("settings[%q]", name)
+		p, known := d.cat.Lookup(name)
+		secretOK := known && p.Sensitive()
+		s, secret, ok := d.directiveValue(a, kv.Value, name, secretOK)
+		if !ok {
+			continue
+		}
+		rng := hclv2.RangeBetween(kv.Key.Range(), kv.Value.Range())
+		if !known {
+			d.set(name, origin, kv.Key.Range(), s, secret)
+			continue
+		}
+		d.set(name, origin, rng, s, secret)
+	}
+}
+
+func (d *targetDecoder) validSchedule(a *hclv2.Attribute) (string, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return "", false
+	}
+	if _, err := cron.ParseStandard(s); err != nil {
+		d.l.errorf(a.Expr.Range().Ptr(), "Invalid schedule",
+			"%q is not a cron schedule: %s. Use five fields (minute hour day-of-month month day-of-week), such as \"0 3 * * *\", or a macro such as \"@daily\".", s, err)
+		return "", false
+	}
+	return s, true
+}
+
+func (d *targetDecoder) backup(bb *backupBlock) {
+	if bb == nil {
+		return
+	}
+	d.l.require(bb.DefRange, "backup", map[string]*hclv2.Attribute{"destination": bb.Destination})
+	b := &model.Backup{Method: "bgsave", Include: []string{"rdb"}, Compression: "zstd", Pos: posOf(bb.DefRange)}
+	b.Schedule, _ = d.validSchedule(bb.Schedule)
+	b.Destination, _ = d.str(bb.Destination)
+	if bb.Destination != nil && b.Destination == "" {
+		d.l.errorf(bb.Destination.Expr.Range().Ptr(), "Invalid destination", "The backup destination is empty; give a directory path.")
+	}
+	if v, ok := d.enum(bb.Method, "bgsave", "replication"); ok {
+		b.Method = v
+	}
+	if v, ok := d.enum(bb.Compression, "zstd", "gzip", "none"); ok {
+		b.Compression = v
+	}
+	if inc, ok := d.strList(bb.Include); ok {
+		b.Include = nil
+		for _, s := range inc {
+			if s != "rdb" && s != "aof" {
+				d.l.errorf(bb.Include.Expr.Range().Ptr(), "Invalid value", "include lists what to back up: \"rdb\" and/or \"aof\"; got %q.", s)
+				continue
+			}
+			b.Include = append(b.Include, s)
+		}
+		if len(b.Include) == 0 && len(inc) == 0 {
+			d.l.errorf(bb.Include.Expr.Range().Ptr(), "Invalid value", "include is empty: a backup must hold \"rdb\", \"aof\" or both.")
+		}
+	}
+	if rs, ok := d.strList(bb.Recipients); ok {
+		for _, r := range rs {
+			if !strings.HasPrefix(r, "age1") {
+				d.l.errorf(bb.Recipients.Expr.Range().Ptr(), "Invalid recipient", "Backup recipients are age public keys (age1...); %q is not one.", r)
+			}
+		}
+		b.Recipients = rs
+	}
+	if rb := bb.Retention; rb != nil {
+		r := &b.Retention
+		r.MaxAge, _ = d.duration(rb.MaxAge)
+		for _, f := range []struct {
+			a   *hclv2.Attribute
+			dst *int
+		}{{rb.KeepLast, &r.KeepLast}, {rb.KeepDaily, &r.KeepDaily}, {rb.KeepWeekly, &r.KeepWeekly}, {rb.KeepMonthly, &r.KeepMonthly}, {rb.KeepMin, &r.KeepMin}} {
+			if v, ok := d.integer(f.a, 0, 1<<20); ok {
+				*f.dst = int(v)
+			}
+		}
+	}
+	d.t.Backup = b
+}
+
+// thresholdKind says how a threshold's levels are read.
+type thresholdKind int
+
+const (
+	levelNumber   thresholdKind = iota // a plain number
+	levelPercent                       // a number from 0 to 100
+	levelDuration                      // a duration string, stored in seconds
+)
+
+func (d *targetDecoder) alerts(ab *alertsBlock) {
+	if ab == nil {
+		return
+	}
+	a := &model.Alerts{Pos: posOf(ab.DefRange)}
+	a.Schedule, _ = d.validSchedule(ab.Schedule)
+	if ab.Webhook != nil {
+		if u, _, ok := d.secretStr(ab.Webhook); ok {
+			d.checkURL(ab.Webhook, u)
+			a.Notify = append(a.Notify, model.Notify{Webhook: u, Format: "json"})
+		}
+	}
+	for _, nb := range ab.Notify {
+		d.l.require(nb.DefRange, "notify", map[string]*hclv2.Attribute{"webhook": nb.Webhook})
+		n := model.Notify{Format: "json"}
+		if u, _, ok := d.secretStr(nb.Webhook); ok {
+			d.checkURL(nb.Webhook, u)
+			n.Webhook = u
+		}
+		if f, ok := d.enum(nb.Format, "json", "alertmanager", "slack"); ok {
+			n.Format = f
+		}
+		if nb.Headers != nil {
+			if v, _, ok := d.value(nb.Headers, cty.Map(cty.String), true); ok {
+				n.Headers = map[string]string{}
+				for k, hv := range v.AsValueMap() {
+					n.Headers[k] = hv.AsString()
+				}
+			}
+		}
+		a.Notify = append(a.Notify, n)
+	}
+	for _, th := range []struct {
+		name string
+		b    *thresholdBlock
+		kind thresholdKind
+	}{
+		{"memory_used_percent", ab.MemoryUsedPercent, levelPercent},
+		{"fragmentation_ratio", ab.FragmentationRatio, levelNumber},
+		{"backup_age", ab.BackupAge, levelDuration},
+		{"last_save_age", ab.LastSaveAge, levelDuration},
+		{"bgsave_duration", ab.BgsaveDuration, levelDuration},
+		{"evicted_keys", ab.EvictedKeys, levelNumber},
+		{"rejected_connections", ab.RejectedConnections, levelNumber},
+		{"connected_clients", ab.ConnectedClients, levelNumber},
+		{"connected_clients_percent", ab.ConnectedClientsPercent, levelPercent},
+		{"blocked_clients", ab.BlockedClients, levelNumber},
+		{"replication_lag", ab.ReplicationLag, levelDuration},
+	} {
+		if th.b == nil {
+			continue
+		}
+		t := model.Threshold{Check: th.name, Pos: posOf(th.b.DefRange)}
+		t.Warning = d.level(th.b.Warning, th.kind)
+		t.Critical = d.level(th.b.Critical, th.kind)
+		if th.b.Warning == nil && th.b.Critical == nil {
+			d.l.errorf(th.b.DefRange.Ptr(), "Empty threshold", "The %s block sets neither warning nor critical.", th.name)
+		}
+		if t.Warning != nil && t.Critical != nil && *t.Warning > *t.Critical && th.name != "fragmentation_ratio" {
+			d.l.errorf(th.b.Warning.Expr.Range().Ptr(), "Warning above critical",
+				"The %s warning level (%g) is above its critical level (%g), so the warning could never fire first.", th.name, *t.Warning, *t.Critical)
+		}
+		a.Thresholds = append(a.Thresholds, t)
+	}
+	for _, st := range []struct {
+		name string
+		b    *statusBlock
+	}{
+		{"rdb_save_failed", ab.RDBSaveFailed},
+		{"aof_rewrite_failed", ab.AOFRewriteFailed},
+		{"aof_write_failed", ab.AOFWriteFailed},
+	} {
+		if st.b == nil {
+			continue
+		}
+		if !d.l.require(st.b.DefRange, st.name, map[string]*hclv2.Attribute{"severity": st.b.Severity}) {
+			continue
+		}
+		sev, ok := d.enum(st.b.Severity, "warning", "critical")
+		if !ok {
+			continue
+		}
+		a.Thresholds = append(a.Thresholds, model.Threshold{Check: st.name, Severity: sev, Pos: posOf(st.b.DefRange)})
+	}
+	d.t.Alerts = a
+}
+
+func (d *targetDecoder) checkURL(a *hclv2.Attribute, u string) {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		d.l.errorf(a.Expr.Range().Ptr(), "Invalid webhook URL", "A webhook is an http:// or https:// URL.")
+	}
+}
+
+func (d *targetDecoder) level(a *hclv2.Attribute, kind thresholdKind) *float64 {
+	if a == nil {
+		return nil
+	}
+	var f float64
+	switch kind {
+	case levelDuration:
+		dur, ok := d.duration(a)
+		if !ok {
+			return nil
+		}
+		f = dur.Seconds()
+	default:
+		v, _, ok := d.value(a, cty.Number, false)
+		if !ok {
+			return nil
+		}
+		f, _ = v.AsBigFloat().Float64()
+		if f < 0 || (kind == levelPercent && f > 100) {
+			max := "any positive number"
+			if kind == levelPercent {
+				max = "100"
+			}
+			d.l.errorf(a.Expr.Range().Ptr(), "Value out of range", "The %s level must be between 0 and %s; got %g.", a.Name, max, f)
+			return nil
+		}
+	}
+	return &f
+}
+
+func (d *targetDecoder) cron(cb *cronBlock) {
+	if cb == nil {
+		return
+	}
+	c := &model.Cron{}
+	c.File, _ = d.str(cb.File)
+	c.User, _ = d.str(cb.User)
+	c.RunAs, _ = d.str(cb.RunAs)
+	c.Binary, _ = d.str(cb.Binary)
+	c.Log, _ = d.str(cb.Log)
+	switch {
+	case c.File != "" && c.User != "":
+		d.l.errorf(cb.User.Range.Ptr(), "Conflicting cron destinations",
+			"The managed crontab goes either into a cron.d file (file) or into a user's crontab (user), not both.")
+	case c.File == "" && c.User == "":
+		d.l.errorf(firstRange(cb.RunAs, cb.Binary, cb.Log), "Missing cron destination",
+			"Set file = \"/etc/cron.d/redisplan\" for a cron.d file, or user = \"redis\" for a user's crontab.")
+	case c.File != "" && c.RunAs == "":
+		c.RunAs = "root"
+	}
+	if c.Binary != "" && !strings.HasPrefix(c.Binary, "/") {
+		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Relative path", "cron runs with a minimal PATH, so binary must be an absolute path; got %q.", c.Binary)
+	}
+	d.t.Cron = c
+}

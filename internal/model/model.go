@@ -1,0 +1,222 @@
+// Package model holds the desired state of Redis targets as plain data.
+//
+// It is what the spec language decodes into and what the planner and the
+// executors consume. It imports only the standard library: no HCL types, no
+// Redis client, no I/O.
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// Pos is a place in a spec file, kept so that later stages (plan, lint) can
+// point people back at the line that asked for something.
+type Pos struct {
+	Filename string
+	Line     int
+	Column   int
+}
+
+func (p Pos) String() string {
+	if p.Filename == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d,%d", p.Filename, p.Line, p.Column)
+}
+
+// Spec is every target the spec files describe, sorted by Name.
+type Spec struct {
+	Targets []*Target
+}
+
+// Target returns the target with the given name, or nil.
+func (s *Spec) Target(name string) *Target {
+	for _, t := range s.Targets {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Target is one Redis server and everything the spec says about it.
+type Target struct {
+	// Name is the block label, with the for_each key when the block was
+	// expanded: main, cache["eu"].
+	Name string
+	Pos  Pos
+
+	Connection Connection
+
+	// ConfigFile is the redis.conf redisplan manages; empty when none.
+	ConfigFile string
+	// DataDir overrides what CONFIG GET dir reports; empty when not set.
+	DataDir string
+	Service *Service
+
+	// RedisVersion is the catalog version declared in the spec ("7.0"),
+	// used when the live server cannot say.
+	RedisVersion string
+
+	// Directives are the managed configuration directives, one per
+	// canonical name, sorted by name. A directive that is not listed is
+	// not managed: redisplan never touches it.
+	Directives []Directive
+	// Renames are rename-command lines (file-only), sorted by command.
+	Renames []Rename
+
+	Backup *Backup
+	Alerts *Alerts
+	Cron   *Cron
+}
+
+// Directive returns the managed directive with the canonical name, or nil.
+func (t *Target) Directive(name string) *Directive {
+	for i := range t.Directives {
+		if t.Directives[i].Name == name {
+			return &t.Directives[i]
+		}
+	}
+	return nil
+}
+
+// ConfigCommand is the name under which CONFIG is reachable on the server:
+// the connection's explicit config_command, else the spec's own rename of
+// CONFIG, else CONFIG. An empty result means CONFIG was renamed to "" and
+// the server cannot be inspected live.
+func (t *Target) ConfigCommand() string {
+	if t.Connection.ConfigCommand != "" {
+		return t.Connection.ConfigCommand
+	}
+	for _, r := range t.Renames {
+		if r.Command == "CONFIG" {
+			return r.NewName
+		}
+	}
+	return "CONFIG"
+}
+
+// Connection says how to reach the server.
+type Connection struct {
+	// Address is host:port, or the path of a unix socket.
+	Address  string
+	Username string
+	// Password is a secret: never print it.
+	Password string
+	TLS      *TLS
+	DB       int
+	// ConfigCommand is the name CONFIG was renamed to, when it was.
+	ConfigCommand string
+	Timeout       time.Duration
+}
+
+// TLS holds the client side of a TLS connection.
+type TLS struct {
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	ServerName         string
+	InsecureSkipVerify bool
+}
+
+// Service holds the argv lists that start, stop and query the server
+// process. No shell is involved.
+type Service struct {
+	Start  []string
+	Stop   []string
+	Status []string
+}
+
+// Directive is one managed configuration directive.
+type Directive struct {
+	// Name is the canonical (primary) name: replicaof, never slaveof.
+	Name string
+	// Value is normalized to the form CONFIG GET returns: memory in bytes,
+	// booleans yes/no, enums lowercase, save as space-joined pairs.
+	Value string
+	// Sensitive values (requirepass, masterauth, anything derived from a
+	// sensitive variable) are never shown.
+	Sensitive bool
+	// Origin names the spec attribute that set it, such as
+	// "memory.max" or `settings["hz"]`.
+	Origin string
+	Pos    Pos
+}
+
+// Rename is a rename-command line. An empty NewName disables the command.
+type Rename struct {
+	Command   string
+	NewName   string
+	Sensitive bool
+	Origin    string
+	Pos       Pos
+}
+
+// Backup describes scheduled backups of a target.
+type Backup struct {
+	Schedule    string
+	Destination string
+	// Method is "bgsave" (server-local files) or "replication".
+	Method string
+	// Include lists what is backed up: "rdb", "aof".
+	Include []string
+	// Compression is "zstd", "gzip" or "none".
+	Compression string
+	// Recipients are age public keys; backups are encrypted when set.
+	Recipients []string
+	Retention  Retention
+	Pos        Pos
+}
+
+// Retention says which backups are kept. Rules are ORed; KeepMin is a floor.
+type Retention struct {
+	MaxAge      time.Duration
+	KeepLast    int
+	KeepDaily   int
+	KeepWeekly  int
+	KeepMonthly int
+	KeepMin     int
+}
+
+// Alerts describes health checks and where their alerts go.
+type Alerts struct {
+	Schedule   string
+	Notify     []Notify
+	Thresholds []Threshold
+	Pos        Pos
+}
+
+// Notify is one alert destination.
+type Notify struct {
+	Webhook string
+	// Format is "json", "alertmanager" or "slack".
+	Format  string
+	Headers map[string]string
+}
+
+// Threshold is a warning and/or critical level for one check. Levels are
+// numbers in the check's unit: percent, count, or seconds for ages.
+type Threshold struct {
+	Check   string
+	Warning *float64
+	// Severity is set instead of levels for pass/fail checks
+	// (rdb_save_failed): "warning" or "critical".
+	Severity string
+	Critical *float64
+	Pos      Pos
+}
+
+// Cron says where the managed crontab block is installed and how its lines
+// call redisplan.
+type Cron struct {
+	// File is a cron.d file; User a user crontab. Exactly one is set.
+	File string
+	User string
+	// RunAs is the user column of a cron.d line.
+	RunAs string
+	// Binary is the absolute path of redisplan used in the lines.
+	Binary string
+	// Log, when set, is where the lines append their output.
+	Log string
+}

@@ -1,0 +1,3 @@
+redis "main" {
+  address = "localhost" # ERROR: Invalid address
+}

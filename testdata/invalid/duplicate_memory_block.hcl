@@ -1,0 +1,9 @@
+redis "main" {
+  address = "127.0.0.1:6379"
+  memory {
+    max = "1gb"
+  }
+  memory { # ERROR: Duplicate memory block
+    policy = "allkeys-lru"
+  }
+}

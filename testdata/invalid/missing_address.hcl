@@ -1,0 +1,3 @@
+redis "main" { # ERROR: Missing required argument
+  config_file = "/etc/redis/redis.conf"
+}

@@ -1,0 +1,3 @@
+redis "main" {
+  address = # ERROR: Invalid expression
+}

@@ -1,0 +1,3 @@
+redis "main" {
+  address = var.address # ERROR: Unsupported attribute
+}

@@ -1,0 +1,8 @@
+redis "main" {
+  address = "127.0.0.1:6379"
+
+  memory {
+    max    = "256mb"
+    policy = "noeviction"
+  }
+}
