@@ -39,7 +39,7 @@ func Render(t *model.Target, cat *catalog.Catalog, opts RenderOptions) []byte {
 				fmt.Fprintf(&b, "# rename-command %s (sensitive name, written only to files)\n", r.Command)
 				continue
 			}
-			b.WriteString(redisconf.FormatLine("rename-command", r.Command, r.NewName) + "\n")
+			b.WriteString(RenameLine(r.Command, r.NewName) + "\n")
 		}
 	}
 	if len(t.Directives) > 0 {
@@ -76,4 +76,10 @@ func DirectiveLines(cat *catalog.Catalog, name, value string) []string {
 		args = p.FileArgs(value)
 	}
 	return []string{redisconf.FormatLine(name, args...)}
+}
+
+// RenameLine is the rename-command line for a command; an empty new name
+// disables it.
+func RenameLine(command, newName string) string {
+	return redisconf.FormatLine("rename-command", command, newName)
 }

@@ -35,9 +35,29 @@ import (
 //   - memory-or-percent: "N%" with N in 0..100 (given back, except that 0%
 //     is 0), or a memory value.
 //   - string, sds: the value unchanged.
-//   - special: see the per-directive rules in special.go.
 //   - file-only: the value unchanged (it must be valid redis.conf argument
 //     text); deprecated-ignored: always an error.
+//
+// The special directives:
+//   - save: "" disables snapshots; otherwise pairs of <seconds> (at least 1)
+//     and <changes>, kept in the given order: "3600 1 300 100".
+//   - notify-keyspace-events: letters from KEg$lshzxetmdnA, given in the
+//     server's order ("Ex" gives "xE", "KEA" gives "AKE"). n together with
+//     A is refused, because the server then reports and rewrites A alone.
+//   - client-output-buffer-limit: groups of <class> <hard> <soft> <seconds>;
+//     gives all three classes (normal, slave, pubsub) in bytes, with the
+//     defaults for classes the value does not mention; replica is slave.
+//   - oom-score-adj-values: exactly 3 integers in -2000..2000.
+//   - bind: at most 16 addresses, in the given order; "" is allowed.
+//   - replicaof: "<host> <port>"; "no one" and "" give "".
+//   - latency-tracking-info-percentiles: numbers in 0..100, printed as the
+//     server does ("50 99 99.9"); "" is allowed.
+//   - dir: any non-empty path, unchanged; comparing it with the absolute
+//     path CONFIG GET returns is the caller's job.
+//
+// Multi-argument values may separate their words with any run of spaces or
+// tabs; the result always uses single spaces, which is what CONFIG SET
+// expects.
 func (p *Param) Normalize(value string) (string, error) {
 	switch p.Type {
 	case TypeBool:

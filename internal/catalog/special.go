@@ -103,7 +103,7 @@ func parseBufferLimits(p *Param, value string) ([3]bufferLimit, error) {
 		var l bufferLimit
 		for j, dst := range []*uint64{&l.hard, &l.soft} {
 			n, err := units.ParseMemory(f[i+1+j])
-			if err != nil || n > math.MaxInt64 {
+			if err != nil {
 				return limits, p.errorf("expects sizes such as 256mb or 0 for the %s limits, got %q", f[i], f[i+1+j])
 			}
 			*dst = n

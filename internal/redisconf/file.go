@@ -132,36 +132,62 @@ func (f *File) Find(directive string) []int {
 // for byte. Set returns an error, and changes nothing, if one of lines is not
 // a single line or does not parse.
 func (f *File) Set(directive string, lines []string) error {
+	name := lowerASCII(directive)
+	match := func(l Line) bool { return l.Directive != "" && l.Directive == name }
+	if err := f.SetWhere(match, lines); err != nil {
+		return fmt.Errorf("set %s: %w", directive, err)
+	}
+	return nil
+}
+
+// SetWhere is Set for the lines that match reports true for, which lets a
+// caller treat aliases as one directive or edit only the rename-command line
+// of one command. match is called once for every line of the file as it is
+// before the edit, comments and blank lines included.
+//
+// The first matching line is replaced by lines and the other matching lines
+// are removed; without a matching line, lines are appended under the Marker
+// comment as Set does. It is the caller's job to make lines match too, so
+// that a second SetWhere with the same arguments changes nothing.
+func (f *File) SetWhere(match func(Line) bool, lines []string) error {
 	parsed := make([]Line, 0, len(lines))
 	for _, raw := range lines {
 		if strings.Contains(raw, "\n") {
-			return fmt.Errorf("set %s: %q is more than one line", directive, raw)
+			return fmt.Errorf("%q is more than one line", raw)
 		}
 		l, err := parseLine(raw)
 		if err != nil {
-			return fmt.Errorf("set %s: %q: %w", directive, raw, err)
+			return fmt.Errorf("%q: %w", raw, err)
 		}
 		parsed = append(parsed, l)
 	}
 
-	idx := f.Find(directive)
-	if len(idx) == 0 {
+	first := -1
+	matched := make([]bool, len(f.Lines))
+	for i, l := range f.Lines {
+		if match(l) {
+			matched[i] = true
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if first < 0 {
 		if len(parsed) > 0 {
 			f.appendManaged(parsed)
 		}
 		return nil
 	}
 
-	first := idx[0]
 	if strings.HasSuffix(f.Lines[first].Raw, "\r") {
 		withCR(parsed)
 	}
-	out := make([]Line, 0, len(f.Lines)-len(idx)+len(parsed))
+	out := make([]Line, 0, len(f.Lines)+len(parsed))
 	for i, l := range f.Lines {
 		switch {
 		case i == first:
 			out = append(out, parsed...)
-		case l.Directive == f.Lines[first].Directive:
+		case matched[i]:
 			// a later duplicate: dropped
 		default:
 			out = append(out, l)

@@ -431,3 +431,43 @@ func assertOthersKept(t *testing.T, before, after, directive string) {
 		t.Errorf("other lines changed:\nbefore %q\nafter  %q", kept, got)
 	}
 }
+
+func TestSetWhere(t *testing.T) {
+	in := "slaveof 10.0.0.1 6379\r\n" +
+		"rename-command FLUSHALL x1\n" +
+		"# replicaof 10.0.0.9 6379\n" +
+		"rename-command flushdb x2\n" +
+		"replicaof 10.0.0.2 6379\n" +
+		"rename-command flushall x3"
+	replica := func(l Line) bool { return l.Directive == "replicaof" || l.Directive == "slaveof" }
+	flushall := func(l Line) bool {
+		return l.Directive == "rename-command" && len(l.Args) > 0 && strings.EqualFold(l.Args[0], "FLUSHALL")
+	}
+	got := edit(t, in, func(f *File) error {
+		if err := f.SetWhere(replica, []string{"replicaof 10.0.0.3 6380"}); err != nil {
+			return err
+		}
+		return f.SetWhere(flushall, []string{"rename-command FLUSHALL y1"})
+	})
+	want := "replicaof 10.0.0.3 6380\r\n" +
+		"rename-command FLUSHALL y1\n" +
+		"# replicaof 10.0.0.9 6379\n" +
+		"rename-command flushdb x2"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+
+	f, err := Parse([]byte("port 6379\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetWhere(replica, []string{"replicaof a 1\nport 1"}); err == nil {
+		t.Error("SetWhere accepted a line with a newline")
+	}
+	if err := f.SetWhere(replica, []string{`replicaof "a`}); err == nil {
+		t.Error("SetWhere accepted a line with an unclosed quote")
+	}
+	if got := string(f.Bytes()); got != "port 6379\n" {
+		t.Errorf("a failed SetWhere changed the file: %q", got)
+	}
+}
