@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+
 	"os"
 	"os/signal"
 	"syscall"

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -33,8 +34,17 @@ func TestScripts(t *testing.T) {
 			env.Setenv("REPO", wd+"/../..")
 			return nil
 		},
+		// Scripts that need redis-server start with "[skipredis] skip":
+		// they skip only when REDISPLAN_SKIP_REDIS=1 says so on purpose.
+		Condition: func(cond string) (bool, error) {
+			if cond == "skipredis" {
+				return os.Getenv("REDISPLAN_SKIP_REDIS") == "1", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitCode,
+			"redis":    cmdRedis,
 		},
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
+	"github.com/redis/go-redis/v9"
 
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
@@ -33,6 +34,8 @@ var commands = []command{
 	{"validate", "Check the spec: syntax, types, values, schedules", runValidate},
 	{"fmt", "Rewrite spec files in canonical HCL formatting", runFmt},
 	{"render", "Print the redis.conf or crontab lines the spec produces", runRender},
+	{"plan", "Show what differs between the spec, the live server and its files", runPlan},
+	{"apply", "Make the live server and its files match the spec", runApply},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing
@@ -45,6 +48,9 @@ type cmdEnv struct {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// go-redis logs failed dials to stderr on its own; redisplan reports
+	// every error itself, in words, so the library stays quiet.
+	redis.SetLogger(quietLogger{})
 	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, environ: os.Environ()}
 	if len(args) == 0 {
 		usage(stderr)
@@ -185,3 +191,7 @@ func selectTargets(spec *model.Spec, names []string) ([]*model.Target, error) {
 	}
 	return out, nil
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}

@@ -193,6 +193,8 @@ func (f *File) SetWhere(match func(Line) bool, lines []string) error {
 			out = append(out, l)
 		}
 	}
+	last := len(f.Lines) - 1
+	f.keepEndings(matched[last] && (last != first || len(parsed) == 0))
 	f.Lines = out
 	return nil
 }
@@ -200,6 +202,10 @@ func (f *File) SetWhere(match func(Line) bool, lines []string) error {
 // Remove deletes every line that sets directive.
 func (f *File) Remove(directive string) {
 	directive = lowerASCII(directive)
+	if len(f.Lines) == 0 {
+		return
+	}
+	f.keepEndings(f.Lines[len(f.Lines)-1].Directive == directive)
 	out := f.Lines[:0]
 	for _, l := range f.Lines {
 		if l.Directive == "" || l.Directive != directive {
@@ -208,6 +214,16 @@ func (f *File) Remove(directive string) {
 	}
 	clear(f.Lines[len(out):])
 	f.Lines = out
+}
+
+// keepEndings is called before an edit that may drop the last line. Only
+// the last line of a file can lack a newline; once it is gone, every line
+// left had one, and keeping finalNewline false would take the newline off
+// the new last line (and lose it entirely if that line is blank).
+func (f *File) keepEndings(lastDropped bool) {
+	if lastDropped {
+		f.finalNewline = true
+	}
 }
 
 // appendManaged adds lines to the block that starts at the Marker comment,

@@ -452,7 +452,7 @@ func TestSetWhere(t *testing.T) {
 	want := "replicaof 10.0.0.3 6380\r\n" +
 		"rename-command FLUSHALL y1\n" +
 		"# replicaof 10.0.0.9 6379\n" +
-		"rename-command flushdb x2"
+		"rename-command flushdb x2\n"
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
@@ -469,5 +469,27 @@ func TestSetWhere(t *testing.T) {
 	}
 	if got := string(f.Bytes()); got != "port 6379\n" {
 		t.Errorf("a failed SetWhere changed the file: %q", got)
+	}
+}
+
+// Only the last line may lack a newline. When an edit drops it, the lines
+// left keep theirs, a blank one included.
+func TestDropLastLineKeepsNewlines(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		fn             func(f *File) error
+	}{
+		{"Set drops a later duplicate", "0\n\n0", "0 v\n\n", func(f *File) error { return f.Set("0", []string{"0 v"}) }},
+		{"Set with no lines", "x\n\nsave 1 1", "x\n\n", func(f *File) error { return f.Set("save", nil) }},
+		{"Set replaces the last line", "x\nsave 1 1", "x\nsave 2 2", func(f *File) error { return f.Set("save", []string{"save 2 2"}) }},
+		{"Remove", "x\r\n\r\nsave 1 1", "x\r\n\r\n", func(f *File) error { f.Remove("save"); return nil }},
+		{"Remove elsewhere", "save 1 1\nx", "x", func(f *File) error { f.Remove("save"); return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := edit(t, tt.in, tt.fn); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/apply"
+	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/lock"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner"
+)
+
+func runApply(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf           specFlags
+		targets      multiFlag
+		parallelism  int
+		autoApprove  bool
+		allowRestart bool
+	)
+	fs := newFlagSet(env, "apply", "apply [-auto-approve] [-allow-restart] [-target NAME] [PLANFILE]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "apply only this `target` (repeatable)")
+	fs.IntVar(&parallelism, "parallelism", 10, "how many targets to apply at once")
+	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	fs.BoolVar(&allowRestart, "allow-restart", false, "restart servers for changes that need it")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintln(env.stderr, "redisplan apply: at most one plan file")
+		return exitError
+	}
+	if parallelism < 1 {
+		fmt.Fprintln(env.stderr, "redisplan apply: -parallelism must be at least 1")
+		return exitError
+	}
+	planFile := fs.Arg(0)
+
+	res, ok := loadSpec(env, &sf)
+	if !ok {
+		return exitError
+	}
+	var saved *planner.Plan
+	if planFile != "" {
+		f, err := os.Open(planFile)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
+			return exitError
+		}
+		saved, err = planner.Decode(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan apply: %s: %v\n", planFile, err)
+			return exitError
+		}
+		if len(targets) == 0 {
+			for _, tp := range saved.Targets {
+				targets = append(targets, tp.Target)
+			}
+		}
+	}
+	selected, err := selectTargets(res.Spec, targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
+		return exitError
+	}
+	cronOpts, err := crontabOptions(&sf)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
+		return exitError
+	}
+
+	p := makePlan(ctx, res, selected, cronOpts, parallelism)
+	color := !sf.noColor && isTerminal(env.stdout)
+	if saved != nil {
+		// A saved plan is applied only if nothing it was made from has
+		// moved: otherwise it would do something nobody reviewed.
+		if reasons := planner.Stale(saved.Fingerprints, p.Fingerprints); len(reasons) > 0 {
+			fmt.Fprintf(env.stderr, "Saved plan is stale: %s since the plan was made.\nRun redisplan plan again and review the new plan.\n", strings.Join(reasons, "; "))
+			return exitError
+		}
+	}
+	writePlanText(env.stdout, p, selected, color)
+	if p.HasErrors() {
+		fmt.Fprintln(env.stderr, "redisplan apply: some targets could not be read; nothing was applied")
+		return exitError
+	}
+	if !p.HasChanges() {
+		return exitOK
+	}
+	if saved == nil && !autoApprove {
+		if !confirm(env) {
+			return exitError
+		}
+	}
+
+	byName := map[string]*model.Target{}
+	for _, t := range selected {
+		byName[t.Name] = t
+	}
+	var (
+		mu     sync.Mutex
+		failed bool
+		totals apply.Result
+		wg     sync.WaitGroup
+	)
+	sem := make(chan struct{}, parallelism)
+	emit := func(e apply.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		prefix := map[apply.EventKind]string{apply.Step: "", apply.Pending: "pending: ", apply.Warning: "warning: ", apply.RolledBack: "rolled back: "}[e.Kind]
+		fmt.Fprintf(env.stdout, "redis.%s: %s%s\n", e.Target, prefix, e.Message)
+	}
+	for _, tp := range p.Targets {
+		if !tp.HasChanges() {
+			continue
+		}
+		t := byName[tp.Target]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := applyTarget(ctx, t, tp, allowRestart, emit)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = true
+				fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+				return
+			}
+			totals.LiveChanges += r.LiveChanges
+			totals.FileChanges += r.FileChanges
+			totals.PendingChange = append(totals.PendingChange, r.PendingChange...)
+		}()
+	}
+	wg.Wait()
+	if failed {
+		fmt.Fprintln(env.stdout, "Apply failed for some targets; see the errors above. Targets without an error were applied.")
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "Apply complete: %s, %s, %d pending restart.\n",
+		plural(totals.LiveChanges, "live change", "live changes"),
+		plural(totals.FileChanges, "file change", "file changes"),
+		len(totals.PendingChange))
+	return exitOK
+}
+
+// confirm asks for "yes" on a terminal. Without a terminal nobody can
+// answer, so apply refuses rather than guess.
+func confirm(env *cmdEnv) bool {
+	f, ok := env.stdin.(*os.File)
+	if !ok || !isTerminal(f) {
+		fmt.Fprintln(env.stderr, "redisplan apply: refusing to apply without confirmation: stdin is not a terminal. Review the plan and run again with -auto-approve, or save it with plan -out FILE and run apply FILE.")
+		return false
+	}
+	fmt.Fprint(env.stdout, "\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+	answer, _ := bufio.NewReader(env.stdin).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		fmt.Fprintln(env.stderr, "Apply cancelled.")
+		return false
+	}
+	return true
+}
+
+func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Result, error) {
+	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan apply")
+	if err != nil {
+		return apply.Result{}, err
+	}
+	defer lk.Release()
+	if warning != "" {
+		emit(apply.Event{Target: t.Name, Kind: apply.Warning, Message: warning})
+	}
+	client, err := live.Dial(t.Connection)
+	if err != nil {
+		return apply.Result{}, err
+	}
+	defer client.Close()
+
+	req := apply.Request{
+		Target:       t,
+		Plan:         tp,
+		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
+		AllowRestart: allowRestart,
+		Live:         liveConfig{client: client, cmd: t.ConfigCommand()},
+		Splice:       crontab.Splice,
+		Emit:         emit,
+	}
+	if t.Service != nil && len(t.Service.Start) > 0 {
+		req.Restarter = restarter{t}
+	}
+	if c := t.Cron; c != nil {
+		if c.File != "" {
+			req.Crontab = crontab.CronDFile{Path: c.File}
+		} else {
+			req.Crontab = crontab.UserCrontab{User: c.User}
+		}
+	}
+	return apply.Run(ctx, req)
+}
+
+// liveConfig is apply.LiveConfig over a go-redis client, through the name
+// CONFIG has on this server.
+type liveConfig struct {
+	client *redis.Client
+	cmd    string
+}
+
+var _ apply.LiveConfig = liveConfig{}
+
+func (l liveConfig) ConfigSet(ctx context.Context, pairs [][2]string) error {
+	return live.ConfigSet(ctx, l.client, l.cmd, pairs)
+}
+
+func (l liveConfig) ConfigGet(ctx context.Context, names ...string) (map[string]string, error) {
+	return live.ConfigGet(ctx, l.client, l.cmd, names...)
+}
+
+func (l liveConfig) EnableAOF(ctx context.Context) error {
+	return live.EnableAOF(ctx, l.client, l.cmd)
+}
+
+type restarter struct{ t *model.Target }
+
+var _ apply.Restarter = restarter{}
+
+func (r restarter) Restart(ctx context.Context) error {
+	_, err := live.Restart(ctx, r.t)
+	return err
+}

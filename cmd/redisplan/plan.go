@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/live"
+	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner"
+)
+
+// exitChanges is plan -detailed-exitcode's answer when something differs.
+const exitChanges = 2
+
+func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf               specFlags
+		targets          multiFlag
+		parallelism      int
+		out, format      string
+		asJSON, detailed bool
+	)
+	fs := newFlagSet(env, "plan", "plan [-out FILE] [-json] [-format text|json|markdown] [-detailed-exitcode] [-target NAME]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "plan only this `target` (repeatable)")
+	fs.IntVar(&parallelism, "parallelism", 10, "how many targets to inspect at once")
+	fs.StringVar(&out, "out", "", "save the plan to `FILE` for apply")
+	fs.BoolVar(&asJSON, "json", false, "print the plan as JSON (same as -format json)")
+	fs.StringVar(&format, "format", "text", "output `format`: text, json or markdown")
+	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	if asJSON {
+		format = "json"
+	}
+	if format != "text" && format != "json" && format != "markdown" {
+		fmt.Fprintf(env.stderr, "redisplan plan: unknown format %q; choose text, json or markdown\n", format)
+		return exitError
+	}
+	if parallelism < 1 {
+		fmt.Fprintln(env.stderr, "redisplan plan: -parallelism must be at least 1")
+		return exitError
+	}
+
+	res, ok := loadSpec(env, &sf)
+	if !ok {
+		return exitError
+	}
+	selected, err := selectTargets(res.Spec, targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
+		return exitError
+	}
+	cronOpts, err := crontabOptions(&sf)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
+		return exitError
+	}
+	p := makePlan(ctx, res, selected, cronOpts, parallelism)
+
+	switch format {
+	case "json":
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(publicPlan(p))
+	case "markdown":
+		writeMarkdown(env.stdout, p, selected)
+	default:
+		writePlanText(env.stdout, p, selected, !sf.noColor && isTerminal(env.stdout))
+	}
+	for _, tp := range p.Targets {
+		if tp.Error != "" {
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, tp.Error)
+		}
+	}
+	if out != "" {
+		var b strings.Builder
+		if err := planner.Encode(&b, p); err != nil {
+			fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
+			return exitError
+		}
+		if err := fsutil.WriteFileMode(out, []byte(b.String()), 0o600); err != nil {
+			fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
+			return exitError
+		}
+		if format == "text" {
+			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: redisplan apply %s\n", out, out)
+		}
+	}
+	switch {
+	case p.HasErrors():
+		return exitError
+	case detailed && p.HasChanges():
+		return exitChanges
+	}
+	return exitOK
+}
+
+// publicPlan is the plan without its fingerprints: -json is for people
+// and tools reading changes; the fingerprints belong to plan files.
+func publicPlan(p *planner.Plan) *planner.Plan {
+	c := *p
+	c.Fingerprints = nil
+	return &c
+}
+
+// makePlan inspects every selected target, parallelism at a time, and
+// diffs each. A target that cannot be inspected gets an error of its own;
+// the others still plan.
+func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target, cronOpts crontab.RenderOptions, parallelism int) *planner.Plan {
+	p := &planner.Plan{
+		FormatVersion: planner.FormatVersion,
+		Targets:       make([]*planner.TargetPlan, len(targets)),
+		Fingerprints: &planner.Fingerprints{
+			Spec:    specFingerprint(res),
+			Targets: map[string]planner.TargetFingerprint{},
+		},
+	}
+	var mu sync.Mutex
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			tp, fp := planTarget(ctx, t, cronOpts)
+			p.Targets[i] = tp
+			mu.Lock()
+			p.Fingerprints.Targets[t.Name] = fp
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return p
+}
+
+func planTarget(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions) (*planner.TargetPlan, planner.TargetFingerprint) {
+	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
+	defer cancel()
+	st, err := live.Inspector{}.Inspect(ictx, t)
+	if st == nil {
+		st = &planner.State{}
+	}
+	if err != nil && st.Error == nil {
+		st.Error = err
+	}
+	cat := targetCatalog(t, st)
+	var cronLines []string
+	if t.Cron != nil {
+		cronLines = crontab.Lines(t, cronOpts)
+	}
+	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines})
+	return tp, planner.FingerprintTarget(t, st, cat)
+}
+
+// targetCatalog is the catalog of the live server's version, or the
+// spec's redis_version when the server could not be read.
+func targetCatalog(t *model.Target, st *planner.State) *catalog.Catalog {
+	if st != nil && st.Live != nil {
+		v := st.Live.Version
+		if st.Live.Server == "valkey" {
+			v = "valkey-" + v
+		}
+		if c, err := catalog.For(v); err == nil {
+			return c
+		}
+	}
+	c, err := catalog.For(t.RedisVersion)
+	if err != nil {
+		c, _ = catalog.For(spechcl.DefaultRedisVersion)
+	}
+	return c
+}
+
+func specFingerprint(res *spechcl.Result) string {
+	in := planner.SpecInput{Files: map[string][]byte{}, Vars: map[string]string{}}
+	for _, name := range res.Filenames {
+		if b, err := os.ReadFile(name); err == nil {
+			in.Files[name] = b
+		}
+	}
+	for name, v := range res.Variables {
+		if b, err := ctyjson.Marshal(v.Value, v.Value.Type()); err == nil {
+			in.Vars[name] = string(b)
+		}
+	}
+	return planner.SpecFingerprint(in)
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner"
+)
+
+// The human views are rendered from the same planner.Plan that -json
+// prints, so the two cannot disagree.
+
+const (
+	sensitiveValue   = "(sensitive value)"
+	sensitiveChanged = "(sensitive value changed)"
+)
+
+type palette struct{ on bool }
+
+func (p palette) c(code, s string) string {
+	if !p.on {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func symbol(a planner.Action) string {
+	switch a {
+	case planner.Create:
+		return "+"
+	case planner.Delete:
+		return "-"
+	}
+	return "~"
+}
+
+func modeLabel(c planner.Change) string {
+	switch {
+	case c.Mode == planner.FileOnly:
+		return "file only"
+	case c.Mode == planner.Restart || c.Mode == planner.Protected:
+		if c.LiveBefore.Value == c.After && !c.Sensitive {
+			return "file only"
+		}
+		return "needs restart"
+	case c.LiveChange:
+		return "live"
+	}
+	return "file only"
+}
+
+// display shows a normalized value the way people write it: memory in
+// units, empty strings quoted.
+func display(cat *catalog.Catalog, directive, value string) string {
+	if value == "" {
+		return `""`
+	}
+	if cat != nil {
+		if p, ok := cat.Lookup(directive); ok && p.Type == catalog.TypeMemory {
+			if args := p.FileArgs(value); len(args) == 1 {
+				return args[0]
+			}
+		}
+	}
+	if strings.ContainsAny(value, " \t") {
+		return `"` + value + `"`
+	}
+	return value
+}
+
+func before(cat *catalog.Catalog, c planner.Change) string {
+	v := c.LiveBefore
+	if !c.LiveChange && c.Mode != planner.Restart && c.Mode != planner.Protected {
+		v = c.FileBefore
+	}
+	if c.Sensitive {
+		if !v.Set {
+			return "(none)"
+		}
+		return sensitiveValue
+	}
+	if !v.Set {
+		return "(none)"
+	}
+	return display(cat, c.Directive, v.Value)
+}
+
+func after(cat *catalog.Catalog, c planner.Change) string {
+	if c.Sensitive {
+		return sensitiveChanged
+	}
+	return display(cat, c.Directive, c.After)
+}
+
+// summary counts a plan's changes for the closing line.
+type summary struct{ live, restart, file, cron, drift, errors int }
+
+func summarize(p *planner.Plan) summary {
+	var s summary
+	for _, tp := range p.Targets {
+		if tp.Error != "" {
+			s.errors++
+		}
+		for _, c := range tp.Changes {
+			if c.LiveChange {
+				s.live++
+			}
+			if modeLabel(c) == "needs restart" {
+				s.restart++
+			}
+			if c.FileChange {
+				s.file++
+			}
+		}
+		if tp.Crontab != nil {
+			s.cron++
+		}
+		s.drift += len(tp.Drift)
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func (s summary) line() string {
+	if s.live+s.restart+s.file+s.cron == 0 {
+		if s.errors > 0 {
+			return fmt.Sprintf("No changes for the targets that could be read; %s failed.", plural(s.errors, "target", "targets"))
+		}
+		return "No changes. Redis matches the spec."
+	}
+	return fmt.Sprintf("Plan: %s, %s, %s, %s.",
+		plural(s.live, "live change", "live changes"),
+		fmt.Sprintf("%d needs restart", s.restart),
+		plural(s.file, "file change", "file changes"),
+		plural(s.cron, "crontab change", "crontab changes"))
+}
+
+func catalogFor(tp *planner.TargetPlan, t *model.Target) *catalog.Catalog {
+	if tp.Version != "" {
+		if c, err := catalog.For(tp.Version); err == nil {
+			return c
+		}
+	}
+	if t != nil {
+		if c, err := catalog.For(t.RedisVersion); err == nil {
+			return c
+		}
+	}
+	return nil
+}
+
+func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, color bool) {
+	pal := palette{color}
+	byName := map[string]*model.Target{}
+	for _, t := range targets {
+		byName[t.Name] = t
+	}
+	for _, tp := range p.Targets {
+		t := byName[tp.Target]
+		cat := catalogFor(tp, t)
+		head := "redis." + tp.Target
+		if t != nil {
+			head += " (" + t.Connection.Address
+			if tp.Version != "" {
+				head += ", Redis " + tp.Version
+			}
+			head += ")"
+		}
+		fmt.Fprintln(w, pal.c("1", head))
+		if tp.Error != "" {
+			fmt.Fprintf(w, "  %s %s\n\n", pal.c("31", "Error:"), tp.Error)
+			continue
+		}
+		if !tp.HasChanges() && len(tp.Drift) == 0 {
+			fmt.Fprint(w, "  No changes.\n\n")
+			continue
+		}
+		for _, c := range tp.Changes {
+			sym := symbol(c.Action)
+			colour := "33"
+			if c.Action == planner.Create {
+				colour = "32"
+			}
+			fmt.Fprintf(w, "  %s %s: %s -> %s  [%s]\n", pal.c(colour, sym), c.Directive, before(cat, c), after(cat, c), modeLabel(c))
+			if c.Reason != "" {
+				fmt.Fprintf(w, "      %s\n", c.Reason)
+			}
+		}
+		if len(tp.Drift) > 0 {
+			fmt.Fprintln(w, "\n  Changed outside redisplan (live differs from the file):")
+			for _, d := range tp.Drift {
+				if d.Sensitive {
+					fmt.Fprintf(w, "    %s: the live value differs from the file's (sensitive values)\n", d.Directive)
+					continue
+				}
+				fmt.Fprintf(w, "    %s: a restart would change it from %s to %s\n", d.Directive, display(cat, d.Directive, d.Live), display(cat, d.Directive, d.File))
+			}
+		}
+		if cc := tp.Crontab; cc != nil {
+			fmt.Fprintf(w, "\n  Crontab (%s):\n", cc.Where)
+			for _, l := range cc.Removed {
+				fmt.Fprintf(w, "    %s %s\n", pal.c("31", "-"), l)
+			}
+			for _, l := range cc.Added {
+				fmt.Fprintf(w, "    %s %s\n", pal.c("32", "+"), l)
+			}
+		}
+		if len(tp.Risks) > 0 {
+			fmt.Fprintln(w, "\n  Risks:")
+			for _, r := range tp.Risks {
+				fmt.Fprintf(w, "    %s %s\n", pal.c("35", "!"), r.Message)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, pal.c("1", summarize(p).line()))
+}
+
+// writeMarkdown renders a pull-request comment: a summary table, then the
+// text plan in a collapsible block.
+func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target) {
+	fmt.Fprint(w, "<!-- redisplan plan -->\n### redisplan plan\n\n")
+	fmt.Fprintln(w, "| target | live | needs restart | file | crontab | drift | status |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+	for _, tp := range p.Targets {
+		one := &planner.Plan{Targets: []*planner.TargetPlan{tp}}
+		s := summarize(one)
+		status := "no changes"
+		switch {
+		case tp.Error != "":
+			status = "error: " + strings.ReplaceAll(tp.Error, "|", `\|`)
+		case tp.HasChanges():
+			status = "changes"
+		}
+		fmt.Fprintf(w, "| `%s` | %d | %d | %d | %d | %d | %s |\n", tp.Target, s.live, s.restart, s.file, s.cron, s.drift, status)
+	}
+	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", summarize(p).line())
+	writePlanText(w, p, targets, false)
+	fmt.Fprint(w, "```\n\n</details>\n")
+}

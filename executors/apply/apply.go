@@ -1,0 +1,287 @@
+// Package apply carries out a target's plan: the managed file first, then
+// one CONFIG SET, then a read-back, then restarts when allowed, then the
+// crontab. It reports what it does as events and never prints.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner"
+)
+
+// LiveConfig is the part of a live server that apply changes.
+type LiveConfig interface {
+	ConfigSet(ctx context.Context, pairs [][2]string) error
+	ConfigGet(ctx context.Context, names ...string) (map[string]string, error)
+	// EnableAOF turns AOF on and returns once its first rewrite is done.
+	EnableAOF(ctx context.Context) error
+}
+
+// Restarter restarts a target's server and waits until it is loaded.
+type Restarter interface {
+	Restart(ctx context.Context) error
+}
+
+// CrontabStore reads and writes the crontab holding the managed block.
+type CrontabStore interface {
+	Read(ctx context.Context) ([]byte, error)
+	Install(ctx context.Context, content []byte) error
+}
+
+// Splicer replaces a target's block in a crontab.
+type Splicer func(current []byte, target string, lines []string) []byte
+
+// EventKind says what an event reports.
+type EventKind int
+
+const (
+	// Step is something done.
+	Step EventKind = iota
+	// Pending is something left for later (a restart not allowed).
+	Pending
+	// Warning is something a person should look at; apply went on.
+	Warning
+	// RolledBack is something undone after a failure.
+	RolledBack
+)
+
+// Event is one thing apply did or did not do.
+type Event struct {
+	Target  string
+	Kind    EventKind
+	Message string
+}
+
+// Request is one target's apply.
+type Request struct {
+	Target       *model.Target
+	Plan         *planner.TargetPlan
+	Catalog      *catalog.Catalog
+	AllowRestart bool
+	Live         LiveConfig
+	Restarter    Restarter // nil when the target cannot be restarted
+	Crontab      CrontabStore
+	Splice       Splicer
+	Emit         func(Event)
+}
+
+// Result counts what was applied.
+type Result struct {
+	LiveChanges   int
+	FileChanges   int
+	Restarted     bool
+	PendingChange []string
+	CrontabDone   bool
+}
+
+// Run applies one target's plan. On failure it undoes what it did (the
+// file is restored, AOF turned back off when this run turned it on) and
+// the error says what was and was not done.
+func Run(ctx context.Context, req Request) (Result, error) {
+	var res Result
+	t, tp := req.Target, req.Plan
+	emit := func(kind EventKind, format string, args ...any) {
+		if req.Emit != nil {
+			req.Emit(Event{Target: t.Name, Kind: kind, Message: fmt.Sprintf(format, args...)})
+		}
+	}
+	desired := map[string]model.Directive{}
+	for _, d := range t.Directives {
+		desired[d.Name] = d
+	}
+	renames := map[string]model.Rename{}
+	for _, r := range t.Renames {
+		renames["rename-command "+r.Command] = r
+	}
+
+	// 1. AOF first: a file saying "appendonly yes" must never exist
+	// before the AOF does.
+	aofTurnedOn := false
+	if tp.EnableAOF && hasLive(tp, "appendonly") {
+		if err := req.Live.EnableAOF(ctx); err != nil {
+			return res, fmt.Errorf("enable AOF on redis.%s: %w. Nothing was changed", t.Name, err)
+		}
+		aofTurnedOn = true
+		emit(Step, "AOF enabled live and its first rewrite finished")
+	}
+	undoAOF := func() {
+		if !aofTurnedOn {
+			return
+		}
+		if err := req.Live.ConfigSet(context.WithoutCancel(ctx), [][2]string{{"appendonly", "no"}}); err != nil {
+			emit(Warning, "could not turn AOF back off: %v", err)
+			return
+		}
+		emit(RolledBack, "AOF turned back off")
+	}
+
+	// 2. The managed file, atomically, with the previous one kept.
+	var previous []byte
+	existed, fileWritten := false, false
+	var edits []conffile.Edit
+	for _, c := range tp.Changes {
+		if !c.FileChange {
+			continue
+		}
+		if r, ok := renames[c.Directive]; ok {
+			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
+			continue
+		}
+		d := desired[c.Directive]
+		p, _ := req.Catalog.Lookup(c.Directive)
+		var aliases []string
+		if p != nil && p.Alias != "" {
+			aliases = []string{p.Alias}
+		}
+		edits = append(edits, conffile.Edit{Directive: c.Directive, Aliases: aliases, Lines: conffile.DirectiveLines(req.Catalog, c.Directive, d.Value)})
+	}
+	if len(edits) > 0 {
+		if t.ConfigFile == "" {
+			undoAOF()
+			return res, fmt.Errorf("redis.%s has file changes but no config_file", t.Name)
+		}
+		current, err := os.ReadFile(t.ConfigFile)
+		existed = err == nil
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			undoAOF()
+			return res, fmt.Errorf("read %s: %w. Nothing was changed", t.ConfigFile, err)
+		}
+		next, err := conffile.ApplyEdits(current, edits)
+		if err != nil {
+			undoAOF()
+			return res, fmt.Errorf("edit %s: %w. Nothing was changed", t.ConfigFile, err)
+		}
+		previous, err = conffile.Write(t.ConfigFile, next)
+		if err != nil {
+			undoAOF()
+			return res, fmt.Errorf("write %s: %w. Nothing was changed", t.ConfigFile, err)
+		}
+		fileWritten = true
+		res.FileChanges = len(edits)
+		emit(Step, "wrote %d change(s) to %s (previous file kept as %s.redisplan.bak)", len(edits), t.ConfigFile, t.ConfigFile)
+	}
+	undoFile := func() {
+		if !fileWritten {
+			return
+		}
+		if err := conffile.Restore(t.ConfigFile, previous, existed); err != nil {
+			emit(Warning, "could not restore %s: %v; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
+			return
+		}
+		emit(RolledBack, "restored %s", t.ConfigFile)
+	}
+
+	// 3. Every live change in one CONFIG SET: all or nothing.
+	var pairs [][2]string
+	var names []string
+	for _, c := range tp.Changes {
+		if !c.LiveChange || (aofTurnedOn && c.Directive == "appendonly") {
+			continue
+		}
+		pairs = append(pairs, [2]string{c.Directive, desired[c.Directive].Value})
+		names = append(names, c.Directive)
+	}
+	if len(pairs) > 0 {
+		if err := req.Live.ConfigSet(ctx, pairs); err != nil {
+			undoFile()
+			undoAOF()
+			return res, fmt.Errorf("CONFIG SET on redis.%s failed, so no live value changed and the file was restored: %w", t.Name, err)
+		}
+		res.LiveChanges = len(pairs)
+		emit(Step, "CONFIG SET %s", strings.Join(names, " "))
+	}
+	if aofTurnedOn {
+		res.LiveChanges++
+	}
+
+	// 4. Read back: a value Redis accepted but holds differently (hz is
+	// clamped, for one) is reported, not hidden.
+	if len(names) > 0 {
+		got, err := req.Live.ConfigGet(ctx, names...)
+		if err != nil {
+			return res, fmt.Errorf("read back redis.%s: %w (the changes were applied)", t.Name, err)
+		}
+		var bad []string
+		for _, n := range names {
+			p, _ := req.Catalog.Lookup(n)
+			want := desired[n].Value
+			have := got[n]
+			if p != nil {
+				if v, err := p.Normalize(have); err == nil {
+					have = v
+				}
+			}
+			if have != want {
+				if desired[n].Sensitive {
+					bad = append(bad, n+" (sensitive value)")
+				} else {
+					bad = append(bad, fmt.Sprintf("%s is %s, not %s", n, have, want))
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return res, fmt.Errorf("redis.%s accepted the changes but reads back differently: %s", t.Name, strings.Join(bad, "; "))
+		}
+	}
+
+	// 5. Restarts, only when allowed.
+	var restartNeeded []string
+	for _, c := range tp.Changes {
+		if c.Mode == planner.Restart || c.Mode == planner.Protected || c.Mode == planner.FileOnly {
+			if c.Mode == planner.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
+				restartNeeded = append(restartNeeded, c.Directive)
+			}
+		}
+	}
+	if len(restartNeeded) > 0 {
+		switch {
+		case !req.AllowRestart:
+			res.PendingChange = restartNeeded
+			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
+		case req.Restarter == nil:
+			res.PendingChange = restartNeeded
+			emit(Pending, "%s: written to the file, but the target has no service block to restart it with", strings.Join(restartNeeded, ", "))
+		default:
+			if err := req.Restarter.Restart(ctx); err != nil {
+				return res, fmt.Errorf("restart redis.%s: %w (the file and live changes were applied)", t.Name, err)
+			}
+			res.Restarted = true
+			emit(Step, "restarted the server for %s", strings.Join(restartNeeded, ", "))
+		}
+	}
+
+	// 6. The crontab block.
+	if tp.Crontab != nil && req.Crontab != nil {
+		current, err := req.Crontab.Read(ctx)
+		if err != nil {
+			return res, fmt.Errorf("read crontab for redis.%s: %w (configuration changes were applied)", t.Name, err)
+		}
+		next := req.Splice(current, t.Name, tp.Crontab.Lines)
+		if err := req.Crontab.Install(ctx, next); err != nil {
+			return res, fmt.Errorf("install crontab for redis.%s: %w (configuration changes were applied)", t.Name, err)
+		}
+		res.CrontabDone = true
+		emit(Step, "installed the crontab block in %s", tp.Crontab.Where)
+	}
+	return res, nil
+}
+
+func hasLive(tp *planner.TargetPlan, directive string) bool {
+	for _, c := range tp.Changes {
+		if c.Directive == directive && c.LiveChange {
+			return true
+		}
+	}
+	return false
+}
+
+func renameLine(r model.Rename) string {
+	return conffile.RenameLine(r.Command, r.NewName)
+}

@@ -1,0 +1,194 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner"
+)
+
+// infoSections are the INFO sections the planner reads.
+var infoSections = []string{"server", "persistence", "memory", "replication", "keyspace"}
+
+// Inspector reads a target's live server, its redis.conf and its crontab
+// block.
+type Inspector struct{}
+
+var _ planner.Inspector = (*Inspector)(nil)
+
+// Inspect reads the target's state.
+//
+// A config file or crontab that cannot be read (other than by not
+// existing) is an error, and the state is nil. When only the live server
+// cannot be read, Inspect returns the state with File and Cron filled and
+// Error set, and returns that error too: the caller decides whether a plan
+// without the live side is useful.
+func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, error) {
+	st := &planner.State{}
+	if t.ConfigFile != "" {
+		fst, err := readConfigFile(t.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.Name, err)
+		}
+		st.File = fst
+	}
+	if t.Cron != nil {
+		cst, err := readCron(ctx, t.Cron, t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.Name, err)
+		}
+		st.Cron = cst
+	}
+	live, err := inspectLive(ctx, t)
+	if err != nil {
+		st.Error = err
+		return st, err
+	}
+	st.Live = live
+	return st, nil
+}
+
+// readConfigFile reads the managed redis.conf; a missing file is a state,
+// not an error.
+func readConfigFile(path string) (*planner.FileState, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &planner.FileState{Path: path}, nil
+	case err != nil:
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	return &planner.FileState{Path: path, Exists: true, Content: b}, nil
+}
+
+// readCron reads the cron.d file or the user crontab that holds the
+// target's block.
+func readCron(ctx context.Context, c *model.Cron, target string) (*planner.CronState, error) {
+	var (
+		where   string
+		content []byte
+	)
+	switch {
+	case c.File != "":
+		where = c.File
+		b, err := os.ReadFile(c.File)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read cron file: %w", err)
+		}
+		content = b
+	case c.User != "":
+		where = "crontab of " + c.User
+		b, err := userCrontab(ctx, c.User)
+		if err != nil {
+			return nil, err
+		}
+		content = b
+	default:
+		return nil, errors.New("the cron block names neither a file nor a user")
+	}
+	return &planner.CronState{Where: where, Content: content, Lines: crontab.Block(content, target)}, nil
+}
+
+// userCrontab returns the crontab of user; a user without one has an
+// empty crontab.
+func userCrontab(ctx context.Context, user string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "crontab", "-l", "-u", user)
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err == nil {
+		return stdout.Bytes(), nil
+	}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) && exitErr.ExitCode() == 1 && strings.Contains(stderr.String(), "no crontab for") {
+		return nil, nil
+	}
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, fmt.Errorf("read the crontab of %s: the crontab command is not installed (install cron, or use a cron.d file)", user)
+	}
+	return nil, fmt.Errorf("read the crontab of %s: crontab -l -u %s: %w: %s", user, user, err, tail(stderr.Bytes()))
+}
+
+// inspectLive reads the running server.
+func inspectLive(ctx context.Context, t *model.Target) (*planner.LiveState, error) {
+	conn := t.Connection
+	configCmd := t.ConfigCommand()
+	if configCmd == "" {
+		return nil, endpointFor(conn).newError(errConfigDisabled,
+			`cannot inspect %s live: CONFIG was renamed to "" (rename-command CONFIG ""), so nobody can read or change `+
+				`its configuration while it runs; rename CONFIG to a secret name and set the target's config_command to it, `+
+				`or keep CONFIG and restrict it with an ACL user`, conn.Address)
+	}
+	if err := reachable(ctx, conn); err != nil {
+		return nil, err
+	}
+	c, err := Dial(conn)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+
+	info, err := Info(ctx, c, infoSections...)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ConfigGet(ctx, c, configCmd, "*")
+	if err != nil {
+		return nil, err
+	}
+	server := "redis"
+	if info["server_name"] == "valkey" || info["valkey_version"] != "" {
+		server = "valkey"
+	}
+	if hidden := hiddenParams(info, server, t.RedisVersion); len(hidden) > 0 {
+		more, err := ConfigGet(ctx, c, configCmd, hidden...)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range more {
+			cfg[k] = v
+		}
+	}
+	return &planner.LiveState{
+		Version:  info["redis_version"],
+		Server:   server,
+		RunID:    info["run_id"],
+		Config:   cfg,
+		Info:     info,
+		Loopback: isLoopback(conn.Address),
+	}, nil
+}
+
+// hiddenParams names the HIDDEN parameters of the server's catalog, which
+// CONFIG GET * leaves out. Without a catalog for the server (an unknown
+// version) there are none to ask for: the planner reports the version.
+func hiddenParams(info map[string]string, server, declared string) []string {
+	version := info["redis_version"]
+	if server == "valkey" {
+		version = "valkey " + info["valkey_version"]
+	}
+	cat, err := catalog.For(version)
+	if err != nil && declared != "" {
+		cat, err = catalog.For(declared)
+	}
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, p := range cat.Params() {
+		if p.Hidden() && p.Mode() != catalog.FileOnly {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}

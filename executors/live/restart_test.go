@@ -1,0 +1,307 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redistest"
+)
+
+// daemon is a redis-server that daemonizes itself, as a service manager
+// would run it: Restart must stop and start it through commands, so the
+// redistest harness (which owns its processes) cannot run it.
+type daemon struct {
+	bin      string
+	conf     string
+	password string
+	dir      string
+	pidfile  string
+	port     int
+
+	mu   sync.Mutex
+	pids map[int]bool // every process seen, killed when the test ends
+}
+
+// startDaemon writes a redis.conf (with extra appended), starts the server
+// and waits until it is ready. Every process it or a restart started is
+// killed with SIGKILL when the test ends, passed or failed.
+func startDaemon(t *testing.T, extra string) *daemon {
+	t.Helper()
+	bin := redistest.Binary(t)
+	dir := t.TempDir()
+	d := &daemon{
+		bin:     bin,
+		conf:    filepath.Join(dir, "redis.conf"),
+		dir:     dir,
+		pidfile: filepath.Join(dir, "redis.pid"),
+		port:    redistest.FreePort(t),
+		pids:    map[int]bool{},
+	}
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %q\ndaemonize yes\npidfile %q\nlogfile %q\nsave \"\"\n%s",
+		d.port, dir, d.pidfile, filepath.Join(dir, "redis.log"), extra)
+	if err := os.WriteFile(d.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Registered after t.TempDir, so it runs before the directory is
+	// removed.
+	t.Cleanup(d.kill)
+
+	ctx := testContext(t)
+	if out, err := exec.CommandContext(ctx, bin, d.conf).CombinedOutput(); err != nil {
+		t.Fatalf("start %s %s: %v\n%s\n%s", bin, d.conf, err, out, d.log())
+	}
+	// A server with requirepass counts as ready: WaitReady fails at once
+	// on NOAUTH, and the test sets d.password before talking to it.
+	if _, err := WaitReady(ctx, d.connection()); err != nil && !strings.Contains(err.Error(), "authentication failed") {
+		d.notePID()
+		t.Fatalf("redis-server did not become ready: %v\n%s", err, d.log())
+	}
+	d.notePID()
+	return d
+}
+
+func (d *daemon) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(d.port)) }
+
+func (d *daemon) connection() model.Connection {
+	return model.Connection{Address: d.addr(), Password: d.password, Timeout: 5 * time.Second}
+}
+
+func (d *daemon) log() string {
+	b, _ := os.ReadFile(filepath.Join(d.dir, "redis.log"))
+	return "--- redis.log ---\n" + string(b)
+}
+
+// notePID remembers the process named in the pidfile.
+func (d *daemon) notePID() {
+	b, err := os.ReadFile(d.pidfile)
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+		d.mu.Lock()
+		d.pids[pid] = true
+		d.mu.Unlock()
+	}
+}
+
+// kill ends every process the test started, and its fork children: a
+// daemonized redis-server leads its own session and process group.
+func (d *daemon) kill() {
+	d.notePID()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for pid := range d.pids {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !strings.Contains(string(cmdline), "redis-server") {
+			continue // gone, or the id was reused by something else
+		}
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		// Not our child: wait until it is gone or a zombie (dead, waiting
+		// for its new parent to reap it).
+		for range 500 {
+			if !running(pid) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// running reports whether the process exists and is not a zombie.
+func running(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...; comm may contain spaces and parentheses.
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// target returns a target for the daemon with the given service.
+func (d *daemon) target(svc *model.Service) *model.Target {
+	return &model.Target{Name: "main", Connection: d.connection(), ConfigFile: d.conf, Service: svc}
+}
+
+// runID returns the server's current run_id.
+func (d *daemon) runID(t *testing.T) string {
+	t.Helper()
+	id, err := WaitReady(testContext(t), d.connection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (d *daemon) set(t *testing.T, key, value string) {
+	t.Helper()
+	c, err := Dial(d.connection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(testContext(t), key, value, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (d *daemon) get(t *testing.T, key string) string {
+	t.Helper()
+	c, err := Dial(d.connection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v, err := c.Get(testContext(t), key).Result()
+	if err != nil {
+		t.Fatalf("GET %s: %v", key, err)
+	}
+	return v
+}
+
+func redisCLI(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath(filepath.Join(filepath.Dir(redistest.Binary(t)), "redis-cli"))
+	if err == nil {
+		return p
+	}
+	p, err = exec.LookPath("redis-cli")
+	if err != nil {
+		t.Fatalf("redis-cli not found (it comes with redis-server; Debian/Ubuntu: apt-get install redis-tools): %v", err)
+	}
+	return p
+}
+
+func TestRestartWithServiceStop(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	d.set(t, "survivor", "yes")
+	old := d.runID(t)
+
+	tg := d.target(&model.Service{
+		Start: []string{d.bin, d.conf},
+		Stop:  []string{redisCLI(t), "-p", strconv.Itoa(d.port), "shutdown", "save"},
+	})
+	runID, err := Restart(testContext(t), tg)
+	d.notePID()
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, d.log())
+	}
+	if runID == "" || runID == old {
+		t.Errorf("run_id after restart = %q, before %q", runID, old)
+	}
+	if got := d.runID(t); got != runID {
+		t.Errorf("server reports run_id %q, Restart returned %q", got, runID)
+	}
+	if got := d.get(t, "survivor"); got != "yes" {
+		t.Errorf("survivor = %q after restart", got)
+	}
+}
+
+func TestRestartWithRenamedShutdown(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "rename-command SHUTDOWN SHUT_x\nrequirepass restart-pass\n")
+	d.password = "restart-pass"
+	d.set(t, "survivor", "yes")
+	old := d.runID(t)
+
+	tg := d.target(&model.Service{Start: []string{d.bin, d.conf}})
+	tg.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: "SHUT_x"}}
+	runID, err := Restart(testContext(t), tg)
+	d.notePID()
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, d.log())
+	}
+	if runID == "" || runID == old {
+		t.Errorf("run_id after restart = %q, before %q", runID, old)
+	}
+	if got := d.get(t, "survivor"); got != "yes" {
+		t.Errorf("survivor = %q after restart: SHUTDOWN SAVE did not save", got)
+	}
+}
+
+func TestRestartStartFails(t *testing.T) {
+	t.Parallel()
+	const password = "restart-s3cret"
+	d := startDaemon(t, "requirepass "+password+"\n")
+	d.password = password
+	tg := d.target(&model.Service{Start: []string{d.bin, filepath.Join(d.dir, "missing-"+password+".conf")}})
+
+	_, err := Restart(testContext(t), tg)
+	mustContain(t, err, "restart main", "service start command", "can't open config file", "(redacted)")
+	mustNotContain(t, err, password)
+}
+
+func TestRestartRefusedShutdown(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	// SHUTDOWN SAVE fails, and the server keeps running, when the final
+	// save cannot be written: here its directory is gone.
+	if err := os.RemoveAll(d.dir); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Restart(testContext(t), d.target(&model.Service{Start: []string{d.bin, d.conf}}))
+	mustContain(t, err, "refused SHUTDOWN SAVE", d.addr(), "keeps running")
+}
+
+func TestRestartNeedsStartCommand(t *testing.T) {
+	t.Parallel()
+	for _, svc := range []*model.Service{nil, {Stop: []string{"true"}}} {
+		tg := &model.Target{Name: "main", Connection: model.Connection{Address: "127.0.0.1:1"}, Service: svc}
+		_, err := Restart(testContext(t), tg)
+		mustContain(t, err, "restart main", "service { start = [...] }", "127.0.0.1:1")
+	}
+}
+
+func TestRestartShutdownDisabledNeedsStop(t *testing.T) {
+	t.Parallel()
+	tg := &model.Target{
+		Name:       "main",
+		Connection: model.Connection{Address: "127.0.0.1:1"},
+		Service:    &model.Service{Start: []string{"true"}},
+		Renames:    []model.Rename{{Command: "SHUTDOWN", NewName: ""}},
+	}
+	_, err := Restart(testContext(t), tg)
+	mustContain(t, err, `SHUTDOWN is renamed to ""`, "service { stop = [...] }")
+}
+
+func TestRestartServerKeepsRunning(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	// Commands that leave the server alone: the old process keeps
+	// answering, so the wait for it to stop ends with the context.
+	ctx, cancel := context.WithTimeout(testContext(t), 500*time.Millisecond)
+	defer cancel()
+	_, err := Restart(ctx, d.target(&model.Service{Start: []string{"true"}, Stop: []string{"true"}}))
+	mustContain(t, err, "still running", d.addr())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(err, DeadlineExceeded) = false for %v", err)
+	}
+}
+
+func TestWaitReadyAuthFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{Config: "requirepass right-pass\n", Password: "right-pass"})
+	conn := targetFor(s).Connection
+	conn.Password = "wrong-pass"
+	_, err := WaitReady(testContext(t), conn)
+	mustContain(t, err, "authentication failed")
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitReady waited for the deadline on a wrong password: %v", err)
+	}
+	mustNotContain(t, err, "wrong-pass")
+}

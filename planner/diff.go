@@ -1,0 +1,167 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+// Input is everything the diff of one target needs.
+type Input struct {
+	Target *model.Target
+	State  *State
+	// Catalog is the catalog of the live server's version (or of the
+	// spec's redis_version when the server cannot say).
+	Catalog *catalog.Catalog
+	// CronLines is the desired managed crontab block (markers included),
+	// nil when the target schedules nothing or has no cron block.
+	CronLines []string
+}
+
+// Address names a directive of a target the way plans and errors show it.
+func Address(target, directive string) string {
+	return fmt.Sprintf("redis.%s.config.%s", target, directive)
+}
+
+// Diff compares one target's spec with its state. It is pure: the same
+// input always gives the same plan, and nothing is read or written.
+func Diff(in Input) *TargetPlan {
+	t := in.Target
+	tp := &TargetPlan{Target: t.Name, Changes: []Change{}, Drift: []Drift{}, Risks: []Risk{}}
+	if in.State == nil || in.State.Live == nil {
+		msg := "no live state"
+		if in.State != nil && in.State.Error != nil {
+			msg = in.State.Error.Error()
+		}
+		tp.Error = msg
+		return tp
+	}
+	live := in.State.Live
+	tp.RunID = live.RunID
+	tp.Version = live.Version
+	cat := in.Catalog
+
+	var file *conffile.FileValues
+	if in.State.File != nil {
+		fv, err := conffile.Values(in.State.File.Content, cat)
+		if err != nil {
+			tp.Error = fmt.Sprintf("read %s: %v", in.State.File.Path, err)
+			return tp
+		}
+		file = &fv
+	}
+
+	protectedLive := protectedConfigsAllowed(live)
+	for _, d := range t.Directives {
+		p, ok := cat.Lookup(d.Name)
+		if !ok {
+			tp.Error = fmt.Sprintf("the spec sets %s, which Redis %s does not have", d.Name, live.Version)
+			return tp
+		}
+		after, err := p.Normalize(d.Value)
+		if err != nil {
+			after = d.Value
+		}
+		liveNow := normalizeOr(p, live.Config[p.Name])
+		if p.Name == "dir" {
+			liveNow = strings.TrimRight(liveNow, "/")
+			after = strings.TrimRight(after, "/")
+		}
+		c := Change{
+			Address:    Address(t.Name, p.Name),
+			Directive:  p.Name,
+			LiveBefore: Value{Set: true, Value: liveNow},
+			After:      after,
+			Sensitive:  d.Sensitive,
+		}
+		liveDiffers := liveNow != after
+		fileDiffers := false
+		if file != nil {
+			if file.Present[p.Name] {
+				fileNow := normalizeOr(p, file.Values[p.Name])
+				c.FileBefore = Value{Set: true, Value: fileNow}
+				fileDiffers = fileNow != after
+				if fileNow != liveNow {
+					dr := Drift{Directive: p.Name, Live: liveNow, File: fileNow, Sensitive: d.Sensitive}
+					tp.Drift = append(tp.Drift, dr)
+				}
+			} else {
+				fileDiffers = true
+			}
+		}
+		if !liveDiffers && !fileDiffers {
+			continue
+		}
+		c.Action = Update
+		if file != nil && !file.Present[p.Name] {
+			c.Action = Create
+		}
+		c.FileChange = fileDiffers
+		switch p.Mode() {
+		case catalog.Restart:
+			c.Mode = Restart
+			c.Reason = fmt.Sprintf("%s is immutable: only a restart applies it", p.Name)
+		case catalog.Protected:
+			if protectedLive {
+				c.Mode = Live
+			} else {
+				c.Mode = Protected
+				c.Reason = fmt.Sprintf("%s is protected: CONFIG SET refuses it unless enable-protected-configs allows it, so it applies at the next restart", p.Name)
+			}
+		default:
+			c.Mode = Live
+		}
+		c.LiveChange = liveDiffers && c.Mode == Live
+		if p.Name == "appendonly" && after == "yes" && liveNow != "yes" {
+			tp.EnableAOF = true
+		}
+		tp.Changes = append(tp.Changes, c)
+	}
+
+	renameChanges(tp, t, file)
+	tp.Risks = risks(t, tp, live)
+	tp.Crontab = cronChange(in)
+	for i := range tp.Changes {
+		mask(&tp.Changes[i])
+	}
+	for i := range tp.Drift {
+		if tp.Drift[i].Sensitive {
+			tp.Drift[i].Live, tp.Drift[i].File = "", ""
+		}
+	}
+	sort.SliceStable(tp.Changes, func(i, j int) bool { return tp.Changes[i].Address < tp.Changes[j].Address })
+	return tp
+}
+
+// mask drops sensitive values from a change: plans are printed, saved and
+// posted to pull requests, so they never hold a secret. Apply takes the
+// value from the spec.
+func mask(c *Change) {
+	if !c.Sensitive {
+		return
+	}
+	c.LiveBefore.Value, c.FileBefore.Value, c.After = "", "", ""
+}
+
+func normalizeOr(p *catalog.Param, raw string) string {
+	if n, err := p.Normalize(raw); err == nil {
+		return n
+	}
+	return raw
+}
+
+// protectedConfigsAllowed reports whether CONFIG SET may change dir and
+// dbfilename on this connection.
+func protectedConfigsAllowed(live *LiveState) bool {
+	switch live.Config["enable-protected-configs"] {
+	case "yes":
+		return true
+	case "local":
+		return live.Loopback
+	}
+	return false
+}

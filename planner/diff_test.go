@@ -1,0 +1,253 @@
+package planner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+func cat70(t *testing.T) *catalog.Catalog {
+	c, err := catalog.For("7.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// defaults is CONFIG GET on a fresh 7.0 server, for the directives these
+// tests touch.
+func defaults(over map[string]string) map[string]string {
+	m := map[string]string{
+		"maxmemory": "0", "maxmemory-policy": "noeviction", "appendonly": "no", "appendfsync": "everysec",
+		"save": "3600 1 300 100 60 10000", "databases": "16", "notify-keyspace-events": "",
+		"requirepass": "", "dir": "/data", "dbfilename": "dump.rdb", "enable-protected-configs": "no",
+		"replica-read-only": "yes",
+	}
+	for k, v := range over {
+		m[k] = v
+	}
+	return m
+}
+
+type change struct {
+	Directive          string
+	Action             Action
+	Mode               Mode
+	LiveChange, FileCh bool
+}
+
+func TestDiff(t *testing.T) {
+	tests := []struct {
+		name  string
+		want  []model.Directive
+		live  map[string]string
+		file  *string
+		info  map[string]string
+		out   []change
+		drift []string
+		risks []string
+	}{
+		{
+			name: "equal after normalization is no change",
+			want: []model.Directive{{Name: "maxmemory", Value: "2147483648"}, {Name: "notify-keyspace-events", Value: "xE"}, {Name: "replica-read-only", Value: "yes"}},
+			live: defaults(map[string]string{"maxmemory": "2147483648", "notify-keyspace-events": "xE"}),
+			file: ptr("maxmemory 2gb\nnotify-keyspace-events Ex\nslave-read-only yes\n"),
+		},
+		{
+			name: "live and file both differ",
+			want: []model.Directive{{Name: "maxmemory", Value: "2147483648"}},
+			live: defaults(nil),
+			file: ptr("port 6379\n"),
+			out:  []change{{"maxmemory", Create, Live, true, true}},
+		},
+		{
+			name:  "drift: live changed behind the file's back",
+			want:  []model.Directive{{Name: "maxmemory", Value: "2147483648"}},
+			live:  defaults(map[string]string{"maxmemory": "1048576"}),
+			file:  ptr("maxmemory 2gb\n"),
+			out:   []change{{"maxmemory", Update, Live, true, false}},
+			drift: []string{"maxmemory 1048576 2147483648"},
+		},
+		{
+			name: "immutable needs a restart",
+			want: []model.Directive{{Name: "databases", Value: "32"}},
+			live: defaults(nil),
+			file: ptr("databases 16\n"),
+			out:  []change{{"databases", Update, Restart, false, true}},
+		},
+		{
+			name:  "protected without enable-protected-configs",
+			want:  []model.Directive{{Name: "dbfilename", Value: "main.rdb"}},
+			live:  defaults(nil),
+			out:   []change{{"dbfilename", Update, Protected, false, false}},
+			risks: []string{"dbfilename"},
+		},
+		{
+			name:  "protected with enable-protected-configs local over loopback is live",
+			want:  []model.Directive{{Name: "dbfilename", Value: "main.rdb"}},
+			live:  defaults(map[string]string{"enable-protected-configs": "local"}),
+			out:   []change{{"dbfilename", Update, Live, true, false}},
+			risks: []string{"dbfilename"},
+		},
+		{
+			name:  "maxmemory below used memory",
+			want:  []model.Directive{{Name: "maxmemory", Value: "1048576"}},
+			live:  defaults(nil),
+			info:  map[string]string{"used_memory": "5000000"},
+			out:   []change{{"maxmemory", Update, Live, true, false}},
+			risks: []string{"maxmemory"},
+		},
+		{
+			name:  "enabling AOF",
+			want:  []model.Directive{{Name: "appendonly", Value: "yes"}},
+			live:  defaults(nil),
+			file:  ptr("appendonly no\n"),
+			info:  map[string]string{"used_memory": "1000000"},
+			out:   []change{{"appendonly", Update, Live, true, true}},
+			risks: []string{"appendonly"},
+		},
+		{
+			name:  "turning all persistence off",
+			want:  []model.Directive{{Name: "save", Value: ""}},
+			live:  defaults(nil),
+			out:   []change{{"save", Update, Live, true, false}},
+			risks: []string{""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target := &model.Target{Name: "main", Directives: tt.want}
+			st := &State{Live: &LiveState{Version: "7.0.15", RunID: "r1", Config: tt.live, Info: tt.info, Loopback: true}}
+			if tt.file != nil {
+				st.File = &FileState{Path: "/etc/redis.conf", Exists: true, Content: []byte(*tt.file)}
+			}
+			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t)})
+			if tp.Error != "" {
+				t.Fatal(tp.Error)
+			}
+			var got []change
+			for _, c := range tp.Changes {
+				got = append(got, change{c.Directive, c.Action, c.Mode, c.LiveChange, c.FileChange})
+			}
+			if diff := cmp.Diff(tt.out, got); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			var drift []string
+			for _, d := range tp.Drift {
+				drift = append(drift, d.Directive+" "+d.Live+" "+d.File)
+			}
+			if diff := cmp.Diff(tt.drift, drift); diff != "" {
+				t.Errorf("drift (-want +got):\n%s", diff)
+			}
+			var risks []string
+			for _, r := range tp.Risks {
+				risks = append(risks, r.Directive)
+			}
+			if diff := cmp.Diff(tt.risks, risks); diff != "" {
+				t.Errorf("risks (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestDiffMasksSecrets(t *testing.T) {
+	target := &model.Target{Name: "main", Directives: []model.Directive{{Name: "requirepass", Value: "n3w-s3cret", Sensitive: true}},
+		Renames: []model.Rename{{Command: "CONFIG", NewName: "CFG_hidden", Sensitive: true}}}
+	st := &State{
+		Live: &LiveState{Version: "7.0.15", Config: defaults(map[string]string{"requirepass": "old-s3cret"})},
+		File: &FileState{Exists: true, Content: []byte("requirepass old-s3cret\nrename-command CONFIG CFG_old\n")},
+	}
+	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t)})
+	var b strings.Builder
+	if err := Encode(&b, &Plan{FormatVersion: FormatVersion, Targets: []*TargetPlan{tp}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"n3w-s3cret", "old-s3cret", "CFG_hidden", "CFG_old"} {
+		if strings.Contains(b.String(), secret) {
+			t.Errorf("the plan holds the secret %q:\n%s", secret, b.String())
+		}
+	}
+	if len(tp.Changes) != 2 {
+		t.Errorf("changes = %+v, want requirepass and the CONFIG rename", tp.Changes)
+	}
+}
+
+func TestDiffCrontab(t *testing.T) {
+	target := &model.Target{Name: "main", Cron: &model.Cron{File: "/etc/cron.d/redisplan"}}
+	want := []string{"# BEGIN redisplan main", "0 3 * * * root /b backup run", "# END redisplan main"}
+	st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: []string{"# BEGIN redisplan main", "0 4 * * * root /b backup run", "# END redisplan main"}}}
+	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want})
+	if tp.Crontab == nil || tp.Crontab.Action != Update {
+		t.Fatalf("crontab = %+v, want an update", tp.Crontab)
+	}
+	if diff := cmp.Diff([]string{"0 3 * * * root /b backup run"}, tp.Crontab.Added); diff != "" {
+		t.Error(diff)
+	}
+	if diff := cmp.Diff([]string{"0 4 * * * root /b backup run"}, tp.Crontab.Removed); diff != "" {
+		t.Error(diff)
+	}
+	st.Cron.Lines = want
+	if tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want}); tp.Crontab != nil {
+		t.Errorf("an installed block equal to the spec's is a change: %+v", tp.Crontab)
+	}
+}
+
+func TestDiffUnreachable(t *testing.T) {
+	tp := Diff(Input{Target: &model.Target{Name: "main"}, State: &State{Error: errString("cannot connect to 127.0.0.1:1: connection refused")}, Catalog: cat70(t)})
+	if !strings.Contains(tp.Error, "connection refused") || tp.HasChanges() {
+		t.Errorf("plan = %+v, want the error and no changes", tp)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func TestStale(t *testing.T) {
+	saved := &Fingerprints{Spec: "s1", Targets: map[string]TargetFingerprint{
+		"main": {RunID: "aaaaaaaaaa", Config: "c1", Managed: map[string]string{"maxmemory": "0"}, File: "f1"},
+	}}
+	same := &Fingerprints{Spec: "s1", Targets: map[string]TargetFingerprint{
+		"main": {RunID: "aaaaaaaaaa", Config: "c1", Managed: map[string]string{"maxmemory": "0"}, File: "f1"},
+	}}
+	if r := Stale(saved, same); len(r) != 0 {
+		t.Errorf("identical fingerprints are stale: %v", r)
+	}
+	moved := &Fingerprints{Spec: "s1", Targets: map[string]TargetFingerprint{
+		"main": {RunID: "aaaaaaaaaa", Config: "c2", Managed: map[string]string{"maxmemory": "1048576"}, File: "f1"},
+	}}
+	r := Stale(saved, moved)
+	if len(r) != 1 || r[0] != "maxmemory on redis.main changed from 0 to 1048576" {
+		t.Errorf("stale reasons = %q", r)
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	p := &Plan{FormatVersion: FormatVersion, Targets: []*TargetPlan{{
+		Target: "main", Changes: []Change{{Address: Address("main", "maxmemory"), Directive: "maxmemory", Action: Create, Mode: Protected, After: "1"}},
+		Drift: []Drift{}, Risks: []Risk{{Message: "x"}},
+	}}, Fingerprints: &Fingerprints{Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}
+	var b strings.Builder
+	if err := Encode(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"action": "create"`) || !strings.Contains(b.String(), `"mode": "protected"`) {
+		t.Errorf("actions and modes are not stable strings:\n%s", b.String())
+	}
+	back, err := Decode(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if _, err := Decode(strings.NewReader(`{"format_version":"9.0"}`)); err == nil {
+		t.Error("a plan of another format version was accepted")
+	}
+}

@@ -1,0 +1,196 @@
+// Package planner compares the desired state of Redis targets with what
+// is running and on disk, and produces a typed Plan. The diff is pure: it
+// takes values and returns values, with no I/O.
+package planner
+
+import "fmt"
+
+// FormatVersion is the version of the plan's JSON form and of saved plan
+// files. Fields are only added under the same major version.
+const FormatVersion = "1.0"
+
+// Action is what a change does to a directive.
+type Action int
+
+const (
+	NoOp Action = iota
+	Create
+	Update
+	Delete
+)
+
+var actionNames = [...]string{"no-op", "create", "update", "delete"}
+
+func (a Action) String() string { return actionNames[a] }
+
+// MarshalText makes the JSON form use the stable names.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads the stable names back.
+func (a *Action) UnmarshalText(b []byte) error {
+	for i, n := range actionNames {
+		if n == string(b) {
+			*a = Action(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown action %q", b)
+}
+
+// Mode is how a change reaches the running server.
+type Mode int
+
+const (
+	// Live changes are made with CONFIG SET.
+	Live Mode = iota
+	// Restart changes (IMMUTABLE directives) take effect only when the
+	// server restarts with the edited file.
+	Restart
+	// FileOnly changes (rename-command) exist only in the file: no
+	// CONFIG GET shows them; they apply at the next restart.
+	FileOnly
+	// Protected changes (dir, dbfilename) need enable-protected-configs to
+	// be made live, and a restart otherwise.
+	Protected
+)
+
+var modeNames = [...]string{"live", "restart", "file-only", "protected"}
+
+func (m Mode) String() string { return modeNames[m] }
+
+// MarshalText makes the JSON form use the stable names.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads the stable names back.
+func (m *Mode) UnmarshalText(b []byte) error {
+	for i, n := range modeNames {
+		if n == string(b) {
+			*m = Mode(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown mode %q", b)
+}
+
+// Plan is the whole comparison for every selected target.
+type Plan struct {
+	FormatVersion string        `json:"format_version"`
+	Targets       []*TargetPlan `json:"targets"`
+	// Fingerprints let a saved plan be refused when anything it was made
+	// from has changed since.
+	Fingerprints *Fingerprints `json:"fingerprints,omitempty"`
+}
+
+// TargetPlan is the comparison for one target.
+type TargetPlan struct {
+	Target string `json:"target"`
+	// Error is set when the target could not be inspected; it then has no
+	// changes.
+	Error     string         `json:"error,omitempty"`
+	Changes   []Change       `json:"changes"`
+	Drift     []Drift        `json:"drift"`
+	Crontab   *CrontabChange `json:"crontab,omitempty"`
+	Risks     []Risk         `json:"risks"`
+	RunID     string         `json:"run_id,omitempty"`
+	Version   string         `json:"redis_version,omitempty"`
+	EnableAOF bool           `json:"enable_aof,omitempty"`
+}
+
+// Value is a directive's value on one side, or its absence there.
+type Value struct {
+	// Set is false when the side has no value: no line in the file, or a
+	// file-only directive that the server cannot report.
+	Set   bool   `json:"set"`
+	Value string `json:"value,omitempty"`
+}
+
+// Change is one directive to change.
+type Change struct {
+	// Address names the directive across a fleet: redis.main.config.maxmemory.
+	Address   string `json:"address"`
+	Directive string `json:"directive"`
+	Action    Action `json:"action"`
+	Mode      Mode   `json:"mode"`
+	// LiveBefore and FileBefore are what the server and the file hold now;
+	// After is the spec's value. Sensitive values are masked in every
+	// rendered form.
+	LiveBefore Value  `json:"live_before"`
+	FileBefore Value  `json:"file_before"`
+	After      string `json:"after"`
+	Sensitive  bool   `json:"sensitive,omitempty"`
+	// LiveChange and FileChange say which sides this change touches.
+	LiveChange bool   `json:"live_change"`
+	FileChange bool   `json:"file_change"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Drift is a managed directive whose live value differs from its file:
+// somebody changed the server behind the file's back (or the file behind
+// the server's), and a restart would change the live value.
+type Drift struct {
+	Directive string `json:"directive"`
+	Live      string `json:"live"`
+	File      string `json:"file"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+}
+
+// CrontabChange is the difference in a target's managed crontab block.
+type CrontabChange struct {
+	Where   string   `json:"where"`
+	Action  Action   `json:"action"`
+	Removed []string `json:"removed"`
+	Added   []string `json:"added"`
+	// Lines is the whole desired block, markers included.
+	Lines []string `json:"lines"`
+}
+
+// Risk is a warning about what a change will do to a running server.
+type Risk struct {
+	Directive string `json:"directive,omitempty"`
+	Message   string `json:"message"`
+}
+
+// Fingerprints are hashes of everything a plan was made from. No secret is
+// stored: values are hashed, and the hash of a secret is salted with the
+// others so that it cannot be looked up.
+type Fingerprints struct {
+	Spec    string                       `json:"spec"`
+	Targets map[string]TargetFingerprint `json:"targets"`
+}
+
+// TargetFingerprint is what one target looked like when it was planned.
+type TargetFingerprint struct {
+	RunID string `json:"run_id"`
+	// Config is a hash of every CONFIG GET value read.
+	Config string `json:"config"`
+	// Managed holds the live value of each non-sensitive managed
+	// directive, so that a stale plan can say which one moved.
+	Managed map[string]string `json:"managed,omitempty"`
+	File    string            `json:"file"`
+	Crontab string            `json:"crontab"`
+}
+
+// HasChanges reports whether applying would change anything.
+func (tp *TargetPlan) HasChanges() bool {
+	return len(tp.Changes) > 0 || tp.Crontab != nil
+}
+
+// HasChanges reports whether any target would change.
+func (p *Plan) HasChanges() bool {
+	for _, t := range p.Targets {
+		if t.HasChanges() {
+			return true
+		}
+	}
+	return false
+}
+
+// HasErrors reports whether any target could not be planned.
+func (p *Plan) HasErrors() bool {
+	for _, t := range p.Targets {
+		if t.Error != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,60 @@
+package planner
+
+import (
+	"context"
+
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+// Inspector reads the current state of a target: its live server and its
+// files. Implementations live in executors; the planner only reads the
+// result.
+type Inspector interface {
+	Inspect(ctx context.Context, t *model.Target) (*State, error)
+}
+
+// State is what a target looks like right now.
+type State struct {
+	Live  *LiveState
+	File  *FileState
+	Cron  *CronState
+	Error error // set when the live server could not be read
+}
+
+// LiveState is what the running server reports.
+type LiveState struct {
+	// Version is redis_version from INFO ("7.0.15"); Server is "redis" or
+	// "valkey".
+	Version string
+	Server  string
+	RunID   string
+	// Config is CONFIG GET * plus the hidden parameters fetched by name:
+	// raw values as Redis prints them.
+	Config map[string]string
+	// Info holds the INFO fields (server, persistence, memory,
+	// replication, keyspace sections) as key -> value.
+	Info map[string]string
+	// Loopback is true when redisplan talks to the server over loopback
+	// or a unix socket (enable-protected-configs local applies).
+	Loopback bool
+}
+
+// FileState is the managed redis.conf as it is on disk.
+type FileState struct {
+	Path   string
+	Exists bool
+	// Content is the file's bytes; empty when it does not exist.
+	Content []byte
+}
+
+// CronState is the managed crontab block as it is installed.
+type CronState struct {
+	// Where is "/etc/cron.d/redisplan" or "crontab of redis".
+	Where string
+	// Content is the whole crontab or cron.d file, to keep every line
+	// outside the block.
+	Content []byte
+	// Lines are the lines of this target's block, markers included; nil
+	// when the block is absent.
+	Lines []string
+}
