@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps demo test fuzz build
+.PHONY: deps demo test fuzz build bench
 
 deps:
 	@scripts/install-deps.sh
@@ -17,8 +17,8 @@ demo: deps build
 
 test: deps
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory fuzz
 	$(GO) test -count=1 ./...
-	$(MAKE) fuzz
 
 # Each fuzz target runs briefly on top of its seed corpus (which plain
 # `go test` already runs).
@@ -27,3 +27,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRoundTrip$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
 	$(GO) test -run='^$$' -fuzz='^FuzzQuoteSplit$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
 	$(GO) test -run='^$$' -fuzz='^FuzzRenderParse$$' -fuzztime=$(FUZZTIME) ./executors/conffile
+
+# Whole-process timings of plan, beside the hand-made alternative; the
+# figures go into docs/performance.md.
+bench: deps
+	$(GO) test -run='^$$' -bench='Plan|RedisCLI' -benchtime=30x -count=3 ./cmd/redisplan

@@ -173,7 +173,9 @@ func targetCatalog(t *model.Target, st *planner.State) *catalog.Catalog {
 	if st != nil && st.Live != nil {
 		v := st.Live.Version
 		if st.Live.Server == "valkey" {
-			v = "valkey-" + v
+			// Valkey reports redis_version 7.2.4 for compatibility; its
+			// own version is valkey_version.
+			v = "valkey-" + st.Live.Info["valkey_version"]
 		}
 		if c, err := catalog.For(v); err == nil {
 			return c

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redisplan/redisplan/internal/redistest"
+)
+
+// The plan benchmarks time the whole process, as a person or a CI job
+// runs it: exec of the built binary, spec load, inspection over loopback,
+// diff, output. Each reports the median as well as Go's mean.
+// Run them with: make bench.
+
+func buildBinary(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "redisplan")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// benchDirectives are ten directives a typical spec manages.
+const benchDirectives = `  persistence {
+    aof {
+      enabled = false
+      fsync   = "everysec"
+    }
+    rdb {
+      snapshot {
+        after   = "1h"
+        changes = 1
+      }
+      compression = true
+    }
+  }
+  memory {
+    max    = "256mb"
+    policy = "allkeys-lru"
+    lazyfree {
+      eviction = true
+      expire   = true
+    }
+  }
+  monitoring {
+    slowlog_threshold = "10ms"
+    keyspace_events   = "Ex"
+  }
+`
+
+func timeRuns(b *testing.B, run func() error) {
+	b.Helper()
+	var samples []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, time.Since(start))
+	}
+	sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
+	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "ms-median")
+}
+
+func planCommand(bin, spec string) func() error {
+	return func() error {
+		cmd := exec.Command(bin, "plan", "-no-color", "-config", spec)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("plan: %v\n%s", err, out)
+		}
+		return nil
+	}
+}
+
+func BenchmarkPlanOneTarget(b *testing.B) {
+	bin := buildBinary(b)
+	srv := redistest.Start(b, redistest.Options{})
+	spec := filepath.Join(b.TempDir(), "spec.hcl")
+	text := fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n%s}\n", srv.Addr(), srv.ConfigPath(), benchDirectives)
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	timeRuns(b, planCommand(bin, spec))
+}
+
+// BenchmarkRedisCLIOneTarget is the hand-made alternative measured beside
+// redisplan: a shell loop asking redis-cli for the same ten directives
+// and diffing against the wanted values, which is what an operator's
+// check script does (and it still knows nothing about the file, units or
+// restarts).
+func BenchmarkRedisCLIOneTarget(b *testing.B) {
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		b.Skip("redis-cli not installed")
+	}
+	srv := redistest.Start(b, redistest.Options{})
+	want := filepath.Join(b.TempDir(), "want")
+	directives := []string{"appendonly", "appendfsync", "save", "rdbcompression", "maxmemory", "maxmemory-policy",
+		"lazyfree-lazy-eviction", "lazyfree-lazy-expire", "slowlog-log-slower-than", "notify-keyspace-events"}
+	os.WriteFile(want, []byte("appendonly\nno\n"), 0o644)
+	script := fmt.Sprintf(`for d in %s; do redis-cli -p %d config get "$d"; done > %s.got; diff -q %s %s.got >/dev/null; true`,
+		strings.Join(directives, " "), srv.Port(), want, want, want)
+	timeRuns(b, func() error {
+		out, err := exec.Command("sh", "-c", script).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+}
+
+// BenchmarkPlanFleet100 plans 100 targets spread over 4 servers: each
+// target is inspected over its own connection, 10 at a time.
+func BenchmarkPlanFleet100(b *testing.B) {
+	bin := buildBinary(b)
+	var addrs []string
+	for i := 0; i < 4; i++ {
+		addrs = append(addrs, redistest.Start(b, redistest.Options{}).Addr())
+	}
+	var entries []string
+	for i := 0; i < 100; i++ {
+		entries = append(entries, fmt.Sprintf("    t%03d = %q", i, addrs[i%len(addrs)]))
+	}
+	spec := filepath.Join(b.TempDir(), "fleet.hcl")
+	text := fmt.Sprintf("redis \"fleet\" {\n  for_each = {\n%s\n  }\n  address = each.value\n%s}\n", strings.Join(entries, "\n"), benchDirectives)
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	timeRuns(b, planCommand(bin, spec))
+}

@@ -1,0 +1,105 @@
+// Package backup takes, stores, verifies and prunes backups of a Redis
+// target. A backup is a directory in the destination holding its
+// artifacts and a manifest.json; it becomes visible only when complete.
+package backup
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// ManifestName is the file that describes a backup. It is written last:
+// a backup directory without it is an interrupted run.
+const ManifestName = "manifest.json"
+
+// ManifestVersion is the version of the manifest format.
+const ManifestVersion = 1
+
+// Manifest describes one complete backup. It never holds a secret: age
+// recipients are public keys, and no password or identity is recorded.
+type Manifest struct {
+	Version          int             `json:"version"`
+	ID               string          `json:"id"` // sortable UTC timestamp: 20261129T030000Z
+	Target           string          `json:"target"`
+	Method           string          `json:"method"` // bgsave or replication
+	Started          time.Time       `json:"started"`
+	Finished         time.Time       `json:"finished"`
+	DurationSeconds  float64         `json:"duration_seconds"`
+	RedisVersion     string          `json:"redis_version"`
+	RunID            string          `json:"run_id"`
+	Keyspace         map[int]DBStats `json:"keyspace"` // keys per db at backup time
+	UsedMemory       int64           `json:"used_memory"`
+	AOFEnabled       bool            `json:"aof_enabled"`
+	Files            []File          `json:"files"`
+	RedisplanVersion string          `json:"redisplan_version"`
+}
+
+// DBStats is one database's key counts.
+type DBStats struct {
+	Keys    int64 `json:"keys"`
+	Expires int64 `json:"expires"`
+}
+
+// TotalKeys sums keys over every database.
+func (m *Manifest) TotalKeys() int64 {
+	var n int64
+	for _, db := range m.Keyspace {
+		n += db.Keys
+	}
+	return n
+}
+
+// File kinds.
+const (
+	KindRDB         = "rdb"          // dump.rdb
+	KindAOFManifest = "aof-manifest" // appendonly.aof.manifest
+	KindAOFBase     = "aof-base"     // appendonly.aof.N.base.rdb|aof
+	KindAOFIncr     = "aof-incr"     // appendonly.aof.N.incr.aof
+)
+
+// File is one stored artifact of a backup.
+type File struct {
+	// Name is the stored name inside the backup directory, e.g.
+	// "dump.rdb.zst" or "appendonlydir/appendonly.aof.1.base.rdb.zst.age".
+	Name string `json:"name"`
+	// Original is the file's name on the server, relative to its dir:
+	// "dump.rdb", "appendonlydir/appendonly.aof.manifest".
+	Original    string   `json:"original"`
+	Kind        string   `json:"kind"`
+	RawSize     int64    `json:"raw_size"`
+	StoredSize  int64    `json:"stored_size"`
+	RawSHA256   string   `json:"raw_sha256"`
+	SHA256      string   `json:"sha256"`      // of the stored bytes
+	Compression string   `json:"compression"` // zstd, gzip, none
+	Recipients  []string `json:"recipients,omitempty"`
+}
+
+// Storage keeps backups. A backend is named after what it talks to
+// (the local one is in package file); every backend passes the contract
+// tests in storagetest.
+type Storage interface {
+	// List returns the IDs of complete backups, oldest first.
+	List(ctx context.Context) ([]string, error)
+	// Begin starts a new backup; nothing of it is visible to List until
+	// Commit.
+	Begin(ctx context.Context, id string) (Pending, error)
+	// Open reads one stored artifact of a complete backup.
+	Open(ctx context.Context, id, name string) (io.ReadCloser, error)
+	// Delete removes a complete backup.
+	Delete(ctx context.Context, id string) error
+	// Clean removes what interrupted runs left behind and returns how many
+	// it removed.
+	Clean(ctx context.Context) (int, error)
+}
+
+// Pending is a backup being written.
+type Pending interface {
+	// Create writes one artifact; the data reaches stable storage before
+	// Close returns.
+	Create(ctx context.Context, name string) (io.WriteCloser, error)
+	// Commit writes the manifest and makes the backup visible, atomically.
+	Commit(ctx context.Context, m *Manifest) error
+	// Abort removes everything written so far.
+	Abort(ctx context.Context) error
+}
