@@ -103,12 +103,24 @@ func human(n *big.Int) string {
 	return units.FormatMemory(n.Uint64())
 }
 
+// humanString shows a byte count from INFO roughly, for prose: 1015696
+// is "992K".
 func humanString(s string) string {
 	n, ok := new(big.Int).SetString(s, 10)
-	if !ok {
+	if !ok || !n.IsUint64() {
 		return s
 	}
-	return human(n)
+	v := float64(n.Uint64())
+	for _, unit := range []string{"B", "K", "M", "G", "T"} {
+		if v < 1024 || unit == "T" {
+			if unit == "B" {
+				return fmt.Sprintf("%.0f%s", v, unit)
+			}
+			return fmt.Sprintf("%.1f%s", v, unit)
+		}
+		v /= 1024
+	}
+	return s
 }
 
 // cronChange compares the desired managed block with the installed one.

@@ -28,6 +28,11 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 	fs.BoolVar(&write, "write", true, "rewrite files that need formatting")
 	fs.BoolVar(&noColor, "no-color", false, "never use colour in output")
 	fs.StringVar(&config, "config", ".", "spec `path` to format when no PATH is given")
+	// Accepted like every command's, so that a wrapper can pass the same
+	// flags everywhere; formatting does not evaluate variables.
+	var ignored multiFlag
+	fs.Var(&ignored, "var", "accepted for uniformity; fmt does not evaluate variables")
+	fs.Var(&ignored, "var-file", "accepted for uniformity; fmt does not evaluate variables")
 	if code, done := parseFlags(env, fs, args); done {
 		return code
 	}
