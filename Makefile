@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps demo test fuzz build bench
+.PHONY: deps demo test fuzz build bench bench-backup
 
 deps:
 	@scripts/install-deps.sh
@@ -32,3 +32,9 @@ fuzz:
 # figures go into docs/performance.md.
 bench: deps
 	$(GO) test -run='^$$' -bench='Plan|RedisCLI' -benchtime=30x -count=3 ./cmd/redisplan
+
+# Backups and restores of a ~650 MB dataset, beside BGSAVE alone and the
+# seed scripts' pipeline. Takes a few minutes; KEYS sets the dataset size.
+KEYS ?= 2000000
+bench-backup: deps
+	$(GO) run ./scripts/benchbackup -keys $(KEYS)

@@ -408,3 +408,7 @@ func TestFleetWithOneUnreachableTarget(t *testing.T) {
 		t.Errorf("%d targets applied, want 4:\n%s", n, out)
 	}
 }
+
+func execCommand(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
+}

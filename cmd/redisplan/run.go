@@ -36,6 +36,8 @@ var commands = []command{
 	{"render", "Print the redis.conf or crontab lines the spec produces", runRender},
 	{"plan", "Show what differs between the spec, the live server and its files", runPlan},
 	{"apply", "Make the live server and its files match the spec", runApply},
+	{"backup", "Take, list, verify and prune backups: backup run|list|verify|prune", runBackup},
+	{"restore", "Restore a backup, with verification and automatic rollback", runRestore},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing

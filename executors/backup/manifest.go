@@ -33,6 +33,14 @@ type Manifest struct {
 	AOFEnabled       bool            `json:"aof_enabled"`
 	Files            []File          `json:"files"`
 	RedisplanVersion string          `json:"redisplan_version"`
+	// Verified records the checks made while the backup was written:
+	// every artifact's checksums, and the RDB structure (magic, version,
+	// EOF marker, CRC-64 trailer) of the RDB and of an RDB-format AOF base.
+	Verified   bool      `json:"verified"`
+	VerifiedAt time.Time `json:"verified_at"`
+	// RDBVersion is the RDB format version of the backup's RDB data: a
+	// server loads only versions up to its own.
+	RDBVersion int `json:"rdb_version"`
 }
 
 // DBStats is one database's key counts.

@@ -1,0 +1,469 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/file"
+	"github.com/redisplan/redisplan/executors/backup/job"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/lock"
+	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
+)
+
+func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune [flags]")
+		return exitError
+	}
+	switch args[0] {
+	case "run":
+		return runBackupRun(ctx, env, args[1:])
+	case "list":
+		return runBackupList(ctx, env, args[1:])
+	case "verify":
+		return runBackupVerify(ctx, env, args[1:])
+	case "prune":
+		return runBackupPrune(ctx, env, args[1:])
+	case "-h", "-help", "--help":
+		fmt.Fprintln(env.stdout, "Usage: redisplan backup run|list|verify|prune [flags]")
+		return exitOK
+	}
+	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q\nUsage: redisplan backup run|list|verify|prune [flags]\n", args[0])
+	return exitError
+}
+
+// backupTargets loads the spec and returns the selected targets that have
+// a backup block.
+func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*model.Target, bool) {
+	res, ok := loadSpec(env, sf)
+	if !ok {
+		return nil, false
+	}
+	selected, err := selectTargets(res.Spec, names)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+		return nil, false
+	}
+	var out []*model.Target
+	for _, t := range selected {
+		if t.Backup != nil {
+			out = append(out, t)
+		} else if len(names) > 0 {
+			fmt.Fprintf(env.stderr, "redisplan %s: redis.%s has no backup block\n", cmd, t.Name)
+			return nil, false
+		}
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(env.stderr, "redisplan %s: no target of the spec has a backup block\n", cmd)
+		return nil, false
+	}
+	return out, true
+}
+
+// storageFor opens a target's backups: each target has its own directory
+// under the destination, so that a fleet can share one.
+func storageFor(t *model.Target) (*file.Store, error) {
+	return file.New(filepath.Join(t.Backup.Destination, fileName(t.Name)))
+}
+
+func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf      specFlags
+		targets multiFlag
+		noPrune bool
+	)
+	fs := newFlagSet(env, "backup run", "backup run [-target NAME] [-no-prune]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "back up only this `target` (repeatable)")
+	fs.BoolVar(&noPrune, "no-prune", false, "keep every backup: skip the retention run after a successful backup")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	selected, ok := backupTargets(env, &sf, targets, "backup run")
+	if !ok {
+		return exitError
+	}
+	status := exitOK
+	for _, t := range selected {
+		m, err := backupOne(ctx, env, t)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "Error: backup of redis.%s failed: %v\nEarlier backups are untouched.\n", t.Name, err)
+			status = exitError
+			continue
+		}
+		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
+			t.Name, m.ID, m.TotalKeys(), humanBytes(storedSize(m)), m.DurationSeconds)
+		if noPrune {
+			continue
+		}
+		if err := prune(ctx, env, t, false); err != nil {
+			fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
+			status = exitError
+		}
+	}
+	return status
+}
+
+func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manifest, error) {
+	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan backup run")
+	if err != nil {
+		return nil, err
+	}
+	defer lk.Release()
+	if warning != "" {
+		fmt.Fprintf(env.stderr, "warning: %s\n", warning)
+	}
+	store, err := storageFor(t)
+	if err != nil {
+		return nil, err
+	}
+	client, err := live.Dial(t.Connection)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	return job.Run(ctx, job.Request{
+		Target: t, Storage: store, Client: client, RedisplanVersion: version,
+		Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+	})
+}
+
+func storedSize(m *backup.Manifest) int64 {
+	var n int64
+	for _, f := range m.Files {
+		n += f.StoredSize
+	}
+	return n
+}
+
+func humanBytes(n int64) string {
+	v := float64(n)
+	for _, u := range []string{"B", "KiB", "MiB", "GiB"} {
+		if v < 1024 || u == "GiB" {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.1f %s", v, u)
+		}
+		v /= 1024
+	}
+	return fmt.Sprint(n)
+}
+
+// manifests reads every complete backup of a target, oldest first.
+func manifests(ctx context.Context, store backup.Storage) ([]*backup.Manifest, error) {
+	ids, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*backup.Manifest
+	for _, id := range ids {
+		m, err := backup.ReadManifest(ctx, store, id)
+		if err != nil {
+			return nil, fmt.Errorf("backup %s: %w", id, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+type listEntry struct {
+	Target   string    `json:"target"`
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"`
+	Method   string    `json:"method"`
+	Keys     int64     `json:"keys"`
+	Stored   int64     `json:"stored_bytes"`
+	Raw      int64     `json:"raw_bytes"`
+	Files    int       `json:"files"`
+	Verified bool      `json:"verified"`
+}
+
+func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf      specFlags
+		targets multiFlag
+		asJSON  bool
+	)
+	fs := newFlagSet(env, "backup list", "backup list [-target NAME] [-json]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "list only this `target`'s backups (repeatable)")
+	fs.BoolVar(&asJSON, "json", false, "print the list as JSON")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	selected, ok := backupTargets(env, &sf, targets, "backup list")
+	if !ok {
+		return exitError
+	}
+	entries := []listEntry{}
+	for _, t := range selected {
+		store, err := storageFor(t)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan backup list: %v\n", err)
+			return exitError
+		}
+		ms, err := manifests(ctx, store)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan backup list: redis.%s: %v\n", t.Name, err)
+			return exitError
+		}
+		for _, m := range ms {
+			e := listEntry{Target: t.Name, ID: m.ID, Time: m.Started, Method: m.Method, Keys: m.TotalKeys(), Files: len(m.Files), Verified: m.Verified}
+			for _, f := range m.Files {
+				e.Stored += f.StoredSize
+				e.Raw += f.RawSize
+			}
+			entries = append(entries, e)
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"format_version": "1.0", "backups": entries})
+		return exitOK
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(env.stdout, "No backups yet.")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tID\tTIME (UTC)\tMETHOD\tKEYS\tSTORED\tVERIFIED")
+	for _, e := range entries {
+		v := "no"
+		if e.Verified {
+			v = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, humanBytes(e.Stored), v)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// pick finds the backup an argument names: an ID, or "latest".
+func pick(ms []*backup.Manifest, which string) (*backup.Manifest, error) {
+	if len(ms) == 0 {
+		return nil, errors.New("there are no backups")
+	}
+	if which == "" || which == "latest" {
+		return ms[len(ms)-1], nil
+	}
+	for _, m := range ms {
+		if m.ID == which {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("no backup with id %s (backup list shows them)", which)
+}
+
+func readIdentities(path string) ([]age.Identity, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ids, err := backup.ParseIdentities(f)
+	if err != nil {
+		return nil, fmt.Errorf("read identities from %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+// source gives restore and drill the raw bytes of a stored backup,
+// checked as they stream.
+func source(store backup.Storage, m *backup.Manifest, ids []age.Identity) restore.Source {
+	return restore.Source{
+		Manifest: m,
+		Open: func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
+			stored, err := store.Open(ctx, m.ID, f.Name)
+			if err != nil {
+				return nil, err
+			}
+			raw, err := backup.OpenStream(stored, f, ids)
+			if err != nil {
+				stored.Close()
+				return nil, err
+			}
+			return closeBoth{raw, stored}, nil
+		},
+	}
+}
+
+type closeBoth struct {
+	io.ReadCloser
+	inner io.Closer
+}
+
+func (c closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	if e := c.inner.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// verifyBackup reads every artifact through its checksums and checks the
+// structure of its RDB data.
+func verifyBackup(ctx context.Context, src restore.Source) error {
+	for _, f := range src.Manifest.Files {
+		r, err := src.Open(ctx, f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if f.Kind == backup.KindRDB || (f.Kind == backup.KindAOFBase && strings.HasSuffix(f.Original, ".rdb")) {
+			_, err = rdb.Verify(r)
+		} else {
+			_, err = io.Copy(io.Discard, r)
+		}
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf       specFlags
+		targets  multiFlag
+		identity string
+		drill    bool
+	)
+	fs := newFlagSet(env, "backup verify", "backup verify [-target NAME] [-identity FILE] [-drill] [ID|latest]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "verify this `target`'s backup (repeatable)")
+	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
+	fs.BoolVar(&drill, "drill", false, "also restore the backup into a scratch redis-server and compare its keys")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	selected, ok := backupTargets(env, &sf, targets, "backup verify")
+	if !ok {
+		return exitError
+	}
+	ids, err := readIdentities(identity)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan backup verify: %v\n", err)
+		return exitError
+	}
+	status := exitOK
+	for _, t := range selected {
+		store, err := storageFor(t)
+		if err == nil {
+			var ms []*backup.Manifest
+			if ms, err = manifests(ctx, store); err == nil {
+				var m *backup.Manifest
+				if m, err = pick(ms, fs.Arg(0)); err == nil {
+					src := source(store, m, ids)
+					if err = verifyBackup(ctx, src); err == nil {
+						fmt.Fprintf(env.stdout, "redis.%s: backup %s is intact: %d file(s), checksums and RDB structure verified\n", t.Name, m.ID, len(m.Files))
+						if drill {
+							var r restore.Result
+							r, err = restore.Drill(ctx, src, restore.Options{})
+							if err == nil {
+								fmt.Fprintf(env.stdout, "redis.%s: drill restored backup %s into a scratch server: %d keys as in the manifest, loaded in %.2fs\n",
+									t.Name, m.ID, totalKeys(r.After.Keyspace), r.LoadSeconds)
+							}
+						}
+					}
+				}
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+			status = exitError
+		}
+	}
+	return status
+}
+
+func totalKeys(ks map[int]backup.DBStats) int64 {
+	var n int64
+	for _, s := range ks {
+		n += s.Keys
+	}
+	return n
+}
+
+func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf      specFlags
+		targets multiFlag
+		dryRun  bool
+	)
+	fs := newFlagSet(env, "backup prune", "backup prune [-target NAME] [-dry-run]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "prune only this `target`'s backups (repeatable)")
+	fs.BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	selected, ok := backupTargets(env, &sf, targets, "backup prune")
+	if !ok {
+		return exitError
+	}
+	status := exitOK
+	for _, t := range selected {
+		if err := prune(ctx, env, t, dryRun); err != nil {
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+			status = exitError
+		}
+	}
+	return status
+}
+
+// prune applies the target's retention: it prints every backup with the
+// rule that keeps it, and deletes the others.
+func prune(ctx context.Context, env *cmdEnv, t *model.Target, dryRun bool) error {
+	store, err := storageFor(t)
+	if err != nil {
+		return err
+	}
+	ms, err := manifests(ctx, store)
+	if err != nil {
+		return err
+	}
+	var cands []backup.Candidate
+	for _, m := range ms {
+		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Verified})
+	}
+	decisions := backup.Select(cands, t.Backup.Retention, time.Now())
+	sort.Slice(decisions, func(i, j int) bool { return decisions[i].ID > decisions[j].ID })
+	verb := "delete"
+	if dryRun {
+		verb = "would delete"
+	}
+	for _, d := range decisions {
+		if d.Keep {
+			fmt.Fprintf(env.stdout, "redis.%s: keep %s (%s)\n", t.Name, d.ID, strings.Join(d.Reasons, ", "))
+			continue
+		}
+		fmt.Fprintf(env.stdout, "redis.%s: %s %s (no retention rule keeps it)\n", t.Name, verb, d.ID)
+		if dryRun {
+			continue
+		}
+		if err := store.Delete(ctx, d.ID); err != nil {
+			return fmt.Errorf("delete %s: %w", d.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+)
+
+// The backup tests take backups of real servers with the CLI, break
+// things the way disks and people do, and restore, comparing every value.
+
+// fillDataset writes every value type, keys with TTLs, and several
+// databases.
+func fillDataset(t *testing.T, addr, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	for db := 0; db < 3; db++ {
+		c := redis.NewClient(&redis.Options{Addr: addr, DB: db, Protocol: 2, DisableIdentity: true})
+		defer c.Close()
+		for i := 0; i < 50; i++ {
+			k := fmt.Sprintf("%s:%d:%d", tag, db, i)
+			c.Set(ctx, k+":s", fmt.Sprintf(`{"id":%d,"tag":%q}`, i, tag), 0)
+			c.HSet(ctx, k+":h", "a", i, "b", tag)
+			c.RPush(ctx, k+":l", "x", i, tag)
+			c.SAdd(ctx, k+":set", "m1", i, tag)
+			c.ZAdd(ctx, k+":z", redis.Z{Score: float64(i), Member: tag}, redis.Z{Score: 0.5, Member: "half"})
+			c.XAdd(ctx, &redis.XAddArgs{Stream: k + ":x", ID: fmt.Sprintf("%d-1", i+1), Values: []any{"f", tag}})
+			c.Set(ctx, k+":ttl", "v", time.Hour)
+		}
+	}
+}
+
+// dataset reads every key of the first three databases semantically: the
+// same data gives the same map whatever its internal encoding.
+func dataset(t *testing.T, addr string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	for db := 0; db < 3; db++ {
+		c := redis.NewClient(&redis.Options{Addr: addr, DB: db, Protocol: 2, DisableIdentity: true})
+		defer c.Close()
+		keys, err := c.Keys(ctx, "*").Result()
+		if err != nil {
+			t.Fatalf("KEYS: %v", err)
+		}
+		for _, k := range keys {
+			typ := c.Type(ctx, k).Val()
+			var v any
+			switch typ {
+			case "string":
+				v = c.Get(ctx, k).Val()
+			case "hash":
+				v = c.HGetAll(ctx, k).Val()
+			case "list":
+				v = c.LRange(ctx, k, 0, -1).Val()
+			case "set":
+				m := c.SMembers(ctx, k).Val()
+				sort.Strings(m)
+				v = m
+			case "zset":
+				v = c.ZRangeWithScores(ctx, k, 0, -1).Val()
+			case "stream":
+				v = c.XRange(ctx, k, "-", "+").Val()
+			}
+			ttl := c.TTL(ctx, k).Val() > 0
+			out[fmt.Sprintf("%d/%s", db, k)] = fmt.Sprintf("%s %v ttl=%v", typ, v, ttl)
+		}
+	}
+	return out
+}
+
+func backupSpec(t *testing.T, d *daemon, dest, extra string) string {
+	return writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  %s
+  backup {
+    destination = %q
+%s
+  }
+}
+`, d.addr(), d.conf, d.service(), dest, extra))
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+	}
+	return out
+}
+
+func TestBackupRestoreRoundTrip(t *testing.T) {
+	for _, method := range []string{"bgsave", "replication"} {
+		t.Run(method, func(t *testing.T) {
+			d := startDaemon(t, `save ""`)
+			fillDataset(t, d.addr(), "before")
+			want := dataset(t, d.addr())
+			dest := t.TempDir()
+			spec := backupSpec(t, d, dest, fmt.Sprintf("    method = %q", method))
+
+			out := mustRun(t, "backup", "run", "-config", spec)
+			if !strings.Contains(out, "backup ") || !strings.Contains(out, "verified") {
+				t.Fatalf("backup run output:\n%s", out)
+			}
+			// Change everything, then restore.
+			c := d.client(t)
+			c.FlushAll(context.Background())
+			fillDataset(t, d.addr(), "after")
+			out = mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+			if !strings.Contains(out, "Restore complete") {
+				t.Fatalf("restore output:\n%s", out)
+			}
+			if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+				t.Errorf("restored data differs from the backup (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBackupRestoreAOFTarget(t *testing.T) {
+	d := startDaemon(t, `save ""`, "appendonly yes")
+	fillDataset(t, d.addr(), "before")
+	want := dataset(t, d.addr())
+	spec := backupSpec(t, d, t.TempDir(), `    include = ["rdb", "aof"]`)
+	mustRun(t, "backup", "run", "-config", spec)
+	fillDataset(t, d.addr(), "more")
+	mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Fatalf("restored data differs (-want +got):\n%s", diff)
+	}
+	c := d.client(t)
+	if got := configGet(t, c, "appendonly"); got != "yes" {
+		t.Errorf("appendonly = %s after restore, want yes", got)
+	}
+	// Consistent after a further restart: the AOF holds the same data.
+	_ = c.Do(context.Background(), "SHUTDOWN").Err()
+	waitGone(t, d)
+	if out, err := execCommand(d.start, d.conf); err != nil {
+		t.Fatalf("restart: %v %s", err, out)
+	}
+	waitUp(t, c)
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("data after a further restart differs (-want +got):\n%s", diff)
+	}
+}
+
+func storedFile(t *testing.T, dest, suffix string) string {
+	t.Helper()
+	var found string
+	filepath.Walk(dest, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasSuffix(p, suffix) {
+			found = p
+		}
+		return nil
+	})
+	if found == "" {
+		t.Fatalf("no stored file ending in %s under %s", suffix, dest)
+	}
+	return found
+}
+
+func TestDamagedBackupsAreRefused(t *testing.T) {
+	for _, damage := range []string{"flipped byte", "truncated"} {
+		t.Run(damage, func(t *testing.T) {
+			d := startDaemon(t, `save ""`)
+			fillDataset(t, d.addr(), "live")
+			dest := t.TempDir()
+			spec := backupSpec(t, d, dest, `    compression = "none"`)
+			mustRun(t, "backup", "run", "-config", spec)
+			want := dataset(t, d.addr())
+
+			p := storedFile(t, dest, "dump.rdb")
+			b, _ := os.ReadFile(p)
+			if damage == "flipped byte" {
+				b[len(b)/2] ^= 0xff
+			} else {
+				b = b[:len(b)*2/3]
+			}
+			os.WriteFile(p, b, 0o600)
+
+			code, _, errOut := runCLI(t, "backup", "verify", "-config", spec)
+			if code != 1 || !strings.Contains(errOut, "dump.rdb") {
+				t.Errorf("verify: exit %d, want 1 naming the file:\n%s", code, errOut)
+			}
+			code, _, errOut = runCLI(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+			if code != 1 || !strings.Contains(errOut, "nothing was touched") {
+				t.Errorf("restore: exit %d, want 1 before touching anything:\n%s", code, errOut)
+			}
+			t.Logf("verify said: %s", strings.TrimSpace(errOut))
+			if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+				t.Errorf("live data changed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEncryptedBackup(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idFile := filepath.Join(t.TempDir(), "backup.key")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "secret")
+	want := dataset(t, d.addr())
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, fmt.Sprintf("    recipients = [%q]", id.Recipient().String()))
+	mustRun(t, "backup", "run", "-config", spec)
+	if p := storedFile(t, dest, ".age"); p == "" {
+		t.Fatal("no encrypted artifact")
+	}
+	manifest, _ := os.ReadFile(storedFile(t, dest, "manifest.json"))
+	if strings.Contains(string(manifest), id.String()) {
+		t.Fatal("the manifest holds the identity")
+	}
+
+	code, _, errOut := runCLI(t, "backup", "verify", "-config", spec)
+	if code != 1 || !strings.Contains(errOut, "-identity") {
+		t.Errorf("verify without the identity: exit %d, want 1 asking for -identity:\n%s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if code != 1 {
+		t.Errorf("restore without the identity: exit %d, want 1:\n%s", code, errOut)
+	}
+	d.client(t).FlushAll(context.Background())
+	mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve", "-identity", idFile)
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("restored data differs (-want +got):\n%s", diff)
+	}
+}
+
+func TestVerifyDrill(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "drill")
+	spec := backupSpec(t, d, t.TempDir(), "")
+	mustRun(t, "backup", "run", "-config", spec)
+	out := mustRun(t, "backup", "verify", "-drill", "-config", spec, "latest")
+	// 3 dbs x 50 x 7 keys.
+	if !strings.Contains(out, "1050 keys as in the manifest, loaded in ") {
+		t.Errorf("drill output:\n%s", out)
+	}
+}
+
+func TestPruneDeletesWhatDryRunListed(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "p")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "    retention {\n      keep_last = 2\n    }")
+	for i := 0; i < 4; i++ {
+		mustRun(t, "backup", "run", "-no-prune", "-config", spec)
+	}
+	list := func() []string {
+		out := mustRun(t, "backup", "list", "-config", spec)
+		var ids []string
+		for _, l := range strings.Split(out, "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 1 {
+				ids = append(ids, f[1])
+			}
+		}
+		return ids
+	}
+	before := list()
+	if len(before) != 4 {
+		t.Fatalf("backups = %v, want 4", before)
+	}
+	dry := mustRun(t, "backup", "prune", "-dry-run", "-config", spec)
+	var wouldDelete []string
+	for _, l := range strings.Split(dry, "\n") {
+		if _, rest, ok := strings.Cut(l, "would delete "); ok {
+			wouldDelete = append(wouldDelete, strings.Fields(rest)[0])
+		}
+	}
+	if len(wouldDelete) != 2 || !cmp.Equal(list(), before) {
+		t.Fatalf("dry run would delete %v and must delete nothing:\n%s", wouldDelete, dry)
+	}
+	mustRun(t, "backup", "prune", "-config", spec)
+	after := list()
+	var deleted []string
+	for _, id := range before {
+		if !contains(after, id) {
+			deleted = append(deleted, id)
+		}
+	}
+	sort.Strings(deleted)
+	sort.Strings(wouldDelete)
+	if !cmp.Equal(deleted, wouldDelete) {
+		t.Errorf("prune deleted %v, the dry run listed %v", deleted, wouldDelete)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

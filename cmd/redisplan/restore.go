@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
+)
+
+func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf          specFlags
+		targets     multiFlag
+		latest      bool
+		fromFile    string
+		identity    string
+		autoApprove bool
+		keepSafety  bool
+	)
+	fs := newFlagSet(env, "restore", "restore -target NAME (-latest | ID | -file PATH) [-auto-approve] [-identity FILE]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "the `target` to restore (exactly one)")
+	fs.BoolVar(&latest, "latest", false, "restore the newest backup")
+	fs.StringVar(&fromFile, "file", "", "restore a plain RDB `file` instead of a backup from the catalog")
+	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
+	fs.BoolVar(&autoApprove, "auto-approve", false, "restore without asking for confirmation")
+	fs.BoolVar(&keepSafety, "keep-safety-copy", true, "keep the moved-aside data files after a successful restore")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	chosen := 0
+	for _, b := range []bool{latest, fromFile != "", fs.NArg() == 1} {
+		if b {
+			chosen++
+		}
+	}
+	if chosen != 1 || fs.NArg() > 1 {
+		fmt.Fprintln(env.stderr, "redisplan restore: name exactly one of -latest, a backup ID, or -file PATH")
+		return exitError
+	}
+	res, ok := loadSpec(env, &sf)
+	if !ok {
+		return exitError
+	}
+	selected, err := selectTargets(res.Spec, targets)
+	if err != nil || len(selected) != 1 || len(targets) != 1 {
+		if err == nil {
+			err = fmt.Errorf("restore needs exactly one -target")
+		}
+		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
+		return exitError
+	}
+	t := selected[0]
+
+	src, err := restoreSource(ctx, t, fromFile, fs.Arg(0), identity)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "Verifying backup %s (checksums and RDB structure)...\n", src.Manifest.ID)
+	if err := verifyBackup(ctx, src); err != nil {
+		fmt.Fprintf(env.stderr, "redisplan restore: the backup is damaged, nothing was touched: %v\n", err)
+		return exitError
+	}
+	before, err := restore.Check(ctx, t, src)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "redis.%s (%s) now holds:\n", t.Name, t.Connection.Address)
+	writeStats(env.stdout, before)
+	fmt.Fprintf(env.stdout, "Backup %s (taken %s) holds:\n", src.Manifest.ID, src.Manifest.Started.Format(time.RFC3339))
+	writeStats(env.stdout, restore.Stats{Keyspace: src.Manifest.Keyspace, UsedMemory: src.Manifest.UsedMemory})
+	fmt.Fprintln(env.stdout, "The server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again.")
+	if !autoApprove && !confirm(env) {
+		return exitError
+	}
+	r, err := restore.Restore(ctx, t, src, restore.Options{
+		KeepSafetyCopy: keepSafety,
+		Emit: func(e restore.Event) {
+			fmt.Fprintf(env.stdout, "redis.%s: %s\n", t.Name, e.Message)
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "Error: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "Restore complete in %.2fs of loading. redis.%s now holds:\n", r.LoadSeconds, t.Name)
+	writeStats(env.stdout, r.After)
+	if r.SafetyCopy != "" {
+		fmt.Fprintf(env.stdout, "The previous data files are kept in %s.\n", r.SafetyCopy)
+	}
+	return exitOK
+}
+
+func writeStats(w io.Writer, s restore.Stats) {
+	dbs := make([]int, 0, len(s.Keyspace))
+	for db := range s.Keyspace {
+		dbs = append(dbs, db)
+	}
+	sort.Ints(dbs)
+	if len(dbs) == 0 {
+		fmt.Fprintln(w, "  no keys")
+	}
+	for _, db := range dbs {
+		fmt.Fprintf(w, "  db%d: %d keys (%d with a TTL)\n", db, s.Keyspace[db].Keys, s.Keyspace[db].Expires)
+	}
+	if s.UsedMemory > 0 {
+		fmt.Fprintf(w, "  used_memory: %s\n", humanBytes(s.UsedMemory))
+	}
+}
+
+// restoreSource opens what is to be restored: a catalog backup, or a plain
+// RDB file (whose key counts are unknown until it loads).
+func restoreSource(ctx context.Context, t *model.Target, fromFile, id, identity string) (restore.Source, error) {
+	if fromFile != "" {
+		f, err := os.Open(fromFile)
+		if err != nil {
+			return restore.Source{}, err
+		}
+		info, err := rdb.Verify(f)
+		f.Close()
+		if err != nil {
+			return restore.Source{}, fmt.Errorf("%s is not a sound RDB file: %w", fromFile, err)
+		}
+		st, err := os.Stat(fromFile)
+		if err != nil {
+			return restore.Source{}, err
+		}
+		m := &backup.Manifest{
+			ID: filepath.Base(fromFile), Target: t.Name, Started: st.ModTime().UTC(), RDBVersion: info.Version,
+			Files: []backup.File{{Name: filepath.Base(fromFile), Original: "dump.rdb", Kind: backup.KindRDB, RawSize: st.Size(), StoredSize: st.Size(), Compression: "none"}},
+		}
+		return restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(fromFile) }}, nil
+	}
+	if t.Backup == nil {
+		return restore.Source{}, fmt.Errorf("redis.%s has no backup block, so there is no catalog to restore from; use -file PATH", t.Name)
+	}
+	store, err := storageFor(t)
+	if err != nil {
+		return restore.Source{}, err
+	}
+	ms, err := manifests(ctx, store)
+	if err != nil {
+		return restore.Source{}, err
+	}
+	m, err := pick(ms, id)
+	if err != nil {
+		return restore.Source{}, err
+	}
+	ids, err := readIdentities(identity)
+	if err != nil {
+		return restore.Source{}, err
+	}
+	return source(store, m, ids), nil
+}

@@ -1,0 +1,302 @@
+// Package job runs one backup of a target from start to finish: capture
+// (BGSAVE or the replication stream, plus the AOF directory when asked),
+// one streaming pass per file through compression, encryption and
+// checksums into the storage, RDB structure checks on the way, and a
+// manifest written last so that the backup appears only when complete.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
+)
+
+// IDFormat is the layout of backup IDs: sortable UTC timestamps.
+const IDFormat = "20060102T150405.000Z"
+
+// Event is one step of a backup, for the CLI to show.
+type Event struct {
+	Target  string
+	Message string
+}
+
+// Request is one backup run.
+type Request struct {
+	Target  *model.Target
+	Storage backup.Storage
+	// Client talks to the server (BGSAVE, INFO, CONFIG); the replication
+	// method opens its own connection.
+	Client           *redis.Client
+	Now              func() time.Time
+	RedisplanVersion string
+	Emit             func(Event)
+}
+
+// Run takes one backup. On failure nothing becomes visible and the
+// storage holds exactly what it held before.
+func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
+	t := req.Target
+	b := t.Backup
+	if b == nil {
+		return nil, fmt.Errorf("redis.%s has no backup block", t.Name)
+	}
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	emit := func(format string, args ...any) {
+		if req.Emit != nil {
+			req.Emit(Event{Target: t.Name, Message: fmt.Sprintf(format, args...)})
+		}
+	}
+	if n, err := req.Storage.Clean(ctx); err != nil {
+		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
+	} else if n > 0 {
+		emit("removed %d leftover(s) of interrupted runs", n)
+	}
+
+	started := now().UTC()
+	m := &backup.Manifest{
+		Version:          backup.ManifestVersion,
+		ID:               started.Format(IDFormat),
+		Target:           t.Name,
+		Method:           b.Method,
+		Started:          started,
+		RedisplanVersion: req.RedisplanVersion,
+		Keyspace:         map[int]backup.DBStats{},
+	}
+	pending, err := req.Storage.Begin(ctx, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("start backup %s: %w", m.ID, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			pending.Abort(context.WithoutCancel(ctx))
+		}
+	}()
+	opts := backup.StoreOptions{Compression: b.Compression, Recipients: b.Recipients}
+	cmd := t.ConfigCommand()
+
+	for _, what := range b.Include {
+		switch what {
+		case "rdb":
+			if err := storeRDB(ctx, req, pending, opts, m, cmd); err != nil {
+				return nil, err
+			}
+			emit("stored the RDB (%s)", describe(m.Files[len(m.Files)-1]))
+		case "aof":
+			n, err := storeAOF(ctx, req, pending, opts, m, cmd)
+			if err != nil {
+				return nil, err
+			}
+			emit("stored the AOF directory (%d files)", n)
+		}
+	}
+
+	m.Finished = now().UTC()
+	m.DurationSeconds = m.Finished.Sub(m.Started).Seconds()
+	m.Verified = true
+	m.VerifiedAt = m.Finished
+	if err := pending.Commit(ctx, m); err != nil {
+		return nil, fmt.Errorf("commit backup %s: %w", m.ID, err)
+	}
+	committed = true
+	return m, nil
+}
+
+func describe(f backup.File) string {
+	return fmt.Sprintf("%s, %d bytes raw, %d stored", f.Name, f.RawSize, f.StoredSize)
+}
+
+// storeRDB captures an RDB with the target's method and stores it,
+// checking its structure in the same pass.
+func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, cmd string) error {
+	t := req.Target
+	var src io.ReadCloser
+	var info map[string]string
+	switch t.Backup.Method {
+	case "replication":
+		var err error
+		info, err = live.Info(ctx, req.Client, "server", "memory", "keyspace", "persistence")
+		if err != nil {
+			return fmt.Errorf("read INFO of redis.%s: %w", t.Name, err)
+		}
+		src, err = capture.Replication(ctx, t.Connection)
+		if err != nil {
+			return fmt.Errorf("replication stream from redis.%s: %w", t.Name, err)
+		}
+	default:
+		path, i, err := capture.BGSave(ctx, req.Client, cmd, t.DataDir)
+		if err != nil {
+			return fmt.Errorf("BGSAVE on redis.%s: %w", t.Name, err)
+		}
+		info = i
+		// Redis replaces the file by rename, so this descriptor keeps
+		// reading the save just made even if another one lands.
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("open %s: %w (is the backup running on the Redis host, with read access to its dir? method = \"replication\" works without file access)", path, err)
+		}
+		src = f
+	}
+	defer src.Close()
+	fillFromInfo(m, info)
+
+	version, err := storeVerified(ctx, pending, opts, m, src, "dump.rdb", backup.KindRDB)
+	if err != nil {
+		return err
+	}
+	m.RDBVersion = version
+	return nil
+}
+
+// storeVerified stores one artifact and, for RDB data, checks its
+// structure while it streams.
+func storeVerified(ctx context.Context, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, src io.Reader, original, kind string) (int, error) {
+	name := backup.StoredName(original, opts)
+	w, err := pending.Create(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", name, err)
+	}
+	isRDB := kind == backup.KindRDB || (kind == backup.KindAOFBase && strings.HasSuffix(original, ".rdb"))
+	var check chan result
+	if isRDB {
+		pr, pw := io.Pipe()
+		check = make(chan result, 1)
+		go func() {
+			info, err := rdb.Verify(pr)
+			pr.CloseWithError(err)
+			io.Copy(io.Discard, pr)
+			check <- result{info.Version, err}
+		}()
+		tee := io.TeeReader(src, pw)
+		f, err := backup.StoreStream(ctx, w, tee, opts)
+		if err != nil {
+			pw.CloseWithError(err)
+		} else {
+			pw.Close()
+		}
+		r := <-check
+		// A failed structure check closes the pipe with its own error, so
+		// the store then fails with that same error: report the cause.
+		if r.err != nil && (err == nil || errors.Is(err, r.err)) {
+			w.Close()
+			return 0, fmt.Errorf("%s is not a sound RDB: %w", original, r.err)
+		}
+		if err != nil {
+			w.Close()
+			return 0, fmt.Errorf("store %s: %w", original, err)
+		}
+		if err := w.Close(); err != nil {
+			return 0, fmt.Errorf("write %s: %w", name, err)
+		}
+		f.Name, f.Original, f.Kind = name, original, kind
+		m.Files = append(m.Files, f)
+		return r.version, nil
+	}
+	f, err := backup.StoreStream(ctx, w, src, opts)
+	if err != nil {
+		w.Close()
+		return 0, fmt.Errorf("store %s: %w", original, err)
+	}
+	if err := w.Close(); err != nil {
+		return 0, fmt.Errorf("write %s: %w", name, err)
+	}
+	f.Name, f.Original, f.Kind = name, original, kind
+	m.Files = append(m.Files, f)
+	return 0, nil
+}
+
+type result struct {
+	version int
+	err     error
+}
+
+// storeAOF copies the AOF directory consistently and stores its files.
+func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, cmd string) (int, error) {
+	t := req.Target
+	if t.Backup.Method == "replication" {
+		return 0, errors.New(`include = ["aof"] needs file access to the server's AOF directory, which method = "replication" does not have`)
+	}
+	dir := t.DataDir
+	if dir == "" {
+		got, err := live.ConfigGet(ctx, req.Client, cmd, "dir")
+		if err != nil {
+			return 0, fmt.Errorf("read dir of redis.%s: %w", t.Name, err)
+		}
+		dir = got["dir"]
+	}
+	// Hard links need the same filesystem: the snapshot lives in the data
+	// dir, under a name Redis never uses, and is removed at the end.
+	snap := filepath.Join(dir, ".redisplan-aof-"+m.ID)
+	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap)
+	defer os.RemoveAll(snap)
+	if err != nil {
+		return 0, fmt.Errorf("copy the AOF directory of redis.%s: %w", t.Name, err)
+	}
+	if len(m.Keyspace) == 0 {
+		if info, err := live.Info(ctx, req.Client, "server", "memory", "keyspace", "persistence"); err == nil {
+			fillFromInfo(m, info)
+		}
+	}
+	for _, f := range files {
+		src, err := os.Open(f.Path)
+		if err != nil {
+			return 0, err
+		}
+		version, err := storeVerified(ctx, pending, opts, m, src, f.Original, f.Kind)
+		src.Close()
+		if err != nil {
+			return 0, err
+		}
+		if version > 0 && m.RDBVersion == 0 {
+			m.RDBVersion = version
+		}
+	}
+	m.AOFEnabled = true
+	return len(files), nil
+}
+
+// fillFromInfo records what INFO said at backup time.
+func fillFromInfo(m *backup.Manifest, info map[string]string) {
+	m.RedisVersion = info["redis_version"]
+	m.RunID = info["run_id"]
+	m.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
+	m.AOFEnabled = info["aof_enabled"] == "1"
+	for k, v := range info {
+		if !strings.HasPrefix(k, "db") {
+			continue
+		}
+		db, err := strconv.Atoi(strings.TrimPrefix(k, "db"))
+		if err != nil {
+			continue
+		}
+		var s backup.DBStats
+		for _, part := range strings.Split(v, ",") {
+			key, val, _ := strings.Cut(part, "=")
+			n, _ := strconv.ParseInt(val, 10, 64)
+			switch key {
+			case "keys":
+				s.Keys = n
+			case "expires":
+				s.Expires = n
+			}
+		}
+		m.Keyspace[db] = s
+	}
+}

@@ -1,0 +1,368 @@
+package backup
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"slices"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression names, as stored in File.Compression.
+const (
+	CompressionZstd = "zstd"
+	CompressionGzip = "gzip"
+	CompressionNone = "none"
+)
+
+// StoreOptions says how StoreStream transforms an artifact.
+type StoreOptions struct {
+	// Compression is zstd, gzip or none.
+	Compression string
+	// Recipients are age public keys (age1...). Empty means no
+	// encryption.
+	Recipients []string
+}
+
+// copyBufferSize is the size of the one buffer StoreStream copies through.
+const copyBufferSize = 256 << 10
+
+// maxZstdWindow bounds what the decoder accepts: the encoder's default
+// window is 8 MiB, so anything far larger is not a file this package wrote.
+const maxZstdWindow = 64 << 20
+
+// StoredName returns name with the extensions of the transformations opts
+// asks for: ".zst" or ".gz" for compression, then ".age" for encryption.
+func StoredName(name string, opts StoreOptions) string {
+	switch opts.Compression {
+	case CompressionZstd:
+		name += ".zst"
+	case CompressionGzip:
+		name += ".gz"
+	}
+	if len(opts.Recipients) > 0 {
+		name += ".age"
+	}
+	return name
+}
+
+// StoreStream copies src into dst in one streaming pass:
+//
+//	raw bytes → SHA-256 (raw) → compress → age encrypt → SHA-256 (stored) → dst
+//
+// Memory use does not depend on the size of src. It returns the File
+// fields it measured (sizes, digests, compression, recipients); the caller
+// fills Name, Original and Kind. dst is not closed.
+func StoreStream(ctx context.Context, dst io.Writer, src io.Reader, opts StoreOptions) (File, error) {
+	if err := checkCompression(opts.Compression); err != nil {
+		return File{}, err
+	}
+	recipients, err := parseRecipients(opts.Recipients)
+	if err != nil {
+		return File{}, err
+	}
+
+	stored := &hashWriter{w: dst, h: sha256.New()}
+
+	// The stages are opened from the destination back to the source and
+	// closed in the opposite order, so that each one flushes into the next.
+	var closers []io.Closer
+	var w io.Writer = stored
+	if len(recipients) > 0 {
+		enc, err := age.Encrypt(w, recipients...)
+		if err != nil {
+			return File{}, fmt.Errorf("encrypt: %w", err)
+		}
+		closers = append(closers, enc)
+		w = enc
+	}
+	switch opts.Compression {
+	case CompressionZstd:
+		// One encoder goroutine: the backup runs beside Redis and should
+		// take one core, not all of them. Memory is then about 20 MiB
+		// whatever the size of the input.
+		enc, err := zstd.NewWriter(w,
+			zstd.WithEncoderLevel(zstd.SpeedDefault),
+			zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return File{}, fmt.Errorf("compress: %w", err)
+		}
+		closers = append(closers, enc)
+		w = enc
+	case CompressionGzip:
+		enc, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+		if err != nil {
+			return File{}, fmt.Errorf("compress: %w", err)
+		}
+		closers = append(closers, enc)
+		w = enc
+	}
+	raw := &hashWriter{w: w, h: sha256.New()}
+
+	copyErr := copyContext(ctx, raw, src)
+	// Close every stage even after a failure: the zstd encoder holds
+	// resources until it is closed.
+	var closeErr error
+	for _, c := range slices.Backward(closers) {
+		if err := c.Close(); err != nil && closeErr == nil {
+			closeErr = err
+		}
+	}
+	if copyErr != nil {
+		return File{}, copyErr
+	}
+	if closeErr != nil {
+		return File{}, fmt.Errorf("finish stored stream: %w", closeErr)
+	}
+
+	f := File{
+		RawSize:     raw.n,
+		StoredSize:  stored.n,
+		RawSHA256:   hex.EncodeToString(raw.h.Sum(nil)),
+		SHA256:      hex.EncodeToString(stored.h.Sum(nil)),
+		Compression: opts.Compression,
+	}
+	if len(opts.Recipients) > 0 {
+		f.Recipients = slices.Clone(opts.Recipients)
+	}
+	return f, nil
+}
+
+// copyContext copies src to dst, checking ctx between chunks so that a
+// cancelled backup stops promptly however large the file.
+func copyContext(ctx context.Context, dst io.Writer, src io.Reader) error {
+	buf := make([]byte, copyBufferSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return fmt.Errorf("write: %w", werr)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+	}
+}
+
+func checkCompression(c string) error {
+	switch c {
+	case CompressionZstd, CompressionGzip, CompressionNone:
+		return nil
+	}
+	return fmt.Errorf("unknown compression %q: use zstd, gzip or none", c)
+}
+
+// parseRecipients parses age public keys. The keys are public, so an
+// error may quote them.
+func parseRecipients(keys []string) ([]age.Recipient, error) {
+	var out []age.Recipient
+	for _, k := range keys {
+		k = strings.TrimSpace(k)
+		if strings.ContainsAny(k, "\r\n") || !strings.HasPrefix(k, "age1") {
+			// Not echoed: a secret key pasted by mistake must not end up
+			// in a log.
+			return nil, errors.New("recipient is not an age public key (age1...)")
+		}
+		rs, err := age.ParseRecipients(strings.NewReader(k))
+		if err != nil {
+			return nil, fmt.Errorf("recipient %s: %w", k, err)
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// ParseIdentities reads an age identity file in the format age-keygen
+// writes. Its errors never quote key material.
+func ParseIdentities(r io.Reader) ([]age.Identity, error) {
+	ids, err := age.ParseIdentities(r)
+	if err != nil {
+		return nil, fmt.Errorf("read age identities: %w", err)
+	}
+	return ids, nil
+}
+
+// OpenStream returns a reader of the raw bytes of a stored artifact
+// described by f. While reading it checks the stored bytes against
+// f.SHA256 and f.StoredSize, and at the end the raw bytes against
+// f.RawSHA256 and f.RawSize: any mismatch, or damage the decoders notice,
+// is an error from Read that names f.Name. An encrypted artifact is
+// decrypted with identities. Close releases the decoders; it does not
+// close stored.
+func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadCloser, error) {
+	if err := checkCompression(f.Compression); err != nil {
+		return nil, fmt.Errorf("open %s: %w", f.Name, err)
+	}
+	sr := &verifyReader{r: stored, h: sha256.New()}
+	o := &openReader{f: f, stored: sr, h: sha256.New()}
+
+	var r io.Reader = sr
+	if len(f.Recipients) > 0 {
+		if len(identities) == 0 {
+			return nil, fmt.Errorf("open %s: the backup is encrypted; pass -identity FILE", f.Name)
+		}
+		dec, err := age.Decrypt(r, identities...)
+		if err != nil {
+			if _, ok := errors.AsType[*age.NoIdentityMatchError](err); ok {
+				return nil, fmt.Errorf("open %s: none of the identities can decrypt it; it is encrypted to %s",
+					f.Name, strings.Join(f.Recipients, ", "))
+			}
+			return nil, o.damaged(fmt.Errorf("decrypt: %w", err))
+		}
+		r = dec
+	}
+	switch f.Compression {
+	case CompressionZstd:
+		dec, err := zstd.NewReader(r,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if err != nil {
+			return nil, o.damaged(fmt.Errorf("decompress: %w", err))
+		}
+		o.close = func() error { dec.Close(); return nil }
+		r = dec
+	case CompressionGzip:
+		dec, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, o.damaged(fmt.Errorf("decompress: %w", err))
+		}
+		o.close = dec.Close
+		r = dec
+	}
+	o.raw = r
+	return o, nil
+}
+
+// openReader is the reader OpenStream returns.
+type openReader struct {
+	f      File
+	stored *verifyReader
+	raw    io.Reader
+	h      hash.Hash // of the raw bytes
+	n      int64
+	close  func() error
+	err    error // sticky: once a Read fails, every later one does
+}
+
+func (o *openReader) Read(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.raw.Read(p)
+	o.h.Write(p[:n])
+	o.n += int64(n)
+	switch {
+	case o.n > o.f.RawSize:
+		o.err = fmt.Errorf("%s: holds more than the %d bytes its manifest records", o.f.Name, o.f.RawSize)
+		return 0, o.err
+	case err == io.EOF:
+		o.err = o.finish()
+		return n, o.err
+	case err != nil:
+		o.err = o.damaged(err)
+		return n, o.err
+	}
+	return n, nil
+}
+
+// finish runs when the decoders reached the end: it reads whatever of the
+// stored stream they left (there should be nothing) and checks both
+// digests. It returns io.EOF when everything matches.
+func (o *openReader) finish() error {
+	if _, err := io.Copy(io.Discard, o.stored); err != nil {
+		return fmt.Errorf("%s: read: %w", o.f.Name, err)
+	}
+	if o.stored.n < o.f.StoredSize {
+		return fmt.Errorf("%s: the stored file ends early (%d of %d bytes): it is truncated",
+			o.f.Name, o.stored.n, o.f.StoredSize)
+	}
+	if o.stored.n > o.f.StoredSize {
+		return fmt.Errorf("%s: the stored file is %d bytes, its manifest records %d",
+			o.f.Name, o.stored.n, o.f.StoredSize)
+	}
+	if got := hex.EncodeToString(o.stored.h.Sum(nil)); got != o.f.SHA256 {
+		return fmt.Errorf("%s: checksum mismatch of the stored file: manifest says sha256 %s, content is %s",
+			o.f.Name, o.f.SHA256, got)
+	}
+	if o.n != o.f.RawSize {
+		return fmt.Errorf("%s: restores to %d bytes, its manifest records %d", o.f.Name, o.n, o.f.RawSize)
+	}
+	if got := hex.EncodeToString(o.h.Sum(nil)); got != o.f.RawSHA256 {
+		return fmt.Errorf("%s: checksum mismatch of the restored bytes: manifest says sha256 %s, content is %s",
+			o.f.Name, o.f.RawSHA256, got)
+	}
+	return io.EOF
+}
+
+// damaged wraps an error of a decoder. A failure to read the stored
+// stream itself is passed on as such; anything else means the stored
+// bytes are not what was written.
+func (o *openReader) damaged(err error) error {
+	if o.stored.err != nil && o.stored.err != io.EOF {
+		return fmt.Errorf("%s: read: %w", o.f.Name, o.stored.err)
+	}
+	if o.stored.err == io.EOF && o.stored.n < o.f.StoredSize {
+		return fmt.Errorf("%s: the stored file ends early (%d of %d bytes): it is truncated: %w",
+			o.f.Name, o.stored.n, o.f.StoredSize, err)
+	}
+	return fmt.Errorf("%s: the stored file is damaged: %w", o.f.Name, err)
+}
+
+func (o *openReader) Close() error {
+	if o.close == nil {
+		return nil
+	}
+	c := o.close
+	o.close = nil
+	return c()
+}
+
+// hashWriter hashes and counts what it passes on.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+// verifyReader hashes and counts what it reads, and remembers how the
+// underlying reader ended.
+type verifyReader struct {
+	r   io.Reader
+	h   hash.Hash
+	n   int64
+	err error
+}
+
+func (r *verifyReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.r.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	r.err = err
+	return n, err
+}

@@ -1,0 +1,714 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
+)
+
+const (
+	// spaceMargin is added to the bytes a restore writes before comparing
+	// them with the free space: the server keeps writing logs and, after
+	// the restore, data.
+	spaceMargin = 64 << 20
+	// maxAOFManifest bounds how much of an AOF manifest Check reads.
+	maxAOFManifest = 1 << 20
+)
+
+// plan is what Check learned: where the files go and how the server must
+// be started. Restore follows it.
+type plan struct {
+	version   string // redis_version, or valkey_version on Valkey
+	pid       string // the running server's process_id
+	catalog   *catalog.Catalog
+	configCmd string // the name CONFIG has on the server; "" when disabled
+	saveCmd   string
+	shutdown  string // the name SHUTDOWN has; "" when disabled
+
+	dir            string
+	dbfilename     string
+	appenddirname  string
+	appendfilename string
+	aofOn          bool // the server runs with appendonly yes
+	pidfile        string
+	logfile        string
+
+	restoreAOF bool // the backup's AOF files are placed and loaded
+	enableAOF  bool // RDB-only backup into an AOF server: load with AOF off, then turn it on
+	rdbVersion int  // 0 when the loaded file is not an RDB (an AOF base without preamble)
+
+	placements []placement
+	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
+	need, free uint64   // disk space
+
+	before Stats
+}
+
+// dataNames are the names in the data dir that the restore replaces.
+func (p *plan) dataNames() []string { return []string{p.dbfilename, p.appenddirname} }
+
+// summary is one line on what the checks found.
+func (p *plan) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "version %s", p.version)
+	if p.rdbVersion > 0 {
+		fmt.Fprintf(&b, ", backup RDB version %d", p.rdbVersion)
+	}
+	switch {
+	case p.restoreAOF:
+		b.WriteString(", restoring the AOF")
+	case p.enableAOF:
+		b.WriteString(", restoring the RDB with AOF off, then turning AOF back on")
+	default:
+		b.WriteString(", restoring the RDB")
+	}
+	fmt.Fprintf(&b, " into %s; %s needed, %s free", p.dir, formatBytes(int64(p.need)), formatBytes(int64(p.free)))
+	return b.String()
+}
+
+// Check does everything that can be checked without touching the server's
+// data: the server answers and is not a replica; it can load the backup's
+// RDB version; the backup's files fit the server's configuration (an RDB-
+// only backup into a server with appendonly yes needs the config file, an
+// AOF-only backup needs appendonly yes, AOF file names must match); the
+// service commands exist; the data dir is writable and has room for the
+// backup's files plus a margin. It returns the server's current stats.
+func Check(ctx context.Context, t *model.Target, src Source) (Stats, error) {
+	p, err := check(ctx, t, src)
+	if err != nil {
+		return Stats{}, hidePassword(fmt.Errorf("check restore into %s: %w", t.Name, err), t.Connection.Password)
+	}
+	return p.before, nil
+}
+
+func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
+	m := src.Manifest
+	if m == nil || src.Open == nil {
+		return nil, errors.New("the backup source has no manifest or no way to read its files")
+	}
+	files, err := classify(m.Files)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", m.ID, err)
+	}
+	p := &plan{configCmd: t.ConfigCommand(), saveCmd: commandName(t, "SAVE"), shutdown: commandName(t, "SHUTDOWN")}
+
+	if t.Service == nil || len(t.Service.Start) == 0 {
+		return nil, fmt.Errorf(`redisplan does not know how to start the server at %s after placing the files: `+
+			`add service { start = [...] } to the target, for example start = ["systemctl", "start", "redis-server"]`, t.Connection.Address)
+	}
+	if p.shutdown == "" && len(t.Service.Stop) == 0 {
+		return nil, fmt.Errorf(`SHUTDOWN is renamed to "" on %s, so redisplan cannot stop the server itself: `+
+			`add service { stop = [...] } to the target`, t.Connection.Address)
+	}
+
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	info, err := live.Info(ctx, c, "server", "replication", "persistence")
+	if err != nil {
+		return nil, err
+	}
+	if info["loading"] == "1" {
+		return nil, fmt.Errorf("the server at %s is still loading its data: wait until it has loaded, then restore", t.Connection.Address)
+	}
+	if info["role"] == "slave" {
+		return nil, fmt.Errorf("the server at %s is a replica of %s:%s: after a restore it would sync from its master again and "+
+			"replace the restored data; restore into the master, or remove replicaof first",
+			t.Connection.Address, orUnknown(info["master_host"]), orUnknown(info["master_port"]))
+	}
+	p.version = serverVersion(info)
+	p.pid = info["process_id"]
+	p.catalog = catalogFor(p.version)
+
+	if err := p.readConfig(ctx, c, t, info); err != nil {
+		return nil, err
+	}
+	if err := checkDir(p.dir); err != nil {
+		return nil, err
+	}
+
+	// Which files go where.
+	if err := p.choose(t, files, info); err != nil {
+		return nil, err
+	}
+	if err := p.checkAOFManifest(ctx, src, files); err != nil {
+		return nil, err
+	}
+	if err := p.checkRDBVersion(ctx, src, files); err != nil {
+		return nil, err
+	}
+
+	p.before, err = readStats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkSpace(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// catalogFor returns the catalog of the server's release, or the newest
+// Redis one for a release the catalog does not know: it only formats the
+// appendonly line, which every release writes alike.
+func catalogFor(version string) *catalog.Catalog {
+	if cat, err := catalog.For(version); err == nil {
+		return cat
+	}
+	var cat *catalog.Catalog
+	for _, v := range catalog.Versions() {
+		if c, err := catalog.For(v); err == nil && !strings.HasPrefix(v, "valkey") {
+			cat = c
+		}
+	}
+	return cat
+}
+
+// commandName is the name a command has on the target's server: its
+// rename, or itself. "" means it is disabled.
+func commandName(t *model.Target, command string) string {
+	name := command
+	for _, r := range t.Renames {
+		if strings.EqualFold(r.Command, command) {
+			name = r.NewName
+		}
+	}
+	return name
+}
+
+// serverVersion is the server's release: "7.0.15", or "valkey 8.0.1".
+func serverVersion(info map[string]string) string {
+	if v := info["valkey_version"]; v != "" {
+		return "valkey " + v
+	}
+	return info["redis_version"]
+}
+
+// readConfig learns the data dir and file names: from CONFIG GET, or from
+// the config file when CONFIG is disabled.
+func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target, info map[string]string) error {
+	names := []string{"dir", "dbfilename", "appendonly", "appenddirname", "appendfilename", "pidfile", "logfile"}
+	var cfg map[string]string
+	if p.configCmd != "" {
+		var err error
+		if cfg, err = live.ConfigGet(ctx, c, p.configCmd, names...); err != nil {
+			return err
+		}
+	} else {
+		if t.ConfigFile == "" || t.DataDir == "" {
+			return fmt.Errorf(`CONFIG is disabled on %s (rename-command CONFIG ""), so redisplan cannot ask the server `+
+				`where its data is: set the target's config_file and data_dir, or its config_command`, t.Connection.Address)
+		}
+		content, err := os.ReadFile(t.ConfigFile)
+		if err != nil {
+			return fmt.Errorf("read config file: %w", err)
+		}
+		fv, err := conffile.Values(content, p.catalog)
+		if err != nil {
+			return err
+		}
+		cfg = fv.Values
+	}
+	p.dir = cfg["dir"]
+	if t.DataDir != "" {
+		p.dir = t.DataDir
+	}
+	p.dbfilename = orDefault(cfg["dbfilename"], "dump.rdb")
+	p.appenddirname = orDefault(cfg["appenddirname"], "appendonlydir")
+	p.appendfilename = orDefault(cfg["appendfilename"], "appendonly.aof")
+	p.aofOn = cfg["appendonly"] == "yes" || info["aof_enabled"] == "1"
+	if !p.aofOn && t.ConfigFile != "" && p.configCmd != "" {
+		// A start reads the file: when it turns AOF on, the server would
+		// load the (moved-aside) AOF and start empty.
+		if content, err := os.ReadFile(t.ConfigFile); err == nil {
+			if fv, err := conffile.Values(content, p.catalog); err == nil && fv.Values["appendonly"] == "yes" {
+				return fmt.Errorf("the server runs with appendonly no but its config file %s says appendonly yes, so the restarted "+
+					"server would load an AOF instead of the restored RDB: bring the two in line first (redisplan plan shows the difference)", t.ConfigFile)
+			}
+		}
+	}
+	if !filepath.IsAbs(p.dir) {
+		return fmt.Errorf("the server's data dir %q is not an absolute path: set the target's data_dir", p.dir)
+	}
+	for _, n := range []string{p.dbfilename, p.appenddirname} {
+		if !plainName(n) {
+			return fmt.Errorf("the server's file name %q is not a plain file name", n)
+		}
+	}
+	p.pidfile = inDir(p.dir, cfg["pidfile"])
+	p.logfile = inDir(p.dir, cfg["logfile"])
+	return nil
+}
+
+// inDir makes a path the server reports absolute, reading relative ones
+// from its data dir (where a running server's working directory is).
+func inDir(dir, name string) string {
+	if name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// plainName reports whether s names a file directly inside a directory.
+func plainName(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, `/\`) && !strings.ContainsRune(s, 0)
+}
+
+// checkDir makes sure the data dir exists here and redisplan may write
+// into it.
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the server's data dir %s does not exist on this machine: a restore needs to run where the "+
+			"server's files are (or set the target's data_dir to where this machine sees them)", dir)
+	case err != nil:
+		return fmt.Errorf("the server's data dir: %w", err)
+	case !st.IsDir():
+		return fmt.Errorf("the server's data dir %s is not a directory", dir)
+	}
+	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+		return fmt.Errorf("redisplan cannot write into the server's data dir %s (%v): run it as the user the server runs as, or as root", dir, err)
+	}
+	return nil
+}
+
+// backupFiles are a backup's artifacts by role.
+type backupFiles struct {
+	rdb         *backup.File
+	aofManifest *backup.File
+	aofBase     *backup.File
+	aofIncr     []backup.File
+}
+
+func (b backupFiles) hasAOF() bool { return b.aofManifest != nil }
+
+// classify sorts a manifest's files by kind and checks that they make a
+// restorable backup.
+func classify(files []backup.File) (backupFiles, error) {
+	var b backupFiles
+	for i := range files {
+		f := &files[i]
+		if !plainName(path.Base(f.Original)) || path.IsAbs(f.Original) || slices.Contains(strings.Split(f.Original, "/"), "..") {
+			return b, fmt.Errorf("file %q has an unusable original name %q", f.Name, f.Original)
+		}
+		if f.RawSize <= 0 && f.Kind != backup.KindAOFIncr {
+			return b, fmt.Errorf("file %s has no size in the manifest (raw_size %d): the manifest is damaged", f.Original, f.RawSize)
+		}
+		switch f.Kind {
+		case backup.KindRDB:
+			if b.rdb != nil {
+				return b, fmt.Errorf("two RDB files (%s, %s)", b.rdb.Original, f.Original)
+			}
+			b.rdb = f
+		case backup.KindAOFManifest:
+			if b.aofManifest != nil {
+				return b, fmt.Errorf("two AOF manifests (%s, %s)", b.aofManifest.Original, f.Original)
+			}
+			b.aofManifest = f
+		case backup.KindAOFBase:
+			if b.aofBase != nil {
+				return b, fmt.Errorf("two AOF base files (%s, %s)", b.aofBase.Original, f.Original)
+			}
+			b.aofBase = f
+		case backup.KindAOFIncr:
+			b.aofIncr = append(b.aofIncr, *f)
+		default:
+			return b, fmt.Errorf("file %s has an unknown kind %q", f.Original, f.Kind)
+		}
+	}
+	switch {
+	case b.aofManifest == nil && (b.aofBase != nil || len(b.aofIncr) > 0):
+		return b, errors.New("it holds AOF files but no AOF manifest, which Redis needs to load them")
+	case b.rdb == nil && b.aofManifest == nil:
+		return b, errors.New("it holds neither an RDB file nor an AOF: there is nothing to restore")
+	case b.aofManifest != nil && b.aofBase == nil:
+		return b, errors.New("it holds an AOF manifest but no AOF base file")
+	}
+	return b, nil
+}
+
+// choose decides what is restored and where each file goes.
+func (p *plan) choose(t *model.Target, files backupFiles, info map[string]string) error {
+	switch {
+	case files.hasAOF() && p.aofOn:
+		p.restoreAOF = true
+	case files.hasAOF() && files.rdb == nil:
+		return fmt.Errorf("the backup holds only AOF files and the server runs with appendonly no, so it would load %s "+
+			"and start empty: turn AOF on for the target (appendonly yes, redisplan apply) and restore again, or restore a backup that holds an RDB",
+			p.dbfilename)
+	case p.aofOn:
+		// An RDB into a server with appendonly yes: it would ignore the
+		// RDB and start empty. Load with AOF off, then turn it on.
+		p.enableAOF = true
+		if err := p.checkConfigFile(t, info); err != nil {
+			return err
+		}
+	}
+
+	if files.rdb != nil {
+		// Placed along with a restored AOF too: it is the same data, and
+		// what a later start with appendonly no would load.
+		p.placements = append(p.placements, placement{file: *files.rdb, dest: p.dbfilename})
+	}
+	if files.hasAOF() {
+		aof := []backup.File{*files.aofBase}
+		aof = append(aof, files.aofIncr...)
+		aof = append(aof, *files.aofManifest) // last: a partial AOF dir has no manifest
+		for _, f := range aof {
+			if !p.restoreAOF {
+				p.skipped = append(p.skipped, f.Original)
+				continue
+			}
+			p.placements = append(p.placements, placement{file: f, dest: path.Join(p.appenddirname, path.Base(f.Original))})
+		}
+	}
+	for i := range p.placements {
+		p.placements[i].dir = p.dir
+	}
+	return nil
+}
+
+// checkConfigFile makes sure that editing the target's config file
+// decides whether the restarted server loads its AOF.
+func (p *plan) checkConfigFile(t *model.Target, info map[string]string) error {
+	if t.ConfigFile == "" {
+		return errors.New("the backup holds only an RDB and the server runs with appendonly yes, which would make it ignore the RDB " +
+			"and start empty; redisplan restores such a backup by starting the server with appendonly no and turning AOF on once loaded, " +
+			"which needs the server's config file: set the target's config_file")
+	}
+	if p.configCmd == "" {
+		return errors.New(`the backup holds only an RDB and the server runs with appendonly yes: redisplan must turn AOF back on ` +
+			`after the load with CONFIG SET, which is disabled (rename-command CONFIG ""); set the target's config_command`)
+	}
+	content, err := os.ReadFile(t.ConfigFile)
+	if err != nil {
+		return fmt.Errorf("read the config file, which the restore edits: %w", err)
+	}
+	if _, err := conffile.Values(content, p.catalog); err != nil {
+		return err
+	}
+	if err := syscall.Access(t.ConfigFile, 2 /* W_OK */); err != nil {
+		return fmt.Errorf("redisplan cannot write the config file %s (%v), which the restore edits: run it as a user who may", t.ConfigFile, err)
+	}
+	served := info["config_file"]
+	if served == "" {
+		return fmt.Errorf("the server was started without a config file, so setting appendonly no in %s would not reach it: "+
+			"start it with its config file, then restore", t.ConfigFile)
+	}
+	if !sameFile(served, t.ConfigFile) {
+		return fmt.Errorf("the server reads the config file %s, not the target's config_file %s: fix config_file", served, t.ConfigFile)
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name the same file.
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// checkAOFManifest reads the backup's AOF manifest and makes sure every
+// file it lists is in the backup and its names fit the server's
+// appendfilename.
+func (p *plan) checkAOFManifest(ctx context.Context, src Source, files backupFiles) error {
+	if !files.hasAOF() || !p.restoreAOF {
+		return nil
+	}
+	mf := files.aofManifest
+	prefix, ok := strings.CutSuffix(path.Base(mf.Original), ".manifest")
+	if !ok {
+		return fmt.Errorf("the backup's AOF manifest %s is not named <appendfilename>.manifest", mf.Original)
+	}
+	if prefix != p.appendfilename {
+		return fmt.Errorf("the backup's AOF files are named after appendfilename %q but the server uses %q, so it would not find them: "+
+			"restore into a server with appendfilename %q (an immutable setting: change it in the config file and restart)",
+			prefix, p.appendfilename, prefix)
+	}
+	rc, err := src.Open(ctx, *mf)
+	if err != nil {
+		return fmt.Errorf("read the backup's AOF manifest: %w", err)
+	}
+	content, err := io.ReadAll(io.LimitReader(rc, maxAOFManifest+1))
+	cerr := rc.Close()
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("read the backup's AOF manifest: %w", err)
+	}
+	if len(content) > maxAOFManifest {
+		return fmt.Errorf("the backup's AOF manifest is larger than %d bytes: not an AOF manifest", maxAOFManifest)
+	}
+	listed, err := parseAOFManifest(content)
+	if err != nil {
+		return fmt.Errorf("the backup's AOF manifest: %w", err)
+	}
+	have := map[string]string{path.Base(files.aofBase.Original): "b"}
+	for _, f := range files.aofIncr {
+		have[path.Base(f.Original)] = "i"
+	}
+	bases := 0
+	for _, e := range listed {
+		if e.typ == "h" {
+			continue // history: Redis deletes it, the backup need not hold it
+		}
+		if e.typ == "b" {
+			bases++
+		}
+		if !plainName(e.name) {
+			return fmt.Errorf("the backup's AOF manifest lists %q, which is not a plain file name", e.name)
+		}
+		if !strings.HasPrefix(e.name, prefix+".") {
+			return fmt.Errorf("the backup's AOF manifest lists %s, which does not start with its appendfilename %s", e.name, prefix)
+		}
+		if have[e.name] != e.typ {
+			return fmt.Errorf("the backup's AOF manifest lists %s (type %s) but the backup does not hold it as such: the backup is incomplete", e.name, e.typ)
+		}
+	}
+	if bases != 1 {
+		return fmt.Errorf("the backup's AOF manifest lists %d base files, want 1", bases)
+	}
+	return nil
+}
+
+// aofEntry is one line of an AOF manifest.
+type aofEntry struct {
+	name string
+	seq  string
+	typ  string // b (base), h (history), i (incr)
+}
+
+// parseAOFManifest reads Redis 7's AOF manifest: one file per line as
+// key/value pairs ("file NAME seq N type T"), split as sdssplitargs does,
+// since names may be quoted.
+func parseAOFManifest(content []byte) ([]aofEntry, error) {
+	var out []aofEntry
+	for i, line := range bytes.Split(content, []byte("\n")) {
+		s := strings.TrimSpace(string(line))
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		args, err := redisconf.SplitArgs(s)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		if len(args)%2 != 0 {
+			return nil, fmt.Errorf("line %d: %q is not key/value pairs", i+1, s)
+		}
+		var e aofEntry
+		for j := 0; j < len(args); j += 2 {
+			switch args[j] {
+			case "file":
+				e.name = args[j+1]
+			case "seq":
+				e.seq = args[j+1]
+			case "type":
+				e.typ = args[j+1]
+			}
+		}
+		if e.name == "" || e.seq == "" || (e.typ != "b" && e.typ != "h" && e.typ != "i") {
+			return nil, fmt.Errorf("line %d: %q lacks file, seq or a type b/h/i", i+1, s)
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("it lists no file")
+	}
+	return out, nil
+}
+
+// checkRDBVersion reads the first bytes of the RDB the server will load
+// and makes sure the server's release supports its version.
+func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFiles) error {
+	f := files.rdb
+	if p.restoreAOF {
+		f = files.aofBase
+	}
+	v, err := readRDBVersion(ctx, src, *f)
+	if err != nil {
+		return err
+	}
+	p.rdbVersion = v
+	if v == 0 {
+		return nil
+	}
+	newest, known := maxRDBVersion(p.version)
+	if known && v > newest {
+		return fmt.Errorf("the backup's %s has RDB version %d, which %s cannot load (it loads up to version %d): "+
+			"restore into a server of the release that made the backup (%s) or newer", f.Original, v, p.version, newest, orUnknown(src.Manifest.RedisVersion))
+	}
+	return nil
+}
+
+// readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
+// returns 0 for an AOF base file written without an RDB preamble.
+func readRDBVersion(ctx context.Context, src Source, f backup.File) (int, error) {
+	rc, err := src.Open(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("read the backup's %s: %w", f.Original, err)
+	}
+	defer rc.Close()
+	head := make([]byte, 9)
+	n, err := io.ReadFull(rc, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("read the backup's %s: %w", f.Original, err)
+	}
+	head = head[:n]
+	if f.Kind == backup.KindAOFBase && len(head) > 0 && head[0] == '*' {
+		return 0, nil // a base AOF of commands
+	}
+	return parseRDBHeader(head, f.Original)
+}
+
+// parseRDBHeader returns the version in an RDB header.
+func parseRDBHeader(head []byte, name string) (int, error) {
+	if len(head) < 9 || string(head[:5]) != "REDIS" {
+		return 0, fmt.Errorf("the backup's %s is not an RDB file: it does not start with REDIS and a version (%q)", name, head)
+	}
+	v, err := strconv.Atoi(string(head[5:9]))
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("the backup's %s has an unreadable RDB version %q", name, head[5:9])
+	}
+	return v, nil
+}
+
+// maxRDBVersion returns the newest RDB version a server release loads.
+// known is false for releases newer than this table: their load decides.
+func maxRDBVersion(version string) (newest int, known bool) {
+	valkey := false
+	if v, ok := strings.CutPrefix(version, "valkey "); ok {
+		valkey, version = true, v
+	}
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	if valkey {
+		// Valkey 7.2 to 8.1 write and load RDB 11.
+		if major == 7 && minor >= 2 || major == 8 {
+			return 11, true
+		}
+		return 0, false
+	}
+	switch {
+	case major == 7 && minor >= 4:
+		return 12, true
+	case major == 7 && minor >= 2:
+		return 11, true
+	case major == 7:
+		return 10, true
+	case major == 6 || major == 5:
+		return 9, true
+	case major == 4:
+		return 8, true
+	}
+	return 0, false
+}
+
+// checkSpace compares the free space in the data dir with what the
+// restore writes there.
+func (p *plan) checkSpace() error {
+	var placed, rdb int64
+	for _, pl := range p.placements {
+		placed += pl.file.RawSize
+		if pl.file.Kind == backup.KindRDB {
+			rdb = pl.file.RawSize
+		}
+	}
+	var rewrite, snapshot int64
+	if p.enableAOF {
+		rewrite = rdb // the first AOF rewrite writes a base as large as the RDB
+	}
+	if !p.aofOn {
+		// SAVE before stopping writes the current data; its last RDB,
+		// or else its memory, says how large.
+		snapshot = p.before.UsedMemory
+		if st, err := os.Stat(filepath.Join(p.dir, p.dbfilename)); err == nil {
+			snapshot = st.Size()
+		}
+	}
+	p.need = spaceNeeded(placed, rewrite, snapshot)
+	free, err := freeSpace(p.dir)
+	if err != nil {
+		return err
+	}
+	p.free = free
+	return enoughSpace(p.dir, p.need, p.free)
+}
+
+// spaceNeeded is the free space a restore requires: the files it writes
+// (the backup's, the first AOF rewrite when AOF is turned on after the
+// load, the current data's snapshot before stopping), plus 10% and a
+// fixed margin. The moved-aside files keep their space: a rename.
+func spaceNeeded(placed, rewrite, snapshot int64) uint64 {
+	n := uint64(max(placed, 0)) + uint64(max(rewrite, 0)) + uint64(max(snapshot, 0))
+	return n + n/10 + spaceMargin
+}
+
+// enoughSpace fails when free is less than need.
+func enoughSpace(dir string, need, free uint64) error {
+	if free < need {
+		return fmt.Errorf("not enough free space in %s: the restore needs %s (the backup's files, a snapshot of the current "+
+			"data and a margin), %s are free; free some space (the current data files stay until the restore is proven good)",
+			dir, formatBytes(int64(need)), formatBytes(int64(free)))
+	}
+	return nil
+}
+
+// freeSpace is the space an unprivileged user may still use in dir.
+func freeSpace(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, fmt.Errorf("free space in %s: %w", dir, err)
+	}
+	return uint64(st.Bavail) * uint64(st.Bsize), nil // field types differ between systems
+}
+
+// formatBytes prints a size the way people read it: 1.5 MiB.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

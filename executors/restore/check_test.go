@@ -1,0 +1,337 @@
+package restore
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redistest"
+)
+
+// checkTarget is a target for a redistest server. Check never runs the
+// service commands, so any start command does.
+func checkTarget(s *redistest.Server) *model.Target {
+	return &model.Target{
+		Name:       "main",
+		Connection: serverConn(s),
+		Service:    &model.Service{Start: []string{"true"}},
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{})
+	conn := serverConn(s)
+	fillData(t, conn, "A", 0, 2)
+	saveNow(t, conn)
+	rdb := rdbBackup(t, conn, s.Dir())
+
+	aofServer := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\n"})
+	fillData(t, serverConn(aofServer), "A", 0)
+	aof := aofBackup(t, serverConn(aofServer), aofServer.Dir())
+
+	runID := runIDOf(t, conn)
+	before := snapshot(t, conn)
+	got, err := Check(testContext(t), checkTarget(s), rdb)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if diff := cmp.Diff(keyspace(t, conn), got.Keyspace); diff != "" {
+		t.Errorf("Check's keyspace (-INFO +Check):\n%s", diff)
+	}
+	if got.UsedMemory <= 0 {
+		t.Errorf("UsedMemory = %d", got.UsedMemory)
+	}
+	// AOF into an AOF server is fine too.
+	if _, err := Check(testContext(t), checkTarget(aofServer), aof); err != nil {
+		t.Errorf("Check of an AOF backup into an AOF server: %v", err)
+	}
+
+	newest, known := maxRDBVersion(redistest.Version(t))
+	if !known {
+		t.Fatalf("the test's redis-server %s is not in the RDB version table", redistest.Version(t))
+	}
+	tooNew := withBytes(t, rdb, backup.KindRDB, func(b []byte) []byte { return append([]byte("REDIS0099"), b[9:]...) })
+	notRDB := withBytes(t, rdb, backup.KindRDB, func(b []byte) []byte { return []byte("hello, world") })
+
+	tests := []struct {
+		name   string
+		server *redistest.Server
+		edit   func(*model.Target)
+		src    Source
+		want   []string
+	}{
+		{"rdb version too new", s, nil, tooNew,
+			[]string{"RDB version 99", fmt.Sprintf("loads up to version %d", newest)}},
+		{"not an rdb", s, nil, notRDB, []string{"is not an RDB file"}},
+		{"no service start", s, func(tg *model.Target) { tg.Service = nil }, rdb,
+			[]string{"service { start = [...] }"}},
+		{"shutdown disabled and no stop", s, func(tg *model.Target) {
+			tg.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: ""}}
+		}, rdb, []string{`SHUTDOWN is renamed to ""`, "stop"}},
+		{"data dir elsewhere", s, func(tg *model.Target) { tg.DataDir = "/nonexistent/redis" }, rdb,
+			[]string{"/nonexistent/redis does not exist on this machine"}},
+		{"rdb into aof server without config file", aofServer, nil, rdb,
+			[]string{"appendonly yes", "set the target's config_file"}},
+		{"rdb into aof server, wrong config file", aofServer, func(tg *model.Target) {
+			tg.ConfigFile = filepath.Join(t.TempDir(), "other.conf")
+			if err := os.WriteFile(tg.ConfigFile, []byte("appendonly yes\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, rdb, []string{"the server reads the config file", "fix config_file"}},
+		{"aof-only backup into appendonly no", s, nil, aof,
+			[]string{"only AOF files", "appendonly no", "start empty"}},
+		{"config file turns aof on", s, func(tg *model.Target) {
+			tg.ConfigFile = filepath.Join(t.TempDir(), "redis.conf")
+			if err := os.WriteFile(tg.ConfigFile, []byte("appendonly yes\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, rdb, []string{"runs with appendonly no but its config file", "says appendonly yes"}},
+		{"no manifest", s, nil, Source{Open: rdb.Open}, []string{"no manifest"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := checkTarget(tt.server)
+			if tt.edit != nil {
+				tt.edit(tg)
+			}
+			_, err := Check(testContext(t), tg, tt.src)
+			mustContain(t, err, tt.want...)
+		})
+	}
+
+	if got := runIDOf(t, conn); got != runID {
+		t.Errorf("run_id changed from %s to %s: Check restarted the server", runID, got)
+	}
+	if diff := cmp.Diff(before, snapshot(t, conn)); diff != "" {
+		t.Errorf("Check changed the data:\n%s", diff)
+	}
+}
+
+func TestCheckAOFFileNames(t *testing.T) {
+	t.Parallel()
+	from := redistest.Start(t, redistest.Options{Config: "appendonly yes\n"})
+	fillData(t, serverConn(from), "A", 0)
+	aof := aofBackup(t, serverConn(from), from.Dir())
+
+	other := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfilename other.aof\n"})
+	_, err := Check(testContext(t), checkTarget(other), aof)
+	mustContain(t, err, `appendfilename "appendonly.aof"`, `the server uses "other.aof"`)
+
+	// A manifest that lists a file the backup lacks.
+	var files []backup.File
+	for _, f := range aof.Manifest.Files {
+		if f.Kind != backup.KindAOFIncr {
+			files = append(files, f)
+		}
+	}
+	m := *aof.Manifest
+	m.Files = files
+	_, err = Check(testContext(t), checkTarget(from), Source{Manifest: &m, Open: aof.Open})
+	mustContain(t, err, "lists appendonly.aof.1.incr.aof", "incomplete")
+}
+
+func TestCheckReplica(t *testing.T) {
+	t.Parallel()
+	master := redistest.Start(t, redistest.Options{})
+	saveNow(t, serverConn(master))
+	rdb := rdbBackup(t, serverConn(master), master.Dir())
+	replica := redistest.Start(t, redistest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", master.Port())})
+	_, err := Check(testContext(t), checkTarget(replica), rdb)
+	mustContain(t, err, "is a replica of 127.0.0.1:", "restore into the master")
+}
+
+func TestSpaceNeeded(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		placed, rewrite, snapshot int64
+		want                      uint64
+	}{
+		{0, 0, 0, spaceMargin},
+		{100 * mib, 0, 0, 110*mib + spaceMargin},
+		{100 * mib, 100 * mib, 0, 220*mib + spaceMargin},
+		{100 * mib, 0, 50 * mib, 165*mib + spaceMargin},
+		{-5, -1, -1, spaceMargin}, // nonsense sizes count as none
+	}
+	for _, tt := range tests {
+		if got := spaceNeeded(tt.placed, tt.rewrite, tt.snapshot); got != tt.want {
+			t.Errorf("spaceNeeded(%d, %d, %d) = %d, want %d", tt.placed, tt.rewrite, tt.snapshot, got, tt.want)
+		}
+	}
+	if err := enoughSpace("/data", 10*mib, 10*mib); err != nil {
+		t.Errorf("exactly enough: %v", err)
+	}
+	err := enoughSpace("/data", 10*mib+1, 10*mib)
+	mustContain(t, err, "not enough free space in /data", "needs 10.0 MiB", "10.0 MiB are free")
+}
+
+func TestFreeSpace(t *testing.T) {
+	free, err := freeSpace(t.TempDir())
+	if err != nil || free == 0 {
+		t.Errorf("freeSpace = %d, %v", free, err)
+	}
+	if _, err := freeSpace("/nonexistent/dir"); err == nil {
+		t.Error("freeSpace of a missing dir: no error")
+	}
+}
+
+func TestMaxRDBVersion(t *testing.T) {
+	tests := []struct {
+		version string
+		max     int
+		known   bool
+	}{
+		{"7.0.15", 10, true},
+		{"7.2.4", 11, true},
+		{"7.4.1", 12, true},
+		{"6.2.14", 9, true},
+		{"valkey 8.0.1", 11, true},
+		{"valkey 7.2.5", 11, true},
+		{"9.1.0", 0, false},
+		{"valkey 9.0.0", 0, false},
+		{"", 0, false},
+		{"garbage", 0, false},
+	}
+	for _, tt := range tests {
+		newest, known := maxRDBVersion(tt.version)
+		if newest != tt.max || known != tt.known {
+			t.Errorf("maxRDBVersion(%q) = %d, %v; want %d, %v", tt.version, newest, known, tt.max, tt.known)
+		}
+	}
+}
+
+func TestParseRDBHeader(t *testing.T) {
+	if v, err := parseRDBHeader([]byte("REDIS0010"), "dump.rdb"); v != 10 || err != nil {
+		t.Errorf("REDIS0010 = %d, %v", v, err)
+	}
+	for _, bad := range []string{"", "REDIS", "REDIS00x1", "REDIS0000", "*2\r\n$6\r\nSE", "VALKEY080"} {
+		if _, err := parseRDBHeader([]byte(bad), "dump.rdb"); err == nil {
+			t.Errorf("parseRDBHeader(%q): no error", bad)
+		}
+	}
+}
+
+func TestParseAOFManifest(t *testing.T) {
+	content := "file appendonly.aof.1.base.rdb seq 1 type b\n" +
+		"file \"my file.aof.2.incr.aof\" seq 2 type i\n" +
+		"file appendonly.aof.1.incr.aof seq 1 type h\n"
+	got, err := parseAOFManifest([]byte(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []aofEntry{
+		{"appendonly.aof.1.base.rdb", "1", "b"},
+		{"my file.aof.2.incr.aof", "2", "i"},
+		{"appendonly.aof.1.incr.aof", "1", "h"},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(aofEntry{})); diff != "" {
+		t.Errorf("parseAOFManifest (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"", "file x seq 1\n", "file x seq 1 type z\n", "file \"x seq 1 type b\n", "file x seq\n"} {
+		if _, err := parseAOFManifest([]byte(bad)); err == nil {
+			t.Errorf("parseAOFManifest(%q): no error", bad)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	rdb := backup.File{Original: "dump.rdb", Kind: backup.KindRDB, RawSize: 100}
+	mf := backup.File{Original: "appendonlydir/appendonly.aof.manifest", Kind: backup.KindAOFManifest, RawSize: 88}
+	base := backup.File{Original: "appendonlydir/appendonly.aof.1.base.rdb", Kind: backup.KindAOFBase, RawSize: 100}
+	incr := backup.File{Original: "appendonlydir/appendonly.aof.1.incr.aof", Kind: backup.KindAOFIncr}
+	tests := []struct {
+		files []backup.File
+		want  string // "" for no error
+	}{
+		{[]backup.File{rdb}, ""},
+		{[]backup.File{mf, base}, ""},
+		{[]backup.File{rdb, mf, base, incr}, ""}, // an empty incr file is fine
+		{[]backup.File{{Original: "dump.rdb", Kind: backup.KindRDB}}, "no size in the manifest"},
+		{nil, "nothing to restore"},
+		{[]backup.File{base}, "no AOF manifest"},
+		{[]backup.File{mf}, "no AOF base"},
+		{[]backup.File{rdb, rdb}, "two RDB files"},
+		{[]backup.File{{Original: "x", Kind: "tar", RawSize: 1}}, "unknown kind"},
+		{[]backup.File{{Original: "../etc/passwd", Kind: backup.KindRDB, RawSize: 1}}, "unusable original name"},
+		{[]backup.File{{Original: "/etc/passwd", Kind: backup.KindRDB, RawSize: 1}}, "unusable original name"},
+	}
+	for _, tt := range tests {
+		_, err := classify(tt.files)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("classify(%v): %v", tt.files, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("classify(%v) = %v, want an error containing %q", tt.files, err, tt.want)
+		}
+	}
+}
+
+func TestCompareKeys(t *testing.T) {
+	want := map[int]backup.DBStats{0: {Keys: 100, Expires: 10}, 1: {Keys: 5}}
+	tests := []struct {
+		name    string
+		got     map[int]backup.DBStats
+		wantErr string
+	}{
+		{"equal", map[int]backup.DBStats{0: {Keys: 100}, 1: {Keys: 5}}, ""},
+		{"ttl keys expired", map[int]backup.DBStats{0: {Keys: 90}, 1: {Keys: 5}}, ""},
+		{"more than ttl keys missing", map[int]backup.DBStats{0: {Keys: 89}, 1: {Keys: 5}}, "db0 has 89 keys, the backup 100 (10 with a TTL)"},
+		{"db missing", map[int]backup.DBStats{0: {Keys: 100}}, "db1 has 0 keys, the backup 5"},
+		{"extra db", map[int]backup.DBStats{0: {Keys: 100}, 1: {Keys: 5}, 3: {Keys: 1}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines, err := compareKeys(want, tt.got)
+			if tt.wantErr == "" && err != nil {
+				t.Errorf("compareKeys: %v", err)
+			}
+			if tt.wantErr != "" {
+				mustContain(t, err, tt.wantErr)
+			}
+			if len(lines) == 0 {
+				t.Error("no report lines")
+			}
+		})
+	}
+	lines, err := compareKeys(nil, map[int]backup.DBStats{0: {Keys: 7}})
+	if err != nil || len(lines) != 1 || lines[0].kind != Warning || !strings.Contains(lines[0].text, "no key counts") {
+		t.Errorf("compareKeys without counts = %+v, %v; want one warning", lines, err)
+	}
+	lines, _ = compareKeys(want, map[int]backup.DBStats{0: {Keys: 100}, 1: {Keys: 5}, 3: {Keys: 1}})
+	if last := lines[len(lines)-1]; last.kind != Warning || !strings.Contains(last.text, "db3") {
+		t.Errorf("extra db reported as %+v", last)
+	}
+}
+
+func TestParseKeyspace(t *testing.T) {
+	got := parseKeyspace(map[string]string{
+		"db0":         "keys=12,expires=3,avg_ttl=100",
+		"db15":        "keys=1,expires=0,avg_ttl=0",
+		"dbx":         "keys=1",
+		"used_memory": "10",
+	})
+	want := map[int]backup.DBStats{0: {Keys: 12, Expires: 3}, 15: {Keys: 1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseKeyspace (-want +got):\n%s", diff)
+	}
+}
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"20261129T030000Z": "20261129T030000Z",
+		"../../etc":        "_.._etc",
+		"":                 "backup",
+		"..":               "backup",
+		"a b/c":            "a_b_c",
+	} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

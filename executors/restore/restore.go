@@ -1,0 +1,629 @@
+// Package restore puts a backup back into a Redis server and proves that it
+// loaded, or puts the original data back.
+//
+// Restore stops the server (so that it cannot save over the restored
+// files), moves its data files aside into a safety copy in the same
+// directory (a rename: nothing is copied, nothing is deleted), writes the
+// backup's files, starts the server, waits until it has loaded them and
+// compares the keys per database with the backup's manifest. When anything
+// fails after the server was stopped, it rolls back on its own: the
+// original files go back and the server starts with them again. Nothing is
+// deleted before the restored server is proven good.
+//
+// Drill proves a backup without touching any target: it loads the backup
+// into a scratch redis-server and measures how long that takes.
+//
+// Nothing here prints: progress goes to Options.Emit as typed events.
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+// DefaultLoadTimeout is how long a restored server may take to load its
+// data when Options.LoadTimeout is 0.
+const DefaultLoadTimeout = 10 * time.Minute
+
+const (
+	// stopTimeout bounds the wait for a stopped server to stop answering.
+	stopTimeout = 2 * time.Minute
+	// rollbackExtra is the time a rollback gets on top of LoadTimeout,
+	// for stopping the failed server and moving files.
+	rollbackExtra = 3 * time.Minute
+	// safetyPrefix starts the name of every safety copy directory.
+	safetyPrefix = "redisplan-safety-"
+	// failedDir is where a rollback puts the files of the failed restore,
+	// inside the safety copy.
+	failedDir = "failed-restore"
+)
+
+// Source is a backup to restore: its manifest and a way to read each
+// artifact's raw bytes. Open's reader returns the file as it was on the
+// server (already decompressed, decrypted and checksum-verified: it
+// returns an error at EOF when the checksum does not match).
+type Source struct {
+	Manifest *backup.Manifest
+	Open     func(ctx context.Context, f backup.File) (io.ReadCloser, error)
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// Step is progress: something was checked or done.
+	Step EventKind = iota
+	// Warning is something the user should know that did not stop the
+	// restore.
+	Warning
+	// RolledBack reports that a failed restore was undone and the
+	// original data is back.
+	RolledBack
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case Step:
+		return "step"
+	case Warning:
+		return "warning"
+	case RolledBack:
+		return "rolled-back"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one report of a restore or a drill.
+type Event struct {
+	Kind    EventKind
+	Message string
+}
+
+// Options tunes Restore and Drill.
+type Options struct {
+	// KeepSafetyCopy keeps the moved-aside original files after a
+	// successful restore (the CLI's default); without it they are removed
+	// once the restored server is proven good.
+	KeepSafetyCopy bool
+	// Emit receives progress; nil discards it.
+	Emit func(Event)
+	// LoadTimeout is how long the restored server may take to load its
+	// data; 0 means DefaultLoadTimeout. It also bounds the SAVE before
+	// the server is stopped and the first AOF rewrite after the load.
+	LoadTimeout time.Duration
+}
+
+func (o Options) loadTimeout() time.Duration {
+	if o.LoadTimeout > 0 {
+		return o.LoadTimeout
+	}
+	return DefaultLoadTimeout
+}
+
+func (o Options) emit(kind EventKind, format string, args ...any) {
+	if o.Emit != nil {
+		o.Emit(Event{Kind: kind, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Stats is what INFO says about a server's data.
+type Stats struct {
+	// Keyspace holds the keys per database (INFO keyspace).
+	Keyspace map[int]backup.DBStats
+	// UsedMemory is INFO memory's used_memory, in bytes.
+	UsedMemory int64
+}
+
+// Result reports a restore or a drill.
+type Result struct {
+	// Before is the target's data before the restore (zero for a drill);
+	// After is the restored server's.
+	Before, After Stats
+	// SafetyCopy is the directory holding the original files; "" when it
+	// was removed (Options.KeepSafetyCopy false) or for a drill.
+	SafetyCopy string
+	// LoadSeconds is the time from starting the server until it had
+	// loaded the data (INFO loading:0).
+	LoadSeconds float64
+}
+
+// Error is a restore that failed after the server was stopped. Its message
+// says why, and either that the original data is back or exactly where the
+// original files are.
+type Error struct {
+	// Target and BackupID name what was restored where.
+	Target   string
+	BackupID string
+	// Cause is why the restore failed.
+	Cause error
+	// RolledBack is true when the original files are back in place and
+	// the server runs with them again.
+	RolledBack bool
+	// Rollback is why the rollback failed, when it did.
+	Rollback error
+	// SafetyCopy is the directory holding the original files (when the
+	// rollback failed) or what the failed restore left behind (in its
+	// failed-restore subdirectory, when it succeeded).
+	SafetyCopy string
+
+	message string // built by the rollback, which knows where files are
+}
+
+func (e *Error) Error() string { return e.message }
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Restore replaces the target's data with the backup's:
+//
+//  1. Check (above), which also yields Result.Before.
+//  2. When appendonly is off, SAVE, so that the safety copy holds what
+//     only memory held; then stop the server: its service stop command
+//     when it has one, else SHUTDOWN NOSAVE; wait until it no longer
+//     answers.
+//  3. Rename its dbfilename and appenddirname into the safety copy
+//     <dir>/redisplan-safety-<backup ID>-<unix time>.
+//  4. Write the backup's files (temp file, fsync, rename).
+//  5. For an RDB-only backup into a server with appendonly yes, set
+//     appendonly no in the config file for the load.
+//  6. Start the server with the service start command and wait until it
+//     has loaded the data (LoadTimeout); a server that dies is noticed
+//     through its pidfile.
+//  7. Compare the keys per database with the manifest; after step 5, turn
+//     AOF on live (waiting for its first rewrite) and put the config file
+//     back.
+//  8. Remove the safety copy unless KeepSafetyCopy.
+//
+// A failure before the server is stopped changes nothing. A failure after
+// it is rolled back: whatever runs is stopped, the restored files go into
+// <safety>/failed-restore, the original files and config file go back, the
+// server starts again; the *Error returned says why the restore failed and
+// that the original data is back, or, when the rollback failed too,
+// exactly where the original files are.
+func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (res Result, err error) {
+	defer func() { err = hidePassword(err, t.Connection.Password) }()
+	if emit, pw := opts.Emit, t.Connection.Password; emit != nil && pw != "" {
+		opts.Emit = func(e Event) {
+			e.Message = strings.ReplaceAll(e.Message, pw, "(redacted)")
+			emit(e)
+		}
+	}
+	p, err := check(ctx, t, src)
+	if err != nil {
+		return Result{}, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
+	}
+	r := &run{t: t, src: src, opts: opts, p: p}
+	res.Before = p.before
+	opts.emit(Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
+
+	if err := r.stop(ctx); err != nil {
+		if r.stopped {
+			// It stopped after all, too late: start it again.
+			return res, r.rollback(ctx, err)
+		}
+		return res, fmt.Errorf("restore %s: %w", t.Name, err)
+	}
+
+	loadSeconds, after, err := r.replace(ctx)
+	if err != nil {
+		return res, r.rollback(ctx, err)
+	}
+	res.LoadSeconds, res.After = loadSeconds, after
+
+	res.SafetyCopy = r.safety
+	if !opts.KeepSafetyCopy {
+		if err := os.RemoveAll(r.safety); err != nil {
+			opts.emit(Warning, "the restore succeeded but the safety copy %s could not be removed: %v", r.safety, err)
+		} else {
+			res.SafetyCopy = ""
+			opts.emit(Step, "removed the safety copy %s", r.safety)
+		}
+	}
+	if res.SafetyCopy != "" {
+		opts.emit(Step, "the original files are kept in %s; remove the directory once you no longer need them", res.SafetyCopy)
+	}
+	return res, nil
+}
+
+// run is one restore in progress: what it has done so far, so that the
+// rollback knows what to undo.
+type run struct {
+	t    *model.Target
+	src  Source
+	opts Options
+	p    *plan
+
+	stopped bool     // the original server was stopped
+	safety  string   // the safety copy directory, once created
+	moved   []string // names moved from the data dir into safety
+	cleared []string // names whose original is out of the way (moved, or there was none)
+
+	confEdited   bool   // the config file says appendonly no for the load
+	confPrevious []byte // its content before
+
+	watch *startWatch // the server started last, to stop it on rollback
+}
+
+// stop persists what only the server's memory holds and stops it. When it
+// fails with the server still running, nothing was changed; r.stopped says
+// whether the server went down anyway.
+func (r *run) stop(ctx context.Context) error {
+	p, t := r.p, r.t
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	if p.aofOn {
+		r.opts.emit(Step, "the server runs with appendonly yes: its AOF holds every write and goes into the safety copy")
+	} else if p.saveCmd == "" {
+		r.opts.emit(Warning, `SAVE is disabled on the server (rename-command SAVE ""): the safety copy holds its data files as they are, without the writes since its last save`)
+	} else {
+		saveCtx, cancel := context.WithTimeout(ctx, r.opts.loadTimeout())
+		defer cancel()
+		start := time.Now()
+		if err := save(saveCtx, c, p.saveCmd); err != nil {
+			return fmt.Errorf("save the current data before stopping the server: %w; nothing was changed: "+
+				"free disk space in %s or fix its permissions and try again", err, p.dir)
+		}
+		r.opts.emit(Step, "saved the current data (SAVE, %.2fs), so that the safety copy holds all of it", time.Since(start).Seconds())
+	}
+
+	stopCtx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	how, err := stopServer(stopCtx, t, p, false, nil)
+	if err != nil {
+		if a, aerr := addressOf(t.Connection); aerr == nil {
+			r.stopped, _ = notAnswering(ctx, a)
+		}
+		if r.stopped {
+			return fmt.Errorf("stop the server: %w", err)
+		}
+		return fmt.Errorf("stop the server: %w; nothing was changed", err)
+	}
+	r.stopped = true
+	r.opts.emit(Step, "stopped the server (%s)", how)
+	return nil
+}
+
+// replace does steps 3 to 7: safety copy, files, start, load, compare.
+func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, err error) {
+	p, t, opts := r.p, r.t, r.opts
+	if err := r.moveAside(); err != nil {
+		return 0, Stats{}, err
+	}
+	for _, pl := range p.placements {
+		if err := place(ctx, r.src, pl); err != nil {
+			return 0, Stats{}, err
+		}
+		opts.emit(Step, "wrote %s (%s)", pl.dest, formatBytes(pl.file.RawSize))
+	}
+	if len(p.skipped) > 0 {
+		opts.emit(Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
+	}
+
+	if p.enableAOF {
+		if err := r.editConfig(); err != nil {
+			return 0, Stats{}, err
+		}
+		opts.emit(Step, "set appendonly no in %s for the load: with appendonly yes the server would ignore the RDB and start empty", t.ConfigFile)
+	}
+
+	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
+	defer cancel()
+	if err := nothingAnswers(ctx, t.Connection); err != nil {
+		return 0, Stats{}, err
+	}
+	r.watch = newStartWatch(p.pidfile, p.logfile)
+	start := time.Now()
+	if err := runCommand(loadCtx, "start", t.Service.Start, t.Connection.Password); err != nil {
+		return 0, Stats{}, err
+	}
+	info, err := waitLoaded(loadCtx, t.Connection, r.watch)
+	if err != nil {
+		return 0, Stats{}, fmt.Errorf("the restored server did not load its data: %w", err)
+	}
+	loadSeconds = time.Since(start).Seconds()
+	if info["process_id"] != "" && info["process_id"] == p.pid {
+		return 0, Stats{}, fmt.Errorf("the server at %s is still the process it was before the restore (pid %s): it never stopped", t.Connection.Address, p.pid)
+	}
+	opts.emit(Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
+
+	wantAOF := "0"
+	if p.restoreAOF {
+		wantAOF = "1"
+	}
+	if info["aof_enabled"] != wantAOF {
+		return 0, Stats{}, fmt.Errorf("the restored server reports aof_enabled:%s, expected %s: appendonly is also set outside %s "+
+			"(on its command line or in an included file), so it did not load the restored files",
+			info["aof_enabled"], wantAOF, orNone(t.ConfigFile))
+	}
+
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return 0, Stats{}, err
+	}
+	defer c.Close()
+	after, err = readStats(ctx, c)
+	if err != nil {
+		return 0, Stats{}, err
+	}
+	lines, err := compareKeys(r.src.Manifest.Keyspace, after.Keyspace)
+	for _, l := range lines {
+		opts.emit(l.kind, "%s", l.text)
+	}
+	if err != nil {
+		return 0, Stats{}, err
+	}
+
+	if p.enableAOF {
+		aofCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
+		defer cancel()
+		if err := live.EnableAOF(aofCtx, c, p.configCmd); err != nil {
+			return 0, Stats{}, fmt.Errorf("turn AOF back on: %w", err)
+		}
+		if err := conffile.Restore(t.ConfigFile, r.confPrevious, true); err != nil {
+			return 0, Stats{}, err
+		}
+		r.confEdited = false
+		opts.emit(Step, "turned AOF on (its first rewrite is done) and put back %s with appendonly yes", t.ConfigFile)
+		if after, err = readStats(ctx, c); err != nil {
+			return 0, Stats{}, err
+		}
+	}
+	return loadSeconds, after, nil
+}
+
+// moveAside creates the safety copy directory and renames the server's
+// data files into it.
+func (r *run) moveAside() error {
+	p := r.p
+	safety, err := makeSafetyDir(p.dir, r.src.Manifest.ID, time.Now())
+	if err != nil {
+		return err
+	}
+	r.safety = safety
+	for _, name := range p.dataNames() {
+		ok, err := moveIfExists(filepath.Join(p.dir, name), filepath.Join(safety, name))
+		if err != nil {
+			return fmt.Errorf("move %s into the safety copy: %w", name, err)
+		}
+		if ok {
+			r.moved = append(r.moved, name)
+		}
+		r.cleared = append(r.cleared, name)
+	}
+	if err := syncDirs(p.dir, safety); err != nil {
+		return err
+	}
+	if len(r.moved) == 0 {
+		r.opts.emit(Step, "the data dir %s held no %s: nothing to move aside; the safety copy is %s", p.dir, strings.Join(p.dataNames(), " or "), safety)
+	} else {
+		r.opts.emit(Step, "moved %s into the safety copy %s", strings.Join(r.moved, ", "), safety)
+	}
+	return nil
+}
+
+// editConfig sets appendonly no in the config file, keeping its content
+// to put it back.
+func (r *run) editConfig() error {
+	path := r.t.ConfigFile
+	current, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config file: %w", err)
+	}
+	edited, err := conffile.ApplyEdits(current, []conffile.Edit{{
+		Directive: "appendonly",
+		Lines:     conffile.DirectiveLines(r.p.catalog, "appendonly", "no"),
+	}})
+	if err != nil {
+		return err
+	}
+	previous, err := conffile.Write(path, edited)
+	if err != nil {
+		return err
+	}
+	r.confEdited, r.confPrevious = true, previous
+	return nil
+}
+
+// rollback undoes a failed restore: it stops whatever runs, moves the
+// restored files into <safety>/failed-restore, moves the original files
+// back, restores the config file and starts the server again. It returns
+// the *Error that Restore reports.
+func (r *run) rollback(ctx context.Context, cause error) error {
+	t, p := r.t, r.p
+	e := &Error{Target: t.Name, BackupID: r.src.Manifest.ID, Cause: cause, SafetyCopy: r.safety}
+	head := fmt.Sprintf("restore %s from backup %s failed: %v", t.Name, r.src.Manifest.ID, cause)
+	r.opts.emit(Warning, "%s; rolling back", head)
+
+	// The rollback runs even when ctx was cancelled (that may be why the
+	// restore failed): leaving the server down is worse.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.loadTimeout()+rollbackExtra)
+	defer cancel()
+
+	fail := func(rerr error, where string) error {
+		e.Rollback = rerr
+		e.message = fmt.Sprintf("%s; the rollback failed too: %v; %s", head, rerr, where)
+		return e
+	}
+	originals := r.whereOriginalsAre()
+
+	if r.stopped {
+		stopCtx, cancel := context.WithTimeout(rctx, stopTimeout)
+		_, err := stopServer(stopCtx, t, p, true, r.watch)
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("stop the server: %w", err), originals+"; stop the server first")
+		}
+	}
+
+	if r.safety != "" {
+		failed := filepath.Join(r.safety, failedDir)
+		if err := os.Mkdir(failed, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return fail(err, originals)
+		}
+		// Only what the restore put there: a name whose original was
+		// never moved aside still holds the original.
+		for _, name := range r.cleared {
+			if _, err := moveIfExists(filepath.Join(p.dir, name), filepath.Join(failed, name)); err != nil {
+				return fail(fmt.Errorf("move the restored %s away: %w", name, err), originals)
+			}
+		}
+		for i, name := range r.moved {
+			if err := os.Rename(filepath.Join(r.safety, name), filepath.Join(p.dir, name)); err != nil {
+				r.moved = r.moved[i:]
+				return fail(fmt.Errorf("move %s back: %w", name, err), r.whereOriginalsAre())
+			}
+		}
+		r.moved = nil
+		if err := syncDirs(p.dir, r.safety, failed); err != nil {
+			return fail(err, "the original files are back in "+p.dir)
+		}
+	}
+
+	if r.confEdited {
+		if err := conffile.Restore(t.ConfigFile, r.confPrevious, true); err != nil {
+			return fail(err, fmt.Sprintf("the original data files are back in %s, but %s still says appendonly no: "+
+				"its previous content is in %s; put it back before starting the server", p.dir, t.ConfigFile, t.ConfigFile+conffile.BackupSuffix))
+		}
+		r.confEdited = false
+	}
+
+	if r.stopped {
+		lctx, cancel := context.WithTimeout(rctx, r.opts.loadTimeout())
+		defer cancel()
+		w := newStartWatch(p.pidfile, p.logfile)
+		r.watch = w
+		if err := runCommand(lctx, "start", t.Service.Start, t.Connection.Password); err != nil {
+			return fail(err, "the original files are back in "+p.dir+": start the server")
+		}
+		if _, err := waitLoaded(lctx, t.Connection, w); err != nil {
+			return fail(fmt.Errorf("the server did not come back: %w", err), "the original files are back in "+p.dir+"; the server's log says why it does not start")
+		}
+		r.checkBack(rctx)
+	}
+
+	e.RolledBack = true
+	e.message = fmt.Sprintf("%s; rolled back: the original data is back and the server runs again", head)
+	if r.safety != "" {
+		e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
+	}
+	r.opts.emit(RolledBack, "rolled back: the original data of %s is back and the server runs again", t.Name)
+	return e
+}
+
+// whereOriginalsAre says where the original data files are at this point
+// of a rollback.
+func (r *run) whereOriginalsAre() string {
+	p := r.p
+	switch {
+	case !r.stopped:
+		return "nothing was moved"
+	case r.safety == "":
+		return "the original files were not moved: they are in " + p.dir
+	case len(r.moved) == 0:
+		return fmt.Sprintf("the original files are in %s (it held no %s); the restored ones, if any, are in %s or %s",
+			p.dir, strings.Join(p.dataNames(), " or "), p.dir, filepath.Join(r.safety, failedDir))
+	}
+	return fmt.Sprintf("the original files (%s) are in %s: move them back into %s (after moving away the restored %s there) and start the server",
+		strings.Join(r.moved, ", "), r.safety, p.dir, strings.Join(p.dataNames(), " and "))
+}
+
+// checkBack compares the rolled-back server's keys with what it held
+// before, and warns when some are missing.
+func (r *run) checkBack(ctx context.Context) {
+	c, err := live.Dial(r.t.Connection)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	now, err := readStats(ctx, c)
+	if err != nil {
+		r.opts.emit(Warning, "after the rollback: cannot read INFO keyspace: %v", err)
+		return
+	}
+	for db, was := range r.p.before.Keyspace {
+		if got := now.Keyspace[db].Keys; got < was.Keys-was.Expires {
+			r.opts.emit(Warning, "after the rollback db%d holds %d keys, before the restore it held %d", db, got, was.Keys)
+		}
+	}
+}
+
+// nothingAnswers makes sure that no server answers at the address before
+// the restored one is started: one that does was restarted by something
+// else (a service manager) and loaded the data being replaced.
+func nothingAnswers(ctx context.Context, conn model.Connection) error {
+	a, err := addressOf(conn)
+	if err != nil {
+		return err
+	}
+	if gone, _ := notAnswering(ctx, a); !gone {
+		return fmt.Errorf("a server answers at %s again before redisplan started the restored one: something else (a service "+
+			"manager such as systemd with Restart=always) restarted it; give the target a service stop command", conn.Address)
+	}
+	return nil
+}
+
+// save runs SAVE (under its name on this server), waiting for a running
+// BGSAVE to finish first.
+func save(ctx context.Context, c *redis.Client, name string) error {
+	sc := c.WithTimeout(0) // SAVE of a large dataset takes longer than a read timeout
+	for {
+		err := sc.Do(ctx, name).Err()
+		if err == nil {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "in progress") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("a background save was still running when the deadline passed: %w", ctx.Err())
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// hidePassword keeps the password out of an error's message.
+func hidePassword(err error, password string) error {
+	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return &redacted{msg: strings.ReplaceAll(err.Error(), password, "(redacted)"), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "the config file"
+	}
+	return s
+}

@@ -1,0 +1,537 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+const (
+	// pollInterval is how often a wait asks again.
+	pollInterval = 50 * time.Millisecond
+	// probeTimeout bounds one readiness probe.
+	probeTimeout = 5 * time.Second
+	// killTimeout bounds the wait for a killed process to disappear.
+	killTimeout = 10 * time.Second
+	// waitDelay is how long a finished service command may keep its
+	// output open (through a daemon it started) before it is cut off.
+	waitDelay = 2 * time.Second
+	// maxOutput bounds how much of a command's output or a log an error
+	// quotes (its end, where the reason usually is).
+	maxOutput = 2048
+	// logLines is how many lines of the server's log an error quotes.
+	logLines = 12
+)
+
+// readStats reads INFO keyspace and memory.
+func readStats(ctx context.Context, c *redis.Client) (Stats, error) {
+	info, err := live.Info(ctx, c, "keyspace", "memory")
+	if err != nil {
+		return Stats{}, err
+	}
+	s := Stats{Keyspace: parseKeyspace(info)}
+	s.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
+	return s, nil
+}
+
+// parseKeyspace reads INFO keyspace's "db0:keys=1,expires=0,avg_ttl=0"
+// lines.
+func parseKeyspace(info map[string]string) map[int]backup.DBStats {
+	out := map[int]backup.DBStats{}
+	for k, v := range info {
+		rest, ok := strings.CutPrefix(k, "db")
+		if !ok {
+			continue
+		}
+		db, err := strconv.Atoi(rest)
+		if err != nil || db < 0 {
+			continue
+		}
+		var s backup.DBStats
+		for _, field := range strings.Split(v, ",") {
+			name, val, _ := strings.Cut(field, "=")
+			n, _ := strconv.ParseInt(val, 10, 64)
+			switch name {
+			case "keys":
+				s.Keys = n
+			case "expires":
+				s.Expires = n
+			}
+		}
+		out[db] = s
+	}
+	return out
+}
+
+// parseInfo reads INFO's "key:value" lines.
+func parseInfo(text string) map[string]string {
+	out := map[string]string{}
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// stopServer stops the server so that it cannot write its files any more,
+// and waits until nothing answers at its address.
+//
+// It uses the service stop command when the target has one: a service
+// manager restarts a server that exits on its own (Debian's unit has
+// Restart=always), which would then load, and later save over, the files
+// being swapped. Without one it sends SHUTDOWN NOSAVE (under its name on
+// this server). A SIGTERM from the stop command may make the server save
+// first: that is the current data, before anything is moved.
+//
+// force is for rollbacks, which must stop whatever runs: when a way fails
+// it tries the next one, SHUTDOWN NOSAVE NOW FORCE (no wait for replicas,
+// no refusal while the first AOF rewrite runs) and then SIGKILL of the
+// process w watched start, which also ends a hung process that no longer
+// listens.
+func stopServer(ctx context.Context, t *model.Target, p *plan, force bool, w *startWatch) (how string, err error) {
+	conn := t.Connection
+	a, err := addressOf(conn)
+	if err != nil {
+		return "", err
+	}
+	if gone, _ := notAnswering(ctx, a); gone {
+		if force {
+			if err := killWatched(w); err != nil {
+				return "", err
+			}
+		}
+		return "it was not running", nil
+	}
+
+	type way struct {
+		name string
+		do   func(context.Context) error
+	}
+	var ways []way
+	if t.Service != nil && len(t.Service.Stop) > 0 {
+		ways = append(ways, way{"the service stop command", func(ctx context.Context) error {
+			return runCommand(ctx, "stop", t.Service.Stop, conn.Password)
+		}})
+	}
+	if p.shutdown != "" {
+		args, name := []any{p.shutdown, "NOSAVE"}, "SHUTDOWN NOSAVE"
+		if force && forceSupported(p.version) {
+			args, name = append(args, "NOW", "FORCE"), name+" NOW FORCE"
+		}
+		ways = append(ways, way{name, func(ctx context.Context) error { return shutdown(ctx, conn, args) }})
+	}
+	if !force {
+		ways = ways[:min(1, len(ways))]
+	} else {
+		ways = append(ways, way{"SIGKILL", func(context.Context) error {
+			if w.knownPID() <= 0 {
+				return errors.New("the process id of the server redisplan started is unknown")
+			}
+			return killWatched(w)
+		}})
+	}
+	if len(ways) == 0 {
+		return "", errors.New("no way to stop the server: SHUTDOWN is disabled and the target has no service stop command")
+	}
+
+	var failures []string
+	for i, wy := range ways {
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if force && i < len(ways)-1 {
+			wctx, cancel = context.WithTimeout(ctx, stopTimeout/4)
+		}
+		err := wy.do(wctx)
+		if err == nil {
+			err = waitGone(wctx, conn.Address, a)
+		}
+		cancel()
+		if err == nil {
+			if force {
+				if err := killWatched(w); err != nil {
+					return "", err
+				}
+			}
+			return wy.name, nil
+		}
+		failures = append(failures, fmt.Sprintf("%s: %v", wy.name, err))
+	}
+	return "", errors.New(strings.Join(failures, "; "))
+}
+
+// forceSupported reports whether SHUTDOWN takes NOW and FORCE (Redis 7).
+func forceSupported(version string) bool {
+	v := strings.TrimPrefix(version, "valkey ")
+	major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
+	return major >= 7
+}
+
+// shutdown sends SHUTDOWN on a connection of its own, which is never
+// retried: a retry could stop a server that a service manager restarted.
+// The connection closing is success; an error reply means the server
+// refused and keeps running.
+func shutdown(ctx context.Context, conn model.Connection, args []any) error {
+	c, err := live.Dial(conn)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cn := c.Conn()
+	defer cn.Close()
+	err = cn.Do(ctx, args...).Err()
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		return fmt.Errorf("the server at %s refused SHUTDOWN and keeps running: %s; its log says why", conn.Address, strings.TrimSpace(rerr.Error()))
+	}
+	return nil
+}
+
+// waitGone polls until nothing answers at the address.
+func waitGone(ctx context.Context, name string, a address) error {
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		if gone, _ := notAnswering(ctx, a); gone {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the server at %s still answered when the deadline passed (%v): check the server's log, "+
+				"or whether a service manager restarted it", name, ctx.Err())
+		case <-ticker.C:
+		}
+	}
+}
+
+// address is where a connection dials, as go-redis dials it.
+type address struct{ network, addr string }
+
+func addressOf(conn model.Connection) (address, error) {
+	c, err := live.Dial(conn)
+	if err != nil {
+		return address{}, err
+	}
+	defer c.Close()
+	o := c.Options()
+	return address{o.Network, o.Addr}, nil
+}
+
+// notAnswering reports whether nothing listens at the address any more: a
+// refused connection or a missing socket file. Any other failure (a
+// timeout) proves nothing and reports false with the error.
+func notAnswering(ctx context.Context, a address) (bool, error) {
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, a.network, a.addr)
+	if err == nil {
+		_ = nc.Close()
+		return false, nil
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT), err
+}
+
+// startWatch follows a server being started, to tell when it died: it
+// learns the process id from INFO while the server answers, from a
+// pidfile that changed since the start, or from the process Drill runs.
+type startWatch struct {
+	pidfile    string
+	pidfileWas string
+	logfile    string
+	logOffset  int64
+	exited     <-chan struct{} // closed when Drill's process ends
+	pid        int
+}
+
+// newStartWatch notes the pidfile's content and the log's size before a
+// start.
+func newStartWatch(pidfile, logfile string) *startWatch {
+	w := &startWatch{pidfile: pidfile, logfile: logfile}
+	if pidfile != "" {
+		b, _ := os.ReadFile(pidfile)
+		w.pidfileWas = string(b)
+	}
+	if logfile != "" {
+		if st, err := os.Stat(logfile); err == nil {
+			w.logOffset = st.Size()
+		}
+	}
+	return w
+}
+
+// knownPID returns the started server's process id, or 0.
+func (w *startWatch) knownPID() int {
+	if w == nil {
+		return 0
+	}
+	if w.pid > 0 {
+		return w.pid
+	}
+	if w.pidfile == "" {
+		return 0
+	}
+	b, err := os.ReadFile(w.pidfile)
+	if err != nil || string(b) == w.pidfileWas {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
+}
+
+// dead reports whether the started server is known to have exited.
+func (w *startWatch) dead() bool {
+	if w.exited != nil {
+		select {
+		case <-w.exited:
+			return true
+		default:
+		}
+	}
+	pid := w.knownPID()
+	return pid > 0 && !processAlive(pid)
+}
+
+// logTail returns the end of what the server logged since the start.
+func (w *startWatch) logTail() string {
+	if w.logfile == "" {
+		return ""
+	}
+	f, err := os.Open(w.logfile)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := f.Seek(w.logOffset, 0); err != nil {
+		return ""
+	}
+	b := make([]byte, 64<<10)
+	n, _ := f.Read(b)
+	lines := strings.Split(strings.TrimRight(string(b[:n]), "\n"), "\n")
+	if len(lines) > logLines {
+		lines = lines[len(lines)-logLines:]
+	}
+	s := strings.Join(lines, "\n")
+	if len(s) > maxOutput {
+		s = "[...]" + s[len(s)-maxOutput:]
+	}
+	return strings.TrimSpace(s)
+}
+
+// exitedError explains a server that died while starting.
+func (w *startWatch) exitedError() error {
+	msg := "the server exited while starting or loading its data"
+	if pid := w.knownPID(); pid > 0 {
+		msg = fmt.Sprintf("the server (pid %d) exited while starting or loading its data", pid)
+	}
+	if tail := w.logTail(); tail != "" {
+		msg += "; the end of its log " + w.logfile + ":\n" + tail
+	} else if w.logfile != "" {
+		msg += "; its log " + w.logfile + " says why"
+	}
+	return errors.New(msg)
+}
+
+// killWatched kills the watched server's process (and its fork children)
+// when it still runs and is a Redis or Valkey server.
+func killWatched(w *startWatch) error {
+	pid := w.knownPID()
+	if pid <= 0 || !processAlive(pid) {
+		return nil
+	}
+	if !serverProcess(pid) {
+		return fmt.Errorf("process %d, which the pidfile names, is not a redis-server: not killing it", pid)
+	}
+	if pg, err := syscall.Getpgid(pid); err == nil && pg == pid {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill the server (pid %d): %w", pid, err)
+	}
+	deadline := time.Now().Add(killTimeout)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server (pid %d) still runs %s after SIGKILL", pid, killTimeout)
+		}
+		time.Sleep(pollInterval)
+	}
+	return nil
+}
+
+// processAlive reports whether a process exists and is not a zombie (dead,
+// waiting for its parent to reap it).
+func processAlive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist) || !procMounted()
+	}
+	// pid (comm) STATE ...; comm may contain spaces and parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+func procMounted() bool {
+	_, err := os.Stat("/proc/self/stat")
+	return err == nil
+}
+
+// serverProcess reports whether pid runs redis-server or valkey-server,
+// so that a pid reused by something else is never killed.
+func serverProcess(pid int) bool {
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return false
+	}
+	c := strings.ToLower(string(comm))
+	return strings.Contains(c, "redis") || strings.Contains(c, "valkey")
+}
+
+// waitLoaded polls the server until it answers and INFO persistence says
+// loading:0, and returns INFO server and persistence. It fails at once
+// when the server is known to have exited or refuses the connection's
+// credentials, and otherwise when ctx ends.
+func waitLoaded(ctx context.Context, conn model.Connection, w *startWatch) (map[string]string, error) {
+	a, err := addressOf(conn)
+	if err != nil {
+		return nil, err
+	}
+	c, err := live.Dial(conn)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	var last error
+	for {
+		info, err := probe(ctx, c, a)
+		switch {
+		case err == nil:
+			if pid, _ := strconv.Atoi(info["process_id"]); pid > 0 {
+				w.pid = pid
+			}
+			if info["loading"] == "0" {
+				return info, nil
+			}
+			last = errors.New("still loading its data (loading:1)")
+		case isReply(err) && !strings.HasPrefix(replyText(err), "LOADING"):
+			return nil, fmt.Errorf("the server at %s answers but refuses INFO: %s", conn.Address, replyText(err))
+		default:
+			if ctx.Err() == nil || last == nil {
+				last = err
+			}
+			if w.dead() {
+				return nil, w.exitedError()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the server at %s was not ready when the deadline passed (%v); last: %v", conn.Address, ctx.Err(), last)
+		case <-ticker.C:
+		}
+	}
+}
+
+// probe asks the server once for INFO server and persistence, on one
+// connection that go-redis does not retry. It dials the address itself
+// first, so that a server that is down costs no go-redis dial (whose pool
+// logs each failure).
+func probe(ctx context.Context, c *redis.Client, a address) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	if gone, err := notAnswering(ctx, a); gone || err != nil {
+		if err == nil {
+			err = errors.New("nothing answers")
+		}
+		return nil, err
+	}
+	cn := c.Conn()
+	defer cn.Close()
+	text, err := cn.Info(ctx, "server", "persistence").Result()
+	if err != nil {
+		return nil, err
+	}
+	return parseInfo(text), nil
+}
+
+func isReply(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr)
+}
+
+func replyText(err error) string {
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		return strings.TrimSpace(rerr.Error())
+	}
+	return ""
+}
+
+// runCommand runs one service command (argv, no shell). A command that
+// exits 0 but leaves a daemon holding its output is a success. The
+// password never appears in the error.
+func runCommand(ctx context.Context, what string, argv []string, password string) error {
+	if len(argv) == 0 {
+		return fmt.Errorf("no service %s command", what)
+	}
+	out := &tailBuffer{}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.WaitDelay = waitDelay
+	err := cmd.Run()
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
+		return nil
+	}
+	msg := fmt.Sprintf("service %s command %q failed: %v", what, argv, err)
+	if o := out.String(); o != "" {
+		msg += "; its output:\n" + o
+	}
+	return hidePassword(errors.New(msg), password)
+}
+
+// tailBuffer keeps the last maxOutput bytes written to it.
+type tailBuffer struct {
+	b       []byte
+	dropped bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - maxOutput; over > 0 {
+		t.b = append(t.b[:0:0], t.b[over:]...)
+		t.dropped = true
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	s := strings.TrimRight(string(t.b), "\n")
+	if t.dropped {
+		s = "[...]" + s
+	}
+	return s
+}
