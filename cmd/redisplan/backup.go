@@ -137,10 +137,23 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 		return nil, err
 	}
 	defer client.Close()
-	return job.Run(ctx, job.Request{
+	req := job.Request{
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
 		Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
-	})
+	}
+	if isTerminal(env.stderr) {
+		// A progress line on a terminal, redrawn at most every 200ms;
+		// nothing when the output goes to a log.
+		var last time.Time
+		req.Progress = func(name string, n int64) {
+			if now := time.Now(); now.Sub(last) > 200*time.Millisecond {
+				last = now
+				fmt.Fprintf(env.stderr, "\r\x1b[Kredis.%s: %s: %s read", t.Name, name, humanBytes(n))
+			}
+		}
+		defer fmt.Fprint(env.stderr, "\r\x1b[K")
+	}
+	return job.Run(ctx, req)
 }
 
 func storedSize(m *backup.Manifest) int64 {

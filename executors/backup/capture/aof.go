@@ -153,11 +153,6 @@ func snapshotAOF(ctx context.Context, c *redis.Client, ep endpoint, src, dirName
 			return nil, err
 		}
 		files, err := copyAOF(src, dirName, manifestName, destDir)
-		{
-			i2, _ := live.Info(ctx, c, "persistence")
-			fmt.Fprintln(os.Stderr, "DEBUG info-before cur", info["aof_current_size"], "buf", info["aof_buffer_length"], "after cur", i2["aof_current_size"], "buf", i2["aof_buffer_length"])
-			for _, f := range files { fi, _ := os.Stat(f.Path); fmt.Fprintln(os.Stderr, "DEBUG copied", f.Path, fi.Size()) }
-		}
 		switch {
 		case err == nil:
 			if err := syncDir(destDir); err != nil {

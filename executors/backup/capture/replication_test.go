@@ -149,7 +149,7 @@ func TestReplicationAuth(t *testing.T) {
 		Password: adminPW,
 		Config: "requirepass " + adminPW + "\n" +
 			"repl-diskless-sync-delay 0\n" +
-			"user backup on >" + backupPW + " resetkeys resetchannels -@all +sync +psync +replconf\n" +
+			"user backup on >" + backupPW + " resetkeys resetchannels -@all +sync +replconf\n" +
 			"user app on >" + appPW + " ~* &* +@all -sync -psync\n",
 	})
 	ctx := testContext(t)

@@ -44,6 +44,10 @@ type Request struct {
 	Now              func() time.Time
 	RedisplanVersion string
 	Emit             func(Event)
+	// Progress, when set, is told how many raw bytes of the current file
+	// have been read so far; the CLI draws a progress line from it on a
+	// terminal.
+	Progress func(file string, bytes int64)
 }
 
 // Run takes one backup. On failure nothing becomes visible and the
@@ -157,7 +161,7 @@ func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts bac
 	defer src.Close()
 	fillFromInfo(m, info)
 
-	version, err := storeVerified(ctx, pending, opts, m, src, "dump.rdb", backup.KindRDB)
+	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB)
 	if err != nil {
 		return err
 	}
@@ -259,7 +263,7 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 		if err != nil {
 			return 0, err
 		}
-		version, err := storeVerified(ctx, pending, opts, m, src, f.Original, f.Kind)
+		version, err := storeVerified(ctx, pending, opts, m, counting(src, f.Original, req.Progress), f.Original, f.Kind)
 		src.Close()
 		if err != nil {
 			return 0, err
@@ -299,4 +303,26 @@ func fillFromInfo(m *backup.Manifest, info map[string]string) {
 		}
 		m.Keyspace[db] = s
 	}
+}
+
+// counting reports progress as a reader is read.
+func counting(r io.Reader, name string, progress func(string, int64)) io.Reader {
+	if progress == nil {
+		return r
+	}
+	return &countingReader{r: r, name: name, progress: progress}
+}
+
+type countingReader struct {
+	r        io.Reader
+	name     string
+	n        int64
+	progress func(string, int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.progress(c.name, c.n)
+	return n, err
 }
