@@ -26,6 +26,7 @@ import (
 func main() {
 	keys := flag.Int("keys", 2_000_000, "keys to load")
 	flag.Parse()
+	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
 	if err := run(*keys); err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
@@ -289,3 +290,7 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
