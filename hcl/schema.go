@@ -164,6 +164,7 @@ type retentionBlock struct {
 type alertsBlock struct {
 	Schedule *hclv2.Attribute `hcl:"schedule,optional"`
 	Webhook  *hclv2.Attribute `hcl:"webhook,optional"`
+	Repeat   *hclv2.Attribute `hcl:"repeat_interval,optional"`
 	Notify   []*notifyBlock   `hcl:"notify,block"`
 	DefRange hclv2.Range      `hcl:",def_range"`
 

@@ -574,8 +574,11 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 	if ab == nil {
 		return
 	}
-	a := &model.Alerts{Pos: posOf(ab.DefRange)}
+	a := &model.Alerts{Pos: posOf(ab.DefRange), RepeatInterval: 4 * time.Hour}
 	a.Schedule, _ = d.validSchedule(ab.Schedule)
+	if v, ok := d.duration(ab.Repeat); ok {
+		a.RepeatInterval = v
+	}
 	if ab.Webhook != nil {
 		if u, _, ok := d.secretStr(ab.Webhook); ok {
 			d.checkURL(ab.Webhook, u)

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs what redisplan's tests and demo need on Debian/Ubuntu: a real
-# redis-server (and redis-cli). Does nothing when they are already there.
+# redis-server and redis-cli, and promtool (Debian's prometheus package),
+# which checks the alerting rules redisplan renders. Does nothing when
+# they are already there.
 set -euo pipefail
 
-if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "redis-server is missing and this is not a Debian-like system: install Redis >= 7.0 and put redis-server on PATH." >&2
+  echo "missing: ${missing[*]}, and this is not a Debian-like system: install Redis >= 7.0 (redis-server, redis-cli) and promtool, and put them on PATH." >&2
   exit 1
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
-echo "Installing redis-server and redis-tools with apt-get..." >&2
+echo "Installing ${missing[*]} with apt-get..." >&2
 $sudo apt-get update
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y redis-server redis-tools
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"

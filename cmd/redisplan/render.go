@@ -9,6 +9,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/promrules"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
@@ -20,7 +21,7 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		targets multiFlag
 		outDir  string
 	)
-	fs := newFlagSet(env, "render", "render [-target NAME] [-o DIR] [redis.conf|crontab]")
+	fs := newFlagSet(env, "render", "render [-target NAME] [-o DIR] [redis.conf|crontab|prometheus-rules]")
 	sf.register(fs)
 	fs.Var(&targets, "target", "render only this `target` (repeatable)")
 	fs.StringVar(&outDir, "o", "", "write files into `DIR` (mode 0600, secrets included) instead of printing")
@@ -36,8 +37,8 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan render: one thing to render at a time, got %d\n", fs.NArg())
 		return exitError
 	}
-	if what != "redis.conf" && what != "crontab" {
-		fmt.Fprintf(env.stderr, "redisplan render: cannot render %q; choose redis.conf or crontab\n", what)
+	if what != "redis.conf" && what != "crontab" && what != "prometheus-rules" {
+		fmt.Fprintf(env.stderr, "redisplan render: cannot render %q; choose redis.conf, crontab or prometheus-rules\n", what)
 		return exitError
 	}
 
@@ -55,8 +56,11 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 
-	if what == "crontab" {
+	switch what {
+	case "crontab":
 		return renderCrontab(env, &sf, selected, outDir)
+	case "prometheus-rules":
+		return writeRendered(env, promrules.Render(selected, promrules.RenderOptions{}), outDir, "redisplan.rules.yml")
 	}
 	if outDir == "" && len(selected) > 1 {
 		fmt.Fprintf(env.stderr, "redisplan render: the spec has %d targets; pick one with -target, or write them all with -o DIR\n", len(selected))
@@ -90,12 +94,16 @@ func renderCrontab(env *cmdEnv, sf *specFlags, targets []*model.Target, outDir s
 		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
 		return exitError
 	}
-	data := crontab.Render(targets, opts)
+	return writeRendered(env, crontab.Render(targets, opts), outDir, "redisplan.cron")
+}
+
+// writeRendered prints data, or writes it as DIR/name with mode 0600.
+func writeRendered(env *cmdEnv, data []byte, outDir, name string) int {
 	if outDir == "" {
 		env.stdout.Write(data)
 		return exitOK
 	}
-	path := filepath.Join(outDir, "redisplan.cron")
+	path := filepath.Join(outDir, name)
 	if err := writeSecretFile(path, data); err != nil {
 		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
 		return exitError

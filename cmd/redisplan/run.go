@@ -38,6 +38,7 @@ var commands = []command{
 	{"apply", "Make the live server and its files match the spec", runApply},
 	{"backup", "Take, list, verify and prune backups: backup run|list|verify|prune", runBackup},
 	{"restore", "Restore a backup, with verification and automatic rollback", runRestore},
+	{"check", "Health checks and alerts from the spec's thresholds (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", runCheck},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing

@@ -181,10 +181,12 @@ type Retention struct {
 
 // Alerts describes health checks and where their alerts go.
 type Alerts struct {
-	Schedule   string
-	Notify     []Notify
-	Thresholds []Threshold
-	Pos        Pos
+	Schedule string
+	// RepeatInterval is how often a still-firing alert is sent again.
+	RepeatInterval time.Duration
+	Notify         []Notify
+	Thresholds     []Threshold
+	Pos            Pos
 }
 
 // Notify is one alert destination.

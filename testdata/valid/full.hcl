@@ -102,7 +102,7 @@ redis "main" {
   alerts {
     schedule = "*/5 * * * *"
     notify {
-      webhook = "http://127.0.0.1:9093/api/v2/alerts"
+      webhook = "http://127.0.0.1:5001/webhook"
       format  = "alertmanager"
     }
     memory_used_percent {

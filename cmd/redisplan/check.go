@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/check"
+	"github.com/redisplan/redisplan/executors/notify"
+	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+// checkOutput is check -json: the report, plus what notification did.
+type checkOutput struct {
+	check.Report
+	Deliveries []notify.Delivery `json:"deliveries"`
+}
+
+func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf                 specFlags
+		targets            multiFlag
+		asJSON, sendNotify bool
+		format, out, state string
+	)
+	fs := newFlagSet(env, "check", "check [-json] [-format text|json|nagios|prometheus] [-o FILE] [-notify] [-target NAME]")
+	sf.register(fs)
+	fs.Var(&targets, "target", "check only this `target` (repeatable)")
+	fs.BoolVar(&asJSON, "json", false, "print the results as JSON (same as -format json)")
+	fs.StringVar(&format, "format", "text", "output `format`: text, json, nagios or prometheus")
+	fs.StringVar(&out, "o", "", "write the output to `FILE` atomically (for the Prometheus textfile collector)")
+	fs.BoolVar(&sendNotify, "notify", false, "send firing and resolved alerts to the spec's webhooks")
+	fs.StringVar(&state, "state-dir", "", "where to keep counters and alert state between runs (default: beside the backup catalog, else the user's state directory)")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	if asJSON {
+		format = "json"
+	}
+	switch format {
+	case "text", "json", "nagios", "prometheus":
+	default:
+		fmt.Fprintf(env.stderr, "redisplan check: unknown format %q; choose text, json, nagios or prometheus\n", format)
+		return int(check.Unknown)
+	}
+	res, ok := loadSpec(env, &sf)
+	if !ok {
+		return int(check.Unknown)
+	}
+	selected, err := selectTargets(res.Spec, targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
+		return int(check.Unknown)
+	}
+
+	now := time.Now()
+	output := checkOutput{Report: check.Report{FormatVersion: "1.0", Time: now.UTC()}, Deliveries: []notify.Delivery{}}
+	var metrics check.Metrics
+	sender := &notify.Sender{}
+	for _, t := range selected {
+		path, err := statePath(t, state)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
+			return int(check.Unknown)
+		}
+		st, err := check.LoadState(path)
+		if err != nil {
+			// A broken state file costs the rates and the deduplication
+			// of one run, not the check itself.
+			fmt.Fprintf(env.stderr, "warning: %v; starting from an empty state\n", err)
+			st = check.NewState()
+		}
+		var catalog func(context.Context) ([]*backup.Manifest, error)
+		if t.Backup != nil {
+			if store, err := storageFor(t); err == nil {
+				catalog = check.Catalog(store)
+			} else {
+				catalog = func(context.Context) ([]*backup.Manifest, error) { return nil, err }
+			}
+		}
+		in := check.Gather(ctx, t, catalog, st.Sample(t.Name), now)
+		results := check.Evaluate(in)
+		output.Results = append(output.Results, results...)
+		metrics = append(metrics, check.MetricsOf(in)...)
+		st.SetSample(t.Name, check.SampleOf(in))
+		if sendNotify && t.Alerts != nil && len(t.Alerts.Notify) > 0 {
+			output.Deliveries = append(output.Deliveries, notifyTarget(ctx, sender, t, results, st, now)...)
+		}
+		if err := check.SaveState(path, st); err != nil {
+			fmt.Fprintf(env.stderr, "warning: %v\n", err)
+		}
+	}
+	var statuses []check.Status
+	for _, r := range output.Results {
+		statuses = append(statuses, r.Status)
+	}
+	output.Status = check.Worst(statuses...)
+
+	var b strings.Builder
+	switch format {
+	case "json":
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(output)
+	case "nagios":
+		check.WriteNagios(&b, output.Report)
+	case "prometheus":
+		check.WritePrometheus(&b, output.Report, metrics)
+	default:
+		check.WriteTable(&b, output.Report, !sf.noColor && isTerminal(env.stdout))
+		for _, d := range output.Deliveries {
+			if !d.Delivered {
+				fmt.Fprintf(&b, "Alert delivery to %s failed after %d attempt(s): %s\n", d.URL, d.Attempts, d.Error)
+			}
+		}
+	}
+	if out != "" {
+		if err := fsutil.WriteFileMode(out, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
+			return int(check.Unknown)
+		}
+	} else {
+		fmt.Fprint(env.stdout, b.String())
+	}
+	for _, d := range output.Deliveries {
+		if !d.Delivered {
+			fmt.Fprintf(env.stderr, "warning: alert delivery to %s failed after %d attempt(s): %s\n", d.URL, d.Attempts, d.Error)
+		}
+	}
+	return int(output.Status)
+}
+
+// notifyTarget sends what changed since the last run to each of the
+// target's destinations. An alert counts as sent only when every
+// destination took it; otherwise it is sent again next run.
+func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, results []check.Result, st *check.State, now time.Time) []notify.Delivery {
+	// The state file keeps check.AlertState, the same fields as
+	// notify.AlertState, so that check does not depend on notify.
+	states := map[string]notify.AlertState{}
+	for k, v := range st.Alerts {
+		states[k] = notify.AlertState(v)
+	}
+	alerts, next := notify.Decide(results, states, now, t.Alerts.RepeatInterval)
+	if len(alerts) == 0 {
+		return nil
+	}
+	var deliveries []notify.Delivery
+	all := true
+	for _, n := range t.Alerts.Notify {
+		body, err := notify.Build(n, alerts)
+		if err != nil {
+			deliveries = append(deliveries, notify.Delivery{URL: notify.MaskURL(n.Webhook), Error: err.Error()})
+			all = false
+			continue
+		}
+		d := sender.Send(ctx, n, body)
+		deliveries = append(deliveries, d)
+		all = all && d.Delivered
+	}
+	if all {
+		notify.MarkSent(next, alerts, now)
+	}
+	st.Alerts = map[string]check.AlertState{}
+	for k, v := range next {
+		st.Alerts[k] = check.AlertState(v)
+	}
+	return deliveries
+}
+
+// statePath is where a target's check state lives: beside its backup
+// catalog (the backup_age check reads that catalog anyway), else in the
+// user's state directory.
+func statePath(t *model.Target, dir string) (string, error) {
+	name := fileName(t.Name) + ".check-state.json"
+	switch {
+	case dir != "":
+		return filepath.Join(dir, name), nil
+	case t.Backup != nil:
+		return filepath.Join(t.Backup.Destination, fileName(t.Name), ".check-state.json"), nil
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no place for the check state: set -state-dir: %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "redisplan", name), nil
+}

@@ -1,0 +1,277 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+const (
+	// defaultTimeout bounds each network call when the target sets no
+	// timeout.
+	defaultTimeout = 5 * time.Second
+	// serviceTimeout bounds the service status command.
+	serviceTimeout = 30 * time.Second
+	// serviceWaitDelay is how long a finished status command may keep its
+	// output open before it is cut off.
+	serviceWaitDelay = 2 * time.Second
+	// maxServiceOutput bounds how much of the status command's output a
+	// message quotes (its end, where the reason usually is).
+	maxServiceOutput = 512
+)
+
+// Gather reads what Evaluate needs about a target: its server (INFO,
+// CONFIG GET of ConfigNames through the target's CONFIG name, LATENCY
+// LATEST, SLOWLOG LEN), its service status command when it has one, and,
+// when it has a backup block, its backup catalog through backups. prev is
+// the previous run's sample, now the time of this run.
+//
+// Gather never fails: what it cannot read is recorded in the Input (LiveErr
+// when the server cannot be read at all, ConfigErr, LatencyErr,
+// SlowlogErr, ServiceErr, BackupsErr) for Evaluate to judge. Every network
+// call is bounded by the target's connection timeout (5s when unset).
+func Gather(ctx context.Context, t *model.Target, backups func(context.Context) ([]*backup.Manifest, error), prev *Sample, now time.Time) Input {
+	in := Input{Target: t, Now: now, Previous: prev}
+	if t.Service != nil && len(t.Service.Status) > 0 {
+		err := serviceStatus(ctx, t.Service.Status, t.Connection.Password)
+		in.ServiceErr = &err
+	}
+	if t.Backup != nil {
+		if backups == nil {
+			in.BackupsErr = errors.New("no backup catalog was given to read")
+		} else {
+			in.Backups, in.BackupsErr = backups(ctx)
+		}
+	}
+	gatherLive(ctx, t, &in)
+	return in
+}
+
+// Catalog returns a reader of the complete backups in s, oldest first, for
+// Gather.
+func Catalog(s backup.Storage) func(context.Context) ([]*backup.Manifest, error) {
+	return func(ctx context.Context) ([]*backup.Manifest, error) {
+		ids, err := s.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*backup.Manifest, 0, len(ids))
+		for _, id := range ids {
+			m, err := backup.ReadManifest(ctx, s, id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+}
+
+// gatherLive reads the server into in.
+func gatherLive(ctx context.Context, t *model.Target, in *Input) {
+	conn := t.Connection
+	timeout := conn.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	bounded := func(f func(ctx context.Context) error) error {
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return f(cctx)
+	}
+	// A plain connection attempt first: go-redis logs every failed dial to
+	// stderr, and a server that is down is an ordinary finding here.
+	if err := bounded(func(ctx context.Context) error { return probe(ctx, conn) }); err != nil {
+		in.LiveErr = err
+		return
+	}
+	c, err := live.Dial(conn)
+	if err != nil {
+		in.LiveErr = err
+		return
+	}
+	defer c.Close()
+
+	// INFO without a section: the default sections, on every version.
+	err = bounded(func(ctx context.Context) (err error) {
+		in.Info, err = live.Info(ctx, c)
+		return err
+	})
+	if err != nil {
+		in.LiveErr = err
+		return
+	}
+	in.ConfigErr = bounded(func(ctx context.Context) (err error) {
+		in.Config, err = live.ConfigGet(ctx, c, t.ConfigCommand(), ConfigNames(t)...)
+		return err
+	})
+	in.LatencyErr = bounded(func(ctx context.Context) (err error) {
+		in.Latency, err = latencyLatest(ctx, c)
+		return commandError(err, "LATENCY LATEST", "latency|latest", conn)
+	})
+	in.SlowlogErr = bounded(func(ctx context.Context) (err error) {
+		in.SlowlogLen, err = c.Do(ctx, "SLOWLOG", "LEN").Int64()
+		return commandError(err, "SLOWLOG LEN", "slowlog|len", conn)
+	})
+}
+
+// probe connects to the server's address and hangs up.
+func probe(ctx context.Context, c model.Connection) error {
+	network, addr := "tcp", c.Address
+	if strings.HasPrefix(addr, "/") {
+		network = "unix"
+	} else if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "6379")
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, network, addr)
+	if err == nil {
+		return nc.Close()
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("cannot connect to %s: connection refused; is redis-server running there? (%w)", c.Address, err)
+	case network == "unix" && errors.Is(err, syscall.ENOENT):
+		return fmt.Errorf("cannot connect to %s: no such socket; is redis-server running with unixsocket %s? (%w)", c.Address, c.Address, err)
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("cannot connect to %s: cannot resolve host %q; check the address (%w)", c.Address, dnsErr.Name, err)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("cannot connect to %s: no answer in time; check the address and that no firewall drops the traffic (%w)", c.Address, err)
+	}
+	return fmt.Errorf("cannot connect to %s: %w", c.Address, err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// latencyLatest reads LATENCY LATEST: one [event, unix time, latest ms,
+// max ms] array per event.
+func latencyLatest(ctx context.Context, c *redis.Client) ([]LatencyEvent, error) {
+	reply, err := c.Do(ctx, "LATENCY", "LATEST").Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LatencyEvent, 0, len(reply))
+	for _, item := range reply {
+		fields, ok := item.([]any)
+		if !ok || len(fields) < 4 {
+			return nil, fmt.Errorf("unexpected LATENCY LATEST entry %v", item)
+		}
+		name, ok := fields[0].(string)
+		ts, ok1 := fields[1].(int64)
+		latest, ok2 := fields[2].(int64)
+		maxMs, ok3 := fields[3].(int64)
+		if !ok || !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("unexpected LATENCY LATEST entry %v", item)
+		}
+		out = append(out, LatencyEvent{Event: name, Time: time.Unix(ts, 0).UTC(), LatestMillis: latest, MaxMillis: maxMs})
+	}
+	return out, nil
+}
+
+// commandError explains the failure of a command the checks run besides
+// INFO and CONFIG: a missing ACL permission gets the grant that fixes it.
+func commandError(err error, op, acl string, c model.Connection) error {
+	if err == nil {
+		return nil
+	}
+	user := c.Username
+	if user == "" {
+		user = "default"
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		msg := strings.TrimSpace(rerr.Error())
+		switch {
+		case strings.HasPrefix(msg, "NOPERM"):
+			return redacted(fmt.Errorf("the user %s lacks permission for %s on %s; grant it with ACL SETUSER %s +%s: %w", user, op, c.Address, user, acl, err), c.Password)
+		case strings.Contains(msg, "unknown command"):
+			return redacted(fmt.Errorf("%s does not know %s; if rename-command renamed it, the check cannot run: %w", c.Address, op, err), c.Password)
+		}
+	}
+	return redacted(fmt.Errorf("%s on %s: %w", op, c.Address, err), c.Password)
+}
+
+// redactedError hides a secret in an error's text and keeps the error
+// reachable through errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func redacted(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "(redacted)"), err: err}
+}
+
+// serviceStatus runs the target's status command (argv, no shell); a
+// non-zero exit is an error quoting the end of its output.
+func serviceStatus(ctx context.Context, argv []string, password string) error {
+	ctx, cancel := context.WithTimeout(ctx, serviceTimeout)
+	defer cancel()
+	out := &tailBuffer{}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.WaitDelay = serviceWaitDelay
+	err := cmd.Run()
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
+		return nil
+	}
+	var exitErr *exec.ExitError
+	var msg string
+	switch {
+	case errors.As(err, &exitErr) && exitErr.Exited():
+		msg = fmt.Sprintf("the service status command %q exited with status %d", argv, exitErr.ExitCode())
+	case ctx.Err() != nil:
+		msg = fmt.Sprintf("the service status command %q did not finish within %s", argv, serviceTimeout)
+	default:
+		msg = fmt.Sprintf("the service status command %q failed: %v", argv, err)
+	}
+	if o := oneLine(out.String()); o != "" {
+		msg += ": " + o
+	}
+	return redacted(&redactedError{msg: msg, err: err}, password)
+}
+
+// tailBuffer keeps the last maxServiceOutput bytes written to it.
+type tailBuffer struct {
+	b       []byte
+	dropped bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - maxServiceOutput; over > 0 {
+		t.b = append(t.b[:0:0], t.b[over:]...)
+		t.dropped = true
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	s := strings.TrimSpace(string(t.b))
+	if t.dropped && s != "" {
+		s = "..." + s
+	}
+	return s
+}
