@@ -103,6 +103,7 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 		m, err := backupOne(ctx, env, t)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: backup of redis.%s failed: %v\nEarlier backups are untouched.\n", t.Name, err)
+			alertFailure(ctx, env, t, "backup_run", fmt.Sprintf("The backup of Redis %s failed", t.Name), err)
 			status = exitError
 			continue
 		}

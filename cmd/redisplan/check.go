@@ -194,3 +194,28 @@ func statePath(t *model.Target, dir string) (string, error) {
 	}
 	return filepath.Join(base, "redisplan", name), nil
 }
+
+// alertFailure sends a critical alert for a failed backup or restore to
+// the target's notify destinations, so that a failure in a cron job is not
+// only in a log nobody reads. Delivery problems are reported, never
+// hidden, and never change the command's own exit code.
+func alertFailure(ctx context.Context, env *cmdEnv, t *model.Target, checkName, summary string, cause error) {
+	if t.Alerts == nil || len(t.Alerts.Notify) == 0 {
+		return
+	}
+	a := notify.Alert{
+		Target: t.Name, Check: checkName, Severity: notify.SeverityCritical, Status: notify.StatusFiring,
+		Summary: summary, Description: cause.Error(), StartsAt: time.Now().UTC(),
+	}
+	sender := &notify.Sender{}
+	for _, n := range t.Alerts.Notify {
+		body, err := notify.Build(n, []notify.Alert{a})
+		if err != nil {
+			fmt.Fprintf(env.stderr, "warning: alert to %s: %v\n", notify.MaskURL(n.Webhook), err)
+			continue
+		}
+		if d := sender.Send(ctx, n, body); !d.Delivered {
+			fmt.Fprintf(env.stderr, "warning: alert delivery to %s failed after %d attempt(s): %s\n", d.URL, d.Attempts, d.Error)
+		}
+	}
+}

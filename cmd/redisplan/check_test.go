@@ -296,3 +296,22 @@ func TestCheckPrometheusTextfile(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedBackupAlerts(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+	rcv := newReceiver(t)
+	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
+	srv.Kill(t)
+	code, _, errOut := runCLI(t, "backup", "run", "-config", spec)
+	if code != 1 || !strings.Contains(errOut, "backup of redis.main failed") {
+		t.Fatalf("backup of a stopped server: exit %d\n%s", code, errOut)
+	}
+	got := rcv.received()
+	if len(got) != 1 {
+		t.Fatalf("the receiver got %d payloads, want one alert for the failed backup", len(got))
+	}
+	labels := got[0]["alerts"].([]any)[0].(map[string]any)["labels"].(map[string]any)
+	if labels["check"] != "backup_run" || labels["severity"] != "critical" {
+		t.Errorf("labels = %v", labels)
+	}
+}

@@ -91,6 +91,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
+		alertFailure(ctx, env, t, "restore", fmt.Sprintf("The restore of Redis %s failed", t.Name), err)
 		return exitError
 	}
 	fmt.Fprintf(env.stdout, "Restore complete in %.2fs of loading. redis.%s now holds:\n", r.LoadSeconds, t.Name)
