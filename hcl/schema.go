@@ -51,6 +51,8 @@ type redisBlock struct {
 	DataDir       *hclv2.Attribute `hcl:"data_dir,optional"`
 	RedisVersion  *hclv2.Attribute `hcl:"redis_version,optional"`
 	Settings      *hclv2.Attribute `hcl:"settings,optional"`
+	RPO           *hclv2.Attribute `hcl:"rpo,optional"`
+	RTO           *hclv2.Attribute `hcl:"rto,optional"`
 
 	TLS         *tlsBlock         `hcl:"tls,block"`
 	Service     *serviceBlock     `hcl:"service,block"`

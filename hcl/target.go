@@ -110,6 +110,8 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 	if v, ok := e.str(rb.DataDir); ok {
 		t.DataDir = v
 	}
+	t.RPO, _ = e.duration(rb.RPO)
+	t.RTO, _ = e.duration(rb.RTO)
 	d.service(rb.Service)
 	d.persistence(rb.Persistence)
 	d.memory(rb.Memory)

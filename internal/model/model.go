@@ -55,6 +55,12 @@ type Target struct {
 	DataDir string
 	Service *Service
 
+	// RPO and RTO are the recovery objectives the spec promises: how much
+	// acknowledged writing may be lost, and how long a restore may take.
+	// Zero when the spec sets none.
+	RPO time.Duration
+	RTO time.Duration
+
 	// RedisVersion is the catalog version declared in the spec ("7.0"),
 	// used when the live server cannot say.
 	RedisVersion string
