@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -208,6 +210,14 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	res.Before = p.before
 	opts.emit(Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
 
+	// The backup's files are written next to the data while the server
+	// still runs: the server is down only for the swap and the load, and
+	// at no moment does the data dir lack a complete set of files.
+	defer r.removeStaging()
+	if err := r.stage(ctx); err != nil {
+		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
+	}
+
 	if err := r.stop(ctx); err != nil {
 		if r.stopped {
 			// It stopped after all, too late: start it again.
@@ -246,6 +256,8 @@ type run struct {
 	p    *plan
 
 	stopped bool     // the original server was stopped
+	staging string   // where the backup's files wait for the swap
+	swapped bool     // the swap began: staging may hold originals now
 	safety  string   // the safety copy directory, once created
 	moved   []string // names moved from the data dir into safety
 	cleared []string // names whose original is out of the way (moved, or there was none)
@@ -267,9 +279,10 @@ func (r *run) stop(ctx context.Context) error {
 	}
 	defer c.Close()
 
-	if p.aofOn {
-		r.opts.emit(Step, "the server runs with appendonly yes: its AOF holds every write and goes into the safety copy")
-	} else if p.saveCmd == "" {
+	// Even with AOF on the RDB is saved: should redisplan die after the
+	// config file says appendonly no for the load, the server must find
+	// current data in the RDB, not an old one.
+	if p.saveCmd == "" {
 		r.opts.emit(Warning, `SAVE is disabled on the server (rename-command SAVE ""): the safety copy holds its data files as they are, without the writes since its last save`)
 	} else {
 		saveCtx, cancel := context.WithTimeout(ctx, r.opts.loadTimeout())
@@ -302,24 +315,19 @@ func (r *run) stop(ctx context.Context) error {
 // replace does steps 3 to 7: safety copy, files, start, load, compare.
 func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, err error) {
 	p, t, opts := r.p, r.t, r.opts
-	if err := r.moveAside(); err != nil {
-		return 0, Stats{}, err
-	}
-	for _, pl := range p.placements {
-		if err := place(ctx, r.src, pl); err != nil {
-			return 0, Stats{}, err
-		}
-		opts.emit(Step, "wrote %s (%s)", pl.dest, formatBytes(pl.file.RawSize))
-	}
-	if len(p.skipped) > 0 {
-		opts.emit(Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
-	}
-
+	// The config file first: once the AOF directory is out of the way, a
+	// start with appendonly yes would come up empty.
 	if p.enableAOF {
 		if err := r.editConfig(); err != nil {
 			return 0, Stats{}, err
 		}
 		opts.emit(Step, "set appendonly no in %s for the load: with appendonly yes the server would ignore the RDB and start empty", t.ConfigFile)
+	}
+	if err := r.swapIn(); err != nil {
+		return 0, Stats{}, err
+	}
+	if len(p.skipped) > 0 {
+		opts.emit(Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
@@ -387,21 +395,86 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	return loadSeconds, after, nil
 }
 
-// moveAside creates the safety copy directory and renames the server's
-// data files into it.
-func (r *run) moveAside() error {
+// stage writes every artifact of the backup into a staging directory in
+// the data dir (same filesystem, so the swap is a rename), checked and
+// fsynced, while the server still runs.
+func (r *run) stage(ctx context.Context) error {
+	p := r.p
+	staging := filepath.Join(p.dir, tempPrefix+safeName(r.src.Manifest.ID))
+	os.RemoveAll(staging) // a leftover of an earlier, interrupted restore
+	if err := os.Mkdir(staging, 0o700); err != nil {
+		return fmt.Errorf("create the staging directory: %w", err)
+	}
+	r.staging = staging
+	if uid, gid := owner(p.dir); uid >= 0 {
+		_ = os.Chown(staging, uid, gid)
+	}
+	for _, pl := range p.placements {
+		staged := pl
+		staged.dir = staging
+		if err := place(ctx, r.src, staged); err != nil {
+			return err
+		}
+		r.opts.emit(Step, "wrote %s (%s), ready to swap in", pl.dest, formatBytes(pl.file.RawSize))
+	}
+	return fsutil.SyncDir(staging)
+}
+
+// removeStaging removes the staging directory unless the swap began: from
+// then on it may hold original files, which are never deleted.
+func (r *run) removeStaging() {
+	if r.staging == "" {
+		return
+	}
+	if r.swapped {
+		os.Remove(r.staging) // only when empty
+		return
+	}
+	os.RemoveAll(r.staging)
+}
+
+// swapIn puts the staged files in place and the server's files into the
+// safety copy. Each name is exchanged atomically (renameat2
+// RENAME_EXCHANGE), so that whenever redisplan is stopped, the data dir
+// holds either the original or the restored file under every name, never
+// nothing.
+func (r *run) swapIn() error {
 	p := r.p
 	safety, err := makeSafetyDir(p.dir, r.src.Manifest.ID, time.Now())
 	if err != nil {
 		return err
 	}
 	r.safety = safety
+	r.swapped = true
 	for _, name := range p.dataNames() {
-		ok, err := moveIfExists(filepath.Join(p.dir, name), filepath.Join(safety, name))
+		live := filepath.Join(p.dir, name)
+		staged := filepath.Join(r.staging, name)
+		liveExists, err := exists(live)
 		if err != nil {
-			return fmt.Errorf("move %s into the safety copy: %w", name, err)
+			return err
 		}
-		if ok {
+		stagedExists, err := exists(staged)
+		if err != nil {
+			return err
+		}
+		switch {
+		case stagedExists && liveExists:
+			if err := exchange(staged, live); err != nil {
+				return fmt.Errorf("swap in %s: %w", name, err)
+			}
+			// staged now names the original.
+			if err := os.Rename(staged, filepath.Join(safety, name)); err != nil {
+				return fmt.Errorf("move the original %s into the safety copy: %w (it is in %s)", name, err, staged)
+			}
+			r.moved = append(r.moved, name)
+		case stagedExists:
+			if err := os.Rename(staged, live); err != nil {
+				return fmt.Errorf("swap in %s: %w", name, err)
+			}
+		case liveExists:
+			if err := os.Rename(live, filepath.Join(safety, name)); err != nil {
+				return fmt.Errorf("move %s into the safety copy: %w", name, err)
+			}
 			r.moved = append(r.moved, name)
 		}
 		r.cleared = append(r.cleared, name)
@@ -410,11 +483,22 @@ func (r *run) moveAside() error {
 		return err
 	}
 	if len(r.moved) == 0 {
-		r.opts.emit(Step, "the data dir %s held no %s: nothing to move aside; the safety copy is %s", p.dir, strings.Join(p.dataNames(), " or "), safety)
+		r.opts.emit(Step, "the data dir %s held no %s: nothing to keep; the safety copy is %s", p.dir, strings.Join(p.dataNames(), " or "), safety)
 	} else {
-		r.opts.emit(Step, "moved %s into the safety copy %s", strings.Join(r.moved, ", "), safety)
+		r.opts.emit(Step, "swapped in the backup's files; the originals (%s) are in the safety copy %s", strings.Join(r.moved, ", "), safety)
 	}
 	return nil
+}
+
+func exists(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
 }
 
 // editConfig sets appendonly no in the config file, keeping its content

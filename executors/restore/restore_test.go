@@ -75,7 +75,7 @@ func TestRestoreRoundTrip(t *testing.T) {
 	if filepath.Dir(res.SafetyCopy) != d.dataDir || !strings.HasPrefix(filepath.Base(res.SafetyCopy), "redisplan-safety-20260101T030000Z-") {
 		t.Fatalf("SafetyCopy = %q, want %s/redisplan-safety-<id>-<time>", res.SafetyCopy, d.dataDir)
 	}
-	for _, want := range []string{"saved the current data", "stopped the server (SHUTDOWN NOSAVE)", "moved dump.rdb", "db0:"} {
+	for _, want := range []string{"saved the current data", "stopped the server (SHUTDOWN NOSAVE)", "the originals (dump.rdb) are in the safety copy", "db0:"} {
 		if !rec.has(Step, want) {
 			t.Errorf("no step event mentions %q", want)
 		}

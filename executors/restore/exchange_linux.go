@@ -1,0 +1,9 @@
+package restore
+
+import "golang.org/x/sys/unix"
+
+// exchange swaps two paths atomically: each then names what the other
+// named.
+func exchange(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
