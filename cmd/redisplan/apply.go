@@ -91,6 +91,11 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	writePlanText(env.stdout, p, selected, color)
 	if p.HasErrors() {
+		for _, tp := range p.Targets {
+			if tp.Error != "" {
+				fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, tp.Error)
+			}
+		}
 		fmt.Fprintln(env.stderr, "redisplan apply: some targets could not be read; nothing was applied")
 		return exitError
 	}
