@@ -31,7 +31,7 @@ fuzz:
 # Whole-process timings of plan, beside the hand-made alternative; the
 # figures go into docs/performance.md.
 bench: deps
-	$(GO) test -run='^$$' -bench='Plan|RedisCLI' -benchtime=30x -count=3 ./cmd/redisplan
+	$(GO) test -run='^$$' -bench='PlanOneTarget|RedisCLI|PlanFleet' -benchtime=30x -count=3 ./cmd/redisplan
 
 # Backups and restores of a ~650 MB dataset, beside BGSAVE alone and the
 # seed scripts' pipeline. Takes a few minutes; KEYS sets the dataset size.

@@ -118,22 +118,27 @@ func BenchmarkRedisCLIOneTarget(b *testing.B) {
 	})
 }
 
-// BenchmarkPlanFleet100 plans 100 targets spread over 4 servers: each
-// target is inspected over its own connection, 10 at a time.
-func BenchmarkPlanFleet100(b *testing.B) {
+// BenchmarkPlanFleet plans fleets of 1, 10 and 100 targets spread over 4
+// servers: each target is inspected over its own connection, 10 at a
+// time. It shows how plan time grows with the fleet.
+func BenchmarkPlanFleet(b *testing.B) {
 	bin := buildBinary(b)
 	var addrs []string
 	for i := 0; i < 4; i++ {
 		addrs = append(addrs, redistest.Start(b, redistest.Options{}).Addr())
 	}
-	var entries []string
-	for i := 0; i < 100; i++ {
-		entries = append(entries, fmt.Sprintf("    t%03d = %q", i, addrs[i%len(addrs)]))
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) {
+			var entries []string
+			for i := 0; i < n; i++ {
+				entries = append(entries, fmt.Sprintf("    t%03d = %q", i, addrs[i%len(addrs)]))
+			}
+			spec := filepath.Join(b.TempDir(), "fleet.hcl")
+			text := fmt.Sprintf("redis \"fleet\" {\n  for_each = {\n%s\n  }\n  address = each.value\n%s}\n", strings.Join(entries, "\n"), benchDirectives)
+			if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			timeRuns(b, planCommand(bin, spec))
+		})
 	}
-	spec := filepath.Join(b.TempDir(), "fleet.hcl")
-	text := fmt.Sprintf("redis \"fleet\" {\n  for_each = {\n%s\n  }\n  address = each.value\n%s}\n", strings.Join(entries, "\n"), benchDirectives)
-	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	timeRuns(b, planCommand(bin, spec))
 }

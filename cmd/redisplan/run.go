@@ -39,6 +39,7 @@ var commands = []command{
 	{"backup", "Take, list, verify and prune backups: backup run|list|verify|prune", runBackup},
 	{"restore", "Restore a backup, with verification and automatic rollback", runRestore},
 	{"check", "Health checks and alerts from the spec's thresholds (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", runCheck},
+	{"drill", "Measure recovery objectives: drill rpo|rto", runDrill},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/redisplan/redisplan/internal/redistest"
+)
+
+// The drill tests crash and restore real redis-servers through the CLI.
+// They assert the figures' counts and consistency and the verdicts, never
+// how long anything took.
+
+type rpoJSON struct {
+	FormatVersion string `json:"format_version"`
+	Persistence   string `json:"persistence"`
+	Runs          []struct {
+		Acknowledged int64   `json:"acknowledged"`
+		Recovered    int64   `json:"recovered"`
+		Lost         int64   `json:"lost"`
+		LostMs       float64 `json:"lost_ms"`
+	} `json:"runs"`
+	WorstLost        int64    `json:"worst_lost"`
+	WorstLostMs      float64  `json:"worst_lost_ms"`
+	MedianLost       int64    `json:"median_lost"`
+	ObjectiveSeconds *float64 `json:"objective_seconds"`
+	Pass             bool     `json:"pass"`
+	Reason           string   `json:"reason"`
+}
+
+// drillRPO runs drill rpo -json on a spec of one target whose body is
+// given, and decodes its output.
+func drillRPO(t *testing.T, body string, args ...string) (int, rpoJSON) {
+	t.Helper()
+	redistest.Binary(t)
+	spec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = \"127.0.0.1:1\"\n%s\n}\n", body))
+	code, out, errOut := runCLI(t, append([]string{"drill", "rpo", "-config", spec, "-target", "main", "-json"}, args...)...)
+	t.Logf("stderr:\n%s", errOut)
+	var rep rpoJSON
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("drill rpo -json: exit %d, output is not JSON (%v):\n%s", code, err, out)
+	}
+	if rep.FormatVersion != "1.0" {
+		t.Errorf("format_version = %q, want 1.0", rep.FormatVersion)
+	}
+	for i, r := range rep.Runs {
+		if r.Acknowledged <= 0 || r.Recovered+r.Lost != r.Acknowledged {
+			t.Errorf("run %d: %d acknowledged, %d recovered, %d lost", i+1, r.Acknowledged, r.Recovered, r.Lost)
+		}
+		if r.Lost > rep.WorstLost || r.LostMs > rep.WorstLostMs {
+			t.Errorf("run %d lost %d writes (%vms), more than the worst %d (%vms)", i+1, r.Lost, r.LostMs, rep.WorstLost, rep.WorstLostMs)
+		}
+	}
+	return code, rep
+}
+
+func TestDrillRPOAppendfsyncAlways(t *testing.T) {
+	for name, body := range map[string]string{
+		"persistence block": "  persistence {\n    aof {\n      enabled = true\n      fsync   = \"always\"\n    }\n  }",
+		"settings":          "  settings = {\n    appendonly  = \"yes\"\n    appendfsync = \"always\"\n  }",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			code, rep := drillRPO(t, body, "-runs", "10", "-duration", "1s")
+			if code != exitOK || len(rep.Runs) != 10 {
+				t.Fatalf("exit %d with %d runs; want 0 with 10 runs: %+v", code, len(rep.Runs), rep)
+			}
+			if rep.WorstLost != 0 {
+				t.Errorf("appendfsync always lost %d acknowledged writes", rep.WorstLost)
+			}
+			if rep.Persistence != "appendonly yes, appendfsync always" {
+				t.Errorf("persistence = %q", rep.Persistence)
+			}
+			if rep.ObjectiveSeconds != nil || !rep.Pass || !strings.Contains(rep.Reason, "no rpo") {
+				t.Errorf("without an rpo: objective %v, pass %v, reason %q", rep.ObjectiveSeconds, rep.Pass, rep.Reason)
+			}
+		})
+	}
+}
+
+func TestDrillRPOEverysecMeetsOneSecond(t *testing.T) {
+	t.Parallel()
+	body := "  rpo = \"1s\"\n  persistence {\n    aof {\n      enabled = true\n      fsync   = \"everysec\"\n    }\n  }"
+	code, rep := drillRPO(t, body, "-runs", "5", "-duration", "1s")
+	if len(rep.Runs) != 5 || rep.ObjectiveSeconds == nil || *rep.ObjectiveSeconds != 1 {
+		t.Fatalf("%d runs, objective %v; want 5 runs and 1s", len(rep.Runs), rep.ObjectiveSeconds)
+	}
+	if rep.WorstLostMs > 1000 {
+		t.Errorf("appendfsync everysec lost %vms of acknowledged writes in a process crash", rep.WorstLostMs)
+	}
+	if code != exitOK || !rep.Pass {
+		t.Errorf("exit %d, pass %v (%s); want 0 and a pass", code, rep.Pass, rep.Reason)
+	}
+}
+
+func TestDrillRPONothingPersists(t *testing.T) {
+	t.Parallel()
+	body := "  rpo = \"1s\"\n  persistence {\n    rdb {}\n  }"
+	code, rep := drillRPO(t, body, "-runs", "3", "-duration", "1s")
+	if len(rep.Runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(rep.Runs))
+	}
+	for i, r := range rep.Runs {
+		if r.Lost != r.Acknowledged || r.Recovered != 0 {
+			t.Errorf("run %d: %d of %d acknowledged writes lost, want all", i+1, r.Lost, r.Acknowledged)
+		}
+	}
+	if rep.Persistence != `appendonly no, save ""` {
+		t.Errorf("persistence = %q", rep.Persistence)
+	}
+	if code != exitError || rep.Pass {
+		t.Errorf("exit %d, pass %v (%s); want 1 and a failure", code, rep.Pass, rep.Reason)
+	}
+}
+
+func TestDrillRPOText(t *testing.T) {
+	redistest.Binary(t)
+	t.Parallel()
+	spec := writeSpec(t, "redis \"main\" {\n  address = \"127.0.0.1:1\"\n  settings = { appendonly = \"yes\" }\n}\n")
+	code, out, errOut := runCLI(t, "drill", "rpo", "-config", spec, "-target", "main", "-runs", "2", "-duration", "200ms")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"RPO drill of redis.main: 2 crashes (SIGKILL)",
+		"appendonly yes, appendfsync everysec",
+		"ACKNOWLEDGED",
+		"Worst: ",
+		"No rpo is set in the spec",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "run 2/2: killed after") {
+		t.Errorf("no progress on stderr:\n%s", errOut)
+	}
+}
+
+func TestDrillRTO(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "rto")
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  rto         = "5m"
+  %s
+  backup {
+    destination = %q
+  }
+}
+`, d.addr(), d.conf, d.service(), t.TempDir()))
+	mustRun(t, "backup", "run", "-config", spec)
+
+	code, out, errOut := runCLI(t, "drill", "rto", "-config", spec, "-target", "main", "-json")
+	var rep struct {
+		FormatVersion    string   `json:"format_version"`
+		BackupID         string   `json:"backup_id"`
+		VerifySeconds    float64  `json:"verify_seconds"`
+		LoadSeconds      float64  `json:"load_seconds"`
+		TotalSeconds     float64  `json:"total_seconds"`
+		Keys             int64    `json:"keys"`
+		ExpectedKeys     int64    `json:"expected_keys"`
+		KeysMatch        bool     `json:"keys_match"`
+		ObjectiveSeconds *float64 `json:"objective_seconds"`
+		Pass             bool     `json:"pass"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("drill rto -json: exit %d, output is not JSON (%v):\n%s%s", code, err, out, errOut)
+	}
+	t.Logf("%+v", rep)
+	if code != exitOK || !rep.Pass {
+		t.Errorf("exit %d, pass %v; want 0 and a pass:\n%s%s", code, rep.Pass, out, errOut)
+	}
+	// 3 dbs x 50 x 7 keys, as fillDataset writes them.
+	if !rep.KeysMatch || rep.Keys != 1050 || rep.ExpectedKeys != 1050 {
+		t.Errorf("keys: match %v, %d of %d; want 1050 matching the manifest", rep.KeysMatch, rep.Keys, rep.ExpectedKeys)
+	}
+	if rep.LoadSeconds <= 0 || rep.TotalSeconds < rep.VerifySeconds+rep.LoadSeconds {
+		t.Errorf("figures do not add up: verify %v + load %v, total %v", rep.VerifySeconds, rep.LoadSeconds, rep.TotalSeconds)
+	}
+	if rep.ObjectiveSeconds == nil || *rep.ObjectiveSeconds != 300 || rep.FormatVersion != "1.0" || rep.BackupID == "" {
+		t.Errorf("objective %v, format %q, backup %q", rep.ObjectiveSeconds, rep.FormatVersion, rep.BackupID)
+	}
+
+	out = mustRun(t, "drill", "rto", "-config", spec, "-target", "main", "-backup", rep.BackupID)
+	for _, want := range []string{"backup " + rep.BackupID, "1050 of 1050", "Objective: rto = 5m0s. PASS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the text output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDrillUsage(t *testing.T) {
+	spec := writeSpec(t, "redis \"main\" {\n  address = \"127.0.0.1:1\"\n}\nredis \"other\" {\n  address = \"127.0.0.1:2\"\n}\n")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"drill"}, "drill rpo|rto"},
+		{[]string{"drill", "mttr"}, "unknown subcommand"},
+		{[]string{"drill", "rpo", "-config", spec}, "exactly one -target"},
+		{[]string{"drill", "rpo", "-config", spec, "-target", "nope"}, "no target named nope"},
+		{[]string{"drill", "rpo", "-config", spec, "-target", "main", "-runs", "0"}, "-runs must be at least 1"},
+		{[]string{"drill", "rto", "-config", spec, "-target", "main"}, "has no backup block"},
+	} {
+		code, _, errOut := runCLI(t, tt.args...)
+		if code != exitError || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
