@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -322,5 +323,45 @@ func bulk(t *testing.T, addr string, n int) {
 	script := `for i=1,tonumber(ARGV[1]) do redis.call("SET","bulk:"..i,string.rep("b",100)) end return 1`
 	if err := c.Eval(context.Background(), script, nil, n).Err(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDestinationFull(t *testing.T) {
+	dest := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dest).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dest).Run() })
+	d := startDaemon(t, `save ""`)
+	c := d.client(t)
+	c.Set(context.Background(), "small", "fits", 0)
+	spec := backupSpec(t, d, dest, `    compression = "none"`)
+	mustRun(t, "backup", "run", "-config", spec)
+	earlier := backupIDs(t, spec)
+
+	// About 3 MB of random bytes, which neither LZF nor anything else
+	// shrinks: more than the disk holds.
+	p := c.Pipeline()
+	buf := make([]byte, 1024)
+	for i := 0; i < 3000; i++ {
+		rand.Read(buf)
+		p.Set(context.Background(), fmt.Sprintf("random:%d", i), string(buf), 0)
+	}
+	if _, err := p.Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "backup", "run", "-config", spec)
+	if code != 1 || !strings.Contains(errOut, "no space left on device") {
+		t.Fatalf("backup onto a full disk: exit %d, want 1 saying so:\n%s", code, errOut)
+	}
+	if got := backupIDs(t, spec); !cmp.Equal(got, earlier) {
+		t.Errorf("catalog = %v, want only the earlier %v", got, earlier)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dest, "main", ".pending-*"))
+	if len(leftovers) != 0 {
+		t.Errorf("the failed run left %v", leftovers)
+	}
+	if out := mustRun(t, "backup", "verify", "-config", spec, earlier[0]); !strings.Contains(out, "is intact") {
+		t.Errorf("the earlier backup does not verify:\n%s", out)
 	}
 }
