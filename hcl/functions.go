@@ -58,7 +58,7 @@ func functions(baseDir string) map[string]function.Function {
 		"tolist":   stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 		"tomap":    stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
 		"tostring": stdlib.MakeToFunc(cty.String),
-		"tonumber": stdlib.MakeToFunc(cty.Number),
+		"tonumber": boundedNumbers(stdlib.MakeToFunc(cty.Number)),
 		"tobool":   stdlib.MakeToFunc(cty.Bool),
 		// numbers
 		"abs":      stdlib.AbsoluteFunc,
@@ -66,11 +66,11 @@ func functions(baseDir string) map[string]function.Function {
 		"floor":    stdlib.FloorFunc,
 		"max":      stdlib.MaxFunc,
 		"min":      stdlib.MinFunc,
-		"parseint": stdlib.ParseIntFunc,
+		"parseint": boundedNumbers(stdlib.ParseIntFunc),
 		"pow":      stdlib.PowFunc,
 		// encodings
 		"jsonencode":   stdlib.JSONEncodeFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
+		"jsondecode":   boundedNumbers(stdlib.JSONDecodeFunc),
 		"csvdecode":    stdlib.CSVDecodeFunc,
 		"base64encode": base64EncodeFunc,
 		"base64decode": base64DecodeFunc,

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -85,6 +86,7 @@ func Load(opts Options) (*Result, hclv2.Diagnostics) {
 		f, d := parser.ParseHCLFile(name)
 		diags = append(diags, d...)
 		if f != nil {
+			diags = append(diags, checkNumberLiterals(f.Body)...)
 			bodies = append(bodies, f.Body)
 		}
 	}
@@ -152,7 +154,7 @@ func (l *loader) load(body hclv2.Body) {
 	content, diags := body.Content(rootSchema)
 	l.diags = append(l.diags, diags...)
 
-	var variables, locals, targets, policies []*hclv2.Block
+	var variables, locals, targets, policies, ignores []*hclv2.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "variable":
@@ -163,6 +165,8 @@ func (l *loader) load(body hclv2.Body) {
 			targets = append(targets, b)
 		case "policy":
 			policies = append(policies, b)
+		case "ignore":
+			ignores = append(ignores, b)
 		}
 	}
 
@@ -196,6 +200,7 @@ func (l *loader) load(body hclv2.Body) {
 	sort.Slice(spec.Targets, func(i, j int) bool { return spec.Targets[i].Name < spec.Targets[j].Name })
 	l.res.Spec = spec
 	l.loadPolicies(policies)
+	l.loadIgnores(ignores)
 }
 
 // require reports each missing required argument of a block; gohcl
@@ -281,3 +286,30 @@ func addressKey(name, key string) string {
 }
 
 var _ = strings.TrimSpace
+
+// loadIgnores reads ignore blocks. A missing reason is not an error here:
+// the policy engine reports it as a finding of its own.
+func (l *loader) loadIgnores(blocks []*hclv2.Block) {
+	for _, b := range blocks {
+		var ib ignoreBlock
+		if !l.decodeBlock(b.Body, &ib) || !l.require(b.DefRange, "ignore", map[string]*hclv2.Attribute{"rule": ib.Rule}) {
+			continue
+		}
+		e := l.evaluator(nil)
+		ig := model.Ignore{Pos: posOf(b.DefRange)}
+		ig.Rule, _ = e.str(ib.Rule)
+		ig.Targets, _ = e.strList(ib.Targets)
+		ig.Reason, _ = e.str(ib.Reason)
+		if s, ok := e.str(ib.Until); ok {
+			t, err := time.Parse("2006-01-02", s)
+			if err != nil {
+				l.errorf(ib.Until.Expr.Range().Ptr(), "Invalid date", "until takes a date such as \"2027-03-31\"; got %q.", s)
+				continue
+			}
+			ig.Until = t
+		}
+		if l.res.Spec != nil {
+			l.res.Spec.Ignores = append(l.res.Spec.Ignores, ig)
+		}
+	}
+}

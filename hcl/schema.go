@@ -13,6 +13,7 @@ var rootSchema = &hclv2.BodySchema{
 		{Type: "locals"},
 		{Type: "redis", LabelNames: []string{"name"}},
 		{Type: "policy", LabelNames: []string{"name"}},
+		{Type: "ignore"},
 	},
 }
 
@@ -51,6 +52,9 @@ type redisBlock struct {
 	DataDir       *hclv2.Attribute `hcl:"data_dir,optional"`
 	RedisVersion  *hclv2.Attribute `hcl:"redis_version,optional"`
 	Settings      *hclv2.Attribute `hcl:"settings,optional"`
+	Ephemeral     *hclv2.Attribute `hcl:"ephemeral,optional"`
+	Durable       *hclv2.Attribute `hcl:"durable,optional"`
+	HostMemory    *hclv2.Attribute `hcl:"host_memory,optional"`
 	RPO           *hclv2.Attribute `hcl:"rpo,optional"`
 	RTO           *hclv2.Attribute `hcl:"rto,optional"`
 
@@ -210,4 +214,12 @@ type cronBlock struct {
 	RunAs  *hclv2.Attribute `hcl:"run_as,optional"`
 	Binary *hclv2.Attribute `hcl:"binary,optional"`
 	Log    *hclv2.Attribute `hcl:"log,optional"`
+}
+
+type ignoreBlock struct {
+	Rule     *hclv2.Attribute `hcl:"rule"`
+	Targets  *hclv2.Attribute `hcl:"targets,optional"`
+	Reason   *hclv2.Attribute `hcl:"reason,optional"`
+	Until    *hclv2.Attribute `hcl:"until,optional"`
+	DefRange hclv2.Range      `hcl:",def_range"`
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/robfig/cron/v3"
 	"github.com/zclconf/go-cty/cty"
 
@@ -81,6 +82,8 @@ type targetDecoder struct {
 	cat    *catalog.Catalog
 	t      *model.Target
 	origin map[string]string
+	// literal says whether the value being set was written as a literal.
+	literal bool
 }
 
 func posOf(r hclv2.Range) model.Pos {
@@ -109,6 +112,18 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 	}
 	if v, ok := e.str(rb.DataDir); ok {
 		t.DataDir = v
+	}
+	t.Ephemeral, _ = e.boolean(rb.Ephemeral)
+	t.Durable, _ = e.boolean(rb.Durable)
+	if rb.HostMemory != nil {
+		if s, _, ok := e.directiveValue(rb.HostMemory, rb.HostMemory.Expr, "host_memory", false); ok {
+			n, err := units.ParseMemory(s)
+			if err != nil {
+				l.errorf(rb.HostMemory.Expr.Range().Ptr(), "Invalid size", "host_memory takes a size such as \"16gb\": %s.", err)
+			} else {
+				t.HostMemory = n
+			}
+		}
 	}
 	t.RPO, _ = e.duration(rb.RPO)
 	t.RTO, _ = e.duration(rb.RTO)
@@ -144,6 +159,7 @@ func (d *targetDecoder) connection(rb *redisBlock) {
 	}
 	c.Username, _ = d.str(rb.Username)
 	c.Password, _, _ = d.secretStr(rb.Password)
+	c.PasswordLiteral = rb.Password != nil && isLiteral(rb.Password.Expr)
 	if v, ok := d.integer(rb.DB, 0, 1<<31-1); ok {
 		c.DB = int(v)
 	}
@@ -219,6 +235,16 @@ func (d *targetDecoder) service(sb *serviceBlock) {
 }
 
 // set records a directive after normalizing it through the catalog.
+// isLiteral reports whether an expression is written out in the spec: no
+// variable, local or function call feeds it.
+func isLiteral(expr hclv2.Expression) bool {
+	if len(expr.Variables()) > 0 {
+		return false
+	}
+	_, isCall := expr.(*hclsyntax.FunctionCallExpr)
+	return !isCall
+}
+
 func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, secret bool) {
 	p, ok := d.cat.Lookup(name)
 	if !ok {
@@ -252,6 +278,7 @@ func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, se
 	d.origin[p.Name] = fmt.Sprintf("%s (%s)", origin, posOf(rng))
 	d.t.Directives = append(d.t.Directives, model.Directive{
 		Name: p.Name, Value: norm, Sensitive: secret || p.Sensitive(), Origin: origin, Pos: posOf(rng),
+		Literal: d.literal,
 	})
 }
 
@@ -265,6 +292,7 @@ func (d *targetDecoder) attr(directive, origin string, a *hclv2.Attribute) {
 	if !ok {
 		return
 	}
+	d.literal = isLiteral(a.Expr)
 	d.set(directive, origin, a.Expr.Range(), s, secret)
 }
 
@@ -355,6 +383,7 @@ func (d *targetDecoder) security(sb *securityBlock) {
 	d.attr("bind", "security.bind", sb.Bind)
 	if sb.Requirepass != nil {
 		if s, secret, ok := d.directiveValue(sb.Requirepass, sb.Requirepass.Expr, "requirepass", true); ok {
+			d.literal = isLiteral(sb.Requirepass.Expr)
 			d.set("requirepass", "security.requirepass", sb.Requirepass.Expr.Range(), s, secret)
 		}
 	}
@@ -489,6 +518,7 @@ func (d *targetDecoder) settings(a *hclv2.Attribute) {
 			continue
 		}
 		rng := hclv2.RangeBetween(kv.Key.Range(), kv.Value.Range())
+		d.literal = isLiteral(kv.Value)
 		if !known {
 			d.set(name, origin, kv.Key.Range(), s, secret)
 			continue
@@ -720,6 +750,24 @@ func (d *targetDecoder) cron(cb *cronBlock) {
 	}
 	if c.Binary != "" && !strings.HasPrefix(c.Binary, "/") {
 		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Relative path", "cron runs with a minimal PATH, so binary must be an absolute path; got %q.", c.Binary)
+	}
+	// Each value goes into a crontab line: a line break in it would start
+	// a job of its own, outside the managed block, and a space in a user
+	// name would move the rest of it into the command.
+	for _, f := range []struct {
+		attr  *hclv2.Attribute
+		value string
+		word  bool
+	}{{cb.File, c.File, false}, {cb.User, c.User, true}, {cb.RunAs, c.RunAs, true}, {cb.Binary, c.Binary, false}, {cb.Log, c.Log, false}} {
+		if f.attr == nil || !strings.ContainsFunc(f.value, func(r rune) bool { return r < 0x20 || r == 0x7f || f.word && r == ' ' }) {
+			continue
+		}
+		what := "a line break or another control character"
+		if f.word {
+			what = "a space or a control character; it is a user name"
+		}
+		d.l.errorf(f.attr.Expr.Range().Ptr(), "Invalid cron setting",
+			"The %s %q would not stay in its place on a crontab line: it holds %s.", f.attr.Name, f.value, what)
 	}
 	d.t.Cron = c
 }

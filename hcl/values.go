@@ -58,6 +58,9 @@ func (e *evaluator) value(attr *hclv2.Attribute, ty cty.Type, secretOK bool) (v 
 		// error was reported where it failed.
 		return cty.NilVal, secret, false
 	}
+	if !e.l.checkNumbers(v, attr.Expr.Range().Ptr()) {
+		return cty.NilVal, secret, false
+	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil {
 		e.l.errorf(attr.Expr.Range().Ptr(), "Incorrect attribute value type",
@@ -179,6 +182,9 @@ func (e *evaluator) directiveValue(attr *hclv2.Attribute, expr hclv2.Expression,
 	}
 	if v.IsNull() {
 		e.l.errorf(expr.Range().Ptr(), "Missing value", "The directive %q is null; leave it out of the spec to leave it unmanaged.", name)
+		return "", secret, false
+	}
+	if !e.l.checkNumbers(v, expr.Range().Ptr()) {
 		return "", secret, false
 	}
 	s, err := primitiveText(v)

@@ -92,6 +92,10 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 		if vb.Default != nil {
 			v, d := vb.Default.Expr.Value(nil)
 			l.diags = append(l.diags, d...)
+			if !d.HasErrors() && !l.checkNumbers(v, vb.Default.Expr.Range().Ptr()) {
+				l.vars[name] = cty.DynamicVal
+				continue
+			}
 			if !d.HasErrors() {
 				cv, err := convert.Convert(v, dv.ty)
 				if err != nil {
@@ -208,7 +212,7 @@ func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, giv
 		}
 		v, d := attr.Expr.Value(nil)
 		l.diags = append(l.diags, d...)
-		if d.HasErrors() {
+		if d.HasErrors() || !l.checkNumbers(v, attr.Expr.Range().Ptr()) {
 			continue
 		}
 		cv, err := convert.Convert(v, dv.ty)
@@ -240,6 +244,10 @@ func (l *loader) parseRawValue(dv *declaredVar, raw, from string) (cty.Value, bo
 		if dd.HasErrors() {
 			l.errorf(nil, "Invalid value for variable",
 				"The value given by %s for %q cannot be evaluated: only literal values are allowed there.", from, dv.name)
+			return cty.NilVal, false
+		}
+		if !numbersInRange(v) {
+			l.errorf(nil, "Number out of range", "The value given by %s for %q holds a number out of range. %s", from, dv.name, numberRangeDetail)
 			return cty.NilVal, false
 		}
 	}
@@ -347,7 +355,7 @@ func (l *loader) loadLocals(blocks []*hclv2.Block) {
 			}
 			v, d := attr.Expr.Value(l.evalContext(nil))
 			l.diags = append(l.diags, d...)
-			if d.HasErrors() {
+			if d.HasErrors() || !l.checkNumbers(v, attr.Expr.Range().Ptr()) {
 				v = cty.DynamicVal
 			}
 			l.locals[name] = v

@@ -28,6 +28,7 @@ func (p Pos) String() string {
 // Spec is every target the spec files describe, sorted by Name.
 type Spec struct {
 	Targets []*Target
+	Ignores []Ignore
 }
 
 // Target returns the target with the given name, or nil.
@@ -54,6 +55,14 @@ type Target struct {
 	// DataDir overrides what CONFIG GET dir reports; empty when not set.
 	DataDir string
 	Service *Service
+
+	// Ephemeral marks a cache whose data may be lost; Durable a target
+	// whose keys must never be evicted. Policy rules read them.
+	Ephemeral bool
+	Durable   bool
+	// HostMemory is the memory of the host in bytes (0 when not given),
+	// so that rules can tell whether a fork for a backup fits.
+	HostMemory uint64
 
 	// RPO and RTO are the recovery objectives the spec promises: how much
 	// acknowledged writing may be lost, and how long a restore may take.
@@ -110,8 +119,11 @@ type Connection struct {
 	Username string
 	// Password is a secret: never print it.
 	Password string
-	TLS      *TLS
-	DB       int
+	// PasswordLiteral is true when the spec writes the password as a
+	// literal instead of taking it from a variable.
+	PasswordLiteral bool
+	TLS             *TLS
+	DB              int
 	// ConfigCommand is the name CONFIG was renamed to, when it was.
 	ConfigCommand string
 	Timeout       time.Duration
@@ -144,6 +156,9 @@ type Directive struct {
 	// Sensitive values (requirepass, masterauth, anything derived from a
 	// sensitive variable) are never shown.
 	Sensitive bool
+	// Literal is true when the value is written in the spec as a literal
+	// (no variable, local or function): for a secret, a finding.
+	Literal bool
 	// Origin names the spec attribute that set it, such as
 	// "memory.max" or `settings["hz"]`.
 	Origin string
@@ -157,6 +172,16 @@ type Rename struct {
 	Sensitive bool
 	Origin    string
 	Pos       Pos
+}
+
+// Ignore silences a policy finding, with a reason and optionally until a
+// date, declared as an ignore block or a "# redisplan:ignore" comment.
+type Ignore struct {
+	Rule    string
+	Targets []string // empty: every target
+	Reason  string
+	Until   time.Time // zero: no expiry
+	Pos     Pos
 }
 
 // Backup describes scheduled backups of a target.
