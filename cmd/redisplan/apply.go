@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/planner/lint"
 )
 
 func runApply(ctx context.Context, env *cmdEnv, args []string) int {
@@ -25,13 +26,15 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		parallelism  int
 		autoApprove  bool
 		allowRestart bool
+		allowPolicy  bool
 	)
-	fs := newFlagSet(env, "apply", "apply [-auto-approve] [-allow-restart] [-target NAME] [PLANFILE]")
+	fs := newFlagSet(env, "apply", "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-target NAME] [PLANFILE]")
 	sf.register(fs)
 	fs.Var(&targets, "target", "apply only this `target` (repeatable)")
 	fs.IntVar(&parallelism, "parallelism", 10, "how many targets to apply at once")
 	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&allowRestart, "allow-restart", false, "restart servers for changes that need it")
+	fs.BoolVar(&allowPolicy, "allow-policy-errors", false, "apply even though unsuppressed error-level policy findings exist")
 	if code, done := parseFlags(env, fs, args); done {
 		return code
 	}
@@ -78,6 +81,22 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
 		return exitError
 	}
+	// Policy errors stop apply before it reads or changes anything.
+	findings, ok := checkPolicies(env, &sf, res, selected)
+	if !ok {
+		return exitError
+	}
+	findings = unsuppressed(findings)
+	if errs := policyErrors(findings); len(errs) > 0 {
+		if !allowPolicy {
+			lint.WriteText(env.stderr, errs, !sf.noColor && isTerminal(env.stderr))
+			fmt.Fprintf(env.stderr, "redisplan apply: refusing to apply: %s (%s); nothing was changed. Fix them, suppress each with an ignore block or a # redisplan:ignore comment that gives a reason, or run again with -allow-policy-errors.\n",
+				plural(len(errs), "policy error", "policy errors"), findingList(errs))
+			return exitError
+		}
+		fmt.Fprintf(env.stderr, "WARNING: applying despite %d policy error(s): %s. -allow-policy-errors overrides them; this apply goes against the spec's own policies.\n",
+			len(errs), findingList(errs))
+	}
 
 	p := makePlan(ctx, res, selected, cronOpts, parallelism)
 	color := !sf.noColor && isTerminal(env.stdout)
@@ -89,7 +108,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			return exitError
 		}
 	}
-	writePlanText(env.stdout, p, selected, color)
+	writePlanText(env.stdout, p, selected, findings, color)
 	if p.HasErrors() {
 		for _, tp := range p.Targets {
 			if tp.Error != "" {

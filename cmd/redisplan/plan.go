@@ -68,17 +68,21 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
 		return exitError
 	}
+	findings, ok := checkPolicies(env, &sf, res, selected)
+	if !ok {
+		return exitError
+	}
 	p := makePlan(ctx, res, selected, cronOpts, parallelism)
 
 	switch format {
 	case "json":
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(publicPlan(p))
+		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: findingsJSON(unsuppressed(findings))})
 	case "markdown":
-		writeMarkdown(env.stdout, p, selected)
+		writeMarkdown(env.stdout, p, selected, findings)
 	default:
-		writePlanText(env.stdout, p, selected, !sf.noColor && isTerminal(env.stdout))
+		writePlanText(env.stdout, p, selected, findings, !sf.noColor && isTerminal(env.stdout))
 	}
 	for _, tp := range p.Targets {
 		if tp.Error != "" {
@@ -106,6 +110,13 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitChanges
 	}
 	return exitOK
+}
+
+// planJSON is what plan -json prints: the plan, and the unsuppressed
+// policy findings on its targets beside it, in lint -format json's shape.
+type planJSON struct {
+	*planner.Plan
+	Findings json.RawMessage `json:"findings"`
 }
 
 // publicPlan is the plan without its fingerprints: -json is for people

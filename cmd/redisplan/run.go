@@ -36,6 +36,7 @@ var commands = []command{
 	{"render", "Print the redis.conf or crontab lines the spec produces", runRender},
 	{"plan", "Show what differs between the spec, the live server and its files", runPlan},
 	{"apply", "Make the live server and its files match the spec", runApply},
+	{"lint", "Report policy findings for review (exit 1 at or above -fail-on)", runLint},
 	{"backup", "Take, list, verify and prune backups: backup run|list|verify|prune", runBackup},
 	{"restore", "Restore a backup, with verification and automatic rollback", runRestore},
 	{"check", "Health checks and alerts from the spec's thresholds (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", runCheck},

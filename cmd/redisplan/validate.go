@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
+
+	"github.com/redisplan/redisplan/planner/lint"
 )
 
 func runValidate(_ context.Context, env *cmdEnv, args []string) int {
@@ -24,12 +27,19 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 
 	if asJSON {
 		res, diags := loadQuiet(env, &sf)
-		_ = res
+		var findings []lint.Finding
+		if !diags.HasErrors() {
+			var pd hclv2.Diagnostics
+			findings, pd = specFindings(res, time.Now())
+			diags = append(diags, pd...)
+		}
 		out := validateJSON(diags)
+		out.Findings = findingsJSON(unsuppressed(findings))
+		out.Valid = out.Valid && len(policyErrors(findings)) == 0
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
-		if diags.HasErrors() {
+		if !out.Valid {
 			return exitError
 		}
 		return exitOK
@@ -39,7 +49,34 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	fmt.Fprintf(env.stdout, "The spec is valid: %d target(s) in %d file(s).\n", len(res.Spec.Targets), len(res.Filenames))
+	findings, ok := checkPolicies(env, &sf, res, res.Spec.Targets)
+	if !ok {
+		return exitError
+	}
+	// Errors and warnings are problems, shown with any notices beside
+	// them. Notices alone are advice: validate only counts them, and lint
+	// shows them.
+	shown := unsuppressed(findings)
+	notices := 0
+	for _, f := range shown {
+		if f.Severity < lint.Warning {
+			notices++
+		}
+	}
+	if len(shown) > notices {
+		lint.WriteText(env.stderr, shown, !sf.noColor && isTerminal(env.stderr))
+		notices = 0
+	}
+	if errs := policyErrors(findings); len(errs) > 0 {
+		fmt.Fprintf(env.stderr, "redisplan validate: policy errors: %d (%s). Fix them, or suppress each with an ignore block or a # redisplan:ignore comment that gives a reason.\n",
+			len(errs), findingList(errs))
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "The spec is valid: %d target(s) in %d file(s).", len(res.Spec.Targets), len(res.Filenames))
+	if notices > 0 {
+		fmt.Fprintf(env.stdout, " %s: see redisplan lint.", plural(notices, "policy notice", "policy notices"))
+	}
+	fmt.Fprintln(env.stdout)
 	return exitOK
 }
 
@@ -51,6 +88,9 @@ type validateResult struct {
 	ErrorCount    int              `json:"error_count"`
 	WarningCount  int              `json:"warning_count"`
 	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
+	// Findings are the unsuppressed policy findings, in the shape of lint
+	// -format json's; an error-level one makes the spec invalid.
+	Findings json.RawMessage `json:"findings"`
 }
 
 type jsonDiagnostic struct {
@@ -73,7 +113,7 @@ type jsonPos struct {
 }
 
 func validateJSON(diags hclv2.Diagnostics) validateResult {
-	out := validateResult{FormatVersion: "1.0", Diagnostics: []jsonDiagnostic{}}
+	out := validateResult{FormatVersion: "1.0", Diagnostics: []jsonDiagnostic{}, Findings: json.RawMessage("[]")}
 	for _, d := range diags {
 		jd := jsonDiagnostic{Summary: d.Summary, Detail: d.Detail, Severity: "error"}
 		if d.Severity == hclv2.DiagWarning {

@@ -8,6 +8,7 @@ import (
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/planner/lint"
 )
 
 // The human views are rendered from the same planner.Plan that -json
@@ -158,7 +159,9 @@ func catalogFor(tp *planner.TargetPlan, t *model.Target) *catalog.Catalog {
 	return nil
 }
 
-func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, color bool) {
+// writePlanText prints the plan of each target, then the unsuppressed
+// policy findings, then the summary line.
+func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findings []lint.Finding, color bool) {
 	pal := palette{color}
 	byName := map[string]*model.Target{}
 	for _, t := range targets {
@@ -222,13 +225,29 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, color 
 		}
 		fmt.Fprintln(w)
 	}
+	writeFindingsSection(w, findings, color)
 	fmt.Fprintln(w, pal.c("1", summarize(p).line()))
 }
 
-// writeMarkdown renders a pull-request comment: a summary table, then the
-// text plan in a collapsible block.
-func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target) {
-	fmt.Fprint(w, "<!-- redisplan plan -->\n### redisplan plan\n\n")
+// planMarker is the hidden first line of the plan's pull-request comment:
+// CI finds the comment by it to update it instead of adding another.
+const planMarker = "<!-- redisplan plan -->"
+
+// writeMarkdown renders a pull-request comment: lint's markdown of the
+// findings (suppressed ones collapsed, with their reasons), a summary
+// table, then the text plan in a collapsible block. lint's own marker line
+// is left out, so that the comment has one marker, planMarker, first.
+func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findings []lint.Finding) {
+	fmt.Fprintln(w, planMarker)
+	var lm strings.Builder
+	lint.WriteMarkdown(&lm, findings)
+	for _, line := range strings.SplitAfter(lm.String(), "\n") {
+		if strings.TrimSpace(line) != lint.MarkdownMarker {
+			fmt.Fprint(w, line)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "### redisplan plan\n\n")
 	fmt.Fprintln(w, "| target | live | needs restart | file | crontab | drift | status |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
 	for _, tp := range p.Targets {
@@ -244,6 +263,6 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target) {
 		fmt.Fprintf(w, "| `%s` | %d | %d | %d | %d | %d | %s |\n", tp.Target, s.live, s.restart, s.file, s.cron, s.drift, status)
 	}
 	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", summarize(p).line())
-	writePlanText(w, p, targets, false)
+	writePlanText(w, p, targets, nil, false)
 	fmt.Fprint(w, "```\n\n</details>\n")
 }

@@ -13,6 +13,7 @@ redis "cache" {
   for_each    = var.caches
   address     = "127.0.0.1:${each.value.port}"
   config_file = "/etc/redis/cache-${each.key}.conf"
+  ephemeral   = true
 
   memory {
     max    = each.value.memory

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	hclv2 "github.com/hashicorp/hcl/v2"
+
+	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner/lint"
+)
+
+// lintArgs are lint's parsed flags.
+type lintArgs struct {
+	spec    specFlags
+	targets multiFlag
+	format  string
+	failOn  string
+}
+
+// lintFormats are the output formats of lint, in the order usage lists them.
+var lintFormats = []string{"text", "json", "github", "sarif", "markdown"}
+
+func (a *lintArgs) check() (lint.Severity, error) {
+	valid := false
+	for _, f := range lintFormats {
+		valid = valid || a.format == f
+	}
+	if !valid {
+		return 0, fmt.Errorf("unknown format %q; choose %s", a.format, strings.Join(lintFormats, ", "))
+	}
+	switch a.failOn {
+	case "warning", "error":
+		return lint.ParseSeverity(a.failOn)
+	}
+	return 0, fmt.Errorf("-fail-on takes warning or error; got %q", a.failOn)
+}
+
+func runLint(_ context.Context, env *cmdEnv, args []string) int {
+	var a lintArgs
+	fs := newFlagSet(env, "lint", "lint [-config PATH] [-var name=value] [-format text|json|github|sarif|markdown] [-fail-on warning|error] [-target NAME]")
+	a.spec.register(fs)
+	fs.Var(&a.targets, "target", "report only on this `target` (repeatable)")
+	fs.StringVar(&a.format, "format", "text", "output `format`: "+strings.Join(lintFormats, ", "))
+	fs.StringVar(&a.failOn, "fail-on", "error", "exit 1 when an unsuppressed finding is at or above this `severity`: warning or error")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "redisplan lint: unexpected argument %q; use -config PATH\n", fs.Arg(0))
+		return exitError
+	}
+	failOn, err := a.check()
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
+		return exitError
+	}
+
+	res, ok := loadSpec(env, &a.spec)
+	if !ok {
+		return exitError
+	}
+	selected, err := selectTargets(res.Spec, a.targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
+		return exitError
+	}
+	all, ok := checkPolicies(env, &a.spec, res, selected)
+	if !ok {
+		return exitError
+	}
+
+	// Each writer shows suppressed findings its own way: apart with their
+	// reasons (text, markdown), marked (JSON, SARIF) or not at all (GitHub
+	// annotations).
+	switch a.format {
+	case "json":
+		err = lint.WriteJSON(env.stdout, all)
+	case "github":
+		lint.WriteGitHub(env.stdout, all)
+	case "sarif":
+		err = lint.WriteSARIF(env.stdout, all, version)
+	case "markdown":
+		lint.WriteMarkdown(env.stdout, all)
+	default:
+		lint.WriteText(env.stdout, all, !a.spec.noColor && isTerminal(env.stdout))
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
+		return exitError
+	}
+	for _, f := range unsuppressed(all) {
+		if f.Severity >= failOn {
+			return exitError
+		}
+	}
+	return exitOK
+}
+
+// specFindings are every finding on the spec: the built-in rules, the
+// user's policies and the problems of suppression comments, with the ignore
+// blocks and "# redisplan:ignore" comments applied at now. Suppressed
+// findings are kept, with their reason. The diagnostics are those of
+// policy conditions that cannot be evaluated.
+func specFindings(res *spechcl.Result, now time.Time) ([]lint.Finding, hclv2.Diagnostics) {
+	findings := lint.Run(res.Spec)
+	policies, diags := spechcl.EvalPolicies(res)
+	findings = append(findings, policies...)
+	ignores := append([]model.Ignore(nil), res.Spec.Ignores...)
+	for _, name := range res.Filenames {
+		f := res.Files[name]
+		if f == nil {
+			continue
+		}
+		ig, fs := lint.ParseComments(name, f.Bytes)
+		ignores = append(ignores, ig...)
+		findings = append(findings, fs...)
+	}
+	return lint.Apply(findings, ignores, now), diags
+}
+
+// checkPolicies runs specFindings for the selected targets, printing the
+// diagnostics of policy conditions. ok is false when a condition is
+// broken: the spec is then as invalid as one that does not load.
+func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]lint.Finding, bool) {
+	all, diags := specFindings(res, time.Now())
+	if len(diags) > 0 {
+		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
+	}
+	return forTargets(all, selected), !diags.HasErrors()
+}
+
+// forTargets keeps the findings on the selected targets, and those about
+// the suppressions themselves, which belong to the spec as a whole.
+func forTargets(fs []lint.Finding, selected []*model.Target) []lint.Finding {
+	names := map[string]bool{}
+	for _, t := range selected {
+		names[t.Name] = true
+	}
+	var out []lint.Finding
+	for _, f := range fs {
+		if f.Target == "" || f.Code == lint.SuppressionCode || names[f.Target] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func unsuppressed(fs []lint.Finding) []lint.Finding {
+	var out []lint.Finding
+	for _, f := range fs {
+		if f.Suppressed == "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// policyErrors are the unsuppressed error-level findings: those that fail
+// validate and stop apply.
+func policyErrors(fs []lint.Finding) []lint.Finding {
+	var out []lint.Finding
+	for _, f := range fs {
+		if f.Suppressed == "" && f.Severity == lint.Error {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// findingList names findings in one line: "RP010 on redis.main, ...".
+func findingList(fs []lint.Finding) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.Code
+		if f.Target != "" {
+			parts[i] += " on redis." + f.Target
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeFindingsSection is the "Policy findings:" part of the text plan:
+// the unsuppressed findings only, and nothing when there are none.
+func writeFindingsSection(w io.Writer, fs []lint.Finding, color bool) {
+	fs = unsuppressed(fs)
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, palette{color}.c("1", "Policy findings:"))
+	lint.WriteText(w, fs, color)
+	fmt.Fprintln(w)
+}
+
+// findingsJSON is the findings as lint -format json writes them, so that
+// validate -json and plan -json show them in the same shape.
+func findingsJSON(fs []lint.Finding) json.RawMessage {
+	var b bytes.Buffer
+	var doc struct {
+		Findings json.RawMessage `json:"findings"`
+	}
+	if err := lint.WriteJSON(&b, fs); err != nil || json.Unmarshal(b.Bytes(), &doc) != nil || doc.Findings == nil {
+		return json.RawMessage("[]")
+	}
+	return doc.Findings
+}

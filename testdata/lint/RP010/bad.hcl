@@ -1,0 +1,17 @@
+redis "main" {
+  address  = "127.0.0.1:6379"
+  password = "correct-horse-battery"
+
+  security {
+    requirepass = "correct-horse-battery"
+  }
+}
+
+redis "replica" {
+  address = "127.0.0.1:6380"
+
+  settings = {
+    "masterauth" = "correct-horse-battery"
+    "replicaof"  = "127.0.0.1 6379"
+  }
+}
