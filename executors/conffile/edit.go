@@ -205,7 +205,9 @@ func Values(content []byte, cat *catalog.Catalog) (FileValues, error) {
 		Present: map[string]bool{},
 		Renames: map[string]string{},
 	}
-	var save []string
+	// The accumulating directives are joined once, after the loop: joining
+	// on every line made a file of many save lines take quadratic time.
+	var save, limits []string
 	for i, l := range f.Lines {
 		switch l.Directive {
 		case "":
@@ -232,17 +234,18 @@ func Values(content []byte, cat *catalog.Catalog) (FileValues, error) {
 			} else {
 				save = append(save, l.Args...)
 			}
-			fv.Values[name] = strings.Join(save, " ")
 		case "client-output-buffer-limit":
-			if fv.Present[name] {
-				fv.Values[name] += " " + strings.Join(l.Args, " ")
-			} else {
-				fv.Values[name] = strings.Join(l.Args, " ")
-			}
+			limits = append(limits, strings.Join(l.Args, " "))
 		default:
 			fv.Values[name] = strings.Join(l.Args, " ")
 		}
 		fv.Present[name] = true
+	}
+	if fv.Present["save"] {
+		fv.Values["save"] = strings.Join(save, " ")
+	}
+	if fv.Present["client-output-buffer-limit"] {
+		fv.Values["client-output-buffer-limit"] = strings.Join(limits, " ")
 	}
 	return fv, nil
 }

@@ -113,9 +113,20 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// complete reports whether DIR/id holds a manifest.
+// complete reports whether DIR/id is a directory holding a manifest. A
+// link in place of the directory is not a backup, whatever it points to
+// (List skips it too), so that Open never reads outside the store.
 func (s *Store) complete(id string) (bool, error) {
-	_, err := os.Lstat(filepath.Join(s.dir, id, backup.ManifestName))
+	info, err := os.Lstat(s.path(id))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, err
+	case !info.IsDir():
+		return false, nil
+	}
+	_, err = os.Lstat(filepath.Join(s.dir, id, backup.ManifestName))
 	switch {
 	case err == nil:
 		return true, nil
@@ -180,8 +191,22 @@ func (s *Store) Open(ctx context.Context, id, name string) (io.ReadCloser, error
 		return nil, fmt.Errorf("open backup %s: no such backup: %w", id, fs.ErrNotExist)
 	}
 	// The root keeps a symlink inside the backup from leading elsewhere.
-	f, err := os.OpenInRoot(s.path(id), filepath.FromSlash(name))
+	root, err := os.OpenRoot(s.path(id))
 	if err != nil {
+		return nil, fmt.Errorf("open backup %s: %w", id, err)
+	}
+	defer root.Close()
+	// O_NONBLOCK: a FIFO in place of a file must not make the open wait
+	// forever for a writer. It changes nothing for a regular file.
+	f, err := root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open backup %s: %w", id, err)
+	}
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is not a regular file", name)
+		}
 		return nil, fmt.Errorf("open backup %s: %w", id, err)
 	}
 	return f, nil

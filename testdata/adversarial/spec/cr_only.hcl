@@ -1,0 +1,1 @@
+redis "main" {  address = "127.0.0.1:6379"}

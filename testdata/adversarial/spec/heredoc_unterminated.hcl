@@ -1,0 +1,5 @@
+redis "main" {
+  address  = "127.0.0.1:6379"
+  username = <<EOT
+never ends
+}

@@ -1,0 +1,6 @@
+redis "main" {
+  address = "127.0.0.1:6379"
+  memory {
+    max = 1e400
+  }
+}

@@ -1,0 +1,3 @@
+redis "main" {
+  address = "127.0.0.1:6379\q"
+}

@@ -1,0 +1,7 @@
+redis "main" {
+  address  = null
+  for_each = null
+  memory {
+    max = null
+  }
+}

@@ -1,0 +1,5 @@
+# "аppendonly" starts with a Cyrillic а.
+redis "main" {
+  address  = "127.0.0.1:6379"
+  settings = { "аppendonly" = true }
+}
