@@ -280,12 +280,12 @@ func newSandbox(t *testing.T) *sandbox {
 		}
 	}
 	for name, content := range map[string]string{
-		"outside/sentinel":    "do not touch\n",
-		"outside/etc/x":       "do not touch either\n",
-		"outside/redis.conf":  "port 6379\n",
-		"outside/cron":        "# BEGIN redisplan main\n# END redisplan main\n",
-		"outside/dump.rdb":    "REDIS0011",
-		"outside/manifest.js": "{}",
+		"outside/sentinel":      "do not touch\n",
+		"outside/etc/x":         "do not touch either\n",
+		"outside/redis.conf":    "port 6379\n",
+		"outside/cron":          "# BEGIN redisplan main\n# END redisplan main\n",
+		"outside/dump.rdb":      "REDIS0011",
+		"outside/manifest.json": "{}",
 	} {
 		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
