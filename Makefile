@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps demo test fuzz build bench bench-backup
+.PHONY: deps demo test fuzz fuzz-all build bench bench-backup
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,25 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRoundTrip$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
 	$(GO) test -run='^$$' -fuzz='^FuzzQuoteSplit$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
 	$(GO) test -run='^$$' -fuzz='^FuzzRenderParse$$' -fuzztime=$(FUZZTIME) ./executors/conffile
+
+# Every fuzz target, one after the other, on one worker each so that the
+# figures compare between machines: `make fuzz-all FUZZTIME=10m` is the
+# long run docs/reliability.md records.
+FUZZ_TARGETS = \
+	./hcl:FuzzLoad \
+	./internal/redisconf:FuzzParseRoundTrip \
+	./internal/redisconf:FuzzQuoteSplit \
+	./internal/redisconf:FuzzSetKeepsOtherLines \
+	./executors/conffile:FuzzRenderParse \
+	./executors/conffile:FuzzApplyEditsKeepsOtherLines \
+	./internal/adversarial:FuzzCrontabSplice \
+	./internal/adversarial:FuzzManifest
+fuzz-all:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -parallel=1 $$pkg; \
+	done
 
 # Whole-process timings of plan, beside the hand-made alternative; the
 # figures go into docs/performance.md.
