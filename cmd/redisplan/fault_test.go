@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
 
@@ -38,6 +39,8 @@ func binary(t *testing.T) string {
 			builtErr = err
 			return
 		}
+		// Readable by all, for the tests that run it as another user.
+		os.Chmod(dir, 0o755)
 		builtPath = filepath.Join(dir, "redisplan")
 		out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput()
 		if err != nil {
@@ -115,13 +118,25 @@ func TestKillBackupRun(t *testing.T) {
 	if got := backupIDs(t, spec); !cmp.Equal(got, earlier) {
 		t.Fatalf("after a kill during BGSAVE the catalog is %v, want only the earlier %v", got, earlier)
 	}
+
+	// Before the final rename: every file and the manifest are written
+	// and synced in the pending directory, which is not yet a backup.
+	killedAt(t, failpoint.BackupBeforeRename, "backup", "run", "-no-prune", "-config", spec)
+	pending, _ := filepath.Glob(filepath.Join(dest, "main", ".pending-*", "manifest.json"))
+	if len(pending) != 1 {
+		t.Fatalf("the kill before the rename left %d complete pending directories, want 1 (the kill came elsewhere)", len(pending))
+	}
+	if got := backupIDs(t, spec); !cmp.Equal(got, earlier) {
+		t.Fatalf("after a kill before the rename the catalog is %v, want only the earlier %v", got, earlier)
+	}
+
 	out := mustRun(t, "backup", "verify", "-config", spec, earlier[0])
 	if !strings.Contains(out, "is intact") {
 		t.Errorf("the earlier backup does not verify:\n%s", out)
 	}
 	mustRun(t, "backup", "run", "-no-prune", "-config", spec)
 	if got := backupIDs(t, spec); len(got) != 2 {
-		t.Errorf("the run after the kill did not add a backup: %v", got)
+		t.Errorf("the run after the kills did not add exactly one backup: %v", got)
 	}
 	// No pending leftovers remain once a run has cleaned up.
 	leftovers, _ := filepath.Glob(filepath.Join(dest, "main", ".pending-*"))
@@ -184,12 +199,12 @@ func TestKillRestore(t *testing.T) {
 	}
 }
 
-// TestApplyInterruptedAfterFileWrite recreates the state a SIGKILL between
-// the file write and the CONFIG SET leaves (the window is too short to
-// hit with a signal): the file already says what the spec says, the
-// server does not. The next plan shows exactly that difference and apply
-// converges.
-func TestApplyInterruptedAfterFileWrite(t *testing.T) {
+// TestKillApplyAfterFileWrite kills apply with SIGKILL between the file
+// write and the CONFIG SET (at the failpoint there, the window being too
+// short to hit from outside): the file already says what the spec says,
+// the server does not. The next plan shows exactly that difference and
+// apply converges.
+func TestKillApplyAfterFileWrite(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -200,13 +215,18 @@ func TestApplyInterruptedAfterFileWrite(t *testing.T) {
   }
 }
 `, srv.Addr(), srv.ConfigPath()))
-	f, err := os.OpenFile(srv.ConfigPath(), os.O_APPEND|os.O_WRONLY, 0)
+	killedAt(t, failpoint.ApplyAfterFileWrite, "apply", "-auto-approve", "-config", spec)
+
+	conf, err := os.ReadFile(srv.ConfigPath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprint(f, "# Managed by redisplan\nmaxmemory 48mb\nmaxmemory-policy allkeys-lru\n")
-	f.Close()
-
+	if !strings.Contains(string(conf), "maxmemory 48mb") {
+		t.Fatalf("the kill came before the file was written:\n%s", conf)
+	}
+	if got := configGet(t, srv.Client(t), "maxmemory"); got != "0" {
+		t.Fatalf("maxmemory = %s: the kill came after the CONFIG SET", got)
+	}
 	code, out, _ := runCLI(t, "plan", "-detailed-exitcode", "-config", spec)
 	if code != 2 || !strings.Contains(out, "~ maxmemory: 0 -> 48mb  [live]") || !strings.Contains(out, "Plan: 2 live changes, 0 needs restart, 0 file changes") {
 		t.Fatalf("plan after an interrupted apply: exit %d\n%s", code, out)
@@ -214,6 +234,22 @@ func TestApplyInterruptedAfterFileWrite(t *testing.T) {
 	mustRun(t, "apply", "-auto-approve", "-config", spec)
 	if code, out, _ := runCLI(t, "plan", "-detailed-exitcode", "-config", spec); code != 0 {
 		t.Fatalf("apply did not converge: exit %d\n%s", code, out)
+	}
+	if got := configGet(t, srv.Client(t), "maxmemory"); got != "50331648" {
+		t.Errorf("maxmemory = %s after the second apply, want 48mb", got)
+	}
+}
+
+// killedAt runs redisplan with the failpoint set and checks that it died
+// there, by SIGKILL.
+func killedAt(t *testing.T, point string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), failpoint.Env+"="+point)
+	out, err := cmd.CombinedOutput()
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if err == nil || !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("redisplan %v did not die at %s (%v):\n%s", args, point, err, out)
 	}
 }
 
@@ -364,4 +400,150 @@ func TestDestinationFull(t *testing.T) {
 	if out := mustRun(t, "backup", "verify", "-config", spec, earlier[0]); !strings.Contains(out, "is intact") {
 		t.Errorf("the earlier backup does not verify:\n%s", out)
 	}
+}
+
+// asUnprivileged runs redisplan as a user without write permission on
+// the test's directories: nobody when the tests run as root (for whom
+// permissions stop nothing), else the current user.
+func asUnprivileged(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	state := t.TempDir()
+	traversable(t, state)
+	os.Chmod(state, 0o777)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state)
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// traversable lets every user through the directories from dir up to
+// the system temp directory, so that only the mode a test sets on
+// purpose stops the unprivileged user.
+func traversable(t *testing.T, dir string) {
+	t.Helper()
+	top := filepath.Clean(os.TempDir())
+	for d := filepath.Clean(dir); strings.HasPrefix(d, top+string(filepath.Separator)); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPermissionDenied: a destination, a config file and a data dir that
+// the user running redisplan may not write. Each error names the path and
+// the permission, and nothing changes.
+func TestPermissionDenied(t *testing.T) {
+	// The data dir apart from the config file's directory, so that each
+	// can be the one place redisplan may not write.
+	dataDir := t.TempDir()
+	d := startDaemon(t, `save ""`, "dir "+dataDir)
+	fillDataset(t, d.addr(), "k")
+	want := dataset(t, d.addr())
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	mustRun(t, "backup", "run", "-config", spec)
+	ids := backupIDs(t, spec)
+	for _, p := range []string{d.dir, dataDir, filepath.Dir(spec)} {
+		traversable(t, p)
+	}
+	filepath.Walk(dest, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			if fi.IsDir() {
+				traversable(t, p)
+			} else {
+				os.Chmod(p, 0o644)
+			}
+		}
+		return nil
+	})
+	// unwritable makes dir readable but not writable by anyone but root
+	// for the rest of one subtest.
+	unwritable := func(t *testing.T, dir string) {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	}
+	confBefore, _ := os.ReadFile(d.conf)
+
+	t.Run("destination", func(t *testing.T) {
+		unwritable(t, filepath.Join(dest, "main"))
+		// The lock file is made beside the config file: that directory
+		// is the user's, only the destination is closed to it.
+		os.Chmod(d.dir, 0o777)
+		defer os.Chmod(d.dir, 0o755)
+		code, out := asUnprivileged(t, "backup", "run", "-config", spec)
+		if code != 1 || !strings.Contains(out, filepath.Join(dest, "main")) || !strings.Contains(out, "permission denied") {
+			t.Errorf("backup into an unwritable destination: exit %d, want 1 naming the path and the permission:\n%s", code, out)
+		}
+		if got := backupIDs(t, spec); !cmp.Equal(got, ids) {
+			t.Errorf("catalog = %v, want it unchanged %v", got, ids)
+		}
+		t.Logf("the error said: %s", out)
+	})
+
+	t.Run("config dir", func(t *testing.T) {
+		unwritable(t, d.dir)
+		applySpec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  memory {\n    max = \"16mb\"\n  }\n}\n", d.addr(), d.conf))
+		traversable(t, filepath.Dir(applySpec))
+		code, out := asUnprivileged(t, "apply", "-auto-approve", "-config", applySpec)
+		if code != 1 || !strings.Contains(out, d.conf) || !strings.Contains(out, "permission denied") {
+			t.Errorf("apply with an unwritable config dir: exit %d, want 1 naming the path and the permission:\n%s", code, out)
+		}
+		if got := configGet(t, d.client(t), "maxmemory"); got != "0" {
+			t.Errorf("maxmemory = %s: a failed apply changed the server", got)
+		}
+		if conf, _ := os.ReadFile(d.conf); string(conf) != string(confBefore) {
+			t.Errorf("a failed apply changed %s", d.conf)
+		}
+		t.Logf("the error said: %s", out)
+	})
+
+	t.Run("config file", func(t *testing.T) {
+		// The directory is writable (so the lock can be taken and a
+		// rename would succeed); the file itself is not.
+		os.Chmod(d.dir, 0o777)
+		defer os.Chmod(d.dir, 0o755)
+		applySpec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  memory {\n    max = \"16mb\"\n  }\n}\n", d.addr(), d.conf))
+		traversable(t, filepath.Dir(applySpec))
+		code, out := asUnprivileged(t, "apply", "-auto-approve", "-config", applySpec)
+		if code != 1 || !strings.Contains(out, d.conf) || !strings.Contains(out, "permission denied") {
+			t.Errorf("apply with an unwritable config file: exit %d, want 1 naming the path and the permission:\n%s", code, out)
+		}
+		if got := configGet(t, d.client(t), "maxmemory"); got != "0" {
+			t.Errorf("maxmemory = %s: a failed apply changed the server", got)
+		}
+		if conf, _ := os.ReadFile(d.conf); string(conf) != string(confBefore) {
+			t.Errorf("a failed apply changed %s", d.conf)
+		}
+		t.Logf("the error said: %s", out)
+	})
+
+	t.Run("data dir", func(t *testing.T) {
+		unwritable(t, dataDir)
+		c := d.client(t)
+		c.FlushAll(context.Background())
+		fillDataset(t, d.addr(), "current")
+		current := dataset(t, d.addr())
+		if cmp.Equal(current, want) {
+			t.Fatal("the current data must differ from the backup's")
+		}
+		code, out := asUnprivileged(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+		if code != 1 || !strings.Contains(out, dataDir) || !strings.Contains(out, "permission denied") {
+			t.Errorf("restore into an unwritable data dir: exit %d, want 1 naming the path and the permission:\n%s", code, out)
+		}
+		if err := c.Ping(context.Background()).Err(); err != nil {
+			t.Fatalf("the server is down after a refused restore: %v", err)
+		}
+		if diff := cmp.Diff(current, dataset(t, d.addr())); diff != "" {
+			t.Errorf("a refused restore changed the data (-want +got):\n%s", diff)
+		}
+		t.Logf("the error said: %s", out)
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
 )
@@ -164,6 +165,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("write %s: %w. Nothing was changed", t.ConfigFile, err)
 		}
 		fileWritten = true
+		failpoint.Hit(failpoint.ApplyAfterFileWrite)
 		res.FileChanges = len(edits)
 		emit(Step, "wrote %d change(s) to %s (previous file kept as %s.redisplan.bak)", len(edits), t.ConfigFile, t.ConfigFile)
 	}

@@ -19,6 +19,9 @@ const BackupSuffix = ".redisplan.bak"
 // passwords, so others cannot read it.
 const newFileMode fs.FileMode = 0o640
 
+// writeOK is access(2)'s W_OK.
+const writeOK = 0x2
+
 // Write replaces the file at path with content atomically, keeping its mode
 // and owner (a new file gets mode 0640).
 //
@@ -46,6 +49,12 @@ func Write(path string, content []byte) (previous []byte, err error) {
 		return nil, fmt.Errorf("write config file: %w", err)
 	case !info.Mode().IsRegular():
 		return nil, fmt.Errorf("write config file: %s is not a regular file", path)
+	}
+	// The file is replaced by a rename, which only needs the directory to
+	// be writable: a user who may not write the file itself must not get
+	// to replace it (and become its owner) that way.
+	if err := syscall.Access(target, writeOK); err != nil {
+		return nil, fmt.Errorf("write config file: %s is not writable by this user: %w", path, err)
 	}
 
 	previous, err = os.ReadFile(target)

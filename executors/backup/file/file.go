@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/fsutil"
 )
 
@@ -474,6 +475,7 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	if err := syncTree(p.dir); err != nil {
 		return fmt.Errorf("commit backup %s: %w", p.id, err)
 	}
+	failpoint.Hit(failpoint.BackupBeforeRename)
 	// The owner file stays until the rename, so that the pending
 	// directory is protected from Clean until it stops being pending.
 	if err := os.Rename(p.dir, p.store.path(p.id)); err != nil {

@@ -1,0 +1,38 @@
+// Package failpoint lets the fault-injection tests kill redisplan with a
+// real SIGKILL at an exact point of its work, where the window is too
+// short to hit from outside (a rename, the gap between two writes).
+//
+// A point does nothing unless REDISPLAN_FAILPOINT names it, so it costs
+// one environment lookup in normal runs. The points are listed in
+// docs/reliability.md.
+package failpoint
+
+import (
+	"os"
+	"syscall"
+)
+
+// Env is the environment variable that names the point to die at.
+const Env = "REDISPLAN_FAILPOINT"
+
+// Points reached by the product. Tests refer to them by these names.
+const (
+	// BackupBeforeRename is in the local storage's commit, after the
+	// manifest is written and synced, before the pending directory is
+	// renamed into place.
+	BackupBeforeRename = "backup-before-rename"
+	// ApplyAfterFileWrite is in apply, after redis.conf is written and
+	// before the live CONFIG SET.
+	ApplyAfterFileWrite = "apply-after-file-write"
+)
+
+// Hit kills the process with SIGKILL when name is the point the
+// environment asks for: no deferred function, no cleanup, exactly as a
+// kill -9 from outside.
+func Hit(name string) {
+	if os.Getenv(Env) != name {
+		return
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {} // SIGKILL cannot be caught; wait for it to land.
+}
