@@ -47,10 +47,13 @@ fuzz-all:
 	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -parallel=1 $$pkg; \
 	done
 
-# Whole-process timings of plan, beside the hand-made alternative; the
-# figures go into docs/performance.md.
+# Every benchmark beside its alternative, in one run: plan (1, 10, 100
+# targets) against a redis-cli loop, backup and restore at three dataset
+# sizes against BGSAVE, a bare load and the seed scripts, and the
+# streaming micro-benchmarks. Writes docs/performance.md; takes several
+# minutes.
 bench: deps
-	$(GO) test -run='^$$' -bench='PlanOneTarget|RedisCLI|PlanFleet' -benchtime=30x -count=3 ./cmd/redisplan
+	$(GO) run ./scripts/benchreport -out docs/performance.md
 
 # Backups and restores of a ~650 MB dataset, beside BGSAVE alone and the
 # seed scripts' pipeline. Takes a few minutes; KEYS sets the dataset size.

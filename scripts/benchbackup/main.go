@@ -2,12 +2,14 @@
 // dataset: BGSAVE alone, the seed scripts' pipeline (BGSAVE, cp, gzip,
 // sha256sum) and redisplan backup run; then a bare server load, the seed
 // restore (sha256sum -c, gunzip, copy, start) and redisplan restore. It
-// prints a markdown table for docs/performance.md. Run it with
+// prints a markdown table, or with -json every sample for the report
+// that `make bench` writes (scripts/benchreport). Run it with
 // `make bench-backup` (KEYS=2000000 by default).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,21 +28,70 @@ import (
 
 func main() {
 	keys := flag.Int("keys", 2_000_000, "keys to load")
+	rounds := flag.Int("rounds", 1, "times to run every step on the loaded dataset")
+	asJSON := flag.Bool("json", false, "print every sample as JSON instead of a table")
 	flag.Parse()
 	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
-	if err := run(*keys); err != nil {
+	res, err := run(*keys, *rounds)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
 	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+		return
+	}
+	fmt.Printf("Dataset: %d keys, RDB %.0f MB; after the last restore the server holds %d keys.\n\n", res.Keys, float64(res.RDBBytes)/1e6, res.KeysAfterRestore)
+	fmt.Println("| step | seconds (median) | redisplan peak RSS (MB) |")
+	fmt.Println("|---|---:|---:|")
+	for _, st := range res.Steps {
+		rssCol := ""
+		if len(st.RSSMB) > 0 {
+			rssCol = fmt.Sprintf("%.0f", slices.Max(st.RSSMB))
+		}
+		fmt.Printf("| %s | %.2f | %s |\n", st.What, median(st.Seconds), rssCol)
+	}
 }
 
-type row struct {
-	what    string
-	seconds float64
-	rssMB   float64 // peak RSS of redisplan itself, when it ran
+// Result is every sample of one dataset size.
+type Result struct {
+	Keys             int
+	RDBBytes         int64
+	KeysAfterRestore int64
+	Steps            []Step
 }
 
-func run(keys int) error {
+// Step is one measured step: its seconds in each round and, for
+// redisplan's own commands, its peak RSS in MB.
+type Step struct {
+	ID      string // a .. f
+	What    string
+	Seconds []float64
+	RSSMB   []float64 `json:",omitempty"`
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func run(keys, rounds int) (*Result, error) {
+	res := &Result{Keys: keys}
+	err := measure(res, rounds)
+	return res, err
+}
+
+func measure(res *Result, rounds int) error {
+	keys := res.Keys
 	ctx := context.Background()
 	work, err := os.MkdirTemp("", "redisplan-bench-")
 	if err != nil {
@@ -60,7 +112,9 @@ func run(keys int) error {
 	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\ndaemonize yes\npidfile %s/redis.pid\nlogfile %s/redis.log\nsave \"\"\nappendonly no\n",
 		port, dataDir, work, work)), 0o644)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, ReadTimeout: time.Minute})
+	// No retries: SHUTDOWN ends the connection by design, and a retry of it
+	// would wait out go-redis's backoff inside the timed steps.
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, ReadTimeout: time.Minute, MaxRetries: -1})
 	defer c.Close()
 	defer stopServer(ctx, c, work)
 	if err := startServer(ctx, c, conf); err != nil {
@@ -71,24 +125,68 @@ func run(keys int) error {
 	if err := load(ctx, c, keys); err != nil {
 		return err
 	}
-	var rows []row
+	// Steps are named "(a) what": samples gather under the letter.
+	steps := map[string]*Step{}
+	var order []string
+	var current *Step
 	timeIt := func(what string, f func() error) error {
+		id := what[1:2]
+		if steps[id] == nil {
+			steps[id] = &Step{ID: id, What: what[4:]}
+			order = append(order, id)
+		}
+		current = steps[id]
 		start := time.Now()
 		if err := f(); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		rows = append(rows, row{what: what, seconds: time.Since(start).Seconds()})
-		fmt.Fprintf(os.Stderr, "%s: %.2fs\n", what, rows[len(rows)-1].seconds)
+		current.Seconds = append(current.Seconds, time.Since(start).Seconds())
+		fmt.Fprintf(os.Stderr, "%d keys %s: %.2fs\n", keys, what, current.Seconds[len(current.Seconds)-1])
 		return nil
 	}
+	defer func() {
+		res.Steps = nil
+		for _, id := range order {
+			res.Steps = append(res.Steps, *steps[id])
+		}
+	}()
 	rdbPath := filepath.Join(dataDir, "dump.rdb")
+	spec := filepath.Join(work, "spec.hcl")
+	os.WriteFile(spec, []byte(fmt.Sprintf(`redis "bench" {
+  address     = %q
+  config_file = %q
+  service {
+    start = [%q, %q]
+  }
+  backup {
+    destination = %q
+    compression = "zstd"
+  }
+}
+`, addr, conf, mustLook("redis-server"), conf, filepath.Join(work, "backups"))), 0o644)
+
+	for round := 0; round < rounds; round++ {
+		if err := oneRound(ctx, c, res, timeIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) },
+			bin, work, conf, rdbPath, spec); err != nil {
+			return err
+		}
+	}
+	n, _ := c.DBSize(ctx).Result()
+	res.KeysAfterRestore = n
+	return nil
+}
+
+// oneRound runs steps (a) to (f) once on the loaded dataset.
+func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt func(string, func() error) error, recordRSS func(float64),
+	bin, work, conf, rdbPath, spec string) error {
 
 	// (a) BGSAVE alone.
 	if err := timeIt("(a) BGSAVE alone", func() error { return bgsave(ctx, c) }); err != nil {
 		return err
 	}
-	st, _ := os.Stat(rdbPath)
-	rdbSize := st.Size()
+	if st, err := os.Stat(rdbPath); err == nil {
+		res.RDBBytes = st.Size()
+	}
 
 	// (b) the seed's pipeline.
 	seedDir := filepath.Join(work, "seed")
@@ -103,19 +201,6 @@ func run(keys int) error {
 	}
 
 	// (c) redisplan backup run.
-	spec := filepath.Join(work, "spec.hcl")
-	os.WriteFile(spec, []byte(fmt.Sprintf(`redis "bench" {
-  address     = %q
-  config_file = %q
-  service {
-    start = [%q, %q]
-  }
-  backup {
-    destination = %q
-    compression = "zstd"
-  }
-}
-`, addr, conf, mustLook("redis-server"), conf, filepath.Join(work, "backups"))), 0o644)
 	var rss float64
 	if err := timeIt("(c) redisplan backup run (zstd, verified)", func() (err error) {
 		rss, err = runMeasured(bin, "backup", "run", "-no-prune", "-config", spec)
@@ -123,7 +208,7 @@ func run(keys int) error {
 	}); err != nil {
 		return err
 	}
-	rows[len(rows)-1].rssMB = rss
+	recordRSS(rss)
 
 	// (d) a bare server start loading the RDB.
 	if err := timeIt("(d) bare load: start redis-server on the RDB until loaded", func() error {
@@ -155,19 +240,7 @@ func run(keys int) error {
 	}); err != nil {
 		return err
 	}
-	rows[len(rows)-1].rssMB = rss
-	n, _ := c.DBSize(ctx).Result()
-
-	fmt.Printf("Dataset: %d keys, RDB %.0f MB; after the last restore the server holds %d keys.\n\n", keys, float64(rdbSize)/1e6, n)
-	fmt.Println("| step | seconds | redisplan peak RSS (MB) |")
-	fmt.Println("|---|---:|---:|")
-	for _, r := range rows {
-		rssCol := ""
-		if r.rssMB > 0 {
-			rssCol = fmt.Sprintf("%.0f", r.rssMB)
-		}
-		fmt.Printf("| %s | %.2f | %s |\n", r.what, r.seconds, rssCol)
-	}
+	recordRSS(rss)
 	return nil
 }
 
@@ -230,8 +303,16 @@ func startServer(ctx context.Context, c *redis.Client, conf string) error {
 	if out, err := exec.Command("redis-server", conf).CombinedOutput(); err != nil {
 		return fmt.Errorf("start: %v %s", err, out)
 	}
+	// A fresh client for each probe: go-redis's pool, after a burst of
+	// refused dials, waits about a second before dialling again, which
+	// would be counted as load time.
+	opt := *c.Options()
+	opt.MaxRetries = -1
 	for i := 0; i < 60000; i++ {
-		if l, err := infoField(ctx, c, "loading"); err == nil && l == "0" {
+		probe := redis.NewClient(&opt)
+		l, err := infoField(ctx, probe, "loading")
+		probe.Close()
+		if err == nil && l == "0" {
 			return nil
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -246,13 +327,29 @@ func stopServer(ctx context.Context, c *redis.Client, work string) error {
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	_ = c.ShutdownNoSave(ctx).Err()
-	for i := 0; i < 3000 && pid > 0 && syscall.Kill(pid, 0) == nil; i++ {
-		time.Sleep(10 * time.Millisecond)
+	for i := 0; i < 3000 && running(pid); i++ {
+		time.Sleep(5 * time.Millisecond)
 	}
-	if pid > 0 && syscall.Kill(pid, 0) == nil {
+	if running(pid) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	return nil
+}
+
+// running tells whether pid is a live process. A zombie is not: the
+// daemonized server is nobody's child here, and whoever reaps it may take
+// its time, which must not count as the server's.
+func running(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
 // runMeasured runs redisplan and returns its peak resident memory in MB.
