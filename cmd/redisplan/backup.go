@@ -336,13 +336,92 @@ func (c closeBoth) Close() error {
 
 // verifyBackup reads every artifact through its checksums and checks the
 // structure of its RDB data.
+// verifying wraps src so that every RDB it hands out is also checked for
+// structure (opcodes, lengths, CRC-64) while it is read; checksums are
+// already checked by the stream itself. The reader returns the check's
+// error in place of io.EOF. restore stages the backup through it, so a
+// damaged backup stops the restore while staging, before the server is
+// touched, in one pass over the data instead of a verify pass and a
+// staging pass.
+func verifying(src restore.Source) restore.Source {
+	open := src.Open
+	src.Open = func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
+		r, err := open(ctx, f)
+		if err != nil || !holdsRDB(f) {
+			return r, err
+		}
+		return newRDBChecked(r), nil
+	}
+	return src
+}
+
+func holdsRDB(f backup.File) bool {
+	return f.Kind == backup.KindRDB || (f.Kind == backup.KindAOFBase && strings.HasSuffix(f.Original, ".rdb"))
+}
+
+// rdbChecked passes its input through and feeds a copy to rdb.Verify,
+// running beside the reader.
+type rdbChecked struct {
+	in   io.ReadCloser
+	tee  io.Reader
+	pw   *io.PipeWriter
+	done chan error
+	err  error // the check's verdict, once known
+}
+
+func newRDBChecked(in io.ReadCloser) *rdbChecked {
+	pr, pw := io.Pipe()
+	c := &rdbChecked{in: in, tee: io.TeeReader(in, pw), pw: pw, done: make(chan error, 1)}
+	go func() {
+		_, err := rdb.Verify(pr)
+		// Verify may stop before the end (at a fault, or after the
+		// trailer): drain the rest so that the reader never blocks.
+		io.Copy(io.Discard, pr)
+		c.done <- err
+	}()
+	return c
+}
+
+func (c *rdbChecked) Read(p []byte) (int, error) {
+	if c.done == nil {
+		return 0, c.eof()
+	}
+	n, err := c.tee.Read(p)
+	if err == io.EOF {
+		c.pw.Close()
+		c.err = <-c.done
+		c.done = nil
+		return n, c.eof()
+	}
+	if err != nil {
+		c.pw.CloseWithError(err)
+	}
+	return n, err
+}
+
+func (c *rdbChecked) eof() error {
+	if c.err != nil {
+		return fmt.Errorf("not a sound RDB file: %w", c.err)
+	}
+	return io.EOF
+}
+
+func (c *rdbChecked) Close() error {
+	if c.done != nil {
+		c.pw.CloseWithError(errors.New("closed before the end"))
+		<-c.done
+		c.done = nil
+	}
+	return c.in.Close()
+}
+
 func verifyBackup(ctx context.Context, src restore.Source) error {
 	for _, f := range src.Manifest.Files {
 		r, err := src.Open(ctx, f)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}
-		if f.Kind == backup.KindRDB || (f.Kind == backup.KindAOFBase && strings.HasSuffix(f.Original, ".rdb")) {
+		if holdsRDB(f) {
 			_, err = rdb.Verify(r)
 		} else {
 			_, err = io.Copy(io.Discard, r)

@@ -65,11 +65,10 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(env.stdout, "Verifying backup %s (checksums and RDB structure)...\n", src.Manifest.ID)
-	if err := verifyBackup(ctx, src); err != nil {
-		fmt.Fprintf(env.stderr, "redisplan restore: the backup is damaged, nothing was touched: %v\n", err)
-		return exitError
-	}
+	// Checksums and RDB structure are checked while the backup is staged
+	// beside the data, before the server is stopped: a damaged backup
+	// ends the restore there with nothing changed.
+	src = verifying(src)
 	before, err := restore.Check(ctx, t, src)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
@@ -79,7 +78,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	writeStats(env.stdout, before)
 	fmt.Fprintf(env.stdout, "Backup %s (taken %s) holds:\n", src.Manifest.ID, src.Manifest.Started.Format(time.RFC3339))
 	writeStats(env.stdout, restore.Stats{Keyspace: src.Manifest.Keyspace, UsedMemory: src.Manifest.UsedMemory})
-	fmt.Fprintln(env.stdout, "The server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again.")
+	fmt.Fprintln(env.stdout, "The backup will be verified (checksums and RDB structure) while it is written beside the data; then the server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again. A damaged backup stops the restore before the server is touched.")
 	if !autoApprove && !confirm(env) {
 		return exitError
 	}
