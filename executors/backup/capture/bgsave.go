@@ -35,23 +35,10 @@ const pollInterval = 50 * time.Millisecond
 // backup's manifest. configCmd is the name CONFIG is reachable under.
 func BGSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (path string, info map[string]string, err error) {
 	ep := endpointOf(c)
-	cfg, err := live.ConfigGet(ctx, c, configCmd, "dir", "dbfilename")
+	dir, path, err := savePaths(ctx, c, ep, configCmd, dataDir)
 	if err != nil {
 		return "", nil, err
 	}
-	dir := dataDir
-	if dir == "" {
-		dir = cfg["dir"]
-		if dir == "" {
-			return "", nil, ep.newError(nil, "CONFIG GET dir on %s returned nothing: the server cannot name its working "+
-				"directory (it may have been removed); check the server, or set the target's data_dir", ep.addr)
-		}
-	}
-	name := cfg["dbfilename"]
-	if name == "" {
-		return "", nil, ep.newError(nil, "CONFIG GET dbfilename on %s returned nothing; is this a Redis server?", ep.addr)
-	}
-	path = filepath.Join(dir, name)
 
 	mark, how, err := startSave(ctx, c, ep)
 	if err != nil {
@@ -70,6 +57,28 @@ func BGSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (pa
 		return "", nil, err
 	}
 	return path, info, nil
+}
+
+// savePaths returns the server's dir (dataDir when it is not empty) and
+// the path of its RDB file.
+func savePaths(ctx context.Context, c *redis.Client, ep endpoint, configCmd, dataDir string) (dir, path string, err error) {
+	cfg, err := live.ConfigGet(ctx, c, configCmd, "dir", "dbfilename")
+	if err != nil {
+		return "", "", err
+	}
+	dir = dataDir
+	if dir == "" {
+		dir = cfg["dir"]
+		if dir == "" {
+			return "", "", ep.newError(nil, "CONFIG GET dir on %s returned nothing: the server cannot name its working "+
+				"directory (it may have been removed); check the server, or set the target's data_dir", ep.addr)
+		}
+	}
+	name := cfg["dbfilename"]
+	if name == "" {
+		return "", "", ep.newError(nil, "CONFIG GET dbfilename on %s returned nothing; is this a Redis server?", ep.addr)
+	}
+	return dir, filepath.Join(dir, name), nil
 }
 
 // accepted is how the server took a save request.

@@ -132,39 +132,34 @@ func describe(f backup.File) string {
 func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, cmd string) error {
 	t := req.Target
 	var src io.ReadCloser
-	var info map[string]string
+	var info func() map[string]string
 	switch t.Backup.Method {
 	case "replication":
-		var err error
-		info, err = live.Info(ctx, req.Client, "server", "memory", "keyspace", "persistence")
+		i, err := live.Info(ctx, req.Client, "server", "memory", "keyspace", "persistence")
 		if err != nil {
 			return fmt.Errorf("read INFO of redis.%s: %w", t.Name, err)
 		}
+		info = func() map[string]string { return i }
 		src, err = capture.Replication(ctx, t.Connection)
 		if err != nil {
 			return fmt.Errorf("replication stream from redis.%s: %w", t.Name, err)
 		}
 	default:
-		path, i, err := capture.BGSave(ctx, req.Client, cmd, t.DataDir)
+		// Stored while the server writes it when the file can be
+		// followed; INFO for the manifest is read once the save ended.
+		save, err := capture.FollowBGSave(ctx, req.Client, cmd, t.DataDir)
 		if err != nil {
 			return fmt.Errorf("BGSAVE on redis.%s: %w", t.Name, err)
 		}
-		info = i
-		// Redis replaces the file by rename, so this descriptor keeps
-		// reading the save just made even if another one lands.
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("open %s: %w (is the backup running on the Redis host, with read access to its dir? method = \"replication\" works without file access)", path, err)
-		}
-		src = f
+		src, info = save, save.Info
 	}
 	defer src.Close()
-	fillFromInfo(m, info)
 
 	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB)
 	if err != nil {
 		return err
 	}
+	fillFromInfo(m, info())
 	m.RDBVersion = version
 	return nil
 }
