@@ -497,42 +497,35 @@ func TestPermissionDenied(t *testing.T) {
 		t.Logf("the error said: %s", out)
 	})
 
-	t.Run("config dir", func(t *testing.T) {
-		unwritable(t, d.dir)
-		applySpec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  memory {\n    max = \"16mb\"\n  }\n}\n", d.addr(), d.conf))
-		traversable(t, filepath.Dir(applySpec))
-		code, out := asUnprivileged(t, "apply", "-auto-approve", "-config", applySpec)
-		if code != 1 || !strings.Contains(out, d.conf) || !strings.Contains(out, "permission denied") {
-			t.Errorf("apply with an unwritable config dir: exit %d, want 1 naming the path and the permission:\n%s", code, out)
-		}
-		if got := configGet(t, d.client(t), "maxmemory"); got != "0" {
-			t.Errorf("maxmemory = %s: a failed apply changed the server", got)
-		}
-		if conf, _ := os.ReadFile(d.conf); string(conf) != string(confBefore) {
-			t.Errorf("a failed apply changed %s", d.conf)
-		}
-		t.Logf("the error said: %s", out)
-	})
-
-	t.Run("config file", func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		deny func(t *testing.T)
+	}{
+		{"config dir", func(t *testing.T) { unwritable(t, d.dir) }},
 		// The directory is writable (so the lock can be taken and a
 		// rename would succeed); the file itself is not.
-		os.Chmod(d.dir, 0o777)
-		defer os.Chmod(d.dir, 0o755)
-		applySpec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  memory {\n    max = \"16mb\"\n  }\n}\n", d.addr(), d.conf))
-		traversable(t, filepath.Dir(applySpec))
-		code, out := asUnprivileged(t, "apply", "-auto-approve", "-config", applySpec)
-		if code != 1 || !strings.Contains(out, d.conf) || !strings.Contains(out, "permission denied") {
-			t.Errorf("apply with an unwritable config file: exit %d, want 1 naming the path and the permission:\n%s", code, out)
-		}
-		if got := configGet(t, d.client(t), "maxmemory"); got != "0" {
-			t.Errorf("maxmemory = %s: a failed apply changed the server", got)
-		}
-		if conf, _ := os.ReadFile(d.conf); string(conf) != string(confBefore) {
-			t.Errorf("a failed apply changed %s", d.conf)
-		}
-		t.Logf("the error said: %s", out)
-	})
+		{"config file", func(t *testing.T) {
+			os.Chmod(d.dir, 0o777)
+			t.Cleanup(func() { os.Chmod(d.dir, 0o755) })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.deny(t)
+			applySpec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  memory {\n    max = \"16mb\"\n  }\n}\n", d.addr(), d.conf))
+			traversable(t, filepath.Dir(applySpec))
+			code, out := asUnprivileged(t, "apply", "-auto-approve", "-config", applySpec)
+			if code != 1 || !strings.Contains(out, d.conf) || !strings.Contains(out, "permission denied") {
+				t.Errorf("apply with an unwritable %s: exit %d, want 1 naming the path and the permission:\n%s", tc.name, code, out)
+			}
+			if got := configGet(t, d.client(t), "maxmemory"); got != "0" {
+				t.Errorf("maxmemory = %s: a failed apply changed the server", got)
+			}
+			if conf, _ := os.ReadFile(d.conf); string(conf) != string(confBefore) {
+				t.Errorf("a failed apply changed %s", d.conf)
+			}
+			t.Logf("the error said: %s", out)
+		})
+	}
 
 	t.Run("data dir", func(t *testing.T) {
 		unwritable(t, dataDir)

@@ -227,6 +227,24 @@ func (b *backupResult) rss(id string) []float64 {
 	return nil
 }
 
+// figures are the medians the ratios are made of, and the highest RSS.
+type figures struct {
+	bgsave, seed, backup, bareLoad, restore, peakRSS float64
+}
+
+func (b *backupResult) figures() figures {
+	f := figures{
+		bgsave: median(b.step("a")), seed: median(b.step("b")), backup: median(b.step("c")),
+		bareLoad: median(b.step("d")), restore: median(b.step("f")),
+	}
+	for _, id := range []string{"c", "f"} {
+		if v := b.rss(id); len(v) > 0 {
+			f.peakRSS = max(f.peakRSS, slices.Max(v))
+		}
+	}
+	return f
+}
+
 func backupBench(keys, rounds int) (backupResult, error) {
 	var res backupResult
 	cmd := exec.Command("go", "run", "./scripts/benchbackup", "-json", "-keys", strconv.Itoa(keys), "-rounds", strconv.Itoa(rounds))
@@ -357,14 +375,8 @@ func (r *report) write(w *bytes.Buffer) {
 			}
 			p("| (%s) %s | %s | %s | %s |\n", s.ID, s.What, num(median(s.Seconds), 2), spread(s.Seconds, 2), rss)
 		}
-		a, bb, c := median(b.step("a")), median(b.step("b")), median(b.step("c"))
-		d, f := median(b.step("d")), median(b.step("f"))
-		peak := 0.0
-		for _, id := range []string{"c", "f"} {
-			if v := b.rss(id); len(v) > 0 {
-				peak = max(peak, slices.Max(v))
-			}
-		}
+		g := b.figures()
+		a, bb, c, d, f, peak := g.bgsave, g.seed, g.backup, g.bareLoad, g.restore, g.peakRSS
 		p("\n| goal (from the backup issue) | measured | met? |\n|---|---|---|\n")
 		p("| backup ≤ 1.25 × BGSAVE alone | %.2f / %.2f = %.2f × | %s |\n", c, a, c/a, yesNo(c <= 1.25*a))
 		p("| backup ≥ 3 × faster than the seed pipeline | %.2f / %.2f = %.2f × | %s |\n", bb, c, bb/c, yesNo(bb >= 3*c))
@@ -376,14 +388,8 @@ func (r *report) write(w *bytes.Buffer) {
 		p("| keys | RDB (MB) | BGSAVE (s) | seed pipeline (s) | backup run (s) | ÷ BGSAVE | bare load (s) | restore (s) | ÷ bare load | peak RSS (MB) |\n")
 		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, b := range r.Backups {
-			a, bb, c := median(b.step("a")), median(b.step("b")), median(b.step("c"))
-			d, f := median(b.step("d")), median(b.step("f"))
-			peak := 0.0
-			for _, id := range []string{"c", "f"} {
-				if v := b.rss(id); len(v) > 0 {
-					peak = max(peak, slices.Max(v))
-				}
-			}
+			g := b.figures()
+			a, bb, c, d, f, peak := g.bgsave, g.seed, g.backup, g.bareLoad, g.restore, g.peakRSS
 			p("| %s | %.0f | %.2f | %.2f | %.2f | %.2f × | %.2f | %.2f | %.2f × | %.0f |\n",
 				thousands(b.Keys), float64(b.RDBBytes)/1e6, a, bb, c, c/a, d, f, f/d, peak)
 		}
