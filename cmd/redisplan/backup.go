@@ -359,59 +359,18 @@ func holdsRDB(f backup.File) bool {
 	return f.Kind == backup.KindRDB || (f.Kind == backup.KindAOFBase && strings.HasSuffix(f.Original, ".rdb"))
 }
 
-// rdbChecked passes its input through and feeds a copy to rdb.Verify,
-// running beside the reader.
-type rdbChecked struct {
-	in   io.ReadCloser
-	tee  io.Reader
-	pw   *io.PipeWriter
-	done chan error
-	err  error // the check's verdict, once known
+// checkedRDB is an artifact's stream checked by rdb.CheckingReader.
+type checkedRDB struct {
+	*rdb.CheckingReader
+	in io.Closer
 }
 
-func newRDBChecked(in io.ReadCloser) *rdbChecked {
-	pr, pw := io.Pipe()
-	c := &rdbChecked{in: in, tee: io.TeeReader(in, pw), pw: pw, done: make(chan error, 1)}
-	go func() {
-		_, err := rdb.Verify(pr)
-		// Verify may stop before the end (at a fault, or after the
-		// trailer): drain the rest so that the reader never blocks.
-		io.Copy(io.Discard, pr)
-		c.done <- err
-	}()
-	return c
+func newRDBChecked(in io.ReadCloser) checkedRDB {
+	return checkedRDB{rdb.NewCheckingReader(in), in}
 }
 
-func (c *rdbChecked) Read(p []byte) (int, error) {
-	if c.done == nil {
-		return 0, c.eof()
-	}
-	n, err := c.tee.Read(p)
-	if err == io.EOF {
-		c.pw.Close()
-		c.err = <-c.done
-		c.done = nil
-		return n, c.eof()
-	}
-	if err != nil {
-		c.pw.CloseWithError(err)
-	}
-	return n, err
-}
-
-func (c *rdbChecked) eof() error {
-	if c.err != nil {
-		return fmt.Errorf("not a sound RDB file: %w", c.err)
-	}
-	return io.EOF
-}
-
-func (c *rdbChecked) Close() error {
-	if c.done != nil {
-		c.pw.CloseWithError(errors.New("closed before the end"))
-		<-c.done
-		c.done = nil
-	}
+func (c checkedRDB) Close() error {
+	c.CheckingReader.Close()
 	return c.in.Close()
 }
 

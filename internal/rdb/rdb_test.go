@@ -288,3 +288,45 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckingReader(t *testing.T) {
+	good := dump(t, "")
+
+	r := NewCheckingReader(bytes.NewReader(good))
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, good) {
+		t.Fatalf("a sound RDB: err %v, %d of %d bytes passed", err, len(got), len(good))
+	}
+	if info, err := r.Result(); err != nil || info.Version == 0 || info.Size != int64(len(good)) {
+		t.Errorf("Result = %+v, %v", info, err)
+	}
+
+	bad := bytes.Clone(good)
+	bad[len(bad)-3] ^= 0x40 // in the CRC-64 trailer
+	r = NewCheckingReader(bytes.NewReader(bad))
+	_, err = io.ReadAll(r)
+	if !errors.Is(err, ErrChecksumMismatch) || !strings.Contains(err.Error(), "not a sound RDB file") {
+		t.Fatalf("a damaged RDB read to the end with %v, want a checksum mismatch", err)
+	}
+	if _, err := r.Result(); !errors.Is(err, ErrChecksumMismatch) {
+		t.Errorf("Result error = %v", err)
+	}
+
+	// A fault near the start stops the stream there, long before the end.
+	big := append([]byte("NOTREDIS!"), make([]byte, 8<<20)...)
+	r = NewCheckingReader(bytes.NewReader(big))
+	n, err := io.Copy(io.Discard, r)
+	if !errors.Is(err, ErrNotRDB) || n >= int64(len(big)) {
+		t.Errorf("a stream that is not an RDB: %d of %d bytes read, err %v", n, len(big), err)
+	}
+
+	// Closed half-way: nothing waits forever.
+	r = NewCheckingReader(bytes.NewReader(good))
+	if _, err := io.ReadFull(r, make([]byte, len(good)/2)); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := r.Result(); err == nil {
+		t.Error("a check closed half-way reports a sound file")
+	}
+}

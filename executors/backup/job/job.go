@@ -173,29 +173,17 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 		return 0, fmt.Errorf("create %s: %w", name, err)
 	}
 	isRDB := kind == backup.KindRDB || (kind == backup.KindAOFBase && strings.HasSuffix(original, ".rdb"))
-	var check chan result
 	if isRDB {
-		pr, pw := io.Pipe()
-		check = make(chan result, 1)
-		go func() {
-			info, err := rdb.Verify(pr)
-			pr.CloseWithError(err)
-			io.Copy(io.Discard, pr)
-			check <- result{info.Version, err}
-		}()
-		tee := io.TeeReader(src, pw)
-		f, err := backup.StoreStream(ctx, w, tee, opts)
-		if err != nil {
-			pw.CloseWithError(err)
-		} else {
-			pw.Close()
-		}
-		r := <-check
-		// A failed structure check closes the pipe with its own error, so
-		// the store then fails with that same error: report the cause.
-		if r.err != nil && (err == nil || errors.Is(err, r.err)) {
+		check := rdb.NewCheckingReader(src)
+		f, err := backup.StoreStream(ctx, w, check, opts)
+		check.Close()
+		info, cerr := check.Result()
+		// A fault the check found stops the store with that same error;
+		// any other store error (a full disk) ends the check too, and
+		// is the one to report.
+		if cerr != nil && (err == nil || errors.Is(err, cerr)) {
 			w.Close()
-			return 0, fmt.Errorf("%s is not a sound RDB: %w", original, r.err)
+			return 0, fmt.Errorf("%s is not a sound RDB: %w", original, cerr)
 		}
 		if err != nil {
 			w.Close()
@@ -206,7 +194,7 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 		}
 		f.Name, f.Original, f.Kind = name, original, kind
 		m.Files = append(m.Files, f)
-		return r.version, nil
+		return info.Version, nil
 	}
 	f, err := backup.StoreStream(ctx, w, src, opts)
 	if err != nil {
@@ -219,11 +207,6 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 	f.Name, f.Original, f.Kind = name, original, kind
 	m.Files = append(m.Files, f)
 	return 0, nil
-}
-
-type result struct {
-	version int
-	err     error
 }
 
 // storeAOF copies the AOF directory consistently and stores its files.
