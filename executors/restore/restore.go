@@ -282,7 +282,9 @@ func (r *run) stop(ctx context.Context) error {
 	// Even with AOF on the RDB is saved: should redisplan die after the
 	// config file says appendonly no for the load, the server must find
 	// current data in the RDB, not an old one.
-	if p.saveCmd == "" {
+	if saved, err := allSaved(ctx, c, p); err == nil && saved {
+		r.opts.emit(Step, "the RDB on disk already holds all the data (AOF off, no change since the last save): no SAVE needed")
+	} else if p.saveCmd == "" {
 		r.opts.emit(Warning, `SAVE is disabled on the server (rename-command SAVE ""): the safety copy holds its data files as they are, without the writes since its last save`)
 	} else {
 		saveCtx, cancel := context.WithTimeout(ctx, r.opts.loadTimeout())
@@ -664,6 +666,24 @@ func nothingAnswers(ctx context.Context, conn model.Connection) error {
 
 // save runs SAVE (under its name on this server), waiting for a running
 // BGSAVE to finish first.
+// allSaved reports whether the server's RDB file already holds everything
+// its memory holds, so that a SAVE before stopping would write the same
+// data again: AOF is off (with AOF on the RDB may be older than the AOF),
+// no change was made since the last save or the load, the last background
+// save did not fail, and the file is there.
+func allSaved(ctx context.Context, c *redis.Client, p *plan) (bool, error) {
+	info, err := live.Info(ctx, c, "persistence")
+	if err != nil {
+		return false, err
+	}
+	if info["aof_enabled"] != "0" || info["rdb_changes_since_last_save"] != "0" ||
+		info["rdb_bgsave_in_progress"] != "0" || info["rdb_last_bgsave_status"] != "ok" || info["loading"] != "0" {
+		return false, nil
+	}
+	st, err := os.Stat(filepath.Join(p.dir, p.dbfilename))
+	return err == nil && st.Mode().IsRegular(), nil
+}
+
 func save(ctx context.Context, c *redis.Client, name string) error {
 	sc := c.WithTimeout(0) // SAVE of a large dataset takes longer than a read timeout
 	for {

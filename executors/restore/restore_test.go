@@ -358,3 +358,38 @@ func runIDOf(t *testing.T, conn model.Connection) string {
 	}
 	return info["run_id"]
 }
+
+// When the RDB on disk already holds everything (AOF off, no change since
+// the last save), the restore does not SAVE again, and the safety copy
+// still holds all of the data the server had.
+func TestRestoreSkipsSaveWhenAllSaved(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0, 3)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+	wantA := snapshot(t, conn)
+
+	flushAll(t, conn)
+	fillData(t, conn, "B", 0, 4)
+	saveNow(t, conn)
+	wantB := snapshot(t, conn)
+
+	rec := &recorder{}
+	res, err := Restore(testContext(t), d.target(), src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	if !rec.has(Step, "no SAVE needed") || rec.has(Step, "saved the current data") {
+		t.Error("the restore saved data that was already on disk")
+	}
+	if diff := cmp.Diff(wantA, snapshot(t, conn)); diff != "" {
+		t.Errorf("data after the restore (-backup +server):\n%s", diff)
+	}
+	s := serverWithFile(t, filepath.Join(res.SafetyCopy, "dump.rdb"))
+	if diff := cmp.Diff(wantB, snapshot(t, serverConn(s))); diff != "" {
+		t.Errorf("data in the safety copy (-before the restore +safety copy):\n%s", diff)
+	}
+}
