@@ -270,3 +270,53 @@ func sensitive(name string) bool {
 	}
 	return false
 }
+
+// Endpoint explains failures of one server in words a person can act on,
+// and keeps its password out of every message. Other executors that talk
+// to Redis (backup capture) use it so that the same failure reads the same
+// everywhere.
+type Endpoint struct{ e endpoint }
+
+// EndpointOf is the Endpoint of a client's server; configCmd is the name
+// CONFIG has there ("" when it does not matter).
+func EndpointOf(c *redis.Client, configCmd string) Endpoint {
+	return Endpoint{endpointOf(c, configCmd)}
+}
+
+// EndpointFor is the Endpoint of a target's connection.
+func EndpointFor(c model.Connection) Endpoint { return Endpoint{endpointFor(c)} }
+
+// Addr is the server's address.
+func (e Endpoint) Addr() string { return e.e.addr }
+
+// Explain turns the failure of op (a command, or "connect") into an error
+// that names the server and says what to do.
+func (e Endpoint) Explain(op string, err error) error { return e.e.explain(op, err) }
+
+// Errorf builds an error from the format, with cause reachable through
+// errors.Is and errors.As and the password redacted.
+func (e Endpoint) Errorf(cause error, format string, args ...any) error {
+	return e.e.newError(cause, format, args...)
+}
+
+// ReplyError is an error reply read from a raw connection (the
+// replication handshake), such as "NOPERM this user has no permissions".
+// It is a redis.Error, so Explain reads it as go-redis's own replies.
+type ReplyError struct{ Msg string }
+
+func (e *ReplyError) Error() string { return e.Msg }
+
+// RedisError marks ReplyError as a reply of the server.
+func (e *ReplyError) RedisError() {}
+
+// ReplyText returns the text of an error reply of the server.
+func ReplyText(err error) (string, bool) {
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		return strings.TrimSpace(rerr.Error()), true
+	}
+	return "", false
+}
+
+// IsTimeout reports whether err is a network or context timeout.
+func IsTimeout(err error) bool { return isTimeout(err) }

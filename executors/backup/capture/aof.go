@@ -90,22 +90,22 @@ func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destD
 	if dir == "" {
 		dir = cfg["dir"]
 		if dir == "" {
-			return nil, ep.newError(nil, "CONFIG GET dir on %s returned nothing: the server cannot name its working "+
-				"directory (it may have been removed); check the server, or set the target's data_dir", ep.addr)
+			return nil, ep.Errorf(nil, "CONFIG GET dir on %s returned nothing: the server cannot name its working "+
+				"directory (it may have been removed); check the server, or set the target's data_dir", ep.Addr())
 		}
 	}
 	if cfg["appendonly"] != "yes" {
-		return nil, ep.newError(nil, "AOF is off on %s (appendonly %s): there is no AOF to back up; back up the RDB, "+
-			"or turn AOF on first", ep.addr, orUnknown(cfg["appendonly"]))
+		return nil, ep.Errorf(nil, "AOF is off on %s (appendonly %s): there is no AOF to back up; back up the RDB, "+
+			"or turn AOF on first", ep.Addr(), orUnknown(cfg["appendonly"]))
 	}
 	dirName, baseName := cfg["appenddirname"], cfg["appendfilename"]
 	if dirName == "" || baseName == "" {
-		return nil, ep.newError(nil, "%s reports no appenddirname: AOF snapshots need the multi-part AOF of Redis 7.0 "+
-			"or later; back up the RDB instead", ep.addr)
+		return nil, ep.Errorf(nil, "%s reports no appenddirname: AOF snapshots need the multi-part AOF of Redis 7.0 "+
+			"or later; back up the RDB instead", ep.Addr())
 	}
 	oldPct, ok := cfg["auto-aof-rewrite-percentage"]
 	if !ok {
-		return nil, ep.newError(nil, "CONFIG GET auto-aof-rewrite-percentage on %s returned nothing", ep.addr)
+		return nil, ep.Errorf(nil, "CONFIG GET auto-aof-rewrite-percentage on %s returned nothing", ep.Addr())
 	}
 	src := filepath.Join(dir, dirName)
 
@@ -131,7 +131,7 @@ func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destD
 			rerr := live.ConfigSet(rctx, c, configCmd, [][2]string{{"auto-aof-rewrite-percentage", oldPct}})
 			if rerr != nil {
 				err = errors.Join(err, fmt.Errorf("AOF snapshot: automatic AOF rewrites on %s are still suspended: "+
-					"restoring auto-aof-rewrite-percentage %s failed: %w; set it back by hand", ep.addr, oldPct, rerr))
+					"restoring auto-aof-rewrite-percentage %s failed: %w; set it back by hand", ep.Addr(), oldPct, rerr))
 			}
 		}()
 	}
@@ -177,9 +177,9 @@ func waitNoRewrite(ctx context.Context, c *redis.Client, ep endpoint) (map[strin
 	return poll(ctx, c, func(info map[string]string) bool {
 		return info["aof_rewrite_in_progress"] == "0" && info["aof_rewrite_scheduled"] == "0"
 	}, func(last map[string]string, cause error) error {
-		return ep.newError(cause, "waiting for the AOF rewrite on %s to end: %v (aof_rewrite_in_progress:%s "+
+		return ep.Errorf(cause, "waiting for the AOF rewrite on %s to end: %v (aof_rewrite_in_progress:%s "+
 			"aof_rewrite_scheduled:%s aof_last_bgrewrite_status:%s); a large dataset needs more time, and a rewrite "+
-			"that keeps failing is retried by Redis (its log says why)", ep.addr, cause,
+			"that keeps failing is retried by Redis (its log says why)", ep.Addr(), cause,
 			orUnknown(last["aof_rewrite_in_progress"]), orUnknown(last["aof_rewrite_scheduled"]),
 			orUnknown(last["aof_last_bgrewrite_status"]))
 	})
@@ -204,9 +204,9 @@ func waitWritten(ctx context.Context, c *redis.Client, ep endpoint, start map[st
 		}
 		return info["aof_rewrites"] != start["aof_rewrites"] || info["aof_rewrite_in_progress"] == "1"
 	}, func(last map[string]string, cause error) error {
-		return ep.newError(cause, "waiting for %s to write its AOF buffer to the AOF file: %v (aof_current_size:%s, "+
+		return ep.Errorf(cause, "waiting for %s to write its AOF buffer to the AOF file: %v (aof_current_size:%s, "+
 			"want %d; aof_buffer_length:%s aof_last_write_status:%s); when the last write failed, the server's log says why",
-			ep.addr, cause, orUnknown(last["aof_current_size"]), target, orUnknown(last["aof_buffer_length"]),
+			ep.Addr(), cause, orUnknown(last["aof_current_size"]), target, orUnknown(last["aof_buffer_length"]),
 			orUnknown(last["aof_last_write_status"]))
 	})
 	return err

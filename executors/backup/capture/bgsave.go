@@ -49,8 +49,8 @@ func BGSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (pa
 		return "", nil, err
 	}
 	if st := done["rdb_last_bgsave_status"]; st != "ok" {
-		return "", nil, ep.newError(nil, "BGSAVE on %s failed: the server reports rdb_last_bgsave_status:%s; "+
-			"its log says why (often a full disk, or a dir %s the server cannot write)", ep.addr, orUnknown(st), dir)
+		return "", nil, ep.Errorf(nil, "BGSAVE on %s failed: the server reports rdb_last_bgsave_status:%s; "+
+			"its log says why (often a full disk, or a dir %s the server cannot write)", ep.Addr(), orUnknown(st), dir)
 	}
 	info, err = live.Info(ctx, c)
 	if err != nil {
@@ -70,13 +70,13 @@ func savePaths(ctx context.Context, c *redis.Client, ep endpoint, configCmd, dat
 	if dir == "" {
 		dir = cfg["dir"]
 		if dir == "" {
-			return "", "", ep.newError(nil, "CONFIG GET dir on %s returned nothing: the server cannot name its working "+
-				"directory (it may have been removed); check the server, or set the target's data_dir", ep.addr)
+			return "", "", ep.Errorf(nil, "CONFIG GET dir on %s returned nothing: the server cannot name its working "+
+				"directory (it may have been removed); check the server, or set the target's data_dir", ep.Addr())
 		}
 	}
 	name := cfg["dbfilename"]
 	if name == "" {
-		return "", "", ep.newError(nil, "CONFIG GET dbfilename on %s returned nothing; is this a Redis server?", ep.addr)
+		return "", "", ep.Errorf(nil, "CONFIG GET dbfilename on %s returned nothing; is this a Redis server?", ep.Addr())
 	}
 	return dir, filepath.Join(dir, name), nil
 }
@@ -158,9 +158,9 @@ func requestSave(ctx context.Context, c *redis.Client, ep endpoint) (accepted, e
 		if msg, ok := replyText(err); ok && saveRunning(msg) {
 			return busy, nil
 		}
-		return 0, ep.explain("BGSAVE SCHEDULE", err)
+		return 0, ep.Explain("BGSAVE SCHEDULE", err)
 	}
-	return 0, ep.explain("BGSAVE", err)
+	return 0, ep.Explain("BGSAVE", err)
 }
 
 // acceptedBy reads BGSAVE's status reply: "Background saving started" or
@@ -183,8 +183,8 @@ func waitNoSave(ctx context.Context, c *redis.Client, ep endpoint) error {
 	_, err := poll(ctx, c, func(info map[string]string) bool {
 		return info["rdb_bgsave_in_progress"] == "0"
 	}, func(last map[string]string, cause error) error {
-		return ep.newError(cause, "waiting for the running save on %s to end before starting ours: %v "+
-			"(rdb_bgsave_in_progress:%s); a large dataset needs more time", ep.addr, cause, orUnknown(last["rdb_bgsave_in_progress"]))
+		return ep.Errorf(cause, "waiting for the running save on %s to end before starting ours: %v "+
+			"(rdb_bgsave_in_progress:%s); a large dataset needs more time", ep.Addr(), cause, orUnknown(last["rdb_bgsave_in_progress"]))
 	})
 	return err
 }
@@ -211,17 +211,17 @@ func waitSave(ctx context.Context, c *redis.Client, ep endpoint, mark saveMark, 
 		if how == scheduled {
 			what = "the scheduled save (it starts when the running AOF rewrite ends)"
 		}
-		return ep.newError(cause, "waiting for BGSAVE on %s: %s had not finished: %v (rdb_bgsave_in_progress:%s "+
+		return ep.Errorf(cause, "waiting for BGSAVE on %s: %s had not finished: %v (rdb_bgsave_in_progress:%s "+
 			"rdb_saves:%s aof_rewrite_in_progress:%s); a large dataset needs more time",
-			ep.addr, what, cause, orUnknown(last["rdb_bgsave_in_progress"]), orUnknown(last["rdb_saves"]),
+			ep.Addr(), what, cause, orUnknown(last["rdb_bgsave_in_progress"]), orUnknown(last["rdb_saves"]),
 			orUnknown(last["aof_rewrite_in_progress"]))
 	})
 	if err != nil {
 		return nil, err
 	}
 	if restarted {
-		return nil, ep.newError(nil, "BGSAVE on %s: the server restarted during the save (rdb_saves went from %d to %s); "+
-			"run the backup again", ep.addr, mark.saves, info["rdb_saves"])
+		return nil, ep.Errorf(nil, "BGSAVE on %s: the server restarted during the save (rdb_saves went from %d to %s); "+
+			"run the backup again", ep.Addr(), mark.saves, info["rdb_saves"])
 	}
 	return info, nil
 }

@@ -125,8 +125,8 @@ func (s *Save) poll() error {
 		return err
 	}
 	if n, ok := field(info, "rdb_saves"); ok && s.mark.hasSaves && n < s.mark.saves {
-		return s.ep.newError(nil, "BGSAVE on %s: the server restarted during the save (rdb_saves went from %d to %s); "+
-			"run the backup again", s.ep.addr, s.mark.saves, info["rdb_saves"])
+		return s.ep.Errorf(nil, "BGSAVE on %s: the server restarted during the save (rdb_saves went from %d to %s); "+
+			"run the backup again", s.ep.Addr(), s.mark.saves, info["rdb_saves"])
 	}
 	if !saveFinished(s.mark, info, s.how == started) {
 		return nil
@@ -145,8 +145,8 @@ func (s *Save) waitEnd() error {
 
 func (s *Save) finish(persistence map[string]string) error {
 	if st := persistence["rdb_last_bgsave_status"]; st != "ok" {
-		return s.ep.newError(nil, "BGSAVE on %s failed: the server reports rdb_last_bgsave_status:%s; "+
-			"its log says why (often a full disk, or a dir %s the server cannot write)", s.ep.addr, orUnknown(st), filepath.Dir(s.path))
+		return s.ep.Errorf(nil, "BGSAVE on %s failed: the server reports rdb_last_bgsave_status:%s; "+
+			"its log says why (often a full disk, or a dir %s the server cannot write)", s.ep.Addr(), orUnknown(st), filepath.Dir(s.path))
 	}
 	info, err := live.Info(s.ctx, s.c)
 	if err != nil {
@@ -175,7 +175,7 @@ func (s *Save) Read(p []byte) (int, error) {
 			continue // read what was written since
 		}
 		if err := sleep(s.ctx, followStep); err != nil {
-			return 0, s.ep.newError(err, "waiting for BGSAVE on %s: %v", s.ep.addr, err)
+			return 0, s.ep.Errorf(err, "waiting for BGSAVE on %s: %v", s.ep.Addr(), err)
 		}
 	}
 }

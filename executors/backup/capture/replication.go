@@ -81,7 +81,7 @@ func Replication(ctx context.Context, conn model.Connection) (io.ReadCloser, err
 		nc, err = dialer.DialContext(ctx, opts.Network, opts.Addr)
 	}
 	if err != nil {
-		return nil, ep.explain("connect", err)
+		return nil, ep.Explain("connect", err)
 	}
 
 	s := &rdbStream{conn: nc, ep: ep}
@@ -97,7 +97,7 @@ func Replication(ctx context.Context, conn model.Connection) (io.ReadCloser, err
 		if ctx.Err() != nil {
 			err = context.Cause(ctx)
 		}
-		return nil, ep.explain(op, err)
+		return nil, ep.Explain(op, err)
 	}
 
 	if conn.Password != "" || conn.Username != "" {
@@ -111,7 +111,7 @@ func Replication(ctx context.Context, conn model.Connection) (io.ReadCloser, err
 	}
 	for _, args := range [][]string{{"REPLCONF", "capa", "eof"}, {"REPLCONF", "rdb-only", "1"}} {
 		err := command(dc, br, args...)
-		var re *replyError
+		var re *live.ReplyError
 		if err != nil && !errors.As(err, &re) {
 			return fail(strings.Join(args, " "), err)
 		}
@@ -169,7 +169,7 @@ func write(w io.Writer, args ...string) error {
 }
 
 // command sends a command and reads its one-line reply; an error reply
-// comes back as a *replyError.
+// comes back as a *live.ReplyError.
 func command(w io.Writer, r *bufio.Reader, args ...string) error {
 	if err := write(w, args...); err != nil {
 		return err
@@ -180,7 +180,7 @@ func command(w io.Writer, r *bufio.Reader, args ...string) error {
 	}
 	switch {
 	case strings.HasPrefix(line, "-"):
-		return &replyError{msg: line[1:]}
+		return &live.ReplyError{Msg: line[1:]}
 	case strings.HasPrefix(line, "+"), strings.HasPrefix(line, ":"):
 		return nil
 	}
@@ -226,7 +226,7 @@ func syncHeader(r *bufio.Reader) (size int64, mark []byte, err error) {
 		}
 		switch line[0] {
 		case '-':
-			return 0, nil, &replyError{msg: line[1:]}
+			return 0, nil, &live.ReplyError{Msg: line[1:]}
 		case '$':
 			rest := line[1:]
 			if m, ok := strings.CutPrefix(rest, "EOF:"); ok {
@@ -285,17 +285,17 @@ func (s *rdbStream) Read(p []byte) (int, error) {
 func (s *rdbStream) explainRead(err error) error {
 	ep := s.ep
 	if cause := s.aborted.Load(); cause != nil {
-		return ep.newError(*cause, "RDB transfer from %s stopped after %d bytes: %v", ep.addr, s.read, *cause)
+		return ep.Errorf(*cause, "RDB transfer from %s stopped after %d bytes: %v", ep.Addr(), s.read, *cause)
 	}
 	switch {
-	case isTimeout(err):
-		return ep.newError(err, "RDB transfer from %s stalled: no data for %v after %d bytes; "+
-			"check the server (is it blocked, or swapping?) and the network", ep.addr, s.idle, s.read)
+	case live.IsTimeout(err):
+		return ep.Errorf(err, "RDB transfer from %s stalled: no data for %v after %d bytes; "+
+			"check the server (is it blocked, or swapping?) and the network", ep.Addr(), s.idle, s.read)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
-		return ep.newError(err, "RDB transfer from %s ended after %d bytes, before the end of the RDB; the server's "+
-			"log says why (a replica output buffer limit, repl-timeout, or the server stopping)", ep.addr, s.read)
+		return ep.Errorf(err, "RDB transfer from %s ended after %d bytes, before the end of the RDB; the server's "+
+			"log says why (a replica output buffer limit, repl-timeout, or the server stopping)", ep.Addr(), s.read)
 	}
-	return ep.newError(err, "RDB transfer from %s failed after %d bytes: %v", ep.addr, s.read, err)
+	return ep.Errorf(err, "RDB transfer from %s failed after %d bytes: %v", ep.Addr(), s.read, err)
 }
 
 // Close closes the connection. It may be called more than once.
