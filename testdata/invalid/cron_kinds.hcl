@@ -1,6 +1,7 @@
 variable "redis_password" {
   type      = string
   sensitive = true
+  default   = "not-a-real-password"
 }
 
 redis "main" {
