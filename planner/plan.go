@@ -86,17 +86,17 @@ type TargetPlan struct {
 	Target string `json:"target"`
 	// Error is set when the target could not be inspected; it then has no
 	// changes.
-	Error     string         `json:"error,omitempty"`
-	Changes   []Change       `json:"changes"`
-	Drift     []Drift        `json:"drift"`
-	Crontab   *CrontabChange `json:"crontab,omitempty"`
+	Error   string         `json:"error,omitempty"`
+	Changes []Change       `json:"changes"`
+	Drift   []Drift        `json:"drift"`
+	Crontab *CrontabChange `json:"crontab,omitempty"`
 	// ScheduleFiles are the systemd units and CronJob manifests to write
 	// or remove.
 	ScheduleFiles []FileChange `json:"schedule_files,omitempty"`
-	Risks     []Risk         `json:"risks"`
-	RunID     string         `json:"run_id,omitempty"`
-	Version   string         `json:"redis_version,omitempty"`
-	EnableAOF bool           `json:"enable_aof,omitempty"`
+	Risks         []Risk       `json:"risks"`
+	RunID         string       `json:"run_id,omitempty"`
+	Version       string       `json:"redis_version,omitempty"`
+	EnableAOF     bool         `json:"enable_aof,omitempty"`
 }
 
 // Value is a directive's value on one side, or its absence there.

@@ -15,9 +15,9 @@ type Inspector interface {
 
 // State is what a target looks like right now.
 type State struct {
-	Live  *LiveState
-	File  *FileState
-	Cron  *CronState
+	Live *LiveState
+	File *FileState
+	Cron *CronState
 	// Schedules are the directories of the target's systemd and
 	// kubernetes cron blocks as they are, in the order of Input.Schedules.
 	Schedules []ScheduleDir
