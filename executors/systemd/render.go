@@ -4,8 +4,10 @@ package systemd
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/model"
@@ -65,7 +67,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 			return nil, fmt.Errorf("%s schedule of redis.%s as a systemd timer: %w", j.Name, t.Name, err)
 		}
 		name := UnitName(t.Name, j.Name)
-		what := fmt.Sprintf("redisplan %s for redis.%s", strings.Join(j.Args, " "), t.Name)
+		what := fmt.Sprintf("redisplan %s for redis.%s", strings.Join(j.Args, " "), oneLine(t.Name))
 
 		argv := append([]string{binary}, j.Args...)
 		argv = append(argv, "-no-color", "-config", opts.Config)
@@ -92,7 +94,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		var tmr strings.Builder
 		fmt.Fprintln(&tmr, schedfiles.Marker(t.Name))
 		fmt.Fprintln(&tmr, "[Unit]")
-		fmt.Fprintf(&tmr, "Description=%s\n", specifiers(fmt.Sprintf("Schedule of %s (cron %s)", what, j.Schedule)))
+		fmt.Fprintf(&tmr, "Description=%s\n", specifiers(fmt.Sprintf("Schedule of %s (cron %s)", what, strings.Join(strings.Fields(j.Schedule), " "))))
 		fmt.Fprintln(&tmr)
 		fmt.Fprintln(&tmr, "[Timer]")
 		for _, c := range calendars {
@@ -113,6 +115,16 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 			schedfiles.File{Name: name + ".timer", Content: []byte(tmr.String())})
 	}
 	return files, nil
+}
+
+// oneLine keeps a target name on its line in a unit setting: a for_each
+// key may hold a line break, which would start a setting of its own, so
+// such a name is shown quoted.
+func oneLine(name string) string {
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return strconv.Quote(name)
+	}
+	return name
 }
 
 // specifiers escapes '%', which systemd expands in most settings.

@@ -92,6 +92,20 @@ func TestRenderOptions(t *testing.T) {
 	if strings.Contains(tmr, "RandomizedDelaySec") {
 		t.Errorf("timer without randomized_delay has RandomizedDelaySec:\n%s", tmr)
 	}
+	// A name with a line break (hcl escapes for_each keys, but the model
+	// does not promise it) stays on its line.
+	tg.Name = "a\nExecStartPre=/bin/touch /tmp/pwned"
+	files, err = Render(tg, &model.SystemdTimers{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, l := range strings.Split(string(f.Content), "\n") {
+			if strings.HasPrefix(l, "ExecStartPre") {
+				t.Errorf("%s: a line break in the target name started a setting: %q", f.Name, l)
+			}
+		}
+	}
 	if _, err := Render(&model.Target{Name: "x", Backup: &model.Backup{Schedule: "@every 1h"}}, &model.SystemdTimers{}, opts); err == nil {
 		t.Error("Render of an @every schedule succeeded")
 	}
