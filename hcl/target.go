@@ -824,7 +824,7 @@ func (d *targetDecoder) systemdTimers(rb *redisBlock, cb *cronBlock, dir string)
 	st.RunAs, _ = d.str(cb.RunAs)
 	st.Binary, _ = d.str(cb.Binary)
 	if st.Binary != "" && !strings.HasPrefix(st.Binary, "/") {
-		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Relative path", "systemd runs ExecStart= without a search path here, so binary must be an absolute path; got %q.", st.Binary)
+		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Relative path", "binary must be an absolute path, so that the units run the redisplan it names whatever systemd's search path is; got %q.", st.Binary)
 	}
 	if strings.ContainsFunc(st.RunAs, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		d.l.errorf(cb.RunAs.Expr.Range().Ptr(), "Invalid cron setting", "run_as is a user name; %q holds a space or a control character.", st.RunAs)
@@ -835,26 +835,25 @@ func (d *targetDecoder) systemdTimers(rb *redisBlock, cb *cronBlock, dir string)
 	if v, ok := d.duration(cb.RandomizedDelay); ok {
 		st.RandomizedDelay = v
 	}
-	var schedules []*hclv2.Attribute
-	if rb.Backup != nil {
-		schedules = append(schedules, rb.Backup.Schedule)
+	// The schedules were decoded (and checked as cron schedules) with
+	// their blocks; an empty one was absent or invalid.
+	type sched struct {
+		value string
+		attr  *hclv2.Attribute
 	}
-	if rb.Alerts != nil {
-		schedules = append(schedules, rb.Alerts.Schedule)
+	var schedules []sched
+	if rb.Backup != nil && d.t.Backup != nil {
+		schedules = append(schedules, sched{d.t.Backup.Schedule, rb.Backup.Schedule})
 	}
-	for _, a := range schedules {
-		if a == nil {
+	if rb.Alerts != nil && d.t.Alerts != nil {
+		schedules = append(schedules, sched{d.t.Alerts.Schedule, rb.Alerts.Schedule})
+	}
+	for _, s := range schedules {
+		if s.value == "" || s.attr == nil {
 			continue
 		}
-		s, ok := d.str(a)
-		if !ok {
-			continue
-		}
-		if _, err := oncalendar.Convert(s); err != nil {
-			if _, cronErr := cron.ParseStandard(s); cronErr != nil {
-				continue // reported as an invalid schedule already
-			}
-			d.l.errorf(a.Expr.Range().Ptr(), "Schedule not expressible as a systemd timer",
+		if _, err := oncalendar.Convert(s.value); err != nil {
+			d.l.errorf(s.attr.Expr.Range().Ptr(), "Schedule not expressible as a systemd timer",
 				"The cron block at %s runs this schedule as a systemd timer, but %s. Change the schedule, or run it from a crontab block.", cb.DefRange, err)
 		}
 	}
