@@ -139,6 +139,10 @@ type loader struct {
 
 	vars   map[string]cty.Value
 	locals map[string]cty.Value
+	// podVariables are the variables a scheduled job away from this
+	// machine must be given: the sensitive ones and those without a
+	// default. Sorted.
+	podVariables []string
 }
 
 func (l *loader) errorf(rng *hclv2.Range, summary, format string, args ...any) {

@@ -66,7 +66,7 @@ type redisBlock struct {
 	Monitoring  *monitoringBlock  `hcl:"monitoring,block"`
 	Backup      *backupBlock      `hcl:"backup,block"`
 	Alerts      *alertsBlock      `hcl:"alerts,block"`
-	Cron        *cronBlock        `hcl:"cron,block"`
+	Cron        []*cronBlock      `hcl:"cron,block"`
 	DefRange    hclv2.Range       `hcl:",def_range"`
 }
 
@@ -208,12 +208,28 @@ type notifyBlock struct {
 	DefRange hclv2.Range      `hcl:",def_range"`
 }
 
+// cronBlock is one place the target's schedules run from: a crontab (the
+// default kind), a directory of systemd units, or a directory of
+// Kubernetes CronJobs. Which arguments apply depends on kind.
 type cronBlock struct {
+	Kind   *hclv2.Attribute `hcl:"kind,optional"`
 	File   *hclv2.Attribute `hcl:"file,optional"`
 	User   *hclv2.Attribute `hcl:"user,optional"`
 	RunAs  *hclv2.Attribute `hcl:"run_as,optional"`
 	Binary *hclv2.Attribute `hcl:"binary,optional"`
 	Log    *hclv2.Attribute `hcl:"log,optional"`
+
+	Dir             *hclv2.Attribute `hcl:"dir,optional"`
+	RandomizedDelay *hclv2.Attribute `hcl:"randomized_delay,optional"`
+
+	Namespace        *hclv2.Attribute `hcl:"namespace,optional"`
+	Image            *hclv2.Attribute `hcl:"image,optional"`
+	ConfigMap        *hclv2.Attribute `hcl:"config_map,optional"`
+	Secret           *hclv2.Attribute `hcl:"secret,optional"`
+	TimeZone         *hclv2.Attribute `hcl:"time_zone,optional"`
+	StartingDeadline *hclv2.Attribute `hcl:"starting_deadline,optional"`
+
+	DefRange hclv2.Range `hcl:",def_range"`
 }
 
 type ignoreBlock struct {

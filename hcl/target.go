@@ -2,6 +2,9 @@ package hcl
 
 import (
 	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/oncalendar"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
@@ -135,7 +139,7 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 	d.settings(rb.Settings)
 	d.backup(rb.Backup)
 	d.alerts(rb.Alerts)
-	d.cron(rb.Cron)
+	d.cronBlocks(rb)
 
 	sort.Slice(t.Directives, func(i, j int) bool { return t.Directives[i].Name < t.Directives[j].Name })
 	sort.Slice(t.Renames, func(i, j int) bool { return t.Renames[i].Command < t.Renames[j].Command })
@@ -728,10 +732,191 @@ func (d *targetDecoder) level(a *hclv2.Attribute, kind thresholdKind) *float64 {
 	return &f
 }
 
-func (d *targetDecoder) cron(cb *cronBlock) {
-	if cb == nil {
+// cronBlocks decodes every cron block of a target: at most one crontab
+// (the default kind) and any number of systemd and kubernetes directories,
+// each directory used by one block only.
+func (d *targetDecoder) cronBlocks(rb *redisBlock) {
+	var crontab *cronBlock
+	dirs := map[string]hclv2.Range{}
+	for _, cb := range rb.Cron {
+		kind := "crontab"
+		if cb.Kind != nil {
+			k, ok := d.enum(cb.Kind, "crontab", "systemd", "kubernetes")
+			if !ok {
+				continue
+			}
+			kind = k
+		}
+		d.onlyFor(cb, kind)
+		if kind == "crontab" {
+			if crontab != nil {
+				d.l.errorf(cb.DefRange.Ptr(), "Duplicate crontab block",
+					"A target has one crontab block; the other is at %s. Put both schedules' lines in one place, or use kind = \"systemd\" or \"kubernetes\" for the second.", crontab.DefRange)
+				continue
+			}
+			crontab = cb
+			d.crontab(cb)
+			continue
+		}
+		if !d.l.require(cb.DefRange, "cron", map[string]*hclv2.Attribute{"dir": cb.Dir}) {
+			continue
+		}
+		dir, ok := d.str(cb.Dir)
+		if !ok {
+			continue
+		}
+		if !strings.HasPrefix(dir, "/") {
+			d.l.errorf(cb.Dir.Expr.Range().Ptr(), "Relative path", "dir must be an absolute path, so that plan and apply find the same files from anywhere; got %q.", dir)
+			continue
+		}
+		dir = filepath.Clean(dir)
+		if prev, dup := dirs[dir]; dup {
+			d.l.errorf(cb.Dir.Expr.Range().Ptr(), "Duplicate schedule directory",
+				"The cron block at %s writes to %s already; one directory holds the files of one block.", prev, dir)
+			continue
+		}
+		dirs[dir] = cb.DefRange
+		switch kind {
+		case "systemd":
+			d.systemdTimers(rb, cb, dir)
+		case "kubernetes":
+			d.kubeCronJobs(cb, dir)
+		}
+	}
+}
+
+// cronArgs says which cron block arguments each kind takes.
+var cronArgs = map[string][]string{
+	"crontab":    {"file", "user", "run_as", "binary", "log"},
+	"systemd":    {"dir", "run_as", "binary", "randomized_delay"},
+	"kubernetes": {"dir", "namespace", "image", "config_map", "secret", "time_zone", "starting_deadline"},
+}
+
+// onlyFor reports the arguments of cb that its kind does not take.
+func (d *targetDecoder) onlyFor(cb *cronBlock, kind string) {
+	for _, a := range []*hclv2.Attribute{
+		cb.File, cb.User, cb.RunAs, cb.Binary, cb.Log, cb.Dir, cb.RandomizedDelay, cb.Namespace,
+		cb.Image, cb.ConfigMap, cb.Secret, cb.TimeZone, cb.StartingDeadline,
+	} {
+		if a == nil {
+			continue
+		}
+		name := a.Name
+		if slices.Contains(cronArgs[kind], name) {
+			continue
+		}
+		var takers []string
+		for _, k := range []string{"crontab", "systemd", "kubernetes"} {
+			if slices.Contains(cronArgs[k], name) {
+				takers = append(takers, k)
+			}
+		}
+		d.l.errorf(a.Range.Ptr(), "Argument not for this kind",
+			"A cron block of kind %q takes %s; %s belongs to kind %s.", kind, quoteList(cronArgs[kind]), name, strings.Join(takers, " and "))
+	}
+}
+
+// systemdTimers decodes a kind = "systemd" block. Each schedule must have
+// an OnCalendar form: a schedule that has none is reported where it is
+// written.
+func (d *targetDecoder) systemdTimers(rb *redisBlock, cb *cronBlock, dir string) {
+	st := &model.SystemdTimers{Dir: dir, Pos: posOf(cb.DefRange)}
+	st.RunAs, _ = d.str(cb.RunAs)
+	st.Binary, _ = d.str(cb.Binary)
+	if st.Binary != "" && !strings.HasPrefix(st.Binary, "/") {
+		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Relative path", "binary must be an absolute path, so that the units run the redisplan it names whatever systemd's search path is; got %q.", st.Binary)
+	}
+	if strings.ContainsFunc(st.RunAs, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		d.l.errorf(cb.RunAs.Expr.Range().Ptr(), "Invalid cron setting", "run_as is a user name; %q holds a space or a control character.", st.RunAs)
+	}
+	if strings.ContainsFunc(st.Binary, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Invalid cron setting", "binary %q holds a line break or another control character.", st.Binary)
+	}
+	if v, ok := d.duration(cb.RandomizedDelay); ok {
+		st.RandomizedDelay = v
+	}
+	// The schedules were decoded (and checked as cron schedules) with
+	// their blocks; an empty one was absent or invalid.
+	type sched struct {
+		value string
+		attr  *hclv2.Attribute
+	}
+	var schedules []sched
+	if rb.Backup != nil && d.t.Backup != nil {
+		schedules = append(schedules, sched{d.t.Backup.Schedule, rb.Backup.Schedule})
+	}
+	if rb.Alerts != nil && d.t.Alerts != nil {
+		schedules = append(schedules, sched{d.t.Alerts.Schedule, rb.Alerts.Schedule})
+	}
+	for _, s := range schedules {
+		if s.value == "" || s.attr == nil {
+			continue
+		}
+		if _, err := oncalendar.Convert(s.value); err != nil {
+			d.l.errorf(s.attr.Expr.Range().Ptr(), "Schedule not expressible as a systemd timer",
+				"The cron block at %s runs this schedule as a systemd timer, but %s. Change the schedule, or run it from a crontab block.", cb.DefRange, err)
+		}
+	}
+	d.t.Timers = append(d.t.Timers, st)
+}
+
+// dnsLabel is what Kubernetes accepts as a namespace, ConfigMap or Secret
+// name (RFC 1123 subdomain, kept to the common label form).
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
+// kubeCronJobs decodes a kind = "kubernetes" block.
+func (d *targetDecoder) kubeCronJobs(cb *cronBlock, dir string) {
+	if !d.l.require(cb.DefRange, "cron", map[string]*hclv2.Attribute{"image": cb.Image, "config_map": cb.ConfigMap}) {
 		return
 	}
+	kc := &model.KubeCronJobs{Dir: dir, StartingDeadline: 5 * time.Minute, Pos: posOf(cb.DefRange)}
+	kc.Image, _ = d.str(cb.Image)
+	if kc.Image == "" || strings.ContainsFunc(kc.Image, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		d.l.errorf(cb.Image.Expr.Range().Ptr(), "Invalid image", "image names the container image that runs redisplan, such as \"registry.example/redisplan:1.4\"; got %q.", kc.Image)
+	}
+	for _, f := range []struct {
+		a   *hclv2.Attribute
+		dst *string
+	}{{cb.Namespace, &kc.Namespace}, {cb.ConfigMap, &kc.ConfigMap}, {cb.Secret, &kc.Secret}} {
+		if f.a == nil {
+			continue
+		}
+		v, ok := d.str(f.a)
+		if !ok {
+			continue
+		}
+		if len(v) > 253 || !dnsLabel.MatchString(v) {
+			d.l.errorf(f.a.Expr.Range().Ptr(), "Invalid Kubernetes name",
+				"%s must be a Kubernetes object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit; got %q.", f.a.Name, v)
+			continue
+		}
+		*f.dst = v
+	}
+	if v, ok := d.str(cb.TimeZone); ok {
+		if _, err := time.LoadLocation(v); err != nil || v == "" || v == "Local" {
+			d.l.errorf(cb.TimeZone.Expr.Range().Ptr(), "Invalid time zone", "time_zone takes an IANA time zone name such as \"Europe/Paris\" or \"UTC\"; %q is not one.", v)
+		} else {
+			kc.TimeZone = v
+		}
+	}
+	if v, ok := d.duration(cb.StartingDeadline); ok {
+		if v < 10*time.Second {
+			// The CronJob controller checks schedules every 10 seconds: a
+			// shorter deadline can make it skip runs.
+			d.l.errorf(cb.StartingDeadline.Expr.Range().Ptr(), "Value out of range", "starting_deadline must be at least 10s, or Kubernetes may skip runs; got %s.", v)
+		} else {
+			kc.StartingDeadline = v
+		}
+	}
+	kc.Variables = d.l.podVariables
+	if len(kc.Variables) > 0 && kc.Secret == "" {
+		d.l.errorf(cb.DefRange.Ptr(), "Missing required argument",
+			"The spec has variables that are sensitive or have no default (%s); the jobs take them from a Secret, so this cron block needs secret = \"NAME\", with one key per variable.", strings.Join(kc.Variables, ", "))
+	}
+	d.t.CronJobs = append(d.t.CronJobs, kc)
+}
+
+func (d *targetDecoder) crontab(cb *cronBlock) {
 	c := &model.Cron{}
 	c.File, _ = d.str(cb.File)
 	c.User, _ = d.str(cb.User)

@@ -139,6 +139,11 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 
 	sort.Strings(order)
 	for _, name := range order {
+		if dv := declared[name]; dv.sensitive || dv.def == nil {
+			l.podVariables = append(l.podVariables, name)
+		}
+	}
+	for _, name := range order {
 		dv := declared[name]
 		v, ok := given[name]
 		if !ok {

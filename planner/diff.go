@@ -20,6 +20,9 @@ type Input struct {
 	// CronLines is the desired managed crontab block (markers included),
 	// nil when the target schedules nothing or has no cron block.
 	CronLines []string
+	// Schedules are the systemd units and CronJob manifests the target's
+	// systemd and kubernetes cron blocks want, one entry per block.
+	Schedules []ScheduleDir
 }
 
 // Address names a directive of a target the way plans and errors show it.
@@ -125,6 +128,12 @@ func Diff(in Input) *TargetPlan {
 	renameChanges(tp, t, file)
 	tp.Risks = risks(t, tp, live)
 	tp.Crontab = cronChange(in)
+	files, err := scheduleChanges(in)
+	if err != "" {
+		tp.Error = err
+		return tp
+	}
+	tp.ScheduleFiles = files
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])
 	}

@@ -62,6 +62,19 @@ func FingerprintTarget(t *model.Target, st *State, cat *catalog.Catalog) TargetF
 	if st.Cron != nil {
 		fp.Crontab = hashBytes([]byte(strings.Join(st.Cron.Lines, "\n")))
 	}
+	if len(st.Schedules) > 0 {
+		h := sha256.New()
+		for _, d := range st.Schedules {
+			fmt.Fprintf(h, "dir %q %q\n", d.Kind, d.Dir)
+			for _, f := range d.Files {
+				fmt.Fprintf(h, "file %q %d\n%s", f.Name, len(f.Content), f.Content)
+			}
+			for _, o := range d.Others {
+				fmt.Fprintf(h, "other %q\n", o)
+			}
+		}
+		fp.ScheduleFiles = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
 	return fp
 }
 
@@ -116,6 +129,9 @@ func Stale(saved, now *Fingerprints) []string {
 		}
 		if s.Crontab != n.Crontab {
 			out = append(out, fmt.Sprintf("the crontab block of redis.%s changed", name))
+		}
+		if s.ScheduleFiles != n.ScheduleFiles {
+			out = append(out, fmt.Sprintf("the schedule files of redis.%s changed", name))
 		}
 	}
 	return out

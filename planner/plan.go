@@ -86,14 +86,17 @@ type TargetPlan struct {
 	Target string `json:"target"`
 	// Error is set when the target could not be inspected; it then has no
 	// changes.
-	Error     string         `json:"error,omitempty"`
-	Changes   []Change       `json:"changes"`
-	Drift     []Drift        `json:"drift"`
-	Crontab   *CrontabChange `json:"crontab,omitempty"`
-	Risks     []Risk         `json:"risks"`
-	RunID     string         `json:"run_id,omitempty"`
-	Version   string         `json:"redis_version,omitempty"`
-	EnableAOF bool           `json:"enable_aof,omitempty"`
+	Error   string         `json:"error,omitempty"`
+	Changes []Change       `json:"changes"`
+	Drift   []Drift        `json:"drift"`
+	Crontab *CrontabChange `json:"crontab,omitempty"`
+	// ScheduleFiles are the systemd units and CronJob manifests to write
+	// or remove.
+	ScheduleFiles []FileChange `json:"schedule_files,omitempty"`
+	Risks         []Risk       `json:"risks"`
+	RunID         string       `json:"run_id,omitempty"`
+	Version       string       `json:"redis_version,omitempty"`
+	EnableAOF     bool         `json:"enable_aof,omitempty"`
 }
 
 // Value is a directive's value on one side, or its absence there.
@@ -144,6 +147,21 @@ type CrontabChange struct {
 	Lines []string `json:"lines"`
 }
 
+// FileChange is a schedule file (systemd unit, CronJob manifest) to
+// create, rewrite or remove. The files hold no secret.
+type FileChange struct {
+	// Kind is "systemd" or "kubernetes".
+	Kind   string `json:"kind"`
+	Dir    string `json:"dir"`
+	Name   string `json:"name"`
+	Action Action `json:"action"`
+	// Diff is, for an update, the removed ("-") and added ("+") lines in
+	// file order.
+	Diff []string `json:"diff,omitempty"`
+	// Content is the whole new file, for a create or an update.
+	Content string `json:"content,omitempty"`
+}
+
 // Risk is a warning about what a change will do to a running server.
 type Risk struct {
 	Directive string `json:"directive,omitempty"`
@@ -168,11 +186,13 @@ type TargetFingerprint struct {
 	Managed map[string]string `json:"managed,omitempty"`
 	File    string            `json:"file"`
 	Crontab string            `json:"crontab"`
+	// ScheduleFiles is a hash of the target's schedule files as found.
+	ScheduleFiles string `json:"schedule_files,omitempty"`
 }
 
 // HasChanges reports whether applying would change anything.
 func (tp *TargetPlan) HasChanges() bool {
-	return len(tp.Changes) > 0 || tp.Crontab != nil
+	return len(tp.Changes) > 0 || tp.Crontab != nil || len(tp.ScheduleFiles) > 0
 }
 
 // HasChanges reports whether any target would change.

@@ -15,10 +15,13 @@ type Inspector interface {
 
 // State is what a target looks like right now.
 type State struct {
-	Live  *LiveState
-	File  *FileState
-	Cron  *CronState
-	Error error // set when the live server could not be read
+	Live *LiveState
+	File *FileState
+	Cron *CronState
+	// Schedules are the directories of the target's systemd and
+	// kubernetes cron blocks as they are, in the order of Input.Schedules.
+	Schedules []ScheduleDir
+	Error     error // set when the live server could not be read
 }
 
 // LiveState is what the running server reports.
@@ -57,4 +60,24 @@ type CronState struct {
 	// Lines are the lines of this target's block, markers included; nil
 	// when the block is absent.
 	Lines []string
+}
+
+// ScheduleDir is a directory of schedule files of one cron block: the
+// files the spec wants in it (in Input), or the target's files found in it
+// (in State).
+type ScheduleDir struct {
+	// Kind is "systemd" or "kubernetes".
+	Kind string
+	Dir  string
+	// Files are sorted by name.
+	Files []ScheduleFile
+	// Others (State only) are names in Dir that redisplan would use for
+	// this target but that it did not write: they are never overwritten.
+	Others []string
+}
+
+// ScheduleFile is one schedule file's name in its directory and content.
+type ScheduleFile struct {
+	Name    string
+	Content string
 }

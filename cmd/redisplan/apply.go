@@ -14,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/lock"
+	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
@@ -165,6 +166,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			totals.LiveChanges += r.LiveChanges
 			totals.FileChanges += r.FileChanges
 			totals.PendingChange = append(totals.PendingChange, r.PendingChange...)
+			totals.ScheduleFiles += r.ScheduleFiles
 		}()
 	}
 	wg.Wait()
@@ -172,10 +174,14 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintln(env.stdout, "Apply failed for some targets; see the errors above. Targets without an error were applied.")
 		return exitError
 	}
-	fmt.Fprintf(env.stdout, "Apply complete: %s, %s, %d pending restart.\n",
+	schedules := ""
+	if totals.ScheduleFiles > 0 {
+		schedules = ", " + plural(totals.ScheduleFiles, "schedule file", "schedule files")
+	}
+	fmt.Fprintf(env.stdout, "Apply complete: %s, %s%s, %d pending restart.\n",
 		plural(totals.LiveChanges, "live change", "live changes"),
 		plural(totals.FileChanges, "file change", "file changes"),
-		len(totals.PendingChange))
+		schedules, len(totals.PendingChange))
 	return exitOK
 }
 
@@ -218,6 +224,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 		AllowRestart: allowRestart,
 		Live:         liveConfig{client: client, cmd: t.ConfigCommand()},
 		Splice:       crontab.Splice,
+		Schedules:    schedfiles.Writer{},
 		Emit:         emit,
 	}
 	if t.Service != nil && len(t.Service.Start) > 0 {
@@ -240,7 +247,10 @@ type liveConfig struct {
 	cmd    string
 }
 
-var _ apply.LiveConfig = liveConfig{}
+var (
+	_ apply.LiveConfig    = liveConfig{}
+	_ apply.ScheduleFiles = schedfiles.Writer{}
+)
 
 func (l liveConfig) ConfigSet(ctx context.Context, pairs [][2]string) error {
 	return live.ConfigSet(ctx, l.client, l.cmd, pairs)

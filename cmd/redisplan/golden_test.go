@@ -10,16 +10,18 @@ import (
 	"testing"
 
 	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files from the current output")
 
 // renderSpecs are the specs whose renders are kept as golden files.
 var renderSpecs = map[string]string{
-	"example": "../../examples/redis.hcl",
-	"minimal": "../../testdata/valid/minimal.hcl",
-	"fleet":   "../../testdata/valid/fleet.hcl",
-	"full":    "../../testdata/valid/full.hcl",
+	"example":   "../../examples/redis.hcl",
+	"minimal":   "../../testdata/valid/minimal.hcl",
+	"fleet":     "../../testdata/valid/fleet.hcl",
+	"full":      "../../testdata/valid/full.hcl",
+	"schedules": "../../testdata/valid/schedules.hcl",
 }
 
 // runCLI runs the command in-process and returns its exit code and output.
@@ -50,7 +52,22 @@ func TestRenderGolden(t *testing.T) {
 		}
 		args := []string{"render", "-config", path, "crontab"}
 		compareGolden(t, filepath.Join("testdata/golden", name, "crontab"), repo, args)
+		for _, kind := range []string{"systemd", "kubernetes"} {
+			if hasKind(res.Spec, kind) {
+				args := []string{"render", "-config", path, kind}
+				compareGolden(t, filepath.Join("testdata/golden", name, kind), repo, args)
+			}
+		}
 	}
+}
+
+func hasKind(s *model.Spec, kind string) bool {
+	for _, t := range s.Targets {
+		if kind == "systemd" && len(t.Timers) > 0 || kind == "kubernetes" && len(t.CronJobs) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func compareGolden(t *testing.T, golden, repo string, args []string) {

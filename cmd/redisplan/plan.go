@@ -12,7 +12,10 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/kubecron"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/executors/systemd"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/fsutil"
@@ -174,8 +177,45 @@ func planTarget(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpt
 	if t.Cron != nil {
 		cronLines = crontab.Lines(t, cronOpts)
 	}
-	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines})
+	schedules, err := scheduleDirs(t, cronOpts)
+	if err != nil {
+		tp := &planner.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []planner.Change{}, Drift: []planner.Drift{}, Risks: []planner.Risk{}}
+		return tp, planner.FingerprintTarget(t, st, cat)
+	}
+	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, Schedules: schedules})
 	return tp, planner.FingerprintTarget(t, st, cat)
+}
+
+// scheduleDirs renders the files of the target's systemd and kubernetes
+// cron blocks, in the order the inspector reads their directories.
+func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.ScheduleDir, error) {
+	var out []planner.ScheduleDir
+	add := func(kind, dir string, files []schedfiles.File) {
+		sd := planner.ScheduleDir{Kind: kind, Dir: dir}
+		for _, f := range files {
+			sd.Files = append(sd.Files, planner.ScheduleFile{Name: f.Name, Content: string(f.Content)})
+		}
+		out = append(out, sd)
+	}
+	for _, st := range t.Timers {
+		files, err := systemd.Render(t, st, systemdOptions(cronOpts))
+		if err != nil {
+			return nil, err
+		}
+		add("systemd", st.Dir, files)
+	}
+	for _, kc := range t.CronJobs {
+		files, err := kubecron.Render(t, kc)
+		if err != nil {
+			return nil, err
+		}
+		add("kubernetes", kc.Dir, files)
+	}
+	return out, nil
+}
+
+func systemdOptions(o crontab.RenderOptions) systemd.Options {
+	return systemd.Options{Binary: o.Binary, Config: o.Config, VarFiles: o.VarFiles}
 }
 
 // targetCatalog is the catalog of the live server's version, or the

@@ -21,7 +21,7 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		targets multiFlag
 		outDir  string
 	)
-	fs := newFlagSet(env, "render", "render [-target NAME] [-o DIR] [redis.conf|crontab|prometheus-rules]")
+	fs := newFlagSet(env, "render", "render [-target NAME] [-o DIR] [redis.conf|crontab|systemd|kubernetes|prometheus-rules]")
 	sf.register(fs)
 	fs.Var(&targets, "target", "render only this `target` (repeatable)")
 	fs.StringVar(&outDir, "o", "", "write files into `DIR` (mode 0600, secrets included) instead of printing")
@@ -37,8 +37,8 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan render: one thing to render at a time, got %d\n", fs.NArg())
 		return exitError
 	}
-	if what != "redis.conf" && what != "crontab" && what != "prometheus-rules" {
-		fmt.Fprintf(env.stderr, "redisplan render: cannot render %q; choose redis.conf, crontab or prometheus-rules\n", what)
+	if what != "redis.conf" && what != "crontab" && what != "systemd" && what != "kubernetes" && what != "prometheus-rules" {
+		fmt.Fprintf(env.stderr, "redisplan render: cannot render %q; choose redis.conf, crontab, systemd, kubernetes or prometheus-rules\n", what)
 		return exitError
 	}
 
@@ -59,6 +59,8 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 	switch what {
 	case "crontab":
 		return renderCrontab(env, &sf, selected, outDir)
+	case "systemd", "kubernetes":
+		return renderSchedules(env, &sf, selected, what, outDir)
 	case "prometheus-rules":
 		return writeRendered(env, promrules.Render(selected, promrules.RenderOptions{}), outDir, "redisplan.rules.yml")
 	}
@@ -95,6 +97,56 @@ func renderCrontab(env *cmdEnv, sf *specFlags, targets []*model.Target, outDir s
 		return exitError
 	}
 	return writeRendered(env, crontab.Render(targets, opts), outDir, "redisplan.cron")
+}
+
+// renderSchedules prints the systemd units or CronJob manifests of the
+// selected targets' cron blocks of that kind, each file after a comment
+// naming where plan and apply put it (manifests separated by "---", so
+// that the output can be piped to kubectl), or writes them into outDir.
+func renderSchedules(env *cmdEnv, sf *specFlags, targets []*model.Target, kind, outDir string) int {
+	opts, err := crontabOptions(sf)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+		return exitError
+	}
+	n := 0
+	for _, t := range targets {
+		dirs, err := scheduleDirs(t, opts)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+			return exitError
+		}
+		for _, d := range dirs {
+			if d.Kind != kind {
+				continue
+			}
+			for _, f := range d.Files {
+				if outDir != "" {
+					path := filepath.Join(outDir, f.Name)
+					if err := writeSecretFile(path, []byte(f.Content)); err != nil {
+						fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
+						return exitError
+					}
+					fmt.Fprintf(env.stdout, "Wrote %s\n", path)
+					n++
+					continue
+				}
+				switch {
+				case kind == "kubernetes" && n > 0:
+					fmt.Fprintln(env.stdout, "---")
+				case n > 0:
+					fmt.Fprintln(env.stdout)
+				}
+				fmt.Fprintf(env.stdout, "# %s\n%s", filepath.Join(d.Dir, f.Name), f.Content)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		fmt.Fprintf(env.stderr, "redisplan render: no selected target has a cron block of kind %q with a schedule to run\n", kind)
+		return exitError
+	}
+	return exitOK
 }
 
 // writeRendered prints data, or writes it as DIR/name with mode 0600.

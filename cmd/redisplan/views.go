@@ -97,7 +97,7 @@ func after(cat *catalog.Catalog, c planner.Change) string {
 }
 
 // summary counts a plan's changes for the closing line.
-type summary struct{ live, restart, file, cron, drift, errors int }
+type summary struct{ live, restart, file, cron, schedules, drift, errors int }
 
 func summarize(p *planner.Plan) summary {
 	var s summary
@@ -119,6 +119,7 @@ func summarize(p *planner.Plan) summary {
 		if tp.Crontab != nil {
 			s.cron++
 		}
+		s.schedules += len(tp.ScheduleFiles)
 		s.drift += len(tp.Drift)
 	}
 	return s
@@ -132,17 +133,23 @@ func plural(n int, one, many string) string {
 }
 
 func (s summary) line() string {
-	if s.live+s.restart+s.file+s.cron == 0 {
+	if s.live+s.restart+s.file+s.cron+s.schedules == 0 {
 		if s.errors > 0 {
 			return fmt.Sprintf("No changes for the targets that could be read; %s failed.", plural(s.errors, "target", "targets"))
 		}
 		return "No changes. Redis matches the spec."
 	}
-	return fmt.Sprintf("Plan: %s, %s, %s, %s.",
+	// Schedule files are counted only when there are some, so that the
+	// line of a spec without systemd or kubernetes blocks keeps its form.
+	schedules := ""
+	if s.schedules > 0 {
+		schedules = ", " + plural(s.schedules, "schedule file change", "schedule file changes")
+	}
+	return fmt.Sprintf("Plan: %s, %s, %s, %s%s.",
 		plural(s.live, "live change", "live changes"),
 		fmt.Sprintf("%d needs restart", s.restart),
 		plural(s.file, "file change", "file changes"),
-		plural(s.cron, "crontab change", "crontab changes"))
+		plural(s.cron, "crontab change", "crontab changes"), schedules)
 }
 
 func catalogFor(tp *planner.TargetPlan, t *model.Target) *catalog.Catalog {
@@ -217,6 +224,7 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 				fmt.Fprintf(w, "    %s %s\n", pal.c("32", "+"), l)
 			}
 		}
+		writeScheduleFiles(w, tp.ScheduleFiles, pal)
 		if len(tp.Risks) > 0 {
 			fmt.Fprintln(w, "\n  Risks:")
 			for _, r := range tp.Risks {
@@ -227,6 +235,27 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 	}
 	writeFindingsSection(w, findings, color)
 	fmt.Fprintln(w, pal.c("1", summarize(p).line()))
+}
+
+// writeScheduleFiles lists the schedule files to write or remove, grouped
+// by directory, with the changed lines of each update.
+func writeScheduleFiles(w io.Writer, changes []planner.FileChange, pal palette) {
+	dir := ""
+	for _, fc := range changes {
+		if fc.Dir != dir {
+			dir = fc.Dir
+			fmt.Fprintf(w, "\n  Schedule files (%s, %s):\n", fc.Kind, fc.Dir)
+		}
+		colour := map[planner.Action]string{planner.Create: "32", planner.Update: "33", planner.Delete: "31"}[fc.Action]
+		fmt.Fprintf(w, "    %s %s  (%s)\n", pal.c(colour, symbol(fc.Action)), fc.Name, fc.Action)
+		for _, l := range fc.Diff {
+			c := "32"
+			if strings.HasPrefix(l, "-") {
+				c = "31"
+			}
+			fmt.Fprintf(w, "        %s %s\n", pal.c(c, l[:1]), l[1:])
+		}
+	}
 }
 
 // planMarker is the hidden first line of the plan's pull-request comment:

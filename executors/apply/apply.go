@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/conffile"
@@ -34,6 +35,14 @@ type Restarter interface {
 type CrontabStore interface {
 	Read(ctx context.Context) ([]byte, error)
 	Install(ctx context.Context, content []byte) error
+}
+
+// ScheduleFiles writes and removes a target's schedule files (systemd
+// units, CronJob manifests).
+type ScheduleFiles interface {
+	Write(ctx context.Context, dir, name string, content []byte) error
+	// Remove deletes the file only while it is still target's.
+	Remove(ctx context.Context, dir, name, target string) error
 }
 
 // Splicer replaces a target's block in a crontab.
@@ -70,6 +79,7 @@ type Request struct {
 	Restarter    Restarter // nil when the target cannot be restarted
 	Crontab      CrontabStore
 	Splice       Splicer
+	Schedules    ScheduleFiles // needed when the plan has schedule files
 	Emit         func(Event)
 }
 
@@ -80,6 +90,8 @@ type Result struct {
 	Restarted     bool
 	PendingChange []string
 	CrontabDone   bool
+	// ScheduleFiles counts the schedule files written or removed.
+	ScheduleFiles int
 }
 
 // Run applies one target's plan. On failure it undoes what it did (the
@@ -271,6 +283,27 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		}
 		res.CrontabDone = true
 		emit(Step, "installed the crontab block in %s", tp.Crontab.Where)
+	}
+
+	// 7. The schedule files, one at a time, each atomically.
+	if len(tp.ScheduleFiles) > 0 && req.Schedules == nil {
+		return res, fmt.Errorf("redis.%s has schedule file changes but nothing to write them with", t.Name)
+	}
+	for _, fc := range tp.ScheduleFiles {
+		path := filepath.Join(fc.Dir, fc.Name)
+		var err error
+		if fc.Action == planner.Delete {
+			err = req.Schedules.Remove(ctx, fc.Dir, fc.Name, t.Name)
+		} else {
+			err = req.Schedules.Write(ctx, fc.Dir, fc.Name, []byte(fc.Content))
+		}
+		if err != nil {
+			return res, fmt.Errorf("%s for redis.%s: %w (%d of %d schedule files were done before; configuration and crontab changes were applied)",
+				fc.Action, t.Name, err, res.ScheduleFiles, len(tp.ScheduleFiles))
+		}
+		res.ScheduleFiles++
+		verb := map[planner.Action]string{planner.Create: "created", planner.Update: "updated", planner.Delete: "removed"}[fc.Action]
+		emit(Step, "%s %s", verb, path)
 	}
 	return res, nil
 }

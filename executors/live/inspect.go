@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
@@ -48,6 +49,11 @@ func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, 
 		}
 		st.Cron = cst
 	}
+	schedules, err := readSchedules(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", t.Name, err)
+	}
+	st.Schedules = schedules
 	live, err := inspectLive(ctx, t)
 	if err != nil {
 		st.Error = err
@@ -96,6 +102,32 @@ func readCron(ctx context.Context, c *model.Cron, target string) (*planner.CronS
 		return nil, errors.New("the cron block names neither a file nor a user")
 	}
 	return &planner.CronState{Where: where, Content: content, Lines: crontab.Block(content, target)}, nil
+}
+
+// readSchedules reads the target's files in the directory of each of its
+// systemd and kubernetes cron blocks, in spec order.
+func readSchedules(ctx context.Context, t *model.Target) ([]planner.ScheduleDir, error) {
+	type block struct{ kind, dir string }
+	var blocks []block
+	for _, st := range t.Timers {
+		blocks = append(blocks, block{"systemd", st.Dir})
+	}
+	for _, kc := range t.CronJobs {
+		blocks = append(blocks, block{"kubernetes", kc.Dir})
+	}
+	var out []planner.ScheduleDir
+	for _, b := range blocks {
+		d, err := schedfiles.Read(ctx, b.dir, t.Name)
+		if err != nil {
+			return nil, err
+		}
+		sd := planner.ScheduleDir{Kind: b.kind, Dir: b.dir, Others: d.Others}
+		for _, f := range d.Files {
+			sd.Files = append(sd.Files, planner.ScheduleFile{Name: f.Name, Content: string(f.Content)})
+		}
+		out = append(out, sd)
+	}
+	return out, nil
 }
 
 // userCrontab returns the crontab of user; a user without one has an

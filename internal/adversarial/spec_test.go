@@ -5,17 +5,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/kubecron"
+	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/executors/systemd"
 	"github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
@@ -213,6 +222,7 @@ func checkRendered(t *testing.T, res *hcl.Result) {
 		if _, err := conffile.Values(conf, cat); err != nil {
 			t.Errorf("%s: the rendered redis.conf cannot be read back: %v", tg.Name, err)
 		}
+		checkSchedules(t, tg)
 		lines := crontab.Lines(tg, crontab.RenderOptions{Binary: "/usr/local/bin/redisplan", Config: "/etc/redisplan/spec.hcl"})
 		for _, l := range lines {
 			if strings.ContainsAny(l, "\r\n\x00") {
@@ -225,6 +235,47 @@ func checkRendered(t *testing.T, res *hcl.Result) {
 		spliced := crontab.Splice(nil, tg.Name, lines)
 		if got := crontab.Block(spliced, tg.Name); strings.Join(got, "\n") != strings.Join(lines, "\n") {
 			t.Errorf("%s: the crontab block reads back as %q, want %q", tg.Name, got, lines)
+		}
+	}
+}
+
+// unitLine is every line a rendered systemd unit may have: a line that is
+// anything else was injected through a value.
+var unitLine = regexp.MustCompile(`^(|#.*|\[(Unit|Service|Timer|Install)\]|(Description|Wants|After|Type|User|ExecStart|OnCalendar|Persistent|RandomizedDelaySec|WantedBy)=.*)$`)
+
+// checkSchedules renders the target's schedules as systemd units and as
+// CronJobs, whether or not the spec has such blocks, and checks that no
+// value escapes its place: each unit line is one the renderer writes, the
+// marker names the target, and each manifest decodes strictly with the
+// target's name intact.
+func checkSchedules(t *testing.T, tg *model.Target) {
+	t.Helper()
+	units, err := systemd.Render(tg, &model.SystemdTimers{RunAs: "redis", RandomizedDelay: time.Minute}, systemd.Options{Binary: "/usr/local/bin/redisplan", Config: "/etc/redisplan"})
+	if err != nil {
+		return // a schedule without an OnCalendar form; hcl refuses it with a systemd block
+	}
+	for _, f := range units {
+		if !schedfiles.HasMarker(f.Content, tg.Name) {
+			t.Errorf("%s: %s lacks the target's marker", tg.Name, f.Name)
+		}
+		for _, l := range strings.Split(string(f.Content), "\n") {
+			if !unitLine.MatchString(l) {
+				t.Errorf("%s: %s has a line the renderer does not write: %q", tg.Name, f.Name, l)
+			}
+		}
+	}
+	manifests, err := kubecron.Render(tg, &model.KubeCronJobs{Image: "redisplan:1", ConfigMap: "spec", Secret: "s", Variables: []string{"pw"}, StartingDeadline: time.Minute})
+	if err != nil {
+		return
+	}
+	for _, f := range manifests {
+		var cj batchv1.CronJob
+		if err := yaml.UnmarshalStrict(f.Content, &cj); err != nil {
+			t.Errorf("%s: %s does not decode: %v", tg.Name, f.Name, err)
+			continue
+		}
+		if cj.Annotations[kubecron.AnnotationTarget] != tg.Name || !slices.Contains(cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, tg.Name) {
+			t.Errorf("%s: %s does not carry the target name intact", tg.Name, f.Name)
 		}
 	}
 }

@@ -83,7 +83,14 @@ type Target struct {
 
 	Backup *Backup
 	Alerts *Alerts
-	Cron   *Cron
+	// Cron is the target's crontab block (cron with kind "crontab", the
+	// default); nil when it has none.
+	Cron *Cron
+	// Timers and CronJobs are the directories of systemd units and of
+	// Kubernetes CronJob manifests (cron blocks of kind "systemd" and
+	// "kubernetes") that run the same schedules, in spec order.
+	Timers   []*SystemdTimers
+	CronJobs []*KubeCronJobs
 }
 
 // Directive returns the managed directive with the canonical name, or nil.
@@ -252,4 +259,45 @@ type Cron struct {
 	Binary string
 	// Log, when set, is where the lines append their output.
 	Log string
+}
+
+// SystemdTimers is a directory where each schedule of a target is a
+// .service and .timer pair.
+type SystemdTimers struct {
+	// Dir is the directory the units are written to, such as
+	// /etc/systemd/system.
+	Dir string
+	// RunAs is the User= of the services; empty runs them as root.
+	RunAs string
+	// Binary is the absolute path of redisplan in ExecStart; empty uses
+	// the path of the redisplan that renders.
+	Binary string
+	// RandomizedDelay spreads the start of each run over this long
+	// (RandomizedDelaySec=); zero adds none.
+	RandomizedDelay time.Duration
+	Pos             Pos
+}
+
+// KubeCronJobs is a directory where each schedule of a target is a
+// batch/v1 CronJob manifest.
+type KubeCronJobs struct {
+	Dir       string
+	Namespace string
+	// Image is the container image holding redisplan as its entrypoint.
+	Image string
+	// ConfigMap holds the spec files; it is mounted where the jobs read
+	// their spec from.
+	ConfigMap string
+	// Secret holds one key per variable in Variables.
+	Secret string
+	// Variables are the spec variables the jobs take from Secret as
+	// REDISPLAN_VAR_<name>: the sensitive ones and those without a
+	// default. Sorted.
+	Variables []string
+	// TimeZone is the CronJob's timeZone (an IANA name); empty leaves the
+	// controller's.
+	TimeZone string
+	// StartingDeadline is how late a missed run may still start.
+	StartingDeadline time.Duration
+	Pos              Pos
 }

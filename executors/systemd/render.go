@@ -1,0 +1,148 @@
+// Package systemd renders the .service and .timer pairs that run a
+// target's scheduled backups and health checks from systemd.
+package systemd
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/oncalendar"
+)
+
+// Options carries what ExecStart= needs besides the target.
+type Options struct {
+	// Binary is the absolute path of redisplan, used when the cron block
+	// names none.
+	Binary string
+	// Config is the absolute path of the spec (file or directory).
+	Config string
+	// VarFiles are absolute -var-file paths passed on. Values given with
+	// -var are never written into a unit: they may be secrets.
+	VarFiles []string
+}
+
+// Job is one scheduled command of a target.
+type Job struct {
+	// Name is "backup" or "check": it ends the unit names.
+	Name     string
+	Schedule string
+	Args     []string
+}
+
+// Jobs are the target's scheduled commands, the same ones its crontab
+// block runs.
+func Jobs(t *model.Target) []Job {
+	var jobs []Job
+	if t.Backup != nil && t.Backup.Schedule != "" {
+		jobs = append(jobs, Job{"backup", t.Backup.Schedule, []string{"backup", "run"}})
+	}
+	if t.Alerts != nil && t.Alerts.Schedule != "" {
+		jobs = append(jobs, Job{"check", t.Alerts.Schedule, []string{"check", "-notify"}})
+	}
+	return jobs
+}
+
+// UnitName is the name of a job's units without the suffix.
+func UnitName(target, job string) string {
+	return schedfiles.Prefix + schedfiles.Slug(target) + "-" + job
+}
+
+// Render returns the units of every scheduled job of t for one systemd
+// cron block, sorted by name. It fails only when a schedule has no
+// OnCalendar form, which the spec's validation already refuses.
+func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfiles.File, error) {
+	binary := opts.Binary
+	if st.Binary != "" {
+		binary = st.Binary
+	}
+	var files []schedfiles.File
+	for _, j := range Jobs(t) {
+		calendars, err := oncalendar.Convert(j.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("%s schedule of redis.%s as a systemd timer: %w", j.Name, t.Name, err)
+		}
+		name := UnitName(t.Name, j.Name)
+		what := fmt.Sprintf("redisplan %s for redis.%s", strings.Join(j.Args, " "), oneLine(t.Name))
+
+		argv := append([]string{binary}, j.Args...)
+		argv = append(argv, "-no-color", "-config", opts.Config)
+		for _, f := range opts.VarFiles {
+			argv = append(argv, "-var-file", f)
+		}
+		argv = append(argv, "-target", t.Name)
+
+		var svc strings.Builder
+		fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
+		fmt.Fprintln(&svc, "[Unit]")
+		fmt.Fprintf(&svc, "Description=%s\n", specifiers(what))
+		// Backups and alerts talk to Redis and webhooks over the network.
+		fmt.Fprintln(&svc, "Wants=network-online.target")
+		fmt.Fprintln(&svc, "After=network-online.target")
+		fmt.Fprintln(&svc)
+		fmt.Fprintln(&svc, "[Service]")
+		fmt.Fprintln(&svc, "Type=oneshot")
+		if st.RunAs != "" {
+			fmt.Fprintf(&svc, "User=%s\n", specifiers(st.RunAs))
+		}
+		fmt.Fprintf(&svc, "ExecStart=%s\n", execLine(argv))
+
+		var tmr strings.Builder
+		fmt.Fprintln(&tmr, schedfiles.Marker(t.Name))
+		fmt.Fprintln(&tmr, "[Unit]")
+		fmt.Fprintf(&tmr, "Description=%s\n", specifiers(fmt.Sprintf("Schedule of %s (cron %s)", what, strings.Join(strings.Fields(j.Schedule), " "))))
+		fmt.Fprintln(&tmr)
+		fmt.Fprintln(&tmr, "[Timer]")
+		for _, c := range calendars {
+			fmt.Fprintf(&tmr, "OnCalendar=%s\n", c)
+		}
+		// A run missed while the machine was off happens at boot, as
+		// anacron would do it.
+		fmt.Fprintln(&tmr, "Persistent=true")
+		if st.RandomizedDelay > 0 {
+			fmt.Fprintf(&tmr, "RandomizedDelaySec=%d\n", int64((st.RandomizedDelay+time.Second-1)/time.Second))
+		}
+		fmt.Fprintln(&tmr)
+		fmt.Fprintln(&tmr, "[Install]")
+		fmt.Fprintln(&tmr, "WantedBy=timers.target")
+
+		files = append(files,
+			schedfiles.File{Name: name + ".service", Content: []byte(svc.String())},
+			schedfiles.File{Name: name + ".timer", Content: []byte(tmr.String())})
+	}
+	return files, nil
+}
+
+// oneLine keeps a target name on its line in a unit setting: a for_each
+// key may hold a line break, which would start a setting of its own, so
+// such a name is shown quoted.
+func oneLine(name string) string {
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return strconv.Quote(name)
+	}
+	return name
+}
+
+// specifiers escapes '%', which systemd expands in most settings.
+func specifiers(s string) string { return strings.ReplaceAll(s, "%", "%%") }
+
+// execLine writes argv as an ExecStart= command line: '%' and '$' are
+// doubled (systemd expands specifiers and environment variables in
+// them), and an argument with a space, a quote, a backslash or a ';' is
+// put in double quotes with '"' and '\' escaped.
+func execLine(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		a = strings.ReplaceAll(a, "%", "%%")
+		a = strings.ReplaceAll(a, "$", "$$")
+		if a == "" || strings.ContainsAny(a, " \t\r\n\"'\\;") {
+			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(a) + `"`
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,156 @@
+package systemd
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files from the current output")
+
+func target() *model.Target {
+	return &model.Target{
+		Name:   "main",
+		Backup: &model.Backup{Schedule: "30 2 * * mon-fri", Destination: "/var/backups/redis"},
+		Alerts: &model.Alerts{Schedule: "0 3 13 * 5"},
+	}
+}
+
+var opts = Options{Binary: "/usr/bin/redisplan", Config: "/etc/redisplan", VarFiles: []string{"/etc/redisplan/prod.vars"}}
+
+// TestRenderGolden compares the units with testdata/golden; -update
+// rewrites them. Rendering twice gives the same bytes.
+func TestRenderGolden(t *testing.T) {
+	st := &model.SystemdTimers{Dir: "/etc/systemd/system", RunAs: "redis", RandomizedDelay: 5 * time.Minute}
+	files, err := Render(target(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Render(target(), st, opts)
+	var names []string
+	for i, f := range files {
+		names = append(names, f.Name)
+		if string(again[i].Content) != string(f.Content) {
+			t.Errorf("%s: two renders differ", f.Name)
+		}
+		if !schedfiles.HasMarker(f.Content, "main") {
+			t.Errorf("%s has no marker for main", f.Name)
+		}
+		golden := filepath.Join("testdata", "golden", f.Name)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, f.Content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if string(want) != string(f.Content) {
+			t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", golden, want, f.Content)
+		}
+	}
+	want := "redisplan-main-backup.service redisplan-main-backup.timer redisplan-main-check.service redisplan-main-check.timer"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("files = %s, want %s", got, want)
+	}
+}
+
+func TestRenderOptions(t *testing.T) {
+	tg := target()
+	tg.Name = `cache["eu"]`
+	tg.Alerts = nil
+	files, err := Render(tg, &model.SystemdTimers{Binary: "/opt/redisplan/bin/redisplan"}, Options{Binary: "/ignored", Config: "/srv/my specs/100%"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Name != "redisplan-cache-eu-backup.service" {
+		t.Fatalf("files = %v", files)
+	}
+	svc, tmr := string(files[0].Content), string(files[1].Content)
+	for _, want := range []string{
+		`ExecStart=/opt/redisplan/bin/redisplan backup run -no-color -config "/srv/my specs/100%%" -target "cache[\"eu\"]"` + "\n",
+	} {
+		if !strings.Contains(svc, want) {
+			t.Errorf("service lacks %q:\n%s", want, svc)
+		}
+	}
+	if strings.Contains(svc, "User=") {
+		t.Errorf("service without run_as has a User= line:\n%s", svc)
+	}
+	if strings.Contains(tmr, "RandomizedDelaySec") {
+		t.Errorf("timer without randomized_delay has RandomizedDelaySec:\n%s", tmr)
+	}
+	// A name with a line break (hcl escapes for_each keys, but the model
+	// does not promise it) stays on its line.
+	tg.Name = "a\nExecStartPre=/bin/touch /tmp/pwned"
+	files, err = Render(tg, &model.SystemdTimers{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, l := range strings.Split(string(f.Content), "\n") {
+			if strings.HasPrefix(l, "ExecStartPre") {
+				t.Errorf("%s: a line break in the target name started a setting: %q", f.Name, l)
+			}
+		}
+	}
+	if _, err := Render(&model.Target{Name: "x", Backup: &model.Backup{Schedule: "@every 1h"}}, &model.SystemdTimers{}, opts); err == nil {
+		t.Error("Render of an @every schedule succeeded")
+	}
+}
+
+// TestVerify runs systemd-analyze verify on the rendered units, with
+// ExecStart pointing at an executable that exists.
+func TestVerify(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed (Debian package systemd); the golden files still check the units")
+	}
+	bin, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1) to stand for redisplan")
+	}
+	dir := t.TempDir()
+	st := &model.SystemdTimers{Dir: dir, RandomizedDelay: 90 * time.Second}
+	files, err := Render(target(), st, Options{Binary: bin, Config: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	cmd := exec.Command(analyze, append([]string{"verify", "--man=no"}, paths...)...)
+	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_LEVEL=warning", "LC_ALL=C")
+	out, err := cmd.CombinedOutput()
+	// verify also reports the host's own units when it loads their
+	// dependencies (network-online.target); only lines about ours count.
+	var ours []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "redisplan-") {
+			ours = append(ours, line)
+		}
+	}
+	if len(ours) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, strings.Join(ours, "\n"))
+	}
+	if err != nil && len(ours) == 0 {
+		t.Logf("systemd-analyze verify exited with %v about units other than ours:\n%s", err, out)
+	}
+}

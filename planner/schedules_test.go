@@ -1,0 +1,104 @@
+package planner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/redisplan/redisplan/internal/model"
+)
+
+func TestDiffScheduleFiles(t *testing.T) {
+	target := &model.Target{Name: "main"}
+	dir := "/etc/systemd/system"
+	timer := func(cal string) string {
+		return "# marker\n[Timer]\nOnCalendar=" + cal + "\nPersistent=true\n"
+	}
+	want := []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
+		{Name: "redisplan-main-backup.service", Content: "svc\n"},
+		{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 03:00:00")},
+	}}}
+	type fc struct {
+		Name   string
+		Action Action
+		Diff   []string
+	}
+	tests := []struct {
+		name   string
+		have   []ScheduleDir
+		want   []fc
+		errHas string
+	}{
+		{"empty directory: create both", nil, []fc{
+			{"redisplan-main-backup.service", Create, nil},
+			{"redisplan-main-backup.timer", Create, nil},
+		}, ""},
+		{"one line differs: update with its diff", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
+			{Name: "redisplan-main-backup.service", Content: "svc\n"},
+			{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 04:00:00")},
+		}}}, []fc{
+			{"redisplan-main-backup.timer", Update, []string{"-OnCalendar=*-*-* 04:00:00", "+OnCalendar=*-*-* 03:00:00"}},
+		}, ""},
+		{"a schedule no longer wanted: delete", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
+			{Name: "redisplan-main-backup.service", Content: "svc\n"},
+			{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 03:00:00")},
+			{Name: "redisplan-main-check.timer", Content: timer("*:00/15")},
+		}}}, []fc{
+			{"redisplan-main-check.timer", Delete, nil},
+		}, ""},
+		{"in sync: nothing", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: want[0].Files}}, nil, ""},
+		{"a file without the marker is not overwritten", []ScheduleDir{{Kind: "systemd", Dir: dir, Others: []string{"redisplan-main-backup.timer"}}},
+			nil, "redisplan-main-backup.timer exists and was not written by redisplan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &State{Live: &LiveState{Config: defaults(nil)}, Schedules: tt.have}
+			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), Schedules: want})
+			if tt.errHas != "" {
+				if !strings.Contains(tp.Error, tt.errHas) || tp.HasChanges() {
+					t.Fatalf("plan error %q, changes %v; want an error with %q and no changes", tp.Error, tp.ScheduleFiles, tt.errHas)
+				}
+				return
+			}
+			var got []fc
+			for _, c := range tp.ScheduleFiles {
+				got = append(got, fc{c.Name, c.Action, c.Diff})
+				if c.Dir != dir || c.Kind != "systemd" {
+					t.Errorf("%s: dir %q kind %q", c.Name, c.Dir, c.Kind)
+				}
+				if (c.Action == Delete) != (c.Content == "") {
+					t.Errorf("%s: %s with content %q", c.Name, c.Action, c.Content)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			if tp.HasChanges() != (len(tt.want) > 0) {
+				t.Errorf("HasChanges = %v", tp.HasChanges())
+			}
+		})
+	}
+}
+
+func TestLineDiff(t *testing.T) {
+	a := []string{"a", "b", "c", "d"}
+	b := []string{"a", "x", "c", "d", "e"}
+	if diff := cmp.Diff([]string{"-b", "+x", "+e"}, lineDiff(a, b)); diff != "" {
+		t.Error(diff)
+	}
+	if got := lineDiff(a, a); len(got) != 0 {
+		t.Errorf("equal files differ: %q", got)
+	}
+}
+
+func TestStaleScheduleFiles(t *testing.T) {
+	st := &State{Schedules: []ScheduleDir{{Kind: "systemd", Dir: "/d", Files: []ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "a"}}}}}
+	before := FingerprintTarget(&model.Target{Name: "main"}, st, nil)
+	st.Schedules[0].Files[0].Content = "b"
+	after := FingerprintTarget(&model.Target{Name: "main"}, st, nil)
+	r := Stale(&Fingerprints{Targets: map[string]TargetFingerprint{"main": before}}, &Fingerprints{Targets: map[string]TargetFingerprint{"main": after}})
+	if len(r) != 1 || r[0] != "the schedule files of redis.main changed" {
+		t.Errorf("stale reasons = %q", r)
+	}
+}
