@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // AOF file types in a manifest.
@@ -75,7 +77,7 @@ func ParseAOFManifest(content []byte) ([]AOFManifestEntry, error) {
 		if line == "" {
 			return nil, bad("is blank")
 		}
-		args, err := splitArgs(line)
+		args, err := redisconf.SplitArgs(line)
 		if err != nil {
 			return nil, bad("%v", err)
 		}
@@ -127,119 +129,4 @@ func ParseAOFManifest(content []byte) ([]AOFManifestEntry, error) {
 		entries = append(entries, e)
 	}
 	return entries, nil
-}
-
-// splitArgs splits a line into arguments the way Redis' sdssplitargs
-// does.
-func splitArgs(line string) ([]string, error) {
-	var args []string
-	p := 0
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if p == len(line) {
-			return args, nil
-		}
-		var (
-			cur       []byte
-			inq, insq bool
-		)
-		for done := false; !done; {
-			var c byte // 0 stands for the end of the line, as in C
-			if p < len(line) {
-				c = line[p]
-			}
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && p+3 < len(line) && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
-					cur = append(cur, unhex(line[p+2])<<4|unhex(line[p+3]))
-					p += 3
-				case c == '\\' && p+1 < len(line):
-					p++
-					cur = append(cur, unescape(line[p]))
-				case c == '"':
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, errors.New("a closing quote must be followed by a space")
-					}
-					done = true
-				case c == 0:
-					return nil, errors.New("unbalanced quotes")
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && p+1 < len(line) && line[p+1] == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, errors.New("a closing quote must be followed by a space")
-					}
-					done = true
-				case c == 0:
-					return nil, errors.New("unbalanced quotes")
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < len(line) {
-				p++
-			}
-		}
-		args = append(args, string(cur))
-	}
-}
-
-// isSpace is C's isspace in the "C" locale.
-func isSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
-	}
-	return false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
-// unescape is the byte a backslash escape inside double quotes stands for.
-func unescape(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case 'b':
-		return '\b'
-	case 'a':
-		return '\a'
-	}
-	return c
 }
