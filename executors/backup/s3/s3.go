@@ -52,10 +52,11 @@ import (
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/s3url"
 )
 
 // Scheme is the destination prefix that selects this backend.
-const Scheme = "s3://"
+const Scheme = s3url.Scheme
 
 // StaleAfter is how old a pending run begun on another host must be
 // before Clean treats it as dead: its process cannot be asked whether it
@@ -112,40 +113,11 @@ type Config struct {
 // ParseDestination splits s3://BUCKET/PREFIX. The prefix is returned
 // without leading or trailing slashes.
 func ParseDestination(dest string) (bucket, prefix string, err error) {
-	if !strings.HasPrefix(dest, Scheme) {
-		return "", "", fmt.Errorf("%q is not an s3:// destination", dest)
-	}
-	rest := strings.TrimPrefix(dest, Scheme)
-	bucket, prefix, _ = strings.Cut(rest, "/")
-	if err := checkBucket(bucket); err != nil {
+	bucket, prefix, err = s3url.Parse(dest)
+	if err != nil {
 		return "", "", fmt.Errorf("destination %q: %w", dest, err)
 	}
-	prefix = strings.Trim(prefix, "/")
-	for _, el := range strings.Split(prefix, "/") {
-		if prefix != "" && (el == "" || el == "." || el == "..") {
-			return "", "", fmt.Errorf("destination %q: the prefix has an empty, \".\" or \"..\" element", dest)
-		}
-	}
-	if strings.ContainsAny(prefix, "\\\x00") {
-		return "", "", fmt.Errorf("destination %q: the prefix holds a backslash or NUL", dest)
-	}
 	return bucket, prefix, nil
-}
-
-// checkBucket applies S3's bucket naming rules: 3 to 63 lowercase
-// letters, digits, dots and hyphens, starting and ending with a letter or
-// digit.
-func checkBucket(b string) error {
-	if len(b) < 3 || len(b) > 63 {
-		return fmt.Errorf("bucket name %q must be 3 to 63 characters long", b)
-	}
-	for i, c := range []byte(b) {
-		ok := 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-'
-		if !ok || (i == 0 || i == len(b)-1) && (c == '.' || c == '-') {
-			return fmt.Errorf("bucket name %q: use lowercase letters, digits, '.' and '-', starting and ending with a letter or digit", b)
-		}
-	}
-	return nil
 }
 
 // Store is a prefix of a bucket holding backups.
