@@ -66,14 +66,20 @@ func run(mb int) error {
 	}
 	defer func() { redisCmd.Process.Kill(); redisCmd.Wait() }()
 	addr := fmt.Sprintf("127.0.0.1:%d", rport)
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, ReadTimeout: 10 * time.Minute})
-	defer c.Close()
-	for i := 0; c.Ping(ctx).Err() != nil; i++ {
+	// Wait for the port before making a client, which would log every
+	// refused dial.
+	for i := 0; ; i++ {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			break
+		}
 		if i > 200 {
 			return fmt.Errorf("redis-server does not answer on %s", addr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, ReadTimeout: 10 * time.Minute})
+	defer c.Close()
 	keys := mb * 1000 // values of 1000 bytes
 	fmt.Fprintf(os.Stderr, "loading %d keys of 1000 bytes...\n", keys)
 	if err := c.Do(ctx, "DEBUG", "POPULATE", keys, "k", 1000).Err(); err != nil {
