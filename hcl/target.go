@@ -652,6 +652,10 @@ func (d *targetDecoder) s3(bb *backupBlock, b *model.Backup) {
 	s.Region, _ = d.str(sb.Region)
 	s.AccessKey, _, _ = d.secretStr(sb.AccessKey)
 	s.SecretKey, _, _ = d.secretStr(sb.SecretKey)
+	if sb.SecretKey != nil {
+		s.SecretKeyLiteral = isLiteral(sb.SecretKey.Expr)
+		s.SecretKeyPos = posOf(sb.SecretKey.Expr.Range())
+	}
 	if (sb.AccessKey == nil) != (sb.SecretKey == nil) {
 		rng := sb.DefRange
 		if sb.AccessKey != nil {

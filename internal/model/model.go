@@ -218,6 +218,11 @@ type S3 struct {
 	// SSE is the server-side encryption asked for: "", "AES256" or
 	// "aws:kms".
 	SSE string
+	// SecretKeyLiteral is true when the spec writes the secret key as a
+	// literal instead of taking it from a variable; SecretKeyPos is
+	// where.
+	SecretKeyLiteral bool
+	SecretKeyPos     Pos
 }
 
 // String describes the settings without the keys.
