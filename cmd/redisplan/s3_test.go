@@ -285,4 +285,15 @@ func TestCopyTo(t *testing.T) {
 	if out := mustRunS3(t, srv, spec, "backup", "verify"); !strings.Contains(out, "is intact") {
 		t.Errorf("the original no longer verifies:\n%s", out)
 	}
+
+	// A copy that cannot be made fails the run (exit 1, an error naming
+	// the copy), while the backup itself is complete.
+	bad := s3Spec(t, d, srv, "s3://"+bucket+"/prod", `    copy_to = ["s3://no-such-bucket/x"]`)
+	code, out, errOut := runS3(t, srv, bad, "backup", "run", "-no-prune")
+	if code != 1 || !strings.Contains(errOut, "copy of backup") || !strings.Contains(errOut, "no-such-bucket") {
+		t.Errorf("backup run with an unreachable copy_to: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := s3IDs(t, srv, spec); len(got) != 2 {
+		t.Errorf("after a failed copy the catalog is %v, want the new backup listed too", got)
+	}
 }

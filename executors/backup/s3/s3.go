@@ -343,6 +343,10 @@ type owner struct {
 	PID     int       `json:"pid"`
 	Host    string    `json:"host"`
 	Started time.Time `json:"started"`
+	// ProcStart is the process's start time in clock ticks since boot
+	// (/proc/PID/stat), so that a pid reused by another process after a
+	// crash is not taken for the owner. Empty where /proc is missing.
+	ProcStart string `json:"proc_start,omitempty"`
 }
 
 // Begin starts backup id as a new run.
@@ -357,7 +361,7 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	o, _ := json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC()})
+	o, _ := json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: procStart(os.Getpid())})
 	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
@@ -596,7 +600,16 @@ func (s *Store) ownerDead(ctx context.Context, info *minio.ObjectInfo) (bool, er
 		return time.Since(info.LastModified) >= cleanGrace, nil
 	}
 	if o.Host == s.host {
-		return !processAlive(o.PID), nil
+		if !processAlive(o.PID) {
+			return true, nil
+		}
+		// Alive, but is it the same process?
+		if o.ProcStart != "" {
+			if now := procStart(o.PID); now != "" && now != o.ProcStart {
+				return true, nil
+			}
+		}
+		return false, nil
 	}
 	return time.Since(o.Started) >= StaleAfter, nil
 }
@@ -606,6 +619,26 @@ func (s *Store) ownerDead(ctx context.Context, info *minio.ObjectInfo) (bool, er
 func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// procStart returns a process's start time from /proc/PID/stat (field
+// 22, after the parenthesised command name, which may hold spaces), or ""
+// when it cannot be read.
+func procStart(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	// fields[0] is field 3 (state), so field 22 is fields[19].
+	if len(fields) < 20 {
+		return ""
+	}
+	return fields[19]
 }
 
 // PartSize is the multipart part size for an artifact expected to be

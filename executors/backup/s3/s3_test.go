@@ -342,3 +342,34 @@ func TestEnvironmentCredentials(t *testing.T) {
 		t.Errorf("New without credentials = %v, want a hint", err)
 	}
 }
+
+// A pid that runs again, but as another process (reused after a crash),
+// does not keep a dead run alive.
+func TestCleanReusedPID(t *testing.T) {
+	srv, bucket := newServer(t)
+	s, err := New(config(srv, "s3://"+bucket+"/reuse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if procStart(os.Getpid()) == "" {
+		t.Skip("no /proc: process start times are not recorded")
+	}
+	ctx := context.Background()
+	const id, run = "20261129T030000Z", "0123456789abcdef"
+	// This test's own pid, with another start time: a reused pid.
+	o, _ := json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: "1"})
+	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Clean(ctx); err != nil || n != 1 {
+		t.Errorf("Clean = %d, %v; want the run of the reused pid removed", n, err)
+	}
+	// The same pid with its true start time is alive.
+	o, _ = json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: procStart(os.Getpid())})
+	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Clean(ctx); err != nil || n != 0 {
+		t.Errorf("Clean = %d, %v; want a live run spared", n, err)
+	}
+}
