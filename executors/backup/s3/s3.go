@@ -823,8 +823,15 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	}
 	// Refused by the server when another run committed this ID since the
 	// check above.
-	opts.SetMatchETagExcept("*")
-	if err := p.store.put(ctx, p.store.manifestKey(p.id), data, opts); err != nil {
+	cond := opts
+	cond.SetMatchETagExcept("*")
+	err = p.store.put(ctx, p.store.manifestKey(p.id), data, cond)
+	if r := minio.ToErrorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
+		// A server without conditional writes: the check above is what
+		// guards the ID, as on stores from before they existed.
+		err = p.store.put(ctx, p.store.manifestKey(p.id), data, opts)
+	}
+	if err != nil {
 		if r := minio.ToErrorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
 			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
 		}

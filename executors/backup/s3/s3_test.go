@@ -373,3 +373,26 @@ func TestCleanReusedPID(t *testing.T) {
 		t.Errorf("Clean = %d, %v; want a live run spared", n, err)
 	}
 }
+
+// The manifest's conditional write is what keeps two concurrent commits
+// of one ID from both succeeding: the server refuses a second one.
+func TestManifestWriteIsConditional(t *testing.T) {
+	srv, bucket := newServer(t)
+	s, err := New(config(srv, "s3://"+bucket+"/cond"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	put := func() error {
+		var opts minio.PutObjectOptions
+		opts.SetMatchETagExcept("*")
+		return s.put(ctx, s.manifestKey("20261129T030000Z"), []byte("{}"), opts)
+	}
+	if err := put(); err != nil {
+		t.Fatal(err)
+	}
+	err = put()
+	if r := minio.ToErrorResponse(err); r.StatusCode != 412 {
+		t.Fatalf("second conditional write = %v (status %d), want 412 Precondition Failed", err, r.StatusCode)
+	}
+}
