@@ -403,7 +403,9 @@ func (s *Store) Open(ctx context.Context, id, name string) (io.ReadCloser, error
 		}
 		key = s.runPrefix(id, run) + name
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{ServerSideEncryption: sseForRead(s.sse)})
+	// SSE-S3 and SSE-KMS objects are decrypted by the server without a
+	// header on GET (only SSE-C needs one, which redisplan does not use).
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err == nil {
 		// GetObject is lazy: Stat makes the request and reports a
 		// missing object.
@@ -420,10 +422,6 @@ func (s *Store) Open(ctx context.Context, id, name string) (io.ReadCloser, error
 	}
 	return obj, nil
 }
-
-// sseForRead: SSE-S3 and SSE-KMS are decrypted by the server without a
-// header on GET (only SSE-C needs one, which redisplan does not use).
-func sseForRead(encrypt.ServerSide) encrypt.ServerSide { return nil }
 
 // Delete removes a complete backup: the manifest first, so that it
 // disappears at once, then its run's artifacts. An interrupted Delete
