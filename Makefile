@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps demo test fuzz fuzz-all build bench bench-backup
+.PHONY: deps demo test fuzz fuzz-all build bench bench-backup bench-s3
 
 deps:
 	@scripts/install-deps.sh
@@ -60,3 +60,9 @@ bench: deps
 KEYS ?= 2000000
 bench-backup: deps
 	$(GO) run ./scripts/benchbackup -keys $(KEYS)
+
+# Peak RSS of redisplan while it uploads (and verifies) a backup of about
+# MB megabytes to a local versitygw; the figure goes into docs/performance.md.
+MB ?= 1024
+bench-s3: deps
+	$(GO) run ./scripts/s3mem -mb $(MB)

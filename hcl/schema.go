@@ -154,8 +154,20 @@ type backupBlock struct {
 	Include     *hclv2.Attribute `hcl:"include,optional"`
 	Compression *hclv2.Attribute `hcl:"compression,optional"`
 	Recipients  *hclv2.Attribute `hcl:"recipients,optional"`
+	CopyTo      *hclv2.Attribute `hcl:"copy_to,optional"`
 	Retention   *retentionBlock  `hcl:"retention,block"`
+	S3          *s3Block         `hcl:"s3,block"`
 	DefRange    hclv2.Range      `hcl:",def_range"`
+}
+
+type s3Block struct {
+	Endpoint  *hclv2.Attribute `hcl:"endpoint,optional"`
+	Region    *hclv2.Attribute `hcl:"region,optional"`
+	AccessKey *hclv2.Attribute `hcl:"access_key,optional"`
+	SecretKey *hclv2.Attribute `hcl:"secret_key,optional"`
+	PathStyle *hclv2.Attribute `hcl:"path_style,optional"`
+	SSE       *hclv2.Attribute `hcl:"sse,optional"`
+	DefRange  hclv2.Range      `hcl:",def_range"`
 }
 
 type retentionBlock struct {

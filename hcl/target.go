@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/oncalendar"
+	"github.com/redisplan/redisplan/internal/s3url"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
@@ -553,8 +554,29 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 	b.Schedule, _ = d.validSchedule(bb.Schedule)
 	b.Destination, _ = d.str(bb.Destination)
 	if bb.Destination != nil && b.Destination == "" {
-		d.l.errorf(bb.Destination.Expr.Range().Ptr(), "Invalid destination", "The backup destination is empty; give a directory path.")
+		d.l.errorf(bb.Destination.Expr.Range().Ptr(), "Invalid destination", "The backup destination is empty; give a directory path or an s3://bucket/prefix URL.")
+	} else if b.Destination != "" {
+		d.checkDestination(bb.Destination, b.Destination)
 	}
+	if dests, ok := d.strList(bb.CopyTo); ok {
+		seen := map[string]bool{strings.TrimRight(b.Destination, "/"): true}
+		for _, dest := range dests {
+			switch key := strings.TrimRight(dest, "/"); {
+			case dest == "":
+				d.l.errorf(bb.CopyTo.Expr.Range().Ptr(), "Invalid destination", "A copy_to destination is empty; give a directory path or an s3://bucket/prefix URL.")
+				continue
+			case seen[key]:
+				d.l.errorf(bb.CopyTo.Expr.Range().Ptr(), "Duplicate destination", "%q appears twice among destination and copy_to: a copy must go somewhere else.", dest)
+				continue
+			default:
+				seen[key] = true
+			}
+			if d.checkDestination(bb.CopyTo, dest) {
+				b.CopyTo = append(b.CopyTo, dest)
+			}
+		}
+	}
+	d.s3(bb, b)
 	if v, ok := d.enum(bb.Method, "bgsave", "replication"); ok {
 		b.Method = v
 	}
@@ -595,6 +617,65 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.t.Backup = b
+}
+
+// checkDestination reports whether dest is a directory path or a valid
+// s3:// URL, and says what is wrong otherwise.
+func (d *targetDecoder) checkDestination(a *hclv2.Attribute, dest string) bool {
+	switch {
+	case s3url.Is(dest):
+		if _, _, err := s3url.Parse(dest); err != nil {
+			d.l.errorf(a.Expr.Range().Ptr(), "Invalid destination", "%q is not a valid S3 destination: %s. Write s3://bucket/prefix.", dest, err)
+			return false
+		}
+	case strings.Contains(dest, "://"):
+		d.l.errorf(a.Expr.Range().Ptr(), "Unsupported destination", "%q: backups go to a directory path or to s3://bucket/prefix (any S3-compatible store, with an s3 block for its endpoint).", dest)
+		return false
+	}
+	return true
+}
+
+// s3 reads the s3 block: how to reach the s3:// destinations.
+func (d *targetDecoder) s3(bb *backupBlock, b *model.Backup) {
+	sb := bb.S3
+	if sb == nil {
+		return
+	}
+	usesS3 := s3url.Is(b.Destination)
+	for _, c := range b.CopyTo {
+		usesS3 = usesS3 || s3url.Is(c)
+	}
+	if !usesS3 && b.Destination != "" {
+		d.l.errorf(sb.DefRange.Ptr(), "Unused s3 block", "The s3 block says how to reach s3:// destinations, and neither destination nor copy_to names one.")
+	}
+	s := &model.S3{}
+	s.Endpoint, _ = d.str(sb.Endpoint)
+	if s.Endpoint != "" && strings.Contains(s.Endpoint, "://") && !strings.HasPrefix(s.Endpoint, "http://") && !strings.HasPrefix(s.Endpoint, "https://") {
+		d.l.errorf(sb.Endpoint.Expr.Range().Ptr(), "Invalid endpoint", "The endpoint is host[:port] (HTTPS) or a URL starting with http:// or https://; got %q.", s.Endpoint)
+	}
+	s.Region, _ = d.str(sb.Region)
+	s.AccessKey, _, _ = d.secretStr(sb.AccessKey)
+	s.SecretKey, _, _ = d.secretStr(sb.SecretKey)
+	if sb.SecretKey != nil {
+		s.SecretKeyLiteral = isLiteral(sb.SecretKey.Expr)
+		s.SecretKeyPos = posOf(sb.SecretKey.Expr.Range())
+	}
+	if (sb.AccessKey == nil) != (sb.SecretKey == nil) {
+		rng := sb.DefRange
+		if sb.AccessKey != nil {
+			rng = sb.AccessKey.Range
+		} else if sb.SecretKey != nil {
+			rng = sb.SecretKey.Range
+		}
+		d.l.errorf(rng.Ptr(), "Incomplete S3 credentials", "Set both access_key and secret_key, or neither to take them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or ~/.aws/credentials.")
+	}
+	if v, ok := d.boolean(sb.PathStyle); ok {
+		s.PathStyle = v
+	}
+	if v, ok := d.enum(sb.SSE, "AES256", "aws:kms"); ok {
+		s.SSE = v
+	}
+	b.S3 = s
 }
 
 // thresholdKind says how a threshold's levels are read.

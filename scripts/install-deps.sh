@@ -1,10 +1,27 @@
 #!/usr/bin/env bash
 # Installs what redisplan's tests and demo need on Debian/Ubuntu: a real
-# redis-server and redis-cli, and promtool (Debian's prometheus package),
-# which checks the alerting rules redisplan renders, and systemd-analyze
-# (Debian's systemd package), which checks its timers. Does nothing when
+# redis-server and redis-cli, promtool (Debian's prometheus package),
+# which checks the alerting rules redisplan renders, systemd-analyze
+# (Debian's systemd package), which checks its timers, and versitygw, the
+# S3-compatible server the S3 backend is tested against. Does nothing when
 # they are already there.
 set -euo pipefail
+
+# versitygw is built from source once, with the Go toolchain, into the
+# cache directory that the tests look in (internal/s3test).
+VERSITYGW_VERSION=v1.8.0
+cache_bin="${XDG_CACHE_HOME:-$HOME/.cache}/redisplan/bin"
+if [ -z "${REDISPLAN_VERSITYGW:-}" ] && ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$cache_bin/versitygw" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "versitygw is missing and there is no go toolchain to build it: install Go, or build versitygw $VERSITYGW_VERSION and set REDISPLAN_VERSITYGW to its path." >&2
+    exit 1
+  fi
+  echo "Building versitygw $VERSITYGW_VERSION into $cache_bin (once; takes a few minutes)..." >&2
+  mkdir -p "$cache_bin"
+  # Its own module, not this one's: a throwaway GOFLAGS keeps a -mod
+  # setting of the caller from applying to it.
+  GOFLAGS= GOBIN="$cache_bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

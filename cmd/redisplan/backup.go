@@ -18,11 +18,13 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/backup/job"
+	"github.com/redisplan/redisplan/executors/backup/s3"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
+	"github.com/redisplan/redisplan/internal/s3url"
 )
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
@@ -75,10 +77,23 @@ func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*m
 	return out, true
 }
 
-// storageFor opens a target's backups: each target has its own directory
-// under the destination, so that a fleet can share one.
-func storageFor(t *model.Target) (*file.Store, error) {
-	return file.New(filepath.Join(t.Backup.Destination, fileName(t.Name)))
+// storageFor opens a target's backups in dest (its backup destination
+// when dest is empty): a directory, or s3://bucket/prefix reached with the
+// target's s3 settings. Each target has its own directory (or prefix)
+// under a destination, so that a fleet can share one.
+func storageFor(t *model.Target, dest string) (backup.Storage, error) {
+	if dest == "" {
+		dest = t.Backup.Destination
+	}
+	if s3url.Is(dest) {
+		cfg := s3.Config{Destination: strings.TrimRight(dest, "/") + "/" + fileName(t.Name)}
+		if c := t.Backup.S3; c != nil {
+			cfg.Endpoint, cfg.Region, cfg.AccessKey, cfg.SecretKey, cfg.PathStyle, cfg.SSE =
+				c.Endpoint, c.Region, c.AccessKey, c.SecretKey, c.PathStyle, c.SSE
+		}
+		return s3.New(cfg)
+	}
+	return file.New(filepath.Join(dest, fileName(t.Name)))
 }
 
 func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
@@ -109,10 +124,15 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 		}
 		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
 			t.Name, m.ID, m.TotalKeys(), humanBytes(storedSize(m)), m.DurationSeconds)
+		if err := copyBackup(ctx, env, t, m); err != nil {
+			fmt.Fprintf(env.stderr, "Error: copy of backup %s of redis.%s failed: %v\nThe backup itself is complete in %s.\n", m.ID, t.Name, err, t.Backup.Destination)
+			alertFailure(ctx, env, t, "backup_copy", fmt.Sprintf("The copy of a backup of Redis %s failed", t.Name), err)
+			status = exitError
+		}
 		if noPrune {
 			continue
 		}
-		if err := prune(ctx, env, t, false); err != nil {
+		if err := prune(ctx, env, t, false, ""); err != nil {
 			fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
 			status = exitError
 		}
@@ -129,7 +149,7 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 	if warning != "" {
 		fmt.Fprintf(env.stderr, "warning: %s\n", warning)
 	}
-	store, err := storageFor(t)
+	store, err := storageFor(t, "")
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +175,36 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 		defer fmt.Fprint(env.stderr, "\r\x1b[K")
 	}
 	return job.Run(ctx, req)
+}
+
+// copyBackup replicates a finished backup to each copy_to destination,
+// reading every copy back against the manifest's checksums. It tries
+// every destination and reports every failure.
+func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Manifest) error {
+	if len(t.Backup.CopyTo) == 0 {
+		return nil
+	}
+	src, err := storageFor(t, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, dest := range t.Backup.CopyTo {
+		dst, err := storageFor(t, dest)
+		if err == nil {
+			var res backup.CopyResult
+			if res, err = backup.Copy(ctx, src, dst, m); err == nil {
+				how := "copied to"
+				if res.Existed {
+					how = "already in"
+				}
+				fmt.Fprintf(env.stdout, "redis.%s: backup %s %s %s: %s read back, checksums verified\n", t.Name, m.ID, how, dest, humanBytes(res.Bytes))
+				continue
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", dest, err))
+	}
+	return errors.Join(errs...)
 }
 
 func storedSize(m *backup.Manifest) int64 {
@@ -213,9 +263,11 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 		sf      specFlags
 		targets multiFlag
 		asJSON  bool
+		dest    string
 	)
-	fs := newFlagSet(env, "backup list", "backup list [-target NAME] [-json]")
+	fs := newFlagSet(env, "backup list", "backup list [-target NAME] [-destination DEST] [-json]")
 	sf.register(fs)
+	fs.StringVar(&dest, "destination", "", "list the backups in this `destination` (one of copy_to, say) instead of the spec's destination")
 	fs.Var(&targets, "target", "list only this `target`'s backups (repeatable)")
 	fs.BoolVar(&asJSON, "json", false, "print the list as JSON")
 	if code, done := parseFlags(env, fs, args); done {
@@ -227,7 +279,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	entries := []listEntry{}
 	for _, t := range selected {
-		store, err := storageFor(t)
+		store, err := storageFor(t, dest)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "redisplan backup list: %v\n", err)
 			return exitError
@@ -399,9 +451,11 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 		targets  multiFlag
 		identity string
 		drill    bool
+		dest     string
 	)
-	fs := newFlagSet(env, "backup verify", "backup verify [-target NAME] [-identity FILE] [-drill] [ID|latest]")
+	fs := newFlagSet(env, "backup verify", "backup verify [-target NAME] [-destination DEST] [-identity FILE] [-drill] [ID|latest]")
 	sf.register(fs)
+	fs.StringVar(&dest, "destination", "", "verify the backup in this `destination` (one of copy_to, say) instead of the spec's destination")
 	fs.Var(&targets, "target", "verify this `target`'s backup (repeatable)")
 	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
 	fs.BoolVar(&drill, "drill", false, "also restore the backup into a scratch redis-server and compare its keys")
@@ -419,7 +473,7 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	status := exitOK
 	for _, t := range selected {
-		store, err := storageFor(t)
+		store, err := storageFor(t, dest)
 		if err == nil {
 			var ms []*backup.Manifest
 			if ms, err = manifests(ctx, store); err == nil {
@@ -461,9 +515,11 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 		sf      specFlags
 		targets multiFlag
 		dryRun  bool
+		dest    string
 	)
-	fs := newFlagSet(env, "backup prune", "backup prune [-target NAME] [-dry-run]")
+	fs := newFlagSet(env, "backup prune", "backup prune [-target NAME] [-destination DEST] [-dry-run]")
 	sf.register(fs)
+	fs.StringVar(&dest, "destination", "", "prune only this `destination` (default: the destination and every copy_to)")
 	fs.Var(&targets, "target", "prune only this `target`'s backups (repeatable)")
 	fs.BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")
 	if code, done := parseFlags(env, fs, args); done {
@@ -475,7 +531,7 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	status := exitOK
 	for _, t := range selected {
-		if err := prune(ctx, env, t, dryRun); err != nil {
+		if err := prune(ctx, env, t, dryRun, dest); err != nil {
 			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
 			status = exitError
 		}
@@ -483,10 +539,33 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 	return status
 }
 
-// prune applies the target's retention: it prints every backup with the
-// rule that keeps it, and deletes the others.
-func prune(ctx context.Context, env *cmdEnv, t *model.Target, dryRun bool) error {
-	store, err := storageFor(t)
+// prune applies the target's retention to its destination and every
+// copy_to destination (or only to dest): it prints every backup with the
+// rule that keeps it, and deletes the others. Copies follow the same
+// retention, so that an off-site copy does not grow without bound.
+func prune(ctx context.Context, env *cmdEnv, t *model.Target, dryRun bool, dest string) error {
+	dests := append([]string{t.Backup.Destination}, t.Backup.CopyTo...)
+	if dest != "" {
+		dests = []string{dest}
+	}
+	var errs []error
+	for _, d := range dests {
+		label := "redis." + t.Name
+		if d != t.Backup.Destination {
+			label += " (" + d + ")"
+		}
+		if err := pruneOne(ctx, env, t, d, label, dryRun); err != nil {
+			if d != t.Backup.Destination {
+				err = fmt.Errorf("%s: %w", d, err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label string, dryRun bool) error {
+	store, err := storageFor(t, dest)
 	if err != nil {
 		return err
 	}
@@ -506,10 +585,10 @@ func prune(ctx context.Context, env *cmdEnv, t *model.Target, dryRun bool) error
 	}
 	for _, d := range decisions {
 		if d.Keep {
-			fmt.Fprintf(env.stdout, "redis.%s: keep %s (%s)\n", t.Name, d.ID, strings.Join(d.Reasons, ", "))
+			fmt.Fprintf(env.stdout, "%s: keep %s (%s)\n", label, d.ID, strings.Join(d.Reasons, ", "))
 			continue
 		}
-		fmt.Fprintf(env.stdout, "redis.%s: %s %s (no retention rule keeps it)\n", t.Name, verb, d.ID)
+		fmt.Fprintf(env.stdout, "%s: %s %s (no retention rule keeps it)\n", label, verb, d.ID)
 		if dryRun {
 			continue
 		}

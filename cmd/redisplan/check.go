@@ -14,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/notify"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/s3url"
 )
 
 // checkOutput is check -json: the report, plus what notification did.
@@ -78,7 +79,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 		}
 		var catalog func(context.Context) ([]*backup.Manifest, error)
 		if t.Backup != nil {
-			if store, err := storageFor(t); err == nil {
+			if store, err := storageFor(t, ""); err == nil {
 				catalog = check.Catalog(store)
 			} else {
 				catalog = func(context.Context) ([]*backup.Manifest, error) { return nil, err }
@@ -181,7 +182,7 @@ func statePath(t *model.Target, dir string) (string, error) {
 	switch {
 	case dir != "":
 		return filepath.Join(dir, name), nil
-	case t.Backup != nil:
+	case t.Backup != nil && !s3url.Is(t.Backup.Destination):
 		return filepath.Join(t.Backup.Destination, fileName(t.Name), ".check-state.json"), nil
 	}
 	base := os.Getenv("XDG_STATE_HOME")

@@ -254,7 +254,7 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: redis.%s has no backup block, so there is no backup to restore\n", t.Name)
 		return exitError
 	}
-	src, err := restoreSource(ctx, t, "", which, identity)
+	src, err := restoreSource(ctx, t, "", "", which, identity)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError

@@ -24,6 +24,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 		identity    string
 		autoApprove bool
 		keepSafety  bool
+		dest        string
 	)
 	fs := newFlagSet(env, "restore", "restore -target NAME (-latest | ID | -file PATH) [-auto-approve] [-identity FILE]")
 	sf.register(fs)
@@ -33,6 +34,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
 	fs.BoolVar(&autoApprove, "auto-approve", false, "restore without asking for confirmation")
 	fs.BoolVar(&keepSafety, "keep-safety-copy", true, "keep the moved-aside data files after a successful restore")
+	fs.StringVar(&dest, "destination", "", "restore from the backups in this `destination` (one of copy_to, say) instead of the spec's destination")
 	if code, done := parseFlags(env, fs, args); done {
 		return code
 	}
@@ -60,7 +62,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	t := selected[0]
 
-	src, err := restoreSource(ctx, t, fromFile, fs.Arg(0), identity)
+	src, err := restoreSource(ctx, t, fromFile, dest, fs.Arg(0), identity)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
 		return exitError
@@ -120,7 +122,7 @@ func writeStats(w io.Writer, s restore.Stats) {
 
 // restoreSource opens what is to be restored: a catalog backup, or a plain
 // RDB file (whose key counts are unknown until it loads).
-func restoreSource(ctx context.Context, t *model.Target, fromFile, id, identity string) (restore.Source, error) {
+func restoreSource(ctx context.Context, t *model.Target, fromFile, dest, id, identity string) (restore.Source, error) {
 	if fromFile != "" {
 		f, err := os.Open(fromFile)
 		if err != nil {
@@ -144,7 +146,7 @@ func restoreSource(ctx context.Context, t *model.Target, fromFile, id, identity 
 	if t.Backup == nil {
 		return restore.Source{}, fmt.Errorf("redis.%s has no backup block, so there is no catalog to restore from; use -file PATH", t.Name)
 	}
-	store, err := storageFor(t)
+	store, err := storageFor(t, dest)
 	if err != nil {
 		return restore.Source{}, err
 	}

@@ -111,3 +111,22 @@ type Pending interface {
 	// Abort removes everything written so far.
 	Abort(ctx context.Context) error
 }
+
+// Sized is implemented by a Pending that lays an artifact out from its
+// expected size: an object store picks its multipart part size so that a
+// large file neither sits in memory whole nor exceeds the part-count
+// limit.
+type Sized interface {
+	// CreateSized is Create, told that the artifact will be about
+	// expected bytes (0: unknown). The artifact may end up larger.
+	CreateSized(ctx context.Context, name string, expected int64) (io.WriteCloser, error)
+}
+
+// CreateSized creates an artifact through p, passing the expected size on
+// when p can use it.
+func CreateSized(ctx context.Context, p Pending, name string, expected int64) (io.WriteCloser, error) {
+	if s, ok := p.(Sized); ok {
+		return s.CreateSized(ctx, name, expected)
+	}
+	return p.Create(ctx, name)
+}

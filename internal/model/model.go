@@ -204,8 +204,45 @@ type Backup struct {
 	// Recipients are age public keys; backups are encrypted when set.
 	Recipients []string
 	Retention  Retention
-	Pos        Pos
+	// CopyTo lists further destinations (s3:// URLs or directories) that
+	// each finished backup is copied to and verified in.
+	CopyTo []string
+	// S3 says how to reach the s3:// destinations; nil uses AWS's
+	// defaults and the standard AWS environment and files.
+	S3  *S3
+	Pos Pos
 }
+
+// S3 says how to reach an S3-compatible object store. AccessKey and
+// SecretKey are secrets: String leaves them out, so that printing the
+// model never shows them.
+type S3 struct {
+	Endpoint  string
+	Region    string
+	AccessKey string
+	SecretKey string
+	PathStyle bool
+	// SSE is the server-side encryption asked for: "", "AES256" or
+	// "aws:kms".
+	SSE string
+	// SecretKeyLiteral is true when the spec writes the secret key as a
+	// literal instead of taking it from a variable; SecretKeyPos is
+	// where.
+	SecretKeyLiteral bool
+	SecretKeyPos     Pos
+}
+
+// String describes the settings without the keys.
+func (s S3) String() string {
+	keys := "from the environment"
+	if s.AccessKey != "" {
+		keys = "(sensitive)"
+	}
+	return fmt.Sprintf("s3{endpoint=%q region=%q keys=%s path_style=%t sse=%q}", s.Endpoint, s.Region, keys, s.PathStyle, s.SSE)
+}
+
+// GoString is String, for %#v.
+func (s S3) GoString() string { return s.String() }
 
 // Retention says which backups are kept. Rules are ORed; KeepMin is a floor.
 type Retention struct {

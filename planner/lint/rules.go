@@ -343,6 +343,13 @@ func checkLiteralSecrets(t *model.Target) []Finding {
 			})
 		}
 	}
+	if b := t.Backup; b != nil && b.S3 != nil && b.S3.SecretKeyLiteral && b.S3.SecretKey != "" {
+		out = append(out, Finding{
+			Message: "the S3 secret_key of the backup is written literally in the spec, so everyone who can read the repository or its history can reach the backups",
+			Pos:     at(b.S3.SecretKeyPos, t.Pos),
+			Fix:     secretFix,
+		})
+	}
 	if t.Connection.PasswordLiteral && t.Connection.Password != "" {
 		out = append(out, Finding{
 			Message: "the connection password is written literally in the spec, so everyone who can read the repository or its history knows it",

@@ -155,7 +155,8 @@ func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts bac
 	}
 	defer src.Close()
 
-	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB)
+	// The RDB is about as large as the dataset in memory, usually smaller.
+	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB, m.UsedMemory)
 	if err != nil {
 		return err
 	}
@@ -166,9 +167,9 @@ func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts bac
 
 // storeVerified stores one artifact and, for RDB data, checks its
 // structure while it streams.
-func storeVerified(ctx context.Context, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, src io.Reader, original, kind string) (int, error) {
+func storeVerified(ctx context.Context, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, src io.Reader, original, kind string, expected int64) (int, error) {
 	name := backup.StoredName(original, opts)
-	w, err := pending.Create(ctx, name)
+	w, err := backup.CreateSized(ctx, pending, name, expected)
 	if err != nil {
 		return 0, fmt.Errorf("create %s: %w", name, err)
 	}
@@ -241,7 +242,11 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 		if err != nil {
 			return 0, err
 		}
-		version, err := storeVerified(ctx, pending, opts, m, counting(src, f.Original, req.Progress), f.Original, f.Kind)
+		var size int64
+		if info, err := src.Stat(); err == nil {
+			size = info.Size()
+		}
+		version, err := storeVerified(ctx, pending, opts, m, counting(src, f.Original, req.Progress), f.Original, f.Kind, size)
 		src.Close()
 		if err != nil {
 			return 0, err

@@ -15,3 +15,15 @@ redis "replica" {
     "replicaof"  = "127.0.0.1 6379"
   }
 }
+
+redis "offsite" {
+  address = "127.0.0.1:6381"
+
+  backup {
+    destination = "s3://redis-backups/prod"
+    s3 {
+      access_key = "AKIAEXAMPLE"
+      secret_key = "correct-horse-battery"
+    }
+  }
+}

@@ -1,0 +1,870 @@
+// Package s3 keeps backups in an S3-compatible object store.
+//
+// Layout under the store's prefix:
+//
+//	ROOT/ID/manifest.json        the manifest of a complete backup; its
+//	                             x-amz-meta-redisplan-run names the run
+//	                             whose artifacts it describes
+//	ROOT/ID/RUN/NAME             the artifacts written by run RUN
+//	ROOT/ID/RUN.owner            who is writing run RUN (while pending)
+//
+// Object stores have no rename, so a run writes its artifacts under a
+// prefix of its own and Commit publishes them by writing the manifest
+// last: a backup is visible exactly when its manifest exists, and two runs
+// of one ID never overwrite each other's artifacts. The manifest is
+// written with If-None-Match: * where the server supports it, so that
+// two concurrent commits of one ID cannot both succeed.
+//
+// Artifacts are streamed: each is a multipart upload fed through a pipe,
+// with a part size chosen from the expected size (PartSize), so that a
+// large RDB is never held in memory and stays within S3's 10,000 parts.
+//
+// Live or dead: a run's owner object records the pid, the host name and
+// the start time of the process writing it. Clean removes a pending run
+// (its objects and its incomplete multipart uploads) when its owner is
+// on this host and its pid is not running, or, for an owner on another
+// host (which cannot be asked), when the run began more than StaleAfter
+// ago. A run without an owner object that no manifest names is what an
+// interrupted Delete or Abort left, and is removed at once.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/encrypt"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/s3url"
+)
+
+// Scheme is the destination prefix that selects this backend.
+const Scheme = s3url.Scheme
+
+// StaleAfter is how old a pending run begun on another host must be
+// before Clean treats it as dead: its process cannot be asked whether it
+// still runs. A backup that takes longer than this while another host
+// cleans the same prefix would lose its upload, so it is generous.
+const StaleAfter = 24 * time.Hour
+
+// cleanGrace is how long an owner object that cannot be read is left
+// alone: it is written whole by one PUT, so an unreadable one is garbage,
+// but not one that a slow server is still writing.
+const cleanGrace = time.Minute
+
+const (
+	ownerSuffix = ".owner"
+	runMetaKey  = "Redisplan-Run" // user metadata of the manifest
+	// minPartSize is the smallest part redisplan uploads: 16 MiB parts
+	// make 10,000 parts reach 156 GiB, and cost 16 MiB of memory per
+	// artifact being written.
+	minPartSize = 16 << 20
+	maxPartSize = 5 << 30
+	maxParts    = 10000
+)
+
+var (
+	_ backup.Storage = (*Store)(nil)
+	_ backup.Pending = (*pending)(nil)
+	_ backup.Sized   = (*pending)(nil)
+)
+
+// Config says how to reach the bucket. Empty credentials are taken from
+// the standard AWS environment variables (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and then from the shared
+// credentials and config files (AWS_SHARED_CREDENTIALS_FILE or
+// ~/.aws/credentials, profile AWS_PROFILE or "default").
+type Config struct {
+	// Destination is s3://BUCKET[/PREFIX].
+	Destination string
+	// Endpoint is host[:port] (HTTPS) or a URL with http:// or https://;
+	// empty means AWS S3.
+	Endpoint string
+	// Region is the bucket's region; empty takes AWS_REGION, then
+	// AWS_DEFAULT_REGION, then asks the server.
+	Region    string
+	AccessKey string
+	SecretKey string
+	// PathStyle addresses the bucket in the path (http://host/bucket/key)
+	// instead of the host name, as most self-hosted servers need.
+	PathStyle bool
+	// SSE asks for server-side encryption: "AES256" or "aws:kms"; empty
+	// leaves it to the bucket's default.
+	SSE string
+}
+
+// ParseDestination splits s3://BUCKET/PREFIX. The prefix is returned
+// without leading or trailing slashes.
+func ParseDestination(dest string) (bucket, prefix string, err error) {
+	bucket, prefix, err = s3url.Parse(dest)
+	if err != nil {
+		return "", "", fmt.Errorf("destination %q: %w", dest, err)
+	}
+	return bucket, prefix, nil
+}
+
+// Store is a prefix of a bucket holding backups.
+type Store struct {
+	client *minio.Client
+	bucket string
+	root   string // the prefix with a trailing slash, or ""
+	sse    encrypt.ServerSide
+	// secrets are replaced in every error message, whatever the server
+	// or the client library put in it.
+	secrets []string
+	host    string
+}
+
+// New opens the store cfg names. It makes no request: a wrong endpoint
+// or credential shows in the first operation.
+func New(cfg Config) (*Store, error) {
+	bucket, prefix, err := ParseDestination(cfg.Destination)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{bucket: bucket}
+	if prefix != "" {
+		s.root = prefix + "/"
+	}
+	creds, err := resolveCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := creds.GetWithContext(nil); err == nil {
+		s.secrets = append(s.secrets, v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
+	}
+	s.secrets = append(s.secrets, cfg.AccessKey, cfg.SecretKey)
+	host, secure, err := parseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	region := cfg.Region
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if region == "" {
+			region = os.Getenv(env)
+		}
+	}
+	lookup := minio.BucketLookupAuto
+	if cfg.PathStyle {
+		lookup = minio.BucketLookupPath
+	}
+	switch cfg.SSE {
+	case "":
+	case "AES256":
+		s.sse = encrypt.NewSSE()
+	case "aws:kms":
+		if s.sse, err = encrypt.NewSSEKMS("", nil); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("sse %q: use \"AES256\" or \"aws:kms\"", cfg.SSE)
+	}
+	s.client, err = minio.New(host, &minio.Options{Creds: creds, Secure: secure, Region: region, BucketLookup: lookup})
+	if err != nil {
+		return nil, s.clean(fmt.Errorf("s3 client for %s: %w", host, err))
+	}
+	s.host, _ = os.Hostname()
+	return s, nil
+}
+
+// resolveCredentials takes the spec's keys, else the environment, else
+// the shared files. The instance-metadata provider is left out on
+// purpose: it reaches a link-local address, which a backup tool should not
+// do unasked.
+func resolveCredentials(cfg Config) (*credentials.Credentials, error) {
+	if cfg.AccessKey != "" || cfg.SecretKey != "" {
+		if cfg.AccessKey == "" || cfg.SecretKey == "" {
+			return nil, errors.New("the s3 block sets only one of access_key and secret_key: set both, or neither to use the AWS environment variables or credentials file")
+		}
+		return credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), nil
+	}
+	creds := credentials.NewChainCredentials([]credentials.Provider{
+		&credentials.EnvAWS{},
+		&credentials.FileAWSCredentials{},
+	})
+	v, err := creds.GetWithContext(nil)
+	if err != nil || v.AccessKeyID == "" || v.SecretAccessKey == "" {
+		return nil, errors.New("no S3 credentials: set access_key and secret_key in the backup's s3 block, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)")
+	}
+	return creds, nil
+}
+
+func parseEndpoint(ep string) (host string, secure bool, err error) {
+	switch {
+	case ep == "":
+		return "s3.amazonaws.com", true, nil
+	case strings.Contains(ep, "://"):
+		u, err := url.Parse(ep)
+		if err != nil {
+			return "", false, fmt.Errorf("endpoint %q: %w", ep, err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return "", false, fmt.Errorf("endpoint %q: the scheme must be http or https", ep)
+		}
+		if u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
+			return "", false, fmt.Errorf("endpoint %q: give only a scheme, a host and a port", ep)
+		}
+		return u.Host, u.Scheme == "https", nil
+	default:
+		return ep, true, nil
+	}
+}
+
+// clean removes every credential from err's message.
+func (s *Store) clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	for _, sec := range s.secrets {
+		if sec != "" && strings.Contains(msg, sec) {
+			msg = strings.ReplaceAll(msg, sec, "(redacted)")
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return redacted{msg: msg, err: err}
+}
+
+// redacted keeps the wrapped error reachable for errors.Is (fs.ErrNotExist,
+// backup.ErrExists) while its message has the secrets removed.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }
+
+// Destination names the store for messages: s3://bucket/prefix.
+func (s *Store) Destination() string {
+	return Scheme + s.bucket + "/" + strings.TrimSuffix(s.root, "/")
+}
+
+func (s *Store) manifestKey(id string) string { return s.root + id + "/" + backup.ManifestName }
+func (s *Store) runPrefix(id, run string) string {
+	return s.root + id + "/" + run + "/"
+}
+func (s *Store) ownerKey(id, run string) string { return s.root + id + "/" + run + ownerSuffix }
+
+func notFound(err error) bool {
+	resp := minio.ToErrorResponse(err)
+	return resp.StatusCode == http.StatusNotFound || resp.Code == "NoSuchKey"
+}
+
+// List returns the IDs of complete backups, oldest first: those whose
+// manifest exists.
+func (s *Store) List(ctx context.Context) ([]string, error) {
+	objs, err := s.listAll(ctx, s.root)
+	if err != nil {
+		return nil, fmt.Errorf("list backups: %w", err)
+	}
+	var ids []string
+	for _, o := range objs {
+		id, rest, ok := strings.Cut(strings.TrimPrefix(o.Key, s.root), "/")
+		if ok && rest == backup.ManifestName && backup.CheckID(id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func (s *Store) listAll(ctx context.Context, prefix string) ([]minio.ObjectInfo, error) {
+	var out []minio.ObjectInfo
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return nil, s.clean(o.Err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// committedRun returns the run a complete backup's manifest names, or
+// fs.ErrNotExist.
+func (s *Store) committedRun(ctx context.Context, id string) (string, error) {
+	info, err := s.client.StatObject(ctx, s.bucket, s.manifestKey(id), minio.StatObjectOptions{})
+	if err != nil {
+		if notFound(err) {
+			return "", fmt.Errorf("no such backup: %w", fs.ErrNotExist)
+		}
+		return "", s.clean(err)
+	}
+	run := info.Metadata.Get("X-Amz-Meta-" + runMetaKey)
+	if run == "" {
+		run = info.UserMetadata[runMetaKey]
+	}
+	if !validRun(run) {
+		return "", fmt.Errorf("the manifest of backup %s names no run (was it written by another tool?)", id)
+	}
+	return run, nil
+}
+
+// validRun reports whether r has the form newRun makes.
+func validRun(r string) bool {
+	if len(r) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(r)
+	return err == nil
+}
+
+func newRun() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// owner is what a run's owner object holds.
+type owner struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Started time.Time `json:"started"`
+	// ProcStart is the process's start time in clock ticks since boot
+	// (/proc/PID/stat), so that a pid reused by another process after a
+	// crash is not taken for the owner. Empty where /proc is missing.
+	ProcStart string `json:"proc_start,omitempty"`
+}
+
+// Begin starts backup id as a new run.
+func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
+	if err := backup.CheckID(id); err != nil {
+		return nil, fmt.Errorf("begin backup: %w", err)
+	}
+	if err := s.refuseExisting(ctx, id); err != nil {
+		return nil, fmt.Errorf("begin backup %s: %w", id, err)
+	}
+	run, err := newRun()
+	if err != nil {
+		return nil, fmt.Errorf("begin backup %s: %w", id, err)
+	}
+	o, _ := json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: procStart(os.Getpid())})
+	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
+		return nil, fmt.Errorf("begin backup %s: %w", id, err)
+	}
+	return &pending{store: s, id: id, run: run, sizes: map[string]int64{}, open: map[string]*writer{}}, nil
+}
+
+func (s *Store) put(ctx context.Context, key string, data []byte, opts minio.PutObjectOptions) error {
+	opts.ServerSideEncryption = s.sse
+	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	return s.clean(err)
+}
+
+func (s *Store) refuseExisting(ctx context.Context, id string) error {
+	_, err := s.client.StatObject(ctx, s.bucket, s.manifestKey(id), minio.StatObjectOptions{})
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %s%s", backup.ErrExists, s.Destination(), "/"+id)
+	case notFound(err):
+		return nil
+	default:
+		return s.clean(err)
+	}
+}
+
+// Open reads one artifact (or the manifest) of a complete backup. A
+// missing backup or artifact gives an error that wraps fs.ErrNotExist.
+func (s *Store) Open(ctx context.Context, id, name string) (io.ReadCloser, error) {
+	if err := backup.CheckID(id); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	if err := backup.CheckName(name); err != nil {
+		return nil, fmt.Errorf("open backup %s: %w", id, err)
+	}
+	key := s.manifestKey(id)
+	if name != backup.ManifestName {
+		run, err := s.committedRun(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("open backup %s: %w", id, err)
+		}
+		key = s.runPrefix(id, run) + name
+	}
+	// SSE-S3 and SSE-KMS objects are decrypted by the server without a
+	// header on GET (only SSE-C needs one, which redisplan does not use).
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err == nil {
+		// GetObject is lazy: Stat makes the request and reports a
+		// missing object.
+		_, err = obj.Stat()
+	}
+	if err != nil {
+		if obj != nil {
+			obj.Close()
+		}
+		if notFound(err) {
+			return nil, fmt.Errorf("open backup %s: %s: %w", id, name, fs.ErrNotExist)
+		}
+		return nil, fmt.Errorf("open backup %s: %s: %w", id, name, s.clean(err))
+	}
+	return obj, nil
+}
+
+// Delete removes a complete backup: the manifest first, so that it
+// disappears at once, then its run's artifacts. An interrupted Delete
+// leaves artifacts no manifest names, which Clean removes.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := backup.CheckID(id); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	run, err := s.committedRun(ctx, id)
+	if err != nil {
+		return fmt.Errorf("delete backup %s: %w", id, err)
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, s.manifestKey(id), minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("delete backup %s: %w", id, s.clean(err))
+	}
+	if err := s.removeRun(ctx, id, run); err != nil {
+		return fmt.Errorf("delete backup %s: %w", id, err)
+	}
+	return nil
+}
+
+// removeRun removes a run's artifacts, its incomplete uploads and its
+// owner object, the owner last: while it exists, a Clean elsewhere treats
+// the rest as the owner's.
+func (s *Store) removeRun(ctx context.Context, id, run string) error {
+	prefix := s.runPrefix(id, run)
+	objs, err := s.listAll(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := s.client.RemoveObject(ctx, s.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
+			return s.clean(err)
+		}
+	}
+	if err := s.removeUploads(ctx, prefix); err != nil {
+		return err
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, s.ownerKey(id, run), minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
+		return s.clean(err)
+	}
+	return nil
+}
+
+// removeUploads aborts every incomplete multipart upload under prefix.
+func (s *Store) removeUploads(ctx context.Context, prefix string) error {
+	keys := map[string]bool{}
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, prefix, true) {
+		if u.Err != nil {
+			return s.clean(u.Err)
+		}
+		keys[u.Key] = true
+	}
+	for k := range keys {
+		if err := s.client.RemoveIncompleteUpload(ctx, s.bucket, k); err != nil && !notFound(err) {
+			return s.clean(err)
+		}
+	}
+	return nil
+}
+
+// runState is what Clean finds of one run.
+type runState struct {
+	id, run   string
+	owner     *minio.ObjectInfo
+	hasData   bool
+	hasUpload bool
+}
+
+// Clean removes the runs that died pending and what interrupted deletions
+// left, with their incomplete multipart uploads, and returns how many
+// runs it removed. Runs whose owner is alive are never touched.
+func (s *Store) Clean(ctx context.Context) (int, error) {
+	objs, err := s.listAll(ctx, s.root)
+	if err != nil {
+		return 0, fmt.Errorf("clean backups: %w", err)
+	}
+	runs := map[[2]string]*runState{}
+	get := func(id, run string) *runState {
+		k := [2]string{id, run}
+		if runs[k] == nil {
+			runs[k] = &runState{id: id, run: run}
+		}
+		return runs[k]
+	}
+	for i, o := range objs {
+		id, rest, ok := strings.Cut(strings.TrimPrefix(o.Key, s.root), "/")
+		if !ok || backup.CheckID(id) != nil {
+			continue
+		}
+		if r, ok := strings.CutSuffix(rest, ownerSuffix); ok && validRun(r) {
+			get(id, r).owner = &objs[i]
+		} else if r, _, ok := strings.Cut(rest, "/"); ok && validRun(r) {
+			get(id, r).hasData = true
+		}
+	}
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.root, true) {
+		if u.Err != nil {
+			return 0, fmt.Errorf("clean backups: %w", s.clean(u.Err))
+		}
+		id, rest, ok := strings.Cut(strings.TrimPrefix(u.Key, s.root), "/")
+		if r, _, ok2 := strings.Cut(rest, "/"); ok && ok2 && backup.CheckID(id) == nil && validRun(r) {
+			get(id, r).hasUpload = true
+		}
+	}
+	keys := make([][2]string, 0, len(runs))
+	for k := range runs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+	committed := map[string]string{}
+	removed := 0
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		r := runs[k]
+		if r.owner != nil {
+			dead, err := s.ownerDead(ctx, r.owner)
+			if err != nil {
+				return removed, fmt.Errorf("clean backups: %w", err)
+			}
+			if !dead {
+				continue
+			}
+		} else {
+			// No owner: a committed run, or one an interrupted Delete
+			// or Abort left.
+			run, ok := committed[r.id]
+			if !ok {
+				var err error
+				run, err = s.committedRun(ctx, r.id)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return removed, fmt.Errorf("clean backups: %w", err)
+				}
+				committed[r.id] = run
+			}
+			if run == r.run {
+				if r.hasUpload {
+					// Its writers all closed before the commit: an
+					// upload left under it is garbage, but the backup
+					// itself is complete.
+					if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
+						return removed, fmt.Errorf("clean backups: %w", err)
+					}
+				}
+				continue
+			}
+		}
+		if err := s.removeRun(ctx, r.id, r.run); err != nil {
+			return removed, fmt.Errorf("clean backups: %w", err)
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// ownerDead decides whether the run an owner object describes is dead.
+func (s *Store) ownerDead(ctx context.Context, info *minio.ObjectInfo) (bool, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, info.Key, minio.GetObjectOptions{})
+	if err != nil {
+		return false, s.clean(err)
+	}
+	data, err := io.ReadAll(io.LimitReader(obj, 4096))
+	obj.Close()
+	if err != nil {
+		if notFound(err) {
+			return false, nil // committed or removed meanwhile
+		}
+		return false, s.clean(err)
+	}
+	var o owner
+	if json.Unmarshal(data, &o) != nil || o.PID <= 0 {
+		return time.Since(info.LastModified) >= cleanGrace, nil
+	}
+	if o.Host == s.host {
+		if !processAlive(o.PID) {
+			return true, nil
+		}
+		// Alive, but is it the same process?
+		if o.ProcStart != "" {
+			if now := procStart(o.PID); now != "" && now != o.ProcStart {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	return time.Since(o.Started) >= StaleAfter, nil
+}
+
+// processAlive reports whether a process with this pid exists. EPERM means
+// it exists but belongs to another user.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// procStart returns a process's start time from /proc/PID/stat (field
+// 22, after the parenthesised command name, which may hold spaces), or ""
+// when it cannot be read.
+func procStart(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	// fields[0] is field 3 (state), so field 22 is fields[19].
+	if len(fields) < 20 {
+		return ""
+	}
+	return fields[19]
+}
+
+// PartSize is the multipart part size for an artifact expected to be
+// about expected bytes (0 when unknown): at least 16 MiB, and large
+// enough that three times the expected size fits in 10,000 parts, so that
+// an artifact larger than its estimate (an AOF grown since INFO, an RDB
+// that compresses badly) still fits. The whole part is held in memory
+// while it uploads, so it is no larger than it must be.
+func PartSize(expected int64) uint64 {
+	size := int64(minPartSize)
+	if expected > 0 {
+		need := (3*expected + maxParts - 1) / maxParts
+		// Round up to a whole MiB.
+		need = (need + 1<<20 - 1) &^ (1<<20 - 1)
+		size = max(size, need)
+	}
+	return uint64(min(size, maxPartSize))
+}
+
+// pending is one run of a backup being written.
+type pending struct {
+	store *Store
+	id    string
+	run   string
+
+	mu        sync.Mutex
+	open      map[string]*writer // artifacts whose writer is not closed yet
+	sizes     map[string]int64   // artifacts written and closed
+	committed bool
+	aborted   bool
+}
+
+func (p *pending) state() error {
+	switch {
+	case p.committed:
+		return fmt.Errorf("backup %s is already committed", p.id)
+	case p.aborted:
+		return fmt.Errorf("backup %s was aborted", p.id)
+	}
+	return nil
+}
+
+// Create writes one artifact whose size is not known in advance.
+func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, error) {
+	return p.CreateSized(ctx, name, 0)
+}
+
+// CreateSized writes one artifact as a multipart upload whose part size
+// is chosen from its expected size. The upload completes, and the data is
+// stored, before Close returns.
+func (p *pending) CreateSized(ctx context.Context, name string, expected int64) (io.WriteCloser, error) {
+	if err := backup.CheckName(name); err != nil {
+		return nil, fmt.Errorf("backup %s: %w", p.id, err)
+	}
+	if name == backup.ManifestName {
+		return nil, fmt.Errorf("backup %s: %s is reserved", p.id, name)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.state(); err != nil {
+		return nil, err
+	}
+	if p.open[name] != nil {
+		return nil, fmt.Errorf("backup %s: %s is already being written", p.id, name)
+	}
+	if _, ok := p.sizes[name]; ok {
+		return nil, fmt.Errorf("backup %s: %s was already written", p.id, name)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	w := &writer{p: p, name: name, pw: pw, cancel: cancel, done: make(chan struct{})}
+	key := p.store.runPrefix(p.id, p.run) + name
+	opts := minio.PutObjectOptions{
+		PartSize:             PartSize(expected),
+		ServerSideEncryption: p.store.sse,
+		ContentType:          "application/octet-stream",
+	}
+	go func() {
+		defer close(w.done)
+		info, err := p.store.client.PutObject(wctx, p.store.bucket, key, pr, -1, opts)
+		// Unblock a writer still writing when the upload fails.
+		pr.CloseWithError(errors.Join(err, errors.New("upload ended")))
+		w.uploaded, w.err = info.Size, p.store.clean(err)
+	}()
+	p.open[name] = w
+	return w, nil
+}
+
+// writer is what CreateSized returns: writes go through a pipe to the
+// upload running in its own goroutine.
+type writer struct {
+	p      *pending
+	name   string
+	pw     *io.PipeWriter
+	cancel context.CancelFunc
+	done   chan struct{}
+	n      int64
+
+	uploaded int64 // set by the upload goroutine before done closes
+	err      error
+	closed   bool
+}
+
+func (w *writer) Write(b []byte) (int, error) {
+	n, err := w.pw.Write(b)
+	w.n += int64(n)
+	if err != nil {
+		<-w.done
+		if w.err != nil {
+			err = w.err
+		}
+	}
+	return n, err
+}
+
+// Close ends the data and waits for the upload to complete. The artifact
+// counts as written only when the server holds every byte.
+func (w *writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	w.pw.Close()
+	<-w.done
+	w.cancel()
+	err := w.err
+	if err == nil && w.uploaded != w.n {
+		err = fmt.Errorf("the server stored %d bytes of %d", w.uploaded, w.n)
+	}
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	if w.p.open[w.name] == w {
+		delete(w.p.open, w.name)
+	}
+	if err != nil {
+		return fmt.Errorf("backup %s: upload %s: %w", w.p.id, w.name, err)
+	}
+	if w.p.aborted {
+		return fmt.Errorf("backup %s was aborted", w.p.id)
+	}
+	w.p.sizes[w.name] = w.n
+	return nil
+}
+
+// Commit checks that every artifact m lists was written with the size it
+// records, then writes the manifest, which makes the backup visible. It
+// fails with backup.ErrExists when the ID is already complete.
+func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.state(); err != nil {
+		return err
+	}
+	if err := backup.CheckManifest(m, p.id); err != nil {
+		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	}
+	for name := range p.open {
+		return fmt.Errorf("commit backup %s: %s is still open: close it first", p.id, name)
+	}
+	for _, f := range m.Files {
+		size, ok := p.sizes[f.Name]
+		if !ok {
+			return fmt.Errorf("commit backup %s: the manifest lists %s, which was not written", p.id, f.Name)
+		}
+		if size != f.StoredSize {
+			return fmt.Errorf("commit backup %s: %s is %d bytes, the manifest says %d", p.id, f.Name, size, f.StoredSize)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.store.refuseExisting(ctx, p.id); err != nil {
+		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	}
+	data, err := backup.MarshalManifest(m)
+	if err != nil {
+		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	}
+	opts := minio.PutObjectOptions{
+		ContentType:  "application/json",
+		UserMetadata: map[string]string{runMetaKey: p.run},
+	}
+	// Refused by the server when another run committed this ID since the
+	// check above.
+	cond := opts
+	cond.SetMatchETagExcept("*")
+	err = p.store.put(ctx, p.store.manifestKey(p.id), data, cond)
+	if r := minio.ToErrorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
+		// A server without conditional writes: the check above is what
+		// guards the ID, as on stores from before they existed.
+		err = p.store.put(ctx, p.store.manifestKey(p.id), data, opts)
+	}
+	if err != nil {
+		if r := minio.ToErrorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
+			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
+		}
+		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	}
+	p.committed = true
+	// The backup is complete. A leftover owner object would only make
+	// Clean look at the run and find it committed, so a failure to remove
+	// it is not a failure of the commit.
+	_ = p.store.client.RemoveObject(context.WithoutCancel(ctx), p.store.bucket, p.store.ownerKey(p.id, p.run), minio.RemoveObjectOptions{})
+	return nil
+}
+
+// Abort stops the uploads still running and removes everything the run
+// wrote. After a successful Commit it does nothing, so that it can be
+// deferred.
+func (p *pending) Abort(ctx context.Context) error {
+	p.mu.Lock()
+	if p.committed || p.aborted {
+		p.mu.Unlock()
+		return nil
+	}
+	p.aborted = true
+	var open []*writer
+	for _, w := range p.open {
+		open = append(open, w)
+	}
+	p.mu.Unlock()
+	for _, w := range open {
+		w.cancel()
+		w.pw.CloseWithError(errors.New("backup aborted"))
+		<-w.done
+	}
+	if err := p.store.removeRun(ctx, p.id, p.run); err != nil {
+		return fmt.Errorf("abort backup %s: %w", p.id, err)
+	}
+	return nil
+}
