@@ -20,6 +20,9 @@ type Input struct {
 	// CronLines is the desired managed crontab block (markers included),
 	// nil when the target schedules nothing or has no cron block.
 	CronLines []string
+	// Replica is the address of the replica that Target stands for
+	// (model.Target.Member), empty for a target's own server.
+	Replica string
 }
 
 // Address names a directive of a target the way plans and errors show it.
@@ -31,7 +34,7 @@ func Address(target, directive string) string {
 // input always gives the same plan, and nothing is read or written.
 func Diff(in Input) *TargetPlan {
 	t := in.Target
-	tp := &TargetPlan{Target: t.Name, Changes: []Change{}, Drift: []Drift{}, Risks: []Risk{}}
+	tp := &TargetPlan{Target: t.Name, Member: in.Replica, Changes: []Change{}, Drift: []Drift{}, Risks: []Risk{}}
 	if in.State == nil || in.State.Live == nil {
 		msg := "no live state"
 		if in.State != nil && in.State.Error != nil {
@@ -41,6 +44,12 @@ func Diff(in Input) *TargetPlan {
 		return tp
 	}
 	live := in.State.Live
+	if in.Replica != "" && live.Info["role"] != "slave" {
+		// Changing it first would protect nothing: it is not the replica
+		// the spec says, and may be a primary of its own.
+		tp.Error = fmt.Sprintf("%s is listed as a replica but reports role:%s; fix the replicas list, or the server's replicaof", in.Replica, live.Info["role"])
+		return tp
+	}
 	tp.RunID = live.RunID
 	tp.Version = live.Version
 	cat := in.Catalog

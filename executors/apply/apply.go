@@ -285,3 +285,30 @@ func hasLive(tp *planner.TargetPlan, directive string) bool {
 func renameLine(r model.Rename) string {
 	return conffile.RenameLine(r.Command, r.NewName)
 }
+
+// RunGroup applies the plans of a replication group one member at a time
+// in the order given, replicas first and the primary last, and stops at
+// the first failure: once a replica has failed, the primary (and any later
+// replica) is left as it was, so the members that already changed are the
+// ones a person checks first. Results are summed.
+func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
+	var total Result
+	for i, req := range reqs {
+		if !req.Plan.OwnChanges() {
+			continue
+		}
+		r, err := Run(ctx, req)
+		total.LiveChanges += r.LiveChanges
+		total.FileChanges += r.FileChanges
+		total.Restarted = total.Restarted || r.Restarted
+		total.PendingChange = append(total.PendingChange, r.PendingChange...)
+		total.CrontabDone = total.CrontabDone || r.CrontabDone
+		if err != nil {
+			if left := len(reqs) - i - 1; left > 0 {
+				err = fmt.Errorf("%w; the %d member(s) after it in the order were not changed", err, left)
+			}
+			return total, err
+		}
+	}
+	return total, nil
+}
