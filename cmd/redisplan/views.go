@@ -199,11 +199,12 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		if len(tp.Replicas) == 0 {
 			fmt.Fprintln(w, "  (the primary lists no replicas)")
 		}
+		fmt.Fprintln(w)
 		for i, r := range tp.Replicas {
-			fmt.Fprintf(w, "\n  %d. replica %s\n", i+1, r.Member)
+			fmt.Fprintf(w, "  %d. replica %s\n", i+1, r.Member)
 			writeTargetBody(w, pal, r, catalogFor(r, t), "    ")
 		}
-		fmt.Fprintf(w, "\n  %d. primary %s\n", len(tp.Replicas)+1, t.Connection.Address)
+		fmt.Fprintf(w, "  %d. primary %s\n", len(tp.Replicas)+1, t.Connection.Address)
 		writeTargetBody(w, pal, tp, cat, "    ")
 	}
 	writeFindingsSection(w, findings, color)
