@@ -23,6 +23,9 @@ type Input struct {
 	// Replica is the address of the replica that Target stands for
 	// (model.Target.Member), empty for a target's own server.
 	Replica string
+	// PrimaryInfo is the INFO of the replica's primary, to check that the
+	// replica follows it.
+	PrimaryInfo map[string]string
 }
 
 // Address names a directive of a target the way plans and errors show it.
@@ -48,6 +51,14 @@ func Diff(in Input) *TargetPlan {
 		// Changing it first would protect nothing: it is not the replica
 		// the spec says, and may be a primary of its own.
 		tp.Error = fmt.Sprintf("%s is listed as a replica but reports role:%s; fix the replicas list, or the server's replicaof", in.Replica, live.Info["role"])
+		return tp
+	}
+	if in.Replica != "" && live.Info["master_link_status"] == "up" && in.PrimaryInfo["master_replid"] != "" &&
+		live.Info["master_replid"] != in.PrimaryInfo["master_replid"] {
+		// Its offsets say nothing about this primary, so apply could not
+		// tell when it has caught up.
+		tp.Error = fmt.Sprintf("%s is a replica of %s:%s, not of this target's server (their replication IDs differ); fix the replicas list",
+			in.Replica, live.Info["master_host"], live.Info["master_port"])
 		return tp
 	}
 	tp.RunID = live.RunID
@@ -133,6 +144,10 @@ func Diff(in Input) *TargetPlan {
 
 	renameChanges(tp, t, file)
 	tp.Risks = risks(t, tp, live)
+	if in.Replica != "" && live.Info["master_link_status"] != "up" {
+		tp.Risks = append(tp.Risks, Risk{Message: fmt.Sprintf(
+			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
+	}
 	tp.Crontab = cronChange(in)
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])

@@ -246,6 +246,12 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 	defer closeFn()
 	if req.Restarter != nil {
 		req.Restarter = restarter{t: t, replicas: members, emit: emit}
+		// Checked before any member is touched.
+		if allowRestart && needsRestart(tp) && len(t.Service.Stop) > 0 {
+			if err := refuseEmptyPrimary(ctx, t); err != nil {
+				return apply.Result{}, fmt.Errorf("%w. Nothing was changed", err)
+			}
+		}
 	}
 	reqs = append(reqs, req)
 	return apply.RunGroup(ctx, reqs)
@@ -347,4 +353,37 @@ func shortID(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// refuseEmptyPrimary refuses to stop a primary through its service command
+// when it persists nothing: a plain stop does not save, the primary would
+// come back empty, and its replicas would copy the empty dataset. Without
+// a stop command, Restart sends SHUTDOWN SAVE, which writes an RDB that the
+// new process loads.
+func refuseEmptyPrimary(ctx context.Context, t *model.Target) error {
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cfg, err := live.ConfigGet(ctx, c, t.ConfigCommand(), "save", "appendonly")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(cfg["save"]) == "" && cfg["appendonly"] == "no" {
+		return fmt.Errorf(`the primary at %s persists nothing (save "" and appendonly no), so stopping it with the service stop command would bring it back empty and its replicas would copy the empty dataset: `+
+			`remove service.stop so that redisplan stops it with SHUTDOWN SAVE, or turn on persistence first`, t.Connection.Address)
+	}
+	return nil
+}
+
+// needsRestart reports whether a server's own plan has a change that only
+// a restart applies.
+func needsRestart(tp *planner.TargetPlan) bool {
+	for _, c := range tp.Changes {
+		if c.Mode != planner.Live {
+			return true
+		}
+	}
+	return false
 }

@@ -167,7 +167,7 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 // replication), in the order apply changes them. The fingerprints are
 // keyed by target name, and by member name for replicas.
 func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
-	tp, st, fp := planTarget(ctx, t, "", cronOpts)
+	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts)
 	fps := map[string]planner.TargetFingerprint{t.Name: fp}
 	if t.Replication == nil || tp.Error != "" {
 		return tp, fps
@@ -178,14 +178,14 @@ func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpti
 	}
 	for _, addr := range replicas.Addresses(t, info) {
 		m := t.Member(addr)
-		rp, _, rfp := planTarget(ctx, m, addr, cronOpts)
+		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts)
 		tp.Replicas = append(tp.Replicas, rp)
 		fps[m.Name] = rfp
 	}
 	return tp, fps
 }
 
-func planTarget(ctx context.Context, t *model.Target, replica string, cronOpts crontab.RenderOptions) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
+func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
 	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
 	defer cancel()
 	st, err := live.Inspector{}.Inspect(ictx, t)
@@ -200,7 +200,7 @@ func planTarget(ctx context.Context, t *model.Target, replica string, cronOpts c
 	if t.Cron != nil {
 		cronLines = crontab.Lines(t, cronOpts)
 	}
-	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, Replica: replica})
+	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, Replica: replica, PrimaryInfo: primaryInfo})
 	return tp, st, planner.FingerprintTarget(t, st, cat)
 }
 

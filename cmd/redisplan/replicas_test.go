@@ -367,3 +367,86 @@ func TestReplicaGroupCheckPersistence(t *testing.T) {
 		t.Errorf("replica_persistence = %q\nwant %q", got, want)
 	}
 }
+
+// TestReplicaGroupStopsAtFailedReplica: when a replica does not come back,
+// apply stops there: the primary is neither restarted nor changed.
+func TestReplicaGroupStopsAtFailedReplica(t *testing.T) {
+	g := startGroup(t, `save ""`)
+	// Each member starts through its own script; the second replica's
+	// fails, as a broken host would.
+	for _, d := range g.members() {
+		script := fmt.Sprintf("#!/bin/sh\nexec %s %s\n", d.start, d.conf)
+		if d == g.replicas[1] {
+			script = "#!/bin/sh\necho 'redis-server: cannot open the data directory' >&2\nexit 1\n"
+		}
+		if err := os.WriteFile(fmt.Sprintf("%s/start-%d.sh", g.confDir, d.port), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = "%s/redis-{port}.conf"
+  replicas    = [%q, %q]
+  service {
+    start = ["%s/start-{port}.sh"]
+  }
+  settings = {
+    "databases" = 32
+  }
+}
+`, g.primary.addr(), g.confDir, g.replicas[0].addr(), g.replicas[1].addr(), g.confDir))
+	pc := g.primary.client(t)
+	primaryRunID := infoField(t, pc, "server", "run_id")
+
+	code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	if code == 0 || !strings.Contains(errOut, "cannot open the data directory") || !strings.Contains(errOut, "the 1 member(s) after it in the order were not changed") {
+		t.Fatalf("apply with a replica that does not start: exit %d, want a failure naming it\n%s%s", code, out, errOut)
+	}
+	if got := infoField(t, pc, "server", "run_id"); got != primaryRunID {
+		t.Errorf("the primary was restarted (run_id %s -> %s) after a replica failed", primaryRunID, got)
+	}
+	conf, _ := os.ReadFile(g.primary.conf)
+	if strings.Contains(string(conf), "databases") {
+		t.Errorf("the primary's file was changed after a replica failed:\n%s", conf)
+	}
+	if got := configGet(t, g.replicas[0].client(t), "databases"); got != "32" {
+		t.Errorf("the first replica: databases = %s, want 32 (it restarted before the failure)", got)
+	}
+}
+
+// TestReplicaGroupRefusesToEmptyThePrimary: a primary that persists
+// nothing, stopped by its service command, would come back empty and its
+// replicas would copy the empty dataset; apply refuses before touching any
+// member.
+func TestReplicaGroupRefusesToEmptyThePrimary(t *testing.T) {
+	g := startGroup(t, `save ""`, "appendonly no")
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = "%s/redis-{port}.conf"
+  replicas    = [%q, %q]
+  service {
+    start = [%q, "%s/redis-{port}.conf"]
+    stop  = ["systemctl", "stop", "redis-server@{port}"]
+  }
+  settings = {
+    "databases" = 32
+  }
+}
+`, g.primary.addr(), g.confDir, g.replicas[0].addr(), g.replicas[1].addr(), g.primary.start, g.confDir))
+	var before []string
+	for _, d := range g.members() {
+		before = append(before, infoField(t, d.client(t), "server", "run_id"))
+	}
+	code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	if code == 0 || !strings.Contains(errOut, `persists nothing (save "" and appendonly no)`) || !strings.Contains(errOut, "Nothing was changed") {
+		t.Fatalf("apply: exit %d, want a refusal\n%s%s", code, out, errOut)
+	}
+	for i, d := range g.members() {
+		if got := infoField(t, d.client(t), "server", "run_id"); got != before[i] {
+			t.Errorf("%s was restarted", d.addr())
+		}
+		if conf, _ := os.ReadFile(d.conf); strings.Contains(string(conf), "databases") {
+			t.Errorf("%s was written", d.conf)
+		}
+	}
+}

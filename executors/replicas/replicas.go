@@ -155,6 +155,8 @@ func Lag(replicaInfo, primaryInfo map[string]string) (int64, error) {
 		return 0, fmt.Errorf("its link to the primary is %s", orUnknown(replicaInfo["master_link_status"]))
 	case st.Syncing:
 		return 0, errors.New("a full synchronization is in progress")
+	case primaryInfo["master_replid"] != "" && replicaInfo["master_replid"] != primaryInfo["master_replid"]:
+		return 0, fmt.Errorf("it replicates %s:%s, not this primary (the replication IDs differ)", replicaInfo["master_host"], replicaInfo["master_port"])
 	}
 	p, err := primaryOffset(primaryInfo)
 	if err != nil {
@@ -205,11 +207,14 @@ func WaitInSync(ctx context.Context, primary, replica model.Connection) error {
 			case !st.LinkUp || st.Syncing:
 				lastWhy = fmt.Sprintf("master_link_status:%s, master_sync_in_progress:%s", orUnknown(ri["master_link_status"]), orUnknown(ri["master_sync_in_progress"]))
 			default:
+				pi, perr := info(ctx, primary)
+				if perr != nil {
+					return fmt.Errorf("read the primary's offset at %s: %w", primary.Address, perr)
+				}
+				if pi["master_replid"] != ri["master_replid"] {
+					return fmt.Errorf("%s replicates %s:%s, not the primary at %s (the replication IDs differ)", replica.Address, ri["master_host"], ri["master_port"], primary.Address)
+				}
 				if goal < 0 {
-					pi, perr := info(ctx, primary)
-					if perr != nil {
-						return fmt.Errorf("read the primary's offset at %s: %w", primary.Address, perr)
-					}
 					if goal, perr = primaryOffset(pi); perr != nil {
 						return fmt.Errorf("read the primary's offset at %s: %w", primary.Address, perr)
 					}
