@@ -353,7 +353,7 @@ func TestReplicaGroupCheckPersistence(t *testing.T) {
     }
   }`)
 	state := t.TempDir()
-	if _, cj := runCheckJSON(t, "-config", spec, "-state-dir", state); !strings.HasPrefix(result(cj, "replica_persistence"), "ok: 2 replicas match") {
+	if _, cj := runCheckJSON(t, "-config", spec, "-state-dir", state); !strings.HasPrefix(result(cj, "replica_persistence"), "ok: the 2 replicas match") {
 		t.Fatalf("replica_persistence with matching replicas: %s", result(cj, "replica_persistence"))
 	}
 	odd := g.replicas[1]

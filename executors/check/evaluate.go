@@ -765,7 +765,11 @@ func (e *env) replicaPersistence() Result {
 	case len(unread) > 0:
 		return Result{Status: Unknown, Message: "could not read replicas: " + strings.Join(unread, "; ")}
 	}
-	return Result{Status: OK, Value: ptr(0), Warning: &zero, Message: fmt.Sprintf("%s match the primary's persistence settings", plural(int64(len(e.in.Replicas)), "replica", "replicas"))}
+	msg := "the replica matches the primary's persistence settings"
+	if n := len(e.in.Replicas); n > 1 {
+		msg = fmt.Sprintf("the %d replicas match the primary's persistence settings", n)
+	}
+	return Result{Status: OK, Value: ptr(0), Warning: &zero, Message: msg}
 }
 
 // normalizer returns a function that puts a directive's value in the
