@@ -235,6 +235,8 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 		defer closeFn()
 		if req.Restarter != nil {
 			req.Restarter = restarter{t: m, primary: &t.Connection, emit: emit}
+		} else if t.Service != nil {
+			req.NoRestarter = "the service commands name the primary's process only: write {host} or {port} in them to restart replicas"
 		}
 		reqs = append(reqs, req)
 		members = append(members, rp.Member)

@@ -450,3 +450,27 @@ func TestReplicaGroupRefusesToEmptyThePrimary(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaGroupSavedPlanStale: a saved plan covers every member; a
+// replica changed since makes it stale.
+func TestReplicaGroupSavedPlanStale(t *testing.T) {
+	g := startGroup(t, `save ""`)
+	spec := g.spec(t, `  memory {
+    max = "64mb"
+  }`)
+	planFile := t.TempDir() + "/group.plan"
+	if code, out, errOut := runCLI(t, "plan", "-out", planFile, "-config", spec); code != 0 {
+		t.Fatalf("plan -out: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := g.replicas[1].client(t).ConfigSet(context.Background(), "maxmemory", "32mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "apply", "-config", spec, planFile)
+	want := fmt.Sprintf("maxmemory on redis.main/%s changed from 0 to 33554432", g.replicas[1].addr())
+	if code == 0 || !strings.Contains(errOut, "Saved plan is stale") || !strings.Contains(errOut, want) {
+		t.Fatalf("apply of a stale group plan: exit %d, want a refusal naming the replica\n%s%s", code, out, errOut)
+	}
+	if got := configGet(t, g.primary.client(t), "maxmemory"); got != "0" {
+		t.Errorf("the refused plan changed the primary: maxmemory = %s", got)
+	}
+}

@@ -67,6 +67,9 @@ type Request struct {
 	AllowRestart bool
 	Live         LiveConfig
 	Restarter    Restarter // nil when the target cannot be restarted
+	// NoRestarter says why Restarter is nil, when the reason is not the
+	// usual missing service block.
+	NoRestarter string
 	Crontab      CrontabStore
 	Splice       Splicer
 	Emit         func(Event)
@@ -247,7 +250,11 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
 		case req.Restarter == nil:
 			res.PendingChange = restartNeeded
-			emit(Pending, "%s: written to the file, but the target has no service block to restart it with", strings.Join(restartNeeded, ", "))
+			why := req.NoRestarter
+			if why == "" {
+				why = "the target has no service block to restart it with"
+			}
+			emit(Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
 		default:
 			if err := req.Restarter.Restart(ctx); err != nil {
 				return res, fmt.Errorf("restart redis.%s: %w (the file and live changes were applied)", t.Name, err)
