@@ -44,15 +44,17 @@ func ExpandMember(s, address string) string {
 	return strings.NewReplacer(PlaceholderHost, host, PlaceholderPort, port).Replace(s)
 }
 
-// MemberSpecific are the directives that name one server of a group (its
-// port, its files, whom it replicates): they are never applied to a
-// replica, and replicaof is what makes it one.
-var MemberSpecific = map[string]bool{
-	"replicaof": true, "port": true, "tls-port": true, "bind": true,
-	"unixsocket": true, "pidfile": true, "logfile": true,
-	"replica-announce-ip": true, "replica-announce-port": true,
-	"cluster-announce-ip": true, "cluster-announce-port": true,
-	"cluster-announce-bus-port": true, "cluster-config-file": true,
+// MemberSpecific reports whether a directive names one server of a group
+// (its port, its files, whom it replicates): such a directive is never
+// applied to a replica, and replicaof is what makes it one.
+func MemberSpecific(directive string) bool {
+	switch directive {
+	case "replicaof", "port", "tls-port", "bind", "unixsocket", "pidfile", "logfile",
+		"replica-announce-ip", "replica-announce-port",
+		"cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port", "cluster-config-file":
+		return true
+	}
+	return false
 }
 
 // MemberName is how a replica of a target is named in plans and events:
@@ -89,7 +91,7 @@ func (t *Target) Member(address string) *Target {
 	}
 	m.Directives = nil
 	for _, d := range t.Directives {
-		if !MemberSpecific[d.Name] {
+		if !MemberSpecific(d.Name) {
 			m.Directives = append(m.Directives, d)
 		}
 	}
