@@ -49,7 +49,7 @@ func ExpandMember(s, address string) string {
 // applied to a replica, and replicaof is what makes it one.
 func MemberSpecific(directive string) bool {
 	switch directive {
-	case "replicaof", "port", "tls-port", "bind", "unixsocket", "pidfile", "logfile",
+	case "replicaof", "port", "tls-port", "bind", "unixsocket", "pidfile", "logfile", "dir",
 		"replica-announce-ip", "replica-announce-port",
 		"cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port", "cluster-config-file":
 		return true
