@@ -70,9 +70,9 @@ type Request struct {
 	// NoRestarter says why Restarter is nil, when the reason is not the
 	// usual missing service block.
 	NoRestarter string
-	Crontab      CrontabStore
-	Splice       Splicer
-	Emit         func(Event)
+	Crontab     CrontabStore
+	Splice      Splicer
+	Emit        func(Event)
 }
 
 // Result counts what was applied.
