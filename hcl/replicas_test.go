@@ -71,7 +71,7 @@ func TestMemberSkipsMemberSpecificDirectives(t *testing.T) {
 	tg := &model.Target{
 		Name:        "main",
 		Connection:  model.Connection{Address: "127.0.0.1:6379"},
-		Directives:  []model.Directive{{Name: "maxmemory", Value: "1"}, {Name: "port", Value: "6379"}, {Name: "pidfile", Value: "/run/a.pid"}},
+		Directives:  []model.Directive{{Name: "maxmemory", Value: "1"}, {Name: "port", Value: "6379"}, {Name: "pidfile", Value: "/run/a.pid"}, {Name: "dir", Value: "/var/lib/redis"}},
 		Replication: &model.Replication{Replicas: []string{"127.0.0.1:6380"}, ConfigFile: "/etc/redis.conf"},
 		ConfigFile:  "/etc/redis.conf",
 	}
