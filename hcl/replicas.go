@@ -32,6 +32,10 @@ func (d *targetDecoder) replicas(rb *redisBlock) {
 
 	a := rb.Replicas
 	if a == nil {
+		if b := t.Backup; b != nil && b.From == model.FromReplica && rb.Backup.From != nil {
+			d.l.errorf(rb.Backup.From.Expr.Range().Ptr(), "Backup from a replica without replicas",
+				`from = "replica" reads backups from a replica, but this target declares none: add replicas = [...] or replicas = "discover" to the target, or use from = "any".`)
+		}
 		return
 	}
 	raw.Pos = posOf(a.Range)
