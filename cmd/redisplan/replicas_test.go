@@ -478,3 +478,30 @@ func TestReplicaGroupSavedPlanStale(t *testing.T) {
 		t.Errorf("the refused plan changed the primary: maxmemory = %s", got)
 	}
 }
+
+// TestReplicaGroupDiscover: replicas = "discover" finds the replicas in the
+// primary's INFO replication and changes them as if they were listed.
+func TestReplicaGroupDiscover(t *testing.T) {
+	g := startGroup(t, `save ""`)
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address  = %q
+  replicas = "discover"
+  memory {
+    policy = "allkeys-lfu"
+  }
+}
+`, g.primary.addr()))
+	code, out, errOut := runCLI(t, "plan", "-detailed-exitcode", "-config", spec)
+	if code != 2 || !strings.Contains(out, "replica "+g.replicas[0].addr()) || !strings.Contains(out, "replica "+g.replicas[1].addr()) ||
+		!strings.Contains(out, "then primary "+g.primary.addr()) {
+		t.Fatalf("plan with discovery: exit %d, want both replicas before the primary\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, d := range g.members() {
+		if got := configGet(t, d.client(t), "maxmemory-policy"); got != "allkeys-lfu" {
+			t.Errorf("%s: maxmemory-policy = %s, want allkeys-lfu", d.addr(), got)
+		}
+	}
+}
