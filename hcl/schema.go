@@ -57,6 +57,7 @@ type redisBlock struct {
 	HostMemory    *hclv2.Attribute `hcl:"host_memory,optional"`
 	RPO           *hclv2.Attribute `hcl:"rpo,optional"`
 	RTO           *hclv2.Attribute `hcl:"rto,optional"`
+	Replicas      *hclv2.Attribute `hcl:"replicas,optional"`
 
 	TLS         *tlsBlock         `hcl:"tls,block"`
 	Service     *serviceBlock     `hcl:"service,block"`
@@ -151,6 +152,7 @@ type backupBlock struct {
 	Schedule    *hclv2.Attribute `hcl:"schedule,optional"`
 	Destination *hclv2.Attribute `hcl:"destination"`
 	Method      *hclv2.Attribute `hcl:"method,optional"`
+	From        *hclv2.Attribute `hcl:"from,optional"`
 	Include     *hclv2.Attribute `hcl:"include,optional"`
 	Compression *hclv2.Attribute `hcl:"compression,optional"`
 	Recipients  *hclv2.Attribute `hcl:"recipients,optional"`

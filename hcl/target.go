@@ -141,6 +141,7 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 	d.backup(rb.Backup)
 	d.alerts(rb.Alerts)
 	d.cronBlocks(rb)
+	d.replicas(rb)
 
 	sort.Slice(t.Directives, func(i, j int) bool { return t.Directives[i].Name < t.Directives[j].Name })
 	sort.Slice(t.Renames, func(i, j int) bool { return t.Renames[i].Command < t.Renames[j].Command })
@@ -579,6 +580,13 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 	d.s3(bb, b)
 	if v, ok := d.enum(bb.Method, "bgsave", "replication"); ok {
 		b.Method = v
+	}
+	// A replica in sync when the target has one, else the primary: a
+	// target without replicas backs up as it always did, and a group
+	// spares its primary the fork.
+	b.From = model.FromAny
+	if v, ok := d.enum(bb.From, model.FromPrimary, model.FromReplica, model.FromAny); ok {
+		b.From = v
 	}
 	if v, ok := d.enum(bb.Compression, "zstd", "gzip", "none"); ok {
 		b.Compression = v

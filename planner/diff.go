@@ -23,6 +23,12 @@ type Input struct {
 	// Schedules are the systemd units and CronJob manifests the target's
 	// systemd and kubernetes cron blocks want, one entry per block.
 	Schedules []ScheduleDir
+	// Replica is the address of the replica that Target stands for
+	// (model.Target.Member), empty for a target's own server.
+	Replica string
+	// PrimaryInfo is the INFO of the replica's primary, to check that the
+	// replica follows it.
+	PrimaryInfo map[string]string
 }
 
 // Address names a directive of a target the way plans and errors show it.
@@ -34,7 +40,7 @@ func Address(target, directive string) string {
 // input always gives the same plan, and nothing is read or written.
 func Diff(in Input) *TargetPlan {
 	t := in.Target
-	tp := &TargetPlan{Target: t.Name, Changes: []Change{}, Drift: []Drift{}, Risks: []Risk{}}
+	tp := &TargetPlan{Target: t.Name, Member: in.Replica, Changes: []Change{}, Drift: []Drift{}, Risks: []Risk{}}
 	if in.State == nil || in.State.Live == nil {
 		msg := "no live state"
 		if in.State != nil && in.State.Error != nil {
@@ -44,6 +50,20 @@ func Diff(in Input) *TargetPlan {
 		return tp
 	}
 	live := in.State.Live
+	if in.Replica != "" && live.Info["role"] != "slave" {
+		// Changing it first would protect nothing: it is not the replica
+		// the spec says, and may be a primary of its own.
+		tp.Error = fmt.Sprintf("%s is listed as a replica but reports role:%s; fix the replicas list, or the server's replicaof", in.Replica, live.Info["role"])
+		return tp
+	}
+	if in.Replica != "" && live.Info["master_link_status"] == "up" && in.PrimaryInfo["master_replid"] != "" &&
+		live.Info["master_replid"] != in.PrimaryInfo["master_replid"] {
+		// Its offsets say nothing about this primary, so apply could not
+		// tell when it has caught up.
+		tp.Error = fmt.Sprintf("%s is a replica of %s:%s, not of this target's server (their replication IDs differ); fix the replicas list",
+			in.Replica, live.Info["master_host"], live.Info["master_port"])
+		return tp
+	}
 	tp.RunID = live.RunID
 	tp.Version = live.Version
 	cat := in.Catalog
@@ -127,6 +147,10 @@ func Diff(in Input) *TargetPlan {
 
 	renameChanges(tp, t, file)
 	tp.Risks = risks(t, tp, live)
+	if in.Replica != "" && live.Info["master_link_status"] != "up" {
+		tp.Risks = append(tp.Risks, Risk{Message: fmt.Sprintf(
+			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
+	}
 	tp.Crontab = cronChange(in)
 	files, err := scheduleChanges(in)
 	if err != "" {

@@ -252,3 +252,30 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		t.Error("a plan of another format version was accepted")
 	}
 }
+
+// TestDiffReplicaRole: a server listed as a replica that reports another
+// role is an error of its own, and nothing is planned on it.
+func TestDiffReplicaRole(t *testing.T) {
+	tg := &model.Target{Name: "main/127.0.0.1:6380", Directives: []model.Directive{{Name: "maxmemory", Value: "1048576"}}}
+	live := &LiveState{Version: "7.0.15", Config: defaults(nil), Info: map[string]string{"role": "master"}}
+	tp := Diff(Input{Target: tg, State: &State{Live: live}, Catalog: cat70(t), Replica: "127.0.0.1:6380"})
+	if !strings.Contains(tp.Error, "127.0.0.1:6380 is listed as a replica but reports role:master") || len(tp.Changes) != 0 {
+		t.Fatalf("error = %q, changes = %v", tp.Error, tp.Changes)
+	}
+	live.Info["role"] = "slave"
+	tp = Diff(Input{Target: tg, State: &State{Live: live}, Catalog: cat70(t), Replica: "127.0.0.1:6380"})
+	if tp.Error != "" || len(tp.Changes) != 1 || tp.Member != "127.0.0.1:6380" {
+		t.Fatalf("replica plan: error %q, %d changes, member %q", tp.Error, len(tp.Changes), tp.Member)
+	}
+
+	group := &TargetPlan{Target: "main", Replicas: []*TargetPlan{tp, {Member: "127.0.0.1:6381", Error: "connection refused"}}}
+	if !group.HasChanges() || group.OwnChanges() {
+		t.Error("a group whose replicas change must have changes, but none of its own")
+	}
+	if got := group.Errors(); !cmp.Equal(got, []string{"replica 127.0.0.1:6381: connection refused"}) {
+		t.Errorf("Errors = %v", got)
+	}
+	if !(&Plan{Targets: []*TargetPlan{group}}).HasErrors() {
+		t.Error("a replica's error is not a plan error")
+	}
+}

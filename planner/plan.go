@@ -97,6 +97,12 @@ type TargetPlan struct {
 	RunID         string       `json:"run_id,omitempty"`
 	Version       string       `json:"redis_version,omitempty"`
 	EnableAOF     bool         `json:"enable_aof,omitempty"`
+	// Member is the replica's address in the plan of a replica; empty in
+	// a target's own plan, which is its primary's.
+	Member string `json:"member,omitempty"`
+	// Replicas are the plans of a primary's replicas, in the order apply
+	// changes them; the primary's own changes come after them.
+	Replicas []*TargetPlan `json:"replicas,omitempty"`
 }
 
 // Value is a directive's value on one side, or its absence there.
@@ -190,9 +196,39 @@ type TargetFingerprint struct {
 	ScheduleFiles string `json:"schedule_files,omitempty"`
 }
 
-// HasChanges reports whether applying would change anything.
+// HasChanges reports whether applying would change anything, on the
+// target or on one of its replicas.
 func (tp *TargetPlan) HasChanges() bool {
+	if tp.OwnChanges() {
+		return true
+	}
+	for _, r := range tp.Replicas {
+		if r.HasChanges() {
+			return true
+		}
+	}
+	return false
+}
+
+// OwnChanges reports whether applying would change the target itself
+// (its primary, in a group).
+func (tp *TargetPlan) OwnChanges() bool {
 	return len(tp.Changes) > 0 || tp.Crontab != nil || len(tp.ScheduleFiles) > 0
+}
+
+// Errors returns the target's error and those of its replicas, each
+// prefixed with the replica's address.
+func (tp *TargetPlan) Errors() []string {
+	var out []string
+	if tp.Error != "" {
+		out = append(out, tp.Error)
+	}
+	for _, r := range tp.Replicas {
+		if r.Error != "" {
+			out = append(out, "replica "+r.Member+": "+r.Error)
+		}
+	}
+	return out
 }
 
 // HasChanges reports whether any target would change.
@@ -208,7 +244,7 @@ func (p *Plan) HasChanges() bool {
 // HasErrors reports whether any target could not be planned.
 func (p *Plan) HasErrors() bool {
 	for _, t := range p.Targets {
-		if t.Error != "" {
+		if len(t.Errors()) > 0 {
 			return true
 		}
 	}

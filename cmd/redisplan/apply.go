@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/lock"
+	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
@@ -112,8 +114,8 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	writePlanText(env.stdout, p, selected, findings, color)
 	if p.HasErrors() {
 		for _, tp := range p.Targets {
-			if tp.Error != "" {
-				fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, tp.Error)
+			for _, e := range tp.Errors() {
+				fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, e)
 			}
 		}
 		fmt.Fprintln(env.stderr, "redisplan apply: some targets could not be read; nothing was applied")
@@ -202,6 +204,10 @@ func confirm(env *cmdEnv) bool {
 	return true
 }
 
+// syncTimeout bounds the wait for a restarted member's replicas to catch
+// up (a full resynchronization of a large dataset takes minutes).
+const syncTimeout = 15 * time.Minute
+
 func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Result, error) {
 	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan apply")
 	if err != nil {
@@ -211,12 +217,61 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 	if warning != "" {
 		emit(apply.Event{Target: t.Name, Kind: apply.Warning, Message: warning})
 	}
-	client, err := live.Dial(t.Connection)
+	if t.Replication == nil {
+		req, closeFn, err := applyRequest(t, tp, allowRestart, emit)
+		if err != nil {
+			return apply.Result{}, err
+		}
+		defer closeFn()
+		return apply.Run(ctx, req)
+	}
+
+	// A replication group: each replica in the planned order, then the
+	// primary. A restarted replica must be back in sync before the next
+	// member is touched; a restarted primary must see every replica in
+	// sync again before apply reports success.
+	var reqs []apply.Request
+	var members []string
+	for _, rp := range tp.Replicas {
+		m := t.Member(rp.Member)
+		req, closeFn, err := applyRequest(m, rp, allowRestart, emit)
+		if err != nil {
+			return apply.Result{}, err
+		}
+		defer closeFn()
+		if req.Restarter != nil {
+			req.Restarter = restarter{t: m, primary: &t.Connection, emit: emit}
+		} else if t.Service != nil {
+			req.NoRestarter = "the service commands name the primary's process only: write {host} or {port} in them to restart replicas"
+		}
+		reqs = append(reqs, req)
+		members = append(members, rp.Member)
+	}
+	req, closeFn, err := applyRequest(t, tp, allowRestart, emit)
 	if err != nil {
 		return apply.Result{}, err
 	}
-	defer client.Close()
+	defer closeFn()
+	if req.Restarter != nil {
+		req.Restarter = restarter{t: t, replicas: members, emit: emit}
+		// Checked before any member is touched.
+		if allowRestart && needsRestart(tp) && len(t.Service.Stop) > 0 {
+			if err := refuseEmptyPrimary(ctx, t); err != nil {
+				return apply.Result{}, fmt.Errorf("%w. Nothing was changed", err)
+			}
+		}
+	}
+	reqs = append(reqs, req)
+	return apply.RunGroup(ctx, reqs)
+}
 
+// applyRequest wires one server's apply: its client, its restarter (set
+// by the caller) and its crontab.
+func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Request, func(), error) {
+	client, err := live.Dial(t.Connection)
+	if err != nil {
+		return apply.Request{}, nil, err
+	}
 	req := apply.Request{
 		Target:       t,
 		Plan:         tp,
@@ -228,7 +283,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 		Emit:         emit,
 	}
 	if t.Service != nil && len(t.Service.Start) > 0 {
-		req.Restarter = restarter{t}
+		req.Restarter = restarter{t: t}
 	}
 	if c := t.Cron; c != nil {
 		if c.File != "" {
@@ -237,7 +292,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 			req.Crontab = crontab.UserCrontab{User: c.User}
 		}
 	}
-	return apply.Run(ctx, req)
+	return req, func() { client.Close() }, nil
 }
 
 // liveConfig is apply.LiveConfig over a go-redis client, through the name
@@ -264,11 +319,83 @@ func (l liveConfig) EnableAOF(ctx context.Context) error {
 	return live.EnableAOF(ctx, l.client, l.cmd)
 }
 
-type restarter struct{ t *model.Target }
+// restarter restarts one server. In a replication group it then waits:
+// a replica (primary set) until it has caught up with its primary, a
+// primary (replicas set) until each of its replicas has.
+type restarter struct {
+	t        *model.Target
+	primary  *model.Connection
+	replicas []string
+	emit     func(apply.Event)
+}
 
 var _ apply.Restarter = restarter{}
 
 func (r restarter) Restart(ctx context.Context) error {
-	_, err := live.Restart(ctx, r.t)
-	return err
+	runID, err := live.Restart(ctx, r.t)
+	if err != nil {
+		return err
+	}
+	say := func(format string, args ...any) {
+		if r.emit != nil {
+			r.emit(apply.Event{Target: r.t.Name, Kind: apply.Step, Message: fmt.Sprintf(format, args...)})
+		}
+	}
+	say("the server is back (run_id %s)", shortID(runID))
+	wctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	if r.primary != nil {
+		if err := replicas.WaitInSync(wctx, *r.primary, r.t.Connection); err != nil {
+			return fmt.Errorf("after its restart: %w", err)
+		}
+		say("replica in sync with its primary again (master_link_status:up, offset caught up)")
+	}
+	for _, addr := range r.replicas {
+		m := r.t.Member(addr)
+		if err := replicas.WaitInSync(wctx, r.t.Connection, m.Connection); err != nil {
+			return fmt.Errorf("after the primary's restart: %w", err)
+		}
+		say("replica %s in sync again", addr)
+	}
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// refuseEmptyPrimary refuses to stop a primary through its service command
+// when it persists nothing: a plain stop does not save, the primary would
+// come back empty, and its replicas would copy the empty dataset. Without
+// a stop command, Restart sends SHUTDOWN SAVE, which writes an RDB that the
+// new process loads.
+func refuseEmptyPrimary(ctx context.Context, t *model.Target) error {
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cfg, err := live.ConfigGet(ctx, c, t.ConfigCommand(), "save", "appendonly")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(cfg["save"]) == "" && cfg["appendonly"] == "no" {
+		return fmt.Errorf(`the primary at %s persists nothing (save "" and appendonly no), so stopping it with the service stop command would bring it back empty and its replicas would copy the empty dataset: `+
+			`remove service.stop so that redisplan stops it with SHUTDOWN SAVE, or turn on persistence first`, t.Connection.Address)
+	}
+	return nil
+}
+
+// needsRestart reports whether a server's own plan has a change that only
+// a restart applies.
+func needsRestart(tp *planner.TargetPlan) bool {
+	for _, c := range tp.Changes {
+		if c.Mode != planner.Live {
+			return true
+		}
+	}
+	return false
 }

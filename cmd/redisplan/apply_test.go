@@ -49,9 +49,20 @@ type daemon struct {
 
 func startDaemon(t *testing.T, lines ...string) *daemon {
 	t.Helper()
+	return startDaemonAt(t, "", lines...)
+}
+
+// startDaemonAt is startDaemon with the config file in confDir, named
+// redis-PORT.conf, when confDir is set: the layout of several servers on
+// one host that a spec's config_file = ".../redis-{port}.conf" names.
+func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
+	t.Helper()
 	bin := redistest.Binary(t)
 	dir := t.TempDir()
 	d := &daemon{port: redistest.FreePort(t), dir: dir, conf: filepath.Join(dir, "redis.conf"), start: bin}
+	if confDir != "" {
+		d.conf = filepath.Join(confDir, fmt.Sprintf("redis-%d.conf", d.port))
+	}
 	base := []string{
 		"# managed by a person before redisplan",
 		"port " + strconv.Itoa(d.port),
@@ -73,7 +84,7 @@ func startDaemon(t *testing.T, lines ...string) *daemon {
 		if b, err := os.ReadFile(filepath.Join(dir, "redis.pid")); err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 				syscall.Kill(pid, syscall.SIGKILL)
-				for i := 0; i < 200 && syscall.Kill(pid, 0) == nil; i++ {
+				for i := 0; i < 200 && syscall.Kill(pid, 0) == nil && !zombie(pid); i++ {
 					time.Sleep(10 * time.Millisecond)
 				}
 			}
@@ -91,6 +102,19 @@ func startDaemon(t *testing.T, lines ...string) *daemon {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return d
+}
+
+// zombie reports whether pid has exited but was not reaped: a daemonized
+// server's parent is init, which in a container may never reap it, and
+// signal 0 still finds it.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	return ok && strings.HasPrefix(rest, "Z")
 }
 
 func (d *daemon) addr() string { return fmt.Sprintf("127.0.0.1:%d", d.port) }

@@ -14,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/kubecron"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/executors/systemd"
 	spechcl "github.com/redisplan/redisplan/hcl"
@@ -88,8 +89,8 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 		writePlanText(env.stdout, p, selected, findings, !sf.noColor && isTerminal(env.stdout))
 	}
 	for _, tp := range p.Targets {
-		if tp.Error != "" {
-			fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, tp.Error)
+		for _, e := range tp.Errors() {
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, e)
 		}
 	}
 	if out != "" {
@@ -151,10 +152,12 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			tp, fp := planTarget(ctx, t, cronOpts)
+			tp, fps := planGroup(ctx, t, cronOpts)
 			p.Targets[i] = tp
 			mu.Lock()
-			p.Fingerprints.Targets[t.Name] = fp
+			for name, fp := range fps {
+				p.Fingerprints.Targets[name] = fp
+			}
 			mu.Unlock()
 		}()
 	}
@@ -162,7 +165,30 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 	return p
 }
 
-func planTarget(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions) (*planner.TargetPlan, planner.TargetFingerprint) {
+// planGroup plans a target and, when it is the primary of a replication
+// group, each of its replicas (declared, or listed by the primary's INFO
+// replication), in the order apply changes them. The fingerprints are
+// keyed by target name, and by member name for replicas.
+func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
+	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts)
+	fps := map[string]planner.TargetFingerprint{t.Name: fp}
+	if t.Replication == nil || tp.Error != "" {
+		return tp, fps
+	}
+	var info map[string]string
+	if st.Live != nil {
+		info = st.Live.Info
+	}
+	for _, addr := range replicas.Addresses(t, info) {
+		m := t.Member(addr)
+		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts)
+		tp.Replicas = append(tp.Replicas, rp)
+		fps[m.Name] = rfp
+	}
+	return tp, fps
+}
+
+func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
 	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
 	defer cancel()
 	st, err := live.Inspector{}.Inspect(ictx, t)
@@ -180,10 +206,10 @@ func planTarget(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpt
 	schedules, err := scheduleDirs(t, cronOpts)
 	if err != nil {
 		tp := &planner.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []planner.Change{}, Drift: []planner.Drift{}, Risks: []planner.Risk{}}
-		return tp, planner.FingerprintTarget(t, st, cat)
+		return tp, st, planner.FingerprintTarget(t, st, cat)
 	}
-	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, Schedules: schedules})
-	return tp, planner.FingerprintTarget(t, st, cat)
+	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo})
+	return tp, st, planner.FingerprintTarget(t, st, cat)
 }
 
 // scheduleDirs renders the files of the target's systemd and kubernetes

@@ -101,7 +101,12 @@ type summary struct{ live, restart, file, cron, schedules, drift, errors int }
 
 func summarize(p *planner.Plan) summary {
 	var s summary
+	var all []*planner.TargetPlan
 	for _, tp := range p.Targets {
+		all = append(all, tp)
+		all = append(all, tp.Replicas...)
+	}
+	for _, tp := range all {
 		if tp.Error != "" {
 			s.errors++
 		}
@@ -186,52 +191,28 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 			head += ")"
 		}
 		fmt.Fprintln(w, pal.c("1", head))
-		if tp.Error != "" {
-			fmt.Fprintf(w, "  %s %s\n\n", pal.c("31", "Error:"), tp.Error)
+		if tp.Error != "" || t == nil || t.Replication == nil {
+			writeTargetBody(w, pal, tp, cat, "  ")
 			continue
 		}
-		if !tp.HasChanges() && len(tp.Drift) == 0 {
-			fmt.Fprint(w, "  No changes.\n\n")
-			continue
+		// A replication group: the members in the order apply changes
+		// them, replicas first, each with its own changes.
+		order := make([]string, 0, len(tp.Replicas)+1)
+		for _, r := range tp.Replicas {
+			order = append(order, "replica "+r.Member)
 		}
-		for _, c := range tp.Changes {
-			sym := symbol(c.Action)
-			colour := "33"
-			if c.Action == planner.Create {
-				colour = "32"
-			}
-			fmt.Fprintf(w, "  %s %s: %s -> %s  [%s]\n", pal.c(colour, sym), c.Directive, before(cat, c), after(cat, c), modeLabel(c))
-			if c.Reason != "" {
-				fmt.Fprintf(w, "      %s\n", c.Reason)
-			}
-		}
-		if len(tp.Drift) > 0 {
-			fmt.Fprintln(w, "\n  Changed outside redisplan (live differs from the file):")
-			for _, d := range tp.Drift {
-				if d.Sensitive {
-					fmt.Fprintf(w, "    %s: the live value differs from the file's (sensitive values)\n", d.Directive)
-					continue
-				}
-				fmt.Fprintf(w, "    %s: a restart would change it from %s to %s\n", d.Directive, display(cat, d.Directive, d.Live), display(cat, d.Directive, d.File))
-			}
-		}
-		if cc := tp.Crontab; cc != nil {
-			fmt.Fprintf(w, "\n  Crontab (%s):\n", cc.Where)
-			for _, l := range cc.Removed {
-				fmt.Fprintf(w, "    %s %s\n", pal.c("31", "-"), l)
-			}
-			for _, l := range cc.Added {
-				fmt.Fprintf(w, "    %s %s\n", pal.c("32", "+"), l)
-			}
-		}
-		writeScheduleFiles(w, tp.ScheduleFiles, pal)
-		if len(tp.Risks) > 0 {
-			fmt.Fprintln(w, "\n  Risks:")
-			for _, r := range tp.Risks {
-				fmt.Fprintf(w, "    %s %s\n", pal.c("35", "!"), r.Message)
-			}
+		order = append(order, "primary "+t.Connection.Address)
+		fmt.Fprintf(w, "  Replication group, applied in this order: %s\n", strings.Join(order, ", then "))
+		if len(tp.Replicas) == 0 {
+			fmt.Fprintln(w, "  (the primary lists no replicas)")
 		}
 		fmt.Fprintln(w)
+		for i, r := range tp.Replicas {
+			fmt.Fprintf(w, "  %d. replica %s\n", i+1, r.Member)
+			writeTargetBody(w, pal, r, catalogFor(r, t), "    ")
+		}
+		fmt.Fprintf(w, "  %d. primary %s\n", len(tp.Replicas)+1, t.Connection.Address)
+		writeTargetBody(w, pal, tp, cat, "    ")
 	}
 	writeFindingsSection(w, findings, color)
 	fmt.Fprintln(w, pal.c("1", summarize(p).line()))
@@ -239,21 +220,21 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 
 // writeScheduleFiles lists the schedule files to write or remove, grouped
 // by directory, with the changed lines of each update.
-func writeScheduleFiles(w io.Writer, changes []planner.FileChange, pal palette) {
+func writeScheduleFiles(w io.Writer, changes []planner.FileChange, pal palette, ind string) {
 	dir := ""
 	for _, fc := range changes {
 		if fc.Dir != dir {
 			dir = fc.Dir
-			fmt.Fprintf(w, "\n  Schedule files (%s, %s):\n", fc.Kind, fc.Dir)
+			fmt.Fprintf(w, "\n%sSchedule files (%s, %s):\n", ind, fc.Kind, fc.Dir)
 		}
 		colour := map[planner.Action]string{planner.Create: "32", planner.Update: "33", planner.Delete: "31"}[fc.Action]
-		fmt.Fprintf(w, "    %s %s  (%s)\n", pal.c(colour, symbol(fc.Action)), fc.Name, fc.Action)
+		fmt.Fprintf(w, "%s  %s %s  (%s)\n", ind, pal.c(colour, symbol(fc.Action)), fc.Name, fc.Action)
 		for _, l := range fc.Diff {
 			c := "32"
 			if strings.HasPrefix(l, "-") {
 				c = "31"
 			}
-			fmt.Fprintf(w, "        %s %s\n", pal.c(c, l[:1]), l[1:])
+			fmt.Fprintf(w, "%s      %s %s\n", ind, pal.c(c, l[:1]), l[1:])
 		}
 	}
 }
@@ -284,8 +265,8 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		s := summarize(one)
 		status := "no changes"
 		switch {
-		case tp.Error != "":
-			status = "error: " + strings.ReplaceAll(tp.Error, "|", `\|`)
+		case len(tp.Errors()) > 0:
+			status = "error: " + strings.ReplaceAll(strings.Join(tp.Errors(), "; "), "|", `\|`)
 		case tp.HasChanges():
 			status = "changes"
 		}
@@ -294,4 +275,55 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", summarize(p).line())
 	writePlanText(w, p, targets, nil, false)
 	fmt.Fprint(w, "```\n\n</details>\n")
+}
+
+// writeTargetBody prints one server's changes, drift, crontab and risks,
+// each line indented by ind, and a blank line after them.
+func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *catalog.Catalog, ind string) {
+	if tp.Error != "" {
+		fmt.Fprintf(w, "%s%s %s\n\n", ind, pal.c("31", "Error:"), tp.Error)
+		return
+	}
+	if !tp.OwnChanges() && len(tp.Drift) == 0 {
+		fmt.Fprintf(w, "%sNo changes.\n\n", ind)
+		return
+	}
+	for _, c := range tp.Changes {
+		sym := symbol(c.Action)
+		colour := "33"
+		if c.Action == planner.Create {
+			colour = "32"
+		}
+		fmt.Fprintf(w, "%s%s %s: %s -> %s  [%s]\n", ind, pal.c(colour, sym), c.Directive, before(cat, c), after(cat, c), modeLabel(c))
+		if c.Reason != "" {
+			fmt.Fprintf(w, "%s    %s\n", ind, c.Reason)
+		}
+	}
+	if len(tp.Drift) > 0 {
+		fmt.Fprintf(w, "\n%sChanged outside redisplan (live differs from the file):\n", ind)
+		for _, d := range tp.Drift {
+			if d.Sensitive {
+				fmt.Fprintf(w, "%s  %s: the live value differs from the file's (sensitive values)\n", ind, d.Directive)
+				continue
+			}
+			fmt.Fprintf(w, "%s  %s: a restart would change it from %s to %s\n", ind, d.Directive, display(cat, d.Directive, d.Live), display(cat, d.Directive, d.File))
+		}
+	}
+	if cc := tp.Crontab; cc != nil {
+		fmt.Fprintf(w, "\n%sCrontab (%s):\n", ind, cc.Where)
+		for _, l := range cc.Removed {
+			fmt.Fprintf(w, "%s  %s %s\n", ind, pal.c("31", "-"), l)
+		}
+		for _, l := range cc.Added {
+			fmt.Fprintf(w, "%s  %s %s\n", ind, pal.c("32", "+"), l)
+		}
+	}
+	writeScheduleFiles(w, tp.ScheduleFiles, pal, ind)
+	if len(tp.Risks) > 0 {
+		fmt.Fprintf(w, "\n%sRisks:\n", ind)
+		for _, r := range tp.Risks {
+			fmt.Fprintf(w, "%s  %s %s\n", ind, pal.c("35", "!"), r.Message)
+		}
+	}
+	fmt.Fprintln(w)
 }

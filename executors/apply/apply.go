@@ -77,10 +77,13 @@ type Request struct {
 	AllowRestart bool
 	Live         LiveConfig
 	Restarter    Restarter // nil when the target cannot be restarted
-	Crontab      CrontabStore
-	Splice       Splicer
-	Schedules    ScheduleFiles // needed when the plan has schedule files
-	Emit         func(Event)
+	// NoRestarter says why Restarter is nil, when the reason is not the
+	// usual missing service block.
+	NoRestarter string
+	Crontab     CrontabStore
+	Splice      Splicer
+	Schedules   ScheduleFiles // needed when the plan has schedule files
+	Emit        func(Event)
 }
 
 // Result counts what was applied.
@@ -261,7 +264,11 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
 		case req.Restarter == nil:
 			res.PendingChange = restartNeeded
-			emit(Pending, "%s: written to the file, but the target has no service block to restart it with", strings.Join(restartNeeded, ", "))
+			why := req.NoRestarter
+			if why == "" {
+				why = "the target has no service block to restart it with"
+			}
+			emit(Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
 		default:
 			if err := req.Restarter.Restart(ctx); err != nil {
 				return res, fmt.Errorf("restart redis.%s: %w (the file and live changes were applied)", t.Name, err)
@@ -319,4 +326,32 @@ func hasLive(tp *planner.TargetPlan, directive string) bool {
 
 func renameLine(r model.Rename) string {
 	return conffile.RenameLine(r.Command, r.NewName)
+}
+
+// RunGroup applies the plans of a replication group one member at a time
+// in the order given, replicas first and the primary last, and stops at
+// the first failure: once a replica has failed, the primary (and any later
+// replica) is left as it was, so the members that already changed are the
+// ones a person checks first. Results are summed.
+func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
+	var total Result
+	for i, req := range reqs {
+		if !req.Plan.OwnChanges() {
+			continue
+		}
+		r, err := Run(ctx, req)
+		total.LiveChanges += r.LiveChanges
+		total.FileChanges += r.FileChanges
+		total.Restarted = total.Restarted || r.Restarted
+		total.PendingChange = append(total.PendingChange, r.PendingChange...)
+		total.CrontabDone = total.CrontabDone || r.CrontabDone
+		total.ScheduleFiles += r.ScheduleFiles
+		if err != nil {
+			if left := len(reqs) - i - 1; left > 0 {
+				err = fmt.Errorf("%w; the %d member(s) after it in the order were not changed", err, left)
+			}
+			return total, err
+		}
+	}
+	return total, nil
 }

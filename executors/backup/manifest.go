@@ -19,10 +19,15 @@ const ManifestVersion = 1
 // Manifest describes one complete backup. It never holds a secret: age
 // recipients are public keys, and no password or identity is recorded.
 type Manifest struct {
-	Version          int             `json:"version"`
-	ID               string          `json:"id"` // sortable UTC timestamp: 20261129T030000Z
-	Target           string          `json:"target"`
-	Method           string          `json:"method"` // bgsave or replication
+	Version int    `json:"version"`
+	ID      string `json:"id"` // sortable UTC timestamp: 20261129T030000Z
+	Target  string `json:"target"`
+	Method  string `json:"method"` // bgsave or replication
+	// SourceRole and SourceAddress say which member of a replication
+	// group the data was read from: "primary" or "replica", and its
+	// address. Empty in backups made before groups existed.
+	SourceRole       string          `json:"source_role,omitempty"`
+	SourceAddress    string          `json:"source_address,omitempty"`
 	Started          time.Time       `json:"started"`
 	Finished         time.Time       `json:"finished"`
 	DurationSeconds  float64         `json:"duration_seconds"`

@@ -57,6 +57,19 @@ type Input struct {
 	// SlowlogLen is SLOWLOG LEN; SlowlogErr says why it is missing.
 	SlowlogLen int64
 	SlowlogErr error
+
+	// Replicas are the target's replicas (declared, or listed by its
+	// INFO replication) with their CONFIG GET of ConfigNames; nil when
+	// the target has none.
+	Replicas []ReplicaConfig
+}
+
+// ReplicaConfig is what one replica of the target reports.
+type ReplicaConfig struct {
+	Address string
+	Config  map[string]string
+	// Err says why the replica could not be read.
+	Err error
 }
 
 // Sample is what one run keeps for the next: the counters whose growth the
@@ -95,6 +108,7 @@ const (
 	CheckBgsaveDuration          = "bgsave_duration"
 	CheckAOF                     = "aof"
 	CheckPersistenceDrift        = "persistence_drift"
+	CheckReplicaPersistence      = "replica_persistence"
 	CheckBackupAge               = "backup_age"
 	CheckEvictedKeys             = "evicted_keys"
 	CheckRejectedConnections     = "rejected_connections"
@@ -194,6 +208,7 @@ var checks = []checkDef{
 	{CheckBgsaveDuration, needLive, hasThreshold(CheckBgsaveDuration), (*env).bgsaveDuration},
 	{CheckAOF, needLive, nil, (*env).aof},
 	{CheckPersistenceDrift, needLive, managesPersistence, (*env).persistenceDrift},
+	{CheckReplicaPersistence, needLive, func(e *env) bool { return e.t.Replication != nil && managesPersistence(e) }, (*env).replicaPersistence},
 	{CheckBackupAge, needNothing, func(e *env) bool { return e.t.Backup != nil }, (*env).backupAge},
 	{CheckEvictedKeys, needLive, nil, (*env).evictedKeys},
 	{CheckRejectedConnections, needLive, nil, (*env).rejectedConnections},
@@ -694,6 +709,86 @@ func (e *env) persistenceDrift() Result {
 		return Result{Status: Unknown, Message: "CONFIG GET did not report " + strings.Join(unread, ", ")}
 	}
 	return Result{Status: OK, Value: ptr(0), Critical: &crit, Message: "live persistence settings match the spec"}
+}
+
+// replicaPersistence compares each replica's managed persistence
+// directives with the primary's live values. Apply sets them alike on
+// every member, so a difference was made behind redisplan's back, and a
+// failover to that replica would change how durable the data is.
+func (e *env) replicaPersistence() Result {
+	if e.in.ConfigErr != nil {
+		return Result{Status: Unknown, Message: "cannot read the primary's persistence settings: " + e.in.ConfigErr.Error()}
+	}
+	if len(e.in.Replicas) == 0 {
+		return Result{Status: OK, Value: ptr(0), Message: "the primary has no replicas to compare"}
+	}
+	norm := e.normalizer()
+	var diffs, unread []string
+	for _, r := range e.in.Replicas {
+		if r.Err != nil {
+			unread = append(unread, r.Address+": "+r.Err.Error())
+			continue
+		}
+		var own []string
+		for _, name := range persistenceDirectives {
+			d := e.t.Directive(name)
+			if d == nil {
+				continue
+			}
+			pv, pok := e.in.Config[name]
+			rv, rok := r.Config[name]
+			if !pok || !rok {
+				continue
+			}
+			p, rep := norm(name, pv), norm(name, rv)
+			if p == rep {
+				continue
+			}
+			if d.Sensitive {
+				own = append(own, name+" differs (the value is sensitive)")
+			} else {
+				own = append(own, fmt.Sprintf("%s is %s, the primary's %s", name, quoteValue(rep), quoteValue(p)))
+			}
+		}
+		if len(own) > 0 {
+			diffs = append(diffs, "replica "+r.Address+": "+strings.Join(own, ", "))
+		}
+	}
+	zero := 0.0
+	switch {
+	case len(diffs) > 0:
+		msg := strings.Join(diffs, "; ")
+		if len(unread) > 0 {
+			msg += "; not read: " + strings.Join(unread, "; ")
+		}
+		return Result{Status: Warning, Value: ptr(float64(len(diffs))), Warning: &zero, Message: msg}
+	case len(unread) > 0:
+		return Result{Status: Unknown, Message: "could not read replicas: " + strings.Join(unread, "; ")}
+	}
+	msg := "the replica matches the primary's persistence settings"
+	if n := len(e.in.Replicas); n > 1 {
+		msg = fmt.Sprintf("the %d replicas match the primary's persistence settings", n)
+	}
+	return Result{Status: OK, Value: ptr(0), Warning: &zero, Message: msg}
+}
+
+// normalizer returns a function that puts a directive's value in the
+// catalog's canonical form, or leaves it as it is.
+func (e *env) normalizer() func(name, v string) string {
+	cat := e.catalog()
+	return func(name, v string) string {
+		if cat == nil {
+			return v
+		}
+		p, ok := cat.Lookup(name)
+		if !ok {
+			return v
+		}
+		if n, err := p.Normalize(v); err == nil {
+			return n
+		}
+		return v
+	}
 }
 
 // specPersists reports whether the spec asks for snapshots or AOF.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -116,6 +117,25 @@ func gatherLive(ctx context.Context, t *model.Target, in *Input) {
 		in.Config, err = live.ConfigGet(ctx, c, t.ConfigCommand(), ConfigNames(t)...)
 		return err
 	})
+	if t.Replication != nil {
+		for _, addr := range replicas.Addresses(t, in.Info) {
+			m := t.Member(addr)
+			rc := ReplicaConfig{Address: addr}
+			rc.Err = bounded(func(ctx context.Context) error {
+				if err := probe(ctx, m.Connection); err != nil {
+					return err
+				}
+				mc, err := live.Dial(m.Connection)
+				if err != nil {
+					return err
+				}
+				defer mc.Close()
+				rc.Config, err = live.ConfigGet(ctx, mc, m.ConfigCommand(), ConfigNames(t)...)
+				return err
+			})
+			in.Replicas = append(in.Replicas, rc)
+		}
+	}
 	in.LatencyErr = bounded(func(ctx context.Context) (err error) {
 		in.Latency, err = latencyLatest(ctx, c)
 		return commandError(err, "LATENCY LATEST", "latency|latest", conn)

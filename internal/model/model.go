@@ -91,6 +91,10 @@ type Target struct {
 	// "kubernetes") that run the same schedules, in spec order.
 	Timers   []*SystemdTimers
 	CronJobs []*KubeCronJobs
+
+	// Replication, when set, makes the target the primary of a group of
+	// replicas that plan and apply change with it, replicas first.
+	Replication *Replication
 }
 
 // Directive returns the managed directive with the canonical name, or nil.
@@ -191,12 +195,23 @@ type Ignore struct {
 	Pos     Pos
 }
 
+// Backup sources (Backup.From).
+const (
+	FromPrimary = "primary"
+	FromReplica = "replica"
+	FromAny     = "any"
+)
+
 // Backup describes scheduled backups of a target.
 type Backup struct {
 	Schedule    string
 	Destination string
 	// Method is "bgsave" (server-local files) or "replication".
 	Method string
+	// From says which member of a replication group the data is taken
+	// from: FromPrimary, FromReplica (one in sync, or fail) or FromAny (a
+	// replica in sync, else the primary).
+	From string
 	// Include lists what is backed up: "rdb", "aof".
 	Include []string
 	// Compression is "zstd", "gzip" or "none".

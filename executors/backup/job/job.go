@@ -21,6 +21,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
 )
@@ -94,7 +95,28 @@ func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		}
 	}()
 	opts := backup.StoreOptions{Compression: b.Compression, Recipients: b.Recipients}
-	cmd := t.ConfigCommand()
+
+	// The member the data comes from: a replica in sync spares the
+	// primary the fork when the spec allows it.
+	src, err := replicas.BackupSource(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	for _, why := range src.Skipped {
+		emit("replica not used: %s", why)
+	}
+	m.SourceRole, m.SourceAddress = src.Role, src.Target.Connection.Address
+	if src.Role == "replica" {
+		client, err := live.Dial(src.Target.Connection)
+		if err != nil {
+			return nil, err
+		}
+		defer client.Close()
+		req.Client = client
+		req.Target = src.Target
+		emit("reading from replica %s, which is in sync", src.Target.Connection.Address)
+	}
+	cmd := req.Target.ConfigCommand()
 
 	for _, what := range b.Include {
 		switch what {
@@ -131,6 +153,12 @@ func describe(f backup.File) string {
 // checking its structure in the same pass.
 func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, cmd string) error {
 	t := req.Target
+	// The RDB is about as large as the dataset in memory, usually
+	// smaller: storage that cuts uploads into parts sizes them from it.
+	var expected int64
+	if mem, err := live.Info(ctx, req.Client, "memory"); err == nil {
+		expected, _ = strconv.ParseInt(mem["used_memory"], 10, 64)
+	}
 	var src io.ReadCloser
 	var info func() map[string]string
 	switch t.Backup.Method {
@@ -155,8 +183,7 @@ func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts bac
 	}
 	defer src.Close()
 
-	// The RDB is about as large as the dataset in memory, usually smaller.
-	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB, m.UsedMemory)
+	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB, expected)
 	if err != nil {
 		return err
 	}
