@@ -72,6 +72,26 @@ func CheckName(name string) error {
 	return nil
 }
 
+// CheckCommit is what every storage checks before it commits backup id
+// with manifest m: CheckManifest, and that every file m lists was written
+// (sizes holds the bytes of each artifact written and closed) with the
+// size m records.
+func CheckCommit(m *Manifest, id string, sizes map[string]int64) error {
+	if err := CheckManifest(m, id); err != nil {
+		return fmt.Errorf("commit backup %s: %w", id, err)
+	}
+	for _, f := range m.Files {
+		size, ok := sizes[f.Name]
+		if !ok {
+			return fmt.Errorf("commit backup %s: the manifest lists %s, which was not written", id, f.Name)
+		}
+		if size != f.StoredSize {
+			return fmt.Errorf("commit backup %s: %s is %d bytes, the manifest says %d", id, f.Name, size, f.StoredSize)
+		}
+	}
+	return nil
+}
+
 // CheckManifest reports whether m can be committed as backup id: a known
 // version, the same ID, and file names that are valid, distinct and not
 // the manifest's own.

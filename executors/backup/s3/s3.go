@@ -790,20 +790,11 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	if err := p.state(); err != nil {
 		return err
 	}
-	if err := backup.CheckManifest(m, p.id); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
-	}
 	for name := range p.open {
 		return fmt.Errorf("commit backup %s: %s is still open: close it first", p.id, name)
 	}
-	for _, f := range m.Files {
-		size, ok := p.sizes[f.Name]
-		if !ok {
-			return fmt.Errorf("commit backup %s: the manifest lists %s, which was not written", p.id, f.Name)
-		}
-		if size != f.StoredSize {
-			return fmt.Errorf("commit backup %s: %s is %d bytes, the manifest says %d", p.id, f.Name, size, f.StoredSize)
-		}
+	if err := backup.CheckCommit(m, p.id, p.sizes); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
