@@ -415,10 +415,14 @@ func (r *report) write(w *bytes.Buffer) {
 	p("the same disk. Peak RSS is redisplan's own (`getrusage` of the child process). Steps:\n\n")
 	p("- (a) BGSAVE alone, until `rdb_bgsave_in_progress` is 0;\n")
 	p("- (b) the seed scripts' pipeline: BGSAVE, cp, gzip, sha256sum;\n")
-	p("- (c) `redisplan backup run`: BGSAVE, zstd, SHA-256 of raw and stored bytes, RDB CRC check, fsync, commit;\n")
+	p("- (c) `redisplan backup run`: BGSAVE, the save's file read while the server writes it, zstd, SHA-256 of raw\n")
+	p("  and stored bytes, RDB CRC check, fsync, commit;\n")
 	p("- (d) bare load: stop the server, start it on the RDB, until it has loaded;\n")
 	p("- (e) the seed's restore: stop, sha256sum -c, gunzip, copy, start, until loaded;\n")
-	p("- (f) `redisplan restore -latest`: full verification pass, staging, SAVE, stop, swap, load, key-count check.\n\n")
+	p("- (f) `redisplan restore -latest`: staging beside the data with every check on the way (checksums, RDB\n")
+	p("  structure), SAVE unless the RDB on disk is already current, stop, swap, load, key-count check. The\n")
+	p("  server has no unsaved writes when (f) starts (it was just started by (e)), so the SAVE is skipped;\n")
+	p("  a server with unsaved writes adds one SAVE, about the time of (a).\n\n")
 	for _, b := range r.Backups {
 		p("### %s keys (RDB %.0f MB)\n\n", thousands(b.Keys), float64(b.RDBBytes)/1e6)
 		p("| step | median (s) | spread (s) | redisplan peak RSS (MB) |\n|---|---:|---:|---:|\n")
@@ -449,13 +453,13 @@ func (r *report) write(w *bytes.Buffer) {
 		}
 		p("\n")
 	}
-	p("Where the time goes: the backup reads the RDB only after BGSAVE has finished, then streams it\n")
-	p("through SHA-256, zstd, the RDB CRC check and a second SHA-256 (the replication method, which\n")
-	p("streams while the server writes, could overlap the two). The restore reads the backup twice:\n")
-	p("once to verify it before anything is touched, once to stage it beside the data; one pass that\n")
-	p("verifies while staging would remove the second. The server itself is down only for the swap\n")
-	p("and the load.\n\n")
-
+	p("Where the time goes: the backup reads the save's temp file while the server's child writes it,\n")
+	p("so compression and checksums overlap the save and only the tail of the stream follows its end\n")
+	p("(when the child cannot be found, as for a server in another PID namespace, the backup waits for\n")
+	p("the save and streams the file after it). The restore reads the backup once, verifying it while\n")
+	p("it stages the files beside the data with the server still running; beyond the bare load it\n")
+	p("spends that staging pass (decompression and checks), the stop and the key check. The server\n")
+	p("itself is down only for the swap and the load.\n\n")
 	if r.S3 != nil {
 		p("## Backups to S3: memory of a large upload\n\n")
 		p("`scripts/s3mem` (also `make bench-s3`) fills a scratch redis-server with values of 1,000 bytes\n")
