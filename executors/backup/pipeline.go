@@ -228,8 +228,11 @@ func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadClo
 	}
 	switch f.Compression {
 	case CompressionZstd:
+		// Two goroutines decode about 1.7 times as fast as one
+		// (BenchmarkOpenStreamZstd on 2 cores), which is most of a
+		// restore's staging pass; memory stays a few windows.
 		dec, err := zstd.NewReader(r,
-			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderConcurrency(2),
 			zstd.WithDecoderLowmem(true),
 			zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
