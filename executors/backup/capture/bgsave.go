@@ -33,30 +33,34 @@ const pollInterval = 50 * time.Millisecond
 // info holds the INFO fields read right after the save (the default
 // sections: server, memory, persistence and keyspace among them) for the
 // backup's manifest. configCmd is the name CONFIG is reachable under.
+//
+// Backups read the save while it is written (FollowBGSave); BGSave is the
+// same save read only once it has ended.
 func BGSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (path string, info map[string]string, err error) {
+	s, _, err := beginSave(ctx, c, configCmd, dataDir)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.waitEnd(); err != nil {
+		return "", nil, err
+	}
+	return s.path, s.info, nil
+}
+
+// beginSave finds where the server writes its RDB and requests the save.
+// It returns the save and the server's dir.
+func beginSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (*Save, string, error) {
 	ep := endpointOf(c)
 	dir, path, err := savePaths(ctx, c, ep, configCmd, dataDir)
 	if err != nil {
-		return "", nil, err
+		return nil, "", err
 	}
-
-	mark, how, err := startSave(ctx, c, ep)
+	s := &Save{ctx: ctx, c: c, ep: ep, path: path}
+	s.mark, s.how, err = startSave(ctx, c, ep)
 	if err != nil {
-		return "", nil, err
+		return nil, "", err
 	}
-	done, err := waitSave(ctx, c, ep, mark, how)
-	if err != nil {
-		return "", nil, err
-	}
-	if st := done["rdb_last_bgsave_status"]; st != "ok" {
-		return "", nil, ep.Errorf(nil, "BGSAVE on %s failed: the server reports rdb_last_bgsave_status:%s; "+
-			"its log says why (often a full disk, or a dir %s the server cannot write)", ep.Addr(), orUnknown(st), dir)
-	}
-	info, err = live.Info(ctx, c)
-	if err != nil {
-		return "", nil, err
-	}
-	return path, info, nil
+	return s, dir, nil
 }
 
 // savePaths returns the server's dir (dataDir when it is not empty) and

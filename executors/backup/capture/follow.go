@@ -49,16 +49,10 @@ type Save struct {
 
 // FollowBGSave starts a save as BGSave does and returns it for reading.
 func FollowBGSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (*Save, error) {
-	ep := endpointOf(c)
-	dir, path, err := savePaths(ctx, c, ep, configCmd, dataDir)
-	if err != nil {
-		return nil, err
-	}
-	s := &Save{ctx: ctx, c: c, ep: ep, path: path}
 	// The server's pid, read before the request so that the child found
 	// afterwards is the one this request forked.
 	server, _ := live.Info(ctx, c, "server")
-	s.mark, s.how, err = startSave(ctx, c, ep)
+	s, dir, err := beginSave(ctx, c, configCmd, dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +71,9 @@ func FollowBGSave(ctx context.Context, c *redis.Client, configCmd, dataDir strin
 			return nil, err
 		}
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w (is the backup running on the Redis host, with read access to its dir? method = \"replication\" works without file access)", path, err)
+		return nil, fmt.Errorf("open %s: %w (is the backup running on the Redis host, with read access to its dir? method = \"replication\" works without file access)", s.path, err)
 	}
 	s.f = f
 	return s, nil
