@@ -192,6 +192,14 @@ func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Man
 	for _, dest := range t.Backup.CopyTo {
 		dst, err := storageFor(t, dest)
 		if err == nil {
+			// What a run killed while copying left there, as the run
+			// cleans its main destination.
+			var n int
+			if n, err = dst.Clean(ctx); err == nil && n > 0 {
+				fmt.Fprintf(env.stdout, "redis.%s: removed %d leftover(s) of interrupted copies in %s\n", t.Name, n, dest)
+			}
+		}
+		if err == nil {
 			var res backup.CopyResult
 			if res, err = backup.Copy(ctx, src, dst, m); err == nil {
 				how := "copied to"

@@ -21,7 +21,9 @@ type CopyResult struct {
 // Copy replicates the complete backup m from src to dst and then reads
 // the copy back, checking every artifact's stored size and SHA-256
 // against the manifest: a copy that reads back differently is deleted and
-// reported, so that dst never lists a copy that was not verified. The
+// reported. (Between its commit and the end of the read-back the copy is
+// listed unverified; a run killed there leaves it so, and `backup verify
+// -destination` checks it.) The
 // source is checked as it streams too, so a damaged original is not
 // copied. The manifest is copied as it is, so that `backup verify`
 // against dst checks the copy against the same checksums.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 )
 
 // ErrExists is wrapped by the error of Begin or Commit when a backup with
@@ -174,4 +175,12 @@ func ParseManifest(b []byte, id string) (*Manifest, error) {
 		return nil, fmt.Errorf("manifest of %s: %w", id, err)
 	}
 	return &m, nil
+}
+
+// ProcessAlive reports whether a process with this pid exists on this
+// host, for the storages that tell a live writer from a dead one. EPERM
+// means it exists but belongs to another user.
+func ProcessAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -293,7 +293,7 @@ func (s *Store) abandoned(name string) (bool, error) {
 	dir := filepath.Join(s.dir, name)
 	pid, err := readOwner(filepath.Join(dir, OwnerName))
 	if err == nil {
-		return !processAlive(pid), nil
+		return !backup.ProcessAlive(pid), nil
 	}
 	info, serr := os.Lstat(dir)
 	if serr != nil {
@@ -316,13 +316,6 @@ func readOwner(path string) (int, error) {
 		return 0, fmt.Errorf("%s does not hold a pid", path)
 	}
 	return pid, nil
-}
-
-// processAlive reports whether a process with this pid exists. EPERM means
-// it exists but belongs to another user.
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func randomSuffix() (string, error) {

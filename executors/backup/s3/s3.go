@@ -44,7 +44,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -487,7 +486,6 @@ func (s *Store) removeUploads(ctx context.Context, prefix string) error {
 type runState struct {
 	id, run   string
 	owner     *minio.ObjectInfo
-	hasData   bool
 	hasUpload bool
 }
 
@@ -515,7 +513,7 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 		if r, ok := strings.CutSuffix(rest, ownerSuffix); ok && validRun(r) {
 			get(id, r).owner = &objs[i]
 		} else if r, _, ok := strings.Cut(rest, "/"); ok && validRun(r) {
-			get(id, r).hasData = true
+			get(id, r) // data without an owner: a dead run's
 		}
 	}
 	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.root, true) {
@@ -598,7 +596,7 @@ func (s *Store) ownerDead(ctx context.Context, info *minio.ObjectInfo) (bool, er
 		return time.Since(info.LastModified) >= cleanGrace, nil
 	}
 	if o.Host == s.host {
-		if !processAlive(o.PID) {
+		if !backup.ProcessAlive(o.PID) {
 			return true, nil
 		}
 		// Alive, but is it the same process?
@@ -610,13 +608,6 @@ func (s *Store) ownerDead(ctx context.Context, info *minio.ObjectInfo) (bool, er
 		return false, nil
 	}
 	return time.Since(o.Started) >= StaleAfter, nil
-}
-
-// processAlive reports whether a process with this pid exists. EPERM means
-// it exists but belongs to another user.
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // procStart returns a process's start time from /proc/PID/stat (field
