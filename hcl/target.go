@@ -658,8 +658,8 @@ func (d *targetDecoder) s3(bb *backupBlock, b *model.Backup) {
 	}
 	s := &model.S3{}
 	s.Endpoint, _ = d.str(sb.Endpoint)
-	if s.Endpoint != "" && strings.Contains(s.Endpoint, "://") && !strings.HasPrefix(s.Endpoint, "http://") && !strings.HasPrefix(s.Endpoint, "https://") {
-		d.l.errorf(sb.Endpoint.Expr.Range().Ptr(), "Invalid endpoint", "The endpoint is host[:port] (HTTPS) or a URL starting with http:// or https://; got %q.", s.Endpoint)
+	if _, _, err := s3url.ParseEndpoint(s.Endpoint); err != nil {
+		d.l.errorf(sb.Endpoint.Expr.Range().Ptr(), "Invalid endpoint", "The endpoint is host[:port] (HTTPS) or a URL with http:// or https://, a host and a port only: %v.", err)
 	}
 	s.Region, _ = d.str(sb.Region)
 	s.AccessKey, _, _ = d.secretStr(sb.AccessKey)

@@ -1,10 +1,11 @@
-// Package s3url parses s3://BUCKET/PREFIX backup destinations. The spec
-// loader checks them with it and the S3 backend opens them with it, so
-// the two agree on what a destination is.
+// Package s3url parses s3://BUCKET/PREFIX backup destinations and S3
+// endpoints. The spec loader checks them with it and the S3 backend opens
+// them with it, so the two agree on what a destination is.
 package s3url
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -53,4 +54,28 @@ func checkBucket(b string) error {
 		}
 	}
 	return nil
+}
+
+// ParseEndpoint reads an s3 block's endpoint: host[:port] (HTTPS), or a
+// URL with the http or https scheme and nothing but a host and port. Empty
+// means AWS.
+func ParseEndpoint(ep string) (host string, secure bool, err error) {
+	switch {
+	case ep == "":
+		return "s3.amazonaws.com", true, nil
+	case strings.Contains(ep, "://"):
+		u, err := url.Parse(ep)
+		if err != nil {
+			return "", false, fmt.Errorf("endpoint %q: %w", ep, err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return "", false, fmt.Errorf("endpoint %q: the scheme must be http or https", ep)
+		}
+		if u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
+			return "", false, fmt.Errorf("endpoint %q: give only a scheme, a host and a port", ep)
+		}
+		return u.Host, u.Scheme == "https", nil
+	default:
+		return ep, true, nil
+	}
 }

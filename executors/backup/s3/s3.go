@@ -39,7 +39,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -150,7 +149,7 @@ func New(cfg Config) (*Store, error) {
 		s.secrets = append(s.secrets, v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
 	}
 	s.secrets = append(s.secrets, cfg.AccessKey, cfg.SecretKey)
-	host, secure, err := parseEndpoint(cfg.Endpoint)
+	host, secure, err := s3url.ParseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -203,27 +202,6 @@ func resolveCredentials(cfg Config) (*credentials.Credentials, error) {
 		return nil, errors.New("no S3 credentials: set access_key and secret_key in the backup's s3 block, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)")
 	}
 	return creds, nil
-}
-
-func parseEndpoint(ep string) (host string, secure bool, err error) {
-	switch {
-	case ep == "":
-		return "s3.amazonaws.com", true, nil
-	case strings.Contains(ep, "://"):
-		u, err := url.Parse(ep)
-		if err != nil {
-			return "", false, fmt.Errorf("endpoint %q: %w", ep, err)
-		}
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return "", false, fmt.Errorf("endpoint %q: the scheme must be http or https", ep)
-		}
-		if u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
-			return "", false, fmt.Errorf("endpoint %q: give only a scheme, a host and a port", ep)
-		}
-		return u.Host, u.Scheme == "https", nil
-	default:
-		return ep, true, nil
-	}
 }
 
 // clean removes every credential from err's message.
