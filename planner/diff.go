@@ -64,6 +64,14 @@ func Diff(in Input) *TargetPlan {
 			in.Replica, live.Info["master_host"], live.Info["master_port"])
 		return tp
 	}
+	// A schedule file redisplan does not own stops the target's plan
+	// before anything else is planned: an error plan holds no changes
+	// (and so no value, secret or not).
+	files, ferr := scheduleChanges(in)
+	if ferr != "" {
+		tp.Error = ferr
+		return tp
+	}
 	tp.RunID = live.RunID
 	tp.Version = live.Version
 	cat := in.Catalog
@@ -152,11 +160,6 @@ func Diff(in Input) *TargetPlan {
 			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
 	}
 	tp.Crontab = cronChange(in)
-	files, err := scheduleChanges(in)
-	if err != "" {
-		tp.Error = err
-		return tp
-	}
 	tp.ScheduleFiles = files
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -100,5 +101,29 @@ func TestStaleScheduleFiles(t *testing.T) {
 	r := Stale(&Fingerprints{Targets: map[string]TargetFingerprint{"main": before}}, &Fingerprints{Targets: map[string]TargetFingerprint{"main": after}})
 	if len(r) != 1 || r[0] != "the schedule files of redis.main changed" {
 		t.Errorf("stale reasons = %q", r)
+	}
+}
+
+// A foreign schedule file stops the plan before anything is planned: the
+// error plan has no changes, so no secret of the spec reaches a printed
+// or saved plan.
+func TestScheduleConflictPlansNothing(t *testing.T) {
+	target := &model.Target{Name: "main", Directives: []model.Directive{{Name: "requirepass", Value: "n3w-s3cret", Sensitive: true}}}
+	dir := "/etc/systemd/system"
+	st := &State{
+		Live:      &LiveState{Config: defaults(map[string]string{"requirepass": "old-s3cret"})},
+		Schedules: []ScheduleDir{{Kind: "systemd", Dir: dir, Others: []string{"redisplan-main-backup.timer"}}},
+	}
+	want := []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "# marker\n"}}}}
+	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), Schedules: want})
+	if tp.Error == "" || tp.HasChanges() {
+		t.Fatalf("error %q, changes %+v: want an error plan without changes", tp.Error, tp.Changes)
+	}
+	var b strings.Builder
+	if err := json.NewEncoder(&b).Encode(tp); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "s3cret") {
+		t.Errorf("the plan holds a password: %s", b.String())
 	}
 }
