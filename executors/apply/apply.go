@@ -40,7 +40,8 @@ type CrontabStore interface {
 // ScheduleFiles writes and removes a target's schedule files (systemd
 // units, CronJob manifests).
 type ScheduleFiles interface {
-	Write(ctx context.Context, dir, name string, content []byte) error
+	// Write replaces the file only while it is target's or absent.
+	Write(ctx context.Context, dir, name, target string, content []byte) error
 	// Remove deletes the file only while it is still target's.
 	Remove(ctx context.Context, dir, name, target string) error
 }
@@ -302,7 +303,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if fc.Action == planner.Delete {
 			err = req.Schedules.Remove(ctx, fc.Dir, fc.Name, t.Name)
 		} else {
-			err = req.Schedules.Write(ctx, fc.Dir, fc.Name, []byte(fc.Content))
+			err = req.Schedules.Write(ctx, fc.Dir, fc.Name, t.Name, []byte(fc.Content))
 		}
 		if err != nil {
 			return res, fmt.Errorf("%s for redis.%s: %w (%d of %d schedule files were done before; configuration and crontab changes were applied)",

@@ -137,18 +137,29 @@ func HasMarker(content []byte, target string) bool {
 // when missing.
 type Writer struct{}
 
-// Write replaces dir/name with content atomically, with mode 0644.
-func (Writer) Write(ctx context.Context, dir, name string, content []byte) error {
+// Write replaces dir/name with content atomically, with mode 0644, but
+// only a file that is still target's or does not exist: another target's
+// file of the same name, or one someone wrote by hand since the plan was
+// made, is kept.
+func (Writer) Write(ctx context.Context, dir, name, target string, content []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := checkName(name); err != nil {
 		return err
 	}
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil && !HasMarker(b, target):
+		return fmt.Errorf("write %s: the file exists without redisplan's marker for %s (another target's, or written by hand), so it is left alone", path, target)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("write schedule file: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write schedule file: %w", err)
 	}
-	if err := fsutil.WriteFileMode(filepath.Join(dir, name), content, Mode); err != nil {
+	if err := fsutil.WriteFileMode(path, content, Mode); err != nil {
 		return fmt.Errorf("write schedule file: %w", err)
 	}
 	return nil

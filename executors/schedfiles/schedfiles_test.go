@@ -41,7 +41,7 @@ func TestReadWriteRemove(t *testing.T) {
 	}
 	w := Writer{}
 	ours := []byte(Marker("main") + "\n[Timer]\n")
-	if err := w.Write(ctx, dir, "redisplan-main-backup.timer", ours); err != nil {
+	if err := w.Write(ctx, dir, "redisplan-main-backup.timer", "main", ours); err != nil {
 		t.Fatal(err)
 	}
 	for name, content := range map[string]string{
@@ -72,6 +72,17 @@ func TestReadWriteRemove(t *testing.T) {
 	if err := w.Remove(ctx, dir, "redisplan-main-check.timer", "main"); err == nil || !strings.Contains(err.Error(), "left alone") {
 		t.Errorf("Remove of a file without the marker = %v", err)
 	}
+	// Neither a file without the marker nor another target's is
+	// overwritten (two targets whose names make the same file name).
+	for _, name := range []string{"redisplan-main-check.timer", "redisplan-other-backup.timer"} {
+		before, _ := os.ReadFile(filepath.Join(dir, name))
+		if err := w.Write(ctx, dir, name, "main", ours); err == nil || !strings.Contains(err.Error(), "left alone") {
+			t.Errorf("Write over %s = %v", name, err)
+		}
+		if after, _ := os.ReadFile(filepath.Join(dir, name)); string(after) != string(before) {
+			t.Errorf("%s was overwritten", name)
+		}
+	}
 	if err := w.Remove(ctx, dir, "redisplan-main-backup.timer", "main"); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +94,7 @@ func TestReadWriteRemove(t *testing.T) {
 		t.Errorf("directory holds %d entries, want the 4 that are not ours (no temp files)", len(entries))
 	}
 	for _, bad := range []string{"../redisplan-x", "backup.timer", "redisplan-a/b"} {
-		if err := w.Write(ctx, dir, bad, ours); err == nil {
+		if err := w.Write(ctx, dir, bad, "main", ours); err == nil {
 			t.Errorf("Write(%q) succeeded", bad)
 		}
 	}
