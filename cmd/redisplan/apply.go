@@ -255,7 +255,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 	if req.Restarter != nil {
 		req.Restarter = restarter{t: t, replicas: members, emit: emit}
 		// Checked before any member is touched.
-		if allowRestart && needsRestart(tp) && len(t.Service.Stop) > 0 {
+		if allowRestart && len(apply.RestartNeeded(tp)) > 0 && len(t.Service.Stop) > 0 && !turnsOnPersistence(tp) {
 			if err := refuseEmptyPrimary(ctx, t); err != nil {
 				return apply.Result{}, fmt.Errorf("%w. Nothing was changed", err)
 			}
@@ -389,11 +389,11 @@ func refuseEmptyPrimary(ctx context.Context, t *model.Target) error {
 	return nil
 }
 
-// needsRestart reports whether a server's own plan has a change that only
-// a restart applies.
-func needsRestart(tp *planner.TargetPlan) bool {
+// turnsOnPersistence reports whether the plan itself makes the server
+// persist (AOF on, or save points) before apply reaches the restart.
+func turnsOnPersistence(tp *planner.TargetPlan) bool {
 	for _, c := range tp.Changes {
-		if c.Mode != planner.Live {
+		if c.LiveChange && (c.Directive == "appendonly" && c.After == "yes" || c.Directive == "save" && strings.TrimSpace(c.After) != "") {
 			return true
 		}
 	}

@@ -98,6 +98,21 @@ type Result struct {
 	ScheduleFiles int
 }
 
+// RestartNeeded lists the directives of a plan that only a restart makes
+// the server use: restart-mode and protected changes whose live value
+// differs (or cannot be compared, being sensitive), and file-only ones.
+func RestartNeeded(tp *planner.TargetPlan) []string {
+	var names []string
+	for _, c := range tp.Changes {
+		if c.Mode == planner.Restart || c.Mode == planner.Protected || c.Mode == planner.FileOnly {
+			if c.Mode == planner.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
+				names = append(names, c.Directive)
+			}
+		}
+	}
+	return names
+}
+
 // Run applies one target's plan. On failure it undoes what it did (the
 // file is restored, AOF turned back off when this run turned it on) and
 // the error says what was and was not done.
@@ -250,14 +265,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	}
 
 	// 5. Restarts, only when allowed.
-	var restartNeeded []string
-	for _, c := range tp.Changes {
-		if c.Mode == planner.Restart || c.Mode == planner.Protected || c.Mode == planner.FileOnly {
-			if c.Mode == planner.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
-				restartNeeded = append(restartNeeded, c.Directive)
-			}
-		}
-	}
+	restartNeeded := RestartNeeded(tp)
 	if len(restartNeeded) > 0 {
 		switch {
 		case !req.AllowRestart:
