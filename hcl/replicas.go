@@ -27,7 +27,7 @@ func (d *targetDecoder) replicas(rb *redisBlock) {
 	t.ConfigFile = model.ExpandMember(t.ConfigFile, self)
 	t.DataDir = model.ExpandMember(t.DataDir, self)
 	if s := t.Service; s != nil {
-		t.Service = &model.Service{Start: expandAll(s.Start, self), Stop: expandAll(s.Stop, self), Status: expandAll(s.Status, self)}
+		t.Service = s.Expand(self)
 	}
 
 	a := rb.Replicas
@@ -38,7 +38,6 @@ func (d *targetDecoder) replicas(rb *redisBlock) {
 		}
 		return
 	}
-	raw.Pos = posOf(a.Range)
 	v, _, ok := d.value(a, cty.DynamicPseudoType, false)
 	if !ok {
 		return
@@ -96,15 +95,4 @@ func (d *targetDecoder) setReplication(raw *model.Replication, rng *hclv2.Range)
 		return
 	}
 	d.t.Replication = raw
-}
-
-func expandAll(argv []string, address string) []string {
-	if argv == nil {
-		return nil
-	}
-	out := make([]string, len(argv))
-	for i, a := range argv {
-		out[i] = model.ExpandMember(a, address)
-	}
-	return out
 }

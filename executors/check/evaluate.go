@@ -659,20 +659,7 @@ func (e *env) persistenceDrift() Result {
 	if e.in.ConfigErr != nil {
 		return Result{Status: Unknown, Message: "cannot compare persistence with the spec: " + e.in.ConfigErr.Error()}
 	}
-	cat := e.catalog()
-	norm := func(name, v string) string {
-		if cat == nil {
-			return v
-		}
-		p, ok := cat.Lookup(name)
-		if !ok {
-			return v
-		}
-		if n, err := p.Normalize(v); err == nil {
-			return n
-		}
-		return v
-	}
+	norm := e.normalizer()
 	var diffs, unread []string
 	for _, name := range persistenceDirectives {
 		d := e.t.Directive(name)

@@ -95,22 +95,6 @@ func Addresses(t *model.Target, primaryInfo map[string]string) []string {
 	return out
 }
 
-// Discover asks the primary of t for its replicas when t discovers them,
-// and returns Addresses.
-func Discover(ctx context.Context, t *model.Target) ([]string, error) {
-	if t.Replication == nil {
-		return nil, nil
-	}
-	if !t.Replication.Discover {
-		return t.Replication.Replicas, nil
-	}
-	info, err := info(ctx, t.Connection)
-	if err != nil {
-		return nil, fmt.Errorf("discover the replicas of redis.%s: %w", t.Name, err)
-	}
-	return Addresses(t, info), nil
-}
-
 // Status is what a replica says about its link to its primary.
 type Status struct {
 	// Role is "slave" for a replica, "master" otherwise.

@@ -20,7 +20,6 @@ type Replication struct {
 	ConfigFile string
 	DataDir    string
 	Service    *Service
-	Pos        Pos
 }
 
 // Placeholders are the words config_file, data_dir and the service
@@ -84,11 +83,7 @@ func (t *Target) Member(address string) *Target {
 			m.DataDir = ExpandMember(r.DataDir, address)
 		}
 		if s := r.Service; s != nil && serviceHasPlaceholder(s) {
-			m.Service = &Service{
-				Start:  expandArgv(s.Start, address),
-				Stop:   expandArgv(s.Stop, address),
-				Status: expandArgv(s.Status, address),
-			}
+			m.Service = s.Expand(address)
 		}
 	}
 	m.Directives = nil
@@ -109,6 +104,12 @@ func serviceHasPlaceholder(s *Service) bool {
 		}
 	}
 	return false
+}
+
+// Expand returns the service with the placeholders of every command
+// replaced by the member's host and port.
+func (s *Service) Expand(address string) *Service {
+	return &Service{Start: expandArgv(s.Start, address), Stop: expandArgv(s.Stop, address), Status: expandArgv(s.Status, address)}
 }
 
 func expandArgv(argv []string, address string) []string {
