@@ -224,7 +224,7 @@ func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.Sc
 		out = append(out, sd)
 	}
 	for _, st := range t.Timers {
-		files, err := systemd.Render(t, st, systemdOptions(cronOpts))
+		files, err := systemd.Render(t, st, cronOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -238,10 +238,6 @@ func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.Sc
 		add("kubernetes", kc.Dir, files)
 	}
 	return out, nil
-}
-
-func systemdOptions(o crontab.RenderOptions) systemd.Options {
-	return systemd.Options{Binary: o.Binary, Config: o.Config, VarFiles: o.VarFiles}
 }
 
 // targetCatalog is the catalog of the live server's version, or the

@@ -22,6 +22,40 @@ type RenderOptions struct {
 	VarFiles []string
 }
 
+// Job is one scheduled command of a target. Every schedule engine (the
+// crontab, systemd timers, Kubernetes CronJobs) runs the same jobs with
+// the same command line.
+type Job struct {
+	// Name is "backup" or "check": it ends unit and CronJob names.
+	Name     string
+	Schedule string
+	Args     []string
+}
+
+// Jobs are the target's scheduled commands: the backup schedule runs
+// backup run, the alerts schedule check -notify.
+func Jobs(t *model.Target) []Job {
+	var jobs []Job
+	if t.Backup != nil && t.Backup.Schedule != "" {
+		jobs = append(jobs, Job{"backup", t.Backup.Schedule, []string{"backup", "run"}})
+	}
+	if t.Alerts != nil && t.Alerts.Schedule != "" {
+		jobs = append(jobs, Job{"check", t.Alerts.Schedule, []string{"check", "-notify"}})
+	}
+	return jobs
+}
+
+// Argv is the command line of one job of target: the binary, the job's
+// arguments, the spec, the -var-file paths and the target.
+func (o RenderOptions) Argv(binary string, j Job, target string) []string {
+	argv := append([]string{binary}, j.Args...)
+	argv = append(argv, "-no-color", "-config", o.Config)
+	for _, f := range o.VarFiles {
+		argv = append(argv, "-var-file", f)
+	}
+	return append(argv, "-target", target)
+}
+
 // BeginMarker and EndMarker delimit the block of one target. Everything
 // outside them belongs to someone else and is kept as it is.
 func BeginMarker(target string) string { return "# BEGIN redisplan " + target }
@@ -32,17 +66,7 @@ func EndMarker(target string) string { return "# END redisplan " + target }
 // Lines returns the managed block of a target (markers included), or nil
 // when the target schedules nothing.
 func Lines(t *model.Target, opts RenderOptions) []string {
-	type job struct {
-		schedule string
-		args     []string
-	}
-	var jobs []job
-	if t.Backup != nil && t.Backup.Schedule != "" {
-		jobs = append(jobs, job{t.Backup.Schedule, []string{"backup", "run"}})
-	}
-	if t.Alerts != nil && t.Alerts.Schedule != "" {
-		jobs = append(jobs, job{t.Alerts.Schedule, []string{"check", "-notify"}})
-	}
+	jobs := Jobs(t)
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -60,14 +84,9 @@ func Lines(t *model.Target, opts RenderOptions) []string {
 	}
 	out := []string{BeginMarker(t.Name)}
 	for _, j := range jobs {
-		argv := append([]string{binary}, j.args...)
-		argv = append(argv, "-no-color", "-config", opts.Config)
-		for _, f := range opts.VarFiles {
-			argv = append(argv, "-var-file", f)
-		}
-		argv = append(argv, "-target", t.Name)
+		argv := opts.Argv(binary, j, t.Name)
 		var line strings.Builder
-		line.WriteString(j.schedule)
+		line.WriteString(j.Schedule)
 		line.WriteString(" ")
 		if user != "" {
 			line.WriteString(user + " ")

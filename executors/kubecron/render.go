@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/executors/systemd"
 	"github.com/redisplan/redisplan/internal/model"
@@ -38,10 +39,10 @@ const (
 const BackoffLimit int32 = 1
 
 // Build returns the CronJobs of every scheduled job of t for one
-// kubernetes cron block, in the order of systemd.Jobs.
+// kubernetes cron block, in the order of crontab.Jobs.
 func Build(t *model.Target, kc *model.KubeCronJobs) ([]*batchv1.CronJob, error) {
 	var out []*batchv1.CronJob
-	for _, j := range systemd.Jobs(t) {
+	for _, j := range crontab.Jobs(t) {
 		schedule, zone, err := splitZone(j.Schedule, kc.TimeZone)
 		if err != nil {
 			return nil, fmt.Errorf("%s schedule of redis.%s as a CronJob: %w", j.Name, t.Name, err)

@@ -9,43 +9,15 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/oncalendar"
 )
 
-// Options carries what ExecStart= needs besides the target.
-type Options struct {
-	// Binary is the absolute path of redisplan, used when the cron block
-	// names none.
-	Binary string
-	// Config is the absolute path of the spec (file or directory).
-	Config string
-	// VarFiles are absolute -var-file paths passed on. Values given with
-	// -var are never written into a unit: they may be secrets.
-	VarFiles []string
-}
-
-// Job is one scheduled command of a target.
-type Job struct {
-	// Name is "backup" or "check": it ends the unit names.
-	Name     string
-	Schedule string
-	Args     []string
-}
-
-// Jobs are the target's scheduled commands, the same ones its crontab
-// block runs.
-func Jobs(t *model.Target) []Job {
-	var jobs []Job
-	if t.Backup != nil && t.Backup.Schedule != "" {
-		jobs = append(jobs, Job{"backup", t.Backup.Schedule, []string{"backup", "run"}})
-	}
-	if t.Alerts != nil && t.Alerts.Schedule != "" {
-		jobs = append(jobs, Job{"check", t.Alerts.Schedule, []string{"check", "-notify"}})
-	}
-	return jobs
-}
+// Options carries what ExecStart= needs besides the target: the same as
+// a crontab line's.
+type Options = crontab.RenderOptions
 
 // UnitName is the name of a job's units without the suffix.
 func UnitName(target, job string) string {
@@ -61,7 +33,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		binary = st.Binary
 	}
 	var files []schedfiles.File
-	for _, j := range Jobs(t) {
+	for _, j := range crontab.Jobs(t) {
 		calendars, err := oncalendar.Convert(j.Schedule)
 		if err != nil {
 			return nil, fmt.Errorf("%s schedule of redis.%s as a systemd timer: %w", j.Name, t.Name, err)
@@ -69,12 +41,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		name := UnitName(t.Name, j.Name)
 		what := fmt.Sprintf("redisplan %s for redis.%s", strings.Join(j.Args, " "), oneLine(t.Name))
 
-		argv := append([]string{binary}, j.Args...)
-		argv = append(argv, "-no-color", "-config", opts.Config)
-		for _, f := range opts.VarFiles {
-			argv = append(argv, "-var-file", f)
-		}
-		argv = append(argv, "-target", t.Name)
+		argv := opts.Argv(binary, j, t.Name)
 
 		var svc strings.Builder
 		fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
