@@ -26,7 +26,7 @@ const installHint = "install it (Debian/Ubuntu: apt-get install redis-server) " 
 // When t does not stop the test on Skipf or Fatalf, Binary returns "".
 func Binary(t testing.TB) string {
 	t.Helper()
-	if skipRequested() {
+	if SkipRequested() {
 		t.Skipf("redistest: %s=%s is set: skipping a test that needs a real redis-server", EnvSkip, os.Getenv(EnvSkip))
 		return ""
 	}
@@ -43,7 +43,9 @@ func Binary(t testing.TB) string {
 	return path
 }
 
-func skipRequested() bool {
+// SkipRequested reports whether EnvSkip asks to skip the tests that need
+// real servers (Redis, and the S3 server of internal/s3test).
+func SkipRequested() bool {
 	on, err := strconv.ParseBool(os.Getenv(EnvSkip))
 	return err == nil && on
 }

@@ -29,14 +29,17 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 const (
 	// EnvBinary names the versitygw binary: a path, or a name looked up in
 	// PATH.
 	EnvBinary = "REDISPLAN_VERSITYGW"
-	// EnvSkip, set to 1, skips every test that needs a real server.
-	EnvSkip = "REDISPLAN_SKIP_REDIS"
+	// EnvSkip, set to 1, skips every test that needs a real server: the
+	// same switch as the Redis tests'.
+	EnvSkip = redistest.EnvSkip
 	// Version is the versitygw release the tests are run against.
 	Version = "v1.8.0"
 )
@@ -62,7 +65,7 @@ func CacheDir() (string, error) {
 // REDISPLAN_SKIP_REDIS=1 and failing it when no binary is found.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if on, err := strconv.ParseBool(os.Getenv(EnvSkip)); err == nil && on {
+	if redistest.SkipRequested() {
 		t.Skipf("s3test: %s=%s is set: skipping a test that needs a real S3 server (versitygw)", EnvSkip, os.Getenv(EnvSkip))
 		return ""
 	}
