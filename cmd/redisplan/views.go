@@ -97,6 +97,7 @@ func after(cat *catalog.Catalog, c planner.Change) string {
 }
 
 // summary counts a plan's changes for the closing line.
+// summary counts over every server planned: targets and their replicas.
 type summary struct{ live, restart, file, cron, schedules, drift, errors int }
 
 func summarize(p *planner.Plan) summary {
@@ -140,7 +141,7 @@ func plural(n int, one, many string) string {
 func (s summary) line() string {
 	if s.live+s.restart+s.file+s.cron+s.schedules == 0 {
 		if s.errors > 0 {
-			return fmt.Sprintf("No changes for the targets that could be read; %s failed.", plural(s.errors, "target", "targets"))
+			return fmt.Sprintf("No changes for the servers that could be read; %s failed.", plural(s.errors, "server", "servers"))
 		}
 		return "No changes. Redis matches the spec."
 	}
