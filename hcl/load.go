@@ -189,7 +189,7 @@ func (l *loader) load(body hclv2.Body) {
 		seen[name] = b
 		if !hclsyntaxValidName(name) {
 			l.errorf(b.LabelRanges[0].Ptr(), "Invalid target name",
-				"A target name must start with a letter and hold only letters, digits, underscores and dashes; %q does not.", name)
+				"A target name must start with an ASCII letter (a-z, A-Z) and hold only ASCII letters, digits, underscores and dashes; %q does not.", name)
 			continue
 		}
 		spec.Targets = append(spec.Targets, l.loadTargets(b)...)

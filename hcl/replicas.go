@@ -1,7 +1,6 @@
 package hcl
 
 import (
-	"net"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -60,11 +59,10 @@ func (d *targetDecoder) replicas(rb *redisBlock) {
 	seen := map[string]bool{}
 	bad := false
 	for _, addr := range list {
-		host, port, err := net.SplitHostPort(addr)
-		switch {
-		case err != nil || host == "" || port == "":
+		switch problem := tcpAddressProblem(addr); {
+		case problem != "":
 			d.l.errorf(rng, "Invalid replica address",
-				"A replica is written host:port, such as \"10.0.0.2:6379\"; %q is not. Unix sockets cannot be replicas of a group here: give the address the replica listens on.", addr)
+				"A replica is written host:port, such as \"10.0.0.2:6379\"; %q %s. Unix sockets cannot be replicas of a group here: give the address the replica listens on.", addr, problem)
 			bad = true
 		case addr == self:
 			d.l.errorf(rng, "Invalid replica address", "%q is the target's own address: a primary cannot be its own replica.", addr)

@@ -2,10 +2,12 @@ package hcl
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,9 +161,11 @@ func (d *targetDecoder) connection(rb *redisBlock) {
 		// Reported by str, or by require.
 	} else if c.Address == "" {
 		d.l.errorf(rb.Address.Expr.Range().Ptr(), "Invalid address", "The address must be host:port or the path of a unix socket; it is empty.")
-	} else if c.Address != "" && !strings.HasPrefix(c.Address, "/") && !strings.Contains(c.Address, ":") {
-		d.l.errorf(rb.Address.Expr.Range().Ptr(), "Invalid address",
-			"The address %q has no port. Write host:port (127.0.0.1:6379), or an absolute unix socket path.", c.Address)
+	} else if !strings.HasPrefix(c.Address, "/") {
+		if problem := tcpAddressProblem(c.Address); problem != "" {
+			d.l.errorf(rb.Address.Expr.Range().Ptr(), "Invalid address",
+				"The address %q %s. Write host:port (127.0.0.1:6379), or an absolute unix socket path.", c.Address, problem)
+		}
 	}
 	c.Username, _ = d.str(rb.Username)
 	c.Password, _, _ = d.secretStr(rb.Password)
@@ -193,6 +197,30 @@ func (d *targetDecoder) connection(rb *redisBlock) {
 		}
 		c.TLS = tls
 	}
+}
+
+// tcpAddressProblem says what is wrong with a host:port address, or ""
+// when nothing is: a port must be a number from 1 to 65535, since a dial
+// to anything else fails only at the first plan or backup.
+func tcpAddressProblem(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if !strings.Contains(addr, ":") {
+			return "has no port"
+		}
+		return "is not host:port (an IPv6 host goes in brackets: [::1]:6379)"
+	}
+	if host == "" {
+		return "has no host"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Sprintf("has the port %q, which is not a number", port)
+	}
+	if n < 1 || n > 65535 {
+		return fmt.Sprintf("has the port %d, outside 1-65535", n)
+	}
+	return ""
 }
 
 func firstRange(attrs ...*hclv2.Attribute) *hclv2.Range {
@@ -272,7 +300,7 @@ func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, se
 			"The directive %q is set both by %s and by %s. Set it in one place only.", p.Name, prev, origin)
 		return
 	}
-	norm, err := p.Normalize(raw)
+	norm, err := p.NormalizeDesired(raw)
 	if err != nil {
 		msg := err.Error()
 		if secret || p.Sensitive() {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/redisplan/redisplan/internal/redisconf"
@@ -181,6 +182,41 @@ func TestNormalizeMatchesLiveServer(t *testing.T) {
 		}
 		if err := client.ConfigSet(ctx, tt.name, tt.value).Err(); err == nil {
 			t.Errorf("CONFIG SET %s %q succeeded, but Normalize refuses it", tt.name, tt.value)
+		}
+	}
+}
+
+// TestNormalizeDesiredRefusesWhatTheServerReplaces: hz outside 1..500 is
+// accepted by CONFIG SET and then replaced, so a spec asking for it could
+// never converge; a value the server keeps is accepted.
+func TestNormalizeDesiredRefusesWhatTheServerReplaces(t *testing.T) {
+	t.Parallel()
+	c := liveCatalog(t)
+	s := redistest.Start(t, redistest.Options{})
+	client := s.Client(t)
+	ctx := context.Background()
+	p := mustLookup(t, c, "hz")
+	for _, tt := range []struct {
+		value string
+		kept  bool
+	}{{"0", false}, {"1000", false}, {"501", false}, {"1", true}, {"500", true}, {"10", true}} {
+		if err := client.ConfigSet(ctx, "hz", tt.value).Err(); err != nil {
+			t.Fatalf("CONFIG SET hz %s: %v", tt.value, err)
+		}
+		got := client.ConfigGet(ctx, "hz").Val()["hz"]
+		if kept := got == tt.value; kept != tt.kept {
+			t.Fatalf("CONFIG SET hz %s reads back %q: the server's clamping is not what this test expects", tt.value, got)
+		}
+		norm, err := p.NormalizeDesired(tt.value)
+		switch {
+		case tt.kept && err != nil:
+			t.Errorf("NormalizeDesired(%q): %v; the server keeps it", tt.value, err)
+		case tt.kept && norm != got:
+			t.Errorf("NormalizeDesired(%q) = %q, the server reports %q", tt.value, norm, got)
+		case !tt.kept && err == nil:
+			t.Errorf("NormalizeDesired(%q) = %q, want a refusal: the server replaces it with %q", tt.value, norm, got)
+		case !tt.kept && !strings.Contains(err.Error(), "between 1 and 500"):
+			t.Errorf("NormalizeDesired(%q): %v; want the range the server keeps", tt.value, err)
 		}
 	}
 }

@@ -252,6 +252,22 @@ func (p *Param) normalizeInteger(value string) (string, error) {
 	return n.String(), nil
 }
 
+// NormalizeDesired is Normalize for a value someone asks for (a spec), not
+// one read back from a server or file: a value the server accepts but then
+// silently replaces (hz outside 1..500) is refused, because a plan could
+// never converge on it and the file would keep saying something the server
+// does not do.
+func (p *Param) NormalizeDesired(value string) (string, error) {
+	norm, err := p.Normalize(value)
+	if err != nil {
+		return "", err
+	}
+	if p.Name == "hz" && norm != value {
+		return "", p.errorf("must be between 1 and 500: Redis accepts %q but silently keeps %s instead, so the server could never match the spec", value, norm)
+	}
+	return norm, nil
+}
+
 var octalRE = regexp.MustCompile(`^[0-7]+$`)
 
 func (p *Param) normalizeOctal(value string) (string, error) {

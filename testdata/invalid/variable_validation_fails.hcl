@@ -8,5 +8,5 @@ variable "port" {
 }
 
 redis "main" {
-  address = "127.0.0.1:${var.port}"
+  address = "127.0.0.1:${var.port}" # ERROR: Invalid address
 }
