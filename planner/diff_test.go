@@ -226,6 +226,11 @@ func TestStale(t *testing.T) {
 	if len(r) != 1 || r[0] != "maxmemory on redis.main changed from 0 to 1048576" {
 		t.Errorf("stale reasons = %q", r)
 	}
+	unread := &Fingerprints{Spec: "s1", Targets: map[string]TargetFingerprint{"main": {}}}
+	r = Stale(saved, unread)
+	if len(r) != 1 || r[0] != "redis.main could not be read to compare" {
+		t.Errorf("a server that cannot be read now: stale reasons = %q", r)
+	}
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {

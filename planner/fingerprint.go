@@ -111,6 +111,11 @@ func Stale(saved, now *Fingerprints) []string {
 			out = append(out, fmt.Sprintf("target %s is no longer selected or in the spec", name))
 			continue
 		}
+		if n.RunID == "" {
+			// The server could not be read now: nothing is known of what it runs.
+			out = append(out, fmt.Sprintf("redis.%s could not be read to compare", name))
+			continue
+		}
 		if s.RunID != n.RunID {
 			out = append(out, fmt.Sprintf("redis.%s restarted (run_id %s, now %s)", name, short(s.RunID), short(n.RunID)))
 		}

@@ -103,9 +103,10 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 
 	p := makePlan(ctx, res, selected, cronOpts, parallelism)
 	color := !sf.noColor && isTerminal(env.stdout)
-	if saved != nil {
-		// A saved plan is applied only if nothing it was made from has
-		// moved: otherwise it would do something nobody reviewed.
+	// A saved plan is applied only if nothing it was made from has moved:
+	// otherwise it would do something nobody reviewed. A server that cannot
+	// be read now is reported below as what it is, not as a change.
+	if saved != nil && !p.HasErrors() {
 		if reasons := planner.Stale(saved.Fingerprints, p.Fingerprints); len(reasons) > 0 {
 			fmt.Fprintf(env.stderr, "Saved plan is stale: %s since the plan was made.\nRun redisplan plan again and review the new plan.\n", strings.Join(reasons, "; "))
 			return exitError
