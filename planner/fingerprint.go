@@ -111,7 +111,7 @@ func Stale(saved, now *Fingerprints) []string {
 			out = append(out, fmt.Sprintf("target %s is no longer selected or in the spec", name))
 			continue
 		}
-		if n.RunID == "" {
+		if n.RunID == "" && s.RunID != "" {
 			// The server could not be read now: nothing is known of what it runs.
 			out = append(out, fmt.Sprintf("redis.%s could not be read to compare", name))
 			continue
