@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -76,6 +77,16 @@ func Diff(in Input) *TargetPlan {
 	tp.Version = live.Version
 	cat := in.Catalog
 
+	if f := in.State.File; f != nil && !f.Exists {
+		// A config_file that does not exist is most often a typo: creating
+		// it would leave the server's real file unmanaged and give the next
+		// restart a file holding only the spec's directives.
+		if started := live.Info["config_file"]; started != "" && filepath.Clean(started) != filepath.Clean(f.Path) {
+			tp.Error = fmt.Sprintf("config_file %s does not exist, and the server was started from %s: set config_file to the file the server reads", f.Path, started)
+			return tp
+		}
+		tp.CreatesFile = f.Path
+	}
 	var file *conffile.FileValues
 	if in.State.File != nil {
 		fv, err := conffile.Values(in.State.File.Content, cat)

@@ -94,9 +94,12 @@ type TargetPlan struct {
 	// or remove.
 	ScheduleFiles []FileChange `json:"schedule_files,omitempty"`
 	Risks         []Risk       `json:"risks"`
-	RunID         string       `json:"run_id,omitempty"`
-	Version       string       `json:"redis_version,omitempty"`
-	EnableAOF     bool         `json:"enable_aof,omitempty"`
+	// CreatesFile is the managed config file's path when it does not exist
+	// yet: apply creates it with the spec's directives alone.
+	CreatesFile string `json:"creates_file,omitempty"`
+	RunID       string `json:"run_id,omitempty"`
+	Version     string `json:"redis_version,omitempty"`
+	EnableAOF   bool   `json:"enable_aof,omitempty"`
 	// Member is the replica's address in the plan of a replica; empty in
 	// a target's own plan, which is its primary's.
 	Member string `json:"member,omitempty"`

@@ -436,3 +436,88 @@ func TestFleetWithOneUnreachableTarget(t *testing.T) {
 func execCommand(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).CombinedOutput()
 }
+
+// TestMissingConfigFile: a config_file that does not exist is either said
+// to be created (the server runs without one) or refused as the typo it
+// is (the server was started from another file), and then nothing is
+// written anywhere.
+func TestMissingConfigFile(t *testing.T) {
+	d := startDaemon(t)
+	typo := filepath.Join(filepath.Dir(d.conf), "redis.cnof")
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  memory {
+    max = "64mb"
+  }
+}
+`, d.addr(), typo))
+	code, out, errOut := runCLI(t, "plan", "-config", spec)
+	if code != 1 || !strings.Contains(out+errOut, "config_file "+typo+" does not exist, and the server was started from "+d.conf) {
+		t.Fatalf("plan with a mistyped config_file: exit %d, want 1 and the file the server reads named\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec); code != 1 {
+		t.Fatalf("apply with a mistyped config_file: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(typo); !os.IsNotExist(err) {
+		t.Errorf("apply created the mistyped %s (stat: %v)", typo, err)
+	}
+	if got := configGet(t, d.client(t), "maxmemory"); got != "0" {
+		t.Errorf("maxmemory = %s after a refused apply, want 0", got)
+	}
+
+	// A server started without a config file: the file is new, and the
+	// plan says so before apply creates it.
+	bare := startWithoutConfigFile(t)
+	if started := bare.client(t).Info(context.Background(), "server").Val(); !strings.Contains(started, "config_file:\r\n") {
+		t.Fatalf("the server was started from a config file; this case needs one without:\n%s", started)
+	}
+	fresh := filepath.Join(t.TempDir(), "redis.conf")
+	spec = writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  memory {
+    max = "64mb"
+  }
+}
+`, bare.addr(), fresh))
+	code, out, errOut = runCLI(t, "plan", "-config", spec)
+	if code != 0 || !strings.Contains(out, fresh+" does not exist: apply will create it") {
+		t.Fatalf("plan with a new config_file: exit %d, want 0 and the file said to be created\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(fresh); err != nil || !strings.Contains(string(b), "maxmemory 64mb\n") {
+		t.Errorf("the new config file: %v\n%s", err, b)
+	}
+}
+
+// startWithoutConfigFile starts a daemonized redis-server from command-line
+// options alone, as some installs do, killed by its pidfile's PID at the end.
+func startWithoutConfigFile(t *testing.T) *daemon {
+	t.Helper()
+	dir := t.TempDir()
+	d := &daemon{port: redistest.FreePort(t), dir: dir, start: redistest.Binary(t)}
+	pidfile := filepath.Join(dir, "redis.pid")
+	out, err := exec.Command(d.start, "--port", strconv.Itoa(d.port), "--bind", "127.0.0.1", "--dir", dir,
+		"--daemonize", "yes", "--pidfile", pidfile, "--logfile", filepath.Join(dir, "redis.log"), "--save", "").CombinedOutput()
+	if err != nil {
+		t.Fatalf("start redis-server: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidfile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	c := d.client(t)
+	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
+		if i > 300 {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return d
+}

@@ -289,6 +289,9 @@ func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *cata
 		fmt.Fprintf(w, "%sNo changes.\n\n", ind)
 		return
 	}
+	if tp.CreatesFile != "" {
+		fmt.Fprintf(w, "%s%s does not exist: apply will create it, holding only the directives below\n", ind, tp.CreatesFile)
+	}
 	for _, c := range tp.Changes {
 		sym := symbol(c.Action)
 		colour := "33"
