@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/backup/job"
 	"github.com/redisplan/redisplan/executors/backup/s3"
@@ -160,7 +161,8 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 	defer client.Close()
 	req := job.Request{
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
-		Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		Journal: lk.Journal(capture.JournalName),
 	}
 	if isTerminal(env.stderr) {
 		// A progress line on a terminal, redrawn at most every 200ms;

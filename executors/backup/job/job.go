@@ -49,6 +49,12 @@ type Request struct {
 	// have been read so far; the CLI draws a progress line from it on a
 	// terminal.
 	Progress func(file string, bytes int64)
+	// Journal is where the AOF snapshot records the value of
+	// auto-aof-rewrite-percentage before it holds rewrites off, and where
+	// Run finds the record a killed run left, to put the value back
+	// first. The CLI passes the target lock's journal; nil records
+	// nothing.
+	Journal capture.Journal
 }
 
 // Run takes one backup. On failure nothing becomes visible and the
@@ -68,6 +74,7 @@ func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
 			req.Emit(Event{Target: t.Name, Message: fmt.Sprintf(format, args...)})
 		}
 	}
+	resumeRewrites(ctx, req, emit)
 	if n, err := req.Storage.Clean(ctx); err != nil {
 		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
 	} else if n > 0 {
@@ -254,7 +261,7 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 	// Hard links need the same filesystem: the snapshot lives in the data
 	// dir, under a name Redis never uses, and is removed at the end.
 	snap := filepath.Join(dir, ".redisplan-aof-"+m.ID)
-	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap)
+	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap, req.Journal)
 	defer os.RemoveAll(snap)
 	if err != nil {
 		return 0, fmt.Errorf("copy the AOF directory of redis.%s: %w", t.Name, err)
@@ -335,4 +342,55 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	c.progress(c.name, c.n)
 	return n, err
+}
+
+// resumeRewrites puts back auto-aof-rewrite-percentage that an earlier run,
+// killed while it held automatic AOF rewrites off, left at 0, as its
+// record in the journal says. It never fails the backup: what it cannot
+// do, it says, and the record stays for the next run (check reports the
+// setting meanwhile).
+func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any)) {
+	if req.Journal == nil {
+		return
+	}
+	data, err := req.Journal.Read()
+	if err != nil {
+		emit("warning: cannot read the record of AOF rewrites held by an earlier run: %v", err)
+		return
+	}
+	if data == nil {
+		return
+	}
+	h, err := capture.ParseRewriteHold(data)
+	if err != nil {
+		emit("warning: %v; check auto-aof-rewrite-percentage on the server", err)
+		return
+	}
+	if h.Holding() {
+		// Cannot happen under the target's lock; never undo the work of
+		// a process that still runs.
+		emit("warning: process %d still holds automatic AOF rewrites off on %s", h.PID, h.Address)
+		return
+	}
+	t := req.Target
+	client := req.Client
+	if h.Address != t.Connection.Address {
+		// A replica the backup was read from.
+		c, err := live.Dial(t.Member(h.Address).Connection)
+		if err != nil {
+			emit("warning: cannot reach %s to put auto-aof-rewrite-percentage back to %s, which an earlier run left at 0: %v", h.Address, h.Original, err)
+			return
+		}
+		defer c.Close()
+		client = c
+	}
+	msg, err := capture.ResumeRewrites(ctx, client, t.ConfigCommand(), h)
+	if err != nil {
+		emit("warning: could not put auto-aof-rewrite-percentage back to %s on %s, which an earlier run left at 0: %v; the next run tries again", h.Original, h.Address, err)
+		return
+	}
+	emit("%s", msg)
+	if err := req.Journal.Remove(); err != nil {
+		emit("warning: %v", err)
+	}
 }
