@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/backup/job"
 	"github.com/redisplan/redisplan/internal/failpoint"
 )
 
@@ -39,6 +41,13 @@ func TestKilledBackupLeavesAOFRewritesOn(t *testing.T) {
 			t.Fatalf("round %d: record = %s (%v), want original 150 for %s", round, data, err, d.addr())
 		}
 
+		// The killed run's hard links to the AOF files (which would keep
+		// a rewritten-away base on the disk) are in the data dir.
+		snaps, _ := filepath.Glob(filepath.Join(d.dir, ".redisplan-aof-*"))
+		if len(snaps) != 1 {
+			t.Fatalf("round %d: the killed run left %d AOF snapshot directories, want 1", round, len(snaps))
+		}
+
 		if round == 1 {
 			code, cj := runCheckJSON(t, "-config", spec)
 			if got := result(cj, "aof"); code == 0 || !strings.HasPrefix(got, "warning: ") || !strings.Contains(got, "puts back the value 150") {
@@ -56,9 +65,15 @@ func TestKilledBackupLeavesAOFRewritesOn(t *testing.T) {
 		if _, err := os.Stat(record); !os.IsNotExist(err) {
 			t.Errorf("round %d: the record is still there after the value was put back: %v", round, err)
 		}
+		if _, err := os.Stat(snaps[0]); !os.IsNotExist(err) || !strings.Contains(out, "removed "+snaps[0]) {
+			t.Errorf("round %d: the killed run's AOF snapshot %s was not removed (%v):\n%s", round, snaps[0], err, out)
+		}
 	}
 	if got := result(runCheckJSONOK(t, spec), "aof"); !strings.HasPrefix(got, "ok: ") {
 		t.Errorf("check after the value was put back: aof = %s", got)
+	}
+	if _, err := os.Stat(d.conf + ".redisplan.lock." + job.SnapshotJournal); !os.IsNotExist(err) {
+		t.Errorf("a run that ended kept its record of the AOF snapshot directory: %v", err)
 	}
 	if ids := backupIDs(t, spec); len(ids) != 2 {
 		t.Errorf("catalog = %v, want the two runs that were not killed", ids)

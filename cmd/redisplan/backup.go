@@ -162,7 +162,7 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 	req := job.Request{
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
 		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
-		Journal: lk.Journal(capture.JournalName),
+		Journal: func(name string) capture.Journal { return lk.Journal(name) },
 	}
 	if isTerminal(env.stderr) {
 		// A progress line on a terminal, redrawn at most every 200ms;

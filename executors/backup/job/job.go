@@ -7,6 +7,7 @@ package job
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,13 +50,23 @@ type Request struct {
 	// have been read so far; the CLI draws a progress line from it on a
 	// terminal.
 	Progress func(file string, bytes int64)
-	// Journal is where the AOF snapshot records the value of
-	// auto-aof-rewrite-percentage before it holds rewrites off, and where
-	// Run finds the record a killed run left, to put the value back
-	// first. The CLI passes the target lock's journal; nil records
-	// nothing.
-	Journal capture.Journal
+	// Journal returns the journal called name, where a run records
+	// what it must undo if it is killed: the value of
+	// auto-aof-rewrite-percentage before the AOF snapshot holds rewrites
+	// off (capture.JournalName), and the AOF snapshot directory it makes
+	// in the server's data dir (SnapshotJournal). Run finds what a killed
+	// run left there and undoes it first. The CLI passes the target
+	// lock's journals; nil records nothing.
+	Journal func(name string) capture.Journal
 }
+
+// SnapshotJournal is the journal that names the AOF snapshot directory a
+// run is using.
+const SnapshotJournal = "aof-snapshot"
+
+// snapshotPrefix starts the name of an AOF snapshot directory in the
+// server's data dir; the backup ID follows.
+const snapshotPrefix = ".redisplan-aof-"
 
 // Run takes one backup. On failure nothing becomes visible and the
 // storage holds exactly what it held before.
@@ -75,6 +86,7 @@ func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		}
 	}
 	resumeRewrites(ctx, req, emit)
+	removeSnapshot(req, emit)
 	if n, err := req.Storage.Clean(ctx); err != nil {
 		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
 	} else if n > 0 {
@@ -260,8 +272,28 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 	}
 	// Hard links need the same filesystem: the snapshot lives in the data
 	// dir, under a name Redis never uses, and is removed at the end.
-	snap := filepath.Join(dir, ".redisplan-aof-"+m.ID)
-	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap, req.Journal)
+	snap := filepath.Join(dir, snapshotPrefix+m.ID)
+	if abs, err := filepath.Abs(snap); err == nil {
+		snap = abs
+	}
+	var holds capture.Journal
+	if req.Journal != nil {
+		holds = req.Journal(capture.JournalName)
+		// Recorded before the directory exists, so that a run killed
+		// while it holds hard links to the server's AOF files (which keep
+		// a rewritten-away base on the disk) leaves a record of it.
+		rec := snapshotRecord{Path: snap, Owner: backup.NewOwner(m.ID, "aof-snapshot")}
+		data, _ := json.Marshal(rec)
+		if err := req.Journal(SnapshotJournal).Write(append(data, '\n')); err != nil {
+			return 0, fmt.Errorf("record the AOF snapshot directory %s: %w", snap, err)
+		}
+		defer func() {
+			if os.RemoveAll(snap) == nil {
+				_ = req.Journal(SnapshotJournal).Remove()
+			}
+		}()
+	}
+	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap, holds)
 	defer os.RemoveAll(snap)
 	if err != nil {
 		return 0, fmt.Errorf("copy the AOF directory of redis.%s: %w", t.Name, err)
@@ -353,7 +385,8 @@ func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any))
 	if req.Journal == nil {
 		return
 	}
-	data, err := req.Journal.Read()
+	journal := req.Journal(capture.JournalName)
+	data, err := journal.Read()
 	if err != nil {
 		emit("warning: cannot read the record of AOF rewrites held by an earlier run: %v", err)
 		return
@@ -390,7 +423,50 @@ func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any))
 		return
 	}
 	emit("%s", msg)
-	if err := req.Journal.Remove(); err != nil {
+	if err := journal.Remove(); err != nil {
+		emit("warning: %v", err)
+	}
+}
+
+// snapshotRecord names the AOF snapshot directory of a run.
+type snapshotRecord struct {
+	Path  string       `json:"path"`
+	Owner backup.Owner `json:"owner"`
+}
+
+// removeSnapshot removes the AOF snapshot directory that a killed run
+// left in the server's data dir, as its record names it, once the process
+// that made it is gone. Only a directory with the name a run gives it is
+// removed; what it cannot do, it says, and never fails the backup.
+func removeSnapshot(req Request, emit func(string, ...any)) {
+	if req.Journal == nil {
+		return
+	}
+	journal := req.Journal(SnapshotJournal)
+	data, err := journal.Read()
+	if err != nil || data == nil {
+		return
+	}
+	var rec snapshotRecord
+	err = json.Unmarshal(data, &rec)
+	if err == nil {
+		_, err = backup.ParseOwner(rec.Owner.Marshal(), rec.Owner.Run)
+	}
+	if err != nil || backup.CheckID(rec.Owner.Run) != nil || filepath.Base(rec.Path) != snapshotPrefix+rec.Owner.Run || !filepath.IsAbs(rec.Path) {
+		emit("warning: the record of an earlier run's AOF snapshot directory is not one redisplan wrote; left alone")
+		return
+	}
+	if !rec.Owner.Gone(time.Now()) {
+		return
+	}
+	if _, err := os.Lstat(rec.Path); err == nil {
+		if err := os.RemoveAll(rec.Path); err != nil {
+			emit("warning: could not remove %s, the AOF snapshot of a backup run that was stopped: %v", rec.Path, err)
+			return
+		}
+		emit("removed %s, the AOF snapshot of a backup run that was stopped (pid %d)", rec.Path, rec.Owner.PID)
+	}
+	if err := journal.Remove(); err != nil {
 		emit("warning: %v", err)
 	}
 }
