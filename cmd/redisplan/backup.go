@@ -94,7 +94,30 @@ func storageFor(t *model.Target, dest string) (backup.Storage, error) {
 		}
 		return s3.New(cfg)
 	}
+	if t.Backup.RequireDestination {
+		if err := destinationExists(dest); err != nil {
+			return nil, err
+		}
+	}
 	return file.New(filepath.Join(dest, fileName(t.Name)))
+}
+
+// destinationExists is what require_destination = true asks: the
+// directory is there (a mounted backup disk), so that redisplan creates
+// nothing but the target's folder inside it.
+func destinationExists(dest string) error {
+	info, err := os.Stat(dest)
+	switch {
+	case err == nil && info.IsDir():
+		return nil
+	case err == nil:
+		return fmt.Errorf("backup destination %s is not a directory", dest)
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("backup destination %s does not exist, and the spec sets require_destination = true: "+
+			"mount the backup disk (or create the directory) and run again; nothing was written", dest)
+	default:
+		return fmt.Errorf("backup destination %s: %w", dest, err)
+	}
 }
 
 func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {

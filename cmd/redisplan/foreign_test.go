@@ -231,3 +231,46 @@ func TestS3BackupLeavesForeignObjects(t *testing.T) {
 		}
 	}
 }
+
+// require_destination = true: a destination that is not there (a backup
+// disk that is not mounted) is refused, and nothing creates it: not
+// backup run, not list, not check; a copy_to that is not there fails the
+// copy only.
+func TestRequireDestination(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "k")
+	mnt := t.TempDir()
+	dest, offsite := filepath.Join(mnt, "nas", "redis"), filepath.Join(mnt, "usb", "redis")
+	spec := backupSpec(t, d, dest, fmt.Sprintf("    require_destination = true\n    copy_to = [%q]", offsite))
+	gone := func(after string) {
+		t.Helper()
+		for _, p := range []string{filepath.Join(mnt, "nas"), filepath.Join(mnt, "usb")} {
+			if _, err := os.Stat(p); !os.IsNotExist(err) {
+				t.Fatalf("after %s, %s exists (%v): redisplan created a destination", after, p, err)
+			}
+		}
+	}
+	for _, args := range [][]string{{"backup", "run"}, {"backup", "list"}, {"backup", "prune", "-dry-run"}} {
+		code, out, errOut := runCLI(t, append(args, "-config", spec)...)
+		if code != 1 || !strings.Contains(errOut, dest+" does not exist") || !strings.Contains(errOut, "require_destination") {
+			t.Errorf("%v with the destination missing: exit %d, want 1 saying so:\n%s%s", args, code, out, errOut)
+		}
+		gone(strings.Join(args, " "))
+	}
+	runCheckJSON(t, "-config", spec)
+	gone("check")
+
+	if err := os.MkdirAll(dest, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "backup", "run", "-config", spec)
+	if code != 1 || !strings.Contains(out, "complete") || !strings.Contains(errOut, offsite+" does not exist") {
+		t.Errorf("backup run with only the copy destination missing: exit %d, want 1 (the backup done, the copy refused):\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(mnt, "usb")); !os.IsNotExist(err) {
+		t.Errorf("the missing copy_to destination was created: %v", err)
+	}
+	if ids := backupIDs(t, spec); len(ids) != 1 {
+		t.Errorf("catalog = %v, want the one backup", ids)
+	}
+}
