@@ -138,7 +138,12 @@ func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destD
 			}
 		}
 		if err := live.ConfigSet(ctx, c, configCmd, [][2]string{{rewriteSetting, heldValue}}); err != nil {
-			if journal != nil {
+			// The server may have applied it all the same (a reply lost
+			// on the way): set the value back, and keep the record unless
+			// that is certain.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+			defer cancel()
+			if rerr := live.ConfigSet(rctx, c, configCmd, [][2]string{{rewriteSetting, oldPct}}); rerr == nil && journal != nil {
 				_ = journal.Remove()
 			}
 			return nil, fmt.Errorf("AOF snapshot: suspend automatic rewrites: %w", err)
