@@ -157,6 +157,7 @@ type backupBlock struct {
 	Compression *hclv2.Attribute `hcl:"compression,optional"`
 	Recipients  *hclv2.Attribute `hcl:"recipients,optional"`
 	CopyTo      *hclv2.Attribute `hcl:"copy_to,optional"`
+	RequireDest *hclv2.Attribute `hcl:"require_destination,optional"`
 	Retention   *retentionBlock  `hcl:"retention,block"`
 	S3          *s3Block         `hcl:"s3,block"`
 	DefRange    hclv2.Range      `hcl:",def_range"`

@@ -606,6 +606,9 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.s3(bb, b)
+	if v, ok := d.boolean(bb.RequireDest); ok {
+		b.RequireDestination = v
+	}
 	if v, ok := d.enum(bb.Method, "bgsave", "replication"); ok {
 		b.Method = v
 	}

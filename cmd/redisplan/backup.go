@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/backup/job"
 	"github.com/redisplan/redisplan/executors/backup/s3"
@@ -93,7 +94,30 @@ func storageFor(t *model.Target, dest string) (backup.Storage, error) {
 		}
 		return s3.New(cfg)
 	}
+	if t.Backup.RequireDestination {
+		if err := destinationExists(dest); err != nil {
+			return nil, err
+		}
+	}
 	return file.New(filepath.Join(dest, fileName(t.Name)))
+}
+
+// destinationExists is what require_destination = true asks: the
+// directory is there (a mounted backup disk), so that redisplan creates
+// nothing but the target's folder inside it.
+func destinationExists(dest string) error {
+	info, err := os.Stat(dest)
+	switch {
+	case err == nil && info.IsDir():
+		return nil
+	case err == nil:
+		return fmt.Errorf("backup destination %s is not a directory", dest)
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("backup destination %s does not exist, and the spec sets require_destination = true: "+
+			"mount the backup disk (or create the directory) and run again; nothing was written", dest)
+	default:
+		return fmt.Errorf("backup destination %s: %w", dest, err)
+	}
 }
 
 func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
@@ -160,7 +184,8 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 	defer client.Close()
 	req := job.Request{
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
-		Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		Journal: func(name string) capture.Journal { return lk.Journal(name) },
 	}
 	if isTerminal(env.stderr) {
 		// A progress line on a terminal, redrawn at most every 200ms;
@@ -286,6 +311,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	entries := []listEntry{}
+	alone := []foreignEntry{}
 	for _, t := range selected {
 		store, err := storageFor(t, dest)
 		if err != nil {
@@ -293,6 +319,11 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 			return exitError
 		}
 		ms, err := manifests(ctx, store)
+		if err == nil {
+			var f []foreignEntry
+			f, err = foreignIn(ctx, t, dest, store)
+			alone = append(alone, f...)
+		}
 		if err != nil {
 			fmt.Fprintf(env.stderr, "redisplan backup list: redis.%s: %v\n", t.Name, err)
 			return exitError
@@ -309,9 +340,10 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	if asJSON {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"format_version": "1.0", "backups": entries})
+		_ = enc.Encode(map[string]any{"format_version": "1.0", "backups": entries, "left_alone": alone})
 		return exitOK
 	}
+	defer printForeign(env.stdout, alone)
 	if len(entries) == 0 {
 		fmt.Fprintln(env.stdout, "No backups yet.")
 		return exitOK
@@ -584,6 +616,11 @@ func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label str
 	for _, m := range ms {
 		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Verified})
 	}
+	alone, err := foreignIn(ctx, t, dest, store)
+	if err != nil {
+		return err
+	}
+	defer printForeign(env.stdout, alone)
 	decisions := backup.Select(cands, t.Backup.Retention, time.Now())
 	sort.Slice(decisions, func(i, j int) bool { return decisions[i].ID > decisions[j].ID })
 	verb := "delete"
@@ -604,4 +641,42 @@ func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label str
 		}
 	}
 	return nil
+}
+
+// foreignEntry is something in a target's destination that is not
+// redisplan's: list and prune name it, nothing removes it.
+type foreignEntry struct {
+	Target string `json:"target"`
+	// Path is where it is: the destination's folder (or prefix) of the
+	// target, then its name.
+	Path string `json:"path"`
+	Why  string `json:"why"`
+}
+
+// foreignIn lists what store, the target's backups in dest (its
+// destination when empty), holds besides redisplan's own.
+func foreignIn(ctx context.Context, t *model.Target, dest string, store backup.Storage) ([]foreignEntry, error) {
+	fs, err := store.Foreign(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if dest == "" {
+		dest = t.Backup.Destination
+	}
+	base := strings.TrimRight(dest, "/") + "/" + fileName(t.Name) + "/"
+	if !s3url.Is(dest) {
+		base = filepath.Join(dest, fileName(t.Name)) + string(filepath.Separator)
+	}
+	out := make([]foreignEntry, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, foreignEntry{Target: t.Name, Path: base + f.Name, Why: f.Why})
+	}
+	return out, nil
+}
+
+// printForeign says, for each entry, that it is left alone.
+func printForeign(w io.Writer, entries []foreignEntry) {
+	for _, e := range entries {
+		fmt.Fprintf(w, "redis.%s: %s: not redisplan's, left alone (%s)\n", e.Target, e.Path, e.Why)
+	}
 }

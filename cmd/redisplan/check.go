@@ -182,7 +182,12 @@ func statePath(t *model.Target, dir string) (string, error) {
 	switch {
 	case dir != "":
 		return filepath.Join(dir, name), nil
-	case t.Backup != nil && !s3url.Is(t.Backup.Destination):
+	case t.Backup != nil && !s3url.Is(t.Backup.Destination) &&
+		(!t.Backup.RequireDestination || destinationExists(t.Backup.Destination) == nil):
+		// With require_destination and the destination missing (a disk
+		// not mounted), the state goes to the user's state directory
+		// rather than create the destination; backup_age reports the
+		// catalog unreadable.
 		return filepath.Join(t.Backup.Destination, fileName(t.Name), ".check-state.json"), nil
 	}
 	base := os.Getenv("XDG_STATE_HOME")

@@ -102,8 +102,13 @@ type Storage interface {
 	// Delete removes a complete backup.
 	Delete(ctx context.Context, id string) error
 	// Clean removes what interrupted runs left behind and returns how many
-	// it removed.
+	// it removed: only pending runs (and interrupted deletions) whose
+	// owner record parses and whose process is gone (Owner.Gone).
+	// Anything else is left alone, however old.
 	Clean(ctx context.Context) (int, error)
+	// Foreign lists what the storage holds that is neither a backup nor
+	// provably redisplan's: Clean never removes it.
+	Foreign(ctx context.Context) ([]Foreign, error)
 }
 
 // Pending is a backup being written.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -62,6 +63,12 @@ type Input struct {
 	// INFO replication) with their CONFIG GET of ConfigNames; nil when
 	// the target has none.
 	Replicas []ReplicaConfig
+
+	// RewriteHold is the record a backup run keeps while it holds
+	// automatic AOF rewrites off (auto-aof-rewrite-percentage 0), nil when
+	// there is none; RewriteHolding says whether its process still runs.
+	RewriteHold    *capture.RewriteHold
+	RewriteHolding bool
 }
 
 // ReplicaConfig is what one replica of the target reports.
@@ -160,7 +167,7 @@ var persistenceDirectives = []string{
 }
 
 // configBase are the directives Gather always asks CONFIG GET for.
-var configBase = []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold"}
+var configBase = []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage"}
 
 // ConfigNames returns the directives the checks read with CONFIG GET for
 // the target: the base set and every persistence directive the spec
@@ -606,6 +613,10 @@ func (e *env) aof() Result {
 				problems = append(problems, fmt.Sprintf("aof_delayed_fsync grew by %d since the previous run: fsync is slower than appendfsync everysec needs", cur-prev))
 			}
 		}
+		if msg, st := e.rewritesOff(); msg != "" {
+			status = Worst(status, st)
+			problems = append(problems, msg)
+		}
 	}
 	if len(problems) > 0 {
 		return Result{Status: status, Message: strings.Join(problems, "; ")}
@@ -623,6 +634,33 @@ func (e *env) aof() Result {
 	}
 	msg += ", the last write and rewrite succeeded"
 	return Result{Status: OK, Message: msg}
+}
+
+// rewritesOff judges auto-aof-rewrite-percentage 0 with AOF on when the
+// spec does not ask for 0: automatic rewrites are off, and the AOF grows
+// until the disk is full. A backup run holds them off while it copies the
+// AOF (OK while its process runs); a run killed meanwhile leaves 0, which
+// its record tells apart from a user's setting. It returns "" when there
+// is nothing to say.
+func (e *env) rewritesOff() (string, Status) {
+	const name = "auto-aof-rewrite-percentage"
+	if e.in.Config[name] != "0" {
+		return "", OK
+	}
+	if d := e.t.Directive(name); d != nil && strings.TrimSpace(d.Value) == "0" {
+		return "", OK
+	}
+	h := e.in.RewriteHold
+	if h != nil && h.Address == e.t.Connection.Address && h.RunID == e.in.Info["run_id"] {
+		if e.in.RewriteHolding {
+			return "", OK
+		}
+		return fmt.Sprintf("automatic AOF rewrites are off (%s 0): a backup run (pid %d) was stopped at %s while it held them off; "+
+			"the next backup run puts back the value %s, or set it now: CONFIG SET %s %s",
+			name, h.PID, h.Time.UTC().Format(time.RFC3339), h.Original, name, h.Original), Warning
+	}
+	return fmt.Sprintf("automatic AOF rewrites are off (%s 0) but the spec does not ask for 0: the AOF grows until the disk is full; "+
+		"set it back (the default is 100), or set persistence.aof.rewrite_percentage = 0 in the spec if it is meant", name), Warning
 }
 
 // comparable returns the previous run's value of a counter when growth can

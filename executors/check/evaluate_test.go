@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -616,7 +617,7 @@ func TestConfigNames(t *testing.T) {
 	tg := testTarget()
 	tg.Directives = append(tg.Directives, model.Directive{Name: "dbfilename", Value: "dump.rdb"}, model.Directive{Name: "maxmemory-policy", Value: "noeviction"})
 	got := ConfigNames(tg)
-	want := []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "dbfilename"}
+	want := []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage", "dbfilename"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ConfigNames (-want +got):\n%s", diff)
 	}
@@ -641,5 +642,41 @@ func TestHumanUnits(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// auto-aof-rewrite-percentage 0 with AOF on warns unless the spec asks
+// for 0, and says so precisely when a killed backup run left it.
+func TestAOFRewritesOff(t *testing.T) {
+	hold := &capture.RewriteHold{Address: "127.0.0.1:6379", RunID: "run-1", Original: "150", PID: 4242, Time: testNow.Add(-time.Hour)}
+	for _, tc := range []struct {
+		name    string
+		pct     string
+		spec    string // "" leaves the spec without the directive
+		hold    *capture.RewriteHold
+		holding bool
+		want    Status
+		says    string
+	}{
+		{"default value", "100", "", nil, false, OK, "AOF is on"},
+		{"off, spec silent", "0", "", nil, false, Warning, "the spec does not ask for 0"},
+		{"off, spec asks for 100", "0", "100", nil, false, Warning, "the spec does not ask for 0"},
+		{"off, spec asks for 0", "0", "0", nil, false, OK, "AOF is on"},
+		{"held by a running backup", "0", "", hold, true, OK, "AOF is on"},
+		{"left by a killed backup", "0", "", hold, false, Warning, "the next backup run puts back the value 150"},
+		{"record of an earlier server process", "0", "", &capture.RewriteHold{Address: "127.0.0.1:6379", RunID: "run-0", Original: "150", PID: 1}, false, Warning, "the spec does not ask for 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := healthyInput()
+			in.Config["auto-aof-rewrite-percentage"] = tc.pct
+			if tc.spec != "" {
+				setDirective(&in, "auto-aof-rewrite-percentage", tc.spec)
+			}
+			in.RewriteHold, in.RewriteHolding = tc.hold, tc.holding
+			r := find(Evaluate(in), "aof")
+			if r.Status != tc.want || !strings.Contains(r.Message, tc.says) {
+				t.Errorf("aof = %s %q, want %s with %q", r.Status, r.Message, tc.want, tc.says)
+			}
+		})
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -56,7 +58,20 @@ func Gather(ctx context.Context, t *model.Target, backups func(context.Context) 
 		}
 	}
 	gatherLive(ctx, t, &in)
+	readRewriteHold(t, &in)
 	return in
+}
+
+// readRewriteHold reads the record a backup run of the target keeps
+// beside its lock while it holds automatic AOF rewrites off.
+func readRewriteHold(t *model.Target, in *Input) {
+	data, err := lock.JournalAt(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), capture.JournalName).Read()
+	if err != nil || data == nil {
+		return
+	}
+	if h, err := capture.ParseRewriteHold(data); err == nil {
+		in.RewriteHold, in.RewriteHolding = &h, h.Holding()
+	}
 }
 
 // Catalog returns a reader of the complete backups in s, oldest first, for

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redisplan/redisplan/internal/fsutil"
 )
 
 // staleAfter is how old a lock file that cannot be read as a lock must be
@@ -307,4 +309,54 @@ func parse(content string) (pid int, since time.Time, holder string) {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return !errors.Is(err, syscall.ESRCH)
+}
+
+// Journal is a small file beside a lock in which its holder records,
+// durably, a change it has made and must undo. When the holder dies
+// before undoing it, the next holder of the lock finds the record there,
+// undoes the change and removes it.
+type Journal struct {
+	path string
+}
+
+// Journal returns the journal called name of this lock.
+func (l *Lock) Journal(name string) Journal { return JournalAt(l.path, name) }
+
+// JournalAt returns the journal called name of the lock at lockPath,
+// for readers that do not hold the lock (check reports what it says).
+func JournalAt(lockPath, name string) Journal {
+	return Journal{path: lockPath + "." + name}
+}
+
+// Path returns the journal's file.
+func (j Journal) Path() string { return j.path }
+
+// Write stores data in the journal atomically (temp file, fsync, rename,
+// fsync of the directory), mode 0600: it is on disk when Write returns.
+func (j Journal) Write(data []byte) error {
+	if err := fsutil.WriteFileMode(j.path, data, 0o600); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+// Read returns what the journal holds, nil without an error when it holds
+// nothing.
+func (j Journal) Read() ([]byte, error) {
+	b, err := readLockFile(j.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return b, nil
+}
+
+// Remove empties the journal.
+func (j Journal) Remove() error {
+	if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
 }

@@ -21,6 +21,10 @@ const (
 	// manifest is written and synced, before the pending directory is
 	// renamed into place.
 	BackupBeforeRename = "backup-before-rename"
+	// BackupAOFRewritesHeld is in the AOF snapshot of backup run, right
+	// after auto-aof-rewrite-percentage was set to 0 (and its value
+	// recorded), before the AOF directory is copied.
+	BackupAOFRewritesHeld = "backup-aof-rewrites-held"
 	// ApplyAfterFileWrite is in apply, after redis.conf is written and
 	// before the live CONFIG SET.
 	ApplyAfterFileWrite = "apply-after-file-write"

@@ -222,6 +222,11 @@ type Backup struct {
 	// CopyTo lists further destinations (s3:// URLs or directories) that
 	// each finished backup is copied to and verified in.
 	CopyTo []string
+	// RequireDestination refuses to create a destination directory (or
+	// copy_to directory) that does not exist: a backup disk that is not
+	// mounted must not silently become a folder on the root file system.
+	// Only the target's own folder inside it is created.
+	RequireDestination bool
 	// S3 says how to reach the s3:// destinations; nil uses AWS's
 	// defaults and the standard AWS environment and files.
 	S3  *S3

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/failpoint"
 )
 
 // Kinds of the files AOFSnapshot returns; they are the backup manifest's
@@ -55,10 +57,15 @@ type AOFFile struct {
 // loads the copy.
 //
 // It suspends automatic rewrites (CONFIG SET auto-aof-rewrite-percentage 0),
-// waits until no rewrite runs or is scheduled, hard-links the manifest
+// after recording the value it had in journal (a RewriteHold, on disk
+// before the change; nil records nothing, for tests), waits until no
+// rewrite runs or is scheduled, hard-links the manifest
 // (Redis replaces it by rename, never in place), parses the linked copy and
 // hard-links the base file and every incr file it lists, then puts
-// auto-aof-rewrite-percentage back, also when something failed. History
+// auto-aof-rewrite-percentage back, also when something failed, and empties
+// the journal once it is back. A process killed in between leaves the
+// record for ResumeRewrites. A setting already at 0 is the user's: it is
+// neither recorded nor changed. History
 // files are left out: Redis never loads them. Files on another file
 // system are copied instead of linked.
 //
@@ -80,7 +87,7 @@ type AOFFile struct {
 // On success the caller owns destDir and removes it when done; on failure
 // AOFSnapshot removes it. Files come back as the manifest, the base, then
 // the incr files in order.
-func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destDir string) (files []AOFFile, err error) {
+func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destDir string, journal Journal) (files []AOFFile, err error) {
 	ep := endpointOf(c)
 	cfg, err := live.ConfigGet(ctx, c, configCmd, "dir", "appendonly", "appenddirname", "appendfilename", "auto-aof-rewrite-percentage")
 	if err != nil {
@@ -119,8 +126,26 @@ func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destD
 		}
 	}()
 
-	if oldPct != "0" {
-		if err := live.ConfigSet(ctx, c, configCmd, [][2]string{{"auto-aof-rewrite-percentage", "0"}}); err != nil {
+	if oldPct != heldValue {
+		if journal != nil {
+			hold, err := newHold(ctx, c, oldPct)
+			if err != nil {
+				return nil, fmt.Errorf("AOF snapshot: %w", err)
+			}
+			data, _ := json.Marshal(hold)
+			if err := journal.Write(append(data, '\n')); err != nil {
+				return nil, fmt.Errorf("AOF snapshot: record auto-aof-rewrite-percentage %s before suspending automatic rewrites: %w", oldPct, err)
+			}
+		}
+		if err := live.ConfigSet(ctx, c, configCmd, [][2]string{{rewriteSetting, heldValue}}); err != nil {
+			// The server may have applied it all the same (a reply lost
+			// on the way): set the value back, and keep the record unless
+			// that is certain.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+			defer cancel()
+			if rerr := live.ConfigSet(rctx, c, configCmd, [][2]string{{rewriteSetting, oldPct}}); rerr == nil && journal != nil {
+				_ = journal.Remove()
+			}
 			return nil, fmt.Errorf("AOF snapshot: suspend automatic rewrites: %w", err)
 		}
 		defer func() {
@@ -128,12 +153,23 @@ func AOFSnapshot(ctx context.Context, c *redis.Client, configCmd, dataDir, destD
 			// was cancelled.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 			defer cancel()
-			rerr := live.ConfigSet(rctx, c, configCmd, [][2]string{{"auto-aof-rewrite-percentage", oldPct}})
+			rerr := live.ConfigSet(rctx, c, configCmd, [][2]string{{rewriteSetting, oldPct}})
 			if rerr != nil {
+				again := "set it back by hand"
+				if journal != nil {
+					again = "the next backup run puts it back, or set it back by hand"
+				}
 				err = errors.Join(err, fmt.Errorf("AOF snapshot: automatic AOF rewrites on %s are still suspended: "+
-					"restoring auto-aof-rewrite-percentage %s failed: %w; set it back by hand", ep.Addr(), oldPct, rerr))
+					"restoring auto-aof-rewrite-percentage %s failed: %w; %s", ep.Addr(), oldPct, rerr, again))
+				return
+			}
+			if journal != nil {
+				// Back as it was: a record left behind would only be
+				// found stale (the value is no longer 0) by the next run.
+				_ = journal.Remove()
 			}
 		}()
+		failpoint.Hit(failpoint.BackupAOFRewritesHeld)
 	}
 
 	files, err = snapshotAOF(ctx, c, ep, src, dirName, baseName+".manifest", destDir)

@@ -76,7 +76,7 @@ func TestAOFSnapshot(t *testing.T) {
 			dirName := cfg["appenddirname"]
 
 			dest := filepath.Join(t.TempDir(), dirName)
-			files, err := AOFSnapshot(ctx, c, "CONFIG", "", dest)
+			files, err := AOFSnapshot(ctx, c, "CONFIG", "", dest, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +186,7 @@ func TestAOFSnapshotWaitsForRewrite(t *testing.T) {
 	if got := infoField(t, ctx, c, "aof_rewrite_in_progress"); got != "1" {
 		t.Fatalf("aof_rewrite_in_progress = %s right after BGREWRITEAOF; the rewrite is not slow enough for this test", got)
 	}
-	files, err := AOFSnapshot(ctx, c, "CONFIG", "", filepath.Join(t.TempDir(), "appendonlydir"))
+	files, err := AOFSnapshot(ctx, c, "CONFIG", "", filepath.Join(t.TempDir(), "appendonlydir"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestAOFSnapshotFailureRestoresSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "appendonlydir")
-	_, err := AOFSnapshot(ctx, c, "CONFIG", "", dest)
+	_, err := AOFSnapshot(ctx, c, "CONFIG", "", dest, nil)
 	mustContain(t, err, "appendonly.aof.1.base.rdb", "disappeared", "tried 3 times")
 	if got := rewritePercentage(t, ctx, c); got != "150" {
 		t.Errorf("auto-aof-rewrite-percentage = %s after a failed snapshot, want 150", got)
@@ -259,7 +259,7 @@ func TestAOFSnapshotCancelRestoresSetting(t *testing.T) {
 		}
 	}()
 	dest := filepath.Join(t.TempDir(), "appendonlydir")
-	_, err := AOFSnapshot(cctx, c, "CONFIG", "", dest)
+	_, err := AOFSnapshot(cctx, c, "CONFIG", "", dest, nil)
 	mustContain(t, err, "waiting for the AOF rewrite", "context canceled")
 	select {
 	case <-suspended:
@@ -280,7 +280,7 @@ func TestAOFSnapshotRefusals(t *testing.T) {
 
 	off := redistest.Start(t, redistest.Options{})
 	dest := filepath.Join(t.TempDir(), "appendonlydir")
-	_, err := AOFSnapshot(ctx, dialServer(t, model.Connection{Address: off.Addr()}), "CONFIG", "", dest)
+	_, err := AOFSnapshot(ctx, dialServer(t, model.Connection{Address: off.Addr()}), "CONFIG", "", dest, nil)
 	mustContain(t, err, "AOF is off on "+off.Addr())
 	if _, err := os.Stat(dest); !os.IsNotExist(err) {
 		t.Errorf("%s was created (%v)", dest, err)
@@ -288,7 +288,7 @@ func TestAOFSnapshotRefusals(t *testing.T) {
 
 	_, c := aofServer(t, "")
 	existing := t.TempDir()
-	_, err = AOFSnapshot(ctx, c, "CONFIG", "", existing)
+	_, err = AOFSnapshot(ctx, c, "CONFIG", "", existing, nil)
 	mustContain(t, err, "create "+existing)
 	if got := rewritePercentage(t, ctx, c); got != "150" {
 		t.Errorf("auto-aof-rewrite-percentage = %s, want 150", got)
@@ -312,7 +312,7 @@ func TestAOFSnapshotCopiesAcrossFileSystems(t *testing.T) {
 	}
 	ctx := testContext(t)
 	fillAOF(t, ctx, c)
-	files, err := AOFSnapshot(ctx, c, "CONFIG", "", filepath.Join(other, "appendonlydir"))
+	files, err := AOFSnapshot(ctx, c, "CONFIG", "", filepath.Join(other, "appendonlydir"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,21 @@
 //	DIR/20261129T030000Z/manifest.json        a complete backup
 //	DIR/20261129T030000Z/dump.rdb.zst
 //	DIR/20261129T030000Z/appendonlydir/...    artifacts may sit in subdirectories
-//	DIR/.pending-ID-RANDOM/                   a backup being written
-//	DIR/.pending-ID-RANDOM/.owner             the pid of the process writing it
-//	DIR/.deleting-ID-RANDOM/                  a backup being deleted
+//	DIR/.pending-ID-RUN/                      a backup being written
+//	DIR/.pending-ID-RUN.owner                 its owner record (backup.Owner)
+//	DIR/.deleting-ID-RUN/                     a backup being deleted
+//	DIR/.deleting-ID-RUN.owner                its owner record
 //
 // A backup is written under a pending directory and renamed into place by
 // Commit, so it appears whole or not at all. Directories are 0700 and
 // files 0600: a backup holds the whole dataset.
+//
+// The owner record is written atomically before its directory is made and
+// removed after it, so that every pending or deleting directory redisplan
+// makes has one. Clean removes a directory only through its record, and
+// only when the process that wrote it is gone; anything else in DIR (a
+// folder of old backups parked there, a pending directory of a redisplan
+// that wrote no record) is left alone and listed by Foreign.
 package file
 
 import (
@@ -25,7 +33,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,18 +46,16 @@ import (
 const (
 	pendingPrefix  = ".pending-"
 	deletingPrefix = ".deleting-"
-	// OwnerName is the file in a pending directory that holds the pid of
-	// the process writing it.
-	OwnerName = ".owner"
+	// ownerSuffix ends the name of the owner record beside a pending or
+	// deleting directory.
+	ownerSuffix = ".owner"
+	// checkState is the file `redisplan check` keeps its counters in,
+	// beside the backups.
+	checkState = ".check-state.json"
 
 	dirPerm  = 0o700
 	filePerm = 0o600
 )
-
-// cleanGrace is how long Clean leaves a pending directory alone when it
-// cannot tell who owns it: the owner file is written right after the
-// directory is made.
-const cleanGrace = time.Minute
 
 var (
 	_ backup.Storage = (*Store)(nil)
@@ -146,21 +151,41 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err := s.refuseExisting(id); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	dir, err := os.MkdirTemp(s.dir, pendingPrefix+id+"-")
+	run, err := randomSuffix()
 	if err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	// MkdirTemp already uses 0700; Chmod makes it so whatever the umask.
-	if err := os.Chmod(dir, dirPerm); err != nil {
-		os.RemoveAll(dir)
+	dir := filepath.Join(s.dir, pendingPrefix+id+"-"+run)
+	if err := s.own(dir, run, "backup"); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	owner := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if err := os.WriteFile(filepath.Join(dir, OwnerName), owner, filePerm); err != nil {
-		os.RemoveAll(dir)
+	if err := os.Mkdir(dir, dirPerm); err != nil {
+		s.disown(dir)
+		return nil, fmt.Errorf("begin backup %s: %w", id, err)
+	}
+	// Chmod makes it 0700 whatever the umask.
+	if err := os.Chmod(dir, dirPerm); err != nil {
+		os.Remove(dir)
+		s.disown(dir)
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
 	return &pending{store: s, id: id, dir: dir, sizes: map[string]int64{}}, nil
+}
+
+// own writes the owner record of the pending or deleting directory dir,
+// atomically, before dir exists.
+func (s *Store) own(dir, run, op string) error {
+	if _, err := os.Lstat(dir); err == nil {
+		return fmt.Errorf("%s already exists", dir)
+	}
+	return fsutil.WriteFileMode(dir+ownerSuffix, backup.NewOwner(run, op).Marshal(), filePerm)
+}
+
+// disown removes the owner record of dir, once dir is gone (or renamed
+// into place). A record left behind names a process that will be gone,
+// and Clean removes it then.
+func (s *Store) disown(dir string) {
+	_ = os.Remove(dir + ownerSuffix)
 }
 
 func (s *Store) refuseExisting(id string) error {
@@ -213,9 +238,9 @@ func (s *Store) Open(ctx context.Context, id, name string) (io.ReadCloser, error
 	return f, nil
 }
 
-// Delete removes a complete backup. It first renames the directory out
-// of the way, so that the backup disappears at once and an interrupted
-// removal leaves only something Clean removes.
+// Delete removes a complete backup. It writes an owner record and renames
+// the directory out of the way under it, so that the backup disappears at
+// once and an interrupted removal leaves only something Clean removes.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := backup.CheckID(id); err != nil {
 		return fmt.Errorf("delete: %w", err)
@@ -231,7 +256,11 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
 	gone := filepath.Join(s.dir, deletingPrefix+id+"-"+suffix)
+	if err := s.own(gone, suffix, "delete"); err != nil {
+		return fmt.Errorf("delete backup %s: %w", id, err)
+	}
 	if err := os.Rename(s.path(id), gone); err != nil {
+		s.disown(gone)
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
 	if err := fsutil.SyncDir(s.dir); err != nil {
@@ -240,46 +269,40 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := os.RemoveAll(gone); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
+	s.disown(gone)
 	return nil
 }
 
-// Clean removes what interrupted runs left: pending directories whose
-// owner process is gone, directories of interrupted deletions, and backup
-// directories without a manifest. A pending directory whose owner is
-// alive is never touched, however old; one whose owner cannot be read is
-// left alone for its first minute.
+// Clean removes what interrupted runs left: pending and deleting
+// directories whose owner record parses and names a process that is gone
+// (backup.Owner.Gone), each with its record. A directory without such a
+// record is never touched, however old; nor is anything else in DIR.
 func (s *Store) Clean(ctx context.Context) (int, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return 0, fmt.Errorf("clean backups: %w", err)
 	}
 	removed := 0
+	now := time.Now()
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return removed, err
 		}
-		if !e.IsDir() {
+		base, ok := strings.CutSuffix(e.Name(), ownerSuffix)
+		if !ok || !e.Type().IsRegular() {
 			continue
 		}
-		name := e.Name()
-		var remove bool
-		switch {
-		case strings.HasPrefix(name, pendingPrefix):
-			remove, err = s.abandoned(name)
-		case strings.HasPrefix(name, deletingPrefix):
-			remove = true
-		case backup.CheckID(name) == nil:
-			var ok bool
-			ok, err = s.complete(name)
-			remove = !ok
-		}
-		if err != nil {
-			return removed, fmt.Errorf("clean backups: %s: %w", name, err)
-		}
-		if !remove {
+		o, ok := s.owner(base)
+		if !ok || !o.Gone(now) {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(s.dir, name)); err != nil {
+		dir := filepath.Join(s.dir, base)
+		if err := os.RemoveAll(dir); err != nil {
+			return removed, fmt.Errorf("clean backups: %w", err)
+		}
+		// The record goes last: while it exists, what is left of the
+		// directory is still provably redisplan's.
+		if err := os.Remove(dir + ownerSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, fmt.Errorf("clean backups: %w", err)
 		}
 		removed++
@@ -287,35 +310,107 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 	return removed, nil
 }
 
-// abandoned reports whether the pending directory name belongs to no
-// running process.
-func (s *Store) abandoned(name string) (bool, error) {
-	dir := filepath.Join(s.dir, name)
-	pid, err := readOwner(filepath.Join(dir, OwnerName))
-	if err == nil {
-		return !backup.ProcessAlive(pid), nil
+// runName splits the name of a pending or deleting directory:
+// PREFIX + ID + "-" + RUN, where RUN is what randomSuffix makes.
+func runName(name string) (run string, ok bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(name, pendingPrefix):
+		rest = strings.TrimPrefix(name, pendingPrefix)
+	case strings.HasPrefix(name, deletingPrefix):
+		rest = strings.TrimPrefix(name, deletingPrefix)
+	default:
+		return "", false
 	}
-	info, serr := os.Lstat(dir)
-	if serr != nil {
-		if errors.Is(serr, fs.ErrNotExist) {
-			return false, nil // removed meanwhile
-		}
-		return false, serr
+	i := strings.LastIndexByte(rest, '-')
+	if i <= 0 || backup.CheckID(rest[:i]) != nil || !validRun(rest[i+1:]) {
+		return "", false
 	}
-	return time.Since(info.ModTime()) >= cleanGrace, nil
+	return rest[i+1:], true
 }
 
-// readOwner reads the pid an owner file holds.
-func readOwner(path string) (int, error) {
-	b, err := os.ReadFile(path)
+// owner reads the owner record of the pending or deleting directory
+// named base. ok is false when there is none that redisplan wrote for it.
+func (s *Store) owner(base string) (backup.Owner, bool) {
+	run, ok := runName(base)
+	if !ok {
+		return backup.Owner{}, false
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, base+ownerSuffix), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return 0, err
+		return backup.Owner{}, false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("%s does not hold a pid", path)
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return backup.Owner{}, false
 	}
-	return pid, nil
+	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
+	if err != nil {
+		return backup.Owner{}, false
+	}
+	o, err := backup.ParseOwner(b, run)
+	return o, err == nil
+}
+
+// Foreign lists what DIR holds besides complete backups, the check state
+// and the pending and deleting directories (with their records) that
+// redisplan wrote: folders and files put there by someone else, and
+// pending directories without an owner record, which an older redisplan
+// left. None of them is ever removed.
+func (s *Store) Foreign(ctx context.Context) ([]backup.Foreign, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list backups: %w", err)
+	}
+	var out []backup.Foreign
+	for _, e := range entries {
+		name := e.Name()
+		var why string
+		switch {
+		case name == checkState:
+			continue
+		case e.Type()&fs.ModeSymlink != 0:
+			why = "a symbolic link, not a backup"
+		case strings.HasSuffix(name, ownerSuffix) && e.Type().IsRegular():
+			if _, ok := s.owner(strings.TrimSuffix(name, ownerSuffix)); ok {
+				continue
+			}
+			why = "not an owner record redisplan wrote"
+		case e.IsDir() && (strings.HasPrefix(name, pendingPrefix) || strings.HasPrefix(name, deletingPrefix)):
+			if _, ok := s.owner(name); ok {
+				continue
+			}
+			why = "an unfinished backup or deletion without an owner record (a redisplan older than owner records, " +
+				"or not redisplan's): remove it by hand when no backup runs"
+		case e.IsDir() && backup.CheckID(name) == nil:
+			ok, err := s.complete(name)
+			if err != nil {
+				return nil, fmt.Errorf("list backups: %s: %w", name, err)
+			}
+			if ok {
+				continue
+			}
+			why = "a folder without " + backup.ManifestName + ", not a backup"
+		case e.IsDir():
+			why = "a folder that is not a backup"
+		default:
+			why = "a file that is not a backup"
+		}
+		if e.IsDir() {
+			name += "/"
+		}
+		out = append(out, backup.Foreign{Name: name, Why: why})
+	}
+	return out, nil
+}
+
+// validRun reports whether r has the form randomSuffix makes.
+func validRun(r string) bool {
+	if len(r) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(r)
+	return err == nil && strings.ToLower(r) == r
 }
 
 func randomSuffix() (string, error) {
@@ -355,7 +450,7 @@ func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, erro
 	if err := backup.CheckName(name); err != nil {
 		return nil, fmt.Errorf("backup %s: %w", p.id, err)
 	}
-	if name == backup.ManifestName || name == OwnerName {
+	if name == backup.ManifestName {
 		return nil, fmt.Errorf("backup %s: %s is reserved", p.id, name)
 	}
 	p.mu.Lock()
@@ -460,7 +555,7 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 		return fmt.Errorf("commit backup %s: %w", p.id, err)
 	}
 	failpoint.Hit(failpoint.BackupBeforeRename)
-	// The owner file stays until the rename, so that the pending
+	// The owner record stays until after the rename, so that the pending
 	// directory is protected from Clean until it stops being pending.
 	if err := os.Rename(p.dir, p.store.path(p.id)); err != nil {
 		// Still pending: without its manifest again, a later Commit or
@@ -477,10 +572,11 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	if err := fsutil.SyncDir(p.store.dir); err != nil {
 		return fmt.Errorf("commit backup %s: %w", p.id, err)
 	}
-	// The backup is complete and durable. A leftover owner file inside it
-	// would be harmless (List, Open and Clean never read one there), so a
-	// failure to remove it is not a failure of the commit.
-	_ = os.Remove(filepath.Join(p.store.path(p.id), OwnerName))
+	// The backup is complete and durable. An owner record left behind
+	// names a directory that no longer exists, and Clean removes it once
+	// this process is gone, so a failure here is not a failure of the
+	// commit.
+	p.store.disown(p.dir)
 	return nil
 }
 
@@ -496,6 +592,7 @@ func (p *pending) Abort(ctx context.Context) error {
 	if err := os.RemoveAll(p.dir); err != nil {
 		return fmt.Errorf("abort backup %s: %w", p.id, err)
 	}
+	p.store.disown(p.dir)
 	return nil
 }
 

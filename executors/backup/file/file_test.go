@@ -16,10 +16,13 @@ import (
 )
 
 // crashable is the Store as the contract tests see it: it can pretend the
-// process writing its pending backups died.
+// process writing its pending backups died, and plant data of its own.
 type crashable struct{ *Store }
 
-var _ storagetest.Crasher = crashable{}
+var (
+	_ storagetest.Crasher = crashable{}
+	_ storagetest.Planter = crashable{}
+)
 
 // deadPID is a pid no process has: Linux pids stay below 2^22 and other
 // systems' below that too.
@@ -35,18 +38,48 @@ func (c crashable) Crash(t *testing.T) backup.Storage {
 	return crashable{s}
 }
 
-// markDead rewrites the owner file of every pending directory with a pid
-// that is not running.
+func (c crashable) Plant(t *testing.T, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(c.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c crashable) Planted(t *testing.T, name string) ([]byte, bool) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.dir, filepath.FromSlash(name)))
+	return b, err == nil
+}
+
+// markDead rewrites the owner record of every pending directory with a
+// pid that is not running.
 func markDead(t *testing.T, dir string) {
 	t.Helper()
-	matches, err := filepath.Glob(filepath.Join(dir, pendingPrefix+"*", OwnerName))
+	matches, err := filepath.Glob(filepath.Join(dir, pendingPrefix+"*"+ownerSuffix))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range matches {
-		if err := os.WriteFile(m, []byte(strconv.Itoa(deadPID)+"\n"), filePerm); err != nil {
-			t.Fatal(err)
-		}
+		writeOwner(t, m, deadPID, "")
+	}
+}
+
+// writeOwner writes an owner record at path for pid, with the run its
+// name says.
+func writeOwner(t *testing.T, path string, pid int, procStart string) {
+	t.Helper()
+	run, ok := runName(strings.TrimSuffix(filepath.Base(path), ownerSuffix))
+	if !ok {
+		t.Fatalf("%s is not an owner record's name", path)
+	}
+	o := backup.NewOwner(run, "backup")
+	o.PID, o.ProcStart = pid, procStart
+	if err := os.WriteFile(path, o.Marshal(), filePerm); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -99,9 +132,16 @@ func TestLayoutAndPermissions(t *testing.T) {
 	if base := filepath.Base(pd); !strings.HasPrefix(base, ".pending-"+id+"-") || filepath.Dir(pd) != root {
 		t.Errorf("pending directory = %s, want %s/.pending-%s-RANDOM", pd, root, id)
 	}
-	owner, err := os.ReadFile(filepath.Join(pd, OwnerName))
-	if err != nil || strings.TrimSpace(string(owner)) != strconv.Itoa(os.Getpid()) {
-		t.Errorf("owner file = %q, %v; want this pid", owner, err)
+	rec, err := os.ReadFile(pd + ownerSuffix)
+	if err != nil {
+		t.Fatalf("no owner record beside the pending directory: %v", err)
+	}
+	run, _ := runName(filepath.Base(pd))
+	if o, err := backup.ParseOwner(rec, run); err != nil || o.PID != os.Getpid() || o.ProcStart != backup.ProcStart(os.Getpid()) {
+		t.Errorf("owner record = %q, %v; want this process", rec, err)
+	}
+	if got := perm(t, pd+ownerSuffix); got != 0o600 {
+		t.Errorf("owner record mode = %o, want 600", got)
 	}
 	w, err := p.Create(ctx, "appendonlydir/appendonly.aof.1.base.rdb")
 	if err != nil {
@@ -128,8 +168,8 @@ func TestLayoutAndPermissions(t *testing.T) {
 	if _, err := os.Stat(pd); !os.IsNotExist(err) {
 		t.Errorf("pending directory still exists after Commit: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(final, OwnerName)); !os.IsNotExist(err) {
-		t.Errorf("the committed backup kept its owner file: %v", err)
+	if _, err := os.Stat(pd + ownerSuffix); !os.IsNotExist(err) {
+		t.Errorf("the committed backup kept its owner record: %v", err)
 	}
 	entries, _ := os.ReadDir(root)
 	if len(entries) != 1 {
@@ -169,30 +209,30 @@ func TestCreateTwiceRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	for _, name := range []string{"x", OwnerName} {
+	for _, name := range []string{"x", backup.ManifestName} {
 		if _, err := p.Create(ctx, name); err == nil {
 			t.Errorf("Create(%q) succeeded", name)
 		}
 	}
 }
 
+// TestCleanLeftovers: Clean removes a pending or deleting directory only
+// through an owner record that parses and names a process that is gone;
+// everything else stays, byte for byte, and Foreign names it.
 func TestCleanLeftovers(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	root := s.Dir()
-	commitEmpty := func(id string) {
-		p, err := s.Begin(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Commit(ctx, manifestFor(id, nil)); err != nil {
-			t.Fatal(err)
-		}
+	p, err := s.Begin(ctx, "20261129T030000Z")
+	if err != nil {
+		t.Fatal(err)
 	}
-	commitEmpty("20261129T030000Z")
+	if err := p.Commit(ctx, manifestFor("20261129T030000Z", nil)); err != nil {
+		t.Fatal(err)
+	}
 
-	old := time.Now().Add(-2 * cleanGrace)
-	mkdir := func(name string, mtime time.Time) string {
+	old := time.Now().Add(-48 * time.Hour)
+	mkdir := func(name string) string {
 		d := filepath.Join(root, name)
 		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o700); err != nil {
 			t.Fatal(err)
@@ -200,41 +240,46 @@ func TestCleanLeftovers(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(d, "sub", "f"), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chtimes(d, mtime, mtime); err != nil {
-			t.Fatal(err)
-		}
+		os.Chtimes(d, old, old)
 		return d
 	}
-	owned := func(d string, pid int) {
-		if err := os.WriteFile(filepath.Join(d, OwnerName), []byte(strconv.Itoa(pid)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		// Writing the owner file moves the directory's mtime; put it back.
-		info, _ := os.Stat(filepath.Join(d, "sub"))
-		os.Chtimes(d, info.ModTime(), info.ModTime())
-	}
-
 	keep := map[string]string{}
 	gone := map[string]string{}
-	// A live owner protects a pending directory however old it is.
-	d := mkdir(".pending-20261129T040000Z-live", old)
-	owned(d, os.Getpid())
-	os.Chtimes(d, old, old)
+	d := mkdir(".pending-20261129T040000Z-aaaaaaaaaaaa")
+	writeOwner(t, d+ownerSuffix, os.Getpid(), backup.ProcStart(os.Getpid()))
 	keep["live owner, old"] = d
-	d = mkdir(".pending-20261129T050000Z-dead", time.Now())
-	owned(d, deadPID)
-	gone["dead owner, young"] = d
-	// Without an owner file, only the age says anything.
-	keep["no owner, young"] = mkdir(".pending-20261129T060000Z-new", time.Now())
-	gone["no owner, old"] = mkdir(".pending-20261129T070000Z-old", old)
-	d = mkdir(".pending-20261129T080000Z-junk", old)
-	os.WriteFile(filepath.Join(d, OwnerName), []byte("not a pid"), 0o600)
-	os.Chtimes(d, old, old)
-	gone["unreadable owner, old"] = d
-	gone["interrupted delete"] = mkdir(".deleting-20261120T030000Z-abc", time.Now())
-	gone["backup without manifest"] = mkdir("20261121T030000Z", time.Now())
-	// Not ours: left alone.
-	keep["other hidden dir"] = mkdir(".snapshot", old)
+	d = mkdir(".pending-20261129T050000Z-bbbbbbbbbbbb")
+	writeOwner(t, d+ownerSuffix, deadPID, "")
+	gone["dead owner"] = d
+	if backup.ProcStart(os.Getpid()) != "" {
+		d = mkdir(".pending-20261129T051000Z-cccccccccccc")
+		writeOwner(t, d+ownerSuffix, os.Getpid(), "1")
+		gone["owner's pid reused by another process"] = d
+	}
+	d = mkdir(".deleting-20261120T030000Z-dddddddddddd")
+	writeOwner(t, d+ownerSuffix, deadPID, "")
+	gone["interrupted delete"] = d
+	// An owner record whose directory is already gone (a commit killed
+	// before it removed the record) goes too.
+	writeOwner(t, filepath.Join(root, ".pending-20261129T052000Z-eeeeeeeeeeee"+ownerSuffix), deadPID, "")
+	gone["record without directory"] = filepath.Join(root, ".pending-20261129T052000Z-eeeeeeeeeeee"+ownerSuffix)
+
+	// Without a record redisplan wrote, nothing is provable: left alone.
+	keep["no record"] = mkdir(".pending-20261129T060000Z-ffffffffffff")
+	d = mkdir(".pending-20261129T070000Z-old")
+	os.WriteFile(filepath.Join(d, ".owner"), []byte(strconv.Itoa(deadPID)+"\n"), 0o600)
+	keep["old format: a bare pid inside"] = d
+	d = mkdir(".pending-20261129T080000Z-121212121212")
+	os.WriteFile(d+ownerSuffix, []byte(strconv.Itoa(deadPID)), 0o600)
+	keep["unreadable record"] = d
+	d = mkdir(".pending-20261129T081000Z-343434343434")
+	o := backup.NewOwner("565656565656", "backup")
+	o.PID = deadPID
+	os.WriteFile(d+ownerSuffix, o.Marshal(), 0o600)
+	keep["record of another run"] = d
+	keep["backup-like folder without manifest"] = mkdir("20261121T030000Z")
+	keep["seed archive"] = mkdir("seed-archive")
+	keep["other hidden dir"] = mkdir(".snapshot")
 	os.WriteFile(filepath.Join(root, "README"), []byte("backups"), 0o600)
 	keep["regular file"] = filepath.Join(root, "README")
 
@@ -246,8 +291,11 @@ func TestCleanLeftovers(t *testing.T) {
 		t.Errorf("Clean removed %d, want %d", n, len(gone))
 	}
 	for what, path := range gone {
-		if _, err := os.Stat(path); !os.IsNotExist(err) {
+		if _, err := os.Lstat(path); !os.IsNotExist(err) {
 			t.Errorf("%s: %s survived Clean", what, path)
+		}
+		if _, err := os.Lstat(path + ownerSuffix); !os.IsNotExist(err) && !strings.HasSuffix(path, ownerSuffix) {
+			t.Errorf("%s: the record of %s survived Clean", what, path)
 		}
 	}
 	for what, path := range keep {
@@ -258,6 +306,28 @@ func TestCleanLeftovers(t *testing.T) {
 	ids, err := s.List(ctx)
 	if err != nil || len(ids) != 1 || ids[0] != "20261129T030000Z" {
 		t.Errorf("List after Clean = %q, %v", ids, err)
+	}
+
+	foreign, err := s.Foreign(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, f := range foreign {
+		names[f.Name] = f.Why
+	}
+	for what, path := range keep {
+		name := filepath.Base(path)
+		if info, _ := os.Stat(path); info != nil && info.IsDir() {
+			name += "/"
+		}
+		_, listed := names[name]
+		if listed == (what == "live owner, old") {
+			t.Errorf("%s: Foreign lists %s: %v; want it listed unless it is redisplan's", what, name, listed)
+		}
+	}
+	if why := names[".pending-20261129T070000Z-old/"]; !strings.Contains(why, "without an owner record") {
+		t.Errorf("an old-format pending directory is explained as %q", why)
 	}
 }
 

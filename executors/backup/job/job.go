@@ -7,6 +7,7 @@ package job
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,23 @@ type Request struct {
 	// have been read so far; the CLI draws a progress line from it on a
 	// terminal.
 	Progress func(file string, bytes int64)
+	// Journal returns the journal called name, where a run records
+	// what it must undo if it is killed: the value of
+	// auto-aof-rewrite-percentage before the AOF snapshot holds rewrites
+	// off (capture.JournalName), and the AOF snapshot directory it makes
+	// in the server's data dir (SnapshotJournal). Run finds what a killed
+	// run left there and undoes it first. The CLI passes the target
+	// lock's journals; nil records nothing.
+	Journal func(name string) capture.Journal
 }
+
+// SnapshotJournal is the journal that names the AOF snapshot directory a
+// run is using.
+const SnapshotJournal = "aof-snapshot"
+
+// snapshotPrefix starts the name of an AOF snapshot directory in the
+// server's data dir; the backup ID follows.
+const snapshotPrefix = ".redisplan-aof-"
 
 // Run takes one backup. On failure nothing becomes visible and the
 // storage holds exactly what it held before.
@@ -68,6 +85,8 @@ func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
 			req.Emit(Event{Target: t.Name, Message: fmt.Sprintf(format, args...)})
 		}
 	}
+	resumeRewrites(ctx, req, emit)
+	removeSnapshot(req, emit)
 	if n, err := req.Storage.Clean(ctx); err != nil {
 		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
 	} else if n > 0 {
@@ -253,8 +272,28 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 	}
 	// Hard links need the same filesystem: the snapshot lives in the data
 	// dir, under a name Redis never uses, and is removed at the end.
-	snap := filepath.Join(dir, ".redisplan-aof-"+m.ID)
-	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap)
+	snap := filepath.Join(dir, snapshotPrefix+m.ID)
+	if abs, err := filepath.Abs(snap); err == nil {
+		snap = abs
+	}
+	var holds capture.Journal
+	if req.Journal != nil {
+		holds = req.Journal(capture.JournalName)
+		// Recorded before the directory exists, so that a run killed
+		// while it holds hard links to the server's AOF files (which keep
+		// a rewritten-away base on the disk) leaves a record of it.
+		rec := snapshotRecord{Path: snap, Owner: backup.NewOwner(m.ID, "aof-snapshot")}
+		data, _ := json.Marshal(rec)
+		if err := req.Journal(SnapshotJournal).Write(append(data, '\n')); err != nil {
+			return 0, fmt.Errorf("record the AOF snapshot directory %s: %w", snap, err)
+		}
+		defer func() {
+			if os.RemoveAll(snap) == nil {
+				_ = req.Journal(SnapshotJournal).Remove()
+			}
+		}()
+	}
+	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap, holds)
 	defer os.RemoveAll(snap)
 	if err != nil {
 		return 0, fmt.Errorf("copy the AOF directory of redis.%s: %w", t.Name, err)
@@ -335,4 +374,99 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	c.progress(c.name, c.n)
 	return n, err
+}
+
+// resumeRewrites puts back auto-aof-rewrite-percentage that an earlier run,
+// killed while it held automatic AOF rewrites off, left at 0, as its
+// record in the journal says. It never fails the backup: what it cannot
+// do, it says, and the record stays for the next run (check reports the
+// setting meanwhile).
+func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any)) {
+	if req.Journal == nil {
+		return
+	}
+	journal := req.Journal(capture.JournalName)
+	data, err := journal.Read()
+	if err != nil {
+		emit("warning: cannot read the record of AOF rewrites held by an earlier run: %v", err)
+		return
+	}
+	if data == nil {
+		return
+	}
+	h, err := capture.ParseRewriteHold(data)
+	if err != nil {
+		emit("warning: %v; check auto-aof-rewrite-percentage on the server", err)
+		return
+	}
+	if h.Holding() {
+		// Cannot happen under the target's lock; never undo the work of
+		// a process that still runs.
+		emit("warning: process %d still holds automatic AOF rewrites off on %s", h.PID, h.Address)
+		return
+	}
+	t := req.Target
+	client := req.Client
+	if h.Address != t.Connection.Address {
+		// A replica the backup was read from.
+		c, err := live.Dial(t.Member(h.Address).Connection)
+		if err != nil {
+			emit("warning: cannot reach %s to put auto-aof-rewrite-percentage back to %s, which an earlier run left at 0: %v", h.Address, h.Original, err)
+			return
+		}
+		defer c.Close()
+		client = c
+	}
+	msg, err := capture.ResumeRewrites(ctx, client, t.ConfigCommand(), h)
+	if err != nil {
+		emit("warning: could not put auto-aof-rewrite-percentage back to %s on %s, which an earlier run left at 0: %v; the next run tries again", h.Original, h.Address, err)
+		return
+	}
+	emit("%s", msg)
+	if err := journal.Remove(); err != nil {
+		emit("warning: %v", err)
+	}
+}
+
+// snapshotRecord names the AOF snapshot directory of a run.
+type snapshotRecord struct {
+	Path  string       `json:"path"`
+	Owner backup.Owner `json:"owner"`
+}
+
+// removeSnapshot removes the AOF snapshot directory that a killed run
+// left in the server's data dir, as its record names it, once the process
+// that made it is gone. Only a directory with the name a run gives it is
+// removed; what it cannot do, it says, and never fails the backup.
+func removeSnapshot(req Request, emit func(string, ...any)) {
+	if req.Journal == nil {
+		return
+	}
+	journal := req.Journal(SnapshotJournal)
+	data, err := journal.Read()
+	if err != nil || data == nil {
+		return
+	}
+	var rec snapshotRecord
+	err = json.Unmarshal(data, &rec)
+	if err == nil {
+		_, err = backup.ParseOwner(rec.Owner.Marshal(), rec.Owner.Run)
+	}
+	if err != nil || backup.CheckID(rec.Owner.Run) != nil || filepath.Base(rec.Path) != snapshotPrefix+rec.Owner.Run || !filepath.IsAbs(rec.Path) {
+		emit("warning: the record of an earlier run's AOF snapshot directory is not one redisplan wrote; left alone")
+		return
+	}
+	if !rec.Owner.Gone(time.Now()) {
+		return
+	}
+	if _, err := os.Lstat(rec.Path); err == nil {
+		if err := os.RemoveAll(rec.Path); err != nil {
+			emit("warning: could not remove %s, the AOF snapshot of a backup run that was stopped: %v", rec.Path, err)
+			return
+		}
+		emit("removed %s, the AOF snapshot of a backup run that was stopped (pid %d)", rec.Path, rec.Owner.PID)
+	}
+	if err := journal.Remove(); err != nil {
+		emit("warning: %v", err)
+	}
 }

@@ -6,7 +6,8 @@
 //	                             x-amz-meta-redisplan-run names the run
 //	                             whose artifacts it describes
 //	ROOT/ID/RUN/NAME             the artifacts written by run RUN
-//	ROOT/ID/RUN.owner            who is writing run RUN (while pending)
+//	ROOT/ID/RUN.owner            the owner record (backup.Owner) of run
+//	                             RUN while it writes or is deleted
 //
 // Object stores have no rename, so a run writes its artifacts under a
 // prefix of its own and Commit publishes them by writing the manifest
@@ -19,13 +20,17 @@
 // with a part size chosen from the expected size (PartSize), so that a
 // large RDB is never held in memory and stays within S3's 10,000 parts.
 //
-// Live or dead: a run's owner object records the pid, the host name and
-// the start time of the process writing it. Clean removes a pending run
-// (its objects and its incomplete multipart uploads) when its owner is
-// on this host and its pid is not running, or, for an owner on another
-// host (which cannot be asked), when the run began more than StaleAfter
-// ago. A run without an owner object that no manifest names is what an
-// interrupted Delete or Abort left, and is removed at once.
+// Live or dead: a run's owner object is written before any of its
+// artifacts and removed after them, and Delete writes one before it
+// removes anything, so that everything redisplan leaves behind has one.
+// It records the run, pid, process start time and host name of the
+// process. Clean removes a run (its objects and its incomplete multipart
+// uploads) only when its owner record parses and names a process that is
+// gone (backup.Owner.Gone): on this host, its pid no longer runs or runs
+// with another start time; on another host, which cannot be asked, the
+// run began more than backup.StaleAfter ago. Objects that neither a
+// manifest nor an owner record claims are never removed; Foreign lists
+// them.
 package s3
 
 import (
@@ -33,7 +38,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,17 +59,6 @@ import (
 
 // Scheme is the destination prefix that selects this backend.
 const Scheme = s3url.Scheme
-
-// StaleAfter is how old a pending run begun on another host must be
-// before Clean treats it as dead: its process cannot be asked whether it
-// still runs. A backup that takes longer than this while another host
-// cleans the same prefix would lose its upload, so it is generous.
-const StaleAfter = 24 * time.Hour
-
-// cleanGrace is how long an owner object that cannot be read is left
-// alone: it is written whole by one PUT, so an unreadable one is garbage,
-// but not one that a slow server is still writing.
-const cleanGrace = time.Minute
 
 const (
 	ownerSuffix = ".owner"
@@ -127,7 +120,6 @@ type Store struct {
 	// secrets are replaced in every error message, whatever the server
 	// or the client library put in it.
 	secrets []string
-	host    string
 }
 
 // New opens the store cfg names. It makes no request: a wrong endpoint
@@ -178,7 +170,6 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, s.clean(fmt.Errorf("s3 client for %s: %w", host, err))
 	}
-	s.host, _ = os.Hostname()
 	return s, nil
 }
 
@@ -315,17 +306,6 @@ func newRun() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// owner is what a run's owner object holds.
-type owner struct {
-	PID     int       `json:"pid"`
-	Host    string    `json:"host"`
-	Started time.Time `json:"started"`
-	// ProcStart is the process's start time in clock ticks since boot
-	// (/proc/PID/stat), so that a pid reused by another process after a
-	// crash is not taken for the owner. Empty where /proc is missing.
-	ProcStart string `json:"proc_start,omitempty"`
-}
-
 // Begin starts backup id as a new run.
 func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err := backup.CheckID(id); err != nil {
@@ -338,8 +318,7 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	o, _ := json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: procStart(os.Getpid())})
-	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
+	if err := s.put(ctx, s.ownerKey(id, run), backup.NewOwner(run, "backup").Marshal(), minio.PutObjectOptions{}); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
 	return &pending{store: s, id: id, run: run, sizes: map[string]int64{}, open: map[string]*writer{}}, nil
@@ -400,15 +379,22 @@ func (s *Store) Open(ctx context.Context, id, name string) (io.ReadCloser, error
 	return obj, nil
 }
 
-// Delete removes a complete backup: the manifest first, so that it
-// disappears at once, then its run's artifacts. An interrupted Delete
-// leaves artifacts no manifest names, which Clean removes.
+// Delete removes a complete backup: it writes an owner record for its
+// run, removes the manifest, so that the backup disappears at once, then
+// the run's artifacts and last the record. An interrupted Delete leaves
+// artifacts that the record claims, which Clean removes once this process
+// is gone.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := backup.CheckID(id); err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
 	run, err := s.committedRun(ctx, id)
 	if err != nil {
+		return fmt.Errorf("delete backup %s: %w", id, err)
+	}
+	// An owner record first: once the manifest is gone, it is what proves
+	// that the artifacts left by an interrupted deletion are redisplan's.
+	if err := s.put(ctx, s.ownerKey(id, run), backup.NewOwner(run, "delete").Marshal(), minio.PutObjectOptions{}); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
 	if err := s.client.RemoveObject(ctx, s.bucket, s.manifestKey(id), minio.RemoveObjectOptions{}); err != nil {
@@ -467,13 +453,81 @@ type runState struct {
 	hasUpload bool
 }
 
-// Clean removes the runs that died pending and what interrupted deletions
-// left, with their incomplete multipart uploads, and returns how many
-// runs it removed. Runs whose owner is alive are never touched.
+// Clean removes the runs whose owner record parses and names a process
+// that is gone (pending runs that died, interrupted deletions), with their
+// incomplete multipart uploads, and returns how many runs it removed. A
+// run whose owner is alive is never touched, nor are objects without an
+// owner record; incomplete uploads under a committed run (its manifest
+// names it) are aborted, the backup itself is kept.
 func (s *Store) Clean(ctx context.Context) (int, error) {
-	objs, err := s.listAll(ctx, s.root)
+	runs, err := s.runs(ctx, true)
 	if err != nil {
 		return 0, fmt.Errorf("clean backups: %w", err)
+	}
+	committed := map[string]string{}
+	removed := 0
+	now := time.Now()
+	for _, r := range runs {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		if r.owner == nil {
+			if !r.hasUpload {
+				continue
+			}
+			run, err := s.committedRunCached(ctx, committed, r.id)
+			if err != nil {
+				return removed, fmt.Errorf("clean backups: %w", err)
+			}
+			if run == r.run {
+				// Its writers all closed before the commit: an upload
+				// left under it is garbage, but the backup itself is
+				// complete.
+				if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
+					return removed, fmt.Errorf("clean backups: %w", err)
+				}
+			}
+			continue
+		}
+		o, ok, err := s.readOwner(ctx, r.owner.Key, r.run)
+		if err != nil {
+			return removed, fmt.Errorf("clean backups: %w", err)
+		}
+		if !ok || !o.Gone(now) {
+			continue
+		}
+		run, err := s.committedRunCached(ctx, committed, r.id)
+		if err != nil {
+			return removed, fmt.Errorf("clean backups: %w", err)
+		}
+		if run == r.run {
+			// The manifest names this run: a commit whose owner record
+			// was not removed, or a deletion killed before it removed
+			// the manifest. The backup is complete; only the record
+			// and any stray upload go.
+			if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
+				return removed, fmt.Errorf("clean backups: %w", err)
+			}
+			if err := s.client.RemoveObject(ctx, s.bucket, r.owner.Key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
+				return removed, fmt.Errorf("clean backups: %w", s.clean(err))
+			}
+			continue
+		}
+		if err := s.removeRun(ctx, r.id, r.run); err != nil {
+			return removed, fmt.Errorf("clean backups: %w", err)
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// runs finds every run under the root: those with an owner object or
+// objects of their own, and, with uploads, those with incomplete multipart
+// uploads. They come sorted by ID and run.
+func (s *Store) runs(ctx context.Context, uploads bool) ([]*runState, error) {
+	objs, err := s.listAll(ctx, s.root)
+	if err != nil {
+		return nil, err
 	}
 	runs := map[[2]string]*runState{}
 	get := func(id, run string) *runState {
@@ -491,121 +545,155 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 		if r, ok := strings.CutSuffix(rest, ownerSuffix); ok && validRun(r) {
 			get(id, r).owner = &objs[i]
 		} else if r, _, ok := strings.Cut(rest, "/"); ok && validRun(r) {
-			get(id, r) // data without an owner: a dead run's
+			get(id, r)
 		}
 	}
-	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.root, true) {
-		if u.Err != nil {
-			return 0, fmt.Errorf("clean backups: %w", s.clean(u.Err))
-		}
-		id, rest, ok := strings.Cut(strings.TrimPrefix(u.Key, s.root), "/")
-		if r, _, ok2 := strings.Cut(rest, "/"); ok && ok2 && backup.CheckID(id) == nil && validRun(r) {
-			get(id, r).hasUpload = true
+	if uploads {
+		for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.root, true) {
+			if u.Err != nil {
+				return nil, s.clean(u.Err)
+			}
+			id, rest, ok := strings.Cut(strings.TrimPrefix(u.Key, s.root), "/")
+			if r, _, ok2 := strings.Cut(rest, "/"); ok && ok2 && backup.CheckID(id) == nil && validRun(r) {
+				get(id, r).hasUpload = true
+			}
 		}
 	}
-	keys := make([][2]string, 0, len(runs))
-	for k := range runs {
-		keys = append(keys, k)
+	out := make([]*runState, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
-	committed := map[string]string{}
-	removed := 0
-	for _, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return removed, err
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].id != out[j].id {
+			return out[i].id < out[j].id
 		}
-		r := runs[k]
-		if r.owner != nil {
-			dead, err := s.ownerDead(ctx, r.owner)
-			if err != nil {
-				return removed, fmt.Errorf("clean backups: %w", err)
-			}
-			if !dead {
-				continue
-			}
-		} else {
-			// No owner: a committed run, or one an interrupted Delete
-			// or Abort left.
-			run, ok := committed[r.id]
-			if !ok {
-				var err error
-				run, err = s.committedRun(ctx, r.id)
-				if err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return removed, fmt.Errorf("clean backups: %w", err)
-				}
-				committed[r.id] = run
-			}
-			if run == r.run {
-				if r.hasUpload {
-					// Its writers all closed before the commit: an
-					// upload left under it is garbage, but the backup
-					// itself is complete.
-					if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
-						return removed, fmt.Errorf("clean backups: %w", err)
-					}
-				}
-				continue
-			}
-		}
-		if err := s.removeRun(ctx, r.id, r.run); err != nil {
-			return removed, fmt.Errorf("clean backups: %w", err)
-		}
-		removed++
-	}
-	return removed, nil
+		return out[i].run < out[j].run
+	})
+	return out, nil
 }
 
-// ownerDead decides whether the run an owner object describes is dead.
-func (s *Store) ownerDead(ctx context.Context, info *minio.ObjectInfo) (bool, error) {
-	obj, err := s.client.GetObject(ctx, s.bucket, info.Key, minio.GetObjectOptions{})
-	if err != nil {
-		return false, s.clean(err)
+// committedRunCached is committedRun with a cache; "" when the ID has no
+// manifest.
+func (s *Store) committedRunCached(ctx context.Context, cache map[string]string, id string) (string, error) {
+	if run, ok := cache[id]; ok {
+		return run, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(obj, 4096))
+	run, err := s.committedRun(ctx, id)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	cache[id] = run
+	return run, nil
+}
+
+// readOwner reads the owner record at key for run. ok is false when it is
+// not one redisplan wrote for that run (or was removed meanwhile).
+func (s *Store) readOwner(ctx context.Context, key, run string) (o backup.Owner, ok bool, err error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return backup.Owner{}, false, s.clean(err)
+	}
+	data, err := io.ReadAll(io.LimitReader(obj, 1<<16))
 	obj.Close()
 	if err != nil {
 		if notFound(err) {
-			return false, nil // committed or removed meanwhile
+			return backup.Owner{}, false, nil // committed or removed meanwhile
 		}
-		return false, s.clean(err)
+		return backup.Owner{}, false, s.clean(err)
 	}
-	var o owner
-	if json.Unmarshal(data, &o) != nil || o.PID <= 0 {
-		return time.Since(info.LastModified) >= cleanGrace, nil
-	}
-	if o.Host == s.host {
-		if !backup.ProcessAlive(o.PID) {
-			return true, nil
-		}
-		// Alive, but is it the same process?
-		if o.ProcStart != "" {
-			if now := procStart(o.PID); now != "" && now != o.ProcStart {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	return time.Since(o.Started) >= StaleAfter, nil
+	o, perr := backup.ParseOwner(data, run)
+	return o, perr == nil, nil
 }
 
-// procStart returns a process's start time from /proc/PID/stat (field
-// 22, after the parenthesised command name, which may hold spaces), or ""
-// when it cannot be read.
-func procStart(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// Foreign lists the objects under the root that no manifest and no owner
+// record claims, grouped by their first path element (for a backup ID,
+// the first two): backups of another tool put there, runs that an older
+// redisplan left without an owner record. None of them is ever removed.
+func (s *Store) Foreign(ctx context.Context) ([]backup.Foreign, error) {
+	objs, err := s.listAll(ctx, s.root)
 	if err != nil {
-		return ""
+		return nil, fmt.Errorf("list backups: %w", err)
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return ""
+	committed := map[string]string{}
+	owners := map[[2]string]bool{}
+	counts := map[string]int{}
+	whys := map[string]string{}
+	add := func(name, why string) {
+		counts[name]++
+		whys[name] = why
 	}
-	fields := strings.Fields(string(b[i+1:]))
-	// fields[0] is field 3 (state), so field 22 is fields[19].
-	if len(fields) < 20 {
-		return ""
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, s.root)
+		id, rest, ok := strings.Cut(rel, "/")
+		if !ok {
+			add(rel, "not a backup")
+			continue
+		}
+		if backup.CheckID(id) != nil {
+			add(id+"/", "not a backup")
+			continue
+		}
+		if rest == backup.ManifestName {
+			continue
+		}
+		crun, err := s.committedRunCached(ctx, committed, id)
+		if err != nil {
+			return nil, fmt.Errorf("list backups: %w", err)
+		}
+		// Where an unclaimed object is reported: under a backup, by its
+		// first element; elsewhere, with its whole folder.
+		group := func(first string, deeper bool) string {
+			if crun == "" {
+				return id + "/"
+			}
+			if deeper {
+				return id + "/" + first + "/"
+			}
+			return id + "/" + first
+		}
+		first, _, deeper := strings.Cut(rest, "/")
+		run, isOwner := strings.CutSuffix(rest, ownerSuffix)
+		switch {
+		case !deeper && isOwner && validRun(run):
+			_, ok, err := s.readOwner(ctx, o.Key, run)
+			if err != nil {
+				return nil, fmt.Errorf("list backups: %w", err)
+			}
+			owners[[2]string{id, run}] = ok
+			if !ok {
+				add(group(rest, false), "not an owner record redisplan wrote")
+			}
+			continue
+		case !deeper || !validRun(first):
+			add(group(first, deeper), "not a backup")
+			continue
+		case crun == first:
+			continue
+		}
+		k := [2]string{id, first}
+		if _, seen := owners[k]; !seen {
+			_, ok, err := s.readOwner(ctx, s.ownerKey(id, first), first)
+			if err != nil {
+				return nil, fmt.Errorf("list backups: %w", err)
+			}
+			owners[k] = ok
+		}
+		if owners[k] {
+			continue
+		}
+		add(group(first, true), "a run without an owner record or manifest: an older redisplan's interrupted "+
+			"deletion, or not redisplan's; remove it by hand when no backup runs")
 	}
-	return fields[19]
+	out := make([]backup.Foreign, 0, len(counts))
+	for name, n := range counts {
+		why := whys[name]
+		if strings.HasSuffix(name, "/") {
+			why = fmt.Sprintf("%s; %d object%s", why, n, map[bool]string{true: "", false: "s"}[n == 1])
+		}
+		out = append(out, backup.Foreign{Name: name, Why: why})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // PartSize is the multipart part size for an artifact expected to be

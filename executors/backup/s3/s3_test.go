@@ -3,7 +3,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,10 +21,13 @@ import (
 )
 
 // crashable is the Store as the contract tests see it: it can pretend the
-// process writing its pending runs died.
+// process writing its pending runs died, and plant objects of its own.
 type crashable struct{ *Store }
 
-var _ storagetest.Crasher = crashable{}
+var (
+	_ storagetest.Crasher = crashable{}
+	_ storagetest.Planter = crashable{}
+)
 
 // deadPID is a pid no process has.
 const deadPID = math.MaxInt32
@@ -40,16 +42,42 @@ func (c crashable) Crash(t *testing.T) backup.Storage {
 		t.Fatal(err)
 	}
 	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, ownerSuffix) {
+		rest, ok := strings.CutSuffix(o.Key, ownerSuffix)
+		if !ok {
 			continue
 		}
-		data, _ := json.Marshal(owner{PID: deadPID, Host: c.host, Started: time.Now().UTC()})
-		if err := c.put(ctx, o.Key, data, minio.PutObjectOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		c.putOwner(t, o.Key, rest[strings.LastIndexByte(rest, '/')+1:], deadPID, "", time.Now())
 	}
 	fresh := *c.Store
 	return crashable{&fresh}
+}
+
+func (c crashable) Plant(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := c.put(context.Background(), c.root+name, data, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c crashable) Planted(t *testing.T, name string) ([]byte, bool) {
+	t.Helper()
+	obj, err := c.client.GetObject(context.Background(), c.bucket, c.root+name, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, false
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	return b, err == nil
+}
+
+// putOwner writes an owner record of run at key.
+func (s *Store) putOwner(t *testing.T, key, run string, pid int, procStart string, started time.Time) {
+	t.Helper()
+	o := backup.NewOwner(run, "backup")
+	o.PID, o.ProcStart, o.Started = pid, procStart, started.UTC()
+	if err := s.put(context.Background(), key, o.Marshal(), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newServer(t *testing.T) (*s3test.Server, string) {
@@ -238,10 +266,11 @@ func TestCleanOtherHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for i, started := range []time.Time{time.Now().Add(-time.Hour), time.Now().Add(-StaleAfter - time.Hour)} {
+	for i, started := range []time.Time{time.Now().Add(-time.Hour), time.Now().Add(-backup.StaleAfter - time.Hour)} {
 		id := fmt.Sprintf("2026112%dT030000Z", i)
-		o, _ := json.Marshal(owner{PID: deadPID, Host: "elsewhere.example", Started: started})
-		if err := s.put(ctx, s.ownerKey(id, "0123456789abcdef"), o, minio.PutObjectOptions{}); err != nil {
+		o := backup.NewOwner("0123456789abcdef", "backup")
+		o.PID, o.Host, o.Started = deadPID, "elsewhere.example", started
+		if err := s.put(ctx, s.ownerKey(id, "0123456789abcdef"), o.Marshal(), minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.put(ctx, s.runPrefix(id, "0123456789abcdef")+"dump.rdb", []byte("x"), minio.PutObjectOptions{}); err != nil {
@@ -250,7 +279,7 @@ func TestCleanOtherHost(t *testing.T) {
 	}
 	n, err := s.Clean(ctx)
 	if err != nil || n != 1 {
-		t.Fatalf("Clean = %d, %v; want 1 (only the run older than %s)", n, err, StaleAfter)
+		t.Fatalf("Clean = %d, %v; want 1 (only the run older than %s)", n, err, backup.StaleAfter)
 	}
 	objs, _ := s.listAll(ctx, s.root)
 	if len(objs) != 2 || !strings.HasPrefix(objs[0].Key, "hosts/20261120T030000Z/") {
@@ -351,24 +380,18 @@ func TestCleanReusedPID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if procStart(os.Getpid()) == "" {
+	if backup.ProcStart(os.Getpid()) == "" {
 		t.Skip("no /proc: process start times are not recorded")
 	}
 	ctx := context.Background()
 	const id, run = "20261129T030000Z", "0123456789abcdef"
 	// This test's own pid, with another start time: a reused pid.
-	o, _ := json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: "1"})
-	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	s.putOwner(t, s.ownerKey(id, run), run, os.Getpid(), "1", time.Now())
 	if n, err := s.Clean(ctx); err != nil || n != 1 {
 		t.Errorf("Clean = %d, %v; want the run of the reused pid removed", n, err)
 	}
 	// The same pid with its true start time is alive.
-	o, _ = json.Marshal(owner{PID: os.Getpid(), Host: s.host, Started: time.Now().UTC(), ProcStart: procStart(os.Getpid())})
-	if err := s.put(ctx, s.ownerKey(id, run), o, minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	s.putOwner(t, s.ownerKey(id, run), run, os.Getpid(), backup.ProcStart(os.Getpid()), time.Now())
 	if n, err := s.Clean(ctx); err != nil || n != 0 {
 		t.Errorf("Clean = %d, %v; want a live run spared", n, err)
 	}
@@ -435,5 +458,49 @@ func TestServerSideEncryption(t *testing.T) {
 	}
 	if _, err := New(Config{Destination: cfg.Destination, AccessKey: "a", SecretKey: "b", SSE: "rot13"}); err == nil {
 		t.Error("New with sse = rot13 succeeded")
+	}
+}
+
+// A complete backup whose owner record outlived its commit (the process
+// killed between the manifest and the record's removal, or a deletion
+// killed before it removed the manifest) keeps its artifacts: Clean only
+// drops the record.
+func TestCleanKeepsCommittedRun(t *testing.T) {
+	srv, bucket := newServer(t)
+	s, err := New(config(srv, "s3://"+bucket+"/committed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const id = "20261129T030000Z"
+	p, err := s.Begin(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := p.Create(ctx, "dump.rdb")
+	w.Write([]byte("complete"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m := &backup.Manifest{Version: backup.ManifestVersion, ID: id, Files: []backup.File{{Name: "dump.rdb", StoredSize: 8, Compression: backup.CompressionNone}}}
+	if err := p.Commit(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	run := p.(*pending).run
+	s.putOwner(t, s.ownerKey(id, run), run, deadPID, "", time.Now())
+	if n, err := s.Clean(ctx); err != nil || n != 0 {
+		t.Errorf("Clean = %d, %v; want 0: the run is committed", n, err)
+	}
+	rc, err := s.Open(ctx, id, "dump.rdb")
+	if err != nil {
+		t.Fatalf("the committed backup lost its artifact: %v", err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "complete" {
+		t.Errorf("read %q", b)
+	}
+	if objs, _ := s.listAll(ctx, s.ownerKey(id, run)); len(objs) != 0 {
+		t.Errorf("the dead owner record of a committed run was kept")
 	}
 }

@@ -9,7 +9,9 @@
 // removes what a dead process left behind, but never what a live one is
 // still writing. To check it, the storage under test (or a test wrapper
 // around it) implements Crasher; without it that part of the contract is
-// skipped with a note.
+// skipped with a note. Likewise, that Clean never removes what redisplan
+// did not write (a folder of old backups parked in the destination) needs
+// a way to put such data there: Planter.
 package storagetest
 
 import (
@@ -21,6 +23,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +39,18 @@ type Crasher interface {
 	// running), and returns a new Storage value over the same data, as the
 	// next run of redisplan would open it.
 	Crash(t *testing.T) backup.Storage
+}
+
+// Planter is implemented by a storage under test that can put data into
+// the storage's directory (or prefix) the way a person or another tool
+// would, beside redisplan's backups, and read it back.
+type Planter interface {
+	// Plant writes data at name, a slash-separated path relative to the
+	// storage's root (for a directory: under it; for an object store: the
+	// key under its prefix).
+	Plant(t *testing.T, name string, data []byte)
+	// Planted reads name back; ok is false when it is gone.
+	Planted(t *testing.T, name string) (data []byte, ok bool)
 }
 
 // Run checks newStorage's backends against the contract. Every call of
@@ -61,6 +76,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backup.Storage) {
 		{"BadNames", testBadNames},
 		{"CleanSparesLive", testCleanSparesLive},
 		{"CleanRemovesDead", testCleanRemovesDead},
+		{"CleanSparesForeign", testCleanSparesForeign},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
@@ -219,6 +235,9 @@ func testEmpty(t *testing.T, s backup.Storage) {
 	if err != nil || n != 0 {
 		t.Errorf("Clean of an empty storage = %d, %v; want 0, nil", n, err)
 	}
+	if f, err := s.Foreign(context.Background()); err != nil || len(f) != 0 {
+		t.Errorf("Foreign of an empty storage = %+v, %v; want nothing", f, err)
+	}
 	if _, err := backup.ReadManifest(context.Background(), s, id1); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadManifest of a missing backup = %v, want fs.ErrNotExist", err)
 	}
@@ -368,6 +387,9 @@ func testDelete(t *testing.T, s backup.Storage) {
 	if n, err := s.Clean(ctx); err != nil || n != 0 {
 		t.Errorf("Clean after Delete = %d, %v; want 0, nil", n, err)
 	}
+	if f, err := s.Foreign(ctx); err != nil || len(f) != 0 {
+		t.Errorf("Foreign after Delete = %+v, %v; want nothing", f, err)
+	}
 }
 
 func testListOldestFirst(t *testing.T, s backup.Storage) {
@@ -500,4 +522,89 @@ func testCleanRemovesDead(t *testing.T, s backup.Storage) {
 	// The ids of the dead runs can be used.
 	commit(t, fresh, id2, []artifact{{"dump.rdb", []byte("retry")}})
 	wantList(t, fresh, id1, id2)
+}
+
+// foreignData is what a person might keep in a target's destination: the
+// old backups of the scripts redisplan replaces, notes, and things whose
+// names look like redisplan's (a folder named like a backup ID, one named
+// like a pending run, a run-like prefix inside either) but that no owner
+// record or manifest claims.
+var foreignData = map[string][]byte{
+	"seed-archive/dump-20261101.rdb.gz":                     randomBytes(7, 3<<10),
+	"seed-archive/dump-20261101.json":                       []byte(`{"keys": 5000}`),
+	"seed-archive/0123456789abcdef/dump.rdb":                []byte("looks like a run"),
+	"README":                                                []byte("old backups are in seed-archive/\n"),
+	"20261101T000000Z/notes.txt":                            []byte("a folder named like a backup"),
+	"20261102T000000Z/0123456789abcdef/dump.rdb":            []byte("a run-like prefix without an owner"),
+	".pending-20261103T000000Z-0123456789ab/dump.rdb":       []byte("pending-like, without an owner record"),
+	".deleting-20261104T000000Z-0123456789ab/manifest.json": []byte("{}"),
+}
+
+func testCleanSparesForeign(t *testing.T, s backup.Storage) {
+	p, ok := s.(Planter)
+	if !ok {
+		t.Skipf("%T does not implement storagetest.Planter", s)
+	}
+	ctx := context.Background()
+	for name, data := range foreignData {
+		p.Plant(t, name, data)
+	}
+	commit(t, s, id1, []artifact{{"dump.rdb", []byte("done")}})
+	dead := 0
+	if c, ok := s.(Crasher); ok {
+		write(t, s, id2, []artifact{{"dump.rdb", []byte("killed")}})
+		s = c.Crash(t)
+		p = s.(Planter)
+		dead = 1
+	}
+	live := write(t, s, id3, []artifact{{"dump.rdb", []byte("in progress")}})
+
+	for round := 1; round <= 2; round++ {
+		n, err := s.Clean(ctx)
+		if err != nil {
+			t.Fatalf("Clean: %v", err)
+		}
+		if want := map[int]int{1: dead, 2: 0}[round]; n != want {
+			t.Errorf("Clean #%d removed %d, want %d (only the dead run is redisplan's to remove)", round, n, want)
+		}
+	}
+	for name, data := range foreignData {
+		got, ok := p.Planted(t, name)
+		if !ok {
+			t.Errorf("Clean removed %s, which redisplan did not write", name)
+		} else if !bytes.Equal(got, data) {
+			t.Errorf("Clean changed %s", name)
+		}
+	}
+	wantList(t, s, id1)
+
+	foreign, err := s.Foreign(ctx)
+	if err != nil {
+		t.Fatalf("Foreign: %v", err)
+	}
+	for name := range foreignData {
+		found := false
+		for _, f := range foreign {
+			if strings.HasPrefix(name, f.Name) && f.Why != "" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("Foreign = %+v: nothing names %s", foreign, name)
+		}
+	}
+	for _, f := range foreign {
+		for _, id := range []string{id1, id2, id3} {
+			if strings.Contains(f.Name, id) {
+				t.Errorf("Foreign lists %q, which is redisplan's (backup %s)", f.Name, id)
+			}
+		}
+	}
+	if err := live.Commit(ctx, manifest(id3, []artifact{{"dump.rdb", []byte("in progress")}})); err != nil {
+		t.Fatalf("Commit of the run that Clean had to spare: %v", err)
+	}
+	wantList(t, s, id1, id3)
+	if foreign, err := s.Foreign(ctx); err != nil || len(foreign) == 0 {
+		t.Errorf("Foreign after the commit = %+v, %v", foreign, err)
+	}
 }
