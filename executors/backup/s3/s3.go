@@ -51,6 +51,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/internal/s3url"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // Scheme is the destination prefix that selects this backend.
@@ -126,7 +127,7 @@ type Store struct {
 	sse    encrypt.ServerSide
 	// secrets are replaced in every error message, whatever the server
 	// or the client library put in it.
-	secrets []string
+	secrets secret.Set
 	host    string
 }
 
@@ -146,9 +147,9 @@ func New(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if v, err := creds.GetWithContext(nil); err == nil {
-		s.secrets = append(s.secrets, v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
+		s.secrets = s.secrets.With(v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
 	}
-	s.secrets = append(s.secrets, cfg.AccessKey, cfg.SecretKey)
+	s.secrets = s.secrets.With(cfg.AccessKey, cfg.SecretKey)
 	host, secure, err := s3url.ParseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
@@ -204,34 +205,11 @@ func resolveCredentials(cfg Config) (*credentials.Credentials, error) {
 	return creds, nil
 }
 
-// clean removes every credential from err's message.
+// clean removes every credential from err's message; errors.Is still
+// reaches fs.ErrNotExist and backup.ErrExists through it.
 func (s *Store) clean(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	changed := false
-	for _, sec := range s.secrets {
-		if sec != "" && strings.Contains(msg, sec) {
-			msg = strings.ReplaceAll(msg, sec, "(redacted)")
-			changed = true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return redacted{msg: msg, err: err}
+	return s.secrets.Wrap(err)
 }
-
-// redacted keeps the wrapped error reachable for errors.Is (fs.ErrNotExist,
-// backup.ErrExists) while its message has the secrets removed.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (r redacted) Error() string { return r.msg }
-func (r redacted) Unwrap() error { return r.err }
 
 // Destination names the store for messages: s3://bucket/prefix.
 func (s *Store) Destination() string {

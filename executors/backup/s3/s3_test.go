@@ -19,6 +19,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/storagetest"
 	"github.com/redisplan/redisplan/internal/s3test"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // crashable is the Store as the contract tests see it: it can pretend the
@@ -295,7 +296,7 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	s := &Store{secrets: []string{"AKIDSECRET", "topsecret"}}
+	s := &Store{secrets: secret.New("AKIDSECRET", "topsecret")}
 	err := s.clean(fmt.Errorf("open: key AKIDSECRET/topsecret refused: %w", os.ErrNotExist))
 	if strings.Contains(err.Error(), "AKIDSECRET") || strings.Contains(err.Error(), "topsecret") {
 		t.Errorf("clean left a secret: %v", err)
