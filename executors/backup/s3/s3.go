@@ -222,8 +222,19 @@ func (s *Store) runPrefix(id, run string) string {
 }
 func (s *Store) ownerKey(id, run string) string { return s.root + id + "/" + run + ownerSuffix }
 
+// errorResponse is the server's answer in err, found through wrappers
+// (clean's redaction among them), which minio.ToErrorResponse does not
+// look through.
+func errorResponse(err error) minio.ErrorResponse {
+	var r minio.ErrorResponse
+	if errors.As(err, &r) {
+		return r
+	}
+	return minio.ToErrorResponse(err)
+}
+
 func notFound(err error) bool {
-	resp := minio.ToErrorResponse(err)
+	resp := errorResponse(err)
 	return resp.StatusCode == http.StatusNotFound || resp.Code == "NoSuchKey"
 }
 
@@ -762,13 +773,13 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	cond := opts
 	cond.SetMatchETagExcept("*")
 	err = p.store.put(ctx, p.store.manifestKey(p.id), data, cond)
-	if r := minio.ToErrorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
+	if r := errorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
 		// A server without conditional writes: the check above is what
 		// guards the ID, as on stores from before they existed.
 		err = p.store.put(ctx, p.store.manifestKey(p.id), data, opts)
 	}
 	if err != nil {
-		if r := minio.ToErrorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
+		if r := errorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
 			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
 		}
 		return fmt.Errorf("commit backup %s: %w", p.id, err)

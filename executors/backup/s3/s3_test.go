@@ -304,6 +304,12 @@ func TestRedact(t *testing.T) {
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("clean lost the wrapped error: %v", err)
 	}
+	// The server's answer is still classified once its message is
+	// redacted.
+	err = s.clean(minio.ErrorResponse{StatusCode: 404, Code: "NoSuchKey", Message: "no such key for AKIDSECRET"})
+	if strings.Contains(err.Error(), "AKIDSECRET") || !notFound(err) {
+		t.Errorf("clean(404) = %v, notFound %v; want redacted and not found", err, notFound(err))
+	}
 }
 
 // Credentials come from the AWS environment variables when the spec sets
