@@ -439,6 +439,11 @@ func (d *targetDecoder) security(sb *securityBlock) {
 			return
 		}
 		seen[cmd] = origin
+		// The name CONFIG is given is a secret even when written
+		// literally: hiding CONFIG is what renaming it is for.
+		if cmd == "CONFIG" && newName != "" {
+			secret = true
+		}
 		d.t.Renames = append(d.t.Renames, model.Rename{Command: cmd, NewName: newName, Sensitive: secret, Origin: origin, Pos: posOf(rng)})
 	}
 	if cmds, ok := d.strList(sb.DisabledCommands); ok {

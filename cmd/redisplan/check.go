@@ -15,6 +15,7 @@ import (
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/s3url"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // checkOutput is check -json: the report, plus what notification did.
@@ -211,7 +212,7 @@ func alertFailure(ctx context.Context, env *cmdEnv, t *model.Target, checkName, 
 	}
 	a := notify.Alert{
 		Target: t.Name, Check: checkName, Severity: notify.SeverityCritical, Status: notify.StatusFiring,
-		Summary: summary, Description: cause.Error(), StartsAt: time.Now().UTC(),
+		Summary: summary, Description: secret.New(t.Secrets()...).Redact(cause.Error()), StartsAt: time.Now().UTC(),
 	}
 	sender := &notify.Sender{}
 	for _, n := range t.Alerts.Notify {

@@ -15,6 +15,7 @@ import (
 
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // Exit codes shared by every command. Commands with more outcomes (fmt's
@@ -50,13 +51,16 @@ type cmdEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	environ        []string
+	// secrets are the loaded spec's secrets, hidden in stdout and stderr.
+	secrets secret.Set
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// go-redis logs failed dials to stderr on its own; redisplan reports
 	// every error itself, in words, so the library stays quiet.
 	redis.SetLogger(quietLogger{})
-	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, environ: os.Environ()}
+	env := &cmdEnv{stdin: stdin, environ: os.Environ()}
+	env.stdout, env.stderr = secretWriter{stdout, &env.secrets}, secretWriter{stderr, &env.secrets}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitError
@@ -154,6 +158,9 @@ func writeDiagnostics(w io.Writer, files map[string]*hclv2.File, diags hclv2.Dia
 }
 
 func isTerminal(w io.Writer) bool {
+	if sw, ok := w.(secretWriter); ok {
+		w = sw.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -9,10 +9,12 @@ import (
 // loadQuiet loads the spec without printing diagnostics, for commands that
 // report them in their own format.
 func loadQuiet(env *cmdEnv, sf *specFlags) (*spechcl.Result, hclv2.Diagnostics) {
-	return spechcl.Load(spechcl.Options{
+	res, diags := spechcl.Load(spechcl.Options{
 		Path:     sf.config,
 		Vars:     sf.vars,
 		VarFiles: sf.varFiles,
 		Environ:  env.environ,
 	})
+	env.secrets = env.secrets.With(res.Secrets()...)
+	return res, diags
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
@@ -46,8 +47,10 @@ const (
 // call is bounded by the target's connection timeout (5s when unset).
 func Gather(ctx context.Context, t *model.Target, backups func(context.Context) ([]*backup.Manifest, error), prev *Sample, now time.Time) Input {
 	in := Input{Target: t, Now: now, Previous: prev}
+	// Results quote these errors, and results go into output and alerts.
+	secrets := secret.New(t.Secrets()...)
 	if t.Service != nil && len(t.Service.Status) > 0 {
-		err := serviceStatus(ctx, t.Service.Status, t.Connection.Password)
+		err := secrets.Wrap(serviceStatus(ctx, t.Service.Status))
 		in.ServiceErr = &err
 	}
 	if t.Backup != nil {
@@ -59,6 +62,12 @@ func Gather(ctx context.Context, t *model.Target, backups func(context.Context) 
 	}
 	gatherLive(ctx, t, &in)
 	readRewriteHold(t, &in)
+	for _, err := range []*error{&in.LiveErr, &in.ConfigErr, &in.BackupsErr, &in.LatencyErr, &in.SlowlogErr} {
+		*err = secrets.Wrap(*err)
+	}
+	for i := range in.Replicas {
+		in.Replicas[i].Err = secrets.Wrap(in.Replicas[i].Err)
+	}
 	return in
 }
 
@@ -233,34 +242,17 @@ func commandError(err error, op, acl string, c model.Connection) error {
 		msg := strings.TrimSpace(rerr.Error())
 		switch {
 		case strings.HasPrefix(msg, "NOPERM"):
-			return redacted(fmt.Errorf("the user %s lacks permission for %s on %s; grant it with ACL SETUSER %s +%s: %w", user, op, c.Address, user, acl, err), c.Password)
+			return fmt.Errorf("the user %s lacks permission for %s on %s; grant it with ACL SETUSER %s +%s: %w", user, op, c.Address, user, acl, err)
 		case strings.Contains(msg, "unknown command"):
-			return redacted(fmt.Errorf("%s does not know %s; if rename-command renamed it, the check cannot run: %w", c.Address, op, err), c.Password)
+			return fmt.Errorf("%s does not know %s; if rename-command renamed it, the check cannot run: %w", c.Address, op, err)
 		}
 	}
-	return redacted(fmt.Errorf("%s on %s: %w", op, c.Address, err), c.Password)
-}
-
-// redactedError hides a secret in an error's text and keeps the error
-// reachable through errors.Is and errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redacted(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "(redacted)"), err: err}
+	return fmt.Errorf("%s on %s: %w", op, c.Address, err)
 }
 
 // serviceStatus runs the target's status command (argv, no shell); a
 // non-zero exit is an error quoting the end of its output.
-func serviceStatus(ctx context.Context, argv []string, password string) error {
+func serviceStatus(ctx context.Context, argv []string) error {
 	ctx, cancel := context.WithTimeout(ctx, serviceTimeout)
 	defer cancel()
 	out := &tailBuffer{}
@@ -285,8 +277,18 @@ func serviceStatus(ctx context.Context, argv []string, password string) error {
 	if o := oneLine(out.String()); o != "" {
 		msg += ": " + o
 	}
-	return redacted(&redactedError{msg: msg, err: err}, password)
+	return &statusError{msg: msg, err: err}
 }
+
+// statusError is a failed status command, described for a person; the
+// exec error stays reachable.
+type statusError struct {
+	msg string
+	err error
+}
+
+func (e *statusError) Error() string { return e.msg }
+func (e *statusError) Unwrap() error { return e.err }
 
 // tailBuffer keeps the last maxServiceOutput bytes written to it.
 type tailBuffer struct {

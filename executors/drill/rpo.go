@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
@@ -121,7 +122,7 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 	}
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("rpo drill of redis.%s: %w", t.Name, err)
+			err = secret.New(t.Secrets()...).Errorf("rpo drill of redis.%s: %w", t.Name, err)
 		}
 	}()
 	runs, duration := opts.Runs, opts.Duration

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // SetError is CONFIG SET refusing a batch. Redis 7 applies a multi-pair
@@ -57,18 +58,27 @@ func (e *explained) Unwrap() error { return e.err }
 type endpoint struct {
 	addr      string
 	user      string
-	password  string // only to keep it out of messages
+	password  string // only to tell whether one is set
 	configCmd string
-	tls       bool
+	// secrets are kept out of every message: the password, and the name
+	// CONFIG has when it is renamed (Redis echoes unknown command names).
+	secrets secret.Set
+	tls     bool
 }
 
 func endpointFor(c model.Connection) endpoint {
-	return endpoint{addr: c.Address, user: userName(c.Username), password: c.Password, configCmd: "CONFIG", tls: c.TLS != nil}
+	return endpoint{addr: c.Address, user: userName(c.Username), password: c.Password, configCmd: "CONFIG",
+		secrets: secret.New(c.Password, c.ConfigCommand), tls: c.TLS != nil}
 }
 
 func endpointOf(c *redis.Client, configCmd string) endpoint {
 	o := c.Options()
-	return endpoint{addr: o.Addr, user: userName(o.Username), password: o.Password, configCmd: configCmd, tls: o.TLSConfig != nil}
+	secrets := secret.New(o.Password)
+	if !strings.EqualFold(configCmd, "CONFIG") {
+		secrets = secrets.With(configCmd)
+	}
+	return endpoint{addr: o.Addr, user: userName(o.Username), password: o.Password, configCmd: configCmd,
+		secrets: secrets, tls: o.TLSConfig != nil}
 }
 
 func userName(u string) string {
@@ -78,17 +88,10 @@ func userName(u string) string {
 	return u
 }
 
-// newError builds an explained error, keeping the password out of it.
+// newError builds an explained error, keeping the endpoint's secrets out
+// of it.
 func (e endpoint) newError(err error, format string, args ...any) error {
-	return &explained{msg: redact(fmt.Sprintf(format, args...), e.password), err: err}
-}
-
-// redact replaces every occurrence of secret in s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "(redacted)")
+	return &explained{msg: e.secrets.Redact(fmt.Sprintf(format, args...)), err: err}
 }
 
 var (
@@ -171,8 +174,14 @@ func (e endpoint) explainReply(op string, err error, msg string) error {
 	if m := unknownCmdRE.FindStringSubmatch(msg); m != nil {
 		name := m[1]
 		if e.configCmd != "" && strings.EqualFold(name, e.configCmd) {
-			return e.newError(err, "%s does not know the command %s: CONFIG may have been renamed with rename-command; "+
-				"set the target's config_command to its new name, or restore CONFIG and restrict it with an ACL user", e.addr, name)
+			// The name is not repeated: a renamed CONFIG is a secret, and
+			// a wrong one is usually a rotated or mistyped secret.
+			what := "the command " + name
+			if !strings.EqualFold(name, "CONFIG") {
+				what = "the name the spec gives CONFIG (not shown: it is secret)"
+			}
+			return e.newError(err, "%s does not know %s: CONFIG may have been renamed with rename-command; "+
+				"set the target's config_command to its new name, or restore CONFIG and restrict it with an ACL user", e.addr, what)
 		}
 		return e.newError(err, "%s does not know the command %s; if rename-command renamed it, declare the rename in the target", e.addr, name)
 	}
@@ -247,12 +256,13 @@ func setError(addr, msg string, pairs [][2]string, password string) (*SetError, 
 			se.Directive = p[0]
 		}
 	}
-	se.Reason = redact(se.Reason, password)
+	secrets := secret.New(password)
 	for _, p := range pairs {
-		if p[1] != "" && sensitive(p[0]) {
-			se.Reason = redact(se.Reason, p[1])
+		if sensitive(p[0]) {
+			secrets = secrets.With(p[1])
 		}
 	}
+	se.Reason = secrets.Redact(se.Reason)
 	return se, true
 }
 

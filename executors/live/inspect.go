@@ -14,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -56,6 +57,8 @@ func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, 
 	st.Schedules = schedules
 	live, err := inspectLive(ctx, t)
 	if err != nil {
+		// The error goes into plans, saved plans and pull requests.
+		err = secret.New(t.Secrets()...).Wrap(err)
 		st.Error = err
 		return st, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
@@ -113,7 +114,7 @@ func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
 	conn := t.Connection
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("restart %s: %w", t.Name, err)
+			err = secret.New(t.Secrets()...).Errorf("restart %s: %w", t.Name, err)
 		}
 	}()
 	svc := t.Service
@@ -263,7 +264,7 @@ func runService(ctx context.Context, what string, argv []string, password string
 	if o := out.String(); o != "" {
 		msg += "; its output:\n" + o
 	}
-	return &explained{msg: redact(msg, password), err: err}
+	return &explained{msg: secret.New(password).Redact(msg), err: err}
 }
 
 // tailBuffer keeps the last maxOutput bytes written to it.

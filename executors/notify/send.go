@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // Delivery is what became of one POST to one destination. It never holds
@@ -71,7 +71,7 @@ func (s *Sender) Send(ctx context.Context, n model.Notify, body []byte) Delivery
 			d.Delivered = true
 			return d
 		}
-		d.Error = redact(fmt.Sprintf("POST %s: %v", d.URL, err), secrets)
+		d.Error = secrets.Redact(fmt.Sprintf("POST %s: %v", d.URL, err))
 		if !retry || attempt >= tries {
 			if attempt > 1 {
 				d.Error += fmt.Sprintf(" (gave up after %d attempts)", attempt)
@@ -231,7 +231,7 @@ func MaskURL(raw string) string {
 	b.WriteString(u.Host)
 	segs := strings.Split(u.EscapedPath(), "/")
 	for i, seg := range segs {
-		if looksLikeToken(seg) {
+		if model.LooksLikeToken(seg) {
 			segs[i] = masked
 		}
 	}
@@ -256,63 +256,8 @@ func MaskURL(raw string) string {
 	return b.String()
 }
 
-func looksLikeToken(seg string) bool {
-	if len(seg) < 16 {
-		return false
-	}
-	letter, digit := false, false
-	for _, r := range seg {
-		letter = letter || unicode.IsLetter(r)
-		digit = digit || unicode.IsDigit(r)
-	}
-	return letter && digit
-}
-
-// secretsOf lists what must never appear in a Delivery: the URL and its
-// secret parts, and every header value.
-func secretsOf(n model.Notify) []string {
-	s := []string{n.Webhook}
-	if u, err := url.Parse(n.Webhook); err == nil {
-		if u.User != nil {
-			if p, ok := u.User.Password(); ok {
-				s = append(s, p, url.QueryEscape(p))
-			}
-		}
-		s = append(s, u.RawQuery, u.Fragment, u.EscapedFragment())
-		for _, p := range strings.Split(u.RawQuery, "&") {
-			_, v, ok := strings.Cut(p, "=")
-			if !ok {
-				v = p // a bare key may be the token itself
-			}
-			s = append(s, v)
-			if dv, err := url.QueryUnescape(v); err == nil {
-				s = append(s, dv)
-			}
-		}
-		for _, seg := range strings.Split(u.EscapedPath(), "/") {
-			if looksLikeToken(seg) {
-				s = append(s, seg)
-			}
-		}
-	}
-	for _, v := range n.Headers {
-		s = append(s, v)
-		if _, tok, ok := strings.Cut(v, " "); ok {
-			s = append(s, tok) // "Bearer <token>"
-		}
-	}
-	return s
-}
-
-// redact replaces each secret of four characters or more in msg. Shorter
-// strings cannot be told apart from ordinary text and guard nothing.
-func redact(msg string, secrets []string) string {
-	sorted := append([]string(nil), secrets...)
-	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	for _, s := range sorted {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, masked)
-		}
-	}
-	return msg
+// secretsOf is what must never appear in a Delivery: the URL itself and
+// the destination's secret parts.
+func secretsOf(n model.Notify) secret.Set {
+	return secret.New(append([]string{n.Webhook}, n.Secrets()...)...)
 }

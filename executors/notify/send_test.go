@@ -232,7 +232,7 @@ func TestRedact(t *testing.T) {
 		Headers: map[string]string{"Authorization": "Bearer tok123456"},
 	}
 	msg := "failed for p@ssword, a+b+c+d, a%2Bb%2Bc%2Bd, tok123456 and Bearer tok123456 at 127.0.0.1:80"
-	got := redact(msg, secretsOf(n))
+	got := secretsOf(n).Redact(msg)
 	for _, s := range []string{"p@ssword", "a+b+c+d", "a%2Bb", "tok123456", "Bearer"} {
 		if strings.Contains(got, s) {
 			t.Errorf("redact left %q in %q", s, got)

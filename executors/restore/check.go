@@ -23,6 +23,7 @@ import (
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisconf"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
@@ -95,7 +96,7 @@ func (p *plan) summary() string {
 func Check(ctx context.Context, t *model.Target, src Source) (Stats, error) {
 	p, err := check(ctx, t, src)
 	if err != nil {
-		return Stats{}, hidePassword(fmt.Errorf("check restore into %s: %w", t.Name, err), t.Connection.Password)
+		return Stats{}, secret.New(t.Secrets()...).Errorf("check restore into %s: %w", t.Name, err)
 	}
 	return p.before, nil
 }

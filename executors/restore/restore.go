@@ -34,6 +34,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // DefaultLoadTimeout is how long a restored server may take to load its
@@ -195,10 +196,11 @@ func (e *Error) Unwrap() error { return e.Cause }
 // that the original data is back, or, when the rollback failed too,
 // exactly where the original files are.
 func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (res Result, err error) {
-	defer func() { err = hidePassword(err, t.Connection.Password) }()
-	if emit, pw := opts.Emit, t.Connection.Password; emit != nil && pw != "" {
+	secrets := secret.New(t.Secrets()...)
+	defer func() { err = secrets.Wrap(err) }()
+	if emit := opts.Emit; emit != nil && !secrets.Empty() {
 		opts.Emit = func(e Event) {
-			e.Message = strings.ReplaceAll(e.Message, pw, "(redacted)")
+			e.Message = secrets.Redact(e.Message)
 			emit(e)
 		}
 	}
@@ -701,22 +703,6 @@ func save(ctx context.Context, c *redis.Client, name string) error {
 		}
 	}
 }
-
-// hidePassword keeps the password out of an error's message.
-func hidePassword(err error, password string) error {
-	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
-		return err
-	}
-	return &redacted{msg: strings.ReplaceAll(err.Error(), password, "(redacted)"), err: err}
-}
-
-type redacted struct {
-	msg string
-	err error
-}
-
-func (r *redacted) Error() string { return r.msg }
-func (r *redacted) Unwrap() error { return r.err }
 
 func orUnknown(s string) string {
 	if s == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
@@ -506,11 +507,11 @@ func runCommand(ctx context.Context, what string, argv []string, password string
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return nil
 	}
-	msg := fmt.Sprintf("service %s command %q failed: %v", what, argv, err)
+	output := ""
 	if o := out.String(); o != "" {
-		msg += "; its output:\n" + o
+		output = "; its output:\n" + o
 	}
-	return hidePassword(errors.New(msg), password)
+	return secret.New(password).Errorf("service %s command %q failed: %w%s", what, argv, err, output)
 }
 
 // tailBuffer keeps the last maxOutput bytes written to it.

@@ -25,6 +25,7 @@ import (
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // IDFormat is the layout of backup IDs: sortable UTC timestamps.
@@ -69,8 +70,24 @@ const SnapshotJournal = "aof-snapshot"
 const snapshotPrefix = ".redisplan-aof-"
 
 // Run takes one backup. On failure nothing becomes visible and the
-// storage holds exactly what it held before.
+// storage holds exactly what it held before. No error or event shows a
+// secret of the target.
 func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
+	if req.Target == nil {
+		return nil, fmt.Errorf("backup: no target")
+	}
+	secrets := secret.New(req.Target.Secrets()...)
+	if emit := req.Emit; emit != nil && !secrets.Empty() {
+		req.Emit = func(e Event) {
+			e.Message = secrets.Redact(e.Message)
+			emit(e)
+		}
+	}
+	m, err := run(ctx, req)
+	return m, secrets.Wrap(err)
+}
+
+func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 	t := req.Target
 	b := t.Backup
 	if b == nil {

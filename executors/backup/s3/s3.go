@@ -55,6 +55,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/internal/s3url"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // Scheme is the destination prefix that selects this backend.
@@ -119,7 +120,7 @@ type Store struct {
 	sse    encrypt.ServerSide
 	// secrets are replaced in every error message, whatever the server
 	// or the client library put in it.
-	secrets []string
+	secrets secret.Set
 }
 
 // New opens the store cfg names. It makes no request: a wrong endpoint
@@ -138,9 +139,9 @@ func New(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if v, err := creds.GetWithContext(nil); err == nil {
-		s.secrets = append(s.secrets, v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
+		s.secrets = s.secrets.With(v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
 	}
-	s.secrets = append(s.secrets, cfg.AccessKey, cfg.SecretKey)
+	s.secrets = s.secrets.With(cfg.AccessKey, cfg.SecretKey)
 	host, secure, err := s3url.ParseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
@@ -195,34 +196,11 @@ func resolveCredentials(cfg Config) (*credentials.Credentials, error) {
 	return creds, nil
 }
 
-// clean removes every credential from err's message.
+// clean removes every credential from err's message; errors.Is still
+// reaches fs.ErrNotExist and backup.ErrExists through it.
 func (s *Store) clean(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	changed := false
-	for _, sec := range s.secrets {
-		if sec != "" && strings.Contains(msg, sec) {
-			msg = strings.ReplaceAll(msg, sec, "(redacted)")
-			changed = true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return redacted{msg: msg, err: err}
+	return s.secrets.Wrap(err)
 }
-
-// redacted keeps the wrapped error reachable for errors.Is (fs.ErrNotExist,
-// backup.ErrExists) while its message has the secrets removed.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (r redacted) Error() string { return r.msg }
-func (r redacted) Unwrap() error { return r.err }
 
 // Destination names the store for messages: s3://bucket/prefix.
 func (s *Store) Destination() string {
@@ -235,8 +213,19 @@ func (s *Store) runPrefix(id, run string) string {
 }
 func (s *Store) ownerKey(id, run string) string { return s.root + id + "/" + run + ownerSuffix }
 
+// errorResponse is the server's answer in err, found through wrappers
+// (clean's redaction among them), which minio.ToErrorResponse does not
+// look through.
+func errorResponse(err error) minio.ErrorResponse {
+	var r minio.ErrorResponse
+	if errors.As(err, &r) {
+		return r
+	}
+	return minio.ToErrorResponse(err)
+}
+
 func notFound(err error) bool {
-	resp := minio.ToErrorResponse(err)
+	resp := errorResponse(err)
 	return resp.StatusCode == http.StatusNotFound || resp.Code == "NoSuchKey"
 }
 
@@ -872,13 +861,13 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	cond := opts
 	cond.SetMatchETagExcept("*")
 	err = p.store.put(ctx, p.store.manifestKey(p.id), data, cond)
-	if r := minio.ToErrorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
+	if r := errorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
 		// A server without conditional writes: the check above is what
 		// guards the ID, as on stores from before they existed.
 		err = p.store.put(ctx, p.store.manifestKey(p.id), data, opts)
 	}
 	if err != nil {
-		if r := minio.ToErrorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
+		if r := errorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
 			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
 		}
 		return fmt.Errorf("commit backup %s: %w", p.id, err)

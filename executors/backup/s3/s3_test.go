@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/storagetest"
 	"github.com/redisplan/redisplan/internal/s3test"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // crashable is the Store as the contract tests see it: it can pretend the
@@ -324,13 +325,19 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	s := &Store{secrets: []string{"AKIDSECRET", "topsecret"}}
+	s := &Store{secrets: secret.New("AKIDSECRET", "topsecret")}
 	err := s.clean(fmt.Errorf("open: key AKIDSECRET/topsecret refused: %w", os.ErrNotExist))
 	if strings.Contains(err.Error(), "AKIDSECRET") || strings.Contains(err.Error(), "topsecret") {
 		t.Errorf("clean left a secret: %v", err)
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("clean lost the wrapped error: %v", err)
+	}
+	// The server's answer is still classified once its message is
+	// redacted.
+	err = s.clean(minio.ErrorResponse{StatusCode: 404, Code: "NoSuchKey", Message: "no such key for AKIDSECRET"})
+	if strings.Contains(err.Error(), "AKIDSECRET") || !notFound(err) {
+		t.Errorf("clean(404) = %v, notFound %v; want redacted and not found", err, notFound(err))
 	}
 }
 
