@@ -1,0 +1,227 @@
+// Package arguments turns redisplan's command lines into typed values, one
+// Parse function per command, before anything runs.
+//
+// Go's flag package stops at the first argument that is not a flag, so
+// "backup prune -config F main -dry-run" would read -dry-run as a second
+// argument and prune for real. Here a flag after an argument, an argument
+// a command does not take and an unknown flag are all errors: the command
+// is not run, and the error says what to write instead.
+package arguments
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ErrHelp is returned by a Parse function when the command line asks for
+// the command's help (-h, -help or --help).
+var ErrHelp = errors.New("help requested")
+
+// Error is a command line that cannot be run. It lists every problem
+// found, so that one attempt shows them all.
+type Error struct {
+	// Command is the command as typed after "redisplan", such as
+	// "backup prune".
+	Command  string
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return "redisplan " + e.Command + ": " + strings.Join(e.Problems, "; ")
+}
+
+// Spec holds the flags every command that reads the spec takes.
+type Spec struct {
+	// Config is a spec file, or a directory whose *.hcl files are read
+	// together.
+	Config   string
+	Vars     []string
+	VarFiles []string
+	NoColor  bool
+}
+
+func (s *Spec) define(fs *flag.FlagSet) {
+	fs.StringVar(&s.Config, "config", ".", "spec `path`: a file, or a directory whose *.hcl files are read together")
+	fs.Var((*repeated)(&s.Vars), "var", "set a variable: -var 'name=value' (repeatable)")
+	fs.Var((*repeated)(&s.VarFiles), "var-file", "read variables from an HCL `file` (repeatable)")
+	fs.BoolVar(&s.NoColor, "no-color", false, "never use colour in output")
+}
+
+// repeated collects a flag given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// parser reads one command's line: its flags, then its arguments.
+type parser struct {
+	cmd      *command
+	fs       *flag.FlagSet
+	args     []string // the arguments, once parsed
+	problems []string
+}
+
+func newParser(name string, define func(fs *flag.FlagSet)) *parser {
+	c := lookup(name)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// The flag package would print its own error and usage; every message
+	// comes from here instead, once.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	define(fs)
+	return &parser{cmd: c, fs: fs}
+}
+
+// parse reads args. Go's flag package stops at the first argument; parse
+// goes on reading past each argument, only to find the flags a user put
+// after one, which are reported and never used. It returns ErrHelp when
+// the line asks for help.
+func (p *parser) parse(args []string) error {
+	var late []string // flags written after an argument
+	rest := args
+	for {
+		err := p.fs.Parse(rest)
+		if errors.Is(err, flag.ErrHelp) {
+			return ErrHelp
+		}
+		if err != nil {
+			p.problems = append(p.problems, p.flagError(err))
+			break
+		}
+		consumed := rest[:len(rest)-p.fs.NArg()]
+		if len(p.args) > 0 {
+			late = append(late, flagNames(consumed)...)
+		}
+		if p.fs.NArg() == 0 {
+			break
+		}
+		if n := len(consumed); n > 0 && consumed[n-1] == "--" {
+			// After "--" everything is an argument, as in Go's flag.
+			p.args = append(p.args, p.fs.Args()...)
+			break
+		}
+		p.args = append(p.args, p.fs.Arg(0))
+		rest = p.fs.Args()[1:]
+	}
+
+	c := p.cmd
+	var stray []string
+	if c.maxArgs >= 0 && len(p.args) > c.maxArgs {
+		stray = p.args[c.maxArgs:]
+		p.args = p.args[:c.maxArgs]
+	}
+	lateNote := ""
+	if len(late) > 0 {
+		lateNote = fmt.Sprintf("flags go before arguments (%s came after it and was not read)", strings.Join(late, ", "))
+		if len(late) > 1 {
+			lateNote = fmt.Sprintf("flags go before arguments (%s came after it and were not read)", strings.Join(late, ", "))
+		}
+	}
+	for i, a := range stray {
+		parts := []string{}
+		if i == 0 && lateNote != "" {
+			parts = append(parts, lateNote)
+		}
+		if isSpecPath(a) {
+			parts = append(parts, "a spec is named with -config "+a)
+		} else {
+			parts = append(parts, c.name+" takes "+c.takes, c.hint)
+		}
+		p.problems = append(p.problems, fmt.Sprintf("unexpected argument %q: %s", a, strings.Join(parts, "; ")))
+	}
+	if len(stray) == 0 && len(late) > 0 {
+		last := p.args[len(p.args)-1]
+		p.problems = append(p.problems, fmt.Sprintf("%s after the argument %q would not be read: flags go before arguments; write %s before %q",
+			strings.Join(late, ", "), last, strings.Join(late, " "), p.args[0]))
+	}
+	if !c.pathArgs {
+		for _, a := range p.args {
+			if isSpecPath(a) {
+				p.problems = append(p.problems, fmt.Sprintf("%q is a spec file, not %s: a spec is named with -config %s", a, c.argName, a))
+			}
+		}
+	}
+	return nil
+}
+
+// arg is the i-th argument, or "" when there is none.
+func (p *parser) arg(i int) string {
+	if i < len(p.args) {
+		return p.args[i]
+	}
+	return ""
+}
+
+func (p *parser) errorf(format string, a ...any) {
+	p.problems = append(p.problems, fmt.Sprintf(format, a...))
+}
+
+// result is err for the problems found, or nil.
+func (p *parser) result() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return &Error{Command: p.cmd.name, Problems: p.problems}
+}
+
+// flagError words an error of the flag package, naming the closest flag
+// the command has when the one given is unknown.
+func (p *parser) flagError(err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return err.Error()
+	}
+	msg := fmt.Sprintf("unknown flag -%s", name)
+	best, bestDist := "", 3
+	p.fs.VisitAll(func(f *flag.Flag) {
+		if d := distance(name, f.Name); d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean -%s?)", best)
+	}
+	return msg
+}
+
+// flagNames are the flags among tokens, without their values: a value
+// may be a secret (-var password=...) and is never repeated.
+func flagNames(tokens []string) []string {
+	var out []string
+	for _, t := range tokens {
+		if len(t) < 2 || t[0] != '-' || t == "--" {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(t, "-"), "=")
+		out = append(out, "-"+name)
+	}
+	return out
+}
+
+func isSpecPath(a string) bool {
+	return strings.HasSuffix(a, ".hcl")
+}
+
+// distance is the Levenshtein distance of a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
