@@ -159,7 +159,7 @@ var commandList = []*command{
 			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.",
 		examples: []string{"redisplan restore -config redis.hcl -target main -latest", "redisplan restore -config redis.hcl -target main 20261129T030000.000Z"},
 		maxArgs:  1, takes: "one argument, a backup ID (or use -latest or -file PATH)", argName: "a backup ID",
-		hint:  "the target is chosen with -target",
+		hint:  targetHint,
 		flags: func(fs *flag.FlagSet) { new(Restore).define(fs) },
 	},
 	{
