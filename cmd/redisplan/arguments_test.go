@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -249,5 +251,61 @@ func TestVerifyDrillAfterArgumentRefused(t *testing.T) {
 	out = mustRun(t, "backup", "verify", "-config", spec, "-drill", "latest")
 	if !strings.Contains(out, "is intact") || !strings.Contains(out, "drill restored backup") {
 		t.Errorf("backup verify -drill latest did not verify and drill:\n%s", out)
+	}
+}
+
+// cancelOn is stdout that cancels the command's context (as Ctrl-C does
+// through signal.NotifyContext) when a line containing trigger is written.
+type cancelOn struct {
+	strings.Builder
+	trigger string
+	cancel  context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.trigger) {
+		c.cancel()
+	}
+	return c.Builder.Write(p)
+}
+
+// TestApplyInterruptedSaysSo interrupts apply -allow-restart while it
+// restarts the server (its start command starts nothing, so the restart
+// is still waiting). It used to say "the deadline passed (context
+// canceled)"; it must say it was interrupted, and what state the server
+// and its files are in.
+func TestApplyInterruptedSaysSo(t *testing.T) {
+	d := startDaemon(t)
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  service {
+    start = ["true"]
+  }
+  settings = {
+    databases = 32
+  }
+}
+`, d.addr(), d.conf))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &cancelOn{trigger: "wrote 1 change(s)", cancel: cancel}
+	var stderr strings.Builder
+	code := run(ctx, []string{"apply", "-auto-approve", "-allow-restart", "-config", spec}, strings.NewReader(""), stdout, &stderr)
+	errOut := stderr.String()
+	if code != exitError || ctx.Err() == nil {
+		t.Fatalf("exit %d (context %v)\nstdout:\n%s\nstderr:\n%s", code, ctx.Err(), stdout.String(), errOut)
+	}
+	for _, want := range []string{
+		"redisplan was interrupted",
+		"the file and live changes were applied",
+		"redisplan apply: stopped because redisplan was interrupted; the messages above say what was done",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "deadline") {
+		t.Errorf("an interruption is reported as a deadline:\n%s", errOut)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -81,7 +82,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(ctx, env, args[1:])
+			code := c.run(ctx, env, args[1:])
+			if code != exitOK && ctx.Err() != nil {
+				// Ctrl-C or SIGTERM: the command's own messages say
+				// what was done and what was put back.
+				fmt.Fprintf(stderr, "redisplan %s: stopped because %s; the messages above say what was done and what was left or put back as it was.\n",
+					name, interrupt.When(context.Cause(ctx)))
+			}
+			return code
 		}
 	}
 	fmt.Fprintf(stderr, "redisplan: unknown command %q\n\n", name)
