@@ -309,3 +309,30 @@ func TestApplyInterruptedSaysSo(t *testing.T) {
 		t.Errorf("an interruption is reported as a deadline:\n%s", errOut)
 	}
 }
+
+// TestHelpOnce: "redisplan help CMD" and "CMD -help" (-h, --help) print
+// the command's usage, description and example once, on stdout, and exit
+// 0. The flag package used to print it on stderr too.
+func TestHelpOnce(t *testing.T) {
+	cmds := [][]string{{"fmt"}, {"backup"}, {"drill"}}
+	for _, c := range argCases("spec.hcl") {
+		cmds = append(cmds, c.cmd)
+	}
+	for _, cmd := range cmds {
+		name := strings.Join(cmd, " ")
+		for _, args := range [][]string{
+			append([]string{"help"}, cmd...),
+			append(append([]string{}, cmd...), "-help"),
+			append(append([]string{}, cmd...), "-h"),
+			append(append([]string{}, cmd...), "--help"),
+		} {
+			code, out, errOut := runCLI(t, args...)
+			if code != 0 || errOut != "" || strings.Count(out, "Usage: redisplan "+name) != 1 || !strings.Contains(out, "\nExample:\n  redisplan "+name) {
+				t.Errorf("%q: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
+			}
+		}
+	}
+	if code, _, errOut := runCLI(t, "help", "frobnicate"); code != 1 || !strings.Contains(errOut, `no command "frobnicate"`) {
+		t.Errorf("help frobnicate: exit %d, stderr:\n%s", code, errOut)
+	}
+}
