@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -186,13 +187,18 @@ func newFlagSet(env *cmdEnv, name, synopsis string) *flag.FlagSet {
 // parseFlags parses args; done is true when the command must stop, with
 // code as its exit status (0 for -help, 1 for a bad flag).
 func parseFlags(env *cmdEnv, fs *flag.FlagSet, args []string) (code int, done bool) {
+	// The flag package prints its usage on -help too: hold its output, so
+	// that help goes to stdout once and errors to stderr.
+	var held bytes.Buffer
+	fs.SetOutput(&held)
 	err := fs.Parse(args)
+	fs.SetOutput(env.stdout)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(env.stdout)
 		fs.Usage()
 		return exitOK, true
 	}
 	if err != nil {
+		env.stderr.Write(held.Bytes())
 		return exitError, true
 	}
 	for _, a := range fs.Args() {

@@ -257,25 +257,3 @@ func Help(w io.Writer, name string) bool {
 	}
 	return true
 }
-
-// Subcommand reports whether name is a subcommand of group, such as
-// "prune" of "backup".
-func Subcommand(group, name string) bool {
-	for _, c := range commandList {
-		if c.name == group+" "+name && c.flags != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// Subcommands lists group's subcommands, as "run|list|verify|prune".
-func Subcommands(group string) string {
-	var out []string
-	for _, c := range commandList {
-		if rest, ok := strings.CutPrefix(c.name, group+" "); ok {
-			out = append(out, rest)
-		}
-	}
-	return strings.Join(out, "|")
-}
