@@ -336,3 +336,22 @@ func TestHelpOnce(t *testing.T) {
 		t.Errorf("help frobnicate: exit %d, stderr:\n%s", code, errOut)
 	}
 }
+
+// TestParseFlagsRefusesLateFlags: a command still parsed with newFlagSet
+// and parseFlags refuses a flag after an argument too, and prints its help
+// once, on stdout.
+func TestParseFlagsRefusesLateFlags(t *testing.T) {
+	var stdout, stderr strings.Builder
+	env := &cmdEnv{stdout: &stdout, stderr: &stderr}
+	fs := newFlagSet(env, "backup import", "backup import [-dry-run] DIR")
+	fs.Bool("dry-run", false, "change nothing")
+	if code, done := parseFlags(env, fs, []string{"dir", "-dry-run"}); !done || code != exitError ||
+		!strings.Contains(stderr.String(), `-dry-run after the argument "dir" would not be read: flags go before arguments. Nothing was done.`) {
+		t.Errorf("exit %d, done %v, stderr:\n%s", code, done, stderr.String())
+	}
+	stderr.Reset()
+	if code, done := parseFlags(env, fs, []string{"-help"}); !done || code != exitOK || stderr.Len() != 0 ||
+		strings.Count(stdout.String(), "Usage: redisplan backup import") != 1 {
+		t.Errorf("-help: exit %d, done %v\nstdout:\n%s\nstderr:\n%s", code, done, stdout.String(), stderr.String())
+	}
+}
