@@ -103,6 +103,7 @@ func (p *parser) parse(args []string) error {
 			p.args = append(p.args, p.fs.Args()...)
 			break
 		}
+		p.boolValue(args, len(args)-p.fs.NArg())
 		p.args = append(p.args, p.fs.Arg(0))
 		rest = p.fs.Args()[1:]
 	}
@@ -145,6 +146,26 @@ func (p *parser) parse(args []string) error {
 		}
 	}
 	return nil
+}
+
+// boolValue reports args[i] when it is "true" or "false" right after a
+// boolean flag: Go's flag package reads "-dry-run false" as -dry-run and
+// an argument "false", which is the opposite of what was meant.
+func (p *parser) boolValue(args []string, i int) {
+	if i < 1 || (args[i] != "true" && args[i] != "false") {
+		return
+	}
+	names := flagNames(args[i-1 : i])
+	if len(names) == 0 || strings.Contains(args[i-1], "=") {
+		return
+	}
+	f := p.fs.Lookup(strings.TrimPrefix(names[0], "-"))
+	if f == nil {
+		return
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		p.errorf("%s %s: a flag that is on or off takes a value only after =: write %s=%s", names[0], args[i], names[0], args[i])
+	}
 }
 
 // arg is the i-th argument, or "" when there is none.

@@ -117,6 +117,10 @@ func TestParseErrors(t *testing.T) {
 		// A secret given as a late flag's value is never repeated.
 		{"backup run", []string{"main", "-var", "password=hunter2"}, []string{`-var came after it`}},
 		{"fmt", []string{"a.hcl", "-check"}, []string{`-check after the argument "a.hcl" would not be read`}},
+		// "-write false" is -write and an argument "false".
+		{"fmt", []string{"-write", "false", "a.hcl"}, []string{"-write false: a flag that is on or off takes a value only after =: write -write=false"}},
+		{"backup prune", []string{"-dry-run", "false"}, []string{"write -dry-run=false", `unexpected argument "false"`}},
+		{"apply", []string{"-auto-approve", "true"}, []string{"write -auto-approve=true"}},
 	} {
 		t.Run(tt.cmd+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			err := parsers[tt.cmd](tt.args)
