@@ -335,6 +335,12 @@ func TestHelpOnce(t *testing.T) {
 	if code, _, errOut := runCLI(t, "help", "frobnicate"); code != 1 || !strings.Contains(errOut, `no command "frobnicate"`) {
 		t.Errorf("help frobnicate: exit %d, stderr:\n%s", code, errOut)
 	}
+	// A flag where the command goes: the command comes first, and a
+	// value given with = is not repeated.
+	if code, out, errOut := runCLI(t, "-var=password=hunter2", "plan"); code != 1 || out != "" ||
+		!strings.Contains(errOut, "-var is not a command: the command comes first") || strings.Contains(errOut, "hunter2") {
+		t.Errorf("-var=... plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }
 
 // TestParseFlagsRefusesLateFlags: a command still parsed with newFlagSet

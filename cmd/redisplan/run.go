@@ -93,6 +93,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return code
 		}
 	}
+	if strings.HasPrefix(name, "-") {
+		// Only the flag's name: its value may be a secret (-var=...).
+		flagName, _, _ := strings.Cut(name, "=")
+		fmt.Fprintf(stderr, "redisplan: %s is not a command: the command comes first, then its flags (redisplan plan %s ...)\n\n", flagName, flagName)
+		usage(stderr)
+		return exitError
+	}
 	fmt.Fprintf(stderr, "redisplan: unknown command %q\n\n", name)
 	usage(stderr)
 	return exitError
