@@ -61,6 +61,7 @@ type parser struct {
 	cmd      *command
 	fs       *flag.FlagSet
 	args     []string // the arguments, once parsed
+	hidden   []string // arguments never repeated: they may be secrets
 	problems []string
 }
 
@@ -104,6 +105,11 @@ func (p *parser) parse(args []string) error {
 			break
 		}
 		p.boolValue(args, len(args)-p.fs.NArg())
+		if afterVar(args, len(args)-p.fs.NArg()) {
+			p.hidden = append(p.hidden, p.fs.Arg(0))
+			p.errorf("an argument follows -var and its value (not shown: it may be a secret): " +
+				"a space cut it off from -var; write -var 'name=value' as one word")
+		}
 		p.args = append(p.args, p.fs.Arg(0))
 		rest = p.fs.Args()[1:]
 	}
@@ -131,12 +137,12 @@ func (p *parser) parse(args []string) error {
 		} else {
 			parts = append(parts, c.name+" takes "+c.takes, c.hint)
 		}
-		p.problems = append(p.problems, fmt.Sprintf("unexpected argument %q: %s", a, strings.Join(parts, "; ")))
+		p.problems = append(p.problems, fmt.Sprintf("unexpected argument %s: %s", p.quote(a), strings.Join(parts, "; ")))
 	}
 	if len(stray) == 0 && len(late) > 0 {
 		last := p.args[len(p.args)-1]
-		p.problems = append(p.problems, fmt.Sprintf("%s after the argument %q would not be read: flags go before arguments; write %s before %q",
-			strings.Join(late, ", "), last, strings.Join(late, " "), p.args[0]))
+		p.problems = append(p.problems, fmt.Sprintf("%s after the argument %s would not be read: flags go before arguments; write %s before %s",
+			strings.Join(late, ", "), p.quote(last), strings.Join(late, " "), p.quote(p.args[0])))
 	}
 	if !c.pathArgs {
 		for _, a := range p.args {
@@ -166,6 +172,33 @@ func (p *parser) boolValue(args []string, i int) {
 	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 		p.errorf("%s %s: a flag that is on or off takes a value only after =: write %s=%s", names[0], args[i], names[0], args[i])
 	}
+}
+
+// afterVar reports whether args[i] comes right after a -var flag whose
+// value has no value of its own ("-var password= hunter2", "-var password
+// hunter2"): it is then likely a secret cut off from its flag by a space.
+func afterVar(args []string, i int) bool {
+	// incomplete is a -var value without one: "name=" or "name".
+	incomplete := func(v string) bool { return strings.HasSuffix(v, "=") || !strings.Contains(v, "=") }
+	if i >= 1 {
+		for _, prefix := range []string{"-var=", "--var="} {
+			if v, ok := strings.CutPrefix(args[i-1], prefix); ok {
+				return incomplete(v)
+			}
+		}
+	}
+	return i >= 2 && (args[i-2] == "-var" || args[i-2] == "--var") && incomplete(args[i-1])
+}
+
+// quote is an argument as messages show it: quoted, or hidden when it may
+// be a secret.
+func (p *parser) quote(a string) string {
+	for _, h := range p.hidden {
+		if h == a {
+			return "(the one after -var, not shown: it may be a secret)"
+		}
+	}
+	return fmt.Sprintf("%q", a)
 }
 
 // arg is the i-th argument, or "" when there is none.

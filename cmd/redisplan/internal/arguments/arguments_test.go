@@ -35,6 +35,8 @@ func TestParseValid(t *testing.T) {
 			&Render{Spec: defaultSpec, Targets: []string{"a"}, Out: "out", What: "crontab"}},
 		{"plan -json", func() (any, error) { return ParsePlan([]string{"-json", "-target", "a", "-target", "b"}) },
 			&Plan{Spec: defaultSpec, Targets: []string{"a", "b"}, Parallelism: 10, Format: "json"}},
+		{"apply -var and planfile", func() (any, error) { return ParseApply([]string{"-var", "a=1", "main.plan"}) },
+			&Apply{Spec: Spec{Config: ".", Vars: []string{"a=1"}}, Parallelism: 10, PlanFile: "main.plan"}},
 		{"apply planfile", func() (any, error) { return ParseApply([]string{"--auto-approve", "main.plan"}) },
 			&Apply{Spec: defaultSpec, Parallelism: 10, AutoApprove: true, PlanFile: "main.plan"}},
 		{"lint", func() (any, error) { return ParseLint([]string{"-format", "sarif", "-fail-on", "warning"}) },
@@ -114,8 +116,12 @@ func TestParseErrors(t *testing.T) {
 		{"drill rto", []string{"-target", "main", "latest"}, []string{`unexpected argument "latest": drill rto takes no arguments; the backup is chosen with -backup ID`}},
 		{"check", []string{"-format", "xml"}, []string{`unknown format "xml"`}},
 		{"lint", []string{"-fail-on", "notice"}, []string{"-fail-on takes warning or error"}},
-		// A secret given as a late flag's value is never repeated.
+		// A secret given as a late flag's value is never repeated, nor
+		// one cut off from -var by a space.
 		{"backup run", []string{"main", "-var", "password=hunter2"}, []string{`-var came after it`}},
+		{"backup verify", []string{"-var", "password=", "hunter2"}, []string{"a space cut it off from -var"}},
+		{"backup prune", []string{"-var=password=", "hunter2"}, []string{"a space cut it off from -var", "unexpected argument (the one after -var, not shown"}},
+		{"render", []string{"-var", "password", "hunter2"}, []string{"a space cut it off from -var", "cannot render (the one after -var"}},
 		{"fmt", []string{"a.hcl", "-check"}, []string{`-check after the argument "a.hcl" would not be read`}},
 		// "-write false" is -write and an argument "false".
 		{"fmt", []string{"-write", "false", "a.hcl"}, []string{"-write false: a flag that is on or off takes a value only after =: write -write=false"}},

@@ -96,7 +96,7 @@ func ParseRender(args []string) (*Render, error) {
 		r.What = "redis.conf"
 	}
 	if !isSpecPath(r.What) && !oneOf(r.What, RenderKinds) {
-		p.errorf("cannot render %q; choose %s", r.What, choices(RenderKinds))
+		p.errorf("cannot render %s; choose %s", p.quote(r.What), choices(RenderKinds))
 	}
 	return r, p.result()
 }
