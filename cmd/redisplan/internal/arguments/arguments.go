@@ -122,9 +122,9 @@ func (p *parser) parse(args []string) error {
 	}
 	lateNote := ""
 	if len(late) > 0 {
-		lateNote = fmt.Sprintf("flags go before arguments (%s came after it and was not read)", strings.Join(late, ", "))
+		lateNote = fmt.Sprintf("flags go before arguments (%s came after an argument and would not be read)", strings.Join(late, ", "))
 		if len(late) > 1 {
-			lateNote = fmt.Sprintf("flags go before arguments (%s came after it and were not read)", strings.Join(late, ", "))
+			lateNote = fmt.Sprintf("flags go before arguments (%s came after an argument and would not be read)", strings.Join(late, ", "))
 		}
 	}
 	for i, a := range stray {

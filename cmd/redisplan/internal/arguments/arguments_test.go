@@ -97,7 +97,7 @@ func TestParseErrors(t *testing.T) {
 		want []string // one substring per problem, in order
 	}{
 		{"backup prune", []string{"-config", "redis.hcl", "main", "-dry-run"},
-			[]string{`unexpected argument "main": flags go before arguments (-dry-run came after it and was not read); backup prune takes no arguments; a target is chosen with -target`}},
+			[]string{`unexpected argument "main": flags go before arguments (-dry-run came after an argument and would not be read); backup prune takes no arguments; a target is chosen with -target`}},
 		{"backup verify", []string{"-config", "F", "latest", "-drill"},
 			[]string{`-drill after the argument "latest" would not be read: flags go before arguments; write -drill before "latest"`}},
 		{"plan", []string{"prod.hcl"}, []string{`unexpected argument "prod.hcl": a spec is named with -config prod.hcl`}},
@@ -118,7 +118,7 @@ func TestParseErrors(t *testing.T) {
 		{"lint", []string{"-fail-on", "notice"}, []string{"-fail-on takes warning or error"}},
 		// A secret given as a late flag's value is never repeated, nor
 		// one cut off from -var by a space.
-		{"backup run", []string{"main", "-var", "password=hunter2"}, []string{`-var came after it`}},
+		{"backup run", []string{"main", "-var", "password=hunter2"}, []string{`-var came after an argument`}},
 		{"backup verify", []string{"-var", "password=", "hunter2"}, []string{"a space cut it off from -var"}},
 		{"backup prune", []string{"-var=password=", "hunter2"}, []string{"a space cut it off from -var", "unexpected argument (the one after -var, not shown"}},
 		{"render", []string{"-var", "password", "hunter2"}, []string{"a space cut it off from -var", "cannot render (the one after -var"}},
