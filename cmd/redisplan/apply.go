@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/apply"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/live"
@@ -23,33 +24,12 @@ import (
 )
 
 func runApply(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf           specFlags
-		targets      multiFlag
-		parallelism  int
-		autoApprove  bool
-		allowRestart bool
-		allowPolicy  bool
-	)
-	fs := newFlagSet(env, "apply", "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-target NAME] [PLANFILE]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "apply only this `target` (repeatable)")
-	fs.IntVar(&parallelism, "parallelism", 10, "how many targets to apply at once")
-	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	fs.BoolVar(&allowRestart, "allow-restart", false, "restart servers for changes that need it")
-	fs.BoolVar(&allowPolicy, "allow-policy-errors", false, "apply even though unsuppressed error-level policy findings exist")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseApply(args)
+	if code, done := parsed(env, "apply", err, exitError); done {
 		return code
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(env.stderr, "redisplan apply: at most one plan file")
-		return exitError
-	}
-	if parallelism < 1 {
-		fmt.Fprintln(env.stderr, "redisplan apply: -parallelism must be at least 1")
-		return exitError
-	}
-	planFile := fs.Arg(0)
+	sf, targets, parallelism, planFile := specFlagsOf(a.Spec), a.Targets, a.Parallelism, a.PlanFile
+	autoApprove, allowRestart, allowPolicy := a.AutoApprove, a.AllowRestart, a.AllowPolicyErrors
 
 	res, ok := loadSpec(env, &sf)
 	if !ok {

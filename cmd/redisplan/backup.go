@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/backup/file"
@@ -30,7 +31,7 @@ import (
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune [flags]")
+		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune [flags]\nRun 'redisplan help backup' for what each does.")
 		return exitError
 	}
 	switch args[0] {
@@ -43,10 +44,10 @@ func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 	case "prune":
 		return runBackupPrune(ctx, env, args[1:])
 	case "-h", "-help", "--help":
-		fmt.Fprintln(env.stdout, "Usage: redisplan backup run|list|verify|prune [flags]")
+		arguments.Help(env.stdout, "backup")
 		return exitOK
 	}
-	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q\nUsage: redisplan backup run|list|verify|prune [flags]\n", args[0])
+	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q; the subcommand comes first, then its flags\nUsage: redisplan backup run|list|verify|prune [flags]\n", args[0])
 	return exitError
 }
 
@@ -121,18 +122,11 @@ func destinationExists(dest string) error {
 }
 
 func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf      specFlags
-		targets multiFlag
-		noPrune bool
-	)
-	fs := newFlagSet(env, "backup run", "backup run [-target NAME] [-no-prune]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "back up only this `target` (repeatable)")
-	fs.BoolVar(&noPrune, "no-prune", false, "keep every backup: skip the retention run after a successful backup")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseBackupRun(args)
+	if code, done := parsed(env, "backup run", err, exitError); done {
 		return code
 	}
+	sf, targets, noPrune := specFlagsOf(a.Spec), a.Targets, a.NoPrune
 	selected, ok := backupTargets(env, &sf, targets, "backup run")
 	if !ok {
 		return exitError
@@ -292,20 +286,11 @@ type listEntry struct {
 }
 
 func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf      specFlags
-		targets multiFlag
-		asJSON  bool
-		dest    string
-	)
-	fs := newFlagSet(env, "backup list", "backup list [-target NAME] [-destination DEST] [-json]")
-	sf.register(fs)
-	fs.StringVar(&dest, "destination", "", "list the backups in this `destination` (one of copy_to, say) instead of the spec's destination")
-	fs.Var(&targets, "target", "list only this `target`'s backups (repeatable)")
-	fs.BoolVar(&asJSON, "json", false, "print the list as JSON")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseBackupList(args)
+	if code, done := parsed(env, "backup list", err, exitError); done {
 		return code
 	}
+	sf, targets, asJSON, dest := specFlagsOf(a.Spec), a.Targets, a.JSON, a.Destination
 	selected, ok := backupTargets(env, &sf, targets, "backup list")
 	if !ok {
 		return exitError
@@ -485,22 +470,11 @@ func verifyBackup(ctx context.Context, src restore.Source) error {
 }
 
 func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf       specFlags
-		targets  multiFlag
-		identity string
-		drill    bool
-		dest     string
-	)
-	fs := newFlagSet(env, "backup verify", "backup verify [-target NAME] [-destination DEST] [-identity FILE] [-drill] [ID|latest]")
-	sf.register(fs)
-	fs.StringVar(&dest, "destination", "", "verify the backup in this `destination` (one of copy_to, say) instead of the spec's destination")
-	fs.Var(&targets, "target", "verify this `target`'s backup (repeatable)")
-	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
-	fs.BoolVar(&drill, "drill", false, "also restore the backup into a scratch redis-server and compare its keys")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseBackupVerify(args)
+	if code, done := parsed(env, "backup verify", err, exitError); done {
 		return code
 	}
+	sf, targets, identity, drill, dest := specFlagsOf(a.Spec), a.Targets, a.Identity, a.Drill, a.Destination
 	selected, ok := backupTargets(env, &sf, targets, "backup verify")
 	if !ok {
 		return exitError
@@ -517,7 +491,7 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 			var ms []*backup.Manifest
 			if ms, err = manifests(ctx, store); err == nil {
 				var m *backup.Manifest
-				if m, err = pick(ms, fs.Arg(0)); err == nil {
+				if m, err = pick(ms, a.Backup); err == nil {
 					src := source(store, m, ids)
 					if err = verifyBackup(ctx, src); err == nil {
 						fmt.Fprintf(env.stdout, "redis.%s: backup %s is intact: %d file(s), checksums and RDB structure verified\n", t.Name, m.ID, len(m.Files))
@@ -550,20 +524,11 @@ func totalKeys(ks map[int]backup.DBStats) int64 {
 }
 
 func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf      specFlags
-		targets multiFlag
-		dryRun  bool
-		dest    string
-	)
-	fs := newFlagSet(env, "backup prune", "backup prune [-target NAME] [-destination DEST] [-dry-run]")
-	sf.register(fs)
-	fs.StringVar(&dest, "destination", "", "prune only this `destination` (default: the destination and every copy_to)")
-	fs.Var(&targets, "target", "prune only this `target`'s backups (repeatable)")
-	fs.BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseBackupPrune(args)
+	if code, done := parsed(env, "backup prune", err, exitError); done {
 		return code
 	}
+	sf, targets, dryRun, dest := specFlagsOf(a.Spec), a.Targets, a.DryRun, a.Destination
 	selected, ok := backupTargets(env, &sf, targets, "backup prune")
 	if !ok {
 		return exitError

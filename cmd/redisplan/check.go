@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
@@ -25,32 +26,13 @@ type checkOutput struct {
 }
 
 func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf                 specFlags
-		targets            multiFlag
-		asJSON, sendNotify bool
-		format, out, state string
-	)
-	fs := newFlagSet(env, "check", "check [-json] [-format text|json|nagios|prometheus] [-o FILE] [-notify] [-target NAME]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "check only this `target` (repeatable)")
-	fs.BoolVar(&asJSON, "json", false, "print the results as JSON (same as -format json)")
-	fs.StringVar(&format, "format", "text", "output `format`: text, json, nagios or prometheus")
-	fs.StringVar(&out, "o", "", "write the output to `FILE` atomically (for the Prometheus textfile collector)")
-	fs.BoolVar(&sendNotify, "notify", false, "send firing and resolved alerts to the spec's webhooks")
-	fs.StringVar(&state, "state-dir", "", "where to keep counters and alert state between runs (default: beside the backup catalog, else the user's state directory)")
-	if code, done := parseFlags(env, fs, args); done {
+	// A command line that cannot be run is UNKNOWN, as Nagios has it:
+	// exit 1 would read as a WARNING about the servers.
+	a, err := arguments.ParseCheck(args)
+	if code, done := parsed(env, "check", err, int(check.Unknown)); done {
 		return code
 	}
-	if asJSON {
-		format = "json"
-	}
-	switch format {
-	case "text", "json", "nagios", "prometheus":
-	default:
-		fmt.Fprintf(env.stderr, "redisplan check: unknown format %q; choose text, json, nagios or prometheus\n", format)
-		return int(check.Unknown)
-	}
+	sf, targets, sendNotify, format, out, state := specFlagsOf(a.Spec), a.Targets, a.Notify, a.Format, a.Out, a.StateDir
 	res, ok := loadSpec(env, &sf)
 	if !ok {
 		return int(check.Unknown)

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/drill"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -25,7 +26,7 @@ func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
 	case "rto":
 		return runDrillRTO(ctx, env, args[1:])
 	case "-h", "-help", "--help":
-		fmt.Fprintln(env.stdout, drillUsage)
+		arguments.Help(env.stdout, "drill")
 		return exitOK
 	}
 	fmt.Fprintf(env.stderr, "redisplan drill: unknown subcommand %q\n%s\n", args[0], drillUsage)
@@ -101,28 +102,11 @@ type rpoRunJS struct {
 }
 
 func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf       specFlags
-		targets  multiFlag
-		runs     int
-		duration time.Duration
-		seed     int64
-		asJSON   bool
-	)
-	fs := newFlagSet(env, "drill rpo", "drill rpo -target NAME [-runs N] [-duration D] [-seed N] [-json]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "the `target` whose persistence is drilled (exactly one)")
-	fs.IntVar(&runs, "runs", drill.DefaultRuns, "how many times the scratch server is crashed")
-	fs.DurationVar(&duration, "duration", drill.DefaultDuration, "how long each run writes at most: the crash comes at a random moment in [D/2, D]")
-	fs.Int64Var(&seed, "seed", 0, "seed of the random crash moments, to repeat a drill (0 takes one from the clock)")
-	fs.BoolVar(&asJSON, "json", false, "print the figures as JSON")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseDrillRPO(args)
+	if code, done := parsed(env, "drill rpo", err, exitError); done {
 		return code
 	}
-	if runs < 1 || duration <= 0 || fs.NArg() > 0 {
-		fmt.Fprintln(env.stderr, "redisplan drill rpo: -runs must be at least 1 and -duration positive, and no arguments follow the flags")
-		return exitError
-	}
+	sf, targets, runs, duration, seed, asJSON := specFlagsOf(a.Spec), a.Targets, a.Runs, a.Duration, a.Seed, a.JSON
 	t, ok := drillTarget(env, &sf, targets, "drill rpo")
 	if !ok {
 		return exitError
@@ -226,26 +210,11 @@ type rtoReport struct {
 }
 
 func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf       specFlags
-		targets  multiFlag
-		which    string
-		identity string
-		asJSON   bool
-	)
-	fs := newFlagSet(env, "drill rto", "drill rto -target NAME [-backup ID|latest] [-identity FILE] [-json]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "the `target` whose backup is restored into a scratch server (exactly one)")
-	fs.StringVar(&which, "backup", "latest", "the backup to restore: an `ID` from backup list, or latest")
-	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
-	fs.BoolVar(&asJSON, "json", false, "print the figures as JSON")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseDrillRTO(args)
+	if code, done := parsed(env, "drill rto", err, exitError); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintln(env.stderr, "redisplan drill rto: name the backup with -backup ID; no arguments follow the flags")
-		return exitError
-	}
+	sf, targets, which, identity, asJSON := specFlagsOf(a.Spec), a.Targets, a.Backup, a.Identity, a.JSON
 	t, ok := drillTarget(env, &sf, targets, "drill rto")
 	if !ok {
 		return exitError

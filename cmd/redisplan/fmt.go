@@ -10,6 +10,7 @@ import (
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/fsutil"
 )
@@ -18,29 +19,12 @@ import (
 const exitNeedsFormat = 3
 
 func runFmt(_ context.Context, env *cmdEnv, args []string) int {
-	var (
-		check, showDiff, write, noColor bool
-		config                          string
-	)
-	fs := newFlagSet(env, "fmt", "fmt [-check] [-diff] [-write=false] [PATH...]")
-	fs.BoolVar(&check, "check", false, "change nothing; exit 3 when a file needs formatting")
-	fs.BoolVar(&showDiff, "diff", false, "print the changes as a unified diff")
-	fs.BoolVar(&write, "write", true, "rewrite files that need formatting")
-	fs.BoolVar(&noColor, "no-color", false, "never use colour in output")
-	fs.StringVar(&config, "config", ".", "spec `path` to format when no PATH is given")
-	// Accepted like every command's, so that a wrapper can pass the same
-	// flags everywhere; formatting does not evaluate variables.
-	var ignored multiFlag
-	fs.Var(&ignored, "var", "accepted for uniformity; fmt does not evaluate variables")
-	fs.Var(&ignored, "var-file", "accepted for uniformity; fmt does not evaluate variables")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseFmt(args)
+	if code, done := parsed(env, "fmt", err, exitError); done {
 		return code
 	}
-	paths := fs.Args()
-	if len(paths) == 0 {
-		paths = []string{config}
-	}
-	files, err := hclFiles(paths)
+	check, showDiff, write, noColor := a.Check, a.Diff, a.Write, a.NoColor
+	files, err := hclFiles(a.Paths)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
 		return exitError

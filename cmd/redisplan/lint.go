@@ -11,67 +11,34 @@ import (
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-// lintArgs are lint's parsed flags.
-type lintArgs struct {
-	spec    specFlags
-	targets multiFlag
-	format  string
-	failOn  string
-}
-
-// lintFormats are the output formats of lint, in the order usage lists them.
-var lintFormats = []string{"text", "json", "github", "sarif", "markdown"}
-
-func (a *lintArgs) check() (lint.Severity, error) {
-	valid := false
-	for _, f := range lintFormats {
-		valid = valid || a.format == f
-	}
-	if !valid {
-		return 0, fmt.Errorf("unknown format %q; choose %s", a.format, strings.Join(lintFormats, ", "))
-	}
-	switch a.failOn {
-	case "warning", "error":
-		return lint.ParseSeverity(a.failOn)
-	}
-	return 0, fmt.Errorf("-fail-on takes warning or error; got %q", a.failOn)
-}
-
 func runLint(_ context.Context, env *cmdEnv, args []string) int {
-	var a lintArgs
-	fs := newFlagSet(env, "lint", "lint [-config PATH] [-var name=value] [-format text|json|github|sarif|markdown] [-fail-on warning|error] [-target NAME]")
-	a.spec.register(fs)
-	fs.Var(&a.targets, "target", "report only on this `target` (repeatable)")
-	fs.StringVar(&a.format, "format", "text", "output `format`: "+strings.Join(lintFormats, ", "))
-	fs.StringVar(&a.failOn, "fail-on", "error", "exit 1 when an unsuppressed finding is at or above this `severity`: warning or error")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseLint(args)
+	if code, done := parsed(env, "lint", err, exitError); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "redisplan lint: unexpected argument %q; use -config PATH\n", fs.Arg(0))
-		return exitError
-	}
-	failOn, err := a.check()
+	sf := specFlagsOf(a.Spec)
+	failOn, err := lint.ParseSeverity(a.FailOn)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
 	}
 
-	res, ok := loadSpec(env, &a.spec)
+	res, ok := loadSpec(env, &sf)
 	if !ok {
 		return exitError
 	}
-	selected, err := selectTargets(res.Spec, a.targets)
+	selected, err := selectTargets(res.Spec, a.Targets)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
 	}
-	all, ok := checkPolicies(env, &a.spec, res, selected)
+	all, ok := checkPolicies(env, &sf, res, selected)
 	if !ok {
 		return exitError
 	}
@@ -79,7 +46,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	// Each writer shows suppressed findings its own way: apart with their
 	// reasons (text, markdown), marked (JSON, SARIF) or not at all (GitHub
 	// annotations).
-	switch a.format {
+	switch a.Format {
 	case "json":
 		err = lint.WriteJSON(env.stdout, all)
 	case "github":
@@ -89,7 +56,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	case "markdown":
 		lint.WriteMarkdown(env.stdout, all)
 	default:
-		lint.WriteText(env.stdout, all, !a.spec.noColor && isTerminal(env.stdout))
+		lint.WriteText(env.stdout, all, !sf.noColor && isTerminal(env.stdout))
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)

@@ -11,6 +11,7 @@ import (
 
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/kubecron"
 	"github.com/redisplan/redisplan/executors/live"
@@ -28,35 +29,11 @@ import (
 const exitChanges = 2
 
 func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf               specFlags
-		targets          multiFlag
-		parallelism      int
-		out, format      string
-		asJSON, detailed bool
-	)
-	fs := newFlagSet(env, "plan", "plan [-out FILE] [-json] [-format text|json|markdown] [-detailed-exitcode] [-target NAME]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "plan only this `target` (repeatable)")
-	fs.IntVar(&parallelism, "parallelism", 10, "how many targets to inspect at once")
-	fs.StringVar(&out, "out", "", "save the plan to `FILE` for apply")
-	fs.BoolVar(&asJSON, "json", false, "print the plan as JSON (same as -format json)")
-	fs.StringVar(&format, "format", "text", "output `format`: text, json or markdown")
-	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParsePlan(args)
+	if code, done := parsed(env, "plan", err, exitError); done {
 		return code
 	}
-	if asJSON {
-		format = "json"
-	}
-	if format != "text" && format != "json" && format != "markdown" {
-		fmt.Fprintf(env.stderr, "redisplan plan: unknown format %q; choose text, json or markdown\n", format)
-		return exitError
-	}
-	if parallelism < 1 {
-		fmt.Fprintln(env.stderr, "redisplan plan: -parallelism must be at least 1")
-		return exitError
-	}
+	sf, targets, parallelism, out, format, detailed := specFlagsOf(a.Spec), a.Targets, a.Parallelism, a.Out, a.Format, a.DetailedExitcode
 
 	res, ok := loadSpec(env, &sf)
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/promrules"
@@ -16,31 +17,11 @@ import (
 )
 
 func runRender(_ context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf      specFlags
-		targets multiFlag
-		outDir  string
-	)
-	fs := newFlagSet(env, "render", "render [-target NAME] [-o DIR] [redis.conf|crontab|systemd|kubernetes|prometheus-rules]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "render only this `target` (repeatable)")
-	fs.StringVar(&outDir, "o", "", "write files into `DIR` (mode 0600, secrets included) instead of printing")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseRender(args)
+	if code, done := parsed(env, "render", err, exitError); done {
 		return code
 	}
-	what := "redis.conf"
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		what = fs.Arg(0)
-	default:
-		fmt.Fprintf(env.stderr, "redisplan render: one thing to render at a time, got %d\n", fs.NArg())
-		return exitError
-	}
-	if what != "redis.conf" && what != "crontab" && what != "systemd" && what != "kubernetes" && what != "prometheus-rules" {
-		fmt.Fprintf(env.stderr, "redisplan render: cannot render %q; choose redis.conf, crontab, systemd, kubernetes or prometheus-rules\n", what)
-		return exitError
-	}
+	sf, targets, outDir, what := specFlagsOf(a.Spec), a.Targets, a.Out, a.What
 
 	res, ok := loadSpec(env, &sf)
 	if !ok {

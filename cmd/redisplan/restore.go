@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
@@ -16,38 +17,12 @@ import (
 )
 
 func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf          specFlags
-		targets     multiFlag
-		latest      bool
-		fromFile    string
-		identity    string
-		autoApprove bool
-		keepSafety  bool
-		dest        string
-	)
-	fs := newFlagSet(env, "restore", "restore -target NAME (-latest | ID | -file PATH) [-auto-approve] [-identity FILE]")
-	sf.register(fs)
-	fs.Var(&targets, "target", "the `target` to restore (exactly one)")
-	fs.BoolVar(&latest, "latest", false, "restore the newest backup")
-	fs.StringVar(&fromFile, "file", "", "restore a plain RDB `file` instead of a backup from the catalog")
-	fs.StringVar(&identity, "identity", "", "age identity `file` for encrypted backups")
-	fs.BoolVar(&autoApprove, "auto-approve", false, "restore without asking for confirmation")
-	fs.BoolVar(&keepSafety, "keep-safety-copy", true, "keep the moved-aside data files after a successful restore")
-	fs.StringVar(&dest, "destination", "", "restore from the backups in this `destination` (one of copy_to, say) instead of the spec's destination")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseRestore(args)
+	if code, done := parsed(env, "restore", err, exitError); done {
 		return code
 	}
-	chosen := 0
-	for _, b := range []bool{latest, fromFile != "", fs.NArg() == 1} {
-		if b {
-			chosen++
-		}
-	}
-	if chosen != 1 || fs.NArg() > 1 {
-		fmt.Fprintln(env.stderr, "redisplan restore: name exactly one of -latest, a backup ID, or -file PATH")
-		return exitError
-	}
+	sf, targets, fromFile, identity, dest := specFlagsOf(a.Spec), a.Targets, a.File, a.Identity, a.Destination
+	autoApprove, keepSafety := a.AutoApprove, a.KeepSafetyCopy
 	res, ok := loadSpec(env, &sf)
 	if !ok {
 		return exitError
@@ -62,7 +37,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	t := selected[0]
 
-	src, err := restoreSource(ctx, t, fromFile, dest, fs.Arg(0), identity)
+	src, err := restoreSource(ctx, t, fromFile, dest, a.Backup, identity)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
 		return exitError

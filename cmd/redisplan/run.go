@@ -1,19 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -26,22 +30,23 @@ const (
 )
 
 type command struct {
-	name     string
-	synopsis string
-	run      func(ctx context.Context, env *cmdEnv, args []string) int
+	name string
+	run  func(ctx context.Context, env *cmdEnv, args []string) int
 }
 
+// commands run in this order in the list of commands; each one's synopsis,
+// help and flags are in package arguments.
 var commands = []command{
-	{"validate", "Check the spec: syntax, types, values, schedules", runValidate},
-	{"fmt", "Rewrite spec files in canonical HCL formatting", runFmt},
-	{"render", "Print the redis.conf or crontab lines the spec produces", runRender},
-	{"plan", "Show what differs between the spec, the live server and its files", runPlan},
-	{"apply", "Make the live server and its files match the spec", runApply},
-	{"lint", "Report policy findings for review (exit 1 at or above -fail-on)", runLint},
-	{"backup", "Take, list, verify and prune backups: backup run|list|verify|prune", runBackup},
-	{"restore", "Restore a backup, with verification and automatic rollback", runRestore},
-	{"check", "Health checks and alerts from the spec's thresholds (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", runCheck},
-	{"drill", "Measure recovery objectives: drill rpo|rto", runDrill},
+	{"validate", runValidate},
+	{"fmt", runFmt},
+	{"render", runRender},
+	{"plan", runPlan},
+	{"apply", runApply},
+	{"lint", runLint},
+	{"backup", runBackup},
+	{"restore", runRestore},
+	{"check", runCheck},
+	{"drill", runDrill},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing
@@ -67,7 +72,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	name := args[0]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "help":
+		if len(args) > 1 {
+			return runHelp(env, args[1:])
+		}
+		usage(stdout)
+		return exitOK
+	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
 	case "-version", "--version", "version":
@@ -76,8 +87,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(ctx, env, args[1:])
+			code := c.run(ctx, env, args[1:])
+			if code != exitOK && ctx.Err() != nil {
+				// Ctrl-C or SIGTERM: the command's own messages say
+				// what was done and what was put back.
+				fmt.Fprintf(stderr, "redisplan %s: stopped because %s; the messages above say what was done and what was left or put back as it was.\n",
+					name, interrupt.When(context.Cause(ctx)))
+			}
+			return code
 		}
+	}
+	if strings.HasPrefix(name, "-") {
+		// Only the flag's name: its value may be a secret (-var=...).
+		flagName, _, _ := strings.Cut(name, "=")
+		fmt.Fprintf(stderr, "redisplan: %s is not a command: the command comes first, then its flags (redisplan plan %s ...)\n\n", flagName, flagName)
+		usage(stderr)
+		return exitError
 	}
 	fmt.Fprintf(stderr, "redisplan: unknown command %q\n\n", name)
 	usage(stderr)
@@ -90,9 +115,49 @@ var version = "dev"
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: redisplan <command> [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, arguments.Synopsis(c.name))
 	}
-	fmt.Fprint(w, "\nRun 'redisplan <command> -help' for a command's flags.\n")
+	fmt.Fprint(w, "\nFlags go before arguments. Run 'redisplan help <command>' or 'redisplan <command> -help' for a command's flags.\n")
+}
+
+// runHelp is "redisplan help COMMAND [SUBCOMMAND]".
+func runHelp(env *cmdEnv, args []string) int {
+	name := strings.Join(args, " ")
+	if !arguments.Help(env.stdout, name) {
+		fmt.Fprintf(env.stderr, "redisplan help: no command %q\n\n", name)
+		usage(env.stderr)
+		return exitError
+	}
+	return exitOK
+}
+
+// parsed reports what a command's Parse function returned: help, printed
+// to stdout with exit 0, or the problems of a command line that cannot be
+// run, printed to stderr with exit code bad. done is false when the
+// command may run.
+func parsed(env *cmdEnv, name string, err error, bad int) (code int, done bool) {
+	if err == nil {
+		return exitOK, false
+	}
+	if errors.Is(err, arguments.ErrHelp) {
+		arguments.Help(env.stdout, name)
+		return exitOK, true
+	}
+	var ae *arguments.Error
+	if errors.As(err, &ae) {
+		for _, p := range ae.Problems {
+			fmt.Fprintf(env.stderr, "redisplan %s: %s\n", name, p)
+		}
+	} else {
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", name, err)
+	}
+	fmt.Fprintf(env.stderr, "Nothing was done. Run 'redisplan help %s' for its usage.\n", name)
+	return bad, true
+}
+
+// specFlagsOf is the spec part of a parsed command line.
+func specFlagsOf(s arguments.Spec) specFlags {
+	return specFlags{config: s.Config, vars: s.Vars, varFiles: s.VarFiles, noColor: s.NoColor}
 }
 
 // multiFlag collects a repeatable flag.
@@ -117,7 +182,9 @@ func (s *specFlags) register(fs *flag.FlagSet) {
 }
 
 // newFlagSet returns a flag set that reports to stderr and whose usage
-// starts with the command's synopsis line.
+// starts with the command's synopsis line. It is for a command whose
+// arguments package arguments does not parse yet; parseFlags refuses
+// flags after an argument for it.
 func newFlagSet(env *cmdEnv, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
@@ -131,14 +198,25 @@ func newFlagSet(env *cmdEnv, name, synopsis string) *flag.FlagSet {
 // parseFlags parses args; done is true when the command must stop, with
 // code as its exit status (0 for -help, 1 for a bad flag).
 func parseFlags(env *cmdEnv, fs *flag.FlagSet, args []string) (code int, done bool) {
+	// The flag package prints its usage on -help too: hold its output, so
+	// that help goes to stdout once and errors to stderr.
+	var held bytes.Buffer
+	fs.SetOutput(&held)
 	err := fs.Parse(args)
+	fs.SetOutput(env.stdout)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(env.stdout)
 		fs.Usage()
 		return exitOK, true
 	}
 	if err != nil {
+		env.stderr.Write(held.Bytes())
 		return exitError, true
+	}
+	for _, a := range fs.Args() {
+		if len(a) > 1 && a[0] == '-' && !slices.Contains(args, "--") {
+			fmt.Fprintf(env.stderr, "redisplan %s: %s after the argument %q would not be read: flags go before arguments. Nothing was done.\n", fs.Name(), a, fs.Arg(0))
+			return exitError, true
+		}
 	}
 	return 0, false
 }

@@ -8,22 +8,16 @@ import (
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
 func runValidate(_ context.Context, env *cmdEnv, args []string) int {
-	var sf specFlags
-	var asJSON bool
-	fs := newFlagSet(env, "validate", "validate [-json] [-config PATH] [-var name=value] [-var-file FILE]")
-	sf.register(fs)
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseValidate(args)
+	if code, done := parsed(env, "validate", err, exitError); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "redisplan validate: unexpected argument %q; use -config PATH\n", fs.Arg(0))
-		return exitError
-	}
+	sf, asJSON := specFlagsOf(a.Spec), a.JSON
 
 	if asJSON {
 		res, diags := loadQuiet(env, &sf)

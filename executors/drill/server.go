@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -181,7 +182,7 @@ func waitLoaded(ctx context.Context, p *process, addr string) error {
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("it was not ready on %s before the deadline (%v); last: %v", addr, ctx.Err(), last)
+			return fmt.Errorf("it was not ready on %s when %s; last: %v: %w", addr, interrupt.When(context.Cause(ctx)), last, ctx.Err())
 		case <-p.done:
 		case <-ticker.C:
 		}

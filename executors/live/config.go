@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/interrupt"
 )
 
 // pollInterval is how often EnableAOF and the waits of Restart ask the
@@ -136,7 +138,7 @@ func EnableAOF(ctx context.Context, c *redis.Client, configCmd string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return aofTimeout(ep, last, ctx.Err())
+			return aofTimeout(ep, last, context.Cause(ctx))
 		case <-ticker.C:
 		}
 	}
@@ -154,19 +156,19 @@ func aofReady(info map[string]string) bool {
 // aofTimeout explains why EnableAOF gave up.
 func aofTimeout(ep endpoint, info map[string]string, cause error) error {
 	if info == nil {
-		return ep.newError(cause, "enabling AOF on %s: the server did not answer INFO persistence before the deadline (%v)", ep.addr, cause)
+		return ep.newError(cause, "enabling AOF on %s: the server had not answered INFO persistence when %s", ep.addr, interrupt.When(cause))
 	}
 	if info["aof_last_bgrewrite_status"] == "err" {
 		return ep.newError(cause, "enabling AOF on %s: the initial AOF rewrite failed (aof_last_bgrewrite_status:err, "+
-			"%s consecutive failures) and had not succeeded before the deadline (%v); the server's log says why "+
+			"%s consecutive failures) and had not succeeded when %s; the server's log says why "+
 			"(often disk space or the permissions of dir); AOF stays on and Redis keeps retrying, so do not put "+
 			"appendonly yes into the config file until the rewrite succeeds",
-			ep.addr, orUnknown(info["aof_rewrites_consecutive_failures"]), cause)
+			ep.addr, orUnknown(info["aof_rewrites_consecutive_failures"]), interrupt.When(cause))
 	}
-	return ep.newError(cause, "enabling AOF on %s: the initial AOF rewrite had not finished before the deadline (%v): "+
+	return ep.newError(cause, "enabling AOF on %s: the initial AOF rewrite had not finished when %s: "+
 		"aof_enabled:%s aof_rewrite_in_progress:%s aof_rewrite_scheduled:%s aof_last_bgrewrite_status:%s; "+
 		"a large dataset needs more time, or another child process (BGSAVE) is holding the rewrite back",
-		ep.addr, cause, orUnknown(info["aof_enabled"]), orUnknown(info["aof_rewrite_in_progress"]),
+		ep.addr, interrupt.When(cause), orUnknown(info["aof_enabled"]), orUnknown(info["aof_rewrite_in_progress"]),
 		orUnknown(info["aof_rewrite_scheduled"]), orUnknown(info["aof_last_bgrewrite_status"]))
 }
 

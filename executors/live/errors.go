@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -112,7 +113,7 @@ func (e endpoint) explain(op string, err error) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, context.Canceled):
-		return e.newError(err, "%s on %s: %v", op, e.addr, err)
+		return e.newError(err, "%s on %s was cut short: %s", op, e.addr, interrupt.When(context.Canceled))
 	case isTLSError(err):
 		return e.newError(err, "TLS handshake with %s failed: %v; check the target's tls settings "+
 			"(ca_file, cert_file, key_file, server_name) and that this port is the server's tls-port", e.addr, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -51,7 +52,7 @@ func WaitReady(ctx context.Context, conn model.Connection) (runID string, err er
 		}
 		select {
 		case <-ctx.Done():
-			return "", ep.newError(ctx.Err(), "%s did not become ready before the deadline (%v); last attempt: %v", ep.addr, ctx.Err(), last)
+			return "", ep.newError(ctx.Err(), "%s was not ready yet when %s; last attempt: %v", ep.addr, interrupt.When(context.Cause(ctx)), last)
 		case <-ticker.C:
 		}
 	}
@@ -147,14 +148,15 @@ func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
 		}
 	}
 	if err := waitStopped(ctx, conn, oldRunID); err != nil {
-		return "", err
+		return "", fmt.Errorf("%w; the server was asked to stop, and the start command was not run", err)
 	}
 	if err := runService(ctx, "start", svc.Start, conn.Password); err != nil {
-		return "", err
+		return "", fmt.Errorf("%w; the server was stopped and may not be running now", err)
 	}
 	runID, err = WaitReady(ctx, conn)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w; the server was stopped and its start command ran: it may still be starting "+
+			"or loading its data, or have failed to start (its log says which)", err)
 	}
 	if runID == oldRunID {
 		return "", fmt.Errorf("the server at %s still reports run_id %s after the restart: it did not restart; "+
@@ -232,8 +234,8 @@ func waitStopped(ctx context.Context, conn model.Connection, oldRunID string) er
 		}
 		select {
 		case <-ctx.Done():
-			return ep.newError(ctx.Err(), "the server at %s was still running when the deadline passed (%v); "+
-				"check the service stop command, or the server's log for a slow or failed final save", ep.addr, ctx.Err())
+			return ep.newError(ctx.Err(), "the server at %s was still running when %s; "+
+				"check the service stop command, or the server's log for a slow or failed final save", ep.addr, interrupt.When(context.Cause(ctx)))
 		case <-ticker.C:
 		}
 	}

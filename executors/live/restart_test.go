@@ -305,3 +305,53 @@ func TestWaitReadyAuthFailsAtOnce(t *testing.T) {
 	}
 	mustNotContain(t, err, "wrong-pass")
 }
+
+// An interrupted restart (Ctrl-C, SIGTERM: a cancelled context) says so,
+// and where it left the server; a deadline says deadline. Each moment of
+// the restart is held open by service commands that do nothing, so the
+// cancellation or the deadline comes while Restart waits.
+func TestRestartInterruptedSaysSo(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		svc   *model.Service
+		state string
+	}{
+		// The stop command leaves the server running: the wait for it
+		// to stop is what ends.
+		{"while stopping", &model.Service{Start: []string{"true"}, Stop: []string{"true"}},
+			"was still running when %s; check the service stop command"},
+		// SHUTDOWN SAVE stops it and the start command starts nothing:
+		// the wait for the new process is what ends.
+		{"while starting", &model.Service{Start: []string{"true"}},
+			"was not ready yet when %s"},
+	} {
+		for _, how := range []string{"interrupted", "deadline"} {
+			t.Run(tt.name+"/"+how, func(t *testing.T) {
+				t.Parallel()
+				d := startDaemon(t, "")
+				var ctx context.Context
+				var cancel context.CancelFunc
+				want := "the deadline passed"
+				if how == "deadline" {
+					ctx, cancel = context.WithTimeout(testContext(t), 500*time.Millisecond)
+				} else {
+					ctx, cancel = context.WithCancel(testContext(t))
+					time.AfterFunc(500*time.Millisecond, cancel)
+					want = "redisplan was interrupted"
+				}
+				defer cancel()
+				_, err := Restart(ctx, d.target(tt.svc))
+				mustContain(t, err, fmt.Sprintf(tt.state, want))
+				if how == "interrupted" && strings.Contains(err.Error(), "deadline") {
+					t.Errorf("an interruption is reported as a deadline: %v", err)
+				}
+				if tt.name == "while starting" {
+					mustContain(t, err, "the server was stopped and its start command ran")
+				} else {
+					mustContain(t, err, "the start command was not run")
+				}
+			})
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -213,7 +214,7 @@ func WaitInSync(ctx context.Context, primary, replica model.Connection) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not catch up with its primary %s before the deadline (%v); last seen: %s", replica.Address, primary.Address, ctx.Err(), lastWhy)
+			return fmt.Errorf("%s had not caught up with its primary %s when %s; last seen: %s: %w", replica.Address, primary.Address, interrupt.When(context.Cause(ctx)), lastWhy, ctx.Err())
 		case <-ticker.C:
 		}
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -698,7 +699,7 @@ func save(ctx context.Context, c *redis.Client, name string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("a background save was still running when the deadline passed: %w", ctx.Err())
+			return fmt.Errorf("a background save was still running when %s: %w", interrupt.When(context.Cause(ctx)), ctx.Err())
 		case <-time.After(pollInterval):
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -215,8 +216,8 @@ func waitGone(ctx context.Context, name string, a address) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the server at %s still answered when the deadline passed (%v): check the server's log, "+
-				"or whether a service manager restarted it", name, ctx.Err())
+			return fmt.Errorf("the server at %s still answered when %s: check the server's log, "+
+				"or whether a service manager restarted it: %w", name, interrupt.When(context.Cause(ctx)), ctx.Err())
 		case <-ticker.C:
 		}
 	}
@@ -450,7 +451,7 @@ func waitLoaded(ctx context.Context, conn model.Connection, w *startWatch) (map[
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the server at %s was not ready when the deadline passed (%v); last: %v", conn.Address, ctx.Err(), last)
+			return nil, fmt.Errorf("the server at %s was not ready when %s; last: %v: %w", conn.Address, interrupt.When(context.Cause(ctx)), last, ctx.Err())
 		case <-ticker.C:
 		}
 	}
