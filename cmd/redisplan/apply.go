@@ -256,7 +256,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 		req.Restarter = restarter{t: t, replicas: members, emit: emit}
 		// Checked before any member is touched.
 		if allowRestart && len(apply.RestartNeeded(tp)) > 0 && len(t.Service.Stop) > 0 && !turnsOnPersistence(tp) {
-			if err := refuseEmptyPrimary(ctx, t); err != nil {
+			if err := refuseEmptyPrimary(ctx, t, req.Live); err != nil {
 				return apply.Result{}, fmt.Errorf("%w. Nothing was changed", err)
 			}
 		}
@@ -268,6 +268,16 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 // applyRequest wires one server's apply: its client, its restarter (set
 // by the caller) and its crontab.
 func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Request, func(), error) {
+	// Until it restarts, a server in the middle of a CONFIG rotation
+	// answers under the name in its config file, as plan found.
+	configCmd := t.ConfigCommand()
+	if tp.ConfigSource == planner.ConfigFromFile {
+		name, err := live.FileConfigName(t.ConfigFile)
+		if err != nil {
+			return apply.Request{}, nil, err
+		}
+		configCmd = name
+	}
 	client, err := live.Dial(t.Connection)
 	if err != nil {
 		return apply.Request{}, nil, err
@@ -277,7 +287,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 		Plan:         tp,
 		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
 		AllowRestart: allowRestart,
-		Live:         liveConfig{client: client, cmd: t.ConfigCommand()},
+		Live:         liveConfig{client: client, cmd: configCmd},
 		Splice:       crontab.Splice,
 		Schedules:    schedfiles.Writer{},
 		Emit:         emit,
@@ -372,13 +382,8 @@ func shortID(id string) string {
 // come back empty, and its replicas would copy the empty dataset. Without
 // a stop command, Restart sends SHUTDOWN SAVE, which writes an RDB that the
 // new process loads.
-func refuseEmptyPrimary(ctx context.Context, t *model.Target) error {
-	c, err := live.Dial(t.Connection)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	cfg, err := live.ConfigGet(ctx, c, t.ConfigCommand(), "save", "appendonly")
+func refuseEmptyPrimary(ctx context.Context, t *model.Target, lc apply.LiveConfig) error {
+	cfg, err := lc.ConfigGet(ctx, "save", "appendonly")
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/conffile"
@@ -158,11 +159,21 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	var previous []byte
 	existed, fileWritten := false, false
 	var edits []conffile.Edit
+	// A new CONFIG name is written only together with the restart that
+	// makes the server take it: until then the file must keep the name
+	// the running server answers under, the only place redisplan can
+	// learn it from.
+	restarting := req.AllowRestart && req.Restarter != nil
+	heldConfig := false
 	for _, c := range tp.Changes {
 		if !c.FileChange {
 			continue
 		}
 		if r, ok := renames[c.Directive]; ok {
+			if r.Command == "CONFIG" && !restarting {
+				heldConfig = true
+				continue
+			}
 			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
 			continue
 		}
@@ -266,13 +277,22 @@ func Run(ctx context.Context, req Request) (Result, error) {
 
 	// 5. Restarts, only when allowed.
 	restartNeeded := RestartNeeded(tp)
+	if heldConfig {
+		restartNeeded = slices.DeleteFunc(restartNeeded, func(d string) bool { return d == "rename-command CONFIG" })
+		res.PendingChange = append(res.PendingChange, "rename-command CONFIG")
+		how := "apply -allow-restart writes it and restarts the server"
+		if req.Restarter == nil {
+			how = "add a service block so that apply -allow-restart can write it and restart the server"
+		}
+		emit(Pending, "rename-command CONFIG: not written yet: the file keeps the name the running server answers CONFIG under until a restart gives it the new one; %s", how)
+	}
 	if len(restartNeeded) > 0 {
 		switch {
 		case !req.AllowRestart:
-			res.PendingChange = restartNeeded
+			res.PendingChange = append(res.PendingChange, restartNeeded...)
 			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
 		case req.Restarter == nil:
-			res.PendingChange = restartNeeded
+			res.PendingChange = append(res.PendingChange, restartNeeded...)
 			why := req.NoRestarter
 			if why == "" {
 				why = "the target has no service block to restart it with"
