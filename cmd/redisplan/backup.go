@@ -29,7 +29,7 @@ import (
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune [flags]")
+		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune|import [flags]")
 		return exitError
 	}
 	switch args[0] {
@@ -41,11 +41,13 @@ func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 		return runBackupVerify(ctx, env, args[1:])
 	case "prune":
 		return runBackupPrune(ctx, env, args[1:])
+	case "import":
+		return runBackupImport(ctx, env, args[1:])
 	case "-h", "-help", "--help":
-		fmt.Fprintln(env.stdout, "Usage: redisplan backup run|list|verify|prune [flags]")
+		fmt.Fprintln(env.stdout, "Usage: redisplan backup run|list|verify|prune|import [flags]")
 		return exitOK
 	}
-	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q\nUsage: redisplan backup run|list|verify|prune [flags]\n", args[0])
+	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q\nUsage: redisplan backup run|list|verify|prune|import [flags]\n", args[0])
 	return exitError
 }
 
@@ -515,6 +517,53 @@ func totalKeys(ks map[int]backup.DBStats) int64 {
 		n += s.Keys
 	}
 	return n
+}
+
+func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf      specFlags
+		targets multiFlag
+		metaDir string
+	)
+	fs := newFlagSet(env, "backup import", "backup import -target NAME [-metadata-dir DIR] FILE.rdb.gz...")
+	sf.register(fs)
+	fs.Var(&targets, "target", "the `target` whose catalog receives the backups (exactly one)")
+	fs.StringVar(&metaDir, "metadata-dir", "", "the `directory` of the seed script's rdb_*.meta files (default: the metadata directory beside the files' rdb directory)")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	if fs.NArg() == 0 || len(targets) != 1 {
+		fmt.Fprintln(env.stderr, "redisplan backup import: name exactly one -target and at least one .rdb.gz file, for example: backup import -config redis.hcl -target main /srv/redis-backups/rdb/dump_*.rdb.gz")
+		return exitError
+	}
+	selected, ok := backupTargets(env, &sf, targets, "backup import")
+	if !ok {
+		return exitError
+	}
+	t := selected[0]
+	store, err := storageFor(t, "")
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan backup import: %v\n", err)
+		return exitError
+	}
+	status := exitOK
+	for _, path := range fs.Args() {
+		r, err := job.Import(ctx, job.ImportRequest{
+			Target: t, Storage: store, Path: path, MetadataDir: metaDir, RedisplanVersion: version,
+			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		})
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+			status = exitError
+		case r.Existed:
+			fmt.Fprintf(env.stdout, "redis.%s: %s is already in the catalog as backup %s; nothing written\n", t.Name, path, r.Manifest.ID)
+		default:
+			fmt.Fprintf(env.stdout, "redis.%s: imported %s as backup %s: %d keys, %s stored, verified; the file itself is untouched\n",
+				t.Name, path, r.Manifest.ID, r.Manifest.TotalKeys(), humanBytes(storedSize(r.Manifest)))
+		}
+	}
+	return status
 }
 
 func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
