@@ -240,7 +240,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 		}
 		defer closeFn()
 		if req.Restarter != nil {
-			req.Restarter = restarter{t: m, primary: &t.Connection, emit: emit}
+			req.Restarter = restarter{t: live.AsStarted(m), primary: &t.Connection, emit: emit}
 		} else if t.Service != nil {
 			req.NoRestarter = "the service commands name the primary's process only: write {host} or {port} in them to restart replicas"
 		}
@@ -253,7 +253,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 	}
 	defer closeFn()
 	if req.Restarter != nil {
-		req.Restarter = restarter{t: t, replicas: members, emit: emit}
+		req.Restarter = restarter{t: live.AsStarted(t), replicas: members, emit: emit}
 		// Checked before any member is touched.
 		if allowRestart && len(apply.RestartNeeded(tp)) > 0 && len(t.Service.Stop) > 0 && !turnsOnPersistence(tp) {
 			if err := refuseEmptyPrimary(ctx, t, req.Live); err != nil {
@@ -293,7 +293,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 		Emit:         emit,
 	}
 	if t.Service != nil && len(t.Service.Start) > 0 {
-		req.Restarter = restarter{t: t}
+		req.Restarter = restarter{t: live.AsStarted(t)}
 	}
 	if c := t.Cron; c != nil {
 		if c.File != "" {

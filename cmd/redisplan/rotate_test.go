@@ -212,3 +212,49 @@ redis "main" {
 		t.Errorf("DBSIZE at the end = %d, want 300", n)
 	}
 }
+
+// Without a stop command, a restart stops the server with SHUTDOWN SAVE
+// under the name the running server knows: the one in its config file
+// when it started, whether the spec renames SHUTDOWN to a new name (the
+// new one is for the process the restart starts) or does not mention it
+// (the seed's SHUTDOWN_MASTERTRADE, not declared).
+func TestApplyRestartStopsUnderTheRunningShutdownName(t *testing.T) {
+	for _, tc := range []struct{ name, security string }{
+		{"the spec renames SHUTDOWN anew", `security {
+    renamed_commands = { SHUTDOWN = "SHUTDOWN_NEW" }
+  }`},
+		{"the spec leaves SHUTDOWN alone", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDaemon(t, "save 3600 1", "rename-command SHUTDOWN SHUTDOWN_MASTERTRADE")
+			c := d.client(t)
+			ctx := context.Background()
+			for i := 0; i < 100; i++ {
+				c.Set(ctx, fmt.Sprintf("key:%d", i), i, 0)
+			}
+			spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  %s
+  settings = {
+    "databases" = 32
+  }
+  %s
+}
+`, d.addr(), d.conf, d.service(), tc.security))
+			code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+			if code != 0 || !strings.Contains(out, "restarted the server") {
+				t.Fatalf("apply -allow-restart: exit %d\n%s%s", code, out, errOut)
+			}
+			if got := configGet(t, c, "databases"); got != "32" {
+				t.Errorf("databases = %s after the restart, want 32", got)
+			}
+			if n := c.DBSize(ctx).Val(); n != 100 {
+				t.Errorf("DBSIZE after the restart = %d, want 100", n)
+			}
+			if code, out, errOut := runCLI(t, "plan", "-detailed-exitcode", "-config", spec); code != 0 {
+				t.Errorf("plan after the restart: exit %d, want 0\n%s%s", code, out, errOut)
+			}
+		})
+	}
+}

@@ -45,7 +45,7 @@ func FileConfigName(path string) (string, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("read config file: %w", err)
 	}
-	name, found, err := conffile.ConfigName(b)
+	name, found, err := conffile.CommandName(b, "CONFIG")
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
@@ -77,7 +77,7 @@ func configName(ctx context.Context, c *redis.Client, t *model.Target, file []by
 			"if it runs with another name, set the target's config_file to the redis.conf it was started from, so that redisplan can learn that name, "+
 			"or set config_command to it", ep.addr)
 	}
-	name, found, ferr := conffile.ConfigName(file)
+	name, found, ferr := conffile.CommandName(file, "CONFIG")
 	if ferr != nil {
 		return "", "", fmt.Errorf("%s: %w", t.ConfigFile, ferr)
 	}
@@ -112,4 +112,44 @@ func probeConfig(ctx context.Context, c *redis.Client, configCmd string) error {
 func unknownCommand(err error) bool {
 	msg, ok := ReplyText(err)
 	return ok && strings.HasPrefix(msg, "ERR unknown command")
+}
+
+// AsStarted returns t with the SHUTDOWN name the running server knows: the
+// one its config file gives it now, before apply writes the spec's. A
+// restart stops the old process under that name (SHUTDOWN SAVE, when the
+// target has no stop command); the spec's name, when it differs, applies
+// only to the process the restart starts. t is returned as it is when the
+// file cannot be read or names SHUTDOWN as the spec does.
+func AsStarted(t *model.Target) *model.Target {
+	if t.ConfigFile == "" {
+		return t
+	}
+	b, err := os.ReadFile(t.ConfigFile)
+	if err != nil {
+		return t
+	}
+	name, found, err := conffile.CommandName(b, "SHUTDOWN")
+	if err != nil {
+		return t
+	}
+	if !found {
+		name = "SHUTDOWN"
+	}
+	spec := "SHUTDOWN"
+	for _, r := range t.Renames {
+		if strings.EqualFold(r.Command, "SHUTDOWN") {
+			spec = r.NewName
+		}
+	}
+	if name == spec {
+		return t
+	}
+	c := *t
+	c.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: name, Origin: t.ConfigFile}}
+	for _, r := range t.Renames {
+		if !strings.EqualFold(r.Command, "SHUTDOWN") {
+			c.Renames = append(c.Renames, r)
+		}
+	}
+	return &c
 }
