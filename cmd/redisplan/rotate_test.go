@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // noSecret fails the test when any of the outputs holds one of the
@@ -256,5 +258,58 @@ func TestApplyRestartStopsUnderTheRunningShutdownName(t *testing.T) {
 				t.Errorf("plan after the restart: exit %d, want 0\n%s%s", code, out, errOut)
 			}
 		})
+	}
+}
+
+// Between the change of the CONFIG name in the spec and the restart that
+// makes the server take it, backup run, check and restore keep working:
+// they find the name the server runs with in its config file, and stop
+// the server under the SHUTDOWN name of that file (the seed's, which this
+// spec does not declare). No name is printed.
+func TestBackupAndRestoreDuringRotation(t *testing.T) {
+	const oldName, newName = "CFG_old_0c3d7a", "CFG_new_e5f218"
+	t.Setenv("REDISPLAN_VAR_config_command", newName)
+	secrets := []string{oldName, newName}
+	d := startDaemon(t, "save 3600 1", "rename-command CONFIG "+oldName, "rename-command SHUTDOWN SHUTDOWN_MASTERTRADE")
+	fillDataset(t, d.addr(), "kept")
+	want := dataset(t, d.addr())
+	dest := t.TempDir()
+	spec := writeSpec(t, fmt.Sprintf(`variable "config_command" {
+  type      = string
+  sensitive = true
+}
+
+redis "main" {
+  address     = %q
+  config_file = %q
+  %s
+  security {
+    renamed_commands = { CONFIG = var.config_command }
+  }
+  backup {
+    destination = %q
+  }
+}
+`, d.addr(), d.conf, d.service(), dest))
+
+	code, out, errOut := runCLI(t, "backup", "run", "-config", spec)
+	if code != 0 {
+		t.Fatalf("backup run during a rotation: exit %d\n%s%s", code, out, errOut)
+	}
+	noSecret(t, "backup run", secrets, out, errOut)
+	code, out, errOut = runCLI(t, "check", "-json", "-config", spec)
+	if strings.Contains(out, "cannot read") || code == 3 {
+		t.Errorf("check during a rotation: exit %d\n%s%s", code, out, errOut)
+	}
+	noSecret(t, "check", secrets, out, errOut)
+
+	fillDataset(t, d.addr(), "later")
+	code, out, errOut = runCLI(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if code != 0 {
+		t.Fatalf("restore during a rotation: exit %d\n%s%s", code, out, errOut)
+	}
+	noSecret(t, "restore", secrets, out, errOut)
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("restored data differs from the backup (-want +got):\n%s", diff)
 	}
 }
