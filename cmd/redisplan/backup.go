@@ -524,11 +524,13 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 		sf      specFlags
 		targets multiFlag
 		metaDir string
+		noLoad  bool
 	)
-	fs := newFlagSet(env, "backup import", "backup import -target NAME [-metadata-dir DIR] FILE.rdb.gz...")
+	fs := newFlagSet(env, "backup import", "backup import -target NAME [-metadata-dir DIR] [-no-load] FILE.rdb.gz...")
 	sf.register(fs)
 	fs.Var(&targets, "target", "the `target` whose catalog receives the backups (exactly one)")
 	fs.StringVar(&metaDir, "metadata-dir", "", "the `directory` of the seed script's rdb_*.meta files (default: the metadata directory beside the files' rdb directory)")
+	fs.BoolVar(&noLoad, "no-load", false, "do not load each file into a scratch redis-server (which takes as much memory as the dataset): its keys are then not counted, and restore cannot compare them")
 	if code, done := parseFlags(env, fs, args); done {
 		return code
 	}
@@ -549,7 +551,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	status := exitOK
 	for _, path := range fs.Args() {
 		r, err := job.Import(ctx, job.ImportRequest{
-			Target: t, Storage: store, Path: path, MetadataDir: metaDir, RedisplanVersion: version,
+			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version,
 			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
 		})
 		switch {
@@ -559,8 +561,12 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 		case r.Existed:
 			fmt.Fprintf(env.stdout, "redis.%s: %s is already in the catalog as backup %s; nothing written\n", t.Name, path, r.Manifest.ID)
 		default:
-			fmt.Fprintf(env.stdout, "redis.%s: imported %s as backup %s: %d keys, %s stored, verified; the file itself is untouched\n",
-				t.Name, path, r.Manifest.ID, r.Manifest.TotalKeys(), humanBytes(storedSize(r.Manifest)))
+			keys := fmt.Sprintf("%d keys", r.Manifest.TotalKeys())
+			if r.Manifest.Keyspace == nil {
+				keys = "keys not counted"
+			}
+			fmt.Fprintf(env.stdout, "redis.%s: imported %s as backup %s: %s, %s stored, verified; the file itself is untouched\n",
+				t.Name, path, r.Manifest.ID, keys, humanBytes(storedSize(r.Manifest)))
 		}
 	}
 	return status

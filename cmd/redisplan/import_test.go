@@ -133,6 +133,16 @@ func TestBackupImportSeedBackups(t *testing.T) {
 		t.Errorf("refused imports left %d entries in the catalog", len(entries))
 	}
 
+	// -no-load skips the scratch server: the file is still verified and
+	// stored, without key counts.
+	other := backupSpec(t, d, t.TempDir(), "")
+	if out := mustRun(t, "backup", "import", "-no-load", "-config", other, "-target", "main", good); !strings.Contains(out, "as backup 20251112T020000.000Z: keys not counted") {
+		t.Errorf("backup import -no-load output:\n%s", out)
+	}
+	if out := mustRun(t, "backup", "verify", "-config", other, "latest"); !strings.Contains(out, "is intact") {
+		t.Errorf("backup verify of the -no-load import:\n%s", out)
+	}
+
 	out := mustRun(t, "backup", "import", "-config", spec, "-target", "main", good)
 	if !strings.Contains(out, "imported "+good+" as backup 20251112T020000.000Z: 1050 keys") {
 		t.Fatalf("backup import output:\n%s", out)
