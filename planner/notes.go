@@ -40,6 +40,9 @@ func renameChanges(tp *TargetPlan, t *model.Target, file *conffile.FileValues) {
 		if !present {
 			c.Action = Create
 		}
+		if r.Command == "SHUTDOWN" {
+			c.Reason = "redisplan stops the server with SHUTDOWN: the new name applies at the next restart, and apply writes it only together with that restart (-allow-restart), so that the file keeps the name the running server knows until then"
+		}
 		if r.Command == "CONFIG" {
 			// Both names are secrets, the old one as much as the new: a
 			// rotation must not print the name it replaces.

@@ -244,6 +244,14 @@ func TestApplyRestartStopsUnderTheRunningShutdownName(t *testing.T) {
   %s
 }
 `, d.addr(), d.conf, d.service(), tc.security))
+			// Without a restart, the file keeps the SHUTDOWN name the
+			// running server knows.
+			if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec); code != 0 {
+				t.Fatalf("apply without -allow-restart: exit %d\n%s%s", code, out, errOut)
+			}
+			if conf, _ := os.ReadFile(d.conf); !strings.Contains(string(conf), "rename-command SHUTDOWN SHUTDOWN_MASTERTRADE\n") {
+				t.Errorf("apply without a restart replaced the SHUTDOWN name the server runs with:\n%s", conf)
+			}
 			code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
 			if code != 0 || !strings.Contains(out, "restarted the server") {
 				t.Fatalf("apply -allow-restart: exit %d\n%s%s", code, out, errOut)

@@ -159,19 +159,20 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	var previous []byte
 	existed, fileWritten := false, false
 	var edits []conffile.Edit
-	// A new CONFIG name is written only together with the restart that
-	// makes the server take it: until then the file must keep the name
-	// the running server answers under, the only place redisplan can
-	// learn it from.
+	// A new name for CONFIG or SHUTDOWN, the commands redisplan reaches
+	// and stops the server with, is written only together with the
+	// restart that makes the server take it: until then the file must
+	// keep the names the running server knows, the only place redisplan
+	// can learn them from.
 	restarting := req.AllowRestart && req.Restarter != nil
-	heldConfig := false
+	var held []string
 	for _, c := range tp.Changes {
 		if !c.FileChange {
 			continue
 		}
 		if r, ok := renames[c.Directive]; ok {
-			if r.Command == "CONFIG" && !restarting {
-				heldConfig = true
+			if (r.Command == "CONFIG" || r.Command == "SHUTDOWN") && !restarting {
+				held = append(held, c.Directive)
 				continue
 			}
 			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
@@ -277,14 +278,16 @@ func Run(ctx context.Context, req Request) (Result, error) {
 
 	// 5. Restarts, only when allowed.
 	restartNeeded := RestartNeeded(tp)
-	if heldConfig {
-		restartNeeded = slices.DeleteFunc(restartNeeded, func(d string) bool { return d == "rename-command CONFIG" })
-		res.PendingChange = append(res.PendingChange, "rename-command CONFIG")
+	if len(held) > 0 {
+		restartNeeded = slices.DeleteFunc(restartNeeded, func(d string) bool { return slices.Contains(held, d) })
+		res.PendingChange = append(res.PendingChange, held...)
 		how := "apply -allow-restart writes it and restarts the server"
 		if req.Restarter == nil {
 			how = "add a service block so that apply -allow-restart can write it and restart the server"
 		}
-		emit(Pending, "rename-command CONFIG: not written yet: the file keeps the name the running server answers CONFIG under until a restart gives it the new one; %s", how)
+		for _, d := range held {
+			emit(Pending, "%s: not written yet: the file keeps the name the running server knows until a restart gives it the new one; %s", d, how)
+		}
 	}
 	if len(restartNeeded) > 0 {
 		switch {
