@@ -97,6 +97,19 @@ func Diff(in Input) *TargetPlan {
 		file = &fv
 	}
 
+	tp.ConfigSource = live.ConfigSource
+	if live.ConfigSource == ConfigDisabled {
+		configDisabledPlan(tp, in, file)
+		if tp.Error == "" {
+			tp.Crontab = cronChange(in)
+			tp.ScheduleFiles = files
+		}
+		for i := range tp.Changes {
+			mask(&tp.Changes[i])
+		}
+		return tp
+	}
+
 	protectedLive := protectedConfigsAllowed(live)
 	for _, d := range t.Directives {
 		p, ok := cat.Lookup(d.Name)

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/model"
@@ -39,8 +40,90 @@ func renameChanges(tp *TargetPlan, t *model.Target, file *conffile.FileValues) {
 		if !present {
 			c.Action = Create
 		}
+		if r.Command == "SHUTDOWN" {
+			c.Reason = "redisplan stops the server with SHUTDOWN: the new name applies at the next restart, and apply writes it only together with that restart (-allow-restart), so that the file keeps the name the running server knows until then"
+		}
+		if r.Command == "CONFIG" {
+			// Both names are secrets, the old one as much as the new: a
+			// rotation must not print the name it replaces.
+			c.Sensitive = c.Sensitive || r.NewName != "" || now != ""
+			c.Reason = configRenameReason(tp.ConfigSource)
+		}
 		tp.Changes = append(tp.Changes, c)
 	}
+}
+
+// configRenameReason explains a change of CONFIG's name, which the server
+// takes only when it restarts, and which apply writes only together with
+// that restart: the file must keep the name the running server answers
+// under, or nothing could reach it any more.
+func configRenameReason(src ConfigSource) string {
+	const apply = "; apply writes this line only together with that restart (-allow-restart), so that the file keeps the name the running server answers under until then"
+	switch src {
+	case ConfigFromFile:
+		return "the server does not know the spec's CONFIG name yet: it answers under the name in its config file, which this plan used to read it, and takes the spec's name at its next restart" + apply
+	case ConfigDisabled:
+		return `CONFIG is disabled in the config file (rename-command CONFIG ""): the server takes the spec's secret name at its next restart` + apply
+	}
+	return "the server takes the new CONFIG name at its next restart" + apply
+}
+
+// configDisabledPlan is the plan of a server whose config file disables
+// CONFIG (rename-command CONFIG "", as the seed's redis.conf does) while the
+// spec gives it a secret name. Nothing reads the running server's settings:
+// the plan holds the file's rename-command lines, whose one restart makes
+// CONFIG reachable, and says that everything else is compared after it.
+func configDisabledPlan(tp *TargetPlan, in Input, file *conffile.FileValues) {
+	t := in.Target
+	path := "the config file"
+	if in.State.File != nil {
+		path = in.State.File.Path
+	}
+	named := false
+	for _, r := range t.Renames {
+		if r.Command == "CONFIG" && r.NewName != "" {
+			named = true
+		}
+	}
+	if !named || file == nil {
+		tp.Error = fmt.Sprintf(`CONFIG is disabled in %s (rename-command CONFIG ""), so the running server's configuration can be neither read nor changed: `+
+			`give CONFIG a secret name in the spec (security { renamed_commands = { CONFIG = var.config_command } }), and plan proposes the one restart that makes it reachable`, path)
+		return
+	}
+	if file.Values["appendonly"] == "yes" && in.State.Live.Info["aof_enabled"] == "0" {
+		// Redis 7 started from a file saying appendonly yes with no AOF on
+		// disk starts empty.
+		tp.Error = fmt.Sprintf("%s says appendonly yes but the running server has AOF off (INFO aof_enabled:0): a restart from this file would start it EMPTY. "+
+			"Put appendonly no back into the file, let the restart give CONFIG its name, then let redisplan turn AOF on live", path)
+		return
+	}
+	renameChanges(tp, t, file)
+	// What the file already says is all that can be compared: the names
+	// of the directives it holds otherwise, so that nobody is surprised by
+	// the plan after the restart. Values stay out: some may be secrets.
+	var differ []string
+	for _, d := range t.Directives {
+		p, ok := in.Catalog.Lookup(d.Name)
+		if !ok {
+			continue
+		}
+		want, err := p.Normalize(d.Value)
+		if err != nil {
+			want = d.Value
+		}
+		if !file.Present[p.Name] || normalizeOr(p, file.Values[p.Name]) != want {
+			differ = append(differ, p.Name)
+		}
+	}
+	later := "the file already holds every other setting of the spec"
+	if len(differ) > 0 {
+		later = fmt.Sprintf("the spec also differs from the file in %s, which that plan will show", strings.Join(differ, ", "))
+	}
+	tp.Risks = append(tp.Risks, Risk{Directive: "rename-command", Message: fmt.Sprintf(
+		`CONFIG is disabled in %s (rename-command CONFIG ""), so nothing can read the running server's settings: this plan changes only the file's rename-command lines. `+
+			`The running values are what the file held when the server started (nothing can change them while CONFIG is disabled), unless the file was edited since. `+
+			`One restart with the secret name fixes it: apply -allow-restart writes the name and restarts the server through its service commands; `+
+			`then run plan again, which compares every setting with the spec, live and in the file (%s)`, path, later)})
 }
 
 // risks are the notes a careful operator would add to the plan, from what

@@ -100,6 +100,10 @@ type TargetPlan struct {
 	RunID       string `json:"run_id,omitempty"`
 	Version     string `json:"redis_version,omitempty"`
 	EnableAOF   bool   `json:"enable_aof,omitempty"`
+	// ConfigSource says under which name the server answered CONFIG
+	// (LiveState.ConfigSource): apply talks to it under the same name
+	// until it restarts.
+	ConfigSource ConfigSource `json:"config_source,omitempty"`
 	// Member is the replica's address in the plan of a replica; empty in
 	// a target's own plan, which is its primary's.
 	Member string `json:"member,omitempty"`

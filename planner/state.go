@@ -40,7 +40,29 @@ type LiveState struct {
 	// Loopback is true when redisplan talks to the server over loopback
 	// or a unix socket (enable-protected-configs local applies).
 	Loopback bool
+	// ConfigSource says under which name the server answered CONFIG:
+	// the spec's, the one in the managed config file (a rotation the
+	// server has not taken yet), or none (the file disables CONFIG, and
+	// Config is empty). The name itself is never kept here.
+	ConfigSource ConfigSource
 }
+
+// ConfigSource says where the name the server answers CONFIG under came
+// from.
+type ConfigSource string
+
+const (
+	// ConfigFromSpec: the server knows the spec's name (or CONFIG).
+	ConfigFromSpec ConfigSource = ""
+	// ConfigFromFile: the server does not know the spec's name but answers
+	// under the name of the config file's rename-command CONFIG line:
+	// it runs with the previous name until it restarts.
+	ConfigFromFile ConfigSource = "config_file"
+	// ConfigDisabled: the config file renames CONFIG to "" and the server
+	// does not know the spec's name: its configuration cannot be read or
+	// changed while it runs.
+	ConfigDisabled ConfigSource = "disabled"
+)
 
 // FileState is the managed redis.conf as it is on disk.
 type FileState struct {

@@ -221,7 +221,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 		}
 		defer closeFn()
 		if req.Restarter != nil {
-			req.Restarter = restarter{t: m, primary: &t.Connection, emit: emit}
+			req.Restarter = restarter{t: live.AsStarted(m), primary: &t.Connection, emit: emit}
 		} else if t.Service != nil {
 			req.NoRestarter = "the service commands name the primary's process only: write {host} or {port} in them to restart replicas"
 		}
@@ -234,10 +234,10 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 	}
 	defer closeFn()
 	if req.Restarter != nil {
-		req.Restarter = restarter{t: t, replicas: members, emit: emit}
+		req.Restarter = restarter{t: live.AsStarted(t), replicas: members, emit: emit}
 		// Checked before any member is touched.
 		if allowRestart && len(apply.RestartNeeded(tp)) > 0 && len(t.Service.Stop) > 0 && !turnsOnPersistence(tp) {
-			if err := refuseEmptyPrimary(ctx, t); err != nil {
+			if err := refuseEmptyPrimary(ctx, t, req.Live); err != nil {
 				return apply.Result{}, fmt.Errorf("%w. Nothing was changed", err)
 			}
 		}
@@ -249,6 +249,16 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 // applyRequest wires one server's apply: its client, its restarter (set
 // by the caller) and its crontab.
 func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Request, func(), error) {
+	// Until it restarts, a server in the middle of a CONFIG rotation
+	// answers under the name in its config file, as plan found.
+	configCmd := t.ConfigCommand()
+	if tp.ConfigSource == planner.ConfigFromFile {
+		name, err := live.FileConfigName(t.ConfigFile)
+		if err != nil {
+			return apply.Request{}, nil, err
+		}
+		configCmd = name
+	}
 	client, err := live.Dial(t.Connection)
 	if err != nil {
 		return apply.Request{}, nil, err
@@ -258,13 +268,13 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 		Plan:         tp,
 		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
 		AllowRestart: allowRestart,
-		Live:         liveConfig{client: client, cmd: t.ConfigCommand()},
+		Live:         liveConfig{client: client, cmd: configCmd},
 		Splice:       crontab.Splice,
 		Schedules:    schedfiles.Writer{},
 		Emit:         emit,
 	}
 	if t.Service != nil && len(t.Service.Start) > 0 {
-		req.Restarter = restarter{t: t}
+		req.Restarter = restarter{t: live.AsStarted(t)}
 	}
 	if c := t.Cron; c != nil {
 		if c.File != "" {
@@ -353,13 +363,8 @@ func shortID(id string) string {
 // come back empty, and its replicas would copy the empty dataset. Without
 // a stop command, Restart sends SHUTDOWN SAVE, which writes an RDB that the
 // new process loads.
-func refuseEmptyPrimary(ctx context.Context, t *model.Target) error {
-	c, err := live.Dial(t.Connection)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	cfg, err := live.ConfigGet(ctx, c, t.ConfigCommand(), "save", "appendonly")
+func refuseEmptyPrimary(ctx context.Context, t *model.Target, lc apply.LiveConfig) error {
+	cfg, err := lc.ConfigGet(ctx, "save", "appendonly")
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ import (
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune [flags]\nRun 'redisplan help backup' for what each does.")
+		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune|import [flags]\nRun 'redisplan help backup' for what each does.")
 		return exitError
 	}
 	switch args[0] {
@@ -43,11 +43,13 @@ func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 		return runBackupVerify(ctx, env, args[1:])
 	case "prune":
 		return runBackupPrune(ctx, env, args[1:])
+	case "import":
+		return runBackupImport(ctx, env, args[1:])
 	case "-h", "-help", "--help":
 		arguments.Help(env.stdout, "backup")
 		return exitOK
 	}
-	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q; the subcommand comes first, then its flags\nUsage: redisplan backup run|list|verify|prune [flags]\n", args[0])
+	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q; the subcommand comes first, then its flags\nUsage: redisplan backup run|list|verify|prune|import [flags]\n", args[0])
 	return exitError
 }
 
@@ -521,6 +523,59 @@ func totalKeys(ks map[int]backup.DBStats) int64 {
 		n += s.Keys
 	}
 	return n
+}
+
+func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
+	var (
+		sf      specFlags
+		targets multiFlag
+		metaDir string
+		noLoad  bool
+	)
+	fs := newFlagSet(env, "backup import", "backup import -target NAME [-metadata-dir DIR] [-no-load] FILE.rdb.gz...")
+	sf.register(fs)
+	fs.Var(&targets, "target", "the `target` whose catalog receives the backups (exactly one)")
+	fs.StringVar(&metaDir, "metadata-dir", "", "the `directory` of the seed script's rdb_*.meta files (default: the metadata directory beside the files' rdb directory)")
+	fs.BoolVar(&noLoad, "no-load", false, "do not load each file into a scratch redis-server (which takes as much memory as the dataset): its keys are then not counted, and restore cannot compare them")
+	if code, done := parseFlags(env, fs, args); done {
+		return code
+	}
+	if fs.NArg() == 0 || len(targets) != 1 {
+		fmt.Fprintln(env.stderr, "redisplan backup import: name exactly one -target and at least one .rdb.gz file, for example: backup import -config redis.hcl -target main /srv/redis-backups/rdb/dump_*.rdb.gz")
+		return exitError
+	}
+	selected, ok := backupTargets(env, &sf, targets, "backup import")
+	if !ok {
+		return exitError
+	}
+	t := selected[0]
+	store, err := storageFor(t, "")
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan backup import: %v\n", err)
+		return exitError
+	}
+	status := exitOK
+	for _, path := range fs.Args() {
+		r, err := job.Import(ctx, job.ImportRequest{
+			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version,
+			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		})
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+			status = exitError
+		case r.Existed:
+			fmt.Fprintf(env.stdout, "redis.%s: %s is already in the catalog as backup %s; nothing written\n", t.Name, path, r.Manifest.ID)
+		default:
+			keys := fmt.Sprintf("%d keys", r.Manifest.TotalKeys())
+			if r.Manifest.Keyspace == nil {
+				keys = "keys not counted"
+			}
+			fmt.Fprintf(env.stdout, "redis.%s: imported %s as backup %s: %s, %s stored, verified; the file itself is untouched\n",
+				t.Name, path, r.Manifest.ID, keys, humanBytes(storedSize(r.Manifest)))
+		}
+	}
+	return status
 }
 
 func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {

@@ -41,7 +41,8 @@ func symbol(a planner.Action) string {
 func modeLabel(c planner.Change) string {
 	switch {
 	case c.Mode == planner.FileOnly:
-		return "file only"
+		// rename-command lines reach the server only when it restarts.
+		return "needs restart"
 	case c.Mode == planner.Restart || c.Mode == planner.Protected:
 		if c.LiveBefore.Value == c.After && !c.Sensitive {
 			return "file only"
@@ -298,7 +299,11 @@ func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *cata
 		if c.Action == planner.Create {
 			colour = "32"
 		}
-		fmt.Fprintf(w, "%s%s %s: %s -> %s  [%s]\n", ind, pal.c(colour, sym), c.Directive, before(cat, c), after(cat, c), modeLabel(c))
+		was := before(cat, c)
+		if tp.ConfigSource == planner.ConfigDisabled && c.Directive == "rename-command CONFIG" {
+			was = `"" (disabled)`
+		}
+		fmt.Fprintf(w, "%s%s %s: %s -> %s  [%s]\n", ind, pal.c(colour, sym), c.Directive, was, after(cat, c), modeLabel(c))
 		if c.Reason != "" {
 			fmt.Fprintf(w, "%s    %s\n", ind, c.Reason)
 		}

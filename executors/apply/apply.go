@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/conffile"
@@ -158,11 +159,22 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	var previous []byte
 	existed, fileWritten := false, false
 	var edits []conffile.Edit
+	// A new name for CONFIG or SHUTDOWN, the commands redisplan reaches
+	// and stops the server with, is written only together with the
+	// restart that makes the server take it: until then the file must
+	// keep the names the running server knows, the only place redisplan
+	// can learn them from.
+	restarting := req.AllowRestart && req.Restarter != nil
+	var held []string
 	for _, c := range tp.Changes {
 		if !c.FileChange {
 			continue
 		}
 		if r, ok := renames[c.Directive]; ok {
+			if (r.Command == "CONFIG" || r.Command == "SHUTDOWN") && !restarting {
+				held = append(held, c.Directive)
+				continue
+			}
 			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
 			continue
 		}
@@ -266,13 +278,24 @@ func Run(ctx context.Context, req Request) (Result, error) {
 
 	// 5. Restarts, only when allowed.
 	restartNeeded := RestartNeeded(tp)
+	if len(held) > 0 {
+		restartNeeded = slices.DeleteFunc(restartNeeded, func(d string) bool { return slices.Contains(held, d) })
+		res.PendingChange = append(res.PendingChange, held...)
+		how := "apply -allow-restart writes it and restarts the server"
+		if req.Restarter == nil {
+			how = "add a service block so that apply -allow-restart can write it and restart the server"
+		}
+		for _, d := range held {
+			emit(Pending, "%s: not written yet: the file keeps the name the running server knows until a restart gives it the new one; %s", d, how)
+		}
+	}
 	if len(restartNeeded) > 0 {
 		switch {
 		case !req.AllowRestart:
-			res.PendingChange = restartNeeded
+			res.PendingChange = append(res.PendingChange, restartNeeded...)
 			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
 		case req.Restarter == nil:
-			res.PendingChange = restartNeeded
+			res.PendingChange = append(res.PendingChange, restartNeeded...)
 			why := req.NoRestarter
 			if why == "" {
 				why = "the target has no service block to restart it with"

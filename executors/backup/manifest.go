@@ -46,6 +46,9 @@ type Manifest struct {
 	// RDBVersion is the RDB format version of the backup's RDB data: a
 	// server loads only versions up to its own.
 	RDBVersion int `json:"rdb_version"`
+	// ImportedFrom is the file backup import read this backup from (the
+	// seed's .rdb.gz); empty for backups redisplan took.
+	ImportedFrom string `json:"imported_from,omitempty"`
 }
 
 // DBStats is one database's key counts.

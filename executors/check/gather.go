@@ -137,8 +137,14 @@ func gatherLive(ctx context.Context, t *model.Target, in *Input) {
 		in.LiveErr = err
 		return
 	}
-	in.ConfigErr = bounded(func(ctx context.Context) (err error) {
-		in.Config, err = live.ConfigGet(ctx, c, t.ConfigCommand(), ConfigNames(t)...)
+	in.ConfigErr = bounded(func(ctx context.Context) error {
+		// A server in the middle of a CONFIG rotation answers under the
+		// name in its config file until it restarts.
+		cmd, _, err := live.ConfigName(ctx, c, t)
+		if err != nil {
+			return err
+		}
+		in.Config, err = live.ConfigGet(ctx, c, cmd, ConfigNames(t)...)
 		return err
 	})
 	if t.Replication != nil {

@@ -265,3 +265,27 @@ func mapASCII(s string, lo, hi byte, delta int) string {
 	}
 	return string(b)
 }
+
+// CommandName returns the name a redis.conf's rename-command lines give
+// command (upper case, such as CONFIG or SHUTDOWN; the last line wins, as
+// in Redis): the name a server started from the file knows it under.
+// found is false when no line renames it; an empty name means the file
+// disables it. A CONFIG name is a secret: callers never print it.
+func CommandName(content []byte, command string) (name string, found bool, err error) {
+	f, err := redisconf.Parse(content)
+	if err != nil {
+		return "", false, fmt.Errorf("read config file: %w", err)
+	}
+	for i, l := range f.Lines {
+		if l.Directive != "rename-command" {
+			continue
+		}
+		if len(l.Args) != 2 {
+			return "", false, fmt.Errorf("read config file: line %d: rename-command takes a command and its new name, got %d arguments", i+1, len(l.Args))
+		}
+		if upperASCII(l.Args[0]) == command {
+			name, found = l.Args[1], true
+		}
+	}
+	return name, found, nil
+}

@@ -55,7 +55,7 @@ func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, 
 		return nil, fmt.Errorf("inspect %s: %w", t.Name, err)
 	}
 	st.Schedules = schedules
-	live, err := inspectLive(ctx, t)
+	live, err := inspectLive(ctx, t, st.File)
 	if err != nil {
 		// The error goes into plans, saved plans and pull requests.
 		err = secret.New(t.Secrets()...).Wrap(err)
@@ -154,8 +154,10 @@ func userCrontab(ctx context.Context, user string) ([]byte, error) {
 	return nil, fmt.Errorf("read the crontab of %s: crontab -l -u %s: %w: %s", user, user, err, tail(stderr.Bytes()))
 }
 
-// inspectLive reads the running server.
-func inspectLive(ctx context.Context, t *model.Target) (*planner.LiveState, error) {
+// inspectLive reads the running server. When the server does not know
+// the spec's CONFIG name, the name comes from the managed config file's
+// rename-command CONFIG line (see ConfigName).
+func inspectLive(ctx context.Context, t *model.Target, file *planner.FileState) (*planner.LiveState, error) {
 	conn := t.Connection
 	configCmd := t.ConfigCommand()
 	if configCmd == "" {
@@ -177,14 +179,30 @@ func inspectLive(ctx context.Context, t *model.Target) (*planner.LiveState, erro
 	if err != nil {
 		return nil, err
 	}
+	var content []byte
+	if file != nil {
+		content = file.Content
+	}
+	configCmd, source, err := configName(ctx, c, t, content)
+	if err != nil {
+		return nil, err
+	}
+	if source == planner.ConfigDisabled {
+		return &planner.LiveState{
+			Version:      info["redis_version"],
+			Server:       serverName(info),
+			RunID:        info["run_id"],
+			Config:       map[string]string{},
+			Info:         info,
+			Loopback:     isLoopback(conn.Address),
+			ConfigSource: source,
+		}, nil
+	}
 	cfg, err := ConfigGet(ctx, c, configCmd, "*")
 	if err != nil {
 		return nil, err
 	}
-	server := "redis"
-	if info["server_name"] == "valkey" || info["valkey_version"] != "" {
-		server = "valkey"
-	}
+	server := serverName(info)
 	if hidden := hiddenParams(info, server, t.RedisVersion); len(hidden) > 0 {
 		more, err := ConfigGet(ctx, c, configCmd, hidden...)
 		if err != nil {
@@ -201,7 +219,16 @@ func inspectLive(ctx context.Context, t *model.Target) (*planner.LiveState, erro
 		Config:   cfg,
 		Info:     info,
 		Loopback: isLoopback(conn.Address),
+
+		ConfigSource: source,
 	}, nil
+}
+
+func serverName(info map[string]string) string {
+	if info["server_name"] == "valkey" || info["valkey_version"] != "" {
+		return "valkey"
+	}
+	return "redis"
 }
 
 // hiddenParams names the HIDDEN parameters of the server's catalog, which

@@ -110,7 +110,10 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", m.ID, err)
 	}
-	p := &plan{configCmd: t.ConfigCommand(), saveCmd: commandName(t, "SAVE"), shutdown: commandName(t, "SHUTDOWN")}
+	// SHUTDOWN and CONFIG under the names the running server knows: those
+	// of the config file it was started from, while a rotation of the
+	// spec's names waits for a restart.
+	p := &plan{saveCmd: commandName(t, "SAVE"), shutdown: commandName(live.AsStarted(t), "SHUTDOWN")}
 
 	if t.Service == nil || len(t.Service.Start) == 0 {
 		return nil, fmt.Errorf(`redisplan does not know how to start the server at %s after placing the files: `+
@@ -137,6 +140,9 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 		return nil, fmt.Errorf("the server at %s is a replica of %s:%s: after a restore it would sync from its master again and "+
 			"replace the restored data; restore into the master, or remove replicaof first",
 			t.Connection.Address, orUnknown(info["master_host"]), orUnknown(info["master_port"]))
+	}
+	if p.configCmd, _, err = live.ConfigName(ctx, c, t); err != nil {
+		return nil, err
 	}
 	p.version = serverVersion(info)
 	p.pid = info["process_id"]

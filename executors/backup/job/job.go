@@ -152,7 +152,14 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		req.Target = src.Target
 		emit("reading from replica %s, which is in sync", src.Target.Connection.Address)
 	}
-	cmd := req.Target.ConfigCommand()
+	// A server in the middle of a CONFIG rotation answers under the name
+	// in its config file until it restarts. A method that needs no CONFIG
+	// (replication) must not fail for want of it: the steps that need it
+	// report their own error.
+	cmd, _, err := live.ConfigName(ctx, req.Client, req.Target)
+	if err != nil {
+		cmd = req.Target.ConfigCommand()
+	}
 
 	for _, what := range b.Include {
 		switch what {
