@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Inspector reads the current state of a target: its live server and its
@@ -74,6 +75,10 @@ type ScheduleDir struct {
 	// Others (State only) are names in Dir that redisplan would use for
 	// this target but that it did not write: they are never overwritten.
 	Others []string
+	// Owner (Input only) is who the block's files belong to: the cron
+	// block's id, or this spec's absolute path and the target. A file of
+	// another owner is never replaced or removed.
+	Owner owner.Owner
 }
 
 // ScheduleFile is one schedule file's name in its directory and content.
