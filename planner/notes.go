@@ -148,7 +148,7 @@ func cronChange(in Input) (*CrontabChange, string) {
 	if have != nil {
 		found, recorded := owner.FindLines(have)
 		switch {
-		case recorded && !found.IsZero() && found.Same(self):
+		case recorded && !found.IsZero() && self.Claims(found):
 			// This spec's block.
 		case want == nil:
 			// Not this spec's, and this spec wants no block: nothing to
@@ -167,17 +167,38 @@ func cronChange(in Input) (*CrontabChange, string) {
 				name, where, self.Spec, resolveCron(self, have))
 		}
 	}
-	if equalLines(have, want) {
+	// The block this spec wrote under the target's name before the block
+	// had an id would run the jobs a second time: it goes, when it is
+	// provably this spec's.
+	var previous []string
+	if prev := in.State.Cron; prev != nil && prev.Previous != nil && name != in.Target.Name {
+		found, recorded := owner.FindLines(prev.Previous)
+		if recorded && !found.IsZero() && self.Claims(found) ||
+			!recorded && mentionsPath(strings.Join(prev.Previous, "\n"), self.Spec) {
+			previous = prev.Previous
+		}
+	}
+	if equalLines(have, want) && previous == nil {
 		return nil, ""
 	}
 	cc := &CrontabChange{Where: where, Block: name, Lines: want, Added: []string{}, Removed: []string{}, Owner: self.Line(), Note: note}
 	switch {
+	case have == nil && want == nil:
+		cc.Action = Delete
 	case have == nil:
 		cc.Action = Create
 	case want == nil:
 		cc.Action = Delete
 	default:
 		cc.Action = Update
+	}
+	if previous != nil {
+		cc.Previous = in.Target.Name
+		cc.Removed = append(cc.Removed, previous...)
+		if cc.Note != "" {
+			cc.Note += "; "
+		}
+		cc.Note += fmt.Sprintf("the block %q this spec wrote before the cron block had an id is removed", in.Target.Name)
 	}
 	inHave := map[string]bool{}
 	for _, l := range have {

@@ -153,3 +153,33 @@ func TestDiffScheduleFileOwners(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffCrontabPrevious: once a cron block has an id, the block this
+// spec wrote under the target's name goes; another spec's block of that
+// name stays.
+func TestDiffCrontabPrevious(t *testing.T) {
+	self := owner.Owner{ID: "orders", Spec: "/srv/b/spec.hcl", Target: "main"}
+	target := &model.Target{Name: "main", Cron: &model.Cron{File: "/etc/cron.d/redisplan", ID: "orders"}}
+	want := []string{"# BEGIN redisplan orders", self.Line(), "0 3 * * * job", "# END redisplan orders"}
+	for _, tt := range []struct {
+		name     string
+		previous owner.Owner
+		removed  bool
+	}{
+		{"this spec's, before the id", owner.Owner{Spec: self.Spec, Target: "main"}, true},
+		{"another spec's", owner.Owner{Spec: "/srv/a/spec.hcl", Target: "main"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := []string{"# BEGIN redisplan main", tt.previous.Line(), "0 3 * * * job", "# END redisplan main"}
+			st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: want, Previous: prev}}
+			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want, CronOwner: self})
+			if tp.Error != "" {
+				t.Fatal(tp.Error)
+			}
+			got := tp.Crontab != nil && tp.Crontab.Previous == "main"
+			if got != tt.removed {
+				t.Errorf("crontab change %+v; want the previous block removed: %v", tp.Crontab, tt.removed)
+			}
+		})
+	}
+}

@@ -159,8 +159,11 @@ type CrontabChange struct {
 	// owner.
 	Owner string `json:"owner,omitempty"`
 	// Note says why an existing block is adopted (one without an owner
-	// line, written by an older redisplan).
+	// line, written by an older redisplan), or that Previous goes.
 	Note string `json:"note,omitempty"`
+	// Previous is the name of a block this spec wrote before its cron
+	// block had an id (named after the target): apply removes it.
+	Previous string `json:"previous,omitempty"`
 }
 
 // FileChange is a schedule file (systemd unit, CronJob manifest) to

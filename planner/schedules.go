@@ -46,7 +46,7 @@ func scheduleChanges(in Input) ([]FileChange, string) {
 			o, recorded := owner.Find(f.Content, 3)
 			wantContent, isWanted := wanted[f.Name]
 			switch {
-			case recorded && !o.IsZero() && o.Same(self):
+			case recorded && !o.IsZero() && self.Claims(o):
 				found[f.Name] = f.Content
 			case !isWanted:
 				// Another spec's, or not provably this one's, and not

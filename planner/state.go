@@ -61,6 +61,10 @@ type CronState struct {
 	// Lines are the lines of this target's block, markers included; nil
 	// when the block is absent.
 	Lines []string
+	// Previous, when the block is named after its cron block's id, are the
+	// lines of the block named after the target (which this spec may have
+	// written before it set the id), markers included; nil when absent.
+	Previous []string
 }
 
 // ScheduleDir is a directory of schedule files of one cron block: the

@@ -156,6 +156,33 @@ func TestSecondSpecDoesNotTakeTheFirstSpecsSchedules(t *testing.T) {
 					t.Errorf("plan of %s after both applies: exit %d\n%s%s", spec, code, out, errOut)
 				}
 			}
+
+			// The first spec sets an id too: what it wrote under the
+			// target's name is replaced by what it writes under the id,
+			// so its jobs do not run twice; the second spec's stay.
+			ownerSpec(t, filepath.Join(shared, "team-a"), srvA.Addr(), "32mb", "3", cronBlocks(kind, cronFile, units, manifests, "team-a-main"))
+			if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", specA); code != 0 {
+				t.Fatalf("apply of the first spec with an id: exit %d\n%s%s", code, out, errOut)
+			}
+			final := fmt.Sprint(snapshot(t, cronFile, units, manifests))
+			if strings.Contains(final, "redisplan-main-") || strings.Contains(final, "# BEGIN redisplan main\n") {
+				t.Errorf("what the first spec wrote before its id is still there:\n%s", final)
+			}
+			// One block (crontab), one .service and .timer (systemd) or
+			// one manifest (kubernetes) per spec, each with its owner line.
+			if n, want := strings.Count(final, "# redisplan owner: "), map[string]int{"crontab": 2, "systemd": 4, "kubernetes": 2}[kind]; n != want {
+				t.Errorf("%d blocks or files, want %d:\n%s", n, want, final)
+			}
+			for _, id := range []string{"team-a-main", "team-b-main"} {
+				if !strings.Contains(final, fmt.Sprintf("# redisplan owner: id %q", id)) {
+					t.Errorf("no schedule owned by %s:\n%s", id, final)
+				}
+			}
+			for _, spec := range []string{specA, specB} {
+				if code, out, errOut := runCLI(t, "plan", "-detailed-exitcode", "-config", spec); code != 0 {
+					t.Errorf("plan of %s after the ids: exit %d\n%s%s", spec, code, out, errOut)
+				}
+			}
 		})
 	}
 }

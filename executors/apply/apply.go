@@ -302,6 +302,9 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		}
 		want, _ := owner.Parse(tp.Crontab.Owner)
 		next, err := req.Splice(current, name, tp.Crontab.Lines, want)
+		if err == nil && tp.Crontab.Previous != "" {
+			next, err = req.Splice(next, tp.Crontab.Previous, nil, want)
+		}
 		if err != nil {
 			return res, fmt.Errorf("crontab of redis.%s in %s: %w (configuration changes were applied; the crontab was not changed)", t.Name, tp.Crontab.Where, err)
 		}

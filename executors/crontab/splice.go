@@ -60,7 +60,7 @@ func Splice(current []byte, target string, lines []string) []byte {
 // empty, any owner but want). A block without an owner line, written by
 // an older redisplan, is replaced: the plan decided to adopt it.
 func SpliceOwned(current []byte, name string, lines []string, want owner.Owner) ([]byte, error) {
-	if have, recorded := owner.FindLines(Block(current, name)); recorded && !have.Same(want) {
+	if have, recorded := owner.FindLines(Block(current, name)); recorded && !want.Claims(have) {
 		whose := "an owner line redisplan cannot read"
 		if !have.IsZero() {
 			whose = have.String()

@@ -47,6 +47,9 @@ func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, 
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", t.Name, err)
 		}
+		if name := crontab.BlockName(t); name != t.Name {
+			cst.Previous = crontab.Block(cst.Content, t.Name)
+		}
 		st.Cron = cst
 	}
 	schedules, err := readSchedules(ctx, t)

@@ -41,6 +41,17 @@ func (o Owner) Same(p Owner) bool {
 	return o.Spec == p.Spec && o.Target == p.Target
 }
 
+// Claims reports whether o may rewrite or remove a block or file whose
+// owner line records p: the same owner, or the same spec and target where
+// one of the two has no id (the spec added or dropped its cron block's id
+// since it wrote it).
+func (o Owner) Claims(p Owner) bool {
+	if o.Same(p) {
+		return true
+	}
+	return (o.ID == "" || p.ID == "") && o.Spec != "" && o.Spec == p.Spec && o.Target == p.Target
+}
+
 // Line is the comment line that records o.
 func (o Owner) Line() string {
 	if o.ID != "" {

@@ -38,3 +38,17 @@ func TestSame(t *testing.T) {
 		t.Error("an id owner is the same as a spec owner")
 	}
 }
+
+func TestClaims(t *testing.T) {
+	a := Owner{Spec: "/srv/a", Target: "main"}
+	withID := Owner{ID: "orders", Spec: "/srv/a", Target: "main"}
+	if !withID.Claims(a) || !a.Claims(withID) {
+		t.Error("a spec that added or dropped an id does not claim what it wrote before")
+	}
+	if withID.Claims(Owner{ID: "other", Spec: "/srv/a", Target: "main"}) {
+		t.Error("another id is claimed")
+	}
+	if a.Claims(Owner{Spec: "/srv/b", Target: "main"}) || a.Claims(Owner{Spec: "/srv/a", Target: "cache"}) {
+		t.Error("another spec's or target's block is claimed")
+	}
+}
