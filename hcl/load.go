@@ -143,6 +143,9 @@ type loader struct {
 	// machine must be given: the sensitive ones and those without a
 	// default. Sorted.
 	podVariables []string
+	// cronIDs are the cron block ids of the spec, by kind and id, with
+	// where each was set first: one id names one block's lines or files.
+	cronIDs map[[2]string]hclv2.Range
 }
 
 func (l *loader) errorf(rng *hclv2.Range, summary, format string, args ...any) {

@@ -228,6 +228,7 @@ type notifyBlock struct {
 // Kubernetes CronJobs. Which arguments apply depends on kind.
 type cronBlock struct {
 	Kind   *hclv2.Attribute `hcl:"kind,optional"`
+	ID     *hclv2.Attribute `hcl:"id,optional"`
 	File   *hclv2.Attribute `hcl:"file,optional"`
 	User   *hclv2.Attribute `hcl:"user,optional"`
 	RunAs  *hclv2.Attribute `hcl:"run_as,optional"`

@@ -571,6 +571,9 @@ func (d *targetDecoder) validSchedule(a *hclv2.Attribute) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	// robfig/cron (which check and Kubernetes use) reads days of the
+	// week 0-6 only; Vixie cron and crontab(5) take 7 for Sunday too.
+	s = oncalendar.SundayAsZero(s)
 	if _, err := cron.ParseStandard(s); err != nil {
 		d.l.errorf(a.Expr.Range().Ptr(), "Invalid schedule",
 			"%q is not a cron schedule: %s. Use five fields (minute hour day-of-month month day-of-week), such as \"0 3 * * *\", or a macro such as \"@daily\".", s, err)
@@ -873,6 +876,7 @@ func (d *targetDecoder) cronBlocks(rb *redisBlock) {
 			kind = k
 		}
 		d.onlyFor(cb, kind)
+		id := d.cronID(cb, kind)
 		if kind == "crontab" {
 			if crontab != nil {
 				d.l.errorf(cb.DefRange.Ptr(), "Duplicate crontab block",
@@ -880,7 +884,7 @@ func (d *targetDecoder) cronBlocks(rb *redisBlock) {
 				continue
 			}
 			crontab = cb
-			d.crontab(cb)
+			d.crontab(cb, id)
 			continue
 		}
 		if !d.l.require(cb.DefRange, "cron", map[string]*hclv2.Attribute{"dir": cb.Dir}) {
@@ -903,24 +907,56 @@ func (d *targetDecoder) cronBlocks(rb *redisBlock) {
 		dirs[dir] = cb.DefRange
 		switch kind {
 		case "systemd":
-			d.systemdTimers(rb, cb, dir)
+			d.systemdTimers(rb, cb, dir, id)
 		case "kubernetes":
-			d.kubeCronJobs(cb, dir)
+			d.kubeCronJobs(cb, dir, id)
 		}
 	}
 }
 
 // cronArgs says which cron block arguments each kind takes.
 var cronArgs = map[string][]string{
-	"crontab":    {"file", "user", "run_as", "binary", "log"},
-	"systemd":    {"dir", "run_as", "binary", "randomized_delay"},
-	"kubernetes": {"dir", "namespace", "image", "config_map", "secret", "time_zone", "starting_deadline"},
+	"crontab":    {"id", "file", "user", "run_as", "binary", "log"},
+	"systemd":    {"id", "dir", "run_as", "binary", "randomized_delay"},
+	"kubernetes": {"id", "dir", "namespace", "image", "config_map", "secret", "time_zone", "starting_deadline"},
+}
+
+// cronIDPattern is what a cron block id may be: it names crontab markers,
+// file names and Kubernetes objects, so lower-case letters, digits and
+// '-', starting and ending with a letter or digit, at most 30 characters
+// (the part of a CronJob name that stands for the target).
+var cronIDPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?$`)
+
+// cronID decodes the id of a cron block, "" when it has none. An id is
+// used by one block of each kind in the spec: two blocks with one id
+// would own each other's lines or files.
+func (d *targetDecoder) cronID(cb *cronBlock, kind string) string {
+	id, ok := d.str(cb.ID)
+	if !ok {
+		return ""
+	}
+	if !cronIDPattern.MatchString(id) {
+		d.l.errorf(cb.ID.Expr.Range().Ptr(), "Invalid cron id",
+			"id names this block's crontab lines or files in place of the target: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 30 characters, such as \"orders-main\"; got %q.", id)
+		return ""
+	}
+	key := [2]string{kind, id}
+	if prev, dup := d.l.cronIDs[key]; dup {
+		d.l.errorf(cb.ID.Expr.Range().Ptr(), "Duplicate cron id",
+			"The %s cron block at %s has id %q already; each block needs an id of its own (in a for_each target, build it from each.key, such as \"orders-${each.key}\").", kind, prev, id)
+		return ""
+	}
+	if d.l.cronIDs == nil {
+		d.l.cronIDs = map[[2]string]hclv2.Range{}
+	}
+	d.l.cronIDs[key] = cb.ID.Expr.Range()
+	return id
 }
 
 // onlyFor reports the arguments of cb that its kind does not take.
 func (d *targetDecoder) onlyFor(cb *cronBlock, kind string) {
 	for _, a := range []*hclv2.Attribute{
-		cb.File, cb.User, cb.RunAs, cb.Binary, cb.Log, cb.Dir, cb.RandomizedDelay, cb.Namespace,
+		cb.ID, cb.File, cb.User, cb.RunAs, cb.Binary, cb.Log, cb.Dir, cb.RandomizedDelay, cb.Namespace,
 		cb.Image, cb.ConfigMap, cb.Secret, cb.TimeZone, cb.StartingDeadline,
 	} {
 		if a == nil {
@@ -944,8 +980,8 @@ func (d *targetDecoder) onlyFor(cb *cronBlock, kind string) {
 // systemdTimers decodes a kind = "systemd" block. Each schedule must have
 // an OnCalendar form: a schedule that has none is reported where it is
 // written.
-func (d *targetDecoder) systemdTimers(rb *redisBlock, cb *cronBlock, dir string) {
-	st := &model.SystemdTimers{Dir: dir, Pos: posOf(cb.DefRange)}
+func (d *targetDecoder) systemdTimers(rb *redisBlock, cb *cronBlock, dir, id string) {
+	st := &model.SystemdTimers{ID: id, Dir: dir, Pos: posOf(cb.DefRange)}
 	st.RunAs, _ = d.str(cb.RunAs)
 	st.Binary, _ = d.str(cb.Binary)
 	if st.Binary != "" && !strings.HasPrefix(st.Binary, "/") {
@@ -990,11 +1026,11 @@ func (d *targetDecoder) systemdTimers(rb *redisBlock, cb *cronBlock, dir string)
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 
 // kubeCronJobs decodes a kind = "kubernetes" block.
-func (d *targetDecoder) kubeCronJobs(cb *cronBlock, dir string) {
+func (d *targetDecoder) kubeCronJobs(cb *cronBlock, dir, id string) {
 	if !d.l.require(cb.DefRange, "cron", map[string]*hclv2.Attribute{"image": cb.Image, "config_map": cb.ConfigMap}) {
 		return
 	}
-	kc := &model.KubeCronJobs{Dir: dir, StartingDeadline: 5 * time.Minute, Pos: posOf(cb.DefRange)}
+	kc := &model.KubeCronJobs{ID: id, Dir: dir, StartingDeadline: 5 * time.Minute, Pos: posOf(cb.DefRange)}
 	kc.Image, _ = d.str(cb.Image)
 	if kc.Image == "" || strings.ContainsFunc(kc.Image, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		d.l.errorf(cb.Image.Expr.Range().Ptr(), "Invalid image", "image names the container image that runs redisplan, such as \"registry.example/redisplan:1.4\"; got %q.", kc.Image)
@@ -1041,8 +1077,8 @@ func (d *targetDecoder) kubeCronJobs(cb *cronBlock, dir string) {
 	d.t.CronJobs = append(d.t.CronJobs, kc)
 }
 
-func (d *targetDecoder) crontab(cb *cronBlock) {
-	c := &model.Cron{}
+func (d *targetDecoder) crontab(cb *cronBlock, id string) {
+	c := &model.Cron{ID: id}
 	c.File, _ = d.str(cb.File)
 	c.User, _ = d.str(cb.User)
 	c.RunAs, _ = d.str(cb.RunAs)
@@ -1057,6 +1093,12 @@ func (d *targetDecoder) crontab(cb *cronBlock) {
 			"Set file = \"/etc/cron.d/redisplan\" for a cron.d file, or user = \"redis\" for a user's crontab.")
 	case c.File != "" && c.RunAs == "":
 		c.RunAs = "root"
+	}
+	if name := filepath.Base(c.File); c.File != "" && !model.ValidCronDName(name) {
+		// Debian's cron reads /etc/cron.d with the run-parts rule and
+		// skips any other name without a word: the jobs would never run.
+		d.l.errorf(cb.File.Expr.Range().Ptr(), "Invalid cron.d file name",
+			"cron ignores cron.d files whose names hold characters other than letters, digits, '_' and '-' (%q does), so these jobs would never run; use a name such as \"redisplan-main\".", name)
 	}
 	if c.Binary != "" && !strings.HasPrefix(c.Binary, "/") {
 		d.l.errorf(cb.Binary.Expr.Range().Ptr(), "Relative path", "cron runs with a minimal PATH, so binary must be an absolute path; got %q.", c.Binary)

@@ -9,6 +9,7 @@ import (
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Input is everything the diff of one target needs.
@@ -21,6 +22,10 @@ type Input struct {
 	// CronLines is the desired managed crontab block (markers included),
 	// nil when the target schedules nothing or has no cron block.
 	CronLines []string
+	// CronOwner is who the target's crontab block belongs to: the cron
+	// block's id, or this spec's absolute path and the target. A block of
+	// the same name that belongs to another owner is never replaced.
+	CronOwner owner.Owner
 	// Schedules are the systemd units and CronJob manifests the target's
 	// systemd and kubernetes cron blocks want, one entry per block.
 	Schedules []ScheduleDir
@@ -65,12 +70,18 @@ func Diff(in Input) *TargetPlan {
 			in.Replica, live.Info["master_host"], live.Info["master_port"])
 		return tp
 	}
-	// A schedule file redisplan does not own stops the target's plan
-	// before anything else is planned: an error plan holds no changes
-	// (and so no value, secret or not).
+	// A crontab block or schedule file that redisplan does not own for
+	// this spec stops the target's plan before anything else is planned:
+	// an error plan holds no changes (and so no value, secret or not), and
+	// apply refuses it before it changes anything.
 	files, ferr := scheduleChanges(in)
 	if ferr != "" {
 		tp.Error = ferr
+		return tp
+	}
+	cron, cerr := cronChange(in)
+	if cerr != "" {
+		tp.Error = cerr
 		return tp
 	}
 	tp.RunID = live.RunID
@@ -101,7 +112,7 @@ func Diff(in Input) *TargetPlan {
 	if live.ConfigSource == ConfigDisabled {
 		configDisabledPlan(tp, in, file)
 		if tp.Error == "" {
-			tp.Crontab = cronChange(in)
+			tp.Crontab = cron
 			tp.ScheduleFiles = files
 		}
 		for i := range tp.Changes {
@@ -183,7 +194,7 @@ func Diff(in Input) *TargetPlan {
 		tp.Risks = append(tp.Risks, Risk{Message: fmt.Sprintf(
 			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
 	}
-	tp.Crontab = cronChange(in)
+	tp.Crontab = cron
 	tp.ScheduleFiles = files
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 func cat70(t *testing.T) *catalog.Catalog {
@@ -180,9 +181,10 @@ func TestDiffMasksSecrets(t *testing.T) {
 
 func TestDiffCrontab(t *testing.T) {
 	target := &model.Target{Name: "main", Cron: &model.Cron{File: "/etc/cron.d/redisplan"}}
-	want := []string{"# BEGIN redisplan main", "0 3 * * * root /b backup run", "# END redisplan main"}
-	st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: []string{"# BEGIN redisplan main", "0 4 * * * root /b backup run", "# END redisplan main"}}}
-	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want})
+	self := owner.Owner{Spec: "/srv/a/spec.hcl", Target: "main"}
+	want := []string{"# BEGIN redisplan main", self.Line(), "0 3 * * * root /b backup run", "# END redisplan main"}
+	st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: []string{"# BEGIN redisplan main", self.Line(), "0 4 * * * root /b backup run", "# END redisplan main"}}}
+	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want, CronOwner: self})
 	if tp.Crontab == nil || tp.Crontab.Action != Update {
 		t.Fatalf("crontab = %+v, want an update", tp.Crontab)
 	}
@@ -193,7 +195,7 @@ func TestDiffCrontab(t *testing.T) {
 		t.Error(diff)
 	}
 	st.Cron.Lines = want
-	if tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want}); tp.Crontab != nil {
+	if tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want, CronOwner: self}); tp.Crontab != nil {
 		t.Errorf("an installed block equal to the spec's is a change: %+v", tp.Crontab)
 	}
 }

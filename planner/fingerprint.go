@@ -60,7 +60,11 @@ func FingerprintTarget(t *model.Target, st *State, cat *catalog.Catalog) TargetF
 	}
 	fp.File = hashFile(st.File)
 	if st.Cron != nil {
-		fp.Crontab = hashBytes([]byte(strings.Join(st.Cron.Lines, "\n")))
+		text := strings.Join(st.Cron.Lines, "\n")
+		if st.Cron.Previous != nil {
+			text += "\nprevious\n" + strings.Join(st.Cron.Previous, "\n")
+		}
+		fp.Crontab = hashBytes([]byte(text))
 	}
 	if len(st.Schedules) > 0 {
 		h := sha256.New()

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"github.com/redisplan/redisplan/internal/owner"
 	"math/big"
 	"strings"
 
@@ -207,7 +208,12 @@ func humanString(s string) string {
 }
 
 // cronChange compares the desired managed block with the installed one.
-func cronChange(in Input) *CrontabChange {
+// A block of the same name that is not this spec's is never replaced: the
+// second result then says whose it is and how to resolve it.
+func cronChange(in Input) (*CrontabChange, string) {
+	if in.Target.Cron == nil {
+		return nil, ""
+	}
 	var have []string
 	where := ""
 	if in.State.Cron != nil {
@@ -215,17 +221,66 @@ func cronChange(in Input) *CrontabChange {
 		where = in.State.Cron.Where
 	}
 	want := in.CronLines
-	if in.Target.Cron == nil || equalLines(have, want) {
-		return nil
+	name := in.Target.Name
+	if in.Target.Cron.ID != "" {
+		name = in.Target.Cron.ID
 	}
-	cc := &CrontabChange{Where: where, Lines: want, Added: []string{}, Removed: []string{}}
+	self := in.CronOwner
+	note := ""
+	if have != nil {
+		found, recorded := owner.FindLines(have)
+		switch {
+		case recorded && !found.IsZero() && self.Claims(found):
+			// This spec's block.
+		case want == nil:
+			// Not this spec's, and this spec wants no block: nothing to
+			// do, and nothing to refuse.
+			return nil, ""
+		case recorded && found.IsZero():
+			return nil, fmt.Sprintf("the crontab block %q in %s has an owner line redisplan cannot read (edited by hand?), so it may be another spec's. %s",
+				name, where, resolveCron(self, have))
+		case recorded:
+			return nil, fmt.Sprintf("the crontab block %q in %s belongs to %s, not to this spec (%s): applying would replace that server's backup and check jobs. %s",
+				name, where, found, self.Spec, resolveCron(self, have))
+		case (self.ID == "" || self.ID == in.Target.Name) && mentionsPath(strings.Join(have, "\n"), self.Spec):
+			note = "adopted: the block has no owner line (an older redisplan wrote it) and its lines run this spec; apply adds the owner line"
+		default:
+			return nil, fmt.Sprintf("the crontab block %q in %s has no owner line (an older redisplan wrote it) and its lines do not run this spec (%s): it is probably another spec's, and applying would replace its jobs. %s",
+				name, where, self.Spec, resolveCron(self, have))
+		}
+	}
+	// The block this spec wrote under the target's name before the block
+	// had an id would run the jobs a second time: it goes, when it is
+	// provably this spec's.
+	var previous []string
+	if prev := in.State.Cron; prev != nil && prev.Previous != nil && name != in.Target.Name {
+		found, recorded := owner.FindLines(prev.Previous)
+		if recorded && !found.IsZero() && self.Claims(found) ||
+			!recorded && mentionsPath(strings.Join(prev.Previous, "\n"), self.Spec) {
+			previous = prev.Previous
+		}
+	}
+	if equalLines(have, want) && previous == nil {
+		return nil, ""
+	}
+	cc := &CrontabChange{Where: where, Block: name, Lines: want, Added: []string{}, Removed: []string{}, Owner: self.Line(), Note: note}
 	switch {
+	case have == nil && want == nil:
+		cc.Action = Delete
 	case have == nil:
 		cc.Action = Create
 	case want == nil:
 		cc.Action = Delete
 	default:
 		cc.Action = Update
+	}
+	if previous != nil {
+		cc.Previous = in.Target.Name
+		cc.Removed = append(cc.Removed, previous...)
+		if cc.Note != "" {
+			cc.Note += "; "
+		}
+		cc.Note += fmt.Sprintf("the block %q this spec wrote before the cron block had an id is removed", in.Target.Name)
 	}
 	inHave := map[string]bool{}
 	for _, l := range have {
@@ -243,7 +298,7 @@ func cronChange(in Input) *CrontabChange {
 			cc.Removed = append(cc.Removed, l)
 		}
 	}
-	return cc
+	return cc, ""
 }
 
 func equalLines(a, b []string) bool {

@@ -152,12 +152,25 @@ type Drift struct {
 
 // CrontabChange is the difference in a target's managed crontab block.
 type CrontabChange struct {
-	Where   string   `json:"where"`
+	Where string `json:"where"`
+	// Block is the block's name in its markers: the cron block's id, or
+	// the target's name.
+	Block   string   `json:"block,omitempty"`
 	Action  Action   `json:"action"`
 	Removed []string `json:"removed"`
 	Added   []string `json:"added"`
 	// Lines is the whole desired block, markers included.
 	Lines []string `json:"lines"`
+	// Owner is the owner line of the spec that applies the change: apply
+	// replaces or removes only a block without an owner line or with this
+	// owner.
+	Owner string `json:"owner,omitempty"`
+	// Note says why an existing block is adopted (one without an owner
+	// line, written by an older redisplan), or that Previous goes.
+	Note string `json:"note,omitempty"`
+	// Previous is the name of a block this spec wrote before its cron
+	// block had an id (named after the target): apply removes it.
+	Previous string `json:"previous,omitempty"`
 }
 
 // FileChange is a schedule file (systemd unit, CronJob manifest) to
@@ -173,6 +186,13 @@ type FileChange struct {
 	Diff []string `json:"diff,omitempty"`
 	// Content is the whole new file, for a create or an update.
 	Content string `json:"content,omitempty"`
+	// Owner is the owner line of the spec that applies the change: apply
+	// rewrites or removes only a file without an owner line or with this
+	// owner.
+	Owner string `json:"owner,omitempty"`
+	// Note says why an existing file is adopted (one without an owner
+	// line, written by an older redisplan).
+	Note string `json:"note,omitempty"`
 }
 
 // Risk is a warning about what a change will do to a running server.

@@ -8,16 +8,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 func TestDiffScheduleFiles(t *testing.T) {
 	target := &model.Target{Name: "main"}
 	dir := "/etc/systemd/system"
+	self := owner.Owner{Spec: "/srv/a/spec.hcl", Target: "main"}
 	timer := func(cal string) string {
-		return "# marker\n[Timer]\nOnCalendar=" + cal + "\nPersistent=true\n"
+		return "# marker\n" + self.Line() + "\n[Timer]\nOnCalendar=" + cal + "\nPersistent=true\n"
 	}
-	want := []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
-		{Name: "redisplan-main-backup.service", Content: "svc\n"},
+	svc := "# marker\n" + self.Line() + "\n[Service]\n"
+	want := []ScheduleDir{{Kind: "systemd", Dir: dir, Owner: self, Files: []ScheduleFile{
+		{Name: "redisplan-main-backup.service", Content: svc},
 		{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 03:00:00")},
 	}}}
 	type fc struct {
@@ -36,13 +39,13 @@ func TestDiffScheduleFiles(t *testing.T) {
 			{"redisplan-main-backup.timer", Create, nil},
 		}, ""},
 		{"one line differs: update with its diff", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
-			{Name: "redisplan-main-backup.service", Content: "svc\n"},
+			{Name: "redisplan-main-backup.service", Content: svc},
 			{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 04:00:00")},
 		}}}, []fc{
 			{"redisplan-main-backup.timer", Update, []string{"-OnCalendar=*-*-* 04:00:00", "+OnCalendar=*-*-* 03:00:00"}},
 		}, ""},
 		{"a schedule no longer wanted: delete", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
-			{Name: "redisplan-main-backup.service", Content: "svc\n"},
+			{Name: "redisplan-main-backup.service", Content: svc},
 			{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 03:00:00")},
 			{Name: "redisplan-main-check.timer", Content: timer("*:00/15")},
 		}}}, []fc{

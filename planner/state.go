@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Inspector reads the current state of a target: its live server and its
@@ -82,6 +83,10 @@ type CronState struct {
 	// Lines are the lines of this target's block, markers included; nil
 	// when the block is absent.
 	Lines []string
+	// Previous, when the block is named after its cron block's id, are the
+	// lines of the block named after the target (which this spec may have
+	// written before it set the id), markers included; nil when absent.
+	Previous []string
 }
 
 // ScheduleDir is a directory of schedule files of one cron block: the
@@ -96,6 +101,10 @@ type ScheduleDir struct {
 	// Others (State only) are names in Dir that redisplan would use for
 	// this target but that it did not write: they are never overwritten.
 	Others []string
+	// Owner (Input only) is who the block's files belong to: the cron
+	// block's id, or this spec's absolute path and the target. A file of
+	// another owner is never replaced or removed.
+	Owner owner.Owner
 }
 
 // ScheduleFile is one schedule file's name in its directory and content.

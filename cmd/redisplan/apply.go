@@ -99,7 +99,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 				fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, e)
 			}
 		}
-		fmt.Fprintln(env.stderr, "redisplan apply: some targets could not be read; nothing was applied")
+		fmt.Fprintln(env.stderr, "redisplan apply: some targets could not be planned (see the errors above); nothing was applied")
 		return exitError
 	}
 	if !p.HasChanges() {
@@ -269,7 +269,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
 		AllowRestart: allowRestart,
 		Live:         liveConfig{client: client, cmd: configCmd},
-		Splice:       crontab.Splice,
+		Splice:       crontab.SpliceOwned,
 		Schedules:    schedfiles.Writer{},
 		Emit:         emit,
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -185,7 +186,8 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 		tp := &planner.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []planner.Change{}, Drift: []planner.Drift{}, Risks: []planner.Risk{}}
 		return tp, st, planner.FingerprintTarget(t, st, cat)
 	}
-	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo})
+	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
+		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo})
 	return tp, st, planner.FingerprintTarget(t, st, cat)
 }
 
@@ -193,8 +195,8 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 // cron blocks, in the order the inspector reads their directories.
 func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.ScheduleDir, error) {
 	var out []planner.ScheduleDir
-	add := func(kind, dir string, files []schedfiles.File) {
-		sd := planner.ScheduleDir{Kind: kind, Dir: dir}
+	add := func(kind, dir string, o owner.Owner, files []schedfiles.File) {
+		sd := planner.ScheduleDir{Kind: kind, Dir: dir, Owner: o}
 		for _, f := range files {
 			sd.Files = append(sd.Files, planner.ScheduleFile{Name: f.Name, Content: string(f.Content)})
 		}
@@ -205,14 +207,14 @@ func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.Sc
 		if err != nil {
 			return nil, err
 		}
-		add("systemd", st.Dir, files)
+		add("systemd", st.Dir, systemd.Owner(t, st, cronOpts), files)
 	}
 	for _, kc := range t.CronJobs {
-		files, err := kubecron.Render(t, kc)
+		files, err := kubecron.Render(t, kc, cronOpts.Config)
 		if err != nil {
 			return nil, err
 		}
-		add("kubernetes", kc.Dir, files)
+		add("kubernetes", kc.Dir, kubecron.Owner(t, kc, cronOpts.Config), files)
 	}
 	return out, nil
 }

@@ -231,6 +231,9 @@ func writeScheduleFiles(w io.Writer, changes []planner.FileChange, pal palette, 
 		}
 		colour := map[planner.Action]string{planner.Create: "32", planner.Update: "33", planner.Delete: "31"}[fc.Action]
 		fmt.Fprintf(w, "%s  %s %s  (%s)\n", ind, pal.c(colour, symbol(fc.Action)), fc.Name, fc.Action)
+		if fc.Note != "" {
+			fmt.Fprintf(w, "%s      %s\n", ind, fc.Note)
+		}
 		for _, l := range fc.Diff {
 			c := "32"
 			if strings.HasPrefix(l, "-") {
@@ -320,6 +323,9 @@ func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *cata
 	}
 	if cc := tp.Crontab; cc != nil {
 		fmt.Fprintf(w, "\n%sCrontab (%s):\n", ind, cc.Where)
+		if cc.Note != "" {
+			fmt.Fprintf(w, "%s  %s\n", ind, cc.Note)
+		}
 		for _, l := range cc.Removed {
 			fmt.Fprintf(w, "%s  %s %s\n", ind, pal.c("31", "-"), l)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -43,12 +44,14 @@ type CrontabStore interface {
 type ScheduleFiles interface {
 	// Write replaces the file only while it is target's or absent.
 	Write(ctx context.Context, dir, name, target string, content []byte) error
-	// Remove deletes the file only while it is still target's.
-	Remove(ctx context.Context, dir, name, target string) error
+	// Remove deletes the file only while it is still target's and its
+	// owner line, if any, names want.
+	Remove(ctx context.Context, dir, name, target string, want owner.Owner) error
 }
 
-// Splicer replaces a target's block in a crontab.
-type Splicer func(current []byte, target string, lines []string) []byte
+// Splicer replaces the block called name in a crontab, refusing when the
+// block there belongs to another owner than want.
+type Splicer func(current []byte, name string, lines []string, want owner.Owner) ([]byte, error)
 
 // EventKind says what an event reports.
 type EventKind int
@@ -316,7 +319,18 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("read crontab for redis.%s: %w (configuration changes were applied)", t.Name, err)
 		}
-		next := req.Splice(current, t.Name, tp.Crontab.Lines)
+		name := tp.Crontab.Block
+		if name == "" {
+			name = t.Name
+		}
+		want, _ := owner.Parse(tp.Crontab.Owner)
+		next, err := req.Splice(current, name, tp.Crontab.Lines, want)
+		if err == nil && tp.Crontab.Previous != "" {
+			next, err = req.Splice(next, tp.Crontab.Previous, nil, want)
+		}
+		if err != nil {
+			return res, fmt.Errorf("crontab of redis.%s in %s: %w (configuration changes were applied; the crontab was not changed)", t.Name, tp.Crontab.Where, err)
+		}
 		if err := req.Crontab.Install(ctx, next); err != nil {
 			return res, fmt.Errorf("install crontab for redis.%s: %w (configuration changes were applied)", t.Name, err)
 		}
@@ -332,7 +346,8 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		path := filepath.Join(fc.Dir, fc.Name)
 		var err error
 		if fc.Action == planner.Delete {
-			err = req.Schedules.Remove(ctx, fc.Dir, fc.Name, t.Name)
+			want, _ := owner.Parse(fc.Owner)
+			err = req.Schedules.Remove(ctx, fc.Dir, fc.Name, t.Name, want)
 		} else {
 			err = req.Schedules.Write(ctx, fc.Dir, fc.Name, t.Name, []byte(fc.Content))
 		}

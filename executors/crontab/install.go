@@ -9,10 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 // Installer writes a crontab.
@@ -29,10 +29,6 @@ var (
 // others can write.
 const cronDMode fs.FileMode = 0o644
 
-// cronDName is what Debian's cron accepts as a cron.d file name (the
-// run-parts rule); it silently skips any other file, such as one with a dot.
-var cronDName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
 // CronDFile is a system crontab file such as /etc/cron.d/redisplan, whose
 // lines name the user each job runs as.
 type CronDFile struct{ Path string }
@@ -44,7 +40,7 @@ func (c CronDFile) Install(ctx context.Context, content []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("install %s: %w", c.Path, err)
 	}
-	if name := filepath.Base(c.Path); !cronDName.MatchString(name) {
+	if name := filepath.Base(c.Path); !model.ValidCronDName(name) {
 		return fmt.Errorf("install %s: cron ignores cron.d files whose names have characters other than letters, digits, '_' and '-'; use a name such as redisplan-main", c.Path)
 	}
 	dir := filepath.Dir(c.Path)

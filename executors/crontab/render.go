@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // RenderOptions carries what the lines need besides the target.
@@ -56,15 +57,36 @@ func (o RenderOptions) Argv(binary string, j Job, target string) []string {
 	return append(argv, "-target", target)
 }
 
-// BeginMarker and EndMarker delimit the block of one target. Everything
-// outside them belongs to someone else and is kept as it is.
-func BeginMarker(target string) string { return "# BEGIN redisplan " + target }
+// BeginMarker and EndMarker delimit a named block: a target's, named
+// after the target or its cron block's id. Everything outside them
+// belongs to someone else and is kept as it is.
+func BeginMarker(name string) string { return "# BEGIN redisplan " + name }
 
-// EndMarker is the line that closes a target's block.
-func EndMarker(target string) string { return "# END redisplan " + target }
+// EndMarker is the line that closes a block.
+func EndMarker(name string) string { return "# END redisplan " + name }
 
-// Lines returns the managed block of a target (markers included), or nil
-// when the target schedules nothing.
+// BlockName is the name of t's block: its cron block's id, or the target's
+// name when the block has no id.
+func BlockName(t *model.Target) string {
+	if t.Cron != nil && t.Cron.ID != "" {
+		return t.Cron.ID
+	}
+	return t.Name
+}
+
+// Owner is who t's block belongs to when opts render it: the cron block's
+// id, or the spec (opts.Config) and the target.
+func Owner(t *model.Target, opts RenderOptions) owner.Owner {
+	o := owner.Owner{Spec: opts.Config, Target: t.Name}
+	if t.Cron != nil {
+		o.ID = t.Cron.ID
+	}
+	return o
+}
+
+// Lines returns the managed block of a target (markers included, the
+// owner line after the begin marker), or nil when the target schedules
+// nothing.
 func Lines(t *model.Target, opts RenderOptions) []string {
 	jobs := Jobs(t)
 	if len(jobs) == 0 {
@@ -82,7 +104,7 @@ func Lines(t *model.Target, opts RenderOptions) []string {
 		}
 		log = c.Log
 	}
-	out := []string{BeginMarker(t.Name)}
+	out := []string{BeginMarker(BlockName(t)), Owner(t, opts).Line()}
 	for _, j := range jobs {
 		argv := opts.Argv(binary, j, t.Name)
 		var line strings.Builder
@@ -102,7 +124,7 @@ func Lines(t *model.Target, opts RenderOptions) []string {
 		}
 		out = append(out, line.String())
 	}
-	return append(out, EndMarker(t.Name))
+	return append(out, EndMarker(BlockName(t)))
 }
 
 // Render returns the managed blocks of several targets as crontab text.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 func TestLinesQuoteForTheShell(t *testing.T) {
@@ -16,6 +17,7 @@ func TestLinesQuoteForTheShell(t *testing.T) {
 	got := Lines(target, RenderOptions{Binary: "/usr/bin/redisplan", Config: "/etc/redisplan/my specs", VarFiles: []string{"/etc/redisplan/prod.vars"}})
 	want := []string{
 		`# BEGIN redisplan cache["eu"]`,
+		`# redisplan owner: spec "/etc/redisplan/my specs", target "cache[\"eu\"]"`,
 		`0 3 * * * /usr/bin/redisplan backup run -no-color -config '/etc/redisplan/my specs' -var-file /etc/redisplan/prod.vars -target 'cache["eu"]' >>'/var/log/red is\%.log' 2>&1`,
 		`# END redisplan cache["eu"]`,
 	}
@@ -33,7 +35,47 @@ func TestNoScheduleNoLines(t *testing.T) {
 func TestCronDFileHasUserColumn(t *testing.T) {
 	target := &model.Target{Name: "main", Alerts: &model.Alerts{Schedule: "*/15 * * * *"}, Cron: &model.Cron{File: "/etc/cron.d/redisplan", RunAs: "redis"}}
 	got := Lines(target, RenderOptions{Binary: "/b/redisplan", Config: "/etc/r"})
-	if got[1] != "*/15 * * * * redis /b/redisplan check -notify -no-color -config /etc/r -target main" {
-		t.Errorf("line = %q", got[1])
+	if got[2] != "*/15 * * * * redis /b/redisplan check -notify -no-color -config /etc/r -target main" {
+		t.Errorf("line = %q", got[2])
+	}
+}
+
+// TestBlockNamedByID: a cron block's id names the block instead of the
+// target and is its owner, so that two specs' targets "main" can share a
+// crontab.
+func TestBlockNamedByID(t *testing.T) {
+	target := &model.Target{Name: "main", Backup: &model.Backup{Schedule: "0 3 * * *"}, Cron: &model.Cron{File: "/etc/cron.d/redisplan", ID: "orders-a"}}
+	got := Lines(target, RenderOptions{Binary: "/b/redisplan", Config: "/srv/a"})
+	if got[0] != "# BEGIN redisplan orders-a" || got[len(got)-1] != "# END redisplan orders-a" {
+		t.Errorf("markers = %q, %q", got[0], got[len(got)-1])
+	}
+	if got[1] != `# redisplan owner: id "orders-a" (spec "/srv/a", target "main")` {
+		t.Errorf("owner line = %q", got[1])
+	}
+}
+
+// TestSpliceOwned: apply replaces a block only when it is the applying
+// spec's, or has no owner line (an older redisplan's, which the plan
+// decided to adopt).
+func TestSpliceOwned(t *testing.T) {
+	a := owner.Owner{Spec: "/srv/a", Target: "main"}
+	b := owner.Owner{Spec: "/srv/b", Target: "main"}
+	block := func(o owner.Owner, job string) []string {
+		return []string{BeginMarker("main"), o.Line(), job, EndMarker("main")}
+	}
+	current := Splice([]byte("MAILTO=ops\n"), "main", block(a, "0 3 * * * a"))
+	if _, err := SpliceOwned(current, "main", block(b, "0 3 * * * b"), b); err == nil || !strings.Contains(err.Error(), `belongs to spec /srv/a, target "main"`) {
+		t.Errorf("another spec's block replaced: %v", err)
+	}
+	if _, err := SpliceOwned(current, "main", nil, b); err == nil {
+		t.Error("another spec's block removed")
+	}
+	next, err := SpliceOwned(current, "main", block(a, "0 4 * * * a"), a)
+	if err != nil || !strings.Contains(string(next), "0 4 * * * a") {
+		t.Errorf("own block not replaced: %v\n%s", err, next)
+	}
+	legacy := Splice(nil, "main", []string{BeginMarker("main"), "0 3 * * * old", EndMarker("main")})
+	if next, err := SpliceOwned(legacy, "main", block(b, "0 3 * * * b"), b); err != nil || strings.Contains(string(next), "old") {
+		t.Errorf("a block without an owner line not adopted: %v\n%s", err, next)
 	}
 }

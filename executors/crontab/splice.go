@@ -2,8 +2,11 @@ package crontab
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Splice returns current with the block of target, from its BeginMarker
@@ -50,6 +53,21 @@ func Splice(current []byte, target string, lines []string) []byte {
 		out.WriteString(block)
 	}
 	return out.Bytes()
+}
+
+// SpliceOwned is Splice for apply: it refuses to replace or remove a block
+// whose owner line names another owner than lines' (or, when lines is
+// empty, any owner but want). A block without an owner line, written by
+// an older redisplan, is replaced: the plan decided to adopt it.
+func SpliceOwned(current []byte, name string, lines []string, want owner.Owner) ([]byte, error) {
+	if have, recorded := owner.FindLines(Block(current, name)); recorded && !want.Claims(have) {
+		whose := "an owner line redisplan cannot read"
+		if !have.IsZero() {
+			whose = have.String()
+		}
+		return nil, fmt.Errorf("the block %q belongs to %s, not to %s, so it is left alone", name, whose, want)
+	}
+	return Splice(current, name, lines), nil
 }
 
 // Block returns the lines of target's block in current, markers included

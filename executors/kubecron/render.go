@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/executors/systemd"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // SpecDir is where the ConfigMap with the spec files is mounted in the
@@ -47,7 +48,7 @@ func Build(t *model.Target, kc *model.KubeCronJobs) ([]*batchv1.CronJob, error) 
 		if err != nil {
 			return nil, fmt.Errorf("%s schedule of redis.%s as a CronJob: %w", j.Name, t.Name, err)
 		}
-		name := systemd.UnitName(t.Name, j.Name)
+		name := systemd.UnitName(schedfiles.Name(kc.ID, t.Name), j.Name)
 		labels := map[string]string{
 			LabelManagedBy: "redisplan",
 			LabelName:      "redisplan",
@@ -116,9 +117,16 @@ func Build(t *model.Target, kc *model.KubeCronJobs) ([]*batchv1.CronJob, error) 
 	return out, nil
 }
 
+// Owner is who kc's manifests belong to when the spec at spec renders
+// them.
+func Owner(t *model.Target, kc *model.KubeCronJobs, spec string) owner.Owner {
+	return owner.Owner{ID: kc.ID, Spec: spec, Target: t.Name}
+}
+
 // Render returns the manifests of Build as files, one per CronJob, each
-// starting with the target's marker comment.
-func Render(t *model.Target, kc *model.KubeCronJobs) ([]schedfiles.File, error) {
+// starting with the target's marker comment and the owner line of the
+// spec at spec (its absolute path).
+func Render(t *model.Target, kc *model.KubeCronJobs, spec string) ([]schedfiles.File, error) {
 	jobs, err := Build(t, kc)
 	if err != nil {
 		return nil, err
@@ -131,7 +139,7 @@ func Render(t *model.Target, kc *model.KubeCronJobs) ([]schedfiles.File, error) 
 		}
 		files = append(files, schedfiles.File{
 			Name:    cj.Name + ".yaml",
-			Content: append([]byte(schedfiles.Marker(t.Name)+"\n"), b...),
+			Content: append([]byte(schedfiles.Marker(t.Name)+"\n"+Owner(t, kc, spec).Line()+"\n"), b...),
 		})
 	}
 	return files, nil

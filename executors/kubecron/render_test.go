@@ -44,14 +44,14 @@ func block() *model.KubeCronJobs {
 // TestRenderGolden compares the manifests with testdata/golden; -update
 // rewrites them.
 func TestRenderGolden(t *testing.T) {
-	files, err := Render(target(), block())
+	files, err := Render(target(), block(), "/srv/spec")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) != 2 || files[0].Name != "redisplan-main-backup.yaml" || files[1].Name != "redisplan-main-check.yaml" {
 		t.Fatalf("files = %v", files)
 	}
-	again, _ := Render(target(), block())
+	again, _ := Render(target(), block(), "/srv/spec")
 	for i, f := range files {
 		if string(again[i].Content) != string(f.Content) {
 			t.Errorf("%s: two renders differ", f.Name)
@@ -82,7 +82,7 @@ func TestRenderGolden(t *testing.T) {
 // TestRoundTrip decodes each manifest back into a batchv1.CronJob, with
 // unknown fields refused, and checks every field redisplan sets.
 func TestRoundTrip(t *testing.T) {
-	files, err := Render(target(), block())
+	files, err := Render(target(), block(), "/srv/spec")
 	if err != nil {
 		t.Fatal(err)
 	}

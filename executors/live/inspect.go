@@ -44,9 +44,12 @@ func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, 
 		st.File = fst
 	}
 	if t.Cron != nil {
-		cst, err := readCron(ctx, t.Cron, t.Name)
+		cst, err := readCron(ctx, t.Cron, crontab.BlockName(t))
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", t.Name, err)
+		}
+		if name := crontab.BlockName(t); name != t.Name {
+			cst.Previous = crontab.Block(cst.Content, t.Name)
 		}
 		st.Cron = cst
 	}
@@ -80,8 +83,8 @@ func readConfigFile(path string) (*planner.FileState, error) {
 }
 
 // readCron reads the cron.d file or the user crontab that holds the
-// target's block.
-func readCron(ctx context.Context, c *model.Cron, target string) (*planner.CronState, error) {
+// target's block, named name.
+func readCron(ctx context.Context, c *model.Cron, name string) (*planner.CronState, error) {
 	var (
 		where   string
 		content []byte
@@ -104,23 +107,23 @@ func readCron(ctx context.Context, c *model.Cron, target string) (*planner.CronS
 	default:
 		return nil, errors.New("the cron block names neither a file nor a user")
 	}
-	return &planner.CronState{Where: where, Content: content, Lines: crontab.Block(content, target)}, nil
+	return &planner.CronState{Where: where, Content: content, Lines: crontab.Block(content, name)}, nil
 }
 
 // readSchedules reads the target's files in the directory of each of its
 // systemd and kubernetes cron blocks, in spec order.
 func readSchedules(ctx context.Context, t *model.Target) ([]planner.ScheduleDir, error) {
-	type block struct{ kind, dir string }
+	type block struct{ kind, dir, id string }
 	var blocks []block
 	for _, st := range t.Timers {
-		blocks = append(blocks, block{"systemd", st.Dir})
+		blocks = append(blocks, block{"systemd", st.Dir, st.ID})
 	}
 	for _, kc := range t.CronJobs {
-		blocks = append(blocks, block{"kubernetes", kc.Dir})
+		blocks = append(blocks, block{"kubernetes", kc.Dir, kc.ID})
 	}
 	var out []planner.ScheduleDir
 	for _, b := range blocks {
-		d, err := schedfiles.Read(ctx, b.dir, t.Name)
+		d, err := schedfiles.Read(ctx, b.dir, t.Name, schedfiles.Name(b.id, t.Name))
 		if err != nil {
 			return nil, err
 		}

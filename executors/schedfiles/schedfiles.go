@@ -2,9 +2,11 @@
 // (systemd units, Kubernetes CronJob manifests) that redisplan manages.
 //
 // A file is redisplan's, for one target, when its name starts with
-// "redisplan-" and one of its first lines is that target's Marker. Every
-// other file in the directory belongs to someone else: it is never read
-// into a plan, rewritten or removed.
+// "redisplan-" and one of its first lines is that target's Marker; the
+// line after the marker records which spec owns it (internal/owner), so
+// that two specs with a target of the same name do not take each other's
+// files. Every other file in the directory belongs to someone else: it is
+// never read into a plan, rewritten or removed.
 package schedfiles
 
 import (
@@ -23,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Prefix starts the name of every file redisplan writes.
@@ -78,17 +81,29 @@ func Slug(target string) string {
 	return s
 }
 
+// Name is what a cron block's files are named after: its id, or the
+// target's name when it has none.
+func Name(id, target string) string {
+	if id != "" {
+		return id
+	}
+	return target
+}
+
 // Dir is what a directory holds for one target.
 type Dir struct {
 	// Files are the target's files, sorted by name.
 	Files []File
-	// Others are names that start with the target's prefix but are not
-	// the target's: redisplan must not overwrite them.
+	// Others are names that start with the block's prefix (see Name) but
+	// are not the target's: redisplan must not overwrite them.
 	Others []string
 }
 
-// Read returns target's files in dir. A missing directory holds none.
-func Read(ctx context.Context, dir, target string) (Dir, error) {
+// Read returns target's files in dir: every file with the target's marker
+// (the caller tells them apart by their owner lines), and as Others the
+// names starting with the prefix of name (see Name) that lack the marker.
+// A missing directory holds none.
+func Read(ctx context.Context, dir, target, name string) (Dir, error) {
 	var d Dir
 	if err := ctx.Err(); err != nil {
 		return d, fmt.Errorf("read %s: %w", dir, err)
@@ -100,7 +115,7 @@ func Read(ctx context.Context, dir, target string) (Dir, error) {
 	if err != nil {
 		return d, fmt.Errorf("read schedule directory: %w", err)
 	}
-	own := Prefix + Slug(target) + "-"
+	own := Prefix + Slug(name) + "-"
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasPrefix(name, Prefix) || !e.Type().IsRegular() {
@@ -139,8 +154,10 @@ type Writer struct{}
 
 // Write replaces dir/name with content atomically, with mode 0644, but
 // only a file that is still target's or does not exist: another target's
-// file of the same name, or one someone wrote by hand since the plan was
-// made, is kept.
+// file of the same name, another spec's (its owner line names another
+// owner than content's), or one someone wrote by hand since the plan was
+// made, is kept. A file of the target without an owner line (written by
+// an older redisplan) is replaced: the plan decided to adopt it.
 func (Writer) Write(ctx context.Context, dir, name, target string, content []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
@@ -155,6 +172,11 @@ func (Writer) Write(ctx context.Context, dir, name, target string, content []byt
 		return fmt.Errorf("write %s: the file exists without redisplan's marker for %s (another target's, or written by hand), so it is left alone", path, target)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("write schedule file: %w", err)
+	case err == nil:
+		want, _ := owner.Find(string(content), markerLines)
+		if err := checkOwner(path, b, want); err != nil {
+			return fmt.Errorf("write %w", err)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write schedule file: %w", err)
@@ -165,10 +187,11 @@ func (Writer) Write(ctx context.Context, dir, name, target string, content []byt
 	return nil
 }
 
-// Remove deletes dir/name, but only while it is still target's file: a
-// file someone replaced since the plan was made is kept. A file already
-// gone is not an error.
-func (Writer) Remove(ctx context.Context, dir, name, target string) error {
+// Remove deletes dir/name, but only while it is still target's file and
+// its owner line, if it has one, names want: a file someone replaced since
+// the plan was made, or another spec's, is kept. A file already gone is
+// not an error.
+func (Writer) Remove(ctx context.Context, dir, name, target string, want owner.Owner) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
@@ -186,10 +209,27 @@ func (Writer) Remove(ctx context.Context, dir, name, target string) error {
 	if !HasMarker(b, target) {
 		return fmt.Errorf("remove %s: it no longer carries redisplan's marker for %s, so it is left alone", path, target)
 	}
+	if err := checkOwner(path, b, want); err != nil {
+		return fmt.Errorf("remove %w", err)
+	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove schedule file: %w", err)
 	}
 	return fsutil.SyncDir(dir)
+}
+
+// checkOwner refuses a file whose owner line names another owner than
+// want. A file without an owner line passes.
+func checkOwner(path string, content []byte, want owner.Owner) error {
+	have, recorded := owner.Find(string(content), markerLines)
+	if !recorded || want.Claims(have) {
+		return nil
+	}
+	whose := "an owner line redisplan cannot read"
+	if !have.IsZero() {
+		whose = have.String()
+	}
+	return fmt.Errorf("%s: the file belongs to %s, not to %s, so it is left alone", path, whose, want)
 }
 
 // checkName keeps writes inside the directory: names come from plan

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 func TestSlug(t *testing.T) {
@@ -35,7 +37,7 @@ func TestSlug(t *testing.T) {
 func TestReadWriteRemove(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "units")
-	d, err := Read(ctx, dir, "main")
+	d, err := Read(ctx, dir, "main", "main")
 	if err != nil || len(d.Files) != 0 {
 		t.Fatalf("Read of a missing directory = %+v, %v", d, err)
 	}
@@ -54,7 +56,7 @@ func TestReadWriteRemove(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err = Read(ctx, dir, "main")
+	d, err = Read(ctx, dir, "main", "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestReadWriteRemove(t *testing.T) {
 		t.Errorf("written file: %v, %v; want mode 644", info, err)
 	}
 
-	if err := w.Remove(ctx, dir, "redisplan-main-check.timer", "main"); err == nil || !strings.Contains(err.Error(), "left alone") {
+	if err := w.Remove(ctx, dir, "redisplan-main-check.timer", "main", owner.Owner{}); err == nil || !strings.Contains(err.Error(), "left alone") {
 		t.Errorf("Remove of a file without the marker = %v", err)
 	}
 	// Neither a file without the marker nor another target's is
@@ -83,10 +85,10 @@ func TestReadWriteRemove(t *testing.T) {
 			t.Errorf("%s was overwritten", name)
 		}
 	}
-	if err := w.Remove(ctx, dir, "redisplan-main-backup.timer", "main"); err != nil {
+	if err := w.Remove(ctx, dir, "redisplan-main-backup.timer", "main", owner.Owner{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Remove(ctx, dir, "redisplan-main-backup.timer", "main"); err != nil {
+	if err := w.Remove(ctx, dir, "redisplan-main-backup.timer", "main", owner.Owner{}); err != nil {
 		t.Errorf("Remove of a file already gone = %v", err)
 	}
 	entries, _ := os.ReadDir(dir)

@@ -13,15 +13,22 @@ import (
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/oncalendar"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Options carries what ExecStart= needs besides the target: the same as
 // a crontab line's.
 type Options = crontab.RenderOptions
 
-// UnitName is the name of a job's units without the suffix.
-func UnitName(target, job string) string {
-	return schedfiles.Prefix + schedfiles.Slug(target) + "-" + job
+// UnitName is the name of a job's units without the suffix; name is the
+// cron block's id, or the target's name when the block has none.
+func UnitName(name, job string) string {
+	return schedfiles.Prefix + schedfiles.Slug(name) + "-" + job
+}
+
+// Owner is who st's units belong to when opts render them.
+func Owner(t *model.Target, st *model.SystemdTimers, opts Options) owner.Owner {
+	return owner.Owner{ID: st.ID, Spec: opts.Config, Target: t.Name}
 }
 
 // Render returns the units of every scheduled job of t for one systemd
@@ -38,13 +45,14 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		if err != nil {
 			return nil, fmt.Errorf("%s schedule of redis.%s as a systemd timer: %w", j.Name, t.Name, err)
 		}
-		name := UnitName(t.Name, j.Name)
+		name := UnitName(schedfiles.Name(st.ID, t.Name), j.Name)
 		what := fmt.Sprintf("redisplan %s for redis.%s", strings.Join(j.Args, " "), oneLine(t.Name))
 
 		argv := opts.Argv(binary, j, t.Name)
 
 		var svc strings.Builder
 		fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
+		fmt.Fprintln(&svc, Owner(t, st, opts).Line())
 		fmt.Fprintln(&svc, "[Unit]")
 		fmt.Fprintf(&svc, "Description=%s\n", specifiers(what))
 		// Backups and alerts talk to Redis and webhooks over the network.
@@ -60,6 +68,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 
 		var tmr strings.Builder
 		fmt.Fprintln(&tmr, schedfiles.Marker(t.Name))
+		fmt.Fprintln(&tmr, Owner(t, st, opts).Line())
 		fmt.Fprintln(&tmr, "[Unit]")
 		fmt.Fprintf(&tmr, "Description=%s\n", specifiers(fmt.Sprintf("Schedule of %s (cron %s)", what, strings.Join(strings.Fields(j.Schedule), " "))))
 		fmt.Fprintln(&tmr)

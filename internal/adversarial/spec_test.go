@@ -264,7 +264,7 @@ func checkSchedules(t *testing.T, tg *model.Target) {
 			}
 		}
 	}
-	manifests, err := kubecron.Render(tg, &model.KubeCronJobs{Image: "redisplan:1", ConfigMap: "spec", Secret: "s", Variables: []string{"pw"}, StartingDeadline: time.Minute})
+	manifests, err := kubecron.Render(tg, &model.KubeCronJobs{Image: "redisplan:1", ConfigMap: "spec", Secret: "s", Variables: []string{"pw"}, StartingDeadline: time.Minute}, "/etc/redisplan/spec.hcl")
 	if err != nil {
 		return
 	}

@@ -307,6 +307,10 @@ type Threshold struct {
 // Cron says where the managed crontab block is installed and how its lines
 // call redisplan.
 type Cron struct {
+	// ID, when set, names the block instead of the target, and records
+	// the owner of the block as this id instead of the spec's path and
+	// the target (see internal/owner).
+	ID string
 	// File is a cron.d file; User a user crontab. Exactly one is set.
 	File string
 	User string
@@ -318,9 +322,27 @@ type Cron struct {
 	Log string
 }
 
+// ValidCronDName reports whether Debian's cron reads a cron.d file of this
+// name. It reads /etc/cron.d with the run-parts rule, letters, digits, '_'
+// and '-' only, and silently skips any other file, such as one with a dot.
+func ValidCronDName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // SystemdTimers is a directory where each schedule of a target is a
 // .service and .timer pair.
 type SystemdTimers struct {
+	// ID, when set, names the files instead of the target and records
+	// their owner, as Cron.ID does.
+	ID string
 	// Dir is the directory the units are written to, such as
 	// /etc/systemd/system.
 	Dir string
@@ -338,6 +360,9 @@ type SystemdTimers struct {
 // KubeCronJobs is a directory where each schedule of a target is a
 // batch/v1 CronJob manifest.
 type KubeCronJobs struct {
+	// ID, when set, names the manifests and CronJobs instead of the
+	// target and records their owner, as Cron.ID does.
+	ID        string
 	Dir       string
 	Namespace string
 	// Image is the container image holding redisplan as its entrypoint.

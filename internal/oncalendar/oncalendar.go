@@ -101,6 +101,10 @@ func Convert(spec string) ([]string, error) {
 		fs[i] = f
 	}
 	minute, hour, dom, month, dow := fs[0], fs[1], fs[2], fs[3], fs[4]
+	// Day 7 is Sunday, as in Vixie cron.
+	if dow.set[7] {
+		dow.set[0], dow.set[7] = true, false
+	}
 
 	and := dom.starRobfig || dow.starRobfig
 	if and != (dom.starVixie || dow.starVixie) {
@@ -182,6 +186,14 @@ func value(s string, b bounds) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
+	if b.name == dowField.name && v == 7 {
+		// Vixie cron (Debian's) reads 7 as Sunday too; the caller folds
+		// it into 0.
+		return v, nil
+	}
+	if b.name == dowField.name && (v < 0 || v > 7) {
+		return 0, fmt.Errorf("%d is outside 0-7 (0 and 7 are Sunday)", v)
+	}
 	if v < b.min || v > b.max {
 		return 0, fmt.Errorf("%d is outside %d-%d", v, b.min, b.max)
 	}
@@ -256,4 +268,55 @@ func runs(vals []int, show func(int) string) string {
 		i = j + 1
 	}
 	return strings.Join(out, ",")
+}
+
+// SundayAsZero returns spec with a day-of-week 7 (Sunday, as Vixie cron
+// and crontab(5) allow) written as 0, which robfig/cron and Kubernetes
+// require: "0 0 * * 7" is "0 0 * * 0", and a field that names 7 in a
+// range or list is written as the list of its days ("5-7" is "0,5,6").
+// Any other schedule, and one that does not parse, is returned as it is.
+func SundayAsZero(spec string) string {
+	trimmed := strings.TrimSpace(spec)
+	prefix := ""
+	if strings.HasPrefix(trimmed, "TZ=") || strings.HasPrefix(trimmed, "CRON_TZ=") {
+		i := strings.IndexAny(trimmed, " \t")
+		if i < 0 {
+			return spec
+		}
+		prefix, trimmed = trimmed[:i]+" ", strings.TrimSpace(trimmed[i:])
+	}
+	parts := strings.Fields(trimmed)
+	if len(parts) != 5 || !namesSeven(parts[4]) {
+		return spec
+	}
+	f, err := parseField(parts[4], dowField)
+	if err != nil {
+		return spec
+	}
+	f.set[0] = f.set[0] || f.set[7]
+	var days []string
+	for d := 0; d <= 6; d++ {
+		if f.set[d] {
+			days = append(days, strconv.Itoa(d))
+		}
+	}
+	if len(days) == 7 {
+		parts[4] = "*"
+	} else {
+		parts[4] = strings.Join(days, ",")
+	}
+	return prefix + strings.Join(parts, " ")
+}
+
+// namesSeven reports whether a day-of-week field has 7 as a value or a
+// range end (not as a step).
+func namesSeven(field string) bool {
+	for _, elem := range strings.Split(field, ",") {
+		rng, _, _ := strings.Cut(elem, "/")
+		lo, hi, _ := strings.Cut(rng, "-")
+		if lo == "7" || hi == "7" {
+			return true
+		}
+	}
+	return false
 }

@@ -45,6 +45,10 @@ var cases = []struct {
 	// Both day fields restricted: cron runs on either, so two lines.
 	{"0 2 13 * 5", []string{"*-*-13 02:00:00", "Fri *-*-* 02:00:00"}},
 	{"0 2 1-7 * 1", []string{"*-*-01..07 02:00:00", "Mon *-*-* 02:00:00"}},
+	// 7 is Sunday, as in Vixie cron and crontab(5).
+	{"0 0 * * 7", []string{"Sun *-*-* 00:00:00"}},
+	{"0 0 * * 5-7", []string{"Fri..Sun *-*-* 00:00:00"}},
+	{"0 0 * * 0,7", []string{"Sun *-*-* 00:00:00"}},
 }
 
 func TestConvert(t *testing.T) {
@@ -60,6 +64,26 @@ func TestConvert(t *testing.T) {
 	}
 }
 
+func TestSundayAsZero(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"0 0 * * 7", "0 0 * * 0"},
+		{"0 0 * * 5-7", "0 0 * * 0,5,6"},
+		{"0 0 * * 0-7", "0 0 * * *"},
+		{"TZ=Europe/Paris 30 2 * * 7", "TZ=Europe/Paris 30 2 * * 0"},
+		{"0 0 * * */7", "0 0 * * */7"},
+		{"0 7 7 7 1", "0 7 7 7 1"},
+		{"@weekly", "@weekly"},
+		{"0 0 * * 8", "0 0 * * 8"},
+	} {
+		if got := SundayAsZero(tt.in); got != tt.want {
+			t.Errorf("SundayAsZero(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if _, err := cron.ParseStandard(SundayAsZero(tt.in)); err != nil && tt.in != "0 0 * * 8" {
+			t.Errorf("robfig/cron refuses %q: %v", SundayAsZero(tt.in), err)
+		}
+	}
+}
+
 func TestConvertRefuses(t *testing.T) {
 	tests := []struct{ cron, want string }{
 		{"@every 90m", "cannot express @every"},
@@ -67,6 +91,7 @@ func TestConvertRefuses(t *testing.T) {
 		{"0 3 1 * */2", "depends on the cron implementation"},
 		{"0 3 * *", "has 4 fields"},
 		{"0 24 * * *", "outside 0-23"},
+		{"0 0 * * 8", "outside 0-7 (0 and 7 are Sunday)"},
 		{"0 3 5-1 * *", "runs backwards"},
 		{"*/0 * * * *", "invalid step"},
 		{"@reboot", "unknown macro"},
@@ -95,7 +120,7 @@ func TestConvertAgreesWithCron(t *testing.T) {
 	// An odd second, so that no run falls on the base itself.
 	base := time.Date(2027, time.February, 26, 23, 58, 17, 0, time.UTC)
 	for _, tt := range cases {
-		sched, err := cron.ParseStandard(tt.cron)
+		sched, err := cron.ParseStandard(SundayAsZero(tt.cron))
 		if err != nil {
 			t.Fatalf("robfig/cron refuses %q: %v", tt.cron, err)
 		}
