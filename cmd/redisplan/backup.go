@@ -23,7 +23,6 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/s3url"
 )
 
@@ -394,62 +393,12 @@ func (c closeBoth) Close() error {
 	return err
 }
 
-// verifyBackup reads every artifact through its checksums and checks the
-// structure of its RDB data.
-// verifying wraps src so that every RDB it hands out is also checked for
-// structure (opcodes, lengths, CRC-64) while it is read; checksums are
-// already checked by the stream itself. The reader returns the check's
-// error in place of io.EOF. restore stages the backup through it, so a
-// damaged backup stops the restore while staging, before the server is
-// touched, in one pass over the data instead of a verify pass and a
-// staging pass.
-func verifying(src restore.Source) restore.Source {
-	open := src.Open
-	src.Open = func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
-		r, err := open(ctx, f)
-		if err != nil || !holdsRDB(f) {
-			return r, err
-		}
-		return newRDBChecked(r), nil
-	}
-	return src
-}
-
-func holdsRDB(f backup.File) bool {
-	return f.Kind == backup.KindRDB || (f.Kind == backup.KindAOFBase && strings.HasSuffix(f.Original, ".rdb"))
-}
-
-// checkedRDB is an artifact's stream checked by rdb.CheckingReader.
-type checkedRDB struct {
-	*rdb.CheckingReader
-	in io.Closer
-}
-
-func newRDBChecked(in io.ReadCloser) checkedRDB {
-	return checkedRDB{rdb.NewCheckingReader(in), in}
-}
-
-func (c checkedRDB) Close() error {
-	c.CheckingReader.Close()
-	return c.in.Close()
-}
-
-// verifyBackup reads every file of the backup through the same checks
-// restore stages it through.
+// verifyBackup runs on a stored backup every check a restore makes of it
+// before touching a server (restore.Verify: one code path), so that
+// "verified" means that restore accepts it.
 func verifyBackup(ctx context.Context, src restore.Source) error {
-	src = verifying(src)
-	for _, f := range src.Manifest.Files {
-		r, err := src.Open(ctx, f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		_, err = io.Copy(io.Discard, r)
-		r.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-	}
-	return nil
+	_, err := restore.Verify(ctx, src)
+	return err
 }
 
 func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
@@ -493,8 +442,8 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 							var r restore.Result
 							r, err = restore.Drill(ctx, src, restore.Options{})
 							if err == nil {
-								fmt.Fprintf(env.stdout, "redis.%s: drill restored backup %s into a scratch server: %d keys as in the manifest, loaded in %.2fs\n",
-									t.Name, m.ID, totalKeys(r.After.Keyspace), r.LoadSeconds)
+								fmt.Fprintf(env.stdout, "redis.%s: drill restored backup %s into a scratch server: %s, loaded in %.2fs\n",
+									t.Name, m.ID, restore.KeySummary(m.Keyspace, r.After.Keyspace), r.LoadSeconds)
 							}
 						}
 					}
@@ -507,14 +456,6 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 		}
 	}
 	return status
-}
-
-func totalKeys(ks map[int]backup.DBStats) int64 {
-	var n int64
-	for _, s := range ks {
-		n += s.Keys
-	}
-	return n
 }
 
 func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {

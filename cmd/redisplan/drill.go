@@ -220,6 +220,7 @@ type rtoReport struct {
 	ExpectedKeys     int64    `json:"expected_keys"`
 	KeysMatch        bool     `json:"keys_match"`
 	Mismatch         string   `json:"mismatch,omitempty"`
+	KeysSummary      string   `json:"keys_summary"`
 	ObjectiveSeconds *float64 `json:"objective_seconds"`
 	Pass             bool     `json:"pass"`
 	Reason           string   `json:"reason"`
@@ -269,7 +270,7 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	rep := rtoReport{
 		FormatVersion: "1.0", Drill: "rto", Target: t.Name, BackupID: res.BackupID,
 		VerifySeconds: res.VerifySeconds, LoadSeconds: res.LoadSeconds, TotalSeconds: res.TotalSeconds,
-		Keys: res.Keys, ExpectedKeys: res.ExpectedKeys, KeysMatch: res.KeysMatch, Mismatch: res.Mismatch,
+		Keys: res.Keys, ExpectedKeys: res.ExpectedKeys, KeysMatch: res.KeysMatch, Mismatch: res.Mismatch, KeysSummary: res.Summary,
 		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
 	}
 	if asJSON {
@@ -282,7 +283,7 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 
 func writeRTOText(w io.Writer, rep rtoReport, t *model.Target) {
 	fmt.Fprintf(w, "RTO drill of redis.%s: backup %s restored into a scratch redis-server\n\n", rep.Target, rep.BackupID)
-	match := "match"
+	match := "accepted: " + rep.KeysSummary
 	if !rep.KeysMatch {
 		match = "DO NOT MATCH: " + rep.Mismatch
 	}

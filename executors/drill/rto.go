@@ -33,6 +33,10 @@ type RTOResult struct {
 	KeysMatch bool
 	// Mismatch says why the keys do not match; "" when they do.
 	Mismatch string
+	// Keys compared, in one phrase with both counts when they differ
+	// (restore.KeySummary): keys that match may still be fewer than the
+	// manifest's, when keys with a TTL expired.
+	Summary string
 }
 
 // RTO measures how long proving and restoring a backup takes: verify
@@ -70,6 +74,7 @@ func RTO(ctx context.Context, src restore.Source, verify func(context.Context, r
 	for _, db := range r.After.Keyspace {
 		res.Keys += db.Keys
 	}
+	res.Summary = restore.KeySummary(m.Keyspace, r.After.Keyspace)
 	switch {
 	case err != nil:
 		res.Mismatch = err.Error()

@@ -320,7 +320,11 @@ func classify(files []backup.File) (backupFiles, error) {
 		if !plainName(path.Base(f.Original)) || path.IsAbs(f.Original) || slices.Contains(strings.Split(f.Original, "/"), "..") {
 			return b, fmt.Errorf("file %q has an unusable original name %q", f.Name, f.Original)
 		}
-		if f.RawSize <= 0 && f.Kind != backup.KindAOFIncr {
+		// An AOF part may be empty: a server without RDB preamble that
+		// started empty keeps a 0-byte base file until its first
+		// rewrite, and an incr file is empty until the first write.
+		// Redis loads an empty part as no commands.
+		if f.RawSize < 0 || f.RawSize == 0 && f.Kind != backup.KindAOFIncr && f.Kind != backup.KindAOFBase {
 			return b, fmt.Errorf("file %s has no size in the manifest (raw_size %d): the manifest is damaged", f.Original, f.RawSize)
 		}
 		switch f.Kind {
@@ -437,26 +441,45 @@ func sameFile(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
-// checkAOFManifest reads the backup's AOF manifest and makes sure every
-// file it lists is in the backup and its names fit the server's
-// appendfilename.
+// checkAOFManifest makes sure the backup's AOF is whole (checkAOFFiles)
+// and that its names fit the server's appendfilename.
 func (p *plan) checkAOFManifest(ctx context.Context, src Source, files backupFiles) error {
 	if !files.hasAOF() || !p.restoreAOF {
 		return nil
 	}
-	mf := files.aofManifest
-	prefix, ok := strings.CutSuffix(path.Base(mf.Original), ".manifest")
-	if !ok {
-		return fmt.Errorf("the backup's AOF manifest %s is not named <appendfilename>.manifest", mf.Original)
+	prefix, err := checkAOFFiles(ctx, src, files)
+	if err != nil {
+		return err
 	}
 	if prefix != p.appendfilename {
 		return fmt.Errorf("the backup's AOF files are named after appendfilename %q but the server uses %q, so it would not find them: "+
 			"restore into a server with appendfilename %q (an immutable setting: change it in the config file and restart)",
 			prefix, p.appendfilename, prefix)
 	}
+	return nil
+}
+
+// aofPrefix is the appendfilename a backup's AOF manifest is named after.
+func aofPrefix(mf *backup.File) (string, error) {
+	prefix, ok := strings.CutSuffix(path.Base(mf.Original), ".manifest")
+	if !ok || prefix == "" {
+		return "", fmt.Errorf("the backup's AOF manifest %s is not named <appendfilename>.manifest", mf.Original)
+	}
+	return prefix, nil
+}
+
+// checkAOFFiles reads the backup's AOF manifest and makes sure every file
+// it lists is in the backup, as the kind it lists, under a name that
+// starts with the manifest's appendfilename, which it returns.
+func checkAOFFiles(ctx context.Context, src Source, files backupFiles) (string, error) {
+	mf := files.aofManifest
+	prefix, err := aofPrefix(mf)
+	if err != nil {
+		return "", err
+	}
 	rc, err := src.Open(ctx, *mf)
 	if err != nil {
-		return fmt.Errorf("read the backup's AOF manifest: %w", err)
+		return "", fmt.Errorf("read the backup's AOF manifest: %w", err)
 	}
 	content, err := io.ReadAll(io.LimitReader(rc, maxAOFManifest+1))
 	cerr := rc.Close()
@@ -464,14 +487,14 @@ func (p *plan) checkAOFManifest(ctx context.Context, src Source, files backupFil
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("read the backup's AOF manifest: %w", err)
+		return "", fmt.Errorf("read the backup's AOF manifest: %w", err)
 	}
 	if len(content) > maxAOFManifest {
-		return fmt.Errorf("the backup's AOF manifest is larger than %d bytes: not an AOF manifest", maxAOFManifest)
+		return "", fmt.Errorf("the backup's AOF manifest is larger than %d bytes: not an AOF manifest", maxAOFManifest)
 	}
 	listed, err := parseAOFManifest(content)
 	if err != nil {
-		return fmt.Errorf("the backup's AOF manifest: %w", err)
+		return "", fmt.Errorf("the backup's AOF manifest: %w", err)
 	}
 	have := map[string]string{path.Base(files.aofBase.Original): "b"}
 	for _, f := range files.aofIncr {
@@ -486,19 +509,19 @@ func (p *plan) checkAOFManifest(ctx context.Context, src Source, files backupFil
 			bases++
 		}
 		if !plainName(e.name) {
-			return fmt.Errorf("the backup's AOF manifest lists %q, which is not a plain file name", e.name)
+			return "", fmt.Errorf("the backup's AOF manifest lists %q, which is not a plain file name", e.name)
 		}
 		if !strings.HasPrefix(e.name, prefix+".") {
-			return fmt.Errorf("the backup's AOF manifest lists %s, which does not start with its appendfilename %s", e.name, prefix)
+			return "", fmt.Errorf("the backup's AOF manifest lists %s, which does not start with its appendfilename %s", e.name, prefix)
 		}
 		if have[e.name] != e.typ {
-			return fmt.Errorf("the backup's AOF manifest lists %s (type %s) but the backup does not hold it as such: the backup is incomplete", e.name, e.typ)
+			return "", fmt.Errorf("the backup's AOF manifest lists %s (type %s) but the backup does not hold it as such: the backup is incomplete", e.name, e.typ)
 		}
 	}
 	if bases != 1 {
-		return fmt.Errorf("the backup's AOF manifest lists %d base files, want 1", bases)
+		return "", fmt.Errorf("the backup's AOF manifest lists %d base files, want 1", bases)
 	}
-	return nil
+	return prefix, nil
 }
 
 // aofEntry is one line of an AOF manifest.
@@ -571,7 +594,8 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 }
 
 // readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
-// returns 0 for an AOF base file written without an RDB preamble.
+// returns 0 for an AOF base file written without an RDB preamble, and for
+// an empty one.
 func readRDBVersion(ctx context.Context, src Source, f backup.File) (int, error) {
 	rc, err := src.Open(ctx, f)
 	if err != nil {
@@ -584,8 +608,8 @@ func readRDBVersion(ctx context.Context, src Source, f backup.File) (int, error)
 		return 0, fmt.Errorf("read the backup's %s: %w", f.Original, err)
 	}
 	head = head[:n]
-	if f.Kind == backup.KindAOFBase && len(head) > 0 && head[0] == '*' {
-		return 0, nil // a base AOF of commands
+	if f.Kind == backup.KindAOFBase && (len(head) == 0 || head[0] == '*') {
+		return 0, nil // a base AOF of commands, or an empty one
 	}
 	return parseRDBHeader(head, f.Original)
 }

@@ -1,0 +1,88 @@
+package restore
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/redistest"
+)
+
+// TestVerifyRefusesWhatStagingRefuses: Verify accepts sound backups,
+// including an AOF whose base file is empty, and refuses, with the
+// staging's own message, every backup a restore would refuse before
+// touching the server.
+func TestVerifyRefusesWhatStagingRefuses(t *testing.T) {
+	t.Parallel()
+	rdbServer := redistest.Start(t, redistest.Options{})
+	fillData(t, serverConn(rdbServer), "A", 0, 1)
+	saveNow(t, serverConn(rdbServer))
+	rdbSrc := rdbBackup(t, serverConn(rdbServer), rdbServer.Dir())
+
+	// Started empty without RDB preamble: a 0-byte base, every write in
+	// the incr file.
+	aofServer := redistest.Start(t, redistest.Options{Config: "appendonly yes\naof-use-rdb-preamble no\n"})
+	fillData(t, serverConn(aofServer), "A", 0)
+	aofSrc := aofBackup(t, serverConn(aofServer), aofServer.Dir())
+	if i := slices.IndexFunc(aofSrc.Manifest.Files, func(f backup.File) bool { return f.Kind == backup.KindAOFBase }); i < 0 || aofSrc.Manifest.Files[i].RawSize != 0 {
+		t.Fatalf("the AOF backup has no empty base file: %+v", aofSrc.Manifest.Files)
+	}
+
+	withoutIncr := *aofSrc.Manifest
+	withoutIncr.Files = slices.DeleteFunc(slices.Clone(withoutIncr.Files), func(f backup.File) bool { return f.Kind == backup.KindAOFIncr })
+
+	for _, tt := range []struct {
+		name string
+		src  Source
+		want string // "" for a sound backup
+	}{
+		{"rdb", rdbSrc, ""},
+		{"aof with an empty base", aofSrc, ""},
+		{"flipped byte", withBytes(t, rdbSrc, backup.KindRDB, func(b []byte) []byte {
+			b = bytes.Clone(b)
+			b[len(b)/2] ^= 0x40
+			return b
+		}), "not a sound RDB file"},
+		{"incr file missing", Source{Manifest: &withoutIncr, Open: aofSrc.Open}, "the backup is incomplete"},
+		{"not an RDB", withBytes(t, rdbSrc, backup.KindRDB, func([]byte) []byte { return []byte("*1\r\n$4\r\nPING\r\n") }), "is not an RDB file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Verify(t.Context(), tt.src)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Verify of a sound backup: %v", err)
+				}
+				if res.Files != len(tt.src.Manifest.Files) {
+					t.Errorf("Verify read %d files of %d", res.Files, len(tt.src.Manifest.Files))
+				}
+				return
+			}
+			mustContain(t, err, tt.want)
+			// The same backup, staged for a drill, is refused for the
+			// same reason.
+			_, derr := Drill(testContext(t), tt.src, Options{LoadTimeout: testLoadTimeout})
+			mustContain(t, derr, tt.want)
+		})
+	}
+}
+
+func TestKeySummary(t *testing.T) {
+	ks := func(keys, expires int64) map[int]backup.DBStats {
+		return map[int]backup.DBStats{0: {Keys: keys, Expires: expires}}
+	}
+	for _, tt := range []struct {
+		want, got map[int]backup.DBStats
+		out       string
+	}{
+		{ks(10, 0), ks(10, 0), "10 keys, as in the manifest"},
+		{ks(15, 5), ks(10, 0), "10 keys restored, the manifest lists 15 (5 of them with a TTL, which may have expired since)"},
+		{ks(10, 0), ks(12, 0), "12 keys restored, the manifest lists 10"},
+		{ks(10, 0), map[int]backup.DBStats{0: {Keys: 5}, 1: {Keys: 5}}, "10 keys restored, the manifest lists 10"},
+		{nil, ks(3, 0), "3 keys; the manifest has no key counts to compare them with"},
+	} {
+		if got := KeySummary(tt.want, tt.got); got != tt.out {
+			t.Errorf("KeySummary(%v, %v) = %q, want %q", tt.want, tt.got, got, tt.out)
+		}
+	}
+}
