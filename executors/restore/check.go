@@ -608,8 +608,11 @@ func readRDBVersion(ctx context.Context, src Source, f backup.File) (int, error)
 		return 0, fmt.Errorf("read the backup's %s: %w", f.Original, err)
 	}
 	head = head[:n]
-	if f.Kind == backup.KindAOFBase && (len(head) == 0 || head[0] == '*') {
-		return 0, nil // a base AOF of commands, or an empty one
+	if f.Kind == backup.KindAOFBase && !bytes.HasPrefix(head, []byte("REDIS")) {
+		// As Redis decides: a base without the RDB signature is an AOF
+		// of commands (which may start with a "#TS:" annotation when
+		// aof-timestamp-enabled is on), or empty.
+		return 0, nil
 	}
 	return parseRDBHeader(head, f.Original)
 }

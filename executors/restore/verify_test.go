@@ -2,8 +2,11 @@ package restore
 
 import (
 	"bytes"
+	"io"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/internal/redistest"
@@ -84,5 +87,40 @@ func TestKeySummary(t *testing.T) {
 		if got := KeySummary(tt.want, tt.got); got != tt.out {
 			t.Errorf("KeySummary(%v, %v) = %q, want %q", tt.want, tt.got, got, tt.out)
 		}
+	}
+}
+
+// TestDrillAOFWithTimestamps: with aof-timestamp-enabled and no RDB
+// preamble, a rewritten base AOF starts with a "#TS:" annotation, not
+// with a command; Redis loads it, and so must a drill (and a restore,
+// which checks the backup with the same code).
+func TestDrillAOFWithTimestamps(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{Config: "appendonly yes\naof-use-rdb-preamble no\naof-timestamp-enabled yes\n"})
+	fillData(t, serverConn(srv), "A", 0, 1)
+	rewrite(t, serverConn(srv))
+	fillData(t, serverConn(srv), "B", 2)
+	src := aofBackup(t, serverConn(srv), srv.Dir())
+	i := slices.IndexFunc(src.Manifest.Files, func(f backup.File) bool { return f.Kind == backup.KindAOFBase })
+	rc, err := src.Open(t.Context(), src.Manifest.Files[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 4)
+	_, err = io.ReadFull(rc, head)
+	rc.Close()
+	if err != nil || string(head) != "#TS:" {
+		t.Fatalf("the base AOF starts with %q (%v), want a #TS: annotation", head, err)
+	}
+
+	if _, err := Verify(t.Context(), src); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	res, err := Drill(testContext(t), src, Options{LoadTimeout: testLoadTimeout})
+	if err != nil {
+		t.Fatalf("Drill: %v", err)
+	}
+	if diff := cmp.Diff(src.Manifest.Keyspace, res.After.Keyspace); diff != "" {
+		t.Errorf("keys after the drill (-manifest +drill):\n%s", diff)
 	}
 }
