@@ -489,12 +489,18 @@ func checkAOFFiles(ctx context.Context, src Source, files backupFiles) (string, 
 	if err != nil {
 		return "", fmt.Errorf("read the backup's AOF manifest: %w", err)
 	}
+	return prefix, checkAOFList(content, prefix, files)
+}
+
+// checkAOFList checks the content of a backup's AOF manifest, named after
+// appendfilename prefix, against the files the backup holds.
+func checkAOFList(content []byte, prefix string, files backupFiles) error {
 	if len(content) > maxAOFManifest {
-		return "", fmt.Errorf("the backup's AOF manifest is larger than %d bytes: not an AOF manifest", maxAOFManifest)
+		return fmt.Errorf("the backup's AOF manifest is larger than %d bytes: not an AOF manifest", maxAOFManifest)
 	}
 	listed, err := parseAOFManifest(content)
 	if err != nil {
-		return "", fmt.Errorf("the backup's AOF manifest: %w", err)
+		return fmt.Errorf("the backup's AOF manifest: %w", err)
 	}
 	have := map[string]string{path.Base(files.aofBase.Original): "b"}
 	for _, f := range files.aofIncr {
@@ -509,19 +515,19 @@ func checkAOFFiles(ctx context.Context, src Source, files backupFiles) (string, 
 			bases++
 		}
 		if !plainName(e.name) {
-			return "", fmt.Errorf("the backup's AOF manifest lists %q, which is not a plain file name", e.name)
+			return fmt.Errorf("the backup's AOF manifest lists %q, which is not a plain file name", e.name)
 		}
 		if !strings.HasPrefix(e.name, prefix+".") {
-			return "", fmt.Errorf("the backup's AOF manifest lists %s, which does not start with its appendfilename %s", e.name, prefix)
+			return fmt.Errorf("the backup's AOF manifest lists %s, which does not start with its appendfilename %s", e.name, prefix)
 		}
 		if have[e.name] != e.typ {
-			return "", fmt.Errorf("the backup's AOF manifest lists %s (type %s) but the backup does not hold it as such: the backup is incomplete", e.name, e.typ)
+			return fmt.Errorf("the backup's AOF manifest lists %s (type %s) but the backup does not hold it as such: the backup is incomplete", e.name, e.typ)
 		}
 	}
 	if bases != 1 {
-		return "", fmt.Errorf("the backup's AOF manifest lists %d base files, want 1", bases)
+		return fmt.Errorf("the backup's AOF manifest lists %d base files, want 1", bases)
 	}
-	return prefix, nil
+	return nil
 }
 
 // aofEntry is one line of an AOF manifest.

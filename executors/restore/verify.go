@@ -80,6 +80,27 @@ func Verify(ctx context.Context, src Source) (VerifyResult, error) {
 	return res, nil
 }
 
+// CheckLayout runs the checks of Verify that read no data: the manifest's
+// list of files, and, when the backup holds an AOF, its AOF manifest
+// (aofManifest, the file's content) against the files the backup holds.
+// backup run calls it before it commits a backup, whose RDB data it has
+// checked while storing it, so that it never calls a backup verified that
+// a restore would refuse.
+func CheckLayout(m *backup.Manifest, aofManifest []byte) error {
+	files, err := classify(m.Files)
+	if err != nil {
+		return err
+	}
+	if !files.hasAOF() {
+		return nil
+	}
+	prefix, err := aofPrefix(files.aofManifest)
+	if err != nil {
+		return err
+	}
+	return checkAOFList(aofManifest, prefix, files)
+}
+
 // copyChecked copies the raw bytes of artifact f of src to w, the way
 // every restore, drill and verification reads a backup: src.Open checks
 // the checksums as the bytes stream; RDB data (an RDB file, a base AOF
