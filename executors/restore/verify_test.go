@@ -124,3 +124,30 @@ func TestDrillAOFWithTimestamps(t *testing.T) {
 		t.Errorf("keys after the drill (-manifest +drill):\n%s", diff)
 	}
 }
+
+// TestCheckLayout: the checks backup run makes before it commits accept
+// an AOF with an empty base and refuse one whose AOF manifest names a
+// file the backup does not hold.
+func TestCheckLayout(t *testing.T) {
+	aof := func(incrs ...string) *backup.Manifest {
+		m := &backup.Manifest{ID: "20260101T030000Z", Files: []backup.File{
+			{Name: "dump.rdb", Original: "dump.rdb", Kind: backup.KindRDB, RawSize: 100},
+			{Name: "appendonlydir/appendonly.aof.1.base.aof", Original: "appendonlydir/appendonly.aof.1.base.aof", Kind: backup.KindAOFBase, RawSize: 0},
+			{Name: "appendonlydir/appendonly.aof.manifest", Original: "appendonlydir/appendonly.aof.manifest", Kind: backup.KindAOFManifest, RawSize: 88},
+		}}
+		for _, n := range incrs {
+			m.Files = append(m.Files, backup.File{Name: "appendonlydir/" + n, Original: "appendonlydir/" + n, Kind: backup.KindAOFIncr, RawSize: 10})
+		}
+		return m
+	}
+	content := []byte("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n")
+	if err := CheckLayout(aof("appendonly.aof.1.incr.aof"), content); err != nil {
+		t.Errorf("an AOF with an empty base: %v", err)
+	}
+	mustContain(t, CheckLayout(aof(), content), "appendonly.aof.1.incr.aof", "the backup is incomplete")
+	mustContain(t, CheckLayout(&backup.Manifest{Files: []backup.File{{Name: "dump.rdb", Original: "dump.rdb", Kind: backup.KindRDB}}}, nil),
+		"the manifest is damaged")
+	if err := CheckLayout(&backup.Manifest{Files: aof().Files[:1]}, nil); err != nil {
+		t.Errorf("an RDB-only backup: %v", err)
+	}
+}
