@@ -517,6 +517,14 @@ func verifyOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, which st
 	}
 	r, err := restore.Drill(ctx, src, restore.Options{})
 	if err != nil {
+		if r.After.Keyspace != nil && ctx.Err() == nil {
+			// The scratch server loaded the backup and lacks keys: a
+			// restore would roll back, so the backup does not count as
+			// verified. (A drill that could not run says nothing.)
+			if rerr := backup.RecordVerification(context.WithoutCancel(ctx), store, m.ID, time.Now(), fmt.Errorf("drill: %w", err), version); rerr != nil {
+				fmt.Fprintf(env.stderr, "warning: redis.%s: %v; backup list will not show this verification\n", t.Name, rerr)
+			}
+		}
 		return err
 	}
 	fmt.Fprintf(env.stdout, "redis.%s: drill restored backup %s into a scratch server: %s, loaded in %.2fs\n",

@@ -170,6 +170,20 @@ func TestDrillStatesBothKeyCounts(t *testing.T) {
 	if !strings.Contains(out, "1050") || !strings.Contains(out, "1055") {
 		t.Errorf("drill rto must state both counts:\n%s", out)
 	}
+
+	// 100 keys without a TTL more than the backup holds: a restore
+	// would roll back, and the backup no longer counts as verified.
+	editManifest(t, dest, id, func(m map[string]any) {
+		db0 := m["keyspace"].(map[string]any)["0"].(map[string]any)
+		db0["keys"] = db0["keys"].(float64) + 100
+	})
+	code, out, errOut := runCLI(t, "backup", "verify", "-drill", "-config", spec, "latest")
+	if code != 1 || !strings.Contains(errOut, "lacks keys") {
+		t.Fatalf("verify -drill of a backup short of keys: exit %d\n%s%s", code, out, errOut)
+	}
+	if out := mustRun(t, "backup", "list", "-config", spec); !strings.Contains(out, "FAILED") || !strings.Contains(out, "drill: ") {
+		t.Errorf("backup list after a failed drill:\n%s", out)
+	}
 }
 
 // TestRestoreFileWithoutChecksumWarns: an RDB written with rdbchecksum no
