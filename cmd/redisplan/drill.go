@@ -288,7 +288,7 @@ func writeRTOText(w io.Writer, rep rtoReport, t *model.Target) {
 		match = "DO NOT MATCH: " + rep.Mismatch
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  verify\t%.2fs\tchecksums and RDB structure\n", rep.VerifySeconds)
+	fmt.Fprintf(tw, "  verify\t%.2fs\tevery check a restore makes of the backup (checksums, sizes, RDB structure, AOF manifest)\n", rep.VerifySeconds)
 	fmt.Fprintf(tw, "  load\t%.2fs\tfrom starting the server until it had loaded the data\n", rep.LoadSeconds)
 	fmt.Fprintf(tw, "  total\t%.2fs\tverify, decompress and write the files, load, compare the keys\n", rep.TotalSeconds)
 	fmt.Fprintf(tw, "  keys\t%d of %d\t%s\n", rep.Keys, rep.ExpectedKeys, match)

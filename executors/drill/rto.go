@@ -12,8 +12,9 @@ import (
 // RTOResult is the outcome of a timed restore of one backup.
 type RTOResult struct {
 	BackupID string
-	// VerifySeconds is the verification pass: every artifact read
-	// through its checksums, and the RDB structure checked.
+	// VerifySeconds is the verification pass (restore.Verify, as backup
+	// verify runs it): every check a restore makes of the backup, every
+	// artifact read through its checksums and RDB structure.
 	VerifySeconds float64
 	// LoadSeconds is restore.Drill's: from starting the scratch server
 	// until it had loaded the backup.
