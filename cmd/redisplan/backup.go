@@ -25,7 +25,6 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/s3url"
 )
 
@@ -258,33 +257,84 @@ func humanBytes(n int64) string {
 	return fmt.Sprint(n)
 }
 
-// manifests reads every complete backup of a target, oldest first.
+// manifests reads every complete backup of a target, oldest first, with
+// what is known of each since it was taken (backup.LoadCatalog).
 func manifests(ctx context.Context, store backup.Storage) ([]*backup.Manifest, error) {
-	ids, err := store.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*backup.Manifest
-	for _, id := range ids {
-		m, err := backup.ReadManifest(ctx, store, id)
-		if err != nil {
-			return nil, fmt.Errorf("backup %s: %w", id, err)
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return backup.LoadCatalog(ctx, store)
 }
 
 type listEntry struct {
-	Target   string    `json:"target"`
-	ID       string    `json:"id"`
-	Time     time.Time `json:"time"`
-	Method   string    `json:"method"`
-	Keys     int64     `json:"keys"`
-	Stored   int64     `json:"stored_bytes"`
-	Raw      int64     `json:"raw_bytes"`
-	Files    int       `json:"files"`
-	Verified bool      `json:"verified"`
+	Target string    `json:"target"`
+	ID     string    `json:"id"`
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Keys   int64     `json:"keys"`
+	Stored int64     `json:"stored_bytes"`
+	Raw    int64     `json:"raw_bytes"`
+	Files  int       `json:"files"`
+	// Verified: verified when taken, and nothing found wrong since
+	// (backup.Manifest.Usable), the backups retention and check count.
+	Verified bool `json:"verified"`
+	// VerifiedWhenTaken and VerifiedAt are the manifest's record of the
+	// checks made while the backup was written.
+	VerifiedWhenTaken bool      `json:"verified_when_taken"`
+	VerifiedAt        time.Time `json:"verified_at"`
+	// LastVerification is the last backup verify of this copy, if any.
+	LastVerification *lastVerification `json:"last_verification"`
+	// Status is one word for the VERIFIED column: verified (when
+	// taken), re-verified, failed (the last backup verify), damaged (an
+	// artifact is gone or has another size), unverified.
+	Status  string `json:"status"`
+	Problem string `json:"problem,omitempty"`
+}
+
+type lastVerification struct {
+	At      time.Time `json:"at"`
+	OK      bool      `json:"ok"`
+	Problem string    `json:"problem,omitempty"`
+}
+
+// newListEntry describes one backup for backup list.
+func newListEntry(target string, m *backup.Manifest) listEntry {
+	e := listEntry{Target: target, ID: m.ID, Time: m.Started, Method: m.Method, Keys: m.TotalKeys(), Files: len(m.Files),
+		Verified: m.Usable(), VerifiedWhenTaken: m.Verified, VerifiedAt: m.VerifiedAt, Problem: m.Problem}
+	for _, f := range m.Files {
+		e.Stored += f.StoredSize
+		e.Raw += f.RawSize
+	}
+	v := m.LastVerification
+	if v != nil {
+		e.LastVerification = &lastVerification{At: v.At, OK: v.OK, Problem: v.Problem}
+	}
+	switch {
+	case !m.Verified:
+		e.Status = "unverified"
+	case m.Problem != "" && (v == nil || v.OK):
+		e.Status = "damaged" // found by a look at the artifacts
+	case v != nil && !v.OK:
+		e.Status = "failed"
+	case v != nil:
+		e.Status = "re-verified"
+	default:
+		e.Status = "verified"
+	}
+	return e
+}
+
+// verifiedColumn is what backup list's VERIFIED column says of e.
+func verifiedColumn(e listEntry) string {
+	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
+	switch e.Status {
+	case "unverified":
+		return "no"
+	case "damaged":
+		return "NOT RESTORABLE: " + e.Problem
+	case "failed":
+		return "FAILED " + at(e.LastVerification.At) + ": " + e.LastVerification.Problem
+	case "re-verified":
+		return "when taken; re-verified " + at(e.LastVerification.At)
+	}
+	return "when taken"
 }
 
 func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
@@ -316,12 +366,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 			return exitError
 		}
 		for _, m := range ms {
-			e := listEntry{Target: t.Name, ID: m.ID, Time: m.Started, Method: m.Method, Keys: m.TotalKeys(), Files: len(m.Files), Verified: m.Verified}
-			for _, f := range m.Files {
-				e.Stored += f.StoredSize
-				e.Raw += f.RawSize
-			}
-			entries = append(entries, e)
+			entries = append(entries, newListEntry(t.Name, m))
 		}
 	}
 	if asJSON {
@@ -336,13 +381,9 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tID\tTIME (UTC)\tMETHOD\tKEYS\tSTORED\tVERIFIED")
+	fmt.Fprintln(tw, "TARGET\tID\tTIME (UTC)\tMETHOD\tKEYS\tSTORED\tVERIFIED (UTC)")
 	for _, e := range entries {
-		v := "no"
-		if e.Verified {
-			v = "yes"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, humanBytes(e.Stored), v)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, humanBytes(e.Stored), verifiedColumn(e))
 	}
 	tw.Flush()
 	return exitOK
@@ -413,62 +454,12 @@ func (c closeBoth) Close() error {
 	return err
 }
 
-// verifyBackup reads every artifact through its checksums and checks the
-// structure of its RDB data.
-// verifying wraps src so that every RDB it hands out is also checked for
-// structure (opcodes, lengths, CRC-64) while it is read; checksums are
-// already checked by the stream itself. The reader returns the check's
-// error in place of io.EOF. restore stages the backup through it, so a
-// damaged backup stops the restore while staging, before the server is
-// touched, in one pass over the data instead of a verify pass and a
-// staging pass.
-func verifying(src restore.Source) restore.Source {
-	open := src.Open
-	src.Open = func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
-		r, err := open(ctx, f)
-		if err != nil || !holdsRDB(f) {
-			return r, err
-		}
-		return newRDBChecked(r), nil
-	}
-	return src
-}
-
-func holdsRDB(f backup.File) bool {
-	return f.Kind == backup.KindRDB || (f.Kind == backup.KindAOFBase && strings.HasSuffix(f.Original, ".rdb"))
-}
-
-// checkedRDB is an artifact's stream checked by rdb.CheckingReader.
-type checkedRDB struct {
-	*rdb.CheckingReader
-	in io.Closer
-}
-
-func newRDBChecked(in io.ReadCloser) checkedRDB {
-	return checkedRDB{rdb.NewCheckingReader(in), in}
-}
-
-func (c checkedRDB) Close() error {
-	c.CheckingReader.Close()
-	return c.in.Close()
-}
-
-// verifyBackup reads every file of the backup through the same checks
-// restore stages it through.
+// verifyBackup runs on a stored backup every check a restore makes of it
+// before touching a server (restore.Verify: one code path), so that
+// "verified" means that restore accepts it.
 func verifyBackup(ctx context.Context, src restore.Source) error {
-	src = verifying(src)
-	for _, f := range src.Manifest.Files {
-		r, err := src.Open(ctx, f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		_, err = io.Copy(io.Discard, r)
-		r.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-	}
-	return nil
+	_, err := restore.Verify(ctx, src)
+	return err
 }
 
 func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
@@ -488,28 +479,7 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	status := exitOK
 	for _, t := range selected {
-		store, err := storageFor(t, dest)
-		if err == nil {
-			var ms []*backup.Manifest
-			if ms, err = manifests(ctx, store); err == nil {
-				var m *backup.Manifest
-				if m, err = pick(ms, a.Backup); err == nil {
-					src := source(store, m, ids)
-					if err = verifyBackup(ctx, src); err == nil {
-						fmt.Fprintf(env.stdout, "redis.%s: backup %s is intact: %d file(s), checksums and RDB structure verified\n", t.Name, m.ID, len(m.Files))
-						if drill {
-							var r restore.Result
-							r, err = restore.Drill(ctx, src, restore.Options{})
-							if err == nil {
-								fmt.Fprintf(env.stdout, "redis.%s: drill restored backup %s into a scratch server: %d keys as in the manifest, loaded in %.2fs\n",
-									t.Name, m.ID, totalKeys(r.After.Keyspace), r.LoadSeconds)
-							}
-						}
-					}
-				}
-			}
-		}
-		if err != nil {
+		if err := verifyOne(ctx, env, t, dest, a.Backup, ids, drill); err != nil {
 			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
 			status = exitError
 		}
@@ -517,12 +487,57 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	return status
 }
 
-func totalKeys(ks map[int]backup.DBStats) int64 {
-	var n int64
-	for _, s := range ks {
-		n += s.Keys
+// verifyOne verifies one backup of t (which: an ID or latest) in dest,
+// records the outcome beside its manifest, and drills it when asked.
+func verifyOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, which string, ids []age.Identity, drill bool) error {
+	store, err := storageFor(t, dest)
+	if err != nil {
+		return err
 	}
-	return n
+	ms, err := manifests(ctx, store)
+	if err != nil {
+		return err
+	}
+	m, err := pick(ms, which)
+	if err != nil {
+		return err
+	}
+	src := source(store, m, ids)
+	res, err := restore.Verify(ctx, src)
+	// An interruption or a missing key says nothing about the backup;
+	// any other outcome is recorded, and a failure makes the backup
+	// count as unverified until a later verify passes.
+	if ctx.Err() == nil && !errors.Is(err, backup.ErrIdentity) {
+		if rerr := backup.RecordVerification(context.WithoutCancel(ctx), store, m.ID, time.Now(), err, version); rerr != nil {
+			fmt.Fprintf(env.stderr, "warning: redis.%s: %v; backup list will not show this verification\n", t.Name, rerr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("backup %s failed verification, a restore would refuse it: %w", m.ID, err)
+	}
+	fmt.Fprintf(env.stdout, "redis.%s: backup %s is intact: %d file(s) read through every check a restore makes "+
+		"(checksums, sizes, RDB structure, the AOF manifest)\n", t.Name, m.ID, res.Files)
+	for _, name := range res.NoChecksum {
+		fmt.Fprintf(env.stdout, "redis.%s: note: %s carries no CRC-64 (the server writes with rdbchecksum no): it was checked against the digests taken when the backup was made\n", t.Name, name)
+	}
+	if !drill {
+		return nil
+	}
+	r, err := restore.Drill(ctx, src, restore.Options{})
+	if err != nil {
+		if r.After.Keyspace != nil && ctx.Err() == nil {
+			// The scratch server loaded the backup and lacks keys: a
+			// restore would roll back, so the backup does not count as
+			// verified. (A drill that could not run says nothing.)
+			if rerr := backup.RecordVerification(context.WithoutCancel(ctx), store, m.ID, time.Now(), fmt.Errorf("drill: %w", err), version); rerr != nil {
+				fmt.Fprintf(env.stderr, "warning: redis.%s: %v; backup list will not show this verification\n", t.Name, rerr)
+			}
+		}
+		return err
+	}
+	fmt.Fprintf(env.stdout, "redis.%s: drill restored backup %s into a scratch server: %s, loaded in %.2fs\n",
+		t.Name, m.ID, restore.KeySummary(m.Keyspace, r.After.Keyspace), r.LoadSeconds)
+	return nil
 }
 
 func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
@@ -634,7 +649,10 @@ func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label str
 	}
 	var cands []backup.Candidate
 	for _, m := range ms {
-		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Verified})
+		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Usable()})
+		if m.Verified && m.Problem != "" {
+			fmt.Fprintf(env.stdout, "%s: %s does not count as a verified backup: %s\n", label, m.ID, m.Problem)
+		}
 	}
 	alone, err := foreignIn(ctx, t, dest, store)
 	if err != nil {

@@ -248,7 +248,7 @@ func TestVerifyDrill(t *testing.T) {
 	mustRun(t, "backup", "run", "-config", spec)
 	out := mustRun(t, "backup", "verify", "-drill", "-config", spec, "latest")
 	// 3 dbs x 50 x 7 keys.
-	if !strings.Contains(out, "1050 keys as in the manifest, loaded in ") {
+	if !strings.Contains(out, "1050 keys, as in the manifest, loaded in ") {
 		t.Errorf("drill output:\n%s", out)
 	}
 }

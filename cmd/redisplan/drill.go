@@ -204,6 +204,7 @@ type rtoReport struct {
 	ExpectedKeys     int64    `json:"expected_keys"`
 	KeysMatch        bool     `json:"keys_match"`
 	Mismatch         string   `json:"mismatch,omitempty"`
+	KeysSummary      string   `json:"keys_summary"`
 	ObjectiveSeconds *float64 `json:"objective_seconds"`
 	Pass             bool     `json:"pass"`
 	Reason           string   `json:"reason"`
@@ -238,7 +239,7 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	rep := rtoReport{
 		FormatVersion: "1.0", Drill: "rto", Target: t.Name, BackupID: res.BackupID,
 		VerifySeconds: res.VerifySeconds, LoadSeconds: res.LoadSeconds, TotalSeconds: res.TotalSeconds,
-		Keys: res.Keys, ExpectedKeys: res.ExpectedKeys, KeysMatch: res.KeysMatch, Mismatch: res.Mismatch,
+		Keys: res.Keys, ExpectedKeys: res.ExpectedKeys, KeysMatch: res.KeysMatch, Mismatch: res.Mismatch, KeysSummary: res.Summary,
 		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
 	}
 	if asJSON {
@@ -251,12 +252,12 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 
 func writeRTOText(w io.Writer, rep rtoReport, t *model.Target) {
 	fmt.Fprintf(w, "RTO drill of redis.%s: backup %s restored into a scratch redis-server\n\n", rep.Target, rep.BackupID)
-	match := "match"
+	match := "accepted: " + rep.KeysSummary
 	if !rep.KeysMatch {
 		match = "DO NOT MATCH: " + rep.Mismatch
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  verify\t%.2fs\tchecksums and RDB structure\n", rep.VerifySeconds)
+	fmt.Fprintf(tw, "  verify\t%.2fs\tevery check a restore makes of the backup (checksums, sizes, RDB structure, AOF manifest)\n", rep.VerifySeconds)
 	fmt.Fprintf(tw, "  load\t%.2fs\tfrom starting the server until it had loaded the data\n", rep.LoadSeconds)
 	fmt.Fprintf(tw, "  total\t%.2fs\tverify, decompress and write the files, load, compare the keys\n", rep.TotalSeconds)
 	fmt.Fprintf(tw, "  keys\t%d of %d\t%s\n", rep.Keys, rep.ExpectedKeys, match)

@@ -45,7 +45,6 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	// Checksums and RDB structure are checked while the backup is staged
 	// beside the data, before the server is stopped: a damaged backup
 	// ends the restore there with nothing changed.
-	src = verifying(src)
 	before, err := restore.Check(ctx, t, src)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)

@@ -121,11 +121,15 @@ func TestS3BackupRestoreRoundTrip(t *testing.T) {
 		t.Errorf("the bucket holds %q, want a manifest and an RDB under prod/main/", objects)
 	}
 	out = mustRunS3(t, srv, spec, "backup", "list")
-	if !strings.Contains(out, "main") || !strings.Contains(out, "yes") {
+	if !strings.Contains(out, "main") || !strings.Contains(out, "when taken") {
 		t.Errorf("backup list:\n%s", out)
 	}
 	if out = mustRunS3(t, srv, spec, "backup", "verify"); !strings.Contains(out, "is intact") {
 		t.Errorf("backup verify:\n%s", out)
+	}
+	// The re-verification is recorded in the bucket, beside the backup.
+	if out = mustRunS3(t, srv, spec, "backup", "list"); !strings.Contains(out, "re-verified 20") {
+		t.Errorf("backup list after backup verify:\n%s", out)
 	}
 	c := d.client(t)
 	c.FlushAll(context.Background())

@@ -49,7 +49,22 @@ type Manifest struct {
 	// ImportedFrom is the file backup import read this backup from (the
 	// seed's .rdb.gz); empty for backups redisplan took.
 	ImportedFrom string `json:"imported_from,omitempty"`
+
+	// LastVerification and Problem are not part of manifest.json:
+	// LoadCatalog fills them from the backup's verification note (the
+	// last `backup verify`) and from a look at its artifacts.
+	LastVerification *Verification `json:"-"`
+	// Problem says why the backup cannot count as verified although it
+	// was when taken: an artifact is missing or has another size than
+	// the manifest's, or the last re-verification failed. "" when none
+	// is known.
+	Problem string `json:"-"`
 }
+
+// Usable reports whether m counts as a verified backup: verified when it
+// was taken, and nothing found wrong with it since (Problem). Retention's
+// "newest verified backup" and check's backup_age count only these.
+func (m *Manifest) Usable() bool { return m.Verified && m.Problem == "" }
 
 // DBStats is one database's key counts.
 type DBStats struct {
@@ -112,6 +127,17 @@ type Storage interface {
 	// Foreign lists what the storage holds that is neither a backup nor
 	// provably redisplan's: Clean never removes it.
 	Foreign(ctx context.Context) ([]Foreign, error)
+	// WriteNote stores a small file named name beside the manifest of
+	// the complete backup id, replacing an earlier one atomically: a
+	// fact learned after the backup was taken, such as its last
+	// verification (VerificationName). A note is not an artifact: the
+	// manifest does not list it, Copy does not copy it, Open reads it and
+	// Delete removes it with the backup.
+	WriteNote(ctx context.Context, id, name string, data []byte) error
+	// Size returns the stored size of one artifact (or note) of a
+	// complete backup without reading it. A missing backup or artifact
+	// gives an error that wraps fs.ErrNotExist.
+	Size(ctx context.Context, id, name string) (int64, error)
 }
 
 // Pending is a backup being written.

@@ -111,8 +111,8 @@ func CheckManifest(m *Manifest, id string) error {
 		if err := CheckName(f.Name); err != nil {
 			return fmt.Errorf("manifest: %w", err)
 		}
-		if f.Name == ManifestName {
-			return fmt.Errorf("manifest: an artifact cannot be named %s", ManifestName)
+		if f.Name == ManifestName || f.Name == VerificationName {
+			return fmt.Errorf("manifest: an artifact cannot be named %s", f.Name)
 		}
 		if seen[f.Name] {
 			return fmt.Errorf("manifest lists %s twice", f.Name)

@@ -214,13 +214,13 @@ func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadClo
 	var r io.Reader = sr
 	if len(f.Recipients) > 0 {
 		if len(identities) == 0 {
-			return nil, fmt.Errorf("open %s: the backup is encrypted; pass -identity FILE", f.Name)
+			return nil, identityError{fmt.Sprintf("open %s: the backup is encrypted; pass -identity FILE", f.Name)}
 		}
 		dec, err := age.Decrypt(r, identities...)
 		if err != nil {
 			if _, ok := errors.AsType[*age.NoIdentityMatchError](err); ok {
-				return nil, fmt.Errorf("open %s: none of the identities can decrypt it; it is encrypted to %s",
-					f.Name, strings.Join(f.Recipients, ", "))
+				return nil, identityError{fmt.Sprintf("open %s: none of the identities can decrypt it; it is encrypted to %s",
+					f.Name, strings.Join(f.Recipients, ", "))}
 			}
 			return nil, o.damaged(fmt.Errorf("decrypt: %w", err))
 		}
@@ -251,6 +251,16 @@ func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadClo
 	o.raw = r
 	return o, nil
 }
+
+// ErrIdentity is wrapped by the error of OpenStream when no identity was
+// given for an encrypted artifact, or none of them decrypts it: a fault
+// of the reader's keys, which says nothing about the backup.
+var ErrIdentity = errors.New("no identity decrypts the backup")
+
+type identityError struct{ msg string }
+
+func (e identityError) Error() string        { return e.msg }
+func (e identityError) Is(target error) bool { return target == ErrIdentity }
 
 // openReader is the reader OpenStream returns.
 type openReader struct {

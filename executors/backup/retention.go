@@ -13,8 +13,10 @@ import (
 type Candidate struct {
 	ID   string
 	Time time.Time
-	// Verified is true when the backup passed verification (the digests
-	// of its files, and for an RDB its CRC-64).
+	// Verified is true when the backup counts as verified
+	// (Manifest.Usable): it passed verification when taken (the digests
+	// of its files, and for an RDB its CRC-64), and no artifact is known
+	// to be missing or damaged since.
 	Verified bool
 }
 

@@ -875,14 +875,19 @@ func (e *env) backupAge() Result {
 	msg := fmt.Sprintf("newest verified backup %s finished %s ago", good.ID, humanDuration(age))
 	if newest := e.in.Backups[len(e.in.Backups)-1]; newest != good {
 		msg += fmt.Sprintf("; the newer backup %s is not verified", newest.ID)
+		if newest.Problem != "" {
+			msg += " (" + newest.Problem + ")"
+		}
 	}
 	return measured(age, "s", warn, crit, msg+levelsText(warn, crit, "s", ""))
 }
 
-// newestVerified returns the newest backup that finished and was verified.
+// newestVerified returns the newest backup that finished, was verified
+// and has nothing known wrong with it since (a missing artifact, a failed
+// re-verification).
 func newestVerified(ms []*backup.Manifest) *backup.Manifest {
 	for i := len(ms) - 1; i >= 0; i-- {
-		if m := ms[i]; m != nil && m.Verified && !m.Finished.IsZero() {
+		if m := ms[i]; m != nil && m.Usable() && !m.Finished.IsZero() {
 			return m
 		}
 	}

@@ -343,6 +343,12 @@ func TestEvaluate(t *testing.T) {
 				manifest("20261129T110000Z", testNow.Add(-time.Hour), false),
 			}
 		}, want{status: OK, value: f(4 * 3600), contains: []string{"20261129T080000Z", "the newer backup 20261129T110000Z is not verified"}}},
+		{"newest backup lacks a file", "backup_age", func(in *Input) {
+			damaged := manifest("20261129T110000Z", testNow.Add(-time.Hour), true)
+			damaged.Problem = "dump.rdb.zst is missing"
+			in.Backups = []*backup.Manifest{manifest("20261129T080000Z", testNow.Add(-4*time.Hour), true), damaged}
+		}, want{status: OK, value: f(4 * 3600), contains: []string{"newest verified backup 20261129T080000Z",
+			"the newer backup 20261129T110000Z is not verified (dump.rdb.zst is missing)"}}},
 		{"backup catalog unreadable", "backup_age", func(in *Input) {
 			in.Backups = nil
 			in.BackupsErr = errors.New("list backups: permission denied")

@@ -303,7 +303,7 @@ func MetricsOf(in Input) Metrics {
 			if b.LastDurationSeconds == 0 && !last.Started.IsZero() && last.Finished.After(last.Started) {
 				b.LastDurationSeconds = last.Finished.Sub(last.Started).Seconds()
 			}
-			b.LastVerified = last.Verified
+			b.LastVerified = last.Usable()
 		}
 		m.Backup = b
 	}

@@ -84,22 +84,12 @@ func readRewriteHold(t *model.Target, in *Input) {
 }
 
 // Catalog returns a reader of the complete backups in s, oldest first, for
-// Gather.
+// Gather, with what is known of each since it was taken
+// (backup.LoadCatalog): one with a missing artifact or a failed
+// re-verification does not count as verified.
 func Catalog(s backup.Storage) func(context.Context) ([]*backup.Manifest, error) {
 	return func(ctx context.Context) ([]*backup.Manifest, error) {
-		ids, err := s.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*backup.Manifest, 0, len(ids))
-		for _, id := range ids {
-			m, err := backup.ReadManifest(ctx, s, id)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, m)
-		}
-		return out, nil
+		return backup.LoadCatalog(ctx, s)
 	}
 }
 

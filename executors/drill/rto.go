@@ -12,8 +12,9 @@ import (
 // RTOResult is the outcome of a timed restore of one backup.
 type RTOResult struct {
 	BackupID string
-	// VerifySeconds is the verification pass: every artifact read
-	// through its checksums, and the RDB structure checked.
+	// VerifySeconds is the verification pass (restore.Verify, as backup
+	// verify runs it): every check a restore makes of the backup, every
+	// artifact read through its checksums and RDB structure.
 	VerifySeconds float64
 	// LoadSeconds is restore.Drill's: from starting the scratch server
 	// until it had loaded the backup.
@@ -33,6 +34,10 @@ type RTOResult struct {
 	KeysMatch bool
 	// Mismatch says why the keys do not match; "" when they do.
 	Mismatch string
+	// Keys compared, in one phrase with both counts when they differ
+	// (restore.KeySummary): keys that match may still be fewer than the
+	// manifest's, when keys with a TTL expired.
+	Summary string
 }
 
 // RTO measures how long proving and restoring a backup takes: verify
@@ -70,6 +75,7 @@ func RTO(ctx context.Context, src restore.Source, verify func(context.Context, r
 	for _, db := range r.After.Keyspace {
 		res.Keys += db.Keys
 	}
+	res.Summary = restore.KeySummary(m.Keyspace, r.After.Keyspace)
 	switch {
 	case err != nil:
 		res.Mismatch = err.Error()

@@ -327,7 +327,11 @@ func classify(files []backup.File) (backupFiles, error) {
 		if !plainName(path.Base(f.Original)) || path.IsAbs(f.Original) || slices.Contains(strings.Split(f.Original, "/"), "..") {
 			return b, fmt.Errorf("file %q has an unusable original name %q", f.Name, f.Original)
 		}
-		if f.RawSize <= 0 && f.Kind != backup.KindAOFIncr {
+		// An AOF part may be empty: a server without RDB preamble that
+		// started empty keeps a 0-byte base file until its first
+		// rewrite, and an incr file is empty until the first write.
+		// Redis loads an empty part as no commands.
+		if f.RawSize < 0 || f.RawSize == 0 && f.Kind != backup.KindAOFIncr && f.Kind != backup.KindAOFBase {
 			return b, fmt.Errorf("file %s has no size in the manifest (raw_size %d): the manifest is damaged", f.Original, f.RawSize)
 		}
 		switch f.Kind {
@@ -444,26 +448,45 @@ func sameFile(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
-// checkAOFManifest reads the backup's AOF manifest and makes sure every
-// file it lists is in the backup and its names fit the server's
-// appendfilename.
+// checkAOFManifest makes sure the backup's AOF is whole (checkAOFFiles)
+// and that its names fit the server's appendfilename.
 func (p *plan) checkAOFManifest(ctx context.Context, src Source, files backupFiles) error {
 	if !files.hasAOF() || !p.restoreAOF {
 		return nil
 	}
-	mf := files.aofManifest
-	prefix, ok := strings.CutSuffix(path.Base(mf.Original), ".manifest")
-	if !ok {
-		return fmt.Errorf("the backup's AOF manifest %s is not named <appendfilename>.manifest", mf.Original)
+	prefix, err := checkAOFFiles(ctx, src, files)
+	if err != nil {
+		return err
 	}
 	if prefix != p.appendfilename {
 		return fmt.Errorf("the backup's AOF files are named after appendfilename %q but the server uses %q, so it would not find them: "+
 			"restore into a server with appendfilename %q (an immutable setting: change it in the config file and restart)",
 			prefix, p.appendfilename, prefix)
 	}
+	return nil
+}
+
+// aofPrefix is the appendfilename a backup's AOF manifest is named after.
+func aofPrefix(mf *backup.File) (string, error) {
+	prefix, ok := strings.CutSuffix(path.Base(mf.Original), ".manifest")
+	if !ok || prefix == "" {
+		return "", fmt.Errorf("the backup's AOF manifest %s is not named <appendfilename>.manifest", mf.Original)
+	}
+	return prefix, nil
+}
+
+// checkAOFFiles reads the backup's AOF manifest and makes sure every file
+// it lists is in the backup, as the kind it lists, under a name that
+// starts with the manifest's appendfilename, which it returns.
+func checkAOFFiles(ctx context.Context, src Source, files backupFiles) (string, error) {
+	mf := files.aofManifest
+	prefix, err := aofPrefix(mf)
+	if err != nil {
+		return "", err
+	}
 	rc, err := src.Open(ctx, *mf)
 	if err != nil {
-		return fmt.Errorf("read the backup's AOF manifest: %w", err)
+		return "", fmt.Errorf("read the backup's AOF manifest: %w", err)
 	}
 	content, err := io.ReadAll(io.LimitReader(rc, maxAOFManifest+1))
 	cerr := rc.Close()
@@ -471,8 +494,14 @@ func (p *plan) checkAOFManifest(ctx context.Context, src Source, files backupFil
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("read the backup's AOF manifest: %w", err)
+		return "", fmt.Errorf("read the backup's AOF manifest: %w", err)
 	}
+	return prefix, checkAOFList(content, prefix, files)
+}
+
+// checkAOFList checks the content of a backup's AOF manifest, named after
+// appendfilename prefix, against the files the backup holds.
+func checkAOFList(content []byte, prefix string, files backupFiles) error {
 	if len(content) > maxAOFManifest {
 		return fmt.Errorf("the backup's AOF manifest is larger than %d bytes: not an AOF manifest", maxAOFManifest)
 	}
@@ -578,7 +607,8 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 }
 
 // readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
-// returns 0 for an AOF base file written without an RDB preamble.
+// returns 0 for an AOF base file written without an RDB preamble, and for
+// an empty one.
 func readRDBVersion(ctx context.Context, src Source, f backup.File) (int, error) {
 	rc, err := src.Open(ctx, f)
 	if err != nil {
@@ -591,8 +621,11 @@ func readRDBVersion(ctx context.Context, src Source, f backup.File) (int, error)
 		return 0, fmt.Errorf("read the backup's %s: %w", f.Original, err)
 	}
 	head = head[:n]
-	if f.Kind == backup.KindAOFBase && len(head) > 0 && head[0] == '*' {
-		return 0, nil // a base AOF of commands
+	if f.Kind == backup.KindAOFBase && !bytes.HasPrefix(head, []byte("REDIS")) {
+		// As Redis decides: a base without the RDB signature is an AOF
+		// of commands (which may start with a "#TS:" annotation when
+		// aof-timestamp-enabled is on), or empty.
+		return 0, nil
 	}
 	return parseRDBHeader(head, f.Original)
 }

@@ -105,10 +105,14 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 		return Result{}, err
 	}
 	for _, pl := range p.placements {
-		if err := place(ctx, src, pl); err != nil {
+		crc, err := place(ctx, src, pl)
+		if err != nil {
 			return Result{}, err
 		}
 		opts.emit(Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
+		if crc == crcMissing && pl.file.RawSHA256 == "" {
+			opts.emit(Warning, "%s", noChecksumWarning(pl.file))
+		}
 	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())

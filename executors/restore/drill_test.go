@@ -89,7 +89,7 @@ func TestDrill(t *testing.T) {
 
 	t.Run("unloadable", func(t *testing.T) {
 		t.Parallel()
-		bad := withBytes(t, rdb, backup.KindRDB, func(b []byte) []byte { return b[:len(b)/2] })
+		bad := withBytes(t, rdb, backup.KindRDB, unloadable)
 		rec := &recorder{}
 		_, err := Drill(testContext(t), bad, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout})
 		mustContain(t, err, "drill backup 20260101T030000Z", "did not load the backup", "exited")

@@ -35,17 +35,18 @@ type placement struct {
 
 func (pl placement) path() string { return filepath.Join(pl.dir, filepath.FromSlash(pl.dest)) }
 
-// place streams one artifact into a temp file next to its destination,
-// checks its size, fsyncs it and renames it into place. The new file and
-// the AOF directory get the owner of the data dir (when redisplan may
-// give files away, as root) so that the server can read them.
-func place(ctx context.Context, src Source, pl placement) (err error) {
+// place streams one artifact into a temp file next to its destination
+// through the checks of copyChecked, fsyncs it and renames it into place.
+// The new file and the AOF directory get the owner of the data dir (when
+// redisplan may give files away, as root) so that the server can read
+// them. It returns what copyChecked says of the file's CRC-64.
+func place(ctx context.Context, src Source, pl placement) (crc rdbChecksum, err error) {
 	dest := pl.path()
 	parent := filepath.Dir(dest)
 	uid, gid := owner(pl.dir)
 	if parent != filepath.Clean(pl.dir) {
 		if err := os.Mkdir(parent, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create %s: %w", parent, err)
+			return crc, fmt.Errorf("create %s: %w", parent, err)
 		}
 		if uid >= 0 {
 			_ = os.Chown(parent, uid, gid) // best effort: only root can
@@ -53,7 +54,7 @@ func place(ctx context.Context, src Source, pl placement) (err error) {
 	}
 	tmp, err := os.CreateTemp(parent, tempPrefix+"*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", dest, err)
+		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
 	defer func() {
 		if err != nil {
@@ -62,40 +63,28 @@ func place(ctx context.Context, src Source, pl placement) (err error) {
 		}
 	}()
 	if err := tmp.Chmod(fileMode); err != nil {
-		return fmt.Errorf("write %s: %w", dest, err)
+		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
 	if uid >= 0 {
 		_ = tmp.Chown(uid, gid)
 	}
 
-	rc, err := src.Open(ctx, pl.file)
-	if err != nil {
-		return fmt.Errorf("read the backup's %s: %w", pl.file.Original, err)
-	}
-	n, err := io.Copy(tmp, ctxReader{ctx, rc})
-	cerr := rc.Close()
-	if err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)
-	}
-	if n != pl.file.RawSize {
-		return fmt.Errorf("the backup's %s has %d bytes, its manifest says %d: the backup is damaged", pl.file.Original, n, pl.file.RawSize)
+	if crc, err = copyChecked(ctx, src, pl.file, tmp); err != nil {
+		return crc, fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", dest, err)
+		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", dest, err)
+		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
 	if _, err := os.Lstat(dest); err == nil {
-		return fmt.Errorf("write %s: the file appeared while the server was stopped; something else writes into %s", dest, pl.dir)
+		return crc, fmt.Errorf("write %s: the file appeared while the server was stopped; something else writes into %s", dest, pl.dir)
 	}
 	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return fmt.Errorf("write %s: %w", dest, err)
+		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
-	return fsutil.SyncDir(parent)
+	return crc, fsutil.SyncDir(parent)
 }
 
 // owner returns the owner of a path, or -1, -1.

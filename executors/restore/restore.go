@@ -417,10 +417,14 @@ func (r *run) stage(ctx context.Context) error {
 	for _, pl := range p.placements {
 		staged := pl
 		staged.dir = staging
-		if err := place(ctx, r.src, staged); err != nil {
+		crc, err := place(ctx, r.src, staged)
+		if err != nil {
 			return err
 		}
 		r.opts.emit(Step, "wrote %s (%s), ready to swap in", pl.dest, formatBytes(pl.file.RawSize))
+		if crc == crcMissing && pl.file.RawSHA256 == "" {
+			r.opts.emit(Warning, "%s", noChecksumWarning(pl.file))
+		}
 	}
 	return fsutil.SyncDir(staging)
 }

@@ -5,6 +5,7 @@
 //	DIR/20261129T030000Z/manifest.json        a complete backup
 //	DIR/20261129T030000Z/dump.rdb.zst
 //	DIR/20261129T030000Z/appendonlydir/...    artifacts may sit in subdirectories
+//	DIR/20261129T030000Z/verification.json    a note (WriteNote): the last backup verify
 //	DIR/.pending-ID-RUN/                      a backup being written
 //	DIR/.pending-ID-RUN.owner                 its owner record (backup.Owner)
 //	DIR/.deleting-ID-RUN/                     a backup being deleted
@@ -634,4 +635,53 @@ func syncTree(root string) error {
 		}
 	}
 	return nil
+}
+
+// WriteNote writes DIR/id/name atomically (temp file, fsync, rename,
+// fsync of the directory), 0600. Delete removes it with the backup.
+func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) error {
+	if err := backup.CheckID(id); err != nil {
+		return fmt.Errorf("write note: %w", err)
+	}
+	if err := checkNoteName(name); err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
+	}
+	ok, err := s.complete(id)
+	if err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("write note of backup %s: no such backup: %w", id, fs.ErrNotExist)
+	}
+	if err := fsutil.WriteFileMode(filepath.Join(s.path(id), name), data, filePerm); err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
+	}
+	return nil
+}
+
+// checkNoteName accepts a note name: one path element that CheckName
+// accepts and that is not the manifest's.
+func checkNoteName(name string) error {
+	if err := backup.CheckName(name); err != nil {
+		return err
+	}
+	if strings.Contains(name, "/") || name == backup.ManifestName {
+		return fmt.Errorf("note name %q must be one file name other than %s", name, backup.ManifestName)
+	}
+	return nil
+}
+
+// Size returns the size of one artifact of a complete backup; a missing
+// one gives an error that wraps fs.ErrNotExist.
+func (s *Store) Size(ctx context.Context, id, name string) (int64, error) {
+	f, err := s.Open(ctx, id, name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	info, err := f.(*os.File).Stat()
+	if err != nil {
+		return 0, fmt.Errorf("open backup %s: %w", id, err)
+	}
+	return info.Size(), nil
 }

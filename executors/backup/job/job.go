@@ -23,6 +23,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/replicas"
+	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/secret"
@@ -161,6 +162,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		cmd = req.Target.ConfigCommand()
 	}
 
+	var aofManifest []byte // the stored AOF manifest's content, for CheckLayout
 	for _, what := range b.Include {
 		switch what {
 		case "rdb":
@@ -169,14 +171,21 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 			}
 			emit("stored the RDB (%s)", describe(m.Files[len(m.Files)-1]))
 		case "aof":
-			n, err := storeAOF(ctx, req, pending, opts, m, cmd)
+			n, content, err := storeAOF(ctx, req, pending, opts, m, cmd)
 			if err != nil {
 				return nil, err
 			}
+			aofManifest = content
 			emit("stored the AOF directory (%d files)", n)
 		}
 	}
 
+	// The RDB data was checked as it was stored; what restore checks of
+	// the backup's layout is checked here, with restore's code, so that
+	// "verified" means that restore accepts it.
+	if err := restore.CheckLayout(m, aofManifest); err != nil {
+		return nil, fmt.Errorf("backup %s would not restore, so it was not kept: %w", m.ID, err)
+	}
 	m.Finished = now().UTC()
 	m.DurationSeconds = m.Finished.Sub(m.Started).Seconds()
 	m.Verified = true
@@ -281,16 +290,17 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 }
 
 // storeAOF copies the AOF directory consistently and stores its files.
-func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, cmd string) (int, error) {
+// It returns how many, and the content of the AOF manifest it stored.
+func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts backup.StoreOptions, m *backup.Manifest, cmd string) (int, []byte, error) {
 	t := req.Target
 	if t.Backup.Method == "replication" {
-		return 0, errors.New(`include = ["aof"] needs file access to the server's AOF directory, which method = "replication" does not have`)
+		return 0, nil, errors.New(`include = ["aof"] needs file access to the server's AOF directory, which method = "replication" does not have`)
 	}
 	dir := t.DataDir
 	if dir == "" {
 		got, err := live.ConfigGet(ctx, req.Client, cmd, "dir")
 		if err != nil {
-			return 0, fmt.Errorf("read dir of redis.%s: %w", t.Name, err)
+			return 0, nil, fmt.Errorf("read dir of redis.%s: %w", t.Name, err)
 		}
 		dir = got["dir"]
 	}
@@ -309,7 +319,7 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 		rec := snapshotRecord{Path: snap, Owner: backup.NewOwner(m.ID, "aof-snapshot")}
 		data, _ := json.Marshal(rec)
 		if err := req.Journal(SnapshotJournal).Write(append(data, '\n')); err != nil {
-			return 0, fmt.Errorf("record the AOF snapshot directory %s: %w", snap, err)
+			return 0, nil, fmt.Errorf("record the AOF snapshot directory %s: %w", snap, err)
 		}
 		defer func() {
 			if os.RemoveAll(snap) == nil {
@@ -320,17 +330,25 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 	files, err := capture.AOFSnapshot(ctx, req.Client, cmd, dir, snap, holds)
 	defer os.RemoveAll(snap)
 	if err != nil {
-		return 0, fmt.Errorf("copy the AOF directory of redis.%s: %w", t.Name, err)
+		return 0, nil, fmt.Errorf("copy the AOF directory of redis.%s: %w", t.Name, err)
 	}
 	if len(m.Keyspace) == 0 {
 		if info, err := live.Info(ctx, req.Client, "server", "memory", "keyspace", "persistence"); err == nil {
 			fillFromInfo(m, info)
 		}
 	}
+	var manifest []byte
 	for _, f := range files {
+		if f.Kind == backup.KindAOFManifest {
+			// Small (one line per file), and the file the server
+			// loads the rest by.
+			if manifest, err = os.ReadFile(f.Path); err != nil {
+				return 0, nil, err
+			}
+		}
 		src, err := os.Open(f.Path)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		var size int64
 		if info, err := src.Stat(); err == nil {
@@ -339,14 +357,14 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 		version, err := storeVerified(ctx, pending, opts, m, counting(src, f.Original, req.Progress), f.Original, f.Kind, size)
 		src.Close()
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if version > 0 && m.RDBVersion == 0 {
 			m.RDBVersion = version
 		}
 	}
 	m.AOFEnabled = true
-	return len(files), nil
+	return len(files), manifest, nil
 }
 
 // fillFromInfo records what INFO said at backup time.

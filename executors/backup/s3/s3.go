@@ -5,7 +5,8 @@
 //	ROOT/ID/manifest.json        the manifest of a complete backup; its
 //	                             x-amz-meta-redisplan-run names the run
 //	                             whose artifacts it describes
-//	ROOT/ID/RUN/NAME             the artifacts written by run RUN
+//	ROOT/ID/RUN/NAME             the artifacts written by run RUN, and
+//	                             the notes (WriteNote) of the committed run
 //	ROOT/ID/RUN.owner            the owner record (backup.Owner) of run
 //	                             RUN while it writes or is deleted
 //
@@ -904,4 +905,52 @@ func (p *pending) Abort(ctx context.Context) error {
 		return fmt.Errorf("abort backup %s: %w", p.id, err)
 	}
 	return nil
+}
+
+// WriteNote writes a note as an object beside the artifacts of the
+// backup's committed run (one PUT: atomic), where Open reads it and
+// Delete removes it with the run.
+func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) error {
+	if err := backup.CheckID(id); err != nil {
+		return fmt.Errorf("write note: %w", err)
+	}
+	if err := backup.CheckName(name); err != nil || strings.Contains(name, "/") || name == backup.ManifestName {
+		return fmt.Errorf("write note of backup %s: note name %q must be one file name other than %s", id, name, backup.ManifestName)
+	}
+	run, err := s.committedRun(ctx, id)
+	if err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
+	}
+	if err := s.put(ctx, s.runPrefix(id, run)+name, data, minio.PutObjectOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
+	}
+	return nil
+}
+
+// Size returns the stored size of one artifact of a complete backup from
+// its object's metadata; a missing one gives an error that wraps
+// fs.ErrNotExist.
+func (s *Store) Size(ctx context.Context, id, name string) (int64, error) {
+	if err := backup.CheckID(id); err != nil {
+		return 0, fmt.Errorf("size: %w", err)
+	}
+	if err := backup.CheckName(name); err != nil {
+		return 0, fmt.Errorf("size in backup %s: %w", id, err)
+	}
+	key := s.manifestKey(id)
+	if name != backup.ManifestName {
+		run, err := s.committedRun(ctx, id)
+		if err != nil {
+			return 0, fmt.Errorf("size in backup %s: %w", id, err)
+		}
+		key = s.runPrefix(id, run) + name
+	}
+	info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		if notFound(err) {
+			return 0, fmt.Errorf("size in backup %s: %s: %w", id, name, fs.ErrNotExist)
+		}
+		return 0, fmt.Errorf("size in backup %s: %s: %w", id, name, s.clean(err))
+	}
+	return info.Size, nil
 }

@@ -77,6 +77,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backup.Storage) {
 		{"CleanSparesLive", testCleanSparesLive},
 		{"CleanRemovesDead", testCleanRemovesDead},
 		{"CleanSparesForeign", testCleanSparesForeign},
+		{"NotesAndSizes", testNotesAndSizes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
@@ -607,4 +608,53 @@ func testCleanSparesForeign(t *testing.T, s backup.Storage) {
 	if foreign, err := s.Foreign(ctx); err != nil || len(foreign) == 0 {
 		t.Errorf("Foreign after the commit = %+v, %v", foreign, err)
 	}
+}
+
+// testNotesAndSizes: a note is written beside a complete backup, replaced
+// whole, read with Open, left alone by List and Clean, and removed by
+// Delete; Size gives an artifact's stored size without reading it.
+func testNotesAndSizes(t *testing.T, s backup.Storage) {
+	ctx := context.Background()
+	commit(t, s, id1, []artifact{{"dump.rdb", []byte("twelve bytes")}, {"appendonlydir/appendonly.aof.1.incr.aof", nil}})
+	if n, err := s.Size(ctx, id1, "dump.rdb"); err != nil || n != 12 {
+		t.Errorf("Size(dump.rdb) = %d, %v; want 12", n, err)
+	}
+	if n, err := s.Size(ctx, id1, "appendonlydir/appendonly.aof.1.incr.aof"); err != nil || n != 0 {
+		t.Errorf("Size of an empty artifact = %d, %v; want 0", n, err)
+	}
+	if _, err := s.Size(ctx, id1, "missing.rdb"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Size of a missing artifact = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := s.Size(ctx, id2, "dump.rdb"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Size in a missing backup = %v, want fs.ErrNotExist", err)
+	}
+	if err := s.WriteNote(ctx, id2, backup.VerificationName, []byte("x")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("WriteNote to a missing backup = %v, want fs.ErrNotExist", err)
+	}
+	for _, bad := range []string{backup.ManifestName, "../x", "a/b", ""} {
+		if err := s.WriteNote(ctx, id1, bad, []byte("x")); err == nil {
+			t.Errorf("WriteNote(%q) was accepted", bad)
+		}
+	}
+	for _, note := range []string{"first record", "second"} {
+		if err := s.WriteNote(ctx, id1, backup.VerificationName, []byte(note)); err != nil {
+			t.Fatalf("WriteNote: %v", err)
+		}
+		if got := read(t, s, id1, backup.VerificationName); string(got) != note {
+			t.Errorf("note = %q, want %q", got, note)
+		}
+	}
+	if got := read(t, s, id1, "dump.rdb"); string(got) != "twelve bytes" {
+		t.Errorf("the artifact beside the note holds %q", got)
+	}
+	wantList(t, s, id1)
+	if n, err := s.Clean(ctx); err != nil || n != 0 {
+		t.Errorf("Clean with a note = %d, %v; want 0, nil", n, err)
+	}
+	wantList(t, s, id1)
+	if err := s.Delete(ctx, id1); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	commit(t, s, id1, []artifact{{"dump.rdb", []byte("again")}})
+	wantNotExist(t, s, id1, backup.VerificationName)
 }
