@@ -42,6 +42,8 @@ type plan struct {
 	catalog   *catalog.Catalog
 	configCmd string // the name CONFIG has on the server; "" when disabled
 	saveCmd   string
+	bgsaveCmd string
+	clientCmd string // the name CLIENT has; "" when disabled
 	shutdown  string // the name SHUTDOWN has; "" when disabled
 
 	dir            string
@@ -55,6 +57,14 @@ type plan struct {
 	restoreAOF bool // the backup's AOF files are placed and loaded
 	enableAOF  bool // RDB-only backup into an AOF server: load with AOF off, then turn it on
 	rdbVersion int  // 0 when the loaded file is not an RDB (an AOF base without preamble)
+
+	// holdWrites: the restored server starts with heldSettings in its
+	// config file, so that it refuses writes until its data is checked,
+	// and gets heldWas back live afterwards. When it cannot (noHold says
+	// why), writes are paused as soon as the restored server answers.
+	holdWrites bool
+	noHold     string
+	heldWas    [][2]string
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
@@ -109,7 +119,8 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", m.ID, err)
 	}
-	p := &plan{configCmd: t.ConfigCommand(), saveCmd: commandName(t, "SAVE"), shutdown: commandName(t, "SHUTDOWN")}
+	p := &plan{configCmd: t.ConfigCommand(), saveCmd: commandName(t, "SAVE"), bgsaveCmd: commandName(t, "BGSAVE"),
+		clientCmd: commandName(t, "CLIENT"), shutdown: commandName(t, "SHUTDOWN")}
 
 	if t.Service == nil || len(t.Service.Start) == 0 {
 		return nil, fmt.Errorf(`redisplan does not know how to start the server at %s after placing the files: `+
@@ -147,6 +158,12 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	if err := checkDir(p.dir); err != nil {
 		return nil, err
 	}
+	if p.clientCmd == "" {
+		return nil, fmt.Errorf(`CLIENT is renamed to "" on %s, so redisplan cannot pause writes while it saves and stops the server, `+
+			`and writes acknowledged in between would be in neither the safety copy nor the restored data: name the command in the `+
+			`target's security.renamed_commands, or remove the rename`, t.Connection.Address)
+	}
+	p.chooseHold(t, info)
 
 	// Which files go where.
 	if err := p.choose(t, files, info); err != nil {
@@ -258,7 +275,46 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 	}
 	p.pidfile = inDir(p.dir, cfg["pidfile"])
 	p.logfile = inDir(p.dir, cfg["logfile"])
+	if p.configCmd != "" {
+		was, err := live.ConfigGet(ctx, c, p.configCmd, heldSettings[0][0], heldSettings[1][0])
+		if err != nil {
+			return err
+		}
+		for _, s := range heldSettings {
+			p.heldWas = append(p.heldWas, [2]string{s[0], was[s[0]]})
+		}
+	}
 	return nil
+}
+
+// chooseHold decides how the restored server keeps writes out until its
+// data is checked: through its config file when redisplan can edit the
+// file the server reads and put the server's values back with CONFIG SET,
+// else by pausing writes as soon as it answers.
+func (p *plan) chooseHold(t *model.Target, info map[string]string) {
+	p.holdWrites, p.noHold = false, ""
+	switch {
+	case t.ConfigFile == "":
+		p.noHold = "the target has no config_file"
+	case p.configCmd == "":
+		p.noHold = `CONFIG is disabled (rename-command CONFIG "")`
+	case len(p.heldWas) != len(heldSettings) || p.heldWas[0][1] == "" || p.heldWas[1][1] == "":
+		p.noHold = "the server does not report min-replicas-to-write"
+	case info["config_file"] == "" || !sameFile(info["config_file"], t.ConfigFile):
+		p.noHold = fmt.Sprintf("the server does not read the target's config_file %s", t.ConfigFile)
+	case syscall.Access(t.ConfigFile, 2 /* W_OK */) != nil:
+		p.noHold = fmt.Sprintf("redisplan cannot write the config file %s", t.ConfigFile)
+	default:
+		content, err := os.ReadFile(t.ConfigFile)
+		if err == nil {
+			_, err = conffile.Values(content, p.catalog)
+		}
+		if err != nil {
+			p.noHold = fmt.Sprintf("the config file %s cannot be read: %v", t.ConfigFile, err)
+			return
+		}
+		p.holdWrites = true
+	}
 }
 
 // inDir makes a path the server reports absolute, reading relative ones
