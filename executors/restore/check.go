@@ -65,6 +65,7 @@ type plan struct {
 	holdWrites bool
 	noHold     string
 	heldWas    [][2]string
+	recovered  string // what recoverHeld found, for an event
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
@@ -283,8 +284,50 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 		for _, s := range heldSettings {
 			p.heldWas = append(p.heldWas, [2]string{s[0], was[s[0]]})
 		}
+		p.recoverHeld(t)
 	}
 	return nil
+}
+
+// recoverHeld notices min-replicas-to-write left at holdToWrite by a
+// restore that was killed before it put the server's value back, in the
+// server or its config file. That value is redisplan's, never the user's:
+// the user's is taken from the copy of the config file that the killed
+// restore kept (conffile.BackupSuffix) when it has another one, else the
+// catalog's defaults, and the config file gets it back too.
+func (p *plan) recoverHeld(t *model.Target) {
+	var file map[string]string
+	if t.ConfigFile != "" {
+		if content, err := os.ReadFile(t.ConfigFile); err == nil {
+			if fv, err := conffile.Values(content, p.catalog); err == nil {
+				file = fv.Values
+			}
+		}
+	}
+	if p.heldWas[0][1] != holdToWrite && file[heldSettings[0][0]] != holdToWrite {
+		return
+	}
+	from := "the defaults"
+	if p.catalog != nil {
+		for i, s := range heldSettings {
+			if par, ok := p.catalog.Lookup(s[0]); ok {
+				p.heldWas[i][1] = par.Default
+			}
+		}
+	}
+	if content, err := os.ReadFile(t.ConfigFile + conffile.BackupSuffix); t.ConfigFile != "" && err == nil {
+		if fv, err := conffile.Values(content, p.catalog); err == nil && fv.Values[heldSettings[0][0]] != holdToWrite {
+			from = t.ConfigFile + conffile.BackupSuffix
+			for i, s := range heldSettings {
+				if v, ok := fv.Values[s[0]]; ok && fv.Present[s[0]] {
+					p.heldWas[i][1] = v
+				}
+			}
+		}
+	}
+	p.recovered = fmt.Sprintf("min-replicas-to-write %s was left by an interrupted restore (it refuses every write); "+
+		"the restored server gets min-replicas-to-write %s and min-replicas-max-lag %s (from %s) instead",
+		holdToWrite, p.heldWas[0][1], p.heldWas[1][1], from)
 }
 
 // chooseHold decides how the restored server keeps writes out until its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -313,5 +314,108 @@ func TestRestoreLiftsPauseWhenStopFails(t *testing.T) {
 	defer c.Close()
 	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
 		t.Errorf("SET after the failed restore: %v (writes are still paused)", err)
+	}
+}
+
+// Without a config file the restored server cannot start refusing
+// writes: the restore pauses them as soon as it answers, says so, and
+// lifts the pause once the data is checked.
+func TestRestoreWithoutConfigFilePausesRestoredServer(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+	flushAll(t, conn)
+	fillData(t, conn, "B", 1)
+	tg := d.target()
+	tg.ConfigFile = ""
+
+	rec := &recorder{}
+	_, err := Restore(testContext(t), tg, src, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	if !rec.has(Warning, "the target has no config_file, so the restored server accepted writes") ||
+		!rec.has(Step, "paused writes on the restored server") {
+		t.Error("the events do not say that the restored server was paused late")
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), pauseTTL/2)
+	defer cancel()
+	c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1})
+	defer c.Close()
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore: %v (writes are still paused)", err)
+	}
+}
+
+// A server whose CLIENT command is disabled cannot have its writes
+// paused: the restore refuses before changing anything.
+func TestRestoreRefusesWithoutClientCommand(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+	runID := runIDOf(t, conn)
+	tg := d.target()
+	tg.Renames = []model.Rename{{Command: "CLIENT", NewName: ""}}
+
+	_, err := Restore(testContext(t), tg, src, Options{LoadTimeout: testLoadTimeout})
+	mustContain(t, err, `CLIENT is renamed to ""`, "cannot pause writes", "nothing was changed")
+	if got := runIDOf(t, conn); got != runID {
+		t.Errorf("run_id changed from %s to %s: the server was restarted", runID, got)
+	}
+}
+
+// A restore killed after the restored server started leaves
+// min-replicas-to-write 2147483647 in the config file (and in the server,
+// started again by hand): the next restore never takes that value for the
+// user's, and leaves a server that accepts writes.
+func TestRestoreAfterInterruptedRestoreLetsWritesIn(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+	ctx := testContext(t)
+	conf, err := os.ReadFile(d.conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(d.conf, append(conf, "min-replicas-to-write "+holdToWrite+"\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.client(t, 0).ConfigSet(ctx, "min-replicas-to-write", holdToWrite).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recorder{}
+	_, err = Restore(ctx, d.target(), src, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	if !rec.has(Warning, "left by an interrupted restore") {
+		t.Error("no warning about the leftover")
+	}
+	if err := d.client(t, 0).Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore: %v", err)
+	}
+	after, err := os.ReadFile(d.conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(after), holdToWrite) {
+		t.Errorf("the config file still holds min-replicas-to-write %s:\n%s", holdToWrite, after)
+	}
+	// And the next start from the file accepts writes too.
+	d.restart(t)
+	if err := d.client(t, 0).Set(ctx, "after", "2", 0).Err(); err != nil {
+		t.Errorf("SET after a restart: %v", err)
 	}
 }

@@ -210,6 +210,9 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	r := &run{t: t, src: src, opts: opts, p: p}
 	res.Before = p.before
 	opts.emit(Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
+	if p.recovered != "" {
+		opts.emit(Warning, "%s", p.recovered)
+	}
 
 	// The backup's files are written next to the data while the server
 	// still runs: the server is down only for the swap and the load, and
@@ -472,7 +475,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 		opts.emit(Step, "turned AOF on (its first rewrite is done)")
 	}
 	if r.confEdited {
-		if err := conffile.Restore(t.ConfigFile, r.confPrevious, true); err != nil {
+		if err := r.putBackConfig(); err != nil {
 			return 0, Stats{}, err
 		}
 		r.confEdited = false
@@ -651,6 +654,24 @@ func (r *run) editConfig(edits []conffile.Edit) error {
 	return nil
 }
 
+// putBackConfig puts the config file's content from before the restore
+// back, with the values recoverHeld chose when it held the leftover of an
+// interrupted restore.
+func (r *run) putBackConfig() error {
+	p, previous := r.p, r.confPrevious
+	if p.recovered != "" {
+		var edits []conffile.Edit
+		for _, s := range p.heldWas {
+			edits = append(edits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
+		}
+		var err error
+		if previous, err = conffile.ApplyEdits(previous, edits); err != nil {
+			return err
+		}
+	}
+	return conffile.Restore(r.t.ConfigFile, previous, true)
+}
+
 // rollback undoes a failed restore: it stops whatever runs, moves the
 // restored files into <safety>/failed-restore, moves the original files
 // back, restores the config file and starts the server again. It returns
@@ -707,7 +728,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	}
 
 	if r.confEdited {
-		if err := conffile.Restore(t.ConfigFile, r.confPrevious, true); err != nil {
+		if err := r.putBackConfig(); err != nil {
 			return fail(err, fmt.Sprintf("the original data files are back in %s, but %s still holds what redisplan set for the load "+
 				"(appendonly no, or min-replicas-to-write "+holdToWrite+", which refuses every write): its previous content is in %s; put it back before starting the server", p.dir, t.ConfigFile, t.ConfigFile+conffile.BackupSuffix))
 		}
