@@ -1,14 +1,17 @@
 // Package restore puts a backup back into a Redis server and proves that it
 // loaded, or puts the original data back.
 //
-// Restore stops the server (so that it cannot save over the restored
-// files), moves its data files aside into a safety copy in the same
+// Restore pauses writes, saves, and stops the server (so that it cannot
+// save over the restored files), moves its data files aside into a safety copy in the same
 // directory (a rename: nothing is copied, nothing is deleted), writes the
 // backup's files, starts the server, waits until it has loaded them and
-// compares the keys per database with the backup's manifest. When anything
-// fails after the server was stopped, it rolls back on its own: the
-// original files go back and the server starts with them again. Nothing is
-// deleted before the restored server is proven good.
+// compares the keys per database with the backup's manifest; the restored
+// server refuses writes until then. When anything fails after the server
+// was stopped, it rolls back on its own: the original files go back and
+// the server starts with them again. Nothing is deleted before the
+// restored server is proven good, and no write a client was told succeeded
+// is lost: those taken before the pause are in the safety copy, and no
+// other is taken until the restored data is proven good.
 //
 // Drill proves a backup without touching any target: it loads the backup
 // into a scratch redis-server and measures how long that takes.
@@ -172,21 +175,24 @@ func (e *Error) Unwrap() error { return e.Cause }
 // Restore replaces the target's data with the backup's:
 //
 //  1. Check (above), which also yields Result.Before.
-//  2. When appendonly is off, SAVE, so that the safety copy holds what
-//     only memory held; then stop the server: its service stop command
-//     when it has one, else SHUTDOWN NOSAVE; wait until it no longer
-//     answers.
+//  2. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
+//     gone); BGSAVE unless the RDB already holds everything, so that the
+//     safety copy holds what only memory held; then stop the server: its
+//     service stop command when it has one, else SHUTDOWN NOSAVE; wait
+//     until it no longer answers.
 //  3. Rename its dbfilename and appenddirname into the safety copy
 //     <dir>/redisplan-safety-<backup ID>-<unix time>.
 //  4. Write the backup's files (temp file, fsync, rename).
 //  5. For an RDB-only backup into a server with appendonly yes, set
-//     appendonly no in the config file for the load.
+//     appendonly no in the config file for the load; set
+//     min-replicas-to-write 2147483647 there, so that the restored server
+//     refuses writes until step 7 is done.
 //  6. Start the server with the service start command and wait until it
 //     has loaded the data (LoadTimeout); a server that dies is noticed
 //     through its pidfile.
 //  7. Compare the keys per database with the manifest; after step 5, turn
-//     AOF on live (waiting for its first rewrite) and put the config file
-//     back.
+//     AOF on live (waiting for its first rewrite), put the config file
+//     back and the server's own min-replicas settings with CONFIG SET.
 //  8. Remove the safety copy unless KeepSafetyCopy.
 //
 // A failure before the server is stopped changes nothing. A failure after
