@@ -64,8 +64,9 @@ type plan struct {
 	// why), writes are paused as soon as the restored server answers.
 	holdWrites bool
 	noHold     string
-	heldWas    [][2]string
-	recovered  string // what recoverHeld found, for an event
+	heldWas    [][2]string // what the restored server gets back
+	heldLive   [][2]string // what the server had before the restore
+	recovered  string      // what recoverHeld found, for an event
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
@@ -164,7 +165,7 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 			`and writes acknowledged in between would be in neither the safety copy nor the restored data: name the command in the `+
 			`target's security.renamed_commands, or remove the rename`, t.Connection.Address)
 	}
-	p.chooseHold(t, info)
+	p.chooseHold(ctx, c, t, info)
 
 	// Which files go where.
 	if err := p.choose(t, files, info); err != nil {
@@ -284,6 +285,7 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 		for _, s := range heldSettings {
 			p.heldWas = append(p.heldWas, [2]string{s[0], was[s[0]]})
 		}
+		p.heldLive = slices.Clone(p.heldWas)
 		p.recoverHeld(t)
 	}
 	return nil
@@ -334,7 +336,7 @@ func (p *plan) recoverHeld(t *model.Target) {
 // data is checked: through its config file when redisplan can edit the
 // file the server reads and put the server's values back with CONFIG SET,
 // else by pausing writes as soon as it answers.
-func (p *plan) chooseHold(t *model.Target, info map[string]string) {
+func (p *plan) chooseHold(ctx context.Context, c *redis.Client, t *model.Target, info map[string]string) {
 	p.holdWrites, p.noHold = false, ""
 	switch {
 	case t.ConfigFile == "":
@@ -354,6 +356,13 @@ func (p *plan) chooseHold(t *model.Target, info map[string]string) {
 		}
 		if err != nil {
 			p.noHold = fmt.Sprintf("the config file %s cannot be read: %v", t.ConfigFile, err)
+			return
+		}
+		// The values back after the check need CONFIG SET, which an ACL
+		// may deny where it allows CONFIG GET: setting the current values
+		// changes nothing and proves it is allowed.
+		if err := live.ConfigSet(ctx, c, p.configCmd, p.heldLive); err != nil {
+			p.noHold = fmt.Sprintf("CONFIG SET of min-replicas-to-write fails (%v)", err)
 			return
 		}
 		p.holdWrites = true

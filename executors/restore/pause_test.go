@@ -338,7 +338,7 @@ func TestRestoreWithoutConfigFilePausesRestoredServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Restore: %v\n%s", err, d.log())
 	}
-	if !rec.has(Warning, "the target has no config_file, so the restored server accepted writes") ||
+	if !rec.has(Warning, "could not be started refusing writes (the target has no config_file)") ||
 		!rec.has(Step, "paused writes on the restored server") {
 		t.Error("the events do not say that the restored server was paused late")
 	}
@@ -417,5 +417,30 @@ func TestRestoreAfterInterruptedRestoreLetsWritesIn(t *testing.T) {
 	d.restart(t)
 	if err := d.client(t, 0).Set(ctx, "after", "2", 0).Err(); err != nil {
 		t.Errorf("SET after a restart: %v", err)
+	}
+}
+
+// A user whose ACL denies CONFIG SET could not let writes into the
+// restored server again: the restore finds out before stopping anything,
+// pauses the restored server instead, and says so.
+func TestRestoreWithoutConfigSetPausesRestoredServer(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "user default on nopass ~* &* +@all -config|set\n")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+
+	rec := &recorder{}
+	_, err := Restore(testContext(t), d.target(), src, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	if !rec.has(Warning, "CONFIG SET of min-replicas-to-write fails") || !rec.has(Step, "paused writes on the restored server") {
+		t.Error("the events do not say that the restored server was paused instead")
+	}
+	if err := d.client(t, 0).Set(testContext(t), "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore: %v", err)
 	}
 }

@@ -523,8 +523,9 @@ func (r *run) keepWritesOut(ctx context.Context, c *redis.Client) (*writePause, 
 		r.opts.emit(Warning, "the restored server does not run with min-replicas-to-write %s from %s (it is also set on its command line "+
 			"or in an included file): it may have taken writes before redisplan paused them; a rollback would lose those", holdToWrite, t.ConfigFile)
 	} else {
-		r.opts.emit(Warning, "%s, so the restored server accepted writes from its start until redisplan paused them just now; "+
-			"a rollback would lose those: set the target's config_file (and CONFIG) so that it refuses writes from the start", p.noHold)
+		r.opts.emit(Warning, "the restored server could not be started refusing writes (%s), so it accepted writes from its start "+
+			"until redisplan paused them just now, and a rollback would lose those; docs/backup.md says what refusing them from "+
+			"the start needs", p.noHold)
 	}
 	pause, err := pauseWrites(ctx, t.Connection, p.clientCmd)
 	if err != nil {
