@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // windowHold is how long the tests keep a restore at the moments where
@@ -233,7 +234,7 @@ func TestRestoreHoldsWritesUntilChecked(t *testing.T) {
 	probed := map[string]error{}
 	var mu sync.Mutex
 	probe := func(at string) {
-		c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1, DialTimeout: time.Second})
+		c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1, DialTimeout: time.Second, ContextTimeoutEnabled: true})
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), windowHold)
 		defer cancel()
@@ -310,7 +311,7 @@ func TestRestoreLiftsPauseWhenStopFails(t *testing.T) {
 	// Well under pauseTTL: a pause left to run out would block this SET.
 	ctx, cancel := context.WithTimeout(testContext(t), pauseTTL/2)
 	defer cancel()
-	c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer c.Close()
 	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
 		t.Errorf("SET after the failed restore: %v (writes are still paused)", err)
@@ -344,7 +345,7 @@ func TestRestoreWithoutConfigFilePausesRestoredServer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(testContext(t), pauseTTL/2)
 	defer cancel()
-	c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer c.Close()
 	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
 		t.Errorf("SET after the restore: %v (writes are still paused)", err)
@@ -442,5 +443,37 @@ func TestRestoreWithoutConfigSetPausesRestoredServer(t *testing.T) {
 	}
 	if err := d.client(t, 0).Set(testContext(t), "after", "1", 0).Err(); err != nil {
 		t.Errorf("SET after the restore: %v", err)
+	}
+}
+
+// The pause ends by itself when redisplan stops renewing it (as when it
+// is killed): clients are never left waiting for good.
+func TestWritePauseEndsByItself(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{})
+	conn := serverConn(s)
+	ctx := testContext(t)
+	p, err := pauseWrites(ctx, conn, "CLIENT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.held(); err != nil {
+		t.Errorf("held right after the pause: %v", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1, ContextTimeoutEnabled: true})
+	defer c.Close()
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := c.Set(short, "k", "1", 0).Err(); err == nil {
+		t.Fatal("a write was acknowledged while writes were paused")
+	}
+	// Renewals stop, as when redisplan is killed: the pause runs out.
+	if err := p.end(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	c2 := redis.NewClient(&redis.Options{Addr: conn.Address, MaxRetries: -1, ReadTimeout: time.Minute})
+	defer c2.Close()
+	if err := c2.Set(ctx, "k", "2", 0).Err(); err != nil {
+		t.Fatalf("SET once the pause ran out: %v", err)
 	}
 }
