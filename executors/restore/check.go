@@ -294,9 +294,9 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 // recoverHeld notices min-replicas-to-write left at holdToWrite by a
 // restore that was killed before it put the server's value back, in the
 // server or its config file. That value is redisplan's, never the user's:
-// the user's is taken from the copy of the config file that the killed
-// restore kept (conffile.BackupSuffix) when it has another one, else the
-// catalog's defaults, and the config file gets it back too.
+// the user's is taken from the config file when it has another one, else
+// from the copy of it that the killed restore kept (conffile.BackupSuffix),
+// else the catalog's defaults, and the config file gets it back too.
 func (p *plan) recoverHeld(t *model.Target) {
 	var file map[string]string
 	if t.ConfigFile != "" {
@@ -317,15 +317,24 @@ func (p *plan) recoverHeld(t *model.Target) {
 			}
 		}
 	}
-	if content, err := os.ReadFile(t.ConfigFile + conffile.BackupSuffix); t.ConfigFile != "" && err == nil {
-		if fv, err := conffile.Values(content, p.catalog); err == nil && fv.Values[heldSettings[0][0]] != holdToWrite {
-			from = t.ConfigFile + conffile.BackupSuffix
-			for i, s := range heldSettings {
-				if v, ok := fv.Values[s[0]]; ok && fv.Present[s[0]] {
-					p.heldWas[i][1] = v
-				}
+	// The config file itself when only the server holds the leftover (the
+	// restore was killed after putting the file back), else the copy.
+	for _, path := range []string{t.ConfigFile, t.ConfigFile + conffile.BackupSuffix} {
+		content, err := os.ReadFile(path)
+		if t.ConfigFile == "" || err != nil {
+			continue
+		}
+		fv, err := conffile.Values(content, p.catalog)
+		if err != nil || fv.Values[heldSettings[0][0]] == holdToWrite {
+			continue
+		}
+		from = path
+		for i, s := range heldSettings {
+			if v, ok := fv.Values[s[0]]; ok && fv.Present[s[0]] {
+				p.heldWas[i][1] = v
 			}
 		}
+		break
 	}
 	p.recovered = fmt.Sprintf("min-replicas-to-write %s was left by an interrupted restore (it refuses every write); "+
 		"the restored server gets min-replicas-to-write %s and min-replicas-max-lag %s (from %s) instead",

@@ -477,3 +477,37 @@ func TestWritePauseEndsByItself(t *testing.T) {
 		t.Fatalf("SET once the pause ran out: %v", err)
 	}
 }
+
+// A restore killed after it put the config file back but before the
+// server got its values leaves the refusal in the server only: the next
+// restore takes the values from the config file.
+func TestRestoreAfterInterruptedRestoreTakesValuesFromConfigFile(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "min-replicas-max-lag 7\n")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+	ctx := testContext(t)
+	if err := d.client(t, 0).ConfigSet(ctx, "min-replicas-to-write", holdToWrite).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recorder{}
+	_, err := Restore(ctx, d.target(), src, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	got, err := d.client(t, 0).ConfigGet(ctx, "min-replicas-*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["min-replicas-to-write"] != "0" || got["min-replicas-max-lag"] != "7" {
+		t.Errorf("after the restore min-replicas-to-write %s, min-replicas-max-lag %s; want 0 and the config file's 7",
+			got["min-replicas-to-write"], got["min-replicas-max-lag"])
+	}
+	if err := d.client(t, 0).Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore: %v", err)
+	}
+}

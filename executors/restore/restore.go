@@ -737,7 +737,8 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	if r.confEdited {
 		if err := r.putBackConfig(); err != nil {
 			return fail(err, fmt.Sprintf("the original data files are back in %s, but %s still holds what redisplan set for the load "+
-				"(appendonly no, or min-replicas-to-write "+holdToWrite+", which refuses every write): its previous content is in %s; put it back before starting the server", p.dir, t.ConfigFile, t.ConfigFile+conffile.BackupSuffix))
+				"(appendonly no, or min-replicas-to-write %s, which refuses every write): its previous content is in %s; "+
+				"put it back before starting the server", p.dir, t.ConfigFile, holdToWrite, t.ConfigFile+conffile.BackupSuffix))
 		}
 		r.confEdited = false
 	}
