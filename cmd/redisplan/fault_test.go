@@ -196,6 +196,12 @@ func TestKillRestore(t *testing.T) {
 			if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
 				t.Errorf("the restore after the kill differs (-want +got):\n%s", diff)
 			}
+			// The killed restore may have left the restored server's
+			// refusal of writes in the config file: the new one does not
+			// take it for the user's setting.
+			if err := c.Set(ctx, "after-restore", "1", 0).Err(); err != nil {
+				t.Errorf("SET after the restore that followed the kill: %v", err)
+			}
 		})
 	}
 }

@@ -43,6 +43,8 @@ type plan struct {
 	catalog   *catalog.Catalog
 	configCmd string // the name CONFIG has on the server; "" when disabled
 	saveCmd   string
+	bgsaveCmd string
+	clientCmd string // the name CLIENT has; "" when disabled
 	shutdown  string // the name SHUTDOWN has; "" when disabled
 
 	dir            string
@@ -56,6 +58,16 @@ type plan struct {
 	restoreAOF bool // the backup's AOF files are placed and loaded
 	enableAOF  bool // RDB-only backup into an AOF server: load with AOF off, then turn it on
 	rdbVersion int  // 0 when the loaded file is not an RDB (an AOF base without preamble)
+
+	// holdWrites: the restored server starts with heldSettings in its
+	// config file, so that it refuses writes until its data is checked,
+	// and gets heldWas back live afterwards. When it cannot (noHold says
+	// why), writes are paused as soon as the restored server answers.
+	holdWrites bool
+	noHold     string
+	heldWas    [][2]string // what the restored server gets back
+	heldLive   [][2]string // what the server had before the restore
+	recovered  string      // what recoverHeld found, for an event
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
@@ -112,8 +124,9 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	}
 	// SHUTDOWN and CONFIG under the names the running server knows: those
 	// of the config file it was started from, while a rotation of the
-	// spec's names waits for a restart.
-	p := &plan{saveCmd: commandName(t, "SAVE"), shutdown: commandName(live.AsStarted(t), "SHUTDOWN")}
+	// spec's names waits for a restart. CONFIG's is learned below.
+	p := &plan{saveCmd: commandName(t, "SAVE"), bgsaveCmd: commandName(t, "BGSAVE"),
+		clientCmd: commandName(t, "CLIENT"), shutdown: commandName(live.AsStarted(t), "SHUTDOWN")}
 
 	if t.Service == nil || len(t.Service.Start) == 0 {
 		return nil, fmt.Errorf(`redisplan does not know how to start the server at %s after placing the files: `+
@@ -154,6 +167,12 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	if err := checkDir(p.dir); err != nil {
 		return nil, err
 	}
+	if p.clientCmd == "" {
+		return nil, fmt.Errorf(`CLIENT is renamed to "" on %s, so redisplan cannot pause writes while it saves and stops the server, `+
+			`and writes acknowledged in between would be in neither the safety copy nor the restored data: name the command in the `+
+			`target's security.renamed_commands, or remove the rename`, t.Connection.Address)
+	}
+	p.chooseHold(ctx, c, t, info)
 
 	// Which files go where.
 	if err := p.choose(t, files, info); err != nil {
@@ -265,7 +284,105 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 	}
 	p.pidfile = inDir(p.dir, cfg["pidfile"])
 	p.logfile = inDir(p.dir, cfg["logfile"])
+	if p.configCmd != "" {
+		was, err := live.ConfigGet(ctx, c, p.configCmd, heldSettings[0][0], heldSettings[1][0])
+		if err != nil {
+			return err
+		}
+		for _, s := range heldSettings {
+			p.heldWas = append(p.heldWas, [2]string{s[0], was[s[0]]})
+		}
+		p.heldLive = slices.Clone(p.heldWas)
+		p.recoverHeld(t)
+	}
 	return nil
+}
+
+// recoverHeld notices min-replicas-to-write left at holdToWrite by a
+// restore that was killed before it put the server's value back, in the
+// server or its config file. That value is redisplan's, never the user's:
+// the user's is taken from the config file when it has another one, else
+// from the copy of it that the killed restore kept (conffile.BackupSuffix),
+// else the catalog's defaults, and the config file gets it back too.
+func (p *plan) recoverHeld(t *model.Target) {
+	var file map[string]string
+	if t.ConfigFile != "" {
+		if content, err := os.ReadFile(t.ConfigFile); err == nil {
+			if fv, err := conffile.Values(content, p.catalog); err == nil {
+				file = fv.Values
+			}
+		}
+	}
+	if p.heldWas[0][1] != holdToWrite && file[heldSettings[0][0]] != holdToWrite {
+		return
+	}
+	from := "the defaults"
+	if p.catalog != nil {
+		for i, s := range heldSettings {
+			if par, ok := p.catalog.Lookup(s[0]); ok {
+				p.heldWas[i][1] = par.Default
+			}
+		}
+	}
+	// The config file itself when only the server holds the leftover (the
+	// restore was killed after putting the file back), else the copy.
+	for _, path := range []string{t.ConfigFile, t.ConfigFile + conffile.BackupSuffix} {
+		content, err := os.ReadFile(path)
+		if t.ConfigFile == "" || err != nil {
+			continue
+		}
+		fv, err := conffile.Values(content, p.catalog)
+		if err != nil || fv.Values[heldSettings[0][0]] == holdToWrite {
+			continue
+		}
+		from = path
+		for i, s := range heldSettings {
+			if v, ok := fv.Values[s[0]]; ok && fv.Present[s[0]] {
+				p.heldWas[i][1] = v
+			}
+		}
+		break
+	}
+	p.recovered = fmt.Sprintf("min-replicas-to-write %s was left by an interrupted restore (it refuses every write); "+
+		"the restored server gets min-replicas-to-write %s and min-replicas-max-lag %s (from %s) instead",
+		holdToWrite, p.heldWas[0][1], p.heldWas[1][1], from)
+}
+
+// chooseHold decides how the restored server keeps writes out until its
+// data is checked: through its config file when redisplan can edit the
+// file the server reads and put the server's values back with CONFIG SET,
+// else by pausing writes as soon as it answers.
+func (p *plan) chooseHold(ctx context.Context, c *redis.Client, t *model.Target, info map[string]string) {
+	p.holdWrites, p.noHold = false, ""
+	switch {
+	case t.ConfigFile == "":
+		p.noHold = "the target has no config_file"
+	case p.configCmd == "":
+		p.noHold = `CONFIG is disabled (rename-command CONFIG "")`
+	case len(p.heldWas) != len(heldSettings) || p.heldWas[0][1] == "" || p.heldWas[1][1] == "":
+		p.noHold = "the server does not report min-replicas-to-write"
+	case info["config_file"] == "" || !sameFile(info["config_file"], t.ConfigFile):
+		p.noHold = fmt.Sprintf("the server does not read the target's config_file %s", t.ConfigFile)
+	case syscall.Access(t.ConfigFile, 2 /* W_OK */) != nil:
+		p.noHold = fmt.Sprintf("redisplan cannot write the config file %s", t.ConfigFile)
+	default:
+		content, err := os.ReadFile(t.ConfigFile)
+		if err == nil {
+			_, err = conffile.Values(content, p.catalog)
+		}
+		if err != nil {
+			p.noHold = fmt.Sprintf("the config file %s cannot be read: %v", t.ConfigFile, err)
+			return
+		}
+		// The values back after the check need CONFIG SET, which an ACL
+		// may deny where it allows CONFIG GET: setting the current values
+		// changes nothing and proves it is allowed.
+		if err := live.ConfigSet(ctx, c, p.configCmd, p.heldLive); err != nil {
+			p.noHold = fmt.Sprintf("CONFIG SET of min-replicas-to-write fails (%v)", err)
+			return
+		}
+		p.holdWrites = true
+	}
 }
 
 // inDir makes a path the server reports absolute, reading relative ones

@@ -1,14 +1,17 @@
 // Package restore puts a backup back into a Redis server and proves that it
 // loaded, or puts the original data back.
 //
-// Restore stops the server (so that it cannot save over the restored
-// files), moves its data files aside into a safety copy in the same
+// Restore pauses writes, saves, and stops the server (so that it cannot
+// save over the restored files), moves its data files aside into a safety copy in the same
 // directory (a rename: nothing is copied, nothing is deleted), writes the
 // backup's files, starts the server, waits until it has loaded them and
-// compares the keys per database with the backup's manifest. When anything
-// fails after the server was stopped, it rolls back on its own: the
-// original files go back and the server starts with them again. Nothing is
-// deleted before the restored server is proven good.
+// compares the keys per database with the backup's manifest; the restored
+// server refuses writes until then. When anything fails after the server
+// was stopped, it rolls back on its own: the original files go back and
+// the server starts with them again. Nothing is deleted before the
+// restored server is proven good, and no write a client was told succeeded
+// is lost: those taken before the pause are in the safety copy, and no
+// other is taken until the restored data is proven good.
 //
 // Drill proves a backup without touching any target: it loads the backup
 // into a scratch redis-server and measures how long that takes.
@@ -30,6 +33,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/fsutil"
@@ -173,21 +177,24 @@ func (e *Error) Unwrap() error { return e.Cause }
 // Restore replaces the target's data with the backup's:
 //
 //  1. Check (above), which also yields Result.Before.
-//  2. When appendonly is off, SAVE, so that the safety copy holds what
-//     only memory held; then stop the server: its service stop command
-//     when it has one, else SHUTDOWN NOSAVE; wait until it no longer
-//     answers.
+//  2. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
+//     gone); BGSAVE unless the RDB already holds everything, so that the
+//     safety copy holds what only memory held; then stop the server: its
+//     service stop command when it has one, else SHUTDOWN NOSAVE; wait
+//     until it no longer answers.
 //  3. Rename its dbfilename and appenddirname into the safety copy
 //     <dir>/redisplan-safety-<backup ID>-<unix time>.
 //  4. Write the backup's files (temp file, fsync, rename).
 //  5. For an RDB-only backup into a server with appendonly yes, set
-//     appendonly no in the config file for the load.
+//     appendonly no in the config file for the load; set
+//     min-replicas-to-write 2147483647 there, so that the restored server
+//     refuses writes until step 7 is done.
 //  6. Start the server with the service start command and wait until it
 //     has loaded the data (LoadTimeout); a server that dies is noticed
 //     through its pidfile.
 //  7. Compare the keys per database with the manifest; after step 5, turn
-//     AOF on live (waiting for its first rewrite) and put the config file
-//     back.
+//     AOF on live (waiting for its first rewrite), put the config file
+//     back and the server's own min-replicas settings with CONFIG SET.
 //  8. Remove the safety copy unless KeepSafetyCopy.
 //
 // A failure before the server is stopped changes nothing. A failure after
@@ -212,6 +219,9 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	r := &run{t: t, src: src, opts: opts, p: p}
 	res.Before = p.before
 	opts.emit(Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
+	if p.recovered != "" {
+		opts.emit(Warning, "%s", p.recovered)
+	}
 
 	// The backup's files are written next to the data while the server
 	// still runs: the server is down only for the swap and the load, and
@@ -274,7 +284,14 @@ type run struct {
 // stop persists what only the server's memory holds and stops it. When it
 // fails with the server still running, nothing was changed; r.stopped says
 // whether the server went down anyway.
-func (r *run) stop(ctx context.Context) error {
+//
+// Writes are paused (CLIENT PAUSE WRITE, renewed) from before the save
+// until the server is gone: a write acknowledged before the pause is in
+// the save, and none is acknowledged after it, so the safety copy holds
+// every acknowledged write and a rollback drops none. Readers are served
+// meanwhile. On every path that leaves the server running the pause is
+// lifted; should redisplan die, it ends by itself within pauseTTL.
+func (r *run) stop(ctx context.Context) (err error) {
 	p, t := r.p, r.t
 	c, err := live.Dial(t.Connection)
 	if err != nil {
@@ -282,24 +299,36 @@ func (r *run) stop(ctx context.Context) error {
 	}
 	defer c.Close()
 
+	pause, err := pauseWrites(ctx, t.Connection, p.clientCmd)
+	if err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	r.opts.emit(Step, "paused writes (CLIENT PAUSE WRITE, renewed every %s): clients that write wait until the server stops, "+
+		"readers are served", pauseRenew)
+	defer func() {
+		if r.stopped {
+			pause.end(ctx, false)
+			return
+		}
+		if uerr := pause.end(ctx, true); uerr != nil {
+			r.opts.emit(Warning, "%v", uerr)
+		} else {
+			r.opts.emit(Step, "lifted the pause of writes: the server runs on as before")
+		}
+	}()
+
 	// Even with AOF on the RDB is saved: should redisplan die after the
 	// config file says appendonly no for the load, the server must find
 	// current data in the RDB, not an old one.
 	if saved, err := allSaved(ctx, c, p); err == nil && saved {
 		r.opts.emit(Step, "the RDB on disk already holds all the data (AOF off, no change since the last save): no SAVE needed")
-	} else if p.saveCmd == "" {
-		r.opts.emit(Warning, `SAVE is disabled on the server (rename-command SAVE ""): the safety copy holds its data files as they are, without the writes since its last save`)
-	} else {
-		saveCtx, cancel := context.WithTimeout(ctx, r.opts.loadTimeout())
-		defer cancel()
-		start := time.Now()
-		if err := save(saveCtx, c, p.saveCmd); err != nil {
-			return fmt.Errorf("save the current data before stopping the server: %w; nothing was changed: "+
-				"free disk space in %s or fix its permissions and try again", err, p.dir)
-		}
-		r.opts.emit(Step, "saved the current data (SAVE, %.2fs), so that the safety copy holds all of it", time.Since(start).Seconds())
+	} else if err := r.save(ctx, c, pause); err != nil {
+		return err
 	}
 
+	if err := pause.held(); err != nil {
+		return fmt.Errorf("stop the server: %w; nothing was changed: try again", err)
+	}
 	stopCtx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
 	how, err := stopServer(stopCtx, t, p, false, nil)
@@ -317,16 +346,68 @@ func (r *run) stop(ctx context.Context) error {
 	return nil
 }
 
+// save writes the server's data into its RDB file with writes paused.
+// BGSAVE leaves the server answering, so the pause is renewed while the
+// child writes; SAVE (when BGSAVE is disabled) blocks the server, so the
+// pause is made to last the whole save bound first.
+func (r *run) save(ctx context.Context, c *redis.Client, pause *writePause) error {
+	p := r.p
+	saveCtx, cancel := context.WithTimeout(ctx, r.opts.loadTimeout())
+	defer cancel()
+	start := time.Now()
+	var err error
+	switch {
+	case p.bgsaveCmd != "":
+		_, err = capture.BGSaveNamed(saveCtx, c, p.bgsaveCmd)
+	case p.saveCmd != "":
+		if err = pause.extend(ctx, r.opts.loadTimeout()+pauseTTL); err == nil {
+			err = save(saveCtx, c, p.saveCmd)
+		}
+	default:
+		r.opts.emit(Warning, `SAVE and BGSAVE are disabled on the server (rename-command ""): the safety copy holds its data files as they are, `+
+			`without the writes since its last save`)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("save the current data before stopping the server: %w; nothing was changed: "+
+			"free disk space in %s or fix its permissions and try again", err, p.dir)
+	}
+	r.opts.emit(Step, "saved the current data (%.2fs), so that the safety copy holds all of it", time.Since(start).Seconds())
+	return nil
+}
+
 // replace does steps 3 to 7: safety copy, files, start, load, compare.
+//
+// No write reaches the restored server before it is proven good: it
+// starts with heldSettings in its config file (it refuses writes from its
+// first moment) and gets its own values back once the keys are checked
+// and AOF is on again, so that a rollback, which stops it with SHUTDOWN
+// NOSAVE, drops nothing a client was told was written. Readers are served
+// once it has loaded. Where the config file cannot be used for this
+// (p.noHold), writes are paused as soon as it answers, with a warning.
 func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, err error) {
 	p, t, opts := r.p, r.t, r.opts
 	// The config file first: once the AOF directory is out of the way, a
 	// start with appendonly yes would come up empty.
+	var edits []conffile.Edit
 	if p.enableAOF {
-		if err := r.editConfig(); err != nil {
+		edits = append(edits, conffile.Edit{Directive: "appendonly", Lines: conffile.DirectiveLines(p.catalog, "appendonly", "no")})
+	}
+	if p.holdWrites {
+		for _, s := range heldSettings {
+			edits = append(edits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
+		}
+	}
+	if len(edits) > 0 {
+		if err := r.editConfig(edits); err != nil {
 			return 0, Stats{}, err
 		}
+	}
+	if p.enableAOF {
 		opts.emit(Step, "set appendonly no in %s for the load: with appendonly yes the server would ignore the RDB and start empty", t.ConfigFile)
+	}
+	if p.holdWrites {
+		opts.emit(Step, "set min-replicas-to-write %s in %s for the start: the restored server refuses writes until its data is checked", holdToWrite, t.ConfigFile)
 	}
 	if err := r.swapIn(); err != nil {
 		return 0, Stats{}, err
@@ -355,6 +436,23 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	}
 	opts.emit(Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
 
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return 0, Stats{}, err
+	}
+	defer c.Close()
+	pause, err := r.keepWritesOut(ctx, c)
+	// A failure from here on is rolled back, which stops the server:
+	// the pause is never lifted then.
+	defer func() {
+		if err != nil {
+			pause.end(ctx, false)
+		}
+	}()
+	if err != nil {
+		return 0, Stats{}, err
+	}
+
 	wantAOF := "0"
 	if p.restoreAOF {
 		wantAOF = "1"
@@ -365,11 +463,6 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 			info["aof_enabled"], wantAOF, orNone(t.ConfigFile))
 	}
 
-	c, err := live.Dial(t.Connection)
-	if err != nil {
-		return 0, Stats{}, err
-	}
-	defer c.Close()
 	after, err = readStats(ctx, c)
 	if err != nil {
 		return 0, Stats{}, err
@@ -388,16 +481,61 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 		if err := live.EnableAOF(aofCtx, c, p.configCmd); err != nil {
 			return 0, Stats{}, fmt.Errorf("turn AOF back on: %w", err)
 		}
-		if err := conffile.Restore(t.ConfigFile, r.confPrevious, true); err != nil {
+		opts.emit(Step, "turned AOF on (its first rewrite is done)")
+	}
+	if r.confEdited {
+		if err := r.putBackConfig(); err != nil {
 			return 0, Stats{}, err
 		}
 		r.confEdited = false
-		opts.emit(Step, "turned AOF on (its first rewrite is done) and put back %s with appendonly yes", t.ConfigFile)
+		opts.emit(Step, "put back %s as it was before the restore", t.ConfigFile)
+	}
+	if p.enableAOF {
 		if after, err = readStats(ctx, c); err != nil {
 			return 0, Stats{}, err
 		}
 	}
+
+	// Proven good: writes may come in.
+	if p.holdWrites {
+		if err := live.ConfigSet(ctx, c, p.configCmd, p.heldWas); err != nil {
+			return 0, Stats{}, fmt.Errorf("let writes in again (CONFIG SET min-replicas-to-write %s min-replicas-max-lag %s): %w",
+				p.heldWas[0][1], p.heldWas[1][1], err)
+		}
+	}
+	if uerr := pause.end(ctx, pause != nil); uerr != nil {
+		opts.emit(Warning, "%v", uerr)
+	}
+	opts.emit(Step, "the restored data is checked: the server accepts writes")
 	return loadSeconds, after, nil
+}
+
+// keepWritesOut makes sure the restored server takes no write until it is
+// proven good. It returns the pause it started, or nil when the config
+// file's settings already refuse writes.
+func (r *run) keepWritesOut(ctx context.Context, c *redis.Client) (*writePause, error) {
+	p, t := r.p, r.t
+	if p.holdWrites {
+		got, err := live.ConfigGet(ctx, c, p.configCmd, heldSettings[0][0], heldSettings[1][0])
+		if err != nil {
+			return nil, err
+		}
+		if got[heldSettings[0][0]] == holdToWrite && got[heldSettings[1][0]] != "0" {
+			return nil, nil
+		}
+		r.opts.emit(Warning, "the restored server does not run with min-replicas-to-write %s from %s (it is also set on its command line "+
+			"or in an included file): it may have taken writes before redisplan paused them; a rollback would lose those", holdToWrite, t.ConfigFile)
+	} else {
+		r.opts.emit(Warning, "the restored server could not be started refusing writes (%s), so it accepted writes from its start "+
+			"until redisplan paused them just now, and a rollback would lose those; docs/backup.md says what refusing them from "+
+			"the start needs", p.noHold)
+	}
+	pause, err := pauseWrites(ctx, t.Connection, p.clientCmd)
+	if err != nil {
+		return nil, err
+	}
+	r.opts.emit(Step, "paused writes on the restored server until its data is checked")
+	return pause, nil
 }
 
 // stage writes every artifact of the backup into a staging directory in
@@ -510,18 +648,15 @@ func exists(path string) (bool, error) {
 	return false, err
 }
 
-// editConfig sets appendonly no in the config file, keeping its content
-// to put it back.
-func (r *run) editConfig() error {
+// editConfig applies the edits for the start of the restored server to
+// the config file, keeping its content to put it back.
+func (r *run) editConfig(edits []conffile.Edit) error {
 	path := r.t.ConfigFile
 	current, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read config file: %w", err)
 	}
-	edited, err := conffile.ApplyEdits(current, []conffile.Edit{{
-		Directive: "appendonly",
-		Lines:     conffile.DirectiveLines(r.p.catalog, "appendonly", "no"),
-	}})
+	edited, err := conffile.ApplyEdits(current, edits)
 	if err != nil {
 		return err
 	}
@@ -531,6 +666,24 @@ func (r *run) editConfig() error {
 	}
 	r.confEdited, r.confPrevious = true, previous
 	return nil
+}
+
+// putBackConfig puts the config file's content from before the restore
+// back, with the values recoverHeld chose when it held the leftover of an
+// interrupted restore.
+func (r *run) putBackConfig() error {
+	p, previous := r.p, r.confPrevious
+	if p.recovered != "" {
+		var edits []conffile.Edit
+		for _, s := range p.heldWas {
+			edits = append(edits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
+		}
+		var err error
+		if previous, err = conffile.ApplyEdits(previous, edits); err != nil {
+			return err
+		}
+	}
+	return conffile.Restore(r.t.ConfigFile, previous, true)
 }
 
 // rollback undoes a failed restore: it stops whatever runs, moves the
@@ -589,9 +742,10 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	}
 
 	if r.confEdited {
-		if err := conffile.Restore(t.ConfigFile, r.confPrevious, true); err != nil {
-			return fail(err, fmt.Sprintf("the original data files are back in %s, but %s still says appendonly no: "+
-				"its previous content is in %s; put it back before starting the server", p.dir, t.ConfigFile, t.ConfigFile+conffile.BackupSuffix))
+		if err := r.putBackConfig(); err != nil {
+			return fail(err, fmt.Sprintf("the original data files are back in %s, but %s still holds what redisplan set for the load "+
+				"(appendonly no, or min-replicas-to-write %s, which refuses every write): its previous content is in %s; "+
+				"put it back before starting the server", p.dir, t.ConfigFile, holdToWrite, t.ConfigFile+conffile.BackupSuffix))
 		}
 		r.confEdited = false
 	}

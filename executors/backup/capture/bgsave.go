@@ -47,6 +47,28 @@ func BGSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (pa
 	return s.path, s.info, nil
 }
 
+// BGSaveNamed is BGSave for a caller that knows where the server's files
+// are and whose server may have BGSAVE renamed: it sends the save under
+// name, waits as BGSave does until a save that started after the call has
+// ended, requires rdb_last_bgsave_status:ok and returns INFO persistence as
+// it was then. It needs no CONFIG command.
+func BGSaveNamed(ctx context.Context, c *redis.Client, name string) (map[string]string, error) {
+	ep := endpointOf(c)
+	mark, how, err := startSave(ctx, c, ep, name)
+	if err != nil {
+		return nil, err
+	}
+	info, err := waitSave(ctx, c, ep, mark, how)
+	if err != nil {
+		return nil, err
+	}
+	if st := info["rdb_last_bgsave_status"]; st != "ok" {
+		return nil, ep.Errorf(nil, "BGSAVE on %s failed: the server reports rdb_last_bgsave_status:%s; "+
+			"its log says why (often a full disk, or a dir the server cannot write)", ep.Addr(), orUnknown(st))
+	}
+	return info, nil
+}
+
 // beginSave finds where the server writes its RDB and requests the save.
 // It returns the save and the server's dir.
 func beginSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) (*Save, string, error) {
@@ -56,7 +78,7 @@ func beginSave(ctx context.Context, c *redis.Client, configCmd, dataDir string) 
 		return nil, "", err
 	}
 	s := &Save{ctx: ctx, c: c, ep: ep, path: path}
-	s.mark, s.how, err = startSave(ctx, c, ep)
+	s.mark, s.how, err = startSave(ctx, c, ep, "BGSAVE")
 	if err != nil {
 		return nil, "", err
 	}
@@ -123,14 +145,14 @@ func field(info map[string]string, key string) (int64, bool) {
 // startSave asks the server for a save until it takes one that starts
 // after the request, waiting out any save that was already running. It
 // returns what INFO said right before the request that was taken.
-func startSave(ctx context.Context, c *redis.Client, ep endpoint) (saveMark, accepted, error) {
+func startSave(ctx context.Context, c *redis.Client, ep endpoint, name string) (saveMark, accepted, error) {
 	for {
 		info, err := live.Info(ctx, c, "persistence")
 		if err != nil {
 			return saveMark{}, 0, err
 		}
 		mark := markOf(info)
-		how, err := requestSave(ctx, c, ep)
+		how, err := requestSave(ctx, c, ep, name)
 		if err != nil {
 			return saveMark{}, 0, err
 		}
@@ -143,10 +165,10 @@ func startSave(ctx context.Context, c *redis.Client, ep endpoint) (saveMark, acc
 	}
 }
 
-// requestSave sends BGSAVE, and BGSAVE SCHEDULE when another child process
-// keeps BGSAVE from starting.
-func requestSave(ctx context.Context, c *redis.Client, ep endpoint) (accepted, error) {
-	reply, err := c.Do(ctx, "BGSAVE").Text()
+// requestSave sends BGSAVE (under the given name), and BGSAVE SCHEDULE when
+// another child process keeps BGSAVE from starting.
+func requestSave(ctx context.Context, c *redis.Client, ep endpoint, name string) (accepted, error) {
+	reply, err := c.Do(ctx, name).Text()
 	if err == nil {
 		return acceptedBy(reply), nil
 	}
@@ -155,7 +177,7 @@ func requestSave(ctx context.Context, c *redis.Client, ep endpoint) (accepted, e
 	case isReply && saveRunning(msg):
 		return busy, nil
 	case isReply && strings.Contains(msg, "Another child process is active"):
-		reply, err = c.Do(ctx, "BGSAVE", "SCHEDULE").Text()
+		reply, err = c.Do(ctx, name, "SCHEDULE").Text()
 		if err == nil {
 			return acceptedBy(reply), nil
 		}
