@@ -1,7 +1,6 @@
 package hcl
 
 import (
-
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 

@@ -26,7 +26,7 @@ func TestUnknownSecretConfigNameIsNotShown(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Inspector{}.Inspect(ctx, tg)
-			mustContain(t, err, s.Addr(), "does not know the name the spec gives CONFIG", "config_command")
+			mustContain(t, err, s.Addr(), "does not know the CONFIG command under the name the spec gives it", "config_command")
 			if strings.Contains(strings.ToLower(err.Error()), "cfg_rotated_77") {
 				t.Errorf("the error shows the secret name: %v", err)
 			}
