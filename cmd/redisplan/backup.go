@@ -649,7 +649,7 @@ func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label str
 	}
 	var cands []backup.Candidate
 	for _, m := range ms {
-		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Usable()})
+		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Usable(), HoldsData: m.TotalKeys() > 0})
 		if m.Verified && m.Problem != "" {
 			fmt.Fprintf(env.stdout, "%s: %s does not count as a verified backup: %s\n", label, m.ID, m.Problem)
 		}

@@ -18,6 +18,11 @@ type Candidate struct {
 	// of its files, and for an RDB its CRC-64), and no artifact is known
 	// to be missing or damaged since.
 	Verified bool
+	// HoldsData is true when the backup is known to hold at least one key.
+	// A server that came back empty (a lost disk, a renamed file, a
+	// FLUSHALL) goes on being backed up; its empty backups must not push
+	// the last one with data out of retention.
+	HoldsData bool
 }
 
 // Decision says whether one backup is kept, and why.
@@ -42,7 +47,9 @@ type Decision struct {
 //
 // Then two floors apply. keep_min: when the rules keep fewer than keep_min
 // backups, the newest of the others are kept as well; at least one backup
-// is always kept. And the newest verified backup is never deleted.
+// is always kept. And the newest verified backup is never deleted, nor is
+// the newest verified backup that holds keys: backups of a server that
+// came back empty never make the last copy of its data go.
 //
 // keep_min is a floor, not a rule: when no rule is set, everything is
 // kept. The decisions come back one per candidate, newest first; backups
@@ -136,6 +143,14 @@ func Select(cands []Candidate, r model.Retention, now time.Time) []Decision {
 	for i, c := range sorted {
 		if c.Verified {
 			keep(i, "newest verified backup")
+			break
+		}
+	}
+	for i, c := range sorted {
+		if c.Verified && c.HoldsData {
+			if !slices.Contains(out[i].Reasons, "newest verified backup") {
+				keep(i, "newest verified backup holding keys")
+			}
 			break
 		}
 	}

@@ -336,3 +336,32 @@ func TestSelectAlwaysKeepsOne(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectKeepsNewestWithKeys: a server that came back empty goes on
+// being backed up; however many empty backups follow, the newest verified
+// one that holds keys stays, and says why.
+func TestSelectKeepsNewestWithKeys(t *testing.T) {
+	now := at("2026-11-30 12:00")
+	cs := cands("2026-11-26 03:00*", "2026-11-27 03:00*", "2026-11-28 03:00*", "2026-11-29 03:00*", "2026-11-30 03:00*")
+	cs[0].HoldsData = true // an older one with keys
+	cs[1].HoldsData = true // the last one before the server came back empty
+	got := render(Select(cs, model.Retention{KeepLast: 2}, now))
+	want := []string{
+		"20261130T030000Z keep: keep_last 2; newest verified backup",
+		"20261129T030000Z keep: keep_last 2",
+		"20261128T030000Z delete",
+		"20261127T030000Z keep: newest verified backup holding keys",
+		"20261126T030000Z delete",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decisions (-want +got):\n%s", diff)
+	}
+	// When the newest backup holds keys, it is the one both floors keep.
+	for i := range cs {
+		cs[i].HoldsData = true
+	}
+	got = render(Select(cs, model.Retention{KeepLast: 1}, now))
+	if got[0] != "20261130T030000Z keep: keep_last 1; newest verified backup" || strings.Contains(strings.Join(got, "\n"), "holding keys") {
+		t.Errorf("decisions:\n%s", strings.Join(got, "\n"))
+	}
+}
