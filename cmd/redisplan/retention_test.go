@@ -57,3 +57,30 @@ func backupDirs(t *testing.T, dest string) []string {
 	}
 	return ids
 }
+
+// TestDamagedBackupNamesItsFileOnce: a damaged stored file was reported
+// as "dump.rdb.gz: dump.rdb.gz: the stored file is damaged"; each name
+// now appears once, in a sentence.
+func TestDamagedBackupNamesItsFileOnce(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "damaged")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, `    compression = "gzip"`)
+	mustRun(t, "backup", "run", "-config", spec)
+	stored, err := filepath.Glob(filepath.Join(dest, "main", "*", "dump.rdb.gz"))
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored files: %v, %v", stored, err)
+	}
+	f, err := os.OpenFile(stored[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("XXXXXXXX"), 200); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, out, errOut := runCLI(t, "backup", "verify", "-config", spec)
+	if code != 1 || !strings.Contains(errOut, "the stored file dump.rdb.gz is damaged") || strings.Count(errOut, "dump.rdb.gz") != 1 {
+		t.Errorf("verify of a damaged backup: exit %d, want 1 and the stored file named once\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

@@ -299,25 +299,25 @@ func (o *openReader) Read(p []byte) (int, error) {
 // digests. It returns io.EOF when everything matches.
 func (o *openReader) finish() error {
 	if _, err := io.Copy(io.Discard, o.stored); err != nil {
-		return fmt.Errorf("%s: read: %w", o.f.Name, err)
+		return fmt.Errorf("read the stored file %s: %w", o.f.Name, err)
 	}
 	if o.stored.n < o.f.StoredSize {
-		return fmt.Errorf("%s: the stored file ends early (%d of %d bytes): it is truncated",
+		return fmt.Errorf("the stored file %s ends early (%d of %d bytes): it is truncated",
 			o.f.Name, o.stored.n, o.f.StoredSize)
 	}
 	if o.stored.n > o.f.StoredSize {
-		return fmt.Errorf("%s: the stored file is %d bytes, its manifest records %d",
+		return fmt.Errorf("the stored file %s is %d bytes, its manifest records %d",
 			o.f.Name, o.stored.n, o.f.StoredSize)
 	}
 	if got := hex.EncodeToString(o.stored.h.Sum(nil)); got != o.f.SHA256 {
-		return fmt.Errorf("%s: checksum mismatch of the stored file: manifest says sha256 %s, content is %s",
+		return fmt.Errorf("checksum mismatch of the stored file %s: manifest says sha256 %s, content is %s",
 			o.f.Name, o.f.SHA256, got)
 	}
 	if o.n != o.f.RawSize {
-		return fmt.Errorf("%s: restores to %d bytes, its manifest records %d", o.f.Name, o.n, o.f.RawSize)
+		return fmt.Errorf("the stored file %s restores to %d bytes, its manifest records %d", o.f.Name, o.n, o.f.RawSize)
 	}
 	if got := hex.EncodeToString(o.h.Sum(nil)); got != o.f.RawSHA256 {
-		return fmt.Errorf("%s: checksum mismatch of the restored bytes: manifest says sha256 %s, content is %s",
+		return fmt.Errorf("checksum mismatch of the restored bytes of %s: manifest says sha256 %s, content is %s",
 			o.f.Name, o.f.RawSHA256, got)
 	}
 	return io.EOF
@@ -328,13 +328,13 @@ func (o *openReader) finish() error {
 // bytes are not what was written.
 func (o *openReader) damaged(err error) error {
 	if o.stored.err != nil && o.stored.err != io.EOF {
-		return fmt.Errorf("%s: read: %w", o.f.Name, o.stored.err)
+		return fmt.Errorf("read the stored file %s: %w", o.f.Name, o.stored.err)
 	}
 	if o.stored.err == io.EOF && o.stored.n < o.f.StoredSize {
-		return fmt.Errorf("%s: the stored file ends early (%d of %d bytes): it is truncated: %w",
+		return fmt.Errorf("the stored file %s ends early (%d of %d bytes): it is truncated: %w",
 			o.f.Name, o.stored.n, o.f.StoredSize, err)
 	}
-	return fmt.Errorf("%s: the stored file is damaged: %w", o.f.Name, err)
+	return fmt.Errorf("the stored file %s is damaged: %w", o.f.Name, err)
 }
 
 func (o *openReader) Close() error {
