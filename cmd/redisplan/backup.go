@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -541,24 +542,30 @@ func verifyOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, which st
 }
 
 func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
-	var (
-		sf      specFlags
-		targets multiFlag
-		metaDir string
-		noLoad  bool
-	)
-	fs := newFlagSet(env, "backup import", "backup import -target NAME [-metadata-dir DIR] [-no-load] FILE.rdb.gz...")
-	sf.register(fs)
-	fs.Var(&targets, "target", "the `target` whose catalog receives the backups (exactly one)")
-	fs.StringVar(&metaDir, "metadata-dir", "", "the `directory` of the seed script's rdb_*.meta files (default: the metadata directory beside the files' rdb directory)")
-	fs.BoolVar(&noLoad, "no-load", false, "do not load each file into a scratch redis-server (which takes as much memory as the dataset): its keys are then not counted, and restore cannot compare them")
-	if code, done := parseFlags(env, fs, args); done {
+	a, err := arguments.ParseBackupImport(args)
+	if code, done := parsed(env, "backup import", err, exitError); done {
 		return code
 	}
-	if fs.NArg() == 0 || len(targets) != 1 {
-		fmt.Fprintln(env.stderr, "redisplan backup import: name exactly one -target and at least one .rdb.gz file, for example: backup import -config redis.hcl -target main /srv/redis-backups/rdb/dump_*.rdb.gz")
-		return exitError
+	// Every file is there before any is imported: a word that is not one
+	// (a target name, a pattern the shell matched to nothing) stops the
+	// line, rather than failing after the files before it were imported.
+	var problems []string
+	for _, path := range a.Files {
+		info, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problems = append(problems, fmt.Sprintf("%q: no such file; the arguments are the files to import, and a target is chosen with -target", path))
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%q: %v", path, errors.Unwrap(err)))
+		case info.IsDir():
+			problems = append(problems, fmt.Sprintf("%q is a directory: name the files in it (%s)", path, filepath.Join(path, "*.rdb.gz")))
+		}
 	}
+	if len(problems) > 0 {
+		code, _ := parsed(env, "backup import", &arguments.Error{Command: "backup import", Problems: problems}, exitError)
+		return code
+	}
+	sf, targets, metaDir, noLoad := specFlagsOf(a.Spec), a.Targets, a.MetadataDir, a.NoLoad
 	selected, ok := backupTargets(env, &sf, targets, "backup import")
 	if !ok {
 		return exitError
@@ -570,7 +577,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	status := exitOK
-	for _, path := range fs.Args() {
+	for _, path := range a.Files {
 		r, err := job.Import(ctx, job.ImportRequest{
 			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version,
 			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },

@@ -133,9 +133,24 @@ func TestBackupImportSeedBackups(t *testing.T) {
 		t.Errorf("refused imports left %d entries in the catalog", len(entries))
 	}
 
+	// A flag after a file would not be read, and a word that is not a
+	// file (a target name) is not one to import: either line imports
+	// nothing, not even the sound file it names first.
+	otherDest := t.TempDir()
+	other := backupSpec(t, d, otherDest, "")
+	for _, late := range []string{"-no-load", "main"} {
+		args := []string{"backup", "import", "-config", other, "-target", "main", good, late}
+		code, out, errOut := runCLI(t, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "Nothing was done.") {
+			t.Errorf("%q: exit %d, want 1 with nothing done\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(otherDest, "main")); len(entries) != 0 {
+			t.Errorf("%q left %d entries in the catalog", args, len(entries))
+		}
+	}
+
 	// -no-load skips the scratch server: the file is still verified and
 	// stored, without key counts.
-	other := backupSpec(t, d, t.TempDir(), "")
 	if out := mustRun(t, "backup", "import", "-no-load", "-config", other, "-target", "main", good); !strings.Contains(out, "as backup 20251112T020000.000Z: keys not counted") {
 		t.Errorf("backup import -no-load output:\n%s", out)
 	}

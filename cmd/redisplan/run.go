@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 
@@ -160,65 +157,12 @@ func specFlagsOf(s arguments.Spec) specFlags {
 	return specFlags{config: s.Config, vars: s.Vars, varFiles: s.VarFiles, noColor: s.NoColor}
 }
 
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
 // specFlags are the flags every command that reads the spec takes.
 type specFlags struct {
 	config   string
-	vars     multiFlag
-	varFiles multiFlag
+	vars     []string
+	varFiles []string
 	noColor  bool
-}
-
-func (s *specFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.config, "config", ".", "spec `path`: a file, or a directory whose *.hcl files are read together")
-	fs.Var(&s.vars, "var", "set a variable: -var 'name=value' (repeatable)")
-	fs.Var(&s.varFiles, "var-file", "read variables from an HCL `file` (repeatable)")
-	fs.BoolVar(&s.noColor, "no-color", false, "never use colour in output")
-}
-
-// newFlagSet returns a flag set that reports to stderr and whose usage
-// starts with the command's synopsis line. It is for a command whose
-// arguments package arguments does not parse yet; parseFlags refuses
-// flags after an argument for it.
-func newFlagSet(env *cmdEnv, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: redisplan %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args; done is true when the command must stop, with
-// code as its exit status (0 for -help, 1 for a bad flag).
-func parseFlags(env *cmdEnv, fs *flag.FlagSet, args []string) (code int, done bool) {
-	// The flag package prints its usage on -help too: hold its output, so
-	// that help goes to stdout once and errors to stderr.
-	var held bytes.Buffer
-	fs.SetOutput(&held)
-	err := fs.Parse(args)
-	fs.SetOutput(env.stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-		return exitOK, true
-	}
-	if err != nil {
-		env.stderr.Write(held.Bytes())
-		return exitError, true
-	}
-	for _, a := range fs.Args() {
-		if len(a) > 1 && a[0] == '-' && !slices.Contains(args, "--") {
-			fmt.Fprintf(env.stderr, "redisplan %s: %s after the argument %q would not be read: flags go before arguments. Nothing was done.\n", fs.Name(), a, fs.Arg(0))
-			return exitError, true
-		}
-	}
-	return 0, false
 }
 
 // loadSpec loads the spec and prints its diagnostics to stderr.

@@ -63,6 +63,9 @@ type parser struct {
 	args     []string // the arguments, once parsed
 	hidden   []string // arguments never repeated: they may be secrets
 	problems []string
+	// stopped is true when a bad flag stopped the reading: what came
+	// after it was not read.
+	stopped bool
 }
 
 func newParser(name string, define func(fs *flag.FlagSet)) *parser {
@@ -90,6 +93,7 @@ func (p *parser) parse(args []string) error {
 		}
 		if err != nil {
 			p.problems = append(p.problems, p.flagError(err))
+			p.stopped = true
 			break
 		}
 		consumed := rest[:len(rest)-p.fs.NArg()]

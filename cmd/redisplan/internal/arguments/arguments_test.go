@@ -49,6 +49,12 @@ func TestParseValid(t *testing.T) {
 			&BackupVerify{Spec: defaultSpec, Targets: []string{"main"}, Drill: true, Backup: "latest"}},
 		{"backup prune", func() (any, error) { return ParseBackupPrune([]string{"-dry-run"}) },
 			&BackupPrune{Spec: defaultSpec, DryRun: true}},
+		{"backup import", func() (any, error) {
+			return ParseBackupImport([]string{"-target", "main", "-no-load", "-metadata-dir", "meta", "a.rdb.gz", "b.rdb.gz"})
+		},
+			&BackupImport{Spec: defaultSpec, Targets: []string{"main"}, MetadataDir: "meta", NoLoad: true, Files: []string{"a.rdb.gz", "b.rdb.gz"}}},
+		{"backup import after --", func() (any, error) { return ParseBackupImport([]string{"-target", "main", "--", "-odd.rdb.gz"}) },
+			&BackupImport{Spec: defaultSpec, Targets: []string{"main"}, Files: []string{"-odd.rdb.gz"}}},
 		{"restore id", func() (any, error) { return ParseRestore([]string{"-target", "main", "20261129T030000.000Z"}) },
 			&Restore{Spec: defaultSpec, Targets: []string{"main"}, Backup: "20261129T030000.000Z", KeepSafetyCopy: true}},
 		{"check", func() (any, error) { return ParseCheck([]string{"-json", "-notify", "-state-dir", "s"}) },
@@ -84,6 +90,7 @@ var parsers = map[string]func([]string) error{
 	"backup list":   func(a []string) error { _, err := ParseBackupList(a); return err },
 	"backup verify": func(a []string) error { _, err := ParseBackupVerify(a); return err },
 	"backup prune":  func(a []string) error { _, err := ParseBackupPrune(a); return err },
+	"backup import": func(a []string) error { _, err := ParseBackupImport(a); return err },
 	"restore":       func(a []string) error { _, err := ParseRestore(a); return err },
 	"check":         func(a []string) error { _, err := ParseCheck(a); return err },
 	"drill rpo":     func(a []string) error { _, err := ParseDrillRPO(a); return err },
@@ -127,6 +134,19 @@ func TestParseErrors(t *testing.T) {
 		{"fmt", []string{"-write", "false", "a.hcl"}, []string{"-write false: a flag that is on or off takes a value only after =: write -write=false"}},
 		{"backup prune", []string{"-dry-run", "false"}, []string{"write -dry-run=false", `unexpected argument "false"`}},
 		{"apply", []string{"-auto-approve", "true"}, []string{"write -auto-approve=true"}},
+		// Every argument of backup import is a file: a flag after any of
+		// them is late, and it says so once.
+		{"backup import", []string{"-target", "main", "a.rdb.gz", "-no-load"},
+			[]string{`-no-load after the argument "a.rdb.gz" would not be read: flags go before arguments; write -no-load before "a.rdb.gz"`}},
+		{"backup import", []string{"-target", "main", "a.rdb.gz", "b.rdb.gz", "-no-load", "-metadata-dir", "m"},
+			[]string{`-no-load, -metadata-dir after the argument "b.rdb.gz" would not be read`}},
+		{"backup import", []string{"-target", "main", "prod.hcl"},
+			[]string{`"prod.hcl" is a spec file, not a file to import: a spec is named with -config prod.hcl`}},
+		{"backup import", []string{"-target", "main", "-no-load", "false", "a.rdb.gz"}, []string{"write -no-load=false"}},
+		{"backup import", []string{"-target", "main", "-noload", "a.rdb.gz"}, []string{"unknown flag -noload (did you mean -no-load?)"}},
+		{"backup import", []string{"a.rdb.gz"}, []string{"exactly one -target"}},
+		{"backup import", []string{"-target", "main", "-target", "other", "a.rdb.gz"}, []string{"exactly one -target"}},
+		{"backup import", []string{"-target", "main"}, []string{"at least one file to import"}},
 	} {
 		t.Run(tt.cmd+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			err := parsers[tt.cmd](tt.args)
@@ -154,8 +174,8 @@ func TestParseErrors(t *testing.T) {
 func TestEveryCommand(t *testing.T) {
 	for name, parse := range parsers {
 		for _, args := range [][]string{{"one", "two", "three"}, {"x", "-no-color"}, {"-bogus"}} {
-			if name == "fmt" && args[0] == "one" {
-				continue // fmt takes any number of paths
+			if (name == "fmt" || name == "backup import") && args[0] == "one" {
+				continue // they take any number of files
 			}
 			var ae *Error
 			if err := parse(args); !errors.As(err, &ae) {

@@ -322,6 +322,48 @@ func ParseBackupPrune(args []string) (*BackupPrune, error) {
 	return b, p.result()
 }
 
+// BackupImport is backup import's command line.
+type BackupImport struct {
+	Spec    Spec
+	Targets []string
+	// MetadataDir holds the seed script's rdb_*.meta files; empty looks
+	// beside each file's directory.
+	MetadataDir string
+	NoLoad      bool
+	// Files are the gzipped RDB files to import, in the order given.
+	Files []string
+}
+
+func (b *BackupImport) define(fs *flag.FlagSet) {
+	b.Spec.define(fs)
+	fs.Var((*repeated)(&b.Targets), "target", "the `target` whose catalog receives the backups (exactly one)")
+	fs.StringVar(&b.MetadataDir, "metadata-dir", "", "the `directory` of the seed script's rdb_*.meta files (default: the metadata directory beside the files' rdb directory)")
+	fs.BoolVar(&b.NoLoad, "no-load", false, "do not load each file into a scratch redis-server (which takes as much memory as the dataset): its keys are then not counted, and restore cannot compare them")
+}
+
+// ParseBackupImport parses backup import's arguments. Every argument is a
+// file to import, so a flag after any of them is refused: "-target main
+// a.rdb.gz -no-load" would otherwise load a.rdb.gz into a scratch server.
+func ParseBackupImport(args []string) (*BackupImport, error) {
+	b := &BackupImport{}
+	p := newParser("backup import", b.define)
+	if err := p.parse(args); err != nil {
+		return nil, err
+	}
+	b.Files = p.args
+	if p.stopped {
+		// The flags and files after the bad flag were not read.
+		return b, p.result()
+	}
+	if len(b.Targets) != 1 {
+		p.errorf("name exactly one -target, the target whose catalog receives the backups")
+	}
+	if len(b.Files) == 0 {
+		p.errorf("name at least one file to import after the flags, such as /srv/redis-backups/rdb/dump_*.rdb.gz")
+	}
+	return b, p.result()
+}
+
 // Restore is restore's command line.
 type Restore struct {
 	Spec    Spec

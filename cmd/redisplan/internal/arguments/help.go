@@ -103,9 +103,10 @@ var commandList = []*command{
 	},
 	{
 		name:     "backup",
-		synopsis: "Take, list, verify and prune backups: backup run|list|verify|prune",
-		usage:    "backup run|list|verify|prune [flags]",
-		about:    "Takes, lists, verifies and prunes the backups of the targets that have a backup block.",
+		synopsis: "Take, list, verify, prune and import backups: backup run|list|verify|prune|import",
+		usage:    "backup run|list|verify|prune|import [flags]",
+		about: "Takes, lists, verifies and prunes the backups of the targets that have a backup block, and\n" +
+			"imports gzipped RDB files made by other tools into their catalog.",
 		examples: []string{"redisplan backup run -config redis.hcl -target main", "redisplan backup prune -config redis.hcl -dry-run"},
 	},
 	{
@@ -149,6 +150,23 @@ var commandList = []*command{
 		examples: []string{"redisplan backup prune -config redis.hcl -target main -dry-run"},
 		takes:    "no arguments", hint: targetHint,
 		flags: func(fs *flag.FlagSet) { new(BackupPrune).define(fs) },
+	},
+	{
+		name:     "backup import",
+		synopsis: "Verify gzipped RDB files (the seed scripts' backups) and add them to the catalog",
+		usage:    "backup import -target NAME [-metadata-dir DIR] [-no-load] FILE.rdb.gz...",
+		about: "Checks each gzipped RDB file (gzip stream, the SHA-256 its .meta JSON records, RDB structure\n" +
+			"and CRC-64, and that a scratch redis-server loads it, unless -no-load) and stores it in the\n" +
+			"target's catalog as backup run would. The files are only read. A name that is not a file stops\n" +
+			"the line before anything is imported; a damaged file is refused and the others are still imported.\n" +
+			"Exit 0 when every file was imported or already was, 1 otherwise.",
+		examples: []string{
+			"redisplan backup import -config redis.hcl -target main /srv/redis-backups/rdb/dump_*.rdb.gz",
+			"redisplan backup import -config redis.hcl -target main -no-load dump_20251112_030000.rdb.gz",
+		},
+		maxArgs: -1, takes: "files to import", argName: "a file to import",
+		hint:  targetHint,
+		flags: func(fs *flag.FlagSet) { new(BackupImport).define(fs) },
 	},
 	{
 		name:     "restore",
