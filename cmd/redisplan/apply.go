@@ -283,7 +283,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 		Emit:         emit,
 	}
 	if t.Service != nil && len(t.Service.Start) > 0 {
-		req.Restarter = restarter{t: t}
+		req.Restarter = restarter{t: t, emit: emit}
 	}
 	if c := t.Cron; c != nil {
 		if c.File != "" {
@@ -331,17 +331,24 @@ type restarter struct {
 
 var _ apply.Restarter = restarter{}
 
-func (r restarter) Restart(ctx context.Context) error {
-	runID, err := live.Restart(ctx, r.t)
-	if err != nil {
-		return err
-	}
+func (r restarter) Restart(ctx context.Context, steps apply.RestartSteps) error {
 	say := func(format string, args ...any) {
 		if r.emit != nil {
 			r.emit(apply.Event{Target: r.t.Name, Kind: apply.Step, Message: fmt.Sprintf(format, args...)})
 		}
 	}
-	say("the server is back (run_id %s)", shortID(runID))
+	back, err := live.Restart(ctx, r.t, live.RestartOptions{
+		BeforeStart: steps.BeforeStart,
+		Undo:        steps.Undo,
+	})
+	if err != nil {
+		return err
+	}
+	if back.Keyspace != "" {
+		say("the server is back (run_id %s); %s", shortID(back.RunID), back.Keyspace)
+	} else {
+		say("the server is back (run_id %s)", shortID(back.RunID))
+	}
 	wctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	if r.primary != nil {

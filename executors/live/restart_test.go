@@ -196,7 +196,8 @@ func TestRestartWithServiceStop(t *testing.T) {
 		Start: []string{d.bin, d.conf},
 		Stop:  []string{redisCLI(t), "-p", strconv.Itoa(d.port), "shutdown", "save"},
 	})
-	runID, err := Restart(testContext(t), tg)
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	runID := res.RunID
 	d.notePID()
 	if err != nil {
 		t.Fatalf("Restart: %v\n%s", err, d.log())
@@ -221,7 +222,8 @@ func TestRestartWithRenamedShutdown(t *testing.T) {
 
 	tg := d.target(&model.Service{Start: []string{d.bin, d.conf}})
 	tg.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: "SHUT_x"}}
-	runID, err := Restart(testContext(t), tg)
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	runID := res.RunID
 	d.notePID()
 	if err != nil {
 		t.Fatalf("Restart: %v\n%s", err, d.log())
@@ -241,7 +243,7 @@ func TestRestartStartFails(t *testing.T) {
 	d.password = password
 	tg := d.target(&model.Service{Start: []string{d.bin, filepath.Join(d.dir, "missing-"+password+".conf")}})
 
-	_, err := Restart(testContext(t), tg)
+	_, err := Restart(testContext(t), tg, RestartOptions{})
 	mustContain(t, err, "restart main", "service start command", "can't open config file", "(redacted)")
 	mustNotContain(t, err, password)
 }
@@ -254,7 +256,7 @@ func TestRestartRefusedShutdown(t *testing.T) {
 	if err := os.RemoveAll(d.dir); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Restart(testContext(t), d.target(&model.Service{Start: []string{d.bin, d.conf}}))
+	_, err := Restart(testContext(t), d.target(&model.Service{Start: []string{d.bin, d.conf}}), RestartOptions{})
 	mustContain(t, err, "refused SHUTDOWN SAVE", d.addr(), "keeps running")
 }
 
@@ -262,7 +264,7 @@ func TestRestartNeedsStartCommand(t *testing.T) {
 	t.Parallel()
 	for _, svc := range []*model.Service{nil, {Stop: []string{"true"}}} {
 		tg := &model.Target{Name: "main", Connection: model.Connection{Address: "127.0.0.1:1"}, Service: svc}
-		_, err := Restart(testContext(t), tg)
+		_, err := Restart(testContext(t), tg, RestartOptions{})
 		mustContain(t, err, "restart main", "service { start = [...] }", "127.0.0.1:1")
 	}
 }
@@ -275,7 +277,7 @@ func TestRestartShutdownDisabledNeedsStop(t *testing.T) {
 		Service:    &model.Service{Start: []string{"true"}},
 		Renames:    []model.Rename{{Command: "SHUTDOWN", NewName: ""}},
 	}
-	_, err := Restart(testContext(t), tg)
+	_, err := Restart(testContext(t), tg, RestartOptions{})
 	mustContain(t, err, `SHUTDOWN is renamed to ""`, "service { stop = [...] }")
 }
 
@@ -286,7 +288,7 @@ func TestRestartServerKeepsRunning(t *testing.T) {
 	// answering, so the wait for it to stop ends with the context.
 	ctx, cancel := context.WithTimeout(testContext(t), 500*time.Millisecond)
 	defer cancel()
-	_, err := Restart(ctx, d.target(&model.Service{Start: []string{"true"}, Stop: []string{"true"}}))
+	_, err := Restart(ctx, d.target(&model.Service{Start: []string{"true"}, Stop: []string{"true"}}), RestartOptions{})
 	mustContain(t, err, "still running", d.addr())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("errors.Is(err, DeadlineExceeded) = false for %v", err)
