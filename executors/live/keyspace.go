@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 // DBKeys is one database's line of INFO keyspace.
@@ -274,4 +277,80 @@ func compareKeyspace(before, after Keyspace, act activity) (string, error) {
 			strings.Join(diffs, "; "), missing, act.expired, act.writes)
 	}
 	return fmt.Sprintf("keyspace kept: %s, it had %s; %s", after, before, note), nil
+}
+
+// replicaPauseMillis bounds the write pause SameDataAsPrimary puts on a
+// primary: long enough for a replica in sync to take the last writes.
+const replicaPauseMillis = 5000
+
+// SameDataAsPrimary checks that a restarted replica holds its primary's
+// data. The replica is compared with its primary rather than with itself
+// before the restart: it reloads (or resynchronizes) from the primary,
+// whose data kept changing meanwhile. The primary's client writes (and
+// expiry) are paused for at most a few seconds, until the replica has
+// processed the primary's whole replication stream, so that both hold the
+// same writes when their key counts and digests are read; the pause is
+// lifted before it returns. The target's renames name the commands on
+// both servers.
+func SameDataAsPrimary(ctx context.Context, replica *model.Target, primary model.Connection) (string, error) {
+	cmds := commands{}
+	for _, r := range replica.Renames {
+		cmds[strings.ToUpper(r.Command)] = r.NewName
+	}
+	client := cmds.name("CLIENT")
+	if client == "" {
+		return "", fmt.Errorf(`CLIENT is renamed to "", so redisplan cannot pause the primary's writes to compare the replica's data with it`)
+	}
+	pc, err := dialWith(primary, oneShot)
+	if err != nil {
+		return "", err
+	}
+	defer pc.Close()
+	rc, err := dialWith(replica.Connection, oneShot)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	if err := pc.Do(ctx, client, "PAUSE", replicaPauseMillis, "WRITE").Err(); err != nil {
+		return "", endpointFor(primary).explain("CLIENT PAUSE", err)
+	}
+	defer func() { _ = pc.Do(context.WithoutCancel(ctx), client, "UNPAUSE").Err() }()
+	pi, err := Info(ctx, pc, "replication")
+	if err != nil {
+		return "", err
+	}
+	goal, err := strconv.ParseInt(pi["master_repl_offset"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("the primary at %s reports no master_repl_offset", primary.Address)
+	}
+	wctx, cancel := context.WithTimeout(ctx, replicaPauseMillis*time.Millisecond)
+	defer cancel()
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		ri, err := Info(wctx, rc, "replication")
+		if err == nil {
+			if off, _ := strconv.ParseInt(ri["slave_repl_offset"], 10, 64); off >= goal {
+				break
+			}
+		}
+		select {
+		case <-wctx.Done():
+			return "", fmt.Errorf("the replica %s did not reach its primary's offset %d while the primary's writes were paused", replica.Connection.Address, goal)
+		case <-ticker.C:
+		}
+	}
+	want, err := readKeyspace(ctx, pc, cmds)
+	if err != nil {
+		return "", fmt.Errorf("the primary: %w", err)
+	}
+	got, err := readKeyspace(ctx, rc, cmds)
+	if err != nil {
+		return "", err
+	}
+	summary, err := compareKeyspace(want, got, activity{})
+	if err != nil {
+		return "", fmt.Errorf("the replica does not hold its primary's data: %w", err)
+	}
+	return "same data as its primary: " + strings.TrimPrefix(summary, "keyspace unchanged: "), nil
 }

@@ -110,15 +110,16 @@ type RestartOptions struct {
 	// BeforeStart moved) when the restart fails after the old process
 	// ended; Restart then starts the server again on its old files.
 	Undo func(ctx context.Context) error
-	// Emit reports what the restart checked.
-	Emit func(msg string)
+	// AfterStart checks the restarted server further once it is ready (a
+	// replica: in sync with its primary and holding its data) and says
+	// what it checked; an error rolls the restart back.
+	AfterStart func(ctx context.Context) (string, error)
 }
 
 // Restarted is a restart that succeeded.
 type Restarted struct {
 	RunID string
-	// Keyspace says what the keyspace check compared; empty for a replica,
-	// whose data comes from its primary after the restart.
+	// Keyspace says what the keyspace check (and AfterStart) compared.
 	Keyspace string
 }
 
@@ -245,16 +246,19 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 			"check that the service commands control the server at this address", conn.Address, runID)
 	}
 	res.RunID = runID
-	if before == nil {
-		return res, nil
+	if before != nil {
+		summary, err := checkKeyspace(ctx, conn, cmds, *before)
+		if err != nil {
+			return fail(err)
+		}
+		res.Keyspace = summary
 	}
-	summary, err := checkKeyspace(ctx, conn, cmds, *before)
-	if err != nil {
-		return fail(err)
-	}
-	res.Keyspace = summary
-	if opts.Emit != nil {
-		opts.Emit(summary)
+	if opts.AfterStart != nil {
+		summary, err := opts.AfterStart(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		res.Keyspace = strings.TrimPrefix(res.Keyspace+"; "+summary, "; ")
 	}
 	return res, nil
 }

@@ -140,7 +140,11 @@ func errOr(err error, s string) string {
 }
 
 // planAOF adds the files an AOF manifest lists, renamed after the new
-// appendfilename, and makes the new manifest.
+// appendfilename (Redis names them <appendfilename>.<seq>.base.rdb|aof and
+// <appendfilename>.<seq>.incr.aof), and makes the new manifest, in the
+// format Redis writes (aofInfoFormat: names quoted when they need it). A
+// history entry whose file Redis already deleted is left out: it only
+// tells Redis what to delete.
 func (c *Carry) planAOF(content []byte) error {
 	entries, err := capture.ParseAOFManifest(content)
 	if err != nil {
