@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -162,6 +163,36 @@ func TestApplyRenamedAppenddirnameKeepsData(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d.dir, "appendonlydir")); !os.IsNotExist(err) {
 		t.Errorf("the old appendonlydir is still there (%v): its files were moved, so it should be gone", err)
+	}
+}
+
+func TestApplyChangedDirKeepsData(t *testing.T) {
+	d := startDaemon(t, "save 3600 1", "appendonly yes", "enable-debug-command local")
+	c := d.client(t)
+	want := fill(t, c, relocateKeys)
+	newDir := filepath.Join(t.TempDir(), "data")
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  %s
+  settings = {
+    "dir" = %q
+  }
+}
+`, d.addr(), d.conf, d.service(), newDir))
+	code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	if code != 0 {
+		t.Fatalf("apply -allow-restart: exit %d\n%s%s", code, out, errOut)
+	}
+	checkKept(t, d, c, want)
+	if got := configGet(t, c, "dir"); got != newDir {
+		t.Errorf("dir = %s after apply, want %s", got, newDir)
+	}
+	if names := dirNames(t, filepath.Join(newDir, "appendonlydir")); !hasPrefixed(names, "appendonly.aof.manifest") {
+		t.Errorf("%s/appendonlydir holds %v, want the manifest and its files", newDir, names)
+	}
+	if names := dirNames(t, d.dir); hasPrefixed(names, "appendonlydir") || hasPrefixed(names, "dump.rdb") {
+		t.Errorf("the old dir still holds %v: its files were carried over, so their old names should be gone", names)
 	}
 }
 
@@ -350,4 +381,62 @@ func infoLine(info, key string) string {
 // runStart starts the daemon again as its service start command would.
 func runStart(d *daemon) ([]byte, error) {
 	return exec.Command(d.start, d.conf).CombinedOutput()
+}
+
+// A replica that comes back holding other data than its primary (here its
+// start command starts it on an empty dir, cut off from the primary, once
+// its file holds the new setting) fails the rollout and is rolled back;
+// the primary is not touched.
+func TestReplicaRestartWithDifferentDataRollsBack(t *testing.T) {
+	g := startGroup(t, `save ""`, "appendonly yes", "enable-debug-command local")
+	want := fill(t, g.primary.client(t), relocateKeys)
+	empty := t.TempDir()
+	bad := g.replicas[0]
+	for _, d := range g.members() {
+		script := fmt.Sprintf("#!/bin/sh\nexec %s %s\n", d.start, d.conf)
+		if d == bad {
+			script = fmt.Sprintf("#!/bin/sh\nif grep -q '^databases 32' %s; then exec %s %s --dir %s --replicaof no one; fi\nexec %s %s\n", d.conf, d.start, d.conf, empty, d.start, d.conf)
+		}
+		if err := os.WriteFile(fmt.Sprintf("%s/start-%d.sh", g.confDir, d.port), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confBefore, _ := os.ReadFile(bad.conf)
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = "%s/redis-{port}.conf"
+  replicas    = [%q, %q]
+  service {
+    start = ["%s/start-{port}.sh"]
+  }
+  settings = {
+    "databases" = 32
+  }
+}
+`, g.primary.addr(), g.confDir, bad.addr(), g.replicas[1].addr(), g.confDir))
+	pc := g.primary.client(t)
+	primaryRunID := infoField(t, pc, "server", "run_id")
+
+	code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	t.Logf("apply:\n%s%s", out, errOut)
+	if code != 1 {
+		t.Fatalf("apply: exit %d, want 1", code)
+	}
+	for _, s := range []string{"is not a replica", "rolled back", "the apply was undone"} {
+		if !strings.Contains(errOut, s) {
+			t.Errorf("the error does not say %q", s)
+		}
+	}
+	if got, _ := os.ReadFile(bad.conf); string(got) != string(confBefore) {
+		t.Errorf("the replica's config file was not restored:\n%s", got)
+	}
+	if got := infoField(t, pc, "server", "run_id"); got != primaryRunID {
+		t.Errorf("the primary was restarted after its replica failed")
+	}
+	rc := bad.client(t)
+	waitLinkUp(t, rc)
+	for i := 0; i < 500 && rc.DBSize(context.Background()).Val() != relocateKeys; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkKept(t, bad, rc, want)
 }

@@ -494,6 +494,22 @@ func renameLine(r model.Rename) string {
 // ones a person checks first. Results are summed.
 func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
 	var total Result
+	// A member whose data files cannot be carried over stops the rollout
+	// before any member changes.
+	for _, req := range reqs {
+		if !req.Plan.OwnChanges() {
+			continue
+		}
+		if moving := LocationChanges(req.Plan); len(moving) > 0 {
+			desired := map[string]model.Directive{}
+			for _, d := range req.Target.Directives {
+				desired[d.Name] = d
+			}
+			if _, err := planRelocation(ctx, req, desired, moving); err != nil {
+				return total, fmt.Errorf("redis.%s: %w. No member was changed", req.Target.Name, err)
+			}
+		}
+	}
 	for i, req := range reqs {
 		if !req.Plan.OwnChanges() {
 			continue

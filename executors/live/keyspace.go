@@ -125,6 +125,8 @@ func readKeyspace(ctx context.Context, c *redis.Client, cmds commands) (Keyspace
 	switch {
 	case err == nil:
 		k.Digest = d
+	case isRedisError(err) && strings.HasPrefix(errorReply(err), "NOPERM"):
+		k.NoDigest = "the user may not run DEBUG"
 	case isRedisError(err):
 		k.NoDigest = "DEBUG is not allowed (enable-debug-command)"
 	default:

@@ -380,8 +380,8 @@ func checkKeyspace(ctx context.Context, conn model.Connection, cmds commands, be
 // rollBack undoes a restart that failed after the old process ended: it
 // stops whatever process answers now without letting it save, puts the
 // old configuration back (opts.Undo), starts the server and compares its
-// keyspace with before again. The error says what happened and what state
-// the server is in.
+// keyspace with before again (a replica: runs opts.AfterStart again). The
+// error says what happened and what state the server is in.
 func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartOptions, before *Keyspace, cause error) error {
 	ctx = context.WithoutCancel(ctx)
 	conn := t.Connection
@@ -417,6 +417,12 @@ func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartO
 			return &RolledBackError{Cause: cause, Back: back + ", but its data still differs from before the restart: " + err.Error() + "; check the server now"}
 		}
 		back += " with the data it had (" + summary + ")"
+	} else if opts.AfterStart != nil {
+		summary, err := opts.AfterStart(ctx)
+		if err != nil {
+			return &RolledBackError{Cause: cause, Back: back + ", but it still fails its check: " + err.Error() + "; check the server now"}
+		}
+		back += " (" + summary + ")"
 	}
 	return &RolledBackError{Cause: cause, Back: back}
 }
