@@ -77,7 +77,11 @@ func risks(t *model.Target, tp *TargetPlan, live *LiveState) []Risk {
 		if !ok || c.LiveBefore.Value == c.After {
 			continue
 		}
-		out = append(out, Risk{Directive: name, Message: fmt.Sprintf(
+		already := ""
+		if c.FileBefore.Set && !c.FileChange {
+			already = "the config file already names the new place while the server still uses the old one, so a restart by anyone else starts it EMPTY. "
+		}
+		out = append(out, Risk{Directive: name, Message: already + fmt.Sprintf(
 			"changing %s changes where Redis looks for its data: restarted with the new names and no files under them, Redis starts EMPTY. "+
 				"apply -allow-restart carries the data over: it stops the server, hard-links its files to the new names (rewriting the AOF manifest), "+
 				"starts it, checks that it holds the same keys, and only then removes the old names; if that cannot be done (a new name is taken, "+

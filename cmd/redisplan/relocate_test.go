@@ -440,3 +440,49 @@ func TestReplicaRestartWithDifferentDataRollsBack(t *testing.T) {
 	}
 	checkKept(t, bad, rc, want)
 }
+
+// The state an earlier apply without -allow-restart left behind: the file
+// already names orders.aof, the server still writes appendonly.aof. The
+// plan says a restart would start empty; apply -allow-restart carries the
+// files over.
+func TestApplyFileAlreadyRenamedKeepsData(t *testing.T) {
+	d := startDaemon(t, `save ""`, "appendonly yes", "enable-debug-command local")
+	c := d.client(t)
+	want := fill(t, c, relocateKeys)
+	f, err := os.OpenFile(d.conf, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("appendfilename orders.aof\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  %s
+  persistence {
+    aof {
+      enabled  = true
+      filename = "orders.aof"
+    }
+  }
+}
+`, d.addr(), d.conf, d.service()))
+	code, out, errOut := runCLI(t, "plan", "-config", spec)
+	if code != 0 || !strings.Contains(out, "the config file already names the new place") {
+		t.Errorf("plan does not warn that a restart would start empty: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "apply", "-auto-approve", "-config", spec)
+	if code != 1 || !strings.Contains(errOut, "run apply -allow-restart now") {
+		t.Errorf("apply without -allow-restart: exit %d, want 1 saying to restart now\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	if code != 0 {
+		t.Fatalf("apply -allow-restart: exit %d\n%s%s", code, out, errOut)
+	}
+	checkKept(t, d, c, want)
+	if names := dirNames(t, filepath.Join(d.dir, "appendonlydir")); !hasPrefixed(names, "orders.aof.manifest") {
+		t.Errorf("appendonlydir holds %v, want orders.aof.*", names)
+	}
+}

@@ -430,6 +430,9 @@ type relocation struct {
 func planRelocation(ctx context.Context, req Request, desired map[string]model.Directive, moving []string) (*relocation, error) {
 	what := strings.Join(moving, ", ")
 	switch {
+	case !req.AllowRestart && !fileChanges(req.Plan, moving):
+		return nil, fmt.Errorf("the config file already sets %s to what the spec says while the server still uses the old value, so a restart by anyone else starts it EMPTY: "+
+			"run apply -allow-restart now, which carries the data files over while it restarts the server", what)
 	case !req.AllowRestart:
 		return nil, fmt.Errorf("changing %s makes Redis look for its data under new names, and a restart with the new names and no files there starts EMPTY. "+
 			"apply carries the files over only while it restarts the server: run apply -allow-restart. Writing the file alone is refused, because the next restart would start empty", what)
@@ -472,6 +475,17 @@ func planRelocation(ctx context.Context, req Request, desired map[string]model.D
 	}
 	r.carry = c
 	return r, nil
+}
+
+// fileChanges reports whether the plan writes any of the directives to the
+// config file.
+func fileChanges(tp *planner.TargetPlan, directives []string) bool {
+	for _, c := range tp.Changes {
+		if c.FileChange && slices.Contains(directives, c.Directive) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasLive(tp *planner.TargetPlan, directive string) bool {
