@@ -56,7 +56,11 @@ func (k Keyspace) String() string {
 			continue
 		}
 		if len(parts) == 0 {
-			parts = append(parts, fmt.Sprintf("%d keys in db%d", k.DBs[db].Keys, db))
+			unit := "keys"
+			if k.DBs[db].Keys == 1 {
+				unit = "key"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s in db%d", k.DBs[db].Keys, unit, db))
 		} else {
 			parts = append(parts, fmt.Sprintf("%d in db%d", k.DBs[db].Keys, db))
 		}
@@ -107,6 +111,18 @@ func (c commands) name(cmd string) string {
 	return cmd
 }
 
+// do runs cmd under the name the spec gives it and, when the server does
+// not know that name, under its own: a server not restarted since the
+// spec renamed the command still has it under its old name.
+func (c commands) do(ctx context.Context, cl *redis.Client, cmd string, args ...any) *redis.Cmd {
+	name := c.name(cmd)
+	r := cl.Do(ctx, append([]any{name}, args...)...)
+	if name != cmd && name != "" && strings.Contains(errorReply(r.Err()), "unknown command") {
+		r = cl.Do(ctx, append([]any{cmd}, args...)...)
+	}
+	return r
+}
+
 // readKeyspace reads INFO keyspace and, when the server allows it, DEBUG
 // DIGEST (enable-debug-command; a refusal is not an error: the digest is
 // then left out and NoDigest says why).
@@ -121,7 +137,7 @@ func readKeyspace(ctx context.Context, c *redis.Client, cmds commands) (Keyspace
 		k.NoDigest = "DEBUG is disabled by rename-command"
 		return k, nil
 	}
-	d, err := c.Do(ctx, debug, "DIGEST").Text()
+	d, err := cmds.do(ctx, c, "DEBUG", "DIGEST").Text()
 	switch {
 	case err == nil:
 		k.Digest = d
@@ -176,11 +192,11 @@ func readActivity(ctx context.Context, c *redis.Client, cmds commands) (activity
 		return a, nil
 	}
 	names := slices.Sorted(maps.Keys(calls))
-	args := []any{cmds.name("COMMAND"), "INFO"}
+	args := []any{"INFO"}
 	for _, n := range names {
 		args = append(args, n)
 	}
-	if args[0] == "" {
+	if cmds.name("COMMAND") == "" {
 		// Without COMMAND the writes cannot be told apart: count every
 		// command, which only makes the check more lenient.
 		for _, n := range calls {
@@ -188,7 +204,7 @@ func readActivity(ctx context.Context, c *redis.Client, cmds commands) (activity
 		}
 		return a, nil
 	}
-	reply, err := c.Do(ctx, args...).Slice()
+	reply, err := cmds.do(ctx, c, "COMMAND", args...).Slice()
 	if err != nil {
 		return activity{}, fmt.Errorf("COMMAND INFO: %w", err)
 	}
@@ -301,7 +317,9 @@ func SameDataAsPrimary(ctx context.Context, replica *model.Target, primary model
 	}
 	client := cmds.name("CLIENT")
 	if client == "" {
-		return "", fmt.Errorf(`CLIENT is renamed to "", so redisplan cannot pause the primary's writes to compare the replica's data with it`)
+		// The replica is in sync (the caller waited); without a pause the
+		// data cannot be compared soundly.
+		return "in sync; its data was not compared with its primary's: CLIENT is disabled (rename-command)", nil
 	}
 	pc, err := dialWith(primary, oneShot)
 	if err != nil {
@@ -313,10 +331,10 @@ func SameDataAsPrimary(ctx context.Context, replica *model.Target, primary model
 		return "", err
 	}
 	defer rc.Close()
-	if err := pc.Do(ctx, client, "PAUSE", replicaPauseMillis, "WRITE").Err(); err != nil {
+	if err := cmds.do(ctx, pc, "CLIENT", "PAUSE", replicaPauseMillis, "WRITE").Err(); err != nil {
 		return "", endpointFor(primary).explain("CLIENT PAUSE", err)
 	}
-	defer func() { _ = pc.Do(context.WithoutCancel(ctx), client, "UNPAUSE").Err() }()
+	defer func() { _ = cmds.do(context.WithoutCancel(ctx), pc, "CLIENT", "UNPAUSE").Err() }()
 	pi, err := Info(ctx, pc, "replication")
 	if err != nil {
 		return "", err

@@ -313,9 +313,10 @@ func freeze(ctx context.Context, conn model.Connection, cmds commands, serviceSt
 	}
 	client := cmds.name("CLIENT")
 	if client == "" {
-		return nil, nil, fmt.Errorf(`CLIENT is renamed to "" on %s, so redisplan cannot pause writes to compare the data before and after the restart`, conn.Address)
+		return nil, nil, fmt.Errorf(`CLIENT is renamed to "" on %s, so redisplan cannot pause writes to compare the data before and after a restart, and does not restart it: `+
+			`rename CLIENT to a secret name instead of disabling it, and give that name in security.renamed_commands`, conn.Address)
 	}
-	if err := c.Do(ctx, client, "PAUSE", pauseMillis, "WRITE").Err(); err != nil {
+	if err := cmds.do(ctx, c, "CLIENT", "PAUSE", pauseMillis, "WRITE").Err(); err != nil {
 		return nil, nil, ep.explain("CLIENT PAUSE", err)
 	}
 	unpause = func() {
@@ -324,7 +325,7 @@ func freeze(ctx context.Context, conn model.Connection, cmds commands, serviceSt
 			return
 		}
 		defer uc.Close()
-		_ = uc.Do(context.WithoutCancel(ctx), client, "UNPAUSE").Err()
+		_ = cmds.do(context.WithoutCancel(ctx), uc, "CLIENT", "UNPAUSE").Err()
 	}
 	k, err := readKeyspace(ctx, c, cmds)
 	if err != nil {
@@ -337,7 +338,7 @@ func freeze(ctx context.Context, conn model.Connection, cmds commands, serviceSt
 			unpause()
 			return nil, nil, fmt.Errorf(`SAVE is renamed to "" on %s, so redisplan cannot make sure the service stop command leaves the data on disk: remove service.stop so that redisplan stops the server with SHUTDOWN SAVE`, conn.Address)
 		}
-		if err := c.Do(ctx, save).Err(); err != nil {
+		if err := cmds.do(ctx, c, "SAVE").Err(); err != nil {
 			unpause()
 			return nil, nil, ep.newError(err, "SAVE before the restart failed on %s: %v; nothing was stopped", ep.addr, err)
 		}
@@ -355,8 +356,7 @@ func checkKeyspace(ctx context.Context, conn model.Connection, cmds commands, be
 		return "", err
 	}
 	defer c.Close()
-	client := cmds.name("CLIENT")
-	if err := c.Do(ctx, client, "PAUSE", pauseMillis, "WRITE").Err(); err != nil {
+	if err := cmds.do(ctx, c, "CLIENT", "PAUSE", pauseMillis, "WRITE").Err(); err != nil {
 		return "", endpointFor(conn).explain("CLIENT PAUSE", err)
 	}
 	after, err := readKeyspace(ctx, c, cmds)
@@ -371,7 +371,7 @@ func checkKeyspace(ctx context.Context, conn model.Connection, cmds commands, be
 	if err != nil {
 		return "", err
 	}
-	if err := c.Do(ctx, client, "UNPAUSE").Err(); err != nil {
+	if err := cmds.do(ctx, c, "CLIENT", "UNPAUSE").Err(); err != nil {
 		return "", endpointFor(conn).explain("CLIENT UNPAUSE", err)
 	}
 	return summary, nil

@@ -307,3 +307,54 @@ func TestWaitReadyAuthFailsAtOnce(t *testing.T) {
 	}
 	mustNotContain(t, err, "wrong-pass")
 }
+
+// The keyspace check runs through renamed commands: CLIENT under the name
+// the server has, DEBUG under a name the spec gives it although the
+// running server still knows it as DEBUG (renamed in the spec, not yet
+// applied by a restart).
+func TestRestartKeyspaceCheckWithRenamedCommands(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "rename-command CLIENT CLI_x\nenable-debug-command local\nappendonly yes\n")
+	for i := 0; i < 100; i++ {
+		d.set(t, fmt.Sprintf("k%d", i), "v")
+	}
+	tg := d.target(&model.Service{Start: []string{d.bin, d.conf}})
+	tg.Renames = []model.Rename{{Command: "CLIENT", NewName: "CLI_x"}, {Command: "DEBUG", NewName: "DBG_new"}}
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	d.notePID()
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, d.log())
+	}
+	if !strings.Contains(res.Keyspace, "100 keys in db0, DEBUG DIGEST identical") {
+		t.Errorf("keyspace check %q, want 100 keys and the digest compared", res.Keyspace)
+	}
+}
+
+// A restart whose server comes back without its data is rolled back: the
+// new process is stopped without saving, Undo runs, and the server starts
+// again; the error says what differed.
+func TestRestartDifferentDataRollsBack(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "appendonly yes\n")
+	d.set(t, "survivor", "yes")
+	empty := t.TempDir()
+	// The first start after the stop lands on an empty dir; the start
+	// after the rollback on the real one.
+	marker := filepath.Join(t.TempDir(), "started-once")
+	script := fmt.Sprintf(`if [ ! -e %q ]; then touch %q; exec %q %q --dir %q; fi; exec %q %q`, marker, marker, d.bin, d.conf, empty, d.bin, d.conf)
+	tg := d.target(&model.Service{Start: []string{"/bin/sh", "-c", script}})
+	undone := false
+	_, err := Restart(testContext(t), tg, RestartOptions{Undo: func(context.Context) error { undone = true; return nil }})
+	d.notePID()
+	var rb *RolledBackError
+	if !errors.As(err, &rb) {
+		t.Fatalf("Restart = %v, want a *RolledBackError\n%s", err, d.log())
+	}
+	mustContain(t, err, "db0 has 0 keys, it had 1", "rolled back", "with the data it had")
+	if !undone {
+		t.Error("Undo was not called")
+	}
+	if got := d.get(t, "survivor"); got != "yes" {
+		t.Errorf("survivor = %q after the rollback", got)
+	}
+}
