@@ -340,7 +340,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			}
 			if err := req.Restarter.Restart(ctx, steps); err != nil {
 				if undone {
-					return res, fmt.Errorf("the apply was undone: %w. The config file and the live values are as before this apply", err)
+					return res, fmt.Errorf("the apply was undone: %w. The config file is back as it was before this apply", err)
 				}
 				if reloc != nil {
 					// The server still runs on its old names: a file naming
