@@ -172,7 +172,7 @@ func Diff(in Input) *TargetPlan {
 			c.Mode = Restart
 			c.Reason = fmt.Sprintf("%s is immutable: only a restart applies it", p.Name)
 		case catalog.Protected:
-			if protectedLive {
+			if protectedLive && !movesData(p.Name) {
 				c.Mode = Live
 			} else {
 				c.Mode = Protected
@@ -224,6 +224,12 @@ func normalizeOr(p *catalog.Param, raw string) string {
 	}
 	return raw
 }
+
+// movesData reports whether a directive says where Redis keeps its data
+// (dir, dbfilename). Those are never changed live, even where
+// enable-protected-configs would allow it: apply changes them by a restart
+// that carries the files over to the new names.
+func movesData(name string) bool { return name == "dir" || name == "dbfilename" }
 
 // protectedConfigsAllowed reports whether CONFIG SET may change dir and
 // dbfilename on this connection.

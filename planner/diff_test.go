@@ -88,10 +88,12 @@ func TestDiff(t *testing.T) {
 			risks: []string{"dbfilename"},
 		},
 		{
-			name:  "protected with enable-protected-configs local over loopback is live",
+			// CONFIG SET would allow it, but the files would stay under the
+			// old name: apply carries them over in a restart instead.
+			name:  "dbfilename is never live, even where enable-protected-configs allows it",
 			want:  []model.Directive{{Name: "dbfilename", Value: "main.rdb"}},
 			live:  defaults(map[string]string{"enable-protected-configs": "local"}),
-			out:   []change{{"dbfilename", Update, Live, true, false}},
+			out:   []change{{"dbfilename", Update, Protected, false, false}},
 			risks: []string{"dbfilename"},
 		},
 		{

@@ -156,13 +156,31 @@ func risks(t *model.Target, tp *TargetPlan, live *LiveState) []Risk {
 	if offAfter(tp, live) {
 		out = append(out, Risk{Message: "after this change the server has no persistence at all (save \"\" and appendonly no): a restart loses every key"})
 	}
-	for _, name := range []string{"dir", "dbfilename"} {
-		if c, ok := changed[name]; ok {
-			out = append(out, Risk{Directive: name, Message: fmt.Sprintf(
-				"changing %s moves where Redis saves: existing RDB/AOF files stay where they are and are not loaded from the new place at the next restart unless moved there", c.Directive)})
+	for _, name := range []string{"appenddirname", "appendfilename", "dbfilename", "dir"} {
+		c, ok := changed[name]
+		if !ok || c.LiveBefore.Value == c.After {
+			continue
 		}
+		already := ""
+		if c.FileBefore.Set && !c.FileChange {
+			already = "the config file already names the new place while the server still uses the old one, so a restart by anyone else starts it EMPTY. "
+		}
+		out = append(out, Risk{Directive: name, Message: already + fmt.Sprintf(
+			"changing %s changes where Redis looks for its data: restarted with the new names and no files under them, Redis starts EMPTY. "+
+				"apply -allow-restart carries the data over: it stops the server, hard-links its files to the new names (rewriting the AOF manifest), "+
+				"starts it, checks that it holds the same keys, and only then removes the old names; if that cannot be done (a new name is taken, "+
+				"the files are not on this host) apply refuses before changing anything. Without -allow-restart apply refuses this change: "+
+				"a file naming the new place would make the next restart start empty", locationName(c))})
 	}
 	return out
+}
+
+// locationName shows a location change: "dbfilename (dump.rdb -> orders.rdb)".
+func locationName(c Change) string {
+	if c.Sensitive {
+		return c.Directive
+	}
+	return fmt.Sprintf("%s (%s -> %s)", c.Directive, c.LiveBefore.Value, c.After)
 }
 
 // offAfter reports whether the plan turns the last form of persistence off.

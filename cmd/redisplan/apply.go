@@ -274,7 +274,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 		Emit:         emit,
 	}
 	if t.Service != nil && len(t.Service.Start) > 0 {
-		req.Restarter = restarter{t: live.AsStarted(t)}
+		req.Restarter = restarter{t: live.AsStarted(t), emit: emit}
 	}
 	if c := t.Cron; c != nil {
 		if c.File != "" {
@@ -322,25 +322,36 @@ type restarter struct {
 
 var _ apply.Restarter = restarter{}
 
-func (r restarter) Restart(ctx context.Context) error {
-	runID, err := live.Restart(ctx, r.t)
-	if err != nil {
-		return err
-	}
+func (r restarter) Restart(ctx context.Context, steps apply.RestartSteps) error {
 	say := func(format string, args ...any) {
 		if r.emit != nil {
 			r.emit(apply.Event{Target: r.t.Name, Kind: apply.Step, Message: fmt.Sprintf(format, args...)})
 		}
 	}
-	say("the server is back (run_id %s)", shortID(runID))
+	opts := live.RestartOptions{BeforeStart: steps.BeforeStart, Undo: steps.Undo}
+	if r.primary != nil {
+		// A replica is checked against its primary once in sync: its own
+		// data before the restart says nothing about what it reloads.
+		opts.AfterStart = func(ctx context.Context) (string, error) {
+			wctx, cancel := context.WithTimeout(ctx, syncTimeout)
+			defer cancel()
+			if err := replicas.WaitInSync(wctx, *r.primary, r.t.Connection); err != nil {
+				return "", fmt.Errorf("after its restart: %w", err)
+			}
+			return live.SameDataAsPrimary(ctx, r.t, *r.primary)
+		}
+	}
+	back, err := live.Restart(ctx, r.t, opts)
+	if err != nil {
+		return err
+	}
+	if back.Keyspace != "" {
+		say("the server is back (run_id %s); %s", shortID(back.RunID), back.Keyspace)
+	} else {
+		say("the server is back (run_id %s)", shortID(back.RunID))
+	}
 	wctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
-	if r.primary != nil {
-		if err := replicas.WaitInSync(wctx, *r.primary, r.t.Connection); err != nil {
-			return fmt.Errorf("after its restart: %w", err)
-		}
-		say("replica in sync with its primary again (master_link_status:up, offset caught up)")
-	}
 	for _, addr := range r.replicas {
 		m := r.t.Member(addr)
 		if err := replicas.WaitInSync(wctx, r.t.Connection, m.Connection); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/relocate"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
@@ -28,9 +29,22 @@ type LiveConfig interface {
 	EnableAOF(ctx context.Context) error
 }
 
-// Restarter restarts a target's server and waits until it is loaded.
+// Restarter restarts a target's server, waits until it is loaded and
+// checks that it holds the data it held before. When the restart fails
+// after the old process ended, it calls steps.Undo and starts the server
+// again on its old configuration.
 type Restarter interface {
-	Restart(ctx context.Context) error
+	Restart(ctx context.Context, steps RestartSteps) error
+}
+
+// RestartSteps are what apply adds to a restart.
+type RestartSteps struct {
+	// BeforeStart runs while the server is stopped, before it starts
+	// again: it carries the data files over to new names.
+	BeforeStart func(ctx context.Context) error
+	// Undo puts the previous configuration back: the config file and the
+	// carried files.
+	Undo func(ctx context.Context) error
 }
 
 // CrontabStore reads and writes the crontab holding the managed block.
@@ -135,6 +149,19 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	renames := map[string]model.Rename{}
 	for _, r := range t.Renames {
 		renames["rename-command "+r.Command] = r
+	}
+
+	// 0. A change of where Redis keeps its data is carried out by a
+	// restart that carries the files over, or not at all: checked before
+	// anything changes.
+	var reloc *relocation
+	if moving := LocationChanges(tp); len(moving) > 0 {
+		var err error
+		reloc, err = planRelocation(ctx, req, desired, moving)
+		if err != nil {
+			return res, fmt.Errorf("redis.%s: %w. Nothing was changed", t.Name, err)
+		}
+		emit(Step, "%s: the data files will be carried over while the server is stopped (%s)", strings.Join(moving, ", "), reloc.carry.Describe())
 	}
 
 	// 1. AOF first: a file saying "appendonly yes" must never exist
@@ -305,11 +332,60 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			}
 			emit(Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
 		default:
-			if err := req.Restarter.Restart(ctx); err != nil {
+			undone := false
+			steps := RestartSteps{Undo: func(ctx context.Context) error {
+				undone = true
+				if reloc != nil {
+					if err := reloc.carry.Undo(); err != nil {
+						return fmt.Errorf("remove the carried-over files: %w", err)
+					}
+				}
+				if fileWritten {
+					if err := conffile.Restore(t.ConfigFile, previous, existed); err != nil {
+						return fmt.Errorf("restore %s: %w; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
+					}
+					emit(RolledBack, "restored %s", t.ConfigFile)
+				}
+				return nil
+			}}
+			if reloc != nil {
+				steps.BeforeStart = func(ctx context.Context) error {
+					// Planned again: the stop wrote the final files.
+					c, err := relocate.Plan(reloc.from, reloc.to, reloc.aof)
+					if err != nil {
+						return fmt.Errorf("carry the data files over: %w", err)
+					}
+					reloc.carry = c
+					if err := c.Do(); err != nil {
+						return fmt.Errorf("carry the data files over: %w", err)
+					}
+					emit(Step, "carried the data files over: %s", c.Describe())
+					return nil
+				}
+			}
+			if err := req.Restarter.Restart(ctx, steps); err != nil {
+				if undone {
+					return res, fmt.Errorf("the apply was undone: %w. The config file is back as it was before this apply", err)
+				}
+				if reloc != nil {
+					// The server still runs on its old names: a file naming
+					// the new ones would make its next restart start empty.
+					undoFile()
+					return res, fmt.Errorf("restart redis.%s: %w (the config file was restored; live changes were applied)", t.Name, err)
+				}
 				return res, fmt.Errorf("restart redis.%s: %w (the file and live changes were applied)", t.Name, err)
 			}
 			res.Restarted = true
 			emit(Step, "restarted the server for %s", strings.Join(restartNeeded, ", "))
+			if reloc != nil {
+				removed, left := reloc.carry.Finish()
+				if len(removed) > 0 {
+					emit(Step, "the server loaded its data under the new names; removed the old names %s", strings.Join(removed, ", "))
+				}
+				if len(left) > 0 {
+					emit(Warning, "left in place (not the same file as a new name, so not proven redundant): %s", strings.Join(left, ", "))
+				}
+			}
 		}
 	}
 
@@ -362,6 +438,93 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
+// locationDirectives are where Redis keeps its data: changing one and
+// restarting makes Redis look for its files under new names.
+var locationDirectives = []string{"dir", "dbfilename", "appenddirname", "appendfilename"}
+
+// LocationChanges lists the directives of a plan that move where the
+// server keeps its data.
+func LocationChanges(tp *planner.TargetPlan) []string {
+	var out []string
+	for _, c := range tp.Changes {
+		if slices.Contains(locationDirectives, c.Directive) && c.LiveBefore.Value != c.After {
+			out = append(out, c.Directive)
+		}
+	}
+	return out
+}
+
+// relocation is the carrying over of a server's files that a plan needs.
+type relocation struct {
+	from, to relocate.Names
+	aof      bool
+	carry    *relocate.Carry
+}
+
+// planRelocation checks, before anything changes, that the files can be
+// carried over: the restart is allowed and possible, and the new names are
+// free.
+func planRelocation(ctx context.Context, req Request, desired map[string]model.Directive, moving []string) (*relocation, error) {
+	what := strings.Join(moving, ", ")
+	switch {
+	case !req.AllowRestart && !fileChanges(req.Plan, moving):
+		return nil, fmt.Errorf("the config file already sets %s to what the spec says while the server still uses the old value, so a restart by anyone else starts it EMPTY: "+
+			"run apply -allow-restart now, which carries the data files over while it restarts the server", what)
+	case !req.AllowRestart:
+		return nil, fmt.Errorf("changing %s makes Redis look for its data under new names, and a restart with the new names and no files there starts EMPTY. "+
+			"apply carries the files over only while it restarts the server: run apply -allow-restart. Writing the file alone is refused, because the next restart would start empty", what)
+	case req.Restarter == nil:
+		why := req.NoRestarter
+		if why == "" {
+			why = "the target has no service block to restart it with"
+		}
+		return nil, fmt.Errorf("changing %s needs a restart that carries the data files over to the new names, but %s", what, why)
+	}
+	got, err := req.Live.ConfigGet(ctx, "dir", "dbfilename", "appenddirname", "appendfilename", "appendonly")
+	if err != nil {
+		return nil, fmt.Errorf("read where the server keeps its data: %w", err)
+	}
+	r := &relocation{
+		from: relocate.Names{Dir: got["dir"], DBFilename: got["dbfilename"], AppendDirname: got["appenddirname"], AppendFilename: got["appendfilename"]},
+		aof:  got["appendonly"] == "yes",
+	}
+	r.to = r.from
+	for _, d := range []struct {
+		name string
+		dst  *string
+	}{{"dir", &r.to.Dir}, {"dbfilename", &r.to.DBFilename}, {"appenddirname", &r.to.AppendDirname}, {"appendfilename", &r.to.AppendFilename}} {
+		if v, ok := desired[d.name]; ok {
+			*d.dst = v.Value
+		}
+	}
+	if v, ok := desired["appendonly"]; ok {
+		r.aof = v.Value == "yes"
+	}
+	if dd := req.Target.DataDir; dd != "" {
+		if slices.Contains(moving, "dir") {
+			return nil, fmt.Errorf("changing dir on a target with data_dir (%s) is refused: redisplan cannot tell where the new dir is on this host, so it cannot carry the files over; move them yourself while the server is stopped", dd)
+		}
+		r.from.Dir, r.to.Dir = dd, dd
+	}
+	c, err := relocate.Plan(r.from, r.to, r.aof)
+	if err != nil {
+		return nil, fmt.Errorf("changing %s needs the data files carried over to the new names, and that is not possible: %w", what, err)
+	}
+	r.carry = c
+	return r, nil
+}
+
+// fileChanges reports whether the plan writes any of the directives to the
+// config file.
+func fileChanges(tp *planner.TargetPlan, directives []string) bool {
+	for _, c := range tp.Changes {
+		if c.FileChange && slices.Contains(directives, c.Directive) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasLive(tp *planner.TargetPlan, directive string) bool {
 	for _, c := range tp.Changes {
 		if c.Directive == directive && c.LiveChange {
@@ -382,6 +545,22 @@ func renameLine(r model.Rename) string {
 // ones a person checks first. Results are summed.
 func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
 	var total Result
+	// A member whose data files cannot be carried over stops the rollout
+	// before any member changes.
+	for _, req := range reqs {
+		if !req.Plan.OwnChanges() {
+			continue
+		}
+		if moving := LocationChanges(req.Plan); len(moving) > 0 {
+			desired := map[string]model.Directive{}
+			for _, d := range req.Target.Directives {
+				desired[d.Name] = d
+			}
+			if _, err := planRelocation(ctx, req, desired, moving); err != nil {
+				return total, fmt.Errorf("redis.%s: %w. No member was changed", req.Target.Name, err)
+			}
+		}
+	}
 	for i, req := range reqs {
 		if !req.Plan.OwnChanges() {
 			continue

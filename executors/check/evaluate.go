@@ -164,6 +164,9 @@ var persistenceDirectives = []string{
 	"save", "appendonly", "appendfsync", "aof-use-rdb-preamble",
 	"auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size",
 	"rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error", "dbfilename",
+	// A file name that differs from the spec is a restart away from an
+	// empty server (apply -allow-restart carries the files over).
+	"appendfilename", "appenddirname",
 }
 
 // configBase are the directives Gather always asks CONFIG GET for.

@@ -311,6 +311,10 @@ func TestEvaluate(t *testing.T) {
 			in.Target.Directives = append(in.Target.Directives, model.Directive{Name: "dbfilename", Value: "secret-name.rdb", Sensitive: true})
 			in.Config["dbfilename"] = "dump.rdb"
 		}, want{status: Critical, message: "dbfilename differs from the spec (the value is sensitive)"}},
+		{"drift of appendfilename", "persistence_drift", func(in *Input) {
+			in.Target.Directives = append(in.Target.Directives, model.Directive{Name: "appendfilename", Value: "orders.aof"})
+			in.Config["appendfilename"] = "appendonly.aof"
+		}, want{status: Critical, message: `appendfilename is "appendonly.aof" live, "orders.aof" in the spec`}},
 		{"drift of a directive CONFIG GET did not report", "persistence_drift", func(in *Input) { delete(in.Config, "appendfsync") },
 			want{status: Unknown, contains: []string{"appendfsync"}}},
 		{"drift without CONFIG", "persistence_drift", func(in *Input) {

@@ -290,6 +290,17 @@ func TestLivePersistenceSwitchedOff(t *testing.T) {
 	wantStatus(t, rs, "aof", Critical, "AOF is off but the spec says appendonly yes")
 }
 
+// A spec whose appendfilename the server does not use yet (the file was
+// changed, the server not restarted): a restart outside redisplan would
+// start it empty, so check says so.
+func TestLivePendingAppendfilename(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	tg := persistentTarget(s)
+	tg.Directives = append(tg.Directives, model.Directive{Name: "appendfilename", Value: "orders.aof"})
+	_, rs := run(t, tg, nil, nil)
+	wantStatus(t, rs, "persistence_drift", Critical, `appendfilename is "appendonly.aof" live, "orders.aof" in the spec`)
+}
+
 func TestLiveServerStopped(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	store, err := file.New(t.TempDir())

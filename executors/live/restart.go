@@ -102,8 +102,52 @@ func oneShot(o *redis.Options) {
 	o.PoolSize = 1
 }
 
+// RestartOptions are the steps a caller adds to a restart.
+type RestartOptions struct {
+	// BeforeStart runs once the old process is gone and before the start
+	// command: it moves the data files to the names the new configuration
+	// uses.
+	BeforeStart func(ctx context.Context) error
+	// Undo puts the old configuration back (the config file, the files
+	// BeforeStart moved) when the restart fails after the old process
+	// ended; Restart then starts the server again on its old files.
+	Undo func(ctx context.Context) error
+	// AfterStart checks the restarted server further once it is ready (a
+	// replica: in sync with its primary and holding its data) and says
+	// what it checked; an error rolls the restart back.
+	AfterStart func(ctx context.Context) (string, error)
+}
+
+// Restarted is a restart that succeeded.
+type Restarted struct {
+	RunID string
+	// Keyspace says what the keyspace check (and AfterStart) compared.
+	Keyspace string
+}
+
+// RolledBackError is a restart that failed after the old process ended
+// and was undone: the old configuration was put back and the server
+// started again on its old files. Cause is why the restart failed.
+type RolledBackError struct {
+	Cause error
+	// Back describes the server after the rollback.
+	Back string
+}
+
+func (e *RolledBackError) Error() string {
+	return fmt.Sprintf("%v; the restart was rolled back: %s", e.Cause, e.Back)
+}
+
+func (e *RolledBackError) Unwrap() error { return e.Cause }
+
+// pauseMillis bounds the write pause of the old process (from the keyspace
+// snapshot until it exits) and of the new one (until its keyspace is
+// checked). Restart lifts it itself as soon as it can; the bound only
+// matters when redisplan dies in between.
+const pauseMillis = 10 * 60 * 1000
+
 // Restart stops and starts the server of a target and waits until the new
-// process is ready, returning its run_id.
+// process is ready, and checks that it holds the data the old one held.
 //
 // The server is stopped with the target's service stop command when it
 // has one, and otherwise with SHUTDOWN SAVE (under the name rename-command
@@ -111,7 +155,22 @@ func oneShot(o *redis.Options) {
 // then waits until nothing answers at the address, runs the service start
 // command, which is required, and waits for the new process. Commands run
 // without a shell; their output is quoted in errors.
-func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
+//
+// The keyspace check (a primary or a server without replication; a
+// replica reloads from its primary): before the stop, Restart pauses
+// client writes (CLIENT PAUSE WRITE, which also pauses key expiry), reads
+// the key counts per database and DEBUG DIGEST where DEBUG is allowed,
+// and, when the service stop command does the stopping, runs SAVE, so that
+// the files hold exactly what was read, whatever the stop command does. The pause lasts until the process exits: no write
+// can come between the snapshot and the files. The new process is read as
+// soon as it is ready (see compareKeyspace for what may legitimately
+// differ by then). A difference is a failed restart: the new process is
+// stopped with SHUTDOWN NOSAVE (so it overwrites nothing), opts.Undo puts
+// the old configuration back, the server is started again and its
+// keyspace compared with the snapshot once more, and a *RolledBackError
+// says what happened. A failing BeforeStart or start command is rolled
+// back the same way.
+func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Restarted, err error) {
 	conn := t.Connection
 	defer func() {
 		if err != nil {
@@ -120,49 +179,285 @@ func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
 	}()
 	svc := t.Service
 	if svc == nil || len(svc.Start) == 0 {
-		return "", fmt.Errorf(`redisplan does not know how to start the server at %s: add service { start = [...] } `+
+		return res, fmt.Errorf(`redisplan does not know how to start the server at %s: add service { start = [...] } `+
 			`to the target, for example start = ["systemctl", "start", "redis-server"]`, conn.Address)
 	}
-	shutdownCmd := "SHUTDOWN"
+	cmds := commands{}
 	for _, r := range t.Renames {
-		if strings.EqualFold(r.Command, "SHUTDOWN") {
-			shutdownCmd = r.NewName
-		}
+		cmds[strings.ToUpper(r.Command)] = r.NewName
 	}
+	shutdownCmd := cmds.name("SHUTDOWN")
 	if len(svc.Stop) == 0 && shutdownCmd == "" {
-		return "", fmt.Errorf(`SHUTDOWN is renamed to "" on %s, so redisplan cannot stop the server itself: `+
+		return res, fmt.Errorf(`SHUTDOWN is renamed to "" on %s, so redisplan cannot stop the server itself: `+
 			`add service { stop = [...] } to the target`, conn.Address)
 	}
 
 	oldRunID, err := runIDOf(ctx, conn)
 	if err != nil {
-		return "", err
+		return res, err
 	}
-	if len(svc.Stop) > 0 {
-		if err := runService(ctx, "stop", svc.Stop, conn.Password); err != nil {
-			return "", err
+	var before *Keyspace
+	if oldRunID != "" {
+		ks, unpause, err := freeze(ctx, conn, cmds, len(svc.Stop) > 0)
+		if err != nil {
+			return res, err
 		}
-	} else if oldRunID != "" {
-		if err := shutdownSave(ctx, conn, shutdownCmd); err != nil {
-			return "", err
+		before = ks
+		stopped := false
+		defer func() {
+			if !stopped {
+				unpause()
+			}
+		}()
+		if len(svc.Stop) > 0 {
+			err = runService(ctx, "stop", svc.Stop, conn.Password)
+		} else {
+			err = shutdownSave(ctx, conn, shutdownCmd)
 		}
+		if err != nil {
+			return res, err
+		}
+		if err := waitStopped(ctx, conn, oldRunID); err != nil {
+			return res, fmt.Errorf("%w; the server was asked to stop, and the start command was not run", err)
+		}
+		stopped = true
+	} else if err := waitStopped(ctx, conn, oldRunID); err != nil {
+		return res, fmt.Errorf("%w; the start command was not run", err)
 	}
-	if err := waitStopped(ctx, conn, oldRunID); err != nil {
-		return "", fmt.Errorf("%w; the server was asked to stop, and the start command was not run", err)
+
+	fail := func(cause error) (Restarted, error) {
+		return res, rollBack(ctx, t, cmds, opts, before, cause)
+	}
+	if opts.BeforeStart != nil {
+		if err := opts.BeforeStart(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	if err := runService(ctx, "start", svc.Start, conn.Password); err != nil {
-		return "", fmt.Errorf("%w; the server was stopped and may not be running now", err)
+		return fail(err)
 	}
-	runID, err = WaitReady(ctx, conn)
+	if err := waitAnswering(ctx, conn); err != nil {
+		return fail(err)
+	}
+	runID, err := WaitReady(ctx, conn)
 	if err != nil {
-		return "", fmt.Errorf("%w; the server was stopped and its start command ran: it may still be starting "+
-			"or loading its data, or have failed to start (its log says which)", err)
+		return fail(err)
 	}
 	if runID == oldRunID {
-		return "", fmt.Errorf("the server at %s still reports run_id %s after the restart: it did not restart; "+
+		return res, fmt.Errorf("the server at %s still reports run_id %s after the restart: it did not restart; "+
 			"check that the service commands control the server at this address", conn.Address, runID)
 	}
-	return runID, nil
+	res.RunID = runID
+	if before != nil {
+		summary, err := checkKeyspace(ctx, conn, cmds, *before)
+		if err != nil {
+			return fail(err)
+		}
+		res.Keyspace = summary
+	}
+	if opts.AfterStart != nil {
+		summary, err := opts.AfterStart(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		res.Keyspace = strings.TrimPrefix(res.Keyspace+"; "+summary, "; ")
+	}
+	return res, nil
+}
+
+// answerTimeout bounds the wait for a started server to answer at all.
+// Redis listens before it loads its data (and answers LOADING meanwhile),
+// so a server that does not answer by then did not start: a start command
+// that daemonizes exits 0 even when the server then fails to load.
+const answerTimeout = time.Minute
+
+// waitAnswering waits until something answers at the address, for at most
+// answerTimeout.
+func waitAnswering(parent context.Context, conn model.Connection) error {
+	ctx, cancel := context.WithTimeout(parent, answerTimeout)
+	defer cancel()
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		err := reachable(ctx, conn)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if parent.Err() != nil {
+				return fmt.Errorf("%s was not ready yet when %s (last attempt: %v); the server was stopped and its start command ran",
+					conn.Address, interrupt.When(context.Cause(parent)), err)
+			}
+			return fmt.Errorf("nothing answers at %s %v after the service start command (last attempt: %v): "+
+				"the server did not start; its log says why", conn.Address, answerTimeout, err)
+		case <-ticker.C:
+		}
+	}
+}
+
+// freeze prepares a running server for its stop: unless it is a replica,
+// it pauses client writes, reads the keyspace and, when a service command
+// will stop it, saves an RDB: the stop command may not save, and a
+// rollback to a configuration with AOF off loads that RDB.
+// unpause lifts the pause when the stop does not happen. A replica gets a
+// nil keyspace: its data comes from its primary after the restart.
+func freeze(ctx context.Context, conn model.Connection, cmds commands, serviceStop bool) (ks *Keyspace, unpause func(), err error) {
+	c, err := dialWith(conn, oneShot)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Close()
+	ep := endpointFor(conn)
+	info, err := Info(ctx, c, "replication", "persistence")
+	if err != nil {
+		return nil, nil, err
+	}
+	unpause = func() {}
+	if info["role"] == "slave" {
+		return nil, unpause, nil
+	}
+	client := cmds.name("CLIENT")
+	if client == "" {
+		return nil, nil, fmt.Errorf(`CLIENT is renamed to "" on %s, so redisplan cannot pause writes to compare the data before and after a restart, and does not restart it: `+
+			`rename CLIENT to a secret name instead of disabling it, and give that name in security.renamed_commands`, conn.Address)
+	}
+	if err := cmds.do(ctx, c, "CLIENT", "PAUSE", pauseMillis, "WRITE").Err(); err != nil {
+		return nil, nil, ep.explain("CLIENT PAUSE", err)
+	}
+	unpause = func() {
+		uc, err := dialWith(conn, oneShot)
+		if err != nil {
+			return
+		}
+		defer uc.Close()
+		_ = cmds.do(context.WithoutCancel(ctx), uc, "CLIENT", "UNPAUSE").Err()
+	}
+	k, err := readKeyspace(ctx, c, cmds)
+	if err != nil {
+		unpause()
+		return nil, nil, err
+	}
+	if serviceStop {
+		save := cmds.name("SAVE")
+		if save == "" {
+			unpause()
+			return nil, nil, fmt.Errorf(`SAVE is renamed to "" on %s, so redisplan cannot make sure the service stop command leaves the data on disk: remove service.stop so that redisplan stops the server with SHUTDOWN SAVE`, conn.Address)
+		}
+		if err := cmds.do(ctx, c, "SAVE").Err(); err != nil {
+			unpause()
+			return nil, nil, ep.newError(err, "SAVE before the restart failed on %s: %v; nothing was stopped", ep.addr, err)
+		}
+	}
+	return &k, unpause, nil
+}
+
+// checkKeyspace compares the new process' keyspace with before, pausing
+// its client writes while it reads. The pause is lifted when the data
+// matches and kept when it does not, so that no client writes into data
+// that is about to be rolled back.
+func checkKeyspace(ctx context.Context, conn model.Connection, cmds commands, before Keyspace) (string, error) {
+	c, err := dialWith(conn, oneShot)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if err := cmds.do(ctx, c, "CLIENT", "PAUSE", pauseMillis, "WRITE").Err(); err != nil {
+		return "", endpointFor(conn).explain("CLIENT PAUSE", err)
+	}
+	after, err := readKeyspace(ctx, c, cmds)
+	if err != nil {
+		return "", err
+	}
+	act, err := readActivity(ctx, c, cmds)
+	if err != nil {
+		return "", err
+	}
+	summary, err := compareKeyspace(before, after, act)
+	if err != nil {
+		return "", err
+	}
+	if err := cmds.do(ctx, c, "CLIENT", "UNPAUSE").Err(); err != nil {
+		return "", endpointFor(conn).explain("CLIENT UNPAUSE", err)
+	}
+	return summary, nil
+}
+
+// rollBack undoes a restart that failed after the old process ended: it
+// stops whatever process answers now without letting it save, puts the
+// old configuration back (opts.Undo), starts the server and compares its
+// keyspace with before again (a replica: runs opts.AfterStart again). The
+// error says what happened and what state the server is in.
+func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartOptions, before *Keyspace, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	conn := t.Connection
+	if id, err := runIDOf(ctx, conn); err == nil && id != "" {
+		if err := stopNoSave(ctx, t, cmds); err != nil {
+			return fmt.Errorf("%w; the restart could not be rolled back: the new process could not be stopped (%v), so the old configuration was NOT put back", cause, err)
+		}
+		if err := waitStopped(ctx, conn, id); err != nil {
+			return fmt.Errorf("%w; the restart could not be rolled back: %v", cause, err)
+		}
+	}
+	undone := "nothing else to put back"
+	if opts.Undo != nil {
+		if err := opts.Undo(ctx); err != nil {
+			return fmt.Errorf("%w; the restart could not be rolled back: %v; the server is stopped", cause, err)
+		}
+		undone = "the old configuration was put back"
+	}
+	if err := runService(ctx, "start", t.Service.Start, conn.Password); err != nil {
+		return fmt.Errorf("%w; %s, but the server did not start again: %v", cause, undone, err)
+	}
+	if err := waitAnswering(ctx, conn); err != nil {
+		return fmt.Errorf("%w; %s, but the server did not start again: %v", cause, undone, err)
+	}
+	runID, err := WaitReady(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("%w; %s, but the server is not ready: %v", cause, undone, err)
+	}
+	back := fmt.Sprintf("%s and the server runs again on its old files (run_id %s)", undone, shortRunID(runID))
+	if before != nil {
+		summary, err := checkKeyspace(ctx, conn, cmds, *before)
+		if err != nil {
+			return &RolledBackError{Cause: cause, Back: back + ", but its data still differs from before the restart: " + err.Error() + "; check the server now"}
+		}
+		back += " with the data it had (" + summary + ")"
+	} else if opts.AfterStart != nil {
+		summary, err := opts.AfterStart(ctx)
+		if err != nil {
+			return &RolledBackError{Cause: cause, Back: back + ", but it still fails its check: " + err.Error() + "; check the server now"}
+		}
+		back += " (" + summary + ")"
+	}
+	return &RolledBackError{Cause: cause, Back: back}
+}
+
+// stopNoSave stops the process at the address without a final save, so
+// that a process holding the wrong data overwrites nothing: SHUTDOWN
+// NOSAVE, or the service stop command when SHUTDOWN is disabled.
+func stopNoSave(ctx context.Context, t *model.Target, cmds commands) error {
+	name := cmds.name("SHUTDOWN")
+	if name == "" {
+		return runService(ctx, "stop", t.Service.Stop, t.Connection.Password)
+	}
+	c, err := dialWith(t.Connection, oneShot)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	err = c.Do(ctx, name, "NOSAVE").Err()
+	if isRedisError(err) {
+		return endpointFor(t.Connection).explain("SHUTDOWN NOSAVE", err)
+	}
+	return nil
+}
+
+func shortRunID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
 }
 
 // runIDOf returns the run_id of the server at the address, or "" when

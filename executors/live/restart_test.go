@@ -196,7 +196,8 @@ func TestRestartWithServiceStop(t *testing.T) {
 		Start: []string{d.bin, d.conf},
 		Stop:  []string{redisCLI(t), "-p", strconv.Itoa(d.port), "shutdown", "save"},
 	})
-	runID, err := Restart(testContext(t), tg)
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	runID := res.RunID
 	d.notePID()
 	if err != nil {
 		t.Fatalf("Restart: %v\n%s", err, d.log())
@@ -221,7 +222,8 @@ func TestRestartWithRenamedShutdown(t *testing.T) {
 
 	tg := d.target(&model.Service{Start: []string{d.bin, d.conf}})
 	tg.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: "SHUT_x"}}
-	runID, err := Restart(testContext(t), tg)
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	runID := res.RunID
 	d.notePID()
 	if err != nil {
 		t.Fatalf("Restart: %v\n%s", err, d.log())
@@ -241,7 +243,7 @@ func TestRestartStartFails(t *testing.T) {
 	d.password = password
 	tg := d.target(&model.Service{Start: []string{d.bin, filepath.Join(d.dir, "missing-"+password+".conf")}})
 
-	_, err := Restart(testContext(t), tg)
+	_, err := Restart(testContext(t), tg, RestartOptions{})
 	mustContain(t, err, "restart main", "service start command", "can't open config file", "(redacted)")
 	mustNotContain(t, err, password)
 }
@@ -254,7 +256,7 @@ func TestRestartRefusedShutdown(t *testing.T) {
 	if err := os.RemoveAll(d.dir); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Restart(testContext(t), d.target(&model.Service{Start: []string{d.bin, d.conf}}))
+	_, err := Restart(testContext(t), d.target(&model.Service{Start: []string{d.bin, d.conf}}), RestartOptions{})
 	mustContain(t, err, "refused SHUTDOWN SAVE", d.addr(), "keeps running")
 }
 
@@ -262,7 +264,7 @@ func TestRestartNeedsStartCommand(t *testing.T) {
 	t.Parallel()
 	for _, svc := range []*model.Service{nil, {Stop: []string{"true"}}} {
 		tg := &model.Target{Name: "main", Connection: model.Connection{Address: "127.0.0.1:1"}, Service: svc}
-		_, err := Restart(testContext(t), tg)
+		_, err := Restart(testContext(t), tg, RestartOptions{})
 		mustContain(t, err, "restart main", "service { start = [...] }", "127.0.0.1:1")
 	}
 }
@@ -275,7 +277,7 @@ func TestRestartShutdownDisabledNeedsStop(t *testing.T) {
 		Service:    &model.Service{Start: []string{"true"}},
 		Renames:    []model.Rename{{Command: "SHUTDOWN", NewName: ""}},
 	}
-	_, err := Restart(testContext(t), tg)
+	_, err := Restart(testContext(t), tg, RestartOptions{})
 	mustContain(t, err, `SHUTDOWN is renamed to ""`, "service { stop = [...] }")
 }
 
@@ -286,7 +288,7 @@ func TestRestartServerKeepsRunning(t *testing.T) {
 	// answering, so the wait for it to stop ends with the context.
 	ctx, cancel := context.WithTimeout(testContext(t), 500*time.Millisecond)
 	defer cancel()
-	_, err := Restart(ctx, d.target(&model.Service{Start: []string{"true"}, Stop: []string{"true"}}))
+	_, err := Restart(ctx, d.target(&model.Service{Start: []string{"true"}, Stop: []string{"true"}}), RestartOptions{})
 	mustContain(t, err, "still running", d.addr())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("errors.Is(err, DeadlineExceeded) = false for %v", err)
@@ -309,49 +311,109 @@ func TestWaitReadyAuthFailsAtOnce(t *testing.T) {
 // An interrupted restart (Ctrl-C, SIGTERM: a cancelled context) says so,
 // and where it left the server; a deadline says deadline. Each moment of
 // the restart is held open by service commands that do nothing, so the
-// cancellation or the deadline comes while Restart waits.
+// cancellation or the deadline comes while Restart waits. A restart cut
+// short after the stop is rolled back: the second run of the start
+// command starts the server again.
 func TestRestartInterruptedSaysSo(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name  string
-		svc   *model.Service
+		svc   func(d *daemon) *model.Service
 		state string
 	}{
 		// The stop command leaves the server running: the wait for it
 		// to stop is what ends.
-		{"while stopping", &model.Service{Start: []string{"true"}, Stop: []string{"true"}},
+		{"while stopping", func(*daemon) *model.Service { return &model.Service{Start: []string{"true"}, Stop: []string{"true"}} },
 			"was still running when %s; check the service stop command"},
-		// SHUTDOWN SAVE stops it and the start command starts nothing:
-		// the wait for the new process is what ends.
-		{"while starting", &model.Service{Start: []string{"true"}},
-			"was not ready yet when %s"},
+		// SHUTDOWN SAVE stops it and the start command starts nothing
+		// the first time: the wait for the new process is what ends.
+		{"while starting", func(d *daemon) *model.Service {
+			marker := filepath.Join(d.dir, "started-once")
+			return &model.Service{Start: []string{"sh", "-c", `if [ -e "$1" ]; then exec "$2" "$3"; else touch "$1"; fi`, "sh", marker, d.bin, d.conf}}
+		}, "was not ready yet when %s"},
 	} {
 		for _, how := range []string{"interrupted", "deadline"} {
 			t.Run(tt.name+"/"+how, func(t *testing.T) {
 				t.Parallel()
 				d := startDaemon(t, "")
+				d.set(t, "k", "v")
 				var ctx context.Context
 				var cancel context.CancelFunc
 				want := "the deadline passed"
 				if how == "deadline" {
-					ctx, cancel = context.WithTimeout(testContext(t), 500*time.Millisecond)
+					ctx, cancel = context.WithTimeout(testContext(t), 1500*time.Millisecond)
 				} else {
 					ctx, cancel = context.WithCancel(testContext(t))
-					time.AfterFunc(500*time.Millisecond, cancel)
+					time.AfterFunc(1500*time.Millisecond, cancel)
 					want = "redisplan was interrupted"
 				}
 				defer cancel()
-				_, err := Restart(ctx, d.target(tt.svc))
+				_, err := Restart(ctx, d.target(tt.svc(d)), RestartOptions{})
+				d.notePID()
 				mustContain(t, err, fmt.Sprintf(tt.state, want))
 				if how == "interrupted" && strings.Contains(err.Error(), "deadline") {
 					t.Errorf("an interruption is reported as a deadline: %v", err)
 				}
 				if tt.name == "while starting" {
-					mustContain(t, err, "the server was stopped and its start command ran")
+					mustContain(t, err, "the server was stopped and its start command ran", "the restart was rolled back")
+					if got := d.get(t, "k"); got != "v" {
+						t.Errorf("after the rollback k = %q, want v", got)
+					}
 				} else {
 					mustContain(t, err, "the start command was not run")
 				}
 			})
 		}
+	}
+}
+
+// The keyspace check runs through renamed commands: CLIENT under the name
+// the server has, DEBUG under a name the spec gives it although the
+// running server still knows it as DEBUG (renamed in the spec, not yet
+// applied by a restart).
+func TestRestartKeyspaceCheckWithRenamedCommands(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "rename-command CLIENT CLI_x\nenable-debug-command local\nappendonly yes\n")
+	for i := 0; i < 100; i++ {
+		d.set(t, fmt.Sprintf("k%d", i), "v")
+	}
+	tg := d.target(&model.Service{Start: []string{d.bin, d.conf}})
+	tg.Renames = []model.Rename{{Command: "CLIENT", NewName: "CLI_x"}, {Command: "DEBUG", NewName: "DBG_new"}}
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	d.notePID()
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, d.log())
+	}
+	if !strings.Contains(res.Keyspace, "100 keys in db0, DEBUG DIGEST identical") {
+		t.Errorf("keyspace check %q, want 100 keys and the digest compared", res.Keyspace)
+	}
+}
+
+// A restart whose server comes back without its data is rolled back: the
+// new process is stopped without saving, Undo runs, and the server starts
+// again; the error says what differed.
+func TestRestartDifferentDataRollsBack(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "appendonly yes\n")
+	d.set(t, "survivor", "yes")
+	empty := t.TempDir()
+	// The first start after the stop lands on an empty dir; the start
+	// after the rollback on the real one.
+	marker := filepath.Join(t.TempDir(), "started-once")
+	script := fmt.Sprintf(`if [ ! -e %q ]; then touch %q; exec %q %q --dir %q; fi; exec %q %q`, marker, marker, d.bin, d.conf, empty, d.bin, d.conf)
+	tg := d.target(&model.Service{Start: []string{"/bin/sh", "-c", script}})
+	undone := false
+	_, err := Restart(testContext(t), tg, RestartOptions{Undo: func(context.Context) error { undone = true; return nil }})
+	d.notePID()
+	var rb *RolledBackError
+	if !errors.As(err, &rb) {
+		t.Fatalf("Restart = %v, want a *RolledBackError\n%s", err, d.log())
+	}
+	mustContain(t, err, "db0 has 0 keys, it had 1", "rolled back", "with the data it had")
+	if !undone {
+		t.Error("Undo was not called")
+	}
+	if got := d.get(t, "survivor"); got != "yes" {
+		t.Errorf("survivor = %q after the rollback", got)
 	}
 }
