@@ -62,14 +62,6 @@ func seedBackup(t *testing.T, backupDir, stamp, iso string, rdbFile, gz []byte) 
 	return path
 }
 
-func digest(t *testing.T, d *daemon) string {
-	t.Helper()
-	v, err := d.client(t).Do(context.Background(), "DEBUG", "DIGEST").Text()
-	if err != nil {
-		t.Fatalf("DEBUG DIGEST: %v", err)
-	}
-	return v
-}
 
 func fileSum(t *testing.T, path string) string {
 	t.Helper()
@@ -89,7 +81,7 @@ func fileSum(t *testing.T, path string) string {
 func TestBackupImportSeedBackups(t *testing.T) {
 	d := startDaemon(t, `save ""`, "enable-debug-command local")
 	fillDataset(t, d.addr(), "seed")
-	want := digest(t, d)
+	want := digest(t, d.client(t))
 	ctx := context.Background()
 	if err := d.client(t).Save(ctx).Err(); err != nil {
 		t.Fatal(err)
@@ -174,11 +166,11 @@ func TestBackupImportSeedBackups(t *testing.T) {
 
 	// The dataset moves on; restoring the imported backup brings it back.
 	fillDataset(t, d.addr(), "later")
-	if digest(t, d) == want {
+	if digest(t, d.client(t)) == want {
 		t.Fatal("the dataset did not change")
 	}
 	mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
-	if got := digest(t, d); got != want {
+	if got := digest(t, d.client(t)); got != want {
 		t.Errorf("DEBUG DIGEST after restoring the imported backup = %s, want %s", got, want)
 	}
 	for path, sum := range sums {
