@@ -62,7 +62,6 @@ func seedBackup(t *testing.T, backupDir, stamp, iso string, rdbFile, gz []byte) 
 	return path
 }
 
-
 func fileSum(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
