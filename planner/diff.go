@@ -189,7 +189,7 @@ func Diff(in Input) *TargetPlan {
 	}
 
 	renameChanges(tp, t, file)
-	tp.Risks = risks(t, tp, live)
+	tp.Risks = risks(t, tp, live, in.State.File)
 	if in.Replica != "" && live.Info["master_link_status"] != "up" {
 		tp.Risks = append(tp.Risks, Risk{Message: fmt.Sprintf(
 			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})

@@ -129,7 +129,7 @@ func configDisabledPlan(tp *TargetPlan, in Input, file *conffile.FileValues) {
 
 // risks are the notes a careful operator would add to the plan, from what
 // INFO says about the running server.
-func risks(t *model.Target, tp *TargetPlan, live *LiveState) []Risk {
+func risks(t *model.Target, tp *TargetPlan, live *LiveState, file *FileState) []Risk {
 	out := []Risk{}
 	changed := map[string]Change{}
 	for _, c := range tp.Changes {
@@ -152,6 +152,13 @@ func risks(t *model.Target, tp *TargetPlan, live *LiveState) []Risk {
 		out = append(out, Risk{Directive: "appendonly", Message: fmt.Sprintf(
 			"enabling AOF starts a rewrite: Redis forks and writes the whole dataset (used_memory %s). apply turns AOF on live first and waits for the rewrite before writing appendonly yes to the file, because Redis 7 started from a file saying yes with no AOF on disk would start EMPTY",
 			humanString(used))})
+	}
+	if f := file; f != nil && f.Exists && f.Mode&0o007 != 0 && len(t.Secrets()) > 0 {
+		// The file holds (or is about to hold) requirepass, masterauth and
+		// the secret command names: every local user could read them.
+		out = append(out, Risk{Message: fmt.Sprintf(
+			"%s is readable by every user on this host (mode %04o) and holds the target's secrets: apply writes it without access for other users (mode %04o); until then, chmod o-rwx it",
+			f.Path, f.Mode, f.Mode&^0o007)})
 	}
 	if offAfter(tp, live) {
 		out = append(out, Risk{Message: "after this change the server has no persistence at all (save \"\" and appendonly no): a restart loses every key"})

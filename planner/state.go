@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"io/fs"
 
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
@@ -71,6 +72,8 @@ type FileState struct {
 	Exists bool
 	// Content is the file's bytes; empty when it does not exist.
 	Content []byte
+	// Mode is the file's permission bits (0 when unknown).
+	Mode fs.FileMode
 }
 
 // CronState is the managed crontab block as it is installed.

@@ -22,8 +22,9 @@ const newFileMode fs.FileMode = 0o640
 // writeOK is access(2)'s W_OK.
 const writeOK = 0x2
 
-// Write replaces the file at path with content atomically, keeping its mode
-// and owner (a new file gets mode 0640).
+// Write replaces the file at path with content atomically, keeping its
+// owner and its owner's and group's access; other users lose theirs (a new
+// file gets mode 0640).
 //
 // Before that, when the file exists, its content is saved atomically as
 // path + BackupSuffix with the same mode, and the owner when it can be
@@ -65,7 +66,7 @@ func Write(path string, content []byte) (previous []byte, err error) {
 		previous = []byte{}
 	}
 	backup := path + BackupSuffix
-	if err := fsutil.WriteFileMode(backup, previous, info.Mode().Perm()); err != nil {
+	if err := fsutil.WriteFileMode(backup, previous, info.Mode().Perm()&^0o007); err != nil {
 		return nil, fmt.Errorf("write config file: back up %s: %w", path, err)
 	}
 	if st, ok := info.Sys().(*syscall.Stat_t); ok {
@@ -73,7 +74,10 @@ func Write(path string, content []byte) (previous []byte, err error) {
 		// file away, and the mode already keeps others out.
 		_ = os.Lchown(backup, int(st.Uid), int(st.Gid))
 	}
-	if err := fsutil.WriteFile(target, content, info.Mode().Perm()); err != nil {
+	// A redis.conf holds requirepass, masterauth and the secret command
+	// names: the file (and its backup) keeps its owner's and group's
+	// access, and other users lose theirs.
+	if err := fsutil.WriteFileMode(target, content, info.Mode().Perm()&^0o007); err != nil {
 		return nil, fmt.Errorf("write config file: %w", err)
 	}
 	return previous, nil

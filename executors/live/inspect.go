@@ -79,7 +79,11 @@ func readConfigFile(path string) (*planner.FileState, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
-	return &planner.FileState{Path: path, Exists: true, Content: b}, nil
+	st := &planner.FileState{Path: path, Exists: true, Content: b}
+	if info, err := os.Stat(path); err == nil {
+		st.Mode = info.Mode().Perm()
+	}
+	return st, nil
 }
 
 // readCron reads the cron.d file or the user crontab that holds the
