@@ -106,7 +106,8 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitOK
 	}
 	if saved == nil && !autoApprove {
-		if !confirm(env) {
+		if !confirm(env, "apply", "Do you want to apply these changes?",
+			"Review the plan and run again with -auto-approve, or save it with plan -out FILE and run apply FILE.") {
 			return exitError
 		}
 	}
@@ -168,18 +169,19 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
-// confirm asks for "yes" on a terminal. Without a terminal nobody can
-// answer, so apply refuses rather than guess.
-func confirm(env *cmdEnv) bool {
+// confirm asks for "yes" on a terminal before the command named by what
+// ("apply", "restore") changes anything. Without a terminal nobody can
+// answer, so it refuses rather than guess; hint says how to go on.
+func confirm(env *cmdEnv, what, question, hint string) bool {
 	f, ok := env.stdin.(*os.File)
 	if !ok || !isTerminal(f) {
-		fmt.Fprintln(env.stderr, "redisplan apply: refusing to apply without confirmation: stdin is not a terminal. Review the plan and run again with -auto-approve, or save it with plan -out FILE and run apply FILE.")
+		fmt.Fprintf(env.stderr, "redisplan %s: refusing to %s without confirmation: stdin is not a terminal; nothing was changed. %s\n", what, what, hint)
 		return false
 	}
-	fmt.Fprint(env.stdout, "\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+	fmt.Fprintf(env.stdout, "\n%s Only 'yes' will be accepted: ", question)
 	answer, _ := bufio.NewReader(env.stdin).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
-		fmt.Fprintln(env.stderr, "Apply cancelled.")
+		fmt.Fprintf(env.stderr, "redisplan %s: cancelled; nothing was changed.\n", what)
 		return false
 	}
 	return true

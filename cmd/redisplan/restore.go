@@ -55,7 +55,8 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	fmt.Fprintf(env.stdout, "Backup %s (taken %s) holds:\n", src.Manifest.ID, src.Manifest.Started.Format(time.RFC3339))
 	writeStats(env.stdout, restore.Stats{Keyspace: src.Manifest.Keyspace, UsedMemory: src.Manifest.UsedMemory})
 	fmt.Fprintln(env.stdout, "The backup will be verified (checksums and RDB structure) while it is written beside the data; then the server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again. A damaged backup stops the restore before the server is touched.")
-	if !autoApprove && !confirm(env) {
+	if !autoApprove && !confirm(env, "restore", "Do you want to replace the server's data with this backup?",
+		"Review what the restore would do above and run again with -auto-approve.") {
 		return exitError
 	}
 	r, err := restore.Restore(ctx, t, src, restore.Options{

@@ -398,6 +398,11 @@ func ParseRestore(args []string) (*Restore, error) {
 		return nil, err
 	}
 	r.Backup = p.arg(0)
+	if b := r.Backup; b != "" && b != "latest" && (b[0] < '0' || b[0] > '9') && !isSpecPath(b) {
+		// A backup ID is a timestamp; a word here is most often the
+		// target's name, which -target takes.
+		p.errorf("%q is not a backup ID (IDs are times such as 20261129T030000.000Z; backup list shows them): a target is chosen with -target, the newest backup with -latest", b)
+	}
 	chosen := 0
 	for _, b := range []bool{r.Latest, r.File != "", r.Backup != ""} {
 		if b {
