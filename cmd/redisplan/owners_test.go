@@ -218,3 +218,30 @@ func TestScheduleWithoutOwnerLine(t *testing.T) {
 		t.Errorf("the adopted block has no owner line:\n%s", b)
 	}
 }
+
+// TestConfigDirAndFileAreOneOwner: "-config ." in a directory holding one
+// spec file, and "-config spec.hcl", named two owners of the same
+// server's schedules, so following the plan error's advice duplicated the
+// jobs. They are now one spec: the second form plans no change.
+func TestConfigDirAndFileAreOneOwner(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	shared := t.TempDir()
+	cronFile := filepath.Join(shared, "cron.d", "redisplan")
+	if err := os.MkdirAll(filepath.Dir(cronFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(shared, "team-a")
+	spec := ownerSpec(t, dir, srv.Addr(), "32mb", "3", cronBlocks("crontab", cronFile, "", "", ""))
+	mustRun(t, "apply", "-auto-approve", "-config", dir)
+	before := fileContents(t, cronFile)
+	code, out, errOut := runCLI(t, "plan", "-detailed-exitcode", "-config", spec)
+	if code != 0 {
+		t.Errorf("plan -config %s after apply -config %s: exit %d, want 0 (no changes)\n%s%s", spec, dir, code, out, errOut)
+	}
+	if after := fileContents(t, cronFile); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the cron file changed:\n%v\n%v", before, after)
+	}
+	if b := before[cronFile]; !strings.Contains(b, "-config "+spec) {
+		t.Errorf("the job lines do not name the spec file:\n%s", b)
+	}
+}

@@ -155,7 +155,7 @@ func crontabOptions(sf *specFlags) (crontab.RenderOptions, error) {
 	if resolved, err := filepath.EvalSymlinks(bin); err == nil {
 		bin = resolved
 	}
-	config, err := filepath.Abs(sf.config)
+	config, err := specPath(sf.config)
 	if err != nil {
 		return crontab.RenderOptions{}, err
 	}
@@ -168,6 +168,23 @@ func crontabOptions(sf *specFlags) (crontab.RenderOptions, error) {
 		opts.VarFiles = append(opts.VarFiles, abs)
 	}
 	return opts, nil
+}
+
+// specPath is the absolute path that names the spec in job lines and
+// owner lines. A directory holding a single .hcl file is named by that
+// file, so that "-config ." and "-config redis.hcl" are the same spec and
+// not two owners of the same server's schedules.
+func specPath(config string) (string, error) {
+	abs, err := filepath.Abs(config)
+	if err != nil {
+		return "", err
+	}
+	if info, err := os.Stat(abs); err == nil && info.IsDir() {
+		if files, err := filepath.Glob(filepath.Join(abs, "*.hcl")); err == nil && len(files) == 1 {
+			return files[0], nil
+		}
+	}
+	return abs, nil
 }
 
 func writeSecretFile(path string, data []byte) error {

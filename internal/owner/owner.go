@@ -10,6 +10,7 @@ package owner
 import (
 	"bufio"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -49,7 +50,13 @@ func (o Owner) Claims(p Owner) bool {
 	if o.Same(p) {
 		return true
 	}
-	return (o.ID == "" || p.ID == "") && o.Spec != "" && o.Spec == p.Spec && o.Target == p.Target
+	if o.ID != "" && p.ID != "" || o.Spec == "" || o.Target != p.Target {
+		return false
+	}
+	// A spec now named by its file claims what the same spec wrote when
+	// it was named by its directory (-config DIR, before a directory of
+	// one spec file was named by that file).
+	return o.Spec == p.Spec || filepath.Ext(o.Spec) == ".hcl" && filepath.Dir(o.Spec) == p.Spec
 }
 
 // Line is the comment line that records o.

@@ -51,4 +51,11 @@ func TestClaims(t *testing.T) {
 	if a.Claims(Owner{Spec: "/srv/b", Target: "main"}) || a.Claims(Owner{Spec: "/srv/a", Target: "cache"}) {
 		t.Error("another spec's or target's block is claimed")
 	}
+	file := Owner{Spec: "/srv/a/redis.hcl", Target: "main"}
+	if !file.Claims(a) {
+		t.Error("a spec named by its file does not claim what it wrote when named by its directory")
+	}
+	if a.Claims(file) || file.Claims(Owner{Spec: "/srv", Target: "main"}) || file.Claims(Owner{Spec: "/srv/a", Target: "cache"}) {
+		t.Error("a directory claims a file's block, or a file claims another directory's or target's")
+	}
 }
