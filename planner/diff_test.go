@@ -242,7 +242,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		Target: "main", Changes: []Change{{Address: Address("main", "maxmemory"), Directive: "maxmemory", Action: Create, Mode: Protected, After: "1"}},
 		Drift: []Drift{}, Risks: []Risk{{Message: "x"}},
 		ScheduleFiles: []FileChange{{Kind: "systemd", Dir: "/d", Name: "redisplan-main-backup.timer", Action: Update, Diff: []string{"-a", "+b"}, Content: "b\n"}},
-	}}, Fingerprints: &Fingerprints{Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}
+	}}, Fingerprints: &Fingerprints{KDF: NewKDF(), Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}
 	var b strings.Builder
 	if err := Encode(&b, p); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,10 @@ package planner
 import "fmt"
 
 // FormatVersion is the version of the plan's JSON form and of saved plan
-// files. Fields are only added under the same major version.
-const FormatVersion = "1.0"
+// files. Fields are only added under the same major version. A saved plan
+// file is read only by a redisplan of the very same version: 1.1 changed
+// how the fingerprints hash secrets (see KDF), and 1.0 files are refused.
+const FormatVersion = "1.1"
 
 // Action is what a change does to a directive.
 type Action int
@@ -202,9 +204,11 @@ type Risk struct {
 }
 
 // Fingerprints are hashes of everything a plan was made from. No secret is
-// stored: values are hashed, and the hash of a secret is salted with the
-// others so that it cannot be looked up.
+// stored, and no fast hash of one: whatever covers a secret (the spec and
+// its variables, the live configuration, the config file) is argon2id with
+// the plan's own random salt (see KDF in fingerprint.go).
 type Fingerprints struct {
+	KDF     *KDF                         `json:"kdf"`
 	Spec    string                       `json:"spec"`
 	Targets map[string]TargetFingerprint `json:"targets"`
 }
@@ -212,13 +216,14 @@ type Fingerprints struct {
 // TargetFingerprint is what one target looked like when it was planned.
 type TargetFingerprint struct {
 	RunID string `json:"run_id"`
-	// Config is a hash of every CONFIG GET value read.
+	// Config is the slow, salted hash of every CONFIG GET value read.
 	Config string `json:"config"`
 	// Managed holds the live value of each non-sensitive managed
 	// directive, so that a stale plan can say which one moved.
 	Managed map[string]string `json:"managed,omitempty"`
-	File    string            `json:"file"`
-	Crontab string            `json:"crontab"`
+	// File is the slow, salted hash of the config file, or "absent".
+	File    string `json:"file"`
+	Crontab string `json:"crontab"`
 	// ScheduleFiles is a hash of the target's schedule files as found.
 	ScheduleFiles string `json:"schedule_files,omitempty"`
 }

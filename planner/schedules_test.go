@@ -98,10 +98,11 @@ func TestLineDiff(t *testing.T) {
 
 func TestStaleScheduleFiles(t *testing.T) {
 	st := &State{Schedules: []ScheduleDir{{Kind: "systemd", Dir: "/d", Files: []ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "a"}}}}}
-	before := FingerprintTarget(&model.Target{Name: "main"}, st, nil)
+	kdf := NewKDF()
+	before := FingerprintTarget(&model.Target{Name: "main"}, st, nil, kdf)
 	st.Schedules[0].Files[0].Content = "b"
-	after := FingerprintTarget(&model.Target{Name: "main"}, st, nil)
-	r := Stale(&Fingerprints{Targets: map[string]TargetFingerprint{"main": before}}, &Fingerprints{Targets: map[string]TargetFingerprint{"main": after}})
+	after := FingerprintTarget(&model.Target{Name: "main"}, st, nil, kdf)
+	r := Stale(&Fingerprints{KDF: kdf, Targets: map[string]TargetFingerprint{"main": before}}, &Fingerprints{KDF: kdf, Targets: map[string]TargetFingerprint{"main": after}})
 	if len(r) != 1 || r[0] != "the schedule files of redis.main changed" {
 		t.Errorf("stale reasons = %q", r)
 	}

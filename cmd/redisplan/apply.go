@@ -81,7 +81,13 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			len(errs), findingList(errs))
 	}
 
-	p := makePlan(ctx, res, selected, cronOpts, parallelism)
+	// A saved plan is compared with fingerprints made with its own salt;
+	// an apply without one needs none.
+	var kdf *planner.KDF
+	if saved != nil {
+		kdf = saved.Fingerprints.KDF
+	}
+	p := makePlan(ctx, res, selected, cronOpts, parallelism, kdf)
 	color := !sf.noColor && isTerminal(env.stdout)
 	// A saved plan is applied only if nothing it was made from has moved:
 	// otherwise it would do something nobody reviewed. A server that cannot

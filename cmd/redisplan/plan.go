@@ -54,7 +54,12 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	p := makePlan(ctx, res, selected, cronOpts, parallelism)
+	// Fingerprints cost a few argon2id runs: only a saved plan needs them.
+	var kdf *planner.KDF
+	if out != "" {
+		kdf = planner.NewKDF()
+	}
+	p := makePlan(ctx, res, selected, cronOpts, parallelism, kdf)
 
 	switch format {
 	case "json":
@@ -111,15 +116,20 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 
 // makePlan inspects every selected target, parallelism at a time, and
 // diffs each. A target that cannot be inspected gets an error of its own;
-// the others still plan.
-func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target, cronOpts crontab.RenderOptions, parallelism int) *planner.Plan {
+// the others still plan. With a kdf the plan carries fingerprints made
+// with it (for plan -out, or to compare with a saved plan's); without, it
+// has none.
+func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target, cronOpts crontab.RenderOptions, parallelism int, kdf *planner.KDF) *planner.Plan {
 	p := &planner.Plan{
 		FormatVersion: planner.FormatVersion,
 		Targets:       make([]*planner.TargetPlan, len(targets)),
-		Fingerprints: &planner.Fingerprints{
-			Spec:    specFingerprint(res),
+	}
+	if kdf != nil {
+		p.Fingerprints = &planner.Fingerprints{
+			KDF:     kdf,
+			Spec:    specFingerprint(res, kdf),
 			Targets: map[string]planner.TargetFingerprint{},
-		},
+		}
 	}
 	var mu sync.Mutex
 	sem := make(chan struct{}, parallelism)
@@ -130,8 +140,11 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			tp, fps := planGroup(ctx, t, cronOpts)
+			tp, fps := planGroup(ctx, t, cronOpts, kdf)
 			p.Targets[i] = tp
+			if p.Fingerprints == nil {
+				return
+			}
 			mu.Lock()
 			for name, fp := range fps {
 				p.Fingerprints.Targets[name] = fp
@@ -147,8 +160,8 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 // group, each of its replicas (declared, or listed by the primary's INFO
 // replication), in the order apply changes them. The fingerprints are
 // keyed by target name, and by member name for replicas.
-func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
-	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts)
+func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, kdf *planner.KDF) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
+	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts, kdf)
 	fps := map[string]planner.TargetFingerprint{t.Name: fp}
 	if t.Replication == nil || tp.Error != "" {
 		return tp, fps
@@ -159,14 +172,16 @@ func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpti
 	}
 	for _, addr := range replicas.Addresses(t, info) {
 		m := t.Member(addr)
-		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts)
+		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts, kdf)
 		tp.Replicas = append(tp.Replicas, rp)
 		fps[m.Name] = rfp
 	}
 	return tp, fps
 }
 
-func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
+// planTarget inspects and diffs one server; its fingerprint is made only
+// with a kdf.
+func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, kdf *planner.KDF) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
 	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
 	defer cancel()
 	st, err := live.Inspector{}.Inspect(ictx, t)
@@ -184,11 +199,18 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 	schedules, err := scheduleDirs(t, cronOpts)
 	if err != nil {
 		tp := &planner.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []planner.Change{}, Drift: []planner.Drift{}, Risks: []planner.Risk{}}
-		return tp, st, planner.FingerprintTarget(t, st, cat)
+		return tp, st, fingerprint(t, st, cat, kdf)
 	}
 	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
 		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo})
-	return tp, st, planner.FingerprintTarget(t, st, cat)
+	return tp, st, fingerprint(t, st, cat, kdf)
+}
+
+func fingerprint(t *model.Target, st *planner.State, cat *catalog.Catalog, kdf *planner.KDF) planner.TargetFingerprint {
+	if kdf == nil {
+		return planner.TargetFingerprint{}
+	}
+	return planner.FingerprintTarget(t, st, cat, kdf)
 }
 
 // scheduleDirs renders the files of the target's systemd and kubernetes
@@ -240,7 +262,7 @@ func targetCatalog(t *model.Target, st *planner.State) *catalog.Catalog {
 	return c
 }
 
-func specFingerprint(res *spechcl.Result) string {
+func specFingerprint(res *spechcl.Result, kdf *planner.KDF) string {
 	in := planner.SpecInput{Files: map[string][]byte{}, Vars: map[string]string{}}
 	for _, name := range res.Filenames {
 		if b, err := os.ReadFile(name); err == nil {
@@ -252,5 +274,5 @@ func specFingerprint(res *spechcl.Result) string {
 			in.Vars[name] = string(b)
 		}
 	}
-	return planner.SpecFingerprint(in)
+	return planner.SpecFingerprint(in, kdf)
 }
