@@ -63,7 +63,14 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 		var catalog func(context.Context) ([]*backup.Manifest, error)
 		if t.Backup != nil {
 			if store, err := storageFor(t, ""); err == nil {
-				catalog = check.Catalog(store)
+				// Only this target's backups: another spec's in a shared
+				// folder say nothing about this server.
+				all, claim := check.Catalog(store), backupClaim(t)
+				catalog = func(ctx context.Context) ([]*backup.Manifest, error) {
+					ms, err := all(ctx)
+					own, _ := claim.Partition(ms)
+					return own, err
+				}
 			} else {
 				catalog = func(context.Context) ([]*backup.Manifest, error) { return nil, err }
 			}

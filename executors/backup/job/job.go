@@ -25,6 +25,7 @@ import (
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -60,6 +61,9 @@ type Request struct {
 	// run left there and undoes it first. The CLI passes the target
 	// lock's journals; nil records nothing.
 	Journal func(name string) capture.Journal
+	// Owner is recorded in the manifest (backup.Manifest.Owner): the
+	// spec whose target the backup belongs to. nil records none.
+	Owner *owner.Owner
 }
 
 // SnapshotJournal is the journal that names the AOF snapshot directory a
@@ -120,6 +124,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		Started:          started,
 		RedisplanVersion: req.RedisplanVersion,
 		Keyspace:         map[int]backup.DBStats{},
+		Owner:            req.Owner,
 	}
 	pending, err := req.Storage.Begin(ctx, m.ID)
 	if err != nil {
