@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Two teams, two servers, two specs in two directories, each with a
+// target named "main", and one backup destination: both specs' backups
+// land in <destination>/main/. Each spec must act on its own backups only.
+
+// newBackups returns the IDs in a catalog folder that are not in before.
+func newBackups(t *testing.T, folder string, before []string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || strings.HasPrefix(name, ".") || containsString(before, name) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(folder, name, "manifest.json")); err == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func copyDirTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSharedCatalogKeepsSpecsApart(t *testing.T) {
+	dA := startDaemon(t, `save ""`, "enable-debug-command local")
+	dB := startDaemon(t, `save ""`, "enable-debug-command local")
+	fillDataset(t, dA.addr(), "team-a")
+	fillDataset(t, dB.addr(), "team-b")
+	shared, destB := t.TempDir(), t.TempDir()
+	folder := filepath.Join(shared, "main")
+	specA := backupSpec(t, dA, shared, "    retention {\n      keep_last = 1\n    }")
+	specB := backupSpec(t, dB, shared, "")
+	// Team B's spec for phase 2: the same spec file's contents, backing up
+	// to a destination of its own (from where its backup is then moved
+	// into the shared folder, as an operator merging folders would).
+	specB2 := backupSpec(t, dB, destB, "")
+	absB, _ := filepath.Abs(specB)
+	digestA, digestB := digest(t, dA), digest(t, dB)
+
+	// Phase 1: the shared folder holds only team B's backup.
+	mustRun(t, "backup", "run", "-config", specB)
+	b1 := newBackups(t, folder, nil)
+	if len(b1) != 1 {
+		t.Fatalf("team B's run left %v in %s", b1, folder)
+	}
+	before := tree(t, folder)
+
+	_, cj := runCheckJSON(t, "-config", specA, "-state-dir", t.TempDir())
+	if r := result(cj, "backup_age"); !strings.HasPrefix(r, "critical: no backup yet") {
+		t.Errorf("team A's backup_age counts team B's backup: %s", r)
+	}
+
+	code, out, errOut := runCLI(t, "restore", "-config", specA, "-target", "main", "-latest", "-auto-approve")
+	if code != 1 || !strings.Contains(errOut, "another spec's") || !strings.Contains(errOut, absB) {
+		t.Errorf("team A's restore -latest with only team B's backups: exit %d, want 1 naming %s\n%s%s", code, absB, out, errOut)
+	}
+	if got := digest(t, dA); got != digestA {
+		t.Fatalf("team A's restore -latest replaced team A's data (digest %s, team B's is %s)", got, digestB)
+	}
+
+	code, out, errOut = runCLI(t, "backup", "run", "-config", specA)
+	for _, want := range []string{"holds 1 backup(s) of another spec's target", absB, "a destination of its own", "previous_specs", "nothing was written"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("team A's backup run into team B's folder: exit %d, want 1 and %q\n%s%s", code, want, out, errOut)
+		}
+	}
+	if diff := cmp.Diff(before, tree(t, folder)); diff != "" {
+		t.Fatalf("the refused run changed the shared folder (-before +after):\n%s", diff)
+	}
+
+	// Phase 2: both teams' backups in the folder, team B's the newest.
+	hold := filepath.Join(t.TempDir(), b1[0])
+	if err := os.Rename(filepath.Join(folder, b1[0]), hold); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "backup", "run", "-no-prune", "-config", specA)
+	mustRun(t, "backup", "run", "-no-prune", "-config", specA)
+	aIDs := newBackups(t, folder, nil)
+	if len(aIDs) != 2 {
+		t.Fatalf("team A's two runs left %v", aIDs)
+	}
+	if err := os.Rename(hold, filepath.Join(folder, b1[0])); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "backup", "run", "-config", specB2)
+	b2 := newBackups(t, filepath.Join(destB, "main"), nil)
+	if len(b2) != 1 {
+		t.Fatalf("team B's second run left %v", b2)
+	}
+	copyDirTree(t, filepath.Join(destB, "main", b2[0]), filepath.Join(folder, b2[0]))
+	absB2, _ := filepath.Abs(specB2)
+	bTrees := map[string]map[string]string{}
+	for _, id := range []string{b1[0], b2[0]} {
+		bTrees[id] = tree(t, filepath.Join(folder, id))
+	}
+
+	// Team A's server changes after its backups; restore -latest brings
+	// back team A's data, not team B's newer backup.
+	dA.client(t).Set(context.Background(), "after-backup", "x", 0)
+	out = mustRun(t, "restore", "-config", specA, "-target", "main", "-latest", "-auto-approve")
+	if !strings.Contains(out, "Backup "+aIDs[1]) {
+		t.Errorf("team A's restore -latest did not restore team A's newest backup %s:\n%s", aIDs[1], out)
+	}
+	if got := digest(t, dA); got != digestA {
+		t.Fatalf("after team A's restore -latest the digest is %s, want team A's %s (team B's is %s)", got, digestA, digestB)
+	}
+
+	// A backup of team B's named by its ID: refused, unless asked for.
+	code, out, errOut = runCLI(t, "restore", "-config", specA, "-target", "main", "-auto-approve", b2[0])
+	if code != 1 || !strings.Contains(errOut, "another spec's") || !strings.Contains(errOut, "-from-other-spec") {
+		t.Errorf("team A's restore of team B's backup %s: exit %d, want 1 naming -from-other-spec\n%s%s", b2[0], code, out, errOut)
+	}
+	if got := digest(t, dA); got != digestA {
+		t.Fatalf("the refused restore changed team A's data")
+	}
+
+	for _, args := range [][]string{
+		{"backup", "list", "-config", specA},
+		{"backup", "prune", "-dry-run", "-config", specA},
+		{"backup", "prune", "-config", specA},
+	} {
+		out := mustRun(t, args...)
+		for id, spec := range map[string]string{b1[0]: absB, b2[0]: absB2} {
+			line := fmt.Sprintf("redis.main: %s: another spec's (spec %s, target \"main\"), left alone", filepath.Join(folder, id), spec)
+			if !strings.Contains(out, line) {
+				t.Errorf("%v does not say %q:\n%s", args, line, out)
+			}
+		}
+	}
+	for id, want := range bTrees {
+		if diff := cmp.Diff(want, tree(t, filepath.Join(folder, id))); diff != "" {
+			t.Errorf("team A's prune changed team B's backup %s (-before +after):\n%s", id, diff)
+		}
+	}
+	if left := newBackups(t, folder, []string{b1[0], b2[0]}); len(left) != 1 || left[0] != aIDs[1] {
+		t.Errorf("team A's keep_last = 1 left %v of its own, want [%s]", left, aIDs[1])
+	}
+
+	// The explicit flag restores team B's data into team A's server.
+	mustRun(t, "restore", "-config", specA, "-target", "main", "-auto-approve", "-from-other-spec", b2[0])
+	if got := digest(t, dA); got != digestB {
+		t.Errorf("restore -from-other-spec %s: digest %s, want team B's %s", b2[0], got, digestB)
+	}
+}
+
+// The owner recorded in a manifest is the spec file and the target, or
+// the backup block's id: a spec that moves keeps its backups through the
+// id, or by naming its old file in previous_specs.
+func TestMovedSpecKeepsItsBackups(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "k")
+	dest := t.TempDir()
+	old := backupSpec(t, d, dest, "")
+	mustRun(t, "backup", "run", "-config", old)
+	b, err := os.ReadFile(storedFile(t, dest, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Owner map[string]string `json:"owner"`
+	}
+	json.Unmarshal(b, &m)
+	absOld, _ := filepath.Abs(old)
+	if m.Owner["spec"] != absOld || m.Owner["target"] != "main" {
+		t.Fatalf("the manifest records the owner %v, want spec %s, target main", m.Owner, absOld)
+	}
+
+	// The same spec, elsewhere (the operator renamed the file): another
+	// owner, refused, with the way out.
+	moved := backupSpec(t, d, dest, "")
+	code, out, errOut := runCLI(t, "backup", "run", "-config", moved)
+	if code != 1 || !strings.Contains(errOut, absOld) || !strings.Contains(errOut, "previous_specs") {
+		t.Fatalf("backup run of the moved spec: exit %d, want 1 naming %s and previous_specs\n%s%s", code, absOld, out, errOut)
+	}
+	adopted := backupSpec(t, d, dest, fmt.Sprintf("    id = \"orders\"\n    previous_specs = [%q]\n    retention {\n      keep_last = 2\n    }", absOld))
+	mustRun(t, "backup", "run", "-config", adopted)
+	mustRun(t, "backup", "run", "-config", adopted)
+	if ids := backupIDs(t, adopted); len(ids) != 2 {
+		t.Errorf("keep_last = 2 over the old spec's backup and two new ones left %v", ids)
+	}
+	// With the id, the next move needs nothing.
+	again := backupSpec(t, d, dest, "    id = \"orders\"")
+	out = mustRun(t, "backup", "run", "-no-prune", "-config", again)
+	if ids := backupIDs(t, again); len(ids) != 3 {
+		t.Errorf("the spec moved again with its id sees %v, want 3 backups\n%s", ids, out)
+	}
+}
+
+// restore -latest and drill rto pass over a newer backup that is known to
+// be unusable (an artifact is missing), and say so.
+func TestLatestSkipsUnusableBackup(t *testing.T) {
+	d := startDaemon(t, `save ""`, "enable-debug-command local")
+	fillDataset(t, d.addr(), "k")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	mustRun(t, "backup", "run", "-config", spec)
+	want := digest(t, d)
+	d.client(t).Set(context.Background(), "later", "x", 0)
+	mustRun(t, "backup", "run", "-config", spec)
+	ids := backupIDs(t, spec)
+	if len(ids) != 2 {
+		t.Fatalf("two runs left %v", ids)
+	}
+	newest := ids[0]
+	if ids[1] > newest {
+		newest = ids[1]
+	}
+	if err := os.Remove(filepath.Join(dest, "main", newest, "dump.rdb.zst")); err != nil {
+		t.Fatal(err)
+	}
+	skipped := fmt.Sprintf("skipped backup %s: dump.rdb.zst is missing", newest)
+
+	code, out, errOut := runCLI(t, "drill", "rto", "-config", spec, "-target", "main")
+	if code != 0 || !strings.Contains(errOut, skipped) {
+		t.Errorf("drill rto with the newest backup's artifact missing: exit %d, want 0 and %q\n%s%s", code, skipped, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if code != 0 || !strings.Contains(errOut, skipped) {
+		t.Errorf("restore -latest with the newest backup's artifact missing: exit %d, want 0 and %q\n%s%s", code, skipped, out, errOut)
+	}
+	if got := digest(t, d); got != want {
+		t.Errorf("after restore -latest the digest is %s, want the older backup's %s", got, want)
+	}
+}
