@@ -66,27 +66,32 @@ func copyDirTree(t *testing.T, from, to string) {
 	}
 }
 
-func TestSharedCatalogKeepsSpecsApart(t *testing.T) {
-	dA := startDaemon(t, `save ""`, "enable-debug-command local")
-	dB := startDaemon(t, `save ""`, "enable-debug-command local")
+// twoTeams starts team A's and team B's servers, each filled with its own
+// data, and writes each team's spec in a directory of its own: both
+// targets are named "main". A's spec backs up to shared with keep_last =
+// 1; B's to destB.
+func twoTeams(t *testing.T, shared, destB string) (dA, dB *daemon, specA, specB string) {
+	dA = startDaemon(t, `save ""`, "enable-debug-command local")
+	dB = startDaemon(t, `save ""`, "enable-debug-command local")
 	fillDataset(t, dA.addr(), "team-a")
 	fillDataset(t, dB.addr(), "team-b")
-	shared, destB := t.TempDir(), t.TempDir()
+	specA = backupSpec(t, dA, shared, "    retention {\n      keep_last = 1\n    }")
+	specB = backupSpec(t, dB, destB, "")
+	return dA, dB, specA, specB
+}
+
+// A shared folder that holds only team B's backup: team A's check,
+// restore -latest and backup run do not take it for team A's.
+func TestSharedCatalogHoldingOnlyAnotherSpecs(t *testing.T) {
+	shared := t.TempDir()
 	folder := filepath.Join(shared, "main")
-	specA := backupSpec(t, dA, shared, "    retention {\n      keep_last = 1\n    }")
-	specB := backupSpec(t, dB, shared, "")
-	// Team B's spec for phase 2: the same spec file's contents, backing up
-	// to a destination of its own (from where its backup is then moved
-	// into the shared folder, as an operator merging folders would).
-	specB2 := backupSpec(t, dB, destB, "")
+	dA, dB, specA, specB := twoTeams(t, shared, shared)
 	absB, _ := filepath.Abs(specB)
 	digestA, digestB := digest(t, dA), digest(t, dB)
 
-	// Phase 1: the shared folder holds only team B's backup.
 	mustRun(t, "backup", "run", "-config", specB)
-	b1 := newBackups(t, folder, nil)
-	if len(b1) != 1 {
-		t.Fatalf("team B's run left %v in %s", b1, folder)
+	if b := newBackups(t, folder, nil); len(b) != 1 {
+		t.Fatalf("team B's run left %v in %s", b, folder)
 	}
 	before := tree(t, folder)
 
@@ -100,7 +105,7 @@ func TestSharedCatalogKeepsSpecsApart(t *testing.T) {
 		t.Errorf("team A's restore -latest with only team B's backups: exit %d, want 1 naming %s\n%s%s", code, absB, out, errOut)
 	}
 	if got := digest(t, dA); got != digestA {
-		t.Fatalf("team A's restore -latest replaced team A's data (digest %s, team B's is %s)", got, digestB)
+		t.Errorf("team A's restore -latest replaced team A's data: digest %s, team A's was %s, team B's is %s", got, digestA, digestB)
 	}
 
 	code, out, errOut = runCLI(t, "backup", "run", "-config", specA)
@@ -110,53 +115,48 @@ func TestSharedCatalogKeepsSpecsApart(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(before, tree(t, folder)); diff != "" {
-		t.Fatalf("the refused run changed the shared folder (-before +after):\n%s", diff)
+		t.Errorf("team A's backup run changed the shared folder (-before +after):\n%s", diff)
 	}
+}
 
-	// Phase 2: both teams' backups in the folder, team B's the newest.
-	hold := filepath.Join(t.TempDir(), b1[0])
-	if err := os.Rename(filepath.Join(folder, b1[0]), hold); err != nil {
-		t.Fatal(err)
-	}
+// A shared folder that holds both teams' backups, team B's the newest
+// (two runs that raced, or folders merged by hand): team A's restore,
+// list and prune act on team A's backups only.
+func TestSharedCatalogHoldingBothSpecs(t *testing.T) {
+	shared, destB := t.TempDir(), t.TempDir()
+	folder := filepath.Join(shared, "main")
+	dA, dB, specA, specB := twoTeams(t, shared, destB)
+	absB, _ := filepath.Abs(specB)
+	digestA, digestB := digest(t, dA), digest(t, dB)
+
+	mustRun(t, "backup", "run", "-config", specB)
 	mustRun(t, "backup", "run", "-no-prune", "-config", specA)
 	mustRun(t, "backup", "run", "-no-prune", "-config", specA)
+	mustRun(t, "backup", "run", "-config", specB)
 	aIDs := newBackups(t, folder, nil)
-	if len(aIDs) != 2 {
-		t.Fatalf("team A's two runs left %v", aIDs)
+	bIDs := newBackups(t, filepath.Join(destB, "main"), nil)
+	if len(aIDs) != 2 || len(bIDs) != 2 {
+		t.Fatalf("the runs left %v of team A's and %v of team B's", aIDs, bIDs)
 	}
-	if err := os.Rename(hold, filepath.Join(folder, b1[0])); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "backup", "run", "-config", specB2)
-	b2 := newBackups(t, filepath.Join(destB, "main"), nil)
-	if len(b2) != 1 {
-		t.Fatalf("team B's second run left %v", b2)
-	}
-	copyDirTree(t, filepath.Join(destB, "main", b2[0]), filepath.Join(folder, b2[0]))
-	absB2, _ := filepath.Abs(specB2)
 	bTrees := map[string]map[string]string{}
-	for _, id := range []string{b1[0], b2[0]} {
+	for _, id := range bIDs {
+		copyDirTree(t, filepath.Join(destB, "main", id), filepath.Join(folder, id))
 		bTrees[id] = tree(t, filepath.Join(folder, id))
 	}
+	newestB := max(bIDs[0], bIDs[1])
 
 	// Team A's server changes after its backups; restore -latest brings
 	// back team A's data, not team B's newer backup.
 	dA.client(t).Set(context.Background(), "after-backup", "x", 0)
-	out = mustRun(t, "restore", "-config", specA, "-target", "main", "-latest", "-auto-approve")
-	if !strings.Contains(out, "Backup "+aIDs[1]) {
-		t.Errorf("team A's restore -latest did not restore team A's newest backup %s:\n%s", aIDs[1], out)
-	}
+	out := mustRun(t, "restore", "-config", specA, "-target", "main", "-latest", "-auto-approve")
 	if got := digest(t, dA); got != digestA {
-		t.Fatalf("after team A's restore -latest the digest is %s, want team A's %s (team B's is %s)", got, digestA, digestB)
+		t.Errorf("after team A's restore -latest the digest is %s, want team A's %s (team B's is %s)\n%s", got, digestA, digestB, out)
 	}
 
 	// A backup of team B's named by its ID: refused, unless asked for.
-	code, out, errOut = runCLI(t, "restore", "-config", specA, "-target", "main", "-auto-approve", b2[0])
+	code, out, errOut := runCLI(t, "restore", "-config", specA, "-target", "main", "-auto-approve", newestB)
 	if code != 1 || !strings.Contains(errOut, "another spec's") || !strings.Contains(errOut, "-from-other-spec") {
-		t.Errorf("team A's restore of team B's backup %s: exit %d, want 1 naming -from-other-spec\n%s%s", b2[0], code, out, errOut)
-	}
-	if got := digest(t, dA); got != digestA {
-		t.Fatalf("the refused restore changed team A's data")
+		t.Errorf("team A's restore of team B's backup %s: exit %d, want 1 naming -from-other-spec\n%s%s", newestB, code, out, errOut)
 	}
 
 	for _, args := range [][]string{
@@ -164,11 +164,11 @@ func TestSharedCatalogKeepsSpecsApart(t *testing.T) {
 		{"backup", "prune", "-dry-run", "-config", specA},
 		{"backup", "prune", "-config", specA},
 	} {
-		out := mustRun(t, args...)
-		for id, spec := range map[string]string{b1[0]: absB, b2[0]: absB2} {
-			line := fmt.Sprintf("redis.main: %s: another spec's (spec %s, target \"main\"), left alone", filepath.Join(folder, id), spec)
-			if !strings.Contains(out, line) {
-				t.Errorf("%v does not say %q:\n%s", args, line, out)
+		code, out, errOut := runCLI(t, args...)
+		for _, id := range bIDs {
+			line := fmt.Sprintf("redis.main: %s: another spec's (spec %s, target \"main\"), left alone", filepath.Join(folder, id), absB)
+			if code != 0 || !strings.Contains(out, line) {
+				t.Errorf("%v: exit %d, want 0 and %q:\n%s%s", args, code, line, out, errOut)
 			}
 		}
 	}
@@ -177,14 +177,14 @@ func TestSharedCatalogKeepsSpecsApart(t *testing.T) {
 			t.Errorf("team A's prune changed team B's backup %s (-before +after):\n%s", id, diff)
 		}
 	}
-	if left := newBackups(t, folder, []string{b1[0], b2[0]}); len(left) != 1 || left[0] != aIDs[1] {
-		t.Errorf("team A's keep_last = 1 left %v of its own, want [%s]", left, aIDs[1])
+	if left := newBackups(t, folder, bIDs); len(left) != 1 || left[0] != max(aIDs[0], aIDs[1]) {
+		t.Errorf("team A's keep_last = 1 left %v of its own, want its newest of %v", left, aIDs)
 	}
 
 	// The explicit flag restores team B's data into team A's server.
-	mustRun(t, "restore", "-config", specA, "-target", "main", "-auto-approve", "-from-other-spec", b2[0])
+	mustRun(t, "restore", "-config", specA, "-target", "main", "-auto-approve", "-from-other-spec", newestB)
 	if got := digest(t, dA); got != digestB {
-		t.Errorf("restore -from-other-spec %s: digest %s, want team B's %s", b2[0], got, digestB)
+		t.Errorf("restore -from-other-spec %s: digest %s, want team B's %s", newestB, got, digestB)
 	}
 }
 
