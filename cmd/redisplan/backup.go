@@ -683,6 +683,9 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	t := selected[0]
 	store, err := storageFor(t, "")
+	if err == nil {
+		err = refuseShared(ctx, t, "", store)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan backup import: %v\n", err)
 		return exitError
