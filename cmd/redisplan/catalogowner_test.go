@@ -96,7 +96,7 @@ func TestSharedCatalogHoldingOnlyAnotherSpecs(t *testing.T) {
 	before := tree(t, folder)
 
 	_, cj := runCheckJSON(t, "-config", specA, "-state-dir", t.TempDir())
-	if r := result(cj, "backup_age"); !strings.HasPrefix(r, "critical: no backup yet") {
+	if r := result(cj, "backup_age"); !strings.HasPrefix(r, "critical: no backup yet") || !strings.Contains(r, "1 of spec "+absB) {
 		t.Errorf("team A's backup_age counts team B's backup: %s", r)
 	}
 

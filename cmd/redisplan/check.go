@@ -61,6 +61,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 			st = check.NewState()
 		}
 		var catalog func(context.Context) ([]*backup.Manifest, error)
+		var others []*backup.Manifest
 		if t.Backup != nil {
 			if store, err := storageFor(t, ""); err == nil {
 				// Only this target's backups: another spec's in a shared
@@ -68,7 +69,8 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 				all, claim := check.Catalog(store), backupClaim(t)
 				catalog = func(ctx context.Context) ([]*backup.Manifest, error) {
 					ms, err := all(ctx)
-					own, _ := claim.Partition(ms)
+					var own []*backup.Manifest
+					own, others = claim.Partition(ms)
 					return own, err
 				}
 			} else {
@@ -76,6 +78,9 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 			}
 		}
 		in := check.Gather(ctx, t, catalog, st.Sample(t.Name), now)
+		if len(others) > 0 {
+			in.OtherBackups = fmt.Sprintf("%d of %s", len(others), describeOwners(others))
+		}
 		results := check.Evaluate(in)
 		output.Results = append(output.Results, results...)
 		metrics = append(metrics, check.MetricsOf(in)...)
