@@ -42,7 +42,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, n)
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
+		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
 		return exitError
 	}
 	// Checksums and RDB structure are checked while the backup is staged
