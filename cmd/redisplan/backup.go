@@ -405,12 +405,21 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 // t, and its name. It does not depend on how -config names the spec (a
 // file or its directory), so that cron's runs and a person's restore
 // agree.
-func backupOwner(t *model.Target) *owner.Owner {
+func backupOwner(t *model.Target) *owner.Owner { return targetOwner(t) }
+
+// targetOwner is the owner of what redisplan keeps for t (its backups,
+// its check state): the backup block's id when it has one, else the
+// absolute path of the spec file that declares t, and its name.
+func targetOwner(t *model.Target) *owner.Owner {
 	spec := t.Pos.Filename
 	if abs, err := filepath.Abs(spec); err == nil && spec != "" {
 		spec = abs
 	}
-	return &owner.Owner{ID: t.Backup.ID, Spec: spec, Target: t.Name}
+	o := &owner.Owner{Spec: spec, Target: t.Name}
+	if t.Backup != nil {
+		o.ID = t.Backup.ID
+	}
+	return o
 }
 
 // backupClaim is what counts as t's backups in a catalog (backup.Claim).

@@ -267,3 +267,31 @@ func TestLatestSkipsUnusableBackup(t *testing.T) {
 		t.Errorf("after restore -latest the digest is %s, want the older backup's %s", got, want)
 	}
 }
+
+// check keeps its state beside the backup folder: two specs sharing that
+// folder keep a state each, so that each compares its server's counters
+// with its own previous sample, and `backup list` does not take the second
+// state file for something not redisplan's.
+func TestSharedCatalogCheckStateApart(t *testing.T) {
+	shared := t.TempDir()
+	_, _, specA, specB := twoTeams(t, shared, shared)
+	evicted := func(spec string) string {
+		t.Helper()
+		_, cj := runCheckJSON(t, "-config", spec)
+		return result(cj, "evicted_keys")
+	}
+	if r := evicted(specA); !strings.Contains(r, "first sample") {
+		t.Fatalf("team A's first check: evicted_keys %s, want a first sample", r)
+	}
+	evicted(specB)
+	if r := evicted(specA); strings.Contains(r, "first sample") {
+		t.Errorf("team A's second check has no sample of its own to compare with (team B's check replaced it): %s", r)
+	}
+	if r := evicted(specB); strings.Contains(r, "first sample") {
+		t.Errorf("team B's second check has no sample of its own to compare with: %s", r)
+	}
+	out := mustRun(t, "backup", "list", "-config", specA)
+	if strings.Contains(out, "left alone") {
+		t.Errorf("backup list names a check state as not redisplan's:\n%s", out)
+	}
+}
