@@ -174,9 +174,6 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseShared(ctx, t, "", store); err != nil {
-		return nil, err
-	}
 	client, err := live.Dial(t.Connection)
 	if err != nil {
 		return nil, err
@@ -186,7 +183,10 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
 		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
 		Journal: func(name string) capture.Journal { return lk.Journal(name) },
-		Owner:   backupOwner(t),
+		Owner:   targetOwner(t),
+		// After a killed run's settings are put back, so that a refusal
+		// does not leave them as the killed run left them.
+		Admit: func(ctx context.Context) error { return refuseShared(ctx, t, "", store) },
 	}
 	if isTerminal(env.stderr) {
 		// A progress line on a terminal, redrawn at most every 200ms;
@@ -400,16 +400,11 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
-// backupOwner is the owner t's new backups record: its backup block's id
-// when it has one, else the absolute path of the spec file that declares
-// t, and its name. It does not depend on how -config names the spec (a
-// file or its directory), so that cron's runs and a person's restore
-// agree.
-func backupOwner(t *model.Target) *owner.Owner { return targetOwner(t) }
-
 // targetOwner is the owner of what redisplan keeps for t (its backups,
 // its check state): the backup block's id when it has one, else the
-// absolute path of the spec file that declares t, and its name.
+// absolute path of the spec file that declares t, and its name. It does
+// not depend on how -config names the spec (a file or its directory), so
+// that cron's runs and a person's restore agree.
 func targetOwner(t *model.Target) *owner.Owner {
 	spec := t.Pos.Filename
 	if abs, err := filepath.Abs(spec); err == nil && spec != "" {
@@ -424,7 +419,7 @@ func targetOwner(t *model.Target) *owner.Owner {
 
 // backupClaim is what counts as t's backups in a catalog (backup.Claim).
 func backupClaim(t *model.Target) backup.Claim {
-	return backup.Claim{Owner: *backupOwner(t), PreviousSpecs: t.Backup.PreviousSpecs}
+	return backup.Claim{Owner: *targetOwner(t), PreviousSpecs: t.Backup.PreviousSpecs}
 }
 
 // describeOwner names the owner of a backup for a person.
@@ -470,7 +465,7 @@ func refuseShared(ctx context.Context, t *model.Target, dest string, store backu
 	}
 	return fmt.Errorf("%s holds %d backup(s) of another spec's target (%s), the newest %s; this spec (%s) will not add its backups to theirs, "+
 		"and nothing was written. %s",
-		catalogPath(t, dest), len(others), describeOwners(others), others[len(others)-1].ID, describeOwner(*backupOwner(t)), resolveShared(t))
+		catalogPath(t, dest), len(others), describeOwners(others), others[len(others)-1].ID, describeOwner(*targetOwner(t)), resolveShared(t))
 }
 
 // pickOptions say which backups pickBackup may choose.
@@ -702,7 +697,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	status := exitOK
 	for _, path := range fs.Args() {
 		r, err := job.Import(ctx, job.ImportRequest{
-			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version, Owner: backupOwner(t),
+			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version, Owner: targetOwner(t),
 			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
 		})
 		switch {

@@ -64,6 +64,10 @@ type Request struct {
 	// Owner is recorded in the manifest (backup.Manifest.Owner): the
 	// spec whose target the backup belongs to. nil records none.
 	Owner *owner.Owner
+	// Admit, when set, is asked after what a killed run left is undone
+	// and before anything is written: an error ends the run there (the
+	// CLI refuses a folder that holds another spec's backups).
+	Admit func(ctx context.Context) error
 }
 
 // SnapshotJournal is the journal that names the AOF snapshot directory a
@@ -109,6 +113,11 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 	}
 	resumeRewrites(ctx, req, emit)
 	removeSnapshot(req, emit)
+	if req.Admit != nil {
+		if err := req.Admit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if n, err := req.Storage.Clean(ctx); err != nil {
 		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
 	} else if n > 0 {
