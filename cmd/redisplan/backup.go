@@ -295,6 +295,9 @@ type listEntry struct {
 	// artifact is gone or has another size), unverified.
 	Status  string `json:"status"`
 	Problem string `json:"problem,omitempty"`
+	// Owner is whose backup it is, as its manifest records it; empty for
+	// a backup made before owners were recorded.
+	Owner string `json:"owner,omitempty"`
 }
 
 type lastVerification struct {
@@ -310,6 +313,9 @@ func newListEntry(target string, m *backup.Manifest) listEntry {
 	for _, f := range m.Files {
 		e.Stored += f.StoredSize
 		e.Raw += f.RawSize
+	}
+	if m.Owner != nil && !m.Owner.IsZero() {
+		e.Owner = describeOwner(*m.Owner)
 	}
 	v := m.LastVerification
 	if v != nil {
