@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/redisplan/redisplan/internal/s3test"
 )
 
 // Two teams, two servers, two specs in two directories, each with a
@@ -293,5 +295,45 @@ func TestSharedCatalogCheckStateApart(t *testing.T) {
 	out := mustRun(t, "backup", "list", "-config", specA)
 	if strings.Contains(out, "left alone") {
 		t.Errorf("backup list names a check state as not redisplan's:\n%s", out)
+	}
+}
+
+// The same on S3: two specs whose targets are named "main" back up to one
+// prefix.
+func TestSharedS3PrefixKeepsSpecsApart(t *testing.T) {
+	srv := s3test.Start(t)
+	dest := "s3://" + srv.Bucket(t, "redis-backups") + "/prod"
+	dA, dB := startDaemon(t, `save ""`), startDaemon(t, `save ""`)
+	fillDataset(t, dA.addr(), "team-a")
+	fillDataset(t, dB.addr(), "team-b")
+	wantA := dataset(t, dA.addr())
+	specA := s3Spec(t, dA, srv, dest, "    retention {\n      keep_last = 1\n    }")
+	specB := s3Spec(t, dB, srv, dest, "")
+	absB, _ := filepath.Abs(specB)
+
+	mustRunS3(t, srv, specB, "backup", "run")
+	idsB := s3IDs(t, srv, specB)
+	if len(idsB) != 1 {
+		t.Fatalf("team B's run left %v", idsB)
+	}
+	code, out, errOut := runS3(t, srv, specA, "backup", "run")
+	if code != 1 || !strings.Contains(errOut, dest+"/main/ holds 1 backup(s) of another spec's target (spec "+absB) {
+		t.Errorf("team A's backup run into team B's prefix: exit %d, want 1 naming team B's spec\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runS3(t, srv, specA, "restore", "-target", "main", "-latest", "-auto-approve")
+	if code != 1 || !strings.Contains(errOut, "another spec's") {
+		t.Errorf("team A's restore -latest from team B's prefix: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(wantA, dataset(t, dA.addr())); diff != "" {
+		t.Errorf("team A's data changed (-want +got):\n%s", diff)
+	}
+	line := fmt.Sprintf("redis.main: %s/main/%s: another spec's (spec %s, target \"main\"), left alone", dest, idsB[0], absB)
+	for _, args := range [][]string{{"backup", "list"}, {"backup", "prune"}} {
+		if out := mustRunS3(t, srv, specA, args...); !strings.Contains(out, line) {
+			t.Errorf("%v does not say %q:\n%s", args, line, out)
+		}
+	}
+	if ids := s3IDs(t, srv, specB); len(ids) != 1 || ids[0] != idsB[0] {
+		t.Errorf("after team A's prune, team B's backups are %v, want %v", ids, idsB)
 	}
 }
