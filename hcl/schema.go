@@ -149,18 +149,20 @@ type monitoringBlock struct {
 }
 
 type backupBlock struct {
-	Schedule    *hclv2.Attribute `hcl:"schedule,optional"`
-	Destination *hclv2.Attribute `hcl:"destination"`
-	Method      *hclv2.Attribute `hcl:"method,optional"`
-	From        *hclv2.Attribute `hcl:"from,optional"`
-	Include     *hclv2.Attribute `hcl:"include,optional"`
-	Compression *hclv2.Attribute `hcl:"compression,optional"`
-	Recipients  *hclv2.Attribute `hcl:"recipients,optional"`
-	CopyTo      *hclv2.Attribute `hcl:"copy_to,optional"`
-	RequireDest *hclv2.Attribute `hcl:"require_destination,optional"`
-	Retention   *retentionBlock  `hcl:"retention,block"`
-	S3          *s3Block         `hcl:"s3,block"`
-	DefRange    hclv2.Range      `hcl:",def_range"`
+	ID            *hclv2.Attribute `hcl:"id,optional"`
+	PreviousSpecs *hclv2.Attribute `hcl:"previous_specs,optional"`
+	Schedule      *hclv2.Attribute `hcl:"schedule,optional"`
+	Destination   *hclv2.Attribute `hcl:"destination"`
+	Method        *hclv2.Attribute `hcl:"method,optional"`
+	From          *hclv2.Attribute `hcl:"from,optional"`
+	Include       *hclv2.Attribute `hcl:"include,optional"`
+	Compression   *hclv2.Attribute `hcl:"compression,optional"`
+	Recipients    *hclv2.Attribute `hcl:"recipients,optional"`
+	CopyTo        *hclv2.Attribute `hcl:"copy_to,optional"`
+	RequireDest   *hclv2.Attribute `hcl:"require_destination,optional"`
+	Retention     *retentionBlock  `hcl:"retention,block"`
+	S3            *s3Block         `hcl:"s3,block"`
+	DefRange      hclv2.Range      `hcl:",def_range"`
 }
 
 type s3Block struct {

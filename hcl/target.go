@@ -614,6 +614,17 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.s3(bb, b)
+	b.ID = d.backupID(bb)
+	if paths, ok := d.strList(bb.PreviousSpecs); ok {
+		for _, p := range paths {
+			if !filepath.IsAbs(p) {
+				d.l.errorf(bb.PreviousSpecs.Expr.Range().Ptr(), "Invalid previous spec",
+					"previous_specs lists the absolute paths of the spec files this target was declared in before, as backup list shows them; got %q.", p)
+				continue
+			}
+			b.PreviousSpecs = append(b.PreviousSpecs, filepath.Clean(p))
+		}
+	}
 	if v, ok := d.boolean(bb.RequireDest); ok {
 		b.RequireDestination = v
 	}
@@ -950,6 +961,32 @@ func (d *targetDecoder) cronID(cb *cronBlock, kind string) string {
 		d.l.cronIDs = map[[2]string]hclv2.Range{}
 	}
 	d.l.cronIDs[key] = cb.ID.Expr.Range()
+	return id
+}
+
+// backupID decodes the id of a backup block, "" when it has none. It
+// takes the form of a cron block's id, and one id is used by one target
+// of the spec: two targets with one id would own each other's backups.
+func (d *targetDecoder) backupID(bb *backupBlock) string {
+	id, ok := d.str(bb.ID)
+	if !ok {
+		return ""
+	}
+	if !cronIDPattern.MatchString(id) {
+		d.l.errorf(bb.ID.Expr.Range().Ptr(), "Invalid backup id",
+			"id records who this target's backups belong to in place of the spec's path and the target: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 30 characters, such as \"orders-main\"; got %q.", id)
+		return ""
+	}
+	key := [2]string{"backup", id}
+	if prev, dup := d.l.cronIDs[key]; dup {
+		d.l.errorf(bb.ID.Expr.Range().Ptr(), "Duplicate backup id",
+			"The backup block at %s has id %q already; each target's backups need an id of their own (in a for_each target, build it from each.key, such as \"orders-${each.key}\").", prev, id)
+		return ""
+	}
+	if d.l.cronIDs == nil {
+		d.l.cronIDs = map[[2]string]hclv2.Range{}
+	}
+	d.l.cronIDs[key] = bb.ID.Expr.Range()
 	return id
 }
 

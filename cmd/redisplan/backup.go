@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -26,6 +27,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/s3url"
 )
 
@@ -182,6 +184,10 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
 		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
 		Journal: func(name string) capture.Journal { return lk.Journal(name) },
+		Owner:   targetOwner(t),
+		// After a killed run's settings are put back, so that a refusal
+		// does not leave them as the killed run left them.
+		Admit: func(ctx context.Context) error { return refuseShared(ctx, t, "", store) },
 	}
 	if isTerminal(env.stderr) {
 		// A progress line on a terminal, redrawn at most every 200ms;
@@ -219,6 +225,9 @@ func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Man
 			if n, err = dst.Clean(ctx); err == nil && n > 0 {
 				fmt.Fprintf(env.stdout, "redis.%s: removed %d leftover(s) of interrupted copies in %s\n", t.Name, n, dest)
 			}
+		}
+		if err == nil {
+			err = refuseShared(ctx, t, dest, dst)
 		}
 		if err == nil {
 			var res backup.CopyResult
@@ -287,6 +296,9 @@ type listEntry struct {
 	// artifact is gone or has another size), unverified.
 	Status  string `json:"status"`
 	Problem string `json:"problem,omitempty"`
+	// Owner is whose backup it is, as its manifest records it; empty for
+	// a backup made before owners were recorded.
+	Owner string `json:"owner,omitempty"`
 }
 
 type lastVerification struct {
@@ -302,6 +314,9 @@ func newListEntry(target string, m *backup.Manifest) listEntry {
 	for _, f := range m.Files {
 		e.Stored += f.StoredSize
 		e.Raw += f.RawSize
+	}
+	if m.Owner != nil && !m.Owner.IsZero() {
+		e.Owner = describeOwner(*m.Owner)
 	}
 	v := m.LastVerification
 	if v != nil {
@@ -366,6 +381,8 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "redisplan backup list: redis.%s: %v\n", t.Name, err)
 			return exitError
 		}
+		ms, others := backupClaim(t).Partition(ms)
+		alone = append(alone, othersIn(t, dest, others)...)
 		for _, m := range ms {
 			entries = append(entries, newListEntry(t.Name, m))
 		}
@@ -390,20 +407,131 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
-// pick finds the backup an argument names: an ID, or "latest".
-func pick(ms []*backup.Manifest, which string) (*backup.Manifest, error) {
-	if len(ms) == 0 {
-		return nil, errors.New("there are no backups")
+// targetOwner is the owner of what redisplan keeps for t (its backups,
+// its check state): the backup block's id when it has one, else the
+// absolute path of the spec file that declares t, and its name. It does
+// not depend on how -config names the spec (a file or its directory), so
+// that cron's runs and a person's restore agree.
+func targetOwner(t *model.Target) *owner.Owner {
+	spec := t.Pos.Filename
+	if abs, err := filepath.Abs(spec); err == nil && spec != "" {
+		spec = abs
 	}
-	if which == "" || which == "latest" {
-		return ms[len(ms)-1], nil
+	o := &owner.Owner{Spec: spec, Target: t.Name}
+	if t.Backup != nil {
+		o.ID = t.Backup.ID
 	}
+	return o
+}
+
+// backupClaim is what counts as t's backups in a catalog (backup.Claim).
+func backupClaim(t *model.Target) backup.Claim {
+	return backup.Claim{Owner: *targetOwner(t), PreviousSpecs: t.Backup.PreviousSpecs}
+}
+
+// describeOwner names the owner of a backup for a person.
+func describeOwner(o owner.Owner) string {
+	s := fmt.Sprintf("spec %s, target %q", o.Spec, o.Target)
+	if o.ID != "" {
+		return fmt.Sprintf("backup id %q, %s", o.ID, s)
+	}
+	return s
+}
+
+// describeOwners names the distinct owners of ms.
+func describeOwners(ms []*backup.Manifest) string {
+	var names []string
 	for _, m := range ms {
-		if m.ID == which {
-			return m, nil
+		if d := describeOwner(*m.Owner); !slices.Contains(names, d) {
+			names = append(names, d)
 		}
 	}
-	return nil, fmt.Errorf("no backup with id %s (backup list shows them)", which)
+	return strings.Join(names, "; ")
+}
+
+// resolveShared is what a person does about a folder that two specs'
+// targets share.
+func resolveShared(t *model.Target) string {
+	return fmt.Sprintf("If those are another server's backups, give redis.%s a destination of its own; "+
+		"if they are this target's from before its spec file moved, list that file in the backup block's previous_specs "+
+		"(and set backup { id = \"...\" }, which keeps the backups this target's through later moves)", t.Name)
+}
+
+// refuseShared refuses to add backups to t's folder in dest (its
+// destination when empty) when it holds another spec's backups: the two
+// servers' backups would mix, and only the owner recorded in each would
+// keep one spec's retention and restore off the other's.
+func refuseShared(ctx context.Context, t *model.Target, dest string, store backup.Storage) error {
+	ms, err := manifests(ctx, store)
+	if err != nil {
+		return err
+	}
+	_, others := backupClaim(t).Partition(ms)
+	if len(others) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s holds %d backup(s) of another spec's target (%s), the newest %s; this spec (%s) will not add its backups to theirs, "+
+		"and nothing was written. %s",
+		catalogPath(t, dest), len(others), describeOwners(others), others[len(others)-1].ID, describeOwner(*targetOwner(t)), resolveShared(t))
+}
+
+// pickOptions say which backups pickBackup may choose.
+type pickOptions struct {
+	// usable makes "latest" the newest backup of this target that counts
+	// as verified (Manifest.Usable), passing over newer ones that do not.
+	usable bool
+	// otherSpec allows an ID to name another spec's backup.
+	otherSpec bool
+}
+
+// pickBackup finds the backup an argument names, among t's backups (c):
+// an ID, or "latest". notes say what it passed over, or that the backup
+// is another spec's.
+func pickBackup(ms []*backup.Manifest, which string, c backup.Claim, o pickOptions) (m *backup.Manifest, notes []string, err error) {
+	own, others := c.Partition(ms)
+	if which != "" && which != "latest" {
+		for _, m := range ms {
+			if m.ID != which {
+				continue
+			}
+			if c.Owns(m) {
+				return m, nil, nil
+			}
+			if !o.otherSpec {
+				return nil, nil, fmt.Errorf("backup %s is another spec's (%s), not this target's (%s): restoring it would put another server's data into this one. "+
+					"Pass -from-other-spec if that is what you mean; if it is this target's from before its spec file moved, list that file in the backup block's previous_specs",
+					m.ID, describeOwner(*m.Owner), describeOwner(c.Owner))
+			}
+			return m, []string{fmt.Sprintf("backup %s is another spec's (%s)", m.ID, describeOwner(*m.Owner))}, nil
+		}
+		return nil, nil, fmt.Errorf("no backup with id %s (backup list shows them)", which)
+	}
+	if len(own) == 0 {
+		if len(others) > 0 {
+			return nil, nil, fmt.Errorf("there are no backups of this target (%s); the %d there are another spec's (%s), which -latest never picks",
+				describeOwner(c.Owner), len(others), describeOwners(others))
+		}
+		return nil, nil, errors.New("there are no backups")
+	}
+	if !o.usable {
+		return own[len(own)-1], nil, nil
+	}
+	for i := len(own) - 1; i >= 0; i-- {
+		m := own[i]
+		if m.Usable() {
+			return m, notes, nil
+		}
+		notes = append(notes, fmt.Sprintf("skipped backup %s: %s", m.ID, unusableWhy(m)))
+	}
+	return nil, notes, fmt.Errorf("none of the %d backups of this target is usable: %s", len(own), strings.Join(notes, "; "))
+}
+
+// unusableWhy says why m does not count as a verified backup.
+func unusableWhy(m *backup.Manifest) string {
+	if m.Problem != "" {
+		return m.Problem
+	}
+	return "not verified when taken"
 }
 
 func readIdentities(path string) ([]age.Identity, error) {
@@ -499,7 +627,7 @@ func verifyOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, which st
 	if err != nil {
 		return err
 	}
-	m, err := pick(ms, which)
+	m, _, err := pickBackup(ms, which, backupClaim(t), pickOptions{otherSpec: true})
 	if err != nil {
 		return err
 	}
@@ -572,6 +700,9 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	t := selected[0]
 	store, err := storageFor(t, "")
+	if err == nil {
+		err = refuseShared(ctx, t, "", store)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan backup import: %v\n", err)
 		return exitError
@@ -579,7 +710,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	status := exitOK
 	for _, path := range a.Files {
 		r, err := job.Import(ctx, job.ImportRequest{
-			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version,
+			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version, Owner: targetOwner(t),
 			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
 		})
 		switch {
@@ -654,6 +785,9 @@ func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label str
 	if err != nil {
 		return err
 	}
+	// Another spec's backups in a shared folder are neither counted nor
+	// deleted: they are listed as left alone.
+	ms, others := backupClaim(t).Partition(ms)
 	var cands []backup.Candidate
 	for _, m := range ms {
 		cands = append(cands, backup.Candidate{ID: m.ID, Time: m.Started, Verified: m.Usable(), HoldsData: m.TotalKeys() > 0})
@@ -665,6 +799,7 @@ func pruneOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, label str
 	if err != nil {
 		return err
 	}
+	alone = append(alone, othersIn(t, dest, others)...)
 	defer printForeign(env.stdout, alone)
 	decisions := backup.Select(cands, t.Backup.Retention, time.Now())
 	sort.Slice(decisions, func(i, j int) bool { return decisions[i].ID > decisions[j].ID })
@@ -696,6 +831,9 @@ type foreignEntry struct {
 	// target, then its name.
 	Path string `json:"path"`
 	Why  string `json:"why"`
+	// Owner, for a backup of another spec's target in a shared folder,
+	// says whose it is; empty for what is not redisplan's.
+	Owner string `json:"owner,omitempty"`
 }
 
 // foreignIn lists what store, the target's backups in dest (its
@@ -705,13 +843,7 @@ func foreignIn(ctx context.Context, t *model.Target, dest string, store backup.S
 	if err != nil {
 		return nil, err
 	}
-	if dest == "" {
-		dest = t.Backup.Destination
-	}
-	base := strings.TrimRight(dest, "/") + "/" + fileName(t.Name) + "/"
-	if !s3url.Is(dest) {
-		base = filepath.Join(dest, fileName(t.Name)) + string(filepath.Separator)
-	}
+	base := catalogPath(t, dest)
 	out := make([]foreignEntry, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, foreignEntry{Target: t.Name, Path: base + f.Name, Why: f.Why})
@@ -719,9 +851,36 @@ func foreignIn(ctx context.Context, t *model.Target, dest string, store backup.S
 	return out, nil
 }
 
+// catalogPath is the folder (or prefix) of t's backups in dest (its
+// destination when empty), ending with a separator.
+func catalogPath(t *model.Target, dest string) string {
+	if dest == "" {
+		dest = t.Backup.Destination
+	}
+	if s3url.Is(dest) {
+		return strings.TrimRight(dest, "/") + "/" + fileName(t.Name) + "/"
+	}
+	return filepath.Join(dest, fileName(t.Name)) + string(filepath.Separator)
+}
+
+// othersIn describes the backups of other specs' targets in t's folder of
+// dest, which list and prune leave alone.
+func othersIn(t *model.Target, dest string, others []*backup.Manifest) []foreignEntry {
+	out := make([]foreignEntry, 0, len(others))
+	for _, m := range others {
+		out = append(out, foreignEntry{Target: t.Name, Path: catalogPath(t, dest) + m.ID,
+			Why: "a backup of another spec's target", Owner: describeOwner(*m.Owner)})
+	}
+	return out
+}
+
 // printForeign says, for each entry, that it is left alone.
 func printForeign(w io.Writer, entries []foreignEntry) {
 	for _, e := range entries {
+		if e.Owner != "" {
+			fmt.Fprintf(w, "redis.%s: %s: another spec's (%s), left alone\n", e.Target, e.Path, e.Owner)
+			continue
+		}
 		fmt.Fprintf(w, "redis.%s: %s: not redisplan's, left alone (%s)\n", e.Target, e.Path, e.Why)
 	}
 }

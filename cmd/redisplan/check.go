@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -53,22 +55,35 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
 			return int(check.Unknown)
 		}
-		st, err := check.LoadState(path)
+		st, path, err := loadOwnState(t, path)
 		if err != nil {
 			// A broken state file costs the rates and the deduplication
 			// of one run, not the check itself.
 			fmt.Fprintf(env.stderr, "warning: %v; starting from an empty state\n", err)
 			st = check.NewState()
 		}
+		st.Owner = targetOwner(t)
 		var catalog func(context.Context) ([]*backup.Manifest, error)
+		var others []*backup.Manifest
 		if t.Backup != nil {
 			if store, err := storageFor(t, ""); err == nil {
-				catalog = check.Catalog(store)
+				// Only this target's backups: another spec's in a shared
+				// folder say nothing about this server.
+				all, claim := check.Catalog(store), backupClaim(t)
+				catalog = func(ctx context.Context) ([]*backup.Manifest, error) {
+					ms, err := all(ctx)
+					var own []*backup.Manifest
+					own, others = claim.Partition(ms)
+					return own, err
+				}
 			} else {
 				catalog = func(context.Context) ([]*backup.Manifest, error) { return nil, err }
 			}
 		}
 		in := check.Gather(ctx, t, catalog, st.Sample(t.Name), now)
+		if len(others) > 0 {
+			in.OtherBackups = fmt.Sprintf("%d of %s", len(others), describeOwners(others))
+		}
 		results := check.Evaluate(in)
 		output.Results = append(output.Results, results...)
 		metrics = append(metrics, check.MetricsOf(in)...)
@@ -182,6 +197,26 @@ func statePath(t *model.Target, dir string) (string, error) {
 		base = filepath.Join(home, ".local", "state")
 	}
 	return filepath.Join(base, "redisplan", name), nil
+}
+
+// loadOwnState reads the check state of t at path, or, when the state
+// there is another spec's target's (two specs with a target of the same
+// name, one backup folder or one state directory), at a path of t's own
+// beside it, which it returns.
+func loadOwnState(t *model.Target, path string) (*check.State, string, error) {
+	st, err := check.LoadState(path)
+	o := targetOwner(t)
+	if err != nil || st.Owner == nil || st.Owner.IsZero() || o.Claims(*st.Owner) {
+		return st, path, err
+	}
+	key := "spec " + o.Spec + "\x00target " + o.Target
+	if o.ID != "" {
+		key = "id " + o.ID
+	}
+	sum := sha256.Sum256([]byte(key))
+	path = strings.TrimSuffix(path, ".json") + "-" + hex.EncodeToString(sum[:])[:12] + ".json"
+	st, err = check.LoadState(path)
+	return st, path, err
 }
 
 // alertFailure sends a critical alert for a failed backup or restore to

@@ -224,7 +224,12 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: redis.%s has no backup block, so there is no backup to restore\n", t.Name)
 		return exitError
 	}
-	src, err := restoreSource(ctx, t, "", "", which, identity)
+	// A drill restores into a scratch server, never into the target:
+	// another spec's backup named by its ID may be drilled.
+	src, notes, err := restoreSource(ctx, t, "", "", which, identity, true)
+	for _, n := range notes {
+		fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, n)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError

@@ -37,9 +37,12 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	t := selected[0]
 
-	src, err := restoreSource(ctx, t, fromFile, dest, a.Backup, identity)
+	src, notes, err := restoreSource(ctx, t, fromFile, dest, a.Backup, identity, a.FromOtherSpec)
+	for _, n := range notes {
+		fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, n)
+	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
+		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
 		return exitError
 	}
 	// Checksums and RDB structure are checked while the backup is staged
@@ -96,46 +99,49 @@ func writeStats(w io.Writer, s restore.Stats) {
 }
 
 // restoreSource opens what is to be restored: a catalog backup, or a plain
-// RDB file (whose key counts are unknown until it loads).
-func restoreSource(ctx context.Context, t *model.Target, fromFile, dest, id, identity string) (restore.Source, error) {
+// RDB file (whose key counts are unknown until it loads). The latest is
+// the newest of this target's backups that counts as verified; notes say
+// which newer ones it passed over and why. An ID may name another spec's
+// backup only with otherSpec.
+func restoreSource(ctx context.Context, t *model.Target, fromFile, dest, id, identity string, otherSpec bool) (restore.Source, []string, error) {
 	if fromFile != "" {
 		f, err := os.Open(fromFile)
 		if err != nil {
-			return restore.Source{}, err
+			return restore.Source{}, nil, err
 		}
 		info, err := rdb.Verify(f)
 		f.Close()
 		if err != nil {
-			return restore.Source{}, fmt.Errorf("%s is not a sound RDB file: %w", fromFile, err)
+			return restore.Source{}, nil, fmt.Errorf("%s is not a sound RDB file: %w", fromFile, err)
 		}
 		st, err := os.Stat(fromFile)
 		if err != nil {
-			return restore.Source{}, err
+			return restore.Source{}, nil, err
 		}
 		m := &backup.Manifest{
 			ID: filepath.Base(fromFile), Target: t.Name, Started: st.ModTime().UTC(), RDBVersion: info.Version,
 			Files: []backup.File{{Name: filepath.Base(fromFile), Original: "dump.rdb", Kind: backup.KindRDB, RawSize: st.Size(), StoredSize: st.Size(), Compression: "none"}},
 		}
-		return restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(fromFile) }}, nil
+		return restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(fromFile) }}, nil, nil
 	}
 	if t.Backup == nil {
-		return restore.Source{}, fmt.Errorf("redis.%s has no backup block, so there is no catalog to restore from; use -file PATH", t.Name)
+		return restore.Source{}, nil, fmt.Errorf("redis.%s has no backup block, so there is no catalog to restore from; use -file PATH", t.Name)
 	}
 	store, err := storageFor(t, dest)
 	if err != nil {
-		return restore.Source{}, err
+		return restore.Source{}, nil, err
 	}
 	ms, err := manifests(ctx, store)
 	if err != nil {
-		return restore.Source{}, err
+		return restore.Source{}, nil, err
 	}
-	m, err := pick(ms, id)
+	m, notes, err := pickBackup(ms, id, backupClaim(t), pickOptions{usable: true, otherSpec: otherSpec})
 	if err != nil {
-		return restore.Source{}, err
+		return restore.Source{}, notes, err
 	}
 	ids, err := readIdentities(identity)
 	if err != nil {
-		return restore.Source{}, err
+		return restore.Source{}, notes, err
 	}
-	return source(store, m, ids), nil
+	return source(store, m, ids), notes, nil
 }

@@ -232,7 +232,9 @@ func TestCopyTo(t *testing.T) {
 	want := dataset(t, d.addr())
 	local := t.TempDir()
 	s3Copy := "s3://" + offsite + "/copies"
-	spec := s3Spec(t, d, srv, "s3://"+bucket+"/prod", fmt.Sprintf("    copy_to = [%q, %q]", s3Copy, local))
+	// The id makes the second spec file below, for the same server, the
+	// same owner of the backups.
+	spec := s3Spec(t, d, srv, "s3://"+bucket+"/prod", fmt.Sprintf("    id = \"prod-main\"\n    copy_to = [%q, %q]", s3Copy, local))
 
 	out := mustRunS3(t, srv, spec, "backup", "run")
 	for _, dest := range []string{s3Copy, local} {
@@ -292,7 +294,7 @@ func TestCopyTo(t *testing.T) {
 
 	// A copy that cannot be made fails the run (exit 1, an error naming
 	// the copy), while the backup itself is complete.
-	bad := s3Spec(t, d, srv, "s3://"+bucket+"/prod", `    copy_to = ["s3://no-such-bucket/x"]`)
+	bad := s3Spec(t, d, srv, "s3://"+bucket+"/prod", "    id = \"prod-main\"\n    copy_to = [\"s3://no-such-bucket/x\"]")
 	code, out, errOut := runS3(t, srv, bad, "backup", "run", "-no-prune")
 	if code != 1 || !strings.Contains(errOut, "copy of backup") || !strings.Contains(errOut, "no-such-bucket") {
 		t.Errorf("backup run with an unreachable copy_to: exit %d\n%s%s", code, out, errOut)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // ManifestName is the file that describes a backup. It is written last:
@@ -49,6 +51,14 @@ type Manifest struct {
 	// ImportedFrom is the file backup import read this backup from (the
 	// seed's .rdb.gz); empty for backups redisplan took.
 	ImportedFrom string `json:"imported_from,omitempty"`
+	// Owner is the spec whose target this backup belongs to, in the
+	// terms schedules use (internal/owner): the backup block's id when
+	// it has one, else the absolute path of the spec file that declares
+	// the target, and the target. Two specs with a target of the same
+	// name and one destination share a folder; the owner tells their
+	// backups apart. nil in backups made before owners were recorded:
+	// those count as the backups of any spec that reads them.
+	Owner *owner.Owner `json:"owner,omitempty"`
 
 	// LastVerification and Problem are not part of manifest.json:
 	// LoadCatalog fills them from the backup's verification note (the

@@ -47,6 +47,11 @@ type Input struct {
 	// the target has no backup block.
 	Backups    []*backup.Manifest
 	BackupsErr error
+	// OtherBackups says what the target's backup folder holds that is
+	// another spec's and was left out of Backups (a destination two
+	// specs' targets of the same name share), such as `2 of spec
+	// /srv/b/redis.hcl, target "main"`; empty when nothing.
+	OtherBackups string
 
 	// Previous is the previous run's sample of the counters, nil on the
 	// first run.
@@ -867,7 +872,12 @@ func (e *env) backupAge() Result {
 	}
 	warn, crit := e.levels(CheckBackupAge, nil, ptr(defaultBackupCritical))
 	if len(e.in.Backups) == 0 {
-		return Result{Status: Critical, Warning: warn, Critical: crit, Message: "no backup yet"}
+		msg := "no backup yet"
+		if e.in.OtherBackups != "" {
+			msg += "; the backup folder holds backups of another spec's target, which do not count: " + e.in.OtherBackups +
+				" (give this target a destination of its own)"
+		}
+		return Result{Status: Critical, Warning: warn, Critical: crit, Message: msg}
 	}
 	good := newestVerified(e.in.Backups)
 	if good == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // StateVersion is the version of the state file format.
@@ -21,6 +22,12 @@ const StateVersion = 1
 // since when, and when it was last sent).
 type State struct {
 	Version int `json:"version"`
+	// Owner is the spec whose target this state is of (internal/owner).
+	// Two specs with a target of the same name would otherwise find the
+	// same state file (beside a shared backup folder, or in one user's
+	// state directory). nil in a state written before owners were
+	// recorded, which any spec takes as its own.
+	Owner *owner.Owner `json:"owner,omitempty"`
 	// Samples holds the last sample per target name.
 	Samples map[string]Sample `json:"samples"`
 	// Alerts is keyed by AlertKey(target, check).

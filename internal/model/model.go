@@ -204,8 +204,15 @@ const (
 
 // Backup describes scheduled backups of a target.
 type Backup struct {
-	Schedule    string
-	Destination string
+	// ID, when set, records the owner of this target's backups as this
+	// id instead of the spec's path and the target (see internal/owner
+	// and backup.Claim), so that the spec file can move.
+	ID string
+	// PreviousSpecs are absolute paths of spec files this target was
+	// declared in before it moved: their backups are this target's.
+	PreviousSpecs []string
+	Schedule      string
+	Destination   string
 	// Method is "bgsave" (server-local files) or "replication".
 	Method string
 	// From says which member of a replication group the data is taken

@@ -20,9 +20,9 @@ import (
 type Owner struct {
 	// ID is the cron block's id. When set, it alone identifies the owner,
 	// so that the spec can move; Spec and Target are recorded to be shown.
-	ID     string
-	Spec   string
-	Target string
+	ID     string `json:"id,omitempty"`
+	Spec   string `json:"spec"`
+	Target string `json:"target"`
 }
 
 // prefix starts the owner line. Crontabs, unit files and YAML all read

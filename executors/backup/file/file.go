@@ -368,7 +368,7 @@ func (s *Store) Foreign(ctx context.Context) ([]backup.Foreign, error) {
 		name := e.Name()
 		var why string
 		switch {
-		case name == checkState:
+		case name == checkState || isOwnCheckState(name):
 			continue
 		case e.Type()&fs.ModeSymlink != 0:
 			why = "a symbolic link, not a backup"
@@ -403,6 +403,24 @@ func (s *Store) Foreign(ctx context.Context) ([]backup.Foreign, error) {
 		out = append(out, backup.Foreign{Name: name, Why: why})
 	}
 	return out, nil
+}
+
+// isOwnCheckState reports whether name is the check state of another
+// spec's target of the same name: .check-state-<12 hex digits>.json.
+func isOwnCheckState(name string) bool {
+	h, ok := strings.CutPrefix(name, strings.TrimSuffix(checkState, ".json")+"-")
+	if !ok {
+		return false
+	}
+	if h, ok = strings.CutSuffix(h, ".json"); !ok || len(h) != 12 {
+		return false
+	}
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // validRun reports whether r has the form randomSuffix makes.

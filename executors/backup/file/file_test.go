@@ -373,3 +373,18 @@ func TestNewRefusesFile(t *testing.T) {
 		t.Error("New(\"\") succeeded")
 	}
 }
+
+func TestIsOwnCheckState(t *testing.T) {
+	for name, want := range map[string]bool{
+		".check-state-0123456789ab.json":  true,
+		".check-state.json":               false, // checkState itself, matched by name
+		".check-state-0123456789AB.json":  false,
+		".check-state-0123.json":          false,
+		"0123456789ab.json":               false,
+		".check-state-0123456789ab.jsonx": false,
+	} {
+		if got := isOwnCheckState(name); got != want {
+			t.Errorf("isOwnCheckState(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/rdb"
 )
 
@@ -47,6 +48,9 @@ type ImportRequest struct {
 	RedisplanVersion string
 	Now              func() time.Time
 	Emit             func(Event)
+	// Owner is recorded in the manifest of each imported backup, as
+	// Request.Owner is.
+	Owner *owner.Owner
 }
 
 // ImportResult says what Import did.
@@ -146,6 +150,7 @@ func Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 		RedisplanVersion: req.RedisplanVersion,
 		RDBVersion:       sum.info.Version,
 		ImportedFrom:     absPath(req.Path),
+		Owner:            req.Owner,
 		Files: []backup.File{{
 			Name: "dump.rdb", Original: "dump.rdb", Kind: backup.KindRDB,
 			RawSize: sum.rawSize, RawSHA256: sum.raw, Compression: backup.CompressionNone,

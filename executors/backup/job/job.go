@@ -25,6 +25,7 @@ import (
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -60,6 +61,13 @@ type Request struct {
 	// run left there and undoes it first. The CLI passes the target
 	// lock's journals; nil records nothing.
 	Journal func(name string) capture.Journal
+	// Owner is recorded in the manifest (backup.Manifest.Owner): the
+	// spec whose target the backup belongs to. nil records none.
+	Owner *owner.Owner
+	// Admit, when set, is asked after what a killed run left is undone
+	// and before anything is written: an error ends the run there (the
+	// CLI refuses a folder that holds another spec's backups).
+	Admit func(ctx context.Context) error
 }
 
 // SnapshotJournal is the journal that names the AOF snapshot directory a
@@ -105,6 +113,11 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 	}
 	resumeRewrites(ctx, req, emit)
 	removeSnapshot(req, emit)
+	if req.Admit != nil {
+		if err := req.Admit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if n, err := req.Storage.Clean(ctx); err != nil {
 		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
 	} else if n > 0 {
@@ -120,6 +133,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		Started:          started,
 		RedisplanVersion: req.RedisplanVersion,
 		Keyspace:         map[int]backup.DBStats{},
+		Owner:            req.Owner,
 	}
 	pending, err := req.Storage.Begin(ctx, m.ID)
 	if err != nil {

@@ -368,6 +368,9 @@ func ParseBackupImport(args []string) (*BackupImport, error) {
 type Restore struct {
 	Spec    Spec
 	Targets []string
+	// FromOtherSpec allows Backup to name a backup that another spec's
+	// target took (backup.Claim): another server's data.
+	FromOtherSpec bool
 	// Exactly one of Latest, Backup and File says what is restored.
 	Latest bool
 	Backup string
@@ -388,6 +391,7 @@ func (r *Restore) define(fs *flag.FlagSet) {
 	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
 	fs.BoolVar(&r.KeepSafetyCopy, "keep-safety-copy", true, "keep the moved-aside data files after a successful restore")
 	fs.StringVar(&r.Destination, "destination", "", "restore from the backups in this `destination` (one of copy_to, say) instead of the spec's destination")
+	fs.BoolVar(&r.FromOtherSpec, "from-other-spec", false, "allow the backup ID to be another spec's (another server's data, in a destination both specs share)")
 }
 
 // ParseRestore parses restore's arguments.

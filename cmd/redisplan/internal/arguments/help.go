@@ -171,7 +171,7 @@ var commandList = []*command{
 	{
 		name:     "restore",
 		synopsis: "Restore a backup, with verification and automatic rollback",
-		usage:    "restore -target NAME (-latest | ID | -file PATH) [-destination DEST] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
+		usage:    "restore -target NAME (-latest | ID | -file PATH) [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
 		about: "Restores a backup (or a plain RDB file) into a target: verifies it while staging it beside\n" +
 			"the data, stops the server, moves its data files aside, puts the backup in place and\n" +
 			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.",
