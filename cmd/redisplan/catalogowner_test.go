@@ -89,7 +89,7 @@ func TestSharedCatalogHoldingOnlyAnotherSpecs(t *testing.T) {
 	folder := filepath.Join(shared, "main")
 	dA, dB, specA, specB := twoTeams(t, shared, shared)
 	absB, _ := filepath.Abs(specB)
-	digestA, digestB := digest(t, dA), digest(t, dB)
+	digestA, digestB := digest(t, dA.client(t)), digest(t, dB.client(t))
 
 	mustRun(t, "backup", "run", "-config", specB)
 	if b := newBackups(t, folder, nil); len(b) != 1 {
@@ -106,7 +106,7 @@ func TestSharedCatalogHoldingOnlyAnotherSpecs(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "another spec's") || !strings.Contains(errOut, absB) {
 		t.Errorf("team A's restore -latest with only team B's backups: exit %d, want 1 naming %s\n%s%s", code, absB, out, errOut)
 	}
-	if got := digest(t, dA); got != digestA {
+	if got := digest(t, dA.client(t)); got != digestA {
 		t.Errorf("team A's restore -latest replaced team A's data: digest %s, team A's was %s, team B's is %s", got, digestA, digestB)
 	}
 
@@ -129,7 +129,7 @@ func TestSharedCatalogHoldingBothSpecs(t *testing.T) {
 	folder := filepath.Join(shared, "main")
 	dA, dB, specA, specB := twoTeams(t, shared, destB)
 	absB, _ := filepath.Abs(specB)
-	digestA, digestB := digest(t, dA), digest(t, dB)
+	digestA, digestB := digest(t, dA.client(t)), digest(t, dB.client(t))
 
 	mustRun(t, "backup", "run", "-config", specB)
 	mustRun(t, "backup", "run", "-no-prune", "-config", specA)
@@ -151,7 +151,7 @@ func TestSharedCatalogHoldingBothSpecs(t *testing.T) {
 	// back team A's data, not team B's newer backup.
 	dA.client(t).Set(context.Background(), "after-backup", "x", 0)
 	out := mustRun(t, "restore", "-config", specA, "-target", "main", "-latest", "-auto-approve")
-	if got := digest(t, dA); got != digestA {
+	if got := digest(t, dA.client(t)); got != digestA {
 		t.Errorf("after team A's restore -latest the digest is %s, want team A's %s (team B's is %s)\n%s", got, digestA, digestB, out)
 	}
 
@@ -185,7 +185,7 @@ func TestSharedCatalogHoldingBothSpecs(t *testing.T) {
 
 	// The explicit flag restores team B's data into team A's server.
 	mustRun(t, "restore", "-config", specA, "-target", "main", "-auto-approve", "-from-other-spec", newestB)
-	if got := digest(t, dA); got != digestB {
+	if got := digest(t, dA.client(t)); got != digestB {
 		t.Errorf("restore -from-other-spec %s: digest %s, want team B's %s", newestB, got, digestB)
 	}
 }
@@ -241,7 +241,7 @@ func TestLatestSkipsUnusableBackup(t *testing.T) {
 	dest := t.TempDir()
 	spec := backupSpec(t, d, dest, "")
 	mustRun(t, "backup", "run", "-config", spec)
-	want := digest(t, d)
+	want := digest(t, d.client(t))
 	d.client(t).Set(context.Background(), "later", "x", 0)
 	mustRun(t, "backup", "run", "-config", spec)
 	ids := backupIDs(t, spec)
@@ -265,7 +265,7 @@ func TestLatestSkipsUnusableBackup(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, skipped) {
 		t.Errorf("restore -latest with the newest backup's artifact missing: exit %d, want 0 and %q\n%s%s", code, skipped, out, errOut)
 	}
-	if got := digest(t, d); got != want {
+	if got := digest(t, d.client(t)); got != want {
 		t.Errorf("after restore -latest the digest is %s, want the older backup's %s", got, want)
 	}
 }
