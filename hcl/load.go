@@ -50,10 +50,15 @@ type Result struct {
 	Filenames []string
 }
 
-// Variable is a variable's resolved value.
+// Variable is a variable's resolved value, and where a command run later
+// with only the -var-files (a scheduled job) would find one.
 type Variable struct {
 	Value     cty.Value
 	Sensitive bool
+	// HasDefault is true when the variable block has a default.
+	HasDefault bool
+	// VarFiles are the -var-file paths (as given) that set the variable.
+	VarFiles []string
 }
 
 // Policy is a user policy. Its condition is evaluated per target by the

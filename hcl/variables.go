@@ -116,8 +116,11 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 
 	given := map[string]cty.Value{}
 	l.varsFromEnv(declared, given)
+	fromFiles := map[string][]string{}
 	for _, f := range l.opts.VarFiles {
-		l.varsFromFile(f, declared, given)
+		for _, name := range l.varsFromFile(f, declared, given) {
+			fromFiles[name] = append(fromFiles[name], f)
+		}
 	}
 	for _, raw := range l.opts.Vars {
 		name, value, ok := strings.Cut(raw, "=")
@@ -160,7 +163,7 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 			v = v.Mark(sensitive)
 		}
 		l.vars[name] = v
-		l.res.Variables[name] = Variable{Value: unmarked(v), Sensitive: dv.sensitive}
+		l.res.Variables[name] = Variable{Value: unmarked(v), Sensitive: dv.sensitive, HasDefault: dv.def != nil, VarFiles: fromFiles[name]}
 	}
 	for _, name := range order {
 		if v := l.vars[name]; v.IsWhollyKnown() {
@@ -189,17 +192,20 @@ func (l *loader) varsFromEnv(declared map[string]*declaredVar, given map[string]
 	}
 }
 
-func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, given map[string]cty.Value) {
+// varsFromFile reads a -var-file into given and returns the names of the
+// variables it set.
+func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, given map[string]cty.Value) []string {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		l.errorf(nil, "Cannot read variables file", "%v.", err)
-		return
+		return nil
 	}
 	f, d := l.parser.ParseHCL(src, path)
 	l.diags = append(l.diags, d...)
 	if d.HasErrors() {
-		return
+		return nil
 	}
+	var set []string
 	attrs, d := f.Body.JustAttributes()
 	l.diags = append(l.diags, d...)
 	names := make([]string, 0, len(attrs))
@@ -227,7 +233,9 @@ func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, giv
 			continue
 		}
 		given[name] = cv
+		set = append(set, name)
 	}
+	return set
 }
 
 // parseRawValue reads a value given on the command line or in the

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -121,6 +124,7 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 			Targets: map[string]planner.TargetFingerprint{},
 		},
 	}
+	jv := jobVariables(res, cronOpts)
 	var mu sync.Mutex
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
@@ -130,7 +134,7 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			tp, fps := planGroup(ctx, t, cronOpts)
+			tp, fps := planGroup(ctx, t, cronOpts, jv)
 			p.Targets[i] = tp
 			mu.Lock()
 			for name, fp := range fps {
@@ -147,8 +151,8 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 // group, each of its replicas (declared, or listed by the primary's INFO
 // replication), in the order apply changes them. The fingerprints are
 // keyed by target name, and by member name for replicas.
-func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
-	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts)
+func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, jv *planner.JobVariables) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
+	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts, jv)
 	fps := map[string]planner.TargetFingerprint{t.Name: fp}
 	if t.Replication == nil || tp.Error != "" {
 		return tp, fps
@@ -159,14 +163,14 @@ func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpti
 	}
 	for _, addr := range replicas.Addresses(t, info) {
 		m := t.Member(addr)
-		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts)
+		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts, jv)
 		tp.Replicas = append(tp.Replicas, rp)
 		fps[m.Name] = rfp
 	}
 	return tp, fps
 }
 
-func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
+func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, jv *planner.JobVariables) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
 	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
 	defer cancel()
 	st, err := live.Inspector{}.Inspect(ictx, t)
@@ -187,8 +191,30 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 		return tp, st, planner.FingerprintTarget(t, st, cat)
 	}
 	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
-		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo})
+		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo, JobVariables: jv})
 	return tp, st, planner.FingerprintTarget(t, st, cat)
+}
+
+// jobVariables says which of the spec's variables the scheduled jobs can
+// resolve from what their lines carry: the variables without a default,
+// and those the carried -var-files set. -var values and this process's
+// environment never reach a job.
+func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.JobVariables {
+	jv := &planner.JobVariables{}
+	for name, v := range res.Variables {
+		if !v.HasDefault {
+			jv.Required = append(jv.Required, name)
+		}
+		for _, f := range v.VarFiles {
+			abs, err := filepath.Abs(f)
+			if err == nil && slices.Contains(cronOpts.VarFiles, abs) && !slices.Contains(jv.FromVarFiles, name) {
+				jv.FromVarFiles = append(jv.FromVarFiles, name)
+			}
+		}
+	}
+	sort.Strings(jv.Required)
+	sort.Strings(jv.FromVarFiles)
+	return jv
 }
 
 // scheduleDirs renders the files of the target's systemd and kubernetes
