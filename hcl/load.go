@@ -59,6 +59,11 @@ type Variable struct {
 	HasDefault bool
 	// VarFiles are the -var-file paths (as given) that set the variable.
 	VarFiles []string
+	// OnlyHere is true when the value came from -var or from
+	// REDISPLAN_VAR_<name> in this process's environment and differs from
+	// what the -var-files (the last one that sets it) or the default give:
+	// a scheduled job, which gets neither, would run with another value.
+	OnlyHere bool
 }
 
 // Policy is a user policy. Its condition is evaluated per target by the

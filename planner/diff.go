@@ -124,6 +124,7 @@ func Diff(in Input) *TargetPlan {
 			tp.Crontab = cron
 			tp.ScheduleFiles = files
 			tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
+			tp.Risks = append(tp.Risks, otherValueRisk(in)...)
 		}
 		for i := range tp.Changes {
 			mask(&tp.Changes[i])
@@ -207,6 +208,7 @@ func Diff(in Input) *TargetPlan {
 	tp.Crontab = cron
 	tp.ScheduleFiles = files
 	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
+	tp.Risks = append(tp.Risks, otherValueRisk(in)...)
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])
 	}

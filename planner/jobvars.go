@@ -18,6 +18,10 @@ type JobVariables struct {
 	// FromVarFiles are the variables set by the -var-files the job lines
 	// carry.
 	FromVarFiles []string
+	// OnlyHere are the variables this plan was given with -var or in its
+	// environment, with another value than the -var-files or the default
+	// give the jobs.
+	OnlyHere []string
 }
 
 // EnvPrefix is the prefix of the environment variables that set spec
@@ -156,6 +160,46 @@ func envLine(line string) (string, bool) {
 	}
 	name = strings.Trim(name, `"'`)
 	return name, name != ""
+}
+
+// otherValueRisk warns when the jobs the target writes would run with
+// another value of a variable than this plan: one given with -var or in
+// the environment of the plan, over a -var-file's value or the default.
+// A variable no -var-file sets that the cron file's environment sets is
+// left out: the jobs take that value, which the plan does not compare.
+func otherValueRisk(in Input) []Risk {
+	jv := in.JobVariables
+	if jv == nil || len(jv.OnlyHere) == 0 {
+		return nil
+	}
+	systemd := false
+	for _, d := range in.Schedules {
+		systemd = systemd || d.Kind == "systemd" && len(d.Files) > 0
+	}
+	if len(in.CronLines) == 0 && !systemd {
+		return nil
+	}
+	var env map[string]bool
+	if in.State.Cron != nil {
+		env = cronEnvironment(in.State.Cron.Content, cronBlockName(in))
+	}
+	var names []string
+	for _, name := range jv.OnlyHere {
+		if !systemd && !slices.Contains(jv.FromVarFiles, name) && env[EnvPrefix+name] {
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	what := "the variable " + names[0]
+	if len(names) > 1 {
+		what = "the variables " + strings.Join(names, ", ")
+	}
+	return []Risk{{Message: fmt.Sprintf(
+		"the scheduled backup and check will run with another value of %s than this plan: this plan was given %s with -var or %s in its environment, which never reach a job, and the job lines take %s from their -var-files or the default. Put the value in the -var-file the jobs carry (or in the cron file's environment) so that they use it",
+		what, them(names), envNames(names), them(names))}}
 }
 
 // varFileRisks says in words when the job lines of a crontab block or a

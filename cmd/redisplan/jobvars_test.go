@@ -230,3 +230,26 @@ func TestSystemdJobsNeedTheirVariables(t *testing.T) {
 		t.Errorf("maxmemory is %s: apply changed the server before refusing", got)
 	}
 }
+
+// TestPlanWarnsWhenJobsGetAnotherValue: a -var that overrides the
+// -var-file's value is not seen by the jobs, which read the -var-file: the
+// plan says so under Risks, naming the variable and never its value.
+func TestPlanWarnsWhenJobsGetAnotherValue(t *testing.T) {
+	cronFile := filepath.Join(t.TempDir(), "redisplan")
+	_, spec, vars, _ := jobVarsSetup(t, cronFileBlock(cronFile))
+	if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec, "-var-file", vars); code != 0 {
+		t.Fatalf("apply with -var-file: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "plan", "-config", spec, "-var-file", vars, "-var", "max_memory=48mb")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	want := "the scheduled backup and check will run with another value of the variable max_memory than this plan"
+	if !strings.Contains(out, want) || strings.Contains(out, "redis_password than") {
+		t.Errorf("the plan does not warn that the jobs get another max_memory (want %q):\n%s", want, out)
+	}
+	// The same value as the -var-file's: nothing to warn about.
+	if code, out, errOut := runCLI(t, "plan", "-config", spec, "-var-file", vars, "-var", "max_memory=32mb"); code != 0 || strings.Contains(out, "another value") {
+		t.Errorf("plan with the -var-file's own value: exit %d\n%s%s", code, out, errOut)
+	}
+}

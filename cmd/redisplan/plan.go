@@ -205,6 +205,9 @@ func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.
 		if !v.HasDefault {
 			jv.Required = append(jv.Required, name)
 		}
+		if v.OnlyHere {
+			jv.OnlyHere = append(jv.OnlyHere, name)
+		}
 		for _, f := range v.VarFiles {
 			abs, err := filepath.Abs(f)
 			if err == nil && slices.Contains(cronOpts.VarFiles, abs) && !slices.Contains(jv.FromVarFiles, name) {
@@ -214,6 +217,7 @@ func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.
 	}
 	sort.Strings(jv.Required)
 	sort.Strings(jv.FromVarFiles)
+	sort.Strings(jv.OnlyHere)
 	return jv
 }
 
