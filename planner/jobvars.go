@@ -63,7 +63,7 @@ func unresolvedJobVariables(in Input) string {
 		}
 		if len(left) > 0 {
 			problems = append(problems, fmt.Sprintf(
-				"the crontab jobs in %s could not run: %s no default, and the job lines get no value for %s: the -var-files they carry do not set %s, and the file has no %s line before the block (-var values and the environment of this plan never reach a job), so every scheduled backup and check would fail with \"No value for required variable\". Pass %s with -var-file, which the job lines carry, or set %s in the cron file's environment (a line such as %s=... before the block)",
+				"the crontab jobs in %s could not run: %s no default, and the job lines get no value for %s: the -var-files they carry do not set %s, and no %s line is above the block (-var values and the environment of this plan never reach a job), so every scheduled backup and check would fail with \"No value for required variable\". Pass %s with -var-file, which the job lines carry, or set %s in the cron file's environment (a line such as %s=... before the block)",
 				where, hasNo(left), them(left), them(left), envNames(left), them(left), envNames(left), EnvPrefix+left[0]))
 		}
 	}
