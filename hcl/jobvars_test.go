@@ -48,16 +48,17 @@ redis "main" {
 		HasDefault bool
 		VarFiles   []string
 		OnlyHere   bool
+		NotDefault bool
 	}
 	want := map[string]src{
-		"pw":   {false, []string{a, b}, false}, // the files override the environment
-		"max":  {true, []string{a}, false},     // -var gives the file's own value
-		"port": {true, nil, true},              // the environment overrides the default
-		"hour": {false, nil, false},            // -var only: nothing to compare with
+		"pw":   {false, []string{a, b}, false, false}, // the files override the environment
+		"max":  {true, []string{a}, false, true},      // -var gives the file's own value
+		"port": {true, nil, true, true},               // the environment overrides the default
+		"hour": {false, nil, false, false},            // -var only: nothing to compare with
 	}
 	for name, w := range want {
 		v := res.Variables[name]
-		if got := (src{v.HasDefault, v.VarFiles, v.OnlyHere}); !reflect.DeepEqual(got, w) {
+		if got := (src{v.HasDefault, v.VarFiles, v.OnlyHere, v.NotDefault}); !reflect.DeepEqual(got, w) {
 			t.Errorf("%s: %+v, want %+v", name, got, w)
 		}
 	}

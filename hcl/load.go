@@ -64,6 +64,9 @@ type Variable struct {
 	// what the -var-files (the last one that sets it) or the default give:
 	// a scheduled job, which gets neither, would run with another value.
 	OnlyHere bool
+	// NotDefault is true when the variable has a default and its value
+	// differs from it.
+	NotDefault bool
 }
 
 // Policy is a user policy. Its condition is evaluated per target by the

@@ -181,7 +181,8 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 			}
 			onlyHere = ok && !unmarked(v).RawEquals(unmarked(base))
 		}
-		l.res.Variables[name] = Variable{Value: unmarked(v), Sensitive: dv.sensitive, HasDefault: dv.def != nil, VarFiles: fromFiles[name], OnlyHere: onlyHere}
+		l.res.Variables[name] = Variable{Value: unmarked(v), Sensitive: dv.sensitive, HasDefault: dv.def != nil, VarFiles: fromFiles[name], OnlyHere: onlyHere,
+			NotDefault: dv.def != nil && !unmarked(v).RawEquals(unmarked(*dv.def))}
 	}
 	for _, name := range order {
 		if v := l.vars[name]; v.IsWhollyKnown() {

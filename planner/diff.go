@@ -125,6 +125,7 @@ func Diff(in Input) *TargetPlan {
 			tp.ScheduleFiles = files
 			tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
 			tp.Risks = append(tp.Risks, otherValueRisk(in)...)
+			tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
 		}
 		for i := range tp.Changes {
 			mask(&tp.Changes[i])
@@ -209,6 +210,7 @@ func Diff(in Input) *TargetPlan {
 	tp.ScheduleFiles = files
 	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
 	tp.Risks = append(tp.Risks, otherValueRisk(in)...)
+	tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])
 	}

@@ -22,6 +22,10 @@ type JobVariables struct {
 	// environment, with another value than the -var-files or the default
 	// give the jobs.
 	OnlyHere []string
+	// PodDefaults are the variables a Kubernetes job takes from the
+	// spec's default (non-sensitive, with a default) whose value in this
+	// plan is another: the pods get only the Secret's variables.
+	PodDefaults []string
 }
 
 // EnvPrefix is the prefix of the environment variables that set spec
@@ -200,6 +204,27 @@ func otherValueRisk(in Input) []Risk {
 	return []Risk{{Message: fmt.Sprintf(
 		"the scheduled backup and check will run with another value of %s than this plan: this plan was given %s with -var or %s in its environment, which never reach a job, and the job lines take %s from their -var-files or the default. Put the value in the -var-file the jobs carry (or in the cron file's environment) so that they use it",
 		what, them(names), envNames(names), them(names))}}
+}
+
+// podDefaultRisk warns when the target's CronJobs would run with the
+// default of a variable that this plan was given another value for.
+func podDefaultRisk(in Input) []Risk {
+	jv := in.JobVariables
+	if jv == nil || len(jv.PodDefaults) == 0 {
+		return nil
+	}
+	for _, d := range in.Schedules {
+		if d.Kind == "kubernetes" && len(d.Files) > 0 {
+			what := "the variable " + jv.PodDefaults[0]
+			if len(jv.PodDefaults) > 1 {
+				what = "the variables " + strings.Join(jv.PodDefaults, ", ")
+			}
+			return []Risk{{Message: fmt.Sprintf(
+				"the Kubernetes CronJobs will run with the default of %s, not this plan's value: their pods get no -var-file, only the Secret's variables (the sensitive ones and those without a default). Change the default in the spec, or make %s sensitive and add %s to the Secret",
+				what, them(jv.PodDefaults), them(jv.PodDefaults))}}
+		}
+	}
+	return nil
 }
 
 // varFileRisks says in words when the job lines of a crontab block or a

@@ -34,6 +34,10 @@ func jobVarsSetup(t *testing.T, cron func(dir string) string) (*redistest.Server
 variable "max_memory" {
   type = string
 }
+variable "backup_hour" {
+  type    = number
+  default = 3
+}
 redis "main" {
   address  = %q
   password = var.redis_password
@@ -41,7 +45,7 @@ redis "main" {
     max = var.max_memory
   }
   backup {
-    schedule    = "0 3 * * *"
+    schedule    = "0 ${var.backup_hour} * * *"
     destination = %q
   }
 %s
@@ -251,5 +255,28 @@ func TestPlanWarnsWhenJobsGetAnotherValue(t *testing.T) {
 	// The same value as the -var-file's: nothing to warn about.
 	if code, out, errOut := runCLI(t, "plan", "-config", spec, "-var-file", vars, "-var", "max_memory=32mb"); code != 0 || strings.Contains(out, "another value") {
 		t.Errorf("plan with the -var-file's own value: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestPlanWarnsWhenPodsGetTheDefault: a Kubernetes CronJob's pod gets no
+// -var-file, only the Secret's variables, so a non-sensitive variable
+// with a default runs with the default there: a plan given another value
+// says so.
+func TestPlanWarnsWhenPodsGetTheDefault(t *testing.T) {
+	manifests := filepath.Join(t.TempDir(), "k8s")
+	_, spec, vars, _ := jobVarsSetup(t, func(string) string {
+		return fmt.Sprintf("  cron {\n    kind       = \"kubernetes\"\n    dir        = %q\n    image      = \"redisplan:test\"\n    config_map = \"redisplan-spec\"\n    secret     = \"redisplan-secrets\"\n  }", manifests)
+	})
+	code, out, errOut := runCLI(t, "plan", "-config", spec, "-var-file", vars, "-var", "backup_hour=4")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if want := "the Kubernetes CronJobs will run with the default of the variable backup_hour, not this plan's value"; !strings.Contains(out, want) {
+		t.Errorf("the plan does not warn that the pods get the default (want %q):\n%s", want, out)
+	}
+	// The Secret gives the pods every variable without a default: no
+	// error, and no warning without another value.
+	if code, out, errOut := runCLI(t, "plan", "-config", spec, "-var-file", vars); code != 0 || strings.Contains(out, "will run with") {
+		t.Errorf("plan with the defaults: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -208,6 +208,9 @@ func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.
 		if v.OnlyHere {
 			jv.OnlyHere = append(jv.OnlyHere, name)
 		}
+		if v.NotDefault && !v.Sensitive {
+			jv.PodDefaults = append(jv.PodDefaults, name)
+		}
 		for _, f := range v.VarFiles {
 			abs, err := filepath.Abs(f)
 			if err == nil && slices.Contains(cronOpts.VarFiles, abs) && !slices.Contains(jv.FromVarFiles, name) {
@@ -218,6 +221,7 @@ func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.
 	sort.Strings(jv.Required)
 	sort.Strings(jv.FromVarFiles)
 	sort.Strings(jv.OnlyHere)
+	sort.Strings(jv.PodDefaults)
 	return jv
 }
 
