@@ -50,10 +50,23 @@ type Result struct {
 	Filenames []string
 }
 
-// Variable is a variable's resolved value.
+// Variable is a variable's resolved value, and where a command run later
+// with only the -var-files (a scheduled job) would find one.
 type Variable struct {
 	Value     cty.Value
 	Sensitive bool
+	// HasDefault is true when the variable block has a default.
+	HasDefault bool
+	// VarFiles are the -var-file paths (as given) that set the variable.
+	VarFiles []string
+	// OnlyHere is true when the value came from -var or from
+	// REDISPLAN_VAR_<name> in this process's environment and differs from
+	// what the -var-files (the last one that sets it) or the default give:
+	// a scheduled job, which gets neither, would run with another value.
+	OnlyHere bool
+	// NotDefault is true when the variable has a default and its value
+	// differs from it.
+	NotDefault bool
 }
 
 // Policy is a user policy. Its condition is evaluated per target by the

@@ -115,9 +115,21 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 	}
 
 	given := map[string]cty.Value{}
-	l.varsFromEnv(declared, given)
+	// here are the variables whose value comes from this process (its
+	// environment, then -var) rather than a -var-file; fileValue is the
+	// last -var-file's value of each variable a -var-file sets.
+	here := map[string]bool{}
+	for _, name := range l.varsFromEnv(declared, given) {
+		here[name] = true
+	}
+	fromFiles := map[string][]string{}
+	fileValue := map[string]cty.Value{}
 	for _, f := range l.opts.VarFiles {
-		l.varsFromFile(f, declared, given)
+		for _, name := range l.varsFromFile(f, declared, given) {
+			fromFiles[name] = append(fromFiles[name], f)
+			fileValue[name] = given[name]
+			delete(here, name)
+		}
 	}
 	for _, raw := range l.opts.Vars {
 		name, value, ok := strings.Cut(raw, "=")
@@ -134,6 +146,7 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 		}
 		if v, ok := l.parseRawValue(dv, value, "-var "+name); ok {
 			given[name] = v
+			here[name] = true
 		}
 	}
 
@@ -160,7 +173,16 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 			v = v.Mark(sensitive)
 		}
 		l.vars[name] = v
-		l.res.Variables[name] = Variable{Value: unmarked(v), Sensitive: dv.sensitive}
+		onlyHere := false
+		if here[name] {
+			base, ok := fileValue[name]
+			if !ok && dv.def != nil {
+				base, ok = *dv.def, true
+			}
+			onlyHere = ok && !unmarked(v).RawEquals(unmarked(base))
+		}
+		l.res.Variables[name] = Variable{Value: unmarked(v), Sensitive: dv.sensitive, HasDefault: dv.def != nil, VarFiles: fromFiles[name], OnlyHere: onlyHere,
+			NotDefault: dv.def != nil && !unmarked(v).RawEquals(unmarked(*dv.def))}
 	}
 	for _, name := range order {
 		if v := l.vars[name]; v.IsWhollyKnown() {
@@ -169,7 +191,10 @@ func (l *loader) loadVariables(blocks []*hclv2.Block) {
 	}
 }
 
-func (l *loader) varsFromEnv(declared map[string]*declaredVar, given map[string]cty.Value) {
+// varsFromEnv sets the variables given by REDISPLAN_VAR_<name> in the
+// process environment, and returns their names.
+func (l *loader) varsFromEnv(declared map[string]*declaredVar, given map[string]cty.Value) []string {
+	var set []string
 	for _, kv := range l.opts.Environ {
 		key, value, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(key, EnvPrefix) {
@@ -185,21 +210,26 @@ func (l *loader) varsFromEnv(declared map[string]*declaredVar, given map[string]
 		}
 		if v, ok := l.parseRawValue(dv, value, key); ok {
 			given[name] = v
+			set = append(set, name)
 		}
 	}
+	return set
 }
 
-func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, given map[string]cty.Value) {
+// varsFromFile reads a -var-file into given and returns the names of the
+// variables it set.
+func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, given map[string]cty.Value) []string {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		l.errorf(nil, "Cannot read variables file", "%v.", err)
-		return
+		return nil
 	}
 	f, d := l.parser.ParseHCL(src, path)
 	l.diags = append(l.diags, d...)
 	if d.HasErrors() {
-		return
+		return nil
 	}
+	var set []string
 	attrs, d := f.Body.JustAttributes()
 	l.diags = append(l.diags, d...)
 	names := make([]string, 0, len(attrs))
@@ -227,7 +257,9 @@ func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, giv
 			continue
 		}
 		given[name] = cv
+		set = append(set, name)
 	}
+	return set
 }
 
 // parseRawValue reads a value given on the command line or in the

@@ -35,6 +35,9 @@ type Input struct {
 	// PrimaryInfo is the INFO of the replica's primary, to check that the
 	// replica follows it.
 	PrimaryInfo map[string]string
+	// JobVariables says where the scheduled jobs find the spec's
+	// variables; nil checks nothing.
+	JobVariables *JobVariables
 }
 
 // Address names a directive of a target the way plans and errors show it.
@@ -84,6 +87,12 @@ func Diff(in Input) *TargetPlan {
 		tp.Error = cerr
 		return tp
 	}
+	// Job lines that cannot resolve every variable would make each
+	// scheduled backup and check fail, silently until data is needed.
+	if verr := unresolvedJobVariables(in); verr != "" {
+		tp.Error = verr
+		return tp
+	}
 	tp.RunID = live.RunID
 	tp.Version = live.Version
 	cat := in.Catalog
@@ -114,6 +123,9 @@ func Diff(in Input) *TargetPlan {
 		if tp.Error == "" {
 			tp.Crontab = cron
 			tp.ScheduleFiles = files
+			tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
+			tp.Risks = append(tp.Risks, otherValueRisk(in)...)
+			tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
 		}
 		for i := range tp.Changes {
 			mask(&tp.Changes[i])
@@ -196,6 +208,9 @@ func Diff(in Input) *TargetPlan {
 	}
 	tp.Crontab = cron
 	tp.ScheduleFiles = files
+	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
+	tp.Risks = append(tp.Risks, otherValueRisk(in)...)
+	tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])
 	}

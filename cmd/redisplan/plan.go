@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -131,6 +134,7 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 			Targets: map[string]planner.TargetFingerprint{},
 		}
 	}
+	jv := jobVariables(res, cronOpts)
 	var mu sync.Mutex
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
@@ -140,7 +144,7 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			tp, fps := planGroup(ctx, t, cronOpts, kdf)
+			tp, fps := planGroup(ctx, t, cronOpts, kdf, jv)
 			p.Targets[i] = tp
 			if p.Fingerprints == nil {
 				return
@@ -160,8 +164,8 @@ func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target,
 // group, each of its replicas (declared, or listed by the primary's INFO
 // replication), in the order apply changes them. The fingerprints are
 // keyed by target name, and by member name for replicas.
-func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, kdf *planner.KDF) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
-	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts, kdf)
+func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
+	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts, kdf, jv)
 	fps := map[string]planner.TargetFingerprint{t.Name: fp}
 	if t.Replication == nil || tp.Error != "" {
 		return tp, fps
@@ -172,7 +176,7 @@ func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpti
 	}
 	for _, addr := range replicas.Addresses(t, info) {
 		m := t.Member(addr)
-		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts, kdf)
+		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts, kdf, jv)
 		tp.Replicas = append(tp.Replicas, rp)
 		fps[m.Name] = rfp
 	}
@@ -181,7 +185,7 @@ func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpti
 
 // planTarget inspects and diffs one server; its fingerprint is made only
 // with a kdf.
-func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, kdf *planner.KDF) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
+func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
 	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
 	defer cancel()
 	st, err := live.Inspector{}.Inspect(ictx, t)
@@ -202,7 +206,7 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 		return tp, st, fingerprint(t, st, cat, kdf)
 	}
 	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
-		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo})
+		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo, JobVariables: jv})
 	return tp, st, fingerprint(t, st, cat, kdf)
 }
 
@@ -211,6 +215,36 @@ func fingerprint(t *model.Target, st *planner.State, cat *catalog.Catalog, kdf *
 		return planner.TargetFingerprint{}
 	}
 	return planner.FingerprintTarget(t, st, cat, kdf)
+}
+
+// jobVariables says which of the spec's variables the scheduled jobs can
+// resolve from what their lines carry: the variables without a default,
+// and those the carried -var-files set. -var values and this process's
+// environment never reach a job.
+func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.JobVariables {
+	jv := &planner.JobVariables{}
+	for name, v := range res.Variables {
+		if !v.HasDefault {
+			jv.Required = append(jv.Required, name)
+		}
+		if v.OnlyHere {
+			jv.OnlyHere = append(jv.OnlyHere, name)
+		}
+		if v.NotDefault && !v.Sensitive {
+			jv.PodDefaults = append(jv.PodDefaults, name)
+		}
+		for _, f := range v.VarFiles {
+			abs, err := filepath.Abs(f)
+			if err == nil && slices.Contains(cronOpts.VarFiles, abs) && !slices.Contains(jv.FromVarFiles, name) {
+				jv.FromVarFiles = append(jv.FromVarFiles, name)
+			}
+		}
+	}
+	sort.Strings(jv.Required)
+	sort.Strings(jv.FromVarFiles)
+	sort.Strings(jv.OnlyHere)
+	sort.Strings(jv.PodDefaults)
+	return jv
 }
 
 // scheduleDirs renders the files of the target's systemd and kubernetes
