@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"github.com/agext/levenshtein"
 	"sort"
 	"strings"
 
@@ -355,29 +356,9 @@ func checkReferences(p *Policy, shape cty.Value) hclv2.Diagnostics {
 func closest(s string, names []string) string {
 	best, bestDist := "", 3
 	for _, n := range names {
-		if d := editDistance(s, n); d < bestDist {
+		if d := levenshtein.Distance(s, n, nil); d < bestDist {
 			best, bestDist = n, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

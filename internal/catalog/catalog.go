@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"github.com/agext/levenshtein"
 	"math/big"
 	"regexp"
 	"slices"
@@ -152,7 +153,7 @@ func (c *Catalog) Suggest(name string) string {
 	}
 	best, bestDist, bestPrimary := "", limit+1, false
 	for key, p := range c.byName {
-		d := editDistance(name, key)
+		d := levenshtein.Distance(name, key, nil)
 		primary := key == strings.ToLower(p.Name)
 		better := d < bestDist ||
 			(d == bestDist && primary && !bestPrimary) ||
@@ -172,27 +173,6 @@ func (c *Catalog) Suggest(name string) string {
 		return p.Alias
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 var header = []string{"name", "alias", "type", "allowed_or_range", "default", "immutable", "flags", "notes"}

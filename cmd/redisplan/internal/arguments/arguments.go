@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/agext/levenshtein"
 	"io"
 	"strings"
 )
@@ -235,7 +236,7 @@ func (p *parser) flagError(err error) string {
 	msg := fmt.Sprintf("unknown flag -%s", name)
 	best, bestDist := "", 3
 	p.fs.VisitAll(func(f *flag.Flag) {
-		if d := distance(name, f.Name); d < bestDist {
+		if d := levenshtein.Distance(name, f.Name, nil); d < bestDist {
 			best, bestDist = f.Name, d
 		}
 	})
@@ -261,25 +262,4 @@ func flagNames(tokens []string) []string {
 
 func isSpecPath(a string) bool {
 	return strings.HasSuffix(a, ".hcl")
-}
-
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
