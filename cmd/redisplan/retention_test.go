@@ -80,7 +80,9 @@ func TestDamagedBackupNamesItsFileOnce(t *testing.T) {
 	}
 	f.Close()
 	code, out, errOut := runCLI(t, "backup", "verify", "-config", spec)
-	if code != 1 || !strings.Contains(errOut, "the stored file dump.rdb.gz is damaged") || strings.Count(errOut, "dump.rdb.gz") != 1 {
+	// Where the damage shows depends on the bytes it hit (a decoder error,
+	// more bytes than recorded, a checksum): each says "the stored file".
+	if code != 1 || !strings.Contains(errOut, "the stored file dump.rdb.gz ") || strings.Count(errOut, "dump.rdb.gz") != 1 {
 		t.Errorf("verify of a damaged backup: exit %d, want 1 and the stored file named once\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }

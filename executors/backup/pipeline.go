@@ -282,7 +282,7 @@ func (o *openReader) Read(p []byte) (int, error) {
 	o.n += int64(n)
 	switch {
 	case o.n > o.f.RawSize:
-		o.err = fmt.Errorf("%s: holds more than the %d bytes its manifest records", o.f.Name, o.f.RawSize)
+		o.err = fmt.Errorf("the stored file %s holds more than the %d bytes its manifest records", o.f.Name, o.f.RawSize)
 		return 0, o.err
 	case err == io.EOF:
 		o.err = o.finish()
