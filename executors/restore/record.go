@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
@@ -13,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 const (
@@ -214,4 +216,24 @@ func (r *run) forgetPrior() {
 	if err != nil {
 		r.opts.emit(Warning, "put back the record of the interrupted restore in %s: %v", RecordPath(r.t), err)
 	}
+}
+
+// PhaseWords says how far a restore got, for messages.
+func PhaseWords(phase string) string { return phaseWords(phase) }
+
+// FileHolds reports whether a config file's content sets
+// min-replicas-to-write (or its old name min-slaves-to-write) to
+// HoldToWrite, as Redis reads it: the last line wins.
+func FileHolds(content []byte) bool {
+	held := false
+	for _, line := range strings.Split(string(content), "\n") {
+		args, err := redisconf.SplitArgs(strings.TrimSpace(line))
+		if err != nil || len(args) < 2 {
+			continue
+		}
+		if name := strings.ToLower(args[0]); name == "min-replicas-to-write" || name == "min-slaves-to-write" {
+			held = args[1] == HoldToWrite
+		}
+	}
+	return held
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+)
+
+// A restore of an RDB into an AOF server, SIGKILLed once the restored
+// server runs refusing writes (min-replicas-to-write 2147483647 live and
+// in redis.conf, appendonly no there): check says so as critical, plan
+// names it as an interrupted restore (not a change made outside
+// redisplan), apply refuses and leaves redis.conf.redisplan.bak alone,
+// and the next restore finishes with the user's own values, read from
+// its record even when redis.conf.redisplan.bak no longer holds them.
+func TestKillRestoreWhileWritesHeld(t *testing.T) {
+	d := startDaemon(t, `save ""`, "appendonly yes", "min-replicas-max-lag 7")
+	// Bulk in db 5 makes the load and the first AOF rewrite long enough
+	// for the kill to land while writes are held.
+	bulk(t, d.addr(), 300000)
+	fillDataset(t, d.addr(), "backup")
+	backedUp := dataset(t, d.addr())
+	spec := backupSpec(t, d, t.TempDir(), `    include = ["rdb"]`)
+	spec = writeSpec(t, strings.Replace(mustRead(t, spec), "  backup {", "  persistence {\n    aof {\n      enabled = true\n    }\n  }\n  backup {", 1))
+	mustRun(t, "backup", "run", "-config", spec)
+	c := d.client(t)
+	ctx := context.Background()
+	c.FlushDB(ctx)
+	fillDataset(t, d.addr(), "original")
+
+	probe := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer probe.Close()
+	killWhen(t, func() bool {
+		v, err := probe.ConfigGet(ctx, "min-replicas-to-write").Result()
+		return err == nil && v["min-replicas-to-write"] == "2147483647"
+	}, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	waitUp(t, c)
+	if err := c.Set(ctx, "during", "1", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOREPLICAS") {
+		t.Fatalf("SET after the kill: %v, want NOREPLICAS (the kill came too late)", err)
+	}
+
+	if got := result(runCheckJSONOK(t, spec), "interrupted_restore"); !strings.HasPrefix(got, "critical: ") ||
+		!strings.Contains(got, "refuses every write") || !strings.Contains(got, "run redisplan restore again") {
+		t.Errorf("check interrupted_restore = %s, want critical naming the interrupted restore and what to run", got)
+	}
+	code, out, errOut := runCLI(t, "plan", "-config", spec)
+	if code == 0 || !strings.Contains(out+errOut, "a restore was interrupted") || !strings.Contains(out+errOut, "run redisplan restore again") ||
+		strings.Contains(out, "Changed outside redisplan") {
+		t.Errorf("plan after the kill: exit %d, want it to name the interrupted restore:\n%s%s", code, out, errOut)
+	}
+	bak := d.conf + ".redisplan.bak"
+	bakBefore, _ := os.ReadFile(bak)
+	code, out, errOut = runCLI(t, "apply", "-auto-approve", "-config", spec)
+	if code == 0 || !strings.Contains(out+errOut, "nothing was applied") {
+		t.Errorf("apply after the kill: exit %d, want a refusal:\n%s%s", code, out, errOut)
+	}
+	if bakAfter, _ := os.ReadFile(bak); string(bakAfter) != string(bakBefore) {
+		t.Errorf("apply rewrote %s", bak)
+	}
+	// Whatever overwrites the copy, the user's values are in the record.
+	if err := os.WriteFile(bak, []byte(mustRead(t, d.conf)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out = mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
+		t.Errorf("the restore after the kill differs (-want +got):\n%s", diff)
+	}
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore that followed the kill: %v\n%s", err, out)
+	}
+	if got := configGet(t, c, "min-replicas-max-lag"); got != "7" {
+		t.Errorf("min-replicas-max-lag = %s after the restore, want the user's 7", got)
+	}
+	if got := configGet(t, c, "appendonly"); got != "yes" {
+		t.Errorf("appendonly = %s after the restore, want the user's yes", got)
+	}
+	conf := mustRead(t, d.conf)
+	if strings.Contains(conf, "2147483647") || !strings.Contains(conf, "min-replicas-max-lag 7") || !strings.Contains(conf, "appendonly yes") {
+		t.Errorf("redis.conf after the restore does not hold the user's values:\n%s", conf)
+	}
+	if got := result(runCheckJSONOK(t, spec), "interrupted_restore"); got != "(no result)" {
+		t.Errorf("check interrupted_restore after the restore = %s", got)
+	}
+	if m, _ := filepath.Glob(d.conf + ".redisplan.lock.restore"); len(m) != 0 {
+		t.Errorf("the restore's record is left after it finished: %v", m)
+	}
+}
