@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/failpoint"
 )
 
 // A restore of an RDB into an AOF server, SIGKILLed once the restored
@@ -89,5 +95,72 @@ func TestKillRestoreWhileWritesHeld(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(d.conf + ".redisplan.lock.restore"); len(m) != 0 {
 		t.Errorf("the restore's record is left after it finished: %v", m)
+	}
+}
+
+// A run killed in the middle of writing redis.conf.redisplan.bak (the
+// temp file written, not yet renamed) leaves a temp readable by its
+// owner alone, although redis.conf is 0644: it is a copy of the config
+// file, passwords included. The next run that writes the file removes
+// such stale temps of redisplan's exact naming, and nothing else.
+func TestKilledConfigWriteLeavesPrivateTemp(t *testing.T) {
+	d := startDaemon(t, `save ""`)
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  memory {
+    max    = "48mb"
+    policy = "allkeys-lru"
+  }
+}
+`, d.addr(), d.conf))
+	dir, base := filepath.Dir(d.conf), filepath.Base(d.conf)
+	// Not of redisplan's naming: left alone.
+	others := []string{"." + base + ".redisplan.bak.tmp-12ab", "." + base + ".tmp-", base + ".tmp-123"}
+	for _, n := range others {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	killedAt(t, failpoint.WriteBeforeRename+base+".redisplan.bak", "apply", "-auto-approve", "-config", spec)
+	var temps []string
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+base+".redisplan.bak.tmp-*"))
+	for _, m := range matches {
+		if filepath.Base(m) != others[0] {
+			temps = append(temps, m)
+		}
+	}
+	if len(temps) != 1 {
+		t.Fatalf("temps after the kill: %v, want the one the killed apply was writing", temps)
+	}
+	st, err := os.Stat(temps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := st.Mode().Perm(); mode != 0o600 {
+		t.Errorf("the killed apply left %s with mode %o, want 600 (it is a copy of the config file)", temps[0], mode)
+	}
+	// Older than the next run, as a temp of a run that died is.
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(temps[0], old, old)
+	stale := filepath.Join(dir, "."+base+".tmp-4242")
+	if err := os.WriteFile(stale, []byte("requirepass old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(stale, old, old)
+
+	mustRun(t, "apply", "-auto-approve", "-config", spec)
+	for _, p := range []string{temps[0], stale} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s is still there after the next apply (%v)", p, err)
+		}
+	}
+	for _, n := range others {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s, not a temp of redisplan's naming, was removed: %v", n, err)
+		}
+	}
+	if got := configGet(t, d.client(t), "maxmemory"); got != "50331648" {
+		t.Errorf("maxmemory = %s after the apply, want 48mb", got)
 	}
 }
