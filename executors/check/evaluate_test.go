@@ -623,7 +623,7 @@ func TestConfigNames(t *testing.T) {
 	tg := testTarget()
 	tg.Directives = append(tg.Directives, model.Directive{Name: "dbfilename", Value: "dump.rdb"}, model.Directive{Name: "maxmemory-policy", Value: "noeviction"})
 	got := ConfigNames(tg)
-	want := []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage", "dbfilename"}
+	want := []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage", "min-replicas-to-write", "dbfilename"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ConfigNames (-want +got):\n%s", diff)
 	}
