@@ -55,6 +55,9 @@ type Leftovers struct {
 	// Rewrite is the record of a backup run that held automatic AOF
 	// rewrites off; nil when there is none, or its run still holds them.
 	Rewrite *RewriteLeftover
+	// Restart says in words what the record of an interrupted restart
+	// says, "" when there is none.
+	Restart string
 }
 
 // RewriteLeftover is the record of a backup run that set
@@ -80,6 +83,13 @@ func Diff(in Input) *TargetPlan {
 		msg := "no live state"
 		if in.State != nil && in.State.Error != nil {
 			msg = in.State.Error.Error()
+		}
+		if in.Leftovers.Restore != "" {
+			msg += "; " + in.Leftovers.Restore + ": run redisplan restore again, which puts the original files back, starts the server " +
+				"with the service start command and then restores"
+		}
+		if in.Leftovers.Restart != "" {
+			msg += "; " + in.Leftovers.Restart
 		}
 		tp.Error = msg
 		return tp

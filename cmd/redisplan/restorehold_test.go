@@ -164,3 +164,46 @@ func TestKilledConfigWriteLeavesPrivateTemp(t *testing.T) {
 		t.Errorf("maxmemory = %s after the apply, want 48mb", got)
 	}
 }
+
+// A restore SIGKILLed right after it stopped the server leaves it down:
+// check and plan name the interrupted restore, and the next restore
+// starts the server on its original data (service start) and restores.
+func TestKillRestoreAfterStop(t *testing.T) {
+	d := startDaemon(t, `save ""`, "appendonly yes", "min-replicas-max-lag 7")
+	fillDataset(t, d.addr(), "backup")
+	backedUp := dataset(t, d.addr())
+	spec := backupSpec(t, d, t.TempDir(), `    include = ["rdb"]`)
+	mustRun(t, "backup", "run", "-config", spec)
+	c := d.client(t)
+	ctx := context.Background()
+	c.FlushDB(ctx)
+	fillDataset(t, d.addr(), "original")
+
+	killedAt(t, failpoint.RestoreServerStopped, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if err := c.Ping(ctx).Err(); err == nil {
+		t.Fatal("the server answers after the kill: it was not stopped")
+	}
+	if got := result(runCheckJSONOK(t, spec), "interrupted_restore"); !strings.HasPrefix(got, "critical: ") || !strings.Contains(got, "run redisplan restore again") {
+		t.Errorf("check interrupted_restore with the server down = %s", got)
+	}
+	if _, out, errOut := runCLI(t, "plan", "-config", spec); !strings.Contains(out+errOut, "run redisplan restore again") {
+		t.Errorf("plan with the server down does not name the interrupted restore:\n%s%s", out, errOut)
+	}
+
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if !strings.Contains(out, "was interrupted") || !strings.Contains(out, "started it with the service start command") {
+		t.Errorf("the restore does not say it found and started the stopped server:\n%s", out)
+	}
+	if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
+		t.Errorf("the restore after the kill differs (-want +got):\n%s", diff)
+	}
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore: %v", err)
+	}
+	if got := configGet(t, c, "min-replicas-max-lag"); got != "7" {
+		t.Errorf("min-replicas-max-lag = %s, want the user's 7", got)
+	}
+	if got := configGet(t, c, "appendonly"); got != "yes" {
+		t.Errorf("appendonly = %s after the restore, want the user's yes", got)
+	}
+}

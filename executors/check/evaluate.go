@@ -218,7 +218,9 @@ type checkDef struct {
 var checks = []checkDef{
 	{CheckReachable, needNothing, nil, (*env).reachable},
 	{CheckService, needNothing, func(e *env) bool { return e.in.ServiceErr != nil }, (*env).service},
-	{CheckInterruptedRestore, needNothing, func(e *env) bool { return e.restoreHold() != "" }, (*env).interruptedRestore},
+	{CheckInterruptedRestore, needNothing, func(e *env) bool {
+		return e.restoreHold() != "" || e.in.LiveErr != nil && e.in.RestoreRecord != nil
+	}, (*env).interruptedRestore},
 	{CheckMemoryUsedPercent, needLive, nil, (*env).memoryUsedPercent},
 	{CheckFragmentationRatio, needLive, hasThreshold(CheckFragmentationRatio), (*env).fragmentationRatio},
 	{CheckRDBLastBgsave, needLive, nil, (*env).rdbLastBgsave},
@@ -492,6 +494,12 @@ func (e *env) restoreHold() string {
 // that was interrupted before it checked the restored data.
 func (e *env) interruptedRestore() Result {
 	where := e.restoreHold()
+	if r := e.in.RestoreRecord; where == "" && r != nil {
+		return Result{Status: Critical, Message: fmt.Sprintf("the server does not answer, and a restore of backup %s (pid %d, %s) "+
+			"that stopped it was interrupted %s (its record: %s): run redisplan restore again, which puts the original files back, "+
+			"starts the server with the service start command and then restores",
+			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), e.in.RestoreRecordPath)}
+	}
 	msg := fmt.Sprintf("min-replicas-to-write is %s (%s): the value a restore holds while it checks the restored data, "+
 		"left by a restore that was interrupted", restore.HoldToWrite, where)
 	if where != "in "+e.t.ConfigFile {

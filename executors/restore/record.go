@@ -2,15 +2,18 @@ package restore
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
@@ -80,6 +83,11 @@ type Record struct {
 	// PhaseSwapped on.
 	Safety string   `json:"safety,omitempty"`
 	Moved  []string `json:"moved,omitempty"`
+	// Names are the names in DataDir the restore replaces; Pidfile and
+	// Logfile are the server's, to follow a start.
+	Names   []string `json:"names"`
+	Pidfile string   `json:"pidfile,omitempty"`
+	Logfile string   `json:"logfile,omitempty"`
 	// Settings are the user's values of what the restore changes.
 	Settings []Setting `json:"settings"`
 	// Keyspace is the server's keys per database before the restore.
@@ -164,7 +172,8 @@ func (r *run) writeRecord(phase string) error {
 		host, _ := os.Hostname()
 		r.rec = &Record{Format: recordFormat, Target: r.t.Name, Address: r.t.Connection.Address, BackupID: r.src.Manifest.ID,
 			PID: os.Getpid(), Start: backup.ProcStart(os.Getpid()), Host: host, Time: time.Now().UTC(),
-			ConfigFile: r.t.ConfigFile, DataDir: r.p.dir, Settings: r.p.settings, Keyspace: r.p.before.Keyspace}
+			ConfigFile: r.t.ConfigFile, DataDir: r.p.dir, Names: r.p.dataNames(), Pidfile: r.p.pidfile, Logfile: r.p.logfile,
+			Settings: r.p.settings, Keyspace: r.p.before.Keyspace}
 	}
 	r.rec.Phase, r.rec.Safety, r.rec.Moved = phase, r.safety, r.moved
 	data, err := json.MarshalIndent(r.rec, "", "  ")
@@ -236,4 +245,115 @@ func FileHolds(content []byte) bool {
 		}
 	}
 	return held
+}
+
+// recoverDown deals with a server found down while the record of an
+// interrupted restore is there: that restore stopped it. It puts the
+// original data files back where the restore had swapped them (the record
+// says where they are), the user's values back into the config file, and
+// starts the server with the service start command; then it compares the
+// keys with those the record noted before the stop. It returns what it
+// did, for the user, or why it could not: then nothing was started.
+func recoverDown(ctx context.Context, t *model.Target, rec *Record) (string, error) {
+	what := fmt.Sprintf("the server at %s was down: a restore of backup %s (pid %d, %s) stopped it and was interrupted %s",
+		rec.Address, rec.BackupID, rec.PID, rec.Time.UTC().Format(time.RFC3339), phaseWords(rec.Phase))
+	if t.Service == nil || len(t.Service.Start) == 0 {
+		return "", fmt.Errorf("%s; redisplan cannot start it (the target has no service start command): %s", what, handWords(rec))
+	}
+	if rec.DataDir == "" || len(rec.Names) == 0 {
+		return "", fmt.Errorf("%s; its record %s does not say where the data files are: %s", what, RecordPath(t), handWords(rec))
+	}
+	switch rec.Phase {
+	case PhaseStopping, PhaseStopped:
+		// No file was moved unless the swap began: it begins by making
+		// the safety copy directory, after the record said stopped.
+		made, err := filepath.Glob(filepath.Join(rec.DataDir, safetyPrefix+safeName(rec.BackupID)+"-*"))
+		if err != nil {
+			return "", err
+		}
+		for _, m := range made {
+			if st, err := os.Stat(m); err == nil && !st.ModTime().Before(rec.Time.Add(-time.Second)) {
+				return "", fmt.Errorf("%s; it may have been swapping files in (%s exists): redisplan cannot tell which files are the original "+
+					"ones, so it starts nothing; %s", what, m, handWords(rec))
+			}
+		}
+		what += "; no data file had been moved"
+	default:
+		if rec.Safety == "" {
+			return "", fmt.Errorf("%s; its record names no safety copy: %s", what, handWords(rec))
+		}
+		failed := filepath.Join(rec.Safety, failedDir)
+		if err := os.Mkdir(failed, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("%s; roll back: %w", what, err)
+		}
+		for _, name := range rec.Names {
+			if !plainName(name) {
+				return "", fmt.Errorf("%s; its record names %q, not a plain file name", what, name)
+			}
+			if _, err := moveIfExists(filepath.Join(rec.DataDir, name), filepath.Join(failed, name)); err != nil {
+				return "", fmt.Errorf("%s; move the restored %s away: %w; %s", what, name, err, handWords(rec))
+			}
+		}
+		for _, name := range rec.Moved {
+			if err := os.Rename(filepath.Join(rec.Safety, name), filepath.Join(rec.DataDir, name)); err != nil {
+				return "", fmt.Errorf("%s; move the original %s back: %w; %s", what, name, err, handWords(rec))
+			}
+		}
+		if err := syncDirs(rec.DataDir, rec.Safety, failed); err != nil {
+			return "", err
+		}
+		what += fmt.Sprintf("; moved the original files back from %s (the restored ones are in %s)", rec.Safety, failed)
+	}
+	if rec.ConfigFile != "" {
+		content, err := os.ReadFile(rec.ConfigFile)
+		if err != nil {
+			return "", fmt.Errorf("%s; read the config file: %w", what, err)
+		}
+		back, err := conffile.ApplyEdits(content, rec.fileEdits(catalogFor("")))
+		if err != nil {
+			return "", fmt.Errorf("%s; put your values back into %s: %w", what, rec.ConfigFile, err)
+		}
+		if !bytes.Equal(back, content) {
+			if err := conffile.Restore(rec.ConfigFile, back, true); err != nil {
+				return "", fmt.Errorf("%s; %w", what, err)
+			}
+			what += "; put your values back into " + rec.ConfigFile
+		}
+	}
+	w := newStartWatch(rec.Pidfile, rec.Logfile)
+	if err := runCommand(ctx, "start", t.Service.Start, t.Connection.Password); err != nil {
+		return "", fmt.Errorf("%s; the data files are the original ones: %w", what, err)
+	}
+	if _, err := waitLoaded(ctx, t.Connection, w); err != nil {
+		return "", fmt.Errorf("%s; started it with the original data files, but it did not come back: %w", what, err)
+	}
+	c, err := live.Dial(t.Connection)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	now, err := readStats(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	for db, was := range rec.Keyspace {
+		if got := now.Keyspace[db].Keys; got < was.Keys-was.Expires {
+			return "", fmt.Errorf("%s; started it with the original data files, but db%d holds %d keys, before the stop it held %d: "+
+				"look at the data before anything else (the restore's record is kept in %s)", what, db, got, was.Keys, RecordPath(t))
+		}
+	}
+	if err := recordJournal(t).Remove(); err != nil {
+		return "", err
+	}
+	return what + "; started it with the service start command: it holds the keys it held before the stop", nil
+}
+
+// handWords says what to do by hand after an interrupted restore.
+func handWords(rec *Record) string {
+	s := fmt.Sprintf("the original data files are in %s", rec.DataDir)
+	if rec.Safety != "" {
+		s = fmt.Sprintf("the original files (%s) are in %s", strings.Join(rec.Moved, ", "), rec.Safety)
+	}
+	return s + fmt.Sprintf("; put them in place, put your values back into the config file (%s), start the server, "+
+		"then remove the restore's record", rec.UserValues())
 }

@@ -213,6 +213,9 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 			emit(e)
 		}
 	}
+	if err := RecoverInterrupted(ctx, t, opts); err != nil {
+		return Result{}, fmt.Errorf("restore %s: %w", t.Name, err)
+	}
 	p, err := check(ctx, t, src)
 	if err != nil {
 		return Result{}, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
@@ -894,4 +897,33 @@ func orNone(s string) string {
 		return "the config file"
 	}
 	return s
+}
+
+// RecoverInterrupted starts the server again, on its original data, when
+// a restore that was interrupted left it down (recoverDown), and says so
+// through opts.Emit. A server that answers is left to Check and Restore,
+// which carry the record on. Restore calls it first; the CLI calls it
+// before Check, which needs a server that answers.
+func RecoverInterrupted(ctx context.Context, t *model.Target, opts Options) (err error) {
+	secrets := secret.New(t.Secrets()...)
+	defer func() { err = secrets.Wrap(err) }()
+	rec, err := ReadRecord(t)
+	if err != nil || rec == nil || rec.Running() || rec.Address != t.Connection.Address {
+		return nil // check reports these
+	}
+	a, err := addressOf(t.Connection)
+	if err != nil {
+		return err
+	}
+	if down, _ := notAnswering(ctx, a); !down {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
+	defer cancel()
+	did, err := recoverDown(lctx, t, rec)
+	if err != nil {
+		return err
+	}
+	opts.emit(Warning, "%s", did)
+	return nil
 }
