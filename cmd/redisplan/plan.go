@@ -269,6 +269,9 @@ func leftovers(t *model.Target, replica string) planner.Leftovers {
 		l.Restore = fmt.Sprintf("the restore of backup %s, pid %d at %s, stopped %s; its record %s keeps your values: %s",
 			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), restore.RecordPath(t), r.UserValues())
 	}
+	if r, err := live.ReadRestartRecord(t); err == nil && r != nil && !r.Running() {
+		l.Restart = r.Words(t) + ": redisplan apply starts it again with the service start command and compares its keys with those before the stop"
+	}
 	data, err := lock.JournalAt(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), capture.JournalName).Read()
 	if err == nil && data != nil {
 		if h, err := capture.ParseRewriteHold(data); err == nil && !h.Holding() && h.Address == t.Connection.Address {

@@ -207,3 +207,45 @@ func TestKillRestoreAfterStop(t *testing.T) {
 		t.Errorf("appendonly = %s after the restore, want the user's yes", got)
 	}
 }
+
+// apply -allow-restart SIGKILLed once the server has saved and exited
+// leaves it down: plan names the interrupted restart, and the next apply
+// starts the server with the service start command (its record proves
+// redisplan stopped it), finds the keys it held, and applies.
+func TestKillApplyRestartAfterStop(t *testing.T) {
+	d := startDaemon(t, `save ""`, "appendonly yes")
+	c := d.client(t)
+	ctx := context.Background()
+	for i := 0; i < 100; i++ {
+		c.Set(ctx, fmt.Sprintf("key:%d", i), i, 0)
+	}
+	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  %s
+  settings = {
+    "databases" = 32
+  }
+}
+`, d.addr(), d.conf, d.service()))
+	killedAt(t, failpoint.RestartServerStopped, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	if err := c.Ping(ctx).Err(); err == nil {
+		t.Fatal("the server answers after the kill: it was not stopped")
+	}
+	if _, out, errOut := runCLI(t, "plan", "-config", spec); !strings.Contains(out+errOut, "was interrupted before it started it again") {
+		t.Errorf("plan with the server down does not name the interrupted restart:\n%s%s", out, errOut)
+	}
+	code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+	if code != 0 || !strings.Contains(out, "started it with the service start command") {
+		t.Fatalf("apply after the kill: exit %d, want it to start the server and apply\n%s%s", code, out, errOut)
+	}
+	if n := c.DBSize(ctx).Val(); n != 100 {
+		t.Errorf("DBSIZE = %d after the apply, want all 100 keys", n)
+	}
+	if got := configGet(t, c, "databases"); got != "32" {
+		t.Errorf("databases = %s after the apply, want 32", got)
+	}
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the apply: %v", err)
+	}
+}

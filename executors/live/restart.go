@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/interrupt"
+	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -138,6 +139,14 @@ func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
 	if err != nil {
 		return "", err
 	}
+	if oldRunID != "" {
+		// On disk before the stop: should redisplan die while the server
+		// is down, the next run knows that redisplan stopped it, with its
+		// data saved, and what it held.
+		if err := writeRestartRecord(ctx, t, oldRunID); err != nil {
+			return "", err
+		}
+	}
 	if len(svc.Stop) > 0 {
 		if err := runService(ctx, "stop", svc.Stop, conn.Password); err != nil {
 			return "", err
@@ -150,10 +159,16 @@ func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
 	if err := waitStopped(ctx, conn, oldRunID); err != nil {
 		return "", fmt.Errorf("%w; the server was asked to stop, and the start command was not run", err)
 	}
+	failpoint.Hit(failpoint.RestartServerStopped)
 	if err := runService(ctx, "start", svc.Start, conn.Password); err != nil {
 		return "", fmt.Errorf("%w; the server was stopped and may not be running now", err)
 	}
 	runID, err = WaitReady(ctx, conn)
+	if err == nil {
+		if rerr := restartJournal(t).Remove(); rerr != nil {
+			return "", rerr
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w; the server was stopped and its start command ran: it may still be starting "+
 			"or loading its data, or have failed to start (its log says which)", err)

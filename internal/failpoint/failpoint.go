@@ -40,6 +40,9 @@ const (
 	// RestoreServerStopped is in restore, right after the server was
 	// stopped, before any file is moved.
 	RestoreServerStopped = "restore-server-stopped"
+	// RestartServerStopped is in the restart of apply -allow-restart,
+	// once the server has saved and stopped, before it is started again.
+	RestartServerStopped = "restart-server-stopped"
 )
 
 // Hit kills the process with SIGKILL when name is the point the
