@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/failpoint"
+	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
