@@ -249,3 +249,23 @@ func TestKillApplyRestartAfterStop(t *testing.T) {
 		t.Errorf("SET after the apply: %v", err)
 	}
 }
+
+// A backup run killed while it holds automatic AOF rewrites off leaves
+// auto-aof-rewrite-percentage 0: plan names it as that run's leftover and
+// what puts it back, not as a change made outside redisplan.
+func TestPlanNamesBackupRewriteLeftover(t *testing.T) {
+	d := startDaemon(t, `save ""`, "appendonly yes", "auto-aof-rewrite-percentage 150")
+	fillDataset(t, d.addr(), "k")
+	spec := backupSpec(t, d, t.TempDir(), `    include = ["rdb", "aof"]`)
+	spec = writeSpec(t, strings.Replace(mustRead(t, spec), "  backup {",
+		"  persistence {\n    aof {\n      enabled            = true\n      rewrite_percentage = 150\n    }\n  }\n  backup {", 1))
+	killedAt(t, failpoint.BackupAOFRewritesHeld, "backup", "run", "-no-prune", "-config", spec)
+	if got := configGet(t, d.client(t), "auto-aof-rewrite-percentage"); got != "0" {
+		t.Fatalf("auto-aof-rewrite-percentage = %s after the kill, want the 0 the run held", got)
+	}
+	_, out, errOut := runCLI(t, "plan", "-config", spec)
+	if !strings.Contains(out, "left at 0 by a backup run") || !strings.Contains(out, "the next backup run puts back 150") ||
+		strings.Contains(out, "a restart would change it from 0 to 150") {
+		t.Errorf("plan after the kill does not name the backup run's leftover:\n%s%s", out, errOut)
+	}
+}
