@@ -52,6 +52,9 @@ type Leftovers struct {
 	// Restore says in words what the record of an interrupted restore
 	// says, "" when there is none.
 	Restore string
+	// RestoreRunning says that the restore that keeps the record still
+	// runs: its hold is expected, not a leftover.
+	RestoreRunning bool
 	// Rewrite is the record of a backup run that held automatic AOF
 	// rewrites off; nil when there is none, or its run still holds them.
 	Rewrite *RewriteLeftover
@@ -84,7 +87,9 @@ func Diff(in Input) *TargetPlan {
 		if in.State != nil && in.State.Error != nil {
 			msg = in.State.Error.Error()
 		}
-		if in.Leftovers.Restore != "" {
+		if in.Leftovers.Restore != "" && in.Leftovers.RestoreRunning {
+			msg += "; " + in.Leftovers.Restore
+		} else if in.Leftovers.Restore != "" {
 			msg += "; " + in.Leftovers.Restore + ": run redisplan restore again, which puts the original files back, starts the server " +
 				"with the service start command and then restores"
 		}
@@ -297,6 +302,10 @@ func restoreHold(in Input, file *conffile.FileValues) string {
 	}
 	if len(where) == 0 {
 		return ""
+	}
+	if in.Leftovers.RestoreRunning {
+		return fmt.Sprintf("min-replicas-to-write is %s (%s): %s; it refuses writes until the restored data is checked, "+
+			"and apply changes nothing on this server meanwhile", RestoreHoldValue, strings.Join(where, " and "), in.Leftovers.Restore)
 	}
 	msg := fmt.Sprintf("min-replicas-to-write is %s (%s), which redisplan restore sets so that the restored server refuses writes "+
 		"until its data is checked: a restore was interrupted, and the server refuses every write", RestoreHoldValue, strings.Join(where, " and "))

@@ -265,7 +265,11 @@ func leftovers(t *model.Target, replica string) planner.Leftovers {
 	if replica != "" {
 		return l
 	}
-	if r, err := restore.ReadRecord(t); err == nil && r != nil && !r.Running() {
+	if r, err := restore.ReadRecord(t); err == nil && r != nil && r.Running() {
+		l.Restore = fmt.Sprintf("a restore of backup %s (pid %d, since %s) is running: wait until it is done",
+			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339))
+		l.RestoreRunning = true
+	} else if err == nil && r != nil {
 		l.Restore = fmt.Sprintf("the restore of backup %s, pid %d at %s, stopped %s; its record %s keeps your values: %s",
 			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), restore.RecordPath(t), r.UserValues())
 	}

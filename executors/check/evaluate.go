@@ -74,9 +74,11 @@ type Input struct {
 	// min-replicas-to-write to restore.HoldToWrite. RestoreRecord is the
 	// record a restore keeps beside the lock (at RestoreRecordPath), nil
 	// when there is none.
+	// RestoreRunning says that the restore that keeps the record runs.
 	ConfigFileHold    bool
 	RestoreRecord     *restore.Record
 	RestoreRecordPath string
+	RestoreRunning    bool
 }
 
 // ReplicaConfig is what one replica of the target reports.
@@ -494,6 +496,10 @@ func (e *env) restoreHold() string {
 // that was interrupted before it checked the restored data.
 func (e *env) interruptedRestore() Result {
 	where := e.restoreHold()
+	if r := e.in.RestoreRecord; r != nil && e.in.RestoreRunning {
+		return Result{Status: Warning, Message: fmt.Sprintf("a restore of backup %s (pid %d, since %s) is running: the server "+
+			"is down or refuses writes until it has checked the restored data", r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339))}
+	}
 	if r := e.in.RestoreRecord; where == "" && r != nil {
 		return Result{Status: Critical, Message: fmt.Sprintf("the server does not answer, and a restore of backup %s (pid %d, %s) "+
 			"that stopped it was interrupted %s (its record: %s): run redisplan restore again, which puts the original files back, "+

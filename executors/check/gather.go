@@ -94,8 +94,8 @@ func readRestoreHold(t *model.Target, in *Input) {
 			in.ConfigFileHold = restore.FileHolds(content)
 		}
 	}
-	if r, err := restore.ReadRecord(t); err == nil && r != nil && !r.Running() {
-		in.RestoreRecord, in.RestoreRecordPath = r, restore.RecordPath(t)
+	if r, err := restore.ReadRecord(t); err == nil && r != nil {
+		in.RestoreRecord, in.RestoreRecordPath, in.RestoreRunning = r, restore.RecordPath(t), r.Running()
 	}
 }
 
