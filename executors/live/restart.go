@@ -147,13 +147,21 @@ func Restart(ctx context.Context, t *model.Target) (runID string, err error) {
 			return "", err
 		}
 	}
+	// A stop that fails with the server still running leaves nothing to
+	// recover: the record goes.
+	stopFailed := func(err error) (string, error) {
+		if id, _ := runIDOf(ctx, conn); id == oldRunID && id != "" {
+			_ = restartJournal(t).Remove()
+		}
+		return "", err
+	}
 	if len(svc.Stop) > 0 {
 		if err := runService(ctx, "stop", svc.Stop, conn.Password); err != nil {
-			return "", err
+			return stopFailed(err)
 		}
 	} else if oldRunID != "" {
 		if err := shutdownSave(ctx, conn, shutdownCmd); err != nil {
-			return "", err
+			return stopFailed(err)
 		}
 	}
 	if err := waitStopped(ctx, conn, oldRunID); err != nil {
