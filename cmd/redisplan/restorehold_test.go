@@ -165,10 +165,18 @@ func TestKilledConfigWriteLeavesPrivateTemp(t *testing.T) {
 	}
 }
 
-// A restore SIGKILLed right after it stopped the server leaves it down:
-// check and plan name the interrupted restore, and the next restore
-// starts the server on its original data (service start) and restores.
+// A restore SIGKILLed right after it stopped the server, or once it had
+// swapped the backup's files in (before the start), leaves it down: check
+// and plan name the interrupted restore, and the next restore puts the
+// original files back, starts the server on them (service start) and
+// restores.
 func TestKillRestoreAfterStop(t *testing.T) {
+	for _, point := range []string{failpoint.RestoreServerStopped, failpoint.RestoreFilesSwapped} {
+		t.Run(point, func(t *testing.T) { killRestoreWhileDown(t, point) })
+	}
+}
+
+func killRestoreWhileDown(t *testing.T, point string) {
 	d := startDaemon(t, `save ""`, "appendonly yes", "min-replicas-max-lag 7")
 	fillDataset(t, d.addr(), "backup")
 	backedUp := dataset(t, d.addr())
@@ -179,7 +187,7 @@ func TestKillRestoreAfterStop(t *testing.T) {
 	c.FlushDB(ctx)
 	fillDataset(t, d.addr(), "original")
 
-	killedAt(t, failpoint.RestoreServerStopped, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	killedAt(t, point, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
 	if err := c.Ping(ctx).Err(); err == nil {
 		t.Fatal("the server answers after the kill: it was not stopped")
 	}
@@ -193,6 +201,9 @@ func TestKillRestoreAfterStop(t *testing.T) {
 	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
 	if !strings.Contains(out, "was interrupted") || !strings.Contains(out, "started it with the service start command") {
 		t.Errorf("the restore does not say it found and started the stopped server:\n%s", out)
+	}
+	if point == failpoint.RestoreFilesSwapped && !strings.Contains(out, "moved the original files back") {
+		t.Errorf("the restore does not say it moved the original files back:\n%s", out)
 	}
 	if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
 		t.Errorf("the restore after the kill differs (-want +got):\n%s", diff)

@@ -432,6 +432,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if err := r.writeRecord(PhaseSwapped); err != nil {
 		return 0, Stats{}, err
 	}
+	failpoint.Hit(failpoint.RestoreFilesSwapped)
 	if len(p.skipped) > 0 {
 		opts.emit(Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}

@@ -40,6 +40,10 @@ const (
 	// RestoreServerStopped is in restore, right after the server was
 	// stopped, before any file is moved.
 	RestoreServerStopped = "restore-server-stopped"
+	// RestoreFilesSwapped is in restore, right after the backup's files
+	// were swapped in (the originals in the safety copy), before the
+	// server is started.
+	RestoreFilesSwapped = "restore-files-swapped"
 	// RestartServerStopped is in the restart of apply -allow-restart,
 	// once the server has saved and stopped, before it is started again.
 	RestartServerStopped = "restart-server-stopped"
