@@ -38,6 +38,41 @@ type Input struct {
 	// JobVariables says where the scheduled jobs find the spec's
 	// variables; nil checks nothing.
 	JobVariables *JobVariables
+	// Leftovers are the records interrupted redisplan runs left beside
+	// the target's lock.
+	Leftovers Leftovers
+}
+
+// RestoreHoldValue is the min-replicas-to-write a restore gives the
+// restored server until its keys are checked, so that it refuses every
+// write: never a user's value.
+const RestoreHoldValue = "2147483647"
+
+// Leftovers are what interrupted redisplan runs left, from the records
+// they keep beside the target's lock, so that the plan names redisplan's
+// own values as such and never as changes made outside it.
+type Leftovers struct {
+	// Restore says in words what the record of an interrupted restore
+	// says, "" when there is none.
+	Restore string
+	// RestoreRunning says that the restore that keeps the record still
+	// runs: its hold is expected, not a leftover.
+	RestoreRunning bool
+	// Rewrite is the record of a backup run that held automatic AOF
+	// rewrites off; nil when there is none, or its run still holds them.
+	Rewrite *RewriteLeftover
+	// Restart says in words what the record of an interrupted restart
+	// says, "" when there is none.
+	Restart string
+}
+
+// RewriteLeftover is the record of a backup run that set
+// auto-aof-rewrite-percentage to 0 while it copied the AOF.
+type RewriteLeftover struct {
+	RunID    string
+	Original string
+	PID      int
+	Time     string
 }
 
 // Address names a directive of a target the way plans and errors show it.
@@ -54,6 +89,15 @@ func Diff(in Input) *TargetPlan {
 		msg := "no live state"
 		if in.State != nil && in.State.Error != nil {
 			msg = in.State.Error.Error()
+		}
+		if in.Leftovers.Restore != "" && in.Leftovers.RestoreRunning {
+			msg += "; " + in.Leftovers.Restore
+		} else if in.Leftovers.Restore != "" {
+			msg += "; " + in.Leftovers.Restore + ": run redisplan restore again, which puts the original files back, starts the server " +
+				"with the service start command and then restores"
+		}
+		if in.Leftovers.Restart != "" {
+			msg += "; " + in.Leftovers.Restart
 		}
 		tp.Error = msg
 		return tp
@@ -133,6 +177,13 @@ func Diff(in Input) *TargetPlan {
 		return tp
 	}
 
+	if msg := restoreHold(in, file); msg != "" {
+		// The restored data was never checked: apply letting writes in
+		// (or changing anything else) would skip that check.
+		tp.Error = msg
+		return tp
+	}
+
 	protectedLive := protectedConfigsAllowed(live)
 	for _, d := range t.Directives {
 		p, ok := cat.Lookup(d.Name)
@@ -200,6 +251,7 @@ func Diff(in Input) *TargetPlan {
 		tp.Changes = append(tp.Changes, c)
 	}
 
+	rewriteLeftover(in, tp)
 	renameChanges(tp, t, file)
 	tp.Risks = risks(t, tp, live, in.State.File)
 	if in.Replica != "" && live.Info["master_link_status"] != "up" {
@@ -256,4 +308,52 @@ func protectedConfigsAllowed(live *LiveState) bool {
 		return live.Loopback
 	}
 	return false
+}
+
+// restoreHold says what it means when the server or its config file holds
+// min-replicas-to-write at RestoreHoldValue: a restore was interrupted
+// before it checked the restored data. "" when neither does.
+func restoreHold(in Input, file *conffile.FileValues) string {
+	var where []string
+	if in.State.Live.Config["min-replicas-to-write"] == RestoreHoldValue {
+		where = append(where, "live")
+	}
+	if file != nil && file.Values["min-replicas-to-write"] == RestoreHoldValue {
+		where = append(where, "in "+in.State.File.Path)
+	}
+	if len(where) == 0 {
+		return ""
+	}
+	if in.Leftovers.RestoreRunning {
+		return fmt.Sprintf("min-replicas-to-write is %s (%s): %s; it refuses writes until the restored data is checked, "+
+			"and apply changes nothing on this server meanwhile", RestoreHoldValue, strings.Join(where, " and "), in.Leftovers.Restore)
+	}
+	msg := fmt.Sprintf("min-replicas-to-write is %s (%s), which redisplan restore sets so that the restored server refuses writes "+
+		"until its data is checked: a restore was interrupted, and the server refuses every write", RestoreHoldValue, strings.Join(where, " and "))
+	if in.Leftovers.Restore != "" {
+		msg += " (" + in.Leftovers.Restore + ")"
+	}
+	return msg + "; run redisplan restore again to finish it: it checks the data and puts your values back. " +
+		"apply changes nothing on this server until then: letting writes in would skip the check of the restored data"
+}
+
+// rewriteLeftover names auto-aof-rewrite-percentage 0 left by a backup
+// run that was killed while it held AOF rewrites off, in the drift of the
+// directive when the spec manages it, else as a risk.
+func rewriteLeftover(in Input, tp *TargetPlan) {
+	const name = "auto-aof-rewrite-percentage"
+	h := in.Leftovers.Rewrite
+	live := in.State.Live
+	if h == nil || live.Config[name] != "0" || h.RunID != live.RunID {
+		return
+	}
+	note := fmt.Sprintf("left at 0 by a backup run (pid %d, %s) that was stopped while it copied the AOF: not a change made outside "+
+		"redisplan; the next backup run puts back %s, or CONFIG SET %s %s now", h.PID, h.Time, h.Original, name, h.Original)
+	for i := range tp.Drift {
+		if tp.Drift[i].Directive == name {
+			tp.Drift[i].Note = note
+			return
+		}
+	}
+	tp.Risks = append(tp.Risks, Risk{Directive: name, Message: name + " " + note})
 }

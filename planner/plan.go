@@ -150,6 +150,9 @@ type Drift struct {
 	Live      string `json:"live"`
 	File      string `json:"file"`
 	Sensitive bool   `json:"sensitive,omitempty"`
+	// Note says when redisplan itself left the live value (an
+	// interrupted run), and what puts it back.
+	Note string `json:"note,omitempty"`
 }
 
 // CrontabChange is the difference in a target's managed crontab block.

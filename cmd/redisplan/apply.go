@@ -81,6 +81,19 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			len(errs), findingList(errs))
 	}
 
+	// A restart that was killed while the server was down left its
+	// record: that server is started again (its files are the ones it
+	// saved) before anything is planned.
+	for _, t := range selected {
+		did, err := live.RecoverRestart(ctx, t)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan apply: redis.%s: %v; nothing was applied\n", t.Name, err)
+			return exitError
+		}
+		if did != "" {
+			fmt.Fprintf(env.stdout, "redis.%s: %s\n", t.Name, did)
+		}
+	}
 	// A saved plan is compared with fingerprints made with its own salt;
 	// an apply without one needs none.
 	var kdf *planner.KDF

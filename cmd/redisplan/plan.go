@@ -15,10 +15,13 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/kubecron"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/replicas"
+	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/executors/systemd"
 	spechcl "github.com/redisplan/redisplan/hcl"
@@ -206,7 +209,7 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 		return tp, st, fingerprint(t, st, cat, kdf)
 	}
 	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
-		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo, JobVariables: jv})
+		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo, JobVariables: jv, Leftovers: leftovers(t, replica)})
 	return tp, st, fingerprint(t, st, cat, kdf)
 }
 
@@ -309,4 +312,31 @@ func specFingerprint(res *spechcl.Result, kdf *planner.KDF) string {
 		}
 	}
 	return planner.SpecFingerprint(in, kdf)
+}
+
+// leftovers reads the records that interrupted runs left beside the
+// target's lock, for the plan to name redisplan's own values as such.
+func leftovers(t *model.Target, replica string) planner.Leftovers {
+	var l planner.Leftovers
+	if replica != "" {
+		return l
+	}
+	if r, err := restore.ReadRecord(t); err == nil && r != nil && r.Running() {
+		l.Restore = fmt.Sprintf("a restore of backup %s (pid %d, since %s) is running: wait until it is done",
+			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339))
+		l.RestoreRunning = true
+	} else if err == nil && r != nil {
+		l.Restore = fmt.Sprintf("the restore of backup %s, pid %d at %s, stopped %s; its record %s keeps your values: %s",
+			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), restore.RecordPath(t), r.UserValues())
+	}
+	if r, err := live.ReadRestartRecord(t); err == nil && r != nil && !r.Running() {
+		l.Restart = r.Words(t) + ": redisplan apply starts it again with the service start command and compares its keys with those before the stop"
+	}
+	data, err := lock.JournalAt(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), capture.JournalName).Read()
+	if err == nil && data != nil {
+		if h, err := capture.ParseRewriteHold(data); err == nil && !h.Holding() && h.Address == t.Connection.Address {
+			l.Rewrite = &planner.RewriteLeftover{RunID: h.RunID, Original: h.Original, PID: h.PID, Time: h.Time.UTC().Format(time.RFC3339)}
+		}
+	}
+	return l
 }

@@ -48,6 +48,15 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	// Checksums and RDB structure are checked while the backup is staged
 	// beside the data, before the server is stopped: a damaged backup
 	// ends the restore there with nothing changed.
+	// A restore that was killed after it stopped the server left it down:
+	// its record says where the original files are, and the server is
+	// started on them before anything else.
+	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: func(e restore.Event) {
+		fmt.Fprintf(env.stdout, "redis.%s: %s\n", t.Name, e.Message)
+	}}); err != nil {
+		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
+		return exitError
+	}
 	before, err := restore.Check(ctx, t, src)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)

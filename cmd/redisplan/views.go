@@ -318,6 +318,10 @@ func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *cata
 				fmt.Fprintf(w, "%s  %s: the live value differs from the file's (sensitive values)\n", ind, d.Directive)
 				continue
 			}
+			if d.Note != "" {
+				fmt.Fprintf(w, "%s  %s: %s is redisplan's own, %s\n", ind, d.Directive, display(cat, d.Directive, d.Live), d.Note)
+				continue
+			}
 			fmt.Fprintf(w, "%s  %s: a restart would change it from %s to %s\n", ind, d.Directive, display(cat, d.Directive, d.Live), display(cat, d.Directive, d.File))
 		}
 	}

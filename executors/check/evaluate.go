@@ -10,6 +10,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -74,6 +75,15 @@ type Input struct {
 	// there is none; RewriteHolding says whether its process still runs.
 	RewriteHold    *capture.RewriteHold
 	RewriteHolding bool
+	// ConfigFileHold is true when the target's config file sets
+	// min-replicas-to-write to restore.HoldToWrite. RestoreRecord is the
+	// record a restore keeps beside the lock (at RestoreRecordPath), nil
+	// when there is none.
+	// RestoreRunning says that the restore that keeps the record runs.
+	ConfigFileHold    bool
+	RestoreRecord     *restore.Record
+	RestoreRecordPath string
+	RestoreRunning    bool
 }
 
 // ReplicaConfig is what one replica of the target reports.
@@ -113,6 +123,7 @@ type LatencyEvent struct {
 const (
 	CheckReachable               = "reachable"
 	CheckService                 = "service"
+	CheckInterruptedRestore      = "interrupted_restore"
 	CheckMemoryUsedPercent       = "memory_used_percent"
 	CheckFragmentationRatio      = "fragmentation_ratio"
 	CheckRDBLastBgsave           = "rdb_last_bgsave"
@@ -175,7 +186,8 @@ var persistenceDirectives = []string{
 }
 
 // configBase are the directives Gather always asks CONFIG GET for.
-var configBase = []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage"}
+var configBase = []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage",
+	"min-replicas-to-write"}
 
 // ConfigNames returns the directives the checks read with CONFIG GET for
 // the target: the base set and every persistence directive the spec
@@ -216,6 +228,9 @@ type checkDef struct {
 var checks = []checkDef{
 	{CheckReachable, needNothing, nil, (*env).reachable},
 	{CheckService, needNothing, func(e *env) bool { return e.in.ServiceErr != nil }, (*env).service},
+	{CheckInterruptedRestore, needNothing, func(e *env) bool {
+		return e.restoreHold() != "" || e.in.LiveErr != nil && e.in.RestoreRecord != nil
+	}, (*env).interruptedRestore},
 	{CheckMemoryUsedPercent, needLive, nil, (*env).memoryUsedPercent},
 	{CheckFragmentationRatio, needLive, hasThreshold(CheckFragmentationRatio), (*env).fragmentationRatio},
 	{CheckRDBLastBgsave, needLive, nil, (*env).rdbLastBgsave},
@@ -468,6 +483,50 @@ func (e *env) service() Result {
 		return Result{Status: Critical, Message: err.Error()}
 	}
 	return Result{Status: OK, Message: "the service status command succeeded"}
+}
+
+// restoreHold says where the server holds min-replicas-to-write at the
+// value a restore gives the restored server until its keys are checked:
+// "live", "in <config file>", both, or "" when nowhere. That value is
+// redisplan's, never a user's: every write is refused with -NOREPLICAS.
+func (e *env) restoreHold() string {
+	var where []string
+	if e.in.LiveErr == nil && e.in.Config["min-replicas-to-write"] == restore.HoldToWrite {
+		where = append(where, "live")
+	}
+	if e.in.ConfigFileHold {
+		where = append(where, "in "+e.t.ConfigFile)
+	}
+	return strings.Join(where, " and ")
+}
+
+// interruptedRestore reports a server left refusing writes by a restore
+// that was interrupted before it checked the restored data.
+func (e *env) interruptedRestore() Result {
+	where := e.restoreHold()
+	if r := e.in.RestoreRecord; r != nil && e.in.RestoreRunning {
+		return Result{Status: Warning, Message: fmt.Sprintf("a restore of backup %s (pid %d, since %s) is running: the server "+
+			"is down or refuses writes until it has checked the restored data", r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339))}
+	}
+	if r := e.in.RestoreRecord; where == "" && r != nil {
+		return Result{Status: Critical, Message: fmt.Sprintf("the server does not answer, and a restore of backup %s (pid %d, %s) "+
+			"that stopped it was interrupted %s (its record: %s): run redisplan restore again, which puts the original files back, "+
+			"starts the server with the service start command and then restores",
+			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), e.in.RestoreRecordPath)}
+	}
+	msg := fmt.Sprintf("min-replicas-to-write is %s (%s): the value a restore holds while it checks the restored data, "+
+		"left by a restore that was interrupted", restore.HoldToWrite, where)
+	if where != "in "+e.t.ConfigFile {
+		msg += "; the server refuses every write (-NOREPLICAS)"
+	} else {
+		msg += "; the server refuses every write from its next start"
+	}
+	if r := e.in.RestoreRecord; r != nil {
+		msg += fmt.Sprintf("; the restore of backup %s (pid %d, %s) stopped %s, and its record %s keeps your values (%s)",
+			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), e.in.RestoreRecordPath, r.UserValues())
+	}
+	msg += "; run redisplan restore again to finish it (it checks the data and puts your values back); apply refuses this server until then"
+	return Result{Status: Critical, Message: msg}
 }
 
 func (e *env) memoryUsedPercent() Result {

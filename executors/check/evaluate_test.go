@@ -12,6 +12,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -627,7 +628,7 @@ func TestConfigNames(t *testing.T) {
 	tg := testTarget()
 	tg.Directives = append(tg.Directives, model.Directive{Name: "dbfilename", Value: "dump.rdb"}, model.Directive{Name: "maxmemory-policy", Value: "noeviction"})
 	got := ConfigNames(tg)
-	want := []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage", "dbfilename"}
+	want := []string{"maxmemory", "maxclients", "save", "appendonly", "appendfsync", "latency-monitor-threshold", "auto-aof-rewrite-percentage", "min-replicas-to-write", "dbfilename"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ConfigNames (-want +got):\n%s", diff)
 	}
@@ -688,5 +689,36 @@ func TestAOFRewritesOff(t *testing.T) {
 				t.Errorf("aof = %s %q, want %s with %q", r.Status, r.Message, tc.want, tc.says)
 			}
 		})
+	}
+}
+
+// interrupted_restore appears only when a restore's hold is there: it is
+// critical for a leftover, a warning while the restore that keeps the
+// record still runs, and critical when the server is down and the record
+// of an interrupted restore is there.
+func TestInterruptedRestore(t *testing.T) {
+	in := healthyInput()
+	if r := find(Evaluate(in), CheckInterruptedRestore); r != nil {
+		t.Fatalf("interrupted_restore on a healthy server: %s %q", r.Status, r.Message)
+	}
+	in.Config["min-replicas-to-write"] = restore.HoldToWrite
+	r := find(Evaluate(in), CheckInterruptedRestore)
+	if r == nil || r.Status != Critical || !strings.Contains(r.Message, "refuses every write") || !strings.Contains(r.Message, "run redisplan restore again") {
+		t.Fatalf("interrupted_restore with the hold live = %+v", r)
+	}
+	rec := &restore.Record{BackupID: "b1", PID: 42, Phase: restore.PhaseStarted,
+		Settings: []restore.Setting{{Name: "min-replicas-to-write", Live: "0"}, {Name: "min-replicas-max-lag", Live: "7"}}}
+	in.RestoreRecord, in.RestoreRecordPath = rec, "/etc/redis/redis.conf.redisplan.lock.restore"
+	r = find(Evaluate(in), CheckInterruptedRestore)
+	if r == nil || !strings.Contains(r.Message, "min-replicas-max-lag 7") || !strings.Contains(r.Message, "before it checked its keys") {
+		t.Errorf("interrupted_restore with a record = %+v, want the record's values and phase", r)
+	}
+	in.RestoreRunning = true
+	if r := find(Evaluate(in), CheckInterruptedRestore); r == nil || r.Status != Warning || !strings.Contains(r.Message, "is running") {
+		t.Errorf("interrupted_restore while the restore runs = %+v, want a warning", r)
+	}
+	down := Input{Target: testTarget(), Now: testNow, LiveErr: errors.New("refused"), RestoreRecord: rec, RestoreRecordPath: in.RestoreRecordPath}
+	if r := find(Evaluate(down), CheckInterruptedRestore); r == nil || r.Status != Critical || !strings.Contains(r.Message, "does not answer") {
+		t.Errorf("interrupted_restore with the server down = %+v", r)
 	}
 }

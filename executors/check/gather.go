@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/replicas"
+	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -62,6 +64,7 @@ func Gather(ctx context.Context, t *model.Target, backups func(context.Context) 
 	}
 	gatherLive(ctx, t, &in)
 	readRewriteHold(t, &in)
+	readRestoreHold(t, &in)
 	for _, err := range []*error{&in.LiveErr, &in.ConfigErr, &in.BackupsErr, &in.LatencyErr, &in.SlowlogErr} {
 		*err = secrets.Wrap(*err)
 	}
@@ -80,6 +83,19 @@ func readRewriteHold(t *model.Target, in *Input) {
 	}
 	if h, err := capture.ParseRewriteHold(data); err == nil {
 		in.RewriteHold, in.RewriteHolding = &h, h.Holding()
+	}
+}
+
+// readRestoreHold reads what an interrupted restore may have left: the
+// min-replicas-to-write hold in the config file, and its record.
+func readRestoreHold(t *model.Target, in *Input) {
+	if t.ConfigFile != "" {
+		if content, err := os.ReadFile(t.ConfigFile); err == nil {
+			in.ConfigFileHold = restore.FileHolds(content)
+		}
+	}
+	if r, err := restore.ReadRecord(t); err == nil && r != nil {
+		in.RestoreRecord, in.RestoreRecordPath, in.RestoreRunning = r, restore.RecordPath(t), r.Running()
 	}
 }
 

@@ -26,7 +26,10 @@ const writeOK = 0x2
 // owner and its owner's and group's access; other users lose theirs (a new
 // file gets mode 0640).
 //
-// Before that, when the file exists, its content is saved atomically as
+// Temp files that an earlier write of the file or its copy left behind
+// (the writer died before its rename) are removed first.
+//
+// Then, when the file exists, its content is saved atomically as
 // path + BackupSuffix with the same mode, and the owner when it can be
 // given away, because it may hold the same secrets. When path is a
 // symbolic link, the file it points to is written and the link is kept.
@@ -38,6 +41,12 @@ func Write(path string, content []byte) (previous []byte, err error) {
 	target, err := resolve(path)
 	if err != nil {
 		return nil, fmt.Errorf("write config file: %w", err)
+	}
+	// A run that died in the middle of an earlier write left its temp
+	// file, a copy of the config file: it goes now. Best effort: one that
+	// cannot be removed is no reason not to write.
+	for _, p := range []string{target, path + BackupSuffix} {
+		_, _ = fsutil.RemoveStaleTemps(p)
 	}
 	info, err := os.Stat(target)
 	switch {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
@@ -209,16 +210,30 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 				unpause()
 			}
 		}()
+		// On disk before the stop: should redisplan die while the server
+		// is down, the next run knows that redisplan stopped it, with its
+		// data saved, and what it held.
+		if err := writeRestartRecord(ctx, t, oldRunID); err != nil {
+			return res, err
+		}
+		// A stop that fails with the server still running leaves nothing
+		// to recover: the record goes.
+		stopFailed := func(err error) (Restarted, error) {
+			if id, _ := runIDOf(ctx, conn); id == oldRunID && id != "" {
+				_ = restartJournal(t).Remove()
+			}
+			return res, err
+		}
 		if len(svc.Stop) > 0 {
 			err = runService(ctx, "stop", svc.Stop, conn.Password)
 		} else {
 			err = shutdownSave(ctx, conn, shutdownCmd)
 		}
 		if err != nil {
-			return res, err
+			return stopFailed(err)
 		}
 		if err := waitStopped(ctx, conn, oldRunID); err != nil {
-			return res, fmt.Errorf("%w; the server was asked to stop, and the start command was not run", err)
+			return stopFailed(fmt.Errorf("%w; the server was asked to stop, and the start command was not run", err))
 		}
 		stopped = true
 	} else if err := waitStopped(ctx, conn, oldRunID); err != nil {
@@ -233,6 +248,7 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 			return fail(err)
 		}
 	}
+	failpoint.Hit(failpoint.RestartServerStopped)
 	if err := runService(ctx, "start", svc.Start, conn.Password); err != nil {
 		return fail(err)
 	}
@@ -240,6 +256,11 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 		return fail(err)
 	}
 	runID, err := WaitReady(ctx, conn)
+	if err == nil {
+		// A process answers again: nothing is left for a next run to
+		// start, whatever the checks below decide.
+		_ = restartJournal(t).Remove()
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -416,6 +437,7 @@ func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartO
 	if err != nil {
 		return fmt.Errorf("%w; %s, but the server is not ready: %v", cause, undone, err)
 	}
+	_ = restartJournal(t).Remove()
 	back := fmt.Sprintf("%s and the server runs again on its old files (run_id %s)", undone, shortRunID(runID))
 	if before != nil {
 		summary, err := checkKeyspace(ctx, conn, cmds, *before)

@@ -256,8 +256,16 @@ func TestRestartRefusedShutdown(t *testing.T) {
 	if err := os.RemoveAll(d.dir); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Restart(testContext(t), d.target(&model.Service{Start: []string{d.bin, d.conf}}), RestartOptions{})
+	// Without its directory the config file has no lock beside it either:
+	// the restart's record goes to the temp dir's lock, as for a target
+	// without config_file.
+	tg := d.target(&model.Service{Start: []string{d.bin, d.conf}})
+	tg.ConfigFile = ""
+	_, err := Restart(testContext(t), tg, RestartOptions{})
 	mustContain(t, err, "refused SHUTDOWN SAVE", d.addr(), "keeps running")
+	if _, err := os.Stat(restartJournal(tg).Path()); !os.IsNotExist(err) {
+		t.Errorf("the record of a restart whose stop was refused is left (%v)", err)
+	}
 }
 
 func TestRestartNeedsStartCommand(t *testing.T) {

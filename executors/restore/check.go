@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -68,6 +69,13 @@ type plan struct {
 	heldWas    [][2]string // what the restored server gets back
 	heldLive   [][2]string // what the server had before the restore
 	recovered  string      // what recoverHeld found, for an event
+	// prior is the record an interrupted restore left (nil when none):
+	// the user's values come from it. settings are the user's values
+	// this restore records before changing anything; fileEdits put the
+	// user's values back into a config file that holds a leftover.
+	prior     *Record
+	settings  []Setting
+	fileEdits []conffile.Edit
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
@@ -236,8 +244,8 @@ func serverVersion(info map[string]string) string {
 func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target, info map[string]string) error {
 	names := []string{"dir", "dbfilename", "appendonly", "appenddirname", "appendfilename", "pidfile", "logfile"}
 	var cfg map[string]string
+	var err error
 	if p.configCmd != "" {
-		var err error
 		if cfg, err = live.ConfigGet(ctx, c, p.configCmd, names...); err != nil {
 			return err
 		}
@@ -264,6 +272,14 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 	p.appenddirname = orDefault(cfg["appenddirname"], "appendonlydir")
 	p.appendfilename = orDefault(cfg["appendfilename"], "appendonly.aof")
 	p.aofOn = cfg["appendonly"] == "yes" || info["aof_enabled"] == "1"
+	if p.prior, err = readPrior(t); err != nil {
+		return err
+	}
+	if s, ok := p.prior.setting("appendonly"); ok && (s.Live == "yes" || s.InFile && s.File == "yes") {
+		// An interrupted restore of an RDB set appendonly no for the
+		// load: the user's server runs with AOF.
+		p.aofOn = true
+	}
 	if !p.aofOn && t.ConfigFile != "" && p.configCmd != "" {
 		// A start reads the file: when it turns AOF on, the server would
 		// load the (moved-aside) AOF and start empty.
@@ -295,7 +311,63 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 		p.heldLive = slices.Clone(p.heldWas)
 		p.recoverHeld(t)
 	}
+	p.recordSettings(t, cfg)
 	return nil
+}
+
+// readPrior reads the record an interrupted restore into t left, and
+// refuses while the restore that wrote it still runs.
+func readPrior(t *model.Target) (*Record, error) {
+	r, err := ReadRecord(t)
+	if err != nil {
+		return nil, fmt.Errorf("%w: it says what an interrupted restore changed; read it, put back what it lists by hand if needed, then remove it", err)
+	}
+	if r == nil {
+		return nil, nil
+	}
+	if r.Running() {
+		return nil, fmt.Errorf("another restore into %s is running (pid %d, since %s): wait until it is done", r.Address, r.PID, r.Time.Format(time.RFC3339))
+	}
+	if r.Address != t.Connection.Address {
+		return nil, fmt.Errorf("%s is the record of a restore into %s, not %s: remove it if that restore is done", RecordPath(t), r.Address, t.Connection.Address)
+	}
+	return r, nil
+}
+
+func (r *Record) setting(name string) (Setting, bool) {
+	if r == nil {
+		return Setting{}, false
+	}
+	return r.Setting(name)
+}
+
+// recordSettings decides the user's values of what the restore changes,
+// which it records before changing anything: those an interrupted
+// restore recorded, else what the server and the config file hold now
+// (recoverHeld has replaced a leftover hold by the user's values).
+func (p *plan) recordSettings(t *model.Target, cfg map[string]string) {
+	if p.prior != nil {
+		p.settings = slices.Clone(p.prior.Settings)
+		if t.ConfigFile != "" {
+			p.fileEdits = p.prior.fileEdits(p.catalog)
+		}
+		return
+	}
+	var file conffile.FileValues
+	if t.ConfigFile != "" {
+		if content, err := os.ReadFile(t.ConfigFile); err == nil {
+			file, _ = conffile.Values(content, p.catalog)
+		}
+	}
+	p.settings = append(p.settings, Setting{Name: "appendonly", Live: cfg["appendonly"],
+		File: file.Values["appendonly"], InFile: file.Present["appendonly"]})
+	for _, s := range p.heldWas {
+		set := Setting{Name: s[0], Live: s[1], File: file.Values[s[0]], InFile: file.Present[s[0]]}
+		if p.recovered != "" && set.InFile {
+			set.File = s[1]
+		}
+		p.settings = append(p.settings, set)
+	}
 }
 
 // recoverHeld notices min-replicas-to-write left at holdToWrite by a
@@ -312,6 +384,23 @@ func (p *plan) recoverHeld(t *model.Target) {
 				file = fv.Values
 			}
 		}
+	}
+	if p.prior != nil {
+		// The interrupted restore recorded the user's values before it
+		// changed anything: they win over whatever the server and the
+		// config file hold now.
+		from := false
+		for i, s := range heldSettings {
+			if rs, ok := p.prior.Setting(s[0]); ok && rs.Live != "" && rs.Live != holdToWrite {
+				p.heldWas[i][1], from = rs.Live, true
+			}
+		}
+		if from || p.heldWas[0][1] == holdToWrite || file[heldSettings[0][0]] == holdToWrite {
+			p.recovered = fmt.Sprintf("a restore into %s (pid %d, %s) was interrupted %s; the restored server gets your "+
+				"min-replicas-to-write %s and min-replicas-max-lag %s back (from its record %s)",
+				p.prior.Address, p.prior.PID, p.prior.Time.Format(time.RFC3339), phaseWords(p.prior.Phase), p.heldWas[0][1], p.heldWas[1][1], RecordPath(t))
+		}
+		return
 	}
 	if p.heldWas[0][1] != holdToWrite && file[heldSettings[0][0]] != holdToWrite {
 		return
@@ -342,6 +431,9 @@ func (p *plan) recoverHeld(t *model.Target) {
 			}
 		}
 		break
+	}
+	for _, s := range p.heldWas {
+		p.fileEdits = append(p.fileEdits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
 	}
 	p.recovered = fmt.Sprintf("min-replicas-to-write %s was left by an interrupted restore (it refuses every write); "+
 		"the restored server gets min-replicas-to-write %s and min-replicas-max-lag %s (from %s) instead",

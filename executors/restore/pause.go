@@ -13,6 +13,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/planner"
 )
 
 const (
@@ -33,7 +34,7 @@ const (
 	// min-replicas-max-lag is not 0, so with the largest count no write is
 	// taken, from the first moment it accepts connections until redisplan
 	// puts the server's own values back once the restored data is checked.
-	holdToWrite = "2147483647"
+	holdToWrite = planner.RestoreHoldValue
 	holdMaxLag  = "10"
 )
 

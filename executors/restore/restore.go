@@ -36,6 +36,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
@@ -212,6 +213,9 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 			emit(e)
 		}
 	}
+	if err := RecoverInterrupted(ctx, t, opts); err != nil {
+		return Result{}, fmt.Errorf("restore %s: %w", t.Name, err)
+	}
 	p, err := check(ctx, t, src)
 	if err != nil {
 		return Result{}, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
@@ -231,19 +235,31 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
 
+	// The user's values of every setting the restore changes, and how
+	// far it got, are on disk before anything is changed: a restore that
+	// is killed leaves them for the next one, and for check and apply.
+	if err := r.writeRecord(PhaseStopping); err != nil {
+		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
+	}
 	if err := r.stop(ctx); err != nil {
 		if r.stopped {
 			// It stopped after all, too late: start it again.
 			return res, r.rollback(ctx, err)
 		}
+		r.forgetPrior()
 		return res, fmt.Errorf("restore %s: %w", t.Name, err)
 	}
+	if err := r.writeRecord(PhaseStopped); err != nil {
+		return res, r.rollback(ctx, err)
+	}
+	failpoint.Hit(failpoint.RestoreServerStopped)
 
 	loadSeconds, after, err := r.replace(ctx)
 	if err != nil {
 		return res, r.rollback(ctx, err)
 	}
 	res.LoadSeconds, res.After = loadSeconds, after
+	r.removeRecord()
 
 	res.SafetyCopy = r.safety
 	if !opts.KeepSafetyCopy {
@@ -279,6 +295,7 @@ type run struct {
 	confPrevious []byte // its content before
 
 	watch *startWatch // the server started last, to stop it on rollback
+	rec   *Record     // what is kept durably beside the lock (RecordName)
 }
 
 // stop persists what only the server's memory holds and stops it. When it
@@ -412,6 +429,10 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if err := r.swapIn(); err != nil {
 		return 0, Stats{}, err
 	}
+	if err := r.writeRecord(PhaseSwapped); err != nil {
+		return 0, Stats{}, err
+	}
+	failpoint.Hit(failpoint.RestoreFilesSwapped)
 	if len(p.skipped) > 0 {
 		opts.emit(Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
@@ -435,6 +456,10 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 		return 0, Stats{}, fmt.Errorf("the server at %s is still the process it was before the restore (pid %s): it never stopped", t.Connection.Address, p.pid)
 	}
 	opts.emit(Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
+	if err := r.writeRecord(PhaseStarted); err != nil {
+		return 0, Stats{}, err
+	}
+	failpoint.Hit(failpoint.RestoreServerStarted)
 
 	c, err := live.Dial(t.Connection)
 	if err != nil {
@@ -669,17 +694,14 @@ func (r *run) editConfig(edits []conffile.Edit) error {
 }
 
 // putBackConfig puts the config file's content from before the restore
-// back, with the values recoverHeld chose when it held the leftover of an
-// interrupted restore.
+// back, with the user's values (from the record of an interrupted
+// restore, or those recoverHeld chose) where it held an interrupted
+// restore's leftovers.
 func (r *run) putBackConfig() error {
 	p, previous := r.p, r.confPrevious
-	if p.recovered != "" {
-		var edits []conffile.Edit
-		for _, s := range p.heldWas {
-			edits = append(edits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
-		}
+	if len(p.fileEdits) > 0 {
 		var err error
-		if previous, err = conffile.ApplyEdits(previous, edits); err != nil {
+		if previous, err = conffile.ApplyEdits(previous, p.fileEdits); err != nil {
 			return err
 		}
 	}
@@ -765,6 +787,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	}
 
 	e.RolledBack = true
+	r.removeRecord()
 	e.message = fmt.Sprintf("%s; rolled back: the original data is back and the server runs again", head)
 	if r.safety != "" {
 		e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
@@ -875,4 +898,33 @@ func orNone(s string) string {
 		return "the config file"
 	}
 	return s
+}
+
+// RecoverInterrupted starts the server again, on its original data, when
+// a restore that was interrupted left it down (recoverDown), and says so
+// through opts.Emit. A server that answers is left to Check and Restore,
+// which carry the record on. Restore calls it first; the CLI calls it
+// before Check, which needs a server that answers.
+func RecoverInterrupted(ctx context.Context, t *model.Target, opts Options) (err error) {
+	secrets := secret.New(t.Secrets()...)
+	defer func() { err = secrets.Wrap(err) }()
+	rec, err := ReadRecord(t)
+	if err != nil || rec == nil || rec.Running() || rec.Address != t.Connection.Address {
+		return nil // check reports these
+	}
+	a, err := addressOf(t.Connection)
+	if err != nil {
+		return err
+	}
+	if down, _ := notAnswering(ctx, a); !down {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
+	defer cancel()
+	did, err := recoverDown(lctx, t, rec)
+	if err != nil {
+		return err
+	}
+	opts.emit(Warning, "%s", did)
+	return nil
 }

@@ -28,6 +28,25 @@ const (
 	// ApplyAfterFileWrite is in apply, after redis.conf is written and
 	// before the live CONFIG SET.
 	ApplyAfterFileWrite = "apply-after-file-write"
+	// WriteBeforeRename, followed by a file's base name, is in every
+	// atomic write of that file (internal/fsutil), after the temp file is
+	// written and synced, before it is renamed into place:
+	// "write-before-rename:redis.conf.redisplan.bak".
+	WriteBeforeRename = "write-before-rename:"
+	// RestoreServerStarted is in restore, right after the restored server
+	// has loaded its data and before its keys are checked: it still
+	// refuses writes (min-replicas-to-write 2147483647).
+	RestoreServerStarted = "restore-server-started"
+	// RestoreServerStopped is in restore, right after the server was
+	// stopped, before any file is moved.
+	RestoreServerStopped = "restore-server-stopped"
+	// RestoreFilesSwapped is in restore, right after the backup's files
+	// were swapped in (the originals in the safety copy), before the
+	// server is started.
+	RestoreFilesSwapped = "restore-files-swapped"
+	// RestartServerStopped is in the restart of apply -allow-restart,
+	// once the server has saved and stopped, before it is started again.
+	RestartServerStopped = "restart-server-stopped"
 )
 
 // Hit kills the process with SIGKILL when name is the point the

@@ -7,8 +7,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/redisplan/redisplan/internal/failpoint"
 )
+
+// processStart is when this process began: a temp file of ours older than
+// that was left by an earlier run that died before its rename.
+var processStart = time.Now()
+
+// tempPrefix starts the name os.CreateTemp gives the temp file of path:
+// "." + base + ".tmp-" + digits.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
 
 // WriteFile writes data to path atomically: a temp file in the same
 // directory, fsync, rename over path, fsync of the directory. When path
@@ -38,7 +50,11 @@ func write(path string, data []byte, perm fs.FileMode, keepMode bool) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// Created 0600 (os.CreateTemp's mode) and left so until the content
+	// is on disk: should the process die before the rename, the temp it
+	// leaves (a copy of a config file, say, with its passwords) is
+	// readable by its owner alone.
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -50,11 +66,6 @@ func write(path string, data []byte, perm fs.FileMode, keepMode bool) error {
 			os.Remove(name)
 		}
 	}()
-	// Mode first, so that secrets are never readable by others, even for
-	// the moment between create and rename.
-	if err := tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
 	if uid >= 0 {
 		// Best effort: only root can give a file away, and a file we
 		// cannot chown is still better written than not.
@@ -65,6 +76,14 @@ func write(path string, data []byte, perm fs.FileMode, keepMode bool) error {
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	failpoint.Hit(failpoint.WriteBeforeRename + filepath.Base(path))
+	// The file's own mode just before it takes the file's place: a mode
+	// more open than 0600 is never on a file that is not yet the file.
+	if perm != 0o600 {
+		if err := tmp.Chmod(perm); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -87,4 +106,34 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// RemoveStaleTemps removes the temp files that an earlier write of path
+// left when its process died before the rename: only regular files named
+// exactly as this package names them ("." + base + ".tmp-" + digits),
+// last modified before this process started, so that a temp another run
+// is writing right now is never touched. It returns the names it removed.
+func RemoveStaleTemps(path string) ([]string, error) {
+	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("look for stale temp files of %s: %w", path, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		digits, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(processStart) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove the stale temp file %s: %w", name, err)
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
 }
