@@ -349,7 +349,7 @@ func (r restarter) Restart(ctx context.Context, steps apply.RestartSteps) error 
 			r.emit(apply.Event{Target: r.t.Name, Kind: apply.Step, Message: fmt.Sprintf(format, args...)})
 		}
 	}
-	opts := live.RestartOptions{BeforeStart: steps.BeforeStart, Undo: steps.Undo}
+	opts := live.RestartOptions{BeforeStart: steps.BeforeStart, Undo: steps.Undo, WantNames: steps.WantNames, OldNames: steps.OldNames}
 	if r.primary != nil {
 		// A replica is checked against its primary once in sync: its own
 		// data before the restart says nothing about what it reloads.

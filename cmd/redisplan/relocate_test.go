@@ -486,3 +486,167 @@ func TestApplyFileAlreadyRenamedKeepsData(t *testing.T) {
 		t.Errorf("appendonlydir holds %v, want orders.aof.*", names)
 	}
 }
+
+// TestApplyRenameWithUnitOnOtherFilesRollsBack: a service start command
+// that does not start the server from its config file (a unit pointing at
+// an old copy of it, or giving its own --dir) brought the server back on
+// the old names or on other data with the same key count, and apply said
+// "Apply complete" and removed the old names. A crash later brought the
+// server back empty. Now the new process must report the new names and
+// its config file, or the restart is rolled back; a rollback that cannot
+// bring the old data back stops the server without saving.
+func TestApplyRenameWithUnitOnOtherFilesRollsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start func(d *daemon) []string
+	}{
+		// A copy of the config file as it was before apply.
+		{"other config file", func(d *daemon) []string {
+			other := filepath.Join(d.dir, "other.conf")
+			b, err := os.ReadFile(d.conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(other, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []string{d.start, other}
+		}},
+		// The config file, but another dir holding an older copy with as
+		// many keys (no DEBUG DIGEST on this server to tell them apart).
+		{"its own dir", func(d *daemon) []string {
+			stale := filepath.Join(d.dir, "stale")
+			if err := os.Mkdir(stale, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(d.dir, "dump.rdb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(stale, "orders.rdb"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []string{d.start, d.conf, "--dir", stale}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDaemon(t, "save 3600 1", "appendonly no")
+			c := d.client(t)
+			ctx := context.Background()
+			pipe := c.Pipeline()
+			for i := 0; i < relocateKeys; i++ {
+				pipe.Set(ctx, fmt.Sprintf("order:%d", i), "v", 0)
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Save(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			start := tc.start(d)
+			// Written after the copies above: only the real files hold it.
+			if err := c.Set(ctx, "only-in-the-real-files", "1", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Del(ctx, "order:0").Err(); err != nil { // same key count
+				t.Fatal(err)
+			}
+			if err := c.Save(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			confBefore, _ := os.ReadFile(d.conf)
+			var quoted []string
+			for _, a := range start {
+				quoted = append(quoted, fmt.Sprintf("%q", a))
+			}
+			spec := writeSpec(t, fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  service {
+    start = [%s]
+  }
+  persistence {
+    rdb {
+      filename = "orders.rdb"
+      snapshot {
+        after   = "1h"
+        changes = 1
+      }
+    }
+  }
+}
+`, d.addr(), d.conf, strings.Join(quoted, ", ")))
+			code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
+			if code != 1 || strings.Contains(out, "Apply complete") {
+				t.Fatalf("apply with a unit that starts the server on other files: exit %d, want 1\n%s%s", code, out, errOut)
+			}
+			if _, err := os.Stat(filepath.Join(d.dir, "dump.rdb")); err != nil {
+				t.Errorf("the old dump.rdb is gone: %v", err)
+			}
+			if b, _ := os.ReadFile(d.conf); string(b) != string(confBefore) {
+				t.Errorf("the config file was not put back:\n%s", b)
+			}
+			// The server is either stopped (the rollback could not bring
+			// the old data back) or runs with it; never on other data.
+			if n, err := c.Exists(ctx, "only-in-the-real-files").Result(); err == nil && n != 1 {
+				t.Errorf("the server runs without the data it had (EXISTS only-in-the-real-files = %d)\n%s%s", n, out, errOut)
+			}
+			// Started again from its real config file, it has every key.
+			if c.Ping(ctx).Err() != nil {
+				if o, err := exec.Command(d.start, d.conf).CombinedOutput(); err != nil {
+					t.Fatalf("start the server again: %v\n%s", err, o)
+				}
+				waitPing(t, c)
+			}
+			if n := c.Exists(ctx, "only-in-the-real-files").Val(); n != 1 {
+				t.Errorf("after a start from its config file the server lacks the last write\n%s%s", out, errOut)
+			}
+		})
+	}
+}
+
+func waitPing(t *testing.T, c *redis.Client) {
+	t.Helper()
+	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
+		if i > 500 {
+			t.Fatal("the server does not answer")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFailingStartCommandOutputHidesFileSecrets: Redis echoes a bad config
+// line, and a start command's output is quoted in apply's error. During a
+// rotation the config file holds a CONFIG name the spec no longer gives,
+// which was printed in clear.
+func TestFailingStartCommandOutputHidesFileSecrets(t *testing.T) {
+	d := startDaemon(t, "rename-command CONFIG SuperSecretCfgName42", "save 3600 1")
+	spec := writeSpec(t, fmt.Sprintf(`variable "cfg" {
+  type      = string
+  sensitive = true
+}
+
+redis "main" {
+  address     = %q
+  config_file = %q
+  service {
+    start = ["/bin/sh", "-c", "echo config error: >&2; grep -i rename %s >&2; exit 1"]
+  }
+  security {
+    renamed_commands = { CONFIG = var.cfg }
+  }
+  settings = {
+    "databases" = 32
+  }
+}
+`, d.addr(), d.conf, d.conf))
+	code, out, errOut := runCLI(t, "apply", "-auto-approve", "-allow-restart", "-var", "cfg=RotatedSecretXYZ99", "-config", spec)
+	if code != 1 || !strings.Contains(errOut, "config error") {
+		t.Fatalf("apply with a failing start command: exit %d, want 1 quoting its output\n%s%s", code, out, errOut)
+	}
+	for _, s := range []string{"SuperSecretCfgName42", "RotatedSecretXYZ99"} {
+		if strings.Contains(strings.ToLower(out+errOut), strings.ToLower(s)) {
+			t.Errorf("apply printed the secret %s:\n%s%s", s, out, errOut)
+		}
+	}
+}

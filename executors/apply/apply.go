@@ -45,6 +45,11 @@ type RestartSteps struct {
 	// Undo puts the previous configuration back: the config file and the
 	// carried files.
 	Undo func(ctx context.Context) error
+	// WantNames are the data file names the restarted server must use:
+	// those the files were carried over to.
+	WantNames map[string]string
+	// OldNames are the names it used before, which a rollback restores.
+	OldNames map[string]string
 }
 
 // CrontabStore reads and writes the crontab holding the managed block.
@@ -349,6 +354,8 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				return nil
 			}}
 			if reloc != nil {
+				steps.WantNames = reloc.to.Map(req.Target.DataDir == "")
+				steps.OldNames = reloc.from.Map(req.Target.DataDir == "")
 				steps.BeforeStart = func(ctx context.Context) error {
 					// Planned again: the stop wrote the final files.
 					c, err := relocate.Plan(reloc.from, reloc.to, reloc.aof)

@@ -117,6 +117,13 @@ type RestartOptions struct {
 	// replica: in sync with its primary and holding its data) and says
 	// what it checked; an error rolls the restart back.
 	AfterStart func(ctx context.Context) (string, error)
+	// WantNames are the data file names (dir, dbfilename, appenddirname,
+	// appendfilename) the new process must report: the ones BeforeStart
+	// carried the files over to.
+	WantNames map[string]string
+	// OldNames are the names the server used before: a rollback must
+	// bring it back on them.
+	OldNames map[string]string
 }
 
 // Restarted is a restart that succeeded.
@@ -175,7 +182,10 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 	conn := t.Connection
 	defer func() {
 		if err != nil {
-			err = secret.New(t.Secrets()...).Errorf("restart %s: %w", t.Name, err)
+			// What a failing service command printed may quote the config
+			// file, whose secrets the spec may no longer know (a rotation).
+			secrets := append(t.Secrets(), fileSecrets(t.ConfigFile, t.ConfigFile+".redisplan.bak")...)
+			err = secret.New(secrets...).Errorf("restart %s: %w", t.Name, err)
 		}
 	}()
 	svc := t.Service
@@ -198,7 +208,11 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 		return res, err
 	}
 	var before *Keyspace
+	var startedBefore string
 	if oldRunID != "" {
+		if startedBefore, err = startedFrom(ctx, conn); err != nil {
+			return res, err
+		}
 		ks, unpause, err := freeze(ctx, conn, cmds, len(svc.Stop) > 0)
 		if err != nil {
 			return res, err
@@ -241,7 +255,7 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 	}
 
 	fail := func(cause error) (Restarted, error) {
-		return res, rollBack(ctx, t, cmds, opts, before, cause)
+		return res, rollBack(ctx, t, cmds, opts, before, startedBefore, cause)
 	}
 	if opts.BeforeStart != nil {
 		if err := opts.BeforeStart(ctx); err != nil {
@@ -269,6 +283,12 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 			"check that the service commands control the server at this address", conn.Address, runID)
 	}
 	res.RunID = runID
+	if err := checkStartedAsBefore(ctx, conn, startedBefore); err != nil {
+		return fail(err)
+	}
+	if err := checkNames(ctx, t, opts.WantNames); err != nil {
+		return fail(err)
+	}
 	if before != nil {
 		summary, err := checkKeyspace(ctx, conn, cmds, *before)
 		if err != nil {
@@ -409,7 +429,7 @@ func checkKeyspace(ctx context.Context, conn model.Connection, cmds commands, be
 // old configuration back (opts.Undo), starts the server and compares its
 // keyspace with before again (a replica: runs opts.AfterStart again). The
 // error says what happened and what state the server is in.
-func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartOptions, before *Keyspace, cause error) error {
+func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartOptions, before *Keyspace, startedBefore string, cause error) error {
 	ctx = context.WithoutCancel(ctx)
 	conn := t.Connection
 	if id, err := runIDOf(ctx, conn); err == nil && id != "" {
@@ -440,9 +460,33 @@ func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartO
 	_ = restartJournal(t).Remove()
 	back := fmt.Sprintf("%s and the server runs again on its old files (run_id %s)", undone, shortRunID(runID))
 	if before != nil {
-		summary, err := checkKeyspace(ctx, conn, cmds, *before)
+		// Equal key counts without a digest prove little: the process must
+		// also run from the same file and on the old names. Those are read
+		// first, since the keyspace check lets writes in when it passes.
+		err := checkStartedAsBefore(ctx, conn, startedBefore)
+		if err == nil {
+			err = checkNames(ctx, t, opts.OldNames)
+		}
+		var summary string
+		if err == nil {
+			summary, err = checkKeyspace(ctx, conn, cmds, *before)
+		}
 		if err != nil {
-			return &RolledBackError{Cause: cause, Back: back + ", but its data still differs from before the restart: " + err.Error() + "; check the server now"}
+			// Left running, a server on other data takes writes that are
+			// lost once the right files are back, and its own final save
+			// would write over whatever files it runs on: it is stopped
+			// again without saving, and the files stay as they are.
+			where := "the old configuration"
+			if from, ferr := startedFrom(ctx, conn); ferr == nil && from != "" {
+				where = from
+			}
+			if serr := stopNoSave(ctx, t, cmds); serr == nil {
+				if werr := waitStopped(ctx, conn, runID); werr == nil {
+					return &RolledBackError{Cause: cause, Back: undone + ", but the server the start command started (from " + where + ") holds other data: " + err.Error() +
+						"; redisplan stopped it again without saving, so nothing was written over any file: check the service start command, then start the server"}
+				}
+			}
+			return &RolledBackError{Cause: cause, Back: back + ", but its data still differs from before the restart: " + err.Error() + "; it could not be stopped again: stop it without saving (SHUTDOWN NOSAVE) and check the service start command"}
 		}
 		back += " with the data it had (" + summary + ")"
 	} else if opts.AfterStart != nil {

@@ -35,6 +35,16 @@ type Names struct {
 	AppendFilename string
 }
 
+// Map gives the names as the directives a server reports them under;
+// withDir leaves dir out when it is not a path on this host (data_dir).
+func (n Names) Map(withDir bool) map[string]string {
+	m := map[string]string{"dbfilename": n.DBFilename, "appenddirname": n.AppendDirname, "appendfilename": n.AppendFilename}
+	if withDir {
+		m["dir"] = n.Dir
+	}
+	return m
+}
+
 func (n Names) rdb() string      { return filepath.Join(n.Dir, n.DBFilename) }
 func (n Names) aofDir() string   { return filepath.Join(n.Dir, n.AppendDirname) }
 func (n Names) manifest() string { return filepath.Join(n.aofDir(), n.AppendFilename+".manifest") }
