@@ -266,6 +266,9 @@ func TestApplyRenameRefusedWhenTheNewNameIsTaken(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, theirs+" already exists") || !strings.Contains(errOut, "Nothing was changed") {
 		t.Fatalf("apply: exit %d, want 1 with a refusal naming %s\n%s%s", code, theirs, out, errOut)
 	}
+	if strings.Contains(errOut, "redis.main: redis.main:") {
+		t.Errorf("the target is named twice:\n%s", errOut)
+	}
 	if got, _ := os.ReadFile(d.conf); string(got) != string(confBefore) {
 		t.Errorf("the config file changed although apply refused:\n%s", got)
 	}

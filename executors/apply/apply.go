@@ -164,7 +164,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		var err error
 		reloc, err = planRelocation(ctx, req, desired, moving)
 		if err != nil {
-			return res, fmt.Errorf("redis.%s: %w. Nothing was changed", t.Name, err)
+			return res, fmt.Errorf("%w. Nothing was changed", err)
 		}
 		emit(Step, "%s: the data files will be carried over while the server is stopped (%s)", strings.Join(moving, ", "), reloc.carry.Describe())
 	}
@@ -564,7 +564,7 @@ func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
 				desired[d.Name] = d
 			}
 			if _, err := planRelocation(ctx, req, desired, moving); err != nil {
-				return total, fmt.Errorf("redis.%s: %w. No member was changed", req.Target.Name, err)
+				return total, fmt.Errorf("%w. No member was changed", err)
 			}
 		}
 	}
