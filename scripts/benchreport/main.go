@@ -420,9 +420,10 @@ func (r *report) write(w *bytes.Buffer) {
 	p("- (d) bare load: stop the server, start it on the RDB, until it has loaded;\n")
 	p("- (e) the seed's restore: stop, sha256sum -c, gunzip, copy, start, until loaded;\n")
 	p("- (f) `redisplan restore -latest`: staging beside the data with every check on the way (checksums, RDB\n")
-	p("  structure), SAVE unless the RDB on disk is already current, stop, swap, load, key-count check. The\n")
-	p("  server has no unsaved writes when (f) starts (it was just started by (e)), so the SAVE is skipped;\n")
-	p("  a server with unsaved writes adds one SAVE, about the time of (a).\n\n")
+	p("  structure), writes paused, a BGSAVE unless the RDB on disk is already current, stop, swap, load with\n")
+	p("  writes refused, key-count check, the user's settings put back. The server has no unsaved writes when\n")
+	p("  (f) starts (it was just started by (e)), so the save is skipped; a server with unsaved writes adds one\n")
+	p("  BGSAVE, about the time of (a).\n\n")
 	for _, b := range r.Backups {
 		p("### %s keys (RDB %.0f MB)\n\n", thousands(b.Keys), float64(b.RDBBytes)/1e6)
 		p("| step | median (s) | spread (s) | redisplan peak RSS (MB) |\n|---|---:|---:|---:|\n")
