@@ -10,6 +10,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
@@ -1134,27 +1135,8 @@ type dbStats struct {
 // sorted by database number.
 func keyspaceOf(info map[string]string) []dbStats {
 	var out []dbStats
-	for k, v := range info {
-		rest, ok := strings.CutPrefix(k, "db")
-		if !ok {
-			continue
-		}
-		n, err := strconv.Atoi(rest)
-		if err != nil {
-			continue
-		}
-		s := dbStats{db: n}
-		for f := range strings.SplitSeq(v, ",") {
-			name, val, _ := strings.Cut(f, "=")
-			x, _ := strconv.ParseInt(val, 10, 64)
-			switch name {
-			case "keys":
-				s.keys = x
-			case "expires":
-				s.expires = x
-			}
-		}
-		out = append(out, s)
+	for db, st := range live.ParseKeyspace(info) {
+		out = append(out, dbStats{db: db, keys: st.Keys, expires: st.Expires})
 	}
 	slices.SortFunc(out, func(a, b dbStats) int { return a.db - b.db })
 	return out

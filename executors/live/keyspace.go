@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"github.com/redisplan/redisplan/executors/backup"
 	"maps"
 	"slices"
 	"strconv"
@@ -15,10 +16,7 @@ import (
 )
 
 // DBKeys is one database's line of INFO keyspace.
-type DBKeys struct {
-	Keys    int64
-	Expires int64
-}
+type DBKeys = backup.DBStats
 
 // Keyspace is what a server holds, as far as a restart must keep it: the
 // keys per database and, when DEBUG is allowed, the dataset's digest.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,21 +85,8 @@ func keyspaceOf(ctx context.Context, conn model.Connection) (keys, expires map[i
 		return nil, nil, err
 	}
 	keys, expires = map[int]int64{}, map[int]int64{}
-	for k, v := range info {
-		db, err := strconv.Atoi(strings.TrimPrefix(k, "db"))
-		if !strings.HasPrefix(k, "db") || err != nil {
-			continue
-		}
-		for _, field := range strings.Split(v, ",") {
-			name, val, _ := strings.Cut(field, "=")
-			n, _ := strconv.ParseInt(val, 10, 64)
-			switch name {
-			case "keys":
-				keys[db] = n
-			case "expires":
-				expires[db] = n
-			}
-		}
+	for db, st := range ParseKeyspace(info) {
+		keys[db], expires[db] = st.Keys, st.Expires
 	}
 	return keys, expires, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
@@ -310,7 +311,7 @@ func TestCompareKeys(t *testing.T) {
 }
 
 func TestParseKeyspace(t *testing.T) {
-	got := parseKeyspace(map[string]string{
+	got := live.ParseKeyspace(map[string]string{
 		"db0":         "keys=12,expires=3,avg_ttl=100",
 		"db15":        "keys=1,expires=0,avg_ttl=0",
 		"dbx":         "keys=1",

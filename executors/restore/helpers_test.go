@@ -267,7 +267,7 @@ func snapshot(t *testing.T, conn model.Connection) map[string]string {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
-	for db := range parseKeyspace(info) {
+	for db := range live.ParseKeyspace(info) {
 		c := dbClient(t, conn, db)
 		keys, err := c.Keys(ctx, "*").Result()
 		if err != nil {
@@ -365,7 +365,7 @@ func keyspace(t *testing.T, conn model.Connection) map[int]backup.DBStats {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return parseKeyspace(info)
+	return live.ParseKeyspace(info)
 }
 
 // saveNow runs SAVE.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
@@ -45,39 +44,13 @@ func readStats(ctx context.Context, c *redis.Client) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	s := Stats{Keyspace: parseKeyspace(info)}
+	s := Stats{Keyspace: live.ParseKeyspace(info)}
 	s.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
 	return s, nil
 }
 
 // parseKeyspace reads INFO keyspace's "db0:keys=1,expires=0,avg_ttl=0"
 // lines.
-func parseKeyspace(info map[string]string) map[int]backup.DBStats {
-	out := map[int]backup.DBStats{}
-	for k, v := range info {
-		rest, ok := strings.CutPrefix(k, "db")
-		if !ok {
-			continue
-		}
-		db, err := strconv.Atoi(rest)
-		if err != nil || db < 0 {
-			continue
-		}
-		var s backup.DBStats
-		for _, field := range strings.Split(v, ",") {
-			name, val, _ := strings.Cut(field, "=")
-			n, _ := strconv.ParseInt(val, 10, 64)
-			switch name {
-			case "keys":
-				s.Keys = n
-			case "expires":
-				s.Expires = n
-			}
-		}
-		out[db] = s
-	}
-	return out
-}
 
 // parseInfo reads INFO's "key:value" lines.
 func parseInfo(text string) map[string]string {

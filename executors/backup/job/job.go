@@ -387,26 +387,8 @@ func fillFromInfo(m *backup.Manifest, info map[string]string) {
 	m.RunID = info["run_id"]
 	m.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
 	m.AOFEnabled = info["aof_enabled"] == "1"
-	for k, v := range info {
-		if !strings.HasPrefix(k, "db") {
-			continue
-		}
-		db, err := strconv.Atoi(strings.TrimPrefix(k, "db"))
-		if err != nil {
-			continue
-		}
-		var s backup.DBStats
-		for _, part := range strings.Split(v, ",") {
-			key, val, _ := strings.Cut(part, "=")
-			n, _ := strconv.ParseInt(val, 10, 64)
-			switch key {
-			case "keys":
-				s.Keys = n
-			case "expires":
-				s.Expires = n
-			}
-		}
-		m.Keyspace[db] = s
+	for db, st := range live.ParseKeyspace(info) {
+		m.Keyspace[db] = st
 	}
 }
 
