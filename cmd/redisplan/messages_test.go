@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -24,5 +26,31 @@ func TestRestoreWithoutTerminalNamesRestore(t *testing.T) {
 	}
 	if after := dataset(t, d.addr()); !reflect.DeepEqual(after, before) {
 		t.Errorf("a refused restore changed the data: %d keys before, %d after", len(before), len(after))
+	}
+}
+
+// TestRestoreWarnsOfAnotherServersBackup: a restore's preview showed the
+// backup's keys but not that it was taken from another server (a spec
+// whose address changed, or a previous_specs entry naming another team's
+// spec), so another server's data could be restored with one "yes".
+func TestRestoreWarnsOfAnotherServersBackup(t *testing.T) {
+	a := startDaemon(t, `save ""`)
+	b := startDaemon(t, `save ""`)
+	fillDataset(t, a.addr(), "server-a")
+	dest := t.TempDir()
+	spec := backupSpec(t, a, dest, "")
+	mustRun(t, "backup", "run", "-config", spec)
+	text, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.ReplaceAll(strings.ReplaceAll(string(text), a.addr(), b.addr()), a.conf, b.conf)
+	if err := os.WriteFile(spec, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "restore", "-config", spec, "-target", "main", "-latest")
+	want := fmt.Sprintf("was taken from the server at %s, not from this target's server at %s", a.addr(), b.addr())
+	if code != 1 || !strings.Contains(out, want) {
+		t.Errorf("restore preview of another server's backup: exit %d, want 1 and the warning %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
 	}
 }

@@ -66,6 +66,12 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	writeStats(env.stdout, before)
 	fmt.Fprintf(env.stdout, "Backup %s (taken %s) holds:\n", src.Manifest.ID, src.Manifest.Started.Format(time.RFC3339))
 	writeStats(env.stdout, restore.Stats{Keyspace: src.Manifest.Keyspace, UsedMemory: src.Manifest.UsedMemory})
+	if m := src.Manifest; m.SourceAddress != "" && m.SourceAddress != t.Connection.Address && m.SourceRole != "replica" {
+		// A moved server is fine; another server's data is the accident a
+		// restore must not make quietly.
+		fmt.Fprintf(env.stdout, "WARNING: backup %s was taken from the server at %s, not from this target's server at %s: make sure it holds this server's data.\n",
+			m.ID, m.SourceAddress, t.Connection.Address)
+	}
 	fmt.Fprintln(env.stdout, "The backup will be verified (checksums and RDB structure) while it is written beside the data; then the server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again. A damaged backup stops the restore before the server is touched.")
 	if !autoApprove && !confirm(env, "restore", "Do you want to replace the server's data with this backup?",
 		"Review what the restore would do above and run again with -auto-approve.") {
