@@ -198,11 +198,13 @@ func (r *run) removeRecord() {
 func phaseWords(phase string) string {
 	switch phase {
 	case PhaseStopping:
-		return "before it stopped the server"
+		// Written before the stop: the server may be stopped already.
+		return "while it stopped the server, before it moved any file"
 	case PhaseStopped:
 		return "after it stopped the server, before it moved any file"
 	case PhaseSwapped:
-		return "after it swapped in the backup's files, before it started the server"
+		// Written before the start command: it may have started it.
+		return "after it swapped in the backup's files, while it started the restored server"
 	case PhaseStarted:
 		return "after it started the restored server, before it checked its keys"
 	}

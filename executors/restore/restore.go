@@ -455,10 +455,12 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if info["process_id"] != "" && info["process_id"] == p.pid {
 		return 0, Stats{}, fmt.Errorf("the server at %s is still the process it was before the restore (pid %s): it never stopped", t.Connection.Address, p.pid)
 	}
-	opts.emit(Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
+	// Recorded before it is said, so that a kill right after the message
+	// finds the record in the phase the message gave.
 	if err := r.writeRecord(PhaseStarted); err != nil {
 		return 0, Stats{}, err
 	}
+	opts.emit(Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
 	failpoint.Hit(failpoint.RestoreServerStarted)
 
 	c, err := live.Dial(t.Connection)
