@@ -213,6 +213,9 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 		if startedBefore, err = startedFrom(ctx, conn); err != nil {
 			return res, err
 		}
+		if err := waitRewriteDone(ctx, conn); err != nil {
+			return res, err
+		}
 		ks, unpause, err := freeze(ctx, conn, cmds, len(svc.Stop) > 0)
 		if err != nil {
 			return res, err
@@ -549,6 +552,34 @@ func runIDOf(ctx context.Context, conn model.Connection) (string, error) {
 		return "", err
 	}
 	return info["run_id"], nil
+}
+
+// waitRewriteDone waits until the server neither runs nor has scheduled
+// an AOF rewrite. One that is writing its initial AOF (AOF just turned on,
+// or a replica just after a full sync) refuses SHUTDOWN ("Writing initial
+// AOF, can't exit"), and a service stop command would cut it short.
+func waitRewriteDone(ctx context.Context, conn model.Connection) error {
+	c, err := dialWith(conn, oneShot)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		info, err := Info(ctx, c, "persistence")
+		if err != nil {
+			return err
+		}
+		if info["aof_rewrite_in_progress"] != "1" && info["aof_rewrite_scheduled"] != "1" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the server at %s was still rewriting its AOF when %s; nothing was stopped", conn.Address, interrupt.When(context.Cause(ctx)))
+		case <-ticker.C:
+		}
+	}
 }
 
 // shutdownSave sends SHUTDOWN SAVE under the given name. The connection

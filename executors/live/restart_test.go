@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
@@ -423,5 +425,39 @@ func TestRestartDifferentDataRollsBack(t *testing.T) {
 	}
 	if got := d.get(t, "survivor"); got != "yes" {
 		t.Errorf("survivor = %q after the rollback", got)
+	}
+}
+
+// TestRestartWaitsForInitialAOF: a server writing its initial AOF (AOF
+// just turned on, or a replica just after a full sync) refuses SHUTDOWN
+// with "Writing initial AOF, can't exit", which failed the restart. The
+// restart now waits for the rewrite to end.
+func TestRestartWaitsForInitialAOF(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	ctx := testContext(t)
+	pipe := c.Pipeline()
+	for i := 0; i < 1000; i++ {
+		pipe.Set(ctx, fmt.Sprintf("k%d", i), "v", 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// About a second of initial rewrite: 1 ms per key.
+	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "1000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Restart(ctx, d.target(&model.Service{Start: []string{d.bin, d.conf}}), RestartOptions{})
+	d.notePID()
+	if err != nil {
+		t.Fatalf("Restart while the initial AOF is written: %v\n%s", err, d.log())
+	}
+	if n := c.DBSize(ctx).Val(); n != 1000 {
+		t.Errorf("DBSIZE after the restart = %d, want 1000", n)
 	}
 }
