@@ -165,11 +165,7 @@ func Diff(in Input) *TargetPlan {
 	if live.ConfigSource == ConfigDisabled {
 		configDisabledPlan(tp, in, file)
 		if tp.Error == "" {
-			tp.Crontab = cron
-			tp.ScheduleFiles = files
-			tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
-			tp.Risks = append(tp.Risks, otherValueRisk(in)...)
-			tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
+			attachSchedules(tp, in, cron, files)
 		}
 		for i := range tp.Changes {
 			mask(&tp.Changes[i])
@@ -258,11 +254,7 @@ func Diff(in Input) *TargetPlan {
 		tp.Risks = append(tp.Risks, Risk{Message: fmt.Sprintf(
 			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
 	}
-	tp.Crontab = cron
-	tp.ScheduleFiles = files
-	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
-	tp.Risks = append(tp.Risks, otherValueRisk(in)...)
-	tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
+	attachSchedules(tp, in, cron, files)
 	for i := range tp.Changes {
 		mask(&tp.Changes[i])
 	}
@@ -356,4 +348,15 @@ func rewriteLeftover(in Input, tp *TargetPlan) {
 		}
 	}
 	tp.Risks = append(tp.Risks, Risk{Directive: name, Message: name + " " + note})
+}
+
+// attachSchedules puts the target's crontab and schedule-file changes into
+// its plan, with the risks of what their job lines will run with: every
+// plan that installs schedules, whether CONFIG can be read or not.
+func attachSchedules(tp *TargetPlan, in Input, cron *CrontabChange, files []FileChange) {
+	tp.Crontab = cron
+	tp.ScheduleFiles = files
+	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
+	tp.Risks = append(tp.Risks, otherValueRisk(in)...)
+	tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
 }
