@@ -379,3 +379,20 @@ func (r *verifyReader) Read(p []byte) (int, error) {
 	r.err = err
 	return n, err
 }
+
+// ContextReader returns a reader of r that fails with the context's error
+// once ctx ends, so that a long copy or check stops when the command is
+// interrupted.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

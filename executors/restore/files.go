@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -97,19 +96,6 @@ func owner(path string) (uid, gid int) {
 		return int(s.Uid), int(s.Gid)
 	}
 	return -1, -1
-}
-
-// ctxReader stops a copy when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // makeSafetyDir creates <dir>/redisplan-safety-<id>-<unix time>, with a

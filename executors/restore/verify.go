@@ -117,7 +117,7 @@ func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer) (r
 		check = rdb.NewCheckingReader(rc)
 		r = check
 	}
-	n, err := io.Copy(w, ctxReader{ctx, r})
+	n, err := io.Copy(w, backup.ContextReader(ctx, r))
 	if check != nil {
 		check.Close()
 	}

@@ -235,7 +235,7 @@ func checkGzippedRDB(ctx context.Context, path string) (gzSums, error) {
 	defer zr.Close()
 	raw := sha256.New()
 	counted := &countingReader{r: io.TeeReader(zr, raw), progress: func(string, int64) {}}
-	s.info, err = rdb.Verify(ctxReader{ctx, counted})
+	s.info, err = rdb.Verify(backup.ContextReader(ctx, counted))
 	if err != nil {
 		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return s, fmt.Errorf("%s is not a sound gzip file: %w; nothing was imported", name, err)
@@ -354,17 +354,4 @@ func absPath(p string) string {
 		return a
 	}
 	return p
-}
-
-// ctxReader stops a read loop when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
