@@ -91,7 +91,9 @@ func place(ctx context.Context, src Source, pl placement) (crc rdbChecksum, err 
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
-	return crc, fsutil.SyncDir(parent)
+	// The directory is fsynced by the caller, once for all the files it
+	// placed there (stage), or not at all for a scratch server's.
+	return crc, nil
 }
 
 // writebackEvery is how many bytes writeBehind writes between two

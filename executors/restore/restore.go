@@ -655,6 +655,12 @@ func (r *run) stage(ctx context.Context) error {
 			r.opts.emit(Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
+	// Once for every file placed: the AOF directory, then staging.
+	if p.restoreAOF {
+		if err := fsutil.SyncDir(filepath.Join(staging, p.appenddirname)); err != nil {
+			return err
+		}
+	}
 	return fsutil.SyncDir(staging)
 }
 
