@@ -175,7 +175,7 @@ func catalogFor(tp *planner.TargetPlan, t *model.Target) *catalog.Catalog {
 
 // writePlanText prints the plan of each target, then the unsuppressed
 // policy findings, then the summary line.
-func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findings []lint.Finding, color bool) {
+func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findings []model.Finding, color bool) {
 	pal := palette{color}
 	byName := map[string]*model.Target{}
 	for _, t := range targets {
@@ -252,7 +252,7 @@ const planMarker = "<!-- redisplan plan -->"
 // findings (suppressed ones collapsed, with their reasons), a summary
 // table, then the text plan in a collapsible block. lint's own marker line
 // is left out, so that the comment has one marker, planMarker, first.
-func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findings []lint.Finding) {
+func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findings []model.Finding) {
 	fmt.Fprintln(w, planMarker)
 	var lm strings.Builder
 	lint.WriteMarkdown(&lm, findings)

@@ -1,22 +1,15 @@
-// Package lint finds risks in a spec: built-in Redis rules with stable
-// codes, and the suppressions that silence them. Rules are pure functions
-// of the model; rendering findings for people and CI systems is here too.
-package lint
+package model
 
-import (
-	"fmt"
-
-	"github.com/redisplan/redisplan/internal/model"
-)
+import "fmt"
 
 // Severity of a finding. Only error-level findings fail validate and stop
 // apply.
 type Severity int
 
 const (
-	Notice Severity = iota
-	Warning
-	Error
+	SeverityNotice Severity = iota
+	SeverityWarning
+	SeverityError
 )
 
 var severityNames = [...]string{"notice", "warning", "error"}
@@ -44,7 +37,8 @@ func ParseSeverity(s string) (Severity, error) {
 	return v, err
 }
 
-// Finding is one rule's verdict on one target.
+// Finding is one rule's verdict on one target: a built-in lint rule's
+// (planner/lint) or a user policy's (hcl).
 type Finding struct {
 	Code     string   `json:"code"` // RP001..., or the user policy's name
 	Severity Severity `json:"severity"`
@@ -52,7 +46,7 @@ type Finding struct {
 	Message  string   `json:"message"`
 	// Pos is where the finding points in the spec (the attribute or block
 	// that causes it, or the target's block).
-	Pos model.Pos `json:"pos"`
+	Pos Pos `json:"pos"`
 	// Doc is the documentation page of a built-in rule: docs/rules/CODE.md.
 	Doc string `json:"doc,omitempty"`
 	// Fix is a suggested change, when one is mechanical.
