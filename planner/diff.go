@@ -6,10 +6,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // Input is everything the diff of one target needs.
@@ -151,9 +151,9 @@ func Diff(in Input) *TargetPlan {
 		}
 		tp.CreatesFile = f.Path
 	}
-	var file *conffile.FileValues
+	var file *redisconf.FileValues
 	if in.State.File != nil {
-		fv, err := conffile.Values(in.State.File.Content, cat)
+		fv, err := redisconf.Values(in.State.File.Content, cat)
 		if err != nil {
 			tp.Error = fmt.Sprintf("read %s: %v", in.State.File.Path, err)
 			return tp
@@ -305,7 +305,7 @@ func protectedConfigsAllowed(live *LiveState) bool {
 // restoreHold says what it means when the server or its config file holds
 // min-replicas-to-write at RestoreHoldValue: a restore was interrupted
 // before it checked the restored data. "" when neither does.
-func restoreHold(in Input, file *conffile.FileValues) string {
+func restoreHold(in Input, file *redisconf.FileValues) string {
 	var where []string
 	if in.State.Live.Config["min-replicas-to-write"] == RestoreHoldValue {
 		where = append(where, "live")

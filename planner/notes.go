@@ -6,14 +6,14 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
 // renameChanges compares the spec's rename-command lines with the file's.
 // CONFIG GET cannot see renames, so the file is the only side.
-func renameChanges(tp *TargetPlan, t *model.Target, file *conffile.FileValues) {
+func renameChanges(tp *TargetPlan, t *model.Target, file *redisconf.FileValues) {
 	if len(t.Renames) == 0 {
 		return
 	}
@@ -74,7 +74,7 @@ func configRenameReason(src ConfigSource) string {
 // spec gives it a secret name. Nothing reads the running server's settings:
 // the plan holds the file's rename-command lines, whose one restart makes
 // CONFIG reachable, and says that everything else is compared after it.
-func configDisabledPlan(tp *TargetPlan, in Input, file *conffile.FileValues) {
+func configDisabledPlan(tp *TargetPlan, in Input, file *redisconf.FileValues) {
 	t := in.Target
 	path := "the config file"
 	if in.State.File != nil {

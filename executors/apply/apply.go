@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -193,7 +194,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	// 2. The managed file, atomically, with the previous one kept.
 	var previous []byte
 	existed, fileWritten := false, false
-	var edits []conffile.Edit
+	var edits []redisconf.Edit
 	// A new name for CONFIG or SHUTDOWN, the commands redisplan reaches
 	// and stops the server with, is written only together with the
 	// restart that makes the server take it: until then the file must
@@ -210,7 +211,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				held = append(held, c.Directive)
 				continue
 			}
-			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
+			edits = append(edits, redisconf.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
 			continue
 		}
 		d := desired[c.Directive]
@@ -219,7 +220,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if p != nil && p.Alias != "" {
 			aliases = []string{p.Alias}
 		}
-		edits = append(edits, conffile.Edit{Directive: c.Directive, Aliases: aliases, Lines: conffile.DirectiveLines(req.Catalog, c.Directive, d.Value)})
+		edits = append(edits, redisconf.Edit{Directive: c.Directive, Aliases: aliases, Lines: redisconf.DirectiveLines(req.Catalog, c.Directive, d.Value)})
 	}
 	if len(edits) > 0 {
 		if t.ConfigFile == "" {
@@ -232,7 +233,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			undoAOF()
 			return res, fmt.Errorf("read %s: %w. Nothing was changed", t.ConfigFile, err)
 		}
-		next, err := conffile.ApplyEdits(current, edits)
+		next, err := redisconf.ApplyEdits(current, edits)
 		if err != nil {
 			undoAOF()
 			return res, fmt.Errorf("edit %s: %w. Nothing was changed", t.ConfigFile, err)
@@ -542,7 +543,7 @@ func hasLive(tp *planner.TargetPlan, directive string) bool {
 }
 
 func renameLine(r model.Rename) string {
-	return conffile.RenameLine(r.Command, r.NewName)
+	return redisconf.RenameLine(r.Command, r.NewName)
 }
 
 // RunGroup applies the plans of a replication group one member at a time

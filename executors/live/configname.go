@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -45,7 +45,7 @@ func FileConfigName(path string) (string, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("read config file: %w", err)
 	}
-	name, found, err := conffile.CommandName(b, "CONFIG")
+	name, found, err := redisconf.CommandName(b, "CONFIG")
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
@@ -77,7 +77,7 @@ func configName(ctx context.Context, c *redis.Client, t *model.Target, file []by
 			"if it runs with another name, set the target's config_file to the redis.conf it was started from, so that redisplan can learn that name, "+
 			"or set config_command to it", ep.addr)
 	}
-	name, found, ferr := conffile.CommandName(file, "CONFIG")
+	name, found, ferr := redisconf.CommandName(file, "CONFIG")
 	if ferr != nil {
 		return "", "", fmt.Errorf("%s: %w", t.ConfigFile, ferr)
 	}
@@ -128,7 +128,7 @@ func AsStarted(t *model.Target) *model.Target {
 	if err != nil {
 		return t
 	}
-	name, found, err := conffile.CommandName(b, "SHUTDOWN")
+	name, found, err := redisconf.CommandName(b, "SHUTDOWN")
 	if err != nil {
 		return t
 	}
