@@ -55,6 +55,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/s3url"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -79,28 +80,16 @@ var (
 	_ backup.Sized   = (*pending)(nil)
 )
 
-// Config says how to reach the bucket. Empty credentials are taken from
-// the standard AWS environment variables (AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and then from the shared
-// credentials and config files (AWS_SHARED_CREDENTIALS_FILE or
-// ~/.aws/credentials, profile AWS_PROFILE or "default").
+// Config says how to reach the bucket: a destination and the spec's s3
+// settings. Empty credentials are taken from the standard AWS environment
+// variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
+// and then from the shared credentials and config files
+// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE
+// or "default").
 type Config struct {
 	// Destination is s3://BUCKET[/PREFIX].
 	Destination string
-	// Endpoint is host[:port] (HTTPS) or a URL with http:// or https://;
-	// empty means AWS S3.
-	Endpoint string
-	// Region is the bucket's region; empty takes AWS_REGION, then
-	// AWS_DEFAULT_REGION, then asks the server.
-	Region    string
-	AccessKey string
-	SecretKey string
-	// PathStyle addresses the bucket in the path (http://host/bucket/key)
-	// instead of the host name, as most self-hosted servers need.
-	PathStyle bool
-	// SSE asks for server-side encryption: "AES256" or "aws:kms"; empty
-	// leaves it to the bucket's default.
-	SSE string
+	model.S3
 }
 
 // ParseDestination splits s3://BUCKET/PREFIX. The prefix is returned
