@@ -454,17 +454,11 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 			if !r.hasUpload {
 				continue
 			}
-			run, err := s.committedRunCached(ctx, committed, r.id)
-			if err != nil {
+			// When its writers all closed before the commit, an upload
+			// left under it is garbage, but the backup itself is
+			// complete.
+			if _, err := s.tidyCommitted(ctx, committed, r); err != nil {
 				return removed, fmt.Errorf("clean backups: %w", err)
-			}
-			if run == r.run {
-				// Its writers all closed before the commit: an upload
-				// left under it is garbage, but the backup itself is
-				// complete.
-				if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
-					return removed, fmt.Errorf("clean backups: %w", err)
-				}
 			}
 			continue
 		}
@@ -475,18 +469,15 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 		if !ok || !o.Gone(now) {
 			continue
 		}
-		run, err := s.committedRunCached(ctx, committed, r.id)
+		complete, err := s.tidyCommitted(ctx, committed, r)
 		if err != nil {
 			return removed, fmt.Errorf("clean backups: %w", err)
 		}
-		if run == r.run {
+		if complete {
 			// The manifest names this run: a commit whose owner record
 			// was not removed, or a deletion killed before it removed
 			// the manifest. The backup is complete; only the record
 			// and any stray upload go.
-			if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
-				return removed, fmt.Errorf("clean backups: %w", err)
-			}
 			if err := s.client.RemoveObject(ctx, s.bucket, r.owner.Key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
 				return removed, fmt.Errorf("clean backups: %w", s.clean(err))
 			}
@@ -498,6 +489,17 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 		removed++
 	}
 	return removed, nil
+}
+
+// tidyCommitted reports whether r is the run the manifest of its backup
+// names (committed caches the manifests read), and then removes the
+// incomplete uploads left under it: the backup is complete without them.
+func (s *Store) tidyCommitted(ctx context.Context, committed map[string]string, r *runState) (bool, error) {
+	run, err := s.committedRunCached(ctx, committed, r.id)
+	if err != nil || run != r.run {
+		return false, err
+	}
+	return true, s.removeUploads(ctx, s.runPrefix(r.id, r.run))
 }
 
 // runs finds every run under the root: those with an owner object or
