@@ -37,8 +37,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +64,8 @@ const Scheme = s3url.Scheme
 const (
 	ownerSuffix = ".owner"
 	runMetaKey  = "Redisplan-Run" // user metadata of the manifest
+	// runBytes is the length of a run's random name (16 hex digits).
+	runBytes = 8
 	// minPartSize is the smallest part redisplan uploads: 16 MiB parts
 	// make 10,000 parts reach 156 GiB, and cost 16 MiB of memory per
 	// artifact being written.
@@ -268,22 +268,8 @@ func (s *Store) committedRun(ctx context.Context, id string) (string, error) {
 	return run, nil
 }
 
-// validRun reports whether r has the form newRun makes.
-func validRun(r string) bool {
-	if len(r) != 16 {
-		return false
-	}
-	_, err := hex.DecodeString(r)
-	return err == nil
-}
-
-func newRun() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
-}
+// validRun reports whether r has the form of a run's name.
+func validRun(r string) bool { return backup.ValidRun(r, runBytes) }
 
 // Begin starts backup id as a new run.
 func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
@@ -293,14 +279,14 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err := s.refuseExisting(ctx, id); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	run, err := newRun()
+	run, err := backup.NewRun(runBytes)
 	if err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
 	if err := s.put(ctx, s.ownerKey(id, run), backup.NewOwner(run, "backup").Marshal(), minio.PutObjectOptions{}); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	return &pending{store: s, id: id, run: run, sizes: map[string]int64{}, open: map[string]*writer{}}, nil
+	return &pending{store: s, run: run, files: backup.Artifacts[*writer]{ID: id}}, nil
 }
 
 func (s *Store) put(ctx context.Context, key string, data []byte, opts minio.PutObjectOptions) error {
@@ -697,24 +683,10 @@ func PartSize(expected int64) uint64 {
 // pending is one run of a backup being written.
 type pending struct {
 	store *Store
-	id    string
 	run   string
 
-	mu        sync.Mutex
-	open      map[string]*writer // artifacts whose writer is not closed yet
-	sizes     map[string]int64   // artifacts written and closed
-	committed bool
-	aborted   bool
-}
-
-func (p *pending) state() error {
-	switch {
-	case p.committed:
-		return fmt.Errorf("backup %s is already committed", p.id)
-	case p.aborted:
-		return fmt.Errorf("backup %s was aborted", p.id)
-	}
-	return nil
+	mu    sync.Mutex
+	files backup.Artifacts[*writer]
 }
 
 // Create writes one artifact whose size is not known in advance.
@@ -726,27 +698,15 @@ func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, erro
 // is chosen from its expected size. The upload completes, and the data is
 // stored, before Close returns.
 func (p *pending) CreateSized(ctx context.Context, name string, expected int64) (io.WriteCloser, error) {
-	if err := backup.CheckName(name); err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.id, err)
-	}
-	if name == backup.ManifestName {
-		return nil, fmt.Errorf("backup %s: %s is reserved", p.id, name)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.state(); err != nil {
+	if err := p.files.CheckNew(name); err != nil {
 		return nil, err
-	}
-	if p.open[name] != nil {
-		return nil, fmt.Errorf("backup %s: %s is already being written", p.id, name)
-	}
-	if _, ok := p.sizes[name]; ok {
-		return nil, fmt.Errorf("backup %s: %s was already written", p.id, name)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	w := &writer{p: p, name: name, pw: pw, cancel: cancel, done: make(chan struct{})}
-	key := p.store.runPrefix(p.id, p.run) + name
+	key := p.store.runPrefix(p.files.ID, p.run) + name
 	opts := minio.PutObjectOptions{
 		PartSize:             PartSize(expected),
 		ServerSideEncryption: p.store.sse,
@@ -759,7 +719,7 @@ func (p *pending) CreateSized(ctx context.Context, name string, expected int64) 
 		pr.CloseWithError(errors.Join(err, errors.New("upload ended")))
 		w.uploaded, w.err = info.Size, p.store.clean(err)
 	}()
-	p.open[name] = w
+	p.files.Opened(name, w)
 	return w, nil
 }
 
@@ -806,17 +766,7 @@ func (w *writer) Close() error {
 	}
 	w.p.mu.Lock()
 	defer w.p.mu.Unlock()
-	if w.p.open[w.name] == w {
-		delete(w.p.open, w.name)
-	}
-	if err != nil {
-		return fmt.Errorf("backup %s: upload %s: %w", w.p.id, w.name, err)
-	}
-	if w.p.aborted {
-		return fmt.Errorf("backup %s was aborted", w.p.id)
-	}
-	w.p.sizes[w.name] = w.n
-	return nil
+	return w.p.files.Closed(w.name, w, w.n, "upload", err)
 }
 
 // Commit checks that every artifact m lists was written with the size it
@@ -825,24 +775,15 @@ func (w *writer) Close() error {
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.state(); err != nil {
+	if err := p.files.ReadyToCommit(ctx, m); err != nil {
 		return err
 	}
-	for name := range p.open {
-		return fmt.Errorf("commit backup %s: %s is still open: close it first", p.id, name)
-	}
-	if err := backup.CheckCommit(m, p.id, p.sizes); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := p.store.refuseExisting(ctx, p.id); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	if err := p.store.refuseExisting(ctx, p.files.ID); err != nil {
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	data, err := backup.MarshalManifest(m)
 	if err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	opts := minio.PutObjectOptions{
 		ContentType:  "application/json",
@@ -852,23 +793,23 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	// check above.
 	cond := opts
 	cond.SetMatchETagExcept("*")
-	err = p.store.put(ctx, p.store.manifestKey(p.id), data, cond)
+	err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, cond)
 	if r := errorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
 		// A server without conditional writes: the check above is what
 		// guards the ID, as on stores from before they existed.
-		err = p.store.put(ctx, p.store.manifestKey(p.id), data, opts)
+		err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, opts)
 	}
 	if err != nil {
 		if r := errorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
-			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
 		}
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
-	p.committed = true
+	p.files.Committed()
 	// The backup is complete. A leftover owner object would only make
 	// Clean look at the run and find it committed, so a failure to remove
 	// it is not a failure of the commit.
-	_ = p.store.client.RemoveObject(context.WithoutCancel(ctx), p.store.bucket, p.store.ownerKey(p.id, p.run), minio.RemoveObjectOptions{})
+	_ = p.store.client.RemoveObject(context.WithoutCancel(ctx), p.store.bucket, p.store.ownerKey(p.files.ID, p.run), minio.RemoveObjectOptions{})
 	return nil
 }
 
@@ -877,23 +818,18 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 // deferred.
 func (p *pending) Abort(ctx context.Context) error {
 	p.mu.Lock()
-	if p.committed || p.aborted {
-		p.mu.Unlock()
+	open, ok := p.files.Abort()
+	p.mu.Unlock()
+	if !ok {
 		return nil
 	}
-	p.aborted = true
-	var open []*writer
-	for _, w := range p.open {
-		open = append(open, w)
-	}
-	p.mu.Unlock()
 	for _, w := range open {
 		w.cancel()
 		w.pw.CloseWithError(errors.New("backup aborted"))
 		<-w.done
 	}
-	if err := p.store.removeRun(ctx, p.id, p.run); err != nil {
-		return fmt.Errorf("abort backup %s: %w", p.id, err)
+	if err := p.store.removeRun(ctx, p.files.ID, p.run); err != nil {
+		return fmt.Errorf("abort backup %s: %w", p.files.ID, err)
 	}
 	return nil
 }
