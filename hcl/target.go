@@ -290,7 +290,7 @@ func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, se
 		return
 	}
 	switch p.Mode() {
-	case catalog.FileOnly:
+	case model.FileOnly:
 		d.l.errorf(&rng, "Unsupported directive",
 			"%q is a file-only directive that redisplan does not manage through settings. Use security.renamed_commands and security.disabled_commands for rename-command.", p.Name)
 		return

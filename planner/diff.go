@@ -222,10 +222,10 @@ func Diff(in Input) *model.TargetPlan {
 		}
 		c.FileChange = fileDiffers
 		switch p.Mode() {
-		case catalog.Restart:
+		case model.Restart:
 			c.Mode = model.Restart
 			c.Reason = fmt.Sprintf("%s is immutable: only a restart applies it", p.Name)
-		case catalog.Protected:
+		case model.Protected:
 			if protectedLive && !movesData(p.Name) {
 				c.Mode = model.Live
 			} else {

@@ -254,7 +254,7 @@ func hiddenParams(info map[string]string, server, declared string) []string {
 	}
 	var names []string
 	for _, p := range cat.Params() {
-		if p.Hidden() && p.Mode() != catalog.FileOnly {
+		if p.Hidden() && p.Mode() != model.FileOnly {
 			names = append(names, p.Name)
 		}
 	}

@@ -1,7 +1,5 @@
 package model
 
-import "fmt"
-
 // Severity of a finding. Only error-level findings fail validate and stop
 // apply.
 type Severity int
@@ -14,20 +12,14 @@ const (
 
 var severityNames = [...]string{"notice", "warning", "error"}
 
-func (s Severity) String() string { return severityNames[s] }
+func (s Severity) String() string { return enumName(severityNames[:], s) }
 
 // MarshalText gives JSON the stable names.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads the stable names back.
 func (s *Severity) UnmarshalText(b []byte) error {
-	for i, n := range severityNames {
-		if n == string(b) {
-			*s = Severity(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown severity %q", b)
+	return parseEnum(s, severityNames[:], b, "severity")
 }
 
 // ParseSeverity reads "error", "warning" or "notice".

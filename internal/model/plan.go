@@ -1,7 +1,5 @@
 package model
 
-import "fmt"
-
 // The plan of one target, as the planner computes it and apply carries it
 // out: the data both sides share. The whole plan (every target, the
 // format version and the fingerprints of a saved plan) is planner.Plan.
@@ -18,23 +16,16 @@ const (
 
 var actionNames = [...]string{"no-op", "create", "update", "delete"}
 
-func (a Action) String() string { return actionNames[a] }
+func (a Action) String() string { return enumName(actionNames[:], a) }
 
 // MarshalText makes the JSON form use the stable names.
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // UnmarshalText reads the stable names back.
-func (a *Action) UnmarshalText(b []byte) error {
-	for i, n := range actionNames {
-		if n == string(b) {
-			*a = Action(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown action %q", b)
-}
+func (a *Action) UnmarshalText(b []byte) error { return parseEnum(a, actionNames[:], b, "action") }
 
-// Mode is how a change reaches the running server.
+// Mode is how a change to a directive reaches the running server; the
+// catalog gives each directive's (catalog.Param.Mode).
 type Mode int
 
 const (
@@ -53,21 +44,13 @@ const (
 
 var modeNames = [...]string{"live", "restart", "file-only", "protected"}
 
-func (m Mode) String() string { return modeNames[m] }
+func (m Mode) String() string { return enumName(modeNames[:], m) }
 
 // MarshalText makes the JSON form use the stable names.
 func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // UnmarshalText reads the stable names back.
-func (m *Mode) UnmarshalText(b []byte) error {
-	for i, n := range modeNames {
-		if n == string(b) {
-			*m = Mode(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown mode %q", b)
-}
+func (m *Mode) UnmarshalText(b []byte) error { return parseEnum(m, modeNames[:], b, "mode") }
 
 // TargetPlan is the comparison for one target.
 type TargetPlan struct {

@@ -81,7 +81,7 @@ func FuzzRenderParse(f *testing.F) {
 	c := cat70(f)
 	f.Fuzz(func(t *testing.T, name, value string) {
 		p, ok := c.Lookup(name)
-		if !ok || p.Mode() == catalog.FileOnly {
+		if !ok || p.Mode() == model.FileOnly {
 			return
 		}
 		norm, err := p.Normalize(value)
