@@ -171,13 +171,7 @@ func WriteJSON(w io.Writer, fs []model.Finding) error {
 		}
 		r.Findings = append(r.Findings, jf)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write lint json: %w", err)
-	}
-	return nil
+	return encodeJSON(w, r, "json")
 }
 
 // WriteGitHub writes one GitHub Actions workflow command per finding that
@@ -389,13 +383,7 @@ func WriteSARIF(w io.Writer, fs []model.Finding, toolVersion string) error {
 			Results: results,
 		}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(log); err != nil {
-		return fmt.Errorf("write lint sarif: %w", err)
-	}
-	return nil
+	return encodeJSON(w, log, "sarif")
 }
 
 // sarifURI makes a relative file name a relative URI reference: forward
@@ -486,4 +474,15 @@ func mdCell(s string) string {
 		"|", `\|`, "*", `\*`, "&", "&amp;", "<", "&lt;", ">", "&gt;",
 		"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
 	).Replace(s)
+}
+
+// encodeJSON writes v as indented JSON, with <, > and & as they are.
+func encodeJSON(w io.Writer, v any, format string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write lint %s: %w", format, err)
+	}
+	return nil
 }
