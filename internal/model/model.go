@@ -297,6 +297,20 @@ type Alerts struct {
 	Pos            Pos
 }
 
+// Threshold returns the spec's threshold for a check, or nil when the
+// spec sets none (or has no alerts block).
+func (t *Target) Threshold(check string) *Threshold {
+	if t.Alerts == nil {
+		return nil
+	}
+	for i := range t.Alerts.Thresholds {
+		if t.Alerts.Thresholds[i].Check == check {
+			return &t.Alerts.Thresholds[i]
+		}
+	}
+	return nil
+}
+
 // Notify is one alert destination.
 type Notify struct {
 	Webhook string
