@@ -19,6 +19,7 @@ import (
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 const (
@@ -215,7 +216,7 @@ func probe(ctx context.Context, p *process, addr string) error {
 	if err != nil {
 		return err
 	}
-	info := parseInfo(text)
+	info := redisinfo.Parse(text)
 	if pid := info["process_id"]; pid != strconv.Itoa(p.pid) {
 		return fmt.Errorf("the port is answered by process %s, not %d", pid, p.pid)
 	}
@@ -244,21 +245,6 @@ func newClient(addr string, edit func(*redis.Options)) *redis.Client {
 		edit(o)
 	}
 	return redis.NewClient(o)
-}
-
-// parseInfo reads INFO's "key:value" lines.
-func parseInfo(text string) map[string]string {
-	out := map[string]string{}
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // killGroup sends SIGKILL to the process group the server leads.

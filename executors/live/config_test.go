@@ -156,19 +156,6 @@ func TestInfoKeyspace(t *testing.T) {
 	}
 }
 
-func TestParseInfo(t *testing.T) {
-	text := "# Server\r\nredis_version:7.0.15\r\nexecutable:/usr/bin/redis-server\r\n\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"
-	got := parseInfo(text)
-	want := map[string]string{
-		"redis_version": "7.0.15",
-		"executable":    "/usr/bin/redis-server",
-		"db0":           "keys=1,expires=0,avg_ttl=0",
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("parseInfo = %v, want %v", got, want)
-	}
-}
-
 // fillKeys writes n small keys through a pipeline.
 func fillKeys(t *testing.T, c *redis.Client, n int) {
 	t.Helper()

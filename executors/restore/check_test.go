@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
@@ -307,19 +306,6 @@ func TestCompareKeys(t *testing.T) {
 	lines, _ = compareKeys(want, map[int]backup.DBStats{0: {Keys: 100}, 1: {Keys: 5}, 3: {Keys: 1}})
 	if last := lines[len(lines)-1]; last.kind != Warning || !strings.Contains(last.text, "db3") {
 		t.Errorf("extra db reported as %+v", last)
-	}
-}
-
-func TestParseKeyspace(t *testing.T) {
-	got := live.ParseKeyspace(map[string]string{
-		"db0":         "keys=12,expires=3,avg_ttl=100",
-		"db15":        "keys=1,expires=0,avg_ttl=0",
-		"dbx":         "keys=1",
-		"used_memory": "10",
-	})
-	want := map[int]backup.DBStats{0: {Keys: 12, Expires: 3}, 15: {Keys: 1}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("parseKeyspace (-want +got):\n%s", diff)
 	}
 }
 

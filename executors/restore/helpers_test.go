@@ -23,6 +23,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
 
@@ -267,7 +268,7 @@ func snapshot(t *testing.T, conn model.Connection) map[string]string {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
-	for db := range live.ParseKeyspace(info) {
+	for db := range redisinfo.Keyspace(info) {
 		c := dbClient(t, conn, db)
 		keys, err := c.Keys(ctx, "*").Result()
 		if err != nil {
@@ -365,7 +366,7 @@ func keyspace(t *testing.T, conn model.Connection) map[int]backup.DBStats {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return live.ParseKeyspace(info)
+	return redisinfo.Keyspace(info)
 }
 
 // saveNow runs SAVE.

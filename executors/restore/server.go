@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -44,27 +45,9 @@ func readStats(ctx context.Context, c *redis.Client) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	s := Stats{Keyspace: live.ParseKeyspace(info)}
+	s := Stats{Keyspace: redisinfo.Keyspace(info)}
 	s.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
 	return s, nil
-}
-
-// parseKeyspace reads INFO keyspace's "db0:keys=1,expires=0,avg_ttl=0"
-// lines.
-
-// parseInfo reads INFO's "key:value" lines.
-func parseInfo(text string) map[string]string {
-	out := map[string]string{}
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // stopServer stops the server so that it cannot write its files any more,
@@ -449,7 +432,7 @@ func probe(ctx context.Context, c *redis.Client, a address) (map[string]string, 
 	if err != nil {
 		return nil, err
 	}
-	return parseInfo(text), nil
+	return redisinfo.Parse(text), nil
 }
 
 func isReply(err error) bool {
