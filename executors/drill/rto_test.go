@@ -14,6 +14,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
@@ -26,7 +27,7 @@ func rdbSource(t *testing.T) restore.Source {
 	ctx := testContext(t)
 	keyspace := map[int]backup.DBStats{}
 	for db, n := range map[int]int{0: 120, 3: 7} {
-		c := newClient(srv.Addr(), func(o *redis.Options) { o.DB = db })
+		c := server.NewClient(srv.Addr(), "", func(o *redis.Options) { o.DB = db })
 		for i := range n {
 			if err := c.Set(ctx, fmt.Sprintf("k:%d:%d", db, i), i, 0).Err(); err != nil {
 				t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
 
@@ -39,7 +40,7 @@ func scratchOf(t *testing.T, rec *recorder) (int, string) {
 func assertCleanedUp(t *testing.T, rec *recorder) {
 	t.Helper()
 	pid, dir := scratchOf(t, rec)
-	if processAlive(pid) {
+	if server.ProcessAlive(pid) {
 		t.Errorf("the scratch server (pid %d) still runs", pid)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/redistest"
@@ -116,7 +117,7 @@ func (d *daemon) restart(t *testing.T) {
 	d.notePID()
 	c := d.client(t, 0)
 	// The connection closing is success; a reply is a refusal.
-	if err := c.Conn().Shutdown(ctx).Err(); isReply(err) {
+	if err := server.Shutdown(ctx, c, "SHUTDOWN"); err != nil {
 		t.Fatalf("SHUTDOWN: %v", err)
 	}
 	a, err := addressOf(d.connection())
@@ -175,14 +176,14 @@ func (d *daemon) kill() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for pid := range d.pids {
-		if !processAlive(pid) || !serverProcess(pid) {
+		if !server.ProcessAlive(pid) || !server.IsServerProcess(pid) {
 			continue // gone, or the id was reused by something else
 		}
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		// Not our child: wait until it is gone or a zombie.
 		for range 500 {
-			if !processAlive(pid) {
+			if !server.ProcessAlive(pid) {
 				break
 			}
 			time.Sleep(10 * time.Millisecond)
