@@ -12,12 +12,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // dialServer returns a Dial client for the server, closed when the test
 // ends.
-func dialServer(t *testing.T, s *redistest.Server) *redis.Client {
+func dialServer(t *testing.T, s *servertest.Server) *redis.Client {
 	t.Helper()
 	c, err := Dial(targetFor(s).Connection)
 	if err != nil {
@@ -29,7 +29,7 @@ func dialServer(t *testing.T, s *redistest.Server) *redis.Client {
 
 func TestDialNamesTheClient(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	name, err := c.ClientGetName(testContext(t)).Result()
 	if err != nil || name != ClientName {
@@ -39,7 +39,7 @@ func TestDialNamesTheClient(t *testing.T) {
 
 func TestConfigGet(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	got, err := ConfigGet(testContext(t), dialServer(t, s), "CONFIG", "maxmemory", "watchdog-period", "no-such-param")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func TestConfigGet(t *testing.T) {
 
 func TestConfigSetBatch(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	err := ConfigSet(ctx, c, "CONFIG", [][2]string{{"maxmemory", "10mb"}, {"maxmemory-policy", "allkeys-lru"}})
@@ -73,7 +73,7 @@ func TestConfigSetBatch(t *testing.T) {
 
 func TestConfigSetAllOrNothing(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 
@@ -102,7 +102,7 @@ func TestConfigSetAllOrNothing(t *testing.T) {
 
 func TestConfigSetHidesSensitiveValues(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	// requirepass takes one argument; the value must not show up in the
 	// error whatever Redis says.
@@ -116,7 +116,7 @@ func TestConfigSetHidesSensitiveValues(t *testing.T) {
 
 func TestConfigSetNoPermission(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "user reader on >reader-pass ~* +ping +info +config|get\n"})
+	s := servertest.Start(t, servertest.Options{Config: "user reader on >reader-pass ~* +ping +info +config|get\n"})
 	tg := targetFor(s)
 	tg.Connection.Username, tg.Connection.Password = "reader", "reader-pass"
 	c, err := Dial(tg.Connection)
@@ -135,7 +135,7 @@ func TestConfigSetNoPermission(t *testing.T) {
 
 func TestInfoKeyspace(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
@@ -171,7 +171,7 @@ func fillKeys(t *testing.T, c *redis.Client, n int) {
 
 func TestEnableAOF(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	fillKeys(t, c, 1000)
@@ -188,7 +188,7 @@ func TestEnableAOF(t *testing.T) {
 
 func TestEnableAOFWhileBGSAVE(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	fillKeys(t, c, 200)
@@ -206,7 +206,7 @@ func TestEnableAOFWhileBGSAVE(t *testing.T) {
 	checkAOFDone(t, c, s)
 }
 
-func checkAOFDone(t *testing.T, c *redis.Client, s *redistest.Server) {
+func checkAOFDone(t *testing.T, c *redis.Client, s *servertest.Server) {
 	t.Helper()
 	info, err := Info(testContext(t), c, "persistence")
 	if err != nil {
@@ -229,7 +229,7 @@ func checkAOFDone(t *testing.T, c *redis.Client, s *redistest.Server) {
 
 func TestEnableAOFRefused(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	// Without its directory the server cannot create appendonlydir, and
 	// CONFIG SET appendonly yes fails (the harness kills the server).
@@ -246,7 +246,7 @@ func TestEnableAOFRefused(t *testing.T) {
 
 func TestEnableAOFDeadline(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	ctx, cancel := context.WithCancel(testContext(t))
 	cancel()

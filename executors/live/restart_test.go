@@ -17,13 +17,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // daemon is a redis-server that daemonizes itself, as a service manager
 // would run it: Restart must stop and start it through commands, so the
-// redistest harness (which owns its processes) cannot run it.
+// servertest harness (which owns its processes) cannot run it.
 type daemon struct {
 	bin      string
 	conf     string
@@ -41,14 +41,14 @@ type daemon struct {
 // killed with SIGKILL when the test ends, passed or failed.
 func startDaemon(t *testing.T, extra string) *daemon {
 	t.Helper()
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	dir := t.TempDir()
 	d := &daemon{
 		bin:     bin,
 		conf:    filepath.Join(dir, "redis.conf"),
 		dir:     dir,
 		pidfile: filepath.Join(dir, "redis.pid"),
-		port:    redistest.FreePort(t),
+		port:    servertest.FreePort(t),
 		pids:    map[int]bool{},
 	}
 	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %q\ndaemonize yes\npidfile %q\nlogfile %q\nsave \"\"\n%s",
@@ -177,7 +177,7 @@ func (d *daemon) get(t *testing.T, key string) string {
 
 func redisCLI(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath(filepath.Join(filepath.Dir(redistest.Binary(t)), "redis-cli"))
+	p, err := exec.LookPath(filepath.Join(filepath.Dir(servertest.Binary(t)), "redis-cli"))
 	if err == nil {
 		return p
 	}
@@ -307,7 +307,7 @@ func TestRestartServerKeepsRunning(t *testing.T) {
 
 func TestWaitReadyAuthFailsAtOnce(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "requirepass right-pass\n", Password: "right-pass"})
+	s := servertest.Start(t, servertest.Options{Config: "requirepass right-pass\n", Password: "right-pass"})
 	conn := targetFor(s).Connection
 	conn.Password = "wrong-pass"
 	_, err := WaitReady(testContext(t), conn)

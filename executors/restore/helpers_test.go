@@ -23,9 +23,9 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisinfo"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // testTimeout bounds every test's calls, so that a hung server fails the
@@ -45,7 +45,7 @@ func testContext(t *testing.T) context.Context {
 
 // daemon is a redis-server that daemonizes itself, as a service manager
 // would run it: Restore stops and starts it through SHUTDOWN and its
-// service start command, so the redistest harness (which owns its
+// service start command, so the servertest harness (which owns its
 // processes) cannot run it.
 type daemon struct {
 	bin      string
@@ -66,7 +66,7 @@ type daemon struct {
 // killed with SIGKILL when the test ends, passed or failed.
 func startDaemon(t *testing.T, extra string) *daemon {
 	t.Helper()
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	root := t.TempDir()
 	d := &daemon{
 		bin:     bin,
@@ -74,7 +74,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 		dataDir: filepath.Join(root, "data"),
 		pidfile: filepath.Join(root, "redis.pid"),
 		logfile: filepath.Join(root, "redis.log"),
-		port:    redistest.FreePort(t),
+		port:    servertest.FreePort(t),
 		pids:    map[int]bool{},
 	}
 	if err := os.Mkdir(d.dataDir, 0o700); err != nil {
@@ -191,8 +191,8 @@ func (d *daemon) kill() {
 	}
 }
 
-// serverConn is the connection to a redistest server.
-func serverConn(s *redistest.Server) model.Connection {
+// serverConn is the connection to a servertest server.
+func serverConn(s *servertest.Server) model.Connection {
 	return model.Connection{Address: s.Addr(), Timeout: 10 * time.Second}
 }
 
@@ -445,7 +445,7 @@ func newSource(t *testing.T, conn model.Connection, dir string, files []backup.F
 		ID:           "20260101T030000Z",
 		Target:       "main",
 		Method:       "bgsave",
-		RedisVersion: redistest.Version(t),
+		RedisVersion: servertest.Version(t),
 		Keyspace:     keyspace(t, conn),
 		AOFEnabled:   aof,
 		Files:        files,

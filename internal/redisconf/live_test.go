@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // TestQuoteReadByRedis writes awkward values with Set and FormatLine into a
@@ -40,7 +40,7 @@ func TestQuoteReadByRedis(t *testing.T) {
 			}
 			want[d] = v
 		}
-		s := redistest.Start(t, redistest.Options{Config: string(f.Bytes())})
+		s := servertest.Start(t, servertest.Options{Config: string(f.Bytes())})
 		client := s.Client(t)
 		for d, v := range want {
 			got, err := client.ConfigGet(context.Background(), d).Result()
