@@ -182,12 +182,7 @@ func gatherLive(ctx context.Context, t *model.Target, in *Input) {
 
 // probe connects to the server's address and hangs up.
 func probe(ctx context.Context, c model.Connection) error {
-	network, addr := "tcp", c.Address
-	if strings.HasPrefix(addr, "/") {
-		network = "unix"
-	} else if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "6379")
-	}
+	network, addr := server.Address(c)
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, network, addr)
 	if err == nil {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -157,20 +156,14 @@ func startScratch(ctx context.Context, bin string, p *plan, opts Options) (*scra
 		Dir:     dir,
 		LogFile: logfile,
 		Args: func(port int) ([]string, error) {
-			lines := []string{
-				"# Scratch server of a redisplan restore drill.",
-				redisconf.FormatLine("port", strconv.Itoa(port)),
-				redisconf.FormatLine("bind", "127.0.0.1"),
-				redisconf.FormatLine("protected-mode", "yes"),
-				redisconf.FormatLine("daemonize", "no"),
-				redisconf.FormatLine("dir", dir),
-				redisconf.FormatLine("logfile", logfile),
+			lines := append([]string{"# Scratch server of a redisplan restore drill."}, server.LoopbackLines(port, dir, logfile)...)
+			lines = append(lines,
 				redisconf.FormatLine("dbfilename", p.dbfilename),
 				redisconf.FormatLine("appendonly", aof),
 				redisconf.FormatLine("appendfilename", p.appendfilename),
 				redisconf.FormatLine("appenddirname", p.appenddirname),
 				redisconf.FormatLine("save", ""),
-			}
+			)
 			if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 				return nil, fmt.Errorf("write the scratch server's config: %w", err)
 			}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 const (
@@ -281,4 +283,19 @@ func readFrom(path string, offset int64) string {
 		return ""
 	}
 	return string(b[offset:])
+}
+
+// LoopbackLines are the redis.conf lines that make a server one of
+// redisplan's own (a scratch server): port on 127.0.0.1 only, protected
+// mode, in the foreground, with its dir and log file. Written last in a
+// config, they win over anything before them.
+func LoopbackLines(port int, dir, logFile string) []string {
+	return []string{
+		redisconf.FormatLine("port", strconv.Itoa(port)),
+		redisconf.FormatLine("bind", "127.0.0.1"),
+		redisconf.FormatLine("protected-mode", "yes"),
+		redisconf.FormatLine("daemonize", "no"),
+		redisconf.FormatLine("dir", dir),
+		redisconf.FormatLine("logfile", logFile),
+	}
 }
