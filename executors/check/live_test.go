@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // liveTimeout bounds every live test's calls and waits, so that a hung
@@ -133,14 +134,7 @@ func waitInfo(t *testing.T, c *redis.Client, what string, ok func(info string) b
 	}
 }
 
-func infoField(info, key string) string {
-	for line := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), key+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
+func infoField(info, key string) string { return redisinfo.Parse(info)[key] }
 
 func TestLiveHealthy(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
