@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,8 +55,7 @@ type daemon struct {
 	port     int
 	password string
 
-	mu   sync.Mutex
-	pids map[int]bool // every process seen, killed when the test ends
+	pids *servertest.Pidfile // every process seen, killed when the test ends
 }
 
 // startDaemon writes a redis.conf (with extra appended) into a new
@@ -75,7 +73,6 @@ func startDaemon(t *testing.T, extra string) *daemon {
 		pidfile: filepath.Join(root, "redis.pid"),
 		logfile: filepath.Join(root, "redis.log"),
 		port:    servertest.FreePort(t),
-		pids:    map[int]bool{},
 	}
 	if err := os.Mkdir(d.dataDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -90,7 +87,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 	}
 	// Registered after t.TempDir, so it runs before the directory is
 	// removed.
-	t.Cleanup(d.kill)
+	d.pids = servertest.WatchPidfile(t, d.pidfile)
 	d.start(t)
 	return d
 }
@@ -157,39 +154,7 @@ func (d *daemon) log() string {
 }
 
 // notePID remembers the process named in the pidfile.
-func (d *daemon) notePID() {
-	b, err := os.ReadFile(d.pidfile)
-	if err != nil {
-		return
-	}
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-		d.mu.Lock()
-		d.pids[pid] = true
-		d.mu.Unlock()
-	}
-}
-
-// kill ends every process the test started, and its fork children: a
-// daemonized redis-server leads its own session and process group.
-func (d *daemon) kill() {
-	d.notePID()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for pid := range d.pids {
-		if !server.ProcessAlive(pid) || !server.IsServerProcess(pid) {
-			continue // gone, or the id was reused by something else
-		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		// Not our child: wait until it is gone or a zombie.
-		for range 500 {
-			if !server.ProcessAlive(pid) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-}
+func (d *daemon) notePID() { d.pids.Note() }
 
 // serverConn is the connection to a servertest server.
 func serverConn(s *servertest.Server) model.Connection {
