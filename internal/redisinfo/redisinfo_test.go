@@ -8,10 +8,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The testdata files are INFO EVERYTHING replies of redis-server 7.0.15,
-// as the server sent them (CRLF): a primary with AOF on, 1000 keys in db0
-// and 2 keys with a TTL in db2, and its replica while its first sync was
-// still waiting for the primary's rewrite.
+// The testdata files are INFO EVERYTHING replies, as the servers sent
+// them (CRLF): from redis-server 7.0.15 a primary with AOF on, 1000 keys
+// in db0 and 2 keys with a TTL in db2, and its replica while its first
+// sync was still waiting for the primary's rewrite; from Valkey 8.0.1,
+// Valkey 8.1.1 and Redis 8.0.2 a server with 1000 keys in db0 and 2 keys
+// in db2, one of them with a TTL.
 func readInfo(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -36,6 +38,24 @@ func TestParseRealReplies(t *testing.T) {
 			"connected_slaves": "1",
 			"cmdstat_set":      "calls=2,usec=8,usec_per_call=4.00,rejected_calls=0,failed_calls=0",
 			"executable":       "/tmp/srvinfo/redis-server",
+		}},
+		{"valkey-8.0.txt", map[string]string{
+			"redis_version":  "7.2.4",
+			"server_name":    "valkey",
+			"valkey_version": "8.0.1",
+			"loading":        "0",
+			"db0":            "keys=1000,expires=0,avg_ttl=0",
+		}},
+		{"valkey-8.1.txt", map[string]string{
+			"redis_version":  "7.2.4",
+			"server_name":    "valkey",
+			"valkey_version": "8.1.1",
+			"db2":            "keys=2,expires=1,avg_ttl=0",
+		}},
+		{"redis-8.0.txt", map[string]string{
+			"redis_version":             "8.0.2",
+			"db0":                       "keys=1000,expires=0,avg_ttl=0,subexpiry=0",
+			"db0_distrib_strings_sizes": "8=1000",
 		}},
 		{"replica-7.0.txt", map[string]string{
 			"role":               "slave",
@@ -86,6 +106,9 @@ func TestSectionsRealReply(t *testing.T) {
 	}) {
 		t.Errorf(`Sections()["keyspace"] = %v`, got)
 	}
+	if got := Sections(readInfo(t, "redis-8.0.txt"))["keysizes"]["db0_distrib_strings_sizes"]; got != "8=1000" {
+		t.Errorf(`Redis 8.0's keysizes section: db0_distrib_strings_sizes = %q`, got)
+	}
 	if _, ok := s["server"]["db0"]; ok {
 		t.Error("a keyspace field landed in the server section")
 	}
@@ -132,6 +155,10 @@ func TestKeyspace(t *testing.T) {
 	}{
 		{"real primary", Parse(readInfo(t, "primary-7.0.txt")), map[int]DB{0: {Keys: 1000}, 2: {Keys: 2, Expires: 2}}},
 		{"real replica before its sync", Parse(readInfo(t, "replica-7.0.txt")), map[int]DB{}},
+		{"real Valkey 8.0", Parse(readInfo(t, "valkey-8.0.txt")), map[int]DB{0: {Keys: 1000}, 2: {Keys: 2, Expires: 1}}},
+		{"real Valkey 8.1", Parse(readInfo(t, "valkey-8.1.txt")), map[int]DB{0: {Keys: 1000}, 2: {Keys: 2, Expires: 1}}},
+		// Redis 8 adds a Keysizes section whose fields start with db0_.
+		{"real Redis 8.0, Keysizes fields skipped", Parse(readInfo(t, "redis-8.0.txt")), map[int]DB{0: {Keys: 1000}, 2: {Keys: 2, Expires: 1}}},
 		{"no keys", map[string]string{"redis_version": "7.0.15"}, map[int]DB{}},
 		{"high database number", map[string]string{"db15": "keys=3,expires=1,avg_ttl=10"}, map[int]DB{15: {Keys: 3, Expires: 1}}},
 		{"fields in any order, extra ones ignored", map[string]string{"db1": "avg_ttl=0,subexpiry=0,expires=4,keys=9"}, map[int]DB{1: {Keys: 9, Expires: 4}}},
