@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,14 +33,37 @@ func procMounted() bool {
 }
 
 // IsServerProcess reports whether pid runs redis-server or valkey-server,
-// so that a pid reused by something else is never killed.
+// so that a pid reused by something else is never killed. A server run
+// through a dynamic loader (an engine unpacked with its own C library,
+// started as "ld-linux-x86-64.so.2 --argv0 .../valkey-server ...") is
+// known by the name the loader gives it.
 func IsServerProcess(pid int) bool {
 	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 	if err != nil {
 		return false
 	}
-	c := strings.ToLower(string(comm))
-	return strings.Contains(c, "redis") || strings.Contains(c, "valkey")
+	c := strings.ToLower(strings.TrimSpace(string(comm)))
+	if isServerName(c) {
+		return true
+	}
+	if !strings.HasPrefix(c, "ld-") {
+		return false
+	}
+	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return false
+	}
+	args := strings.Split(string(cmdline), "\x00")
+	for i, a := range args {
+		if a == "--argv0" && i+1 < len(args) {
+			return isServerName(strings.ToLower(filepath.Base(args[i+1])))
+		}
+	}
+	return false
+}
+
+func isServerName(name string) bool {
+	return strings.Contains(name, "redis") || strings.Contains(name, "valkey")
 }
 
 // KillPID kills a server process that redisplan did not start itself (a
