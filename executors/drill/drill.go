@@ -13,21 +13,8 @@
 // JudgeRPO and JudgeRTO compare figures with an objective without I/O.
 package drill
 
-import (
-	"fmt"
-
-	"github.com/redisplan/redisplan/executors/server"
-)
+import "github.com/redisplan/redisplan/executors/server"
 
 // EnvRedisServer names the redis-server binary the drills run: a path, or
 // a name looked up in PATH. Without it, they run redis-server from PATH.
 const EnvRedisServer = server.EnvBinary
-
-// serverBinary finds the redis-server binary.
-func serverBinary() (string, error) {
-	bin, err := server.Binary()
-	if err != nil {
-		return "", fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
-	}
-	return bin, nil
-}

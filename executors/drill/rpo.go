@@ -145,9 +145,9 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))
 
-	bin, err := serverBinary()
+	bin, err := server.Binary()
 	if err != nil {
-		return RPOResult{}, err
+		return RPOResult{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}
 	if res.ServerVersion, err = server.Version(ctx, bin); err != nil {
 		return RPOResult{}, err

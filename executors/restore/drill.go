@@ -43,9 +43,9 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	if err != nil {
 		return Result{}, err
 	}
-	bin, err := serverBinary()
+	bin, err := server.Binary()
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}
 	version, err := server.Version(ctx, bin)
 	if err != nil {
@@ -191,13 +191,4 @@ func (s *scratch) stop(opts Options) {
 		opts.emit(Warning, "the scratch server did not stop cleanly: %v", err)
 	}
 	opts.emit(Step, "stopped the scratch server")
-}
-
-// serverBinary finds the redis-server binary for drills.
-func serverBinary() (string, error) {
-	bin, err := server.Binary()
-	if err != nil {
-		return "", fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
-	}
-	return bin, nil
 }
