@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/redisconf"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // TestExampleConfigRunsOnRealRedis renders examples/redis.hcl the way
@@ -33,7 +33,7 @@ func TestExampleConfigRunsOnRealRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := redistest.Start(t, redistest.Options{ConfigFile: conf})
+	srv := servertest.Start(t, servertest.Options{ConfigFile: conf})
 	rdb := srv.Client(t)
 	ctx := context.Background()
 	configCmd := target.ConfigCommand()

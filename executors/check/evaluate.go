@@ -10,10 +10,10 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
-	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // Input is everything one evaluation of a target looks at. Gather fills it
@@ -1125,7 +1125,7 @@ type dbStats struct {
 // sorted by database number.
 func keyspaceOf(info map[string]string) []dbStats {
 	var out []dbStats
-	for db, st := range live.ParseKeyspace(info) {
+	for db, st := range redisinfo.Keyspace(info) {
 		out = append(out, dbStats{db: db, keys: st.Keys, expires: st.Expires})
 	}
 	slices.SortFunc(out, func(a, b dbStats) int { return a.db - b.db })

@@ -2,9 +2,9 @@ package drill
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisconf"
@@ -63,14 +63,7 @@ func scratchConfig(t *model.Target, cat *catalog.Catalog, port int, dir, logfile
 	var b bytes.Buffer
 	b.Write(redisconf.Render(persistenceOnly(t), cat, redisconf.RenderOptions{Source: "the spec, for a redisplan RPO drill"}))
 	b.WriteString("\n# The drill's scratch server: its own port and directory.\n")
-	for _, line := range []string{
-		redisconf.FormatLine("port", strconv.Itoa(port)),
-		redisconf.FormatLine("bind", "127.0.0.1"),
-		redisconf.FormatLine("protected-mode", "yes"),
-		redisconf.FormatLine("daemonize", "no"),
-		redisconf.FormatLine("dir", dir),
-		redisconf.FormatLine("logfile", logfile),
-	} {
+	for _, line := range server.LoopbackLines(port, dir, logfile) {
 		b.WriteString(line + "\n")
 	}
 	return b.Bytes()

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // ConfigName finds the name a server answers CONFIG under when the spec's
@@ -15,7 +15,7 @@ import (
 // config file it was started from. No name is ever in an error.
 func TestConfigName(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "rename-command CONFIG CFG_running\n"})
+	s := servertest.Start(t, servertest.Options{Config: "rename-command CONFIG CFG_running\n"})
 	ctx := testContext(t)
 	c := s.Client(t)
 	writeConf := func(content string) string {

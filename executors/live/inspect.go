@@ -12,6 +12,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
@@ -139,6 +140,10 @@ func readSchedules(ctx context.Context, t *model.Target) ([]model.ScheduleDir, e
 	return out, nil
 }
 
+// maxErrOutput bounds how much of a command's error output an error
+// quotes (its end, where the reason usually is).
+const maxErrOutput = 2048
+
 // userCrontab returns the crontab of user; a user without one has an
 // empty crontab.
 func userCrontab(ctx context.Context, user string) ([]byte, error) {
@@ -157,7 +162,7 @@ func userCrontab(ctx context.Context, user string) ([]byte, error) {
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("read the crontab of %s: the crontab command is not installed (install cron, or use a cron.d file)", user)
 	}
-	return nil, fmt.Errorf("read the crontab of %s: crontab -l -u %s: %w: %s", user, user, err, tail(stderr.Bytes()))
+	return nil, fmt.Errorf("read the crontab of %s: crontab -l -u %s: %w: %s", user, user, err, server.TailOf(stderr.Bytes(), maxErrOutput))
 }
 
 // inspectLive reads the running server. When the server does not know

@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/scripts/internal/bench"
 )
 
@@ -99,7 +100,7 @@ func measure(res *Result, rounds int) error {
 		return err
 	}
 	defer cleanup()
-	port, err := bench.FreePort()
+	port, err := server.FreePort()
 	if err != nil {
 		return err
 	}

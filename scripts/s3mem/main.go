@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/s3test"
 	"github.com/redisplan/redisplan/scripts/internal/bench"
 )
@@ -49,33 +50,28 @@ func run(mb int) error {
 
 	// redis-server, with the dataset made by DEBUG POPULATE and saved
 	// without compression.
-	rport, err := bench.FreePort()
+	rbin, err := server.Binary()
 	if err != nil {
 		return err
 	}
 	dataDir := filepath.Join(work, "data")
 	os.MkdirAll(dataDir, 0o700)
 	conf := filepath.Join(work, "redis.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsave \"\"\nappendonly no\nrdbcompression no\nenable-debug-command yes\n", rport, dataDir)), 0o600)
-	redisCmd := exec.Command("redis-server", conf)
-	redisCmd.Stdout, _ = os.Create(filepath.Join(work, "redis.log"))
-	if err := redisCmd.Start(); err != nil {
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	srv, err := server.Start(startCtx, server.Spec{
+		Bin: rbin, Dir: dataDir, LogFile: filepath.Join(work, "redis.log"),
+		Args: func(port int) ([]string, error) {
+			lines := append(server.LoopbackLines(port, dataDir, filepath.Join(work, "redis.log")),
+				`save ""`, "appendonly no", "rdbcompression no", "enable-debug-command yes")
+			return []string{conf}, os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+		},
+	})
+	if err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
-	defer func() { redisCmd.Process.Kill(); redisCmd.Wait() }()
-	addr := fmt.Sprintf("127.0.0.1:%d", rport)
-	// Wait for the port before making a client, which would log every
-	// refused dial.
-	for i := 0; ; i++ {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			break
-		}
-		if i > 200 {
-			return fmt.Errorf("redis-server does not answer on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer srv.Kill()
+	addr := srv.Addr()
 	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, ReadTimeout: 10 * time.Minute})
 	defer c.Close()
 	keys := mb * 1000 // values of 1000 bytes
@@ -90,7 +86,7 @@ func run(mb int) error {
 	if err != nil {
 		return err
 	}
-	sport, err := bench.FreePort()
+	sport, err := server.FreePort()
 	if err != nil {
 		return err
 	}
@@ -171,10 +167,8 @@ func indent(s string) string {
 }
 
 func infoLine(info, key string) string {
-	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), key+":"); ok {
-			return key + " " + v
-		}
+	if v, ok := redisinfo.Parse(info)[key]; ok {
+		return key + " " + v
 	}
 	return ""
 }

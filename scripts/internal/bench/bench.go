@@ -5,7 +5,6 @@ package bench
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,16 +26,6 @@ func Workdir(prefix string) (work, bin string, cleanup func(), err error) {
 		return "", "", nil, fmt.Errorf("build: %v\n%s", err, out)
 	}
 	return work, bin, cleanup, nil
-}
-
-// FreePort returns a loopback TCP port that nothing listens on now.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // PeakRSS is the peak resident memory, in MB, of a command that has run.
