@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +25,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/scripts/internal/bench"
 )
 
 func main() {
@@ -110,16 +112,12 @@ func run(keys, rounds int) (*Result, error) {
 func measure(res *Result, rounds int) error {
 	keys := res.Keys
 	ctx := context.Background()
-	work, err := os.MkdirTemp("", "redisplan-bench-")
+	work, bin, cleanup, err := bench.Workdir("redisplan-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "redisplan")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/redisplan").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
-	port, err := freePort()
+	defer cleanup()
+	port, err := server.FreePort()
 	if err != nil {
 		return err
 	}
@@ -466,8 +464,7 @@ func runMeasured(bin string, args ...string) (float64, string, error) {
 	if os.Getenv("BENCH_VERBOSE") != "" {
 		os.Stderr.Write(out)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return float64(ru.Maxrss) / 1024, string(out), nil
+	return bench.PeakRSS(cmd), string(out), nil
 }
 
 func sh(script string) error {
@@ -484,15 +481,6 @@ func mustLook(name string) string {
 		return name
 	}
 	return p
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 type quiet struct{}
