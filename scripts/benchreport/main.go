@@ -271,35 +271,36 @@ type backupResult struct {
 	Keys             int
 	RDBBytes         int64
 	KeysAfterRestore int64
-	Steps            []struct {
-		ID          string
-		What        string
-		Seconds     []float64
-		RSSMB       []float64
-		Unavailable []float64
-		Phases      map[string][]float64
-	}
+	Steps            []benchStep
 }
 
-func (b *backupResult) unavailable(id string) []float64 {
+// benchStep is one step of benchbackup, with every round's samples.
+type benchStep struct {
+	ID          string
+	What        string
+	Seconds     []float64
+	RSSMB       []float64
+	Unavailable []float64
+	Phases      map[string][]float64
+}
+
+// find returns step id (a .. f), or an empty one when the run has none.
+func (b *backupResult) find(id string) benchStep {
 	for _, s := range b.Steps {
 		if s.ID == id {
-			return s.Unavailable
+			return s
 		}
 	}
-	return nil
+	return benchStep{}
 }
+
+func (b *backupResult) step(id string) []float64        { return b.find(id).Seconds }
+func (b *backupResult) rss(id string) []float64         { return b.find(id).RSSMB }
+func (b *backupResult) unavailable(id string) []float64 { return b.find(id).Unavailable }
 
 // phase is the samples of one phase of redisplan's restore (step f), as
 // restore.Timings reports them.
-func (b *backupResult) phase(name string) []float64 {
-	for _, s := range b.Steps {
-		if s.ID == "f" {
-			return s.Phases[name]
-		}
-	}
-	return nil
-}
+func (b *backupResult) phase(name string) []float64 { return b.find("f").Phases[name] }
 
 // restorePhases are the phases benchbackup reads from the restore's
 // timings line, in order, with what each covers.
@@ -311,24 +312,6 @@ var restorePhases = []struct{ name, covers string }{
 	{"load", "the restored server started until it has loaded"},
 	{"key check and settings", "keys per database against the manifest, the user's settings back, writes let in"},
 	{"total", "the whole restore as redisplan times it (the step's figure also holds the process start and the spec)"},
-}
-
-func (b *backupResult) step(id string) []float64 {
-	for _, s := range b.Steps {
-		if s.ID == id {
-			return s.Seconds
-		}
-	}
-	return nil
-}
-
-func (b *backupResult) rss(id string) []float64 {
-	for _, s := range b.Steps {
-		if s.ID == id {
-			return s.RSSMB
-		}
-	}
-	return nil
 }
 
 // figures are the medians the ratios are made of, and the highest RSS.
