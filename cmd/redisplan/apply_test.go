@@ -130,6 +130,7 @@ func (d *daemon) service() string {
 }
 
 func TestApplyPersistsAcrossRestart(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -179,6 +180,7 @@ func TestApplyPersistsAcrossRestart(t *testing.T) {
 }
 
 func TestApplyRestartOnlyChange(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	c := d.client(t)
 	ctx := context.Background()
@@ -222,6 +224,7 @@ func TestApplyRestartOnlyChange(t *testing.T) {
 }
 
 func TestApplyEnablesAOFWithoutLosingData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	c := d.client(t)
 	ctx := context.Background()
@@ -296,6 +299,7 @@ func waitUp(t *testing.T, c *redis.Client) {
 }
 
 func TestApplyRejectedBatchChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{})
 	busy := redistest.Start(t, redistest.Options{})
 	before, err := os.ReadFile(srv.ConfigPath())
@@ -336,6 +340,7 @@ func TestApplyRejectedBatchChangesNothing(t *testing.T) {
 }
 
 func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{})
 	original := "# Operator notes: do not remove.\n\n# memory\nmaxmemory 1mb   # tuned in 2024\n\ninclude /nonexistent/*.conf\ntimeout 30\r\nhz 15\n"
 	conf := filepath.Join(t.TempDir(), "redis.conf")
@@ -396,6 +401,7 @@ func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
 }
 
 func TestFleetWithOneUnreachableTarget(t *testing.T) {
+	t.Parallel()
 	var entries []string
 	for i := 0; i < 4; i++ {
 		srv := redistest.Start(t, redistest.Options{})
@@ -442,6 +448,7 @@ func execCommand(name string, args ...string) ([]byte, error) {
 // is (the server was started from another file), and then nothing is
 // written anywhere.
 func TestMissingConfigFile(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t)
 	typo := filepath.Join(filepath.Dir(d.conf), "redis.cnof")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {

@@ -101,6 +101,7 @@ func mustRun(t *testing.T, args ...string) string {
 }
 
 func TestBackupRestoreRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{"bgsave", "replication"} {
 		t.Run(method, func(t *testing.T) {
 			d := startDaemon(t, `save ""`)
@@ -129,6 +130,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 }
 
 func TestBackupRestoreAOFTarget(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	fillDataset(t, d.addr(), "before")
 	want := dataset(t, d.addr())
@@ -171,6 +173,7 @@ func storedFile(t *testing.T, dest, suffix string) string {
 }
 
 func TestDamagedBackupsAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, damage := range []string{"flipped byte", "truncated"} {
 		t.Run(damage, func(t *testing.T) {
 			d := startDaemon(t, `save ""`)
@@ -206,6 +209,7 @@ func TestDamagedBackupsAreRefused(t *testing.T) {
 }
 
 func TestEncryptedBackup(t *testing.T) {
+	t.Parallel()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +246,7 @@ func TestEncryptedBackup(t *testing.T) {
 }
 
 func TestVerifyDrill(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "drill")
 	spec := backupSpec(t, d, t.TempDir(), "")
@@ -254,6 +259,7 @@ func TestVerifyDrill(t *testing.T) {
 }
 
 func TestPruneDeletesWhatDryRunListed(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "p")
 	dest := t.TempDir()

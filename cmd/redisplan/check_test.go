@@ -119,6 +119,7 @@ func checkSpec(t *testing.T, srv *redistest.Server, dest, webhook string) string
 }
 
 func TestCheckHealthyThenMemoryAlertAndResolve(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
@@ -188,6 +189,7 @@ func infoValue(t *testing.T, c *redis.Client, name string) string {
 }
 
 func TestCheckFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("persistence switched off behind redisplan's back", func(t *testing.T) {
 		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
@@ -259,6 +261,7 @@ func TestCheckFailures(t *testing.T) {
 }
 
 func TestCheckDeliveryRetries(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t, 500, 500)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts?token=s3cr3t-t0ken")
@@ -279,6 +282,7 @@ func TestCheckDeliveryRetries(t *testing.T) {
 }
 
 func TestCheckPrometheusTextfile(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	spec := checkSpec(t, srv, t.TempDir(), "")
 	mustRun(t, "backup", "run", "-config", spec)
@@ -298,6 +302,7 @@ func TestCheckPrometheusTextfile(t *testing.T) {
 }
 
 func TestFailedBackupAlerts(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")

@@ -99,6 +99,7 @@ func backupIDs(t *testing.T, spec string) []string {
 }
 
 func TestKillBackupRun(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -147,6 +148,7 @@ func TestKillBackupRun(t *testing.T) {
 }
 
 func TestKillRestore(t *testing.T) {
+	t.Parallel()
 	for _, moment := range []string{"while staging", "after the server stopped"} {
 		t.Run(moment, func(t *testing.T) {
 			d := startDaemon(t, `save ""`)
@@ -212,6 +214,7 @@ func TestKillRestore(t *testing.T) {
 // the server does not. The next plan shows exactly that difference and
 // apply converges.
 func TestKillApplyAfterFileWrite(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -261,6 +264,7 @@ func killedAt(t *testing.T, point string, args ...string) {
 }
 
 func TestServerKilledDuringBackup(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -288,6 +292,7 @@ func TestServerKilledDuringBackup(t *testing.T) {
 }
 
 func TestConcurrentBackupRuns(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -316,6 +321,7 @@ func TestConcurrentBackupRuns(t *testing.T) {
 }
 
 func TestUnwritablePlaces(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	// As root, permissions stop nothing; a regular file where a directory
@@ -340,6 +346,7 @@ func TestUnwritablePlaces(t *testing.T) {
 }
 
 func TestConnectionErrors(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{Config: "requirepass right-password\nuser limited on >pw ~* +ping +info"})
 	for _, tc := range []struct{ name, conn, want string }{
 		{"wrong password", `password = "wrong-password"`, "authentication failed"},
@@ -379,6 +386,7 @@ func bulk(t *testing.T, addr string, n int) {
 }
 
 func TestDestinationFull(t *testing.T) {
+	t.Parallel()
 	dest := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dest).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a small tmpfs here (needs root): %v %s", err, out)
@@ -455,6 +463,7 @@ func traversable(t *testing.T, dir string) {
 // the user running redisplan may not write. Each error names the path and
 // the permission, and nothing changes.
 func TestPermissionDenied(t *testing.T) {
+	t.Parallel()
 	// The data dir apart from the config file's directory, so that each
 	// can be the one place redisplan may not write.
 	dataDir := t.TempDir()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,16 +16,50 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(testRun{m}, map[string]func(){
 		"redisplan": func() {
 			os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
 }
 
+// defaultParallel is how many tests marked t.Parallel run at once unless
+// -parallel says otherwise. The tests mostly wait on the servers they
+// start, so more of them than cores keep the machine busy.
+const defaultParallel = 8
+
+// testRun runs the tests (not the redisplan command testscript.Main may
+// be asked to run instead) with two settings of their own:
+//   - XDG_STATE_HOME is a temporary directory, so that check, run without
+//     -state-dir on a target without a backup folder, keeps its state there
+//     and not in the user's ~/.local/state;
+//   - -parallel defaults to defaultParallel rather than the number of cores.
+type testRun struct{ m *testing.M }
+
+func (r testRun) Run() int {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		if err := flag.Set("test.parallel", strconv.Itoa(defaultParallel)); err != nil {
+			fmt.Fprintln(os.Stderr, "set -test.parallel:", err)
+			return 1
+		}
+	}
+	state, err := os.MkdirTemp("", "redisplan-test-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(state)
+	os.Setenv("XDG_STATE_HOME", state)
+	return r.m.Run()
+}
+
 // TestScripts runs the end-to-end CLI scenarios in testdata/script: the
 // real binary, real files, real exit codes.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {

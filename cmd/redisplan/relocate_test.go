@@ -81,6 +81,7 @@ func checkKept(t *testing.T, d *daemon, c *redis.Client, want string) {
 }
 
 func TestApplyRenamedAppendfilenameKeepsData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -135,6 +136,7 @@ func TestApplyRenamedAppendfilenameKeepsData(t *testing.T) {
 }
 
 func TestApplyRenamedAppenddirnameKeepsData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -167,6 +169,7 @@ func TestApplyRenamedAppenddirnameKeepsData(t *testing.T) {
 }
 
 func TestApplyChangedDirKeepsData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "save 3600 1", "appendonly yes", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -197,6 +200,7 @@ func TestApplyChangedDirKeepsData(t *testing.T) {
 }
 
 func TestApplyRenamedDbfilenameKeepsData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "save 3600 1", "appendonly no", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -233,6 +237,7 @@ func TestApplyRenamedDbfilenameKeepsData(t *testing.T) {
 }
 
 func TestApplyRenameRefusedWhenTheNewNameIsTaken(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "save 3600 1", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -298,6 +303,7 @@ func TestApplyRenameRefusedWhenTheNewNameIsTaken(t *testing.T) {
 // apply: here the start command starts the server on an empty dir as soon
 // as the config file holds the new setting.
 func TestApplyRestartWithDifferentDataRollsBack(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -340,6 +346,7 @@ func TestApplyRestartWithDifferentDataRollsBack(t *testing.T) {
 // A restart whose new process never comes up (here the start command
 // fails once the config file holds the new setting) is rolled back too.
 func TestApplyRestartThatDoesNotStartRollsBack(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "save 3600 1", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -391,6 +398,7 @@ func runStart(d *daemon) ([]byte, error) {
 // its file holds the new setting) fails the rollout and is rolled back;
 // the primary is not touched.
 func TestReplicaRestartWithDifferentDataRollsBack(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`, "appendonly yes", "enable-debug-command local")
 	want := fill(t, g.primary.client(t), relocateKeys)
 	empty := t.TempDir()
@@ -449,6 +457,7 @@ func TestReplicaRestartWithDifferentDataRollsBack(t *testing.T) {
 // plan says a restart would start empty; apply -allow-restart carries the
 // files over.
 func TestApplyFileAlreadyRenamedKeepsData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes", "enable-debug-command local")
 	c := d.client(t)
 	want := fill(t, c, relocateKeys)
@@ -499,6 +508,7 @@ func TestApplyFileAlreadyRenamedKeepsData(t *testing.T) {
 // its config file, or the restart is rolled back; a rollback that cannot
 // bring the old data back stops the server without saving.
 func TestApplyRenameWithUnitOnOtherFilesRollsBack(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		start func(d *daemon) []string
@@ -623,6 +633,7 @@ func waitPing(t *testing.T, c *redis.Client) {
 // rotation the config file holds a CONFIG name the spec no longer gives,
 // which was printed in clear.
 func TestFailingStartCommandOutputHidesFileSecrets(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "rename-command CONFIG SuperSecretCfgName42", "save 3600 1")
 	spec := writeSpec(t, fmt.Sprintf(`variable "cfg" {
   type      = string

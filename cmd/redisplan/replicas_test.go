@@ -85,6 +85,7 @@ func waitLinkUp(t *testing.T, c *redis.Client) {
 }
 
 func TestReplicaGroupLiveChange(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := g.spec(t, `  memory {
     max    = "64mb"
@@ -151,6 +152,7 @@ func memberSuffix(g *group, d *daemon) string {
 // primary acknowledged must be there afterwards, on it and on both
 // replicas.
 func TestReplicaGroupRestartInOrder(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := g.spec(t, `  settings = {
     "databases" = 32
@@ -281,6 +283,7 @@ func TestReplicaGroupRestartInOrder(t *testing.T) {
 }
 
 func TestReplicaGroupBackupFromReplica(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	c := g.primary.client(t)
 	for i := 0; i < 200; i++ {
@@ -349,6 +352,7 @@ func waitCaughtUp(t *testing.T, primary, replica *redis.Client) {
 }
 
 func TestReplicaGroupCheckPersistence(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`, "appendonly yes", "appendfsync everysec")
 	spec := g.spec(t, `  persistence {
     aof {
@@ -375,6 +379,7 @@ func TestReplicaGroupCheckPersistence(t *testing.T) {
 // TestReplicaGroupStopsAtFailedReplica: when a replica does not come back,
 // apply stops there: the primary is neither restarted nor changed.
 func TestReplicaGroupStopsAtFailedReplica(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	// Each member starts through its own script; the second replica's
 	// fails, as a broken host would.
@@ -423,6 +428,7 @@ func TestReplicaGroupStopsAtFailedReplica(t *testing.T) {
 // replicas would copy the empty dataset; apply refuses before touching any
 // member.
 func TestReplicaGroupRefusesToEmptyThePrimary(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`, "appendonly no")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -458,6 +464,7 @@ func TestReplicaGroupRefusesToEmptyThePrimary(t *testing.T) {
 // TestReplicaGroupSavedPlanStale: a saved plan covers every member; a
 // replica changed since makes it stale.
 func TestReplicaGroupSavedPlanStale(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := g.spec(t, `  memory {
     max = "64mb"
@@ -482,6 +489,7 @@ func TestReplicaGroupSavedPlanStale(t *testing.T) {
 // TestReplicaGroupDiscover: replicas = "discover" finds the replicas in the
 // primary's INFO replication and changes them as if they were listed.
 func TestReplicaGroupDiscover(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address  = %q

@@ -105,6 +105,7 @@ func bucketObjects(t *testing.T, srv *s3test.Server, bucket string) (objects, up
 // Backup to S3, list, verify, restore: the values come back, and no
 // command prints a key.
 func TestS3BackupRestoreRoundTrip(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
 	d := startDaemon(t, `save ""`)
@@ -164,6 +165,7 @@ func TestS3BackupRestoreRoundTrip(t *testing.T) {
 // A backup run killed while it uploads leaves no visible backup; the
 // next run removes its objects and its incomplete multipart upload.
 func TestKillS3Upload(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
 	d := startDaemon(t, `save ""`)
@@ -224,6 +226,7 @@ func s3IDs(t *testing.T, srv *s3test.Server, spec string) []string {
 // copy_to: each finished backup is copied to the other destinations and
 // read back; verify -destination checks a copy and finds one corrupted.
 func TestCopyTo(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
 	offsite := srv.Bucket(t, "redis-offsite")
