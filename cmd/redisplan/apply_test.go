@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // These tests drive the CLI in-process against real redis-servers and
@@ -84,22 +85,19 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 		if b, err := os.ReadFile(filepath.Join(dir, "redis.pid")); err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 				syscall.Kill(pid, syscall.SIGKILL)
-				for i := 0; i < 200 && syscall.Kill(pid, 0) == nil && !zombie(pid); i++ {
-					time.Sleep(10 * time.Millisecond)
-				}
+				testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
+					return syscall.Kill(pid, 0) != nil || zombie(pid), nil
+				})
 			}
 		}
 	})
 	c := d.client(t)
-	for i := 0; ; i++ {
-		if c.Ping(context.Background()).Err() == nil {
-			break
-		}
-		if i > 300 {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server did not start:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := testwait.Until(10*time.Second, func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	}); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		t.Fatalf("redis-server did not start: %v\n%s", err, log)
 	}
 	return d
 }
@@ -277,25 +275,17 @@ func waitGone(t *testing.T, d *daemon) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
-	for i := 0; i < 500; i++ {
-		if c.Ping(context.Background()).Err() != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server did not stop")
+	testwait.For(t, 10*time.Second, "the server to stop", func() (bool, error) {
+		return c.Ping(context.Background()).Err() != nil, nil
+	})
 }
 
 func waitUp(t *testing.T, c *redis.Client) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
+	testwait.For(t, 10*time.Second, "the server to come back with its data loaded", func() (bool, error) {
 		info, err := c.Info(context.Background(), "persistence").Result()
-		if err == nil && strings.Contains(info, "loading:0") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server did not come back")
+		return err == nil && strings.Contains(info, "loading:0"), err
+	})
 }
 
 func TestApplyRejectedBatchChangesNothing(t *testing.T) {
@@ -520,11 +510,9 @@ func startWithoutConfigFile(t *testing.T) *daemon {
 		}
 	})
 	c := d.client(t)
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 300 {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "redis-server to start", func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	})
 	return d
 }

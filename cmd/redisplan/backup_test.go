@@ -104,7 +104,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, method := range []string{"bgsave", "replication"} {
 		t.Run(method, func(t *testing.T) {
-			d := startDaemon(t, `save ""`)
+			t.Parallel()
+			// A diskless transfer starts at once, not 5s later.
+			d := startDaemon(t, `save ""`, "repl-diskless-sync-delay 0")
 			fillDataset(t, d.addr(), "before")
 			want := dataset(t, d.addr())
 			dest := t.TempDir()

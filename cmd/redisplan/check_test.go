@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // receiver is an alert webhook on loopback that records what it gets and
@@ -211,9 +212,9 @@ func TestCheckFailures(t *testing.T) {
 		os.Mkdir(filepath.Join(srv.Dir(), "dump.rdb"), 0o755)
 		c := srv.Client(t)
 		c.BgSave(context.Background())
-		for i := 0; i < 500 && infoValue(t, c, "rdb_bgsave_in_progress") != "0"; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, "the BGSAVE to end", func() (bool, error) {
+			return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+		})
 		code, cj := runCheckJSON(t, "-config", spec, "-state-dir", t.TempDir())
 		if r := result(cj, "rdb_last_bgsave"); code != 2 || !strings.HasPrefix(r, "critical") {
 			t.Errorf("exit %d, rdb_last_bgsave %s", code, r)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // Fault injection: redisplan killed with SIGKILL at chosen moments, the
@@ -66,20 +67,23 @@ func killWhen(t *testing.T, ready func() bool, args ...string) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	for i := 0; ; i++ {
+	var ended error
+	err := testwait.Until(30*time.Second, func() (bool, error) {
 		select {
 		case err := <-done:
-			t.Fatalf("redisplan %v ended (%v) before the moment to kill it came:\n%s", args, err, out)
+			ended = fmt.Errorf("redisplan %v ended (%v) before the moment to kill it came", args, err)
+			return false, testwait.Stop(ended)
 		default:
 		}
-		if ready() {
-			break
-		}
-		if i > 30000 {
-			cmd.Process.Kill()
-			t.Fatalf("the moment to kill redisplan %v never came:\n%s", args, out)
-		}
-		time.Sleep(time.Millisecond)
+		return ready(), nil
+	})
+	if ended != nil {
+		t.Fatalf("%v:\n%s", ended, out)
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the moment to kill redisplan %v never came: %v\n%s", args, err, out)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
@@ -114,9 +118,9 @@ func TestKillBackupRun(t *testing.T) {
 	c.ConfigSet(ctx, "rdb-key-save-delay", "2000")
 	killWhen(t, func() bool { return infoValue(t, c, "rdb_bgsave_in_progress") == "1" }, "backup", "run", "-config", spec)
 	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
-	for infoValue(t, c, "rdb_bgsave_in_progress") == "1" {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the killed run's BGSAVE to end", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+	})
 	if got := backupIDs(t, spec); !cmp.Equal(got, earlier) {
 		t.Fatalf("after a kill during BGSAVE the catalog is %v, want only the earlier %v", got, earlier)
 	}
@@ -276,9 +280,9 @@ func TestServerKilledDuringBackup(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3000 && infoValue(t, c, "rdb_bgsave_in_progress") != "1"; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the backup's BGSAVE to start", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "1", nil
+	})
 	pid := infoValue(t, c, "process_id")
 	exec.Command("kill", "-9", pid).Run()
 	err := cmd.Wait()
@@ -304,9 +308,9 @@ func TestConcurrentBackupRuns(t *testing.T) {
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3000 && infoValue(t, c, "rdb_bgsave_in_progress") != "1"; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the backup's BGSAVE to start", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "1", nil
+	})
 	code, _, errOut := runCLI(t, "backup", "run", "-config", spec)
 	if code != 1 || !strings.Contains(errOut, fmt.Sprint(first.Process.Pid)) || !strings.Contains(errOut, "redisplan backup run") {
 		t.Errorf("the second run: exit %d, want 1 naming the holder (pid %d):\n%s", code, first.Process.Pid, errOut)

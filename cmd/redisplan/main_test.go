@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 func TestMain(m *testing.M) {
@@ -119,14 +121,16 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: waitfor GLOB")
 	}
 	pattern := ts.MkAbs(args[0])
-	for i := 0; i < 3000; i++ {
+	err := testwait.Until(30*time.Second, func() (bool, error) {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
 			if info, err := os.Stat(m); err == nil && info.Size() > 0 {
-				return
+				return true, nil
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		return false, nil
+	})
+	if err != nil {
+		ts.Fatalf("no non-empty file matches %s: %v", args[0], err)
 	}
-	ts.Fatalf("no non-empty file matches %s", args[0])
 }

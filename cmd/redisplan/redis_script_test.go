@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // cmdRedis is the scripts' "redis start NAME [directive...]": it starts a
@@ -61,24 +64,27 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	client := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer client.Close()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	errExited := errors.New("redis-server exited at start")
+	err := testwait.Until(15*time.Second, func() (bool, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		err := client.Ping(ctx).Err()
-		cancel()
 		if err == nil {
-			break
+			return true, nil
 		}
 		select {
 		case <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			ts.Fatalf("redis-server exited at start:\n%s", log)
+			return false, testwait.Stop(errExited)
 		default:
 		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("redis-server on %s did not answer PING: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false, err
+	})
+	if errors.Is(err, errExited) {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		ts.Fatalf("redis-server exited at start:\n%s", log)
+	}
+	if err != nil {
+		ts.Fatalf("redis-server on %s did not answer PING: %v", addr, err)
 	}
 	ts.Setenv(name+"_PORT", strconv.Itoa(port))
 	ts.Setenv(name+"_ADDR", addr)

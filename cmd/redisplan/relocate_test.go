@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // These tests change where a server keeps its data (appendfilename,
@@ -446,9 +448,10 @@ func TestReplicaRestartWithDifferentDataRollsBack(t *testing.T) {
 	}
 	rc := bad.client(t)
 	waitLinkUp(t, rc)
-	for i := 0; i < 500 && rc.DBSize(context.Background()).Val() != relocateKeys; i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, fmt.Sprintf("the replica to hold its %d keys again", relocateKeys), func() (bool, error) {
+		n, err := rc.DBSize(context.Background()).Result()
+		return n == relocateKeys, err
+	})
 	checkKept(t, bad, rc, want)
 }
 
@@ -620,12 +623,10 @@ func TestApplyRenameWithUnitOnOtherFilesRollsBack(t *testing.T) {
 
 func waitPing(t *testing.T, c *redis.Client) {
 	t.Helper()
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 500 {
-			t.Fatal("the server does not answer")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "the server to answer", func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	})
 }
 
 // TestFailingStartCommandOutputHidesFileSecrets: Redis echoes a bad config

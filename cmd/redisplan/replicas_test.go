@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // These tests run a replication group of three real redis-servers: one
@@ -75,13 +77,9 @@ func infoField(t *testing.T, c *redis.Client, section, key string) string {
 
 func waitLinkUp(t *testing.T, c *redis.Client) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
-		if infoField(t, c, "replication", "master_link_status") == "up" {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the replica's link to its primary did not come up")
+	testwait.For(t, 10*time.Second, "the replica's link to its primary to come up", func() (bool, error) {
+		return infoField(t, c, "replication", "master_link_status") == "up", nil
+	})
 }
 
 func TestReplicaGroupLiveChange(t *testing.T) {
@@ -231,7 +229,16 @@ func TestReplicaGroupRestartInOrder(t *testing.T) {
 	started := time.Now()
 	code, out, errOut = runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
 	t.Logf("the rollout took %v", time.Since(started))
-	time.Sleep(50 * time.Millisecond) // one more round of the watcher
+	if code == 0 {
+		// The watcher polls every 5ms: give it the time to see the last
+		// restart. Whether it saw all three, and in which order, is
+		// checked below.
+		_ = testwait.Until(5*time.Second, func() (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(restarted) == len(members), nil
+		})
+	}
 	stop()
 	wg.Wait()
 	if code != 0 {
@@ -341,14 +348,10 @@ func TestReplicaGroupBackupFromReplica(t *testing.T) {
 func waitCaughtUp(t *testing.T, primary, replica *redis.Client) {
 	t.Helper()
 	goal, _ := strconv.ParseInt(infoField(t, primary, "replication", "master_repl_offset"), 10, 64)
-	for i := 0; i < 500; i++ {
+	testwait.For(t, 10*time.Second, fmt.Sprintf("the replica to catch up with its primary's offset %d", goal), func() (bool, error) {
 		off, _ := strconv.ParseInt(infoField(t, replica, "replication", "slave_repl_offset"), 10, 64)
-		if off >= goal {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the replica did not catch up with its primary")
+		return off >= goal, nil
+	})
 }
 
 func TestReplicaGroupCheckPersistence(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/redisplan/redisplan/internal/s3test"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // S3 tests: the CLI against a real S3-compatible server (versitygw), as
@@ -168,7 +169,8 @@ func TestKillS3Upload(t *testing.T) {
 	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
-	d := startDaemon(t, `save ""`)
+	// A diskless transfer starts at once, not 5s later.
+	d := startDaemon(t, `save ""`, "repl-diskless-sync-delay 0")
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
 	ctx := context.Background()
@@ -187,9 +189,9 @@ func TestKillS3Upload(t *testing.T) {
 		return false
 	}, s3Args(spec, srv, "backup", "run")...)
 	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
-	for infoValue(t, c, "rdb_bgsave_in_progress") == "1" {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the killed run's transfer to end", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+	})
 	if got := s3IDs(t, srv, spec); !cmp.Equal(got, earlier) {
 		t.Fatalf("after a kill during the upload the catalog is %v, want only the earlier %v", got, earlier)
 	}
