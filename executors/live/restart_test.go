@@ -19,6 +19,7 @@ import (
 
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // daemon is a redis-server that daemonizes itself, as a service manager
@@ -58,7 +59,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 	}
 	// Registered after t.TempDir, so it runs before the directory is
 	// removed.
-	t.Cleanup(d.kill)
+	t.Cleanup(func() { d.kill(t) })
 
 	ctx := testContext(t)
 	if out, err := exec.CommandContext(ctx, bin, d.conf).CombinedOutput(); err != nil {
@@ -100,7 +101,7 @@ func (d *daemon) notePID() {
 
 // kill ends every process the test started, and its fork children: a
 // daemonized redis-server leads its own session and process group.
-func (d *daemon) kill() {
+func (d *daemon) kill(t *testing.T) {
 	d.notePID()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -113,12 +114,9 @@ func (d *daemon) kill() {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		// Not our child: wait until it is gone or a zombie (dead, waiting
 		// for its new parent to reap it).
-		for range 500 {
-			if !running(pid) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
+			return !running(pid), nil
+		})
 	}
 }
 

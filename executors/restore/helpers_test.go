@@ -24,6 +24,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // testTimeout bounds every test's calls, so that a hung server fails the
@@ -88,7 +89,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 	}
 	// Registered after t.TempDir, so it runs before the directory is
 	// removed.
-	t.Cleanup(d.kill)
+	t.Cleanup(func() { d.kill(t) })
 	d.start(t)
 	return d
 }
@@ -169,7 +170,7 @@ func (d *daemon) notePID() {
 
 // kill ends every process the test started, and its fork children: a
 // daemonized redis-server leads its own session and process group.
-func (d *daemon) kill() {
+func (d *daemon) kill(t *testing.T) {
 	d.notePID()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -180,12 +181,9 @@ func (d *daemon) kill() {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		// Not our child: wait until it is gone or a zombie.
-		for range 500 {
-			if !processAlive(pid) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
+			return !processAlive(pid), nil
+		})
 	}
 }
 
