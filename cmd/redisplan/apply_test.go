@@ -123,6 +123,15 @@ func (d *daemon) client(t *testing.T) *redis.Client {
 	return c
 }
 
+// answers reports whether the server answers PING now. It asks once: the
+// retries of a client from client take about two seconds to give up on a
+// server that is down.
+func (d *daemon) answers() bool {
+	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer c.Close()
+	return c.Ping(context.Background()).Err() == nil
+}
+
 func (d *daemon) service() string {
 	return fmt.Sprintf("service {\n    start = [%q, %q]\n  }", d.start, d.conf)
 }

@@ -192,6 +192,7 @@ func infoValue(t *testing.T, c *redis.Client, name string) string {
 func TestCheckFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("persistence switched off behind redisplan's back", func(t *testing.T) {
+		t.Parallel()
 		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -203,6 +204,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("failing BGSAVE", func(t *testing.T) {
+		t.Parallel()
 		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -221,6 +223,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("server down", func(t *testing.T) {
+		t.Parallel()
 		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -231,6 +234,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("unreadable catalog", func(t *testing.T) {
+		t.Parallel()
 		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
@@ -242,6 +246,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("old backup", func(t *testing.T) {
+		t.Parallel()
 		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")

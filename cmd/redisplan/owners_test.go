@@ -77,6 +77,7 @@ func TestSecondSpecDoesNotTakeTheFirstSpecsSchedules(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"crontab", "systemd", "kubernetes"} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
 			srvA := redistest.Start(t, redistest.Options{})
 			srvB := redistest.Start(t, redistest.Options{})
 			shared := t.TempDir()

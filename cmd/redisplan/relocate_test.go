@@ -546,6 +546,7 @@ func TestApplyRenameWithUnitOnOtherFilesRollsBack(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := startDaemon(t, "save 3600 1", "appendonly no")
 			c := d.client(t)
 			ctx := context.Background()
@@ -604,11 +605,13 @@ func TestApplyRenameWithUnitOnOtherFilesRollsBack(t *testing.T) {
 			}
 			// The server is either stopped (the rollback could not bring
 			// the old data back) or runs with it; never on other data.
-			if n, err := c.Exists(ctx, "only-in-the-real-files").Result(); err == nil && n != 1 {
-				t.Errorf("the server runs without the data it had (EXISTS only-in-the-real-files = %d)\n%s%s", n, out, errOut)
+			if d.answers() {
+				if n, err := c.Exists(ctx, "only-in-the-real-files").Result(); err == nil && n != 1 {
+					t.Errorf("the server runs without the data it had (EXISTS only-in-the-real-files = %d)\n%s%s", n, out, errOut)
+				}
 			}
 			// Started again from its real config file, it has every key.
-			if c.Ping(ctx).Err() != nil {
+			if !d.answers() {
 				if o, err := exec.Command(d.start, d.conf).CombinedOutput(); err != nil {
 					t.Fatalf("start the server again: %v\n%s", err, o)
 				}
