@@ -68,7 +68,8 @@ func killWhen(t *testing.T, ready func() bool, args ...string) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var ended error
-	err := testwait.Until(30*time.Second, func() (bool, error) {
+	// The moment may last only milliseconds: poll every millisecond.
+	err := testwait.UntilEvery(30*time.Second, time.Millisecond, func() (bool, error) {
 		select {
 		case err := <-done:
 			ended = fmt.Errorf("redisplan %v ended (%v) before the moment to kill it came", args, err)

@@ -121,7 +121,7 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: waitfor GLOB")
 	}
 	pattern := ts.MkAbs(args[0])
-	err := testwait.Until(30*time.Second, func() (bool, error) {
+	err := testwait.UntilEvery(30*time.Second, 10*time.Millisecond, func() (bool, error) {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
 			if info, err := os.Stat(m); err == nil && info.Size() > 0 {

@@ -43,8 +43,20 @@ func Stop(err error) error {
 // the error is kept for the message. An error wrapped with Stop ends the
 // wait at once and is returned as is.
 func Until(timeout time.Duration, cond func() (bool, error)) error {
+	return poll(timeout, firstPause, maxPause, cond)
+}
+
+// UntilEvery is Until with the same short pause between all polls, for a
+// state that may last only a moment (a file that exists only while a
+// command runs), which a growing pause could miss.
+func UntilEvery(timeout, pause time.Duration, cond func() (bool, error)) error {
+	return poll(timeout, pause, pause, cond)
+}
+
+// poll calls cond with pauses growing from first to most.
+func poll(timeout, first, most time.Duration, cond func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
-	pause := firstPause
+	pause := first
 	var last error
 	for {
 		ok, err := cond()
@@ -66,7 +78,7 @@ func Until(timeout time.Duration, cond func() (bool, error)) error {
 			return fmt.Errorf("still not true after %s", timeout)
 		}
 		time.Sleep(min(pause, left))
-		pause = min(pause+pause/2, maxPause)
+		pause = min(pause+pause/2, most)
 	}
 }
 

@@ -44,6 +44,22 @@ func TestUntilTimesOutWithTheLastError(t *testing.T) {
 	}
 }
 
+func TestUntilEvery(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	err := UntilEvery(time.Minute, time.Millisecond, func() (bool, error) {
+		calls++
+		return calls == 50, nil
+	})
+	if err != nil || calls != 50 {
+		t.Errorf("UntilEvery = %v after %d calls, want nil after 50", err, calls)
+	}
+	err = UntilEvery(5*time.Millisecond, time.Millisecond, func() (bool, error) { return false, errors.New("not there") })
+	if err == nil || !strings.Contains(err.Error(), "not there") {
+		t.Errorf("UntilEvery of a condition that never holds = %v, want the timeout and the last error", err)
+	}
+}
+
 func TestUntilCallsOnceWithoutTime(t *testing.T) {
 	t.Parallel()
 	calls := 0
