@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,27 +32,46 @@ var (
 	builtErr  error
 )
 
-// binary builds redisplan once for the tests that must kill it.
+// binary returns the redisplan command for the tests that must run it as
+// a process of its own (to kill it, or run it as another user): the test
+// binary under the name redisplan, which TestMain runs as redisplan's
+// main. It lives in binDir, which every user can reach.
 func binary(t *testing.T) string {
 	t.Helper()
 	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "redisplan-bin-")
+		exe, err := os.Executable()
 		if err != nil {
 			builtErr = err
 			return
 		}
-		// Readable by all, for the tests that run it as another user.
-		os.Chmod(dir, 0o755)
-		builtPath = filepath.Join(dir, "redisplan")
-		out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput()
-		if err != nil {
-			builtErr = fmt.Errorf("build: %v\n%s", err, out)
+		builtPath = filepath.Join(binDir, "redisplan")
+		if os.Link(exe, builtPath) == nil {
+			return
 		}
+		builtErr = copyExecutable(exe, builtPath)
 	})
 	if builtErr != nil {
 		t.Fatal(builtErr)
 	}
 	return builtPath
+}
+
+// copyExecutable copies the file from to the new file to, mode 0755.
+func copyExecutable(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // killWhen starts redisplan with args, waits until ready() says the

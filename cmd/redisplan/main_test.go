@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,11 +17,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(testRun{m}, map[string]func(){
-		"redisplan": func() {
-			os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-		},
-	})
+	// The test binary run under the name redisplan (by the scripts, and
+	// by binary) is redisplan.
+	testscript.Main(testRun{m}, map[string]func(){"redisplan": main})
 }
 
 // defaultParallel is how many tests marked t.Parallel run at once unless
@@ -30,11 +27,16 @@ func TestMain(m *testing.M) {
 // start, so more of them than cores keep the machine busy.
 const defaultParallel = 8
 
+// binDir is where binary puts the redisplan command: a directory every
+// user can reach, removed when the tests end.
+var binDir string
+
 // testRun runs the tests (not the redisplan command testscript.Main may
-// be asked to run instead) with two settings of their own:
+// be asked to run instead) with settings of their own:
 //   - XDG_STATE_HOME is a temporary directory, so that check, run without
 //     -state-dir on a target without a backup folder, keeps its state there
 //     and not in the user's ~/.local/state;
+//   - binDir is made;
 //   - -parallel defaults to defaultParallel rather than the number of cores.
 type testRun struct{ m *testing.M }
 
@@ -48,12 +50,20 @@ func (r testRun) Run() int {
 			return 1
 		}
 	}
-	state, err := os.MkdirTemp("", "redisplan-test-state-")
+	root, err := os.MkdirTemp("", "redisplan-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(state)
+	defer os.RemoveAll(root)
+	state := filepath.Join(root, "state")
+	binDir = filepath.Join(root, "bin")
+	for _, err := range []error{os.Chmod(root, 0o755), os.Mkdir(state, 0o700), os.Mkdir(binDir, 0o755)} {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
 	os.Setenv("XDG_STATE_HOME", state)
 	return r.m.Run()
 }
