@@ -57,6 +57,7 @@ func drillRPO(t *testing.T, body string, args ...string) (int, rpoJSON) {
 }
 
 func TestDrillRPOAppendfsyncAlways(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"persistence block": "  persistence {\n    aof {\n      enabled = true\n      fsync   = \"always\"\n    }\n  }",
 		"settings":          "  settings = {\n    appendonly  = \"yes\"\n    appendfsync = \"always\"\n  }",
@@ -140,6 +141,7 @@ func TestDrillRPOText(t *testing.T) {
 }
 
 func TestDrillRTO(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "rto")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
@@ -194,6 +196,7 @@ func TestDrillRTO(t *testing.T) {
 }
 
 func TestDrillUsage(t *testing.T) {
+	t.Parallel()
 	spec := writeSpec(t, "redis \"main\" {\n  address = \"127.0.0.1:1\"\n}\nredis \"other\" {\n  address = \"127.0.0.1:2\"\n}\n")
 	for _, tt := range []struct {
 		args []string

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // windowHold is how long the tests keep a restore at the moments where
@@ -91,14 +92,10 @@ func (w *writer) acked() int {
 func (w *writer) waitAcked(t *testing.T, n int) {
 	t.Helper()
 	want := w.acked() + n
-	ctx := testContext(t)
-	for w.acked() < want {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the writer got %d of %d acknowledged writes", w.acked(), want)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	testwait.For(t, testTimeout, fmt.Sprintf("%d acknowledged writes", want), func() (bool, error) {
+		got := w.acked()
+		return got >= want, fmt.Errorf("the writer got %d", got)
+	})
 }
 
 func (w *writer) halt() {

@@ -15,6 +15,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // serverWithFile starts a scratch servertest server that loads the given
@@ -331,22 +332,16 @@ func rewrite(t *testing.T, conn model.Connection) {
 	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		info, err := live.Info(ctx, c, "persistence")
-		if err != nil {
-			t.Fatal(err)
+	var info map[string]string
+	testwait.For(t, time.Minute, "BGREWRITEAOF to finish", func() (bool, error) {
+		var err error
+		if info, err = live.Info(ctx, c, "persistence"); err != nil {
+			return false, err
 		}
-		if info["aof_rewrites"] != before["aof_rewrites"] && info["aof_rewrite_in_progress"] == "0" {
-			if info["aof_last_bgrewrite_status"] != "ok" {
-				t.Fatalf("BGREWRITEAOF failed: %v", info)
-			}
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("BGREWRITEAOF did not finish")
-		case <-time.After(20 * time.Millisecond):
-		}
+		return info["aof_rewrites"] != before["aof_rewrites"] && info["aof_rewrite_in_progress"] == "0", nil
+	})
+	if info["aof_last_bgrewrite_status"] != "ok" {
+		t.Fatalf("BGREWRITEAOF failed: %v", info)
 	}
 }
 
