@@ -111,9 +111,12 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
+	// Progress goes to stderr (JSON lines with -json); stdout holds the
+	// figures.
+	view := newProgressView(env, env.stderr, asJSON)
 	res, err := drill.RPO(ctx, t, drill.RPOOptions{
 		Runs: runs, Duration: duration, Seed: seed,
-		Emit: func(s string) { fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, s) },
+		Emit: view.sink(t.Name),
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
@@ -235,7 +238,9 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	fmt.Fprintf(env.stderr, "redis.%s: verifying backup %s and restoring it into a scratch redis-server\n", t.Name, src.Manifest.ID)
-	res, err := drill.RTO(ctx, src, verifyBackup)
+	view := newProgressView(env, env.stderr, asJSON)
+	defer view.close()
+	res, err := drill.RTO(ctx, src, verifyBackup(view.sink(t.Name)), view.bytesOnly(t.Name))
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError

@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -46,13 +47,11 @@ type RPOOptions struct {
 	// clock.
 	Seed int64
 	// Emit receives progress, one line at a time; nil discards it.
-	Emit func(string)
+	Emit progress.Sink
 }
 
 func (o RPOOptions) emit(format string, args ...any) {
-	if o.Emit != nil {
-		o.Emit(fmt.Sprintf(format, args...))
-	}
+	o.Emit.Say(progress.Step, format, args...)
 }
 
 // RPORun is what one crash lost.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
@@ -67,9 +68,9 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	// Runs after the server is stopped (deferred later, so earlier).
 	defer func() {
 		if rerr := os.RemoveAll(dir); rerr != nil {
-			opts.emit(Warning, "could not remove the scratch directory %s: %v", dir, rerr)
+			opts.emit(progress.Warning, "could not remove the scratch directory %s: %v", dir, rerr)
 		} else {
-			opts.emit(Step, "removed %s", dir)
+			opts.emit(progress.Step, "removed %s", dir)
 		}
 	}()
 
@@ -105,13 +106,13 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 		return Result{}, err
 	}
 	for _, pl := range p.placements {
-		crc, err := place(ctx, src, pl)
+		crc, err := place(ctx, src, pl, opts.Emit.With(progress.Event{Operation: progress.OpDrill, Phase: progress.PhaseStage}))
 		if err != nil {
 			return Result{}, err
 		}
-		opts.emit(Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
+		opts.emit(progress.Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
-			opts.emit(Warning, "%s", noChecksumWarning(pl.file))
+			opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
 
@@ -123,7 +124,7 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	}
 	defer s.stop(opts)
 	res.LoadSeconds = s.loadSeconds
-	opts.emit(Step, "the scratch server loaded the backup in %.2fs", res.LoadSeconds)
+	opts.emit(progress.Step, "the scratch server loaded the backup in %.2fs", res.LoadSeconds)
 
 	c, err := live.Dial(s.conn)
 	if err != nil {
@@ -227,7 +228,7 @@ func launch(ctx context.Context, bin string, p *plan, port int, opts Options) (*
 	}()
 	w.exited = s.done
 	w.pid = s.pid
-	opts.emit(Step, "started a scratch %s (pid %d) on %s in %s", filepath.Base(bin), s.pid, s.conn.Address, dir)
+	opts.emit(progress.Step, "started a scratch %s (pid %d) on %s in %s", filepath.Base(bin), s.pid, s.conn.Address, dir)
 	if _, err := waitLoaded(ctx, s.conn, w); err != nil {
 		s.kill()
 		if strings.Contains(w.logTail(), "Address already in use") {
@@ -254,7 +255,7 @@ func (s *scratch) stop(opts Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 	defer cancel()
 	if err := shutdown(ctx, s.conn, []any{"SHUTDOWN", "NOSAVE"}); err != nil {
-		opts.emit(Warning, "the scratch server refused SHUTDOWN NOSAVE (%v): killing it", err)
+		opts.emit(progress.Warning, "the scratch server refused SHUTDOWN NOSAVE (%v): killing it", err)
 	}
 	select {
 	case <-s.done:
@@ -262,7 +263,7 @@ func (s *scratch) stop(opts Options) {
 	case <-ctx.Done():
 		s.kill()
 	}
-	opts.emit(Step, "stopped the scratch server")
+	opts.emit(progress.Step, "stopped the scratch server")
 }
 
 // kill ends the server and its fork children with SIGKILL and waits until
