@@ -2,8 +2,8 @@ package restore
 
 import (
 	"bytes"
-	"maps"
 	"io"
+	"maps"
 	"slices"
 	"testing"
 
