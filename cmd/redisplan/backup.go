@@ -206,6 +206,8 @@ func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Man
 	if err != nil {
 		return err
 	}
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
 	var errs []error
 	for _, dest := range t.Backup.CopyTo {
 		dst, err := storageFor(t, dest)
@@ -222,7 +224,7 @@ func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Man
 		}
 		if err == nil {
 			var res backup.CopyResult
-			if res, err = backup.Copy(ctx, src, dst, m); err == nil {
+			if res, err = backup.Copy(ctx, src, dst, m, view.sink(t.Name)); err == nil {
 				how := "copied to"
 				if res.Existed {
 					how = "already in"
