@@ -20,7 +20,8 @@ import (
 //     place ("\r") with the bytes so far, the rate and the time left, and
 //     ended with a newline when the file is done;
 //   - byte counts, when stderr is not a terminal (a log, a pipe), become
-//     one line on out per file done, with its size, time and rate;
+//     one line on out per file done, with its size, time and rate, and for
+//     a long file a line of how far it got every plainEvery;
 //   - with -json, every event is one JSON object on its own line on out
 //     (progressJSON).
 //
@@ -44,7 +45,12 @@ type progressKey struct{ target, phase, file string }
 type progressSample struct {
 	at    time.Time
 	bytes int64
+	// printed is when a plain line last said how far the file got.
+	printed time.Time
 }
+
+// plainEvery is how often a log gets a line about a file still going.
+const plainEvery = 10 * time.Second
 
 // newProgressView renders on out; the progress line goes to env.stderr
 // when it is a terminal and the output is not JSON.
@@ -114,15 +120,20 @@ func (v *progressView) bytesEvent(e progress.Event) {
 	key := progressKey{e.Target, e.Phase, e.File}
 	start, seen := v.starts[key]
 	if !seen {
-		start = progressSample{e.Time, e.Bytes}
+		start = progressSample{at: e.Time, bytes: e.Bytes, printed: e.Time}
 		v.starts[key] = start
 	}
 	if e.Done {
 		delete(v.starts, key)
 	}
 	if v.term == nil {
-		if e.Done {
+		switch {
+		case e.Done:
 			io.WriteString(v.out, doneLine(e, e.Time.Sub(start.at))+"\n")
+		case e.Time.Sub(start.printed) >= plainEvery:
+			start.printed = e.Time
+			v.starts[key] = start
+			io.WriteString(v.out, runningLine(e, start)+"\n")
 		}
 		return
 	}

@@ -105,6 +105,25 @@ func TestProgressViewPlain(t *testing.T) {
 	}
 }
 
+// In a log, a file that takes long gets a line of how far it got about
+// every ten seconds, not one per count.
+func TestProgressViewPlainLongFile(t *testing.T) {
+	var out bytes.Buffer
+	v := &progressView{out: &out, starts: map[progressKey]progressSample{}, now: time.Now}
+	t0 := time.Unix(0, 0)
+	const mib = 1 << 20
+	for s := 0; s <= 25; s++ {
+		v.event(progress.Event{Time: t0.Add(time.Duration(s) * time.Second), Target: "main", Phase: progress.PhaseStage, File: "dump.rdb",
+			Bytes: int64(s) * mib, Total: 25 * mib, Done: s == 25})
+	}
+	want := "redis.main: writing dump.rdb: 10.0 MiB of 25.0 MiB (40%), 1.0 MiB/s, 15s left\n" +
+		"redis.main: writing dump.rdb: 20.0 MiB of 25.0 MiB (80%), 1.0 MiB/s, 5s left\n" +
+		"redis.main: wrote dump.rdb: 25.0 MiB in 25.0s (1.0 MiB/s)\n"
+	if out.String() != want {
+		t.Errorf("log:\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
 // With -json every event is one JSON object per line that decodes, in
 // order, with the fields a program needs.
 func TestProgressViewJSON(t *testing.T) {
