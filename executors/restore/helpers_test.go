@@ -538,13 +538,7 @@ func (r *recorder) has(kind progress.Level, substr string) bool {
 func (r *recorder) doneBytes(operation, phase string) map[string]int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[string]int64{}
-	for _, e := range r.events {
-		if e.Done && e.Operation == operation && e.Phase == phase {
-			out[e.File] += e.Bytes
-		}
-	}
-	return out
+	return progress.DoneBytes(r.events, operation, phase)
 }
 
 // rawSizes is the raw size of each file of m, by original name.

@@ -9,6 +9,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -149,6 +150,40 @@ func (s Sink) Map(f func(Event) Event) Sink {
 		return nil
 	}
 	return func(e Event) { s(f(e)) }
+}
+
+// Recorder keeps every event sent to its Emit, from any goroutine: for
+// tests, and for a caller that looks at events after the fact.
+type Recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Emit records e; r.Emit is a Sink.
+func (r *Recorder) Emit(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+// Events returns a copy of what was recorded, in order.
+func (r *Recorder) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// DoneBytes sums, per file, the Bytes of the Done events of operation's
+// phase in events: what a step reports it moved in all. A file reported
+// done twice counts twice.
+func DoneBytes(events []Event, operation, phase string) map[string]int64 {
+	out := map[string]int64{}
+	for _, e := range events {
+		if e.Done && e.Operation == operation && e.Phase == phase {
+			out[e.File] += e.Bytes
+		}
+	}
+	return out
 }
 
 // Interval is how often a Meter reports at most while bytes flow.

@@ -128,3 +128,18 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+func TestDoneBytes(t *testing.T) {
+	events := []Event{
+		{Operation: OpRestore, Phase: PhaseStage, File: "a", Bytes: 5},
+		{Operation: OpRestore, Phase: PhaseStage, File: "a", Bytes: 10, Done: true},
+		{Operation: OpRestore, Phase: PhaseStage, File: "b", Bytes: 3, Done: true},
+		{Operation: OpRestore, Phase: PhaseVerify, File: "a", Bytes: 10, Done: true},
+		{Operation: OpDrill, Phase: PhaseStage, File: "a", Bytes: 10, Done: true},
+		{Operation: OpRestore, Phase: PhaseStage, File: "b", Bytes: 3, Done: true},
+	}
+	got := DoneBytes(events, OpRestore, PhaseStage)
+	if len(got) != 2 || got["a"] != 10 || got["b"] != 6 {
+		t.Fatalf("DoneBytes = %v, want a:10 and b:6 (done twice)", got)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,40 +16,6 @@ import (
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redistest"
 )
-
-// events collects progress events from any goroutine.
-type events struct {
-	mu  sync.Mutex
-	all []progress.Event
-}
-
-func (e *events) emit(ev progress.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.all = append(e.all, ev)
-}
-
-// done is the bytes of each file that operation's phase reported when
-// the file was done (twice the size when it was reported done twice).
-func (e *events) done(operation, phase string) map[string]int64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := map[string]int64{}
-	for _, ev := range e.all {
-		if ev.Done && ev.Operation == operation && ev.Phase == phase {
-			out[ev.File] += ev.Bytes
-		}
-	}
-	return out
-}
-
-func rawSizes(m *backup.Manifest) map[string]int64 {
-	out := map[string]int64{}
-	for _, f := range m.Files {
-		out[f.Original] += f.RawSize
-	}
-	return out
-}
 
 // A backup run on a real server reports the bytes of every file it
 // stores, and they add up to the backup's size; a drill of that backup
@@ -84,19 +49,22 @@ func TestRunReportsBytesThatAddUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer client.Close()
-			ev := &events{}
-			m, err := Run(ctx, Request{Target: tg, Storage: store, Client: client, Emit: ev.emit})
+			ev := &progress.Recorder{}
+			m, err := Run(ctx, Request{Target: tg, Storage: store, Client: client, Emit: ev.Emit})
 			if err != nil {
 				t.Fatalf("Run: %v\n%s", err, s.Log())
 			}
-			want := rawSizes(m)
+			want := map[string]int64{} // each file's raw size
+			for _, f := range m.Files {
+				want[f.Original] = f.RawSize
+			}
 			if len(want) != len(m.Files) {
 				t.Fatalf("files with the same name in %+v", m.Files)
 			}
-			if got := ev.done(progress.OpBackup, progress.PhaseStore); !maps.Equal(got, want) {
+			if got := progress.DoneBytes(ev.Events(), progress.OpBackup, progress.PhaseStore); !maps.Equal(got, want) {
 				t.Errorf("backup run reported %v bytes stored per file, the manifest says %v", got, want)
 			}
-			for _, e := range ev.all {
+			for _, e := range ev.Events() {
 				if e.IsBytes() && e.Target != "main" {
 					t.Errorf("byte count without its target: %+v", e)
 				}
@@ -109,19 +77,19 @@ func TestRunReportsBytesThatAddUp(t *testing.T) {
 				}
 				return backup.OpenStream(r, f, nil)
 			}}
-			ev = &events{}
-			if _, err := restore.Verify(ctx, src, ev.emit); err != nil {
+			ev = &progress.Recorder{}
+			if _, err := restore.Verify(ctx, src, ev.Emit); err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
-			if got := ev.done(progress.OpVerify, progress.PhaseVerify); !maps.Equal(got, want) {
+			if got := progress.DoneBytes(ev.Events(), progress.OpVerify, progress.PhaseVerify); !maps.Equal(got, want) {
 				t.Errorf("verify reported %v bytes per file, the manifest says %v", got, want)
 			}
 
-			ev = &events{}
-			if _, err := restore.Drill(ctx, src, restore.Options{Emit: ev.emit}); err != nil {
+			ev = &progress.Recorder{}
+			if _, err := restore.Drill(ctx, src, restore.Options{Emit: ev.Emit}); err != nil {
 				t.Fatalf("Drill: %v", err)
 			}
-			if staged := ev.done(progress.OpDrill, progress.PhaseStage); !maps.Equal(staged, want) {
+			if staged := progress.DoneBytes(ev.Events(), progress.OpDrill, progress.PhaseStage); !maps.Equal(staged, want) {
 				t.Errorf("drill reported %v bytes written per file, the backup holds %v", staged, want)
 			}
 		})
