@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,6 +186,35 @@ func TestProgressViewLevels(t *testing.T) {
 	} {
 		if got := messageLine(progress.Event{Target: "a", Level: level, Message: "did it"}); got != want {
 			t.Errorf("%s: %q, want %q", level, got, want)
+		}
+	}
+}
+
+// apply's targets run in parallel: lines from many goroutines come out
+// whole, one per event.
+func TestProgressViewConcurrent(t *testing.T) {
+	var out bytes.Buffer
+	v := &progressView{out: &out, starts: map[progressKey]progressSample{}, now: time.Now}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := v.sink(fmt.Sprintf("t%d", g))
+			for i := 0; i < 50; i++ {
+				s.Say(progress.Step, "step %d", i)
+			}
+		}()
+	}
+	wg.Wait()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 400 {
+		t.Fatalf("%d lines, want 400", len(lines))
+	}
+	for _, l := range lines {
+		var g, i int
+		if n, err := fmt.Sscanf(l, "redis.t%d: step %d", &g, &i); n != 2 || err != nil {
+			t.Fatalf("garbled line %q", l)
 		}
 	}
 }
