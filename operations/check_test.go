@@ -28,7 +28,7 @@ type noBackups struct{}
 func (noBackups) Owner(t *model.Target) *owner.Owner {
 	return &owner.Owner{Spec: t.Pos.Filename, Target: t.Name}
 }
-func (noBackups) FileName(t *model.Target) string   { return t.Name }
+func (noBackups) FileName(t *model.Target) string    { return t.Name }
 func (noBackups) LocalFolder(t *model.Target) string { return "" }
 func (noBackups) Backups(context.Context, *model.Target) ([]*backup.Manifest, string, error) {
 	return nil, "", nil
