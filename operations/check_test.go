@@ -17,6 +17,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/check"
+	"github.com/redisplan/redisplan/executors/notify"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/redistest"
@@ -143,5 +144,43 @@ func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
 	}
 	if r.Report.Status != check.Critical || len(r.Deliveries) != 0 || len(hook.received()) != 1 {
 		t.Errorf("second run: status %v, %d deliveries, webhook got %d; want CRITICAL and no new alert", r.Report.Status, len(r.Deliveries), len(hook.received()))
+	}
+}
+
+// TestAlertFailureRedactsAndReports: a failed run's alert reaches the
+// webhook without the target's secrets, and a destination that refuses it
+// is reported back, not hidden.
+func TestAlertFailureRedactsAndReports(t *testing.T) {
+	t.Parallel()
+	hook := newWebhook(t)
+	refusing := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusForbidden) }))
+	t.Cleanup(refusing.Close)
+	res := loadSpec(t, fmt.Sprintf(`redis "main" {
+  address  = "127.0.0.1:1"
+  password = "hunter2-secret"
+  alerts {
+    notify {
+      webhook = %q
+      format  = "alertmanager"
+    }
+    notify {
+      webhook = %q
+      format  = "alertmanager"
+    }
+  }
+}
+`, hook.srv.URL+"/alerts", refusing.URL+"/alerts"))
+	tgt := res.Spec.Target("main")
+	cause := fmt.Errorf("AUTH hunter2-secret refused")
+	problems := AlertFailure(context.Background(), &notify.Sender{Retries: -1}, tgt, "backup_run", "The backup of Redis main failed", cause)
+	got := hook.received()
+	if len(got) != 1 || !strings.Contains(fmt.Sprint(got[0]), "backup_run") {
+		t.Fatalf("the webhook got %v, want one backup_run alert", got)
+	}
+	if s := fmt.Sprint(got[0]); strings.Contains(s, "hunter2-secret") {
+		t.Errorf("the alert carries the password: %s", s)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "failed after 1 attempt(s)") {
+		t.Errorf("problems = %q, want the refusing destination reported", problems)
 	}
 }
