@@ -11,6 +11,7 @@ import (
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/drill"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/operations"
 )
 
 const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
@@ -111,7 +112,7 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	res, err := drill.RPO(ctx, t, drill.RPOOptions{
+	res, v, err := operations.RPODrill(ctx, t, drill.RPOOptions{
 		Runs: runs, Duration: duration, Seed: seed,
 		Emit: func(s string) { fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, s) },
 	})
@@ -119,7 +120,6 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
 	}
-	v := drill.JudgeRPO(res, t.RPO)
 	rep := rpoReport{
 		FormatVersion: "1.0", Drill: "rpo", Target: t.Name, Server: res.ServerVersion,
 		Persistence: res.Persistence, Crash: "SIGKILL",
@@ -220,27 +220,21 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	if t.Backup == nil {
-		fmt.Fprintf(env.stderr, "redisplan drill rto: redis.%s has no backup block, so there is no backup to restore\n", t.Name)
-		return exitError
-	}
-	// A drill restores into a scratch server, never into the target:
-	// another spec's backup named by its ID may be drilled.
-	src, notes, err := restoreSource(ctx, t, "", "", which, identity, true)
-	for _, n := range notes {
-		fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, n)
-	}
-	if err != nil {
+	started := false
+	res, v, notes, err := operations.RTODrill(ctx, t, which, identity, func(id string, notes []string) {
+		started = true
+		writeNotes(env.stderr, t, notes)
+		fmt.Fprintf(env.stderr, "redis.%s: verifying backup %s and restoring it into a scratch redis-server\n", t.Name, id)
+	})
+	writeNotes(env.stderr, t, notes)
+	switch {
+	case err != nil && !started:
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError
-	}
-	fmt.Fprintf(env.stderr, "redis.%s: verifying backup %s and restoring it into a scratch redis-server\n", t.Name, src.Manifest.ID)
-	res, err := drill.RTO(ctx, src, verifyBackup)
-	if err != nil {
+	case err != nil:
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
 	}
-	v := drill.JudgeRTO(res, t.RTO)
 	rep := rtoReport{
 		FormatVersion: "1.0", Drill: "rto", Target: t.Name, BackupID: res.BackupID,
 		VerifySeconds: res.VerifySeconds, LoadSeconds: res.LoadSeconds, TotalSeconds: res.TotalSeconds,
@@ -269,4 +263,11 @@ func writeRTOText(w io.Writer, rep rtoReport, t *model.Target) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	writeVerdict(w, "rto", t.RTO, rep.Pass, rep.Reason)
+}
+
+// writeNotes prints what picking a backup passed over.
+func writeNotes(w io.Writer, t *model.Target, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "redis.%s: %s\n", t.Name, n)
+	}
 }
