@@ -3,11 +3,13 @@ package repository
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/storagetest"
@@ -309,5 +311,46 @@ func TestVerifyRecords(t *testing.T) {
 	}
 	if _, rerr := r.Verify(ctx, m, func(context.Context) error { return nil }); rerr != nil || !usable() {
 		t.Errorf("a later passing verification: %v, usable %v", rerr, usable())
+	}
+}
+
+// failingDelete is a storage whose Delete of one backup fails.
+type failingDelete struct {
+	backup.Storage
+	id string
+}
+
+func (f failingDelete) Delete(ctx context.Context, id string) error {
+	if id == f.id {
+		return errors.New("permission denied")
+	}
+	return f.Storage.Delete(ctx, id)
+}
+
+// A deletion that fails stops the prune there: the result lists the
+// decisions up to the failed one, the error names it, and the backups
+// after it are untouched.
+func TestPruneStopsAtFailedDelete(t *testing.T) {
+	dir := t.TempDir()
+	tg := testTarget(dir)
+	tg.Backup.Retention = model.Retention{KeepLast: 1}
+	r := open(t, tg, "")
+	for i, age := range []time.Duration{96, 72, 48, 24} {
+		put(t, r, stored{id: fmt.Sprintf("2026110%dT000000.000Z", i+1), age: age * time.Hour, verified: true, keys: 1})
+	}
+	r.Storage = failingDelete{r.Storage, "20261103T000000.000Z"}
+	res, err := r.Prune(context.Background(), now, false)
+	if err == nil || !strings.Contains(err.Error(), "delete 20261103T000000.000Z") {
+		t.Fatalf("Prune = %v, want the failed deletion named", err)
+	}
+	var got []string
+	for _, d := range res.Decisions {
+		got = append(got, d.ID)
+	}
+	if want := []string{"20261104T000000.000Z", "20261103T000000.000Z"}; !slices.Equal(got, want) || res.Deleted != 0 {
+		t.Errorf("decisions %v (deleted %d), want %v and none deleted", got, res.Deleted, want)
+	}
+	if c := catalog(t, r); len(c) != 4 {
+		t.Errorf("after the failed prune the folder holds %v, want all four", c)
 	}
 }
