@@ -111,3 +111,16 @@ func DestinationExists(dest string) error {
 		return fmt.Errorf("backup destination %s: %w", dest, err)
 	}
 }
+
+// LocalFolder is the directory of t's backups when its destination is a
+// directory that may be written to: "" for an s3:// destination, and for a
+// required destination that is missing (a backup disk not mounted), so
+// that what is kept beside the backups (check's state) goes elsewhere
+// rather than create it.
+func LocalFolder(t *model.Target) string {
+	if t.Backup == nil || s3url.Is(t.Backup.Destination) ||
+		t.Backup.RequireDestination && DestinationExists(t.Backup.Destination) != nil {
+		return ""
+	}
+	return location(t.Backup.Destination, t.Name, Backups)
+}

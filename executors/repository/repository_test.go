@@ -354,3 +354,22 @@ func TestPruneStopsAtFailedDelete(t *testing.T) {
 		t.Errorf("after the failed prune the folder holds %v, want all four", c)
 	}
 }
+
+func TestLocalFolder(t *testing.T) {
+	dir := t.TempDir()
+	tg := testTarget(dir)
+	if got, want := LocalFolder(tg), filepath.Join(dir, "backups", "main"); got != want {
+		t.Errorf("LocalFolder = %q, want %q", got, want)
+	}
+	tg.Backup.RequireDestination = true
+	if got := LocalFolder(tg); got != "" {
+		t.Errorf("LocalFolder of a missing required destination = %q, want none", got)
+	}
+	tg.Backup.Destination = "s3://bucket/prefix"
+	if got := LocalFolder(tg); got != "" {
+		t.Errorf("LocalFolder of an s3 destination = %q, want none", got)
+	}
+	if got := LocalFolder(&model.Target{Name: "main"}); got != "" {
+		t.Errorf("LocalFolder without a backup block = %q", got)
+	}
+}
