@@ -134,14 +134,117 @@ func Prune(ctx context.Context, t *model.Target, dest string, dryRun bool, o Bac
 	return runs, errors.Join(errs...)
 }
 
-// ListBackups reads t's backups in dest (its destination when empty) and
-// what is left alone beside them.
-func ListBackups(ctx context.Context, t *model.Target, dest string) (repository.Listing, error) {
-	repo, err := repository.Open(t, dest)
-	if err != nil {
-		return repository.Listing{}, err
+// BackupTargets are the targets of selected that have a backup block.
+// named says the targets were named (-target): one without a backup block
+// is then an error, rather than passed over.
+func BackupTargets(selected []*model.Target, named bool) ([]*model.Target, error) {
+	var out []*model.Target
+	for _, t := range selected {
+		if t.Backup != nil {
+			out = append(out, t)
+		} else if named {
+			return nil, fmt.Errorf("redis.%s has no backup block", t.Name)
+		}
 	}
-	return repo.List(ctx)
+	if len(out) == 0 {
+		return nil, errors.New("no target of the spec has a backup block")
+	}
+	return out, nil
+}
+
+// BackupList is what `backup list` shows, and its JSON.
+type BackupList struct {
+	Backups       []BackupEntry `json:"backups"`
+	FormatVersion string        `json:"format_version"`
+	// LeftAlone is what the targets' folders hold besides their backups.
+	LeftAlone []repository.Foreign `json:"left_alone"`
+}
+
+// BackupEntry describes one backup.
+type BackupEntry struct {
+	Target string    `json:"target"`
+	ID     string    `json:"id"`
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Keys   int64     `json:"keys"`
+	Stored int64     `json:"stored_bytes"`
+	Raw    int64     `json:"raw_bytes"`
+	Files  int       `json:"files"`
+	// Verified: verified when taken, and nothing found wrong since
+	// (backup.Manifest.Usable), the backups retention and check count.
+	Verified bool `json:"verified"`
+	// VerifiedWhenTaken and VerifiedAt are the manifest's record of the
+	// checks made while the backup was written.
+	VerifiedWhenTaken bool      `json:"verified_when_taken"`
+	VerifiedAt        time.Time `json:"verified_at"`
+	// LastVerification is the last backup verify of this copy, if any.
+	LastVerification *LastVerification `json:"last_verification"`
+	// Status is one word for the VERIFIED column: verified (when
+	// taken), re-verified, failed (the last backup verify), damaged (an
+	// artifact is gone or has another size), unverified.
+	Status  string `json:"status"`
+	Problem string `json:"problem,omitempty"`
+	// Owner is whose backup it is, as its manifest records it; empty for
+	// a backup made before owners were recorded.
+	Owner string `json:"owner,omitempty"`
+}
+
+// LastVerification is the outcome of the last backup verify of a backup.
+type LastVerification struct {
+	At      time.Time `json:"at"`
+	OK      bool      `json:"ok"`
+	Problem string    `json:"problem,omitempty"`
+}
+
+// ListBackups reads the backups of targets in dest (each one's
+// destination when empty) and what is left alone beside them.
+func ListBackups(ctx context.Context, targets []*model.Target, dest string) (BackupList, error) {
+	l := BackupList{Backups: []BackupEntry{}, FormatVersion: "1.0", LeftAlone: []repository.Foreign{}}
+	for _, t := range targets {
+		repo, err := repository.Open(t, dest)
+		if err != nil {
+			return l, err
+		}
+		tl, err := repo.List(ctx)
+		if err != nil {
+			return l, fmt.Errorf("redis.%s: %w", t.Name, err)
+		}
+		l.LeftAlone = append(l.LeftAlone, tl.LeftAlone...)
+		for _, m := range tl.Backups {
+			l.Backups = append(l.Backups, newEntry(t.Name, m))
+		}
+	}
+	return l, nil
+}
+
+// newEntry describes one backup for backup list.
+func newEntry(target string, m *backup.Manifest) BackupEntry {
+	e := BackupEntry{Target: target, ID: m.ID, Time: m.Started, Method: m.Method, Keys: m.TotalKeys(), Files: len(m.Files),
+		Verified: m.Usable(), VerifiedWhenTaken: m.Verified, VerifiedAt: m.VerifiedAt, Problem: m.Problem}
+	for _, f := range m.Files {
+		e.Stored += f.StoredSize
+		e.Raw += f.RawSize
+	}
+	if m.Owner != nil && !m.Owner.IsZero() {
+		e.Owner = repository.DescribeOwner(*m.Owner)
+	}
+	v := m.LastVerification
+	if v != nil {
+		e.LastVerification = &LastVerification{At: v.At, OK: v.OK, Problem: v.Problem}
+	}
+	switch {
+	case !m.Verified:
+		e.Status = "unverified"
+	case m.Problem != "" && (v == nil || v.OK):
+		e.Status = "damaged" // found by a look at the artifacts
+	case v != nil && !v.OK:
+		e.Status = "failed"
+	case v != nil:
+		e.Status = "re-verified"
+	default:
+		e.Status = "verified"
+	}
+	return e
 }
 
 // VerifyRequest says which backup `backup verify` checks and how.

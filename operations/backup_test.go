@@ -67,8 +67,8 @@ func TestBackupRunVerifyRestoreSource(t *testing.T) {
 			t.Errorf("prune of %s: %+v; want the one backup kept", r.Destination, r.Result)
 		}
 	}
-	l, err := ListBackups(ctx, tg, tg.Backup.CopyTo[0])
-	if err != nil || len(l.Backups) != 1 || l.Backups[0].ID != m.ID {
+	l, err := ListBackups(ctx, []*model.Target{tg}, tg.Backup.CopyTo[0])
+	if err != nil || len(l.Backups) != 1 || l.Backups[0].ID != m.ID || l.Backups[0].Status != "verified" || l.Backups[0].Keys != 120 {
 		t.Fatalf("ListBackups(copy) = %+v, %v", l, err)
 	}
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,17 +57,9 @@ func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*m
 		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return nil, false
 	}
-	var out []*model.Target
-	for _, t := range selected {
-		if t.Backup != nil {
-			out = append(out, t)
-		} else if len(names) > 0 {
-			fmt.Fprintf(env.stderr, "redisplan %s: redis.%s has no backup block\n", cmd, t.Name)
-			return nil, false
-		}
-	}
-	if len(out) == 0 {
-		fmt.Fprintf(env.stderr, "redisplan %s: no target of the spec has a backup block\n", cmd)
+	out, err := operations.BackupTargets(selected, len(names) > 0)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return nil, false
 	}
 	return out, true
@@ -179,72 +170,8 @@ func humanBytes(n int64) string {
 	return fmt.Sprint(n)
 }
 
-type listEntry struct {
-	Target string    `json:"target"`
-	ID     string    `json:"id"`
-	Time   time.Time `json:"time"`
-	Method string    `json:"method"`
-	Keys   int64     `json:"keys"`
-	Stored int64     `json:"stored_bytes"`
-	Raw    int64     `json:"raw_bytes"`
-	Files  int       `json:"files"`
-	// Verified: verified when taken, and nothing found wrong since
-	// (backup.Manifest.Usable), the backups retention and check count.
-	Verified bool `json:"verified"`
-	// VerifiedWhenTaken and VerifiedAt are the manifest's record of the
-	// checks made while the backup was written.
-	VerifiedWhenTaken bool      `json:"verified_when_taken"`
-	VerifiedAt        time.Time `json:"verified_at"`
-	// LastVerification is the last backup verify of this copy, if any.
-	LastVerification *lastVerification `json:"last_verification"`
-	// Status is one word for the VERIFIED column: verified (when
-	// taken), re-verified, failed (the last backup verify), damaged (an
-	// artifact is gone or has another size), unverified.
-	Status  string `json:"status"`
-	Problem string `json:"problem,omitempty"`
-	// Owner is whose backup it is, as its manifest records it; empty for
-	// a backup made before owners were recorded.
-	Owner string `json:"owner,omitempty"`
-}
-
-type lastVerification struct {
-	At      time.Time `json:"at"`
-	OK      bool      `json:"ok"`
-	Problem string    `json:"problem,omitempty"`
-}
-
-// newListEntry describes one backup for backup list.
-func newListEntry(target string, m *backup.Manifest) listEntry {
-	e := listEntry{Target: target, ID: m.ID, Time: m.Started, Method: m.Method, Keys: m.TotalKeys(), Files: len(m.Files),
-		Verified: m.Usable(), VerifiedWhenTaken: m.Verified, VerifiedAt: m.VerifiedAt, Problem: m.Problem}
-	for _, f := range m.Files {
-		e.Stored += f.StoredSize
-		e.Raw += f.RawSize
-	}
-	if m.Owner != nil && !m.Owner.IsZero() {
-		e.Owner = repository.DescribeOwner(*m.Owner)
-	}
-	v := m.LastVerification
-	if v != nil {
-		e.LastVerification = &lastVerification{At: v.At, OK: v.OK, Problem: v.Problem}
-	}
-	switch {
-	case !m.Verified:
-		e.Status = "unverified"
-	case m.Problem != "" && (v == nil || v.OK):
-		e.Status = "damaged" // found by a look at the artifacts
-	case v != nil && !v.OK:
-		e.Status = "failed"
-	case v != nil:
-		e.Status = "re-verified"
-	default:
-		e.Status = "verified"
-	}
-	return e
-}
-
 // verifiedColumn is what backup list's VERIFIED column says of e.
-func verifiedColumn(e listEntry) string {
+func verifiedColumn(e operations.BackupEntry) string {
 	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
 	switch e.Status {
 	case "unverified":
@@ -269,25 +196,16 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	entries := []listEntry{}
-	alone := []repository.Foreign{}
-	for _, t := range selected {
-		l, err := operations.ListBackups(ctx, t, dest)
-		if err != nil {
-			fmt.Fprintf(env.stderr, "redisplan backup list: redis.%s: %v\n", t.Name, err)
-			return exitError
-		}
-		alone = append(alone, l.LeftAlone...)
-		for _, m := range l.Backups {
-			entries = append(entries, newListEntry(t.Name, m))
-		}
+	l, err := operations.ListBackups(ctx, selected, dest)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan backup list: %v\n", err)
+		return exitError
 	}
 	if asJSON {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"format_version": "1.0", "backups": entries, "left_alone": alone})
+		writeJSON(env.stdout, l)
 		return exitOK
 	}
+	entries, alone := l.Backups, l.LeftAlone
 	defer printForeign(env.stdout, alone)
 	if len(entries) == 0 {
 		fmt.Fprintln(env.stdout, "No backups yet.")
