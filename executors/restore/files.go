@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/internal/asyncpipe"
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 const (
@@ -40,8 +41,9 @@ func (pl placement) path() string { return filepath.Join(pl.dir, filepath.FromSl
 // through the checks of copyChecked, fsyncs it and renames it into place.
 // The new file and the AOF directory get the owner of the data dir (when
 // redisplan may give files away, as root) so that the server can read
-// them. It returns what copyChecked says of the file's CRC-64.
-func place(ctx context.Context, src Source, pl placement) (crc rdbChecksum, err error) {
+// them. It returns what copyChecked says of the file's CRC-64. The bytes
+// written are reported to emit.
+func place(ctx context.Context, src Source, pl placement, emit progress.Sink) (crc rdbChecksum, err error) {
 	dest := pl.path()
 	parent := filepath.Dir(dest)
 	uid, gid := owner(pl.dir)
@@ -71,7 +73,7 @@ func place(ctx context.Context, src Source, pl placement) (crc rdbChecksum, err 
 	}
 
 	wb := writeBehind(tmp)
-	crc, err = copyChecked(ctx, src, pl.file, wb)
+	crc, err = copyChecked(ctx, src, pl.file, wb, emit)
 	if err != nil {
 		wb.CloseWithError(err)
 		return crc, fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)

@@ -52,7 +52,7 @@ func TestPlaceWritesTheRawBytes(t *testing.T) {
 	data := rdbLike(9 << 20)
 	src, f := storedSource(t, data)
 	dir := t.TempDir()
-	crc, err := place(context.Background(), src, placement{file: f, dir: dir, dest: "dump.rdb"})
+	crc, err := place(context.Background(), src, placement{file: f, dir: dir, dest: "dump.rdb"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestPlaceWritesTheRawBytes(t *testing.T) {
 	bad[len(bad)/2] ^= 1 // the CRC-64 no longer matches
 	src, f = storedSource(t, bad)
 	dir = t.TempDir()
-	if _, err := place(context.Background(), src, placement{file: f, dir: dir, dest: "dump.rdb"}); err == nil {
+	if _, err := place(context.Background(), src, placement{file: f, dir: dir, dest: "dump.rdb"}, nil); err == nil {
 		t.Fatal("a backup whose RDB checksum does not match was placed")
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
@@ -90,7 +90,7 @@ func BenchmarkStage(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	cpu0 := cpuTime()
 	for b.Loop() {
-		if _, err := place(context.Background(), src, placement{file: f, dir: dir, dest: "dump.rdb"}); err != nil {
+		if _, err := place(context.Background(), src, placement{file: f, dir: dir, dest: "dump.rdb"}, nil); err != nil {
 			b.Fatal(err)
 		}
 		os.Remove(filepath.Join(dir, "dump.rdb"))
