@@ -156,7 +156,7 @@ wrapper() {
 # own C library (written by redisplan's scripts/install-engines.sh).
 tree=\$(cd "\$(dirname "\$(readlink -f "\$0")")/.." && pwd -P)
 lib="\$tree/usr/lib/$multiarch"
-exec "\$lib/$loader" --library-path "\$lib" --argv0 $argv0 "\$tree/usr/bin/$binary" "\$@"
+exec "\$lib/$loader" --library-path "\$lib" --argv0 "\$tree/bin/$argv0" "\$tree/usr/bin/$binary" "\$@"
 EOF
   chmod 0755 "$path"
 }
