@@ -3,9 +3,10 @@ package redistest
 import (
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/redisplan/redisplan/internal/engines"
 )
 
 const (
@@ -50,8 +51,6 @@ func SkipRequested() bool {
 	return err == nil && on
 }
 
-var versionRE = regexp.MustCompile(`\bv=([0-9][0-9A-Za-z.\-]*)`)
-
 // Version returns the version of the redis-server binary, for example
 // "7.0.15", as printed by `redis-server --version`.
 func Version(t testing.TB) string {
@@ -65,10 +64,10 @@ func Version(t testing.TB) string {
 		t.Fatalf("redistest: %s --version: %v\n%s", bin, err, out)
 		return ""
 	}
-	m := versionRE.FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("redistest: cannot find a version (v=...) in the output of %s --version: %q", bin, out)
+	_, v, err := engines.ParseVersion(string(out))
+	if err != nil {
+		t.Fatalf("redistest: %s: %v", bin, err)
 		return ""
 	}
-	return string(m[1])
+	return v
 }
