@@ -140,6 +140,9 @@ func Diff(in Input) *TargetPlan {
 	tp.RunID = live.RunID
 	tp.Version = live.Version
 	cat := in.Catalog
+	if cat != nil {
+		tp.Catalog = cat.Version()
+	}
 
 	if f := in.State.File; f != nil && !f.Exists {
 		// A config_file that does not exist is most often a typo: creating

@@ -101,7 +101,11 @@ type TargetPlan struct {
 	CreatesFile string `json:"creates_file,omitempty"`
 	RunID       string `json:"run_id,omitempty"`
 	Version     string `json:"redis_version,omitempty"`
-	EnableAOF   bool   `json:"enable_aof,omitempty"`
+	// Catalog is the version of the catalog the plan was made with
+	// ("7.0", "valkey-8.0"), chosen by catalog.Choose from the server's
+	// INFO and the spec; apply uses the same one (PlanCatalog).
+	Catalog   string `json:"catalog,omitempty"`
+	EnableAOF bool   `json:"enable_aof,omitempty"`
 	// ConfigSource says under which name the server answered CONFIG
 	// (LiveState.ConfigSource): apply talks to it under the same name
 	// until it restarts.

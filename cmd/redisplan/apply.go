@@ -287,7 +287,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 	req := apply.Request{
 		Target:       t,
 		Plan:         tp,
-		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
+		Catalog:      planner.PlanCatalog(tp, t.RedisVersion),
 		AllowRestart: allowRestart,
 		Live:         liveConfig{client: client, cmd: configCmd},
 		Splice:       crontab.SpliceOwned,

@@ -165,7 +165,7 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	if p.configCmd, _, err = live.ConfigName(ctx, c, t); err != nil {
 		return nil, err
 	}
-	p.version = serverVersion(info)
+	p.version = catalog.ServerVersion(info)
 	p.pid = info["process_id"]
 	p.catalog = catalogFor(p.version)
 
@@ -229,14 +229,6 @@ func commandName(t *model.Target, command string) string {
 		}
 	}
 	return name
-}
-
-// serverVersion is the server's release: "7.0.15", or "valkey 8.0.1".
-func serverVersion(info map[string]string) string {
-	if v := info["valkey_version"]; v != "" {
-		return "valkey " + v
-	}
-	return info["redis_version"]
 }
 
 // readConfig learns the data dir and file names: from CONFIG GET, or from
