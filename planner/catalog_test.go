@@ -55,3 +55,45 @@ func TestPlanCatalogOfAnOlderPlan(t *testing.T) {
 		t.Errorf("PlanCatalog(no version, spec 7.4) = %s, want 7.4", got)
 	}
 }
+
+// TestDiffNamesTheServersRelease: a directive the target's release does
+// not have stops its plan with the server's engine and release and the
+// releases that have it; one the server has under another name is
+// planned under that name, with a note saying so.
+func TestDiffNamesTheServersRelease(t *testing.T) {
+	info := map[string]string{"redis_version": "7.2.4", "server_name": "valkey", "valkey_version": "8.1.1"}
+	cat := catalog.Choose(info, "8.0")
+	if cat.Version() != "valkey-8.1" {
+		t.Fatalf("Choose = %s, want valkey-8.1", cat.Version())
+	}
+	live := defaults(map[string]string{"commandlog-execution-slower-than": "10000"})
+	st := func() *State {
+		return &State{Live: &LiveState{Version: "7.2.4", Server: "valkey", Config: live, Info: info}}
+	}
+
+	target := &model.Target{Name: "main", RedisVersion: "8.0", Directives: []model.Directive{{Name: "replica-full-sync-buffer-limit", Value: "0"}}}
+	tp := Diff(Input{Target: target, State: st(), Catalog: cat})
+	for _, want := range []string{"replica-full-sync-buffer-limit", "Valkey 8.1.1", "Redis 8.0"} {
+		if !strings.Contains(tp.Error, want) {
+			t.Errorf("plan error %q does not mention %q", tp.Error, want)
+		}
+	}
+
+	target = &model.Target{Name: "main", RedisVersion: "8.0", Directives: []model.Directive{{Name: "slowlog-log-slower-than", Value: "5000"}}}
+	tp = Diff(Input{Target: target, State: st(), Catalog: cat})
+	if tp.Error != "" {
+		t.Fatalf("plan error: %s", tp.Error)
+	}
+	if len(tp.Changes) != 1 || tp.Changes[0].Directive != "commandlog-execution-slower-than" || tp.Changes[0].After != "5000" {
+		t.Fatalf("changes = %+v, want commandlog-execution-slower-than -> 5000", tp.Changes)
+	}
+	found := false
+	for _, r := range tp.Risks {
+		if strings.Contains(r.Message, "slowlog-log-slower-than is called commandlog-execution-slower-than") && strings.Contains(r.Message, "Valkey 8.1.1") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no note that the directive has another name on this server: %+v", tp.Risks)
+	}
+}

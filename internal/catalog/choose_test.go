@@ -1,6 +1,9 @@
 package catalog
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestChoose(t *testing.T) {
 	for _, tc := range []struct {
@@ -42,5 +45,28 @@ func TestServerVersion(t *testing.T) {
 		if got := ServerVersion(tc.info); got != tc.want {
 			t.Errorf("ServerVersion(%v) = %q, want %q", tc.info, got, tc.want)
 		}
+	}
+}
+
+func TestAbsent(t *testing.T) {
+	c70, err := For("7.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Absent(c70, "repl-rdb-channel"), `Redis 7.0 has no configuration directive named "repl-rdb-channel". Redis 8.0 has it`; !strings.HasPrefix(got, want) {
+		t.Errorf("Absent(7.0, repl-rdb-channel) = %q, want it to start with %q", got, want)
+	}
+	if got := Absent(c70, "maxmemori"); !strings.Contains(got, `Did you mean "maxmemory"?`) {
+		t.Errorf("Absent(7.0, maxmemori) = %q, want a suggestion", got)
+	}
+	v81, err := For("valkey-8.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v81.Label(); got != "Valkey 8.1" {
+		t.Errorf("Label = %q", got)
+	}
+	if got := Where("dual-channel-replication-enabled"); strings.Join(got, ",") != "Valkey 8.0,Valkey 8.1" {
+		t.Errorf("Where(dual-channel-replication-enabled) = %q", got)
 	}
 }
