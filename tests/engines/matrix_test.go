@@ -226,10 +226,18 @@ redis "main" {
 // a service manager would, and kills it by its pidfile's PID at the end.
 func startSeed(t *testing.T, e engines.Engine) (addr, conf, dir string) {
 	t.Helper()
+	return startDaemon(t, e, seedConf)
+}
+
+// startDaemon starts the engine daemonized from the config file config
+// gives for its port and directory, and kills it by its pidfile's PID at
+// the end.
+func startDaemon(t *testing.T, e engines.Engine, config func(port int, dir string) string) (addr, conf, dir string) {
+	t.Helper()
 	dir = t.TempDir()
 	port := redistest.FreePort(t)
 	conf = filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(conf, []byte(seedConf(port, dir)), 0o640); err != nil {
+	if err := os.WriteFile(conf, []byte(config(port, dir)), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(e.Server, conf).CombinedOutput(); err != nil {
