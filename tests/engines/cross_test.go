@@ -16,18 +16,9 @@ import (
 // in their src/rdb.h).
 var rdbVersions = map[string]int{"redis-7.0": 10, "redis-8.0": 12, "valkey-8.0": 11, "valkey-8.1": 11}
 
-// plainConf is a server with no persistence of its own and DEBUG allowed
-// from loopback (for DEBUG DIGEST).
+// plainConf is a test server with no persistence of its own.
 func plainConf(port int, dir string) string {
-	return fmt.Sprintf(`port %d
-bind 127.0.0.1
-dir %s
-daemonize yes
-pidfile %s
-logfile %s
-enable-debug-command local
-save ""
-`, port, dir, filepath.Join(dir, "redis.pid"), filepath.Join(dir, "redis.log"))
+	return serverConf(port, dir) + "save \"\"\n"
 }
 
 // plainSpec is a target whose backups go to dest; two such specs (two
