@@ -25,6 +25,9 @@ func TestPlanRecordsItsCatalog(t *testing.T) {
 	if tp.Catalog != "valkey-8.0" {
 		t.Fatalf("TargetPlan.Catalog = %q, want valkey-8.0", tp.Catalog)
 	}
+	if tp.Server != "Valkey 8.0.1" {
+		t.Errorf("TargetPlan.Server = %q, want Valkey 8.0.1", tp.Server)
+	}
 
 	var b strings.Builder
 	p := &Plan{FormatVersion: FormatVersion, Targets: []*TargetPlan{tp}, Fingerprints: &Fingerprints{KDF: NewKDF(), Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}

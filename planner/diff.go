@@ -139,6 +139,7 @@ func Diff(in Input) *TargetPlan {
 	}
 	tp.RunID = live.RunID
 	tp.Version = live.Version
+	tp.Server = serverLabel(live)
 	cat := in.Catalog
 	if cat != nil {
 		tp.Catalog = cat.Version()

@@ -49,8 +49,13 @@ redis "main" {
 `)
 	const secretVar = "primary_secret=new-primary-secret"
 	planFile := filepath.Join(t.TempDir(), "plan.json")
-	if code, out, errOut := runCLI(t, "plan", "-out", planFile, "-var", secretVar, "-config", spec); code != 0 {
+	code, out, errOut := runCLI(t, "plan", "-out", planFile, "-var", secretVar, "-config", spec)
+	if code != 0 {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	// The spec's masterauth is primaryauth on Valkey 8: the plan says so.
+	if want := "masterauth is called primaryauth on this server (Valkey " + e.Version + ")"; !strings.Contains(out, want) {
+		t.Errorf("plan does not say %q:\n%s", want, out)
 	}
 	raw, err := os.ReadFile(planFile)
 	if err != nil {
@@ -85,7 +90,14 @@ redis "main" {
 	if got := configGet(t, srv.Client(t), "primaryauth"); got != "new-primary-secret" {
 		t.Errorf("CONFIG GET primaryauth = %q after a restart", got)
 	}
-	if code, out, errOut := runCLI(t, "plan", "-detailed-exitcode", "-var", secretVar, "-config", spec); code != 0 {
+	code, out, errOut = runCLI(t, "plan", "-detailed-exitcode", "-var", secretVar, "-config", spec)
+	if code != 0 {
 		t.Errorf("plan after apply: exit %d, want 0 (no changes)\n%s%s", code, out, errOut)
 	}
+	// The plan names the server's engine and release, not the Redis
+	// version Valkey reports for compatibility.
+	if want := "(" + srv.Addr() + ", Valkey " + e.Version + ")"; !strings.Contains(out, want) {
+		t.Errorf("plan does not name the server as %q:\n%s", want, out)
+	}
+
 }

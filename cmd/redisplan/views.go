@@ -182,7 +182,9 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		head := "redis." + tp.Target
 		if t != nil {
 			head += " (" + t.Connection.Address
-			if tp.Version != "" {
+			if tp.Server != "" {
+				head += ", " + tp.Server
+			} else if tp.Version != "" {
 				head += ", Redis " + tp.Version
 			}
 			head += ")"
