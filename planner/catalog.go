@@ -1,6 +1,9 @@
 package planner
 
-import "github.com/redisplan/redisplan/internal/catalog"
+import (
+	"github.com/redisplan/redisplan/internal/catalog"
+	"github.com/redisplan/redisplan/internal/model"
+)
 
 // PlanCatalog returns the catalog a target's plan was made with, for apply
 // and for rendering the plan: the one the plan recorded. A plan saved
@@ -8,7 +11,7 @@ import "github.com/redisplan/redisplan/internal/catalog"
 // version it recorded (Redis' redis_version; Valkey reported its
 // compatibility version there), or of the spec's declared version
 // (declared, "" for none) when it recorded none, as catalog.Choose does.
-func PlanCatalog(tp *TargetPlan, declared string) *catalog.Catalog {
+func PlanCatalog(tp *model.TargetPlan, declared string) *catalog.Catalog {
 	if tp != nil && tp.Catalog != "" {
 		if c, err := catalog.For(tp.Catalog); err == nil {
 			return c

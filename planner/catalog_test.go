@@ -17,7 +17,7 @@ func TestPlanRecordsItsCatalog(t *testing.T) {
 	cat := catalog.Choose(info, "7.0")
 	target := &model.Target{Name: "main", RedisVersion: "7.0", Directives: []model.Directive{{Name: "maxmemory", Value: "1048576"}}}
 	live := defaults(nil)
-	st := &State{Live: &LiveState{Version: "7.2.4", Server: "valkey", Config: live, Info: info}}
+	st := &model.State{Live: &model.LiveState{Version: "7.2.4", Server: "valkey", Config: live, Info: info}}
 	tp := Diff(Input{Target: target, State: st, Catalog: cat})
 	if tp.Error != "" {
 		t.Fatalf("plan error: %s", tp.Error)
@@ -30,7 +30,7 @@ func TestPlanRecordsItsCatalog(t *testing.T) {
 	}
 
 	var b strings.Builder
-	p := &Plan{FormatVersion: FormatVersion, Targets: []*TargetPlan{tp}, Fingerprints: &Fingerprints{KDF: NewKDF(), Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}
+	p := &Plan{FormatVersion: FormatVersion, Targets: []*model.TargetPlan{tp}, Fingerprints: &Fingerprints{KDF: NewKDF(), Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}
 	if err := Encode(&b, p); err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,10 @@ func TestPlanRecordsItsCatalog(t *testing.T) {
 // catalog gives the catalog of the server version it recorded, else the
 // spec's.
 func TestPlanCatalogOfAnOlderPlan(t *testing.T) {
-	if got := PlanCatalog(&TargetPlan{Version: "7.2.4"}, "7.0").Version(); got != "7.2" {
+	if got := PlanCatalog(&model.TargetPlan{Version: "7.2.4"}, "7.0").Version(); got != "7.2" {
 		t.Errorf("PlanCatalog(redis_version 7.2.4) = %s, want 7.2", got)
 	}
-	if got := PlanCatalog(&TargetPlan{}, "7.4").Version(); got != "7.4" {
+	if got := PlanCatalog(&model.TargetPlan{}, "7.4").Version(); got != "7.4" {
 		t.Errorf("PlanCatalog(no version, spec 7.4) = %s, want 7.4", got)
 	}
 }
@@ -70,8 +70,8 @@ func TestDiffNamesTheServersRelease(t *testing.T) {
 		t.Fatalf("Choose = %s, want valkey-8.1", cat.Version())
 	}
 	live := defaults(map[string]string{"commandlog-execution-slower-than": "10000"})
-	st := func() *State {
-		return &State{Live: &LiveState{Version: "7.2.4", Server: "valkey", Config: live, Info: info}}
+	st := func() *model.State {
+		return &model.State{Live: &model.LiveState{Version: "7.2.4", Server: "valkey", Config: live, Info: info}}
 	}
 
 	target := &model.Target{Name: "main", RedisVersion: "8.0", Directives: []model.Directive{{Name: "replica-full-sync-buffer-limit", Value: "0"}}}

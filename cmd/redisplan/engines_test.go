@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/engines"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // engine returns the installed engine of that name; a missing one fails
@@ -34,7 +34,7 @@ func engine(t *testing.T, name string) engines.Engine {
 func TestApplyValkeyUsesThePlansCatalog(t *testing.T) {
 	t.Parallel()
 	e := engine(t, "valkey-8.0")
-	srv := redistest.Start(t, redistest.Options{Binary: e.Server, Config: "masterauth old-primary-secret\n"})
+	srv := servertest.Start(t, servertest.Options{Binary: e.Server, Config: "masterauth old-primary-secret\n"})
 	spec := writeSpec(t, `variable "primary_secret" {
   sensitive = true
 }

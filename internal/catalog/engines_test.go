@@ -2,11 +2,11 @@ package catalog
 
 import (
 	"context"
-	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/engines"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // TestCatalogMatchesEveryEngine starts every installed engine and checks
@@ -19,19 +19,14 @@ func TestCatalogMatchesEveryEngine(t *testing.T) {
 	for _, e := range engines.Require(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			s := redistest.Start(t, redistest.Options{Binary: e.Server})
+			s := servertest.Start(t, servertest.Options{Binary: e.Server})
 			client := s.Client(t)
 			ctx := context.Background()
 			raw, err := client.Info(ctx, "server").Result()
 			if err != nil {
 				t.Fatal(err)
 			}
-			info := map[string]string{}
-			for _, line := range strings.Split(raw, "\n") {
-				if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-					info[k] = v
-				}
-			}
+			info := redisinfo.Parse(raw)
 			c := Choose(info, "")
 			want := e.Series()
 			if e.Kind == "valkey" {

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/redisconf"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // liveCatalog returns the catalog for the local redis-server's version.
 func liveCatalog(t *testing.T) *Catalog {
 	t.Helper()
-	version := redistest.Version(t)
+	version := servertest.Version(t)
 	c, err := For(version)
 	if err != nil {
 		t.Fatalf("the local redis-server %s has no catalog: %v", version, err)
@@ -25,12 +25,12 @@ func liveCatalog(t *testing.T) *Catalog {
 // server that only sets what the test harness needs.
 func TestDefaultsMatchLiveServer(t *testing.T) {
 	t.Parallel()
-	defaultsMatch(t, liveCatalog(t), redistest.Start(t, redistest.Options{}))
+	defaultsMatch(t, liveCatalog(t), servertest.Start(t, servertest.Options{}))
 }
 
 // defaultsMatch compares every Default of c with CONFIG GET on s, a server
 // that only sets what the test harness needs.
-func defaultsMatch(t *testing.T, c *Catalog, s *redistest.Server) {
+func defaultsMatch(t *testing.T, c *Catalog, s *servertest.Server) {
 	t.Helper()
 	client := s.Client(t)
 	ctx := context.Background()
@@ -82,7 +82,7 @@ func defaultsMatch(t *testing.T, c *Catalog, s *redistest.Server) {
 func TestNormalizeMatchesLiveServer(t *testing.T) {
 	t.Parallel()
 	c := liveCatalog(t)
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	client := s.Client(t)
 	ctx := context.Background()
 
@@ -197,7 +197,7 @@ func TestNormalizeMatchesLiveServer(t *testing.T) {
 func TestNormalizeDesiredRefusesWhatTheServerReplaces(t *testing.T) {
 	t.Parallel()
 	c := liveCatalog(t)
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	client := s.Client(t)
 	ctx := context.Background()
 	p := mustLookup(t, c, "hz")

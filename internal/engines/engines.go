@@ -22,7 +22,7 @@ import (
 const EnvSkip = "REDISPLAN_SKIP_ENGINES"
 
 // EnvSystemServer names the system redis-server (a path, or a name looked
-// up in PATH), as it does for internal/redistest.
+// up in PATH), as it does for the test harness (executors/server/servertest).
 const EnvSystemServer = "REDISPLAN_REDIS_SERVER"
 
 // Engine is one installed server engine.

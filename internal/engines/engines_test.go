@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/engines"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 func TestParseVersion(t *testing.T) {
@@ -58,17 +59,12 @@ func TestEnginesStartAndReportTheirVersion(t *testing.T) {
 	for _, e := range list {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			s := redistest.Start(t, redistest.Options{Binary: e.Server})
+			s := servertest.Start(t, servertest.Options{Binary: e.Server})
 			info, err := s.Client(t).Info(context.Background(), "server").Result()
 			if err != nil {
 				t.Fatalf("INFO server: %v\n%s", err, s.Log())
 			}
-			fields := map[string]string{}
-			for _, line := range strings.Split(info, "\n") {
-				if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-					fields[k] = v
-				}
-			}
+			fields := redisinfo.Parse(info)
 			versionField := "redis_version"
 			if e.Kind == "valkey" {
 				versionField = "valkey_version"

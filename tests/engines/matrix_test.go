@@ -21,8 +21,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/engines"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // cli is the redisplan binary TestMain builds.
@@ -239,7 +239,7 @@ func startSeed(t *testing.T, e engines.Engine) (addr, conf, dir string) {
 func startDaemon(t *testing.T, e engines.Engine, config func(port int, dir string) string) (addr, conf, dir string) {
 	t.Helper()
 	dir = t.TempDir()
-	port := redistest.FreePort(t)
+	port := servertest.FreePort(t)
 	conf = filepath.Join(dir, "redis.conf")
 	if err := os.WriteFile(conf, []byte(config(port, dir)), 0o640); err != nil {
 		t.Fatal(err)
