@@ -20,7 +20,7 @@ rm -rf dist
 mkdir -p dist/extra/completions
 # The manual page and completions come from the help text, through a
 # binary for this machine.
-go build -trimpath -ldflags "$ldflags" -o dist/extra/redisplan ./cmd/redisplan
+go build -trimpath -buildvcs=auto -ldflags "$ldflags" -o dist/extra/redisplan ./cmd/redisplan
 dist/extra/redisplan man > dist/extra/redisplan.1
 for shell in bash zsh fish; do
   dist/extra/redisplan completion "$shell" > "dist/extra/completions/redisplan.$shell"
@@ -33,7 +33,7 @@ for platform in $PLATFORMS; do
   stage="dist/$name"
   mkdir -p "$stage"
   echo "building $name" >&2
-  CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath -ldflags "$ldflags" -o "$stage/redisplan" ./cmd/redisplan
+  CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath -buildvcs=auto -ldflags "$ldflags" -o "$stage/redisplan" ./cmd/redisplan
   cp LICENSE README.md CHANGELOG.md dist/extra/redisplan.1 "$stage/"
   cp -r dist/extra/completions "$stage/"
   tar -C dist -czf "dist/$name.tar.gz" --owner=0 --group=0 --mtime='2000-01-01 00:00:00Z' "$name"
