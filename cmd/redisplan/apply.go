@@ -210,7 +210,7 @@ func confirm(env *cmdEnv, what, question, hint string) bool {
 // up (a full resynchronization of a large dataset takes minutes).
 const syncTimeout = 15 * time.Minute
 
-func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Result, error) {
+func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Result, error) {
 	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan apply")
 	if err != nil {
 		return apply.Result{}, err
@@ -269,11 +269,11 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 
 // applyRequest wires one server's apply: its client, its restarter (set
 // by the caller) and its crontab.
-func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Request, func(), error) {
+func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Request, func(), error) {
 	// Until it restarts, a server in the middle of a CONFIG rotation
 	// answers under the name in its config file, as plan found.
 	configCmd := t.ConfigCommand()
-	if tp.ConfigSource == planner.ConfigFromFile {
+	if tp.ConfigSource == model.ConfigFromFile {
 		name, err := live.FileConfigName(t.ConfigFile)
 		if err != nil {
 			return apply.Request{}, nil, err
@@ -287,7 +287,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 	req := apply.Request{
 		Target:       t,
 		Plan:         tp,
-		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
+		Catalog:      targetCatalog(t, &model.State{Live: &model.LiveState{Version: tp.Version}}),
 		AllowRestart: allowRestart,
 		Live:         liveConfig{client: client, cmd: configCmd},
 		Splice:       crontab.SpliceOwned,
@@ -409,7 +409,7 @@ func refuseEmptyPrimary(ctx context.Context, t *model.Target, lc apply.LiveConfi
 
 // turnsOnPersistence reports whether the plan itself makes the server
 // persist (AOF on, or save points) before apply reaches the restart.
-func turnsOnPersistence(tp *planner.TargetPlan) bool {
+func turnsOnPersistence(tp *model.TargetPlan) bool {
 	for _, c := range tp.Changes {
 		if c.LiveChange && (c.Directive == "appendonly" && c.After == "yes" || c.Directive == "save" && strings.TrimSpace(c.After) != "") {
 			return true

@@ -154,7 +154,7 @@ func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, r
 	for _, n := range t.Alerts.Notify {
 		body, err := notify.Build(n, alerts)
 		if err != nil {
-			deliveries = append(deliveries, notify.Delivery{URL: notify.MaskURL(n.Webhook), Error: err.Error()})
+			deliveries = append(deliveries, notify.Delivery{URL: secret.MaskURL(n.Webhook), Error: err.Error()})
 			all = false
 			continue
 		}
@@ -235,7 +235,7 @@ func alertFailure(ctx context.Context, env *cmdEnv, t *model.Target, checkName, 
 	for _, n := range t.Alerts.Notify {
 		body, err := notify.Build(n, []notify.Alert{a})
 		if err != nil {
-			fmt.Fprintf(env.stderr, "warning: alert to %s: %v\n", notify.MaskURL(n.Webhook), err)
+			fmt.Fprintf(env.stderr, "warning: alert to %s: %v\n", secret.MaskURL(n.Webhook), err)
 			continue
 		}
 		if d := sender.Send(ctx, n, body); !d.Delivered {

@@ -23,7 +23,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	sf := specFlagsOf(a.Spec)
-	failOn, err := lint.ParseSeverity(a.FailOn)
+	failOn, err := model.ParseSeverity(a.FailOn)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
@@ -75,7 +75,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 // blocks and "# redisplan:ignore" comments applied at now. Suppressed
 // findings are kept, with their reason. The diagnostics are those of
 // policy conditions that cannot be evaluated.
-func specFindings(res *spechcl.Result, now time.Time) ([]lint.Finding, hclv2.Diagnostics) {
+func specFindings(res *spechcl.Result, now time.Time) ([]model.Finding, hclv2.Diagnostics) {
 	findings := lint.Run(res.Spec)
 	policies, diags := spechcl.EvalPolicies(res)
 	findings = append(findings, policies...)
@@ -95,7 +95,7 @@ func specFindings(res *spechcl.Result, now time.Time) ([]lint.Finding, hclv2.Dia
 // checkPolicies runs specFindings for the selected targets, printing the
 // diagnostics of policy conditions. ok is false when a condition is
 // broken: the spec is then as invalid as one that does not load.
-func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]lint.Finding, bool) {
+func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]model.Finding, bool) {
 	all, diags := specFindings(res, time.Now())
 	if len(diags) > 0 {
 		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
@@ -105,12 +105,12 @@ func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*
 
 // forTargets keeps the findings on the selected targets, and those about
 // the suppressions themselves, which belong to the spec as a whole.
-func forTargets(fs []lint.Finding, selected []*model.Target) []lint.Finding {
+func forTargets(fs []model.Finding, selected []*model.Target) []model.Finding {
 	names := map[string]bool{}
 	for _, t := range selected {
 		names[t.Name] = true
 	}
-	var out []lint.Finding
+	var out []model.Finding
 	for _, f := range fs {
 		if f.Target == "" || f.Code == lint.SuppressionCode || names[f.Target] {
 			out = append(out, f)
@@ -119,8 +119,8 @@ func forTargets(fs []lint.Finding, selected []*model.Target) []lint.Finding {
 	return out
 }
 
-func unsuppressed(fs []lint.Finding) []lint.Finding {
-	var out []lint.Finding
+func unsuppressed(fs []model.Finding) []model.Finding {
+	var out []model.Finding
 	for _, f := range fs {
 		if f.Suppressed == "" {
 			out = append(out, f)
@@ -131,10 +131,10 @@ func unsuppressed(fs []lint.Finding) []lint.Finding {
 
 // policyErrors are the unsuppressed error-level findings: those that fail
 // validate and stop apply.
-func policyErrors(fs []lint.Finding) []lint.Finding {
-	var out []lint.Finding
+func policyErrors(fs []model.Finding) []model.Finding {
+	var out []model.Finding
 	for _, f := range fs {
-		if f.Suppressed == "" && f.Severity == lint.Error {
+		if f.Suppressed == "" && f.Severity == model.SeverityError {
 			out = append(out, f)
 		}
 	}
@@ -142,7 +142,7 @@ func policyErrors(fs []lint.Finding) []lint.Finding {
 }
 
 // findingList names findings in one line: "RP010 on redis.main, ...".
-func findingList(fs []lint.Finding) string {
+func findingList(fs []model.Finding) string {
 	parts := make([]string, len(fs))
 	for i, f := range fs {
 		parts[i] = f.Code
@@ -155,7 +155,7 @@ func findingList(fs []lint.Finding) string {
 
 // writeFindingsSection is the "Policy findings:" part of the text plan:
 // the unsuppressed findings only, and nothing when there are none.
-func writeFindingsSection(w io.Writer, fs []lint.Finding, color bool) {
+func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
 	fs = unsuppressed(fs)
 	if len(fs) == 0 {
 		return
@@ -167,7 +167,7 @@ func writeFindingsSection(w io.Writer, fs []lint.Finding, color bool) {
 
 // findingsJSON is the findings as lint -format json writes them, so that
 // validate -json and plan -json show them in the same shape.
-func findingsJSON(fs []lint.Finding) json.RawMessage {
+func findingsJSON(fs []model.Finding) json.RawMessage {
 	var b bytes.Buffer
 	var doc struct {
 		Findings json.RawMessage `json:"findings"`

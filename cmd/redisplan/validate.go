@@ -9,6 +9,7 @@ import (
 	hclv2 "github.com/hashicorp/hcl/v2"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
@@ -21,7 +22,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 
 	if asJSON {
 		res, diags := loadQuiet(env, &sf)
-		var findings []lint.Finding
+		var findings []model.Finding
 		if !diags.HasErrors() {
 			var pd hclv2.Diagnostics
 			findings, pd = specFindings(res, time.Now())
@@ -53,7 +54,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	shown := unsuppressed(findings)
 	notices := 0
 	for _, f := range shown {
-		if f.Severity < lint.Warning {
+		if f.Severity < model.SeverityWarning {
 			notices++
 		}
 	}

@@ -380,17 +380,7 @@ func missing(fields ...string) Result {
 }
 
 // threshold returns the spec's threshold block for the check, or nil.
-func (e *env) threshold(name string) *model.Threshold {
-	if e.t.Alerts == nil {
-		return nil
-	}
-	for i := range e.t.Alerts.Thresholds {
-		if e.t.Alerts.Thresholds[i].Check == name {
-			return &e.t.Alerts.Thresholds[i]
-		}
-	}
-	return nil
-}
+func (e *env) threshold(name string) *model.Threshold { return e.t.Threshold(name) }
 
 // levels returns copies of the check's warning and critical levels: the
 // spec's block when it has one (a level it leaves out stays unset), else

@@ -97,7 +97,7 @@ type RPOResult struct {
 //
 // It starts a scratch redis-server (binary from REDISPLAN_REDIS_SERVER or
 // PATH, a free loopback port, a temporary directory) whose config is the
-// target's persistence directives as conffile.Render writes them, and
+// target's persistence directives as redisconf.Render writes them, and
 // nothing else of the target: no rename-command, no password, no memory
 // limits. Directives the spec leaves unmanaged keep Redis' defaults.
 //

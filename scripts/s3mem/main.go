@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -28,6 +27,8 @@ import (
 
 	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/s3test"
+	"github.com/redisplan/redisplan/scripts/internal/bench"
 )
 
 func main() {
@@ -41,15 +42,11 @@ func main() {
 
 func run(mb int) error {
 	ctx := context.Background()
-	work, err := os.MkdirTemp("", "redisplan-s3mem-")
+	work, bin, cleanup, err := bench.Workdir("redisplan-s3mem-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "redisplan")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/redisplan").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
+	defer cleanup()
 
 	// redis-server, with the dataset made by DEBUG POPULATE and saved
 	// without compression.
@@ -150,8 +147,7 @@ func run(mb int) error {
 		if err != nil {
 			return fmt.Errorf("redisplan %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		fmt.Printf("redisplan %-18s peak RSS %6.1f MB   %5.1fs\n", strings.Join(args, " "), float64(ru.Maxrss)/1024, elapsed.Seconds())
+		fmt.Printf("redisplan %-18s peak RSS %6.1f MB   %5.1fs\n", strings.Join(args, " "), bench.PeakRSS(cmd), elapsed.Seconds())
 		fmt.Print(indent(out.String()))
 	}
 	var stored int64
@@ -186,12 +182,11 @@ func versitygw() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
+	dir, err := s3test.CacheDir()
+	if err != nil {
+		return "", err
 	}
-	p := filepath.Join(base, "redisplan", "bin", "versitygw")
+	p := filepath.Join(dir, "versitygw")
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("versitygw not found: run scripts/install-deps.sh")
 	}
