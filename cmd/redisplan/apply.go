@@ -19,6 +19,7 @@ import (
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
 )
@@ -142,12 +143,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		wg     sync.WaitGroup
 	)
 	sem := make(chan struct{}, parallelism)
-	emit := func(e apply.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		prefix := map[apply.EventKind]string{apply.Step: "", apply.Pending: "pending: ", apply.Warning: "warning: ", apply.RolledBack: "rolled back: "}[e.Kind]
-		fmt.Fprintf(env.stdout, "redis.%s: %s%s\n", e.Target, prefix, e.Message)
-	}
+	emit := newProgressView(env, env.stdout, false).sink("")
 	for _, tp := range p.Targets {
 		if !tp.HasChanges() {
 			continue
@@ -210,14 +206,14 @@ func confirm(env *cmdEnv, what, question, hint string) bool {
 // up (a full resynchronization of a large dataset takes minutes).
 const syncTimeout = 15 * time.Minute
 
-func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Result, error) {
+func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, allowRestart bool, emit progress.Sink) (apply.Result, error) {
 	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan apply")
 	if err != nil {
 		return apply.Result{}, err
 	}
 	defer lk.Release()
 	if warning != "" {
-		emit(apply.Event{Target: t.Name, Kind: apply.Warning, Message: warning})
+		emit.Emit(progress.Event{Operation: progress.OpApply, Target: t.Name, Level: progress.Warning, Message: warning})
 	}
 	if t.Replication == nil {
 		req, closeFn, err := applyRequest(t, tp, allowRestart, emit)
@@ -269,7 +265,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, all
 
 // applyRequest wires one server's apply: its client, its restarter (set
 // by the caller) and its crontab.
-func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event)) (apply.Request, func(), error) {
+func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit progress.Sink) (apply.Request, func(), error) {
 	// Until it restarts, a server in the middle of a CONFIG rotation
 	// answers under the name in its config file, as plan found.
 	configCmd := t.ConfigCommand()
@@ -338,16 +334,14 @@ type restarter struct {
 	t        *model.Target
 	primary  *model.Connection
 	replicas []string
-	emit     func(apply.Event)
+	emit     progress.Sink
 }
 
 var _ apply.Restarter = restarter{}
 
 func (r restarter) Restart(ctx context.Context, steps apply.RestartSteps) error {
 	say := func(format string, args ...any) {
-		if r.emit != nil {
-			r.emit(apply.Event{Target: r.t.Name, Kind: apply.Step, Message: fmt.Sprintf(format, args...)})
-		}
+		r.emit.Emit(progress.Event{Operation: progress.OpApply, Target: r.t.Name, Message: fmt.Sprintf(format, args...)})
 	}
 	opts := live.RestartOptions{BeforeStart: steps.BeforeStart, Undo: steps.Undo, WantNames: steps.WantNames, OldNames: steps.OldNames}
 	if r.primary != nil {
