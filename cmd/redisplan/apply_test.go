@@ -79,18 +79,9 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 	if out, err := exec.Command(bin, d.conf).CombinedOutput(); err != nil {
 		t.Fatalf("start redis-server: %v: %s", err, out)
 	}
-	t.Cleanup(func() {
-		// The process may have been restarted by redisplan: the pidfile
-		// names the current one.
-		if b, err := os.ReadFile(filepath.Join(dir, "redis.pid")); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-				testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
-					return syscall.Kill(pid, 0) != nil || zombie(pid), nil
-				})
-			}
-		}
-	})
+	// The process may have been restarted by redisplan: the pidfile names
+	// the current one, and the cleanup kills it.
+	servertest.WatchPidfile(t, filepath.Join(dir, "redis.pid"))
 	c := d.client(t)
 	if err := testwait.Until(10*time.Second, func() (bool, error) {
 		err := c.Ping(context.Background()).Err()
@@ -100,19 +91,6 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 		t.Fatalf("redis-server did not start: %v\n%s", err, log)
 	}
 	return d
-}
-
-// zombie reports whether pid has exited but was not reaped: a daemonized
-// server's parent is init, which in a container may never reap it, and
-// signal 0 still finds it.
-func zombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the command name in parentheses.
-	_, rest, ok := strings.Cut(string(b), ") ")
-	return ok && strings.HasPrefix(rest, "Z")
 }
 
 func (d *daemon) addr() string { return fmt.Sprintf("127.0.0.1:%d", d.port) }

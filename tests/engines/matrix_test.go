@@ -13,9 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/engines"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // cli is the redisplan binary TestMain builds.
@@ -254,16 +253,9 @@ func startDaemon(t *testing.T, e engines.Engine, config func(port int, dir strin
 	if out, err := exec.Command(e.Server, conf).CombinedOutput(); err != nil {
 		t.Fatalf("start %s: %v\n%s", e.Server, err, out)
 	}
-	t.Cleanup(func() {
-		// apply restarts the server: the pidfile names the current one.
-		b, err := os.ReadFile(filepath.Join(dir, "redis.pid"))
-		if err != nil {
-			return
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
+	// apply restarts the server: the pidfile names the current one, and
+	// the cleanup kills it (and its fork children).
+	servertest.WatchPidfile(t, filepath.Join(dir, "redis.pid"))
 	addr = fmt.Sprintf("127.0.0.1:%d", port)
 	waitUp(t, client(t, addr), dir)
 	return addr, conf, dir
@@ -278,13 +270,13 @@ func client(t *testing.T, addr string) *redis.Client {
 // waitUp waits until the server answers PING, for at most 20s.
 func waitUp(t *testing.T, c *redis.Client, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("the server does not answer after 20s:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	err := testwait.Until(20*time.Second, func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	})
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		t.Fatalf("the server does not answer: %v\n%s", err, log)
 	}
 }
 
