@@ -137,6 +137,7 @@ func infoField(info, key string) string {
 }
 
 func TestLiveHealthy(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -211,6 +212,7 @@ func TestLiveHealthy(t *testing.T) {
 }
 
 func TestLiveMemoryCritical(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -236,6 +238,7 @@ func TestLiveMemoryCritical(t *testing.T) {
 }
 
 func TestLiveFailingBgsave(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -264,6 +267,7 @@ func TestLiveFailingBgsave(t *testing.T) {
 }
 
 func TestLivePersistenceSwitchedOff(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -288,6 +292,7 @@ func TestLivePersistenceSwitchedOff(t *testing.T) {
 // changed, the server not restarted): a restart outside redisplan would
 // start it empty, so check says so.
 func TestLivePendingAppendfilename(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
 	tg := persistentTarget(s)
 	tg.Directives = append(tg.Directives, model.Directive{Name: "appendfilename", Value: "orders.aof"})
@@ -296,6 +301,7 @@ func TestLivePendingAppendfilename(t *testing.T) {
 }
 
 func TestLiveServerStopped(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{})
 	store, err := file.New(t.TempDir())
 	if err != nil {
@@ -331,7 +337,9 @@ func TestLiveServerStopped(t *testing.T) {
 }
 
 func TestLiveReplicaLinkDown(t *testing.T) {
-	primary := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	// The primary sends the replica its data at once, not 5s later.
+	primary := redistest.Start(t, redistest.Options{Config: "repl-diskless-sync-delay 0\n"})
 	replica := redistest.Start(t, redistest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", primary.Port())})
 	rc := replica.Client(t)
 	waitInfo(t, rc, "the replica's link to come up", func(info string) bool {
@@ -369,6 +377,7 @@ func TestLiveReplicaLinkDown(t *testing.T) {
 }
 
 func TestLiveRestrictedUser(t *testing.T) {
+	t.Parallel()
 	const password = "s3cret-check-pw"
 	s := redistest.Start(t, redistest.Options{
 		Config: "user checker on >" + password + " ~* &* +@all -config -latency\n",
@@ -418,6 +427,7 @@ func TestLiveRestrictedUser(t *testing.T) {
 }
 
 func TestLiveLatencyAndSlowlog(t *testing.T) {
+	t.Parallel()
 	s := redistest.Start(t, redistest.Options{
 		Config: "enable-debug-command local\nlatency-monitor-threshold 10\nslowlog-log-slower-than 20000\n",
 	})
