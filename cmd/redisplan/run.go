@@ -58,10 +58,17 @@ type cmdEnv struct {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runIn(ctx, os.Environ(), args, stdin, stdout, stderr)
+}
+
+// runIn is run with environ ("KEY=value") as the environment the command
+// reads, instead of the process's: tests run commands in parallel, each
+// with variables of its own.
+func runIn(ctx context.Context, environ, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// go-redis logs failed dials to stderr on its own; redisplan reports
 	// every error itself, in words, so the library stays quiet.
 	redis.SetLogger(quietLogger{})
-	env := &cmdEnv{stdin: stdin, environ: os.Environ()}
+	env := &cmdEnv{stdin: stdin, environ: environ}
 	env.stdout, env.stderr = secretWriter{stdout, &env.secrets}, secretWriter{stderr, &env.secrets}
 	if len(args) == 0 {
 		usage(stderr)
