@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -142,6 +144,23 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			if !strings.Contains(out, "backup ") || !strings.Contains(out, "verified") {
 				t.Fatalf("backup run output:\n%s", out)
 			}
+			// Not on a terminal, the progress of the one file is a line
+			// with its whole size, as the catalog records it.
+			var list struct {
+				Backups []struct {
+					Raw int64 `json:"raw_bytes"`
+				} `json:"backups"`
+			}
+			if err := json.Unmarshal([]byte(mustRun(t, "backup", "list", "-config", spec, "-json")), &list); err != nil || len(list.Backups) != 1 {
+				t.Fatalf("backup list -json: %+v, %v", list, err)
+			}
+			size := humanBytes(list.Backups[0].Raw)
+			doneLine := func(verb string) *regexp.Regexp {
+				return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta("redis.main: "+verb+" dump.rdb: "+size) + `( in [0-9.]+s \(.+/s\))?$`)
+			}
+			if re := doneLine("stored"); !re.MatchString(out) {
+				t.Errorf("backup run's output has no line %s:\n%s", re, out)
+			}
 			// Change everything, then restore.
 			c := d.client(t)
 			c.FlushAll(context.Background())
@@ -152,6 +171,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
 				t.Errorf("restored data differs from the backup (-want +got):\n%s", diff)
+			}
+			if re := doneLine("wrote"); !re.MatchString(out) {
+				t.Errorf("restore's output has no line %s:\n%s", re, out)
 			}
 		})
 	}

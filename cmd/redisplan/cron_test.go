@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // TestIgnoredCronDNameRefusedBeforeApply: Debian's cron skips a cron.d
@@ -16,7 +16,7 @@ import (
 // the jobs.
 func TestIgnoredCronDNameRefusedBeforeApply(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	cronFile := filepath.Join(t.TempDir(), "redisplan.cron")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address = %q
@@ -52,7 +52,7 @@ func TestIgnoredCronDNameRefusedBeforeApply(t *testing.T) {
 // accepted, and the crontab line and the systemd timer run on Sundays.
 func TestSundayAsSevenApplies(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	dir := t.TempDir()
 	cronFile := filepath.Join(dir, "redisplan")
 	units := filepath.Join(dir, "units")

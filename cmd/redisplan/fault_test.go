@@ -17,8 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/failpoint"
-	"github.com/redisplan/redisplan/internal/redistest"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
 
@@ -241,7 +241,7 @@ func TestKillRestore(t *testing.T) {
 // apply converges.
 func TestKillApplyAfterFileWrite(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -373,7 +373,7 @@ func TestUnwritablePlaces(t *testing.T) {
 
 func TestConnectionErrors(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{Config: "requirepass right-password\nuser limited on >pw ~* +ping +info"})
+	srv := servertest.Start(t, servertest.Options{Config: "requirepass right-password\nuser limited on >pw ~* +ping +info"})
 	for _, tc := range []struct{ name, conn, want string }{
 		{"wrong password", `password = "wrong-password"`, "authentication failed"},
 		{"no CONFIG permission", "username = \"limited\"\n  password = \"pw\"", "lacks permission for CONFIG GET"},

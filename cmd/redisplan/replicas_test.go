@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
 
@@ -67,12 +68,7 @@ func infoField(t *testing.T, c *redis.Client, section, key string) string {
 	if err != nil {
 		t.Fatalf("INFO %s: %v", section, err)
 	}
-	for _, line := range strings.Split(text, "\r\n") {
-		if v, ok := strings.CutPrefix(line, key+":"); ok {
-			return v
-		}
-	}
-	return ""
+	return redisinfo.Parse(text)[key]
 }
 
 func waitLinkUp(t *testing.T, c *redis.Client) {

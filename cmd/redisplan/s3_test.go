@@ -247,6 +247,13 @@ func TestCopyTo(t *testing.T) {
 			t.Errorf("backup run does not report a verified copy to %s:\n%s", dest, out)
 		}
 	}
+	// Not on a terminal, each file stored into S3 and each file uploaded
+	// to a copy has its line with its size.
+	for _, want := range []string{"redis.main: stored dump.rdb: ", "redis.main: uploaded dump.rdb"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backup run's output lacks %q:\n%s", want, out)
+		}
+	}
 	ids := s3IDs(t, srv, spec)
 	if len(ids) != 1 {
 		t.Fatalf("catalog %v", ids)

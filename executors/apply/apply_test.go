@@ -11,7 +11,6 @@ import (
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/planner"
 )
 
 // These tests run Run against fakes of apply's own interfaces (LiveConfig,
@@ -115,24 +114,24 @@ func writeConf(t *testing.T, content string) (string, []byte) {
 
 // change is a planned change of directive from before to after, on the
 // server and in the file.
-func change(directive string, mode planner.Mode, before, after string) planner.Change {
-	return planner.Change{
+func change(directive string, mode model.Mode, before, after string) model.Change {
+	return model.Change{
 		Directive:  directive,
-		Action:     planner.Update,
+		Action:     model.Update,
 		Mode:       mode,
-		LiveBefore: planner.Value{Set: true, Value: before},
-		FileBefore: planner.Value{Set: true, Value: before},
+		LiveBefore: model.Value{Set: true, Value: before},
+		FileBefore: model.Value{Set: true, Value: before},
 		After:      after,
-		LiveChange: mode == planner.Live,
+		LiveChange: mode == model.Live,
 		FileChange: true,
 	}
 }
 
-func request(t *testing.T, conf string, live *fakeLive, changes []planner.Change, directives ...model.Directive) Request {
+func request(t *testing.T, conf string, live *fakeLive, changes []model.Change, directives ...model.Directive) Request {
 	t.Helper()
 	return Request{
 		Target:  &model.Target{Name: "main", ConfigFile: conf, Directives: directives},
-		Plan:    &planner.TargetPlan{Target: "main", Changes: changes},
+		Plan:    &model.TargetPlan{Target: "main", Changes: changes},
 		Catalog: catalog70(t),
 		Live:    live,
 	}
@@ -172,7 +171,7 @@ func TestConfigSetFailureChangesNothing(t *testing.T) {
 		setErr: errors.New("ERR CONFIG SET failed (possibly related to argument 'hz') - argument must be between 1 and 500 inclusive"),
 	}
 	req := request(t, conf, live,
-		[]planner.Change{change("maxmemory", planner.Live, "104857600", "209715200"), change("hz", planner.Live, "10", "20")},
+		[]model.Change{change("maxmemory", model.Live, "104857600", "209715200"), change("hz", model.Live, "10", "20")},
 		model.Directive{Name: "maxmemory", Value: "209715200"}, model.Directive{Name: "hz", Value: "20"})
 
 	res, err := Run(context.Background(), req)
@@ -197,7 +196,7 @@ func TestConfigSetFailureTurnsAOFBackOff(t *testing.T) {
 	conf, before := writeConf(t, "appendonly no\nmaxmemory 100mb\n")
 	live := &fakeLive{values: map[string]string{"appendonly": "no", "maxmemory": "104857600"}}
 	req := request(t, conf, live,
-		[]planner.Change{change("appendonly", planner.Live, "no", "yes"), change("maxmemory", planner.Live, "104857600", "209715200")},
+		[]model.Change{change("appendonly", model.Live, "no", "yes"), change("maxmemory", model.Live, "104857600", "209715200")},
 		model.Directive{Name: "appendonly", Value: "yes"}, model.Directive{Name: "maxmemory", Value: "209715200"})
 	req.Plan.EnableAOF = true
 	// EnableAOF succeeds; the CONFIG SET after it is refused.
@@ -236,10 +235,10 @@ func TestReadBackMismatchIsReported(t *testing.T) {
 		values:   map[string]string{"hz": "10", "masterauth": "old-secret"},
 		readBack: map[string]string{"hz": "500", "masterauth": "n0t-what-was-set"},
 	}
-	auth := change("masterauth", planner.Live, "old-secret", "new-s3cret")
+	auth := change("masterauth", model.Live, "old-secret", "new-s3cret")
 	auth.Sensitive = true
 	req := request(t, conf, live,
-		[]planner.Change{change("hz", planner.Live, "10", "600"), auth},
+		[]model.Change{change("hz", model.Live, "10", "600"), auth},
 		model.Directive{Name: "hz", Value: "600"}, model.Directive{Name: "masterauth", Value: "new-s3cret", Sensitive: true})
 
 	res, err := Run(context.Background(), req)
@@ -262,7 +261,7 @@ func TestFailedRestartRollsTheFileBack(t *testing.T) {
 	conf, before := writeConf(t, "# a person's file\ndatabases 16\n")
 	live := &fakeLive{values: map[string]string{"databases": "16"}}
 	req := request(t, conf, live,
-		[]planner.Change{change("databases", planner.Restart, "16", "32")},
+		[]model.Change{change("databases", model.Restart, "16", "32")},
 		model.Directive{Name: "databases", Value: "32"})
 	req.AllowRestart = true
 	r := &fakeRestarter{failAfterStop: true}
@@ -282,9 +281,9 @@ func TestFailedRestartRemovesACreatedFile(t *testing.T) {
 	t.Parallel()
 	conf := filepath.Join(t.TempDir(), "redis.conf")
 	live := &fakeLive{values: map[string]string{"databases": "16"}}
-	c := change("databases", planner.Restart, "16", "32")
-	c.FileBefore = planner.Value{}
-	req := request(t, conf, live, []planner.Change{c}, model.Directive{Name: "databases", Value: "32"})
+	c := change("databases", model.Restart, "16", "32")
+	c.FileBefore = model.Value{}
+	req := request(t, conf, live, []model.Change{c}, model.Directive{Name: "databases", Value: "32"})
 	req.AllowRestart = true
 	req.Restarter = &fakeRestarter{failAfterStop: true}
 
@@ -303,7 +302,7 @@ func TestRefusedRestartSaysWhatWasApplied(t *testing.T) {
 	conf, before := writeConf(t, "databases 16\n")
 	live := &fakeLive{values: map[string]string{"databases": "16"}}
 	req := request(t, conf, live,
-		[]planner.Change{change("databases", planner.Restart, "16", "32")},
+		[]model.Change{change("databases", model.Restart, "16", "32")},
 		model.Directive{Name: "databases", Value: "32"})
 	req.AllowRestart = true
 	req.Restarter = &fakeRestarter{refuse: true}
@@ -332,7 +331,7 @@ func TestFailedRestartUndoesCarriedFiles(t *testing.T) {
 		"dir": dataDir, "dbfilename": "dump.rdb", "appenddirname": "appendonlydir", "appendfilename": "appendonly.aof", "appendonly": "no",
 	}}
 	req := request(t, conf, live,
-		[]planner.Change{change("dbfilename", planner.Protected, "dump.rdb", "orders.rdb")},
+		[]model.Change{change("dbfilename", model.Protected, "dump.rdb", "orders.rdb")},
 		model.Directive{Name: "dbfilename", Value: "orders.rdb"})
 	req.AllowRestart = true
 	req.Restarter = &fakeRestarter{failAfterStop: true}
@@ -354,7 +353,7 @@ func TestRelocationWithoutRestartChangesNothing(t *testing.T) {
 	conf, before := writeConf(t, "dbfilename dump.rdb\n")
 	live := &fakeLive{values: map[string]string{"dbfilename": "dump.rdb"}}
 	req := request(t, conf, live,
-		[]planner.Change{change("dbfilename", planner.Protected, "dump.rdb", "orders.rdb")},
+		[]model.Change{change("dbfilename", model.Protected, "dump.rdb", "orders.rdb")},
 		model.Directive{Name: "dbfilename", Value: "orders.rdb"})
 	req.Restarter = &fakeRestarter{}
 

@@ -15,8 +15,9 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/file"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
 
@@ -37,7 +38,7 @@ func liveContext(t *testing.T) context.Context {
 const persistentConfig = "save 3600 1 300 100\nappendonly yes\nappendfsync everysec\nlatency-monitor-threshold 100\n"
 
 // persistentTarget is the spec of a server started with persistentConfig.
-func persistentTarget(s *redistest.Server) *model.Target {
+func persistentTarget(s *servertest.Server) *model.Target {
 	return &model.Target{
 		Name:       "main",
 		Connection: model.Connection{Address: s.Addr(), Timeout: 5 * time.Second},
@@ -51,7 +52,7 @@ func persistentTarget(s *redistest.Server) *model.Target {
 }
 
 // plainTarget is the spec of a server started without persistence.
-func plainTarget(s *redistest.Server) *model.Target {
+func plainTarget(s *servertest.Server) *model.Target {
 	return &model.Target{Name: "main", Connection: model.Connection{Address: s.Addr(), Timeout: 5 * time.Second}}
 }
 
@@ -127,18 +128,11 @@ func waitInfo(t *testing.T, c *redis.Client, what string, ok func(info string) b
 	})
 }
 
-func infoField(info, key string) string {
-	for line := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), key+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
+func infoField(info, key string) string { return redisinfo.Parse(info)[key] }
 
 func TestLiveHealthy(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	if err := c.Set(ctx, "k1", "v", 0).Err(); err != nil {
@@ -213,7 +207,7 @@ func TestLiveHealthy(t *testing.T) {
 
 func TestLiveMemoryCritical(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	info, err := c.Info(ctx, "memory").Result()
@@ -239,7 +233,7 @@ func TestLiveMemoryCritical(t *testing.T) {
 
 func TestLiveFailingBgsave(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	// A directory where the RDB file goes: the child writes its temp file,
@@ -268,7 +262,7 @@ func TestLiveFailingBgsave(t *testing.T) {
 
 func TestLivePersistenceSwitchedOff(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	waitInfo(t, c, "the initial AOF rewrite", func(info string) bool {
@@ -293,7 +287,7 @@ func TestLivePersistenceSwitchedOff(t *testing.T) {
 // start it empty, so check says so.
 func TestLivePendingAppendfilename(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	tg := persistentTarget(s)
 	tg.Directives = append(tg.Directives, model.Directive{Name: "appendfilename", Value: "orders.aof"})
 	_, rs := run(t, tg, nil, nil)
@@ -302,7 +296,7 @@ func TestLivePendingAppendfilename(t *testing.T) {
 
 func TestLiveServerStopped(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	store, err := file.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -339,8 +333,8 @@ func TestLiveServerStopped(t *testing.T) {
 func TestLiveReplicaLinkDown(t *testing.T) {
 	t.Parallel()
 	// The primary sends the replica its data at once, not 5s later.
-	primary := redistest.Start(t, redistest.Options{Config: "repl-diskless-sync-delay 0\n"})
-	replica := redistest.Start(t, redistest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", primary.Port())})
+	primary := servertest.Start(t, servertest.Options{Config: "repl-diskless-sync-delay 0\n"})
+	replica := servertest.Start(t, servertest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", primary.Port())})
 	rc := replica.Client(t)
 	waitInfo(t, rc, "the replica's link to come up", func(info string) bool {
 		return infoField(info, "master_link_status") == "up"
@@ -379,7 +373,7 @@ func TestLiveReplicaLinkDown(t *testing.T) {
 func TestLiveRestrictedUser(t *testing.T) {
 	t.Parallel()
 	const password = "s3cret-check-pw"
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Config: "user checker on >" + password + " ~* &* +@all -config -latency\n",
 	})
 	tg := plainTarget(s)
@@ -428,7 +422,7 @@ func TestLiveRestrictedUser(t *testing.T) {
 
 func TestLiveLatencyAndSlowlog(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Config: "enable-debug-command local\nlatency-monitor-threshold 10\nslowlog-log-slower-than 20000\n",
 	})
 	c := s.Client(t)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
-	"github.com/redisplan/redisplan/internal/redistest"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
 
@@ -151,9 +151,9 @@ func (w *fakeWriter) Write(p []byte) (int, error) {
 func (w *fakeWriter) Close() error { return nil }
 
 // server starts a redis-server holding about 1 MB in 2000 keys.
-func server(t *testing.T, config string) (*redistest.Server, *redis.Client) {
+func server(t *testing.T, config string) (*servertest.Server, *redis.Client) {
 	t.Helper()
-	s := redistest.Start(t, redistest.Options{Config: config})
+	s := servertest.Start(t, servertest.Options{Config: config})
 	// A client made the way the CLI makes the run's.
 	c, err := live.Dial(target(s).Connection)
 	if err != nil {
@@ -171,7 +171,7 @@ func server(t *testing.T, config string) (*redistest.Server, *redis.Client) {
 	return s, c
 }
 
-func target(s *redistest.Server, include ...string) *model.Target {
+func target(s *servertest.Server, include ...string) *model.Target {
 	return &model.Target{
 		Name:       "main",
 		Connection: model.Connection{Address: s.Addr(), Timeout: 10 * time.Second},
