@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/redisplan/redisplan/executors/notify"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -30,9 +32,14 @@ var renderSpecs = map[string]string{
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := runIn(context.Background(), environFor(t), args, strings.NewReader(""), &stdout, &stderr)
+	code := runIn(context.Background(), surroundings{environ: environFor(t), sender: testSender}, args, strings.NewReader(""), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
+
+// testSender delivers the alerts of the commands tests run in-process,
+// retrying as notify's defaults do but 1ms apart instead of 1s, 2s, 4s
+// (notify's own tests check those).
+var testSender = &notify.Sender{Backoff: func(int) time.Duration { return time.Millisecond }}
 
 // testVars are the environment variables setVar set, by test name.
 var (
