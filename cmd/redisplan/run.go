@@ -45,6 +45,9 @@ var commands = []command{
 	{"restore", runRestore},
 	{"check", runCheck},
 	{"drill", runDrill},
+	{"version", runVersion},
+	{"completion", runCompletion},
+	{"man", runMan},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing
@@ -96,9 +99,8 @@ func runIn(ctx context.Context, s surroundings, args []string, stdin io.Reader, 
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
-	case "-version", "--version", "version":
-		fmt.Fprintln(stdout, "redisplan", version)
-		return exitOK
+	case "-version", "--version":
+		return runVersion(ctx, env, args[1:])
 	}
 	for _, c := range commands {
 		if c.name == name {
@@ -123,9 +125,6 @@ func runIn(ctx context.Context, s surroundings, args []string, stdin io.Reader, 
 	usage(stderr)
 	return exitError
 }
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: redisplan <command> [flags]\n\nCommands:\n")
