@@ -23,6 +23,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/engines"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // cli is the redisplan binary TestMain builds.
@@ -278,13 +279,12 @@ func client(t *testing.T, addr string) *redis.Client {
 // waitUp waits until the server answers PING, for at most 20s.
 func waitUp(t *testing.T, c *redis.Client, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("the server does not answer after 20s:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := testwait.Until(20*time.Second, func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	}); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		t.Fatalf("the server does not answer: %v\n%s", err, log)
 	}
 }
 
