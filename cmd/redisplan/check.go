@@ -42,7 +42,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 		return int(check.Unknown)
 	}
 	r, err := operations.Check(ctx, operations.CheckOptions{
-		Targets: selected, Backups: backupRepository{}, Notify: a.Notify, StateDir: a.StateDir,
+		Targets: selected, Backups: backupRepository{}, Notify: a.Notify, StateDir: a.StateDir, Sender: env.sender,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
@@ -122,7 +122,7 @@ func (backupRepository) Backups(ctx context.Context, t *model.Target) ([]*backup
 // the target's notify destinations and reports delivery problems as
 // warnings, which never change the command's own exit code.
 func alertFailure(ctx context.Context, env *cmdEnv, t *model.Target, checkName, summary string, cause error) {
-	for _, p := range operations.AlertFailure(ctx, nil, t, checkName, summary, cause) {
+	for _, p := range operations.AlertFailure(ctx, env.sender, t, checkName, summary, cause) {
 		fmt.Fprintf(env.stderr, "warning: %s\n", p)
 	}
 }

@@ -270,11 +270,10 @@ func client(t *testing.T, addr string) *redis.Client {
 // waitUp waits until the server answers PING, for at most 20s.
 func waitUp(t *testing.T, c *redis.Client, dir string) {
 	t.Helper()
-	err := testwait.Until(20*time.Second, func() (bool, error) {
+	if err := testwait.Until(20*time.Second, func() (bool, error) {
 		err := c.Ping(context.Background()).Err()
 		return err == nil, err
-	})
-	if err != nil {
+	}); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
 		t.Fatalf("the server does not answer: %v\n%s", err, log)
 	}
