@@ -192,7 +192,7 @@ func (realServers) restarter(t *model.Target, primary *model.Connection, replica
 	return restarter{t: t, primary: primary, replicas: replicas, emit: emit}
 }
 
-func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event), srv servers) (apply.Result, error) {
+func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event), srv servers) (apply.Result, error) {
 	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan apply")
 	if err != nil {
 		return apply.Result{}, err
@@ -251,11 +251,11 @@ func applyTarget(ctx context.Context, t *model.Target, tp *planner.TargetPlan, a
 
 // applyRequest wires one server's apply: its client, its restarter and
 // its crontab.
-func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, emit func(apply.Event), srv servers) (apply.Request, func(), error) {
+func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event), srv servers) (apply.Request, func(), error) {
 	// Until it restarts, a server in the middle of a CONFIG rotation
 	// answers under the name in its config file, as plan found.
 	configCmd := t.ConfigCommand()
-	if tp.ConfigSource == planner.ConfigFromFile {
+	if tp.ConfigSource == model.ConfigFromFile {
 		name, err := live.FileConfigName(t.ConfigFile)
 		if err != nil {
 			return apply.Request{}, nil, err
@@ -269,7 +269,7 @@ func applyRequest(t *model.Target, tp *planner.TargetPlan, allowRestart bool, em
 	req := apply.Request{
 		Target:       t,
 		Plan:         tp,
-		Catalog:      targetCatalog(t, &planner.State{Live: &planner.LiveState{Version: tp.Version}}),
+		Catalog:      targetCatalog(t, &model.State{Live: &model.LiveState{Version: tp.Version}}),
 		AllowRestart: allowRestart,
 		Live:         lc,
 		Splice:       crontab.SpliceOwned,
@@ -391,7 +391,7 @@ func refuseEmptyPrimary(ctx context.Context, t *model.Target, lc apply.LiveConfi
 
 // turnsOnPersistence reports whether the plan itself makes the server
 // persist (AOF on, or save points) before apply reaches the restart.
-func turnsOnPersistence(tp *planner.TargetPlan) bool {
+func turnsOnPersistence(tp *model.TargetPlan) bool {
 	for _, c := range tp.Changes {
 		if c.LiveChange && (c.Directive == "appendonly" && c.After == "yes" || c.Directive == "save" && strings.TrimSpace(c.After) != "") {
 			return true

@@ -13,7 +13,6 @@ import (
 	"github.com/redisplan/redisplan/executors/apply"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/planner"
 )
 
 // These tests drive a replication group's apply through fakes of the
@@ -103,7 +102,7 @@ func (r fakeRestarter) Restart(ctx context.Context, steps apply.RestartSteps) er
 // restart-only change (databases), with config files in a temp dir.
 type groupFixture struct {
 	target  *model.Target
-	plan    *planner.TargetPlan
+	plan    *model.TargetPlan
 	members []string // replicas, then the primary
 	confDir string
 }
@@ -144,10 +143,10 @@ func newGroupFixture(t *testing.T, serviceStop bool) *groupFixture {
 		t.Fatal(diags.Error())
 	}
 	tgt := res.Spec.Target("main")
-	change := func(name string) *planner.TargetPlan {
-		return &planner.TargetPlan{Target: name, Changes: []planner.Change{{
-			Directive: "databases", Action: planner.Update, Mode: planner.Restart, FileChange: true,
-			LiveBefore: planner.Value{Set: true, Value: "16"}, FileBefore: planner.Value{}, After: "32",
+	change := func(name string) *model.TargetPlan {
+		return &model.TargetPlan{Target: name, Changes: []model.Change{{
+			Directive: "databases", Action: model.Update, Mode: model.Restart, FileChange: true,
+			LiveBefore: model.Value{Set: true, Value: "16"}, FileBefore: model.Value{}, After: "32",
 		}}}
 	}
 	tp := change("main")

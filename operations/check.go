@@ -141,7 +141,7 @@ func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, r
 	for _, n := range t.Alerts.Notify {
 		body, err := notify.Build(n, alerts)
 		if err != nil {
-			deliveries = append(deliveries, notify.Delivery{URL: notify.MaskURL(n.Webhook), Error: err.Error()})
+			deliveries = append(deliveries, notify.Delivery{URL: secret.MaskURL(n.Webhook), Error: err.Error()})
 			all = false
 			continue
 		}
@@ -223,7 +223,7 @@ func AlertFailure(ctx context.Context, sender *notify.Sender, t *model.Target, c
 	for _, n := range t.Alerts.Notify {
 		body, err := notify.Build(n, []notify.Alert{a})
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("alert to %s: %v", notify.MaskURL(n.Webhook), err))
+			problems = append(problems, fmt.Sprintf("alert to %s: %v", secret.MaskURL(n.Webhook), err))
 			continue
 		}
 		if d := sender.Send(ctx, n, body); !d.Delivered {

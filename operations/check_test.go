@@ -18,9 +18,10 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // noBackups is a BackupRepository for targets without a backup block.
@@ -70,18 +71,16 @@ func (w *webhook) received() []map[string]any {
 // reaches the webhook once, and a second run does not send it again.
 func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
 	c := srv.Client(t)
 	info, err := c.Info(ctx, "memory").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var used int64
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			used, _ = strconv.ParseInt(v, 10, 64)
-		}
+	used, ok := redisinfo.Int(redisinfo.Parse(info), "used_memory")
+	if !ok {
+		t.Fatalf("INFO memory has no used_memory:\n%s", info)
 	}
 	// used_memory is about 98% of maxmemory: above the critical 90%.
 	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {

@@ -15,7 +15,7 @@ import (
 // blocks and "# redisplan:ignore" comments applied at now. Suppressed
 // findings are kept, with their reason. The diagnostics are those of
 // policy conditions that cannot be evaluated.
-func SpecFindings(res *spechcl.Result, now time.Time) ([]lint.Finding, hclv2.Diagnostics) {
+func SpecFindings(res *spechcl.Result, now time.Time) ([]model.Finding, hclv2.Diagnostics) {
 	findings := lint.Run(res.Spec)
 	policies, diags := spechcl.EvalPolicies(res)
 	findings = append(findings, policies...)
@@ -36,19 +36,19 @@ func SpecFindings(res *spechcl.Result, now time.Time) ([]lint.Finding, hclv2.Dia
 // the suppressions themselves, which belong to the spec as a whole. A
 // diagnostic with an error is a broken policy condition: the spec is then
 // as invalid as one that does not load.
-func Policies(res *spechcl.Result, selected []*model.Target) ([]lint.Finding, hclv2.Diagnostics) {
+func Policies(res *spechcl.Result, selected []*model.Target) ([]model.Finding, hclv2.Diagnostics) {
 	all, diags := SpecFindings(res, time.Now())
 	return forTargets(all, selected), diags
 }
 
 // forTargets keeps the findings on the selected targets, and those about
 // the suppressions themselves.
-func forTargets(fs []lint.Finding, selected []*model.Target) []lint.Finding {
+func forTargets(fs []model.Finding, selected []*model.Target) []model.Finding {
 	names := map[string]bool{}
 	for _, t := range selected {
 		names[t.Name] = true
 	}
-	var out []lint.Finding
+	var out []model.Finding
 	for _, f := range fs {
 		if f.Target == "" || f.Code == lint.SuppressionCode || names[f.Target] {
 			out = append(out, f)
@@ -58,8 +58,8 @@ func forTargets(fs []lint.Finding, selected []*model.Target) []lint.Finding {
 }
 
 // Unsuppressed are the findings that no ignore block or comment hides.
-func Unsuppressed(fs []lint.Finding) []lint.Finding {
-	var out []lint.Finding
+func Unsuppressed(fs []model.Finding) []model.Finding {
+	var out []model.Finding
 	for _, f := range fs {
 		if f.Suppressed == "" {
 			out = append(out, f)
@@ -70,10 +70,10 @@ func Unsuppressed(fs []lint.Finding) []lint.Finding {
 
 // PolicyErrors are the unsuppressed error-level findings: those that fail
 // validate and stop apply.
-func PolicyErrors(fs []lint.Finding) []lint.Finding {
-	var out []lint.Finding
+func PolicyErrors(fs []model.Finding) []model.Finding {
+	var out []model.Finding
 	for _, f := range fs {
-		if f.Suppressed == "" && f.Severity == lint.Error {
+		if f.Suppressed == "" && f.Severity == model.SeverityError {
 			out = append(out, f)
 		}
 	}

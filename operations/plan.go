@@ -58,7 +58,7 @@ func Plan(ctx context.Context, o PlanOptions) *planner.Plan {
 	}
 	p := &planner.Plan{
 		FormatVersion: planner.FormatVersion,
-		Targets:       make([]*planner.TargetPlan, len(targets)),
+		Targets:       make([]*model.TargetPlan, len(targets)),
 	}
 	if o.KDF != nil {
 		p.Fingerprints = &planner.Fingerprints{
@@ -121,7 +121,7 @@ func LoadPlan(path string) (*planner.Plan, error) {
 // group, each of its replicas (declared, or listed by the primary's INFO
 // replication), in the order apply changes them. The fingerprints are
 // keyed by target name, and by member name for replicas.
-func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*planner.TargetPlan, map[string]planner.TargetFingerprint) {
+func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*model.TargetPlan, map[string]planner.TargetFingerprint) {
 	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts, kdf, jv)
 	fps := map[string]planner.TargetFingerprint{t.Name: fp}
 	if t.Replication == nil || tp.Error != "" {
@@ -142,12 +142,12 @@ func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOpti
 
 // planTarget inspects and diffs one server; its fingerprint is made only
 // with a kdf.
-func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*planner.TargetPlan, *planner.State, planner.TargetFingerprint) {
+func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*model.TargetPlan, *model.State, planner.TargetFingerprint) {
 	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
 	defer cancel()
 	st, err := live.Inspector{}.Inspect(ictx, t)
 	if st == nil {
-		st = &planner.State{}
+		st = &model.State{}
 	}
 	if err != nil && st.Error == nil {
 		st.Error = err
@@ -159,7 +159,7 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 	}
 	schedules, err := ScheduleDirs(t, cronOpts)
 	if err != nil {
-		tp := &planner.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []planner.Change{}, Drift: []planner.Drift{}, Risks: []planner.Risk{}}
+		tp := &model.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []model.Change{}, Drift: []model.Drift{}, Risks: []model.Risk{}}
 		return tp, st, fingerprint(t, st, cat, kdf)
 	}
 	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
@@ -167,7 +167,7 @@ func planTarget(ctx context.Context, t *model.Target, replica string, primaryInf
 	return tp, st, fingerprint(t, st, cat, kdf)
 }
 
-func fingerprint(t *model.Target, st *planner.State, cat *catalog.Catalog, kdf *planner.KDF) planner.TargetFingerprint {
+func fingerprint(t *model.Target, st *model.State, cat *catalog.Catalog, kdf *planner.KDF) planner.TargetFingerprint {
 	if kdf == nil {
 		return planner.TargetFingerprint{}
 	}
@@ -206,12 +206,12 @@ func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.
 
 // ScheduleDirs renders the files of the target's systemd and kubernetes
 // cron blocks, in the order the inspector reads their directories.
-func ScheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.ScheduleDir, error) {
-	var out []planner.ScheduleDir
+func ScheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.ScheduleDir, error) {
+	var out []model.ScheduleDir
 	add := func(kind, dir string, o owner.Owner, files []schedfiles.File) {
-		sd := planner.ScheduleDir{Kind: kind, Dir: dir, Owner: o}
+		sd := model.ScheduleDir{Kind: kind, Dir: dir, Owner: o}
 		for _, f := range files {
-			sd.Files = append(sd.Files, planner.ScheduleFile{Name: f.Name, Content: string(f.Content)})
+			sd.Files = append(sd.Files, model.ScheduleFile{Name: f.Name, Content: string(f.Content)})
 		}
 		out = append(out, sd)
 	}
@@ -234,7 +234,7 @@ func ScheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.Sc
 
 // targetCatalog is the catalog of the live server's version, or the
 // spec's redis_version when the server could not be read.
-func targetCatalog(t *model.Target, st *planner.State) *catalog.Catalog {
+func targetCatalog(t *model.Target, st *model.State) *catalog.Catalog {
 	if st != nil && st.Live != nil {
 		v := st.Live.Version
 		if st.Live.Server == "valkey" {

@@ -9,8 +9,9 @@ import (
 	"testing"
 
 	"github.com/redisplan/redisplan/executors/apply"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	spechcl "github.com/redisplan/redisplan/hcl"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -30,7 +31,7 @@ func loadSpec(t *testing.T, text string) *spechcl.Result {
 	return res
 }
 
-func memorySpec(t *testing.T, srv *redistest.Server) *spechcl.Result {
+func memorySpec(t *testing.T, srv *servertest.Server) *spechcl.Result {
 	return loadSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -42,7 +43,7 @@ func memorySpec(t *testing.T, srv *redistest.Server) *spechcl.Result {
 `, srv.Addr(), srv.ConfigPath()))
 }
 
-func configGet(t *testing.T, srv *redistest.Server, name string) string {
+func configGet(t *testing.T, srv *servertest.Server, name string) string {
 	t.Helper()
 	v, err := srv.Client(t).ConfigGet(context.Background(), name).Result()
 	if err != nil {
@@ -51,7 +52,7 @@ func configGet(t *testing.T, srv *redistest.Server, name string) string {
 	return v[name]
 }
 
-func change(tp *planner.TargetPlan, directive string) *planner.Change {
+func change(tp *model.TargetPlan, directive string) *model.Change {
 	for i := range tp.Changes {
 		if tp.Changes[i].Directive == directive {
 			return &tp.Changes[i]
@@ -65,7 +66,7 @@ func change(tp *planner.TargetPlan, directive string) *planner.Change {
 // is empty.
 func TestPlanThenApplyConverges(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	res := memorySpec(t, srv)
 	ctx := context.Background()
 
@@ -105,7 +106,7 @@ func TestPlanThenApplyConverges(t *testing.T) {
 // TestApplyDeclinedChangesNothing: when Approve says no, nothing changes.
 func TestApplyDeclinedChangesNothing(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	res := memorySpec(t, srv)
 	before, _ := os.ReadFile(srv.ConfigPath())
 	asked := false
@@ -128,7 +129,7 @@ func TestApplyDeclinedChangesNothing(t *testing.T) {
 // server is as it was when the plan was made.
 func TestApplyRefusesStaleSavedPlan(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	res := memorySpec(t, srv)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "plan.bin")

@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // These tests drive the CLI in-process against real redis-servers and
@@ -57,9 +57,9 @@ func startDaemon(t *testing.T, lines ...string) *daemon {
 // one host that a spec's config_file = ".../redis-{port}.conf" names.
 func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 	t.Helper()
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	dir := t.TempDir()
-	d := &daemon{port: redistest.FreePort(t), dir: dir, conf: filepath.Join(dir, "redis.conf"), start: bin}
+	d := &daemon{port: servertest.FreePort(t), dir: dir, conf: filepath.Join(dir, "redis.conf"), start: bin}
 	if confDir != "" {
 		d.conf = filepath.Join(confDir, fmt.Sprintf("redis-%d.conf", d.port))
 	}
@@ -130,7 +130,7 @@ func (d *daemon) service() string {
 }
 
 func TestApplyPersistsAcrossRestart(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -296,8 +296,8 @@ func waitUp(t *testing.T, c *redis.Client) {
 }
 
 func TestApplyRejectedBatchChangesNothing(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
-	busy := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
+	busy := servertest.Start(t, servertest.Options{})
 	before, err := os.ReadFile(srv.ConfigPath())
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +336,7 @@ func TestApplyRejectedBatchChangesNothing(t *testing.T) {
 }
 
 func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	original := "# Operator notes: do not remove.\n\n# memory\nmaxmemory 1mb   # tuned in 2024\n\ninclude /nonexistent/*.conf\ntimeout 30\r\nhz 15\n"
 	conf := filepath.Join(t.TempDir(), "redis.conf")
 	if err := os.WriteFile(conf, []byte(original), 0o640); err != nil {
@@ -398,10 +398,10 @@ func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
 func TestFleetWithOneUnreachableTarget(t *testing.T) {
 	var entries []string
 	for i := 0; i < 4; i++ {
-		srv := redistest.Start(t, redistest.Options{})
+		srv := servertest.Start(t, servertest.Options{})
 		entries = append(entries, fmt.Sprintf("    s%d = %q", i, srv.Addr()))
 	}
-	entries = append(entries, fmt.Sprintf("    s4 = \"127.0.0.1:%d\"", redistest.FreePort(t)))
+	entries = append(entries, fmt.Sprintf("    s4 = \"127.0.0.1:%d\"", servertest.FreePort(t)))
 	spec := writeSpec(t, fmt.Sprintf(`redis "fleet" {
   for_each = {
 %s
@@ -498,7 +498,7 @@ func TestMissingConfigFile(t *testing.T) {
 func startWithoutConfigFile(t *testing.T) *daemon {
 	t.Helper()
 	dir := t.TempDir()
-	d := &daemon{port: redistest.FreePort(t), dir: dir, start: redistest.Binary(t)}
+	d := &daemon{port: servertest.FreePort(t), dir: dir, start: servertest.Binary(t)}
 	pidfile := filepath.Join(dir, "redis.pid")
 	out, err := exec.Command(d.start, "--port", strconv.Itoa(d.port), "--bind", "127.0.0.1", "--dir", dir,
 		"--daemonize", "yes", "--pidfile", pidfile, "--logfile", filepath.Join(dir, "redis.log"), "--save", "").CombinedOutput()

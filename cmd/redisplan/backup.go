@@ -94,8 +94,7 @@ func storageFor(t *model.Target, dest string) (backup.Storage, error) {
 	if s3url.Is(dest) {
 		cfg := s3.Config{Destination: strings.TrimRight(dest, "/") + "/" + fileName(t.Name)}
 		if c := t.Backup.S3; c != nil {
-			cfg.Endpoint, cfg.Region, cfg.AccessKey, cfg.SecretKey, cfg.PathStyle, cfg.SSE =
-				c.Endpoint, c.Region, c.AccessKey, c.SecretKey, c.PathStyle, c.SSE
+			cfg.S3 = *c
 		}
 		return s3.New(cfg)
 	}

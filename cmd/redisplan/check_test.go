@@ -17,7 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // receiver is an alert webhook on loopback that records what it gets and
@@ -86,7 +86,7 @@ func result(cj checkJSON, name string) string {
 	return "(no result)"
 }
 
-func checkSpec(t *testing.T, srv *redistest.Server, dest, webhook string) string {
+func checkSpec(t *testing.T, srv *servertest.Server, dest, webhook string) string {
 	notifyBlock := ""
 	if webhook != "" {
 		notifyBlock = fmt.Sprintf("    notify {\n      webhook = %q\n      format  = \"alertmanager\"\n    }\n", webhook)
@@ -119,7 +119,7 @@ func checkSpec(t *testing.T, srv *redistest.Server, dest, webhook string) string
 }
 
 func TestCheckHealthyThenMemoryAlertAndResolve(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
 	mustRun(t, "backup", "run", "-config", spec)
@@ -189,7 +189,7 @@ func infoValue(t *testing.T, c *redis.Client, name string) string {
 
 func TestCheckFailures(t *testing.T) {
 	t.Run("persistence switched off behind redisplan's back", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
 		srv.Client(t).ConfigSet(context.Background(), "save", "")
@@ -200,7 +200,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("failing BGSAVE", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
 		// As root no permission stops the save; a directory where the RDB
@@ -218,7 +218,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("server down", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
 		srv.Kill(t)
@@ -228,7 +228,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("unreadable catalog", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -239,7 +239,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("old backup", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -259,7 +259,7 @@ func TestCheckFailures(t *testing.T) {
 }
 
 func TestCheckDeliveryRetries(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t, 500, 500)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts?token=s3cr3t-t0ken")
 	// No backup yet: backup_age is critical, which fires an alert.
@@ -279,7 +279,7 @@ func TestCheckDeliveryRetries(t *testing.T) {
 }
 
 func TestCheckPrometheusTextfile(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	spec := checkSpec(t, srv, t.TempDir(), "")
 	mustRun(t, "backup", "run", "-config", spec)
 	out := filepath.Join(t.TempDir(), "redisplan.prom")
@@ -298,7 +298,7 @@ func TestCheckPrometheusTextfile(t *testing.T) {
 }
 
 func TestFailedBackupAlerts(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
 	srv.Kill(t)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // The drill tests crash and restore real redis-servers through the CLI.
@@ -34,7 +34,7 @@ type rpoJSON struct {
 // given, and decodes its output.
 func drillRPO(t *testing.T, body string, args ...string) (int, rpoJSON) {
 	t.Helper()
-	redistest.Binary(t)
+	servertest.Binary(t)
 	spec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = \"127.0.0.1:1\"\n%s\n}\n", body))
 	code, out, errOut := runCLI(t, append([]string{"drill", "rpo", "-config", spec, "-target", "main", "-json"}, args...)...)
 	t.Logf("stderr:\n%s", errOut)
@@ -116,7 +116,7 @@ func TestDrillRPONothingPersists(t *testing.T) {
 }
 
 func TestDrillRPOText(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	spec := writeSpec(t, "redis \"main\" {\n  address = \"127.0.0.1:1\"\n  settings = { appendonly = \"yes\" }\n}\n")
 	code, out, errOut := runCLI(t, "drill", "rpo", "-config", spec, "-target", "main", "-runs", "2", "-duration", "200ms")

@@ -16,8 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/failpoint"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // Fault injection: redisplan killed with SIGKILL at chosen moments, the
@@ -212,7 +212,7 @@ func TestKillRestore(t *testing.T) {
 // the server does not. The next plan shows exactly that difference and
 // apply converges.
 func TestKillApplyAfterFileWrite(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -340,7 +340,7 @@ func TestUnwritablePlaces(t *testing.T) {
 }
 
 func TestConnectionErrors(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "requirepass right-password\nuser limited on >pw ~* +ping +info"})
+	srv := servertest.Start(t, servertest.Options{Config: "requirepass right-password\nuser limited on >pw ~* +ping +info"})
 	for _, tc := range []struct{ name, conn, want string }{
 		{"wrong password", `password = "wrong-password"`, "authentication failed"},
 		{"no CONFIG permission", "username = \"limited\"\n  password = \"pw\"", "lacks permission for CONFIG GET"},

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // A spec whose variables have no default (a password, a memory limit)
@@ -22,9 +22,9 @@ const jobVarsPassword = "n1ghtly-jobs-pw"
 // directory, a spec with two required variables and the given cron
 // block, and secrets.vars setting both. It returns the server, the spec,
 // the var file and the directory.
-func jobVarsSetup(t *testing.T, cron func(dir string) string) (*redistest.Server, string, string, string) {
+func jobVarsSetup(t *testing.T, cron func(dir string) string) (*servertest.Server, string, string, string) {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Options{Config: "requirepass " + jobVarsPassword, Password: jobVarsPassword})
+	srv := servertest.Start(t, servertest.Options{Config: "requirepass " + jobVarsPassword, Password: jobVarsPassword})
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "redis.hcl")
 	text := fmt.Sprintf(`variable "redis_password" {

@@ -21,7 +21,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	sf := specFlagsOf(a.Spec)
-	failOn, err := lint.ParseSeverity(a.FailOn)
+	failOn, err := model.ParseSeverity(a.FailOn)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
@@ -71,7 +71,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 // checkPolicies is operations.Policies for the selected targets, printing
 // the diagnostics of policy conditions. ok is false when a condition is
 // broken: the spec is then as invalid as one that does not load.
-func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]lint.Finding, bool) {
+func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]model.Finding, bool) {
 	fs, diags := operations.Policies(res, selected)
 	if len(diags) > 0 {
 		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
@@ -80,7 +80,7 @@ func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*
 }
 
 // findingList names findings in one line: "RP010 on redis.main, ...".
-func findingList(fs []lint.Finding) string {
+func findingList(fs []model.Finding) string {
 	parts := make([]string, len(fs))
 	for i, f := range fs {
 		parts[i] = f.Code
@@ -93,7 +93,7 @@ func findingList(fs []lint.Finding) string {
 
 // writeFindingsSection is the "Policy findings:" part of the text plan:
 // the unsuppressed findings only, and nothing when there are none.
-func writeFindingsSection(w io.Writer, fs []lint.Finding, color bool) {
+func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
 	fs = operations.Unsuppressed(fs)
 	if len(fs) == 0 {
 		return
@@ -105,7 +105,7 @@ func writeFindingsSection(w io.Writer, fs []lint.Finding, color bool) {
 
 // findingsJSON is the findings as lint -format json writes them, so that
 // validate -json and plan -json show them in the same shape.
-func findingsJSON(fs []lint.Finding) json.RawMessage {
+func findingsJSON(fs []model.Finding) json.RawMessage {
 	var b bytes.Buffer
 	var doc struct {
 		Findings json.RawMessage `json:"findings"`

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // cleanSpec has no finding of any built-in rule: a durable target with
@@ -317,7 +317,7 @@ func TestValidateRunsPolicies(t *testing.T) {
 
 // policySpec is one ephemeral target on srv with a maxmemory change and
 // extra lines inside its block.
-func policySpec(t *testing.T, srv *redistest.Server, inside, outside string) string {
+func policySpec(t *testing.T, srv *servertest.Server, inside, outside string) string {
 	return writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -330,7 +330,7 @@ func policySpec(t *testing.T, srv *redistest.Server, inside, outside string) str
 }
 
 func TestPlanShowsFindings(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	spec := policySpec(t, srv, "", `
 policy "lfu" {
   severity  = "warning"
@@ -397,7 +397,7 @@ ignore {
 // apply before it changes anything; -allow-policy-errors applies all the
 // same, loudly.
 func TestApplyRefusesPolicyErrors(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	const pw = "written-in-the-spec"
 	spec := policySpec(t, srv, fmt.Sprintf("  password = %q\n  security {\n    requirepass = %q\n  }\n", pw, pw), "")
 	c := srv.Client(t)

@@ -101,6 +101,6 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 }
 
 // scheduleDirs is operations.ScheduleDirs, under the name render.go calls.
-func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]planner.ScheduleDir, error) {
+func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.ScheduleDir, error) {
 	return operations.ScheduleDirs(t, cronOpts)
 }

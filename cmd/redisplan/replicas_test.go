@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // These tests run a replication group of three real redis-servers: one
@@ -65,12 +67,7 @@ func infoField(t *testing.T, c *redis.Client, section, key string) string {
 	if err != nil {
 		t.Fatalf("INFO %s: %v", section, err)
 	}
-	for _, line := range strings.Split(text, "\r\n") {
-		if v, ok := strings.CutPrefix(line, key+":"); ok {
-			return v
-		}
-	}
-	return ""
+	return redisinfo.Parse(text)[key]
 }
 
 func waitLinkUp(t *testing.T, c *redis.Client) {

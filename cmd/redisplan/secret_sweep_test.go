@@ -21,7 +21,7 @@ import (
 	"filippo.io/age"
 	"github.com/minio/minio-go/v7"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/s3test"
 )
 
@@ -253,7 +253,7 @@ func TestSecretSweep(t *testing.T) {
 	}
 
 	hooks := newHookReceiver(t)
-	closed := redistest.FreePort(t)
+	closed := servertest.FreePort(t)
 	spec := writeSpecIn(t, root, fmt.Sprintf(sweepSpec, d.conf, d.service(), id.Recipient().String(), s3srv.Endpoint, hooks.srv.URL))
 	dest := filepath.Join(root, "backups")
 

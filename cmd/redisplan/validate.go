@@ -9,6 +9,7 @@ import (
 	hclv2 "github.com/hashicorp/hcl/v2"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner/lint"
 )
@@ -22,7 +23,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 
 	if asJSON {
 		res, diags := loadQuiet(env, &sf)
-		var findings []lint.Finding
+		var findings []model.Finding
 		if !diags.HasErrors() {
 			var pd hclv2.Diagnostics
 			findings, pd = operations.SpecFindings(res, time.Now())
@@ -54,7 +55,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	shown := operations.Unsuppressed(findings)
 	notices := 0
 	for _, f := range shown {
-		if f.Severity < lint.Warning {
+		if f.Severity < model.SeverityWarning {
 			notices++
 		}
 	}

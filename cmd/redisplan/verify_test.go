@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // The tests here hold "verified" to its word: a backup redisplan calls
@@ -190,7 +190,7 @@ func TestDrillStatesBothKeyCounts(t *testing.T) {
 // ends with a zero CRC: its structure can be checked, its content cannot,
 // and restore -file says so.
 func TestRestoreFileWithoutChecksumWarns(t *testing.T) {
-	src := redistest.Start(t, redistest.Options{Config: "save \"\"\nrdbchecksum no"})
+	src := servertest.Start(t, servertest.Options{Config: "save \"\"\nrdbchecksum no"})
 	fillDataset(t, src.Addr(), "nocrc")
 	want := dataset(t, src.Addr())
 	if err := src.Client(t).Save(context.Background()).Err(); err != nil {
@@ -264,7 +264,7 @@ func TestMissingArtifactIsNotTheNewestVerified(t *testing.T) {
 // TestCheckBackupAgeSkipsMissingArtifact: check's backup_age measures the
 // newest backup that can be restored, not one whose RDB is gone.
 func TestCheckBackupAgeSkipsMissingArtifact(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 	dest := t.TempDir()
 	spec := checkSpec(t, srv, dest, "")
 	ids := damageNewest(t, dest, spec)

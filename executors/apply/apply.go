@@ -18,7 +18,7 @@ import (
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
-	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // LiveConfig is the part of a live server that apply changes.
@@ -96,7 +96,7 @@ type Event struct {
 // Request is one target's apply.
 type Request struct {
 	Target       *model.Target
-	Plan         *planner.TargetPlan
+	Plan         *model.TargetPlan
 	Catalog      *catalog.Catalog
 	AllowRestart bool
 	Live         LiveConfig
@@ -124,11 +124,11 @@ type Result struct {
 // RestartNeeded lists the directives of a plan that only a restart makes
 // the server use: restart-mode and protected changes whose live value
 // differs (or cannot be compared, being sensitive), and file-only ones.
-func RestartNeeded(tp *planner.TargetPlan) []string {
+func RestartNeeded(tp *model.TargetPlan) []string {
 	var names []string
 	for _, c := range tp.Changes {
-		if c.Mode == planner.Restart || c.Mode == planner.Protected || c.Mode == planner.FileOnly {
-			if c.Mode == planner.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
+		if c.Mode == model.Restart || c.Mode == model.Protected || c.Mode == model.FileOnly {
+			if c.Mode == model.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
 				names = append(names, c.Directive)
 			}
 		}
@@ -193,7 +193,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	// 2. The managed file, atomically, with the previous one kept.
 	var previous []byte
 	existed, fileWritten := false, false
-	var edits []conffile.Edit
+	var edits []redisconf.Edit
 	// A new name for CONFIG or SHUTDOWN, the commands redisplan reaches
 	// and stops the server with, is written only together with the
 	// restart that makes the server take it: until then the file must
@@ -210,7 +210,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				held = append(held, c.Directive)
 				continue
 			}
-			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
+			edits = append(edits, redisconf.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
 			continue
 		}
 		d := desired[c.Directive]
@@ -219,7 +219,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if p != nil && p.Alias != "" {
 			aliases = []string{p.Alias}
 		}
-		edits = append(edits, conffile.Edit{Directive: c.Directive, Aliases: aliases, Lines: conffile.DirectiveLines(req.Catalog, c.Directive, d.Value)})
+		edits = append(edits, redisconf.Edit{Directive: c.Directive, Aliases: aliases, Lines: redisconf.DirectiveLines(req.Catalog, c.Directive, d.Value)})
 	}
 	if len(edits) > 0 {
 		if t.ConfigFile == "" {
@@ -232,7 +232,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			undoAOF()
 			return res, fmt.Errorf("read %s: %w. Nothing was changed", t.ConfigFile, err)
 		}
-		next, err := conffile.ApplyEdits(current, edits)
+		next, err := redisconf.ApplyEdits(current, edits)
 		if err != nil {
 			undoAOF()
 			return res, fmt.Errorf("edit %s: %w. Nothing was changed", t.ConfigFile, err)
@@ -428,7 +428,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	for _, fc := range tp.ScheduleFiles {
 		path := filepath.Join(fc.Dir, fc.Name)
 		var err error
-		if fc.Action == planner.Delete {
+		if fc.Action == model.Delete {
 			want, _ := owner.Parse(fc.Owner)
 			err = req.Schedules.Remove(ctx, fc.Dir, fc.Name, t.Name, want)
 		} else {
@@ -439,7 +439,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				fc.Action, t.Name, err, res.ScheduleFiles, len(tp.ScheduleFiles))
 		}
 		res.ScheduleFiles++
-		verb := map[planner.Action]string{planner.Create: "created", planner.Update: "updated", planner.Delete: "removed"}[fc.Action]
+		verb := map[model.Action]string{model.Create: "created", model.Update: "updated", model.Delete: "removed"}[fc.Action]
 		emit(Step, "%s %s", verb, path)
 	}
 	return res, nil
@@ -451,7 +451,7 @@ var locationDirectives = []string{"dir", "dbfilename", "appenddirname", "appendf
 
 // LocationChanges lists the directives of a plan that move where the
 // server keeps its data.
-func LocationChanges(tp *planner.TargetPlan) []string {
+func LocationChanges(tp *model.TargetPlan) []string {
 	var out []string
 	for _, c := range tp.Changes {
 		if slices.Contains(locationDirectives, c.Directive) && c.LiveBefore.Value != c.After {
@@ -523,7 +523,7 @@ func planRelocation(ctx context.Context, req Request, desired map[string]model.D
 
 // fileChanges reports whether the plan writes any of the directives to the
 // config file.
-func fileChanges(tp *planner.TargetPlan, directives []string) bool {
+func fileChanges(tp *model.TargetPlan, directives []string) bool {
 	for _, c := range tp.Changes {
 		if c.FileChange && slices.Contains(directives, c.Directive) {
 			return true
@@ -532,7 +532,7 @@ func fileChanges(tp *planner.TargetPlan, directives []string) bool {
 	return false
 }
 
-func hasLive(tp *planner.TargetPlan, directive string) bool {
+func hasLive(tp *model.TargetPlan, directive string) bool {
 	for _, c := range tp.Changes {
 		if c.Directive == directive && c.LiveChange {
 			return true
@@ -542,7 +542,7 @@ func hasLive(tp *planner.TargetPlan, directive string) bool {
 }
 
 func renameLine(r model.Rename) string {
-	return conffile.RenameLine(r.Command, r.NewName)
+	return redisconf.RenameLine(r.Command, r.NewName)
 }
 
 // RunGroup applies the plans of a replication group one member at a time

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // The RPO tests crash real redis-servers. They assert counts and the
@@ -112,7 +112,7 @@ func checkFigures(t *testing.T, res RPOResult, runs int) {
 }
 
 func TestRPO(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	const runs = 3
 	for _, tt := range []struct {
 		name        string
@@ -176,7 +176,7 @@ func TestRPO(t *testing.T) {
 }
 
 func TestRPOServerThatCannotStart(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	ev := &events{}
 	_, err := RPO(testContext(t), target("appendfsync", "sometimes", "appendonly", "yes"), RPOOptions{Runs: 2, Duration: 100 * time.Millisecond, Emit: ev.emit})
@@ -188,7 +188,7 @@ func TestRPOServerThatCannotStart(t *testing.T) {
 }
 
 func TestRPOCancelled(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()

@@ -14,19 +14,20 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/rdb"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // rdbSource saves a real server holding keys in two databases and returns
 // its dump.rdb as a backup source whose manifest lists those keys.
 func rdbSource(t *testing.T) restore.Source {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	keyspace := map[int]backup.DBStats{}
 	for db, n := range map[int]int{0: 120, 3: 7} {
-		c := newClient(srv.Addr(), func(o *redis.Options) { o.DB = db })
+		c := server.NewClient(srv.Addr(), "", func(o *redis.Options) { o.DB = db })
 		for i := range n {
 			if err := c.Set(ctx, fmt.Sprintf("k:%d:%d", db, i), i, 0).Err(); err != nil {
 				t.Fatal(err)
@@ -48,7 +49,7 @@ func rdbSource(t *testing.T) restore.Source {
 	}
 	m := &backup.Manifest{
 		Version: backup.ManifestVersion, ID: "20260101T030000Z", Target: "main", Method: "bgsave",
-		RedisVersion: redistest.Version(t), Keyspace: keyspace,
+		RedisVersion: servertest.Version(t), Keyspace: keyspace,
 		Files: []backup.File{{Name: "dump.rdb", Original: "dump.rdb", Kind: backup.KindRDB, RawSize: int64(len(data)), StoredSize: int64(len(data)), Compression: "none"}},
 	}
 	return restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(path) }}
@@ -75,7 +76,7 @@ func verifyRDB(calls *int) func(context.Context, restore.Source) error {
 }
 
 func TestRTO(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	src := rdbSource(t)
 	var calls int
@@ -99,7 +100,7 @@ func TestRTO(t *testing.T) {
 }
 
 func TestRTOKeysMissing(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	src := rdbSource(t)
 	m := *src.Manifest

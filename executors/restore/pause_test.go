@@ -14,8 +14,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // windowHold is how long the tests keep a restore at the moments where
@@ -450,7 +450,7 @@ func TestRestoreWithoutConfigSetPausesRestoredServer(t *testing.T) {
 // is killed): clients are never left waiting for good.
 func TestWritePauseEndsByItself(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	conn := serverConn(s)
 	ctx := testContext(t)
 	p, err := pauseWrites(ctx, conn, "CLIENT")

@@ -154,12 +154,12 @@ func (r *Record) UserValues() string {
 }
 
 // fileEdits are the edits that put the record's file values back.
-func (r *Record) fileEdits(cat *catalog.Catalog) []conffile.Edit {
-	var edits []conffile.Edit
+func (r *Record) fileEdits(cat *catalog.Catalog) []redisconf.Edit {
+	var edits []redisconf.Edit
 	for _, s := range r.Settings {
-		e := conffile.Edit{Directive: s.Name}
+		e := redisconf.Edit{Directive: s.Name}
 		if s.InFile {
-			e.Lines = conffile.DirectiveLines(cat, s.Name, s.File)
+			e.Lines = redisconf.DirectiveLines(cat, s.Name, s.File)
 		}
 		edits = append(edits, e)
 	}
@@ -311,7 +311,7 @@ func recoverDown(ctx context.Context, t *model.Target, rec *Record) (string, err
 		if err != nil {
 			return "", fmt.Errorf("%s; read the config file: %w", what, err)
 		}
-		back, err := conffile.ApplyEdits(content, rec.fileEdits(catalogFor("")))
+		back, err := redisconf.ApplyEdits(content, rec.fileEdits(catalogFor("")))
 		if err != nil {
 			return "", fmt.Errorf("%s; put your values back into %s: %w", what, rec.ConfigFile, err)
 		}

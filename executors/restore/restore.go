@@ -40,6 +40,7 @@ import (
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -406,13 +407,13 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	p, t, opts := r.p, r.t, r.opts
 	// The config file first: once the AOF directory is out of the way, a
 	// start with appendonly yes would come up empty.
-	var edits []conffile.Edit
+	var edits []redisconf.Edit
 	if p.enableAOF {
-		edits = append(edits, conffile.Edit{Directive: "appendonly", Lines: conffile.DirectiveLines(p.catalog, "appendonly", "no")})
+		edits = append(edits, redisconf.Edit{Directive: "appendonly", Lines: redisconf.DirectiveLines(p.catalog, "appendonly", "no")})
 	}
 	if p.holdWrites {
 		for _, s := range heldSettings {
-			edits = append(edits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
+			edits = append(edits, redisconf.Edit{Directive: s[0], Lines: redisconf.DirectiveLines(p.catalog, s[0], s[1])})
 		}
 	}
 	if len(edits) > 0 {
@@ -677,13 +678,13 @@ func exists(path string) (bool, error) {
 
 // editConfig applies the edits for the start of the restored server to
 // the config file, keeping its content to put it back.
-func (r *run) editConfig(edits []conffile.Edit) error {
+func (r *run) editConfig(edits []redisconf.Edit) error {
 	path := r.t.ConfigFile
 	current, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read config file: %w", err)
 	}
-	edited, err := conffile.ApplyEdits(current, edits)
+	edited, err := redisconf.ApplyEdits(current, edits)
 	if err != nil {
 		return err
 	}
@@ -703,7 +704,7 @@ func (r *run) putBackConfig() error {
 	p, previous := r.p, r.confPrevious
 	if len(p.fileEdits) > 0 {
 		var err error
-		if previous, err = conffile.ApplyEdits(previous, p.fileEdits); err != nil {
+		if previous, err = redisconf.ApplyEdits(previous, p.fileEdits); err != nil {
 			return err
 		}
 	}

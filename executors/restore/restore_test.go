@@ -13,15 +13,15 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
-// serverWithFile starts a scratch redistest server that loads the given
+// serverWithFile starts a scratch servertest server that loads the given
 // RDB file, and returns its connection.
-func serverWithFile(t *testing.T, rdb string) *redistest.Server {
+func serverWithFile(t *testing.T, rdb string) *servertest.Server {
 	t.Helper()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	s.Stop(t)
 	b, err := os.ReadFile(rdb)
 	if err != nil {
@@ -160,7 +160,7 @@ func TestRestoreAOFBackup(t *testing.T) {
 	t.Parallel()
 	// The backup: a base written by a rewrite, and writes after it in the
 	// incr file.
-	from := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\n"})
+	from := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\n"})
 	fc := serverConn(from)
 	fillData(t, fc, "A", 0)
 	rewrite(t, fc)

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // TestVerifyRefusesWhatStagingRefuses: Verify accepts sound backups,
@@ -18,14 +18,14 @@ import (
 // touching the server.
 func TestVerifyRefusesWhatStagingRefuses(t *testing.T) {
 	t.Parallel()
-	rdbServer := redistest.Start(t, redistest.Options{})
+	rdbServer := servertest.Start(t, servertest.Options{})
 	fillData(t, serverConn(rdbServer), "A", 0, 1)
 	saveNow(t, serverConn(rdbServer))
 	rdbSrc := rdbBackup(t, serverConn(rdbServer), rdbServer.Dir())
 
 	// Started empty without RDB preamble: a 0-byte base, every write in
 	// the incr file.
-	aofServer := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\n"})
+	aofServer := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\n"})
 	fillData(t, serverConn(aofServer), "A", 0)
 	aofSrc := aofBackup(t, serverConn(aofServer), aofServer.Dir())
 	if i := slices.IndexFunc(aofSrc.Manifest.Files, func(f backup.File) bool { return f.Kind == backup.KindAOFBase }); i < 0 || aofSrc.Manifest.Files[i].RawSize != 0 {
@@ -96,7 +96,7 @@ func TestKeySummary(t *testing.T) {
 // which checks the backup with the same code).
 func TestDrillAOFWithTimestamps(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\naof-timestamp-enabled yes\n"})
+	srv := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\naof-timestamp-enabled yes\n"})
 	fillData(t, serverConn(srv), "A", 0, 1)
 	rewrite(t, serverConn(srv))
 	fillData(t, serverConn(srv), "B", 2)

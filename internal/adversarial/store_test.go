@@ -12,7 +12,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/restore"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 const storeID = "20261129T030000Z"
@@ -385,7 +385,7 @@ const emptyRDB = "REDIS0010\xff\x00\x00\x00\x00\x00\x00\x00\x00"
 // (which TMPDIR puts in the sandbox) by its base name, the scratch
 // server must load them, and nothing may appear outside the sandbox.
 func TestDrillPlacementStaysInside(t *testing.T) {
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	t.Setenv(restore.EnvRedisServer, bin)
 	type stored struct {
 		f       backup.File

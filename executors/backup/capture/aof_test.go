@@ -12,15 +12,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // aofServer starts a server with AOF on, auto-aof-rewrite-percentage 150
 // (not the default, so a wrong restore shows), and extra config.
-func aofServer(t *testing.T, extra string) (*redistest.Server, *redis.Client) {
+func aofServer(t *testing.T, extra string) (*servertest.Server, *redis.Client) {
 	t.Helper()
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Config: "appendonly yes\nauto-aof-rewrite-percentage 150\n" + extra,
 	})
 	c := dialServer(t, model.Connection{Address: s.Addr()})
@@ -137,7 +137,7 @@ func TestAOFSnapshot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := startFrom(t, redistest.Options{Config: "appendonly yes\n" + tt.config}, func(dir string) {
+			r := startFrom(t, servertest.Options{Config: "appendonly yes\n" + tt.config}, func(dir string) {
 				if err := os.RemoveAll(filepath.Join(dir, dirName)); err != nil {
 					t.Fatal(err)
 				}
@@ -278,7 +278,7 @@ func TestAOFSnapshotRefusals(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 
-	off := redistest.Start(t, redistest.Options{})
+	off := servertest.Start(t, servertest.Options{})
 	dest := filepath.Join(t.TempDir(), "appendonlydir")
 	_, err := AOFSnapshot(ctx, dialServer(t, model.Connection{Address: off.Addr()}), "CONFIG", "", dest, nil)
 	mustContain(t, err, "AOF is off on "+off.Addr())

@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // testTimeout bounds every test's calls, so that a hung server fails the
@@ -124,9 +124,9 @@ func mustContain(t *testing.T, err error, parts ...string) {
 
 // startFrom starts a fresh server, stops it, lets prepare put data files
 // into its dir, and starts it again on them.
-func startFrom(t *testing.T, opts redistest.Options, prepare func(dir string)) *redistest.Server {
+func startFrom(t *testing.T, opts servertest.Options, prepare func(dir string)) *servertest.Server {
 	t.Helper()
-	s := redistest.Start(t, opts)
+	s := servertest.Start(t, opts)
 	s.Shutdown(t, false)
 	prepare(s.Dir())
 	s.Restart(t)

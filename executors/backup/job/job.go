@@ -27,6 +27,7 @@ import (
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/rdb"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -387,7 +388,7 @@ func fillFromInfo(m *backup.Manifest, info map[string]string) {
 	m.RunID = info["run_id"]
 	m.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
 	m.AOFEnabled = info["aof_enabled"] == "1"
-	for db, st := range live.ParseKeyspace(info) {
+	for db, st := range redisinfo.Keyspace(info) {
 		m.Keyspace[db] = st
 	}
 }

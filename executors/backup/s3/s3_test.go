@@ -17,6 +17,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/storagetest"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/s3test"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -88,8 +89,8 @@ func newServer(t *testing.T) (*s3test.Server, string) {
 }
 
 func config(srv *s3test.Server, dest string) Config {
-	return Config{Destination: dest, Endpoint: srv.Endpoint, Region: "us-east-1",
-		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}
+	return Config{Destination: dest, S3: model.S3{Endpoint: srv.Endpoint, Region: "us-east-1",
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}}
 }
 
 func TestContract(t *testing.T) {
@@ -463,7 +464,7 @@ func TestServerSideEncryption(t *testing.T) {
 	if b, err := io.ReadAll(rc); err != nil || string(b) != "encrypted at rest" {
 		t.Fatalf("read %q, %v", b, err)
 	}
-	if _, err := New(Config{Destination: cfg.Destination, AccessKey: "a", SecretKey: "b", SSE: "rot13"}); err == nil {
+	if _, err := New(Config{Destination: cfg.Destination, S3: model.S3{AccessKey: "a", SecretKey: "b", SSE: "rot13"}}); err == nil {
 		t.Error("New with sse = rot13 succeeded")
 	}
 }

@@ -1,4 +1,4 @@
-package conffile
+package redisconf_test
 
 import (
 	"bytes"
@@ -40,20 +40,20 @@ const sampleConf = "# Redis configuration file example.\n" +
 	"client-output-buffer-limit replica 256mb 64mb 60\n" +
 	"loglevel notice"
 
-func sampleEdits(t testing.TB) []Edit {
+func sampleEdits(t testing.TB) []redisconf.Edit {
 	c := cat70(t)
-	return []Edit{
-		{Directive: "maxmemory", Lines: DirectiveLines(c, "maxmemory", "4294967296")},
-		{Directive: "save", Lines: DirectiveLines(c, "save", "900 1 300 10")},
-		{Directive: "appendonly", Lines: DirectiveLines(c, "appendonly", "yes")},
-		{Directive: "replicaof", Aliases: []string{"slaveof"}, Lines: DirectiveLines(c, "replicaof", "10.0.0.2 6380")},
+	return []redisconf.Edit{
+		{Directive: "maxmemory", Lines: redisconf.DirectiveLines(c, "maxmemory", "4294967296")},
+		{Directive: "save", Lines: redisconf.DirectiveLines(c, "save", "900 1 300 10")},
+		{Directive: "appendonly", Lines: redisconf.DirectiveLines(c, "appendonly", "yes")},
+		{Directive: "replicaof", Aliases: []string{"slaveof"}, Lines: redisconf.DirectiveLines(c, "replicaof", "10.0.0.2 6380")},
 		{Directive: "rename-command", Key: "FLUSHALL", Lines: []string{redisconf.FormatLine("rename-command", "FLUSHALL", "FLUSHALL_x1")}},
 	}
 }
 
 func TestApplyEdits(t *testing.T) {
 	edits := sampleEdits(t)
-	got, err := ApplyEdits([]byte(sampleConf), edits)
+	got, err := redisconf.ApplyEdits([]byte(sampleConf), edits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestApplyEdits(t *testing.T) {
 	}
 	assertUntouchedKept(t, []byte(sampleConf), got, edits)
 
-	again, err := ApplyEdits(got, edits)
+	again, err := redisconf.ApplyEdits(got, edits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestApplyEditsCases(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    string
-		edits []Edit
+		edits []redisconf.Edit
 		want  string
 	}{
 		{
@@ -114,31 +114,31 @@ func TestApplyEditsCases(t *testing.T) {
 		{
 			name:  "in place keeps a missing final newline",
 			in:    "port 6379\nloglevel notice",
-			edits: []Edit{{Directive: "loglevel", Lines: []string{"loglevel warning"}}},
+			edits: []redisconf.Edit{{Directive: "loglevel", Lines: []string{"loglevel warning"}}},
 			want:  "port 6379\nloglevel warning",
 		},
 		{
 			name:  "in place keeps CRLF",
 			in:    "port 6379\r\nloglevel notice\r\n",
-			edits: []Edit{{Directive: "loglevel", Lines: []string{"loglevel warning"}}},
+			edits: []redisconf.Edit{{Directive: "loglevel", Lines: []string{"loglevel warning"}}},
 			want:  "port 6379\r\nloglevel warning\r\n",
 		},
 		{
 			name:  "append to a CRLF file",
 			in:    "port 6379\r\nloglevel notice\r\n",
-			edits: []Edit{{Directive: "appendonly", Lines: []string{"appendonly yes"}}},
+			edits: []redisconf.Edit{{Directive: "appendonly", Lines: []string{"appendonly yes"}}},
 			want:  "port 6379\r\nloglevel notice\r\n" + redisconf.Marker + "\r\nappendonly yes\r\n",
 		},
 		{
 			name:  "append to an empty file",
 			in:    "",
-			edits: []Edit{{Directive: "appendonly", Lines: []string{"appendonly yes"}}},
+			edits: []redisconf.Edit{{Directive: "appendonly", Lines: []string{"appendonly yes"}}},
 			want:  redisconf.Marker + "\nappendonly yes\n",
 		},
 		{
 			name: "appends share one marker",
 			in:   "port 6379\n",
-			edits: []Edit{
+			edits: []redisconf.Edit{
 				{Directive: "appendonly", Lines: []string{"appendonly yes"}},
 				{Directive: "rename-command", Key: "config", Lines: []string{`rename-command CONFIG ""`}},
 			},
@@ -147,43 +147,43 @@ func TestApplyEditsCases(t *testing.T) {
 		{
 			name:  "remove every line of a directive and its alias",
 			in:    "slaveof a 1\nport 6379\nreplicaof b 2\n",
-			edits: []Edit{{Directive: "replicaof", Aliases: []string{"slaveof"}}},
+			edits: []redisconf.Edit{{Directive: "replicaof", Aliases: []string{"slaveof"}}},
 			want:  "port 6379\n",
 		},
 		{
 			name:  "alias after the canonical name",
 			in:    "replicaof a 1\nport 6379\nSLAVEOF b 2\n",
-			edits: []Edit{{Directive: "replicaof", Aliases: []string{"slaveof"}, Lines: []string{"replicaof c 3"}}},
+			edits: []redisconf.Edit{{Directive: "replicaof", Aliases: []string{"slaveof"}, Lines: []string{"replicaof c 3"}}},
 			want:  "replicaof c 3\nport 6379\n",
 		},
 		{
 			name:  "removing the last line keeps the newlines before it",
 			in:    "port 6379\n\nsave 1 1",
-			edits: []Edit{{Directive: "save"}},
+			edits: []redisconf.Edit{{Directive: "save"}},
 			want:  "port 6379\n\n",
 		},
 		{
 			name:  "remove an absent directive",
 			in:    "port 6379",
-			edits: []Edit{{Directive: "maxmemory"}},
+			edits: []redisconf.Edit{{Directive: "maxmemory"}},
 			want:  "port 6379",
 		},
 		{
 			name:  "rename key is case-insensitive",
 			in:    "rename-command flushall x\nrename-command FLUSHDB y\n",
-			edits: []Edit{{Directive: "rename-command", Key: "FlushAll"}},
+			edits: []redisconf.Edit{{Directive: "rename-command", Key: "FlushAll"}},
 			want:  "rename-command FLUSHDB y\n",
 		},
 		{
 			name:  "commented lines are not the directive",
 			in:    "# maxmemory 1gb\n",
-			edits: []Edit{{Directive: "maxmemory", Lines: []string{"maxmemory 2gb"}}},
+			edits: []redisconf.Edit{{Directive: "maxmemory", Lines: []string{"maxmemory 2gb"}}},
 			want:  "# maxmemory 1gb\n" + redisconf.Marker + "\nmaxmemory 2gb\n",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ApplyEdits([]byte(tt.in), tt.edits)
+			got, err := redisconf.ApplyEdits([]byte(tt.in), tt.edits)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestApplyEditsCases(t *testing.T) {
 				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
 			}
 			assertUntouchedKept(t, []byte(tt.in), got, tt.edits)
-			again, err := ApplyEdits(got, tt.edits)
+			again, err := redisconf.ApplyEdits(got, tt.edits)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,29 +206,29 @@ func TestApplyEditsErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    string
-		edits []Edit
+		edits []redisconf.Edit
 		want  string
 	}{
-		{"unparsable file", "port \"6379\n", []Edit{{Directive: "port", Lines: []string{"port 1"}}}, "line 1"},
-		{"no directive", "", []Edit{{Lines: []string{"port 1"}}}, "no directive name"},
-		{"rename without key", "", []Edit{{Directive: "rename-command"}}, "needs the Key"},
-		{"line of another directive", "", []Edit{{Directive: "maxmemory", Lines: []string{"port 1"}}}, `does not set maxmemory`},
-		{"line of another key", "", []Edit{{Directive: "rename-command", Key: "FLUSHALL", Lines: []string{"rename-command FLUSHDB x"}}}, "for FLUSHALL"},
-		{"comment line", "", []Edit{{Directive: "maxmemory", Lines: []string{"# maxmemory 1gb"}}}, "does not set"},
-		{"two lines in one", "", []Edit{{Directive: "port", Lines: []string{"port 1\nport 2"}}}, "not exactly one line"},
-		{"bad quoting", "", []Edit{{Directive: "port", Lines: []string{`port "1`}}}, "unbalanced quotes"},
-		{"overlap through an alias", "", []Edit{
+		{"unparsable file", "port \"6379\n", []redisconf.Edit{{Directive: "port", Lines: []string{"port 1"}}}, "line 1"},
+		{"no directive", "", []redisconf.Edit{{Lines: []string{"port 1"}}}, "no directive name"},
+		{"rename without key", "", []redisconf.Edit{{Directive: "rename-command"}}, "needs the Key"},
+		{"line of another directive", "", []redisconf.Edit{{Directive: "maxmemory", Lines: []string{"port 1"}}}, `does not set maxmemory`},
+		{"line of another key", "", []redisconf.Edit{{Directive: "rename-command", Key: "FLUSHALL", Lines: []string{"rename-command FLUSHDB x"}}}, "for FLUSHALL"},
+		{"comment line", "", []redisconf.Edit{{Directive: "maxmemory", Lines: []string{"# maxmemory 1gb"}}}, "does not set"},
+		{"two lines in one", "", []redisconf.Edit{{Directive: "port", Lines: []string{"port 1\nport 2"}}}, "not exactly one line"},
+		{"bad quoting", "", []redisconf.Edit{{Directive: "port", Lines: []string{`port "1`}}}, "unbalanced quotes"},
+		{"overlap through an alias", "", []redisconf.Edit{
 			{Directive: "replicaof", Aliases: []string{"slaveof"}},
 			{Directive: "SLAVEOF"},
 		}, "same lines"},
-		{"same rename twice", "", []Edit{
+		{"same rename twice", "", []redisconf.Edit{
 			{Directive: "rename-command", Key: "FLUSHALL"},
 			{Directive: "rename-command", Key: "flushall"},
 		}, "same lines"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ApplyEdits([]byte(tt.in), tt.edits)
+			got, err := redisconf.ApplyEdits([]byte(tt.in), tt.edits)
 			if err == nil {
 				t.Fatalf("no error, got %q", got)
 			}
@@ -242,7 +242,7 @@ func TestApplyEditsErrors(t *testing.T) {
 // assertUntouchedKept checks that the lines of before that no edit
 // concerns appear in after in the same order, byte for byte, and that the
 // only other lines of after are the edits' lines and the marker.
-func assertUntouchedKept(t testing.TB, before, after []byte, edits []Edit) {
+func assertUntouchedKept(t testing.TB, before, after []byte, edits []redisconf.Edit) {
 	t.Helper()
 	untouched := func(data []byte) []string {
 		f, err := redisconf.Parse(data)
@@ -256,7 +256,7 @@ func assertUntouchedKept(t testing.TB, before, after []byte, edits []Edit) {
 				continue
 			}
 			for _, e := range edits {
-				m, err := e.matcher()
+				m, err := e.Matcher()
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -278,7 +278,7 @@ func assertUntouchedKept(t testing.TB, before, after []byte, edits []Edit) {
 		t.Fatalf("edited file does not parse: %v\n%q", err, after)
 	}
 	for _, e := range edits {
-		m, _ := e.matcher()
+		m, _ := e.Matcher()
 		var have []string
 		for _, l := range f.Lines {
 			if m(l) {

@@ -1,4 +1,4 @@
-package conffile
+package redisconf_test
 
 import (
 	"bytes"
@@ -22,23 +22,23 @@ func FuzzApplyEditsKeepsOtherLines(f *testing.F) {
 		if _, err := redisconf.Parse(data); err != nil {
 			return
 		}
-		edits := []Edit{{Directive: "save"}}
+		edits := []redisconf.Edit{{Directive: "save"}}
 		if directive != "" {
-			edits = append(edits, Edit{
+			edits = append(edits, redisconf.Edit{
 				Directive: directive,
 				Aliases:   []string{alias},
 				Lines:     []string{redisconf.FormatLine(directive, "v1", "two words")},
 			})
 		}
 		if key != "" {
-			edits = append(edits, Edit{
+			edits = append(edits, redisconf.Edit{
 				Directive: "rename-command",
 				Key:       key,
 				Lines:     []string{redisconf.FormatLine("rename-command", key, "renamed")},
 			})
 		}
 		for _, n := range []string{directive, alias} {
-			switch lowerASCII(n) {
+			switch redisconf.LowerASCII(n) {
 			case "save", "rename-command":
 				// Such edits overlap the others or lack a key: that
 				// they are refused is tested elsewhere.
@@ -46,7 +46,7 @@ func FuzzApplyEditsKeepsOtherLines(f *testing.F) {
 			}
 		}
 
-		out, err := ApplyEdits(data, edits)
+		out, err := redisconf.ApplyEdits(data, edits)
 		if err != nil {
 			t.Fatalf("ApplyEdits(%q): %v", data, err)
 		}
@@ -65,7 +65,7 @@ func FuzzApplyEditsKeepsOtherLines(f *testing.F) {
 			t.Errorf("%d markers before, %d after", before, after)
 		}
 
-		again, err := ApplyEdits(out, edits)
+		again, err := redisconf.ApplyEdits(out, edits)
 		if err != nil {
 			t.Fatalf("second ApplyEdits: %v", err)
 		}

@@ -1,12 +1,6 @@
-package conffile
+package redisconf
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/redisplan/redisplan/internal/catalog"
-	"github.com/redisplan/redisplan/internal/redisconf"
-)
+import "fmt"
 
 // Edit says what one managed directive must look like in the file.
 type Edit struct {
@@ -22,7 +16,7 @@ type Edit struct {
 	// there, so that an edit never touches the renames of other commands.
 	Key string
 	// Lines are the full lines to have, from DirectiveLines or
-	// redisconf.FormatLine. Each must set the directive (or an alias) and,
+	// FormatLine. Each must set the directive (or an alias) and,
 	// with a Key, have it as first argument. Nil or empty removes the
 	// directive's lines.
 	Lines []string
@@ -33,7 +27,7 @@ type Edit struct {
 // or for a keyed edit the line for that key) is replaced in place by its
 // Lines, the later ones are removed, and an edit with no line in the file
 // appends its Lines at the end, under a single "# Managed by redisplan"
-// comment (redisconf.Marker) that later appends reuse.
+// comment (Marker) that later appends reuse.
 //
 // Every line the edits do not concern stays byte for byte as it was:
 // comments, include lines, blank lines, "\r\n" endings, a missing final
@@ -45,7 +39,7 @@ type Edit struct {
 // read it, when an edit's Lines do not set its directive, or when two edits
 // concern the same lines. ApplyEdits does no I/O.
 func ApplyEdits(current []byte, edits []Edit) ([]byte, error) {
-	matchers := make([]func(redisconf.Line) bool, len(edits))
+	matchers := make([]func(Line) bool, len(edits))
 	for i, e := range edits {
 		m, err := e.matcher()
 		if err != nil {
@@ -64,7 +58,7 @@ func ApplyEdits(current []byte, edits []Edit) ([]byte, error) {
 		matchers[i] = m
 	}
 
-	f, err := redisconf.Parse(current)
+	f, err := Parse(current)
 	if err != nil {
 		return nil, fmt.Errorf("edit config file: %w", err)
 	}
@@ -96,7 +90,7 @@ func (e Edit) names() []string {
 }
 
 // matcher checks the edit and returns the test for the lines it concerns.
-func (e Edit) matcher() (func(redisconf.Line) bool, error) {
+func (e Edit) matcher() (func(Line) bool, error) {
 	if e.Directive == "" {
 		return nil, fmt.Errorf("edit with lines %q: no directive name", e.Lines)
 	}
@@ -106,7 +100,7 @@ func (e Edit) matcher() (func(redisconf.Line) bool, error) {
 			return nil, fmt.Errorf("edit %s: a rename-command edit needs the Key of the command it renames", e)
 		}
 	}
-	return func(l redisconf.Line) bool {
+	return func(l Line) bool {
 		if l.Directive == "" {
 			return false
 		}
@@ -126,8 +120,8 @@ func (e Edit) matcher() (func(redisconf.Line) bool, error) {
 
 // checkLine makes sure raw is one line that the edit itself concerns, so
 // that applying the edit again replaces it rather than adding a copy.
-func (e Edit) checkLine(raw string, match func(redisconf.Line) bool) error {
-	f, err := redisconf.Parse([]byte(raw))
+func (e Edit) checkLine(raw string, match func(Line) bool) error {
+	f, err := Parse([]byte(raw))
 	if err != nil {
 		return fmt.Errorf("edit %s: line %q: %w", e, raw, err)
 	}
@@ -159,120 +153,13 @@ func (e Edit) overlaps(o Edit) bool {
 	return false
 }
 
-// FileValues is what a redis.conf sets, as Redis reads it.
-type FileValues struct {
-	// Values holds each directive's raw arguments joined by single
-	// spaces, by canonical catalog name.
-	Values map[string]string
-	// Present says which directives the file sets (an alias counts).
-	Present map[string]bool
-	// Renames maps an upper-case command name to its new name; "" means
-	// the command is disabled.
-	Renames map[string]string
-	// Includes lists the arguments of the include lines, in file order.
-	// Values does not read the included files.
-	Includes []string
-}
-
-// Values reads what the file sets, the way Redis loads it top to bottom.
-//
-//   - Names are mapped to their canonical name through the catalog, so
-//     slaveof counts as replicaof; directives the catalog does not know
-//     (module directives included) are ignored, and so are the ones Redis
-//     ignores (deprecated-ignored) and the file-only ones that accumulate
-//     definitions (user, loadmodule, sentinel).
-//   - For most directives the last line wins.
-//   - save lines accumulate their pairs, in order; `save ""` drops the
-//     pairs read so far, as in Redis (the first save line read replaces
-//     the defaults, which is why Present matters).
-//   - client-output-buffer-limit lines accumulate too: each sets only the
-//     classes it names, so their arguments are concatenated in order and a
-//     later class entry overrides an earlier one when normalized.
-//   - rename-command lines go to Renames, the last line of a command wins.
-//   - include lines are listed in Includes but not followed: a value set
-//     in an included file is not seen, and one set there after this file's
-//     line would win in Redis.
-//
-// It fails when the file does not parse or a rename-command line does not
-// have exactly two arguments, as Redis refuses to start then.
-func Values(content []byte, cat *catalog.Catalog) (FileValues, error) {
-	f, err := redisconf.Parse(content)
-	if err != nil {
-		return FileValues{}, fmt.Errorf("read config file: %w", err)
-	}
-	fv := FileValues{
-		Values:  map[string]string{},
-		Present: map[string]bool{},
-		Renames: map[string]string{},
-	}
-	// The accumulating directives are joined once, after the loop: joining
-	// on every line made a file of many save lines take quadratic time.
-	var save, limits []string
-	for i, l := range f.Lines {
-		switch l.Directive {
-		case "":
-			continue
-		case "include":
-			fv.Includes = append(fv.Includes, strings.Join(l.Args, " "))
-			continue
-		case "rename-command":
-			if len(l.Args) != 2 {
-				return FileValues{}, fmt.Errorf("read config file: line %d: rename-command takes a command and its new name, got %d arguments", i+1, len(l.Args))
-			}
-			fv.Renames[upperASCII(l.Args[0])] = l.Args[1]
-			continue
-		}
-		p, ok := cat.Lookup(l.Directive)
-		if !ok || p.Type == catalog.TypeFileOnly || p.Type == catalog.TypeDeprecatedIgnored {
-			continue
-		}
-		name := p.Name
-		switch name {
-		case "save":
-			if len(l.Args) == 1 && l.Args[0] == "" {
-				save = save[:0]
-			} else {
-				save = append(save, l.Args...)
-			}
-		case "client-output-buffer-limit":
-			limits = append(limits, strings.Join(l.Args, " "))
-		default:
-			fv.Values[name] = strings.Join(l.Args, " ")
-		}
-		fv.Present[name] = true
-	}
-	if fv.Present["save"] {
-		fv.Values["save"] = strings.Join(save, " ")
-	}
-	if fv.Present["client-output-buffer-limit"] {
-		fv.Values["client-output-buffer-limit"] = strings.Join(limits, " ")
-	}
-	return fv, nil
-}
-
-// lowerASCII and upperASCII change the case of ASCII letters only, byte by
-// byte, as Redis does when it compares directive and command names.
-func lowerASCII(s string) string { return mapASCII(s, 'A', 'Z', 'a'-'A') }
-
-func upperASCII(s string) string { return mapASCII(s, 'a', 'z', 'A'-'a') }
-
-func mapASCII(s string, lo, hi byte, delta int) string {
-	b := []byte(s)
-	for i, c := range b {
-		if lo <= c && c <= hi {
-			b[i] = byte(int(c) + delta)
-		}
-	}
-	return string(b)
-}
-
 // CommandName returns the name a redis.conf's rename-command lines give
 // command (upper case, such as CONFIG or SHUTDOWN; the last line wins, as
 // in Redis): the name a server started from the file knows it under.
 // found is false when no line renames it; an empty name means the file
 // disables it. A CONFIG name is a secret: callers never print it.
 func CommandName(content []byte, command string) (name string, found bool, err error) {
-	f, err := redisconf.Parse(content)
+	f, err := Parse(content)
 	if err != nil {
 		return "", false, fmt.Errorf("read config file: %w", err)
 	}

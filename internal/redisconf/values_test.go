@@ -1,18 +1,20 @@
-package conffile
+package redisconf_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 func TestValuesSample(t *testing.T) {
-	got, err := Values([]byte(sampleConf), cat70(t))
+	got, err := redisconf.Values([]byte(sampleConf), cat70(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := FileValues{
+	want := redisconf.FileValues{
 		Values: map[string]string{
 			"bind":                       "127.0.0.1 -::1",
 			"port":                       "6379",
@@ -65,7 +67,7 @@ func TestValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fv, err := Values([]byte(tt.in), cat70(t))
+			fv, err := redisconf.Values([]byte(tt.in), cat70(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +83,7 @@ func TestValuesRenames(t *testing.T) {
 	in := "rename-command config \"\"\n" +
 		"rename-command FLUSHALL a1\n" +
 		"rename-command flushall a2\n"
-	fv, err := Values([]byte(in), cat70(t))
+	fv, err := redisconf.Values([]byte(in), cat70(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestValuesErrors(t *testing.T) {
 		"port 1\nrename-command FLUSHALL\n",
 		"rename-command FLUSHALL a b\n",
 	} {
-		if _, err := Values([]byte(in), cat70(t)); err == nil {
+		if _, err := redisconf.Values([]byte(in), cat70(t)); err == nil {
 			t.Errorf("Values(%q): no error", in)
 		} else if strings.HasPrefix(in, "port 1") && !strings.Contains(err.Error(), "line 2") {
 			t.Errorf("Values(%q): error %q does not name line 2", in, err)
@@ -107,11 +109,11 @@ func TestValuesErrors(t *testing.T) {
 
 // The values read back after ApplyEdits are the ones the edits asked for.
 func TestValuesAfterApplyEdits(t *testing.T) {
-	out, err := ApplyEdits([]byte(sampleConf), sampleEdits(t))
+	out, err := redisconf.ApplyEdits([]byte(sampleConf), sampleEdits(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fv, err := Values(out, cat70(t))
+	fv, err := redisconf.Values(out, cat70(t))
 	if err != nil {
 		t.Fatal(err)
 	}

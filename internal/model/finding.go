@@ -1,40 +1,25 @@
-// Package lint finds risks in a spec: built-in Redis rules with stable
-// codes, and the suppressions that silence them. Rules are pure functions
-// of the model; rendering findings for people and CI systems is here too.
-package lint
-
-import (
-	"fmt"
-
-	"github.com/redisplan/redisplan/internal/model"
-)
+package model
 
 // Severity of a finding. Only error-level findings fail validate and stop
 // apply.
 type Severity int
 
 const (
-	Notice Severity = iota
-	Warning
-	Error
+	SeverityNotice Severity = iota
+	SeverityWarning
+	SeverityError
 )
 
 var severityNames = [...]string{"notice", "warning", "error"}
 
-func (s Severity) String() string { return severityNames[s] }
+func (s Severity) String() string { return enumName(severityNames[:], s) }
 
 // MarshalText gives JSON the stable names.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads the stable names back.
 func (s *Severity) UnmarshalText(b []byte) error {
-	for i, n := range severityNames {
-		if n == string(b) {
-			*s = Severity(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown severity %q", b)
+	return parseEnum(s, severityNames[:], b, "severity")
 }
 
 // ParseSeverity reads "error", "warning" or "notice".
@@ -44,7 +29,8 @@ func ParseSeverity(s string) (Severity, error) {
 	return v, err
 }
 
-// Finding is one rule's verdict on one target.
+// Finding is one rule's verdict on one target: a built-in lint rule's
+// (planner/lint) or a user policy's (hcl).
 type Finding struct {
 	Code     string   `json:"code"` // RP001..., or the user policy's name
 	Severity Severity `json:"severity"`
@@ -52,7 +38,7 @@ type Finding struct {
 	Message  string   `json:"message"`
 	// Pos is where the finding points in the spec (the attribute or block
 	// that causes it, or the target's block).
-	Pos model.Pos `json:"pos"`
+	Pos Pos `json:"pos"`
 	// Doc is the documentation page of a built-in rule: docs/rules/CODE.md.
 	Doc string `json:"doc,omitempty"`
 	// Fix is a suggested change, when one is mechanical.

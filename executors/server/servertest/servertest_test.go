@@ -1,10 +1,9 @@
-package redistest
+package servertest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -274,28 +273,6 @@ func TestStopDoesNotSaveByDefault(t *testing.T) {
 	s.Stop(t)
 	if _, err := os.Stat(filepath.Join(s.Dir(), "dump.rdb")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Stop wrote an RDB the test did not ask for: %v", err)
-	}
-}
-
-func TestStartRetriesWhenThePortIsTaken(t *testing.T) {
-	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	taken := l.Addr().(*net.TCPAddr).Port
-
-	s := &Server{bin: Binary(t), dir: t.TempDir()}
-	s.confPath = filepath.Join(s.dir, "redis.conf")
-	s.logPath = filepath.Join(s.dir, "redis.log")
-	t.Cleanup(s.cleanup)
-	if err := s.configure(taken); err != nil {
-		t.Fatal(err)
-	}
-	err = s.launch()
-	if !errors.Is(err, errAddrInUse) {
-		t.Fatalf("launch on a taken port = %v, want %v\n%s", err, errAddrInUse, s.Log())
 	}
 }
 

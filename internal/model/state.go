@@ -1,27 +1,27 @@
-package planner
+package model
 
 import (
 	"context"
 	"io/fs"
 
-	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
 )
 
 // Inspector reads the current state of a target: its live server and its
-// files. Implementations live in executors; the planner only reads the
-// result.
+// files. The implementation is in executors/live; the planner only reads
+// the result.
 type Inspector interface {
-	Inspect(ctx context.Context, t *model.Target) (*State, error)
+	Inspect(ctx context.Context, t *Target) (*State, error)
 }
 
-// State is what a target looks like right now.
+// State is what a target looks like right now: what an Inspector reads
+// and the planner compares with the spec.
 type State struct {
 	Live *LiveState
 	File *FileState
 	Cron *CronState
 	// Schedules are the directories of the target's systemd and
-	// kubernetes cron blocks as they are, in the order of Input.Schedules.
+	// kubernetes cron blocks as they are, in the order of the planner's Input.Schedules.
 	Schedules []ScheduleDir
 	Error     error // set when the live server could not be read
 }
@@ -115,3 +115,8 @@ type ScheduleFile struct {
 	Name    string
 	Content string
 }
+
+// RestoreHoldValue is the min-replicas-to-write a restore gives the
+// restored server until its keys are checked, so that it refuses every
+// write: never a user's value.
+const RestoreHoldValue = "2147483647"

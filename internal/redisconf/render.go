@@ -1,14 +1,26 @@
-// Package conffile renders and edits the redis.conf that redisplan manages.
-package conffile
+package redisconf
 
 import (
 	"bytes"
 	"fmt"
 
-	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redisconf"
 )
+
+// Catalog is what rendering directives and reading a file's values need
+// of the parameter catalog; internal/catalog's *Catalog is one. (That
+// package reads values with this package's lexer, so it is named here
+// rather than imported.)
+type Catalog interface {
+	// ValueName returns the canonical name of the directive a redis.conf
+	// line sets (replicaof for slaveof), and false when the line sets no
+	// value the catalog tracks: an unknown directive (a module's), one
+	// Redis ignores, or a file-only one.
+	ValueName(directive string) (string, bool)
+	// FileLines returns the arguments of the redis.conf lines that set a
+	// directive to a normalized value, one list per line.
+	FileLines(directive, value string) [][]string
+}
 
 // RenderOptions says how a redis.conf is rendered.
 type RenderOptions struct {
@@ -24,7 +36,7 @@ type RenderOptions struct {
 // reading the file, so their place matters only for readability), then
 // the directives in name order. The output depends only on its inputs, so
 // rendering twice gives the same bytes.
-func Render(t *model.Target, cat *catalog.Catalog, opts RenderOptions) []byte {
+func Render(t *model.Target, cat Catalog, opts RenderOptions) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# redis.conf for target %s, rendered by redisplan", t.Name)
 	if opts.Source != "" {
@@ -59,27 +71,17 @@ func Render(t *model.Target, cat *catalog.Catalog, opts RenderOptions) []byte {
 
 // DirectiveLines returns the redis.conf lines that set a directive to a
 // normalized value: one line for most directives, one per pair for save.
-func DirectiveLines(cat *catalog.Catalog, name, value string) []string {
-	if name == "save" {
-		pairs := catalog.SavePairs(value)
-		if len(pairs) == 0 {
-			return []string{redisconf.FormatLine("save", "")}
-		}
-		lines := make([]string, len(pairs))
-		for i, p := range pairs {
-			lines[i] = redisconf.FormatLine("save", p[0], p[1])
-		}
-		return lines
+func DirectiveLines(cat Catalog, name, value string) []string {
+	args := cat.FileLines(name, value)
+	lines := make([]string, len(args))
+	for i, a := range args {
+		lines[i] = FormatLine(name, a...)
 	}
-	args := []string{value}
-	if p, ok := cat.Lookup(name); ok {
-		args = p.FileArgs(value)
-	}
-	return []string{redisconf.FormatLine(name, args...)}
+	return lines
 }
 
 // RenameLine is the rename-command line for a command; an empty new name
 // disables it.
 func RenameLine(command, newName string) string {
-	return redisconf.FormatLine("rename-command", command, newName)
+	return FormatLine("rename-command", command, newName)
 }

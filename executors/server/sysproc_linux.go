@@ -1,10 +1,10 @@
-package redistest
+package server
 
 import "syscall"
 
-// sysProcAttr puts the server in its own process group, so that it and its
+// sysProcAttr puts a server in its own process group, so that it and its
 // fork children can be killed together, and has the kernel kill it if the
-// test binary dies before its cleanup runs.
+// thread that started it dies first.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

@@ -1,4 +1,6 @@
-// Package redistest runs real redis-server processes for tests.
+// Package servertest runs real redis-server processes for tests, through
+// executors/server: the same start, wait-until-loaded and stop code that
+// redisplan's drills use.
 //
 // Every server listens on a free loopback port, lives in its own
 // temporary directory (with its config file and log file in it), and is
@@ -13,4 +15,4 @@
 // The package needs a Unix system: servers are signalled by PID and run in
 // their own process group, so that a fork child (BGSAVE, BGREWRITEAOF) never
 // outlives its server.
-package redistest
+package servertest

@@ -1,10 +1,10 @@
-//go:build unix && !linux
+//go:build !linux
 
-package redistest
+package server
 
 import "syscall"
 
-// sysProcAttr puts the server in its own process group, so that it and its
+// sysProcAttr puts a server in its own process group, so that it and its
 // fork children can be killed together.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}

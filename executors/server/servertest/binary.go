@@ -1,17 +1,19 @@
-package redistest
+package servertest
 
 import (
+	"context"
 	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/redisplan/redisplan/executors/server"
 )
 
 const (
 	// EnvServer names the redis-server binary to use: a path, or a name
 	// looked up in PATH.
-	EnvServer = "REDISPLAN_REDIS_SERVER"
+	EnvServer = server.EnvBinary
 	// EnvSkip, set to 1, skips every test that needs a real redis-server.
 	EnvSkip = "REDISPLAN_SKIP_REDIS"
 )
@@ -27,48 +29,37 @@ const installHint = "install it (Debian/Ubuntu: apt-get install redis-server) " 
 func Binary(t testing.TB) string {
 	t.Helper()
 	if SkipRequested() {
-		t.Skipf("redistest: %s=%s is set: skipping a test that needs a real redis-server", EnvSkip, os.Getenv(EnvSkip))
+		t.Skipf("servertest: %s=%s is set: skipping a test that needs a real redis-server", EnvSkip, os.Getenv(EnvSkip))
 		return ""
 	}
-	name, source := "redis-server", "PATH"
-	if v := os.Getenv(EnvServer); v != "" {
-		name, source = v, EnvServer
-	}
-	path, err := exec.LookPath(name)
+	path, err := server.Binary()
 	if err != nil {
-		t.Fatalf("redistest: redis-server not found (%s=%q): %v\nThis test needs a real redis-server: %s.",
-			source, name, err, installHint)
+		t.Fatalf("servertest: redis-server not found: %v\nThis test needs a real redis-server: %s.", err, installHint)
 		return ""
 	}
 	return path
 }
 
 // SkipRequested reports whether EnvSkip asks to skip the tests that need
-// real servers (Redis, and the S3 server of internal/s3test).
+// real servers.
 func SkipRequested() bool {
 	on, err := strconv.ParseBool(os.Getenv(EnvSkip))
 	return err == nil && on
 }
 
-var versionRE = regexp.MustCompile(`\bv=([0-9][0-9A-Za-z.\-]*)`)
-
-// Version returns the version of the redis-server binary, for example
-// "7.0.15", as printed by `redis-server --version`.
+// Version returns the release of the redis-server binary, for example
+// "7.0.15" (without Valkey's "valkey " prefix), as printed by
+// `redis-server --version`.
 func Version(t testing.TB) string {
 	t.Helper()
 	bin := Binary(t)
 	if bin == "" {
 		return ""
 	}
-	out, err := exec.Command(bin, "--version").CombinedOutput()
+	v, err := server.Version(context.Background(), bin)
 	if err != nil {
-		t.Fatalf("redistest: %s --version: %v\n%s", bin, err, out)
+		t.Fatalf("servertest: %v", err)
 		return ""
 	}
-	m := versionRE.FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("redistest: cannot find a version (v=...) in the output of %s --version: %q", bin, out)
-		return ""
-	}
-	return string(m[1])
+	return strings.TrimPrefix(v, "valkey ")
 }

@@ -1,4 +1,4 @@
-package conffile
+package redisconf_test
 
 import (
 	"strings"
@@ -26,14 +26,14 @@ func TestRenderSecretsOnlyInFiles(t *testing.T) {
 		},
 		Renames: []model.Rename{{Command: "CONFIG", NewName: "CFG_x1", Sensitive: true}},
 	}
-	shown := string(Render(target, cat70(t), RenderOptions{Source: "spec.hcl"}))
+	shown := string(redisconf.Render(target, cat70(t), redisconf.RenderOptions{Source: "spec.hcl"}))
 	if strings.Contains(shown, "s3cret") || strings.Contains(shown, "CFG_x1") {
 		t.Fatalf("printable render shows a secret:\n%s", shown)
 	}
 	if !strings.Contains(shown, "maxmemory 1gb\n") {
 		t.Errorf("render lacks maxmemory 1gb:\n%s", shown)
 	}
-	file := string(Render(target, cat70(t), RenderOptions{Source: "spec.hcl", Secrets: true}))
+	file := string(redisconf.Render(target, cat70(t), redisconf.RenderOptions{Source: "spec.hcl", Secrets: true}))
 	for _, want := range []string{`requirepass "s3cret pass"` + "\n", "rename-command CONFIG CFG_x1\n"} {
 		if !strings.Contains(file, want) {
 			t.Errorf("file render lacks %q:\n%s", want, file)
@@ -56,7 +56,7 @@ func TestDirectiveLines(t *testing.T) {
 		{"logfile", "/var/log/redis dir/r.log", []string{`logfile "/var/log/redis dir/r.log"`}},
 	}
 	for _, tt := range tests {
-		got := DirectiveLines(c, tt.name, tt.value)
+		got := redisconf.DirectiveLines(c, tt.name, tt.value)
 		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 			t.Errorf("DirectiveLines(%s, %q) = %q, want %q", tt.name, tt.value, got, tt.want)
 		}
@@ -81,14 +81,14 @@ func FuzzRenderParse(f *testing.F) {
 	c := cat70(f)
 	f.Fuzz(func(t *testing.T, name, value string) {
 		p, ok := c.Lookup(name)
-		if !ok || p.Mode() == catalog.FileOnly {
+		if !ok || p.Mode() == model.FileOnly {
 			return
 		}
 		norm, err := p.Normalize(value)
 		if err != nil {
 			return
 		}
-		lines := DirectiveLines(c, p.Name, norm)
+		lines := redisconf.DirectiveLines(c, p.Name, norm)
 		conf, err := redisconf.Parse([]byte(strings.Join(lines, "\n") + "\n"))
 		if err != nil {
 			t.Fatalf("rendered %q does not parse: %v", lines, err)
