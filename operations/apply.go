@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/executors/schedfiles"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -41,7 +42,7 @@ type ApplyOptions struct {
 	// is no saved plan; nil approves.
 	Approve func() bool
 	// Emit receives what apply does, one event at a time.
-	Emit func(apply.Event)
+	Emit progress.Sink
 }
 
 // ApplyResult is what an apply did.
@@ -92,7 +93,7 @@ func Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 			return nil, fmt.Errorf("redis.%s: %w; nothing was applied", t.Name, err)
 		}
 		if did != "" {
-			ev.emit(apply.Event{Target: t.Name, Kind: apply.Step, Message: did})
+			ev.emit(progress.Event{Operation: progress.OpApply, Target: t.Name, Message: did})
 		}
 	}
 	// A saved plan is compared with fingerprints made with its own salt;
@@ -175,7 +176,7 @@ type servers interface {
 	// restarter restarts t. In a replication group it then waits: a
 	// replica (primary set) until it has caught up with its primary, a
 	// primary (replicas set) until each of its replicas has.
-	restarter(t *model.Target, primary *model.Connection, replicas []string, emit func(apply.Event)) apply.Restarter
+	restarter(t *model.Target, primary *model.Connection, replicas []string, emit progress.Sink) apply.Restarter
 }
 
 type realServers struct{}
@@ -188,18 +189,18 @@ func (realServers) live(t *model.Target, configCmd string) (apply.LiveConfig, fu
 	return liveConfig{client: client, cmd: configCmd}, func() { client.Close() }, nil
 }
 
-func (realServers) restarter(t *model.Target, primary *model.Connection, replicas []string, emit func(apply.Event)) apply.Restarter {
+func (realServers) restarter(t *model.Target, primary *model.Connection, replicas []string, emit progress.Sink) apply.Restarter {
 	return restarter{t: t, primary: primary, replicas: replicas, emit: emit}
 }
 
-func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event), srv servers) (apply.Result, error) {
+func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, allowRestart bool, emit progress.Sink, srv servers) (apply.Result, error) {
 	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan apply")
 	if err != nil {
 		return apply.Result{}, err
 	}
 	defer lk.Release()
 	if warning != "" {
-		emit(apply.Event{Target: t.Name, Kind: apply.Warning, Message: warning})
+		emit.Emit(progress.Event{Operation: progress.OpApply, Target: t.Name, Level: progress.Warning, Message: warning})
 	}
 	if t.Replication == nil {
 		req, closeFn, err := applyRequest(t, tp, allowRestart, emit, srv)
@@ -251,7 +252,7 @@ func applyTarget(ctx context.Context, t *model.Target, tp *model.TargetPlan, all
 
 // applyRequest wires one server's apply: its client, its restarter and
 // its crontab.
-func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit func(apply.Event), srv servers) (apply.Request, func(), error) {
+func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit progress.Sink, srv servers) (apply.Request, func(), error) {
 	// Until it restarts, a server in the middle of a CONFIG rotation
 	// answers under the name in its config file, as plan found.
 	configCmd := t.ConfigCommand()
@@ -269,7 +270,7 @@ func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit
 	req := apply.Request{
 		Target:       t,
 		Plan:         tp,
-		Catalog:      targetCatalog(t, &model.State{Live: &model.LiveState{Version: tp.Version}}),
+		Catalog:      planner.PlanCatalog(tp, t.RedisVersion),
 		AllowRestart: allowRestart,
 		Live:         lc,
 		Splice:       crontab.SpliceOwned,
@@ -320,7 +321,7 @@ type restarter struct {
 	t        *model.Target
 	primary  *model.Connection
 	replicas []string
-	emit     func(apply.Event)
+	emit     progress.Sink
 }
 
 var _ apply.Restarter = restarter{}
@@ -328,7 +329,7 @@ var _ apply.Restarter = restarter{}
 func (r restarter) Restart(ctx context.Context, steps apply.RestartSteps) error {
 	say := func(format string, args ...any) {
 		if r.emit != nil {
-			r.emit(apply.Event{Target: r.t.Name, Kind: apply.Step, Message: fmt.Sprintf(format, args...)})
+			r.emit.Emit(progress.Event{Operation: progress.OpApply, Target: r.t.Name, Message: fmt.Sprintf(format, args...)})
 		}
 	}
 	opts := live.RestartOptions{BeforeStart: steps.BeforeStart, Undo: steps.Undo, WantNames: steps.WantNames, OldNames: steps.OldNames}

@@ -13,6 +13,7 @@ import (
 	"github.com/redisplan/redisplan/executors/apply"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // These tests drive a replication group's apply through fakes of the
@@ -41,7 +42,7 @@ func (f *fakeServers) live(t *model.Target, configCmd string) (apply.LiveConfig,
 	return fakeLive{f: f, addr: t.Connection.Address}, func() {}, nil
 }
 
-func (f *fakeServers) restarter(t *model.Target, primary *model.Connection, replicas []string, emit func(apply.Event)) apply.Restarter {
+func (f *fakeServers) restarter(t *model.Target, primary *model.Connection, replicas []string, emit progress.Sink) apply.Restarter {
 	r := fakeRestarter{f: f, addr: t.Connection.Address, replicas: replicas}
 	if primary != nil {
 		r.primary = primary.Address
@@ -199,7 +200,7 @@ func TestGroupRollsOutReplicasFirst(t *testing.T) {
 		"127.0.0.1:7000": {"save": "900 1", "appendonly": "no"},
 	}}
 	var events []string
-	res, err := applyTarget(context.Background(), g.target, g.plan, true, func(e apply.Event) { events = append(events, e.Message) }, srv)
+	res, err := applyTarget(context.Background(), g.target, g.plan, true, func(e progress.Event) { events = append(events, e.Message) }, srv)
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, strings.Join(events, "\n"))
 	}

@@ -3,7 +3,7 @@ package operations
 import (
 	"sync"
 
-	"github.com/redisplan/redisplan/executors/apply"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // events passes an operation's events to its sink one at a time, whatever
@@ -11,14 +11,14 @@ import (
 // event type can change here alone.
 type events struct {
 	mu   sync.Mutex
-	sink func(apply.Event)
+	sink progress.Sink
 }
 
-func newEvents(sink func(apply.Event)) *events {
+func newEvents(sink progress.Sink) *events {
 	return &events{sink: sink}
 }
 
-func (e *events) emit(ev apply.Event) {
+func (e *events) emit(ev progress.Event) {
 	if e.sink == nil {
 		return
 	}

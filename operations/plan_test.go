@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/executors/apply"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -79,9 +79,9 @@ func TestPlanThenApplyConverges(t *testing.T) {
 		t.Fatalf("plan's maxmemory change = %+v, want a live change to 67108864", c)
 	}
 
-	var events []apply.Event
+	var events []progress.Event
 	shown := 0
-	r, err := Apply(ctx, ApplyOptions{Spec: res, Show: func(*planner.Plan) { shown++ }, Emit: func(e apply.Event) { events = append(events, e) }})
+	r, err := Apply(ctx, ApplyOptions{Spec: res, Show: func(*planner.Plan) { shown++ }, Emit: func(e progress.Event) { events = append(events, e) }})
 	if err != nil {
 		t.Fatal(err)
 	}

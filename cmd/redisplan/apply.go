@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/apply"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
@@ -70,7 +69,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		Show: func(p *planner.Plan) {
 			writePlanText(env.stdout, p, selected, findings, !sf.noColor && isTerminal(env.stdout))
 		},
-		Emit: applyEvents(env),
+		Emit: newProgressView(env, env.stdout, false).sink(""),
 	}
 	if !a.AutoApprove {
 		o.Approve = func() bool {
@@ -113,15 +112,6 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		plural(totals.FileChanges, "file change", "file changes"),
 		schedules, len(totals.PendingChange))
 	return exitOK
-}
-
-// applyEvents prints apply's events, one line each (operations passes
-// them one at a time).
-func applyEvents(env *cmdEnv) func(apply.Event) {
-	prefix := map[apply.EventKind]string{apply.Step: "", apply.Pending: "pending: ", apply.Warning: "warning: ", apply.RolledBack: "rolled back: "}
-	return func(e apply.Event) {
-		fmt.Fprintf(env.stdout, "redis.%s: %s%s\n", e.Target, prefix[e.Kind], e.Message)
-	}
 }
 
 // confirm asks for "yes" on a terminal before the command named by what
