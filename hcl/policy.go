@@ -11,7 +11,6 @@ import (
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/planner/lint"
 )
 
 // saveObject is the type of one snapshot point in a policy condition.
@@ -172,7 +171,7 @@ func mapOf(m map[string]cty.Value) cty.Value {
 // is false gives a finding with the policy's name as its code; a condition
 // that cannot be evaluated or is not a bool is an error diagnostic on the
 // condition, reported once, and that policy gives no finding.
-func EvalPolicies(res *Result) ([]lint.Finding, hclv2.Diagnostics) {
+func EvalPolicies(res *Result) ([]model.Finding, hclv2.Diagnostics) {
 	if res == nil || res.Spec == nil {
 		return nil, nil
 	}
@@ -187,23 +186,23 @@ func EvalPolicies(res *Result) ([]lint.Finding, hclv2.Diagnostics) {
 	// suggestion before anything is evaluated.
 	shape := TargetObject(&model.Target{})
 
-	var findings []lint.Finding
+	var findings []model.Finding
 	var diags hclv2.Diagnostics
 	for _, p := range res.Policies {
 		if d := checkReferences(p, shape); d.HasErrors() {
 			diags = append(diags, d...)
 			continue
 		}
-		sev, err := lint.ParseSeverity(p.Severity)
+		sev, err := model.ParseSeverity(p.Severity)
 		if err != nil {
-			sev = lint.Error
+			sev = model.SeverityError
 		}
 		targets, d := policyTargets(res.Spec, p)
 		diags = append(diags, d...)
 		rng := p.Condition.Range()
 		// A condition that fails fails the same way for every target: it
 		// is reported once, and the policy then gives no findings at all.
-		var found []lint.Finding
+		var found []model.Finding
 		var bad hclv2.Diagnostics
 		for _, t := range targets {
 			ctx := &hclv2.EvalContext{Variables: objects[t].AsValueMap(), Functions: funcs}
@@ -228,7 +227,7 @@ func EvalPolicies(res *Result) ([]lint.Finding, hclv2.Diagnostics) {
 			if v.True() {
 				continue
 			}
-			found = append(found, lint.Finding{
+			found = append(found, model.Finding{
 				Code:     p.Name,
 				Severity: sev,
 				Target:   t.Name,

@@ -10,7 +10,7 @@ import (
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/redisplan/redisplan/planner/lint"
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 // loadText loads a spec written in the test, with the given -var values.
@@ -56,10 +56,10 @@ redis "cache" {
 
 type findingKey struct {
 	Code, Target, Message string
-	Severity              lint.Severity
+	Severity              model.Severity
 }
 
-func findingKeys(fs []lint.Finding) []findingKey {
+func findingKeys(fs []model.Finding) []findingKey {
 	var out []findingKey
 	for _, f := range fs {
 		out = append(out, findingKey{f.Code, f.Target, f.Message, f.Severity})
@@ -97,7 +97,7 @@ policy "fsync-always" {
   message   = "fsync every write."
 }`,
 			// The cache has no AOF: appendfsync is Redis's default, everysec.
-			want: []findingKey{{"fsync-always", "cache", "fsync every write.", lint.Notice}},
+			want: []findingKey{{"fsync-always", "cache", "fsync every write.", model.SeverityNotice}},
 		},
 		{
 			name: "defaults of unset directives",
@@ -110,7 +110,7 @@ policy "no-aof" {
   message   = "Run AOF."
   targets   = ["cache"]
 }`,
-			want: []findingKey{{"no-aof", "cache", "Run AOF.", lint.Error}},
+			want: []findingKey{{"no-aof", "cache", "Run AOF.", model.SeverityError}},
 		},
 		{
 			name: "targets limits the policy",
@@ -124,7 +124,7 @@ policy "lru" {
   message   = "Evict with LRU."
   targets   = ["orders"]
 }`,
-			want: []findingKey{{"lru", "orders", "Evict with LRU.", lint.Error}},
+			want: []findingKey{{"lru", "orders", "Evict with LRU.", model.SeverityError}},
 		},
 	}
 	for _, tt := range tests {

@@ -290,7 +290,7 @@ func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, se
 		return
 	}
 	switch p.Mode() {
-	case catalog.FileOnly:
+	case model.FileOnly:
 		d.l.errorf(&rng, "Unsupported directive",
 			"%q is a file-only directive that redisplan does not manage through settings. Use security.renamed_commands and security.disabled_commands for rename-command.", p.Name)
 		return
@@ -942,51 +942,45 @@ var cronIDPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?$`)
 // used by one block of each kind in the spec: two blocks with one id
 // would own each other's lines or files.
 func (d *targetDecoder) cronID(cb *cronBlock, kind string) string {
-	id, ok := d.str(cb.ID)
-	if !ok {
-		return ""
-	}
-	if !cronIDPattern.MatchString(id) {
-		d.l.errorf(cb.ID.Expr.Range().Ptr(), "Invalid cron id",
-			"id names this block's crontab lines or files in place of the target: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 30 characters, such as \"orders-main\"; got %q.", id)
-		return ""
-	}
-	key := [2]string{kind, id}
-	if prev, dup := d.l.cronIDs[key]; dup {
-		d.l.errorf(cb.ID.Expr.Range().Ptr(), "Duplicate cron id",
-			"The %s cron block at %s has id %q already; each block needs an id of its own (in a for_each target, build it from each.key, such as \"orders-${each.key}\").", kind, prev, id)
-		return ""
-	}
-	if d.l.cronIDs == nil {
-		d.l.cronIDs = map[[2]string]hclv2.Range{}
-	}
-	d.l.cronIDs[key] = cb.ID.Expr.Range()
-	return id
+	return d.uniqueID(cb.ID, kind, "cron",
+		"names this block's crontab lines or files in place of the target",
+		"The "+kind+" cron block at %s has id %q already; each block needs an id of its own")
 }
 
 // backupID decodes the id of a backup block, "" when it has none. It
 // takes the form of a cron block's id, and one id is used by one target
 // of the spec: two targets with one id would own each other's backups.
 func (d *targetDecoder) backupID(bb *backupBlock) string {
-	id, ok := d.str(bb.ID)
+	return d.uniqueID(bb.ID, "backup", "backup",
+		"records who this target's backups belong to in place of the spec's path and the target",
+		"The backup block at %s has id %q already; each target's backups need an id of their own")
+}
+
+// uniqueID decodes an id attribute, "" when it is absent or wrong: it has
+// the form cronIDPattern says, and no other block of the spec uses it
+// under key. what names the block in the summaries ("Invalid cron id"),
+// use says what the id does, and duplicate is the detail for an id in
+// use, taking where the other block is and the id.
+func (d *targetDecoder) uniqueID(attr *hclv2.Attribute, key, what, use, duplicate string) string {
+	id, ok := d.str(attr)
 	if !ok {
 		return ""
 	}
 	if !cronIDPattern.MatchString(id) {
-		d.l.errorf(bb.ID.Expr.Range().Ptr(), "Invalid backup id",
-			"id records who this target's backups belong to in place of the spec's path and the target: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 30 characters, such as \"orders-main\"; got %q.", id)
+		d.l.errorf(attr.Expr.Range().Ptr(), "Invalid "+what+" id",
+			"id "+use+": use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 30 characters, such as \"orders-main\"; got %q.", id)
 		return ""
 	}
-	key := [2]string{"backup", id}
-	if prev, dup := d.l.cronIDs[key]; dup {
-		d.l.errorf(bb.ID.Expr.Range().Ptr(), "Duplicate backup id",
-			"The backup block at %s has id %q already; each target's backups need an id of their own (in a for_each target, build it from each.key, such as \"orders-${each.key}\").", prev, id)
+	k := [2]string{key, id}
+	if prev, dup := d.l.cronIDs[k]; dup {
+		d.l.errorf(attr.Expr.Range().Ptr(), "Duplicate "+what+" id",
+			duplicate+" (in a for_each target, build it from each.key, such as \"orders-${each.key}\").", prev, id)
 		return ""
 	}
 	if d.l.cronIDs == nil {
 		d.l.cronIDs = map[[2]string]hclv2.Range{}
 	}
-	d.l.cronIDs[key] = bb.ID.Expr.Range()
+	d.l.cronIDs[k] = attr.Expr.Range()
 	return id
 }
 

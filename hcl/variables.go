@@ -2,7 +2,9 @@ package hcl
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -232,12 +234,7 @@ func (l *loader) varsFromFile(path string, declared map[string]*declaredVar, giv
 	var set []string
 	attrs, d := f.Body.JustAttributes()
 	l.diags = append(l.diags, d...)
-	names := make([]string, 0, len(attrs))
-	for n := range attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		attr := attrs[name]
 		dv, ok := declared[name]
 		if !ok {
@@ -362,11 +359,7 @@ func (l *loader) loadLocals(blocks []*hclv2.Block) {
 	// references are all known; what is left at the end refers to itself.
 	for len(pending) > 0 {
 		progress := false
-		names := make([]string, 0, len(pending))
-		for n := range pending {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(pending))
 		for _, name := range names {
 			attr := pending[name]
 			ready := true

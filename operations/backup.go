@@ -16,19 +16,20 @@ import (
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // BackupOptions are what the backup operations share.
 type BackupOptions struct {
 	// Version is redisplan's, recorded in what is written.
 	Version string
-	// Emit receives a run's messages.
-	Emit func(job.Event)
+	// Emit receives what an operation does, and the bytes of each file
+	// as it is read, written or uploaded.
+	Emit progress.Sink
 	// Warn receives what went wrong beside an operation without failing
 	// it (a lock left by a dead run, a record that could not be written).
 	Warn func(string)
-	// Progress, when set, is told how many bytes of a file were read.
-	Progress func(file string, bytes int64)
 }
 
 func (o BackupOptions) warn(format string, args ...any) {
@@ -69,7 +70,7 @@ func TakeBackup(ctx context.Context, t *model.Target, o BackupOptions) (*backup.
 	}
 	defer client.Close()
 	return repo.Take(ctx, repository.TakeOptions{
-		Client: client, Emit: o.Emit, Progress: o.Progress,
+		Client: client, Emit: o.Emit,
 		Journal: func(name string) capture.Journal { return lk.Journal(name) },
 	})
 }
@@ -85,7 +86,7 @@ func CopyBackup(ctx context.Context, t *model.Target, m *backup.Manifest, o Back
 	if err != nil {
 		return nil, err
 	}
-	res := repo.CopyTo(ctx, m)
+	res := repo.CopyTo(ctx, m, o.Emit)
 	var errs []error
 	for _, c := range res {
 		if c.Err != nil {
@@ -257,6 +258,9 @@ type VerifyRequest struct {
 	Identities []age.Identity
 	// Drill restores the backup into a scratch server after it verified.
 	Drill bool
+	// DrillEmit receives the drill's events (BackupOptions.Emit has the
+	// verification's).
+	DrillEmit progress.Sink
 }
 
 // VerifyResult is what VerifyBackup found.
@@ -289,7 +293,7 @@ func VerifyBackup(ctx context.Context, t *model.Target, req VerifyRequest, o Bac
 	res.Manifest = m
 	src := restore.Source{Manifest: m, Open: repo.Reader(m, req.Identities)}
 	verr, rerr := repo.Verify(ctx, m, func(ctx context.Context) (err error) {
-		res.Check, err = restore.Verify(ctx, src)
+		res.Check, err = restore.Verify(ctx, src, o.Emit)
 		return err
 	})
 	if rerr != nil {
@@ -302,7 +306,7 @@ func VerifyBackup(ctx context.Context, t *model.Target, req VerifyRequest, o Bac
 	if !req.Drill {
 		return res, nil
 	}
-	r, err := restore.Drill(ctx, src, restore.Options{})
+	r, err := restore.Drill(ctx, src, restore.Options{Emit: req.DrillEmit})
 	if err != nil {
 		if r.After.Keyspace != nil {
 			if rerr := repo.Record(ctx, m, fmt.Errorf("drill: %w", err)); rerr != nil {
@@ -333,4 +337,33 @@ func ImportBackups(ctx context.Context, t *model.Target, files []string, opts re
 		done(path, r, err)
 	}
 	return nil
+}
+
+// Repositories is BackupRepository over executors/repository: what Check
+// reads of the targets' backups, as every other command reads them.
+type Repositories struct{}
+
+var _ BackupRepository = Repositories{}
+
+// Owner is repository.Owner.
+func (Repositories) Owner(t *model.Target) *owner.Owner { return repository.Owner(t) }
+
+// FileName is repository.FileName of t's name.
+func (Repositories) FileName(t *model.Target) string { return repository.FileName(t.Name) }
+
+// LocalFolder is repository.LocalFolder.
+func (Repositories) LocalFolder(t *model.Target) string { return repository.LocalFolder(t) }
+
+// Backups reads t's own backups from its destination, and names the
+// other specs' backups found beside them.
+func (Repositories) Backups(ctx context.Context, t *model.Target) ([]*backup.Manifest, string, error) {
+	repo, err := repository.Open(t, "")
+	if err != nil {
+		return nil, "", err
+	}
+	own, others, err := repo.Catalog(ctx)
+	if len(others) == 0 {
+		return own, "", err
+	}
+	return own, fmt.Sprintf("%d of %s", len(others), repository.DescribeOwners(others)), err
 }

@@ -9,16 +9,16 @@ import (
 	"testing"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/executors/backup/job"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // backupTarget starts a real redis-server holding n keys and returns a
 // target for it, backed up to a directory with one copy_to directory.
 func backupTarget(t *testing.T, n int) *model.Target {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	c := srv.Client(t)
 	for i := range n {
 		if err := c.Set(context.Background(), fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
@@ -44,7 +44,11 @@ func TestBackupRunVerifyRestoreSource(t *testing.T) {
 	tg := backupTarget(t, 120)
 	ctx := context.Background()
 	var msgs, warnings []string
-	o := BackupOptions{Version: "test", Emit: func(e job.Event) { msgs = append(msgs, e.Message) },
+	o := BackupOptions{Version: "test", Emit: func(e progress.Event) {
+		if !e.IsBytes() {
+			msgs = append(msgs, e.Message)
+		}
+	},
 		Warn: func(s string) { warnings = append(warnings, s) }}
 
 	m, err := TakeBackup(ctx, tg, o)

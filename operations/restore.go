@@ -11,6 +11,7 @@ import (
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
 )
 
@@ -91,7 +92,7 @@ func (e *RecoveryError) Unwrap() error { return e.Err }
 // *RecoveryError); then the server and the backup are checked against
 // each other (restore.Check) with nothing changed. It returns what the
 // server holds now.
-func PrepareRestore(ctx context.Context, t *model.Target, src restore.Source, emit func(restore.Event)) (restore.Stats, error) {
+func PrepareRestore(ctx context.Context, t *model.Target, src restore.Source, emit progress.Sink) (restore.Stats, error) {
 	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: emit}); err != nil {
 		return restore.Stats{}, &RecoveryError{err}
 	}

@@ -23,7 +23,7 @@ func TestDiffConfigSource(t *testing.T) {
 	tests := []struct {
 		name      string
 		t         *model.Target
-		src       ConfigSource
+		src       model.ConfigSource
 		file      string
 		info      map[string]string
 		wantErr   string
@@ -31,24 +31,24 @@ func TestDiffConfigSource(t *testing.T) {
 		risk      string
 	}{
 		{
-			name: "rotation: a normal plan plus the rename", t: target(maxmem), src: ConfigFromFile,
+			name: "rotation: a normal plan plus the rename", t: target(maxmem), src: model.ConfigFromFile,
 			file:      "rename-command CONFIG CFG_file_secret\nmaxmemory 2gb\n",
 			directive: []string{"maxmemory", "rename-command CONFIG"},
 		},
 		{
-			name: "disabled: only the rename, the other differences named", t: target(maxmem), src: ConfigDisabled,
+			name: "disabled: only the rename, the other differences named", t: target(maxmem), src: model.ConfigDisabled,
 			file:      "rename-command CONFIG \"\"\nmaxmemory 2gb\nappendonly yes\n",
 			info:      map[string]string{"aof_enabled": "1"},
 			directive: []string{"rename-command CONFIG"},
 			risk:      "the spec also differs from the file in maxmemory",
 		},
 		{
-			name: "disabled, and the spec does not name CONFIG", t: &model.Target{Name: "main"}, src: ConfigDisabled,
+			name: "disabled, and the spec does not name CONFIG", t: &model.Target{Name: "main"}, src: model.ConfigDisabled,
 			file:    "rename-command CONFIG \"\"\n",
 			wantErr: "give CONFIG a secret name in the spec",
 		},
 		{
-			name: "disabled, and the restart would start empty", t: target(), src: ConfigDisabled,
+			name: "disabled, and the restart would start empty", t: target(), src: model.ConfigDisabled,
 			file:    "rename-command CONFIG \"\"\nappendonly yes\n",
 			info:    map[string]string{"aof_enabled": "0"},
 			wantErr: "would start it EMPTY",
@@ -57,7 +57,7 @@ func TestDiffConfigSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			live := defaults(nil)
-			if tt.src == ConfigDisabled {
+			if tt.src == model.ConfigDisabled {
 				live = map[string]string{}
 			}
 			info := tt.info
@@ -67,9 +67,9 @@ func TestDiffConfigSource(t *testing.T) {
 			tp := Diff(Input{
 				Target:  tt.t,
 				Catalog: cat70(t),
-				State: &State{
-					Live: &LiveState{Version: "7.0.15", Config: live, Info: info, ConfigSource: tt.src},
-					File: &FileState{Path: "/etc/redis/redis.conf", Exists: true, Content: []byte(tt.file)},
+				State: &model.State{
+					Live: &model.LiveState{Version: "7.0.15", Config: live, Info: info, ConfigSource: tt.src},
+					File: &model.FileState{Path: "/etc/redis/redis.conf", Exists: true, Content: []byte(tt.file)},
 				},
 			})
 			if tt.wantErr != "" {
@@ -88,7 +88,7 @@ func TestDiffConfigSource(t *testing.T) {
 			for _, c := range tp.Changes {
 				got = append(got, c.Directive)
 				if c.Directive == "rename-command CONFIG" {
-					if !c.Sensitive || c.After != "" || c.FileBefore.Value != "" || c.Mode != FileOnly {
+					if !c.Sensitive || c.After != "" || c.FileBefore.Value != "" || c.Mode != model.FileOnly {
 						t.Errorf("the CONFIG rename is not a masked file-only change: %+v", c)
 					}
 				}

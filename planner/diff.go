@@ -6,16 +6,16 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // Input is everything the diff of one target needs.
 type Input struct {
 	Target *model.Target
-	State  *State
+	State  *model.State
 	// Catalog is the catalog of the live server's version (or of the
 	// spec's redis_version when the server cannot say).
 	Catalog *catalog.Catalog
@@ -28,7 +28,7 @@ type Input struct {
 	CronOwner owner.Owner
 	// Schedules are the systemd units and CronJob manifests the target's
 	// systemd and kubernetes cron blocks want, one entry per block.
-	Schedules []ScheduleDir
+	Schedules []model.ScheduleDir
 	// Replica is the address of the replica that Target stands for
 	// (model.Target.Member), empty for a target's own server.
 	Replica string
@@ -42,11 +42,6 @@ type Input struct {
 	// the target's lock.
 	Leftovers Leftovers
 }
-
-// RestoreHoldValue is the min-replicas-to-write a restore gives the
-// restored server until its keys are checked, so that it refuses every
-// write: never a user's value.
-const RestoreHoldValue = "2147483647"
 
 // Leftovers are what interrupted redisplan runs left, from the records
 // they keep beside the target's lock, so that the plan names redisplan's
@@ -82,9 +77,9 @@ func Address(target, directive string) string {
 
 // Diff compares one target's spec with its state. It is pure: the same
 // input always gives the same plan, and nothing is read or written.
-func Diff(in Input) *TargetPlan {
+func Diff(in Input) *model.TargetPlan {
 	t := in.Target
-	tp := &TargetPlan{Target: t.Name, Member: in.Replica, Changes: []Change{}, Drift: []Drift{}, Risks: []Risk{}}
+	tp := &model.TargetPlan{Target: t.Name, Member: in.Replica, Changes: []model.Change{}, Drift: []model.Drift{}, Risks: []model.Risk{}}
 	if in.State == nil || in.State.Live == nil {
 		msg := "no live state"
 		if in.State != nil && in.State.Error != nil {
@@ -151,9 +146,9 @@ func Diff(in Input) *TargetPlan {
 		}
 		tp.CreatesFile = f.Path
 	}
-	var file *conffile.FileValues
+	var file *redisconf.FileValues
 	if in.State.File != nil {
-		fv, err := conffile.Values(in.State.File.Content, cat)
+		fv, err := redisconf.Values(in.State.File.Content, cat)
 		if err != nil {
 			tp.Error = fmt.Sprintf("read %s: %v", in.State.File.Path, err)
 			return tp
@@ -162,7 +157,7 @@ func Diff(in Input) *TargetPlan {
 	}
 
 	tp.ConfigSource = live.ConfigSource
-	if live.ConfigSource == ConfigDisabled {
+	if live.ConfigSource == model.ConfigDisabled {
 		configDisabledPlan(tp, in, file)
 		if tp.Error == "" {
 			attachSchedules(tp, in, cron, files)
@@ -196,10 +191,10 @@ func Diff(in Input) *TargetPlan {
 			liveNow = strings.TrimRight(liveNow, "/")
 			after = strings.TrimRight(after, "/")
 		}
-		c := Change{
+		c := model.Change{
 			Address:    Address(t.Name, p.Name),
 			Directive:  p.Name,
-			LiveBefore: Value{Set: true, Value: liveNow},
+			LiveBefore: model.Value{Set: true, Value: liveNow},
 			After:      after,
 			Sensitive:  d.Sensitive,
 		}
@@ -208,10 +203,10 @@ func Diff(in Input) *TargetPlan {
 		if file != nil {
 			if file.Present[p.Name] {
 				fileNow := normalizeOr(p, file.Values[p.Name])
-				c.FileBefore = Value{Set: true, Value: fileNow}
+				c.FileBefore = model.Value{Set: true, Value: fileNow}
 				fileDiffers = fileNow != after
 				if fileNow != liveNow {
-					dr := Drift{Directive: p.Name, Live: liveNow, File: fileNow, Sensitive: d.Sensitive}
+					dr := model.Drift{Directive: p.Name, Live: liveNow, File: fileNow, Sensitive: d.Sensitive}
 					tp.Drift = append(tp.Drift, dr)
 				}
 			} else {
@@ -221,26 +216,26 @@ func Diff(in Input) *TargetPlan {
 		if !liveDiffers && !fileDiffers {
 			continue
 		}
-		c.Action = Update
+		c.Action = model.Update
 		if file != nil && !file.Present[p.Name] {
-			c.Action = Create
+			c.Action = model.Create
 		}
 		c.FileChange = fileDiffers
 		switch p.Mode() {
-		case catalog.Restart:
-			c.Mode = Restart
+		case model.Restart:
+			c.Mode = model.Restart
 			c.Reason = fmt.Sprintf("%s is immutable: only a restart applies it", p.Name)
-		case catalog.Protected:
+		case model.Protected:
 			if protectedLive && !movesData(p.Name) {
-				c.Mode = Live
+				c.Mode = model.Live
 			} else {
-				c.Mode = Protected
+				c.Mode = model.Protected
 				c.Reason = fmt.Sprintf("%s is protected: CONFIG SET refuses it unless enable-protected-configs allows it, so it applies at the next restart", p.Name)
 			}
 		default:
-			c.Mode = Live
+			c.Mode = model.Live
 		}
-		c.LiveChange = liveDiffers && c.Mode == Live
+		c.LiveChange = liveDiffers && c.Mode == model.Live
 		if p.Name == "appendonly" && after == "yes" && liveNow != "yes" {
 			tp.EnableAOF = true
 		}
@@ -251,7 +246,7 @@ func Diff(in Input) *TargetPlan {
 	renameChanges(tp, t, file)
 	tp.Risks = risks(t, tp, live, in.State.File)
 	if in.Replica != "" && live.Info["master_link_status"] != "up" {
-		tp.Risks = append(tp.Risks, Risk{Message: fmt.Sprintf(
+		tp.Risks = append(tp.Risks, model.Risk{Message: fmt.Sprintf(
 			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
 	}
 	attachSchedules(tp, in, cron, files)
@@ -270,7 +265,7 @@ func Diff(in Input) *TargetPlan {
 // mask drops sensitive values from a change: plans are printed, saved and
 // posted to pull requests, so they never hold a secret. Apply takes the
 // value from the spec.
-func mask(c *Change) {
+func mask(c *model.Change) {
 	if !c.Sensitive {
 		return
 	}
@@ -292,7 +287,7 @@ func movesData(name string) bool { return name == "dir" || name == "dbfilename" 
 
 // protectedConfigsAllowed reports whether CONFIG SET may change dir and
 // dbfilename on this connection.
-func protectedConfigsAllowed(live *LiveState) bool {
+func protectedConfigsAllowed(live *model.LiveState) bool {
 	switch live.Config["enable-protected-configs"] {
 	case "yes":
 		return true
@@ -305,12 +300,12 @@ func protectedConfigsAllowed(live *LiveState) bool {
 // restoreHold says what it means when the server or its config file holds
 // min-replicas-to-write at RestoreHoldValue: a restore was interrupted
 // before it checked the restored data. "" when neither does.
-func restoreHold(in Input, file *conffile.FileValues) string {
+func restoreHold(in Input, file *redisconf.FileValues) string {
 	var where []string
-	if in.State.Live.Config["min-replicas-to-write"] == RestoreHoldValue {
+	if in.State.Live.Config["min-replicas-to-write"] == model.RestoreHoldValue {
 		where = append(where, "live")
 	}
-	if file != nil && file.Values["min-replicas-to-write"] == RestoreHoldValue {
+	if file != nil && file.Values["min-replicas-to-write"] == model.RestoreHoldValue {
 		where = append(where, "in "+in.State.File.Path)
 	}
 	if len(where) == 0 {
@@ -318,10 +313,10 @@ func restoreHold(in Input, file *conffile.FileValues) string {
 	}
 	if in.Leftovers.RestoreRunning {
 		return fmt.Sprintf("min-replicas-to-write is %s (%s): %s; it refuses writes until the restored data is checked, "+
-			"and apply changes nothing on this server meanwhile", RestoreHoldValue, strings.Join(where, " and "), in.Leftovers.Restore)
+			"and apply changes nothing on this server meanwhile", model.RestoreHoldValue, strings.Join(where, " and "), in.Leftovers.Restore)
 	}
 	msg := fmt.Sprintf("min-replicas-to-write is %s (%s), which redisplan restore sets so that the restored server refuses writes "+
-		"until its data is checked: a restore was interrupted, and the server refuses every write", RestoreHoldValue, strings.Join(where, " and "))
+		"until its data is checked: a restore was interrupted, and the server refuses every write", model.RestoreHoldValue, strings.Join(where, " and "))
 	if in.Leftovers.Restore != "" {
 		msg += " (" + in.Leftovers.Restore + ")"
 	}
@@ -332,7 +327,7 @@ func restoreHold(in Input, file *conffile.FileValues) string {
 // rewriteLeftover names auto-aof-rewrite-percentage 0 left by a backup
 // run that was killed while it held AOF rewrites off, in the drift of the
 // directive when the spec manages it, else as a risk.
-func rewriteLeftover(in Input, tp *TargetPlan) {
+func rewriteLeftover(in Input, tp *model.TargetPlan) {
 	const name = "auto-aof-rewrite-percentage"
 	h := in.Leftovers.Rewrite
 	live := in.State.Live
@@ -347,13 +342,13 @@ func rewriteLeftover(in Input, tp *TargetPlan) {
 			return
 		}
 	}
-	tp.Risks = append(tp.Risks, Risk{Directive: name, Message: name + " " + note})
+	tp.Risks = append(tp.Risks, model.Risk{Directive: name, Message: name + " " + note})
 }
 
 // attachSchedules puts the target's crontab and schedule-file changes into
 // its plan, with the risks of what their job lines will run with: every
 // plan that installs schedules, whether CONFIG can be read or not.
-func attachSchedules(tp *TargetPlan, in Input, cron *CrontabChange, files []FileChange) {
+func attachSchedules(tp *model.TargetPlan, in Input, cron *model.CrontabChange, files []model.FileChange) {
 	tp.Crontab = cron
 	tp.ScheduleFiles = files
 	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)

@@ -36,8 +36,8 @@ func defaults(over map[string]string) map[string]string {
 
 type change struct {
 	Directive          string
-	Action             Action
-	Mode               Mode
+	Action             model.Action
+	Mode               model.Mode
 	LiveChange, FileCh bool
 }
 
@@ -63,14 +63,14 @@ func TestDiff(t *testing.T) {
 			want: []model.Directive{{Name: "maxmemory", Value: "2147483648"}},
 			live: defaults(nil),
 			file: ptr("port 6379\n"),
-			out:  []change{{"maxmemory", Create, Live, true, true}},
+			out:  []change{{"maxmemory", model.Create, model.Live, true, true}},
 		},
 		{
 			name:  "drift: live changed behind the file's back",
 			want:  []model.Directive{{Name: "maxmemory", Value: "2147483648"}},
 			live:  defaults(map[string]string{"maxmemory": "1048576"}),
 			file:  ptr("maxmemory 2gb\n"),
-			out:   []change{{"maxmemory", Update, Live, true, false}},
+			out:   []change{{"maxmemory", model.Update, model.Live, true, false}},
 			drift: []string{"maxmemory 1048576 2147483648"},
 		},
 		{
@@ -78,13 +78,13 @@ func TestDiff(t *testing.T) {
 			want: []model.Directive{{Name: "databases", Value: "32"}},
 			live: defaults(nil),
 			file: ptr("databases 16\n"),
-			out:  []change{{"databases", Update, Restart, false, true}},
+			out:  []change{{"databases", model.Update, model.Restart, false, true}},
 		},
 		{
 			name:  "protected without enable-protected-configs",
 			want:  []model.Directive{{Name: "dbfilename", Value: "main.rdb"}},
 			live:  defaults(nil),
-			out:   []change{{"dbfilename", Update, Protected, false, false}},
+			out:   []change{{"dbfilename", model.Update, model.Protected, false, false}},
 			risks: []string{"dbfilename"},
 		},
 		{
@@ -93,7 +93,7 @@ func TestDiff(t *testing.T) {
 			name:  "dbfilename is never live, even where enable-protected-configs allows it",
 			want:  []model.Directive{{Name: "dbfilename", Value: "main.rdb"}},
 			live:  defaults(map[string]string{"enable-protected-configs": "local"}),
-			out:   []change{{"dbfilename", Update, Protected, false, false}},
+			out:   []change{{"dbfilename", model.Update, model.Protected, false, false}},
 			risks: []string{"dbfilename"},
 		},
 		{
@@ -101,7 +101,7 @@ func TestDiff(t *testing.T) {
 			want:  []model.Directive{{Name: "maxmemory", Value: "1048576"}},
 			live:  defaults(nil),
 			info:  map[string]string{"used_memory": "5000000"},
-			out:   []change{{"maxmemory", Update, Live, true, false}},
+			out:   []change{{"maxmemory", model.Update, model.Live, true, false}},
 			risks: []string{"maxmemory"},
 		},
 		{
@@ -110,23 +110,23 @@ func TestDiff(t *testing.T) {
 			live:  defaults(nil),
 			file:  ptr("appendonly no\n"),
 			info:  map[string]string{"used_memory": "1000000"},
-			out:   []change{{"appendonly", Update, Live, true, true}},
+			out:   []change{{"appendonly", model.Update, model.Live, true, true}},
 			risks: []string{"appendonly"},
 		},
 		{
 			name:  "turning all persistence off",
 			want:  []model.Directive{{Name: "save", Value: ""}},
 			live:  defaults(nil),
-			out:   []change{{"save", Update, Live, true, false}},
+			out:   []change{{"save", model.Update, model.Live, true, false}},
 			risks: []string{""},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := &model.Target{Name: "main", Directives: tt.want}
-			st := &State{Live: &LiveState{Version: "7.0.15", RunID: "r1", Config: tt.live, Info: tt.info, Loopback: true}}
+			st := &model.State{Live: &model.LiveState{Version: "7.0.15", RunID: "r1", Config: tt.live, Info: tt.info, Loopback: true}}
 			if tt.file != nil {
-				st.File = &FileState{Path: "/etc/redis.conf", Exists: true, Content: []byte(*tt.file)}
+				st.File = &model.FileState{Path: "/etc/redis.conf", Exists: true, Content: []byte(*tt.file)}
 			}
 			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t)})
 			if tp.Error != "" {
@@ -162,13 +162,13 @@ func ptr(s string) *string { return &s }
 func TestDiffMasksSecrets(t *testing.T) {
 	target := &model.Target{Name: "main", Directives: []model.Directive{{Name: "requirepass", Value: "n3w-s3cret", Sensitive: true}},
 		Renames: []model.Rename{{Command: "CONFIG", NewName: "CFG_hidden", Sensitive: true}}}
-	st := &State{
-		Live: &LiveState{Version: "7.0.15", Config: defaults(map[string]string{"requirepass": "old-s3cret"})},
-		File: &FileState{Exists: true, Content: []byte("requirepass old-s3cret\nrename-command CONFIG CFG_old\n")},
+	st := &model.State{
+		Live: &model.LiveState{Version: "7.0.15", Config: defaults(map[string]string{"requirepass": "old-s3cret"})},
+		File: &model.FileState{Exists: true, Content: []byte("requirepass old-s3cret\nrename-command CONFIG CFG_old\n")},
 	}
 	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t)})
 	var b strings.Builder
-	if err := Encode(&b, &Plan{FormatVersion: FormatVersion, Targets: []*TargetPlan{tp}}); err != nil {
+	if err := Encode(&b, &Plan{FormatVersion: FormatVersion, Targets: []*model.TargetPlan{tp}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, secret := range []string{"n3w-s3cret", "old-s3cret", "CFG_hidden", "CFG_old"} {
@@ -185,9 +185,9 @@ func TestDiffCrontab(t *testing.T) {
 	target := &model.Target{Name: "main", Cron: &model.Cron{File: "/etc/cron.d/redisplan"}}
 	self := owner.Owner{Spec: "/srv/a/spec.hcl", Target: "main"}
 	want := []string{"# BEGIN redisplan main", self.Line(), "0 3 * * * root /b backup run", "# END redisplan main"}
-	st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: []string{"# BEGIN redisplan main", self.Line(), "0 4 * * * root /b backup run", "# END redisplan main"}}}
+	st := &model.State{Live: &model.LiveState{Config: defaults(nil)}, Cron: &model.CronState{Where: "/etc/cron.d/redisplan", Lines: []string{"# BEGIN redisplan main", self.Line(), "0 4 * * * root /b backup run", "# END redisplan main"}}}
 	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want, CronOwner: self})
-	if tp.Crontab == nil || tp.Crontab.Action != Update {
+	if tp.Crontab == nil || tp.Crontab.Action != model.Update {
 		t.Fatalf("crontab = %+v, want an update", tp.Crontab)
 	}
 	if diff := cmp.Diff([]string{"0 3 * * * root /b backup run"}, tp.Crontab.Added); diff != "" {
@@ -203,7 +203,7 @@ func TestDiffCrontab(t *testing.T) {
 }
 
 func TestDiffUnreachable(t *testing.T) {
-	tp := Diff(Input{Target: &model.Target{Name: "main"}, State: &State{Error: errString("cannot connect to 127.0.0.1:1: connection refused")}, Catalog: cat70(t)})
+	tp := Diff(Input{Target: &model.Target{Name: "main"}, State: &model.State{Error: errString("cannot connect to 127.0.0.1:1: connection refused")}, Catalog: cat70(t)})
 	if !strings.Contains(tp.Error, "connection refused") || tp.HasChanges() {
 		t.Errorf("plan = %+v, want the error and no changes", tp)
 	}
@@ -238,10 +238,10 @@ func TestStale(t *testing.T) {
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
-	p := &Plan{FormatVersion: FormatVersion, Targets: []*TargetPlan{{
-		Target: "main", Changes: []Change{{Address: Address("main", "maxmemory"), Directive: "maxmemory", Action: Create, Mode: Protected, After: "1"}},
-		Drift: []Drift{}, Risks: []Risk{{Message: "x"}},
-		ScheduleFiles: []FileChange{{Kind: "systemd", Dir: "/d", Name: "redisplan-main-backup.timer", Action: Update, Diff: []string{"-a", "+b"}, Content: "b\n"}},
+	p := &Plan{FormatVersion: FormatVersion, Targets: []*model.TargetPlan{{
+		Target: "main", Changes: []model.Change{{Address: Address("main", "maxmemory"), Directive: "maxmemory", Action: model.Create, Mode: model.Protected, After: "1"}},
+		Drift: []model.Drift{}, Risks: []model.Risk{{Message: "x"}},
+		ScheduleFiles: []model.FileChange{{Kind: "systemd", Dir: "/d", Name: "redisplan-main-backup.timer", Action: model.Update, Diff: []string{"-a", "+b"}, Content: "b\n"}},
 	}}, Fingerprints: &Fingerprints{KDF: NewKDF(), Spec: "s", Targets: map[string]TargetFingerprint{"main": {RunID: "r"}}}}
 	var b strings.Builder
 	if err := Encode(&b, p); err != nil {
@@ -266,25 +266,25 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 // role is an error of its own, and nothing is planned on it.
 func TestDiffReplicaRole(t *testing.T) {
 	tg := &model.Target{Name: "main/127.0.0.1:6380", Directives: []model.Directive{{Name: "maxmemory", Value: "1048576"}}}
-	live := &LiveState{Version: "7.0.15", Config: defaults(nil), Info: map[string]string{"role": "master"}}
-	tp := Diff(Input{Target: tg, State: &State{Live: live}, Catalog: cat70(t), Replica: "127.0.0.1:6380"})
+	live := &model.LiveState{Version: "7.0.15", Config: defaults(nil), Info: map[string]string{"role": "master"}}
+	tp := Diff(Input{Target: tg, State: &model.State{Live: live}, Catalog: cat70(t), Replica: "127.0.0.1:6380"})
 	if !strings.Contains(tp.Error, "127.0.0.1:6380 is listed as a replica but reports role:master") || len(tp.Changes) != 0 {
 		t.Fatalf("error = %q, changes = %v", tp.Error, tp.Changes)
 	}
 	live.Info["role"] = "slave"
-	tp = Diff(Input{Target: tg, State: &State{Live: live}, Catalog: cat70(t), Replica: "127.0.0.1:6380"})
+	tp = Diff(Input{Target: tg, State: &model.State{Live: live}, Catalog: cat70(t), Replica: "127.0.0.1:6380"})
 	if tp.Error != "" || len(tp.Changes) != 1 || tp.Member != "127.0.0.1:6380" {
 		t.Fatalf("replica plan: error %q, %d changes, member %q", tp.Error, len(tp.Changes), tp.Member)
 	}
 
-	group := &TargetPlan{Target: "main", Replicas: []*TargetPlan{tp, {Member: "127.0.0.1:6381", Error: "connection refused"}}}
+	group := &model.TargetPlan{Target: "main", Replicas: []*model.TargetPlan{tp, {Member: "127.0.0.1:6381", Error: "connection refused"}}}
 	if !group.HasChanges() || group.OwnChanges() {
 		t.Error("a group whose replicas change must have changes, but none of its own")
 	}
 	if got := group.Errors(); !cmp.Equal(got, []string{"replica 127.0.0.1:6381: connection refused"}) {
 		t.Errorf("Errors = %v", got)
 	}
-	if !(&Plan{Targets: []*TargetPlan{group}}).HasErrors() {
+	if !(&Plan{Targets: []*model.TargetPlan{group}}).HasErrors() {
 		t.Error("a replica's error is not a plan error")
 	}
 }

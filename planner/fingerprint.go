@@ -145,7 +145,7 @@ func SpecFingerprint(in SpecInput, kdf *KDF) string {
 // live configuration and the config file, which hold the password, the
 // ACL passwords and the secret rename-command names, are hashed through
 // the plan's KDF.
-func FingerprintTarget(t *model.Target, st *State, cat *catalog.Catalog, kdf *KDF) TargetFingerprint {
+func FingerprintTarget(t *model.Target, st *model.State, cat *catalog.Catalog, kdf *KDF) TargetFingerprint {
 	fp := TargetFingerprint{Managed: map[string]string{}}
 	if st == nil {
 		return fp

@@ -11,10 +11,10 @@ import (
 // same salt give the same fingerprint, and another plan's salt another.
 func TestFingerprintTargetCoversSecrets(t *testing.T) {
 	target := &model.Target{Name: "main"}
-	state := func(pw, file string) *State {
-		return &State{
-			Live: &LiveState{RunID: "r", Config: map[string]string{"requirepass": pw, "maxmemory": "0"}},
-			File: &FileState{Exists: true, Content: []byte(file)},
+	state := func(pw, file string) *model.State {
+		return &model.State{
+			Live: &model.LiveState{RunID: "r", Config: map[string]string{"requirepass": pw, "maxmemory": "0"}},
+			File: &model.FileState{Exists: true, Content: []byte(file)},
 		}
 	}
 	kdf := NewKDF()

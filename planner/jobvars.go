@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 // JobVariables says where the scheduled jobs (crontab lines, systemd
@@ -171,7 +173,7 @@ func envLine(line string) (string, bool) {
 // the environment of the plan, over a -var-file's value or the default.
 // A variable no -var-file sets that the cron file's environment sets is
 // left out: the jobs take that value, which the plan does not compare.
-func otherValueRisk(in Input) []Risk {
+func otherValueRisk(in Input) []model.Risk {
 	jv := in.JobVariables
 	if jv == nil || len(jv.OnlyHere) == 0 {
 		return nil
@@ -201,14 +203,14 @@ func otherValueRisk(in Input) []Risk {
 	if len(names) > 1 {
 		what = "the variables " + strings.Join(names, ", ")
 	}
-	return []Risk{{Message: fmt.Sprintf(
+	return []model.Risk{{Message: fmt.Sprintf(
 		"the scheduled backup and check will run with another value of %s than this plan: this plan was given %s with -var or %s in its environment, which never reach a job, and the job lines take %s from their -var-files or the default. Put the value in the -var-file the jobs carry (or in the cron file's environment) so that they use it",
 		what, them(names), envNames(names), them(names))}}
 }
 
 // podDefaultRisk warns when the target's CronJobs would run with the
 // default of a variable that this plan was given another value for.
-func podDefaultRisk(in Input) []Risk {
+func podDefaultRisk(in Input) []model.Risk {
 	jv := in.JobVariables
 	if jv == nil || len(jv.PodDefaults) == 0 {
 		return nil
@@ -219,7 +221,7 @@ func podDefaultRisk(in Input) []Risk {
 			if len(jv.PodDefaults) > 1 {
 				what = "the variables " + strings.Join(jv.PodDefaults, ", ")
 			}
-			return []Risk{{Message: fmt.Sprintf(
+			return []model.Risk{{Message: fmt.Sprintf(
 				"the Kubernetes CronJobs will run with the default of %s, not this plan's value: their pods get no -var-file, only the Secret's variables (the sensitive ones and those without a default). Change the default in the spec, or make %s sensitive and add %s to the Secret",
 				what, them(jv.PodDefaults), them(jv.PodDefaults))}}
 		}
@@ -231,16 +233,16 @@ func podDefaultRisk(in Input) []Risk {
 // systemd service would pass other -var-files than the installed ones: a
 // -var-file dropped from the lines is a source of variables the jobs lose,
 // which a line diff shows but does not explain.
-func varFileRisks(in Input, cron *CrontabChange, files []FileChange) []Risk {
-	var out []Risk
-	if cron != nil && cron.Action == Update && in.State.Cron != nil {
+func varFileRisks(in Input, cron *model.CrontabChange, files []model.FileChange) []model.Risk {
+	var out []model.Risk
+	if cron != nil && cron.Action == model.Update && in.State.Cron != nil {
 		if r, ok := varFileRisk("the crontab jobs in "+cron.Where,
 			cronVarFiles(in.State.Cron.Lines), cronVarFiles(in.CronLines)); ok {
 			out = append(out, r)
 		}
 	}
 	for _, f := range files {
-		if f.Action != Update || f.Kind != "systemd" || !strings.HasSuffix(f.Name, ".service") {
+		if f.Action != model.Update || f.Kind != "systemd" || !strings.HasSuffix(f.Name, ".service") {
 			continue
 		}
 		var before, after []string
@@ -262,7 +264,7 @@ func varFileRisks(in Input, cron *CrontabChange, files []FileChange) []Risk {
 	return out
 }
 
-func varFileRisk(what string, before, after []string) (Risk, bool) {
+func varFileRisk(what string, before, after []string) (model.Risk, bool) {
 	var dropped, added []string
 	for _, f := range uniq(before) {
 		if !slices.Contains(after, f) {
@@ -275,7 +277,7 @@ func varFileRisk(what string, before, after []string) (Risk, bool) {
 		}
 	}
 	if len(dropped) == 0 && len(added) == 0 {
-		return Risk{}, false
+		return model.Risk{}, false
 	}
 	var parts []string
 	if len(dropped) > 0 {
@@ -290,7 +292,7 @@ func varFileRisk(what string, before, after []string) (Risk, bool) {
 	if len(dropped) == 0 {
 		msg = what + " change where they take the spec's variables from: they " + strings.Join(parts, ", and ")
 	}
-	return Risk{Message: msg}, true
+	return model.Risk{Message: msg}, true
 }
 
 func uniq(s []string) []string {

@@ -6,19 +6,19 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
 // renameChanges compares the spec's rename-command lines with the file's.
 // CONFIG GET cannot see renames, so the file is the only side.
-func renameChanges(tp *TargetPlan, t *model.Target, file *conffile.FileValues) {
+func renameChanges(tp *model.TargetPlan, t *model.Target, file *redisconf.FileValues) {
 	if len(t.Renames) == 0 {
 		return
 	}
 	if file == nil {
-		tp.Risks = append(tp.Risks, Risk{Directive: "rename-command",
+		tp.Risks = append(tp.Risks, model.Risk{Directive: "rename-command",
 			Message: "the spec renames or disables commands, but the target has no config_file: rename-command exists only in redis.conf, so nothing can apply it"})
 		return
 	}
@@ -27,19 +27,19 @@ func renameChanges(tp *TargetPlan, t *model.Target, file *conffile.FileValues) {
 		if present && now == r.NewName {
 			continue
 		}
-		c := Change{
+		c := model.Change{
 			Address:    fmt.Sprintf("redis.%s.rename-command.%s", t.Name, r.Command),
 			Directive:  "rename-command " + r.Command,
-			Action:     Update,
-			Mode:       FileOnly,
-			FileBefore: Value{Set: present, Value: now},
+			Action:     model.Update,
+			Mode:       model.FileOnly,
+			FileBefore: model.Value{Set: present, Value: now},
 			After:      r.NewName,
 			Sensitive:  r.Sensitive,
 			FileChange: true,
 			Reason:     "rename-command exists only in redis.conf: it applies at the next restart",
 		}
 		if !present {
-			c.Action = Create
+			c.Action = model.Create
 		}
 		if r.Command == "SHUTDOWN" {
 			c.Reason = "redisplan stops the server with SHUTDOWN: the new name applies at the next restart, and apply writes it only together with that restart (-allow-restart), so that the file keeps the name the running server knows until then"
@@ -58,12 +58,12 @@ func renameChanges(tp *TargetPlan, t *model.Target, file *conffile.FileValues) {
 // takes only when it restarts, and which apply writes only together with
 // that restart: the file must keep the name the running server answers
 // under, or nothing could reach it any more.
-func configRenameReason(src ConfigSource) string {
+func configRenameReason(src model.ConfigSource) string {
 	const apply = "; apply writes this line only together with that restart (-allow-restart), so that the file keeps the name the running server answers under until then"
 	switch src {
-	case ConfigFromFile:
+	case model.ConfigFromFile:
 		return "the server does not know the spec's CONFIG name yet: it answers under the name in its config file, which this plan used to read it, and takes the spec's name at its next restart" + apply
-	case ConfigDisabled:
+	case model.ConfigDisabled:
 		return `CONFIG is disabled in the config file (rename-command CONFIG ""): the server takes the spec's secret name at its next restart` + apply
 	}
 	return "the server takes the new CONFIG name at its next restart" + apply
@@ -74,7 +74,7 @@ func configRenameReason(src ConfigSource) string {
 // spec gives it a secret name. Nothing reads the running server's settings:
 // the plan holds the file's rename-command lines, whose one restart makes
 // CONFIG reachable, and says that everything else is compared after it.
-func configDisabledPlan(tp *TargetPlan, in Input, file *conffile.FileValues) {
+func configDisabledPlan(tp *model.TargetPlan, in Input, file *redisconf.FileValues) {
 	t := in.Target
 	path := "the config file"
 	if in.State.File != nil {
@@ -120,7 +120,7 @@ func configDisabledPlan(tp *TargetPlan, in Input, file *conffile.FileValues) {
 	if len(differ) > 0 {
 		later = fmt.Sprintf("the spec also differs from the file in %s, which that plan will show", strings.Join(differ, ", "))
 	}
-	tp.Risks = append(tp.Risks, Risk{Directive: "rename-command", Message: fmt.Sprintf(
+	tp.Risks = append(tp.Risks, model.Risk{Directive: "rename-command", Message: fmt.Sprintf(
 		`CONFIG is disabled in %s (rename-command CONFIG ""), so nothing can read the running server's settings: this plan changes only the file's rename-command lines. `+
 			`The running values are what the file held when the server started (nothing can change them while CONFIG is disabled), unless the file was edited since. `+
 			`One restart with the secret name fixes it: apply -allow-restart writes the name and restarts the server through its service commands; `+
@@ -129,9 +129,9 @@ func configDisabledPlan(tp *TargetPlan, in Input, file *conffile.FileValues) {
 
 // risks are the notes a careful operator would add to the plan, from what
 // INFO says about the running server.
-func risks(t *model.Target, tp *TargetPlan, live *LiveState, file *FileState) []Risk {
-	out := []Risk{}
-	changed := map[string]Change{}
+func risks(t *model.Target, tp *model.TargetPlan, live *model.LiveState, file *model.FileState) []model.Risk {
+	out := []model.Risk{}
+	changed := map[string]model.Change{}
 	for _, c := range tp.Changes {
 		changed[c.Directive] = c
 	}
@@ -145,23 +145,23 @@ func risks(t *model.Target, tp *TargetPlan, live *LiveState, file *FileState) []
 			if live.Config["maxmemory-policy"] == "noeviction" {
 				msg = fmt.Sprintf("the new maxmemory (%s) is below the memory in use (%s): with noeviction, writes fail with OOM at once", human(after), human(usedN))
 			}
-			out = append(out, Risk{Directive: "maxmemory", Message: msg})
+			out = append(out, model.Risk{Directive: "maxmemory", Message: msg})
 		}
 	}
 	if tp.EnableAOF {
-		out = append(out, Risk{Directive: "appendonly", Message: fmt.Sprintf(
+		out = append(out, model.Risk{Directive: "appendonly", Message: fmt.Sprintf(
 			"enabling AOF starts a rewrite: Redis forks and writes the whole dataset (used_memory %s). apply turns AOF on live first and waits for the rewrite before writing appendonly yes to the file, because Redis 7 started from a file saying yes with no AOF on disk would start EMPTY",
 			humanString(used))})
 	}
 	if f := file; f != nil && f.Exists && f.Mode&0o007 != 0 && len(t.Secrets()) > 0 {
 		// The file holds (or is about to hold) requirepass, masterauth and
 		// the secret command names: every local user could read them.
-		out = append(out, Risk{Message: fmt.Sprintf(
+		out = append(out, model.Risk{Message: fmt.Sprintf(
 			"%s is readable by every user on this host (mode %04o) and holds the target's secrets: apply writes it without access for other users (mode %04o); until then, chmod o-rwx it",
 			f.Path, f.Mode, f.Mode&^0o007)})
 	}
 	if offAfter(tp, live) {
-		out = append(out, Risk{Message: "after this change the server has no persistence at all (save \"\" and appendonly no): a restart loses every key"})
+		out = append(out, model.Risk{Message: "after this change the server has no persistence at all (save \"\" and appendonly no): a restart loses every key"})
 	}
 	for _, name := range []string{"appenddirname", "appendfilename", "dbfilename", "dir"} {
 		c, ok := changed[name]
@@ -172,7 +172,7 @@ func risks(t *model.Target, tp *TargetPlan, live *LiveState, file *FileState) []
 		if c.FileBefore.Set && !c.FileChange {
 			already = "the config file already names the new place while the server still uses the old one, so a restart by anyone else starts it EMPTY. "
 		}
-		out = append(out, Risk{Directive: name, Message: already + fmt.Sprintf(
+		out = append(out, model.Risk{Directive: name, Message: already + fmt.Sprintf(
 			"changing %s changes where Redis looks for its data: restarted with the new names and no files under them, Redis starts EMPTY. "+
 				"apply -allow-restart carries the data over: it stops the server, hard-links its files to the new names (rewriting the AOF manifest), "+
 				"starts it, checks that it holds the same keys, and only then removes the old names; if that cannot be done (a new name is taken, "+
@@ -183,7 +183,7 @@ func risks(t *model.Target, tp *TargetPlan, live *LiveState, file *FileState) []
 }
 
 // locationName shows a location change: "dbfilename (dump.rdb -> orders.rdb)".
-func locationName(c Change) string {
+func locationName(c model.Change) string {
 	if c.Sensitive {
 		return c.Directive
 	}
@@ -191,7 +191,7 @@ func locationName(c Change) string {
 }
 
 // offAfter reports whether the plan turns the last form of persistence off.
-func offAfter(tp *TargetPlan, live *LiveState) bool {
+func offAfter(tp *model.TargetPlan, live *model.LiveState) bool {
 	save, aof := live.Config["save"], live.Config["appendonly"]
 	wasOn := save != "" || aof == "yes"
 	for _, c := range tp.Changes {
@@ -235,7 +235,7 @@ func humanString(s string) string {
 // cronChange compares the desired managed block with the installed one.
 // A block of the same name that is not this spec's is never replaced: the
 // second result then says whose it is and how to resolve it.
-func cronChange(in Input) (*CrontabChange, string) {
+func cronChange(in Input) (*model.CrontabChange, string) {
 	if in.Target.Cron == nil {
 		return nil, ""
 	}
@@ -288,16 +288,16 @@ func cronChange(in Input) (*CrontabChange, string) {
 	if equalLines(have, want) && previous == nil {
 		return nil, ""
 	}
-	cc := &CrontabChange{Where: where, Block: name, Lines: want, Added: []string{}, Removed: []string{}, Owner: self.Line(), Note: note}
+	cc := &model.CrontabChange{Where: where, Block: name, Lines: want, Added: []string{}, Removed: []string{}, Owner: self.Line(), Note: note}
 	switch {
 	case have == nil && want == nil:
-		cc.Action = Delete
+		cc.Action = model.Delete
 	case have == nil:
-		cc.Action = Create
+		cc.Action = model.Create
 	case want == nil:
-		cc.Action = Delete
+		cc.Action = model.Delete
 	default:
-		cc.Action = Update
+		cc.Action = model.Update
 	}
 	if previous != nil {
 		cc.Previous = in.Target.Name

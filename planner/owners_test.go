@@ -27,23 +27,23 @@ func TestDiffCrontabOwners(t *testing.T) {
 		self    owner.Owner
 		have    []string
 		want    []string
-		action  Action // NoOp for no change
+		action  model.Action // NoOp for no change
 		errHas  []string
 		noteHas string
 	}{
-		{"another spec's block is not replaced", self, block(&other, other.Spec, "0 4"), want, NoOp,
+		{"another spec's block is not replaced", self, block(&other, other.Spec, "0 4"), want, model.NoOp,
 			[]string{`the crontab block "main" in /etc/cron.d/redisplan belongs to spec /srv/a/spec.hcl, target "main"`, "cron { id", "delete it"}, ""},
-		{"another spec's block when this spec wants none", self, block(&other, other.Spec, "0 4"), nil, NoOp, nil, ""},
-		{"an older redisplan's block running this spec is adopted", self, block(nil, self.Spec, "0 4"), want, Update, nil, "adopted"},
-		{"an older redisplan's block running another spec is refused", self, block(nil, other.Spec, "0 4"), want, NoOp,
+		{"another spec's block when this spec wants none", self, block(&other, other.Spec, "0 4"), nil, model.NoOp, nil, ""},
+		{"an older redisplan's block running this spec is adopted", self, block(nil, self.Spec, "0 4"), want, model.Update, nil, "adopted"},
+		{"an older redisplan's block running another spec is refused", self, block(nil, other.Spec, "0 4"), want, model.NoOp,
 			[]string{"has no owner line", "do not run this spec (/srv/b/spec.hcl)"}, ""},
-		{"a path that only starts like this spec's proves nothing", self, block(nil, self.Spec+".old", "0 4"), want, NoOp,
+		{"a path that only starts like this spec's proves nothing", self, block(nil, self.Spec+".old", "0 4"), want, model.NoOp,
 			[]string{"has no owner line"}, ""},
-		{"an owner line edited by hand", self, append([]string{"# BEGIN redisplan main", "# redisplan owner: someone"}, want[2:]...), want, NoOp,
+		{"an owner line edited by hand", self, append([]string{"# BEGIN redisplan main", "# redisplan owner: someone"}, want[2:]...), want, model.NoOp,
 			[]string{"cannot read"}, ""},
 		{"the same id from a moved spec is this spec's", owner.Owner{ID: "orders", Spec: "/new", Target: "main"},
-			block(&owner.Owner{ID: "orders", Spec: "/old", Target: "main"}, "/old", "0 3"), want, Update, nil, ""},
-		{"this spec's block, removed when no longer wanted", self, want, nil, Delete, nil, ""},
+			block(&owner.Owner{ID: "orders", Spec: "/old", Target: "main"}, "/old", "0 3"), want, model.Update, nil, ""},
+		{"this spec's block, removed when no longer wanted", self, want, nil, model.Delete, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestDiffCrontabOwners(t *testing.T) {
 				target.Cron.ID = "main" // the block keeps its name in this table
 			}
 			self := tt.self
-			st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: tt.have}}
+			st := &model.State{Live: &model.LiveState{Config: defaults(nil)}, Cron: &model.CronState{Where: "/etc/cron.d/redisplan", Lines: tt.have}}
 			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: tt.want, CronOwner: self})
 			for _, e := range tt.errHas {
 				if !strings.Contains(tp.Error, e) {
@@ -69,13 +69,13 @@ func TestDiffCrontabOwners(t *testing.T) {
 				t.Fatalf("error %q", tp.Error)
 			}
 			switch {
-			case tt.action == NoOp && tp.Crontab != nil:
+			case tt.action == model.NoOp && tp.Crontab != nil:
 				t.Errorf("crontab change %+v, want none", tp.Crontab)
-			case tt.action != NoOp && (tp.Crontab == nil || tp.Crontab.Action != tt.action):
+			case tt.action != model.NoOp && (tp.Crontab == nil || tp.Crontab.Action != tt.action):
 				t.Errorf("crontab change %+v, want %s", tp.Crontab, tt.action)
-			case tt.action != NoOp && !strings.Contains(tp.Crontab.Note, tt.noteHas):
+			case tt.action != model.NoOp && !strings.Contains(tp.Crontab.Note, tt.noteHas):
 				t.Errorf("note %q lacks %q", tp.Crontab.Note, tt.noteHas)
-			case tt.action != NoOp && tp.Crontab.Owner != self.Line():
+			case tt.action != model.NoOp && tp.Crontab.Owner != self.Line():
 				t.Errorf("owner %q, want %q", tp.Crontab.Owner, self.Line())
 			}
 		})
@@ -105,29 +105,29 @@ func TestDiffScheduleFileOwners(t *testing.T) {
 	tests := []struct {
 		name   string
 		kind   string
-		have   []ScheduleFile
-		want   []ScheduleFile
-		action Action
+		have   []model.ScheduleFile
+		want   []model.ScheduleFile
+		action model.Action
 		errHas string
 	}{
-		{"another spec's unit is not replaced", "systemd", []ScheduleFile{{name, unit(&other, other.Spec, "a")}}, []ScheduleFile{{name, unit(&self, self.Spec, "b")}}, NoOp,
+		{"another spec's unit is not replaced", "systemd", []model.ScheduleFile{{Name: name, Content: unit(&other, other.Spec, "a")}}, []model.ScheduleFile{{Name: name, Content: unit(&self, self.Spec, "b")}}, model.NoOp,
 			`belongs to spec /srv/a/spec.hcl, target "main", not to this spec`},
-		{"another spec's unit this spec does not want is left alone", "systemd", []ScheduleFile{{name, unit(&other, other.Spec, "a")}}, nil, NoOp, ""},
-		{"an older unit running this spec is adopted", "systemd", []ScheduleFile{{name, unit(nil, self.Spec, "a")}}, []ScheduleFile{{name, unit(&self, self.Spec, "a")}}, Update, ""},
-		{"an older unit running this spec is removed when no longer wanted", "systemd", []ScheduleFile{{name, unit(nil, self.Spec, "a")}}, nil, Delete, ""},
-		{"an older unit running another spec is refused", "systemd", []ScheduleFile{{name, unit(nil, other.Spec, "a")}}, []ScheduleFile{{name, unit(&self, self.Spec, "a")}}, NoOp,
+		{"another spec's unit this spec does not want is left alone", "systemd", []model.ScheduleFile{{Name: name, Content: unit(&other, other.Spec, "a")}}, nil, model.NoOp, ""},
+		{"an older unit running this spec is adopted", "systemd", []model.ScheduleFile{{Name: name, Content: unit(nil, self.Spec, "a")}}, []model.ScheduleFile{{Name: name, Content: unit(&self, self.Spec, "a")}}, model.Update, ""},
+		{"an older unit running this spec is removed when no longer wanted", "systemd", []model.ScheduleFile{{Name: name, Content: unit(nil, self.Spec, "a")}}, nil, model.Delete, ""},
+		{"an older unit running another spec is refused", "systemd", []model.ScheduleFile{{Name: name, Content: unit(nil, other.Spec, "a")}}, []model.ScheduleFile{{Name: name, Content: unit(&self, self.Spec, "a")}}, model.NoOp,
 			"does not run this spec"},
-		{"an older unit running another spec is left alone", "systemd", []ScheduleFile{{name, unit(nil, other.Spec, "a")}}, nil, NoOp, ""},
-		{"an older manifest equal to this spec's is adopted", "kubernetes", []ScheduleFile{{name, manifest(nil, "r:1")}}, []ScheduleFile{{name, manifest(&self, "r:1")}}, Update, ""},
-		{"an older manifest that differs is refused", "kubernetes", []ScheduleFile{{name, manifest(nil, "r:1")}}, []ScheduleFile{{name, manifest(&self, "r:2")}}, NoOp,
+		{"an older unit running another spec is left alone", "systemd", []model.ScheduleFile{{Name: name, Content: unit(nil, other.Spec, "a")}}, nil, model.NoOp, ""},
+		{"an older manifest equal to this spec's is adopted", "kubernetes", []model.ScheduleFile{{Name: name, Content: manifest(nil, "r:1")}}, []model.ScheduleFile{{Name: name, Content: manifest(&self, "r:1")}}, model.Update, ""},
+		{"an older manifest that differs is refused", "kubernetes", []model.ScheduleFile{{Name: name, Content: manifest(nil, "r:1")}}, []model.ScheduleFile{{Name: name, Content: manifest(&self, "r:2")}}, model.NoOp,
 			"differs from what this spec renders"},
-		{"an older manifest this spec does not want is left alone", "kubernetes", []ScheduleFile{{name, manifest(nil, "r:1")}}, nil, NoOp, ""},
+		{"an older manifest this spec does not want is left alone", "kubernetes", []model.ScheduleFile{{Name: name, Content: manifest(nil, "r:1")}}, nil, model.NoOp, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &State{Live: &LiveState{Config: defaults(nil)}, Schedules: []ScheduleDir{{Kind: tt.kind, Dir: "/d", Files: tt.have}}}
+			st := &model.State{Live: &model.LiveState{Config: defaults(nil)}, Schedules: []model.ScheduleDir{{Kind: tt.kind, Dir: "/d", Files: tt.have}}}
 			in := Input{Target: &model.Target{Name: "main"}, State: st, Catalog: cat70(t),
-				Schedules: []ScheduleDir{{Kind: tt.kind, Dir: "/d", Owner: self, Files: tt.want}}}
+				Schedules: []model.ScheduleDir{{Kind: tt.kind, Dir: "/d", Owner: self, Files: tt.want}}}
 			tp := Diff(in)
 			if tt.errHas != "" {
 				if !strings.Contains(tp.Error, tt.errHas) || tp.HasChanges() {
@@ -138,7 +138,7 @@ func TestDiffScheduleFileOwners(t *testing.T) {
 			if tp.Error != "" {
 				t.Fatalf("error %q", tp.Error)
 			}
-			if tt.action == NoOp {
+			if tt.action == model.NoOp {
 				if len(tp.ScheduleFiles) != 0 {
 					t.Errorf("changes %+v, want none", tp.ScheduleFiles)
 				}
@@ -147,7 +147,7 @@ func TestDiffScheduleFileOwners(t *testing.T) {
 			if len(tp.ScheduleFiles) != 1 || tp.ScheduleFiles[0].Action != tt.action {
 				t.Fatalf("changes %+v, want one %s", tp.ScheduleFiles, tt.action)
 			}
-			if tt.action == Update && !strings.Contains(tp.ScheduleFiles[0].Note, "adopted") {
+			if tt.action == model.Update && !strings.Contains(tp.ScheduleFiles[0].Note, "adopted") {
 				t.Errorf("note %q does not say the file is adopted", tp.ScheduleFiles[0].Note)
 			}
 		})
@@ -171,7 +171,7 @@ func TestDiffCrontabPrevious(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			prev := []string{"# BEGIN redisplan main", tt.previous.Line(), "0 3 * * * job", "# END redisplan main"}
-			st := &State{Live: &LiveState{Config: defaults(nil)}, Cron: &CronState{Where: "/etc/cron.d/redisplan", Lines: want, Previous: prev}}
+			st := &model.State{Live: &model.LiveState{Config: defaults(nil)}, Cron: &model.CronState{Where: "/etc/cron.d/redisplan", Lines: want, Previous: prev}}
 			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), CronLines: want, CronOwner: self})
 			if tp.Error != "" {
 				t.Fatal(tp.Error)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
 )
 
@@ -24,10 +25,10 @@ import (
 // owner line, what this spec renders (a manifest names no spec path). Any
 // other such file is left alone, and stops the plan if this spec would
 // write it.
-func scheduleChanges(in Input) ([]FileChange, string) {
-	var out []FileChange
+func scheduleChanges(in Input) ([]model.FileChange, string) {
+	var out []model.FileChange
 	for _, want := range in.Schedules {
-		var have ScheduleDir
+		var have model.ScheduleDir
 		for _, d := range in.State.Schedules {
 			if d.Dir == want.Dir && d.Kind == want.Kind {
 				have = d
@@ -83,16 +84,16 @@ func scheduleChanges(in Input) ([]FileChange, string) {
 			now, ok := found[f.Name]
 			switch {
 			case !ok:
-				out = append(out, FileChange{Kind: want.Kind, Dir: want.Dir, Name: f.Name, Action: Create, Content: f.Content, Owner: ownerLine})
+				out = append(out, model.FileChange{Kind: want.Kind, Dir: want.Dir, Name: f.Name, Action: model.Create, Content: f.Content, Owner: ownerLine})
 			case now != f.Content:
-				out = append(out, FileChange{Kind: want.Kind, Dir: want.Dir, Name: f.Name, Action: Update, Content: f.Content, Owner: ownerLine,
+				out = append(out, model.FileChange{Kind: want.Kind, Dir: want.Dir, Name: f.Name, Action: model.Update, Content: f.Content, Owner: ownerLine,
 					Diff: lineDiff(splitLines(now), splitLines(f.Content)), Note: notes[f.Name]})
 			}
 		}
 		for _, f := range have.Files {
 			if _, ok := found[f.Name]; ok {
 				if _, isWanted := wanted[f.Name]; !isWanted {
-					out = append(out, FileChange{Kind: want.Kind, Dir: want.Dir, Name: f.Name, Action: Delete, Owner: ownerLine})
+					out = append(out, model.FileChange{Kind: want.Kind, Dir: want.Dir, Name: f.Name, Action: model.Delete, Owner: ownerLine})
 				}
 			}
 		}

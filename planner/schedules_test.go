@@ -19,45 +19,45 @@ func TestDiffScheduleFiles(t *testing.T) {
 		return "# marker\n" + self.Line() + "\n[Timer]\nOnCalendar=" + cal + "\nPersistent=true\n"
 	}
 	svc := "# marker\n" + self.Line() + "\n[Service]\n"
-	want := []ScheduleDir{{Kind: "systemd", Dir: dir, Owner: self, Files: []ScheduleFile{
+	want := []model.ScheduleDir{{Kind: "systemd", Dir: dir, Owner: self, Files: []model.ScheduleFile{
 		{Name: "redisplan-main-backup.service", Content: svc},
 		{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 03:00:00")},
 	}}}
 	type fc struct {
 		Name   string
-		Action Action
+		Action model.Action
 		Diff   []string
 	}
 	tests := []struct {
 		name   string
-		have   []ScheduleDir
+		have   []model.ScheduleDir
 		want   []fc
 		errHas string
 	}{
 		{"empty directory: create both", nil, []fc{
-			{"redisplan-main-backup.service", Create, nil},
-			{"redisplan-main-backup.timer", Create, nil},
+			{"redisplan-main-backup.service", model.Create, nil},
+			{"redisplan-main-backup.timer", model.Create, nil},
 		}, ""},
-		{"one line differs: update with its diff", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
+		{"one line differs: update with its diff", []model.ScheduleDir{{Kind: "systemd", Dir: dir, Files: []model.ScheduleFile{
 			{Name: "redisplan-main-backup.service", Content: svc},
 			{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 04:00:00")},
 		}}}, []fc{
-			{"redisplan-main-backup.timer", Update, []string{"-OnCalendar=*-*-* 04:00:00", "+OnCalendar=*-*-* 03:00:00"}},
+			{"redisplan-main-backup.timer", model.Update, []string{"-OnCalendar=*-*-* 04:00:00", "+OnCalendar=*-*-* 03:00:00"}},
 		}, ""},
-		{"a schedule no longer wanted: delete", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{
+		{"a schedule no longer wanted: delete", []model.ScheduleDir{{Kind: "systemd", Dir: dir, Files: []model.ScheduleFile{
 			{Name: "redisplan-main-backup.service", Content: svc},
 			{Name: "redisplan-main-backup.timer", Content: timer("*-*-* 03:00:00")},
 			{Name: "redisplan-main-check.timer", Content: timer("*:00/15")},
 		}}}, []fc{
-			{"redisplan-main-check.timer", Delete, nil},
+			{"redisplan-main-check.timer", model.Delete, nil},
 		}, ""},
-		{"in sync: nothing", []ScheduleDir{{Kind: "systemd", Dir: dir, Files: want[0].Files}}, nil, ""},
-		{"a file without the marker is not overwritten", []ScheduleDir{{Kind: "systemd", Dir: dir, Others: []string{"redisplan-main-backup.timer"}}},
+		{"in sync: nothing", []model.ScheduleDir{{Kind: "systemd", Dir: dir, Files: want[0].Files}}, nil, ""},
+		{"a file without the marker is not overwritten", []model.ScheduleDir{{Kind: "systemd", Dir: dir, Others: []string{"redisplan-main-backup.timer"}}},
 			nil, "redisplan-main-backup.timer exists and was not written by redisplan"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &State{Live: &LiveState{Config: defaults(nil)}, Schedules: tt.have}
+			st := &model.State{Live: &model.LiveState{Config: defaults(nil)}, Schedules: tt.have}
 			tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), Schedules: want})
 			if tt.errHas != "" {
 				if !strings.Contains(tp.Error, tt.errHas) || tp.HasChanges() {
@@ -71,7 +71,7 @@ func TestDiffScheduleFiles(t *testing.T) {
 				if c.Dir != dir || c.Kind != "systemd" {
 					t.Errorf("%s: dir %q kind %q", c.Name, c.Dir, c.Kind)
 				}
-				if (c.Action == Delete) != (c.Content == "") {
+				if (c.Action == model.Delete) != (c.Content == "") {
 					t.Errorf("%s: %s with content %q", c.Name, c.Action, c.Content)
 				}
 			}
@@ -97,7 +97,7 @@ func TestLineDiff(t *testing.T) {
 }
 
 func TestStaleScheduleFiles(t *testing.T) {
-	st := &State{Schedules: []ScheduleDir{{Kind: "systemd", Dir: "/d", Files: []ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "a"}}}}}
+	st := &model.State{Schedules: []model.ScheduleDir{{Kind: "systemd", Dir: "/d", Files: []model.ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "a"}}}}}
 	kdf := NewKDF()
 	before := FingerprintTarget(&model.Target{Name: "main"}, st, nil, kdf)
 	st.Schedules[0].Files[0].Content = "b"
@@ -114,11 +114,11 @@ func TestStaleScheduleFiles(t *testing.T) {
 func TestScheduleConflictPlansNothing(t *testing.T) {
 	target := &model.Target{Name: "main", Directives: []model.Directive{{Name: "requirepass", Value: "n3w-s3cret", Sensitive: true}}}
 	dir := "/etc/systemd/system"
-	st := &State{
-		Live:      &LiveState{Config: defaults(map[string]string{"requirepass": "old-s3cret"})},
-		Schedules: []ScheduleDir{{Kind: "systemd", Dir: dir, Others: []string{"redisplan-main-backup.timer"}}},
+	st := &model.State{
+		Live:      &model.LiveState{Config: defaults(map[string]string{"requirepass": "old-s3cret"})},
+		Schedules: []model.ScheduleDir{{Kind: "systemd", Dir: dir, Others: []string{"redisplan-main-backup.timer"}}},
 	}
-	want := []ScheduleDir{{Kind: "systemd", Dir: dir, Files: []ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "# marker\n"}}}}
+	want := []model.ScheduleDir{{Kind: "systemd", Dir: dir, Files: []model.ScheduleFile{{Name: "redisplan-main-backup.timer", Content: "# marker\n"}}}}
 	tp := Diff(Input{Target: target, State: st, Catalog: cat70(t), Schedules: want})
 	if tp.Error == "" || tp.HasChanges() {
 		t.Fatalf("error %q, changes %+v: want an error plan without changes", tp.Error, tp.Changes)

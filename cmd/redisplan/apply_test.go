@@ -14,7 +14,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // These tests drive the CLI in-process against real redis-servers and
@@ -57,9 +58,9 @@ func startDaemon(t *testing.T, lines ...string) *daemon {
 // one host that a spec's config_file = ".../redis-{port}.conf" names.
 func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 	t.Helper()
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	dir := t.TempDir()
-	d := &daemon{port: redistest.FreePort(t), dir: dir, conf: filepath.Join(dir, "redis.conf"), start: bin}
+	d := &daemon{port: servertest.FreePort(t), dir: dir, conf: filepath.Join(dir, "redis.conf"), start: bin}
 	if confDir != "" {
 		d.conf = filepath.Join(confDir, fmt.Sprintf("redis-%d.conf", d.port))
 	}
@@ -84,22 +85,19 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 		if b, err := os.ReadFile(filepath.Join(dir, "redis.pid")); err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 				syscall.Kill(pid, syscall.SIGKILL)
-				for i := 0; i < 200 && syscall.Kill(pid, 0) == nil && !zombie(pid); i++ {
-					time.Sleep(10 * time.Millisecond)
-				}
+				testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
+					return syscall.Kill(pid, 0) != nil || zombie(pid), nil
+				})
 			}
 		}
 	})
 	c := d.client(t)
-	for i := 0; ; i++ {
-		if c.Ping(context.Background()).Err() == nil {
-			break
-		}
-		if i > 300 {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server did not start:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := testwait.Until(10*time.Second, func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	}); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		t.Fatalf("redis-server did not start: %v\n%s", err, log)
 	}
 	return d
 }
@@ -125,12 +123,22 @@ func (d *daemon) client(t *testing.T) *redis.Client {
 	return c
 }
 
+// answers reports whether the server answers PING now. It asks once: the
+// retries of a client from client take about two seconds to give up on a
+// server that is down.
+func (d *daemon) answers() bool {
+	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer c.Close()
+	return c.Ping(context.Background()).Err() == nil
+}
+
 func (d *daemon) service() string {
 	return fmt.Sprintf("service {\n    start = [%q, %q]\n  }", d.start, d.conf)
 }
 
 func TestApplyPersistsAcrossRestart(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -179,6 +187,7 @@ func TestApplyPersistsAcrossRestart(t *testing.T) {
 }
 
 func TestApplyRestartOnlyChange(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	c := d.client(t)
 	ctx := context.Background()
@@ -222,6 +231,7 @@ func TestApplyRestartOnlyChange(t *testing.T) {
 }
 
 func TestApplyEnablesAOFWithoutLosingData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	c := d.client(t)
 	ctx := context.Background()
@@ -274,30 +284,23 @@ func waitGone(t *testing.T, d *daemon) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
-	for i := 0; i < 500; i++ {
-		if c.Ping(context.Background()).Err() != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server did not stop")
+	testwait.For(t, 10*time.Second, "the server to stop", func() (bool, error) {
+		return c.Ping(context.Background()).Err() != nil, nil
+	})
 }
 
 func waitUp(t *testing.T, c *redis.Client) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
+	testwait.For(t, 10*time.Second, "the server to come back with its data loaded", func() (bool, error) {
 		info, err := c.Info(context.Background(), "persistence").Result()
-		if err == nil && strings.Contains(info, "loading:0") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server did not come back")
+		return err == nil && strings.Contains(info, "loading:0"), err
+	})
 }
 
 func TestApplyRejectedBatchChangesNothing(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
-	busy := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	busy := servertest.Start(t, servertest.Options{})
 	before, err := os.ReadFile(srv.ConfigPath())
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +339,8 @@ func TestApplyRejectedBatchChangesNothing(t *testing.T) {
 }
 
 func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	original := "# Operator notes: do not remove.\n\n# memory\nmaxmemory 1mb   # tuned in 2024\n\ninclude /nonexistent/*.conf\ntimeout 30\r\nhz 15\n"
 	conf := filepath.Join(t.TempDir(), "redis.conf")
 	if err := os.WriteFile(conf, []byte(original), 0o640); err != nil {
@@ -396,12 +400,13 @@ func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
 }
 
 func TestFleetWithOneUnreachableTarget(t *testing.T) {
+	t.Parallel()
 	var entries []string
 	for i := 0; i < 4; i++ {
-		srv := redistest.Start(t, redistest.Options{})
+		srv := servertest.Start(t, servertest.Options{})
 		entries = append(entries, fmt.Sprintf("    s%d = %q", i, srv.Addr()))
 	}
-	entries = append(entries, fmt.Sprintf("    s4 = \"127.0.0.1:%d\"", redistest.FreePort(t)))
+	entries = append(entries, fmt.Sprintf("    s4 = \"127.0.0.1:%d\"", servertest.FreePort(t)))
 	spec := writeSpec(t, fmt.Sprintf(`redis "fleet" {
   for_each = {
 %s
@@ -442,6 +447,7 @@ func execCommand(name string, args ...string) ([]byte, error) {
 // is (the server was started from another file), and then nothing is
 // written anywhere.
 func TestMissingConfigFile(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t)
 	typo := filepath.Join(filepath.Dir(d.conf), "redis.cnof")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
@@ -498,7 +504,7 @@ func TestMissingConfigFile(t *testing.T) {
 func startWithoutConfigFile(t *testing.T) *daemon {
 	t.Helper()
 	dir := t.TempDir()
-	d := &daemon{port: redistest.FreePort(t), dir: dir, start: redistest.Binary(t)}
+	d := &daemon{port: servertest.FreePort(t), dir: dir, start: servertest.Binary(t)}
 	pidfile := filepath.Join(dir, "redis.pid")
 	out, err := exec.Command(d.start, "--port", strconv.Itoa(d.port), "--bind", "127.0.0.1", "--dir", dir,
 		"--daemonize", "yes", "--pidfile", pidfile, "--logfile", filepath.Join(dir, "redis.log"), "--save", "").CombinedOutput()
@@ -513,11 +519,9 @@ func startWithoutConfigFile(t *testing.T) *daemon {
 		}
 	})
 	c := d.client(t)
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 300 {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "redis-server to start", func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	})
 	return d
 }

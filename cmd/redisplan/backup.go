@@ -75,10 +75,13 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	o := backupOptions(env)
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
 	status := exitOK
 	for _, t := range selected {
-		m, err := takeBackup(ctx, env, t, o)
+		o := backupOptions(env, view, t)
+		m, err := operations.TakeBackup(ctx, t, o)
+		view.close()
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: backup of redis.%s failed: %v\nEarlier backups are untouched.\n", t.Name, err)
 			alertFailure(ctx, env, t, "backup_run", fmt.Sprintf("The backup of Redis %s failed", t.Name), err)
@@ -88,6 +91,7 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
 			t.Name, m.ID, m.TotalKeys(), humanBytes(storedSize(m)), m.DurationSeconds)
 		copies, err := operations.CopyBackup(ctx, t, m, o)
+		view.close()
 		for _, c := range copies {
 			writeCopy(env.stdout, t, m, c)
 		}
@@ -108,29 +112,14 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 }
 
 // backupOptions are the backup operations' options for this command line:
-// messages on stdout, warnings on stderr.
-func backupOptions(env *cmdEnv) operations.BackupOptions {
+// what they do and their progress rendered on stdout by view, warnings on
+// stderr.
+func backupOptions(env *cmdEnv, view *progressView, t *model.Target) operations.BackupOptions {
 	return operations.BackupOptions{
 		Version: version,
-		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		Emit:    view.sink(t.Name),
 		Warn:    func(s string) { fmt.Fprintf(env.stderr, "warning: %s\n", s) },
 	}
-}
-
-// takeBackup runs the backup of t, with a progress line on a terminal,
-// redrawn at most every 200ms; nothing when the output goes to a log.
-func takeBackup(ctx context.Context, env *cmdEnv, t *model.Target, o operations.BackupOptions) (*backup.Manifest, error) {
-	if isTerminal(env.stderr) {
-		var last time.Time
-		o.Progress = func(name string, n int64) {
-			if now := time.Now(); now.Sub(last) > 200*time.Millisecond {
-				last = now
-				fmt.Fprintf(env.stderr, "\r\x1b[Kredis.%s: %s: %s read", t.Name, name, humanBytes(n))
-			}
-		}
-		defer fmt.Fprint(env.stderr, "\r\x1b[K")
-	}
-	return operations.TakeBackup(ctx, t, o)
 }
 
 // writeCopy says what the copy of m to one copy_to destination did.
@@ -235,10 +224,13 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan backup verify: %v\n", err)
 		return exitError
 	}
-	o := backupOptions(env)
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
 	status := exitOK
 	for _, t := range selected {
-		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids, Drill: drill}, o)
+		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids,
+			Drill: drill, DrillEmit: view.bytesOnly(t.Name)}, backupOptions(env, view, t))
+		view.close()
 		writeVerified(env.stdout, t, res)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
@@ -295,9 +287,12 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	t := selected[0]
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
+	o := backupOptions(env, view, t)
 	status := exitOK
-	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: metaDir, NoLoad: noLoad, Emit: backupOptions(env).Emit},
-		backupOptions(env), func(path string, r job.ImportResult, err error) {
+	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: metaDir, NoLoad: noLoad, Emit: o.Emit},
+		o, func(path string, r job.ImportResult, err error) {
 			switch {
 			case err != nil:
 				fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
@@ -330,10 +325,9 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	o := backupOptions(env)
 	status := exitOK
 	for _, t := range selected {
-		if err := prune(ctx, env, t, dryRun, dest, o); err != nil {
+		if err := prune(ctx, env, t, dryRun, dest, operations.BackupOptions{Version: version}); err != nil {
 			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
 			status = exitError
 		}

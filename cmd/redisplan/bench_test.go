@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // The plan benchmarks time the whole process, as a person or a CI job
@@ -84,7 +84,7 @@ func planCommand(bin, spec string) func() error {
 
 func BenchmarkPlanOneTarget(b *testing.B) {
 	bin := buildBinary(b)
-	srv := redistest.Start(b, redistest.Options{})
+	srv := servertest.Start(b, servertest.Options{})
 	spec := filepath.Join(b.TempDir(), "spec.hcl")
 	text := fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n%s}\n", srv.Addr(), srv.ConfigPath(), benchDirectives)
 	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
@@ -102,7 +102,7 @@ func BenchmarkRedisCLIOneTarget(b *testing.B) {
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		b.Skip("redis-cli not installed")
 	}
-	srv := redistest.Start(b, redistest.Options{})
+	srv := servertest.Start(b, servertest.Options{})
 	want := filepath.Join(b.TempDir(), "want")
 	directives := []string{"appendonly", "appendfsync", "save", "rdbcompression", "maxmemory", "maxmemory-policy",
 		"lazyfree-lazy-eviction", "lazyfree-lazy-expire", "slowlog-log-slower-than", "notify-keyspace-events"}
@@ -125,7 +125,7 @@ func BenchmarkPlanFleet(b *testing.B) {
 	bin := buildBinary(b)
 	var addrs []string
 	for i := 0; i < 4; i++ {
-		addrs = append(addrs, redistest.Start(b, redistest.Options{}).Addr())
+		addrs = append(addrs, servertest.Start(b, servertest.Options{}).Addr())
 	}
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) {

@@ -17,7 +17,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // receiver is an alert webhook on loopback that records what it gets and
@@ -86,7 +87,7 @@ func result(cj checkJSON, name string) string {
 	return "(no result)"
 }
 
-func checkSpec(t *testing.T, srv *redistest.Server, dest, webhook string) string {
+func checkSpec(t *testing.T, srv *servertest.Server, dest, webhook string) string {
 	notifyBlock := ""
 	if webhook != "" {
 		notifyBlock = fmt.Sprintf("    notify {\n      webhook = %q\n      format  = \"alertmanager\"\n    }\n", webhook)
@@ -119,7 +120,8 @@ func checkSpec(t *testing.T, srv *redistest.Server, dest, webhook string) string
 }
 
 func TestCheckHealthyThenMemoryAlertAndResolve(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
 	mustRun(t, "backup", "run", "-config", spec)
@@ -188,8 +190,10 @@ func infoValue(t *testing.T, c *redis.Client, name string) string {
 }
 
 func TestCheckFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("persistence switched off behind redisplan's back", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		t.Parallel()
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
 		srv.Client(t).ConfigSet(context.Background(), "save", "")
@@ -200,7 +204,8 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("failing BGSAVE", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		t.Parallel()
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
 		// As root no permission stops the save; a directory where the RDB
@@ -209,16 +214,17 @@ func TestCheckFailures(t *testing.T) {
 		os.Mkdir(filepath.Join(srv.Dir(), "dump.rdb"), 0o755)
 		c := srv.Client(t)
 		c.BgSave(context.Background())
-		for i := 0; i < 500 && infoValue(t, c, "rdb_bgsave_in_progress") != "0"; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, "the BGSAVE to end", func() (bool, error) {
+			return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+		})
 		code, cj := runCheckJSON(t, "-config", spec, "-state-dir", t.TempDir())
 		if r := result(cj, "rdb_last_bgsave"); code != 2 || !strings.HasPrefix(r, "critical") {
 			t.Errorf("exit %d, rdb_last_bgsave %s", code, r)
 		}
 	})
 	t.Run("server down", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		t.Parallel()
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
 		srv.Kill(t)
@@ -228,7 +234,8 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("unreadable catalog", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		t.Parallel()
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -239,7 +246,8 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("old backup", func(t *testing.T) {
-		srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+		t.Parallel()
+		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -259,7 +267,8 @@ func TestCheckFailures(t *testing.T) {
 }
 
 func TestCheckDeliveryRetries(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t, 500, 500)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts?token=s3cr3t-t0ken")
 	// No backup yet: backup_age is critical, which fires an alert.
@@ -279,7 +288,8 @@ func TestCheckDeliveryRetries(t *testing.T) {
 }
 
 func TestCheckPrometheusTextfile(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	spec := checkSpec(t, srv, t.TempDir(), "")
 	mustRun(t, "backup", "run", "-config", spec)
 	out := filepath.Join(t.TempDir(), "redisplan.prom")
@@ -298,7 +308,8 @@ func TestCheckPrometheusTextfile(t *testing.T) {
 }
 
 func TestFailedBackupAlerts(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Config: "save 3600 1"})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
 	srv.Kill(t)

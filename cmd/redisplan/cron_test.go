@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // TestIgnoredCronDNameRefusedBeforeApply: Debian's cron skips a cron.d
@@ -15,7 +15,8 @@ import (
 // position, so apply never changes the server and then fails to install
 // the jobs.
 func TestIgnoredCronDNameRefusedBeforeApply(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	cronFile := filepath.Join(t.TempDir(), "redisplan.cron")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address = %q
@@ -50,7 +51,8 @@ func TestIgnoredCronDNameRefusedBeforeApply(t *testing.T) {
 // TestSundayAsSevenApplies: "0 0 * * 7" (Sunday, as crontab(5) allows) is
 // accepted, and the crontab line and the systemd timer run on Sundays.
 func TestSundayAsSevenApplies(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	dir := t.TempDir()
 	cronFile := filepath.Join(dir, "redisplan")
 	units := filepath.Join(dir, "units")

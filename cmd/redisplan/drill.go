@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,6 +12,7 @@ import (
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/drill"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/operations"
 )
 
@@ -75,9 +77,13 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
+	// Progress goes to stderr (JSON lines with -json); stdout holds the
+	// figures.
+	view := newProgressView(env, env.stderr, asJSON)
+	defer view.close()
 	rep, err := operations.RPODrill(ctx, t, drill.RPOOptions{
 		Runs: runs, Duration: duration, Seed: seed,
-		Emit: func(s string) { fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, s) },
+		Emit: view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}),
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
@@ -134,15 +140,15 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	started := false
-	rep, notes, err := operations.RTODrill(ctx, t, which, identity, func(id string, notes []string) {
-		started = true
-		writeNotes(env.stderr, t, notes)
-		fmt.Fprintf(env.stderr, "redis.%s: verifying backup %s and restoring it into a scratch redis-server\n", t.Name, id)
-	})
-	writeNotes(env.stderr, t, notes)
+	// Progress goes to stderr (JSON lines with -json); stdout holds the
+	// figures.
+	view := newProgressView(env, env.stderr, asJSON)
+	defer view.close()
+	rep, err := operations.RTODrill(ctx, t, which, identity,
+		view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}), view.bytesOnly(t.Name))
+	var se *operations.SourceError
 	switch {
-	case err != nil && !started:
+	case errors.As(err, &se):
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError
 	case err != nil:

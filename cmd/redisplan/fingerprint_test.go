@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // fingerprintServer is a redis-server whose config file (the one the spec
@@ -20,7 +20,7 @@ import (
 // the default user's password can then change behind redisplan's back
 // while redisplan still reaches the server.
 type fingerprintServer struct {
-	srv                        *redistest.Server
+	srv                        *servertest.Server
 	conf                       string
 	password, opsPassword, cfg string
 	spec                       string
@@ -35,7 +35,7 @@ func startFingerprintServer(t *testing.T) *fingerprintServer {
 	if err := os.WriteFile(f.conf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = redistest.Start(t, redistest.Options{ConfigFile: f.conf, Password: f.password})
+	f.srv = servertest.Start(t, servertest.Options{ConfigFile: f.conf, Password: f.password})
 	t.Setenv("REDISPLAN_VAR_password", f.password)
 	t.Setenv("REDISPLAN_VAR_ops_password", f.opsPassword)
 	t.Setenv("REDISPLAN_VAR_config_command", f.cfg)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // cleanSpec has no finding of any built-in rule: a durable target with
@@ -81,6 +81,7 @@ policy "lfu" {
 )
 
 func TestLintExitCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		extra string
@@ -142,6 +143,7 @@ ignore {
 }
 
 func TestLintFormats(t *testing.T) {
+	t.Parallel()
 	spec := writeSpec(t, cleanSpec+errorPolicy+warningPolicy+`
 ignore {
   rule   = "aof"
@@ -220,6 +222,7 @@ ignore {
 }
 
 func TestLintBrokenPolicy(t *testing.T) {
+	t.Parallel()
 	spec := writeSpec(t, cleanSpec+`
 policy "typo" {
   condition = persistence.aof.enabld
@@ -244,6 +247,7 @@ policy "typo" {
 }
 
 func TestValidateRunsPolicies(t *testing.T) {
+	t.Parallel()
 	t.Run("error", func(t *testing.T) {
 		spec := writeSpec(t, cleanSpec+errorPolicy)
 		code, out, errOut := runCLI(t, "validate", "-config", spec)
@@ -317,7 +321,7 @@ func TestValidateRunsPolicies(t *testing.T) {
 
 // policySpec is one ephemeral target on srv with a maxmemory change and
 // extra lines inside its block.
-func policySpec(t *testing.T, srv *redistest.Server, inside, outside string) string {
+func policySpec(t *testing.T, srv *servertest.Server, inside, outside string) string {
 	return writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
   config_file = %q
@@ -330,7 +334,8 @@ func policySpec(t *testing.T, srv *redistest.Server, inside, outside string) str
 }
 
 func TestPlanShowsFindings(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	spec := policySpec(t, srv, "", `
 policy "lfu" {
   severity  = "warning"
@@ -397,7 +402,8 @@ ignore {
 // apply before it changes anything; -allow-policy-errors applies all the
 // same, loudly.
 func TestApplyRefusesPolicyErrors(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	const pw = "written-in-the-spec"
 	spec := policySpec(t, srv, fmt.Sprintf("  password = %q\n  security {\n    requirepass = %q\n  }\n", pw, pw), "")
 	c := srv.Client(t)
@@ -459,6 +465,7 @@ func TestApplyRefusesPolicyErrors(t *testing.T) {
 // find the plan's comment by its marker. No YAML library is at hand, so
 // their structure is left to the CI systems.
 func TestCIExamples(t *testing.T) {
+	t.Parallel()
 	steps := []string{"go build", "redisplan fmt -check", "redisplan validate", "redisplan lint", "redisplan plan"}
 	for name, also := range map[string][]string{
 		"github-actions.yml": {"pull_request", "image: redis:7.0", "actions/setup-go", `go-version: "1.26"`,

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // Two specs in two directories, each with a target "main" on its own
@@ -74,10 +74,12 @@ func fileContents(t *testing.T, roots ...string) map[string]string {
 }
 
 func TestSecondSpecDoesNotTakeTheFirstSpecsSchedules(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"crontab", "systemd", "kubernetes"} {
 		t.Run(kind, func(t *testing.T) {
-			srvA := redistest.Start(t, redistest.Options{})
-			srvB := redistest.Start(t, redistest.Options{})
+			t.Parallel()
+			srvA := servertest.Start(t, servertest.Options{})
+			srvB := servertest.Start(t, servertest.Options{})
 			shared := t.TempDir()
 			cronFile := filepath.Join(shared, "cron.d", "redisplan")
 			units := filepath.Join(shared, "units")
@@ -191,7 +193,8 @@ func TestSecondSpecDoesNotTakeTheFirstSpecsSchedules(t *testing.T) {
 // redisplan (no owner line) is adopted by the spec its lines run, and
 // refused to any other.
 func TestScheduleWithoutOwnerLine(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	shared := t.TempDir()
 	cronFile := filepath.Join(shared, "redisplan")
 	specA := ownerSpec(t, filepath.Join(shared, "team-a"), srv.Addr(), "32mb", "3", cronBlocks("crontab", cronFile, "", "", ""))
@@ -224,7 +227,8 @@ func TestScheduleWithoutOwnerLine(t *testing.T) {
 // server's schedules, so following the plan error's advice duplicated the
 // jobs. They are now one spec: the second form plans no change.
 func TestConfigDirAndFileAreOneOwner(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
 	shared := t.TempDir()
 	cronFile := filepath.Join(shared, "cron.d", "redisplan")
 	if err := os.MkdirAll(filepath.Dir(cronFile), 0o755); err != nil {

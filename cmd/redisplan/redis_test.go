@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/catalog"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // TestExampleConfigRunsOnRealRedis renders examples/redis.hcl the way
@@ -18,6 +18,7 @@ import (
 // overridden by the harness), and checks that the server runs with every
 // value the spec asked for.
 func TestExampleConfigRunsOnRealRedis(t *testing.T) {
+	t.Parallel()
 	res, diags := spechcl.Load(spechcl.Options{Path: "../../examples/redis.hcl"})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
@@ -28,12 +29,12 @@ func TestExampleConfigRunsOnRealRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(t.TempDir(), "redis.conf")
-	data := conffile.Render(target, cat, conffile.RenderOptions{Source: "examples/redis.hcl", Secrets: true})
+	data := redisconf.Render(target, cat, redisconf.RenderOptions{Source: "examples/redis.hcl", Secrets: true})
 	if err := os.WriteFile(conf, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	srv := redistest.Start(t, redistest.Options{ConfigFile: conf})
+	srv := servertest.Start(t, servertest.Options{ConfigFile: conf})
 	rdb := srv.Client(t)
 	ctx := context.Background()
 	configCmd := target.ConfigCommand()

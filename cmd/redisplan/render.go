@@ -8,13 +8,13 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/promrules"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 func runRender(_ context.Context, env *cmdEnv, args []string) int {
@@ -58,11 +58,11 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		}
 		source := strings.Join(res.Filenames, ", ")
 		if outDir == "" {
-			env.stdout.Write(conffile.Render(t, cat, conffile.RenderOptions{Source: source}))
+			env.stdout.Write(redisconf.Render(t, cat, redisconf.RenderOptions{Source: source}))
 			continue
 		}
 		path := filepath.Join(outDir, fileName(t.Name)+".conf")
-		data := conffile.Render(t, cat, conffile.RenderOptions{Source: source, Secrets: true})
+		data := redisconf.Render(t, cat, redisconf.RenderOptions{Source: source, Secrets: true})
 		if err := writeSecretFile(path, data); err != nil {
 			fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
 			return exitError

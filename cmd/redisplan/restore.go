@@ -41,7 +41,9 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
 		return exitError
 	}
-	emit := func(e restore.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", t.Name, e.Message) }
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
+	emit := view.sink(t.Name)
 	// A restore that was killed after it stopped the server left it down:
 	// it is started on its original files before anything else. Then
 	// the backup is checked against the server with nothing changed.

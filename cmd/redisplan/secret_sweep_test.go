@@ -21,7 +21,7 @@ import (
 	"filippo.io/age"
 	"github.com/minio/minio-go/v7"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/s3test"
 )
 
@@ -186,6 +186,7 @@ redis "main" {
 `
 
 func TestSecretSweep(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("the sweep runs every command several times")
 	}
@@ -253,7 +254,7 @@ func TestSecretSweep(t *testing.T) {
 	}
 
 	hooks := newHookReceiver(t)
-	closed := redistest.FreePort(t)
+	closed := servertest.FreePort(t)
 	spec := writeSpecIn(t, root, fmt.Sprintf(sweepSpec, d.conf, d.service(), id.Recipient().String(), s3srv.Endpoint, hooks.srv.URL))
 	dest := filepath.Join(root, "backups")
 

@@ -28,22 +28,22 @@ func (p palette) c(code, s string) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
-func symbol(a planner.Action) string {
+func symbol(a model.Action) string {
 	switch a {
-	case planner.Create:
+	case model.Create:
 		return "+"
-	case planner.Delete:
+	case model.Delete:
 		return "-"
 	}
 	return "~"
 }
 
-func modeLabel(c planner.Change) string {
+func modeLabel(c model.Change) string {
 	switch {
-	case c.Mode == planner.FileOnly:
+	case c.Mode == model.FileOnly:
 		// rename-command lines reach the server only when it restarts.
 		return "needs restart"
-	case c.Mode == planner.Restart || c.Mode == planner.Protected:
+	case c.Mode == model.Restart || c.Mode == model.Protected:
 		if c.LiveBefore.Value == c.After && !c.Sensitive {
 			return "file only"
 		}
@@ -73,9 +73,9 @@ func display(cat *catalog.Catalog, directive, value string) string {
 	return value
 }
 
-func before(cat *catalog.Catalog, c planner.Change) string {
+func before(cat *catalog.Catalog, c model.Change) string {
 	v := c.LiveBefore
-	if !c.LiveChange && c.Mode != planner.Restart && c.Mode != planner.Protected {
+	if !c.LiveChange && c.Mode != model.Restart && c.Mode != model.Protected {
 		v = c.FileBefore
 	}
 	if c.Sensitive {
@@ -90,7 +90,7 @@ func before(cat *catalog.Catalog, c planner.Change) string {
 	return display(cat, c.Directive, v.Value)
 }
 
-func after(cat *catalog.Catalog, c planner.Change) string {
+func after(cat *catalog.Catalog, c model.Change) string {
 	if c.Sensitive {
 		return sensitiveChanged
 	}
@@ -103,7 +103,7 @@ type summary struct{ live, restart, file, cron, schedules, drift, errors int }
 
 func summarize(p *planner.Plan) summary {
 	var s summary
-	var all []*planner.TargetPlan
+	var all []*model.TargetPlan
 	for _, tp := range p.Targets {
 		all = append(all, tp)
 		all = append(all, tp.Replicas...)
@@ -159,7 +159,7 @@ func (s summary) line() string {
 		plural(s.cron, "crontab change", "crontab changes"), schedules)
 }
 
-func catalogFor(tp *planner.TargetPlan, t *model.Target) *catalog.Catalog {
+func catalogFor(tp *model.TargetPlan, t *model.Target) *catalog.Catalog {
 	if tp.Version != "" {
 		if c, err := catalog.For(tp.Version); err == nil {
 			return c
@@ -175,7 +175,7 @@ func catalogFor(tp *planner.TargetPlan, t *model.Target) *catalog.Catalog {
 
 // writePlanText prints the plan of each target, then the unsuppressed
 // policy findings, then the summary line.
-func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findings []lint.Finding, color bool) {
+func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findings []model.Finding, color bool) {
 	pal := palette{color}
 	byName := map[string]*model.Target{}
 	for _, t := range targets {
@@ -222,14 +222,14 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 
 // writeScheduleFiles lists the schedule files to write or remove, grouped
 // by directory, with the changed lines of each update.
-func writeScheduleFiles(w io.Writer, changes []planner.FileChange, pal palette, ind string) {
+func writeScheduleFiles(w io.Writer, changes []model.FileChange, pal palette, ind string) {
 	dir := ""
 	for _, fc := range changes {
 		if fc.Dir != dir {
 			dir = fc.Dir
 			fmt.Fprintf(w, "\n%sSchedule files (%s, %s):\n", ind, fc.Kind, fc.Dir)
 		}
-		colour := map[planner.Action]string{planner.Create: "32", planner.Update: "33", planner.Delete: "31"}[fc.Action]
+		colour := map[model.Action]string{model.Create: "32", model.Update: "33", model.Delete: "31"}[fc.Action]
 		fmt.Fprintf(w, "%s  %s %s  (%s)\n", ind, pal.c(colour, symbol(fc.Action)), fc.Name, fc.Action)
 		if fc.Note != "" {
 			fmt.Fprintf(w, "%s      %s\n", ind, fc.Note)
@@ -252,7 +252,7 @@ const planMarker = "<!-- redisplan plan -->"
 // findings (suppressed ones collapsed, with their reasons), a summary
 // table, then the text plan in a collapsible block. lint's own marker line
 // is left out, so that the comment has one marker, planMarker, first.
-func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findings []lint.Finding) {
+func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findings []model.Finding) {
 	fmt.Fprintln(w, planMarker)
 	var lm strings.Builder
 	lint.WriteMarkdown(&lm, findings)
@@ -266,7 +266,7 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 	fmt.Fprintln(w, "| target | live | needs restart | file | crontab | drift | status |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
 	for _, tp := range p.Targets {
-		one := &planner.Plan{Targets: []*planner.TargetPlan{tp}}
+		one := &planner.Plan{Targets: []*model.TargetPlan{tp}}
 		s := summarize(one)
 		status := "no changes"
 		switch {
@@ -284,7 +284,7 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 
 // writeTargetBody prints one server's changes, drift, crontab and risks,
 // each line indented by ind, and a blank line after them.
-func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *catalog.Catalog, ind string) {
+func writeTargetBody(w io.Writer, pal palette, tp *model.TargetPlan, cat *catalog.Catalog, ind string) {
 	if tp.Error != "" {
 		fmt.Fprintf(w, "%s%s %s\n\n", ind, pal.c("31", "Error:"), tp.Error)
 		return
@@ -299,11 +299,11 @@ func writeTargetBody(w io.Writer, pal palette, tp *planner.TargetPlan, cat *cata
 	for _, c := range tp.Changes {
 		sym := symbol(c.Action)
 		colour := "33"
-		if c.Action == planner.Create {
+		if c.Action == model.Create {
 			colour = "32"
 		}
 		was := before(cat, c)
-		if tp.ConfigSource == planner.ConfigDisabled && c.Directive == "rename-command CONFIG" {
+		if tp.ConfigSource == model.ConfigDisabled && c.Directive == "rename-command CONFIG" {
 			was = `"" (disabled)`
 		}
 		fmt.Fprintf(w, "%s%s %s: %s -> %s  [%s]\n", ind, pal.c(colour, sym), c.Directive, was, after(cat, c), modeLabel(c))

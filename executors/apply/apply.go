@@ -18,7 +18,8 @@ import (
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
-	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // LiveConfig is the part of a live server that apply changes.
@@ -72,31 +73,10 @@ type ScheduleFiles interface {
 // block there belongs to another owner than want.
 type Splicer func(current []byte, name string, lines []string, want owner.Owner) ([]byte, error)
 
-// EventKind says what an event reports.
-type EventKind int
-
-const (
-	// Step is something done.
-	Step EventKind = iota
-	// Pending is something left for later (a restart not allowed).
-	Pending
-	// Warning is something a person should look at; apply went on.
-	Warning
-	// RolledBack is something undone after a failure.
-	RolledBack
-)
-
-// Event is one thing apply did or did not do.
-type Event struct {
-	Target  string
-	Kind    EventKind
-	Message string
-}
-
 // Request is one target's apply.
 type Request struct {
 	Target       *model.Target
-	Plan         *planner.TargetPlan
+	Plan         *model.TargetPlan
 	Catalog      *catalog.Catalog
 	AllowRestart bool
 	Live         LiveConfig
@@ -107,7 +87,7 @@ type Request struct {
 	Crontab     CrontabStore
 	Splice      Splicer
 	Schedules   ScheduleFiles // needed when the plan has schedule files
-	Emit        func(Event)
+	Emit        progress.Sink
 }
 
 // Result counts what was applied.
@@ -124,11 +104,11 @@ type Result struct {
 // RestartNeeded lists the directives of a plan that only a restart makes
 // the server use: restart-mode and protected changes whose live value
 // differs (or cannot be compared, being sensitive), and file-only ones.
-func RestartNeeded(tp *planner.TargetPlan) []string {
+func RestartNeeded(tp *model.TargetPlan) []string {
 	var names []string
 	for _, c := range tp.Changes {
-		if c.Mode == planner.Restart || c.Mode == planner.Protected || c.Mode == planner.FileOnly {
-			if c.Mode == planner.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
+		if c.Mode == model.Restart || c.Mode == model.Protected || c.Mode == model.FileOnly {
+			if c.Mode == model.FileOnly || c.LiveBefore.Value != c.After || c.Sensitive {
 				names = append(names, c.Directive)
 			}
 		}
@@ -142,11 +122,7 @@ func RestartNeeded(tp *planner.TargetPlan) []string {
 func Run(ctx context.Context, req Request) (Result, error) {
 	var res Result
 	t, tp := req.Target, req.Plan
-	emit := func(kind EventKind, format string, args ...any) {
-		if req.Emit != nil {
-			req.Emit(Event{Target: t.Name, Kind: kind, Message: fmt.Sprintf(format, args...)})
-		}
-	}
+	emit := req.Emit.With(progress.Event{Operation: progress.OpApply, Target: t.Name}).Say
 	desired := map[string]model.Directive{}
 	for _, d := range t.Directives {
 		desired[d.Name] = d
@@ -166,7 +142,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("%w. Nothing was changed", err)
 		}
-		emit(Step, "%s: the data files will be carried over while the server is stopped (%s)", strings.Join(moving, ", "), reloc.carry.Describe())
+		emit(progress.Step, "%s: the data files will be carried over while the server is stopped (%s)", strings.Join(moving, ", "), reloc.carry.Describe())
 	}
 
 	// 1. AOF first: a file saying "appendonly yes" must never exist
@@ -177,23 +153,23 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("enable AOF on redis.%s: %w. Nothing was changed", t.Name, err)
 		}
 		aofTurnedOn = true
-		emit(Step, "AOF enabled live and its first rewrite finished")
+		emit(progress.Step, "AOF enabled live and its first rewrite finished")
 	}
 	undoAOF := func() {
 		if !aofTurnedOn {
 			return
 		}
 		if err := req.Live.ConfigSet(context.WithoutCancel(ctx), [][2]string{{"appendonly", "no"}}); err != nil {
-			emit(Warning, "could not turn AOF back off: %v", err)
+			emit(progress.Warning, "could not turn AOF back off: %v", err)
 			return
 		}
-		emit(RolledBack, "AOF turned back off")
+		emit(progress.RolledBack, "AOF turned back off")
 	}
 
 	// 2. The managed file, atomically, with the previous one kept.
 	var previous []byte
 	existed, fileWritten := false, false
-	var edits []conffile.Edit
+	var edits []redisconf.Edit
 	// A new name for CONFIG or SHUTDOWN, the commands redisplan reaches
 	// and stops the server with, is written only together with the
 	// restart that makes the server take it: until then the file must
@@ -210,7 +186,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				held = append(held, c.Directive)
 				continue
 			}
-			edits = append(edits, conffile.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
+			edits = append(edits, redisconf.Edit{Directive: "rename-command", Key: r.Command, Lines: []string{renameLine(r)}})
 			continue
 		}
 		d := desired[c.Directive]
@@ -219,7 +195,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if p != nil && p.Alias != "" {
 			aliases = []string{p.Alias}
 		}
-		edits = append(edits, conffile.Edit{Directive: c.Directive, Aliases: aliases, Lines: conffile.DirectiveLines(req.Catalog, c.Directive, d.Value)})
+		edits = append(edits, redisconf.Edit{Directive: c.Directive, Aliases: aliases, Lines: redisconf.DirectiveLines(req.Catalog, c.Directive, d.Value)})
 	}
 	if len(edits) > 0 {
 		if t.ConfigFile == "" {
@@ -232,7 +208,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			undoAOF()
 			return res, fmt.Errorf("read %s: %w. Nothing was changed", t.ConfigFile, err)
 		}
-		next, err := conffile.ApplyEdits(current, edits)
+		next, err := redisconf.ApplyEdits(current, edits)
 		if err != nil {
 			undoAOF()
 			return res, fmt.Errorf("edit %s: %w. Nothing was changed", t.ConfigFile, err)
@@ -245,17 +221,17 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		fileWritten = true
 		failpoint.Hit(failpoint.ApplyAfterFileWrite)
 		res.FileChanges = len(edits)
-		emit(Step, "wrote %d change(s) to %s (previous file kept as %s.redisplan.bak)", len(edits), t.ConfigFile, t.ConfigFile)
+		emit(progress.Step, "wrote %d change(s) to %s (previous file kept as %s.redisplan.bak)", len(edits), t.ConfigFile, t.ConfigFile)
 	}
 	undoFile := func() {
 		if !fileWritten {
 			return
 		}
 		if err := conffile.Restore(t.ConfigFile, previous, existed); err != nil {
-			emit(Warning, "could not restore %s: %v; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
+			emit(progress.Warning, "could not restore %s: %v; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
 			return
 		}
-		emit(RolledBack, "restored %s", t.ConfigFile)
+		emit(progress.RolledBack, "restored %s", t.ConfigFile)
 	}
 
 	// 3. Every live change in one CONFIG SET: all or nothing.
@@ -275,7 +251,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("CONFIG SET on redis.%s failed, so no live value changed and the file was restored: %w", t.Name, err)
 		}
 		res.LiveChanges = len(pairs)
-		emit(Step, "CONFIG SET %s", strings.Join(names, " "))
+		emit(progress.Step, "CONFIG SET %s", strings.Join(names, " "))
 	}
 	if aofTurnedOn {
 		res.LiveChanges++
@@ -321,21 +297,21 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			how = "add a service block so that apply -allow-restart can write it and restart the server"
 		}
 		for _, d := range held {
-			emit(Pending, "%s: not written yet: the file keeps the name the running server knows until a restart gives it the new one; %s", d, how)
+			emit(progress.Pending, "%s: not written yet: the file keeps the name the running server knows until a restart gives it the new one; %s", d, how)
 		}
 	}
 	if len(restartNeeded) > 0 {
 		switch {
 		case !req.AllowRestart:
 			res.PendingChange = append(res.PendingChange, restartNeeded...)
-			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
+			emit(progress.Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
 		case req.Restarter == nil:
 			res.PendingChange = append(res.PendingChange, restartNeeded...)
 			why := req.NoRestarter
 			if why == "" {
 				why = "the target has no service block to restart it with"
 			}
-			emit(Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
+			emit(progress.Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
 		default:
 			undone := false
 			steps := RestartSteps{Undo: func(ctx context.Context) error {
@@ -349,7 +325,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 					if err := conffile.Restore(t.ConfigFile, previous, existed); err != nil {
 						return fmt.Errorf("restore %s: %w; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
 					}
-					emit(RolledBack, "restored %s", t.ConfigFile)
+					emit(progress.RolledBack, "restored %s", t.ConfigFile)
 				}
 				return nil
 			}}
@@ -366,7 +342,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 					if err := c.Do(); err != nil {
 						return fmt.Errorf("carry the data files over: %w", err)
 					}
-					emit(Step, "carried the data files over: %s", c.Describe())
+					emit(progress.Step, "carried the data files over: %s", c.Describe())
 					return nil
 				}
 			}
@@ -383,14 +359,14 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				return res, fmt.Errorf("restart redis.%s: %w (the file and live changes were applied)", t.Name, err)
 			}
 			res.Restarted = true
-			emit(Step, "restarted the server for %s", strings.Join(restartNeeded, ", "))
+			emit(progress.Step, "restarted the server for %s", strings.Join(restartNeeded, ", "))
 			if reloc != nil {
 				removed, left := reloc.carry.Finish()
 				if len(removed) > 0 {
-					emit(Step, "the server loaded its data under the new names; removed the old names %s", strings.Join(removed, ", "))
+					emit(progress.Step, "the server loaded its data under the new names; removed the old names %s", strings.Join(removed, ", "))
 				}
 				if len(left) > 0 {
-					emit(Warning, "left in place (not the same file as a new name, so not proven redundant): %s", strings.Join(left, ", "))
+					emit(progress.Warning, "left in place (not the same file as a new name, so not proven redundant): %s", strings.Join(left, ", "))
 				}
 			}
 		}
@@ -418,7 +394,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("install crontab for redis.%s: %w (configuration changes were applied)", t.Name, err)
 		}
 		res.CrontabDone = true
-		emit(Step, "installed the crontab block in %s", tp.Crontab.Where)
+		emit(progress.Step, "installed the crontab block in %s", tp.Crontab.Where)
 	}
 
 	// 7. The schedule files, one at a time, each atomically.
@@ -428,7 +404,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	for _, fc := range tp.ScheduleFiles {
 		path := filepath.Join(fc.Dir, fc.Name)
 		var err error
-		if fc.Action == planner.Delete {
+		if fc.Action == model.Delete {
 			want, _ := owner.Parse(fc.Owner)
 			err = req.Schedules.Remove(ctx, fc.Dir, fc.Name, t.Name, want)
 		} else {
@@ -439,8 +415,8 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				fc.Action, t.Name, err, res.ScheduleFiles, len(tp.ScheduleFiles))
 		}
 		res.ScheduleFiles++
-		verb := map[planner.Action]string{planner.Create: "created", planner.Update: "updated", planner.Delete: "removed"}[fc.Action]
-		emit(Step, "%s %s", verb, path)
+		verb := map[model.Action]string{model.Create: "created", model.Update: "updated", model.Delete: "removed"}[fc.Action]
+		emit(progress.Step, "%s %s", verb, path)
 	}
 	return res, nil
 }
@@ -451,7 +427,7 @@ var locationDirectives = []string{"dir", "dbfilename", "appenddirname", "appendf
 
 // LocationChanges lists the directives of a plan that move where the
 // server keeps its data.
-func LocationChanges(tp *planner.TargetPlan) []string {
+func LocationChanges(tp *model.TargetPlan) []string {
 	var out []string
 	for _, c := range tp.Changes {
 		if slices.Contains(locationDirectives, c.Directive) && c.LiveBefore.Value != c.After {
@@ -523,7 +499,7 @@ func planRelocation(ctx context.Context, req Request, desired map[string]model.D
 
 // fileChanges reports whether the plan writes any of the directives to the
 // config file.
-func fileChanges(tp *planner.TargetPlan, directives []string) bool {
+func fileChanges(tp *model.TargetPlan, directives []string) bool {
 	for _, c := range tp.Changes {
 		if c.FileChange && slices.Contains(directives, c.Directive) {
 			return true
@@ -532,7 +508,7 @@ func fileChanges(tp *planner.TargetPlan, directives []string) bool {
 	return false
 }
 
-func hasLive(tp *planner.TargetPlan, directive string) bool {
+func hasLive(tp *model.TargetPlan, directive string) bool {
 	for _, c := range tp.Changes {
 		if c.Directive == directive && c.LiveChange {
 			return true
@@ -542,7 +518,7 @@ func hasLive(tp *planner.TargetPlan, directive string) bool {
 }
 
 func renameLine(r model.Rename) string {
-	return conffile.RenameLine(r.Command, r.NewName)
+	return redisconf.RenameLine(r.Command, r.NewName)
 }
 
 // RunGroup applies the plans of a replication group one member at a time

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // ManifestName is the file that describes a backup. It is written last:
@@ -76,11 +77,8 @@ type Manifest struct {
 // "newest verified backup" and check's backup_age count only these.
 func (m *Manifest) Usable() bool { return m.Verified && m.Problem == "" }
 
-// DBStats is one database's key counts.
-type DBStats struct {
-	Keys    int64 `json:"keys"`
-	Expires int64 `json:"expires"`
-}
+// DBStats is one database's key counts, as INFO keyspace gives them.
+type DBStats = redisinfo.DB
 
 // TotalKeys sums keys over every database.
 func (m *Manifest) TotalKeys() int64 {

@@ -10,10 +10,10 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
-	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // Input is everything one evaluation of a target looks at. Gather fills it
@@ -380,17 +380,7 @@ func missing(fields ...string) Result {
 }
 
 // threshold returns the spec's threshold block for the check, or nil.
-func (e *env) threshold(name string) *model.Threshold {
-	if e.t.Alerts == nil {
-		return nil
-	}
-	for i := range e.t.Alerts.Thresholds {
-		if e.t.Alerts.Thresholds[i].Check == name {
-			return &e.t.Alerts.Thresholds[i]
-		}
-	}
-	return nil
-}
+func (e *env) threshold(name string) *model.Threshold { return e.t.Threshold(name) }
 
 // levels returns copies of the check's warning and critical levels: the
 // spec's block when it has one (a level it leaves out stays unset), else
@@ -1135,7 +1125,7 @@ type dbStats struct {
 // sorted by database number.
 func keyspaceOf(info map[string]string) []dbStats {
 	var out []dbStats
-	for db, st := range live.ParseKeyspace(info) {
+	for db, st := range redisinfo.Keyspace(info) {
 		out = append(out, dbStats{db: db, keys: st.Keys, expires: st.Expires})
 	}
 	slices.SortFunc(out, func(a, b dbStats) int { return a.db - b.db })

@@ -19,6 +19,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/replicas"
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -29,9 +30,6 @@ const (
 	defaultTimeout = 5 * time.Second
 	// serviceTimeout bounds the service status command.
 	serviceTimeout = 30 * time.Second
-	// serviceWaitDelay is how long a finished status command may keep its
-	// output open before it is cut off.
-	serviceWaitDelay = 2 * time.Second
 	// maxServiceOutput bounds how much of the status command's output a
 	// message quotes (its end, where the reason usually is).
 	maxServiceOutput = 512
@@ -184,12 +182,7 @@ func gatherLive(ctx context.Context, t *model.Target, in *Input) {
 
 // probe connects to the server's address and hangs up.
 func probe(ctx context.Context, c model.Connection) error {
-	network, addr := "tcp", c.Address
-	if strings.HasPrefix(addr, "/") {
-		network = "unix"
-	} else if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "6379")
-	}
+	network, addr := server.Address(c)
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, network, addr)
 	if err == nil {
@@ -267,29 +260,25 @@ func commandError(err error, op, acl string, c model.Connection) error {
 func serviceStatus(ctx context.Context, argv []string) error {
 	ctx, cancel := context.WithTimeout(ctx, serviceTimeout)
 	defer cancel()
-	out := &tailBuffer{}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.WaitDelay = serviceWaitDelay
-	err := cmd.Run()
-	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
-		return nil
+	err := server.RunCommand(ctx, "status", argv)
+	var cerr *server.CommandError
+	if !errors.As(err, &cerr) {
+		return err
 	}
 	var exitErr *exec.ExitError
 	var msg string
 	switch {
-	case errors.As(err, &exitErr) && exitErr.Exited():
+	case errors.As(cerr.Err, &exitErr) && exitErr.Exited():
 		msg = fmt.Sprintf("the service status command %q exited with status %d", argv, exitErr.ExitCode())
 	case ctx.Err() != nil:
 		msg = fmt.Sprintf("the service status command %q did not finish within %s", argv, serviceTimeout)
 	default:
-		msg = fmt.Sprintf("the service status command %q failed: %v", argv, err)
+		msg = fmt.Sprintf("the service status command %q failed: %v", argv, cerr.Err)
 	}
-	if o := oneLine(out.String()); o != "" {
+	if o := oneLine(server.TailOf([]byte(strings.TrimSpace(cerr.Output)), maxServiceOutput)); o != "" {
 		msg += ": " + o
 	}
-	return &statusError{msg: msg, err: err}
+	return &statusError{msg: msg, err: cerr.Err}
 }
 
 // statusError is a failed status command, described for a person; the
@@ -301,26 +290,3 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.msg }
 func (e *statusError) Unwrap() error { return e.err }
-
-// tailBuffer keeps the last maxServiceOutput bytes written to it.
-type tailBuffer struct {
-	b       []byte
-	dropped bool
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if over := len(t.b) - maxServiceOutput; over > 0 {
-		t.b = append(t.b[:0:0], t.b[over:]...)
-		t.dropped = true
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	s := strings.TrimSpace(string(t.b))
-	if t.dropped && s != "" {
-		s = "..." + s
-	}
-	return s
-}

@@ -15,8 +15,10 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/file"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // liveTimeout bounds every live test's calls and waits, so that a hung
@@ -36,7 +38,7 @@ func liveContext(t *testing.T) context.Context {
 const persistentConfig = "save 3600 1 300 100\nappendonly yes\nappendfsync everysec\nlatency-monitor-threshold 100\n"
 
 // persistentTarget is the spec of a server started with persistentConfig.
-func persistentTarget(s *redistest.Server) *model.Target {
+func persistentTarget(s *servertest.Server) *model.Target {
 	return &model.Target{
 		Name:       "main",
 		Connection: model.Connection{Address: s.Addr(), Timeout: 5 * time.Second},
@@ -50,7 +52,7 @@ func persistentTarget(s *redistest.Server) *model.Target {
 }
 
 // plainTarget is the spec of a server started without persistence.
-func plainTarget(s *redistest.Server) *model.Target {
+func plainTarget(s *servertest.Server) *model.Target {
 	return &model.Target{Name: "main", Connection: model.Connection{Address: s.Addr(), Timeout: 5 * time.Second}}
 }
 
@@ -120,30 +122,16 @@ func wantStatus(t *testing.T, rs []Result, name string, want Status, contains ..
 func waitInfo(t *testing.T, c *redis.Client, what string, ok func(info string) bool) {
 	t.Helper()
 	ctx := liveContext(t)
-	for {
+	testwait.For(t, liveTimeout, what, func() (bool, error) {
 		info, err := c.Info(ctx).Result()
-		if err == nil && ok(info) {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last INFO error: %v)", what, ctx.Err(), err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return err == nil && ok(info), err
+	})
 }
 
-func infoField(info, key string) string {
-	for line := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), key+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
+func infoField(info, key string) string { return redisinfo.Parse(info)[key] }
 
 func TestLiveHealthy(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	if err := c.Set(ctx, "k1", "v", 0).Err(); err != nil {
@@ -217,7 +205,7 @@ func TestLiveHealthy(t *testing.T) {
 }
 
 func TestLiveMemoryCritical(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	info, err := c.Info(ctx, "memory").Result()
@@ -242,7 +230,7 @@ func TestLiveMemoryCritical(t *testing.T) {
 }
 
 func TestLiveFailingBgsave(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	// A directory where the RDB file goes: the child writes its temp file,
@@ -270,7 +258,7 @@ func TestLiveFailingBgsave(t *testing.T) {
 }
 
 func TestLivePersistenceSwitchedOff(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
 	waitInfo(t, c, "the initial AOF rewrite", func(info string) bool {
@@ -294,7 +282,7 @@ func TestLivePersistenceSwitchedOff(t *testing.T) {
 // changed, the server not restarted): a restart outside redisplan would
 // start it empty, so check says so.
 func TestLivePendingAppendfilename(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{Config: persistentConfig})
+	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	tg := persistentTarget(s)
 	tg.Directives = append(tg.Directives, model.Directive{Name: "appendfilename", Value: "orders.aof"})
 	_, rs := run(t, tg, nil, nil)
@@ -302,7 +290,7 @@ func TestLivePendingAppendfilename(t *testing.T) {
 }
 
 func TestLiveServerStopped(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	store, err := file.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -337,8 +325,8 @@ func TestLiveServerStopped(t *testing.T) {
 }
 
 func TestLiveReplicaLinkDown(t *testing.T) {
-	primary := redistest.Start(t, redistest.Options{})
-	replica := redistest.Start(t, redistest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", primary.Port())})
+	primary := servertest.Start(t, servertest.Options{})
+	replica := servertest.Start(t, servertest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", primary.Port())})
 	rc := replica.Client(t)
 	waitInfo(t, rc, "the replica's link to come up", func(info string) bool {
 		return infoField(info, "master_link_status") == "up"
@@ -376,7 +364,7 @@ func TestLiveReplicaLinkDown(t *testing.T) {
 
 func TestLiveRestrictedUser(t *testing.T) {
 	const password = "s3cret-check-pw"
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Config: "user checker on >" + password + " ~* &* +@all -config -latency\n",
 	})
 	tg := plainTarget(s)
@@ -424,7 +412,7 @@ func TestLiveRestrictedUser(t *testing.T) {
 }
 
 func TestLiveLatencyAndSlowlog(t *testing.T) {
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Config: "enable-debug-command local\nlatency-monitor-threshold 10\nslowlog-log-slower-than 20000\n",
 	})
 	c := s.Client(t)

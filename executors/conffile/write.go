@@ -1,3 +1,7 @@
+// Package conffile writes the redis.conf that redisplan manages: atomically,
+// keeping a copy of the previous content, and puts it back on failure.
+// Rendering, reading and editing the file's content, which do no I/O, are
+// in internal/redisconf.
 package conffile
 
 import (

@@ -2,10 +2,9 @@ package drill
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
-	"github.com/redisplan/redisplan/executors/conffile"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisconf"
@@ -56,22 +55,15 @@ func persistenceOnly(t *model.Target) *model.Target {
 }
 
 // scratchConfig returns the redis.conf of a scratch server: the target's
-// persistence directives exactly as conffile.Render writes them, then the
+// persistence directives exactly as redisconf.Render writes them, then the
 // lines the drill needs (they come last, so they win). A persistence
 // directive the spec leaves out keeps Redis' default, as it would on a
 // server whose config file does not set it.
 func scratchConfig(t *model.Target, cat *catalog.Catalog, port int, dir, logfile string) []byte {
 	var b bytes.Buffer
-	b.Write(conffile.Render(persistenceOnly(t), cat, conffile.RenderOptions{Source: "the spec, for a redisplan RPO drill"}))
+	b.Write(redisconf.Render(persistenceOnly(t), cat, redisconf.RenderOptions{Source: "the spec, for a redisplan RPO drill"}))
 	b.WriteString("\n# The drill's scratch server: its own port and directory.\n")
-	for _, line := range []string{
-		redisconf.FormatLine("port", strconv.Itoa(port)),
-		redisconf.FormatLine("bind", "127.0.0.1"),
-		redisconf.FormatLine("protected-mode", "yes"),
-		redisconf.FormatLine("daemonize", "no"),
-		redisconf.FormatLine("dir", dir),
-		redisconf.FormatLine("logfile", logfile),
-	} {
+	for _, line := range server.LoopbackLines(port, dir, logfile) {
 		b.WriteString(line + "\n")
 	}
 	return b.Bytes()

@@ -14,8 +14,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -46,13 +48,11 @@ type RPOOptions struct {
 	// clock.
 	Seed int64
 	// Emit receives progress, one line at a time; nil discards it.
-	Emit func(string)
+	Emit progress.Sink
 }
 
 func (o RPOOptions) emit(format string, args ...any) {
-	if o.Emit != nil {
-		o.Emit(fmt.Sprintf(format, args...))
-	}
+	o.Emit.Say(progress.Step, format, args...)
 }
 
 // RPORun is what one crash lost.
@@ -96,7 +96,7 @@ type RPOResult struct {
 //
 // It starts a scratch redis-server (binary from REDISPLAN_REDIS_SERVER or
 // PATH, a free loopback port, a temporary directory) whose config is the
-// target's persistence directives as conffile.Render writes them, and
+// target's persistence directives as redisconf.Render writes them, and
 // nothing else of the target: no rename-command, no password, no memory
 // limits. Directives the spec leaves unmanaged keep Redis' defaults.
 //
@@ -144,11 +144,11 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))
 
-	bin, err := serverBinary()
+	bin, err := server.Binary()
 	if err != nil {
-		return RPOResult{}, err
+		return RPOResult{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}
-	if res.ServerVersion, err = binaryVersion(ctx, bin); err != nil {
+	if res.ServerVersion, err = server.Version(ctx, bin); err != nil {
 		return RPOResult{}, err
 	}
 	cat, err := catalog.For(res.ServerVersion)
@@ -195,9 +195,9 @@ func crashOnce(ctx context.Context, s *scratch, killAt time.Duration, res *RPORe
 	if err := s.start(ctx); err != nil {
 		return RPORun{}, err
 	}
-	opts.emit("run %d/%d: started pid %d on %s in %s", i, runs, s.proc.pid, s.addr, s.dir)
+	opts.emit("run %d/%d: started pid %d on %s in %s", i, runs, s.pid(), s.addr(), s.dir)
 	if i == 1 {
-		if err := describePersistence(ctx, s.addr, res); err != nil {
+		if err := describePersistence(ctx, s.addr(), res); err != nil {
 			return RPORun{}, err
 		}
 	}
@@ -214,7 +214,7 @@ func crashOnce(ctx context.Context, s *scratch, killAt time.Duration, res *RPORe
 	if err := s.start(ctx); err != nil {
 		return RPORun{}, fmt.Errorf("restart after the kill: %w", err)
 	}
-	recovered, firstLost, err := countSurvivors(ctx, s.addr, len(acks))
+	recovered, firstLost, err := countSurvivors(ctx, s.addr(), len(acks))
 	if err != nil {
 		return RPORun{}, err
 	}
@@ -224,13 +224,13 @@ func crashOnce(ctx context.Context, s *scratch, killAt time.Duration, res *RPORe
 		run.LostMillis = millis(acks[len(acks)-1] - acks[firstLost])
 	}
 	opts.emit("run %d/%d: killed after %.0fms with %d writes acknowledged; restarted as pid %d: %d recovered, %d lost (%.0fms of writes)",
-		i, runs, run.KilledAfterMillis, run.Acknowledged, s.proc.pid, run.Recovered, run.Lost, run.LostMillis)
+		i, runs, run.KilledAfterMillis, run.Acknowledged, s.pid(), run.Recovered, run.Lost, run.LostMillis)
 	return run, nil
 }
 
 // describePersistence reads what the server runs with.
 func describePersistence(ctx context.Context, addr string, res *RPOResult) error {
-	c := newClient(addr, nil)
+	c := server.NewClient(addr, "", nil)
 	defer c.Close()
 	cfg, err := live.ConfigGet(ctx, c, "CONFIG", "appendonly", "appendfsync", "save")
 	if err != nil {
@@ -258,7 +258,7 @@ func describePersistence(ctx context.Context, addr string, res *RPOResult) error
 // write that fails before the kill is an error: the server failed on its
 // own, and the run would measure that instead.
 func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]time.Duration, time.Duration, error) {
-	c := newClient(s.addr, func(o *redis.Options) {
+	c := server.NewClient(s.addr(), "", func(o *redis.Options) {
 		o.PoolSize = 1
 		o.ReadTimeout = writeTimeout
 		o.WriteTimeout = writeTimeout
@@ -315,7 +315,7 @@ func key(i int) string { return "n:" + strconv.Itoa(i) }
 // hold their value, and the index of the first one that does not (-1 when
 // all do).
 func countSurvivors(ctx context.Context, addr string, n int) (recovered int64, firstLost int, err error) {
-	c := newClient(addr, nil)
+	c := server.NewClient(addr, "", nil)
 	defer c.Close()
 	firstLost = -1
 	keys := make([]string, 0, countBatch)

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // The RPO tests crash real redis-servers. They assert counts and the
@@ -26,10 +27,10 @@ type events struct {
 	lines []string
 }
 
-func (e *events) emit(s string) {
+func (e *events) emit(ev progress.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.lines = append(e.lines, s)
+	e.lines = append(e.lines, ev.Message)
 }
 
 func (e *events) String() string {
@@ -112,7 +113,7 @@ func checkFigures(t *testing.T, res RPOResult, runs int) {
 }
 
 func TestRPO(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	const runs = 3
 	for _, tt := range []struct {
 		name        string
@@ -176,7 +177,7 @@ func TestRPO(t *testing.T) {
 }
 
 func TestRPOServerThatCannotStart(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	ev := &events{}
 	_, err := RPO(testContext(t), target("appendfsync", "sometimes", "appendonly", "yes"), RPOOptions{Runs: 2, Duration: 100 * time.Millisecond, Emit: ev.emit})
@@ -188,14 +189,14 @@ func TestRPOServerThatCannotStart(t *testing.T) {
 }
 
 func TestRPOCancelled(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	ev := &events{}
-	emit := func(s string) {
-		ev.emit(s)
-		if strings.Contains(s, "run 1/5: started") {
+	emit := func(e progress.Event) {
+		ev.emit(e)
+		if strings.Contains(e.Message, "run 1/5: started") {
 			cancel()
 		}
 	}

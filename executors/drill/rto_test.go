@@ -14,19 +14,21 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // rdbSource saves a real server holding keys in two databases and returns
 // its dump.rdb as a backup source whose manifest lists those keys.
 func rdbSource(t *testing.T) restore.Source {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	keyspace := map[int]backup.DBStats{}
 	for db, n := range map[int]int{0: 120, 3: 7} {
-		c := newClient(srv.Addr(), func(o *redis.Options) { o.DB = db })
+		c := server.NewClient(srv.Addr(), "", func(o *redis.Options) { o.DB = db })
 		for i := range n {
 			if err := c.Set(ctx, fmt.Sprintf("k:%d:%d", db, i), i, 0).Err(); err != nil {
 				t.Fatal(err)
@@ -48,7 +50,7 @@ func rdbSource(t *testing.T) restore.Source {
 	}
 	m := &backup.Manifest{
 		Version: backup.ManifestVersion, ID: "20260101T030000Z", Target: "main", Method: "bgsave",
-		RedisVersion: redistest.Version(t), Keyspace: keyspace,
+		RedisVersion: servertest.Version(t), Keyspace: keyspace,
 		Files: []backup.File{{Name: "dump.rdb", Original: "dump.rdb", Kind: backup.KindRDB, RawSize: int64(len(data)), StoredSize: int64(len(data)), Compression: "none"}},
 	}
 	return restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(path) }}
@@ -75,13 +77,22 @@ func verifyRDB(calls *int) func(context.Context, restore.Source) error {
 }
 
 func TestRTO(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	src := rdbSource(t)
 	var calls int
-	res, err := RTO(testContext(t), src, verifyRDB(&calls))
+	var done int64
+	res, err := RTO(testContext(t), src, verifyRDB(&calls), func(e progress.Event) {
+		if e.Done && e.Operation == progress.OpDrill && e.Phase == progress.PhaseStage {
+			done += e.Bytes
+		}
+	})
 	if err != nil {
 		t.Fatalf("RTO: %v", err)
+	}
+	// The drill reported every byte of the backup it wrote.
+	if want := src.Manifest.Files[0].RawSize; len(src.Manifest.Files) != 1 || done != want {
+		t.Errorf("the drill reported %d bytes written, the backup's one file has %d", done, want)
 	}
 	t.Logf("result: %+v", res)
 	if calls != 1 {
@@ -99,13 +110,13 @@ func TestRTO(t *testing.T) {
 }
 
 func TestRTOKeysMissing(t *testing.T) {
-	redistest.Binary(t)
+	servertest.Binary(t)
 	t.Parallel()
 	src := rdbSource(t)
 	m := *src.Manifest
 	m.Keyspace = map[int]backup.DBStats{0: {Keys: 500}, 3: {Keys: 7}}
 	src.Manifest = &m
-	res, err := RTO(testContext(t), src, nil)
+	res, err := RTO(testContext(t), src, nil, nil)
 	if err != nil {
 		t.Fatalf("RTO: %v; keys that do not match are a figure, not an error", err)
 	}
@@ -126,11 +137,11 @@ func TestRTOVerifyFails(t *testing.T) {
 		},
 	}
 	damaged := errors.New("dump.rdb: checksum mismatch")
-	_, err := RTO(testContext(t), src, func(context.Context, restore.Source) error { return damaged })
+	_, err := RTO(testContext(t), src, func(context.Context, restore.Source) error { return damaged }, nil)
 	if !errors.Is(err, damaged) || !strings.Contains(err.Error(), "b1") {
 		t.Errorf("RTO with a failing verification: %v", err)
 	}
-	if _, err := RTO(testContext(t), restore.Source{}, nil); err == nil {
+	if _, err := RTO(testContext(t), restore.Source{}, nil, nil); err == nil {
 		t.Errorf("RTO without a manifest returned no error")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/interrupt"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // pollInterval is how often EnableAOF and the waits of Restart ask the
@@ -93,22 +94,7 @@ func Info(ctx context.Context, c *redis.Client, sections ...string) (map[string]
 	if err != nil {
 		return nil, endpointOf(c, "").explain("INFO", err)
 	}
-	return parseInfo(text), nil
-}
-
-// parseInfo reads INFO's "key:value" lines, skipping section headers.
-func parseInfo(text string) map[string]string {
-	out := map[string]string{}
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = v
-		}
-	}
-	return out
+	return redisinfo.Parse(text), nil
 }
 
 // EnableAOF turns AOF on while the server runs and waits for the initial

@@ -12,12 +12,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 // dialServer returns a Dial client for the server, closed when the test
 // ends.
-func dialServer(t *testing.T, s *redistest.Server) *redis.Client {
+func dialServer(t *testing.T, s *servertest.Server) *redis.Client {
 	t.Helper()
 	c, err := Dial(targetFor(s).Connection)
 	if err != nil {
@@ -29,7 +29,7 @@ func dialServer(t *testing.T, s *redistest.Server) *redis.Client {
 
 func TestDialNamesTheClient(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	name, err := c.ClientGetName(testContext(t)).Result()
 	if err != nil || name != ClientName {
@@ -39,7 +39,7 @@ func TestDialNamesTheClient(t *testing.T) {
 
 func TestConfigGet(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	got, err := ConfigGet(testContext(t), dialServer(t, s), "CONFIG", "maxmemory", "watchdog-period", "no-such-param")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func TestConfigGet(t *testing.T) {
 
 func TestConfigSetBatch(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	err := ConfigSet(ctx, c, "CONFIG", [][2]string{{"maxmemory", "10mb"}, {"maxmemory-policy", "allkeys-lru"}})
@@ -73,7 +73,7 @@ func TestConfigSetBatch(t *testing.T) {
 
 func TestConfigSetAllOrNothing(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 
@@ -102,7 +102,7 @@ func TestConfigSetAllOrNothing(t *testing.T) {
 
 func TestConfigSetHidesSensitiveValues(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	// requirepass takes one argument; the value must not show up in the
 	// error whatever Redis says.
@@ -116,7 +116,7 @@ func TestConfigSetHidesSensitiveValues(t *testing.T) {
 
 func TestConfigSetNoPermission(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "user reader on >reader-pass ~* +ping +info +config|get\n"})
+	s := servertest.Start(t, servertest.Options{Config: "user reader on >reader-pass ~* +ping +info +config|get\n"})
 	tg := targetFor(s)
 	tg.Connection.Username, tg.Connection.Password = "reader", "reader-pass"
 	c, err := Dial(tg.Connection)
@@ -135,7 +135,7 @@ func TestConfigSetNoPermission(t *testing.T) {
 
 func TestInfoKeyspace(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
@@ -156,19 +156,6 @@ func TestInfoKeyspace(t *testing.T) {
 	}
 }
 
-func TestParseInfo(t *testing.T) {
-	text := "# Server\r\nredis_version:7.0.15\r\nexecutable:/usr/bin/redis-server\r\n\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"
-	got := parseInfo(text)
-	want := map[string]string{
-		"redis_version": "7.0.15",
-		"executable":    "/usr/bin/redis-server",
-		"db0":           "keys=1,expires=0,avg_ttl=0",
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("parseInfo = %v, want %v", got, want)
-	}
-}
-
 // fillKeys writes n small keys through a pipeline.
 func fillKeys(t *testing.T, c *redis.Client, n int) {
 	t.Helper()
@@ -184,7 +171,7 @@ func fillKeys(t *testing.T, c *redis.Client, n int) {
 
 func TestEnableAOF(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	fillKeys(t, c, 1000)
@@ -201,7 +188,7 @@ func TestEnableAOF(t *testing.T) {
 
 func TestEnableAOFWhileBGSAVE(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, s)
 	fillKeys(t, c, 200)
@@ -219,7 +206,7 @@ func TestEnableAOFWhileBGSAVE(t *testing.T) {
 	checkAOFDone(t, c, s)
 }
 
-func checkAOFDone(t *testing.T, c *redis.Client, s *redistest.Server) {
+func checkAOFDone(t *testing.T, c *redis.Client, s *servertest.Server) {
 	t.Helper()
 	info, err := Info(testContext(t), c, "persistence")
 	if err != nil {
@@ -242,7 +229,7 @@ func checkAOFDone(t *testing.T, c *redis.Client, s *redistest.Server) {
 
 func TestEnableAOFRefused(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	// Without its directory the server cannot create appendonlydir, and
 	// CONFIG SET appendonly yes fails (the harness kills the server).
@@ -259,7 +246,7 @@ func TestEnableAOFRefused(t *testing.T) {
 
 func TestEnableAOFDeadline(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	c := dialServer(t, s)
 	ctx, cancel := context.WithCancel(testContext(t))
 	cancel()

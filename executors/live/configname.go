@@ -10,9 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // ConfigName returns the name under which the target's server answers
@@ -23,10 +22,10 @@ import (
 // another name (or does not rename it), the server is still running with
 // the file's name: an operator rotated the secret in the spec, and the
 // server takes the new name only when it restarts. ConfigName then
-// returns the file's name with planner.ConfigFromFile. When the file
+// returns the file's name with model.ConfigFromFile. When the file
 // disables CONFIG (rename-command CONFIG ""), it returns "" with
-// planner.ConfigDisabled. Names are secrets: no error quotes one.
-func ConfigName(ctx context.Context, c *redis.Client, t *model.Target) (string, planner.ConfigSource, error) {
+// model.ConfigDisabled. Names are secrets: no error quotes one.
+func ConfigName(ctx context.Context, c *redis.Client, t *model.Target) (string, model.ConfigSource, error) {
 	var content []byte
 	if t.ConfigFile != "" {
 		b, err := os.ReadFile(t.ConfigFile)
@@ -45,7 +44,7 @@ func FileConfigName(path string) (string, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("read config file: %w", err)
 	}
-	name, found, err := conffile.CommandName(b, "CONFIG")
+	name, found, err := redisconf.CommandName(b, "CONFIG")
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
@@ -56,15 +55,15 @@ func FileConfigName(path string) (string, error) {
 }
 
 // configName is ConfigName with the config file's content already read.
-func configName(ctx context.Context, c *redis.Client, t *model.Target, file []byte) (string, planner.ConfigSource, error) {
+func configName(ctx context.Context, c *redis.Client, t *model.Target, file []byte) (string, model.ConfigSource, error) {
 	spec := t.ConfigCommand()
 	if spec == "" {
-		return "", planner.ConfigFromSpec, nil
+		return "", model.ConfigFromSpec, nil
 	}
 	ep := endpointOf(c, spec)
 	err := probeConfig(ctx, c, spec)
 	if err == nil {
-		return spec, planner.ConfigFromSpec, nil
+		return spec, model.ConfigFromSpec, nil
 	}
 	if !unknownCommand(err) {
 		return "", "", ep.explain("CONFIG GET", err)
@@ -77,7 +76,7 @@ func configName(ctx context.Context, c *redis.Client, t *model.Target, file []by
 			"if it runs with another name, set the target's config_file to the redis.conf it was started from, so that redisplan can learn that name, "+
 			"or set config_command to it", ep.addr)
 	}
-	name, found, ferr := conffile.CommandName(file, "CONFIG")
+	name, found, ferr := redisconf.CommandName(file, "CONFIG")
 	if ferr != nil {
 		return "", "", fmt.Errorf("%s: %w", t.ConfigFile, ferr)
 	}
@@ -85,12 +84,12 @@ func configName(ctx context.Context, c *redis.Client, t *model.Target, file []by
 		name = "CONFIG"
 	}
 	if name == "" {
-		return "", planner.ConfigDisabled, nil
+		return "", model.ConfigDisabled, nil
 	}
 	if name != spec {
 		perr := probeConfig(ctx, c, name)
 		if perr == nil {
-			return name, planner.ConfigFromFile, nil
+			return name, model.ConfigFromFile, nil
 		}
 		if !unknownCommand(perr) {
 			return "", "", ep.explain("CONFIG GET", perr)
@@ -128,7 +127,7 @@ func AsStarted(t *model.Target) *model.Target {
 	if err != nil {
 		return t
 	}
-	name, found, err := conffile.CommandName(b, "SHUTDOWN")
+	name, found, err := redisconf.CommandName(b, "SHUTDOWN")
 	if err != nil {
 		return t
 	}

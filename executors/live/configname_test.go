@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
-	"github.com/redisplan/redisplan/planner"
 )
 
 // ConfigName finds the name a server answers CONFIG under when the spec's
@@ -16,7 +15,7 @@ import (
 // config file it was started from. No name is ever in an error.
 func TestConfigName(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "rename-command CONFIG CFG_running\n"})
+	s := servertest.Start(t, servertest.Options{Config: "rename-command CONFIG CFG_running\n"})
 	ctx := testContext(t)
 	c := s.Client(t)
 	writeConf := func(content string) string {
@@ -38,12 +37,12 @@ func TestConfigName(t *testing.T) {
 		name     string
 		target   *model.Target
 		wantName string
-		wantSrc  planner.ConfigSource
+		wantSrc  model.ConfigSource
 		wantErr  string
 	}{
-		{"the spec's name", target("CFG_running", ""), "CFG_running", planner.ConfigFromSpec, ""},
-		{"rotation: the file's name", target("CFG_rotated", writeConf("port 1\nrename-command CONFIG CFG_running\n")), "CFG_running", planner.ConfigFromFile, ""},
-		{"the file disables CONFIG", target("CFG_rotated", writeConf("rename-command CONFIG \"\"\n")), "", planner.ConfigDisabled, ""},
+		{"the spec's name", target("CFG_running", ""), "CFG_running", model.ConfigFromSpec, ""},
+		{"rotation: the file's name", target("CFG_rotated", writeConf("port 1\nrename-command CONFIG CFG_running\n")), "CFG_running", model.ConfigFromFile, ""},
+		{"the file disables CONFIG", target("CFG_rotated", writeConf("rename-command CONFIG \"\"\n")), "", model.ConfigDisabled, ""},
 		{"neither name works", target("CFG_rotated", writeConf("rename-command CONFIG CFG_elsewhere\n")), "", "", "knows the CONFIG command neither under the name the spec gives it nor under the name in"},
 		{"the file names the spec's name", target("CFG_rotated", writeConf("rename-command CONFIG CFG_rotated\n")), "", "", "changed since it started"},
 		{"no config file", target("CFG_rotated", ""), "", "", "set the target's config_file"},

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -94,7 +95,7 @@ func options(c model.Connection) (*redis.Options, error) {
 	if isUnix(c.Address) {
 		o.Network = "unix"
 	} else {
-		o.Addr = withPort(c.Address)
+		o.Addr = server.WithPort(c.Address)
 	}
 	if c.Timeout > 0 {
 		o.DialTimeout = c.Timeout
@@ -157,10 +158,7 @@ func tlsConfig(t *model.TLS) (*tls.Config, error) {
 // anything listens there without going through go-redis, whose pool logs
 // every failed dial to stderr.
 func reachable(ctx context.Context, c model.Connection) error {
-	network, addr := "tcp", withPort(c.Address)
-	if isUnix(c.Address) {
-		network, addr = "unix", c.Address
-	}
+	network, addr := server.Address(c)
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = defaultDialTimeout
@@ -176,25 +174,13 @@ func reachable(ctx context.Context, c model.Connection) error {
 // isUnix reports whether an address is a unix socket path.
 func isUnix(addr string) bool { return strings.HasPrefix(addr, "/") }
 
-// withPort adds Redis' default port to an address that names only a host.
-func withPort(addr string) string {
-	if _, _, err := net.SplitHostPort(addr); err == nil {
-		return addr
-	}
-	host := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
-	if strings.Contains(host, "[") || strings.Contains(host, "]") {
-		return addr // malformed: let the dialer say so
-	}
-	return net.JoinHostPort(host, defaultPort)
-}
-
 // isLoopback reports whether the address reaches the server without
 // leaving the machine: a unix socket, localhost, 127.0.0.0/8 or ::1.
 func isLoopback(addr string) bool {
 	if isUnix(addr) {
 		return true
 	}
-	host, _, err := net.SplitHostPort(withPort(addr))
+	host, _, err := net.SplitHostPort(server.WithPort(addr))
 	if err != nil {
 		return false
 	}

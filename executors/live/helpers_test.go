@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // testTimeout bounds every test's calls, so that a hung server fails the
@@ -22,7 +22,7 @@ func testContext(t *testing.T) context.Context {
 }
 
 // targetFor returns a target that connects to the server.
-func targetFor(s *redistest.Server) *model.Target {
+func targetFor(s *servertest.Server) *model.Target {
 	return &model.Target{
 		Name:       "main",
 		Connection: model.Connection{Address: s.Addr()},

@@ -12,10 +12,10 @@ import (
 
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
-	"github.com/redisplan/redisplan/planner"
 )
 
 // infoSections are the INFO sections the planner reads.
@@ -25,7 +25,7 @@ var infoSections = []string{"server", "persistence", "memory", "replication", "k
 // block.
 type Inspector struct{}
 
-var _ planner.Inspector = (*Inspector)(nil)
+var _ model.Inspector = (*Inspector)(nil)
 
 // Inspect reads the target's state.
 //
@@ -34,8 +34,8 @@ var _ planner.Inspector = (*Inspector)(nil)
 // cannot be read, Inspect returns the state with File and Cron filled and
 // Error set, and returns that error too: the caller decides whether a plan
 // without the live side is useful.
-func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, error) {
-	st := &planner.State{}
+func (Inspector) Inspect(ctx context.Context, t *model.Target) (*model.State, error) {
+	st := &model.State{}
 	if t.ConfigFile != "" {
 		fst, err := readConfigFile(t.ConfigFile)
 		if err != nil {
@@ -71,15 +71,15 @@ func (Inspector) Inspect(ctx context.Context, t *model.Target) (*planner.State, 
 
 // readConfigFile reads the managed redis.conf; a missing file is a state,
 // not an error.
-func readConfigFile(path string) (*planner.FileState, error) {
+func readConfigFile(path string) (*model.FileState, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &planner.FileState{Path: path}, nil
+		return &model.FileState{Path: path}, nil
 	case err != nil:
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
-	st := &planner.FileState{Path: path, Exists: true, Content: b}
+	st := &model.FileState{Path: path, Exists: true, Content: b}
 	if info, err := os.Stat(path); err == nil {
 		st.Mode = info.Mode().Perm()
 	}
@@ -88,7 +88,7 @@ func readConfigFile(path string) (*planner.FileState, error) {
 
 // readCron reads the cron.d file or the user crontab that holds the
 // target's block, named name.
-func readCron(ctx context.Context, c *model.Cron, name string) (*planner.CronState, error) {
+func readCron(ctx context.Context, c *model.Cron, name string) (*model.CronState, error) {
 	var (
 		where   string
 		content []byte
@@ -111,12 +111,12 @@ func readCron(ctx context.Context, c *model.Cron, name string) (*planner.CronSta
 	default:
 		return nil, errors.New("the cron block names neither a file nor a user")
 	}
-	return &planner.CronState{Where: where, Content: content, Lines: crontab.Block(content, name)}, nil
+	return &model.CronState{Where: where, Content: content, Lines: crontab.Block(content, name)}, nil
 }
 
 // readSchedules reads the target's files in the directory of each of its
 // systemd and kubernetes cron blocks, in spec order.
-func readSchedules(ctx context.Context, t *model.Target) ([]planner.ScheduleDir, error) {
+func readSchedules(ctx context.Context, t *model.Target) ([]model.ScheduleDir, error) {
 	type block struct{ kind, dir, id string }
 	var blocks []block
 	for _, st := range t.Timers {
@@ -125,20 +125,24 @@ func readSchedules(ctx context.Context, t *model.Target) ([]planner.ScheduleDir,
 	for _, kc := range t.CronJobs {
 		blocks = append(blocks, block{"kubernetes", kc.Dir, kc.ID})
 	}
-	var out []planner.ScheduleDir
+	var out []model.ScheduleDir
 	for _, b := range blocks {
 		d, err := schedfiles.Read(ctx, b.dir, t.Name, schedfiles.Name(b.id, t.Name))
 		if err != nil {
 			return nil, err
 		}
-		sd := planner.ScheduleDir{Kind: b.kind, Dir: b.dir, Others: d.Others}
+		sd := model.ScheduleDir{Kind: b.kind, Dir: b.dir, Others: d.Others}
 		for _, f := range d.Files {
-			sd.Files = append(sd.Files, planner.ScheduleFile{Name: f.Name, Content: string(f.Content)})
+			sd.Files = append(sd.Files, model.ScheduleFile{Name: f.Name, Content: string(f.Content)})
 		}
 		out = append(out, sd)
 	}
 	return out, nil
 }
+
+// maxErrOutput bounds how much of a command's error output an error
+// quotes (its end, where the reason usually is).
+const maxErrOutput = 2048
 
 // userCrontab returns the crontab of user; a user without one has an
 // empty crontab.
@@ -158,13 +162,13 @@ func userCrontab(ctx context.Context, user string) ([]byte, error) {
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("read the crontab of %s: the crontab command is not installed (install cron, or use a cron.d file)", user)
 	}
-	return nil, fmt.Errorf("read the crontab of %s: crontab -l -u %s: %w: %s", user, user, err, tail(stderr.Bytes()))
+	return nil, fmt.Errorf("read the crontab of %s: crontab -l -u %s: %w: %s", user, user, err, server.TailOf(stderr.Bytes(), maxErrOutput))
 }
 
 // inspectLive reads the running server. When the server does not know
 // the spec's CONFIG name, the name comes from the managed config file's
 // rename-command CONFIG line (see ConfigName).
-func inspectLive(ctx context.Context, t *model.Target, file *planner.FileState) (*planner.LiveState, error) {
+func inspectLive(ctx context.Context, t *model.Target, file *model.FileState) (*model.LiveState, error) {
 	conn := t.Connection
 	configCmd := t.ConfigCommand()
 	if configCmd == "" {
@@ -194,8 +198,8 @@ func inspectLive(ctx context.Context, t *model.Target, file *planner.FileState) 
 	if err != nil {
 		return nil, err
 	}
-	if source == planner.ConfigDisabled {
-		return &planner.LiveState{
+	if source == model.ConfigDisabled {
+		return &model.LiveState{
 			Version:      info["redis_version"],
 			Server:       serverName(info),
 			RunID:        info["run_id"],
@@ -219,7 +223,7 @@ func inspectLive(ctx context.Context, t *model.Target, file *planner.FileState) 
 			cfg[k] = v
 		}
 	}
-	return &planner.LiveState{
+	return &model.LiveState{
 		Version:  info["redis_version"],
 		Server:   server,
 		RunID:    info["run_id"],
@@ -255,7 +259,7 @@ func hiddenParams(info map[string]string, server, declared string) []string {
 	}
 	var names []string
 	for _, p := range cat.Params() {
-		if p.Hidden() && p.Mode() != catalog.FileOnly {
+		if p.Hidden() && p.Mode() != model.FileOnly {
 			names = append(names, p.Name)
 		}
 	}

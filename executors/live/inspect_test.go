@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 func TestInspectFreshServer(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	if err := s.Client(t).Set(testContext(t), "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +59,8 @@ func TestInspectFreshServer(t *testing.T) {
 	if !live.Loopback {
 		t.Error("Loopback = false for 127.0.0.1")
 	}
-	if !strings.HasPrefix(live.Version, "7.") || live.Version != redistest.Version(t) {
-		t.Errorf("Version = %q, want the binary's %s", live.Version, redistest.Version(t))
+	if !strings.HasPrefix(live.Version, "7.") || live.Version != servertest.Version(t) {
+		t.Errorf("Version = %q, want the binary's %s", live.Version, servertest.Version(t))
 	}
 	if live.Server != "redis" {
 		t.Errorf("Server = %q, want redis", live.Server)
@@ -69,7 +69,7 @@ func TestInspectFreshServer(t *testing.T) {
 
 func TestInspectRenamedConfig(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "rename-command CONFIG CFG_secret\n"})
+	s := servertest.Start(t, servertest.Options{Config: "rename-command CONFIG CFG_secret\n"})
 	ctx := testContext(t)
 
 	t.Run("config_command", func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestInspectRenamedConfig(t *testing.T) {
 
 func TestInspectConfigDisabled(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "rename-command CONFIG \"\"\n"})
+	s := servertest.Start(t, servertest.Options{Config: "rename-command CONFIG \"\"\n"})
 	tg := targetFor(s)
 	tg.Renames = []model.Rename{{Command: "CONFIG", NewName: ""}}
 	st, err := Inspector{}.Inspect(testContext(t), tg)
@@ -124,7 +124,7 @@ func TestInspectConnectionRefused(t *testing.T) {
 	if err := os.WriteFile(cronFile, []byte(cronText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(redistest.FreePort(t)))
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(servertest.FreePort(t)))
 	tg := &model.Target{
 		Name:       "main",
 		Connection: model.Connection{Address: addr, Password: "pw-never-shown"},
@@ -217,7 +217,7 @@ func TestInspectUserCrontab(t *testing.T) {
 
 func TestInspectAuth(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "requirepass s3cret\n", Password: "s3cret"})
+	s := servertest.Start(t, servertest.Options{Config: "requirepass s3cret\n", Password: "s3cret"})
 	ctx := testContext(t)
 
 	t.Run("wrong password", func(t *testing.T) {
@@ -246,7 +246,7 @@ func TestInspectAuth(t *testing.T) {
 
 func TestInspectNoPermission(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "user limited on >limited-pass ~* +ping +info\n"})
+	s := servertest.Start(t, servertest.Options{Config: "user limited on >limited-pass ~* +ping +info\n"})
 	tg := targetFor(s)
 	tg.Connection.Username = "limited"
 	tg.Connection.Password = "limited-pass"
@@ -257,7 +257,7 @@ func TestInspectNoPermission(t *testing.T) {
 
 func TestInspectTimeout(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	// Every client's commands wait while the server is paused; the
 	// harness kills the server at the end.
 	if err := s.Client(t).Do(testContext(t), "CLIENT", "PAUSE", "60000", "ALL").Err(); err != nil {

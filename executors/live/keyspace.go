@@ -3,7 +3,6 @@ package live
 import (
 	"context"
 	"fmt"
-	"github.com/redisplan/redisplan/executors/backup"
 	"maps"
 	"slices"
 	"strconv"
@@ -13,10 +12,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // DBKeys is one database's line of INFO keyspace.
-type DBKeys = backup.DBStats
+type DBKeys = redisinfo.DB
 
 // Keyspace is what a server holds, as far as a restart must keep it: the
 // keys per database and, when DEBUG is allowed, the dataset's digest.
@@ -69,35 +69,6 @@ func (k Keyspace) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// ParseKeyspace reads INFO keyspace's "db0:keys=1,expires=0,avg_ttl=0"
-// fields.
-func ParseKeyspace(info map[string]string) map[int]DBKeys {
-	out := map[int]DBKeys{}
-	for k, v := range info {
-		rest, ok := strings.CutPrefix(k, "db")
-		if !ok {
-			continue
-		}
-		db, err := strconv.Atoi(rest)
-		if err != nil || db < 0 {
-			continue
-		}
-		var s DBKeys
-		for _, field := range strings.Split(v, ",") {
-			name, val, _ := strings.Cut(field, "=")
-			n, _ := strconv.ParseInt(val, 10, 64)
-			switch name {
-			case "keys":
-				s.Keys = n
-			case "expires":
-				s.Expires = n
-			}
-		}
-		out[db] = s
-	}
-	return out
-}
-
 // commands are the names a target's server knows some commands by
 // (rename-command); "" means disabled.
 type commands map[string]string
@@ -129,7 +100,7 @@ func readKeyspace(ctx context.Context, c *redis.Client, cmds commands) (Keyspace
 	if err != nil {
 		return Keyspace{}, fmt.Errorf("read INFO keyspace: %w", err)
 	}
-	k := Keyspace{DBs: ParseKeyspace(info)}
+	k := Keyspace{DBs: redisinfo.Keyspace(info)}
 	debug := cmds.name("DEBUG")
 	if debug == "" {
 		k.NoDigest = "DEBUG is disabled by rename-command"

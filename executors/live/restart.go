@@ -4,97 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
-const (
-	// maxOutput bounds how much of a command's output an error quotes
-	// (its end, where the reason usually is).
-	maxOutput = 2048
-	// waitDelay is how long a finished service command may keep its
-	// output open (through a daemon it started) before it is cut off.
-	waitDelay = 2 * time.Second
-)
-
-// errLoading reports a server that answers but is still loading its data.
-var errLoading = errors.New("the server is still loading its data (loading:1)")
-
-// WaitReady polls the server until it answers PING and INFO persistence
-// says loading:0, and returns the run_id it reports. It keeps trying while
-// nothing answers or the server is loading, until ctx ends; a refusal that
-// waiting cannot fix (wrong password, missing permission) returns at once.
+// WaitReady polls the server until it answers and INFO persistence says
+// loading:0 (server.WaitLoaded), and returns the run_id it reports. It
+// keeps trying while nothing answers or the server is loading, until ctx
+// ends; a refusal that waiting cannot fix (wrong password, missing
+// permission) returns at once.
 func WaitReady(ctx context.Context, conn model.Connection) (runID string, err error) {
-	if _, err := options(conn); err != nil {
-		return "", err // a TLS file that waiting will not fix
-	}
-	ep := endpointFor(conn)
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	var last error
-	for {
-		id, perr := probeReady(ctx, conn)
-		if perr == nil {
-			return id, nil
-		}
-		if ctx.Err() == nil && !worthRetrying(perr) {
-			return "", perr
-		}
-		if ctx.Err() == nil || last == nil {
-			last = perr
-		}
-		select {
-		case <-ctx.Done():
-			return "", ep.newError(ctx.Err(), "%s was not ready yet when %s; last attempt: %v", ep.addr, interrupt.When(context.Cause(ctx)), last)
-		case <-ticker.C:
-		}
-	}
-}
-
-// probeReady asks the server once whether it is ready, on a connection of
-// its own: a fresh client keeps go-redis' dial back-off out of the way.
-func probeReady(ctx context.Context, conn model.Connection) (string, error) {
-	if err := reachable(ctx, conn); err != nil {
-		return "", err
-	}
 	c, err := dialWith(conn, oneShot)
 	if err != nil {
-		return "", err
+		return "", err // a TLS file that waiting will not fix
 	}
 	defer c.Close()
 	ep := endpointFor(conn)
-	if err := c.Ping(ctx).Err(); err != nil {
-		return "", ep.explain("PING", err)
-	}
-	info, err := Info(ctx, c, "server", "persistence")
-	if err != nil {
-		return "", err
-	}
-	if info["loading"] != "0" {
-		return "", errLoading
+	info, err := server.WaitLoaded(ctx, c, server.Waiting{Name: ep.addr})
+	var refused *server.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return "", ep.explain("INFO", refused.Err)
+	case err != nil:
+		return "", ep.newError(err, "%v", err)
 	}
 	return info["run_id"], nil
-}
-
-// worthRetrying reports whether waiting may fix err: nothing answers yet,
-// or the server is loading.
-func worthRetrying(err error) bool {
-	if errors.Is(err, errLoading) {
-		return true
-	}
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		return strings.HasPrefix(rerr.Error(), "LOADING")
-	}
-	return true
 }
 
 // oneShot makes a client that tries each command once on one connection.
@@ -515,8 +457,7 @@ func stopNoSave(ctx context.Context, t *model.Target, cmds commands) error {
 		return err
 	}
 	defer c.Close()
-	err = c.Do(ctx, name, "NOSAVE").Err()
-	if isRedisError(err) {
+	if err := server.Shutdown(ctx, c, name, "NOSAVE"); err != nil {
 		return endpointFor(t.Connection).explain("SHUTDOWN NOSAVE", err)
 	}
 	return nil
@@ -591,11 +532,11 @@ func shutdownSave(ctx context.Context, conn model.Connection, name string) error
 		return err
 	}
 	defer c.Close()
-	err = c.Do(ctx, name, "SAVE").Err()
+	// A closed connection (success), or no answer while the final save
+	// runs, is no error: waitStopped finds out which.
+	err = server.Shutdown(ctx, c, name, "SAVE")
 	var rerr redis.Error
 	if !errors.As(err, &rerr) {
-		// Closed connection (success), or no answer while the final save
-		// runs: waitStopped finds out which.
 		return nil
 	}
 	ep := endpointFor(conn)
@@ -642,51 +583,16 @@ func errorReply(err error) string {
 	return ""
 }
 
-// runService runs one service command (argv, no shell). A command that
-// exits 0 but leaves a daemon holding its output is a success.
+// runService runs one service command (argv, no shell); the password
+// never appears in the error.
 func runService(ctx context.Context, what string, argv []string, password string) error {
-	out := &tailBuffer{}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
-	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
+	err := server.RunCommand(ctx, what, argv)
+	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf("service %s command %q failed: %v", what, argv, err)
-	if o := out.String(); o != "" {
-		msg += "; its output:\n" + o
+	var cerr *server.CommandError
+	if errors.As(err, &cerr) {
+		return &explained{msg: secret.New(password).Redact(err.Error()), err: cerr.Err}
 	}
-	return &explained{msg: secret.New(password).Redact(msg), err: err}
-}
-
-// tailBuffer keeps the last maxOutput bytes written to it.
-type tailBuffer struct {
-	b       []byte
-	dropped bool
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if over := len(t.b) - maxOutput; over > 0 {
-		t.b = append(t.b[:0:0], t.b[over:]...)
-		t.dropped = true
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	s := strings.TrimRight(string(t.b), "\n")
-	if t.dropped {
-		s = "[...]" + s
-	}
-	return s
-}
-
-// tail returns the end of a command's output for an error message.
-func tail(b []byte) string {
-	t := &tailBuffer{}
-	_, _ = t.Write(b)
-	return t.String()
+	return err
 }

@@ -10,20 +10,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // daemon is a redis-server that daemonizes itself, as a service manager
 // would run it: Restart must stop and start it through commands, so the
-// redistest harness (which owns its processes) cannot run it.
+// servertest harness (which owns its processes) cannot run it.
 type daemon struct {
 	bin      string
 	conf     string
@@ -32,8 +30,7 @@ type daemon struct {
 	pidfile  string
 	port     int
 
-	mu   sync.Mutex
-	pids map[int]bool // every process seen, killed when the test ends
+	pids *servertest.Pidfile // every process seen, killed when the test ends
 }
 
 // startDaemon writes a redis.conf (with extra appended), starts the server
@@ -41,15 +38,14 @@ type daemon struct {
 // killed with SIGKILL when the test ends, passed or failed.
 func startDaemon(t *testing.T, extra string) *daemon {
 	t.Helper()
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	dir := t.TempDir()
 	d := &daemon{
 		bin:     bin,
 		conf:    filepath.Join(dir, "redis.conf"),
 		dir:     dir,
 		pidfile: filepath.Join(dir, "redis.pid"),
-		port:    redistest.FreePort(t),
-		pids:    map[int]bool{},
+		port:    servertest.FreePort(t),
 	}
 	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %q\ndaemonize yes\npidfile %q\nlogfile %q\nsave \"\"\n%s",
 		d.port, dir, d.pidfile, filepath.Join(dir, "redis.log"), extra)
@@ -58,7 +54,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 	}
 	// Registered after t.TempDir, so it runs before the directory is
 	// removed.
-	t.Cleanup(d.kill)
+	d.pids = servertest.WatchPidfile(t, d.pidfile)
 
 	ctx := testContext(t)
 	if out, err := exec.CommandContext(ctx, bin, d.conf).CombinedOutput(); err != nil {
@@ -86,53 +82,7 @@ func (d *daemon) log() string {
 }
 
 // notePID remembers the process named in the pidfile.
-func (d *daemon) notePID() {
-	b, err := os.ReadFile(d.pidfile)
-	if err != nil {
-		return
-	}
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-		d.mu.Lock()
-		d.pids[pid] = true
-		d.mu.Unlock()
-	}
-}
-
-// kill ends every process the test started, and its fork children: a
-// daemonized redis-server leads its own session and process group.
-func (d *daemon) kill() {
-	d.notePID()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for pid := range d.pids {
-		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil || !strings.Contains(string(cmdline), "redis-server") {
-			continue // gone, or the id was reused by something else
-		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		// Not our child: wait until it is gone or a zombie (dead, waiting
-		// for its new parent to reap it).
-		for range 500 {
-			if !running(pid) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-}
-
-// running reports whether the process exists and is not a zombie.
-func running(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// pid (comm) STATE ...; comm may contain spaces and parentheses.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
+func (d *daemon) notePID() { d.pids.Note() }
 
 // target returns a target for the daemon with the given service.
 func (d *daemon) target(svc *model.Service) *model.Target {
@@ -177,7 +127,7 @@ func (d *daemon) get(t *testing.T, key string) string {
 
 func redisCLI(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath(filepath.Join(filepath.Dir(redistest.Binary(t)), "redis-cli"))
+	p, err := exec.LookPath(filepath.Join(filepath.Dir(servertest.Binary(t)), "redis-cli"))
 	if err == nil {
 		return p
 	}
@@ -307,7 +257,7 @@ func TestRestartServerKeepsRunning(t *testing.T) {
 
 func TestWaitReadyAuthFailsAtOnce(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "requirepass right-pass\n", Password: "right-pass"})
+	s := servertest.Start(t, servertest.Options{Config: "requirepass right-pass\n", Password: "right-pass"})
 	conn := targetFor(s).Connection
 	conn.Password = "wrong-pass"
 	_, err := WaitReady(testContext(t), conn)

@@ -13,6 +13,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -85,7 +86,7 @@ func keyspaceOf(ctx context.Context, conn model.Connection) (keys, expires map[i
 		return nil, nil, err
 	}
 	keys, expires = map[int]int64{}, map[int]int64{}
-	for db, st := range ParseKeyspace(info) {
+	for db, st := range redisinfo.Keyspace(info) {
 		keys[db], expires[db] = st.Keys, st.Expires
 	}
 	return keys, expires, nil

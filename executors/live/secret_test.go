@@ -7,8 +7,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // A secret CONFIG name the server does not know (the operator rotated it
@@ -17,7 +17,7 @@ import (
 // and the server's reply is still reachable.
 func TestUnknownSecretConfigNameIsNotShown(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "rename-command CONFIG CFG_current_42\n"})
+	s := servertest.Start(t, servertest.Options{Config: "rename-command CONFIG CFG_current_42\n"})
 	ctx := testContext(t)
 	for name, tg := range map[string]*model.Target{
 		"rename in the spec": {Name: "main", Connection: model.Connection{Address: s.Addr()},

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // tlsFiles are the PEM files of a throwaway CA, a server certificate for
@@ -100,8 +100,8 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 func TestInspectTLS(t *testing.T) {
 	t.Parallel()
 	f := writeTLSFiles(t)
-	tlsPort := redistest.FreePort(t)
-	s := redistest.Start(t, redistest.Options{Config: fmt.Sprintf(
+	tlsPort := servertest.FreePort(t)
+	s := servertest.Start(t, servertest.Options{Config: fmt.Sprintf(
 		"tls-port %d\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients yes\n",
 		tlsPort, f.serverCert, f.serverKey, f.ca)})
 	tlsAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort))

@@ -19,7 +19,7 @@ import (
 // Delivery is what became of one POST to one destination. It never holds
 // a secret: the URL is masked and so is every error.
 type Delivery struct {
-	// URL is the webhook, masked by MaskURL.
+	// URL is the webhook, masked by secret.MaskURL.
 	URL       string `json:"url"`
 	Attempts  int    `json:"attempts"`
 	Status    int    `json:"status,omitempty"` // HTTP status of the last attempt
@@ -59,7 +59,7 @@ const maxErrorBody = 256
 // application/json and the destination's headers (which may override it).
 // A 2xx answer is a delivery.
 func (s *Sender) Send(ctx context.Context, n model.Notify, body []byte) Delivery {
-	d := Delivery{URL: MaskURL(n.Webhook)}
+	d := Delivery{URL: secret.MaskURL(n.Webhook)}
 	secrets := secretsOf(n)
 	tries := 1 + s.retries()
 	for attempt := 1; ; attempt++ {
@@ -199,61 +199,6 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// masked replaces every secret part of a URL.
-const masked = "(masked)"
-
-// MaskURL returns the webhook URL fit to be shown: the userinfo password,
-// every query value (and a query key without a value), the fragment and
-// any path segment that looks like a token (16 characters or more, with
-// both letters and digits, as in Slack's /services/T…/B…/<token>) become
-// "(masked)". A URL that does not parse is masked whole.
-func MaskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
-		return masked
-	}
-	var b strings.Builder
-	if u.Scheme != "" {
-		b.WriteString(u.Scheme + ":")
-	}
-	if u.Host != "" || u.User != nil || u.Scheme != "" {
-		b.WriteString("//")
-	}
-	if u.User != nil {
-		b.WriteString(url.User(u.User.Username()).String())
-		if _, ok := u.User.Password(); ok {
-			b.WriteString(":" + masked)
-		}
-		b.WriteString("@")
-	}
-	b.WriteString(u.Host)
-	segs := strings.Split(u.EscapedPath(), "/")
-	for i, seg := range segs {
-		if model.LooksLikeToken(seg) {
-			segs[i] = masked
-		}
-	}
-	b.WriteString(strings.Join(segs, "/"))
-	if u.RawQuery != "" || u.ForceQuery {
-		b.WriteString("?")
-		parts := strings.Split(u.RawQuery, "&")
-		for i, p := range parts {
-			k, v, ok := strings.Cut(p, "=")
-			switch {
-			case !ok && p != "":
-				parts[i] = masked
-			case ok && v != "":
-				parts[i] = k + "=" + masked
-			}
-		}
-		b.WriteString(strings.Join(parts, "&"))
-	}
-	if u.Fragment != "" {
-		b.WriteString("#" + masked)
-	}
-	return b.String()
 }
 
 // secretsOf is what must never appear in a Delivery: the URL itself and

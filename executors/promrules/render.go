@@ -287,23 +287,11 @@ func (r *ruler) add(rule Rule) {
 	r.rules = append(r.rules, rule)
 }
 
-func (r *ruler) threshold(check string) *model.Threshold {
-	if r.t.Alerts == nil {
-		return nil
-	}
-	for i := range r.t.Alerts.Thresholds {
-		if r.t.Alerts.Thresholds[i].Check == check {
-			return &r.t.Alerts.Thresholds[i]
-		}
-	}
-	return nil
-}
-
 // levels adds a rule per level of a check: the spec's block when it has
 // one, else def.
 func (r *ruler) levels(check string, def levels, rule func(severity, level string) Rule) {
 	l := def
-	if th := r.threshold(check); th != nil {
+	if th := r.t.Threshold(check); th != nil {
 		l = levels{warn: th.Warning, crit: th.Critical}
 	}
 	for _, lv := range []struct {
@@ -321,7 +309,7 @@ func (r *ruler) levels(check string, def levels, rule func(severity, level strin
 
 // severity is the spec's severity for a pass/fail check, else critical.
 func (r *ruler) severity(name string) string {
-	if th := r.threshold(name); th != nil && (th.Severity == warning || th.Severity == critical) {
+	if th := r.t.Threshold(name); th != nil && (th.Severity == warning || th.Severity == critical) {
 		return th.Severity
 	}
 	return defaultFailSeverity

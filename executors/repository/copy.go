@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // CopyResult is what CopyTo did at one copy_to destination.
@@ -23,12 +24,13 @@ type CopyResult struct {
 
 // CopyTo replicates the complete backup m to each of the target's copy_to
 // destinations, reading every copy back against the manifest's checksums
-// (backup.Copy). It tries every destination and reports each.
-func (r *Repository) CopyTo(ctx context.Context, m *backup.Manifest) []CopyResult {
+// (backup.Copy), reporting the bytes uploaded to emit. It tries every
+// destination and reports each.
+func (r *Repository) CopyTo(ctx context.Context, m *backup.Manifest, emit progress.Sink) []CopyResult {
 	var out []CopyResult
 	for _, dest := range r.Target.Backup.CopyTo {
 		res := CopyResult{Destination: dest}
-		res.Err = r.copyOne(ctx, m, &res)
+		res.Err = r.copyOne(ctx, m, &res, emit)
 		if res.Err != nil {
 			res.Err = fmt.Errorf("%s: %w", dest, res.Err)
 		}
@@ -37,7 +39,7 @@ func (r *Repository) CopyTo(ctx context.Context, m *backup.Manifest) []CopyResul
 	return out
 }
 
-func (r *Repository) copyOne(ctx context.Context, m *backup.Manifest, res *CopyResult) error {
+func (r *Repository) copyOne(ctx context.Context, m *backup.Manifest, res *CopyResult, emit progress.Sink) error {
 	dst, err := Open(r.Target, res.Destination)
 	if err != nil {
 		return err
@@ -51,7 +53,7 @@ func (r *Repository) copyOne(ctx context.Context, m *backup.Manifest, res *CopyR
 	if err := dst.RefuseShared(ctx); err != nil {
 		return err
 	}
-	c, err := backup.Copy(ctx, r.Storage, dst.Storage, m)
+	c, err := backup.Copy(ctx, r.Storage, dst.Storage, m, emit)
 	res.Existed, res.Bytes = c.Existed, c.Bytes
 	return err
 }

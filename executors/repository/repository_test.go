@@ -258,7 +258,7 @@ func TestCopyTo(t *testing.T) {
 	m := put(t, r, stored{id: "20261101T000000.000Z", verified: true, keys: 1, owner: Owner(tg)})
 	put(t, open(t, tg, shared), stored{id: "20261001T000000.000Z", verified: true, keys: 1, owner: otherSpec(dir)})
 
-	res := r.CopyTo(context.Background(), m)
+	res := r.CopyTo(context.Background(), m, nil)
 	if len(res) != 2 || res[0].Err != nil || res[0].Existed || res[0].Bytes == 0 {
 		t.Fatalf("copy to %s: %+v", good, res)
 	}
@@ -271,7 +271,7 @@ func TestCopyTo(t *testing.T) {
 	if got := catalog(t, open(t, tg, shared)); slices.Contains(got, m.ID) {
 		t.Errorf("the backup was copied into another spec's folder")
 	}
-	if res := r.CopyTo(context.Background(), m); !res[0].Existed || res[0].Err != nil {
+	if res := r.CopyTo(context.Background(), m, nil); !res[0].Existed || res[0].Err != nil {
 		t.Errorf("second copy: %+v, want the copy found there", res[0])
 	}
 }

@@ -8,15 +8,15 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/backup/job"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // TakeOptions are what a backup run needs besides the repository.
 type TakeOptions struct {
 	// Client is connected to the target's server.
 	Client *redis.Client
-	Emit   func(job.Event)
-	// Progress, when set, is told how many bytes of a file were read.
-	Progress func(file string, bytes int64)
+	// Emit receives what the run does and the bytes of each file.
+	Emit progress.Sink
 	// Journal records settings held off during the run (job.Request).
 	Journal func(name string) capture.Journal
 }
@@ -28,7 +28,7 @@ type TakeOptions struct {
 func (r *Repository) Take(ctx context.Context, o TakeOptions) (*backup.Manifest, error) {
 	return job.Run(ctx, job.Request{
 		Target: r.Target, Storage: r.Storage, Client: o.Client, RedisplanVersion: r.Version,
-		Emit: o.Emit, Progress: o.Progress, Journal: o.Journal, Owner: Owner(r.Target),
+		Emit: o.Emit, Journal: o.Journal, Owner: Owner(r.Target),
 		// After a killed run's settings are put back, so that a refusal
 		// does not leave them as the killed run left them.
 		Admit: r.RefuseShared,
@@ -39,7 +39,7 @@ func (r *Repository) Take(ctx context.Context, o TakeOptions) (*backup.Manifest,
 type ImportOptions struct {
 	MetadataDir string
 	NoLoad      bool
-	Emit        func(job.Event)
+	Emit        progress.Sink
 }
 
 // Import adds the backup file at path to the repository as a backup of

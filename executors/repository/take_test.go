@@ -10,11 +10,11 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/executors/backup/job"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/s3test"
 )
 
@@ -22,7 +22,7 @@ import (
 // target for it whose backups go to dir/backups.
 func serverTarget(t *testing.T, dir string, n int) *model.Target {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	c := srv.Client(t)
 	ctx := context.Background()
 	for i := range n {
@@ -46,7 +46,11 @@ func take(t *testing.T, r *Repository) (*backup.Manifest, error) {
 	}
 	defer client.Close()
 	var msgs []string
-	m, err := r.Take(context.Background(), TakeOptions{Client: client, Emit: func(e job.Event) { msgs = append(msgs, e.Message) }})
+	m, err := r.Take(context.Background(), TakeOptions{Client: client, Emit: func(e progress.Event) {
+		if !e.IsBytes() {
+			msgs = append(msgs, e.Message)
+		}
+	}})
 	if err != nil {
 		t.Logf("messages: %s", strings.Join(msgs, "\n"))
 	}
@@ -77,7 +81,7 @@ func TestTakeAndVerify(t *testing.T) {
 	}
 	var res restore.VerifyResult
 	verr, rerr := r.Verify(context.Background(), picked, func(ctx context.Context) (err error) {
-		res, err = restore.Verify(ctx, restore.Source{Manifest: picked, Open: r.Reader(picked, nil)})
+		res, err = restore.Verify(ctx, restore.Source{Manifest: picked, Open: r.Reader(picked, nil)}, nil)
 		return err
 	})
 	if verr != nil || rerr != nil || res.Files != len(m.Files) {

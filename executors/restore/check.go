@@ -75,7 +75,7 @@ type plan struct {
 	// user's values back into a config file that holds a leftover.
 	prior     *Record
 	settings  []Setting
-	fileEdits []conffile.Edit
+	fileEdits []redisconf.Edit
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
@@ -258,7 +258,7 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 		if err != nil {
 			return fmt.Errorf("read config file: %w", err)
 		}
-		fv, err := conffile.Values(content, p.catalog)
+		fv, err := redisconf.Values(content, p.catalog)
 		if err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func (p *plan) readConfig(ctx context.Context, c *redis.Client, t *model.Target,
 		// A start reads the file: when it turns AOF on, the server would
 		// load the (moved-aside) AOF and start empty.
 		if content, err := os.ReadFile(t.ConfigFile); err == nil {
-			if fv, err := conffile.Values(content, p.catalog); err == nil && fv.Values["appendonly"] == "yes" {
+			if fv, err := redisconf.Values(content, p.catalog); err == nil && fv.Values["appendonly"] == "yes" {
 				return fmt.Errorf("the server runs with appendonly no but its config file %s says appendonly yes, so the restarted "+
 					"server would load an AOF instead of the restored RDB: bring the two in line first (redisplan plan shows the difference)", t.ConfigFile)
 			}
@@ -353,10 +353,10 @@ func (p *plan) recordSettings(t *model.Target, cfg map[string]string) {
 		}
 		return
 	}
-	var file conffile.FileValues
+	var file redisconf.FileValues
 	if t.ConfigFile != "" {
 		if content, err := os.ReadFile(t.ConfigFile); err == nil {
-			file, _ = conffile.Values(content, p.catalog)
+			file, _ = redisconf.Values(content, p.catalog)
 		}
 	}
 	p.settings = append(p.settings, Setting{Name: "appendonly", Live: cfg["appendonly"],
@@ -380,7 +380,7 @@ func (p *plan) recoverHeld(t *model.Target) {
 	var file map[string]string
 	if t.ConfigFile != "" {
 		if content, err := os.ReadFile(t.ConfigFile); err == nil {
-			if fv, err := conffile.Values(content, p.catalog); err == nil {
+			if fv, err := redisconf.Values(content, p.catalog); err == nil {
 				file = fv.Values
 			}
 		}
@@ -420,7 +420,7 @@ func (p *plan) recoverHeld(t *model.Target) {
 		if t.ConfigFile == "" || err != nil {
 			continue
 		}
-		fv, err := conffile.Values(content, p.catalog)
+		fv, err := redisconf.Values(content, p.catalog)
 		if err != nil || fv.Values[heldSettings[0][0]] == holdToWrite {
 			continue
 		}
@@ -433,7 +433,7 @@ func (p *plan) recoverHeld(t *model.Target) {
 		break
 	}
 	for _, s := range p.heldWas {
-		p.fileEdits = append(p.fileEdits, conffile.Edit{Directive: s[0], Lines: conffile.DirectiveLines(p.catalog, s[0], s[1])})
+		p.fileEdits = append(p.fileEdits, redisconf.Edit{Directive: s[0], Lines: redisconf.DirectiveLines(p.catalog, s[0], s[1])})
 	}
 	p.recovered = fmt.Sprintf("min-replicas-to-write %s was left by an interrupted restore (it refuses every write); "+
 		"the restored server gets min-replicas-to-write %s and min-replicas-max-lag %s (from %s) instead",
@@ -460,7 +460,7 @@ func (p *plan) chooseHold(ctx context.Context, c *redis.Client, t *model.Target,
 	default:
 		content, err := os.ReadFile(t.ConfigFile)
 		if err == nil {
-			_, err = conffile.Values(content, p.catalog)
+			_, err = redisconf.Values(content, p.catalog)
 		}
 		if err != nil {
 			p.noHold = fmt.Sprintf("the config file %s cannot be read: %v", t.ConfigFile, err)
@@ -633,7 +633,7 @@ func (p *plan) checkConfigFile(t *model.Target, info map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("read the config file, which the restore edits: %w", err)
 	}
-	if _, err := conffile.Values(content, p.catalog); err != nil {
+	if _, err := redisconf.Values(content, p.catalog); err != nil {
 		return err
 	}
 	if err := syscall.Access(t.ConfigFile, 2 /* W_OK */); err != nil {

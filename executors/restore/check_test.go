@@ -10,14 +10,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
-// checkTarget is a target for a redistest server. Check never runs the
+// checkTarget is a target for a servertest server. Check never runs the
 // service commands, so any start command does.
-func checkTarget(s *redistest.Server) *model.Target {
+func checkTarget(s *servertest.Server) *model.Target {
 	return &model.Target{
 		Name:       "main",
 		Connection: serverConn(s),
@@ -27,13 +27,13 @@ func checkTarget(s *redistest.Server) *model.Target {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	conn := serverConn(s)
 	fillData(t, conn, "A", 0, 2)
 	saveNow(t, conn)
 	rdb := rdbBackup(t, conn, s.Dir())
 
-	aofServer := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\n"})
+	aofServer := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\n"})
 	fillData(t, serverConn(aofServer), "A", 0)
 	aof := aofBackup(t, serverConn(aofServer), aofServer.Dir())
 
@@ -54,16 +54,16 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check of an AOF backup into an AOF server: %v", err)
 	}
 
-	newest, known := maxRDBVersion(redistest.Version(t))
+	newest, known := maxRDBVersion(servertest.Version(t))
 	if !known {
-		t.Fatalf("the test's redis-server %s is not in the RDB version table", redistest.Version(t))
+		t.Fatalf("the test's redis-server %s is not in the RDB version table", servertest.Version(t))
 	}
 	tooNew := withBytes(t, rdb, backup.KindRDB, func(b []byte) []byte { return append([]byte("REDIS0099"), b[9:]...) })
 	notRDB := withBytes(t, rdb, backup.KindRDB, func(b []byte) []byte { return []byte("hello, world") })
 
 	tests := []struct {
 		name   string
-		server *redistest.Server
+		server *servertest.Server
 		edit   func(*model.Target)
 		src    Source
 		want   []string
@@ -117,11 +117,11 @@ func TestCheck(t *testing.T) {
 
 func TestCheckAOFFileNames(t *testing.T) {
 	t.Parallel()
-	from := redistest.Start(t, redistest.Options{Config: "appendonly yes\n"})
+	from := servertest.Start(t, servertest.Options{Config: "appendonly yes\n"})
 	fillData(t, serverConn(from), "A", 0)
 	aof := aofBackup(t, serverConn(from), from.Dir())
 
-	other := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfilename other.aof\n"})
+	other := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfilename other.aof\n"})
 	_, err := Check(testContext(t), checkTarget(other), aof)
 	mustContain(t, err, `appendfilename "appendonly.aof"`, `the server uses "other.aof"`)
 
@@ -140,10 +140,10 @@ func TestCheckAOFFileNames(t *testing.T) {
 
 func TestCheckReplica(t *testing.T) {
 	t.Parallel()
-	master := redistest.Start(t, redistest.Options{})
+	master := servertest.Start(t, servertest.Options{})
 	saveNow(t, serverConn(master))
 	rdb := rdbBackup(t, serverConn(master), master.Dir())
-	replica := redistest.Start(t, redistest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", master.Port())})
+	replica := servertest.Start(t, servertest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", master.Port())})
 	_, err := Check(testContext(t), checkTarget(replica), rdb)
 	mustContain(t, err, "is a replica of 127.0.0.1:", "restore into the master")
 }
@@ -301,25 +301,12 @@ func TestCompareKeys(t *testing.T) {
 		})
 	}
 	lines, err := compareKeys(nil, map[int]backup.DBStats{0: {Keys: 7}})
-	if err != nil || len(lines) != 1 || lines[0].kind != Warning || !strings.Contains(lines[0].text, "no key counts") {
+	if err != nil || len(lines) != 1 || lines[0].kind != progress.Warning || !strings.Contains(lines[0].text, "no key counts") {
 		t.Errorf("compareKeys without counts = %+v, %v; want one warning", lines, err)
 	}
 	lines, _ = compareKeys(want, map[int]backup.DBStats{0: {Keys: 100}, 1: {Keys: 5}, 3: {Keys: 1}})
-	if last := lines[len(lines)-1]; last.kind != Warning || !strings.Contains(last.text, "db3") {
+	if last := lines[len(lines)-1]; last.kind != progress.Warning || !strings.Contains(last.text, "db3") {
 		t.Errorf("extra db reported as %+v", last)
-	}
-}
-
-func TestParseKeyspace(t *testing.T) {
-	got := live.ParseKeyspace(map[string]string{
-		"db0":         "keys=12,expires=3,avg_ttl=100",
-		"db15":        "keys=1,expires=0,avg_ttl=0",
-		"dbx":         "keys=1",
-		"used_memory": "10",
-	})
-	want := map[int]backup.DBStats{0: {Keys: 12, Expires: 3}, 15: {Keys: 1}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("parseKeyspace (-want +got):\n%s", diff)
 	}
 }
 

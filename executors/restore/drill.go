@@ -4,29 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // EnvRedisServer names the redis-server binary Drill runs: a path, or a
 // name looked up in PATH. Without it, Drill runs redis-server from PATH.
-const EnvRedisServer = "REDISPLAN_REDIS_SERVER"
-
-// startAttempts is how many free ports Drill tries when another process
-// takes the one it picked before the scratch server binds it.
-const startAttempts = 3
+const EnvRedisServer = server.EnvBinary
 
 // Drill proves that a backup restores: it writes the backup's files into a
 // new temporary directory (its AOF when it has one, else its RDB, with
@@ -51,11 +44,11 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	if err != nil {
 		return Result{}, err
 	}
-	bin, err := serverBinary()
+	bin, err := server.Binary()
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}
-	version, err := binaryVersion(ctx, bin)
+	version, err := server.Version(ctx, bin)
 	if err != nil {
 		return Result{}, err
 	}
@@ -67,9 +60,9 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	// Runs after the server is stopped (deferred later, so earlier).
 	defer func() {
 		if rerr := os.RemoveAll(dir); rerr != nil {
-			opts.emit(Warning, "could not remove the scratch directory %s: %v", dir, rerr)
+			opts.emit(progress.Warning, "could not remove the scratch directory %s: %v", dir, rerr)
 		} else {
-			opts.emit(Step, "removed %s", dir)
+			opts.emit(progress.Step, "removed %s", dir)
 		}
 	}()
 
@@ -105,13 +98,13 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 		return Result{}, err
 	}
 	for _, pl := range p.placements {
-		crc, err := place(ctx, src, pl)
+		crc, err := place(ctx, src, pl, opts.Emit.With(progress.Event{Operation: progress.OpDrill, Phase: progress.PhaseStage}))
 		if err != nil {
 			return Result{}, err
 		}
-		opts.emit(Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
+		opts.emit(progress.Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
-			opts.emit(Warning, "%s", noChecksumWarning(pl.file))
+			opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
 
@@ -123,7 +116,7 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	}
 	defer s.stop(opts)
 	res.LoadSeconds = s.loadSeconds
-	opts.emit(Step, "the scratch server loaded the backup in %.2fs", res.LoadSeconds)
+	opts.emit(progress.Step, "the scratch server loaded the backup in %.2fs", res.LoadSeconds)
 
 	c, err := live.Dial(s.conn)
 	if err != nil {
@@ -142,38 +135,15 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 
 // scratch is a redis-server that Drill runs.
 type scratch struct {
-	pid         int
-	pgid        bool // it leads its process group
-	done        chan struct{}
+	srv         *server.Server
 	conn        model.Connection
-	dir         string
 	loadSeconds float64
 }
 
 // startScratch writes the scratch server's config and starts it on a free
-// port, retrying with another port when the one it picked was taken.
+// loopback port, and waits until it has loaded its data. A server that
+// does not load is killed, and has exited, before startScratch returns.
 func startScratch(ctx context.Context, bin string, p *plan, opts Options) (*scratch, error) {
-	for attempt := 1; ; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		s, err := launch(ctx, bin, p, port, opts)
-		if err == nil {
-			return s, nil
-		}
-		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
-			return nil, err
-		}
-	}
-}
-
-var errPortTaken = errors.New("the port was taken")
-
-// launch runs one scratch server and waits until it has loaded its data.
-// A server that does not become ready is killed, and has exited, before
-// launch returns.
-func launch(ctx context.Context, bin string, p *plan, port int, opts Options) (*scratch, error) {
 	dir := p.dir
 	conf := filepath.Join(dir, "redis.conf")
 	logfile := filepath.Join(dir, "redis.log")
@@ -181,146 +151,45 @@ func launch(ctx context.Context, bin string, p *plan, port int, opts Options) (*
 	if p.restoreAOF {
 		aof = "yes"
 	}
-	lines := []string{
-		"# Scratch server of a redisplan restore drill.",
-		redisconf.FormatLine("port", strconv.Itoa(port)),
-		redisconf.FormatLine("bind", "127.0.0.1"),
-		redisconf.FormatLine("protected-mode", "yes"),
-		redisconf.FormatLine("daemonize", "no"),
-		redisconf.FormatLine("dir", dir),
-		redisconf.FormatLine("logfile", logfile),
-		redisconf.FormatLine("dbfilename", p.dbfilename),
-		redisconf.FormatLine("appendonly", aof),
-		redisconf.FormatLine("appendfilename", p.appendfilename),
-		redisconf.FormatLine("appenddirname", p.appenddirname),
-		redisconf.FormatLine("save", ""),
-	}
-	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write the scratch server's config: %w", err)
-	}
-	logf, err := os.OpenFile(logfile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	var start time.Time
+	srv, err := server.Start(ctx, server.Spec{
+		Bin:     bin,
+		Dir:     dir,
+		LogFile: logfile,
+		Args: func(port int) ([]string, error) {
+			lines := append([]string{"# Scratch server of a redisplan restore drill."}, server.LoopbackLines(port, dir, logfile)...)
+			lines = append(lines,
+				redisconf.FormatLine("dbfilename", p.dbfilename),
+				redisconf.FormatLine("appendonly", aof),
+				redisconf.FormatLine("appendfilename", p.appendfilename),
+				redisconf.FormatLine("appenddirname", p.appenddirname),
+				redisconf.FormatLine("save", ""),
+			)
+			if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write the scratch server's config: %w", err)
+			}
+			return []string{conf}, nil
+		},
+		Started: func(pid int, addr string) {
+			start = time.Now()
+			opts.emit(progress.Step, "started a scratch %s (pid %d) on %s in %s", filepath.Base(bin), pid, addr, dir)
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open the scratch server's log: %w", err)
-	}
-	w := newStartWatch("", logfile)
-	cmd := exec.Command(bin, conf)
-	cmd.Dir = dir
-	cmd.Stdout = logf
-	cmd.Stderr = logf
-	cmd.SysProcAttr = sysProcAttr()
-	start := time.Now()
-	err = cmd.Start()
-	logf.Close() // the child has its own copy
-	if err != nil {
-		return nil, fmt.Errorf("run %s: %w", bin, err)
-	}
-	s := &scratch{
-		pid:  cmd.Process.Pid,
-		pgid: cmd.SysProcAttr.Setpgid,
-		done: make(chan struct{}),
-		conn: model.Connection{Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
-		dir:  dir,
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(s.done)
-	}()
-	w.exited = s.done
-	w.pid = s.pid
-	opts.emit(Step, "started a scratch %s (pid %d) on %s in %s", filepath.Base(bin), s.pid, s.conn.Address, dir)
-	if _, err := waitLoaded(ctx, s.conn, w); err != nil {
-		s.kill()
-		if strings.Contains(w.logTail(), "Address already in use") {
-			return nil, fmt.Errorf("%w: %d", errPortTaken, port)
-		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("%w; the end of its log:\n%s", err, w.logTail())
-		}
 		return nil, fmt.Errorf("the scratch server did not load the backup: %w", err)
 	}
-	s.loadSeconds = time.Since(start).Seconds()
-	return s, nil
+	return &scratch{
+		srv:         srv,
+		conn:        model.Connection{Address: srv.Addr()},
+		loadSeconds: time.Since(start).Seconds(),
+	}, nil
 }
 
 // stop ends the scratch server with SHUTDOWN NOSAVE, or SIGKILL when it
-// does not exit in time, and waits until it has exited.
+// refuses or does not exit in time, and waits until it has exited.
 func (s *scratch) stop(opts Options) {
-	select {
-	case <-s.done:
-		s.killGroup()
-		return
-	default:
+	if err := s.srv.Stop(killTimeout); err != nil {
+		opts.emit(progress.Warning, "the scratch server did not stop cleanly: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
-	defer cancel()
-	if err := shutdown(ctx, s.conn, []any{"SHUTDOWN", "NOSAVE"}); err != nil {
-		opts.emit(Warning, "the scratch server refused SHUTDOWN NOSAVE (%v): killing it", err)
-	}
-	select {
-	case <-s.done:
-		s.killGroup() // a fork child, if any
-	case <-ctx.Done():
-		s.kill()
-	}
-	opts.emit(Step, "stopped the scratch server")
-}
-
-// kill ends the server and its fork children with SIGKILL and waits until
-// it has exited.
-func (s *scratch) kill() {
-	s.killGroup()
-	_ = syscall.Kill(s.pid, syscall.SIGKILL)
-	<-s.done
-}
-
-func (s *scratch) killGroup() {
-	if s.pgid {
-		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
-	}
-}
-
-// serverBinary finds the redis-server binary for drills.
-func serverBinary() (string, error) {
-	name := "redis-server"
-	if v := os.Getenv(EnvRedisServer); v != "" {
-		name = v
-	}
-	bin, err := exec.LookPath(name)
-	if err != nil {
-		return "", fmt.Errorf("a drill runs a scratch redis-server, and %q was not found (%v): install redis-server "+
-			"or set %s to its path", name, err, EnvRedisServer)
-	}
-	return bin, nil
-}
-
-var versionRE = regexp.MustCompile(`^(\w+) server v=([0-9][0-9A-Za-z.\-]*)`)
-
-// binaryVersion asks a server binary for its release: "7.0.15", or
-// "valkey 8.0.1".
-func binaryVersion(ctx context.Context, bin string) (string, error) {
-	out, err := exec.CommandContext(ctx, bin, "--version").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s --version: %w", bin, err)
-	}
-	m := versionRE.FindStringSubmatch(strings.TrimSpace(string(out)))
-	if m == nil {
-		return "", fmt.Errorf("%s --version printed no version: %q", bin, out)
-	}
-	if strings.EqualFold(m[1], "valkey") {
-		return "valkey " + m[2], nil
-	}
-	return m[2], nil
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	return port, nil
+	opts.emit(progress.Step, "stopped the scratch server")
 }

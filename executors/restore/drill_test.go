@@ -14,7 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 var scratchRE = regexp.MustCompile(`\(pid (\d+)\) on \S+ in (\S+)$`)
@@ -30,7 +31,7 @@ func scratchOf(t *testing.T, rec *recorder) (int, string) {
 			return pid, m[2]
 		}
 	}
-	t.Fatalf("no event names the scratch server:\n%s", rec.events)
+	t.Fatalf("no event names the scratch server:\n%v", rec.events)
 	return 0, ""
 }
 
@@ -39,7 +40,7 @@ func scratchOf(t *testing.T, rec *recorder) (int, string) {
 func assertCleanedUp(t *testing.T, rec *recorder) {
 	t.Helper()
 	pid, dir := scratchOf(t, rec)
-	if processAlive(pid) {
+	if server.ProcessAlive(pid) {
 		t.Errorf("the scratch server (pid %d) still runs", pid)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
@@ -49,14 +50,14 @@ func assertCleanedUp(t *testing.T, rec *recorder) {
 
 func TestDrill(t *testing.T) {
 	t.Parallel()
-	redistest.Binary(t)
+	servertest.Binary(t)
 
-	rdbServer := redistest.Start(t, redistest.Options{})
+	rdbServer := servertest.Start(t, servertest.Options{})
 	fillData(t, serverConn(rdbServer), "A", 0, 1, 7)
 	saveNow(t, serverConn(rdbServer))
 	rdb := rdbBackup(t, serverConn(rdbServer), rdbServer.Dir())
 
-	aofServer := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\n"})
+	aofServer := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\n"})
 	fillData(t, serverConn(aofServer), "A", 0)
 	rewrite(t, serverConn(aofServer))
 	fillData(t, serverConn(aofServer), "B", 2)

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,8 +21,11 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // testTimeout bounds every test's calls, so that a hung server fails the
@@ -43,7 +45,7 @@ func testContext(t *testing.T) context.Context {
 
 // daemon is a redis-server that daemonizes itself, as a service manager
 // would run it: Restore stops and starts it through SHUTDOWN and its
-// service start command, so the redistest harness (which owns its
+// service start command, so the servertest harness (which owns its
 // processes) cannot run it.
 type daemon struct {
 	bin      string
@@ -54,8 +56,7 @@ type daemon struct {
 	port     int
 	password string
 
-	mu   sync.Mutex
-	pids map[int]bool // every process seen, killed when the test ends
+	pids *servertest.Pidfile // every process seen, killed when the test ends
 }
 
 // startDaemon writes a redis.conf (with extra appended) into a new
@@ -64,7 +65,7 @@ type daemon struct {
 // killed with SIGKILL when the test ends, passed or failed.
 func startDaemon(t *testing.T, extra string) *daemon {
 	t.Helper()
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	root := t.TempDir()
 	d := &daemon{
 		bin:     bin,
@@ -72,8 +73,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 		dataDir: filepath.Join(root, "data"),
 		pidfile: filepath.Join(root, "redis.pid"),
 		logfile: filepath.Join(root, "redis.log"),
-		port:    redistest.FreePort(t),
-		pids:    map[int]bool{},
+		port:    servertest.FreePort(t),
 	}
 	if err := os.Mkdir(d.dataDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func startDaemon(t *testing.T, extra string) *daemon {
 	}
 	// Registered after t.TempDir, so it runs before the directory is
 	// removed.
-	t.Cleanup(d.kill)
+	d.pids = servertest.WatchPidfile(t, d.pidfile)
 	d.start(t)
 	return d
 }
@@ -115,7 +115,7 @@ func (d *daemon) restart(t *testing.T) {
 	d.notePID()
 	c := d.client(t, 0)
 	// The connection closing is success; a reply is a refusal.
-	if err := c.Conn().Shutdown(ctx).Err(); isReply(err) {
+	if err := server.Shutdown(ctx, c, "SHUTDOWN"); err != nil {
 		t.Fatalf("SHUTDOWN: %v", err)
 	}
 	a, err := addressOf(d.connection())
@@ -155,42 +155,10 @@ func (d *daemon) log() string {
 }
 
 // notePID remembers the process named in the pidfile.
-func (d *daemon) notePID() {
-	b, err := os.ReadFile(d.pidfile)
-	if err != nil {
-		return
-	}
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-		d.mu.Lock()
-		d.pids[pid] = true
-		d.mu.Unlock()
-	}
-}
+func (d *daemon) notePID() { d.pids.Note() }
 
-// kill ends every process the test started, and its fork children: a
-// daemonized redis-server leads its own session and process group.
-func (d *daemon) kill() {
-	d.notePID()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for pid := range d.pids {
-		if !processAlive(pid) || !serverProcess(pid) {
-			continue // gone, or the id was reused by something else
-		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		// Not our child: wait until it is gone or a zombie.
-		for range 500 {
-			if !processAlive(pid) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-}
-
-// serverConn is the connection to a redistest server.
-func serverConn(s *redistest.Server) model.Connection {
+// serverConn is the connection to a servertest server.
+func serverConn(s *servertest.Server) model.Connection {
 	return model.Connection{Address: s.Addr(), Timeout: 10 * time.Second}
 }
 
@@ -267,7 +235,7 @@ func snapshot(t *testing.T, conn model.Connection) map[string]string {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
-	for db := range live.ParseKeyspace(info) {
+	for db := range redisinfo.Keyspace(info) {
 		c := dbClient(t, conn, db)
 		keys, err := c.Keys(ctx, "*").Result()
 		if err != nil {
@@ -365,7 +333,7 @@ func keyspace(t *testing.T, conn model.Connection) map[int]backup.DBStats {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return live.ParseKeyspace(info)
+	return redisinfo.Keyspace(info)
 }
 
 // saveNow runs SAVE.
@@ -443,7 +411,7 @@ func newSource(t *testing.T, conn model.Connection, dir string, files []backup.F
 		ID:           "20260101T030000Z",
 		Target:       "main",
 		Method:       "bgsave",
-		RedisVersion: redistest.Version(t),
+		RedisVersion: servertest.Version(t),
 		Keyspace:     keyspace(t, conn),
 		AOFEnabled:   aof,
 		Files:        files,
@@ -511,24 +479,42 @@ func cloneKeyspace(k map[int]backup.DBStats) map[int]backup.DBStats {
 // recorder collects events.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []progress.Event
 }
 
-func (r *recorder) emit(e Event) {
+func (r *recorder) emit(e progress.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) has(kind EventKind, substr string) bool {
+func (r *recorder) has(kind progress.Level, substr string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, e := range r.events {
-		if e.Kind == kind && strings.Contains(e.Message, substr) {
+		if e.Level == kind && strings.Contains(e.Message, substr) {
 			return true
 		}
 	}
 	return false
+}
+
+// doneBytes is the bytes of each file that the last (Done) event of
+// operation's phase reported. A file reported Done twice counts twice, so
+// that a pass that read a file twice does not add up.
+func (r *recorder) doneBytes(operation, phase string) map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return progress.DoneBytes(r.events, operation, phase)
+}
+
+// rawSizes is the raw size of each file of m, by original name.
+func rawSizes(m *backup.Manifest) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range m.Files {
+		out[f.Original] += f.RawSize
+	}
+	return out
 }
 
 func (r *recorder) String() string {
@@ -536,7 +522,11 @@ func (r *recorder) String() string {
 	defer r.mu.Unlock()
 	var b strings.Builder
 	for _, e := range r.events {
-		fmt.Fprintf(&b, "  %s: %s\n", e.Kind, e.Message)
+		if e.IsBytes() {
+			fmt.Fprintf(&b, "  %s %s: %d of %d bytes (done %v)\n", e.Phase, e.File, e.Bytes, e.Total, e.Done)
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", e.Level, e.Message)
 	}
 	return b.String()
 }

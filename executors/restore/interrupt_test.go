@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // A restore's waits say "redisplan was interrupted" when the context is
@@ -17,11 +17,11 @@ import (
 // out: they used to say "the deadline passed (context canceled)" for both.
 func TestWaitsSayInterruptedOrDeadline(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	running := model.Connection{Address: srv.Addr(), Timeout: 5 * time.Second}
 	// Nothing listens on a fresh free port: the server never becomes
 	// ready there.
-	nothing := model.Connection{Address: "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)), Timeout: 5 * time.Second}
+	nothing := model.Connection{Address: "127.0.0.1:" + strconv.Itoa(servertest.FreePort(t)), Timeout: 5 * time.Second}
 	dir := t.TempDir()
 
 	waits := map[string]func(ctx context.Context) error{

@@ -13,7 +13,6 @@ import (
 
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/planner"
 )
 
 const (
@@ -34,7 +33,7 @@ const (
 	// min-replicas-max-lag is not 0, so with the largest count no write is
 	// taken, from the first moment it accepts connections until redisplan
 	// puts the server's own values back once the restored data is checked.
-	holdToWrite = planner.RestoreHoldValue
+	holdToWrite = model.RestoreHoldValue
 	holdMaxLag  = "10"
 )
 

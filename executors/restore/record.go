@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
@@ -154,12 +155,12 @@ func (r *Record) UserValues() string {
 }
 
 // fileEdits are the edits that put the record's file values back.
-func (r *Record) fileEdits(cat *catalog.Catalog) []conffile.Edit {
-	var edits []conffile.Edit
+func (r *Record) fileEdits(cat *catalog.Catalog) []redisconf.Edit {
+	var edits []redisconf.Edit
 	for _, s := range r.Settings {
-		e := conffile.Edit{Directive: s.Name}
+		e := redisconf.Edit{Directive: s.Name}
 		if s.InFile {
-			e.Lines = conffile.DirectiveLines(cat, s.Name, s.File)
+			e.Lines = redisconf.DirectiveLines(cat, s.Name, s.File)
 		}
 		edits = append(edits, e)
 	}
@@ -190,7 +191,7 @@ func (r *run) writeRecord(phase string) error {
 // or one left by an interrupted restore was acted on.
 func (r *run) removeRecord() {
 	if err := recordJournal(r.t).Remove(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		r.opts.emit(Warning, "remove %s: %v", RecordPath(r.t), err)
+		r.opts.emit(progress.Warning, "remove %s: %v", RecordPath(r.t), err)
 	}
 }
 
@@ -225,7 +226,7 @@ func (r *run) forgetPrior() {
 		err = recordJournal(r.t).Write(append(data, '\n'))
 	}
 	if err != nil {
-		r.opts.emit(Warning, "put back the record of the interrupted restore in %s: %v", RecordPath(r.t), err)
+		r.opts.emit(progress.Warning, "put back the record of the interrupted restore in %s: %v", RecordPath(r.t), err)
 	}
 }
 
@@ -311,7 +312,7 @@ func recoverDown(ctx context.Context, t *model.Target, rec *Record) (string, err
 		if err != nil {
 			return "", fmt.Errorf("%s; read the config file: %w", what, err)
 		}
-		back, err := conffile.ApplyEdits(content, rec.fileEdits(catalogFor("")))
+		back, err := redisconf.ApplyEdits(content, rec.fileEdits(catalogFor("")))
 		if err != nil {
 			return "", fmt.Errorf("%s; put your values back into %s: %w", what, rec.ConfigFile, err)
 		}

@@ -1,38 +1,32 @@
 package restore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/live"
-	"github.com/redisplan/redisplan/internal/interrupt"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
 	// pollInterval is how often a wait asks again.
 	pollInterval = 50 * time.Millisecond
-	// probeTimeout bounds one readiness probe.
+	// probeTimeout bounds one question to the server.
 	probeTimeout = 5 * time.Second
-	// killTimeout bounds the wait for a killed process to disappear.
-	killTimeout = 10 * time.Second
-	// waitDelay is how long a finished service command may keep its
-	// output open (through a daemon it started) before it is cut off.
-	waitDelay = 2 * time.Second
-	// maxOutput bounds how much of a command's output or a log an error
-	// quotes (its end, where the reason usually is).
+	// killTimeout bounds the wait for a scratch server to stop.
+	killTimeout = server.KillTimeout
+	// maxOutput bounds how much of a log an error quotes (its end, where
+	// the reason usually is).
 	maxOutput = 2048
 	// logLines is how many lines of the server's log an error quotes.
 	logLines = 12
@@ -44,27 +38,9 @@ func readStats(ctx context.Context, c *redis.Client) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	s := Stats{Keyspace: live.ParseKeyspace(info)}
+	s := Stats{Keyspace: redisinfo.Keyspace(info)}
 	s.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
 	return s, nil
-}
-
-// parseKeyspace reads INFO keyspace's "db0:keys=1,expires=0,avg_ttl=0"
-// lines.
-
-// parseInfo reads INFO's "key:value" lines.
-func parseInfo(text string) map[string]string {
-	out := map[string]string{}
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // stopServer stops the server so that it cannot write its files any more,
@@ -169,59 +145,29 @@ func shutdown(ctx context.Context, conn model.Connection, args []any) error {
 		return err
 	}
 	defer c.Close()
-	cn := c.Conn()
-	defer cn.Close()
-	err = cn.Do(ctx, args...).Err()
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		return fmt.Errorf("the server at %s refused SHUTDOWN and keeps running: %s; its log says why", conn.Address, strings.TrimSpace(rerr.Error()))
+	if err := server.Shutdown(ctx, c, args...); err != nil {
+		return fmt.Errorf("the server at %s refused SHUTDOWN and keeps running: %s; its log says why", conn.Address, strings.TrimSpace(err.Error()))
 	}
 	return nil
 }
 
 // waitGone polls until nothing answers at the address.
 func waitGone(ctx context.Context, name string, a address) error {
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	for {
-		if gone, _ := notAnswering(ctx, a); gone {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the server at %s still answered when %s: check the server's log, "+
-				"or whether a service manager restarted it: %w", name, interrupt.When(context.Cause(ctx)), ctx.Err())
-		case <-ticker.C:
-		}
-	}
+	return server.WaitGone(ctx, name, a.network, a.addr)
 }
 
 // address is where a connection dials, as go-redis dials it.
 type address struct{ network, addr string }
 
 func addressOf(conn model.Connection) (address, error) {
-	c, err := live.Dial(conn)
-	if err != nil {
-		return address{}, err
-	}
-	defer c.Close()
-	o := c.Options()
-	return address{o.Network, o.Addr}, nil
+	network, addr := server.Address(conn)
+	return address{network, addr}, nil
 }
 
-// notAnswering reports whether nothing listens at the address any more: a
-// refused connection or a missing socket file. Any other failure (a
-// timeout) proves nothing and reports false with the error.
+// notAnswering reports whether nothing listens at the address any more
+// (see server.NotAnswering).
 func notAnswering(ctx context.Context, a address) (bool, error) {
-	dctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(dctx, a.network, a.addr)
-	if err == nil {
-		_ = nc.Close()
-		return false, nil
-	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT), err
+	return server.NotAnswering(ctx, a.network, a.addr)
 }
 
 // startWatch follows a server being started, to tell when it died: it
@@ -284,7 +230,7 @@ func (w *startWatch) dead() bool {
 		}
 	}
 	pid := w.knownPID()
-	return pid > 0 && !processAlive(pid)
+	return pid > 0 && !server.ProcessAlive(pid)
 }
 
 // logTail returns the end of what the server logged since the start.
@@ -330,131 +276,34 @@ func (w *startWatch) exitedError() error {
 // killWatched kills the watched server's process (and its fork children)
 // when it still runs and is a Redis or Valkey server.
 func killWatched(w *startWatch) error {
-	pid := w.knownPID()
-	if pid <= 0 || !processAlive(pid) {
-		return nil
-	}
-	if !serverProcess(pid) {
-		return fmt.Errorf("process %d, which the pidfile names, is not a redis-server: not killing it", pid)
-	}
-	if pg, err := syscall.Getpgid(pid); err == nil && pg == pid {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill the server (pid %d): %w", pid, err)
-	}
-	deadline := time.Now().Add(killTimeout)
-	for processAlive(pid) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the server (pid %d) still runs %s after SIGKILL", pid, killTimeout)
-		}
-		time.Sleep(pollInterval)
-	}
-	return nil
-}
-
-// processAlive reports whether a process exists and is not a zombie (dead,
-// waiting for its parent to reap it).
-func processAlive(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return !errors.Is(err, os.ErrNotExist) || !procMounted()
-	}
-	// pid (comm) STATE ...; comm may contain spaces and parentheses.
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
-}
-
-func procMounted() bool {
-	_, err := os.Stat("/proc/self/stat")
-	return err == nil
-}
-
-// serverProcess reports whether pid runs redis-server or valkey-server,
-// so that a pid reused by something else is never killed.
-func serverProcess(pid int) bool {
-	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
-		return false
-	}
-	c := strings.ToLower(string(comm))
-	return strings.Contains(c, "redis") || strings.Contains(c, "valkey")
+	return server.KillPID(w.knownPID())
 }
 
 // waitLoaded polls the server until it answers and INFO persistence says
 // loading:0, and returns INFO server and persistence. It fails at once
 // when the server is known to have exited or refuses the connection's
-// credentials, and otherwise when ctx ends.
+// credentials, and otherwise when ctx ends. It notes the process id the
+// server reports in w.
 func waitLoaded(ctx context.Context, conn model.Connection, w *startWatch) (map[string]string, error) {
-	a, err := addressOf(conn)
-	if err != nil {
-		return nil, err
-	}
 	c, err := live.Dial(conn)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	var last error
-	for {
-		info, err := probe(ctx, c, a)
-		switch {
-		case err == nil:
+	return server.WaitLoaded(ctx, c, server.Waiting{
+		Name: conn.Address,
+		Exited: func() error {
+			if w.dead() {
+				return w.exitedError()
+			}
+			return nil
+		},
+		Answered: func(info map[string]string) {
 			if pid, _ := strconv.Atoi(info["process_id"]); pid > 0 {
 				w.pid = pid
 			}
-			if info["loading"] == "0" {
-				return info, nil
-			}
-			last = errors.New("still loading its data (loading:1)")
-		case isReply(err) && !strings.HasPrefix(replyText(err), "LOADING"):
-			return nil, fmt.Errorf("the server at %s answers but refuses INFO: %s", conn.Address, replyText(err))
-		default:
-			if ctx.Err() == nil || last == nil {
-				last = err
-			}
-			if w.dead() {
-				return nil, w.exitedError()
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("the server at %s was not ready when %s; last: %v: %w", conn.Address, interrupt.When(context.Cause(ctx)), last, ctx.Err())
-		case <-ticker.C:
-		}
-	}
-}
-
-// probe asks the server once for INFO server and persistence, on one
-// connection that go-redis does not retry. It dials the address itself
-// first, so that a server that is down costs no go-redis dial (whose pool
-// logs each failure).
-func probe(ctx context.Context, c *redis.Client, a address) (map[string]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	if gone, err := notAnswering(ctx, a); gone || err != nil {
-		if err == nil {
-			err = errors.New("nothing answers")
-		}
-		return nil, err
-	}
-	cn := c.Conn()
-	defer cn.Close()
-	text, err := cn.Info(ctx, "server", "persistence").Result()
-	if err != nil {
-		return nil, err
-	}
-	return parseInfo(text), nil
-}
-
-func isReply(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr)
+		},
+	})
 }
 
 func replyText(err error) string {
@@ -465,48 +314,8 @@ func replyText(err error) string {
 	return ""
 }
 
-// runCommand runs one service command (argv, no shell). A command that
-// exits 0 but leaves a daemon holding its output is a success. The
-// password never appears in the error.
+// runCommand runs one service command (argv, no shell). The password
+// never appears in the error.
 func runCommand(ctx context.Context, what string, argv []string, password string) error {
-	if len(argv) == 0 {
-		return fmt.Errorf("no service %s command", what)
-	}
-	out := &tailBuffer{}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
-	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
-		return nil
-	}
-	output := ""
-	if o := out.String(); o != "" {
-		output = "; its output:\n" + o
-	}
-	return secret.New(password).Errorf("service %s command %q failed: %w%s", what, argv, err, output)
-}
-
-// tailBuffer keeps the last maxOutput bytes written to it.
-type tailBuffer struct {
-	b       []byte
-	dropped bool
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if over := len(t.b) - maxOutput; over > 0 {
-		t.b = append(t.b[:0:0], t.b[over:]...)
-		t.dropped = true
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	s := strings.TrimRight(string(t.b), "\n")
-	if t.dropped {
-		s = "[...]" + s
-	}
-	return s
+	return secret.New(password).Wrap(server.RunCommand(ctx, what, argv))
 }

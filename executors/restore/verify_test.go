@@ -3,13 +3,15 @@ package restore
 import (
 	"bytes"
 	"io"
+	"maps"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // TestVerifyRefusesWhatStagingRefuses: Verify accepts sound backups,
@@ -18,14 +20,14 @@ import (
 // touching the server.
 func TestVerifyRefusesWhatStagingRefuses(t *testing.T) {
 	t.Parallel()
-	rdbServer := redistest.Start(t, redistest.Options{})
+	rdbServer := servertest.Start(t, servertest.Options{})
 	fillData(t, serverConn(rdbServer), "A", 0, 1)
 	saveNow(t, serverConn(rdbServer))
 	rdbSrc := rdbBackup(t, serverConn(rdbServer), rdbServer.Dir())
 
 	// Started empty without RDB preamble: a 0-byte base, every write in
 	// the incr file.
-	aofServer := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\n"})
+	aofServer := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\n"})
 	fillData(t, serverConn(aofServer), "A", 0)
 	aofSrc := aofBackup(t, serverConn(aofServer), aofServer.Dir())
 	if i := slices.IndexFunc(aofSrc.Manifest.Files, func(f backup.File) bool { return f.Kind == backup.KindAOFBase }); i < 0 || aofSrc.Manifest.Files[i].RawSize != 0 {
@@ -51,13 +53,18 @@ func TestVerifyRefusesWhatStagingRefuses(t *testing.T) {
 		{"not an RDB", withBytes(t, rdbSrc, backup.KindRDB, func([]byte) []byte { return []byte("*1\r\n$4\r\nPING\r\n") }), "is not an RDB file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := Verify(t.Context(), tt.src)
+			rec := &recorder{}
+			res, err := Verify(t.Context(), tt.src, rec.emit)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("Verify of a sound backup: %v", err)
 				}
 				if res.Files != len(tt.src.Manifest.Files) {
 					t.Errorf("Verify read %d files of %d", res.Files, len(tt.src.Manifest.Files))
+				}
+				// Its progress counts every byte of every file, once.
+				if done, want := rec.doneBytes(progress.OpVerify, progress.PhaseVerify), rawSizes(tt.src.Manifest); !maps.Equal(done, want) {
+					t.Errorf("verify reported %v bytes done per file, the manifest says %v", done, want)
 				}
 				return
 			}
@@ -96,7 +103,7 @@ func TestKeySummary(t *testing.T) {
 // which checks the backup with the same code).
 func TestDrillAOFWithTimestamps(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\naof-timestamp-enabled yes\n"})
+	srv := servertest.Start(t, servertest.Options{Config: "appendonly yes\nappendfsync always\naof-use-rdb-preamble no\naof-timestamp-enabled yes\n"})
 	fillData(t, serverConn(srv), "A", 0, 1)
 	rewrite(t, serverConn(srv))
 	fillData(t, serverConn(srv), "B", 2)
@@ -113,7 +120,7 @@ func TestDrillAOFWithTimestamps(t *testing.T) {
 		t.Fatalf("the base AOF starts with %q (%v), want a #TS: annotation", head, err)
 	}
 
-	if _, err := Verify(t.Context(), src); err != nil {
+	if _, err := Verify(t.Context(), src, nil); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 	res, err := Drill(testContext(t), src, Options{LoadTimeout: testLoadTimeout})

@@ -17,7 +17,7 @@ import (
 // confEdits is what the runner asks ApplyEdits to do to every input:
 // replace one directive, remove one with an alias, replace a repeatable
 // one, and replace the rename of one command.
-var confEdits = []conffile.Edit{
+var confEdits = []redisconf.Edit{
 	{Directive: "maxmemory", Lines: []string{"maxmemory 2gb"}},
 	{Directive: "replicaof", Aliases: []string{"slaveof"}},
 	{Directive: "save", Lines: []string{"save 3600 1", "save 300 100"}},
@@ -36,7 +36,7 @@ func concerned(l redisconf.Line) bool {
 }
 
 // TestRedisConfCorpus feeds every input of testdata/adversarial/redisconf
-// to redisconf.Parse and Bytes, conffile.Values, conffile.ApplyEdits and
+// to redisconf.Parse and Bytes, redisconf.Values, redisconf.ApplyEdits and
 // conffile.Write. want.txt says, per input:
 //
 //	ok [includes=N]      Parse succeeds and Bytes gives the input back
@@ -66,15 +66,15 @@ func TestRedisConfCorpus(t *testing.T) {
 				return
 			}
 			var (
-				fv        conffile.FileValues
+				fv        redisconf.FileValues
 				valuesErr error
 				edited    []byte
 				editErr   error
 			)
-			if !guarded(t, "conffile.Values", func() { fv, valuesErr = conffile.Values(data, cat) }) {
+			if !guarded(t, "redisconf.Values", func() { fv, valuesErr = redisconf.Values(data, cat) }) {
 				return
 			}
-			if !guarded(t, "conffile.ApplyEdits", func() { edited, editErr = conffile.ApplyEdits(data, confEdits) }) {
+			if !guarded(t, "redisconf.ApplyEdits", func() { edited, editErr = redisconf.ApplyEdits(data, confEdits) }) {
 				return
 			}
 
@@ -169,7 +169,7 @@ func checkEdited(t *testing.T, before *redisconf.File, edited []byte) {
 			t.Errorf("the edited file lacks the line %q", l)
 		}
 	}
-	again, err := conffile.ApplyEdits(edited, confEdits)
+	again, err := redisconf.ApplyEdits(edited, confEdits)
 	if err != nil {
 		t.Fatalf("ApplyEdits on its own output: %v", err)
 	}

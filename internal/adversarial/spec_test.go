@@ -17,7 +17,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/kubecron"
 	"github.com/redisplan/redisplan/executors/schedfiles"
@@ -215,11 +214,11 @@ func checkRendered(t *testing.T, res *hcl.Result) {
 			t.Errorf("%s: a loaded target has an unknown version %q", tg.Name, tg.RedisVersion)
 			continue
 		}
-		conf := conffile.Render(tg, cat, conffile.RenderOptions{Source: "spec.hcl", Secrets: true})
+		conf := redisconf.Render(tg, cat, redisconf.RenderOptions{Source: "spec.hcl", Secrets: true})
 		if _, err := redisconf.Parse(conf); err != nil {
 			t.Errorf("%s: the rendered redis.conf does not parse: %v", tg.Name, err)
 		}
-		if _, err := conffile.Values(conf, cat); err != nil {
+		if _, err := redisconf.Values(conf, cat); err != nil {
 			t.Errorf("%s: the rendered redis.conf cannot be read back: %v", tg.Name, err)
 		}
 		checkSchedules(t, tg)

@@ -12,7 +12,8 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/restore"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 const storeID = "20261129T030000Z"
@@ -385,7 +386,7 @@ const emptyRDB = "REDIS0010\xff\x00\x00\x00\x00\x00\x00\x00\x00"
 // (which TMPDIR puts in the sandbox) by its base name, the scratch
 // server must load them, and nothing may appear outside the sandbox.
 func TestDrillPlacementStaysInside(t *testing.T) {
-	bin := redistest.Binary(t)
+	bin := servertest.Binary(t)
 	t.Setenv(restore.EnvRedisServer, bin)
 	type stored struct {
 		f       backup.File
@@ -424,7 +425,7 @@ func TestDrillPlacementStaysInside(t *testing.T) {
 				return io.NopCloser(strings.NewReader(content[f.Name])), nil
 			}}
 			var wrote []string
-			opts := restore.Options{Emit: func(e restore.Event) {
+			opts := restore.Options{Emit: func(e progress.Event) {
 				if p, ok := strings.CutPrefix(e.Message, "wrote "); ok {
 					wrote = append(wrote, strings.Fields(p)[0])
 				}

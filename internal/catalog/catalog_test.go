@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 func mustFor(t *testing.T, version string) *Catalog {
@@ -212,7 +214,7 @@ func TestFlags70(t *testing.T) {
 		{"MULTI_ARG", func(p *Param) bool { return p.HasFlag("MULTI_ARG") },
 			"shutdown-on-sigint shutdown-on-sigterm save client-output-buffer-limit oom-score-adj-values bind replicaof " +
 				"latency-tracking-info-percentiles"},
-		{"PROTECTED", func(p *Param) bool { return p.Mode() == Protected }, "dir dbfilename"},
+		{"PROTECTED", func(p *Param) bool { return p.Mode() == model.Protected }, "dir dbfilename"},
 		{"VOLATILE", func(p *Param) bool { return p.HasFlag("VOLATILE") },
 			"tls-cert-file tls-key-file tls-client-cert-file tls-client-key-file tls-dh-params-file tls-ca-cert-file tls-ca-cert-dir"},
 	}
@@ -439,21 +441,21 @@ func TestSuggest(t *testing.T) {
 func TestMode(t *testing.T) {
 	tests := []struct {
 		version, name string
-		want          Mode
+		want          model.Mode
 		str           string
 	}{
-		{"7.0", "appendonly", Live, "live"},
-		{"7.0", "maxmemory", Live, "live"},
-		{"7.0", "databases", Restart, "restart"},
-		{"7.0", "replicaof", Restart, "restart"},
-		{"7.0", "slaveof", Restart, "restart"},
-		{"7.0", "dir", Protected, "protected"},
-		{"7.0", "dbfilename", Protected, "protected"},
-		{"7.0", "rename-command", FileOnly, "file-only"},
-		{"7.0", "include", FileOnly, "file-only"},
-		{"7.0", "user", FileOnly, "file-only"},
-		{"7.0", "lua-replicate-commands", FileOnly, "file-only"},
-		{"valkey-8.0", "unixsocketgroup", Restart, "restart"},
+		{"7.0", "appendonly", model.Live, "live"},
+		{"7.0", "maxmemory", model.Live, "live"},
+		{"7.0", "databases", model.Restart, "restart"},
+		{"7.0", "replicaof", model.Restart, "restart"},
+		{"7.0", "slaveof", model.Restart, "restart"},
+		{"7.0", "dir", model.Protected, "protected"},
+		{"7.0", "dbfilename", model.Protected, "protected"},
+		{"7.0", "rename-command", model.FileOnly, "file-only"},
+		{"7.0", "include", model.FileOnly, "file-only"},
+		{"7.0", "user", model.FileOnly, "file-only"},
+		{"7.0", "lua-replicate-commands", model.FileOnly, "file-only"},
+		{"valkey-8.0", "unixsocketgroup", model.Restart, "restart"},
 	}
 	for _, tt := range tests {
 		p := mustLookup(t, mustFor(t, tt.version), tt.name)
@@ -461,7 +463,7 @@ func TestMode(t *testing.T) {
 			t.Errorf("%s %s: Mode() = %v (%d), want %s", tt.version, tt.name, got, got, tt.str)
 		}
 	}
-	if got := Mode(42).String(); got != "unknown" {
+	if got := model.Mode(42).String(); got != "unknown" {
 		t.Errorf("Mode(42).String() = %q", got)
 	}
 }

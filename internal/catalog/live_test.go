@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/redisconf"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // liveCatalog returns the catalog for the local redis-server's version.
 func liveCatalog(t *testing.T) *Catalog {
 	t.Helper()
-	version := redistest.Version(t)
+	version := servertest.Version(t)
 	c, err := For(version)
 	if err != nil {
 		t.Fatalf("the local redis-server %s has no catalog: %v", version, err)
@@ -26,7 +26,7 @@ func liveCatalog(t *testing.T) *Catalog {
 func TestDefaultsMatchLiveServer(t *testing.T) {
 	t.Parallel()
 	c := liveCatalog(t)
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	client := s.Client(t)
 	ctx := context.Background()
 
@@ -77,7 +77,7 @@ func TestDefaultsMatchLiveServer(t *testing.T) {
 func TestNormalizeMatchesLiveServer(t *testing.T) {
 	t.Parallel()
 	c := liveCatalog(t)
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	client := s.Client(t)
 	ctx := context.Background()
 
@@ -192,7 +192,7 @@ func TestNormalizeMatchesLiveServer(t *testing.T) {
 func TestNormalizeDesiredRefusesWhatTheServerReplaces(t *testing.T) {
 	t.Parallel()
 	c := liveCatalog(t)
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	client := s.Client(t)
 	ctx := context.Background()
 	p := mustLookup(t, c, "hz")

@@ -169,6 +169,43 @@ func SavePairs(normalized string) [][2]string {
 	return pairs
 }
 
+// FileLines returns the arguments of the redis.conf lines that set a
+// directive to a normalized value, one list per line: one line for most
+// directives (FileArgs; the value itself for a directive the catalog does
+// not know), one "save S C" line per pair for save, as CONFIG REWRITE
+// writes them, and `save ""` when saving is disabled.
+func (c *Catalog) FileLines(name, normalized string) [][]string {
+	if name == "save" {
+		pairs := SavePairs(normalized)
+		if len(pairs) == 0 {
+			return [][]string{{""}}
+		}
+		lines := make([][]string, len(pairs))
+		for i, p := range pairs {
+			lines[i] = []string{p[0], p[1]}
+		}
+		return lines
+	}
+	if p, ok := c.Lookup(name); ok {
+		return [][]string{p.FileArgs(normalized)}
+	}
+	return [][]string{{normalized}}
+}
+
+// ValueName returns the canonical name of the directive a redis.conf line
+// sets (an alias gives its primary: slaveof gives replicaof), and false
+// when the line sets no value the catalog tracks: a directive it does not
+// know (module directives included), one Redis ignores
+// (deprecated-ignored), or a file-only one, whose lines accumulate
+// definitions (user, loadmodule, sentinel).
+func (c *Catalog) ValueName(directive string) (string, bool) {
+	p, ok := c.Lookup(directive)
+	if !ok || p.Type == TypeFileOnly || p.Type == TypeDeprecatedIgnored {
+		return "", false
+	}
+	return p.Name, true
+}
+
 func splitOrEmpty(s string) []string {
 	f := strings.Fields(s)
 	if len(f) == 0 {

@@ -3,38 +3,9 @@ package catalog
 import (
 	"math/big"
 	"slices"
+
+	"github.com/redisplan/redisplan/internal/model"
 )
-
-// Mode says how a change to a directive reaches a running server.
-type Mode int
-
-const (
-	// Live directives are changed with CONFIG SET.
-	Live Mode = iota
-	// Restart directives are IMMUTABLE: only a restart with an edited
-	// config file applies them.
-	Restart
-	// FileOnly directives (include, rename-command, user, ...) exist only in
-	// the config file and are never seen by CONFIG GET or CONFIG SET.
-	FileOnly
-	// Protected directives (dir, dbfilename) can be set at runtime only when
-	// enable-protected-configs allows it, and need a restart otherwise.
-	Protected
-)
-
-func (m Mode) String() string {
-	switch m {
-	case Live:
-		return "live"
-	case Restart:
-		return "restart"
-	case FileOnly:
-		return "file-only"
-	case Protected:
-		return "protected"
-	}
-	return "unknown"
-}
 
 // Type is the kind of value a directive takes, as named in the catalog data.
 type Type string
@@ -93,16 +64,16 @@ func (p *Param) HasFlag(flag string) bool {
 // Mode says how a change is applied: FileOnly for file-only and
 // deprecated-ignored directives, Restart for immutable ones, Protected for
 // PROTECTED ones and Live for the rest.
-func (p *Param) Mode() Mode {
+func (p *Param) Mode() model.Mode {
 	switch {
 	case p.Type == TypeFileOnly || p.Type == TypeDeprecatedIgnored:
-		return FileOnly
+		return model.FileOnly
 	case p.Immutable:
-		return Restart
+		return model.Restart
 	case p.HasFlag("PROTECTED"):
-		return Protected
+		return model.Protected
 	}
-	return Live
+	return model.Live
 }
 
 // Sensitive reports whether the value is a secret (requirepass, masterauth,

@@ -244,13 +244,19 @@ type Backup struct {
 // SecretKey are secrets: String leaves them out, so that printing the
 // model never shows them.
 type S3 struct {
-	Endpoint  string
+	// Endpoint is host[:port] (HTTPS) or a URL with http:// or https://;
+	// empty means AWS S3.
+	Endpoint string
+	// Region is the bucket's region; empty takes AWS_REGION, then
+	// AWS_DEFAULT_REGION, then asks the server.
 	Region    string
 	AccessKey string
 	SecretKey string
+	// PathStyle addresses the bucket in the path (http://host/bucket/key)
+	// instead of the host name, as most self-hosted servers need.
 	PathStyle bool
-	// SSE is the server-side encryption asked for: "", "AES256" or
-	// "aws:kms".
+	// SSE asks for server-side encryption: "AES256" or "aws:kms"; empty
+	// leaves it to the bucket's default.
 	SSE string
 	// SecretKeyLiteral is true when the spec writes the secret key as a
 	// literal instead of taking it from a variable; SecretKeyPos is
@@ -289,6 +295,20 @@ type Alerts struct {
 	Notify         []Notify
 	Thresholds     []Threshold
 	Pos            Pos
+}
+
+// Threshold returns the spec's threshold for a check, or nil when the
+// spec sets none (or has no alerts block).
+func (t *Target) Threshold(check string) *Threshold {
+	if t.Alerts == nil {
+		return nil
+	}
+	for i := range t.Alerts.Thresholds {
+		if t.Alerts.Thresholds[i].Check == check {
+			return &t.Alerts.Thresholds[i]
+		}
+	}
+	return nil
 }
 
 // Notify is one alert destination.

@@ -3,7 +3,8 @@ package model
 import (
 	"net/url"
 	"strings"
-	"unicode"
+
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // Secrets returns every secret value of the target, for redaction: the
@@ -67,7 +68,7 @@ func (n Notify) Secrets() []string {
 			}
 		}
 		for _, seg := range strings.Split(u.EscapedPath(), "/") {
-			if LooksLikeToken(seg) {
+			if secret.LooksLikeToken(seg) {
 				s = append(s, seg)
 			}
 		}
@@ -79,19 +80,4 @@ func (n Notify) Secrets() []string {
 		}
 	}
 	return s
-}
-
-// LooksLikeToken reports whether a URL path segment looks like a secret
-// token: 16 characters or more, with both letters and digits, as in
-// Slack's /services/T…/B…/<token>.
-func LooksLikeToken(seg string) bool {
-	if len(seg) < 16 {
-		return false
-	}
-	letter, digit := false, false
-	for _, r := range seg {
-		letter = letter || unicode.IsLetter(r)
-		digit = digit || unicode.IsDigit(r)
-	}
-	return letter && digit
 }

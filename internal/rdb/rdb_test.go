@@ -16,7 +16,7 @@ import (
 	"testing/iotest"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
 )
 
 func TestCRC64CheckValue(t *testing.T) {
@@ -60,7 +60,7 @@ func TestCRC64MatchesReference(t *testing.T) {
 // bytes of the dump.rdb it wrote.
 func dump(t *testing.T, config string) []byte {
 	t.Helper()
-	s := redistest.Start(t, redistest.Options{Config: config})
+	s := servertest.Start(t, servertest.Options{Config: config})
 	c := s.Client(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -99,7 +99,7 @@ func TestVerifyRealDump(t *testing.T) {
 		t.Errorf("Version = %d", info.Version)
 	}
 	// The versions these Redis releases write; others are not checked.
-	server := redistest.Version(t)
+	server := servertest.Version(t)
 	for prefix, want := range map[string]int{"7.0.": 10, "7.2.": 11, "7.4.": 12} {
 		if strings.HasPrefix(server, prefix) && info.Version != want {
 			t.Errorf("redis-server %s wrote RDB version %d, want %d", server, info.Version, want)

@@ -6,9 +6,13 @@
 // blank lines, unknown directives, include and rename-command lines and the
 // line endings of all other lines are left alone.
 //
-// Directive names are compared in lower case, as Redis does. The package
-// knows nothing about aliases (slaveof and replicaof are different
-// directives here); resolving them is the caller's job.
+// Directive names are compared in lower case, as Redis does. File knows
+// nothing about aliases (slaveof and replicaof are different directives
+// there); the catalog-aware functions resolve them through a Catalog:
+// Render writes a target's file, DirectiveLines a directive's lines,
+// Values reads what a file sets, and ApplyEdits changes the managed
+// directives of an existing file. None of them does I/O: writing the file
+// is executors/conffile's.
 package redisconf
 
 import (
@@ -279,13 +283,21 @@ func withCR(lines []Line) {
 	}
 }
 
-func lowerASCII(s string) string {
+// lowerASCII and upperASCII change the case of ASCII letters only, byte by
+// byte, as Redis does when it compares directive and command names. A
+// string without a letter to change is returned as it is.
+func lowerASCII(s string) string { return mapASCII(s, 'A', 'Z', 'a') }
+
+func upperASCII(s string) string { return mapASCII(s, 'a', 'z', 'A') }
+
+// mapASCII moves the bytes from lo to hi to the range starting at to.
+func mapASCII(s string, lo, hi, to byte) string {
 	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
+		if lo <= s[i] && s[i] <= hi {
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
+				if lo <= b[j] && b[j] <= hi {
+					b[j] = b[j] - lo + to
 				}
 			}
 			return string(b)

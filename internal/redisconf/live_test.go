@@ -1,10 +1,11 @@
-package redisconf
+package redisconf_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
 // TestQuoteReadByRedis writes awkward values with Set and FormatLine into a
@@ -28,19 +29,19 @@ func TestQuoteReadByRedis(t *testing.T) {
 		"plain",
 	}
 	for start := 0; start < len(values); start += len(directives) {
-		f, err := Parse(nil)
+		f, err := redisconf.Parse(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]string{}
 		for i, v := range values[start:min(start+len(directives), len(values))] {
 			d := directives[i]
-			if err := f.Set(d, []string{FormatLine(d, v)}); err != nil {
+			if err := f.Set(d, []string{redisconf.FormatLine(d, v)}); err != nil {
 				t.Fatal(err)
 			}
 			want[d] = v
 		}
-		s := redistest.Start(t, redistest.Options{Config: string(f.Bytes())})
+		s := servertest.Start(t, servertest.Options{Config: string(f.Bytes())})
 		client := s.Client(t)
 		for d, v := range want {
 			got, err := client.ConfigGet(context.Background(), d).Result()
@@ -48,7 +49,7 @@ func TestQuoteReadByRedis(t *testing.T) {
 				t.Fatalf("CONFIG GET %s: %v", d, err)
 			}
 			if got[d] != v {
-				t.Errorf("%s: wrote %s, server read %q, want %q", d, FormatLine(d, v), got[d], v)
+				t.Errorf("%s: wrote %s, server read %q, want %q", d, redisconf.FormatLine(d, v), got[d], v)
 			}
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,8 +28,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 const (
@@ -39,7 +37,7 @@ const (
 	EnvBinary = "REDISPLAN_VERSITYGW"
 	// EnvSkip, set to 1, skips every test that needs a real server: the
 	// same switch as the Redis tests'.
-	EnvSkip = redistest.EnvSkip
+	EnvSkip = "REDISPLAN_SKIP_REDIS"
 	// Version is the versitygw release the tests are run against.
 	Version = "v1.8.0"
 )
@@ -47,6 +45,14 @@ const (
 const installHint = "run scripts/install-deps.sh (it builds versitygw " + Version +
 	" into the cache directory), or build it with `go install github.com/versity/versitygw/cmd/versitygw@" + Version +
 	"` and set " + EnvBinary + " to its path; to skip tests that need external servers on purpose, set " + EnvSkip + "=1"
+
+// skipRequested reports whether EnvSkip asks to skip the tests that need
+// real servers. executors/server/servertest reads the same switch for the
+// Redis tests; s3test stays below executors and does not import it.
+func skipRequested() bool {
+	on, err := strconv.ParseBool(os.Getenv(EnvSkip))
+	return err == nil && on
+}
 
 // CacheDir is where scripts/install-deps.sh puts the binaries it builds.
 func CacheDir() (string, error) {
@@ -65,7 +71,7 @@ func CacheDir() (string, error) {
 // REDISPLAN_SKIP_REDIS=1 and failing it when no binary is found.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if redistest.SkipRequested() {
+	if skipRequested() {
 		t.Skipf("s3test: %s=%s is set: skipping a test that needs a real S3 server (versitygw)", EnvSkip, os.Getenv(EnvSkip))
 		return ""
 	}
@@ -176,23 +182,25 @@ func (s *Server) launch(bin, addr string) error {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	s.cmd, s.done, s.Endpoint = cmd, done, "http://"+addr
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	err = testwait.Until(30*time.Second, func() (bool, error) {
 		select {
 		case <-done:
-			return fmt.Errorf("versitygw exited: %v", cmd.ProcessState)
+			return false, testwait.Stop(fmt.Errorf("versitygw exited: %v", cmd.ProcessState))
 		default:
 		}
 		// Any HTTP answer, even 403 to an unsigned request, means it serves.
 		resp, err := http.Get(s.Endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
+		if err != nil {
+			return false, err
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return true, nil
+	})
+	if err != nil {
+		s.kill()
+		return fmt.Errorf("versitygw did not answer: %w", err)
 	}
-	s.kill()
-	return errors.New("versitygw did not answer within 30s")
+	return nil
 }
 
 // PID is the server's process id.

@@ -6,8 +6,9 @@
 // error behind a message with every value (and the forms in which a value
 // is usually echoed: another letter case, quoted, URL- or base64-encoded)
 // replaced by "(redacted)", while errors.Is and errors.As still reach
-// every error in the chain. Every layer may import it: it imports only the
-// standard library.
+// every error in the chain. MaskURL hides the secret parts of a URL whose
+// secrets are not known in advance (a webhook). Every layer may import
+// it: it imports only the standard library.
 package secret
 
 import (

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/redisplan/redisplan/internal/model"
 )
 
 // The writers render findings as they are given: Run and Apply already
@@ -24,15 +26,15 @@ type Summary struct {
 }
 
 // Summarize counts fs.
-func Summarize(fs []Finding) Summary {
+func Summarize(fs []model.Finding) Summary {
 	var s Summary
 	for _, f := range fs {
 		switch {
 		case f.Suppressed != "":
 			s.Suppressed++
-		case f.Severity == Error:
+		case f.Severity == model.SeverityError:
 			s.Errors++
-		case f.Severity == Warning:
+		case f.Severity == model.SeverityWarning:
 			s.Warnings++
 		default:
 			s.Notices++
@@ -58,7 +60,7 @@ func plural(n int, word string) string {
 }
 
 // location is file:line:col, or as much of it as is known.
-func location(f Finding) string {
+func location(f model.Finding) string {
 	p := f.Pos
 	switch {
 	case p.Filename == "":
@@ -76,19 +78,19 @@ const (
 	ansiDim   = "\x1b[2m"
 )
 
-var severityColors = [...]string{Notice: "\x1b[1;36m", Warning: "\x1b[1;33m", Error: "\x1b[1;31m"}
+var severityColors = [...]string{model.SeverityNotice: "\x1b[1;36m", model.SeverityWarning: "\x1b[1;33m", model.SeverityError: "\x1b[1;31m"}
 
 // WriteText writes one finding per line, "file:line:col: severity CODE:
 // message (target)", with its fix on the next line; then the suppressed
 // findings, dimmed, each with its reason; then the summary line.
-func WriteText(w io.Writer, fs []Finding, color bool) {
+func WriteText(w io.Writer, fs []model.Finding, color bool) {
 	paint := func(code, s string) string {
 		if !color {
 			return s
 		}
 		return code + s + ansiReset
 	}
-	line := func(f Finding) string {
+	line := func(f model.Finding) string {
 		var b strings.Builder
 		if loc := location(f); loc != "" {
 			b.WriteString(loc + ": ")
@@ -99,7 +101,7 @@ func WriteText(w io.Writer, fs []Finding, color bool) {
 		}
 		return b.String()
 	}
-	var suppressed []Finding
+	var suppressed []model.Finding
 	for _, f := range fs {
 		if f.Suppressed != "" {
 			suppressed = append(suppressed, f)
@@ -141,14 +143,14 @@ type jsonPos struct {
 }
 
 type jsonFinding struct {
-	Code       string   `json:"code"`
-	Severity   Severity `json:"severity"`
-	Target     string   `json:"target,omitempty"`
-	Message    string   `json:"message"`
-	Pos        *jsonPos `json:"pos,omitempty"`
-	Doc        string   `json:"doc,omitempty"`
-	Fix        string   `json:"fix,omitempty"`
-	Suppressed string   `json:"suppressed,omitempty"`
+	Code       string         `json:"code"`
+	Severity   model.Severity `json:"severity"`
+	Target     string         `json:"target,omitempty"`
+	Message    string         `json:"message"`
+	Pos        *jsonPos       `json:"pos,omitempty"`
+	Doc        string         `json:"doc,omitempty"`
+	Fix        string         `json:"fix,omitempty"`
+	Suppressed string         `json:"suppressed,omitempty"`
 }
 
 type jsonReport struct {
@@ -160,7 +162,7 @@ type jsonReport struct {
 // WriteJSON writes {"format_version":"1.0","findings":[...],"summary":{...}}.
 // Each finding has code, severity, target, message, pos {file, line,
 // column}, doc, fix and, when silenced, suppressed (the reason).
-func WriteJSON(w io.Writer, fs []Finding) error {
+func WriteJSON(w io.Writer, fs []model.Finding) error {
 	r := jsonReport{FormatVersion: FormatVersion, Findings: []jsonFinding{}, Summary: Summarize(fs)}
 	for _, f := range fs {
 		jf := jsonFinding{Code: f.Code, Severity: f.Severity, Target: f.Target, Message: f.Message, Doc: f.Doc, Fix: f.Fix, Suppressed: f.Suppressed}
@@ -169,19 +171,13 @@ func WriteJSON(w io.Writer, fs []Finding) error {
 		}
 		r.Findings = append(r.Findings, jf)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write lint json: %w", err)
-	}
-	return nil
+	return encodeJSON(w, r, "json")
 }
 
 // WriteGitHub writes one GitHub Actions workflow command per finding that
 // is not suppressed, which the runner turns into an annotation on the
 // pull request: ::error file=F,line=L,col=C,title=RP002::message.
-func WriteGitHub(w io.Writer, fs []Finding) {
+func WriteGitHub(w io.Writer, fs []model.Finding) {
 	for _, f := range fs {
 		if f.Suppressed != "" {
 			continue
@@ -298,11 +294,11 @@ type sarifSuppression struct {
 }
 
 // sarifLevel maps a severity to a SARIF result level.
-func sarifLevel(s Severity) string {
+func sarifLevel(s model.Severity) string {
 	switch s {
-	case Error:
+	case model.SeverityError:
 		return "error"
-	case Warning:
+	case model.SeverityWarning:
 		return "warning"
 	}
 	return "note"
@@ -326,7 +322,7 @@ const suppressionTitle = "Ignore without reason, expired or malformed"
 // RP000 and every built-in rule, then any other code the findings use (a
 // user policy); each finding is a result pointing at its rule, and a
 // suppressed one carries an external suppression with its reason.
-func WriteSARIF(w io.Writer, fs []Finding, toolVersion string) error {
+func WriteSARIF(w io.Writer, fs []model.Finding, toolVersion string) error {
 	rules := []sarifRule{{
 		ID: SuppressionCode, Name: ruleName(suppressionTitle), ShortDescription: sarifText{suppressionTitle},
 		HelpURI: projectURI + "/blob/main/" + DocPath(SuppressionCode), DefaultConfiguration: sarifConfiguration{"error"},
@@ -341,13 +337,13 @@ func WriteSARIF(w io.Writer, fs []Finding, toolVersion string) error {
 	for i, r := range rules {
 		index[r.ID] = i
 	}
-	var extra []Finding
+	var extra []model.Finding
 	for _, f := range fs {
-		if _, ok := index[f.Code]; !ok && !slices.ContainsFunc(extra, func(e Finding) bool { return e.Code == f.Code }) {
+		if _, ok := index[f.Code]; !ok && !slices.ContainsFunc(extra, func(e model.Finding) bool { return e.Code == f.Code }) {
 			extra = append(extra, f)
 		}
 	}
-	slices.SortFunc(extra, func(a, b Finding) int { return strings.Compare(a.Code, b.Code) })
+	slices.SortFunc(extra, func(a, b model.Finding) int { return strings.Compare(a.Code, b.Code) })
 	for _, f := range extra {
 		index[f.Code] = len(rules)
 		rules = append(rules, sarifRule{
@@ -387,13 +383,7 @@ func WriteSARIF(w io.Writer, fs []Finding, toolVersion string) error {
 			Results: results,
 		}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(log); err != nil {
-		return fmt.Errorf("write lint sarif: %w", err)
-	}
-	return nil
+	return encodeJSON(w, log, "sarif")
 }
 
 // sarifURI makes a relative file name a relative URI reference: forward
@@ -410,7 +400,7 @@ const MarkdownMarker = "<!-- redisplan lint -->"
 // WriteMarkdown writes a pull-request comment: the marker line, a table of
 // counts by severity, a table of the findings, and the suppressed ones in
 // a collapsed section.
-func WriteMarkdown(w io.Writer, fs []Finding) {
+func WriteMarkdown(w io.Writer, fs []model.Finding) {
 	s := Summarize(fs)
 	fmt.Fprintln(w, MarkdownMarker)
 	fmt.Fprintln(w, "### redisplan lint")
@@ -422,7 +412,7 @@ func WriteMarkdown(w io.Writer, fs []Finding) {
 	fmt.Fprintf(w, "| notice | %d |\n", s.Notices)
 	fmt.Fprintf(w, "| suppressed | %d |\n", s.Suppressed)
 
-	var active, suppressed []Finding
+	var active, suppressed []model.Finding
 	for _, f := range fs {
 		if f.Suppressed != "" {
 			suppressed = append(suppressed, f)
@@ -457,14 +447,14 @@ func WriteMarkdown(w io.Writer, fs []Finding) {
 	}
 }
 
-func mdCode(f Finding) string {
+func mdCode(f model.Finding) string {
 	if f.Doc == "" {
 		return mdCell(f.Code)
 	}
 	return fmt.Sprintf("[%s](%s)", mdCell(f.Code), f.Doc)
 }
 
-func mdLocation(f Finding) string {
+func mdLocation(f model.Finding) string {
 	p := f.Pos
 	if p.Filename == "" {
 		return ""
@@ -484,4 +474,15 @@ func mdCell(s string) string {
 		"|", `\|`, "*", `\*`, "&", "&amp;", "<", "&lt;", ">", "&gt;",
 		"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
 	).Replace(s)
+}
+
+// encodeJSON writes v as indented JSON, with <, > and & as they are.
+func encodeJSON(w io.Writer, v any, format string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write lint %s: %w", format, err)
+	}
+	return nil
 }

@@ -15,38 +15,38 @@ import (
 // formatFindings is the fixed set every format's golden file renders: each
 // severity, a suppressed finding, a user policy, an RP000, and text that
 // needs escaping in every format.
-func formatFindings() []lint.Finding {
+func formatFindings() []model.Finding {
 	pos := func(file string, line, col int) model.Pos { return model.Pos{Filename: file, Line: line, Column: col} }
-	return []lint.Finding{
+	return []model.Finding{
 		{
-			Code: "RP002", Severity: lint.Error, Target: "main", Pos: pos("redis.hcl", 12, 25), Doc: "docs/rules/RP002.md",
+			Code: "RP002", Severity: model.SeverityError, Target: "main", Pos: pos("redis.hcl", 12, 25), Doc: "docs/rules/RP002.md",
 			Message: `CONFIG is renamed to "", which deletes the command: nobody, redisplan included, can inspect or change the server's configuration live any more`,
 			Fix:     "rename CONFIG to a secret name instead (renamed_commands = { CONFIG = var.config_command }), or leave it and deny it to applications with an ACL user",
 		},
 		{
-			Code: "RP003", Severity: lint.Error, Target: `cache["eu"]`, Pos: pos("fleet/cache, eu.hcl", 7, 12), Doc: "docs/rules/RP003.md",
+			Code: "RP003", Severity: model.SeverityError, Target: `cache["eu"]`, Pos: pos("fleet/cache, eu.hcl", 7, 12), Doc: "docs/rules/RP003.md",
 			Message: "the server listens on 0.0.0.0 with no password | 100% open\nsecond line: see docs",
 			Fix:     "set security.requirepass = var.redis_password",
 		},
 		{
-			Code: "RP012", Severity: lint.Warning, Target: "main", Pos: pos("redis.hcl", 30, 11), Doc: "docs/rules/RP012.md",
+			Code: "RP012", Severity: model.SeverityWarning, Target: "main", Pos: pos("redis.hcl", 30, 11), Doc: "docs/rules/RP012.md",
 			Message: "maxmemory 12gb is more than half of host_memory 16gb: a BGSAVE or AOF rewrite fork can need as much again through copy-on-write, and the host then runs out of memory",
 			Fix:     `max = "8gb"`,
 		},
 		{
-			Code: "aof-everywhere", Severity: lint.Warning, Target: "main", Pos: pos("redis.hcl", 40, 3),
+			Code: "aof-everywhere", Severity: model.SeverityWarning, Target: "main", Pos: pos("redis.hcl", 40, 3),
 			Message: "Every trading Redis must run AOF.",
 		},
 		{
-			Code: "RP011", Severity: lint.Notice, Target: "main", Pos: pos("redis.hcl", 12, 25), Doc: "docs/rules/RP011.md",
+			Code: "RP011", Severity: model.SeverityNotice, Target: "main", Pos: pos("redis.hcl", 12, 25), Doc: "docs/rules/RP011.md",
 			Message: "rename-command is used for CONFIG, FLUSHALL; Redis deprecates it in favour of ACL users, which deny commands per client without hiding them from tools, AOF files and replicas",
 		},
 		{
-			Code: "RP000", Severity: lint.Notice, Pos: pos("redis.hcl", 50, 1), Doc: "docs/rules/RP000.md",
+			Code: "RP000", Severity: model.SeverityNotice, Pos: pos("redis.hcl", 50, 1), Doc: "docs/rules/RP000.md",
 			Message: "the ignore of RP004 expired on 2026-01-01",
 		},
 		{
-			Code: "RP005", Severity: lint.Warning, Target: "main", Pos: pos("redis.hcl", 20, 14), Doc: "docs/rules/RP005.md",
+			Code: "RP005", Severity: model.SeverityWarning, Target: "main", Pos: pos("redis.hcl", 20, 14), Doc: "docs/rules/RP005.md",
 			Message:    "maxmemory-policy allkeys-lru deletes keys when memory is full, but the target is marked durable = true: its keys must never disappear silently",
 			Fix:        `policy = "noeviction"`,
 			Suppressed: "sessions may be evicted, <not> the ledger",
@@ -117,7 +117,7 @@ func TestJSONEmpty(t *testing.T) {
 var githubLine = regexp.MustCompile(`^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,title=RP\d{3}::.+$`)
 
 func TestGitHub(t *testing.T) {
-	var fs []lint.Finding
+	var fs []model.Finding
 	for _, f := range formatFindings() {
 		if strings.HasPrefix(f.Code, "RP") {
 			fs = append(fs, f)

@@ -1,3 +1,8 @@
+// Package lint finds risks in a spec: built-in Redis rules with stable
+// codes, and the suppressions that silence them. Rules are pure functions
+// of the model; rendering findings for people and CI systems is here too.
+// The Finding type itself is in internal/model, beside what it points at,
+// so that the spec language (hcl) can report user policies as findings.
 package lint
 
 import (
@@ -16,30 +21,30 @@ import (
 // Rule is a built-in check with a stable code.
 type Rule struct {
 	Code     string
-	Severity Severity
+	Severity model.Severity
 	Title    string
 	// Check returns the rule's findings on one target with Message, Pos
 	// and Fix set; Run fills in the code, severity, target and doc. It
 	// reads the target only.
-	Check func(t *model.Target) []Finding
+	Check func(t *model.Target) []model.Finding
 }
 
 // Rules returns the built-in rules, RP001 to RP013, in order.
 func Rules() []Rule {
 	return []Rule{
-		{"RP001", Error, "No persistence", checkNoPersistence},
-		{"RP002", Error, "CONFIG disabled", checkConfigDisabled},
-		{"RP003", Error, "Reachable without authentication", checkNoAuth},
-		{"RP004", Warning, "Protected mode off", checkProtectedMode},
-		{"RP005", Warning, "Eviction on a durable target", checkDurableEviction},
-		{"RP006", Warning, "Loss window wider than promised", checkLossWindow},
-		{"RP007", Error, "Backups beside the data", checkBackupDestination},
-		{"RP008", Error, "Retention shorter than the schedule", checkRetention},
-		{"RP009", Warning, "No scheduled backup", checkBackupScheduled},
-		{"RP010", Error, "Secret written in the spec", checkLiteralSecrets},
-		{"RP011", Notice, "rename-command instead of ACLs", checkRenames},
-		{"RP012", Warning, "Memory limit missing or too high", checkMaxmemory},
-		{"RP013", Warning, "Durability alerts missing", checkAlerts},
+		{"RP001", model.SeverityError, "No persistence", checkNoPersistence},
+		{"RP002", model.SeverityError, "CONFIG disabled", checkConfigDisabled},
+		{"RP003", model.SeverityError, "Reachable without authentication", checkNoAuth},
+		{"RP004", model.SeverityWarning, "Protected mode off", checkProtectedMode},
+		{"RP005", model.SeverityWarning, "Eviction on a durable target", checkDurableEviction},
+		{"RP006", model.SeverityWarning, "Loss window wider than promised", checkLossWindow},
+		{"RP007", model.SeverityError, "Backups beside the data", checkBackupDestination},
+		{"RP008", model.SeverityError, "Retention shorter than the schedule", checkRetention},
+		{"RP009", model.SeverityWarning, "No scheduled backup", checkBackupScheduled},
+		{"RP010", model.SeverityError, "Secret written in the spec", checkLiteralSecrets},
+		{"RP011", model.SeverityNotice, "rename-command instead of ACLs", checkRenames},
+		{"RP012", model.SeverityWarning, "Memory limit missing or too high", checkMaxmemory},
+		{"RP013", model.SeverityWarning, "Durability alerts missing", checkAlerts},
 	}
 }
 
@@ -54,11 +59,11 @@ func DocPath(code string) string { return "docs/rules/" + code + ".md" }
 // Run checks every target of the spec against every built-in rule and
 // returns the findings sorted by file, line and code. Suppressions are not
 // applied here: see Apply.
-func Run(spec *model.Spec) []Finding {
+func Run(spec *model.Spec) []model.Finding {
 	if spec == nil {
 		return nil
 	}
-	var out []Finding
+	var out []model.Finding
 	rules := Rules()
 	for _, t := range spec.Targets {
 		for _, r := range rules {
@@ -74,8 +79,8 @@ func Run(spec *model.Spec) []Finding {
 
 // Sort orders findings by file, line and code, then by column, target and
 // message, so that every output is deterministic.
-func Sort(fs []Finding) {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
+func Sort(fs []model.Finding) {
+	slices.SortStableFunc(fs, func(a, b model.Finding) int {
 		return cmp.Or(
 			cmp.Compare(a.Pos.Filename, b.Pos.Filename),
 			cmp.Compare(a.Pos.Line, b.Pos.Line),
@@ -88,14 +93,14 @@ func Sort(fs []Finding) {
 }
 
 // RP001: a target that is not ephemeral keeps nothing on disk.
-func checkNoPersistence(t *model.Target) []Finding {
+func checkNoPersistence(t *model.Target) []model.Finding {
 	c := configOf(t)
 	if t.Ephemeral || c.persistent() {
 		return nil
 	}
 	_, save := c.value("save")
 	_, aof := c.value("appendonly")
-	return []Finding{{
+	return []model.Finding{{
 		Message: `persistence is off (save "" and appendonly is not yes), so every restart or crash of the server loses all its keys`,
 		Pos:     at(posOf(save), posOf(aof), t.Pos),
 		Fix:     "set persistence.aof.enabled = true (or add rdb snapshot blocks); if losing the data is fine, mark the target ephemeral = true",
@@ -103,11 +108,11 @@ func checkNoPersistence(t *model.Target) []Finding {
 }
 
 // RP002: rename-command CONFIG "".
-func checkConfigDisabled(t *model.Target) []Finding {
-	var out []Finding
+func checkConfigDisabled(t *model.Target) []model.Finding {
+	var out []model.Finding
 	for _, r := range t.Renames {
 		if r.Command == "CONFIG" && r.NewName == "" {
-			out = append(out, Finding{
+			out = append(out, model.Finding{
 				Message: `CONFIG is renamed to "", which deletes the command: nobody, redisplan included, can inspect or change the server's configuration live any more`,
 				Pos:     at(r.Pos, t.Pos),
 				Fix:     "rename CONFIG to a secret name instead (renamed_commands = { CONFIG = var.config_command }), or leave it and deny it to applications with an ACL user",
@@ -131,7 +136,7 @@ func checkConfigDisabled(t *model.Target) []Finding {
 //
 // With protected-mode yes, Redis 7 refuses every non-loopback client while
 // the default user has no password, whatever bind says.
-func checkNoAuth(t *model.Target) []Finding {
+func checkNoAuth(t *model.Target) []model.Finding {
 	c := configOf(t)
 	if c.authenticated() {
 		return nil
@@ -148,13 +153,13 @@ func checkNoAuth(t *model.Target) []Finding {
 		if pm != nil {
 			why = "protected-mode is off"
 		}
-		return []Finding{{
+		return []model.Finding{{
 			Message: fmt.Sprintf("the server listens on %s with no password and no ACL user, and %s, so anyone who can reach that address can read, change or delete every key", strings.Join(public, " "), why),
 			Pos:     at(bind.Pos, t.Pos),
 			Fix:     "set security.requirepass = var.redis_password (a sensitive variable), or bind only 127.0.0.1 -::1",
 		}}
 	case pm != nil && protected == "no":
-		return []Finding{{
+		return []model.Finding{{
 			Message: "protected-mode is off and bind is not managed, so the server listens on every interface (* -::*) with no password and no ACL user: anyone who can reach it can read, change or delete every key",
 			Pos:     at(pm.Pos, t.Pos),
 			Fix:     "set security.requirepass = var.redis_password (a sensitive variable), or protected_mode = true",
@@ -164,12 +169,12 @@ func checkNoAuth(t *model.Target) []Finding {
 }
 
 // RP004: protected-mode no.
-func checkProtectedMode(t *model.Target) []Finding {
+func checkProtectedMode(t *model.Target) []model.Finding {
 	d := t.Directive("protected-mode")
 	if d == nil || d.Value != "no" {
 		return nil
 	}
-	return []Finding{{
+	return []model.Finding{{
 		Message: "protected-mode is off, so whenever the default user has no password the server accepts commands from other hosts instead of only from loopback",
 		Pos:     at(d.Pos, t.Pos),
 		Fix:     assign(d, "true"),
@@ -177,7 +182,7 @@ func checkProtectedMode(t *model.Target) []Finding {
 }
 
 // RP005: an evicting maxmemory-policy on a durable target.
-func checkDurableEviction(t *model.Target) []Finding {
+func checkDurableEviction(t *model.Target) []model.Finding {
 	if !t.Durable {
 		return nil
 	}
@@ -185,7 +190,7 @@ func checkDurableEviction(t *model.Target) []Finding {
 	if !strings.HasPrefix(v, "allkeys-") && !strings.HasPrefix(v, "volatile-") {
 		return nil
 	}
-	return []Finding{{
+	return []model.Finding{{
 		Message: fmt.Sprintf("maxmemory-policy %s deletes keys when memory is full, but the target is marked durable = true: its keys must never disappear silently", v),
 		Pos:     at(posOf(d), t.Pos),
 		Fix:     assign(d, `"noeviction"`),
@@ -197,7 +202,7 @@ func checkDurableEviction(t *model.Target) []Finding {
 // Linux). With AOF off and snapshots on, it is the shortest save interval:
 // against rpo when the spec sets one, against one hour otherwise. Targets
 // without any persistence are RP001's; ephemeral ones promise nothing.
-func checkLossWindow(t *model.Target) []Finding {
+func checkLossWindow(t *model.Target) []model.Finding {
 	if t.Ephemeral {
 		return nil
 	}
@@ -207,7 +212,7 @@ func checkLossWindow(t *model.Target) []Finding {
 		if v != "no" {
 			return nil
 		}
-		return []Finding{{
+		return []model.Finding{{
 			Message: "appendfsync no leaves flushing the AOF to the kernel (about every 30 seconds on Linux), so a crash of the host loses the writes acknowledged since the last flush",
 			Pos:     at(posOf(d), t.Pos),
 			Fix:     assign(d, `"everysec"`),
@@ -224,14 +229,14 @@ func checkLossWindow(t *model.Target) []Finding {
 	fix := `turn the AOF on: persistence.aof.enabled = true with fsync = "everysec"`
 	switch {
 	case t.RPO > 0 && shortest > t.RPO:
-		return []Finding{{
+		return []model.Finding{{
 			Message: fmt.Sprintf("AOF is off and even the most frequent snapshot waits %s, longer than the rpo of %s, so a crash can lose more acknowledged writes than the spec promises",
 				units.FormatDuration(shortest), units.FormatDuration(t.RPO)),
 			Pos: pos,
 			Fix: fix,
 		}}
 	case t.RPO == 0 && shortest >= time.Hour:
-		return []Finding{{
+		return []model.Finding{{
 			Message: fmt.Sprintf("AOF is off and even the most frequent snapshot waits %s, so a crash can lose %s of acknowledged writes or more", units.FormatDuration(shortest), units.FormatDuration(shortest)),
 			Pos:     pos,
 			Fix:     fix + ", or set rpo and save points that meet it",
@@ -242,7 +247,7 @@ func checkLossWindow(t *model.Target) []Finding {
 
 // RP007: a backup destination inside the server's own directories. Only
 // absolute paths are compared.
-func checkBackupDestination(t *model.Target) []Finding {
+func checkBackupDestination(t *model.Target) []model.Finding {
 	b := t.Backup
 	if b == nil || b.Destination == "" || strings.Contains(b.Destination, "://") {
 		return nil
@@ -263,7 +268,7 @@ func checkBackupDestination(t *model.Target) []Finding {
 	default:
 		return nil
 	}
-	return []Finding{{
+	return []model.Finding{{
 		Message: msg,
 		Pos:     at(b.Pos, t.Pos),
 		Fix:     fmt.Sprintf("set backup.destination to a directory outside %s, preferably on another disk or host", dir),
@@ -285,7 +290,7 @@ func isOrInside(p, dir string) string {
 // keep_monthly all below 2). Retention always keeps the newest backup, so
 // keep_last = 1 or keep_min = 1 change nothing: when a new backup is
 // pruned after, the one before it is already older than max_age.
-func checkRetention(t *model.Target) []Finding {
+func checkRetention(t *model.Target) []model.Finding {
 	b := t.Backup
 	if b == nil || b.Schedule == "" || b.Retention.MaxAge <= 0 {
 		return nil
@@ -298,7 +303,7 @@ func checkRetention(t *model.Target) []Finding {
 	if err != nil || r.MaxAge > period {
 		return nil
 	}
-	return []Finding{{
+	return []model.Finding{{
 		Message: fmt.Sprintf("retention max_age %s is not longer than the %s between scheduled backups (%s) and no other rule keeps a second backup, so every prune leaves only the newest backup",
 			units.FormatDuration(r.MaxAge), units.FormatDuration(period), strconv.Quote(b.Schedule)),
 		Pos: at(b.Pos, t.Pos),
@@ -307,19 +312,19 @@ func checkRetention(t *model.Target) []Finding {
 }
 
 // RP009: data on disk but no scheduled backup.
-func checkBackupScheduled(t *model.Target) []Finding {
+func checkBackupScheduled(t *model.Target) []model.Finding {
 	if t.Ephemeral || !configOf(t).persistent() {
 		return nil
 	}
 	switch {
 	case t.Backup == nil:
-		return []Finding{{
+		return []model.Finding{{
 			Message: "the target keeps its data on disk but has no backup block, so a lost disk, a corrupt file or a mistaken FLUSHALL cannot be undone",
 			Pos:     t.Pos,
 			Fix:     `add backup { schedule = "0 3 * * *", destination = "/var/backups/redis" } with a retention block`,
 		}}
 	case t.Backup.Schedule == "":
-		return []Finding{{
+		return []model.Finding{{
 			Message: "the backup block has no schedule, so backups are taken only when someone runs redisplan backup run by hand",
 			Pos:     at(t.Backup.Pos, t.Pos),
 			Fix:     `schedule = "0 3 * * *"`,
@@ -332,11 +337,11 @@ func checkBackupScheduled(t *model.Target) []Finding {
 const secretFix = "move the value into a variable with sensitive = true and pass it with -var or REDISPLAN_VAR_<name>"
 
 // RP010: secrets written as literals.
-func checkLiteralSecrets(t *model.Target) []Finding {
-	var out []Finding
+func checkLiteralSecrets(t *model.Target) []model.Finding {
+	var out []model.Finding
 	for _, d := range t.Directives {
 		if d.Sensitive && d.Literal && d.Value != "" {
-			out = append(out, Finding{
+			out = append(out, model.Finding{
 				Message: fmt.Sprintf("the secret %s is written literally in the spec (%s), so everyone who can read the repository or its history knows it", d.Name, d.Origin),
 				Pos:     at(d.Pos, t.Pos),
 				Fix:     secretFix,
@@ -344,14 +349,14 @@ func checkLiteralSecrets(t *model.Target) []Finding {
 		}
 	}
 	if b := t.Backup; b != nil && b.S3 != nil && b.S3.SecretKeyLiteral && b.S3.SecretKey != "" {
-		out = append(out, Finding{
+		out = append(out, model.Finding{
 			Message: "the S3 secret_key of the backup is written literally in the spec, so everyone who can read the repository or its history can reach the backups",
 			Pos:     at(b.S3.SecretKeyPos, t.Pos),
 			Fix:     secretFix,
 		})
 	}
 	if t.Connection.PasswordLiteral && t.Connection.Password != "" {
-		out = append(out, Finding{
+		out = append(out, model.Finding{
 			Message: "the connection password is written literally in the spec, so everyone who can read the repository or its history knows it",
 			Pos:     t.Pos,
 			Fix:     secretFix,
@@ -361,7 +366,7 @@ func checkLiteralSecrets(t *model.Target) []Finding {
 }
 
 // RP011: rename-command, one finding per target at its first rename.
-func checkRenames(t *model.Target) []Finding {
+func checkRenames(t *model.Target) []model.Finding {
 	if len(t.Renames) == 0 {
 		return nil
 	}
@@ -373,7 +378,7 @@ func checkRenames(t *model.Target) []Finding {
 			first = p
 		}
 	}
-	return []Finding{{
+	return []model.Finding{{
 		Message: fmt.Sprintf("rename-command is used for %s; Redis deprecates it in favour of ACL users, which deny commands per client without hiding them from tools, AOF files and replicas", strings.Join(cmds, ", ")),
 		Pos:     at(first, t.Pos),
 		Fix:     "give applications an ACL user without the dangerous commands (-@dangerous) and keep the full set for administration",
@@ -381,14 +386,14 @@ func checkRenames(t *model.Target) []Finding {
 }
 
 // RP012: no memory limit, or one a fork for a backup may not fit beside.
-func checkMaxmemory(t *model.Target) []Finding {
+func checkMaxmemory(t *model.Target) []model.Finding {
 	d := t.Directive("maxmemory")
 	if d == nil || d.Value == "0" {
 		what := "maxmemory is not set"
 		if d != nil {
 			what = "maxmemory is 0, which means no limit"
 		}
-		return []Finding{{
+		return []model.Finding{{
 			Message: what + ", so Redis grows until the kernel's OOM killer stops it, and a BGSAVE or AOF rewrite fork can then double the pages in use",
 			Pos:     at(posOf(d), t.Pos),
 			Fix:     `set memory.max, at most half of the host's memory (for example max = "2gb")`,
@@ -399,7 +404,7 @@ func checkMaxmemory(t *model.Target) []Finding {
 		return nil
 	}
 	half := t.HostMemory / 2
-	return []Finding{{
+	return []model.Finding{{
 		Message: fmt.Sprintf("maxmemory %s is more than half of host_memory %s: a BGSAVE or AOF rewrite fork can need as much again through copy-on-write, and the host then runs out of memory",
 			units.FormatMemory(limit), units.FormatMemory(t.HostMemory)),
 		Pos: at(d.Pos, t.Pos),
@@ -412,13 +417,13 @@ func checkMaxmemory(t *model.Target) []Finding {
 // rdb_save_failed when the server snapshots or backups run BGSAVE. A
 // persistent target that is not ephemeral and has no alerts block at all
 // is reported too.
-func checkAlerts(t *model.Target) []Finding {
+func checkAlerts(t *model.Target) []model.Finding {
 	c := configOf(t)
 	if t.Alerts == nil {
 		if t.Ephemeral || !c.persistent() {
 			return nil
 		}
-		return []Finding{{
+		return []model.Finding{{
 			Message: "the target keeps its data on disk but has no alerts block, so a failing save or a backup that stopped running goes unnoticed",
 			Pos:     t.Pos,
 			Fix:     `add alerts { ... } with backup_age { critical = "25h" } and rdb_save_failed { severity = "critical" }`,
@@ -443,7 +448,7 @@ func checkAlerts(t *model.Target) []Finding {
 	if len(missing) == 0 {
 		return nil
 	}
-	return []Finding{{
+	return []model.Finding{{
 		Message: fmt.Sprintf("the alerts block has no %s threshold, so %s goes unnoticed", strings.Join(missing, " or "), strings.Join(effects, " or ")),
 		Pos:     at(t.Alerts.Pos, t.Pos),
 		Fix:     "add " + strings.Join(fixes, " and ") + " to the alerts block",

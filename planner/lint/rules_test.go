@@ -33,12 +33,12 @@ func loadSpec(t *testing.T, path string) *model.Spec {
 
 // goldenLine is one finding as bad.golden holds it:
 // file:line:col code severity message.
-func goldenLine(f lint.Finding) string {
+func goldenLine(f model.Finding) string {
 	return fmt.Sprintf("%s:%d:%d %s %s %s", filepath.Base(f.Pos.Filename), f.Pos.Line, f.Pos.Column, f.Code, f.Severity, f.Message)
 }
 
-func ofRule(fs []lint.Finding, code string) []lint.Finding {
-	var out []lint.Finding
+func ofRule(fs []model.Finding, code string) []model.Finding {
+	var out []model.Finding
 	for _, f := range fs {
 		if f.Code == code {
 			out = append(out, f)
@@ -179,12 +179,12 @@ func TestSeed(t *testing.T) {
 	}
 	for code, line := range want {
 		got := ofRule(fs, code)
-		if len(got) != 1 || got[0].Pos.Line != line || got[0].Severity != lint.Error {
+		if len(got) != 1 || got[0].Pos.Line != line || got[0].Severity != model.SeverityError {
 			t.Errorf("%s: got %v, want one error at line %d", code, got, line)
 		}
 	}
 	for _, f := range fs {
-		if f.Severity == lint.Error && want[f.Code] == 0 {
+		if f.Severity == model.SeverityError && want[f.Code] == 0 {
 			t.Errorf("unexpected error: %s", goldenLine(f))
 		}
 	}
@@ -193,7 +193,7 @@ func TestSeed(t *testing.T) {
 // TestExampleHasNoErrors: the example spec passes review.
 func TestExampleHasNoErrors(t *testing.T) {
 	for _, f := range lint.Run(loadSpec(t, "../../examples/redis.hcl")) {
-		if f.Severity == lint.Error {
+		if f.Severity == model.SeverityError {
 			t.Errorf("%s", goldenLine(f))
 		}
 	}

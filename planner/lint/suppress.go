@@ -31,10 +31,10 @@ const commentMarker = "redisplan:ignore"
 // and no column (Column 0): that is how Apply tells it from an ignore
 // block. A comment without a reason is returned all the same, for Apply to
 // report; a malformed one is not, and comes back as an RP000 warning.
-func ParseComments(filename string, src []byte) ([]model.Ignore, []Finding) {
+func ParseComments(filename string, src []byte) ([]model.Ignore, []model.Finding) {
 	tokens, _ := hclsyntax.LexConfig(src, filename, hclv2.InitialPos)
 	var ignores []model.Ignore
-	var findings []Finding
+	var findings []model.Finding
 	for _, tok := range tokens {
 		if tok.Type != hclsyntax.TokenComment {
 			continue
@@ -46,9 +46,9 @@ func ParseComments(filename string, src []byte) ([]model.Ignore, []Finding) {
 		pos := model.Pos{Filename: filename, Line: tok.Range.Start.Line, Column: tok.Range.Start.Column}
 		ig, err := parseIgnore(text)
 		if err != nil {
-			findings = append(findings, Finding{
+			findings = append(findings, model.Finding{
 				Code:     SuppressionCode,
-				Severity: Warning,
+				Severity: model.SeverityWarning,
 				Message:  "malformed suppression comment: " + err.Error(),
 				Pos:      pos,
 				Doc:      DocPath(SuppressionCode),
@@ -220,7 +220,7 @@ func isComment(ig model.Ignore) bool {
 // An ignore without a reason suppresses nothing and is an RP000 error; an
 // expired one (until before now's date) suppresses nothing and is an RP000
 // notice. RP000 findings are never suppressed.
-func Apply(findings []Finding, ignores []model.Ignore, now time.Time) []Finding {
+func Apply(findings []model.Finding, ignores []model.Ignore, now time.Time) []model.Finding {
 	out := slices.Clone(findings)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var active []model.Ignore
@@ -231,10 +231,10 @@ func Apply(findings []Finding, ignores []model.Ignore, now time.Time) []Finding 
 			if isComment(ig) {
 				fix = `reason="why the rule does not apply here"`
 			}
-			out = append(out, ignoreFinding(ig, Error,
+			out = append(out, ignoreFinding(ig, model.SeverityError,
 				fmt.Sprintf("an ignore needs a reason: this ignore of %s suppresses nothing until it says why the rule does not apply", ig.Rule), fix))
 		case !ig.Until.IsZero() && ig.Until.Before(today):
-			out = append(out, ignoreFinding(ig, Notice,
+			out = append(out, ignoreFinding(ig, model.SeverityNotice,
 				fmt.Sprintf("the ignore of %s expired on %s", ig.Rule, ig.Until.Format(time.DateOnly)),
 				"fix what the rule reports, or give the ignore a later until date if its reason still holds"))
 		default:
@@ -257,12 +257,12 @@ func Apply(findings []Finding, ignores []model.Ignore, now time.Time) []Finding 
 	return out
 }
 
-func ignoreFinding(ig model.Ignore, sev Severity, msg, fix string) Finding {
+func ignoreFinding(ig model.Ignore, sev model.Severity, msg, fix string) model.Finding {
 	pos := ig.Pos
 	if isComment(ig) {
 		pos.Column = 1
 	}
-	return Finding{
+	return model.Finding{
 		Code:     SuppressionCode,
 		Severity: sev,
 		Target:   strings.Join(ig.Targets, ", "),
@@ -273,7 +273,7 @@ func ignoreFinding(ig model.Ignore, sev Severity, msg, fix string) Finding {
 	}
 }
 
-func matches(ig model.Ignore, f Finding) bool {
+func matches(ig model.Ignore, f model.Finding) bool {
 	if !strings.EqualFold(ig.Rule, f.Code) {
 		return false
 	}

@@ -25,7 +25,7 @@ type brief struct {
 	Message    string
 }
 
-func briefs(fs []lint.Finding, withMessage bool) []brief {
+func briefs(fs []model.Finding, withMessage bool) []brief {
 	var out []brief
 	for _, f := range fs {
 		b := brief{Line: f.Pos.Line, Code: f.Code, Severity: f.Severity.String(), Target: f.Target, Suppressed: f.Suppressed}
@@ -117,7 +117,7 @@ func TestParseComments(t *testing.T) {
 		t.Fatalf("got %d malformed comments, want %d: %v", len(findings), len(wantLines), findings)
 	}
 	for i, f := range findings {
-		if f.Pos.Line != wantLines[i] || f.Pos.Column != 3 || f.Code != "RP000" || f.Severity != lint.Warning || f.Doc != "docs/rules/RP000.md" {
+		if f.Pos.Line != wantLines[i] || f.Pos.Column != 3 || f.Code != "RP000" || f.Severity != model.SeverityWarning || f.Doc != "docs/rules/RP000.md" {
 			t.Errorf("finding %d: %+v, want an RP000 warning at line %d column 3", i, f, wantLines[i])
 		}
 		if !strings.HasPrefix(f.Message, "malformed suppression comment: ") {
@@ -128,10 +128,10 @@ func TestParseComments(t *testing.T) {
 
 func TestApply(t *testing.T) {
 	pos := func(line int) model.Pos { return model.Pos{Filename: "a.hcl", Line: line, Column: 5} }
-	findings := []lint.Finding{
-		{Code: "RP005", Severity: lint.Warning, Target: `cache["eu"]`, Pos: pos(10)},
-		{Code: "RP005", Severity: lint.Warning, Target: "store", Pos: pos(20)},
-		{Code: "RP004", Severity: lint.Warning, Target: "store", Pos: pos(30)},
+	findings := []model.Finding{
+		{Code: "RP005", Severity: model.SeverityWarning, Target: `cache["eu"]`, Pos: pos(10)},
+		{Code: "RP005", Severity: model.SeverityWarning, Target: "store", Pos: pos(20)},
+		{Code: "RP004", Severity: model.SeverityWarning, Target: "store", Pos: pos(30)},
 	}
 	day := func(s string) time.Time {
 		d, err := time.Parse(time.DateOnly, s)
@@ -258,7 +258,7 @@ func TestApply(t *testing.T) {
 
 // TestSuppressionFindingsStay: an RP000 finding cannot itself be ignored.
 func TestSuppressionFindingsStay(t *testing.T) {
-	fs := []lint.Finding{{Code: lint.SuppressionCode, Severity: lint.Warning, Pos: model.Pos{Filename: "a.hcl", Line: 3, Column: 1}}}
+	fs := []model.Finding{{Code: lint.SuppressionCode, Severity: model.SeverityWarning, Pos: model.Pos{Filename: "a.hcl", Line: 3, Column: 1}}}
 	got := lint.Apply(fs, []model.Ignore{{Rule: "RP000", Reason: "quiet"}}, applyDay)
 	if len(got) != 1 || got[0].Suppressed != "" {
 		t.Errorf("got %+v", got)

@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/scripts/internal/bench"
 )
 
 func main() {
@@ -93,16 +95,12 @@ func run(keys, rounds int) (*Result, error) {
 func measure(res *Result, rounds int) error {
 	keys := res.Keys
 	ctx := context.Background()
-	work, err := os.MkdirTemp("", "redisplan-bench-")
+	work, bin, cleanup, err := bench.Workdir("redisplan-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "redisplan")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/redisplan").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
-	port, err := freePort()
+	defer cleanup()
+	port, err := server.FreePort()
 	if err != nil {
 		return err
 	}
@@ -359,8 +357,7 @@ func runMeasured(bin string, args ...string) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%v\n%s", err, out)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return float64(ru.Maxrss) / 1024, nil
+	return bench.PeakRSS(cmd), nil
 }
 
 func sh(script string) error {
@@ -377,15 +374,6 @@ func mustLook(name string) string {
 		return name
 	}
 	return p
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 type quiet struct{}

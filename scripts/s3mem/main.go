@@ -14,18 +14,21 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/s3test"
+	"github.com/redisplan/redisplan/scripts/internal/bench"
 )
 
 func main() {
@@ -39,45 +42,36 @@ func main() {
 
 func run(mb int) error {
 	ctx := context.Background()
-	work, err := os.MkdirTemp("", "redisplan-s3mem-")
+	work, bin, cleanup, err := bench.Workdir("redisplan-s3mem-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "redisplan")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/redisplan").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
+	defer cleanup()
 
 	// redis-server, with the dataset made by DEBUG POPULATE and saved
 	// without compression.
-	rport, err := freePort()
+	rbin, err := server.Binary()
 	if err != nil {
 		return err
 	}
 	dataDir := filepath.Join(work, "data")
 	os.MkdirAll(dataDir, 0o700)
 	conf := filepath.Join(work, "redis.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsave \"\"\nappendonly no\nrdbcompression no\nenable-debug-command yes\n", rport, dataDir)), 0o600)
-	redisCmd := exec.Command("redis-server", conf)
-	redisCmd.Stdout, _ = os.Create(filepath.Join(work, "redis.log"))
-	if err := redisCmd.Start(); err != nil {
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	srv, err := server.Start(startCtx, server.Spec{
+		Bin: rbin, Dir: dataDir, LogFile: filepath.Join(work, "redis.log"),
+		Args: func(port int) ([]string, error) {
+			lines := append(server.LoopbackLines(port, dataDir, filepath.Join(work, "redis.log")),
+				`save ""`, "appendonly no", "rdbcompression no", "enable-debug-command yes")
+			return []string{conf}, os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+		},
+	})
+	if err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
-	defer func() { redisCmd.Process.Kill(); redisCmd.Wait() }()
-	addr := fmt.Sprintf("127.0.0.1:%d", rport)
-	// Wait for the port before making a client, which would log every
-	// refused dial.
-	for i := 0; ; i++ {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			break
-		}
-		if i > 200 {
-			return fmt.Errorf("redis-server does not answer on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer srv.Kill()
+	addr := srv.Addr()
 	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, ReadTimeout: 10 * time.Minute})
 	defer c.Close()
 	keys := mb * 1000 // values of 1000 bytes
@@ -92,7 +86,7 @@ func run(mb int) error {
 	if err != nil {
 		return err
 	}
-	sport, err := freePort()
+	sport, err := server.FreePort()
 	if err != nil {
 		return err
 	}
@@ -153,8 +147,7 @@ func run(mb int) error {
 		if err != nil {
 			return fmt.Errorf("redisplan %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		fmt.Printf("redisplan %-18s peak RSS %6.1f MB   %5.1fs\n", strings.Join(args, " "), float64(ru.Maxrss)/1024, elapsed.Seconds())
+		fmt.Printf("redisplan %-18s peak RSS %6.1f MB   %5.1fs\n", strings.Join(args, " "), bench.PeakRSS(cmd), elapsed.Seconds())
 		fmt.Print(indent(out.String()))
 	}
 	var stored int64
@@ -174,10 +167,8 @@ func indent(s string) string {
 }
 
 func infoLine(info, key string) string {
-	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), key+":"); ok {
-			return key + " " + v
-		}
+	if v, ok := redisinfo.Parse(info)[key]; ok {
+		return key + " " + v
 	}
 	return ""
 }
@@ -191,25 +182,15 @@ func versitygw() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
+	dir, err := s3test.CacheDir()
+	if err != nil {
+		return "", err
 	}
-	p := filepath.Join(base, "redisplan", "bin", "versitygw")
+	p := filepath.Join(dir, "versitygw")
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("versitygw not found: run scripts/install-deps.sh")
 	}
 	return p, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {

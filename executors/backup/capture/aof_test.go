@@ -3,24 +3,25 @@ package capture
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // aofServer starts a server with AOF on, auto-aof-rewrite-percentage 150
 // (not the default, so a wrong restore shows), and extra config.
-func aofServer(t *testing.T, extra string) (*redistest.Server, *redis.Client) {
+func aofServer(t *testing.T, extra string) (*servertest.Server, *redis.Client) {
 	t.Helper()
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Config: "appendonly yes\nauto-aof-rewrite-percentage 150\n" + extra,
 	})
 	c := dialServer(t, model.Connection{Address: s.Addr()})
@@ -137,7 +138,7 @@ func TestAOFSnapshot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := startFrom(t, redistest.Options{Config: "appendonly yes\n" + tt.config}, func(dir string) {
+			r := startFrom(t, servertest.Options{Config: "appendonly yes\n" + tt.config}, func(dir string) {
 				if err := os.RemoveAll(filepath.Join(dir, dirName)); err != nil {
 					t.Fatal(err)
 				}
@@ -246,16 +247,15 @@ func TestAOFSnapshotCancelRestoresSetting(t *testing.T) {
 	w := dialServer(t, model.Connection{Address: c.Options().Addr})
 	go func() {
 		defer cancel()
-		for {
+		err := testwait.Until(testTimeout, func() (bool, error) {
 			v, err := w.ConfigGet(ctx, "auto-aof-rewrite-percentage").Result()
 			if err != nil || ctx.Err() != nil {
-				return
+				return false, testwait.Stop(errors.Join(err, ctx.Err()))
 			}
-			if v["auto-aof-rewrite-percentage"] == "0" {
-				close(suspended)
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
+			return v["auto-aof-rewrite-percentage"] == "0", nil
+		})
+		if err == nil {
+			close(suspended)
 		}
 	}()
 	dest := filepath.Join(t.TempDir(), "appendonlydir")
@@ -278,7 +278,7 @@ func TestAOFSnapshotRefusals(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 
-	off := redistest.Start(t, redistest.Options{})
+	off := servertest.Start(t, servertest.Options{})
 	dest := filepath.Join(t.TempDir(), "appendonlydir")
 	_, err := AOFSnapshot(ctx, dialServer(t, model.Connection{Address: off.Addr()}), "CONFIG", "", dest, nil)
 	mustContain(t, err, "AOF is off on "+off.Addr())

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // readRDB reads a file BGSave returned and checks that it looks like an
@@ -28,7 +28,7 @@ func readRDB(t *testing.T, path string) []byte {
 
 func TestBGSave(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 1000)
@@ -74,7 +74,7 @@ func TestBGSave(t *testing.T) {
 
 func TestBGSaveDataDirOverride(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	other := t.TempDir()
@@ -91,7 +91,7 @@ func TestBGSaveDataDirOverride(t *testing.T) {
 // and then makes its own.
 func TestBGSaveWaitsForRunningSave(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 5000)
@@ -124,7 +124,7 @@ func TestBGSaveWaitsForRunningSave(t *testing.T) {
 // While an AOF rewrite runs BGSAVE is refused; BGSave schedules it.
 func TestBGSaveBehindAOFRewrite(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 5000)
@@ -162,7 +162,7 @@ func TestBGSaveBehindAOFRewrite(t *testing.T) {
 // child's final rename(2) fails with EISDIR.
 func TestBGSaveFailure(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 10)
@@ -178,7 +178,7 @@ func TestBGSaveFailure(t *testing.T) {
 
 func TestBGSaveNeedsConfig(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	_, _, err := BGSave(ctx, c, "", "")

@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // A slow save is read while the server's child writes it, and what is
 // read is byte for byte the file the save leaves behind.
 func TestFollowBGSaveReadsWhileSaving(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 5000)
@@ -61,7 +61,7 @@ func TestFollowBGSaveReadsWhileSaving(t *testing.T) {
 // directory fails) must not end the stream as if it were complete.
 func TestFollowBGSaveFailure(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 2000)
@@ -84,7 +84,7 @@ func TestFollowBGSaveFailure(t *testing.T) {
 // our own save has ended, and it holds what was written before the call.
 func TestFollowBGSaveBehindRunningSave(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{})
+	s := servertest.Start(t, servertest.Options{})
 	ctx := testContext(t)
 	c := dialServer(t, model.Connection{Address: s.Addr()})
 	populate(t, ctx, c, 5000)

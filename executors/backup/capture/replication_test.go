@@ -12,8 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/redistest"
 )
 
 // dataset is what the replication tests write and expect back.
@@ -91,7 +91,7 @@ func checkRDBShape(t *testing.T, b []byte) {
 // loadRDB starts a fresh server on the RDB and returns a client for it.
 func loadRDB(t *testing.T, rdb []byte) *redis.Client {
 	t.Helper()
-	s := startFrom(t, redistest.Options{}, func(dir string) {
+	s := startFrom(t, servertest.Options{}, func(dir string) {
 		writeFile(t, filepath.Join(dir, "dump.rdb"), rdb)
 	})
 	return s.Client(t)
@@ -110,7 +110,7 @@ func TestReplication(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := redistest.Start(t, redistest.Options{Config: tt.config})
+			s := servertest.Start(t, servertest.Options{Config: tt.config})
 			ctx := testContext(t)
 			d := writeDataset(t, ctx, s.Client(t), 5000)
 
@@ -145,7 +145,7 @@ func TestReplicationAuth(t *testing.T) {
 		backupPW = "backup-secret-2"
 		appPW    = "app-secret-3"
 	)
-	s := redistest.Start(t, redistest.Options{
+	s := servertest.Start(t, servertest.Options{
 		Password: adminPW,
 		Config: "requirepass " + adminPW + "\n" +
 			"repl-diskless-sync-delay 0\n" +
@@ -194,7 +194,7 @@ func TestReplicationAuth(t *testing.T) {
 
 func TestReplicationRefused(t *testing.T) {
 	t.Parallel()
-	_, err := Replication(testContext(t), model.Connection{Address: "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))})
+	_, err := Replication(testContext(t), model.Connection{Address: "127.0.0.1:" + strconv.Itoa(servertest.FreePort(t))})
 	mustContain(t, err, "connection refused")
 }
 
@@ -202,7 +202,7 @@ func TestReplicationRefused(t *testing.T) {
 // a truncated stream never passes for a whole RDB.
 func TestReplicationServerDies(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n"})
+	s := servertest.Start(t, servertest.Options{Config: "repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n"})
 	ctx := testContext(t)
 	c := s.Client(t)
 	populate(t, ctx, c, 20000)
@@ -227,7 +227,7 @@ func TestReplicationServerDies(t *testing.T) {
 // Cancelling the context stops the transfer.
 func TestReplicationCancel(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Config: "repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n"})
+	s := servertest.Start(t, servertest.Options{Config: "repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n"})
 	ctx := testContext(t)
 	c := s.Client(t)
 	populate(t, ctx, c, 20000)

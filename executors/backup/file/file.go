@@ -25,8 +25,6 @@ package file
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +51,9 @@ const (
 	// checkState is the file `redisplan check` keeps its counters in,
 	// beside the backups.
 	checkState = ".check-state.json"
+	// runBytes is the length of the random run in the name of a pending
+	// or deleting directory (12 hex digits).
+	runBytes = 6
 
 	dirPerm  = 0o700
 	filePerm = 0o600
@@ -152,7 +153,7 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err := s.refuseExisting(id); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	run, err := randomSuffix()
+	run, err := backup.NewRun(runBytes)
 	if err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
@@ -170,7 +171,7 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 		s.disown(dir)
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	return &pending{store: s, id: id, dir: dir, sizes: map[string]int64{}}, nil
+	return &pending{store: s, dir: dir, files: backup.Artifacts[*artifact]{ID: id}}, nil
 }
 
 // own writes the owner record of the pending or deleting directory dir,
@@ -252,7 +253,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
-	suffix, err := randomSuffix()
+	suffix, err := backup.NewRun(runBytes)
 	if err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
@@ -312,7 +313,8 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 }
 
 // runName splits the name of a pending or deleting directory:
-// PREFIX + ID + "-" + RUN, where RUN is what randomSuffix makes.
+// PREFIX + ID + "-" + RUN, where RUN is what backup.NewRun(runBytes)
+// makes.
 func runName(name string) (run string, ok bool) {
 	var rest string
 	switch {
@@ -324,7 +326,7 @@ func runName(name string) (run string, ok bool) {
 		return "", false
 	}
 	i := strings.LastIndexByte(rest, '-')
-	if i <= 0 || backup.CheckID(rest[:i]) != nil || !validRun(rest[i+1:]) {
+	if i <= 0 || backup.CheckID(rest[:i]) != nil || !backup.ValidRun(rest[i+1:], runBytes) {
 		return "", false
 	}
 	return rest[i+1:], true
@@ -423,85 +425,40 @@ func isOwnCheckState(name string) bool {
 	return true
 }
 
-// validRun reports whether r has the form randomSuffix makes.
-func validRun(r string) bool {
-	if len(r) != 12 {
-		return false
-	}
-	_, err := hex.DecodeString(r)
-	return err == nil && strings.ToLower(r) == r
-}
-
-func randomSuffix() (string, error) {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
-}
-
 // pending is a backup being written under DIR/.pending-ID-RANDOM.
 type pending struct {
 	store *Store
-	id    string
 	dir   string
 
-	mu        sync.Mutex
-	open      map[string]bool  // artifacts whose writer is not closed yet
-	sizes     map[string]int64 // artifacts written and closed
-	committed bool
-	aborted   bool
-}
-
-func (p *pending) state() error {
-	switch {
-	case p.committed:
-		return fmt.Errorf("backup %s is already committed", p.id)
-	case p.aborted:
-		return fmt.Errorf("backup %s was aborted", p.id)
-	}
-	return nil
+	mu    sync.Mutex
+	files backup.Artifacts[*artifact]
 }
 
 // Create writes one artifact. Its data and directory entry reach the
 // disk before Close returns.
 func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, error) {
-	if err := backup.CheckName(name); err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.id, err)
-	}
-	if name == backup.ManifestName {
-		return nil, fmt.Errorf("backup %s: %s is reserved", p.id, name)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.state(); err != nil {
+	if err := p.files.CheckNew(name); err != nil {
 		return nil, err
-	}
-	if p.open[name] {
-		return nil, fmt.Errorf("backup %s: %s is already being written", p.id, name)
-	}
-	if _, ok := p.sizes[name]; ok {
-		return nil, fmt.Errorf("backup %s: %s was already written", p.id, name)
 	}
 	root, err := os.OpenRoot(p.dir)
 	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.id, err)
+		return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
 	}
 	defer root.Close()
 	if d := filepath.Dir(filepath.FromSlash(name)); d != "." {
 		if err := root.MkdirAll(d, dirPerm); err != nil {
-			return nil, fmt.Errorf("backup %s: %w", p.id, err)
+			return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
 		}
 	}
 	f, err := root.OpenFile(filepath.FromSlash(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.id, err)
+		return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
 	}
-	if p.open == nil {
-		p.open = map[string]bool{}
-	}
-	p.open[name] = true
-	return &artifact{p: p, name: name, f: f}, nil
+	a := &artifact{p: p, name: name, f: f}
+	p.files.Opened(name, a)
+	return a, nil
 }
 
 // artifact is the writer Create returns.
@@ -532,12 +489,7 @@ func (a *artifact) Close() error {
 	}
 	a.p.mu.Lock()
 	defer a.p.mu.Unlock()
-	delete(a.p.open, a.name)
-	if err != nil {
-		return fmt.Errorf("backup %s: write %s: %w", a.p.id, a.name, err)
-	}
-	a.p.sizes[a.name] = a.n
-	return nil
+	return a.p.files.Closed(a.name, a, a.n, "write", err)
 }
 
 // Commit checks that every artifact m lists was written with the size it
@@ -546,50 +498,41 @@ func (a *artifact) Close() error {
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.state(); err != nil {
+	if err := p.files.ReadyToCommit(ctx, m); err != nil {
 		return err
 	}
-	for name := range p.open {
-		return fmt.Errorf("commit backup %s: %s is still open: close it first", p.id, name)
-	}
-	if err := backup.CheckCommit(m, p.id, p.sizes); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := p.store.refuseExisting(p.id); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	if err := p.store.refuseExisting(p.files.ID); err != nil {
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 
 	data, err := backup.MarshalManifest(m)
 	if err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	manifest := filepath.Join(p.dir, backup.ManifestName)
 	if err := writeSynced(manifest, data); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	if err := syncTree(p.dir); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	failpoint.Hit(failpoint.BackupBeforeRename)
 	// The owner record stays until after the rename, so that the pending
 	// directory is protected from Clean until it stops being pending.
-	if err := os.Rename(p.dir, p.store.path(p.id)); err != nil {
+	if err := os.Rename(p.dir, p.store.path(p.files.ID)); err != nil {
 		// Still pending: without its manifest again, a later Commit or
 		// Abort finds it as it was.
 		if rerr := os.Remove(manifest); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
-			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
 		}
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
-	p.committed = true
+	p.files.Committed()
 	if err := fsutil.SyncDir(p.store.dir); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	// The backup is complete and durable. An owner record left behind
 	// names a directory that no longer exists, and Clean removes it once
@@ -604,12 +547,11 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 func (p *pending) Abort(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.committed || p.aborted {
+	if _, ok := p.files.Abort(); !ok {
 		return nil
 	}
-	p.aborted = true
 	if err := os.RemoveAll(p.dir); err != nil {
-		return fmt.Errorf("abort backup %s: %w", p.id, err)
+		return fmt.Errorf("abort backup %s: %w", p.files.ID, err)
 	}
 	p.store.disown(p.dir)
 	return nil

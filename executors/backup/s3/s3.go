@@ -37,8 +37,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +53,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/s3url"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -65,6 +64,8 @@ const Scheme = s3url.Scheme
 const (
 	ownerSuffix = ".owner"
 	runMetaKey  = "Redisplan-Run" // user metadata of the manifest
+	// runBytes is the length of a run's random name (16 hex digits).
+	runBytes = 8
 	// minPartSize is the smallest part redisplan uploads: 16 MiB parts
 	// make 10,000 parts reach 156 GiB, and cost 16 MiB of memory per
 	// artifact being written.
@@ -79,28 +80,16 @@ var (
 	_ backup.Sized   = (*pending)(nil)
 )
 
-// Config says how to reach the bucket. Empty credentials are taken from
-// the standard AWS environment variables (AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and then from the shared
-// credentials and config files (AWS_SHARED_CREDENTIALS_FILE or
-// ~/.aws/credentials, profile AWS_PROFILE or "default").
+// Config says how to reach the bucket: a destination and the spec's s3
+// settings. Empty credentials are taken from the standard AWS environment
+// variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
+// and then from the shared credentials and config files
+// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE
+// or "default").
 type Config struct {
 	// Destination is s3://BUCKET[/PREFIX].
 	Destination string
-	// Endpoint is host[:port] (HTTPS) or a URL with http:// or https://;
-	// empty means AWS S3.
-	Endpoint string
-	// Region is the bucket's region; empty takes AWS_REGION, then
-	// AWS_DEFAULT_REGION, then asks the server.
-	Region    string
-	AccessKey string
-	SecretKey string
-	// PathStyle addresses the bucket in the path (http://host/bucket/key)
-	// instead of the host name, as most self-hosted servers need.
-	PathStyle bool
-	// SSE asks for server-side encryption: "AES256" or "aws:kms"; empty
-	// leaves it to the bucket's default.
-	SSE string
+	model.S3
 }
 
 // ParseDestination splits s3://BUCKET/PREFIX. The prefix is returned
@@ -279,22 +268,8 @@ func (s *Store) committedRun(ctx context.Context, id string) (string, error) {
 	return run, nil
 }
 
-// validRun reports whether r has the form newRun makes.
-func validRun(r string) bool {
-	if len(r) != 16 {
-		return false
-	}
-	_, err := hex.DecodeString(r)
-	return err == nil
-}
-
-func newRun() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
-}
+// validRun reports whether r has the form of a run's name.
+func validRun(r string) bool { return backup.ValidRun(r, runBytes) }
 
 // Begin starts backup id as a new run.
 func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
@@ -304,14 +279,14 @@ func (s *Store) Begin(ctx context.Context, id string) (backup.Pending, error) {
 	if err := s.refuseExisting(ctx, id); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	run, err := newRun()
+	run, err := backup.NewRun(runBytes)
 	if err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
 	if err := s.put(ctx, s.ownerKey(id, run), backup.NewOwner(run, "backup").Marshal(), minio.PutObjectOptions{}); err != nil {
 		return nil, fmt.Errorf("begin backup %s: %w", id, err)
 	}
-	return &pending{store: s, id: id, run: run, sizes: map[string]int64{}, open: map[string]*writer{}}, nil
+	return &pending{store: s, run: run, files: backup.Artifacts[*writer]{ID: id}}, nil
 }
 
 func (s *Store) put(ctx context.Context, key string, data []byte, opts minio.PutObjectOptions) error {
@@ -465,17 +440,11 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 			if !r.hasUpload {
 				continue
 			}
-			run, err := s.committedRunCached(ctx, committed, r.id)
-			if err != nil {
+			// When its writers all closed before the commit, an upload
+			// left under it is garbage, but the backup itself is
+			// complete.
+			if _, err := s.tidyCommitted(ctx, committed, r); err != nil {
 				return removed, fmt.Errorf("clean backups: %w", err)
-			}
-			if run == r.run {
-				// Its writers all closed before the commit: an upload
-				// left under it is garbage, but the backup itself is
-				// complete.
-				if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
-					return removed, fmt.Errorf("clean backups: %w", err)
-				}
 			}
 			continue
 		}
@@ -486,18 +455,15 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 		if !ok || !o.Gone(now) {
 			continue
 		}
-		run, err := s.committedRunCached(ctx, committed, r.id)
+		complete, err := s.tidyCommitted(ctx, committed, r)
 		if err != nil {
 			return removed, fmt.Errorf("clean backups: %w", err)
 		}
-		if run == r.run {
+		if complete {
 			// The manifest names this run: a commit whose owner record
 			// was not removed, or a deletion killed before it removed
 			// the manifest. The backup is complete; only the record
 			// and any stray upload go.
-			if err := s.removeUploads(ctx, s.runPrefix(r.id, r.run)); err != nil {
-				return removed, fmt.Errorf("clean backups: %w", err)
-			}
 			if err := s.client.RemoveObject(ctx, s.bucket, r.owner.Key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
 				return removed, fmt.Errorf("clean backups: %w", s.clean(err))
 			}
@@ -509,6 +475,17 @@ func (s *Store) Clean(ctx context.Context) (int, error) {
 		removed++
 	}
 	return removed, nil
+}
+
+// tidyCommitted reports whether r is the run the manifest of its backup
+// names (committed caches the manifests read), and then removes the
+// incomplete uploads left under it: the backup is complete without them.
+func (s *Store) tidyCommitted(ctx context.Context, committed map[string]string, r *runState) (bool, error) {
+	run, err := s.committedRunCached(ctx, committed, r.id)
+	if err != nil || run != r.run {
+		return false, err
+	}
+	return true, s.removeUploads(ctx, s.runPrefix(r.id, r.run))
 }
 
 // runs finds every run under the root: those with an owner object or
@@ -706,24 +683,10 @@ func PartSize(expected int64) uint64 {
 // pending is one run of a backup being written.
 type pending struct {
 	store *Store
-	id    string
 	run   string
 
-	mu        sync.Mutex
-	open      map[string]*writer // artifacts whose writer is not closed yet
-	sizes     map[string]int64   // artifacts written and closed
-	committed bool
-	aborted   bool
-}
-
-func (p *pending) state() error {
-	switch {
-	case p.committed:
-		return fmt.Errorf("backup %s is already committed", p.id)
-	case p.aborted:
-		return fmt.Errorf("backup %s was aborted", p.id)
-	}
-	return nil
+	mu    sync.Mutex
+	files backup.Artifacts[*writer]
 }
 
 // Create writes one artifact whose size is not known in advance.
@@ -735,27 +698,15 @@ func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, erro
 // is chosen from its expected size. The upload completes, and the data is
 // stored, before Close returns.
 func (p *pending) CreateSized(ctx context.Context, name string, expected int64) (io.WriteCloser, error) {
-	if err := backup.CheckName(name); err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.id, err)
-	}
-	if name == backup.ManifestName {
-		return nil, fmt.Errorf("backup %s: %s is reserved", p.id, name)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.state(); err != nil {
+	if err := p.files.CheckNew(name); err != nil {
 		return nil, err
-	}
-	if p.open[name] != nil {
-		return nil, fmt.Errorf("backup %s: %s is already being written", p.id, name)
-	}
-	if _, ok := p.sizes[name]; ok {
-		return nil, fmt.Errorf("backup %s: %s was already written", p.id, name)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	w := &writer{p: p, name: name, pw: pw, cancel: cancel, done: make(chan struct{})}
-	key := p.store.runPrefix(p.id, p.run) + name
+	key := p.store.runPrefix(p.files.ID, p.run) + name
 	opts := minio.PutObjectOptions{
 		PartSize:             PartSize(expected),
 		ServerSideEncryption: p.store.sse,
@@ -768,7 +719,7 @@ func (p *pending) CreateSized(ctx context.Context, name string, expected int64) 
 		pr.CloseWithError(errors.Join(err, errors.New("upload ended")))
 		w.uploaded, w.err = info.Size, p.store.clean(err)
 	}()
-	p.open[name] = w
+	p.files.Opened(name, w)
 	return w, nil
 }
 
@@ -815,17 +766,7 @@ func (w *writer) Close() error {
 	}
 	w.p.mu.Lock()
 	defer w.p.mu.Unlock()
-	if w.p.open[w.name] == w {
-		delete(w.p.open, w.name)
-	}
-	if err != nil {
-		return fmt.Errorf("backup %s: upload %s: %w", w.p.id, w.name, err)
-	}
-	if w.p.aborted {
-		return fmt.Errorf("backup %s was aborted", w.p.id)
-	}
-	w.p.sizes[w.name] = w.n
-	return nil
+	return w.p.files.Closed(w.name, w, w.n, "upload", err)
 }
 
 // Commit checks that every artifact m lists was written with the size it
@@ -834,24 +775,15 @@ func (w *writer) Close() error {
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.state(); err != nil {
+	if err := p.files.ReadyToCommit(ctx, m); err != nil {
 		return err
 	}
-	for name := range p.open {
-		return fmt.Errorf("commit backup %s: %s is still open: close it first", p.id, name)
-	}
-	if err := backup.CheckCommit(m, p.id, p.sizes); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := p.store.refuseExisting(ctx, p.id); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+	if err := p.store.refuseExisting(ctx, p.files.ID); err != nil {
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	data, err := backup.MarshalManifest(m)
 	if err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
 	opts := minio.PutObjectOptions{
 		ContentType:  "application/json",
@@ -861,23 +793,23 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	// check above.
 	cond := opts
 	cond.SetMatchETagExcept("*")
-	err = p.store.put(ctx, p.store.manifestKey(p.id), data, cond)
+	err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, cond)
 	if r := errorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
 		// A server without conditional writes: the check above is what
 		// guards the ID, as on stores from before they existed.
-		err = p.store.put(ctx, p.store.manifestKey(p.id), data, opts)
+		err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, opts)
 	}
 	if err != nil {
 		if r := errorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
-			return fmt.Errorf("commit backup %s: %w", p.id, backup.ErrExists)
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
 		}
-		return fmt.Errorf("commit backup %s: %w", p.id, err)
+		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
-	p.committed = true
+	p.files.Committed()
 	// The backup is complete. A leftover owner object would only make
 	// Clean look at the run and find it committed, so a failure to remove
 	// it is not a failure of the commit.
-	_ = p.store.client.RemoveObject(context.WithoutCancel(ctx), p.store.bucket, p.store.ownerKey(p.id, p.run), minio.RemoveObjectOptions{})
+	_ = p.store.client.RemoveObject(context.WithoutCancel(ctx), p.store.bucket, p.store.ownerKey(p.files.ID, p.run), minio.RemoveObjectOptions{})
 	return nil
 }
 
@@ -886,23 +818,18 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 // deferred.
 func (p *pending) Abort(ctx context.Context) error {
 	p.mu.Lock()
-	if p.committed || p.aborted {
-		p.mu.Unlock()
+	open, ok := p.files.Abort()
+	p.mu.Unlock()
+	if !ok {
 		return nil
 	}
-	p.aborted = true
-	var open []*writer
-	for _, w := range p.open {
-		open = append(open, w)
-	}
-	p.mu.Unlock()
 	for _, w := range open {
 		w.cancel()
 		w.pw.CloseWithError(errors.New("backup aborted"))
 		<-w.done
 	}
-	if err := p.store.removeRun(ctx, p.id, p.run); err != nil {
-		return fmt.Errorf("abort backup %s: %w", p.id, err)
+	if err := p.store.removeRun(ctx, p.files.ID, p.run); err != nil {
+		return fmt.Errorf("abort backup %s: %w", p.files.ID, err)
 	}
 	return nil
 }

@@ -17,8 +17,10 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/storagetest"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/s3test"
 	"github.com/redisplan/redisplan/internal/secret"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // crashable is the Store as the contract tests see it: it can pretend the
@@ -88,8 +90,8 @@ func newServer(t *testing.T) (*s3test.Server, string) {
 }
 
 func config(srv *s3test.Server, dest string) Config {
-	return Config{Destination: dest, Endpoint: srv.Endpoint, Region: "us-east-1",
-		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}
+	return Config{Destination: dest, S3: model.S3{Endpoint: srv.Endpoint, Region: "us-east-1",
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}}
 }
 
 func TestContract(t *testing.T) {
@@ -227,11 +229,11 @@ func TestAbortRemovesIncompleteUploads(t *testing.T) {
 	if _, err := w.Write(make([]byte, 17<<20)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
-		for range s.client.ListIncompleteUploads(ctx, bucket, "", true) {
-			return true
+	testwait.For(t, 5*time.Second, "a part to reach the server", func() (bool, error) {
+		for u := range s.client.ListIncompleteUploads(ctx, bucket, "", true) {
+			return u.Err == nil, u.Err
 		}
-		return false
+		return false, nil
 	})
 	if err := p.Abort(ctx); err != nil {
 		t.Fatal(err)
@@ -245,17 +247,6 @@ func TestAbortRemovesIncompleteUploads(t *testing.T) {
 	if err := w.Close(); err == nil {
 		t.Error("Close after Abort succeeded")
 	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 200 {
-		if cond() {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatal("condition not reached in 5s")
 }
 
 // A run begun on another host is spared until it is StaleAfter old: its
@@ -463,7 +454,7 @@ func TestServerSideEncryption(t *testing.T) {
 	if b, err := io.ReadAll(rc); err != nil || string(b) != "encrypted at rest" {
 		t.Fatalf("read %q, %v", b, err)
 	}
-	if _, err := New(Config{Destination: cfg.Destination, AccessKey: "a", SecretKey: "b", SSE: "rot13"}); err == nil {
+	if _, err := New(Config{Destination: cfg.Destination, S3: model.S3{AccessKey: "a", SecretKey: "b", SSE: "rot13"}}); err == nil {
 		t.Error("New with sse = rot13 succeeded")
 	}
 }

@@ -1,0 +1,137 @@
+package backup
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// NewRun returns a new run name: n random bytes in lower-case hex. A
+// storage names each attempt at writing a backup (and what it leaves
+// behind) after one, so that two attempts never touch each other's files.
+func NewRun(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// ValidRun reports whether r has the form NewRun(n) gives.
+func ValidRun(r string, n int) bool {
+	if len(r) != 2*n || strings.ToLower(r) != r {
+		return false
+	}
+	_, err := hex.DecodeString(r)
+	return err == nil
+}
+
+// Artifacts is the bookkeeping that every storage's pending backup keeps
+// the same way: the artifacts being written (by their writer, W), those
+// written with their sizes, and whether the backup was committed or
+// aborted. It has no lock: the pending backup holds its own around every
+// call. Set ID; the zero maps are ready to use.
+type Artifacts[W comparable] struct {
+	ID        string
+	open      map[string]W
+	sizes     map[string]int64
+	committed bool
+	aborted   bool
+}
+
+// Usable fails when the backup was committed or aborted.
+func (a *Artifacts[W]) Usable() error {
+	switch {
+	case a.committed:
+		return fmt.Errorf("backup %s is already committed", a.ID)
+	case a.aborted:
+		return fmt.Errorf("backup %s was aborted", a.ID)
+	}
+	return nil
+}
+
+// CheckNew fails unless artifact name may be created now: a valid name,
+// not the manifest's, in a usable backup, neither being written nor
+// written already.
+func (a *Artifacts[W]) CheckNew(name string) error {
+	if err := CheckName(name); err != nil {
+		return fmt.Errorf("backup %s: %w", a.ID, err)
+	}
+	if name == ManifestName {
+		return fmt.Errorf("backup %s: %s is reserved", a.ID, name)
+	}
+	if err := a.Usable(); err != nil {
+		return err
+	}
+	if _, ok := a.open[name]; ok {
+		return fmt.Errorf("backup %s: %s is already being written", a.ID, name)
+	}
+	if _, ok := a.sizes[name]; ok {
+		return fmt.Errorf("backup %s: %s was already written", a.ID, name)
+	}
+	return nil
+}
+
+// Opened records w as the writer of name.
+func (a *Artifacts[W]) Opened(name string, w W) {
+	if a.open == nil {
+		a.open = map[string]W{}
+	}
+	a.open[name] = w
+}
+
+// Closed records that w, the writer of name, is closed, and fails with
+// err (described by what failed, such as "write") when it failed or when
+// the backup was aborted meanwhile; otherwise name counts as written with
+// n bytes.
+func (a *Artifacts[W]) Closed(name string, w W, n int64, what string, err error) error {
+	if cur, ok := a.open[name]; ok && cur == w {
+		delete(a.open, name)
+	}
+	if err != nil {
+		return fmt.Errorf("backup %s: %s %s: %w", a.ID, what, name, err)
+	}
+	if a.aborted {
+		return fmt.Errorf("backup %s was aborted", a.ID)
+	}
+	if a.sizes == nil {
+		a.sizes = map[string]int64{}
+	}
+	a.sizes[name] = n
+	return nil
+}
+
+// ReadyToCommit fails unless the backup may be committed with manifest m
+// now: it is usable, no writer is open, every artifact m lists was written
+// with the size it records (CheckCommit), and ctx is not done.
+func (a *Artifacts[W]) ReadyToCommit(ctx context.Context, m *Manifest) error {
+	if err := a.Usable(); err != nil {
+		return err
+	}
+	for name := range a.open {
+		return fmt.Errorf("commit backup %s: %s is still open: close it first", a.ID, name)
+	}
+	if err := CheckCommit(m, a.ID, a.sizes); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// Committed records that the backup is committed.
+func (a *Artifacts[W]) Committed() { a.committed = true }
+
+// Abort records that the backup is aborted and returns the writers still
+// open; ok is false, and nothing changes, when the backup was already
+// committed or aborted.
+func (a *Artifacts[W]) Abort() (open []W, ok bool) {
+	if a.committed || a.aborted {
+		return nil, false
+	}
+	a.aborted = true
+	for _, w := range a.open {
+		open = append(open, w)
+	}
+	return open, true
+}

@@ -1,0 +1,34 @@
+// Package bench holds what the measuring scripts share: a work directory
+// with redisplan built into it, a free loopback port, and a command's
+// peak memory.
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+)
+
+// Workdir makes a temporary directory named after prefix and builds
+// redisplan (./cmd/redisplan, from the module root the script runs in)
+// into it as bin. cleanup removes the directory.
+func Workdir(prefix string) (work, bin string, cleanup func(), err error) {
+	work, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(work) }
+	bin = filepath.Join(work, "redisplan")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/redisplan").CombinedOutput(); err != nil {
+		cleanup()
+		return "", "", nil, fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return work, bin, cleanup, nil
+}
+
+// PeakRSS is the peak resident memory, in MB, of a command that has run.
+func PeakRSS(cmd *exec.Cmd) float64 {
+	return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
+}
