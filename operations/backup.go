@@ -24,8 +24,7 @@ import (
 type BackupOptions struct {
 	// Version is redisplan's, recorded in what is written.
 	Version string
-	// Emit receives what an operation does, and the bytes of each file
-	// as it is read, written or uploaded.
+	// Emit receives a run's messages and byte counts.
 	Emit progress.Sink
 	// Warn receives what went wrong beside an operation without failing
 	// it (a lock left by a dead run, a record that could not be written).
@@ -258,9 +257,6 @@ type VerifyRequest struct {
 	Identities []age.Identity
 	// Drill restores the backup into a scratch server after it verified.
 	Drill bool
-	// DrillEmit receives the drill's events (BackupOptions.Emit has the
-	// verification's).
-	DrillEmit progress.Sink
 }
 
 // VerifyResult is what VerifyBackup found.
@@ -306,7 +302,7 @@ func VerifyBackup(ctx context.Context, t *model.Target, req VerifyRequest, o Bac
 	if !req.Drill {
 		return res, nil
 	}
-	r, err := restore.Drill(ctx, src, restore.Options{Emit: req.DrillEmit})
+	r, err := restore.Drill(ctx, src, restore.Options{Emit: o.Emit.BytesOnly()})
 	if err != nil {
 		if r.After.Keyspace != nil {
 			if rerr := repo.Record(ctx, m, fmt.Errorf("drill: %w", err)); rerr != nil {

@@ -44,11 +44,7 @@ func TestBackupRunVerifyRestoreSource(t *testing.T) {
 	tg := backupTarget(t, 120)
 	ctx := context.Background()
 	var msgs, warnings []string
-	o := BackupOptions{Version: "test", Emit: func(e progress.Event) {
-		if !e.IsBytes() {
-			msgs = append(msgs, e.Message)
-		}
-	},
+	o := BackupOptions{Version: "test", Emit: func(e progress.Event) { msgs = append(msgs, e.Message) },
 		Warn: func(s string) { warnings = append(warnings, s) }}
 
 	m, err := TakeBackup(ctx, tg, o)

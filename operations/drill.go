@@ -120,10 +120,9 @@ func (e *SourceError) Unwrap() error { return e.Err }
 // ID, or latest) into a scratch server (drill.RTO) and judges it against
 // t's rto. A drill never restores into the target, so an ID may name
 // another spec's backup. emit receives what picking the backup passed
-// over, which backup is drilled and the verification's bytes; drillBytes
-// the scratch restore's. A backup not found or not opened is a
-// *SourceError.
-func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit, drillBytes progress.Sink) (RTOReport, error) {
+// over, which backup is drilled, and the bytes verified and loaded. A
+// backup not found or not opened is a *SourceError.
+func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit progress.Sink) (RTOReport, error) {
 	if t.Backup == nil {
 		return RTOReport{}, &SourceError{fmt.Errorf("redis.%s has no backup block, so there is no backup to restore", t.Name)}
 	}
@@ -138,7 +137,7 @@ func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit
 	res, err := drill.RTO(ctx, src, func(ctx context.Context, src restore.Source) error {
 		_, err := restore.Verify(ctx, src, emit)
 		return err
-	}, drillBytes)
+	}, emit.BytesOnly())
 	if err != nil {
 		return RTOReport{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/operations"
 )
 
@@ -79,9 +80,8 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 	defer view.close()
 	status := exitOK
 	for _, t := range selected {
-		o := backupOptions(env, view, t)
+		o := backupOptions(env, view.sink(t.Name))
 		m, err := operations.TakeBackup(ctx, t, o)
-		view.close()
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: backup of redis.%s failed: %v\nEarlier backups are untouched.\n", t.Name, err)
 			alertFailure(ctx, env, t, "backup_run", fmt.Sprintf("The backup of Redis %s failed", t.Name), err)
@@ -91,7 +91,6 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
 			t.Name, m.ID, m.TotalKeys(), humanBytes(storedSize(m)), m.DurationSeconds)
 		copies, err := operations.CopyBackup(ctx, t, m, o)
-		view.close()
 		for _, c := range copies {
 			writeCopy(env.stdout, t, m, c)
 		}
@@ -112,12 +111,12 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 }
 
 // backupOptions are the backup operations' options for this command line:
-// what they do and their progress rendered on stdout by view, warnings on
-// stderr.
-func backupOptions(env *cmdEnv, view *progressView, t *model.Target) operations.BackupOptions {
+// messages and byte counts rendered by the progress view on stdout (the
+// progress line on a terminal's stderr), warnings on stderr.
+func backupOptions(env *cmdEnv, emit progress.Sink) operations.BackupOptions {
 	return operations.BackupOptions{
 		Version: version,
-		Emit:    view.sink(t.Name),
+		Emit:    emit,
 		Warn:    func(s string) { fmt.Fprintf(env.stderr, "warning: %s\n", s) },
 	}
 }
@@ -228,9 +227,8 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	defer view.close()
 	status := exitOK
 	for _, t := range selected {
-		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids,
-			Drill: drill, DrillEmit: view.bytesOnly(t.Name)}, backupOptions(env, view, t))
-		view.close()
+		o := backupOptions(env, view.sink(t.Name))
+		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids, Drill: drill}, o)
 		writeVerified(env.stdout, t, res)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
@@ -287,10 +285,10 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	t := selected[0]
+	status := exitOK
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
-	o := backupOptions(env, view, t)
-	status := exitOK
+	o := backupOptions(env, view.sink(t.Name))
 	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: metaDir, NoLoad: noLoad, Emit: o.Emit},
 		o, func(path string, r job.ImportResult, err error) {
 			switch {
@@ -325,9 +323,12 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
 	status := exitOK
 	for _, t := range selected {
-		if err := prune(ctx, env, t, dryRun, dest, operations.BackupOptions{Version: version}); err != nil {
+		o := backupOptions(env, view.sink(t.Name))
+		if err := prune(ctx, env, t, dryRun, dest, o); err != nil {
 			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
 			status = exitError
 		}

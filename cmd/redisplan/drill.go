@@ -145,8 +145,7 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	// figures.
 	view := newProgressView(env, env.stderr, asJSON)
 	defer view.close()
-	rep, err := operations.RTODrill(ctx, t, which, identity,
-		view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}), view.bytesOnly(t.Name))
+	rep, err := operations.RTODrill(ctx, t, which, identity, view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}))
 	var se *operations.SourceError
 	switch {
 	case errors.As(err, &se):

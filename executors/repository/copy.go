@@ -24,8 +24,8 @@ type CopyResult struct {
 
 // CopyTo replicates the complete backup m to each of the target's copy_to
 // destinations, reading every copy back against the manifest's checksums
-// (backup.Copy), reporting the bytes uploaded to emit. It tries every
-// destination and reports each.
+// (backup.Copy). It tries every destination and reports each; emit
+// receives the bytes uploaded.
 func (r *Repository) CopyTo(ctx context.Context, m *backup.Manifest, emit progress.Sink) []CopyResult {
 	var out []CopyResult
 	for _, dest := range r.Target.Backup.CopyTo {

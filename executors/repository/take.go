@@ -15,7 +15,7 @@ import (
 type TakeOptions struct {
 	// Client is connected to the target's server.
 	Client *redis.Client
-	// Emit receives what the run does and the bytes of each file.
+	// Emit receives what the run does and the bytes of each file read.
 	Emit progress.Sink
 	// Journal records settings held off during the run (job.Request).
 	Journal func(name string) capture.Journal

@@ -46,11 +46,7 @@ func take(t *testing.T, r *Repository) (*backup.Manifest, error) {
 	}
 	defer client.Close()
 	var msgs []string
-	m, err := r.Take(context.Background(), TakeOptions{Client: client, Emit: func(e progress.Event) {
-		if !e.IsBytes() {
-			msgs = append(msgs, e.Message)
-		}
-	}})
+	m, err := r.Take(context.Background(), TakeOptions{Client: client, Emit: func(e progress.Event) { msgs = append(msgs, e.Message) }})
 	if err != nil {
 		t.Logf("messages: %s", strings.Join(msgs, "\n"))
 	}

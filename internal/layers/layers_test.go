@@ -26,7 +26,7 @@ type layer struct {
 func layerOf(pkg string) (layer, bool) {
 	top, _, _ := strings.Cut(pkg, "/")
 	switch top {
-	case "cmd", "scripts":
+	case "cmd", "scripts", "tests":
 		return layer{top, 4}, true
 	case "operations":
 		return layer{top, 3}, true
