@@ -18,6 +18,7 @@ import (
 // server. The next run puts the user's value back, and never takes the 0
 // it finds for the user's value; check warns meanwhile.
 func TestKilledBackupLeavesAOFRewritesOn(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes", "auto-aof-rewrite-percentage 150")
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -89,6 +90,7 @@ func runCheckJSONOK(t *testing.T, spec string) checkJSON {
 // check warns when AOF is on and automatic rewrites are off although the
 // spec does not ask for it, and not when the spec does.
 func TestCheckWarnsAOFRewritesOff(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	c := d.client(t)
 	spec := backupSpec(t, d, t.TempDir(), "")

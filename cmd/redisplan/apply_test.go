@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // These tests drive the CLI in-process against real redis-servers and
@@ -84,22 +85,19 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 		if b, err := os.ReadFile(filepath.Join(dir, "redis.pid")); err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 				syscall.Kill(pid, syscall.SIGKILL)
-				for i := 0; i < 200 && syscall.Kill(pid, 0) == nil && !zombie(pid); i++ {
-					time.Sleep(10 * time.Millisecond)
-				}
+				testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
+					return syscall.Kill(pid, 0) != nil || zombie(pid), nil
+				})
 			}
 		}
 	})
 	c := d.client(t)
-	for i := 0; ; i++ {
-		if c.Ping(context.Background()).Err() == nil {
-			break
-		}
-		if i > 300 {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server did not start:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := testwait.Until(10*time.Second, func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	}); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		t.Fatalf("redis-server did not start: %v\n%s", err, log)
 	}
 	return d
 }
@@ -125,11 +123,21 @@ func (d *daemon) client(t *testing.T) *redis.Client {
 	return c
 }
 
+// answers reports whether the server answers PING now. It asks once: the
+// retries of a client from client take about two seconds to give up on a
+// server that is down.
+func (d *daemon) answers() bool {
+	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer c.Close()
+	return c.Ping(context.Background()).Err() == nil
+}
+
 func (d *daemon) service() string {
 	return fmt.Sprintf("service {\n    start = [%q, %q]\n  }", d.start, d.conf)
 }
 
 func TestApplyPersistsAcrossRestart(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -179,6 +187,7 @@ func TestApplyPersistsAcrossRestart(t *testing.T) {
 }
 
 func TestApplyRestartOnlyChange(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	c := d.client(t)
 	ctx := context.Background()
@@ -222,6 +231,7 @@ func TestApplyRestartOnlyChange(t *testing.T) {
 }
 
 func TestApplyEnablesAOFWithoutLosingData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	c := d.client(t)
 	ctx := context.Background()
@@ -274,28 +284,21 @@ func waitGone(t *testing.T, d *daemon) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
-	for i := 0; i < 500; i++ {
-		if c.Ping(context.Background()).Err() != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server did not stop")
+	testwait.For(t, 10*time.Second, "the server to stop", func() (bool, error) {
+		return c.Ping(context.Background()).Err() != nil, nil
+	})
 }
 
 func waitUp(t *testing.T, c *redis.Client) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
+	testwait.For(t, 10*time.Second, "the server to come back with its data loaded", func() (bool, error) {
 		info, err := c.Info(context.Background(), "persistence").Result()
-		if err == nil && strings.Contains(info, "loading:0") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server did not come back")
+		return err == nil && strings.Contains(info, "loading:0"), err
+	})
 }
 
 func TestApplyRejectedBatchChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	busy := servertest.Start(t, servertest.Options{})
 	before, err := os.ReadFile(srv.ConfigPath())
@@ -336,6 +339,7 @@ func TestApplyRejectedBatchChangesNothing(t *testing.T) {
 }
 
 func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	original := "# Operator notes: do not remove.\n\n# memory\nmaxmemory 1mb   # tuned in 2024\n\ninclude /nonexistent/*.conf\ntimeout 30\r\nhz 15\n"
 	conf := filepath.Join(t.TempDir(), "redis.conf")
@@ -396,6 +400,7 @@ func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
 }
 
 func TestFleetWithOneUnreachableTarget(t *testing.T) {
+	t.Parallel()
 	var entries []string
 	for i := 0; i < 4; i++ {
 		srv := servertest.Start(t, servertest.Options{})
@@ -442,6 +447,7 @@ func execCommand(name string, args ...string) ([]byte, error) {
 // is (the server was started from another file), and then nothing is
 // written anywhere.
 func TestMissingConfigFile(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t)
 	typo := filepath.Join(filepath.Dir(d.conf), "redis.cnof")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
@@ -513,11 +519,9 @@ func startWithoutConfigFile(t *testing.T) *daemon {
 		}
 	})
 	c := d.client(t)
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 300 {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "redis-server to start", func() (bool, error) {
+		err := c.Ping(context.Background()).Err()
+		return err == nil, err
+	})
 	return d
 }

@@ -81,6 +81,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // file and destination are in the same directory, and the spec itself is
 // not formatted canonically, so fmt would rewrite it.
 func TestArgumentErrorsDoNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "spec.hcl")
 	dest := filepath.Join(dir, "backups")
@@ -205,6 +206,7 @@ func nonEmpty(s string) []string {
 // deletes nothing and says why; the line with its flags first is a dry
 // run.
 func TestStrayArgumentDoesNotPrune(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "stray")
 	spec := backupSpec(t, d, t.TempDir(), "    retention {\n      keep_last = 1\n    }")
@@ -244,6 +246,7 @@ func TestStrayArgumentDoesNotPrune(t *testing.T) {
 // had passed. Now it refuses, and the line with -drill first runs the
 // drill on a scratch server.
 func TestVerifyDrillAfterArgumentRefused(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "drill")
 	spec := backupSpec(t, d, t.TempDir(), "")
@@ -284,6 +287,7 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 // canceled)"; it must say it was interrupted, and what state the server
 // and its files are in.
 func TestApplyInterruptedSaysSo(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t)
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -323,6 +327,7 @@ func TestApplyInterruptedSaysSo(t *testing.T) {
 // the command's usage, description and example once, on stdout, and exit
 // 0. The flag package used to print it on stderr too.
 func TestHelpOnce(t *testing.T) {
+	t.Parallel()
 	cmds := [][]string{{"fmt"}, {"backup"}, {"drill"}}
 	for _, c := range argCases("spec.hcl") {
 		cmds = append(cmds, c.cmd)

@@ -28,6 +28,7 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/s3url"
 )
 
@@ -179,26 +180,16 @@ func backupOne(ctx context.Context, env *cmdEnv, t *model.Target) (*backup.Manif
 		return nil, err
 	}
 	defer client.Close()
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
 	req := job.Request{
 		Target: t, Storage: store, Client: client, RedisplanVersion: version,
-		Emit:    func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+		Emit:    view.sink(t.Name),
 		Journal: func(name string) capture.Journal { return lk.Journal(name) },
 		Owner:   targetOwner(t),
 		// After a killed run's settings are put back, so that a refusal
 		// does not leave them as the killed run left them.
 		Admit: func(ctx context.Context) error { return refuseShared(ctx, t, "", store) },
-	}
-	if isTerminal(env.stderr) {
-		// A progress line on a terminal, redrawn at most every 200ms;
-		// nothing when the output goes to a log.
-		var last time.Time
-		req.Progress = func(name string, n int64) {
-			if now := time.Now(); now.Sub(last) > 200*time.Millisecond {
-				last = now
-				fmt.Fprintf(env.stderr, "\r\x1b[Kredis.%s: %s: %s read", t.Name, name, humanBytes(n))
-			}
-		}
-		defer fmt.Fprint(env.stderr, "\r\x1b[K")
 	}
 	return job.Run(ctx, req)
 }
@@ -214,6 +205,8 @@ func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Man
 	if err != nil {
 		return err
 	}
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
 	var errs []error
 	for _, dest := range t.Backup.CopyTo {
 		dst, err := storageFor(t, dest)
@@ -230,7 +223,7 @@ func copyBackup(ctx context.Context, env *cmdEnv, t *model.Target, m *backup.Man
 		}
 		if err == nil {
 			var res backup.CopyResult
-			if res, err = backup.Copy(ctx, src, dst, m); err == nil {
+			if res, err = backup.Copy(ctx, src, dst, m, view.sink(t.Name)); err == nil {
 				how := "copied to"
 				if res.Existed {
 					how = "already in"
@@ -584,10 +577,13 @@ func (c closeBoth) Close() error {
 
 // verifyBackup runs on a stored backup every check a restore makes of it
 // before touching a server (restore.Verify: one code path), so that
-// "verified" means that restore accepts it.
-func verifyBackup(ctx context.Context, src restore.Source) error {
-	_, err := restore.Verify(ctx, src)
-	return err
+// "verified" means that restore accepts it. The bytes read are reported
+// to emit.
+func verifyBackup(emit progress.Sink) func(context.Context, restore.Source) error {
+	return func(ctx context.Context, src restore.Source) error {
+		_, err := restore.Verify(ctx, src, emit)
+		return err
+	}
 }
 
 func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
@@ -631,7 +627,9 @@ func verifyOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, which st
 		return err
 	}
 	src := source(store, m, ids)
-	res, err := restore.Verify(ctx, src)
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
+	res, err := restore.Verify(ctx, src, view.sink(t.Name))
 	// An interruption or a missing key says nothing about the backup;
 	// any other outcome is recorded, and a failure makes the backup
 	// count as unverified until a later verify passes.
@@ -651,7 +649,7 @@ func verifyOne(ctx context.Context, env *cmdEnv, t *model.Target, dest, which st
 	if !drill {
 		return nil
 	}
-	r, err := restore.Drill(ctx, src, restore.Options{})
+	r, err := restore.Drill(ctx, src, restore.Options{Emit: view.bytesOnly(t.Name)})
 	if err != nil {
 		if r.After.Keyspace != nil && ctx.Err() == nil {
 			// The scratch server loaded the backup and lacks keys: a
@@ -710,7 +708,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	for _, path := range a.Files {
 		r, err := job.Import(ctx, job.ImportRequest{
 			Target: t, Storage: store, Path: path, MetadataDir: metaDir, NoLoad: noLoad, RedisplanVersion: version, Owner: targetOwner(t),
-			Emit: func(e job.Event) { fmt.Fprintf(env.stdout, "redis.%s: %s\n", e.Target, e.Message) },
+			Emit: newProgressView(env, env.stdout, false).sink(t.Name),
 		})
 		switch {
 		case err != nil:

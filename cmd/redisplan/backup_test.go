@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -26,16 +28,21 @@ func fillDataset(t *testing.T, addr, tag string) {
 	for db := 0; db < 3; db++ {
 		c := redis.NewClient(&redis.Options{Addr: addr, DB: db, Protocol: 2, DisableIdentity: true})
 		defer c.Close()
+		// One round trip per database. As when each command was sent on
+		// its own, a command's error (a stream ID already used) is not
+		// checked.
+		p := c.Pipeline()
 		for i := 0; i < 50; i++ {
 			k := fmt.Sprintf("%s:%d:%d", tag, db, i)
-			c.Set(ctx, k+":s", fmt.Sprintf(`{"id":%d,"tag":%q}`, i, tag), 0)
-			c.HSet(ctx, k+":h", "a", i, "b", tag)
-			c.RPush(ctx, k+":l", "x", i, tag)
-			c.SAdd(ctx, k+":set", "m1", i, tag)
-			c.ZAdd(ctx, k+":z", redis.Z{Score: float64(i), Member: tag}, redis.Z{Score: 0.5, Member: "half"})
-			c.XAdd(ctx, &redis.XAddArgs{Stream: k + ":x", ID: fmt.Sprintf("%d-1", i+1), Values: []any{"f", tag}})
-			c.Set(ctx, k+":ttl", "v", time.Hour)
+			p.Set(ctx, k+":s", fmt.Sprintf(`{"id":%d,"tag":%q}`, i, tag), 0)
+			p.HSet(ctx, k+":h", "a", i, "b", tag)
+			p.RPush(ctx, k+":l", "x", i, tag)
+			p.SAdd(ctx, k+":set", "m1", i, tag)
+			p.ZAdd(ctx, k+":z", redis.Z{Score: float64(i), Member: tag}, redis.Z{Score: 0.5, Member: "half"})
+			p.XAdd(ctx, &redis.XAddArgs{Stream: k + ":x", ID: fmt.Sprintf("%d-1", i+1), Values: []any{"f", tag}})
+			p.Set(ctx, k+":ttl", "v", time.Hour)
 		}
+		_, _ = p.Exec(ctx)
 	}
 }
 
@@ -52,30 +59,51 @@ func dataset(t *testing.T, addr string) map[string]string {
 		if err != nil {
 			t.Fatalf("KEYS: %v", err)
 		}
-		for _, k := range keys {
-			typ := c.Type(ctx, k).Val()
-			var v any
-			switch typ {
+		// Two round trips per database: the types, then each key's value
+		// and TTL. Errors read as empty values, as they always did.
+		p := c.Pipeline()
+		types := make([]*redis.StatusCmd, len(keys))
+		for i, k := range keys {
+			types[i] = p.Type(ctx, k)
+		}
+		_, _ = p.Exec(ctx)
+		values := make([]func() any, len(keys))
+		ttls := make([]*redis.DurationCmd, len(keys))
+		for i, k := range keys {
+			switch types[i].Val() {
 			case "string":
-				v = c.Get(ctx, k).Val()
+				values[i] = cmdVal(p.Get(ctx, k))
 			case "hash":
-				v = c.HGetAll(ctx, k).Val()
+				values[i] = cmdVal(p.HGetAll(ctx, k))
 			case "list":
-				v = c.LRange(ctx, k, 0, -1).Val()
+				values[i] = cmdVal(p.LRange(ctx, k, 0, -1))
 			case "set":
-				m := c.SMembers(ctx, k).Val()
-				sort.Strings(m)
-				v = m
+				cmd := p.SMembers(ctx, k)
+				values[i] = func() any {
+					m := cmd.Val()
+					sort.Strings(m)
+					return m
+				}
 			case "zset":
-				v = c.ZRangeWithScores(ctx, k, 0, -1).Val()
+				values[i] = cmdVal(p.ZRangeWithScores(ctx, k, 0, -1))
 			case "stream":
-				v = c.XRange(ctx, k, "-", "+").Val()
+				values[i] = cmdVal(p.XRange(ctx, k, "-", "+"))
+			default:
+				values[i] = func() any { return nil }
 			}
-			ttl := c.TTL(ctx, k).Val() > 0
-			out[fmt.Sprintf("%d/%s", db, k)] = fmt.Sprintf("%s %v ttl=%v", typ, v, ttl)
+			ttls[i] = p.TTL(ctx, k)
+		}
+		_, _ = p.Exec(ctx)
+		for i, k := range keys {
+			out[fmt.Sprintf("%d/%s", db, k)] = fmt.Sprintf("%s %v ttl=%v", types[i].Val(), values[i](), ttls[i].Val() > 0)
 		}
 	}
 	return out
+}
+
+// cmdVal returns a function giving cmd's value once its pipeline ran.
+func cmdVal[T any](cmd interface{ Val() T }) func() any {
+	return func() any { return cmd.Val() }
 }
 
 func backupSpec(t *testing.T, d *daemon, dest, extra string) string {
@@ -101,9 +129,12 @@ func mustRun(t *testing.T, args ...string) string {
 }
 
 func TestBackupRestoreRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{"bgsave", "replication"} {
 		t.Run(method, func(t *testing.T) {
-			d := startDaemon(t, `save ""`)
+			t.Parallel()
+			// A diskless transfer starts at once, not 5s later.
+			d := startDaemon(t, `save ""`, "repl-diskless-sync-delay 0")
 			fillDataset(t, d.addr(), "before")
 			want := dataset(t, d.addr())
 			dest := t.TempDir()
@@ -112,6 +143,23 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			out := mustRun(t, "backup", "run", "-config", spec)
 			if !strings.Contains(out, "backup ") || !strings.Contains(out, "verified") {
 				t.Fatalf("backup run output:\n%s", out)
+			}
+			// Not on a terminal, the progress of the one file is a line
+			// with its whole size, as the catalog records it.
+			var list struct {
+				Backups []struct {
+					Raw int64 `json:"raw_bytes"`
+				} `json:"backups"`
+			}
+			if err := json.Unmarshal([]byte(mustRun(t, "backup", "list", "-config", spec, "-json")), &list); err != nil || len(list.Backups) != 1 {
+				t.Fatalf("backup list -json: %+v, %v", list, err)
+			}
+			size := humanBytes(list.Backups[0].Raw)
+			doneLine := func(verb string) *regexp.Regexp {
+				return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta("redis.main: "+verb+" dump.rdb: "+size) + `( in [0-9.]+s \(.+/s\))?$`)
+			}
+			if re := doneLine("stored"); !re.MatchString(out) {
+				t.Errorf("backup run's output has no line %s:\n%s", re, out)
 			}
 			// Change everything, then restore.
 			c := d.client(t)
@@ -124,11 +172,15 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
 				t.Errorf("restored data differs from the backup (-want +got):\n%s", diff)
 			}
+			if re := doneLine("wrote"); !re.MatchString(out) {
+				t.Errorf("restore's output has no line %s:\n%s", re, out)
+			}
 		})
 	}
 }
 
 func TestBackupRestoreAOFTarget(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	fillDataset(t, d.addr(), "before")
 	want := dataset(t, d.addr())
@@ -171,8 +223,10 @@ func storedFile(t *testing.T, dest, suffix string) string {
 }
 
 func TestDamagedBackupsAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, damage := range []string{"flipped byte", "truncated"} {
 		t.Run(damage, func(t *testing.T) {
+			t.Parallel()
 			d := startDaemon(t, `save ""`)
 			fillDataset(t, d.addr(), "live")
 			dest := t.TempDir()
@@ -206,6 +260,7 @@ func TestDamagedBackupsAreRefused(t *testing.T) {
 }
 
 func TestEncryptedBackup(t *testing.T) {
+	t.Parallel()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +297,7 @@ func TestEncryptedBackup(t *testing.T) {
 }
 
 func TestVerifyDrill(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "drill")
 	spec := backupSpec(t, d, t.TempDir(), "")
@@ -254,6 +310,7 @@ func TestVerifyDrill(t *testing.T) {
 }
 
 func TestPruneDeletesWhatDryRunListed(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "p")
 	dest := t.TempDir()

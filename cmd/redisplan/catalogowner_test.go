@@ -85,6 +85,7 @@ func twoTeams(t *testing.T, shared, destB string) (dA, dB *daemon, specA, specB 
 // A shared folder that holds only team B's backup: team A's check,
 // restore -latest and backup run do not take it for team A's.
 func TestSharedCatalogHoldingOnlyAnotherSpecs(t *testing.T) {
+	t.Parallel()
 	shared := t.TempDir()
 	folder := filepath.Join(shared, "main")
 	dA, dB, specA, specB := twoTeams(t, shared, shared)
@@ -125,6 +126,7 @@ func TestSharedCatalogHoldingOnlyAnotherSpecs(t *testing.T) {
 // (two runs that raced, or folders merged by hand): team A's restore,
 // list and prune act on team A's backups only.
 func TestSharedCatalogHoldingBothSpecs(t *testing.T) {
+	t.Parallel()
 	shared, destB := t.TempDir(), t.TempDir()
 	folder := filepath.Join(shared, "main")
 	dA, dB, specA, specB := twoTeams(t, shared, destB)
@@ -194,6 +196,7 @@ func TestSharedCatalogHoldingBothSpecs(t *testing.T) {
 // the backup block's id: a spec that moves keeps its backups through the
 // id, or by naming its old file in previous_specs.
 func TestMovedSpecKeepsItsBackups(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	dest := t.TempDir()
@@ -236,6 +239,7 @@ func TestMovedSpecKeepsItsBackups(t *testing.T) {
 // restore -latest and drill rto pass over a newer backup that is known to
 // be unusable (an artifact is missing), and say so.
 func TestLatestSkipsUnusableBackup(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "enable-debug-command local")
 	fillDataset(t, d.addr(), "k")
 	dest := t.TempDir()
@@ -275,6 +279,7 @@ func TestLatestSkipsUnusableBackup(t *testing.T) {
 // with its own previous sample, and `backup list` does not take the second
 // state file for something not redisplan's.
 func TestSharedCatalogCheckStateApart(t *testing.T) {
+	t.Parallel()
 	shared := t.TempDir()
 	_, _, specA, specB := twoTeams(t, shared, shared)
 	evicted := func(spec string) string {
@@ -301,6 +306,7 @@ func TestSharedCatalogCheckStateApart(t *testing.T) {
 // The same on S3: two specs whose targets are named "main" back up to one
 // prefix.
 func TestSharedS3PrefixKeepsSpecsApart(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	dest := "s3://" + srv.Bucket(t, "redis-backups") + "/prod"
 	dA, dB := startDaemon(t, `save ""`), startDaemon(t, `save ""`)

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // receiver is an alert webhook on loopback that records what it gets and
@@ -119,6 +120,7 @@ func checkSpec(t *testing.T, srv *servertest.Server, dest, webhook string) strin
 }
 
 func TestCheckHealthyThenMemoryAlertAndResolve(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")
@@ -188,7 +190,9 @@ func infoValue(t *testing.T, c *redis.Client, name string) string {
 }
 
 func TestCheckFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("persistence switched off behind redisplan's back", func(t *testing.T) {
+		t.Parallel()
 		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -200,6 +204,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("failing BGSAVE", func(t *testing.T) {
+		t.Parallel()
 		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -209,15 +214,16 @@ func TestCheckFailures(t *testing.T) {
 		os.Mkdir(filepath.Join(srv.Dir(), "dump.rdb"), 0o755)
 		c := srv.Client(t)
 		c.BgSave(context.Background())
-		for i := 0; i < 500 && infoValue(t, c, "rdb_bgsave_in_progress") != "0"; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, "the BGSAVE to end", func() (bool, error) {
+			return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+		})
 		code, cj := runCheckJSON(t, "-config", spec, "-state-dir", t.TempDir())
 		if r := result(cj, "rdb_last_bgsave"); code != 2 || !strings.HasPrefix(r, "critical") {
 			t.Errorf("exit %d, rdb_last_bgsave %s", code, r)
 		}
 	})
 	t.Run("server down", func(t *testing.T) {
+		t.Parallel()
 		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		spec := checkSpec(t, srv, t.TempDir(), "")
 		mustRun(t, "backup", "run", "-config", spec)
@@ -228,6 +234,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("unreadable catalog", func(t *testing.T) {
+		t.Parallel()
 		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
@@ -239,6 +246,7 @@ func TestCheckFailures(t *testing.T) {
 		}
 	})
 	t.Run("old backup", func(t *testing.T) {
+		t.Parallel()
 		srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 		dest := t.TempDir()
 		spec := checkSpec(t, srv, dest, "")
@@ -259,6 +267,7 @@ func TestCheckFailures(t *testing.T) {
 }
 
 func TestCheckDeliveryRetries(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	rcv := newReceiver(t, 500, 500)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts?token=s3cr3t-t0ken")
@@ -279,6 +288,7 @@ func TestCheckDeliveryRetries(t *testing.T) {
 }
 
 func TestCheckPrometheusTextfile(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1\nmaxmemory 1gb"})
 	spec := checkSpec(t, srv, t.TempDir(), "")
 	mustRun(t, "backup", "run", "-config", spec)
@@ -298,6 +308,7 @@ func TestCheckPrometheusTextfile(t *testing.T) {
 }
 
 func TestFailedBackupAlerts(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 	rcv := newReceiver(t)
 	spec := checkSpec(t, srv, t.TempDir(), rcv.srv.URL+"/alerts")

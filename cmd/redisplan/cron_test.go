@@ -15,6 +15,7 @@ import (
 // position, so apply never changes the server and then fails to install
 // the jobs.
 func TestIgnoredCronDNameRefusedBeforeApply(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	cronFile := filepath.Join(t.TempDir(), "redisplan.cron")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
@@ -50,6 +51,7 @@ func TestIgnoredCronDNameRefusedBeforeApply(t *testing.T) {
 // TestSundayAsSevenApplies: "0 0 * * 7" (Sunday, as crontab(5) allows) is
 // accepted, and the crontab line and the systemd timer run on Sundays.
 func TestSundayAsSevenApplies(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	dir := t.TempDir()
 	cronFile := filepath.Join(dir, "redisplan")

@@ -11,6 +11,7 @@ import (
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/drill"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
@@ -111,9 +112,13 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
+	// Progress goes to stderr (JSON lines with -json); stdout holds the
+	// figures.
+	view := newProgressView(env, env.stderr, asJSON)
+	defer view.close()
 	res, err := drill.RPO(ctx, t, drill.RPOOptions{
 		Runs: runs, Duration: duration, Seed: seed,
-		Emit: func(s string) { fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, s) },
+		Emit: view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}),
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
@@ -224,18 +229,23 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: redis.%s has no backup block, so there is no backup to restore\n", t.Name)
 		return exitError
 	}
+	// Progress goes to stderr (JSON lines with -json); stdout holds the
+	// figures.
+	view := newProgressView(env, env.stderr, asJSON)
+	defer view.close()
+	say := view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill})
 	// A drill restores into a scratch server, never into the target:
 	// another spec's backup named by its ID may be drilled.
 	src, notes, err := restoreSource(ctx, t, "", "", which, identity, true)
 	for _, n := range notes {
-		fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, n)
+		say.Say(progress.Step, "%s", n)
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(env.stderr, "redis.%s: verifying backup %s and restoring it into a scratch redis-server\n", t.Name, src.Manifest.ID)
-	res, err := drill.RTO(ctx, src, verifyBackup)
+	say.Say(progress.Step, "verifying backup %s and restoring it into a scratch redis-server", src.Manifest.ID)
+	res, err := drill.RTO(ctx, src, verifyBackup(say), view.bytesOnly(t.Name))
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // The drill tests crash and restore real redis-servers through the CLI.
@@ -38,6 +39,9 @@ func drillRPO(t *testing.T, body string, args ...string) (int, rpoJSON) {
 	spec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = \"127.0.0.1:1\"\n%s\n}\n", body))
 	code, out, errOut := runCLI(t, append([]string{"drill", "rpo", "-config", spec, "-target", "main", "-json"}, args...)...)
 	t.Logf("stderr:\n%s", errOut)
+	if code == exitOK {
+		progressDone(t, errOut) // the progress on stderr is JSON lines
+	}
 	var rep rpoJSON
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("drill rpo -json: exit %d, output is not JSON (%v):\n%s", code, err, out)
@@ -57,6 +61,7 @@ func drillRPO(t *testing.T, body string, args ...string) (int, rpoJSON) {
 }
 
 func TestDrillRPOAppendfsyncAlways(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"persistence block": "  persistence {\n    aof {\n      enabled = true\n      fsync   = \"always\"\n    }\n  }",
 		"settings":          "  settings = {\n    appendonly  = \"yes\"\n    appendfsync = \"always\"\n  }",
@@ -140,6 +145,7 @@ func TestDrillRPOText(t *testing.T) {
 }
 
 func TestDrillRTO(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "rto")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
@@ -185,6 +191,23 @@ func TestDrillRTO(t *testing.T) {
 		t.Errorf("objective %v, format %q, backup %q", rep.ObjectiveSeconds, rep.FormatVersion, rep.BackupID)
 	}
 
+	// With -json its progress is on stderr as JSON lines: every byte of
+	// the backup read through the checks, then written for the scratch
+	// server.
+	var list struct {
+		Backups []struct {
+			ID  string `json:"id"`
+			Raw int64  `json:"raw_bytes"`
+		} `json:"backups"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "backup", "list", "-config", spec, "-json")), &list); err != nil || len(list.Backups) != 1 || list.Backups[0].ID != rep.BackupID {
+		t.Fatalf("backup list -json: %+v, %v", list, err)
+	}
+	done := progressDone(t, errOut)
+	if raw := list.Backups[0].Raw; raw <= 0 || done[progress.PhaseVerify] != raw || done[progress.PhaseStage] != raw {
+		t.Errorf("progress reported %d bytes verified and %d written, the backup holds %d:\n%s", done[progress.PhaseVerify], done[progress.PhaseStage], raw, errOut)
+	}
+
 	out = mustRun(t, "drill", "rto", "-config", spec, "-target", "main", "-backup", rep.BackupID)
 	for _, want := range []string{"backup " + rep.BackupID, "1050 of 1050", "Objective: rto = 5m0s. PASS"} {
 		if !strings.Contains(out, want) {
@@ -193,7 +216,30 @@ func TestDrillRTO(t *testing.T) {
 	}
 }
 
+// progressDone decodes the JSON lines of -json progress and sums, per
+// phase, the bytes of the files reported done. Every line must decode.
+func progressDone(t *testing.T, lines string) map[string]int64 {
+	t.Helper()
+	done := map[string]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(lines), "\n") {
+		var e struct {
+			Type  string `json:"type"`
+			Phase string `json:"phase"`
+			Bytes int64  `json:"bytes"`
+			Done  bool   `json:"done"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Type == "" {
+			t.Fatalf("progress line %q is not a JSON event: %v", line, err)
+		}
+		if e.Type == "bytes" && e.Done {
+			done[e.Phase] += e.Bytes
+		}
+	}
+	return done
+}
+
 func TestDrillUsage(t *testing.T) {
+	t.Parallel()
 	spec := writeSpec(t, "redis \"main\" {\n  address = \"127.0.0.1:1\"\n}\nredis \"other\" {\n  address = \"127.0.0.1:2\"\n}\n")
 	for _, tt := range []struct {
 		args []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/failpoint"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // Fault injection: redisplan killed with SIGKILL at chosen moments, the
@@ -30,27 +32,46 @@ var (
 	builtErr  error
 )
 
-// binary builds redisplan once for the tests that must kill it.
+// binary returns the redisplan command for the tests that must run it as
+// a process of its own (to kill it, or run it as another user): the test
+// binary under the name redisplan, which TestMain runs as redisplan's
+// main. It lives in binDir, which every user can reach.
 func binary(t *testing.T) string {
 	t.Helper()
 	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "redisplan-bin-")
+		exe, err := os.Executable()
 		if err != nil {
 			builtErr = err
 			return
 		}
-		// Readable by all, for the tests that run it as another user.
-		os.Chmod(dir, 0o755)
-		builtPath = filepath.Join(dir, "redisplan")
-		out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput()
-		if err != nil {
-			builtErr = fmt.Errorf("build: %v\n%s", err, out)
+		builtPath = filepath.Join(binDir, "redisplan")
+		if os.Link(exe, builtPath) == nil {
+			return
 		}
+		builtErr = copyExecutable(exe, builtPath)
 	})
 	if builtErr != nil {
 		t.Fatal(builtErr)
 	}
 	return builtPath
+}
+
+// copyExecutable copies the file from to the new file to, mode 0755.
+func copyExecutable(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // killWhen starts redisplan with args, waits until ready() says the
@@ -66,20 +87,24 @@ func killWhen(t *testing.T, ready func() bool, args ...string) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	for i := 0; ; i++ {
+	var ended error
+	// The moment may last only milliseconds: poll every millisecond.
+	err := testwait.UntilEvery(30*time.Second, time.Millisecond, func() (bool, error) {
 		select {
 		case err := <-done:
-			t.Fatalf("redisplan %v ended (%v) before the moment to kill it came:\n%s", args, err, out)
+			ended = fmt.Errorf("redisplan %v ended (%v) before the moment to kill it came", args, err)
+			return false, testwait.Stop(ended)
 		default:
 		}
-		if ready() {
-			break
-		}
-		if i > 30000 {
-			cmd.Process.Kill()
-			t.Fatalf("the moment to kill redisplan %v never came:\n%s", args, out)
-		}
-		time.Sleep(time.Millisecond)
+		return ready(), nil
+	})
+	if ended != nil {
+		t.Fatalf("%v:\n%s", ended, out)
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the moment to kill redisplan %v never came: %v\n%s", args, err, out)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
@@ -99,6 +124,7 @@ func backupIDs(t *testing.T, spec string) []string {
 }
 
 func TestKillBackupRun(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -113,9 +139,9 @@ func TestKillBackupRun(t *testing.T) {
 	c.ConfigSet(ctx, "rdb-key-save-delay", "2000")
 	killWhen(t, func() bool { return infoValue(t, c, "rdb_bgsave_in_progress") == "1" }, "backup", "run", "-config", spec)
 	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
-	for infoValue(t, c, "rdb_bgsave_in_progress") == "1" {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the killed run's BGSAVE to end", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+	})
 	if got := backupIDs(t, spec); !cmp.Equal(got, earlier) {
 		t.Fatalf("after a kill during BGSAVE the catalog is %v, want only the earlier %v", got, earlier)
 	}
@@ -147,8 +173,10 @@ func TestKillBackupRun(t *testing.T) {
 }
 
 func TestKillRestore(t *testing.T) {
+	t.Parallel()
 	for _, moment := range []string{"while staging", "after the server stopped"} {
 		t.Run(moment, func(t *testing.T) {
+			t.Parallel()
 			d := startDaemon(t, `save ""`)
 			// Bulk in db 5 (not compared) makes loading take long enough
 			// for the kill to land while the server is down.
@@ -181,7 +209,7 @@ func TestKillRestore(t *testing.T) {
 			// Whatever the moment, the server must come back (started by
 			// hand if redisplan had stopped it) with one complete set of
 			// data: the original or the backup's, never none, never mixed.
-			if c.Ping(ctx).Err() != nil {
+			if !d.answers() {
 				if out, err := execCommand(d.start, d.conf); err != nil {
 					t.Fatalf("start: %v %s", err, out)
 				}
@@ -212,6 +240,7 @@ func TestKillRestore(t *testing.T) {
 // the server does not. The next plan shows exactly that difference and
 // apply converges.
 func TestKillApplyAfterFileWrite(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -261,6 +290,7 @@ func killedAt(t *testing.T, point string, args ...string) {
 }
 
 func TestServerKilledDuringBackup(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -272,9 +302,9 @@ func TestServerKilledDuringBackup(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3000 && infoValue(t, c, "rdb_bgsave_in_progress") != "1"; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the backup's BGSAVE to start", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "1", nil
+	})
 	pid := infoValue(t, c, "process_id")
 	exec.Command("kill", "-9", pid).Run()
 	err := cmd.Wait()
@@ -288,6 +318,7 @@ func TestServerKilledDuringBackup(t *testing.T) {
 }
 
 func TestConcurrentBackupRuns(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
@@ -299,9 +330,9 @@ func TestConcurrentBackupRuns(t *testing.T) {
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3000 && infoValue(t, c, "rdb_bgsave_in_progress") != "1"; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the backup's BGSAVE to start", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "1", nil
+	})
 	code, _, errOut := runCLI(t, "backup", "run", "-config", spec)
 	if code != 1 || !strings.Contains(errOut, fmt.Sprint(first.Process.Pid)) || !strings.Contains(errOut, "redisplan backup run") {
 		t.Errorf("the second run: exit %d, want 1 naming the holder (pid %d):\n%s", code, first.Process.Pid, errOut)
@@ -316,6 +347,7 @@ func TestConcurrentBackupRuns(t *testing.T) {
 }
 
 func TestUnwritablePlaces(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	// As root, permissions stop nothing; a regular file where a directory
@@ -340,6 +372,7 @@ func TestUnwritablePlaces(t *testing.T) {
 }
 
 func TestConnectionErrors(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{Config: "requirepass right-password\nuser limited on >pw ~* +ping +info"})
 	for _, tc := range []struct{ name, conn, want string }{
 		{"wrong password", `password = "wrong-password"`, "authentication failed"},
@@ -379,6 +412,7 @@ func bulk(t *testing.T, addr string, n int) {
 }
 
 func TestDestinationFull(t *testing.T) {
+	t.Parallel()
 	dest := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dest).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a small tmpfs here (needs root): %v %s", err, out)
@@ -455,6 +489,7 @@ func traversable(t *testing.T, dir string) {
 // the user running redisplan may not write. Each error names the path and
 // the permission, and nothing changes.
 func TestPermissionDenied(t *testing.T) {
+	t.Parallel()
 	// The data dir apart from the config file's directory, so that each
 	// can be the one place redisplan may not write.
 	dataDir := t.TempDir()

@@ -90,6 +90,7 @@ func tree(t *testing.T, dir string) map[string]string {
 }
 
 func TestBackupLeavesForeignFolders(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	dest, copyDest := t.TempDir(), t.TempDir()
@@ -183,6 +184,7 @@ func TestBackupLeavesForeignFolders(t *testing.T) {
 // The same for an S3 prefix: objects of another tool under
 // PREFIX/main/ survive every run and are named by list.
 func TestS3BackupLeavesForeignObjects(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
 	d := startDaemon(t, `save ""`)
@@ -237,6 +239,7 @@ func TestS3BackupLeavesForeignObjects(t *testing.T) {
 // backup run, not list, not check; a copy_to that is not there fails the
 // copy only.
 func TestRequireDestination(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "k")
 	mnt := t.TempDir()

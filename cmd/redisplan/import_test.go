@@ -78,6 +78,7 @@ func fileSum(t *testing.T, path string) string {
 // touched, and a damaged file (broken gzip, or an RDB whose CRC-64 does
 // not match) is refused with nothing written.
 func TestBackupImportSeedBackups(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "enable-debug-command local")
 	fillDataset(t, d.addr(), "seed")
 	want := digest(t, d.client(t))

@@ -209,6 +209,7 @@ func TestCronEnvironmentResolvesJobVariables(t *testing.T) {
 // but the -var-files of their ExecStart= line, so -var only is refused and
 // the units stay as they were.
 func TestSystemdJobsNeedTheirVariables(t *testing.T) {
+	t.Parallel()
 	units := filepath.Join(t.TempDir(), "units")
 	srv, spec, vars, _ := jobVarsSetup(t, func(string) string {
 		return fmt.Sprintf("  cron {\n    kind = \"systemd\"\n    dir  = %q\n  }", units)
@@ -239,6 +240,7 @@ func TestSystemdJobsNeedTheirVariables(t *testing.T) {
 // -var-file's value is not seen by the jobs, which read the -var-file: the
 // plan says so under Risks, naming the variable and never its value.
 func TestPlanWarnsWhenJobsGetAnotherValue(t *testing.T) {
+	t.Parallel()
 	cronFile := filepath.Join(t.TempDir(), "redisplan")
 	_, spec, vars, _ := jobVarsSetup(t, cronFileBlock(cronFile))
 	if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec, "-var-file", vars); code != 0 {
@@ -263,6 +265,7 @@ func TestPlanWarnsWhenJobsGetAnotherValue(t *testing.T) {
 // with a default runs with the default there: a plan given another value
 // says so.
 func TestPlanWarnsWhenPodsGetTheDefault(t *testing.T) {
+	t.Parallel()
 	manifests := filepath.Join(t.TempDir(), "k8s")
 	_, spec, vars, _ := jobVarsSetup(t, func(string) string {
 		return fmt.Sprintf("  cron {\n    kind       = \"kubernetes\"\n    dir        = %q\n    image      = \"redisplan:test\"\n    config_map = \"redisplan-spec\"\n    secret     = \"redisplan-secrets\"\n  }", manifests)

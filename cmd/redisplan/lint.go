@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
-
-	hclv2 "github.com/hashicorp/hcl/v2"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
@@ -62,7 +60,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
 	}
-	for _, f := range unsuppressed(all) {
+	for _, f := range operations.Unsuppressed(all) {
 		if f.Severity >= failOn {
 			return exitError
 		}
@@ -70,75 +68,15 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
-// specFindings are every finding on the spec: the built-in rules, the
-// user's policies and the problems of suppression comments, with the ignore
-// blocks and "# redisplan:ignore" comments applied at now. Suppressed
-// findings are kept, with their reason. The diagnostics are those of
-// policy conditions that cannot be evaluated.
-func specFindings(res *spechcl.Result, now time.Time) ([]model.Finding, hclv2.Diagnostics) {
-	findings := lint.Run(res.Spec)
-	policies, diags := spechcl.EvalPolicies(res)
-	findings = append(findings, policies...)
-	ignores := append([]model.Ignore(nil), res.Spec.Ignores...)
-	for _, name := range res.Filenames {
-		f := res.Files[name]
-		if f == nil {
-			continue
-		}
-		ig, fs := lint.ParseComments(name, f.Bytes)
-		ignores = append(ignores, ig...)
-		findings = append(findings, fs...)
-	}
-	return lint.Apply(findings, ignores, now), diags
-}
-
-// checkPolicies runs specFindings for the selected targets, printing the
-// diagnostics of policy conditions. ok is false when a condition is
+// checkPolicies is operations.Policies for the selected targets, printing
+// the diagnostics of policy conditions. ok is false when a condition is
 // broken: the spec is then as invalid as one that does not load.
 func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]model.Finding, bool) {
-	all, diags := specFindings(res, time.Now())
+	fs, diags := operations.Policies(res, selected)
 	if len(diags) > 0 {
 		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
 	}
-	return forTargets(all, selected), !diags.HasErrors()
-}
-
-// forTargets keeps the findings on the selected targets, and those about
-// the suppressions themselves, which belong to the spec as a whole.
-func forTargets(fs []model.Finding, selected []*model.Target) []model.Finding {
-	names := map[string]bool{}
-	for _, t := range selected {
-		names[t.Name] = true
-	}
-	var out []model.Finding
-	for _, f := range fs {
-		if f.Target == "" || f.Code == lint.SuppressionCode || names[f.Target] {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func unsuppressed(fs []model.Finding) []model.Finding {
-	var out []model.Finding
-	for _, f := range fs {
-		if f.Suppressed == "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// policyErrors are the unsuppressed error-level findings: those that fail
-// validate and stop apply.
-func policyErrors(fs []model.Finding) []model.Finding {
-	var out []model.Finding
-	for _, f := range fs {
-		if f.Suppressed == "" && f.Severity == model.SeverityError {
-			out = append(out, f)
-		}
-	}
-	return out
+	return fs, !diags.HasErrors()
 }
 
 // findingList names findings in one line: "RP010 on redis.main, ...".
@@ -156,7 +94,7 @@ func findingList(fs []model.Finding) string {
 // writeFindingsSection is the "Policy findings:" part of the text plan:
 // the unsuppressed findings only, and nothing when there are none.
 func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
-	fs = unsuppressed(fs)
+	fs = operations.Unsuppressed(fs)
 	if len(fs) == 0 {
 		return
 	}

@@ -81,6 +81,7 @@ policy "lfu" {
 )
 
 func TestLintExitCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		extra string
@@ -142,6 +143,7 @@ ignore {
 }
 
 func TestLintFormats(t *testing.T) {
+	t.Parallel()
 	spec := writeSpec(t, cleanSpec+errorPolicy+warningPolicy+`
 ignore {
   rule   = "aof"
@@ -220,6 +222,7 @@ ignore {
 }
 
 func TestLintBrokenPolicy(t *testing.T) {
+	t.Parallel()
 	spec := writeSpec(t, cleanSpec+`
 policy "typo" {
   condition = persistence.aof.enabld
@@ -244,6 +247,7 @@ policy "typo" {
 }
 
 func TestValidateRunsPolicies(t *testing.T) {
+	t.Parallel()
 	t.Run("error", func(t *testing.T) {
 		spec := writeSpec(t, cleanSpec+errorPolicy)
 		code, out, errOut := runCLI(t, "validate", "-config", spec)
@@ -330,6 +334,7 @@ func policySpec(t *testing.T, srv *servertest.Server, inside, outside string) st
 }
 
 func TestPlanShowsFindings(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	spec := policySpec(t, srv, "", `
 policy "lfu" {
@@ -397,6 +402,7 @@ ignore {
 // apply before it changes anything; -allow-policy-errors applies all the
 // same, loudly.
 func TestApplyRefusesPolicyErrors(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	const pw = "written-in-the-spec"
 	spec := policySpec(t, srv, fmt.Sprintf("  password = %q\n  security {\n    requirepass = %q\n  }\n", pw, pw), "")
@@ -459,6 +465,7 @@ func TestApplyRefusesPolicyErrors(t *testing.T) {
 // find the plan's comment by its marker. No YAML library is at hand, so
 // their structure is left to the CI systems.
 func TestCIExamples(t *testing.T) {
+	t.Parallel()
 	steps := []string{"go build", "redisplan fmt -check", "redisplan validate", "redisplan lint", "redisplan plan"}
 	for name, also := range map[string][]string{
 		"github-actions.yml": {"pull_request", "image: redis:7.0", "actions/setup-go", `go-version: "1.26"`,

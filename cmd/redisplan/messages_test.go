@@ -13,6 +13,7 @@ import (
 // terminal said "redisplan apply: refusing to apply ... run apply FILE",
 // a command that restores nothing.
 func TestRestoreWithoutTerminalNamesRestore(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "confirm")
 	spec := backupSpec(t, d, t.TempDir(), "")
@@ -34,6 +35,7 @@ func TestRestoreWithoutTerminalNamesRestore(t *testing.T) {
 // whose address changed, or a previous_specs entry naming another team's
 // spec), so another server's data could be restored with one "yes".
 func TestRestoreWarnsOfAnotherServersBackup(t *testing.T) {
+	t.Parallel()
 	a := startDaemon(t, `save ""`)
 	b := startDaemon(t, `save ""`)
 	fillDataset(t, a.addr(), "server-a")

@@ -74,8 +74,10 @@ func fileContents(t *testing.T, roots ...string) map[string]string {
 }
 
 func TestSecondSpecDoesNotTakeTheFirstSpecsSchedules(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"crontab", "systemd", "kubernetes"} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
 			srvA := servertest.Start(t, servertest.Options{})
 			srvB := servertest.Start(t, servertest.Options{})
 			shared := t.TempDir()
@@ -191,6 +193,7 @@ func TestSecondSpecDoesNotTakeTheFirstSpecsSchedules(t *testing.T) {
 // redisplan (no owner line) is adopted by the spec its lines run, and
 // refused to any other.
 func TestScheduleWithoutOwnerLine(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	shared := t.TempDir()
 	cronFile := filepath.Join(shared, "redisplan")
@@ -224,6 +227,7 @@ func TestScheduleWithoutOwnerLine(t *testing.T) {
 // server's schedules, so following the plan error's advice duplicated the
 // jobs. They are now one spec: the second form plans no change.
 func TestConfigDirAndFileAreOneOwner(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	shared := t.TempDir()
 	cronFile := filepath.Join(shared, "cron.d", "redisplan")

@@ -4,31 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
-	"sync"
-	"time"
-
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/crontab"
-	"github.com/redisplan/redisplan/executors/kubecron"
-	"github.com/redisplan/redisplan/executors/live"
-	"github.com/redisplan/redisplan/executors/lock"
-	"github.com/redisplan/redisplan/executors/replicas"
-	"github.com/redisplan/redisplan/executors/restore"
-	"github.com/redisplan/redisplan/executors/schedfiles"
-	"github.com/redisplan/redisplan/executors/systemd"
-	spechcl "github.com/redisplan/redisplan/hcl"
-	"github.com/redisplan/redisplan/internal/catalog"
-	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 )
 
@@ -40,13 +20,13 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "plan", err, exitError); done {
 		return code
 	}
-	sf, targets, parallelism, out, format, detailed := specFlagsOf(a.Spec), a.Targets, a.Parallelism, a.Out, a.Format, a.DetailedExitcode
+	sf, out, format := specFlagsOf(a.Spec), a.Out, a.Format
 
 	res, ok := loadSpec(env, &sf)
 	if !ok {
 		return exitError
 	}
-	selected, err := selectTargets(res.Spec, targets)
+	selected, err := selectTargets(res.Spec, a.Targets)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
 		return exitError
@@ -60,35 +40,26 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	// Fingerprints cost a few argon2id runs: only a saved plan needs them.
-	var kdf *planner.KDF
+	o := operations.PlanOptions{Spec: res, Targets: selected, Cron: cronOpts, Parallelism: a.Parallelism}
 	if out != "" {
-		kdf = planner.NewKDF()
+		// Only a saved plan needs fingerprints.
+		o.KDF = planner.NewKDF()
 	}
-	p := makePlan(ctx, res, selected, cronOpts, parallelism, kdf)
+	p := operations.Plan(ctx, o)
 
 	switch format {
 	case "json":
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: findingsJSON(unsuppressed(findings))})
+		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: findingsJSON(operations.Unsuppressed(findings))})
 	case "markdown":
 		writeMarkdown(env.stdout, p, selected, findings)
 	default:
 		writePlanText(env.stdout, p, selected, findings, !sf.noColor && isTerminal(env.stdout))
 	}
-	for _, tp := range p.Targets {
-		for _, e := range tp.Errors() {
-			fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, e)
-		}
-	}
+	writePlanErrors(env, p)
 	if out != "" {
-		var b strings.Builder
-		if err := planner.Encode(&b, p); err != nil {
-			fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-			return exitError
-		}
-		if err := fsutil.WriteFileMode(out, []byte(b.String()), 0o600); err != nil {
+		if err := operations.SavePlan(out, p); err != nil {
 			fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
 			return exitError
 		}
@@ -99,10 +70,19 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	switch {
 	case p.HasErrors():
 		return exitError
-	case detailed && p.HasChanges():
+	case a.DetailedExitcode && p.HasChanges():
 		return exitChanges
 	}
 	return exitOK
+}
+
+// writePlanErrors prints the targets that could not be planned.
+func writePlanErrors(env *cmdEnv, p *planner.Plan) {
+	for _, tp := range p.Targets {
+		for _, e := range tp.Errors() {
+			fmt.Fprintf(env.stderr, "Error: redis.%s: %s\n", tp.Target, e)
+		}
+	}
 }
 
 // planJSON is what plan -json prints: the plan, and the unsuppressed
@@ -120,212 +100,7 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 	return &c
 }
 
-// makePlan inspects every selected target, parallelism at a time, and
-// diffs each. A target that cannot be inspected gets an error of its own;
-// the others still plan. With a kdf the plan carries fingerprints made
-// with it (for plan -out, or to compare with a saved plan's); without, it
-// has none.
-func makePlan(ctx context.Context, res *spechcl.Result, targets []*model.Target, cronOpts crontab.RenderOptions, parallelism int, kdf *planner.KDF) *planner.Plan {
-	p := &planner.Plan{
-		FormatVersion: planner.FormatVersion,
-		Targets:       make([]*model.TargetPlan, len(targets)),
-	}
-	if kdf != nil {
-		p.Fingerprints = &planner.Fingerprints{
-			KDF:     kdf,
-			Spec:    specFingerprint(res, kdf),
-			Targets: map[string]planner.TargetFingerprint{},
-		}
-	}
-	jv := jobVariables(res, cronOpts)
-	var mu sync.Mutex
-	sem := make(chan struct{}, parallelism)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			tp, fps := planGroup(ctx, t, cronOpts, kdf, jv)
-			p.Targets[i] = tp
-			if p.Fingerprints == nil {
-				return
-			}
-			mu.Lock()
-			for name, fp := range fps {
-				p.Fingerprints.Targets[name] = fp
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return p
-}
-
-// planGroup plans a target and, when it is the primary of a replication
-// group, each of its replicas (declared, or listed by the primary's INFO
-// replication), in the order apply changes them. The fingerprints are
-// keyed by target name, and by member name for replicas.
-func planGroup(ctx context.Context, t *model.Target, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*model.TargetPlan, map[string]planner.TargetFingerprint) {
-	tp, st, fp := planTarget(ctx, t, "", nil, cronOpts, kdf, jv)
-	fps := map[string]planner.TargetFingerprint{t.Name: fp}
-	if t.Replication == nil || tp.Error != "" {
-		return tp, fps
-	}
-	var info map[string]string
-	if st.Live != nil {
-		info = st.Live.Info
-	}
-	for _, addr := range replicas.Addresses(t, info) {
-		m := t.Member(addr)
-		rp, _, rfp := planTarget(ctx, m, addr, info, cronOpts, kdf, jv)
-		tp.Replicas = append(tp.Replicas, rp)
-		fps[m.Name] = rfp
-	}
-	return tp, fps
-}
-
-// planTarget inspects and diffs one server; its fingerprint is made only
-// with a kdf.
-func planTarget(ctx context.Context, t *model.Target, replica string, primaryInfo map[string]string, cronOpts crontab.RenderOptions, kdf *planner.KDF, jv *planner.JobVariables) (*model.TargetPlan, *model.State, planner.TargetFingerprint) {
-	ictx, cancel := context.WithTimeout(ctx, t.Connection.Timeout+10*time.Second)
-	defer cancel()
-	st, err := live.Inspector{}.Inspect(ictx, t)
-	if st == nil {
-		st = &model.State{}
-	}
-	if err != nil && st.Error == nil {
-		st.Error = err
-	}
-	cat := targetCatalog(t, st)
-	var cronLines []string
-	if t.Cron != nil {
-		cronLines = crontab.Lines(t, cronOpts)
-	}
-	schedules, err := scheduleDirs(t, cronOpts)
-	if err != nil {
-		tp := &model.TargetPlan{Target: t.Name, Error: err.Error(), Changes: []model.Change{}, Drift: []model.Drift{}, Risks: []model.Risk{}}
-		return tp, st, fingerprint(t, st, cat, kdf)
-	}
-	tp := planner.Diff(planner.Input{Target: t, State: st, Catalog: cat, CronLines: cronLines, CronOwner: crontab.Owner(t, cronOpts),
-		Schedules: schedules, Replica: replica, PrimaryInfo: primaryInfo, JobVariables: jv, Leftovers: leftovers(t, replica)})
-	return tp, st, fingerprint(t, st, cat, kdf)
-}
-
-func fingerprint(t *model.Target, st *model.State, cat *catalog.Catalog, kdf *planner.KDF) planner.TargetFingerprint {
-	if kdf == nil {
-		return planner.TargetFingerprint{}
-	}
-	return planner.FingerprintTarget(t, st, cat, kdf)
-}
-
-// jobVariables says which of the spec's variables the scheduled jobs can
-// resolve from what their lines carry: the variables without a default,
-// and those the carried -var-files set. -var values and this process's
-// environment never reach a job.
-func jobVariables(res *spechcl.Result, cronOpts crontab.RenderOptions) *planner.JobVariables {
-	jv := &planner.JobVariables{}
-	for name, v := range res.Variables {
-		if !v.HasDefault {
-			jv.Required = append(jv.Required, name)
-		}
-		if v.OnlyHere {
-			jv.OnlyHere = append(jv.OnlyHere, name)
-		}
-		if v.NotDefault && !v.Sensitive {
-			jv.PodDefaults = append(jv.PodDefaults, name)
-		}
-		for _, f := range v.VarFiles {
-			abs, err := filepath.Abs(f)
-			if err == nil && slices.Contains(cronOpts.VarFiles, abs) && !slices.Contains(jv.FromVarFiles, name) {
-				jv.FromVarFiles = append(jv.FromVarFiles, name)
-			}
-		}
-	}
-	sort.Strings(jv.Required)
-	sort.Strings(jv.FromVarFiles)
-	sort.Strings(jv.OnlyHere)
-	sort.Strings(jv.PodDefaults)
-	return jv
-}
-
-// scheduleDirs renders the files of the target's systemd and kubernetes
-// cron blocks, in the order the inspector reads their directories.
+// scheduleDirs is operations.ScheduleDirs, under the name render.go calls.
 func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.ScheduleDir, error) {
-	var out []model.ScheduleDir
-	add := func(kind, dir string, o owner.Owner, files []schedfiles.File) {
-		sd := model.ScheduleDir{Kind: kind, Dir: dir, Owner: o}
-		for _, f := range files {
-			sd.Files = append(sd.Files, model.ScheduleFile{Name: f.Name, Content: string(f.Content)})
-		}
-		out = append(out, sd)
-	}
-	for _, st := range t.Timers {
-		files, err := systemd.Render(t, st, cronOpts)
-		if err != nil {
-			return nil, err
-		}
-		add("systemd", st.Dir, systemd.Owner(t, st, cronOpts), files)
-	}
-	for _, kc := range t.CronJobs {
-		files, err := kubecron.Render(t, kc, cronOpts.Config)
-		if err != nil {
-			return nil, err
-		}
-		add("kubernetes", kc.Dir, kubecron.Owner(t, kc, cronOpts.Config), files)
-	}
-	return out, nil
-}
-
-// targetCatalog is the catalog for a target: catalog.Choose on the live
-// server's INFO, else the spec's redis_version.
-func targetCatalog(t *model.Target, st *model.State) *catalog.Catalog {
-	var info map[string]string
-	if st != nil && st.Live != nil {
-		info = st.Live.Info
-	}
-	return catalog.Choose(info, t.RedisVersion)
-}
-
-func specFingerprint(res *spechcl.Result, kdf *planner.KDF) string {
-	in := planner.SpecInput{Files: map[string][]byte{}, Vars: map[string]string{}}
-	for _, name := range res.Filenames {
-		if b, err := os.ReadFile(name); err == nil {
-			in.Files[name] = b
-		}
-	}
-	for name, v := range res.Variables {
-		if b, err := ctyjson.Marshal(v.Value, v.Value.Type()); err == nil {
-			in.Vars[name] = string(b)
-		}
-	}
-	return planner.SpecFingerprint(in, kdf)
-}
-
-// leftovers reads the records that interrupted runs left beside the
-// target's lock, for the plan to name redisplan's own values as such.
-func leftovers(t *model.Target, replica string) planner.Leftovers {
-	var l planner.Leftovers
-	if replica != "" {
-		return l
-	}
-	if r, err := restore.ReadRecord(t); err == nil && r != nil && r.Running() {
-		l.Restore = fmt.Sprintf("a restore of backup %s (pid %d, since %s) is running: wait until it is done",
-			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339))
-		l.RestoreRunning = true
-	} else if err == nil && r != nil {
-		l.Restore = fmt.Sprintf("the restore of backup %s, pid %d at %s, stopped %s; its record %s keeps your values: %s",
-			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), restore.RecordPath(t), r.UserValues())
-	}
-	if r, err := live.ReadRestartRecord(t); err == nil && r != nil && !r.Running() {
-		l.Restart = r.Words(t) + ": redisplan apply starts it again with the service start command and compares its keys with those before the stop"
-	}
-	data, err := lock.JournalAt(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), capture.JournalName).Read()
-	if err == nil && data != nil {
-		if h, err := capture.ParseRewriteHold(data); err == nil && !h.Holding() && h.Address == t.Connection.Address {
-			l.Rewrite = &planner.RewriteLeftover{RunID: h.RunID, Original: h.Original, PID: h.PID, Time: h.Time.UTC().Format(time.RFC3339)}
-		}
-	}
-	return l
+	return operations.ScheduleDirs(t, cronOpts)
 }

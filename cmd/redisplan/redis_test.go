@@ -18,6 +18,7 @@ import (
 // overridden by the harness), and checks that the server runs with every
 // value the spec asked for.
 func TestExampleConfigRunsOnRealRedis(t *testing.T) {
+	t.Parallel()
 	res, diags := spechcl.Load(spechcl.Options{Path: "../../examples/redis.hcl"})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())

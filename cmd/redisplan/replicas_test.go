@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // These tests run a replication group of three real redis-servers: one
@@ -72,16 +73,13 @@ func infoField(t *testing.T, c *redis.Client, section, key string) string {
 
 func waitLinkUp(t *testing.T, c *redis.Client) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
-		if infoField(t, c, "replication", "master_link_status") == "up" {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the replica's link to its primary did not come up")
+	testwait.For(t, 10*time.Second, "the replica's link to its primary to come up", func() (bool, error) {
+		return infoField(t, c, "replication", "master_link_status") == "up", nil
+	})
 }
 
 func TestReplicaGroupLiveChange(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := g.spec(t, `  memory {
     max    = "64mb"
@@ -148,6 +146,7 @@ func memberSuffix(g *group, d *daemon) string {
 // primary acknowledged must be there afterwards, on it and on both
 // replicas.
 func TestReplicaGroupRestartInOrder(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := g.spec(t, `  settings = {
     "databases" = 32
@@ -226,7 +225,16 @@ func TestReplicaGroupRestartInOrder(t *testing.T) {
 	started := time.Now()
 	code, out, errOut = runCLI(t, "apply", "-auto-approve", "-allow-restart", "-config", spec)
 	t.Logf("the rollout took %v", time.Since(started))
-	time.Sleep(50 * time.Millisecond) // one more round of the watcher
+	if code == 0 {
+		// The watcher polls every 5ms: give it the time to see the last
+		// restart. Whether it saw all three, and in which order, is
+		// checked below.
+		_ = testwait.Until(5*time.Second, func() (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(restarted) == len(members), nil
+		})
+	}
 	stop()
 	wg.Wait()
 	if code != 0 {
@@ -278,6 +286,7 @@ func TestReplicaGroupRestartInOrder(t *testing.T) {
 }
 
 func TestReplicaGroupBackupFromReplica(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	c := g.primary.client(t)
 	for i := 0; i < 200; i++ {
@@ -335,17 +344,14 @@ func TestReplicaGroupBackupFromReplica(t *testing.T) {
 func waitCaughtUp(t *testing.T, primary, replica *redis.Client) {
 	t.Helper()
 	goal, _ := strconv.ParseInt(infoField(t, primary, "replication", "master_repl_offset"), 10, 64)
-	for i := 0; i < 500; i++ {
+	testwait.For(t, 10*time.Second, fmt.Sprintf("the replica to catch up with its primary's offset %d", goal), func() (bool, error) {
 		off, _ := strconv.ParseInt(infoField(t, replica, "replication", "slave_repl_offset"), 10, 64)
-		if off >= goal {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the replica did not catch up with its primary")
+		return off >= goal, nil
+	})
 }
 
 func TestReplicaGroupCheckPersistence(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`, "appendonly yes", "appendfsync everysec")
 	spec := g.spec(t, `  persistence {
     aof {
@@ -372,6 +378,7 @@ func TestReplicaGroupCheckPersistence(t *testing.T) {
 // TestReplicaGroupStopsAtFailedReplica: when a replica does not come back,
 // apply stops there: the primary is neither restarted nor changed.
 func TestReplicaGroupStopsAtFailedReplica(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	// Each member starts through its own script; the second replica's
 	// fails, as a broken host would.
@@ -420,6 +427,7 @@ func TestReplicaGroupStopsAtFailedReplica(t *testing.T) {
 // replicas would copy the empty dataset; apply refuses before touching any
 // member.
 func TestReplicaGroupRefusesToEmptyThePrimary(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`, "appendonly no")
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address     = %q
@@ -455,6 +463,7 @@ func TestReplicaGroupRefusesToEmptyThePrimary(t *testing.T) {
 // TestReplicaGroupSavedPlanStale: a saved plan covers every member; a
 // replica changed since makes it stale.
 func TestReplicaGroupSavedPlanStale(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := g.spec(t, `  memory {
     max = "64mb"
@@ -479,6 +488,7 @@ func TestReplicaGroupSavedPlanStale(t *testing.T) {
 // TestReplicaGroupDiscover: replicas = "discover" finds the replicas in the
 // primary's INFO replication and changes them as if they were listed.
 func TestReplicaGroupDiscover(t *testing.T) {
+	t.Parallel()
 	g := startGroup(t, `save ""`)
 	spec := writeSpec(t, fmt.Sprintf(`redis "main" {
   address  = %q

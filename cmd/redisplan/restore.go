@@ -51,9 +51,9 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	// A restore that was killed after it stopped the server left it down:
 	// its record says where the original files are, and the server is
 	// started on them before anything else.
-	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: func(e restore.Event) {
-		fmt.Fprintf(env.stdout, "redis.%s: %s\n", t.Name, e.Message)
-	}}); err != nil {
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
+	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: view.sink(t.Name)}); err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
 		return exitError
 	}
@@ -79,9 +79,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	r, err := restore.Restore(ctx, t, src, restore.Options{
 		KeepSafetyCopy: keepSafety,
-		Emit: func(e restore.Event) {
-			fmt.Fprintf(env.stdout, "redis.%s: %s\n", t.Name, e.Message)
-		},
+		Emit:           view.sink(t.Name),
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)

@@ -15,6 +15,7 @@ import (
 // of the data was left. The newest verified backup holding keys stays,
 // and prune says why.
 func TestEmptyServerKeepsLastBackupWithData(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "precious")
 	dest := t.TempDir()
@@ -62,6 +63,7 @@ func backupDirs(t *testing.T, dest string) []string {
 // as "dump.rdb.gz: dump.rdb.gz: the stored file is damaged"; each name
 // now appears once, in a sentence.
 func TestDamagedBackupNamesItsFileOnce(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "damaged")
 	dest := t.TempDir()

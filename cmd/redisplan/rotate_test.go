@@ -221,6 +221,7 @@ redis "main" {
 // new one is for the process the restart starts) or does not mention it
 // (the seed's SHUTDOWN_MASTERTRADE, not declared).
 func TestApplyRestartStopsUnderTheRunningShutdownName(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, security string }{
 		{"the spec renames SHUTDOWN anew", `security {
     renamed_commands = { SHUTDOWN = "SHUTDOWN_NEW" }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/secret"
+	"github.com/redisplan/redisplan/operations"
 )
 
 // Exit codes shared by every command. Commands with more outcomes (fmt's
@@ -191,39 +191,10 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// selectTargets returns the targets named by -target flags: a name selects
-// the target of that name, and a block name selects all its for_each
-// instances. No flag selects every target.
+// selectTargets is operations.SelectTargets, under the name the commands
+// call.
 func selectTargets(spec *model.Spec, names []string) ([]*model.Target, error) {
-	if len(names) == 0 {
-		return spec.Targets, nil
-	}
-	var out []*model.Target
-	for _, t := range spec.Targets {
-		for _, n := range names {
-			if t.Name == n || strings.HasPrefix(t.Name, n+"[") {
-				out = append(out, t)
-				break
-			}
-		}
-	}
-	for _, n := range names {
-		found := false
-		for _, t := range out {
-			if t.Name == n || strings.HasPrefix(t.Name, n+"[") {
-				found = true
-			}
-		}
-		if !found {
-			var all []string
-			for _, t := range spec.Targets {
-				all = append(all, t.Name)
-			}
-			sort.Strings(all)
-			return nil, fmt.Errorf("no target named %s; the spec has: %s", n, strings.Join(all, ", "))
-		}
-	}
-	return out, nil
+	return operations.SelectTargets(spec, names)
 }
 
 type quietLogger struct{}

@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/redisplan/redisplan/internal/s3test"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // S3 tests: the CLI against a real S3-compatible server (versitygw), as
@@ -105,6 +106,7 @@ func bucketObjects(t *testing.T, srv *s3test.Server, bucket string) (objects, up
 // Backup to S3, list, verify, restore: the values come back, and no
 // command prints a key.
 func TestS3BackupRestoreRoundTrip(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
 	d := startDaemon(t, `save ""`)
@@ -164,9 +166,11 @@ func TestS3BackupRestoreRoundTrip(t *testing.T) {
 // A backup run killed while it uploads leaves no visible backup; the
 // next run removes its objects and its incomplete multipart upload.
 func TestKillS3Upload(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
-	d := startDaemon(t, `save ""`)
+	// A diskless transfer starts at once, not 5s later.
+	d := startDaemon(t, `save ""`, "repl-diskless-sync-delay 0")
 	fillDataset(t, d.addr(), "k")
 	c := d.client(t)
 	ctx := context.Background()
@@ -185,9 +189,9 @@ func TestKillS3Upload(t *testing.T) {
 		return false
 	}, s3Args(spec, srv, "backup", "run")...)
 	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
-	for infoValue(t, c, "rdb_bgsave_in_progress") == "1" {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the killed run's transfer to end", func() (bool, error) {
+		return infoValue(t, c, "rdb_bgsave_in_progress") == "0", nil
+	})
 	if got := s3IDs(t, srv, spec); !cmp.Equal(got, earlier) {
 		t.Fatalf("after a kill during the upload the catalog is %v, want only the earlier %v", got, earlier)
 	}
@@ -224,6 +228,7 @@ func s3IDs(t *testing.T, srv *s3test.Server, spec string) []string {
 // copy_to: each finished backup is copied to the other destinations and
 // read back; verify -destination checks a copy and finds one corrupted.
 func TestCopyTo(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "redis-backups")
 	offsite := srv.Bucket(t, "redis-offsite")
@@ -240,6 +245,13 @@ func TestCopyTo(t *testing.T) {
 	for _, dest := range []string{s3Copy, local} {
 		if !strings.Contains(out, "copied to "+dest) || !strings.Contains(out, "checksums verified") {
 			t.Errorf("backup run does not report a verified copy to %s:\n%s", dest, out)
+		}
+	}
+	// Not on a terminal, each file stored into S3 and each file uploaded
+	// to a copy has its line with its size.
+	for _, want := range []string{"redis.main: stored dump.rdb: ", "redis.main: uploaded dump.rdb"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backup run's output lacks %q:\n%s", want, out)
 		}
 	}
 	ids := s3IDs(t, srv, spec)

@@ -186,6 +186,7 @@ redis "main" {
 `
 
 func TestSecretSweep(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("the sweep runs every command several times")
 	}

@@ -11,6 +11,7 @@ import (
 // The CLI's last guard: whatever a command writes has the spec's secrets
 // hidden, once the spec is loaded.
 func TestSecretWriter(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	var set secret.Set
 	w := secretWriter{&buf, &set}

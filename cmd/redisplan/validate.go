@@ -10,6 +10,7 @@ import (
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
@@ -25,12 +26,12 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 		var findings []model.Finding
 		if !diags.HasErrors() {
 			var pd hclv2.Diagnostics
-			findings, pd = specFindings(res, time.Now())
+			findings, pd = operations.SpecFindings(res, time.Now())
 			diags = append(diags, pd...)
 		}
 		out := validateJSON(diags)
-		out.Findings = findingsJSON(unsuppressed(findings))
-		out.Valid = out.Valid && len(policyErrors(findings)) == 0
+		out.Findings = findingsJSON(operations.Unsuppressed(findings))
+		out.Valid = out.Valid && len(operations.PolicyErrors(findings)) == 0
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
@@ -51,7 +52,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	// Errors and warnings are problems, shown with any notices beside
 	// them. Notices alone are advice: validate only counts them, and lint
 	// shows them.
-	shown := unsuppressed(findings)
+	shown := operations.Unsuppressed(findings)
 	notices := 0
 	for _, f := range shown {
 		if f.Severity < model.SeverityWarning {
@@ -62,7 +63,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 		lint.WriteText(env.stderr, shown, !sf.noColor && isTerminal(env.stderr))
 		notices = 0
 	}
-	if errs := policyErrors(findings); len(errs) > 0 {
+	if errs := operations.PolicyErrors(findings); len(errs) > 0 {
 		fmt.Fprintf(env.stderr, "redisplan validate: policy errors: %d (%s). Fix them, or suppress each with an ignore block or a # redisplan:ignore comment that gives a reason.\n",
 			len(errs), findingList(errs))
 		return exitError

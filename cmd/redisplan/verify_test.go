@@ -41,6 +41,7 @@ func aofFiles(t *testing.T, dir string) map[string]int64 {
 // Its backups (empty, and with every write in the incr file) verify,
 // drill and restore with every key.
 func TestEmptyBaseAOFBackupRestores(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes", "aof-use-rdb-preamble no")
 	files := aofFiles(t, d.dir)
 	if files["appendonly.aof.1.base.aof"] != 0 {
@@ -112,6 +113,7 @@ func editManifest(t *testing.T, dest, id string, edit func(m map[string]any)) {
 // file it does hold. Restore refuses it while staging; backup verify must
 // refuse it too, with the same reason, instead of calling it intact.
 func TestVerifyRefusesWhatRestoreRefuses(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`, "appendonly yes")
 	fillDataset(t, d.addr(), "v")
 	dest := t.TempDir()
@@ -149,6 +151,7 @@ func TestVerifyRefusesWhatRestoreRefuses(t *testing.T) {
 // manifest's (keys with a TTL may have expired), the drill accepts the
 // backup but says both counts, never "as in the manifest".
 func TestDrillStatesBothKeyCounts(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "drill")
 	dest := t.TempDir()
@@ -190,6 +193,7 @@ func TestDrillStatesBothKeyCounts(t *testing.T) {
 // ends with a zero CRC: its structure can be checked, its content cannot,
 // and restore -file says so.
 func TestRestoreFileWithoutChecksumWarns(t *testing.T) {
+	t.Parallel()
 	src := servertest.Start(t, servertest.Options{Config: "save \"\"\nrdbchecksum no"})
 	fillDataset(t, src.Addr(), "nocrc")
 	want := dataset(t, src.Addr())
@@ -244,6 +248,7 @@ func damageNewest(t *testing.T, dest, spec string) []string {
 // verified backup whatever its rules say. A backup whose RDB is gone is
 // not that backup: the one before it is, and is kept.
 func TestMissingArtifactIsNotTheNewestVerified(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "r")
 	dest := t.TempDir()
@@ -264,6 +269,7 @@ func TestMissingArtifactIsNotTheNewestVerified(t *testing.T) {
 // TestCheckBackupAgeSkipsMissingArtifact: check's backup_age measures the
 // newest backup that can be restored, not one whose RDB is gone.
 func TestCheckBackupAgeSkipsMissingArtifact(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{Config: "save 3600 1"})
 	dest := t.TempDir()
 	spec := checkSpec(t, srv, dest, "")
@@ -278,6 +284,7 @@ func TestCheckBackupAgeSkipsMissingArtifact(t *testing.T) {
 // TestBackupListShowsReverification: the VERIFIED column says when a
 // backup was verified: when taken, and when backup verify last checked it.
 func TestBackupListShowsReverification(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "l")
 	spec := backupSpec(t, d, t.TempDir(), "")

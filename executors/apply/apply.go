@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
@@ -72,27 +73,6 @@ type ScheduleFiles interface {
 // block there belongs to another owner than want.
 type Splicer func(current []byte, name string, lines []string, want owner.Owner) ([]byte, error)
 
-// EventKind says what an event reports.
-type EventKind int
-
-const (
-	// Step is something done.
-	Step EventKind = iota
-	// Pending is something left for later (a restart not allowed).
-	Pending
-	// Warning is something a person should look at; apply went on.
-	Warning
-	// RolledBack is something undone after a failure.
-	RolledBack
-)
-
-// Event is one thing apply did or did not do.
-type Event struct {
-	Target  string
-	Kind    EventKind
-	Message string
-}
-
 // Request is one target's apply.
 type Request struct {
 	Target       *model.Target
@@ -107,7 +87,7 @@ type Request struct {
 	Crontab     CrontabStore
 	Splice      Splicer
 	Schedules   ScheduleFiles // needed when the plan has schedule files
-	Emit        func(Event)
+	Emit        progress.Sink
 }
 
 // Result counts what was applied.
@@ -142,11 +122,7 @@ func RestartNeeded(tp *model.TargetPlan) []string {
 func Run(ctx context.Context, req Request) (Result, error) {
 	var res Result
 	t, tp := req.Target, req.Plan
-	emit := func(kind EventKind, format string, args ...any) {
-		if req.Emit != nil {
-			req.Emit(Event{Target: t.Name, Kind: kind, Message: fmt.Sprintf(format, args...)})
-		}
-	}
+	emit := req.Emit.With(progress.Event{Operation: progress.OpApply, Target: t.Name}).Say
 	desired := desiredDirectives(t, req.Catalog)
 	renames := map[string]model.Rename{}
 	for _, r := range t.Renames {
@@ -163,7 +139,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("%w. Nothing was changed", err)
 		}
-		emit(Step, "%s: the data files will be carried over while the server is stopped (%s)", strings.Join(moving, ", "), reloc.carry.Describe())
+		emit(progress.Step, "%s: the data files will be carried over while the server is stopped (%s)", strings.Join(moving, ", "), reloc.carry.Describe())
 	}
 
 	// 1. AOF first: a file saying "appendonly yes" must never exist
@@ -174,17 +150,17 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("enable AOF on redis.%s: %w. Nothing was changed", t.Name, err)
 		}
 		aofTurnedOn = true
-		emit(Step, "AOF enabled live and its first rewrite finished")
+		emit(progress.Step, "AOF enabled live and its first rewrite finished")
 	}
 	undoAOF := func() {
 		if !aofTurnedOn {
 			return
 		}
 		if err := req.Live.ConfigSet(context.WithoutCancel(ctx), [][2]string{{"appendonly", "no"}}); err != nil {
-			emit(Warning, "could not turn AOF back off: %v", err)
+			emit(progress.Warning, "could not turn AOF back off: %v", err)
 			return
 		}
-		emit(RolledBack, "AOF turned back off")
+		emit(progress.RolledBack, "AOF turned back off")
 	}
 
 	// 2. The managed file, atomically, with the previous one kept.
@@ -242,17 +218,17 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		fileWritten = true
 		failpoint.Hit(failpoint.ApplyAfterFileWrite)
 		res.FileChanges = len(edits)
-		emit(Step, "wrote %d change(s) to %s (previous file kept as %s.redisplan.bak)", len(edits), t.ConfigFile, t.ConfigFile)
+		emit(progress.Step, "wrote %d change(s) to %s (previous file kept as %s.redisplan.bak)", len(edits), t.ConfigFile, t.ConfigFile)
 	}
 	undoFile := func() {
 		if !fileWritten {
 			return
 		}
 		if err := conffile.Restore(t.ConfigFile, previous, existed); err != nil {
-			emit(Warning, "could not restore %s: %v; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
+			emit(progress.Warning, "could not restore %s: %v; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
 			return
 		}
-		emit(RolledBack, "restored %s", t.ConfigFile)
+		emit(progress.RolledBack, "restored %s", t.ConfigFile)
 	}
 
 	// 3. Every live change in one CONFIG SET: all or nothing.
@@ -272,7 +248,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("CONFIG SET on redis.%s failed, so no live value changed and the file was restored: %w", t.Name, err)
 		}
 		res.LiveChanges = len(pairs)
-		emit(Step, "CONFIG SET %s", strings.Join(names, " "))
+		emit(progress.Step, "CONFIG SET %s", strings.Join(names, " "))
 	}
 	if aofTurnedOn {
 		res.LiveChanges++
@@ -318,21 +294,21 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			how = "add a service block so that apply -allow-restart can write it and restart the server"
 		}
 		for _, d := range held {
-			emit(Pending, "%s: not written yet: the file keeps the name the running server knows until a restart gives it the new one; %s", d, how)
+			emit(progress.Pending, "%s: not written yet: the file keeps the name the running server knows until a restart gives it the new one; %s", d, how)
 		}
 	}
 	if len(restartNeeded) > 0 {
 		switch {
 		case !req.AllowRestart:
 			res.PendingChange = append(res.PendingChange, restartNeeded...)
-			emit(Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
+			emit(progress.Pending, "%s: written to the file, applied at the next restart (apply -allow-restart restarts now)", strings.Join(restartNeeded, ", "))
 		case req.Restarter == nil:
 			res.PendingChange = append(res.PendingChange, restartNeeded...)
 			why := req.NoRestarter
 			if why == "" {
 				why = "the target has no service block to restart it with"
 			}
-			emit(Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
+			emit(progress.Pending, "%s: written to the file, but %s", strings.Join(restartNeeded, ", "), why)
 		default:
 			undone := false
 			steps := RestartSteps{Undo: func(ctx context.Context) error {
@@ -346,7 +322,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 					if err := conffile.Restore(t.ConfigFile, previous, existed); err != nil {
 						return fmt.Errorf("restore %s: %w; the previous content is in %s.redisplan.bak", t.ConfigFile, err, t.ConfigFile)
 					}
-					emit(RolledBack, "restored %s", t.ConfigFile)
+					emit(progress.RolledBack, "restored %s", t.ConfigFile)
 				}
 				return nil
 			}}
@@ -363,7 +339,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 					if err := c.Do(); err != nil {
 						return fmt.Errorf("carry the data files over: %w", err)
 					}
-					emit(Step, "carried the data files over: %s", c.Describe())
+					emit(progress.Step, "carried the data files over: %s", c.Describe())
 					return nil
 				}
 			}
@@ -380,14 +356,14 @@ func Run(ctx context.Context, req Request) (Result, error) {
 				return res, fmt.Errorf("restart redis.%s: %w (the file and live changes were applied)", t.Name, err)
 			}
 			res.Restarted = true
-			emit(Step, "restarted the server for %s", strings.Join(restartNeeded, ", "))
+			emit(progress.Step, "restarted the server for %s", strings.Join(restartNeeded, ", "))
 			if reloc != nil {
 				removed, left := reloc.carry.Finish()
 				if len(removed) > 0 {
-					emit(Step, "the server loaded its data under the new names; removed the old names %s", strings.Join(removed, ", "))
+					emit(progress.Step, "the server loaded its data under the new names; removed the old names %s", strings.Join(removed, ", "))
 				}
 				if len(left) > 0 {
-					emit(Warning, "left in place (not the same file as a new name, so not proven redundant): %s", strings.Join(left, ", "))
+					emit(progress.Warning, "left in place (not the same file as a new name, so not proven redundant): %s", strings.Join(left, ", "))
 				}
 			}
 		}
@@ -415,7 +391,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 			return res, fmt.Errorf("install crontab for redis.%s: %w (configuration changes were applied)", t.Name, err)
 		}
 		res.CrontabDone = true
-		emit(Step, "installed the crontab block in %s", tp.Crontab.Where)
+		emit(progress.Step, "installed the crontab block in %s", tp.Crontab.Where)
 	}
 
 	// 7. The schedule files, one at a time, each atomically.
@@ -437,7 +413,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 		}
 		res.ScheduleFiles++
 		verb := map[model.Action]string{model.Create: "created", model.Update: "updated", model.Delete: "removed"}[fc.Action]
-		emit(Step, "%s %s", verb, path)
+		emit(progress.Step, "%s %s", verb, path)
 	}
 	return res, nil
 }

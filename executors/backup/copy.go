@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // CopyResult says what Copy did.
@@ -26,8 +28,10 @@ type CopyResult struct {
 // -destination` checks it.) The
 // source is checked as it streams too, so a damaged original is not
 // copied. The manifest is copied as it is, so that `backup verify`
-// against dst checks the copy against the same checksums.
-func Copy(ctx context.Context, src, dst Storage, m *Manifest) (CopyResult, error) {
+// against dst checks the copy against the same checksums. The stored
+// bytes of each file are reported to emit as they are written
+// (progress.PhaseUpload); nil reports nothing.
+func Copy(ctx context.Context, src, dst Storage, m *Manifest, emit progress.Sink) (CopyResult, error) {
 	var res CopyResult
 	p, err := dst.Begin(ctx, m.ID)
 	if errors.Is(err, ErrExists) {
@@ -49,7 +53,8 @@ func Copy(ctx context.Context, src, dst Storage, m *Manifest) (CopyResult, error
 		}
 	}()
 	for _, f := range m.Files {
-		if err := copyFile(ctx, src, p, m.ID, f); err != nil {
+		meter := progress.NewMeter(emit, progress.Event{Operation: progress.OpUpload, Target: m.Target, Phase: progress.PhaseUpload, File: f.Name, Total: f.StoredSize})
+		if err := copyFile(ctx, src, p, m.ID, f, meter); err != nil {
 			return res, fmt.Errorf("copy %s: %w", f.Name, err)
 		}
 	}
@@ -68,7 +73,7 @@ func Copy(ctx context.Context, src, dst Storage, m *Manifest) (CopyResult, error
 	return res, nil
 }
 
-func copyFile(ctx context.Context, src Storage, p Pending, id string, f File) error {
+func copyFile(ctx context.Context, src Storage, p Pending, id string, f File, meter *progress.Meter) error {
 	r, err := src.Open(ctx, id, f.Name)
 	if err != nil {
 		return err
@@ -79,7 +84,7 @@ func copyFile(ctx context.Context, src Storage, p Pending, id string, f File) er
 		return err
 	}
 	h := sha256.New()
-	n, err := io.Copy(w, io.TeeReader(r, h))
+	n, err := io.Copy(w, io.TeeReader(meter.Reader(r), h))
 	if err != nil {
 		w.Close()
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/file"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 const copyID = "20261129T030000Z"
@@ -58,16 +60,25 @@ func TestCopyVerifiesTheCopy(t *testing.T) {
 	src, dst := newFileStore(t), newFileStore(t)
 	data := bytes.Repeat([]byte("redis"), 10000)
 	m := commitFiles(t, src, map[string][]byte{"dump.rdb": data, "appendonlydir/a.aof": []byte("aof")})
-	res, err := backup.Copy(ctx, src, dst, m)
+	uploaded := map[string]int64{}
+	res, err := backup.Copy(ctx, src, dst, m, func(e progress.Event) {
+		if e.Done && e.Phase == progress.PhaseUpload && e.Operation == progress.OpUpload && e.Target == "main" {
+			uploaded[e.File] += e.Bytes
+		}
+	})
 	if err != nil || res.Existed || res.Bytes != int64(len(data)+3) {
 		t.Fatalf("Copy = %+v, %v; want a fresh copy of %d bytes", res, err, len(data)+3)
+	}
+	// Its progress counted every stored byte of every file, once.
+	if want := map[string]int64{"dump.rdb": int64(len(data)), "appendonlydir/a.aof": 3}; !maps.Equal(uploaded, want) {
+		t.Errorf("Copy reported %v bytes uploaded, want %v", uploaded, want)
 	}
 	got, err := backup.ReadManifest(ctx, dst, copyID)
 	if err != nil || len(got.Files) != 2 {
 		t.Fatalf("the copy's manifest: %+v, %v", got, err)
 	}
 	// A second copy finds it there and checks it.
-	if res, err := backup.Copy(ctx, src, dst, m); err != nil || !res.Existed {
+	if res, err := backup.Copy(ctx, src, dst, m, nil); err != nil || !res.Existed {
 		t.Fatalf("second Copy = %+v, %v; want Existed", res, err)
 	}
 	// Damage the copy: VerifyStored and a further Copy report it.
@@ -78,7 +89,7 @@ func TestCopyVerifiesTheCopy(t *testing.T) {
 	if _, err := backup.VerifyStored(ctx, dst, m); err == nil || !strings.Contains(err.Error(), "SHA-256") {
 		t.Errorf("VerifyStored of a damaged copy = %v, want a checksum error", err)
 	}
-	if _, err := backup.Copy(ctx, src, dst, m); err == nil || !strings.Contains(err.Error(), "damaged") {
+	if _, err := backup.Copy(ctx, src, dst, m, nil); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("Copy onto a damaged copy = %v, want it reported", err)
 	}
 }
@@ -88,7 +99,7 @@ func TestCopyRefusesADamagedOriginal(t *testing.T) {
 	src, dst := newFileStore(t), newFileStore(t)
 	m := commitFiles(t, src, map[string][]byte{"dump.rdb": []byte("original data")})
 	os.WriteFile(filepath.Join(src.Dir(), copyID, "dump.rdb"), []byte("0riginal data"), 0o600)
-	if _, err := backup.Copy(ctx, src, dst, m); err == nil || !strings.Contains(err.Error(), "original") {
+	if _, err := backup.Copy(ctx, src, dst, m, nil); err == nil || !strings.Contains(err.Error(), "original") {
 		t.Fatalf("Copy of a damaged original = %v, want an error naming the original", err)
 	}
 	if ids, err := dst.List(ctx); err != nil || len(ids) != 0 {

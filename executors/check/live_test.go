@@ -18,6 +18,7 @@ import (
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // liveTimeout bounds every live test's calls and waits, so that a hung
@@ -121,17 +122,10 @@ func wantStatus(t *testing.T, rs []Result, name string, want Status, contains ..
 func waitInfo(t *testing.T, c *redis.Client, what string, ok func(info string) bool) {
 	t.Helper()
 	ctx := liveContext(t)
-	for {
+	testwait.For(t, liveTimeout, what, func() (bool, error) {
 		info, err := c.Info(ctx).Result()
-		if err == nil && ok(info) {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last INFO error: %v)", what, ctx.Err(), err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return err == nil && ok(info), err
+	})
 }
 
 func infoField(info, key string) string { return redisinfo.Parse(info)[key] }

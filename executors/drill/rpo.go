@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -47,13 +48,11 @@ type RPOOptions struct {
 	// clock.
 	Seed int64
 	// Emit receives progress, one line at a time; nil discards it.
-	Emit func(string)
+	Emit progress.Sink
 }
 
 func (o RPOOptions) emit(format string, args ...any) {
-	if o.Emit != nil {
-		o.Emit(fmt.Sprintf(format, args...))
-	}
+	o.Emit.Say(progress.Step, format, args...)
 }
 
 // RPORun is what one crash lost.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // The RPO tests crash real redis-servers. They assert counts and the
@@ -26,10 +27,10 @@ type events struct {
 	lines []string
 }
 
-func (e *events) emit(s string) {
+func (e *events) emit(ev progress.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.lines = append(e.lines, s)
+	e.lines = append(e.lines, ev.Message)
 }
 
 func (e *events) String() string {
@@ -193,9 +194,9 @@ func TestRPOCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	ev := &events{}
-	emit := func(s string) {
-		ev.emit(s)
-		if strings.Contains(s, "run 1/5: started") {
+	emit := func(e progress.Event) {
+		ev.emit(e)
+		if strings.Contains(e.Message, "run 1/5: started") {
 			cancel()
 		}
 	}

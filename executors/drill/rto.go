@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // RTOResult is the outcome of a timed restore of one backup.
@@ -43,12 +44,13 @@ type RTOResult struct {
 // RTO measures how long proving and restoring a backup takes: verify
 // (when not nil) reads the backup through its checksums, then
 // restore.Drill writes its files into a scratch redis-server, waits until
-// it has loaded them and compares the keys with the manifest.
+// it has loaded them and compares the keys with the manifest. What the
+// drill does, and the bytes it writes, are reported to emit.
 //
 // Keys that do not match are a figure, not an error: the result says so in
 // KeysMatch and Mismatch. A backup that fails verification, or a drill
 // that fails before it could count the keys, is an error.
-func RTO(ctx context.Context, src restore.Source, verify func(context.Context, restore.Source) error) (RTOResult, error) {
+func RTO(ctx context.Context, src restore.Source, verify func(context.Context, restore.Source) error, emit progress.Sink) (RTOResult, error) {
 	m := src.Manifest
 	if m == nil || src.Open == nil {
 		return RTOResult{}, errors.New("rto drill: the backup source has no manifest or no way to read its files")
@@ -61,7 +63,7 @@ func RTO(ctx context.Context, src restore.Source, verify func(context.Context, r
 		}
 	}
 	res.VerifySeconds = time.Since(start).Seconds()
-	r, err := restore.Drill(ctx, src, restore.Options{})
+	r, err := restore.Drill(ctx, src, restore.Options{Emit: emit})
 	res.TotalSeconds = time.Since(start).Seconds()
 	res.LoadSeconds = r.LoadSeconds
 	if r.After.Keyspace == nil {

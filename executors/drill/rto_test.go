@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
 )
 
@@ -80,9 +81,18 @@ func TestRTO(t *testing.T) {
 	t.Parallel()
 	src := rdbSource(t)
 	var calls int
-	res, err := RTO(testContext(t), src, verifyRDB(&calls))
+	var done int64
+	res, err := RTO(testContext(t), src, verifyRDB(&calls), func(e progress.Event) {
+		if e.Done && e.Operation == progress.OpDrill && e.Phase == progress.PhaseStage {
+			done += e.Bytes
+		}
+	})
 	if err != nil {
 		t.Fatalf("RTO: %v", err)
+	}
+	// The drill reported every byte of the backup it wrote.
+	if want := src.Manifest.Files[0].RawSize; len(src.Manifest.Files) != 1 || done != want {
+		t.Errorf("the drill reported %d bytes written, the backup's one file has %d", done, want)
 	}
 	t.Logf("result: %+v", res)
 	if calls != 1 {
@@ -106,7 +116,7 @@ func TestRTOKeysMissing(t *testing.T) {
 	m := *src.Manifest
 	m.Keyspace = map[int]backup.DBStats{0: {Keys: 500}, 3: {Keys: 7}}
 	src.Manifest = &m
-	res, err := RTO(testContext(t), src, nil)
+	res, err := RTO(testContext(t), src, nil, nil)
 	if err != nil {
 		t.Fatalf("RTO: %v; keys that do not match are a figure, not an error", err)
 	}
@@ -127,11 +137,11 @@ func TestRTOVerifyFails(t *testing.T) {
 		},
 	}
 	damaged := errors.New("dump.rdb: checksum mismatch")
-	_, err := RTO(testContext(t), src, func(context.Context, restore.Source) error { return damaged })
+	_, err := RTO(testContext(t), src, func(context.Context, restore.Source) error { return damaged }, nil)
 	if !errors.Is(err, damaged) || !strings.Contains(err.Error(), "b1") {
 		t.Errorf("RTO with a failing verification: %v", err)
 	}
-	if _, err := RTO(testContext(t), restore.Source{}, nil); err == nil {
+	if _, err := RTO(testContext(t), restore.Source{}, nil, nil); err == nil {
 		t.Errorf("RTO without a manifest returned no error")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // checkTarget is a target for a servertest server. Check never runs the
@@ -300,11 +301,11 @@ func TestCompareKeys(t *testing.T) {
 		})
 	}
 	lines, err := compareKeys(nil, map[int]backup.DBStats{0: {Keys: 7}})
-	if err != nil || len(lines) != 1 || lines[0].kind != Warning || !strings.Contains(lines[0].text, "no key counts") {
+	if err != nil || len(lines) != 1 || lines[0].kind != progress.Warning || !strings.Contains(lines[0].text, "no key counts") {
 		t.Errorf("compareKeys without counts = %+v, %v; want one warning", lines, err)
 	}
 	lines, _ = compareKeys(want, map[int]backup.DBStats{0: {Keys: 100}, 1: {Keys: 5}, 3: {Keys: 1}})
-	if last := lines[len(lines)-1]; last.kind != Warning || !strings.Contains(last.text, "db3") {
+	if last := lines[len(lines)-1]; last.kind != progress.Warning || !strings.Contains(last.text, "db3") {
 		t.Errorf("extra db reported as %+v", last)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
@@ -59,9 +60,9 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	// Runs after the server is stopped (deferred later, so earlier).
 	defer func() {
 		if rerr := os.RemoveAll(dir); rerr != nil {
-			opts.emit(Warning, "could not remove the scratch directory %s: %v", dir, rerr)
+			opts.emit(progress.Warning, "could not remove the scratch directory %s: %v", dir, rerr)
 		} else {
-			opts.emit(Step, "removed %s", dir)
+			opts.emit(progress.Step, "removed %s", dir)
 		}
 	}()
 
@@ -97,13 +98,13 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 		return Result{}, err
 	}
 	for _, pl := range p.placements {
-		crc, err := place(ctx, src, pl)
+		crc, err := place(ctx, src, pl, opts.Emit.With(progress.Event{Operation: progress.OpDrill, Phase: progress.PhaseStage}))
 		if err != nil {
 			return Result{}, err
 		}
-		opts.emit(Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
+		opts.emit(progress.Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
-			opts.emit(Warning, "%s", noChecksumWarning(pl.file))
+			opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
 
@@ -115,7 +116,7 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	}
 	defer s.stop(opts)
 	res.LoadSeconds = s.loadSeconds
-	opts.emit(Step, "the scratch server loaded the backup in %.2fs", res.LoadSeconds)
+	opts.emit(progress.Step, "the scratch server loaded the backup in %.2fs", res.LoadSeconds)
 
 	c, err := live.Dial(s.conn)
 	if err != nil {
@@ -171,7 +172,7 @@ func startScratch(ctx context.Context, bin string, p *plan, opts Options) (*scra
 		},
 		Started: func(pid int, addr string) {
 			start = time.Now()
-			opts.emit(Step, "started a scratch %s (pid %d) on %s in %s", filepath.Base(bin), pid, addr, dir)
+			opts.emit(progress.Step, "started a scratch %s (pid %d) on %s in %s", filepath.Base(bin), pid, addr, dir)
 		},
 	})
 	if err != nil {
@@ -188,7 +189,7 @@ func startScratch(ctx context.Context, bin string, p *plan, opts Options) (*scra
 // refuses or does not exit in time, and waits until it has exited.
 func (s *scratch) stop(opts Options) {
 	if err := s.srv.Stop(killTimeout); err != nil {
-		opts.emit(Warning, "the scratch server did not stop cleanly: %v", err)
+		opts.emit(progress.Warning, "the scratch server did not stop cleanly: %v", err)
 	}
-	opts.emit(Step, "stopped the scratch server")
+	opts.emit(progress.Step, "stopped the scratch server")
 }

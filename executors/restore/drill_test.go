@@ -31,7 +31,7 @@ func scratchOf(t *testing.T, rec *recorder) (int, string) {
 			return pid, m[2]
 		}
 	}
-	t.Fatalf("no event names the scratch server:\n%s", rec.events)
+	t.Fatalf("no event names the scratch server:\n%v", rec.events)
 	return 0, ""
 }
 

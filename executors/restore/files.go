@@ -14,6 +14,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 const (
@@ -38,8 +39,9 @@ func (pl placement) path() string { return filepath.Join(pl.dir, filepath.FromSl
 // through the checks of copyChecked, fsyncs it and renames it into place.
 // The new file and the AOF directory get the owner of the data dir (when
 // redisplan may give files away, as root) so that the server can read
-// them. It returns what copyChecked says of the file's CRC-64.
-func place(ctx context.Context, src Source, pl placement) (crc rdbChecksum, err error) {
+// them. It returns what copyChecked says of the file's CRC-64. The bytes
+// written are reported to emit.
+func place(ctx context.Context, src Source, pl placement, emit progress.Sink) (crc rdbChecksum, err error) {
 	dest := pl.path()
 	parent := filepath.Dir(dest)
 	uid, gid := owner(pl.dir)
@@ -68,7 +70,7 @@ func place(ctx context.Context, src Source, pl placement) (crc rdbChecksum, err 
 		_ = tmp.Chown(uid, gid)
 	}
 
-	if crc, err = copyChecked(ctx, src, pl.file, tmp); err != nil {
+	if crc, err = copyChecked(ctx, src, pl.file, tmp, emit); err != nil {
 		return crc, fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)
 	}
 	if err := tmp.Sync(); err != nil {

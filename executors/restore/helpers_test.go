@@ -24,6 +24,7 @@ import (
 	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
@@ -478,24 +479,42 @@ func cloneKeyspace(k map[int]backup.DBStats) map[int]backup.DBStats {
 // recorder collects events.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []progress.Event
 }
 
-func (r *recorder) emit(e Event) {
+func (r *recorder) emit(e progress.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) has(kind EventKind, substr string) bool {
+func (r *recorder) has(kind progress.Level, substr string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, e := range r.events {
-		if e.Kind == kind && strings.Contains(e.Message, substr) {
+		if e.Level == kind && strings.Contains(e.Message, substr) {
 			return true
 		}
 	}
 	return false
+}
+
+// doneBytes is the bytes of each file that the last (Done) event of
+// operation's phase reported. A file reported Done twice counts twice, so
+// that a pass that read a file twice does not add up.
+func (r *recorder) doneBytes(operation, phase string) map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return progress.DoneBytes(r.events, operation, phase)
+}
+
+// rawSizes is the raw size of each file of m, by original name.
+func rawSizes(m *backup.Manifest) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range m.Files {
+		out[f.Original] += f.RawSize
+	}
+	return out
 }
 
 func (r *recorder) String() string {
@@ -503,7 +522,11 @@ func (r *recorder) String() string {
 	defer r.mu.Unlock()
 	var b strings.Builder
 	for _, e := range r.events {
-		fmt.Fprintf(&b, "  %s: %s\n", e.Kind, e.Message)
+		if e.IsBytes() {
+			fmt.Fprintf(&b, "  %s %s: %d of %d bytes (done %v)\n", e.Phase, e.File, e.Bytes, e.Total, e.Done)
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", e.Level, e.Message)
 	}
 	return b.String()
 }

@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // keyLine is one database's comparison, as an event.
 type keyLine struct {
-	kind EventKind
+	kind progress.Level
 	text string
 }
 
@@ -30,7 +31,7 @@ func compareKeys(want, got map[int]backup.DBStats) ([]keyLine, error) {
 		for _, s := range got {
 			total += s.Keys
 		}
-		return []keyLine{{Warning, fmt.Sprintf("the backup's manifest has no key counts, so the restored keys (%d in %d databases) "+
+		return []keyLine{{progress.Warning, fmt.Sprintf("the backup's manifest has no key counts, so the restored keys (%d in %d databases) "+
 			"could not be compared with it", total, len(got))}}, nil
 	}
 	dbs := slices.Sorted(maps.Keys(want))
@@ -48,16 +49,16 @@ func compareKeys(want, got map[int]backup.DBStats) ([]keyLine, error) {
 		g := got[db].Keys
 		switch {
 		case !inBackup:
-			lines = append(lines, keyLine{Warning, fmt.Sprintf("db%d: %d keys, but the backup's manifest lists no keys in db%d", db, g, db)})
+			lines = append(lines, keyLine{progress.Warning, fmt.Sprintf("db%d: %d keys, but the backup's manifest lists no keys in db%d", db, g, db)})
 		case g < w.Keys-w.Expires:
 			short = append(short, fmt.Sprintf("db%d has %d keys, the backup %d (%d with a TTL)", db, g, w.Keys, w.Expires))
-			lines = append(lines, keyLine{Warning, fmt.Sprintf("db%d: %d keys, the backup had %d (%d with a TTL): %d missing", db, g, w.Keys, w.Expires, w.Keys-w.Expires-g)})
+			lines = append(lines, keyLine{progress.Warning, fmt.Sprintf("db%d: %d keys, the backup had %d (%d with a TTL): %d missing", db, g, w.Keys, w.Expires, w.Keys-w.Expires-g)})
 		case g < w.Keys:
-			lines = append(lines, keyLine{Step, fmt.Sprintf("db%d: %d keys, the backup had %d; %d with a TTL expired since", db, g, w.Keys, w.Keys-g)})
+			lines = append(lines, keyLine{progress.Step, fmt.Sprintf("db%d: %d keys, the backup had %d; %d with a TTL expired since", db, g, w.Keys, w.Keys-g)})
 		case g > w.Keys:
-			lines = append(lines, keyLine{Warning, fmt.Sprintf("db%d: %d keys, %d more than the backup's %d", db, g, g-w.Keys, w.Keys)})
+			lines = append(lines, keyLine{progress.Warning, fmt.Sprintf("db%d: %d keys, %d more than the backup's %d", db, g, g-w.Keys, w.Keys)})
 		default:
-			lines = append(lines, keyLine{Step, fmt.Sprintf("db%d: %d keys, as in the backup", db, g)})
+			lines = append(lines, keyLine{progress.Step, fmt.Sprintf("db%d: %d keys, as in the backup", db, g)})
 		}
 	}
 	if len(short) > 0 {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // windowHold is how long the tests keep a restore at the moments where
@@ -91,14 +93,10 @@ func (w *writer) acked() int {
 func (w *writer) waitAcked(t *testing.T, n int) {
 	t.Helper()
 	want := w.acked() + n
-	ctx := testContext(t)
-	for w.acked() < want {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the writer got %d of %d acknowledged writes", w.acked(), want)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	testwait.For(t, testTimeout, fmt.Sprintf("%d acknowledged writes", want), func() (bool, error) {
+		got := w.acked()
+		return got >= want, fmt.Errorf("the writer got %d", got)
+	})
 }
 
 func (w *writer) halt() {
@@ -157,10 +155,10 @@ func (w *writer) String() string {
 // holdAt returns an Emit that records events and, at the step events
 // containing one of the given texts, keeps the restore waiting for
 // windowHold after running probe (when not nil) with the text.
-func holdAt(rec *recorder, probe func(at string), at ...string) func(Event) {
-	return func(e Event) {
+func holdAt(rec *recorder, probe func(at string), at ...string) func(progress.Event) {
+	return func(e progress.Event) {
 		rec.emit(e)
-		if e.Kind != Step {
+		if e.Level != progress.Step {
 			return
 		}
 		for _, a := range at {
@@ -305,7 +303,7 @@ func TestRestoreLiftsPauseWhenStopFails(t *testing.T) {
 	_, err := Restore(testContext(t), tg, src, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout})
 	t.Logf("events:\n%s", rec)
 	mustContain(t, err, "stop the server", "nothing was changed")
-	if !rec.has(Step, "paused writes") || !rec.has(Step, "lifted the pause") {
+	if !rec.has(progress.Step, "paused writes") || !rec.has(progress.Step, "lifted the pause") {
 		t.Error("the events do not show the pause and its end")
 	}
 	// Well under pauseTTL: a pause left to run out would block this SET.
@@ -339,8 +337,8 @@ func TestRestoreWithoutConfigFilePausesRestoredServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Restore: %v\n%s", err, d.log())
 	}
-	if !rec.has(Warning, "could not be started refusing writes (the target has no config_file)") ||
-		!rec.has(Step, "paused writes on the restored server") {
+	if !rec.has(progress.Warning, "could not be started refusing writes (the target has no config_file)") ||
+		!rec.has(progress.Step, "paused writes on the restored server") {
 		t.Error("the events do not say that the restored server was paused late")
 	}
 	ctx, cancel := context.WithTimeout(testContext(t), pauseTTL/2)
@@ -401,7 +399,7 @@ func TestRestoreAfterInterruptedRestoreLetsWritesIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Restore: %v\n%s", err, d.log())
 	}
-	if !rec.has(Warning, "left by an interrupted restore") {
+	if !rec.has(progress.Warning, "left by an interrupted restore") {
 		t.Error("no warning about the leftover")
 	}
 	if err := d.client(t, 0).Set(ctx, "after", "1", 0).Err(); err != nil {
@@ -438,7 +436,7 @@ func TestRestoreWithoutConfigSetPausesRestoredServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Restore: %v\n%s", err, d.log())
 	}
-	if !rec.has(Warning, "CONFIG SET of min-replicas-to-write fails") || !rec.has(Step, "paused writes on the restored server") {
+	if !rec.has(progress.Warning, "CONFIG SET of min-replicas-to-write fails") || !rec.has(progress.Step, "paused writes on the restored server") {
 		t.Error("the events do not say that the restored server was paused instead")
 	}
 	if err := d.client(t, 0).Set(testContext(t), "after", "1", 0).Err(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
@@ -190,7 +191,7 @@ func (r *run) writeRecord(phase string) error {
 // or one left by an interrupted restore was acted on.
 func (r *run) removeRecord() {
 	if err := recordJournal(r.t).Remove(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		r.opts.emit(Warning, "remove %s: %v", RecordPath(r.t), err)
+		r.opts.emit(progress.Warning, "remove %s: %v", RecordPath(r.t), err)
 	}
 }
 
@@ -225,7 +226,7 @@ func (r *run) forgetPrior() {
 		err = recordJournal(r.t).Write(append(data, '\n'))
 	}
 	if err != nil {
-		r.opts.emit(Warning, "put back the record of the interrupted restore in %s: %v", RecordPath(r.t), err)
+		r.opts.emit(progress.Warning, "put back the record of the interrupted restore in %s: %v", RecordPath(r.t), err)
 	}
 }
 

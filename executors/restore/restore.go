@@ -40,6 +40,7 @@ import (
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/secret"
 )
@@ -70,46 +71,15 @@ type Source struct {
 	Open     func(ctx context.Context, f backup.File) (io.ReadCloser, error)
 }
 
-// EventKind says what an Event reports.
-type EventKind int
-
-const (
-	// Step is progress: something was checked or done.
-	Step EventKind = iota
-	// Warning is something the user should know that did not stop the
-	// restore.
-	Warning
-	// RolledBack reports that a failed restore was undone and the
-	// original data is back.
-	RolledBack
-)
-
-func (k EventKind) String() string {
-	switch k {
-	case Step:
-		return "step"
-	case Warning:
-		return "warning"
-	case RolledBack:
-		return "rolled-back"
-	}
-	return fmt.Sprintf("EventKind(%d)", int(k))
-}
-
-// Event is one report of a restore or a drill.
-type Event struct {
-	Kind    EventKind
-	Message string
-}
-
 // Options tunes Restore and Drill.
 type Options struct {
 	// KeepSafetyCopy keeps the moved-aside original files after a
 	// successful restore (the CLI's default); without it they are removed
 	// once the restored server is proven good.
 	KeepSafetyCopy bool
-	// Emit receives progress; nil discards it.
-	Emit func(Event)
+	// Emit receives progress: messages, and the bytes of each file as it
+	// is staged (progress.PhaseStage); nil discards it.
+	Emit progress.Sink
 	// LoadTimeout is how long the restored server may take to load its
 	// data; 0 means DefaultLoadTimeout. It also bounds the SAVE before
 	// the server is stopped and the first AOF rewrite after the load.
@@ -123,10 +93,8 @@ func (o Options) loadTimeout() time.Duration {
 	return DefaultLoadTimeout
 }
 
-func (o Options) emit(kind EventKind, format string, args ...any) {
-	if o.Emit != nil {
-		o.Emit(Event{Kind: kind, Message: fmt.Sprintf(format, args...)})
-	}
+func (o Options) emit(level progress.Level, format string, args ...any) {
+	o.Emit.Say(level, format, args...)
 }
 
 // Stats is what INFO says about a server's data.
@@ -208,11 +176,11 @@ func (e *Error) Unwrap() error { return e.Cause }
 func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (res Result, err error) {
 	secrets := secret.New(t.Secrets()...)
 	defer func() { err = secrets.Wrap(err) }()
-	if emit := opts.Emit; emit != nil && !secrets.Empty() {
-		opts.Emit = func(e Event) {
+	if !secrets.Empty() {
+		opts.Emit = opts.Emit.Map(func(e progress.Event) progress.Event {
 			e.Message = secrets.Redact(e.Message)
-			emit(e)
-		}
+			return e
+		})
 	}
 	if err := RecoverInterrupted(ctx, t, opts); err != nil {
 		return Result{}, fmt.Errorf("restore %s: %w", t.Name, err)
@@ -223,9 +191,9 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	}
 	r := &run{t: t, src: src, opts: opts, p: p}
 	res.Before = p.before
-	opts.emit(Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
+	opts.emit(progress.Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
 	if p.recovered != "" {
-		opts.emit(Warning, "%s", p.recovered)
+		opts.emit(progress.Warning, "%s", p.recovered)
 	}
 
 	// The backup's files are written next to the data while the server
@@ -265,14 +233,14 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	res.SafetyCopy = r.safety
 	if !opts.KeepSafetyCopy {
 		if err := os.RemoveAll(r.safety); err != nil {
-			opts.emit(Warning, "the restore succeeded but the safety copy %s could not be removed: %v", r.safety, err)
+			opts.emit(progress.Warning, "the restore succeeded but the safety copy %s could not be removed: %v", r.safety, err)
 		} else {
 			res.SafetyCopy = ""
-			opts.emit(Step, "removed the safety copy %s", r.safety)
+			opts.emit(progress.Step, "removed the safety copy %s", r.safety)
 		}
 	}
 	if res.SafetyCopy != "" {
-		opts.emit(Step, "the original files are kept in %s; remove the directory once you no longer need them", res.SafetyCopy)
+		opts.emit(progress.Step, "the original files are kept in %s; remove the directory once you no longer need them", res.SafetyCopy)
 	}
 	return res, nil
 }
@@ -321,7 +289,7 @@ func (r *run) stop(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	r.opts.emit(Step, "paused writes (CLIENT PAUSE WRITE, renewed every %s): clients that write wait until the server stops, "+
+	r.opts.emit(progress.Step, "paused writes (CLIENT PAUSE WRITE, renewed every %s): clients that write wait until the server stops, "+
 		"readers are served", pauseRenew)
 	defer func() {
 		if r.stopped {
@@ -329,9 +297,9 @@ func (r *run) stop(ctx context.Context) (err error) {
 			return
 		}
 		if uerr := pause.end(ctx, true); uerr != nil {
-			r.opts.emit(Warning, "%v", uerr)
+			r.opts.emit(progress.Warning, "%v", uerr)
 		} else {
-			r.opts.emit(Step, "lifted the pause of writes: the server runs on as before")
+			r.opts.emit(progress.Step, "lifted the pause of writes: the server runs on as before")
 		}
 	}()
 
@@ -339,7 +307,7 @@ func (r *run) stop(ctx context.Context) (err error) {
 	// config file says appendonly no for the load, the server must find
 	// current data in the RDB, not an old one.
 	if saved, err := allSaved(ctx, c, p); err == nil && saved {
-		r.opts.emit(Step, "the RDB on disk already holds all the data (AOF off, no change since the last save): no SAVE needed")
+		r.opts.emit(progress.Step, "the RDB on disk already holds all the data (AOF off, no change since the last save): no SAVE needed")
 	} else if err := r.save(ctx, c, pause); err != nil {
 		return err
 	}
@@ -360,7 +328,7 @@ func (r *run) stop(ctx context.Context) (err error) {
 		return fmt.Errorf("stop the server: %w; nothing was changed", err)
 	}
 	r.stopped = true
-	r.opts.emit(Step, "stopped the server (%s)", how)
+	r.opts.emit(progress.Step, "stopped the server (%s)", how)
 	return nil
 }
 
@@ -382,7 +350,7 @@ func (r *run) save(ctx context.Context, c *redis.Client, pause *writePause) erro
 			err = save(saveCtx, c, p.saveCmd)
 		}
 	default:
-		r.opts.emit(Warning, `SAVE and BGSAVE are disabled on the server (rename-command ""): the safety copy holds its data files as they are, `+
+		r.opts.emit(progress.Warning, `SAVE and BGSAVE are disabled on the server (rename-command ""): the safety copy holds its data files as they are, `+
 			`without the writes since its last save`)
 		return nil
 	}
@@ -390,7 +358,7 @@ func (r *run) save(ctx context.Context, c *redis.Client, pause *writePause) erro
 		return fmt.Errorf("save the current data before stopping the server: %w; nothing was changed: "+
 			"free disk space in %s or fix its permissions and try again", err, p.dir)
 	}
-	r.opts.emit(Step, "saved the current data (%.2fs), so that the safety copy holds all of it", time.Since(start).Seconds())
+	r.opts.emit(progress.Step, "saved the current data (%.2fs), so that the safety copy holds all of it", time.Since(start).Seconds())
 	return nil
 }
 
@@ -422,10 +390,10 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 		}
 	}
 	if p.enableAOF {
-		opts.emit(Step, "set appendonly no in %s for the load: with appendonly yes the server would ignore the RDB and start empty", t.ConfigFile)
+		opts.emit(progress.Step, "set appendonly no in %s for the load: with appendonly yes the server would ignore the RDB and start empty", t.ConfigFile)
 	}
 	if p.holdWrites {
-		opts.emit(Step, "set min-replicas-to-write %s in %s for the start: the restored server refuses writes until its data is checked", holdToWrite, t.ConfigFile)
+		opts.emit(progress.Step, "set min-replicas-to-write %s in %s for the start: the restored server refuses writes until its data is checked", holdToWrite, t.ConfigFile)
 	}
 	if err := r.swapIn(); err != nil {
 		return 0, Stats{}, err
@@ -435,7 +403,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	}
 	failpoint.Hit(failpoint.RestoreFilesSwapped)
 	if len(p.skipped) > 0 {
-		opts.emit(Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
+		opts.emit(progress.Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
@@ -461,7 +429,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if err := r.writeRecord(PhaseStarted); err != nil {
 		return 0, Stats{}, err
 	}
-	opts.emit(Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
+	opts.emit(progress.Step, "started the server (pid %s); it loaded the data in %.2fs", orUnknown(info["process_id"]), loadSeconds)
 	failpoint.Hit(failpoint.RestoreServerStarted)
 
 	c, err := live.Dial(t.Connection)
@@ -509,14 +477,14 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 		if err := live.EnableAOF(aofCtx, c, p.configCmd); err != nil {
 			return 0, Stats{}, fmt.Errorf("turn AOF back on: %w", err)
 		}
-		opts.emit(Step, "turned AOF on (its first rewrite is done)")
+		opts.emit(progress.Step, "turned AOF on (its first rewrite is done)")
 	}
 	if r.confEdited {
 		if err := r.putBackConfig(); err != nil {
 			return 0, Stats{}, err
 		}
 		r.confEdited = false
-		opts.emit(Step, "put back %s as it was before the restore", t.ConfigFile)
+		opts.emit(progress.Step, "put back %s as it was before the restore", t.ConfigFile)
 	}
 	if p.enableAOF {
 		if after, err = readStats(ctx, c); err != nil {
@@ -532,9 +500,9 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 		}
 	}
 	if uerr := pause.end(ctx, pause != nil); uerr != nil {
-		opts.emit(Warning, "%v", uerr)
+		opts.emit(progress.Warning, "%v", uerr)
 	}
-	opts.emit(Step, "the restored data is checked: the server accepts writes")
+	opts.emit(progress.Step, "the restored data is checked: the server accepts writes")
 	return loadSeconds, after, nil
 }
 
@@ -551,10 +519,10 @@ func (r *run) keepWritesOut(ctx context.Context, c *redis.Client) (*writePause, 
 		if got[heldSettings[0][0]] == holdToWrite && got[heldSettings[1][0]] != "0" {
 			return nil, nil
 		}
-		r.opts.emit(Warning, "the restored server does not run with min-replicas-to-write %s from %s (it is also set on its command line "+
+		r.opts.emit(progress.Warning, "the restored server does not run with min-replicas-to-write %s from %s (it is also set on its command line "+
 			"or in an included file): it may have taken writes before redisplan paused them; a rollback would lose those", holdToWrite, t.ConfigFile)
 	} else {
-		r.opts.emit(Warning, "the restored server could not be started refusing writes (%s), so it accepted writes from its start "+
+		r.opts.emit(progress.Warning, "the restored server could not be started refusing writes (%s), so it accepted writes from its start "+
 			"until redisplan paused them just now, and a rollback would lose those; docs/backup.md says what refusing them from "+
 			"the start needs", p.noHold)
 	}
@@ -562,7 +530,7 @@ func (r *run) keepWritesOut(ctx context.Context, c *redis.Client) (*writePause, 
 	if err != nil {
 		return nil, err
 	}
-	r.opts.emit(Step, "paused writes on the restored server until its data is checked")
+	r.opts.emit(progress.Step, "paused writes on the restored server until its data is checked")
 	return pause, nil
 }
 
@@ -583,13 +551,13 @@ func (r *run) stage(ctx context.Context) error {
 	for _, pl := range p.placements {
 		staged := pl
 		staged.dir = staging
-		crc, err := place(ctx, r.src, staged)
+		crc, err := place(ctx, r.src, staged, r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage}))
 		if err != nil {
 			return err
 		}
-		r.opts.emit(Step, "wrote %s (%s), ready to swap in", pl.dest, formatBytes(pl.file.RawSize))
+		r.opts.emit(progress.Step, "wrote %s (%s), ready to swap in", pl.dest, formatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
-			r.opts.emit(Warning, "%s", noChecksumWarning(pl.file))
+			r.opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
 	return fsutil.SyncDir(staging)
@@ -658,9 +626,9 @@ func (r *run) swapIn() error {
 		return err
 	}
 	if len(r.moved) == 0 {
-		r.opts.emit(Step, "the data dir %s held no %s: nothing to keep; the safety copy is %s", p.dir, strings.Join(p.dataNames(), " or "), safety)
+		r.opts.emit(progress.Step, "the data dir %s held no %s: nothing to keep; the safety copy is %s", p.dir, strings.Join(p.dataNames(), " or "), safety)
 	} else {
-		r.opts.emit(Step, "swapped in the backup's files; the originals (%s) are in the safety copy %s", strings.Join(r.moved, ", "), safety)
+		r.opts.emit(progress.Step, "swapped in the backup's files; the originals (%s) are in the safety copy %s", strings.Join(r.moved, ", "), safety)
 	}
 	return nil
 }
@@ -719,7 +687,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	t, p := r.t, r.p
 	e := &Error{Target: t.Name, BackupID: r.src.Manifest.ID, Cause: cause, SafetyCopy: r.safety}
 	head := fmt.Sprintf("restore %s from backup %s failed: %v", t.Name, r.src.Manifest.ID, cause)
-	r.opts.emit(Warning, "%s; rolling back", head)
+	r.opts.emit(progress.Warning, "%s; rolling back", head)
 
 	// The rollback runs even when ctx was cancelled (that may be why the
 	// restore failed): leaving the server down is worse.
@@ -795,7 +763,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	if r.safety != "" {
 		e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
 	}
-	r.opts.emit(RolledBack, "rolled back: the original data of %s is back and the server runs again", t.Name)
+	r.opts.emit(progress.RolledBack, "the original data of %s is back and the server runs again", t.Name)
 	return e
 }
 
@@ -826,12 +794,12 @@ func (r *run) checkBack(ctx context.Context) {
 	defer c.Close()
 	now, err := readStats(ctx, c)
 	if err != nil {
-		r.opts.emit(Warning, "after the rollback: cannot read INFO keyspace: %v", err)
+		r.opts.emit(progress.Warning, "after the rollback: cannot read INFO keyspace: %v", err)
 		return
 	}
 	for db, was := range r.p.before.Keyspace {
 		if got := now.Keyspace[db].Keys; got < was.Keys-was.Expires {
-			r.opts.emit(Warning, "after the rollback db%d holds %d keys, before the restore it held %d", db, got, was.Keys)
+			r.opts.emit(progress.Warning, "after the rollback db%d holds %d keys, before the restore it held %d", db, got, was.Keys)
 		}
 	}
 }
@@ -928,6 +896,6 @@ func RecoverInterrupted(ctx context.Context, t *model.Target, opts Options) (err
 	if err != nil {
 		return err
 	}
-	opts.emit(Warning, "%s", did)
+	opts.emit(progress.Warning, "%s", did)
 	return nil
 }

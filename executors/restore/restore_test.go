@@ -2,6 +2,7 @@ package restore
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // serverWithFile starts a scratch servertest server that loads the given
@@ -76,12 +79,16 @@ func TestRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("SafetyCopy = %q, want %s/redisplan-safety-<id>-<time>", res.SafetyCopy, d.dataDir)
 	}
 	for _, want := range []string{"saved the current data", "stopped the server (SHUTDOWN NOSAVE)", "the originals (dump.rdb) are in the safety copy", "db0:"} {
-		if !rec.has(Step, want) {
+		if !rec.has(progress.Step, want) {
 			t.Errorf("no step event mentions %q", want)
 		}
 	}
-	if rec.has(RolledBack, "") {
+	if rec.has(progress.RolledBack, "") {
 		t.Error("a successful restore reported a rollback")
+	}
+	// The staging pass reported every byte of the backup it wrote.
+	if done, want := rec.doneBytes(progress.OpRestore, progress.PhaseStage), rawSizes(src.Manifest); !maps.Equal(done, want) {
+		t.Errorf("staging reported %v bytes done per file, the backup holds %v", done, want)
 	}
 	noTempFiles(t, d.dataDir)
 
@@ -137,7 +144,7 @@ func TestRestoreRDBIntoAOFTarget(t *testing.T) {
 	if diff := cmp.Diff(string(confBefore), string(confAfter)); diff != "" {
 		t.Errorf("config file after the restore (-before +after):\n%s", diff)
 	}
-	if !rec.has(Step, "set appendonly no") || !rec.has(Step, "turned AOF on") {
+	if !rec.has(progress.Step, "set appendonly no") || !rec.has(progress.Step, "turned AOF on") {
 		t.Error("the events do not show the appendonly dance")
 	}
 	// KeepSafetyCopy false: removed once the restore was proven good.
@@ -190,10 +197,10 @@ func TestRestoreAOFBackup(t *testing.T) {
 	if diff := cmp.Diff(wantA, snapshot(t, conn)); diff != "" {
 		t.Errorf("data after the restore (-backup +server):\n%s", diff)
 	}
-	if !rec.has(Step, "stopped the server (the service stop command)") {
+	if !rec.has(progress.Step, "stopped the server (the service stop command)") {
 		t.Error("the service stop command was not used")
 	}
-	if !rec.has(Step, "appendonlydir/appendonly.aof.manifest") {
+	if !rec.has(progress.Step, "appendonlydir/appendonly.aof.manifest") {
 		t.Error("no event shows the AOF manifest being written")
 	}
 	if _, err := os.Stat(filepath.Join(res.SafetyCopy, "appendonlydir", "appendonly.aof.manifest")); err != nil {
@@ -228,7 +235,7 @@ func TestRestoreRollsBackUnloadableRDB(t *testing.T) {
 	if !errors.As(err, &re) || !re.RolledBack || re.Rollback != nil {
 		t.Fatalf("err = %#v, want a rolled-back *Error", err)
 	}
-	if !rec.has(RolledBack, "original data") {
+	if !rec.has(progress.RolledBack, "original data") {
 		t.Error("no RolledBack event")
 	}
 	if diff := cmp.Diff(wantB, snapshot(t, conn)); diff != "" {
@@ -331,22 +338,16 @@ func rewrite(t *testing.T, conn model.Connection) {
 	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		info, err := live.Info(ctx, c, "persistence")
-		if err != nil {
-			t.Fatal(err)
+	var info map[string]string
+	testwait.For(t, time.Minute, "BGREWRITEAOF to finish", func() (bool, error) {
+		var err error
+		if info, err = live.Info(ctx, c, "persistence"); err != nil {
+			return false, err
 		}
-		if info["aof_rewrites"] != before["aof_rewrites"] && info["aof_rewrite_in_progress"] == "0" {
-			if info["aof_last_bgrewrite_status"] != "ok" {
-				t.Fatalf("BGREWRITEAOF failed: %v", info)
-			}
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("BGREWRITEAOF did not finish")
-		case <-time.After(20 * time.Millisecond):
-		}
+		return info["aof_rewrites"] != before["aof_rewrites"] && info["aof_rewrite_in_progress"] == "0", nil
+	})
+	if info["aof_last_bgrewrite_status"] != "ok" {
+		t.Fatalf("BGREWRITEAOF failed: %v", info)
 	}
 }
 
@@ -382,7 +383,7 @@ func TestRestoreSkipsSaveWhenAllSaved(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Restore: %v\n%s", err, d.log())
 	}
-	if !rec.has(Step, "no SAVE needed") || rec.has(Step, "saved the current data") {
+	if !rec.has(progress.Step, "no SAVE needed") || rec.has(progress.Step, "saved the current data") {
 		t.Error("the restore saved data that was already on disk")
 	}
 	if diff := cmp.Diff(wantA, snapshot(t, conn)); diff != "" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
 )
 
@@ -43,7 +44,10 @@ type VerifyResult struct {
 // Verify reads all of them, since the backup may go into a server with
 // AOF or without. What it cannot check is what depends on the server the
 // backup goes into: its release, its appendfilename, its free space.
-func Verify(ctx context.Context, src Source) (VerifyResult, error) {
+// The bytes of each file read are reported to emit (progress.PhaseVerify);
+// nil reports nothing.
+func Verify(ctx context.Context, src Source, emit progress.Sink) (VerifyResult, error) {
+	emit = emit.With(progress.Event{Operation: progress.OpVerify, Phase: progress.PhaseVerify})
 	var res VerifyResult
 	m := src.Manifest
 	if m == nil || src.Open == nil {
@@ -67,7 +71,7 @@ func Verify(ctx context.Context, src Source) (VerifyResult, error) {
 		}
 	}
 	for _, f := range m.Files {
-		crc, err := copyChecked(ctx, src, f, io.Discard)
+		crc, err := copyChecked(ctx, src, f, io.Discard, emit)
 		if err != nil {
 			return res, err
 		}
@@ -105,8 +109,9 @@ func CheckLayout(m *backup.Manifest, aofManifest []byte) error {
 // every restore, drill and verification reads a backup: src.Open checks
 // the checksums as the bytes stream; RDB data (an RDB file, a base AOF
 // with RDB preamble) is checked for structure and CRC-64 in the same
-// pass; the size must be the manifest's. An error names f.
-func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer) (rdbChecksum, error) {
+// pass; the size must be the manifest's. An error names f. The raw bytes
+// copied are reported to emit as they go (progress.Meter).
+func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer, emit progress.Sink) (rdbChecksum, error) {
 	rc, err := src.Open(ctx, f)
 	if err != nil {
 		return crcNotRDB, fmt.Errorf("read the backup's %s: %w", f.Original, err)
@@ -117,7 +122,8 @@ func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer) (r
 		check = rdb.NewCheckingReader(rc)
 		r = check
 	}
-	n, err := io.Copy(w, backup.ContextReader(ctx, r))
+	meter := progress.NewMeter(emit, progress.Event{File: f.Original, Total: f.RawSize})
+	n, err := io.Copy(w, backup.ContextReader(ctx, meter.Reader(r)))
 	if check != nil {
 		check.Close()
 	}

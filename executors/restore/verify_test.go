@@ -3,6 +3,7 @@ package restore
 import (
 	"bytes"
 	"io"
+	"maps"
 	"slices"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // TestVerifyRefusesWhatStagingRefuses: Verify accepts sound backups,
@@ -51,13 +53,18 @@ func TestVerifyRefusesWhatStagingRefuses(t *testing.T) {
 		{"not an RDB", withBytes(t, rdbSrc, backup.KindRDB, func([]byte) []byte { return []byte("*1\r\n$4\r\nPING\r\n") }), "is not an RDB file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := Verify(t.Context(), tt.src)
+			rec := &recorder{}
+			res, err := Verify(t.Context(), tt.src, rec.emit)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("Verify of a sound backup: %v", err)
 				}
 				if res.Files != len(tt.src.Manifest.Files) {
 					t.Errorf("Verify read %d files of %d", res.Files, len(tt.src.Manifest.Files))
+				}
+				// Its progress counts every byte of every file, once.
+				if done, want := rec.doneBytes(progress.OpVerify, progress.PhaseVerify), rawSizes(tt.src.Manifest); !maps.Equal(done, want) {
+					t.Errorf("verify reported %v bytes done per file, the manifest says %v", done, want)
 				}
 				return
 			}
@@ -113,7 +120,7 @@ func TestDrillAOFWithTimestamps(t *testing.T) {
 		t.Fatalf("the base AOF starts with %q (%v), want a #TS: annotation", head, err)
 	}
 
-	if _, err := Verify(t.Context(), src); err != nil {
+	if _, err := Verify(t.Context(), src, nil); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 	res, err := Drill(testContext(t), src, Options{LoadTimeout: testLoadTimeout})

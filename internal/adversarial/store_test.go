@@ -13,6 +13,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup/file"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/progress"
 )
 
 const storeID = "20261129T030000Z"
@@ -424,7 +425,7 @@ func TestDrillPlacementStaysInside(t *testing.T) {
 				return io.NopCloser(strings.NewReader(content[f.Name])), nil
 			}}
 			var wrote []string
-			opts := restore.Options{Emit: func(e restore.Event) {
+			opts := restore.Options{Emit: func(e progress.Event) {
 				if p, ok := strings.CutPrefix(e.Message, "wrote "); ok {
 					wrote = append(wrote, strings.Fields(p)[0])
 				}

@@ -14,7 +14,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 const (
@@ -182,23 +182,25 @@ func (s *Server) launch(bin, addr string) error {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	s.cmd, s.done, s.Endpoint = cmd, done, "http://"+addr
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	err = testwait.Until(30*time.Second, func() (bool, error) {
 		select {
 		case <-done:
-			return fmt.Errorf("versitygw exited: %v", cmd.ProcessState)
+			return false, testwait.Stop(fmt.Errorf("versitygw exited: %v", cmd.ProcessState))
 		default:
 		}
 		// Any HTTP answer, even 403 to an unsigned request, means it serves.
 		resp, err := http.Get(s.Endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
+		if err != nil {
+			return false, err
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return true, nil
+	})
+	if err != nil {
+		s.kill()
+		return fmt.Errorf("versitygw did not answer: %w", err)
 	}
-	s.kill()
-	return errors.New("versitygw did not answer within 30s")
+	return nil
 }
 
 // PID is the server's process id.

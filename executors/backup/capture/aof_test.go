@@ -3,17 +3,18 @@ package capture
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // aofServer starts a server with AOF on, auto-aof-rewrite-percentage 150
@@ -246,16 +247,15 @@ func TestAOFSnapshotCancelRestoresSetting(t *testing.T) {
 	w := dialServer(t, model.Connection{Address: c.Options().Addr})
 	go func() {
 		defer cancel()
-		for {
+		err := testwait.Until(testTimeout, func() (bool, error) {
 			v, err := w.ConfigGet(ctx, "auto-aof-rewrite-percentage").Result()
 			if err != nil || ctx.Err() != nil {
-				return
+				return false, testwait.Stop(errors.Join(err, ctx.Err()))
 			}
-			if v["auto-aof-rewrite-percentage"] == "0" {
-				close(suspended)
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
+			return v["auto-aof-rewrite-percentage"] == "0", nil
+		})
+		if err == nil {
+			close(suspended)
 		}
 	}()
 	dest := filepath.Join(t.TempDir(), "appendonlydir")

@@ -14,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // testTimeout bounds every test's calls, so that a hung server fails the
@@ -81,13 +82,9 @@ func infoInt(t *testing.T, ctx context.Context, c *redis.Client, name string) in
 // waitFor polls INFO persistence until name has the value want.
 func waitFor(t *testing.T, ctx context.Context, c *redis.Client, name, want string) {
 	t.Helper()
-	for infoField(t, ctx, c, name) != want {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("INFO %s never became %s: %v", name, want, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	testwait.For(t, testTimeout, fmt.Sprintf("INFO %s to become %s", name, want), func() (bool, error) {
+		return infoField(t, ctx, c, name) == want, nil
+	})
 }
 
 // slowSaves makes every save (and AOF rewrite) spend delay microseconds

@@ -19,6 +19,7 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
 )
 
@@ -47,7 +48,7 @@ type ImportRequest struct {
 	NoLoad           bool
 	RedisplanVersion string
 	Now              func() time.Time
-	Emit             func(Event)
+	Emit             progress.Sink
 	// Owner is recorded in the manifest of each imported backup, as
 	// Request.Owner is.
 	Owner *owner.Owner
@@ -92,11 +93,7 @@ func Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 	if req.Now != nil {
 		now = req.Now
 	}
-	emit := func(format string, args ...any) {
-		if req.Emit != nil {
-			req.Emit(Event{Target: t.Name, Message: fmt.Sprintf(format, args...)})
-		}
-	}
+	emit := req.Emit.With(progress.Event{Operation: progress.OpImport, Target: t.Name}).Say
 	name := filepath.Base(req.Path)
 
 	meta, metaPath, err := readSeedMetadata(req.Path, req.MetadataDir)
@@ -122,13 +119,13 @@ func Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 			return ImportResult{}, fmt.Errorf("%s: it holds an RDB of %d bytes, but %s records %d: nothing was imported",
 				name, sum.rawSize, metaPath, *meta.OriginalSize)
 		}
-		emit("%s: sha256 as in %s", name, metaPath)
+		emit(progress.Step, "%s: sha256 as in %s", name, metaPath)
 	} else {
-		emit("%s: no metadata file found (looked for %s): the time comes from the file name", name, metaPath)
+		emit(progress.Step, "%s: no metadata file found (looked for %s): the time comes from the file name", name, metaPath)
 	}
-	emit("%s: gzip and RDB structure verified (RDB version %d, %d bytes)", name, sum.info.Version, sum.rawSize)
+	emit(progress.Step, "%s: gzip and RDB structure verified (RDB version %d, %d bytes)", name, sum.info.Version, sum.rawSize)
 	if sum.info.Checksum == 0 {
-		emit("warning: %s was written with rdbchecksum no: its RDB carries no CRC-64, so its content cannot be verified beyond its structure", name)
+		emit(progress.Warning, "%s was written with rdbchecksum no: its RDB carries no CRC-64, so its content cannot be verified beyond its structure", name)
 	}
 
 	id := started.UTC().Format(IDFormat)
@@ -160,7 +157,7 @@ func Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 		m.RedisVersion = meta.RedisVersion
 	}
 	if req.NoLoad {
-		emit("%s: not loaded (-no-load): the backup records no key counts, so a restore of it cannot compare the keys it loads", name)
+		emit(progress.Step, "%s: not loaded (-no-load): the backup records no key counts, so a restore of it cannot compare the keys it loads", name)
 	} else {
 		src := restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return openGzipped(req.Path) }}
 		res, err := restore.Drill(ctx, src, restore.Options{})
@@ -172,7 +169,7 @@ func Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 			m.Keyspace = map[int]backup.DBStats{}
 		}
 		m.UsedMemory = res.After.UsedMemory
-		emit("%s: a scratch redis-server loaded it: %d keys", name, m.TotalKeys())
+		emit(progress.Step, "%s: a scratch redis-server loaded it: %d keys", name, m.TotalKeys())
 	}
 
 	// 3. Store it as Run stores an RDB: compressed and encrypted as the
@@ -234,8 +231,8 @@ func checkGzippedRDB(ctx context.Context, path string) (gzSums, error) {
 	}
 	defer zr.Close()
 	raw := sha256.New()
-	counted := &countingReader{r: io.TeeReader(zr, raw), progress: func(string, int64) {}}
-	s.info, err = rdb.Verify(backup.ContextReader(ctx, counted))
+	counted := progress.NewMeter(nil, progress.Event{})
+	s.info, err = rdb.Verify(backup.ContextReader(ctx, counted.Reader(io.TeeReader(zr, raw))))
 	if err != nil {
 		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return s, fmt.Errorf("%s is not a sound gzip file: %w; nothing was imported", name, err)
@@ -248,7 +245,7 @@ func checkGzippedRDB(ctx context.Context, path string) (gzSums, error) {
 	}
 	s.stored = hex.EncodeToString(stored.Sum(nil))
 	s.raw = hex.EncodeToString(raw.Sum(nil))
-	s.rawSize = counted.n
+	s.rawSize = counted.Bytes()
 	return s, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redisinfo"
 	"github.com/redisplan/redisplan/internal/secret"
@@ -33,12 +34,6 @@ import (
 
 // IDFormat is the layout of backup IDs: sortable UTC timestamps.
 const IDFormat = "20060102T150405.000Z"
-
-// Event is one step of a backup, for the CLI to show.
-type Event struct {
-	Target  string
-	Message string
-}
 
 // Request is one backup run.
 type Request struct {
@@ -49,11 +44,9 @@ type Request struct {
 	Client           *redis.Client
 	Now              func() time.Time
 	RedisplanVersion string
-	Emit             func(Event)
-	// Progress, when set, is told how many raw bytes of the current file
-	// have been read so far; the CLI draws a progress line from it on a
-	// terminal.
-	Progress func(file string, bytes int64)
+	// Emit receives what the run does, and the raw bytes of each file
+	// as it is read and stored (progress.PhaseStore); nil discards it.
+	Emit progress.Sink
 	// Journal returns the journal called name, where a run records
 	// what it must undo if it is killed: the value of
 	// auto-aof-rewrite-percentage before the AOF snapshot holds rewrites
@@ -87,11 +80,11 @@ func Run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		return nil, fmt.Errorf("backup: no target")
 	}
 	secrets := secret.New(req.Target.Secrets()...)
-	if emit := req.Emit; emit != nil && !secrets.Empty() {
-		req.Emit = func(e Event) {
+	if !secrets.Empty() {
+		req.Emit = req.Emit.Map(func(e progress.Event) progress.Event {
 			e.Message = secrets.Redact(e.Message)
-			emit(e)
-		}
+			return e
+		})
 	}
 	m, err := run(ctx, req)
 	return m, secrets.Wrap(err)
@@ -107,11 +100,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 	if req.Now != nil {
 		now = req.Now
 	}
-	emit := func(format string, args ...any) {
-		if req.Emit != nil {
-			req.Emit(Event{Target: t.Name, Message: fmt.Sprintf(format, args...)})
-		}
-	}
+	emit := req.Emit.With(progress.Event{Operation: progress.OpBackup, Target: t.Name}).Say
 	resumeRewrites(ctx, req, emit)
 	removeSnapshot(req, emit)
 	if req.Admit != nil {
@@ -122,7 +111,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 	if n, err := req.Storage.Clean(ctx); err != nil {
 		return nil, fmt.Errorf("clean leftovers of earlier runs: %w", err)
 	} else if n > 0 {
-		emit("removed %d leftover(s) of interrupted runs", n)
+		emit(progress.Step, "removed %d leftover(s) of interrupted runs", n)
 	}
 
 	started := now().UTC()
@@ -155,7 +144,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		return nil, err
 	}
 	for _, why := range src.Skipped {
-		emit("replica not used: %s", why)
+		emit(progress.Step, "replica not used: %s", why)
 	}
 	m.SourceRole, m.SourceAddress = src.Role, src.Target.Connection.Address
 	if src.Role == "replica" {
@@ -166,7 +155,7 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 		defer client.Close()
 		req.Client = client
 		req.Target = src.Target
-		emit("reading from replica %s, which is in sync", src.Target.Connection.Address)
+		emit(progress.Step, "reading from replica %s, which is in sync", src.Target.Connection.Address)
 	}
 	// A server in the middle of a CONFIG rotation answers under the name
 	// in its config file until it restarts. A method that needs no CONFIG
@@ -184,14 +173,14 @@ func run(ctx context.Context, req Request) (*backup.Manifest, error) {
 			if err := storeRDB(ctx, req, pending, opts, m, cmd); err != nil {
 				return nil, err
 			}
-			emit("stored the RDB (%s)", describe(m.Files[len(m.Files)-1]))
+			emit(progress.Step, "stored the RDB (%s)", describe(m.Files[len(m.Files)-1]))
 		case "aof":
 			n, content, err := storeAOF(ctx, req, pending, opts, m, cmd)
 			if err != nil {
 				return nil, err
 			}
 			aofManifest = content
-			emit("stored the AOF directory (%d files)", n)
+			emit(progress.Step, "stored the AOF directory (%d files)", n)
 		}
 	}
 
@@ -250,7 +239,7 @@ func storeRDB(ctx context.Context, req Request, pending backup.Pending, opts bac
 	}
 	defer src.Close()
 
-	version, err := storeVerified(ctx, pending, opts, m, counting(src, "dump.rdb", req.Progress), "dump.rdb", backup.KindRDB, expected)
+	version, err := storeVerified(ctx, pending, opts, m, counting(req, src, "dump.rdb", expected), "dump.rdb", backup.KindRDB, expected)
 	if err != nil {
 		return err
 	}
@@ -369,7 +358,7 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 		if info, err := src.Stat(); err == nil {
 			size = info.Size()
 		}
-		version, err := storeVerified(ctx, pending, opts, m, counting(src, f.Original, req.Progress), f.Original, f.Kind, size)
+		version, err := storeVerified(ctx, pending, opts, m, counting(req, src, f.Original, size), f.Original, f.Kind, size)
 		src.Close()
 		if err != nil {
 			return 0, nil, err
@@ -397,26 +386,13 @@ func fillFromInfo(m *backup.Manifest, info map[string]string) {
 	}
 }
 
-// counting reports progress as a reader is read.
-func counting(r io.Reader, name string, progress func(string, int64)) io.Reader {
-	if progress == nil {
+// counting reports the raw bytes of file read from r as the run stores
+// them; total is their expected number (0 when unknown).
+func counting(req Request, r io.Reader, file string, total int64) io.Reader {
+	if req.Emit == nil {
 		return r
 	}
-	return &countingReader{r: r, name: name, progress: progress}
-}
-
-type countingReader struct {
-	r        io.Reader
-	name     string
-	n        int64
-	progress func(string, int64)
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	c.progress(c.name, c.n)
-	return n, err
+	return progress.NewMeter(req.Emit, progress.Event{Operation: progress.OpBackup, Target: req.Target.Name, Phase: progress.PhaseStore, File: file, Total: total}).Reader(r)
 }
 
 // resumeRewrites puts back auto-aof-rewrite-percentage that an earlier run,
@@ -424,14 +400,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // record in the journal says. It never fails the backup: what it cannot
 // do, it says, and the record stays for the next run (check reports the
 // setting meanwhile).
-func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any)) {
+func resumeRewrites(ctx context.Context, req Request, emit func(progress.Level, string, ...any)) {
 	if req.Journal == nil {
 		return
 	}
 	journal := req.Journal(capture.JournalName)
 	data, err := journal.Read()
 	if err != nil {
-		emit("warning: cannot read the record of AOF rewrites held by an earlier run: %v", err)
+		emit(progress.Warning, "cannot read the record of AOF rewrites held by an earlier run: %v", err)
 		return
 	}
 	if data == nil {
@@ -439,13 +415,13 @@ func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any))
 	}
 	h, err := capture.ParseRewriteHold(data)
 	if err != nil {
-		emit("warning: %v; check auto-aof-rewrite-percentage on the server", err)
+		emit(progress.Warning, "%v; check auto-aof-rewrite-percentage on the server", err)
 		return
 	}
 	if h.Holding() {
 		// Cannot happen under the target's lock; never undo the work of
 		// a process that still runs.
-		emit("warning: process %d still holds automatic AOF rewrites off on %s", h.PID, h.Address)
+		emit(progress.Warning, "process %d still holds automatic AOF rewrites off on %s", h.PID, h.Address)
 		return
 	}
 	t := req.Target
@@ -454,7 +430,7 @@ func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any))
 		// A replica the backup was read from.
 		c, err := live.Dial(t.Member(h.Address).Connection)
 		if err != nil {
-			emit("warning: cannot reach %s to put auto-aof-rewrite-percentage back to %s, which an earlier run left at 0: %v", h.Address, h.Original, err)
+			emit(progress.Warning, "cannot reach %s to put auto-aof-rewrite-percentage back to %s, which an earlier run left at 0: %v", h.Address, h.Original, err)
 			return
 		}
 		defer c.Close()
@@ -462,12 +438,12 @@ func resumeRewrites(ctx context.Context, req Request, emit func(string, ...any))
 	}
 	msg, err := capture.ResumeRewrites(ctx, client, t.ConfigCommand(), h)
 	if err != nil {
-		emit("warning: could not put auto-aof-rewrite-percentage back to %s on %s, which an earlier run left at 0: %v; the next run tries again", h.Original, h.Address, err)
+		emit(progress.Warning, "could not put auto-aof-rewrite-percentage back to %s on %s, which an earlier run left at 0: %v; the next run tries again", h.Original, h.Address, err)
 		return
 	}
-	emit("%s", msg)
+	emit(progress.Step, "%s", msg)
 	if err := journal.Remove(); err != nil {
-		emit("warning: %v", err)
+		emit(progress.Warning, "%v", err)
 	}
 }
 
@@ -481,7 +457,7 @@ type snapshotRecord struct {
 // left in the server's data dir, as its record names it, once the process
 // that made it is gone. Only a directory with the name a run gives it is
 // removed; what it cannot do, it says, and never fails the backup.
-func removeSnapshot(req Request, emit func(string, ...any)) {
+func removeSnapshot(req Request, emit func(progress.Level, string, ...any)) {
 	if req.Journal == nil {
 		return
 	}
@@ -496,7 +472,7 @@ func removeSnapshot(req Request, emit func(string, ...any)) {
 		_, err = backup.ParseOwner(rec.Owner.Marshal(), rec.Owner.Run)
 	}
 	if err != nil || backup.CheckID(rec.Owner.Run) != nil || filepath.Base(rec.Path) != snapshotPrefix+rec.Owner.Run || !filepath.IsAbs(rec.Path) {
-		emit("warning: the record of an earlier run's AOF snapshot directory is not one redisplan wrote; left alone")
+		emit(progress.Warning, "the record of an earlier run's AOF snapshot directory is not one redisplan wrote; left alone")
 		return
 	}
 	if !rec.Owner.Gone(time.Now()) {
@@ -504,12 +480,12 @@ func removeSnapshot(req Request, emit func(string, ...any)) {
 	}
 	if _, err := os.Lstat(rec.Path); err == nil {
 		if err := os.RemoveAll(rec.Path); err != nil {
-			emit("warning: could not remove %s, the AOF snapshot of a backup run that was stopped: %v", rec.Path, err)
+			emit(progress.Warning, "could not remove %s, the AOF snapshot of a backup run that was stopped: %v", rec.Path, err)
 			return
 		}
-		emit("removed %s, the AOF snapshot of a backup run that was stopped (pid %d)", rec.Path, rec.Owner.PID)
+		emit(progress.Step, "removed %s, the AOF snapshot of a backup run that was stopped (pid %d)", rec.Path, rec.Owner.PID)
 	}
 	if err := journal.Remove(); err != nil {
-		emit("warning: %v", err)
+		emit(progress.Warning, "%v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/s3test"
 	"github.com/redisplan/redisplan/internal/secret"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // crashable is the Store as the contract tests see it: it can pretend the
@@ -228,11 +229,11 @@ func TestAbortRemovesIncompleteUploads(t *testing.T) {
 	if _, err := w.Write(make([]byte, 17<<20)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
-		for range s.client.ListIncompleteUploads(ctx, bucket, "", true) {
-			return true
+	testwait.For(t, 5*time.Second, "a part to reach the server", func() (bool, error) {
+		for u := range s.client.ListIncompleteUploads(ctx, bucket, "", true) {
+			return u.Err == nil, u.Err
 		}
-		return false
+		return false, nil
 	})
 	if err := p.Abort(ctx); err != nil {
 		t.Fatal(err)
@@ -246,17 +247,6 @@ func TestAbortRemovesIncompleteUploads(t *testing.T) {
 	if err := w.Close(); err == nil {
 		t.Error("Close after Abort succeeded")
 	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 200 {
-		if cond() {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatal("condition not reached in 5s")
 }
 
 // A run begun on another host is spared until it is StaleAfter old: its

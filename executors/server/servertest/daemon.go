@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/server"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // Pidfile follows the processes of a redis-server that daemonizes itself,
@@ -30,7 +32,7 @@ type Pidfile struct {
 // directory is removed.
 func WatchPidfile(t testing.TB, path string) *Pidfile {
 	p := &Pidfile{path: path, pids: map[int]bool{}}
-	t.Cleanup(p.kill)
+	t.Cleanup(func() { p.kill(t) })
 	return p
 }
 
@@ -49,7 +51,7 @@ func (p *Pidfile) Note() {
 
 // kill ends every process noted, and its fork children: a daemonized
 // redis-server leads its own session and process group.
-func (p *Pidfile) kill() {
+func (p *Pidfile) kill(t testing.TB) {
 	p.Note()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -61,11 +63,8 @@ func (p *Pidfile) kill() {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		// Not our child: wait until it is gone or a zombie (dead, waiting
 		// for its new parent to reap it).
-		for range 500 {
-			if !server.ProcessAlive(pid) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, fmt.Sprintf("redis-server (pid %d) to end after SIGKILL", pid), func() (bool, error) {
+			return !server.ProcessAlive(pid), nil
+		})
 	}
 }

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redisplan/redisplan/internal/progress"
+)
+
+// progressView renders the progress events of one command (the one
+// renderer of progress.Event):
+//
+//   - messages become lines "redis.NAME: [warning: |pending: |rolled back: ]TEXT"
+//     on out;
+//   - byte counts, on a terminal, become one line on stderr rewritten in
+//     place ("\r") with the bytes so far, the rate and the time left, and
+//     ended with a newline when the file is done;
+//   - byte counts, when stderr is not a terminal (a log, a pipe), become
+//     one line on out per file done, with its size, time and rate, and for
+//     a long file a line of how far it got every plainEvery;
+//   - with -json, every event is one JSON object on its own line on out
+//     (progressJSON).
+//
+// It is safe for concurrent use (apply's targets run in parallel).
+type progressView struct {
+	mu sync.Mutex
+	// out receives message lines, plain byte lines and JSON lines.
+	out io.Writer
+	// term, when not nil, is the terminal the progress line is drawn on.
+	term io.Writer
+	json bool
+	// now stamps events that carry no time; tests set it.
+	now func() time.Time
+
+	drawn  bool
+	starts map[progressKey]progressSample
+}
+
+type progressKey struct{ target, phase, file string }
+
+type progressSample struct {
+	at    time.Time
+	bytes int64
+	// printed is when a plain line last said how far the file got.
+	printed time.Time
+}
+
+// plainEvery is how often a log gets a line about a file still going.
+const plainEvery = 10 * time.Second
+
+// newProgressView renders on out; the progress line goes to env.stderr
+// when it is a terminal and the output is not JSON.
+func newProgressView(env *cmdEnv, out io.Writer, asJSON bool) *progressView {
+	v := &progressView{out: out, json: asJSON, now: time.Now, starts: map[progressKey]progressSample{}}
+	if !asJSON && isTerminal(env.stderr) {
+		v.term = env.stderr
+	}
+	return v
+}
+
+// sink is the view as a progress.Sink, for the events of target (when
+// the events do not name one themselves).
+func (v *progressView) sink(target string) progress.Sink {
+	return progress.Sink(v.event).With(progress.Event{Target: target})
+}
+
+// bytesOnly is a sink that renders only byte counts: for a step whose
+// messages a command does not show (backup verify -drill).
+func (v *progressView) bytesOnly(target string) progress.Sink {
+	return func(e progress.Event) {
+		if e.IsBytes() {
+			v.sink(target)(e)
+		}
+	}
+}
+
+// close ends a progress line still drawn (a step that failed midway), so
+// that what follows starts on its own line.
+func (v *progressView) close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.drawn {
+		io.WriteString(v.term, "\n")
+		v.drawn = false
+	}
+}
+
+func (v *progressView) event(e progress.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e.Time.IsZero() {
+		e.Time = v.now()
+	}
+	switch {
+	case v.json:
+		b, _ := json.Marshal(toProgressJSON(e))
+		v.out.Write(append(b, '\n'))
+	case !e.IsBytes():
+		v.clearLine()
+		io.WriteString(v.out, messageLine(e)+"\n")
+	default:
+		v.bytesEvent(e)
+	}
+}
+
+// clearLine takes an unfinished progress line off the terminal before a
+// message is printed; the next byte count draws it again.
+func (v *progressView) clearLine() {
+	if v.drawn {
+		io.WriteString(v.term, "\r\x1b[K")
+		v.drawn = false
+	}
+}
+
+func (v *progressView) bytesEvent(e progress.Event) {
+	key := progressKey{e.Target, e.Phase, e.File}
+	start, seen := v.starts[key]
+	if !seen {
+		start = progressSample{at: e.Time, bytes: e.Bytes, printed: e.Time}
+		v.starts[key] = start
+	}
+	if e.Done {
+		delete(v.starts, key)
+	}
+	if v.term == nil {
+		switch {
+		case e.Done:
+			io.WriteString(v.out, doneLine(e, e.Time.Sub(start.at))+"\n")
+		case e.Time.Sub(start.printed) >= plainEvery:
+			start.printed = e.Time
+			v.starts[key] = start
+			io.WriteString(v.out, runningLine(e, start)+"\n")
+		}
+		return
+	}
+	var b strings.Builder
+	b.WriteString("\r\x1b[K")
+	if e.Done {
+		b.WriteString(doneLine(e, e.Time.Sub(start.at)))
+		b.WriteString("\n")
+		v.drawn = false
+	} else {
+		b.WriteString(runningLine(e, start))
+		v.drawn = true
+	}
+	// One write, so that secretWriter sees the line whole.
+	io.WriteString(v.term, b.String())
+}
+
+// levelPrefix is what a message line says before the text.
+var levelPrefix = map[progress.Level]string{
+	progress.Pending:    "pending: ",
+	progress.Warning:    "warning: ",
+	progress.RolledBack: "rolled back: ",
+}
+
+func messageLine(e progress.Event) string {
+	var b strings.Builder
+	if e.Target != "" {
+		fmt.Fprintf(&b, "redis.%s: ", e.Target)
+	}
+	b.WriteString(levelPrefix[e.Level])
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// phaseVerbs are the words of a byte line: while it runs, once done.
+var phaseVerbs = map[string][2]string{
+	progress.PhaseStore:  {"storing", "stored"},
+	progress.PhaseStage:  {"writing", "wrote"},
+	progress.PhaseVerify: {"verifying", "verified"},
+	progress.PhaseUpload: {"uploading", "uploaded"},
+}
+
+func phaseVerb(phase string, done bool) string {
+	v, ok := phaseVerbs[phase]
+	if !ok {
+		return phase
+	}
+	if done {
+		return v[1]
+	}
+	return v[0]
+}
+
+func bytesPrefix(e progress.Event, done bool) string {
+	var b strings.Builder
+	if e.Target != "" {
+		fmt.Fprintf(&b, "redis.%s: ", e.Target)
+	}
+	fmt.Fprintf(&b, "%s %s: ", phaseVerb(e.Phase, done), e.File)
+	return b.String()
+}
+
+// runningLine is "redis.main: storing dump.rdb: 12.0 MiB of 48.0 MiB
+// (25%), 6.0 MiB/s, 6s left". The rate is measured from the file's first
+// count; the time left needs a rate and a known size not yet reached.
+func runningLine(e progress.Event, start progressSample) string {
+	var b strings.Builder
+	b.WriteString(bytesPrefix(e, false))
+	b.WriteString(humanBytes(e.Bytes))
+	known := e.Total > 0 && e.Bytes <= e.Total
+	if known {
+		fmt.Fprintf(&b, " of %s (%d%%)", humanBytes(e.Total), e.Bytes*100/e.Total)
+	}
+	elapsed := e.Time.Sub(start.at)
+	if elapsed > 0 && e.Bytes > start.bytes {
+		rate := float64(e.Bytes-start.bytes) / elapsed.Seconds()
+		fmt.Fprintf(&b, ", %s/s", humanBytes(int64(rate)))
+		if known {
+			left := time.Duration(float64(e.Total-e.Bytes) / rate * float64(time.Second))
+			fmt.Fprintf(&b, ", %s left", roundLeft(left))
+		}
+	}
+	return b.String()
+}
+
+// doneLine is "redis.main: stored dump.rdb: 48.0 MiB in 8.0s (6.0 MiB/s)".
+func doneLine(e progress.Event, took time.Duration) string {
+	var b strings.Builder
+	b.WriteString(bytesPrefix(e, true))
+	b.WriteString(humanBytes(e.Bytes))
+	if took > 0 {
+		fmt.Fprintf(&b, " in %.1fs (%s/s)", took.Seconds(), humanBytes(int64(float64(e.Bytes)/took.Seconds())))
+	}
+	return b.String()
+}
+
+// roundLeft rounds a time left to what a person reads: seconds under
+// ten minutes, minutes above.
+func roundLeft(d time.Duration) time.Duration {
+	if d < 10*time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Minute)
+}
+
+// progressJSON is one JSON line of -json output: every progress event of
+// the command, in order. "type" is "message" (a line for a person: level
+// and message) or "bytes" (how far a step has got through a file: file,
+// bytes, total when known, done on the last count of the file).
+type progressJSON struct {
+	Type      string         `json:"type"`
+	Time      time.Time      `json:"time"`
+	Level     progress.Level `json:"level"`
+	Operation string         `json:"operation,omitempty"`
+	Target    string         `json:"target,omitempty"`
+	Phase     string         `json:"phase,omitempty"`
+	Message   string         `json:"message,omitempty"`
+	File      string         `json:"file,omitempty"`
+	Bytes     *int64         `json:"bytes,omitempty"`
+	Total     int64          `json:"total,omitempty"`
+	Done      bool           `json:"done,omitempty"`
+}
+
+func toProgressJSON(e progress.Event) progressJSON {
+	j := progressJSON{
+		Type: "message", Time: e.Time.UTC(), Level: e.Level, Operation: e.Operation, Target: e.Target,
+		Phase: e.Phase, Message: e.Message,
+	}
+	if e.IsBytes() {
+		n := e.Bytes
+		j.Type, j.File, j.Bytes, j.Total, j.Done = "bytes", e.File, &n, e.Total, e.Done
+	}
+	return j
+}

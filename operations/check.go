@@ -1,0 +1,234 @@
+package operations
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/check"
+	"github.com/redisplan/redisplan/executors/notify"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/secret"
+)
+
+// BackupRepository is what Check needs of the backup repository, the one
+// place that knows how a target's backups are stored and whose they are.
+// The CLI passes it in until the repository is a package of its own.
+type BackupRepository interface {
+	// Owner is the owner of what redisplan keeps for t: its backups and
+	// its check state.
+	Owner(t *model.Target) *owner.Owner
+	// FileName is t's name as the storage layout writes it in paths.
+	FileName(t *model.Target) string
+	// LocalFolder is the folder of t's backups when its destination is a
+	// directory that may be written to; "" otherwise.
+	LocalFolder(t *model.Target) string
+	// Backups lists t's own backups, and names the other specs' backups
+	// found beside them ("" when there are none).
+	Backups(ctx context.Context, t *model.Target) (own []*backup.Manifest, others string, err error)
+}
+
+// CheckOptions are what a check run is made from.
+type CheckOptions struct {
+	Targets []*model.Target
+	// Backups is the backup repository, read for the backup_age check
+	// and for where the check state lives.
+	Backups BackupRepository
+	// Notify sends what changed since the last run to each target's
+	// alert destinations.
+	Notify bool
+	// StateDir holds the check state when set; otherwise it is kept
+	// beside the target's backups, or in the user's state directory.
+	StateDir string
+	// Now is the time of the run (time.Now() when zero).
+	Now time.Time
+	// Sender delivers the alerts; nil uses notify's defaults.
+	Sender *notify.Sender
+}
+
+// CheckResult is what a check run found and did.
+type CheckResult struct {
+	Report  check.Report
+	Metrics check.Metrics
+	// Deliveries are the notifications sent, delivered or not.
+	Deliveries []notify.Delivery
+	// Warnings are problems that cost the run something (a state file
+	// that could not be read or written) but not the check itself.
+	Warnings []string
+}
+
+// Check runs every health check on each target, keeps each target's state
+// (for rates and for deduplicating alerts) and, with Notify, alerts on
+// what changed. The error is for a run that could not start.
+func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sender := o.Sender
+	if sender == nil {
+		sender = &notify.Sender{}
+	}
+	r := &CheckResult{Report: check.Report{FormatVersion: "1.0", Time: now.UTC()}, Deliveries: []notify.Delivery{}}
+	for _, t := range o.Targets {
+		path, err := statePath(t, o.StateDir, o.Backups)
+		if err != nil {
+			return nil, err
+		}
+		st, path, err := loadOwnState(t, path, o.Backups.Owner(t))
+		if err != nil {
+			// A broken state file costs the rates and the deduplication
+			// of one run, not the check itself.
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%v; starting from an empty state", err))
+			st = check.NewState()
+		}
+		st.Owner = o.Backups.Owner(t)
+		var catalog func(context.Context) ([]*backup.Manifest, error)
+		others := ""
+		if t.Backup != nil {
+			// Only this target's backups: another spec's in a shared
+			// folder say nothing about this server.
+			catalog = func(ctx context.Context) ([]*backup.Manifest, error) {
+				own, desc, err := o.Backups.Backups(ctx, t)
+				others = desc
+				return own, err
+			}
+		}
+		in := check.Gather(ctx, t, catalog, st.Sample(t.Name), now)
+		in.OtherBackups = others
+		results := check.Evaluate(in)
+		r.Report.Results = append(r.Report.Results, results...)
+		r.Metrics = append(r.Metrics, check.MetricsOf(in)...)
+		st.SetSample(t.Name, check.SampleOf(in))
+		if o.Notify && t.Alerts != nil && len(t.Alerts.Notify) > 0 {
+			r.Deliveries = append(r.Deliveries, notifyTarget(ctx, sender, t, results, st, now)...)
+		}
+		if err := check.SaveState(path, st); err != nil {
+			r.Warnings = append(r.Warnings, err.Error())
+		}
+	}
+	var statuses []check.Status
+	for _, res := range r.Report.Results {
+		statuses = append(statuses, res.Status)
+	}
+	r.Report.Status = check.Worst(statuses...)
+	return r, nil
+}
+
+// notifyTarget sends what changed since the last run to each of the
+// target's destinations. An alert counts as sent only when every
+// destination took it; otherwise it is sent again next run.
+func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, results []check.Result, st *check.State, now time.Time) []notify.Delivery {
+	// The state file keeps check.AlertState, the same fields as
+	// notify.AlertState, so that check does not depend on notify.
+	states := map[string]notify.AlertState{}
+	for k, v := range st.Alerts {
+		states[k] = notify.AlertState(v)
+	}
+	alerts, next := notify.Decide(results, states, now, t.Alerts.RepeatInterval)
+	if len(alerts) == 0 {
+		return nil
+	}
+	var deliveries []notify.Delivery
+	all := true
+	for _, n := range t.Alerts.Notify {
+		body, err := notify.Build(n, alerts)
+		if err != nil {
+			deliveries = append(deliveries, notify.Delivery{URL: secret.MaskURL(n.Webhook), Error: err.Error()})
+			all = false
+			continue
+		}
+		d := sender.Send(ctx, n, body)
+		deliveries = append(deliveries, d)
+		all = all && d.Delivered
+	}
+	if all {
+		notify.MarkSent(next, alerts, now)
+	}
+	st.Alerts = map[string]check.AlertState{}
+	for k, v := range next {
+		st.Alerts[k] = check.AlertState(v)
+	}
+	return deliveries
+}
+
+// statePath is where a target's check state lives: in dir when set, else
+// beside its backup catalog (the backup_age check reads that catalog
+// anyway), else in the user's state directory.
+func statePath(t *model.Target, dir string, repo BackupRepository) (string, error) {
+	name := repo.FileName(t) + ".check-state.json"
+	if dir != "" {
+		return filepath.Join(dir, name), nil
+	}
+	// With require_destination and the destination missing (a disk not
+	// mounted), the repository has no folder: the state goes to the
+	// user's state directory rather than create the destination, and
+	// backup_age reports the catalog unreadable.
+	if folder := repo.LocalFolder(t); folder != "" {
+		return filepath.Join(folder, ".check-state.json"), nil
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no place for the check state: set -state-dir: %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "redisplan", name), nil
+}
+
+// loadOwnState reads the check state of t (owned by o) at path, or, when
+// the state there is another spec's target's (two specs with a target of
+// the same name, one backup folder or one state directory), at a path of
+// t's own beside it, which it returns.
+func loadOwnState(t *model.Target, path string, o *owner.Owner) (*check.State, string, error) {
+	st, err := check.LoadState(path)
+	if err != nil || st.Owner == nil || st.Owner.IsZero() || o.Claims(*st.Owner) {
+		return st, path, err
+	}
+	key := "spec " + o.Spec + "\x00target " + o.Target
+	if o.ID != "" {
+		key = "id " + o.ID
+	}
+	sum := sha256.Sum256([]byte(key))
+	path = strings.TrimSuffix(path, ".json") + "-" + hex.EncodeToString(sum[:])[:12] + ".json"
+	st, err = check.LoadState(path)
+	return st, path, err
+}
+
+// AlertFailure sends a critical alert for a failed backup or restore to
+// the target's notify destinations, so that a failure in a cron job is not
+// only in a log nobody reads. It returns the delivery problems, for the
+// caller to report; they never change the command's own outcome.
+func AlertFailure(ctx context.Context, sender *notify.Sender, t *model.Target, checkName, summary string, cause error) []string {
+	if t.Alerts == nil || len(t.Alerts.Notify) == 0 {
+		return nil
+	}
+	if sender == nil {
+		sender = &notify.Sender{}
+	}
+	a := notify.Alert{
+		Target: t.Name, Check: checkName, Severity: notify.SeverityCritical, Status: notify.StatusFiring,
+		Summary: summary, Description: secret.New(t.Secrets()...).Redact(cause.Error()), StartsAt: time.Now().UTC(),
+	}
+	var problems []string
+	for _, n := range t.Alerts.Notify {
+		body, err := notify.Build(n, []notify.Alert{a})
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("alert to %s: %v", secret.MaskURL(n.Webhook), err))
+			continue
+		}
+		if d := sender.Send(ctx, n, body); !d.Delivered {
+			problems = append(problems, fmt.Sprintf("alert delivery to %s failed after %d attempt(s): %s", d.URL, d.Attempts, d.Error))
+		}
+	}
+	return problems
+}
