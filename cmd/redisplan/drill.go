@@ -12,6 +12,7 @@ import (
 	"github.com/redisplan/redisplan/executors/drill"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/operations"
 )
 
 const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
@@ -51,15 +52,6 @@ func drillTarget(env *cmdEnv, sf *specFlags, names []string, cmd string) (*model
 	return selected[0], true
 }
 
-// objectiveSeconds is an objective for JSON: null when the spec sets none.
-func objectiveSeconds(d time.Duration) *float64 {
-	if d <= 0 {
-		return nil
-	}
-	s := d.Seconds()
-	return &s
-}
-
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -67,39 +59,11 @@ func writeJSON(w io.Writer, v any) {
 }
 
 // verdictExit is the exit status of a judged drill.
-func verdictExit(v drill.Verdict) int {
-	if v.Pass {
+func verdictExit(pass bool) int {
+	if pass {
 		return exitOK
 	}
 	return exitError
-}
-
-// rpoReport is drill rpo's output: -json prints it, the text view renders
-// it.
-type rpoReport struct {
-	FormatVersion    string     `json:"format_version"`
-	Drill            string     `json:"drill"`
-	Target           string     `json:"target"`
-	Server           string     `json:"server"`
-	Persistence      string     `json:"persistence"`
-	Crash            string     `json:"crash"`
-	Runs             []rpoRunJS `json:"runs"`
-	WorstLost        int64      `json:"worst_lost"`
-	MedianLost       int64      `json:"median_lost"`
-	WorstLostMs      float64    `json:"worst_lost_ms"`
-	MedianLostMs     float64    `json:"median_lost_ms"`
-	Note             string     `json:"note,omitempty"`
-	ObjectiveSeconds *float64   `json:"objective_seconds"`
-	Pass             bool       `json:"pass"`
-	Reason           string     `json:"reason"`
-}
-
-type rpoRunJS struct {
-	Acknowledged  int64   `json:"acknowledged"`
-	Recovered     int64   `json:"recovered"`
-	Lost          int64   `json:"lost"`
-	LostMs        float64 `json:"lost_ms"`
-	KilledAfterMs float64 `json:"killed_after_ms"`
 }
 
 func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
@@ -116,7 +80,7 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	// figures.
 	view := newProgressView(env, env.stderr, asJSON)
 	defer view.close()
-	res, err := drill.RPO(ctx, t, drill.RPOOptions{
+	rep, err := operations.RPODrill(ctx, t, drill.RPOOptions{
 		Runs: runs, Duration: duration, Seed: seed,
 		Emit: view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}),
 	})
@@ -124,46 +88,15 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
 	}
-	v := drill.JudgeRPO(res, t.RPO)
-	rep := rpoReport{
-		FormatVersion: "1.0", Drill: "rpo", Target: t.Name, Server: res.ServerVersion,
-		Persistence: res.Persistence, Crash: "SIGKILL",
-		WorstLost: res.WorstLost, MedianLost: res.MedianLost, WorstLostMs: res.WorstLostMillis, MedianLostMs: res.MedianLostMillis,
-		Note:             hostCrashNote(res),
-		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason,
-	}
-	for _, r := range res.Runs {
-		rep.Runs = append(rep.Runs, rpoRunJS{r.Acknowledged, r.Recovered, r.Lost, r.LostMillis, r.KilledAfterMillis})
-	}
 	if asJSON {
 		writeJSON(env.stdout, rep)
 	} else {
 		writeRPOText(env.stdout, rep, t)
 	}
-	return verdictExit(v)
+	return verdictExit(rep.Pass)
 }
 
-// hostCrashNote says what a crash of the whole machine adds to a process
-// crash, which is all a drill can cause: the writes the kernel had not yet
-// put on disk.
-func hostCrashNote(r drill.RPOResult) string {
-	if !r.AOF {
-		return ""
-	}
-	switch r.AppendFsync {
-	case "everysec":
-		return "SIGKILL ends the process only: writes Redis had handed to the kernel survive it. " +
-			"A power cut or kernel crash also loses what was not yet fsynced: with appendfsync everysec, " +
-			"about the last second of writes (two when the disk stalls)."
-	case "no":
-		return "SIGKILL ends the process only: writes Redis had handed to the kernel survive it. " +
-			"A power cut or kernel crash also loses what the kernel had not yet written out: with appendfsync no, " +
-			"Linux usually flushes within 30 seconds."
-	}
-	return ""
-}
-
-func writeRPOText(w io.Writer, rep rpoReport, t *model.Target) {
+func writeRPOText(w io.Writer, rep operations.RPOReport, t *model.Target) {
 	fmt.Fprintf(w, "RPO drill of redis.%s: %d crashes (%s) of a scratch redis-server %s with %s\n\n",
 		rep.Target, len(rep.Runs), rep.Crash, rep.Server, rep.Persistence)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -196,25 +129,6 @@ func writeVerdict(w io.Writer, name string, objective time.Duration, pass bool, 
 	fmt.Fprintf(w, "Objective: %s = %s. %s: %s.\n", name, objective, word, reason)
 }
 
-// rtoReport is drill rto's output.
-type rtoReport struct {
-	FormatVersion    string   `json:"format_version"`
-	Drill            string   `json:"drill"`
-	Target           string   `json:"target"`
-	BackupID         string   `json:"backup_id"`
-	VerifySeconds    float64  `json:"verify_seconds"`
-	LoadSeconds      float64  `json:"load_seconds"`
-	TotalSeconds     float64  `json:"total_seconds"`
-	Keys             int64    `json:"keys"`
-	ExpectedKeys     int64    `json:"expected_keys"`
-	KeysMatch        bool     `json:"keys_match"`
-	Mismatch         string   `json:"mismatch,omitempty"`
-	KeysSummary      string   `json:"keys_summary"`
-	ObjectiveSeconds *float64 `json:"objective_seconds"`
-	Pass             bool     `json:"pass"`
-	Reason           string   `json:"reason"`
-}
-
 func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	a, err := arguments.ParseDrillRTO(args)
 	if code, done := parsed(env, "drill rto", err, exitError); done {
@@ -225,47 +139,35 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	if t.Backup == nil {
-		fmt.Fprintf(env.stderr, "redisplan drill rto: redis.%s has no backup block, so there is no backup to restore\n", t.Name)
-		return exitError
-	}
 	// Progress goes to stderr (JSON lines with -json); stdout holds the
 	// figures.
 	view := newProgressView(env, env.stderr, asJSON)
 	defer view.close()
 	say := view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill})
-	// A drill restores into a scratch server, never into the target:
-	// another spec's backup named by its ID may be drilled.
-	src, notes, err := restoreSource(ctx, t, "", "", which, identity, true)
-	for _, n := range notes {
-		say.Say(progress.Step, "%s", n)
-	}
-	if err != nil {
+	started := false
+	rep, notes, err := operations.RTODrill(ctx, t, which, identity, func(id string, notes []string) {
+		started = true
+		writeNotes(env.stderr, t, notes)
+		say.Say(progress.Step, "verifying backup %s and restoring it into a scratch redis-server", id)
+	}, say)
+	writeNotes(env.stderr, t, notes)
+	switch {
+	case err != nil && !started:
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError
-	}
-	say.Say(progress.Step, "verifying backup %s and restoring it into a scratch redis-server", src.Manifest.ID)
-	res, err := drill.RTO(ctx, src, verifyBackup(say), view.bytesOnly(t.Name))
-	if err != nil {
+	case err != nil:
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
-	}
-	v := drill.JudgeRTO(res, t.RTO)
-	rep := rtoReport{
-		FormatVersion: "1.0", Drill: "rto", Target: t.Name, BackupID: res.BackupID,
-		VerifySeconds: res.VerifySeconds, LoadSeconds: res.LoadSeconds, TotalSeconds: res.TotalSeconds,
-		Keys: res.Keys, ExpectedKeys: res.ExpectedKeys, KeysMatch: res.KeysMatch, Mismatch: res.Mismatch, KeysSummary: res.Summary,
-		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
 	}
 	if asJSON {
 		writeJSON(env.stdout, rep)
 	} else {
 		writeRTOText(env.stdout, rep, t)
 	}
-	return verdictExit(v)
+	return verdictExit(rep.Pass)
 }
 
-func writeRTOText(w io.Writer, rep rtoReport, t *model.Target) {
+func writeRTOText(w io.Writer, rep operations.RTOReport, t *model.Target) {
 	fmt.Fprintf(w, "RTO drill of redis.%s: backup %s restored into a scratch redis-server\n\n", rep.Target, rep.BackupID)
 	match := "accepted: " + rep.KeysSummary
 	if !rep.KeysMatch {
@@ -279,4 +181,11 @@ func writeRTOText(w io.Writer, rep rtoReport, t *model.Target) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	writeVerdict(w, "rto", t.RTO, rep.Pass, rep.Reason)
+}
+
+// writeNotes prints what picking a backup passed over.
+func writeNotes(w io.Writer, t *model.Target, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "redis.%s: %s\n", t.Name, n)
+	}
 }

@@ -68,16 +68,6 @@ func (v *progressView) sink(target string) progress.Sink {
 	return progress.Sink(v.event).With(progress.Event{Target: target})
 }
 
-// bytesOnly is a sink that renders only byte counts: for a step whose
-// messages a command does not show (backup verify -drill).
-func (v *progressView) bytesOnly(target string) progress.Sink {
-	return func(e progress.Event) {
-		if e.IsBytes() {
-			v.sink(target)(e)
-		}
-	}
-}
-
 // close ends a progress line still drawn (a step that failed midway), so
 // that what follows starts on its own line.
 func (v *progressView) close() {

@@ -10,6 +10,7 @@ import (
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/executors/promrules"
+	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
@@ -194,8 +195,6 @@ func writeSecretFile(path string, data []byte) error {
 	return fsutil.WriteFileMode(path, data, 0o600)
 }
 
-// fileName turns a target name such as cache["eu"] into cache-eu.
-func fileName(target string) string {
-	r := strings.NewReplacer(`["`, "-", `"]`, "", "/", "_", `"`, "")
-	return r.Replace(target)
-}
+// fileName is the name of t's files: its redis.conf, its backup folder
+// (repository.FileName).
+func fileName(target string) string { return repository.FileName(target) }

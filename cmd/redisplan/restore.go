@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/restore"
-	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/rdb"
+	"github.com/redisplan/redisplan/operations"
 )
 
 func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
@@ -37,27 +34,25 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	t := selected[0]
 
-	src, notes, err := restoreSource(ctx, t, fromFile, dest, a.Backup, identity, a.FromOtherSpec)
-	for _, n := range notes {
-		fmt.Fprintf(env.stderr, "redis.%s: %s\n", t.Name, n)
-	}
+	src, notes, err := operations.RestoreSource(ctx, t, operations.SourceRequest{
+		File: fromFile, Destination: dest, Backup: a.Backup, Identity: identity, OtherSpec: a.FromOtherSpec})
+	writeNotes(env.stderr, t, notes)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
 		return exitError
 	}
-	// Checksums and RDB structure are checked while the backup is staged
-	// beside the data, before the server is stopped: a damaged backup
-	// ends the restore there with nothing changed.
-	// A restore that was killed after it stopped the server left it down:
-	// its record says where the original files are, and the server is
-	// started on them before anything else.
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
-	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: view.sink(t.Name)}); err != nil {
+	emit := view.sink(t.Name)
+	// A restore that was killed after it stopped the server left it down:
+	// it is started on its original files before anything else. Then
+	// the backup is checked against the server with nothing changed.
+	before, err := operations.PrepareRestore(ctx, t, src, emit)
+	var rerr *operations.RecoveryError
+	if errors.As(err, &rerr) {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
 		return exitError
 	}
-	before, err := restore.Check(ctx, t, src)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
 		return exitError
@@ -77,10 +72,10 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 		"Review what the restore would do above and run again with -auto-approve.") {
 		return exitError
 	}
-	r, err := restore.Restore(ctx, t, src, restore.Options{
-		KeepSafetyCopy: keepSafety,
-		Emit:           view.sink(t.Name),
-	})
+	// Checksums and RDB structure are checked while the backup is staged
+	// beside the data, before the server is stopped: a damaged backup
+	// ends the restore there with nothing changed.
+	r, err := operations.Restore(ctx, t, src, restore.Options{KeepSafetyCopy: keepSafety, Emit: emit})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		alertFailure(ctx, env, t, "restore", fmt.Sprintf("The restore of Redis %s failed", t.Name), err)
@@ -109,52 +104,4 @@ func writeStats(w io.Writer, s restore.Stats) {
 	if s.UsedMemory > 0 {
 		fmt.Fprintf(w, "  used_memory: %s\n", humanBytes(s.UsedMemory))
 	}
-}
-
-// restoreSource opens what is to be restored: a catalog backup, or a plain
-// RDB file (whose key counts are unknown until it loads). The latest is
-// the newest of this target's backups that counts as verified; notes say
-// which newer ones it passed over and why. An ID may name another spec's
-// backup only with otherSpec.
-func restoreSource(ctx context.Context, t *model.Target, fromFile, dest, id, identity string, otherSpec bool) (restore.Source, []string, error) {
-	if fromFile != "" {
-		f, err := os.Open(fromFile)
-		if err != nil {
-			return restore.Source{}, nil, err
-		}
-		info, err := rdb.Verify(f)
-		f.Close()
-		if err != nil {
-			return restore.Source{}, nil, fmt.Errorf("%s is not a sound RDB file: %w", fromFile, err)
-		}
-		st, err := os.Stat(fromFile)
-		if err != nil {
-			return restore.Source{}, nil, err
-		}
-		m := &backup.Manifest{
-			ID: filepath.Base(fromFile), Target: t.Name, Started: st.ModTime().UTC(), RDBVersion: info.Version,
-			Files: []backup.File{{Name: filepath.Base(fromFile), Original: "dump.rdb", Kind: backup.KindRDB, RawSize: st.Size(), StoredSize: st.Size(), Compression: "none"}},
-		}
-		return restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(fromFile) }}, nil, nil
-	}
-	if t.Backup == nil {
-		return restore.Source{}, nil, fmt.Errorf("redis.%s has no backup block, so there is no catalog to restore from; use -file PATH", t.Name)
-	}
-	store, err := storageFor(t, dest)
-	if err != nil {
-		return restore.Source{}, nil, err
-	}
-	ms, err := manifests(ctx, store)
-	if err != nil {
-		return restore.Source{}, nil, err
-	}
-	m, notes, err := pickBackup(ms, id, backupClaim(t), pickOptions{usable: true, otherSpec: otherSpec})
-	if err != nil {
-		return restore.Source{}, notes, err
-	}
-	ids, err := readIdentities(identity)
-	if err != nil {
-		return restore.Source{}, notes, err
-	}
-	return source(store, m, ids), notes, nil
 }

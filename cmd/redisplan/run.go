@@ -44,6 +44,9 @@ var commands = []command{
 	{"restore", runRestore},
 	{"check", runCheck},
 	{"drill", runDrill},
+	{"version", runVersion},
+	{"completion", runCompletion},
+	{"man", runMan},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing
@@ -78,9 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
-	case "-version", "--version", "version":
-		fmt.Fprintln(stdout, "redisplan", version)
-		return exitOK
+	case "-version", "--version":
+		return runVersion(ctx, env, args[1:])
 	}
 	for _, c := range commands {
 		if c.name == name {
@@ -105,9 +107,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	usage(stderr)
 	return exitError
 }
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: redisplan <command> [flags]\n\nCommands:\n")

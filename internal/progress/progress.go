@@ -143,6 +143,19 @@ func (s Sink) With(base Event) Sink {
 	}
 }
 
+// BytesOnly passes on only byte counts: for a step whose messages are
+// not shown (the scratch restore of backup verify -drill).
+func (s Sink) BytesOnly() Sink {
+	if s == nil {
+		return nil
+	}
+	return func(e Event) {
+		if e.IsBytes() {
+			s(e)
+		}
+	}
+}
+
 // Map returns a Sink that sends f(e) to s (to redact a message, say). Map
 // on a nil Sink is nil.
 func (s Sink) Map(f func(Event) Event) Sink {

@@ -1,0 +1,42 @@
+package repository
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/redisplan/redisplan/internal/s3url"
+)
+
+// The layout of a destination:
+//
+//	<destination>/<FileName(target)>/<backup id>/{manifest.json, files...}
+//
+// A Kind is one sort of artifact kept under a target's folder. Backups sit
+// in the folder itself; another kind (the archive's segments) gets a
+// subfolder of its own, named here and nowhere else, so that what one kind
+// lists or prunes is never the other's.
+type Kind string
+
+// Backups are the target's complete backups: one folder per backup ID.
+const Backups Kind = ""
+
+// FileName turns a target name such as cache["eu"] into cache-eu: the name
+// of its folder in a destination, and of its other files (redis.conf,
+// check state).
+func FileName(target string) string {
+	r := strings.NewReplacer(`["`, "-", `"]`, "", "/", "_", `"`, "")
+	return r.Replace(target)
+}
+
+// location is where artifacts of kind k of target live in dest, without a
+// trailing separator.
+func location(dest, target string, k Kind) string {
+	if s3url.Is(dest) {
+		p := strings.TrimRight(dest, "/") + "/" + FileName(target)
+		if k != Backups {
+			p += "/" + string(k)
+		}
+		return p
+	}
+	return filepath.Join(dest, FileName(target), string(k))
+}

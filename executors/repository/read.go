@@ -1,0 +1,61 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"filippo.io/age"
+
+	"github.com/redisplan/redisplan/executors/backup"
+)
+
+// Reader opens the raw bytes of m's files (decrypted with ids and
+// decompressed), checked against the manifest as they stream: what
+// restore, verify and drill read a stored backup through.
+func (r *Repository) Reader(m *backup.Manifest, ids []age.Identity) func(context.Context, backup.File) (io.ReadCloser, error) {
+	return func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
+		stored, err := r.Storage.Open(ctx, m.ID, f.Name)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := backup.OpenStream(stored, f, ids)
+		if err != nil {
+			stored.Close()
+			return nil, err
+		}
+		return closeBoth{raw, stored}, nil
+	}
+}
+
+type closeBoth struct {
+	io.ReadCloser
+	inner io.Closer
+}
+
+func (c closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	if e := c.inner.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// Identities reads the age identities in the file at path, for encrypted
+// backups; none when path is empty.
+func Identities(path string) ([]age.Identity, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ids, err := backup.ParseIdentities(f)
+	if err != nil {
+		return nil, fmt.Errorf("read identities from %s: %w", path, err)
+	}
+	return ids, nil
+}
