@@ -185,8 +185,8 @@ func Diff(in Input) *model.TargetPlan {
 		p, ok := cat.Lookup(d.Name)
 		if !ok {
 			tp.Error = fmt.Sprintf("the spec sets %s, which this server (%s) does not have", d.Name, serverLabel(live))
-			if where := catalog.Where(d.Name); len(where) > 0 {
-				tp.Error += fmt.Sprintf("; %s know it: remove it from the spec for this target, or check that the address names the server you mean", strings.Join(where, ", "))
+			if have := catalog.Have(d.Name); have != "" {
+				tp.Error += "; " + have + ": remove it from the spec for this target, or check that the address names the server you mean"
 			}
 			return tp
 		}

@@ -30,6 +30,20 @@ func Binary() (string, error) {
 	return bin, nil
 }
 
+// BinaryFor finds the server binary for data an engine wrote ("redis",
+// "valkey", or "" when unknown): the one EnvBinary names, else for
+// "valkey" valkey-server in PATH when there is one, else Binary's
+// redis-server. A scratch server then loads what that engine writes
+// (Redis 7.0 cannot load Valkey 8's RDB version 11).
+func BinaryFor(engine string) (string, error) {
+	if os.Getenv(EnvBinary) == "" && engine == "valkey" {
+		if bin, err := exec.LookPath("valkey-server"); err == nil {
+			return bin, nil
+		}
+	}
+	return Binary()
+}
+
 // Version asks a server binary for its release: "7.0.15" for Redis, or
 // "valkey 8.0.1", which is the form catalog.For takes.
 func Version(ctx context.Context, bin string) (string, error) {

@@ -71,8 +71,8 @@ func Where(name string) []string {
 // releases that have it, or by a close name of c.
 func Absent(c *Catalog, name string) string {
 	msg := fmt.Sprintf("%s has no configuration directive named %q.", c.Label(), name)
-	if where := Where(name); len(where) > 0 {
-		return msg + fmt.Sprintf(" %s %s it: check the server's release, or the spec's redis_version.", strings.Join(where, ", "), plural(len(where), "has", "have"))
+	if have := Have(name); have != "" {
+		return msg + " " + have + ": check the server's release, or the spec's redis_version."
 	}
 	if s := c.Suggest(name); s != "" {
 		msg += fmt.Sprintf(" Did you mean %q?", s)
@@ -80,9 +80,15 @@ func Absent(c *Catalog, name string) string {
 	return msg
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// Have says which releases know name: "Redis 8.0 has it", "Valkey 8.0
+// and Valkey 8.1 have it", or "" when none does.
+func Have(name string) string {
+	where := Where(name)
+	switch len(where) {
+	case 0:
+		return ""
+	case 1:
+		return where[0] + " has it"
 	}
-	return many
+	return strings.Join(where[:len(where)-1], ", ") + " and " + where[len(where)-1] + " have it"
 }

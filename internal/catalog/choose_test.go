@@ -69,4 +69,10 @@ func TestAbsent(t *testing.T) {
 	if got := Where("dual-channel-replication-enabled"); strings.Join(got, ",") != "Valkey 8.0,Valkey 8.1" {
 		t.Errorf("Where(dual-channel-replication-enabled) = %q", got)
 	}
+	if got := Have("dual-channel-replication-enabled"); got != "Valkey 8.0 and Valkey 8.1 have it" {
+		t.Errorf("Have(dual-channel-replication-enabled) = %q", got)
+	}
+	if got := Have("nonexistent-directive"); got != "" {
+		t.Errorf("Have(nonexistent-directive) = %q, want empty", got)
+	}
 }

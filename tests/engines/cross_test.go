@@ -155,3 +155,33 @@ func TestRestoreRefusesAnRDBTooNew(t *testing.T) {
 		t.Errorf("the refused restore restarted the server: pid %s, was %s", pidAfter, pidBefore)
 	}
 }
+
+// TestDrillUsesTheBackupsEngine: a drill of a Valkey 8.1 backup runs its
+// scratch server on valkey-server when PATH has one (and
+// REDISPLAN_REDIS_SERVER names none); with only Redis 7.0 it is refused for
+// the RDB version, naming both servers.
+func TestDrillUsesTheBackupsEngine(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "valkey-8.1")
+	e := all["valkey-8.1"]
+	addr, conf, _ := startDaemon(t, e, plainConf)
+	fill(t, addr, "drill")
+	spec := plainSpec(t, addr, conf, e.Server, t.TempDir())
+	mustRun(t, "backup", "run", "-config", spec)
+
+	system := all["redis-7.0"]
+	withValkey := []string{"REDISPLAN_REDIS_SERVER=", "PATH=" + filepath.Dir(e.Server) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	if code, out := runEnv(t, withValkey, "drill", "rto", "-config", spec, "-target", "main"); code != 0 {
+		t.Errorf("drill rto of a Valkey 8.1 backup with valkey-server in PATH: exit %d, want 0\n%s", code, out)
+	}
+	onlyRedis := []string{"REDISPLAN_REDIS_SERVER=" + system.Server}
+	code, out := runEnv(t, onlyRedis, "drill", "rto", "-config", spec, "-target", "main")
+	if code == 0 {
+		t.Fatalf("drill rto of a Valkey 8.1 backup on Redis %s succeeded:\n%s", system.Version, out)
+	}
+	for _, want := range []string{"RDB version 11", "Valkey " + e.Version, "Redis " + system.Version} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refused drill does not say %q:\n%s", want, out)
+		}
+	}
+}
