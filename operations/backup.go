@@ -16,7 +16,6 @@ import (
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/progress"
 )
 
@@ -333,33 +332,4 @@ func ImportBackups(ctx context.Context, t *model.Target, files []string, opts re
 		done(path, r, err)
 	}
 	return nil
-}
-
-// Repositories is BackupRepository over executors/repository: what Check
-// reads of the targets' backups, as every other command reads them.
-type Repositories struct{}
-
-var _ BackupRepository = Repositories{}
-
-// Owner is repository.Owner.
-func (Repositories) Owner(t *model.Target) *owner.Owner { return repository.Owner(t) }
-
-// FileName is repository.FileName of t's name.
-func (Repositories) FileName(t *model.Target) string { return repository.FileName(t.Name) }
-
-// LocalFolder is repository.LocalFolder.
-func (Repositories) LocalFolder(t *model.Target) string { return repository.LocalFolder(t) }
-
-// Backups reads t's own backups from its destination, and names the
-// other specs' backups found beside them.
-func (Repositories) Backups(ctx context.Context, t *model.Target) ([]*backup.Manifest, string, error) {
-	repo, err := repository.Open(t, "")
-	if err != nil {
-		return nil, "", err
-	}
-	own, others, err := repo.Catalog(ctx)
-	if len(others) == 0 {
-		return own, "", err
-	}
-	return own, fmt.Sprintf("%d of %s", len(others), repository.DescribeOwners(others)), err
 }

@@ -2,6 +2,7 @@ package operations
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,9 +14,9 @@ import (
 	"github.com/redisplan/redisplan/internal/owner"
 )
 
-// Check reads through Repositories the target's own backups only, and is
-// told of another spec's beside them.
-func TestRepositoriesBackups(t *testing.T) {
+// Check reads the target's own backups only (Repository.Catalog), and
+// names another spec's beside them.
+func TestCheckReadsOwnBackupsOnly(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	tg := &model.Target{Name: "main", Pos: model.Pos{Filename: filepath.Join(dir, "redis.hcl")},
@@ -38,15 +39,14 @@ func TestRepositoriesBackups(t *testing.T) {
 	commit("20261101T000000.000Z", repository.Owner(tg))
 	commit("20261102T000000.000Z", &owner.Owner{Spec: filepath.Join(dir, "other.hcl"), Target: "main"})
 
-	var r Repositories
-	own, others, err := r.Backups(context.Background(), tg)
+	own, theirs, err := repo.Catalog(context.Background())
 	if err != nil || len(own) != 1 || own[0].ID != "20261101T000000.000Z" {
-		t.Fatalf("Backups = %v, %v; want the target's one backup", own, err)
+		t.Fatalf("Catalog = %v, %v; want the target's one backup", own, err)
 	}
-	if !strings.HasPrefix(others, "1 of spec "+filepath.Join(dir, "other.hcl")) {
+	if others := fmt.Sprintf("%d of %s", len(theirs), repository.DescribeOwners(theirs)); !strings.HasPrefix(others, "1 of spec "+filepath.Join(dir, "other.hcl")) {
 		t.Errorf("others = %q, want the other spec named", others)
 	}
-	if got, want := r.LocalFolder(tg), filepath.Join(dir, "backups", "main"); got != want {
+	if got, want := repository.LocalFolder(tg), filepath.Join(dir, "backups", "main"); got != want {
 		t.Errorf("LocalFolder = %q, want %q", got, want)
 	}
 }
