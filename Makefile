@@ -4,13 +4,20 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps demo test fuzz fuzz-all build bench bench-backup bench-s3
+.PHONY: deps demo test fuzz fuzz-all build release bench bench-backup bench-s3
 
 deps:
 	@scripts/install-deps.sh
 
+# -buildvcs=auto stamps the commit (redisplan version names it) even where
+# GOFLAGS turns VCS stamping off.
 build:
-	$(GO) build -o bin/redisplan ./cmd/redisplan
+	$(GO) build -buildvcs=auto -o bin/redisplan ./cmd/redisplan
+
+# Static binaries for linux amd64/arm64 and darwin arm64 with SHA256SUMS,
+# in dist/ (VERSION=v1.2.3 names the release; default git describe).
+release:
+	scripts/release.sh
 
 demo: deps build
 	scripts/demo.sh

@@ -282,11 +282,7 @@ func isLiteral(expr hclv2.Expression) bool {
 func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, secret bool) {
 	p, ok := d.cat.Lookup(name)
 	if !ok {
-		detail := fmt.Sprintf("Redis %s has no configuration directive named %q.", d.cat.Version(), name)
-		if s := d.cat.Suggest(name); s != "" {
-			detail += fmt.Sprintf(" Did you mean %q?", s)
-		}
-		d.l.errorf(&rng, "Unknown directive", "%s", detail)
+		d.l.errorf(&rng, "Unknown directive", "%s", catalog.Absent(d.cat, name))
 		return
 	}
 	switch p.Mode() {

@@ -270,7 +270,7 @@ func applyRequest(t *model.Target, tp *model.TargetPlan, allowRestart bool, emit
 	req := apply.Request{
 		Target:       t,
 		Plan:         tp,
-		Catalog:      targetCatalog(t, &model.State{Live: &model.LiveState{Version: tp.Version}}),
+		Catalog:      planner.PlanCatalog(tp, t.RedisVersion),
 		AllowRestart: allowRestart,
 		Live:         lc,
 		Splice:       crontab.SpliceOwned,

@@ -13,34 +13,15 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
+	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
-// BackupRepository is what Check needs of the backup repository, the one
-// place that knows how a target's backups are stored and whose they are.
-// The CLI passes it in until the repository is a package of its own.
-type BackupRepository interface {
-	// Owner is the owner of what redisplan keeps for t: its backups and
-	// its check state.
-	Owner(t *model.Target) *owner.Owner
-	// FileName is t's name as the storage layout writes it in paths.
-	FileName(t *model.Target) string
-	// LocalFolder is the folder of t's backups when its destination is a
-	// directory that may be written to; "" otherwise.
-	LocalFolder(t *model.Target) string
-	// Backups lists t's own backups, and names the other specs' backups
-	// found beside them ("" when there are none).
-	Backups(ctx context.Context, t *model.Target) (own []*backup.Manifest, others string, err error)
-}
-
 // CheckOptions are what a check run is made from.
 type CheckOptions struct {
 	Targets []*model.Target
-	// Backups is the backup repository, read for the backup_age check
-	// and for where the check state lives.
-	Backups BackupRepository
 	// Notify sends what changed since the last run to each target's
 	// alert destinations.
 	Notify bool
@@ -78,31 +59,37 @@ func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
 	}
 	r := &CheckResult{Report: check.Report{FormatVersion: "1.0", Time: now.UTC()}, Deliveries: []notify.Delivery{}}
 	for _, t := range o.Targets {
-		path, err := statePath(t, o.StateDir, o.Backups)
+		path, err := statePath(t, o.StateDir)
 		if err != nil {
 			return nil, err
 		}
-		st, path, err := loadOwnState(t, path, o.Backups.Owner(t))
+		st, path, err := loadOwnState(path, repository.Owner(t))
 		if err != nil {
 			// A broken state file costs the rates and the deduplication
 			// of one run, not the check itself.
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%v; starting from an empty state", err))
 			st = check.NewState()
 		}
-		st.Owner = o.Backups.Owner(t)
+		st.Owner = repository.Owner(t)
 		var catalog func(context.Context) ([]*backup.Manifest, error)
-		others := ""
+		var others []*backup.Manifest
 		if t.Backup != nil {
 			// Only this target's backups: another spec's in a shared
 			// folder say nothing about this server.
 			catalog = func(ctx context.Context) ([]*backup.Manifest, error) {
-				own, desc, err := o.Backups.Backups(ctx, t)
-				others = desc
+				repo, err := repository.Open(t, "")
+				if err != nil {
+					return nil, err
+				}
+				own, theirs, err := repo.Catalog(ctx)
+				others = theirs
 				return own, err
 			}
 		}
 		in := check.Gather(ctx, t, catalog, st.Sample(t.Name), now)
-		in.OtherBackups = others
+		if len(others) > 0 {
+			in.OtherBackups = fmt.Sprintf("%d of %s", len(others), repository.DescribeOwners(others))
+		}
 		results := check.Evaluate(in)
 		r.Report.Results = append(r.Report.Results, results...)
 		r.Metrics = append(r.Metrics, check.MetricsOf(in)...)
@@ -162,8 +149,8 @@ func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, r
 // statePath is where a target's check state lives: in dir when set, else
 // beside its backup catalog (the backup_age check reads that catalog
 // anyway), else in the user's state directory.
-func statePath(t *model.Target, dir string, repo BackupRepository) (string, error) {
-	name := repo.FileName(t) + ".check-state.json"
+func statePath(t *model.Target, dir string) (string, error) {
+	name := repository.FileName(t.Name) + ".check-state.json"
 	if dir != "" {
 		return filepath.Join(dir, name), nil
 	}
@@ -171,7 +158,7 @@ func statePath(t *model.Target, dir string, repo BackupRepository) (string, erro
 	// mounted), the repository has no folder: the state goes to the
 	// user's state directory rather than create the destination, and
 	// backup_age reports the catalog unreadable.
-	if folder := repo.LocalFolder(t); folder != "" {
+	if folder := repository.LocalFolder(t); folder != "" {
 		return filepath.Join(folder, ".check-state.json"), nil
 	}
 	base := os.Getenv("XDG_STATE_HOME")
@@ -185,11 +172,11 @@ func statePath(t *model.Target, dir string, repo BackupRepository) (string, erro
 	return filepath.Join(base, "redisplan", name), nil
 }
 
-// loadOwnState reads the check state of t (owned by o) at path, or, when
-// the state there is another spec's target's (two specs with a target of
-// the same name, one backup folder or one state directory), at a path of
-// t's own beside it, which it returns.
-func loadOwnState(t *model.Target, path string, o *owner.Owner) (*check.State, string, error) {
+// loadOwnState reads the check state of the target owned by o at path,
+// or, when the state there is another spec's target's (two specs with a
+// target of the same name, one backup folder or one state directory), at
+// a path of its own beside it, which it returns.
+func loadOwnState(path string, o *owner.Owner) (*check.State, string, error) {
 	st, err := check.LoadState(path)
 	if err != nil || st.Owner == nil || st.Owner.IsZero() || o.Claims(*st.Owner) {
 		return st, path, err

@@ -15,25 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
 	"github.com/redisplan/redisplan/executors/server/servertest"
-	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/owner"
 )
-
-// noBackups is a BackupRepository for targets without a backup block.
-type noBackups struct{}
-
-func (noBackups) Owner(t *model.Target) *owner.Owner {
-	return &owner.Owner{Spec: t.Pos.Filename, Target: t.Name}
-}
-func (noBackups) FileName(t *model.Target) string    { return t.Name }
-func (noBackups) LocalFolder(t *model.Target) string { return "" }
-func (noBackups) Backups(context.Context, *model.Target) ([]*backup.Manifest, string, error) {
-	return nil, "", nil
-}
 
 // webhook is an alert receiver on loopback that keeps the bodies it gets.
 type webhook struct {
@@ -104,7 +89,7 @@ func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
 }
 `, srv.Addr(), hook.srv.URL+"/alerts"))
 	state := t.TempDir()
-	o := CheckOptions{Targets: res.Spec.Targets, Backups: noBackups{}, Notify: true, StateDir: state, Now: time.Now()}
+	o := CheckOptions{Targets: res.Spec.Targets, Notify: true, StateDir: state, Now: time.Now()}
 
 	r, err := Check(ctx, o)
 	if err != nil {

@@ -109,30 +109,37 @@ type RTOReport struct {
 	Reason           string   `json:"reason"`
 }
 
+// SourceError is a drill that found no backup to drill, or could not
+// open it: nothing was read.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
 // RTODrill times a verify and a restore of one of t's backups (which: an
 // ID, or latest) into a scratch server (drill.RTO) and judges it against
 // t's rto. A drill never restores into the target, so an ID may name
-// another spec's backup. started is told which backup, once it is found,
-// and what picking it passed over (notes); when no backup is found, the
-// notes come back with the error. emit receives the steps and the bytes
-// verified and loaded.
-func RTODrill(ctx context.Context, t *model.Target, which, identity string, started func(backupID string, notes []string), emit progress.Sink) (RTOReport, []string, error) {
+// another spec's backup. emit receives what picking the backup passed
+// over, which backup is drilled, and the bytes verified and loaded. A
+// backup not found or not opened is a *SourceError.
+func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit progress.Sink) (RTOReport, error) {
 	if t.Backup == nil {
-		return RTOReport{}, nil, fmt.Errorf("redis.%s has no backup block, so there is no backup to restore", t.Name)
+		return RTOReport{}, &SourceError{fmt.Errorf("redis.%s has no backup block, so there is no backup to restore", t.Name)}
 	}
 	src, notes, err := RestoreSource(ctx, t, SourceRequest{Backup: which, Identity: identity, OtherSpec: true})
+	for _, n := range notes {
+		emit.Say(progress.Step, "%s", n)
+	}
 	if err != nil {
-		return RTOReport{}, notes, err
+		return RTOReport{}, &SourceError{err}
 	}
-	if started != nil {
-		started(src.Manifest.ID, notes)
-	}
+	emit.Say(progress.Step, "verifying backup %s and restoring it into a scratch redis-server", src.Manifest.ID)
 	res, err := drill.RTO(ctx, src, func(ctx context.Context, src restore.Source) error {
 		_, err := restore.Verify(ctx, src, emit)
 		return err
 	}, emit.BytesOnly())
 	if err != nil {
-		return RTOReport{}, nil, err
+		return RTOReport{}, err
 	}
 	v := drill.JudgeRTO(res, t.RTO)
 	return RTOReport{
@@ -140,5 +147,5 @@ func RTODrill(ctx context.Context, t *model.Target, which, identity string, star
 		VerifySeconds: res.VerifySeconds, LoadSeconds: res.LoadSeconds, TotalSeconds: res.TotalSeconds,
 		Keys: res.Keys, ExpectedKeys: res.ExpectedKeys, KeysMatch: res.KeysMatch, Mismatch: res.Mismatch, KeysSummary: res.Summary,
 		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
-	}, nil, nil
+	}, nil
 }

@@ -232,25 +232,14 @@ func ScheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.Sche
 	return out, nil
 }
 
-// targetCatalog is the catalog of the live server's version, or the
-// spec's redis_version when the server could not be read.
+// targetCatalog is the catalog for a target: catalog.Choose on the live
+// server's INFO, else the spec's redis_version.
 func targetCatalog(t *model.Target, st *model.State) *catalog.Catalog {
+	var info map[string]string
 	if st != nil && st.Live != nil {
-		v := st.Live.Version
-		if st.Live.Server == "valkey" {
-			// Valkey reports redis_version 7.2.4 for compatibility; its
-			// own version is valkey_version.
-			v = "valkey-" + st.Live.Info["valkey_version"]
-		}
-		if c, err := catalog.For(v); err == nil {
-			return c
-		}
+		info = st.Live.Info
 	}
-	c, err := catalog.For(t.RedisVersion)
-	if err != nil {
-		c, _ = catalog.For(spechcl.DefaultRedisVersion)
-	}
-	return c
+	return catalog.Choose(info, t.RedisVersion)
 }
 
 func specFingerprint(res *spechcl.Result, kdf *planner.KDF) string {

@@ -134,7 +134,11 @@ func Diff(in Input) *model.TargetPlan {
 	}
 	tp.RunID = live.RunID
 	tp.Version = live.Version
+	tp.Server = serverLabel(live)
 	cat := in.Catalog
+	if cat != nil {
+		tp.Catalog = cat.Version()
+	}
 
 	if f := in.State.File; f != nil && !f.Exists {
 		// A config_file that does not exist is most often a typo: creating
@@ -176,11 +180,21 @@ func Diff(in Input) *model.TargetPlan {
 	}
 
 	protectedLive := protectedConfigsAllowed(live)
+	var renamed []model.Risk
 	for _, d := range t.Directives {
 		p, ok := cat.Lookup(d.Name)
 		if !ok {
-			tp.Error = fmt.Sprintf("the spec sets %s, which Redis %s does not have", d.Name, live.Version)
+			tp.Error = fmt.Sprintf("the spec sets %s, which this server (%s) does not have", d.Name, serverLabel(live))
+			if have := catalog.Have(d.Name); have != "" {
+				tp.Error += "; " + have + ": remove it from the spec for this target, or check that the address names the server you mean"
+			}
 			return tp
+		}
+		if !strings.EqualFold(p.Name, d.Name) {
+			// The server knows the spec's name as an alias: say which
+			// name the plan, the config file and CONFIG use.
+			renamed = append(renamed, model.Risk{Directive: p.Name, Message: fmt.Sprintf(
+				"%s is called %s on this server (%s): it is changed, and written in the config file, under that name", d.Name, p.Name, serverLabel(live))})
 		}
 		after, err := p.Normalize(d.Value)
 		if err != nil {
@@ -244,7 +258,7 @@ func Diff(in Input) *model.TargetPlan {
 
 	rewriteLeftover(in, tp)
 	renameChanges(tp, t, file)
-	tp.Risks = risks(t, tp, live, in.State.File)
+	tp.Risks = append(risks(t, tp, live, in.State.File), renamed...)
 	if in.Replica != "" && live.Info["master_link_status"] != "up" {
 		tp.Risks = append(tp.Risks, model.Risk{Message: fmt.Sprintf(
 			"the replica's link to its primary is %s: a restart waits until it is up and caught up, and a backup will not read from it", live.Info["master_link_status"])})
@@ -354,4 +368,13 @@ func attachSchedules(tp *model.TargetPlan, in Input, cron *model.CrontabChange, 
 	tp.Risks = append(tp.Risks, varFileRisks(in, cron, files)...)
 	tp.Risks = append(tp.Risks, otherValueRisk(in)...)
 	tp.Risks = append(tp.Risks, podDefaultRisk(in)...)
+}
+
+// serverLabel names the server's engine and release: "Redis 7.0.15",
+// "Valkey 8.1.1".
+func serverLabel(live *model.LiveState) string {
+	if v := live.Info["valkey_version"]; v != "" {
+		return "Valkey " + v
+	}
+	return "Redis " + live.Version
 }

@@ -3,7 +3,8 @@
 # redis-server and redis-cli, promtool (Debian's prometheus package),
 # which checks the alerting rules redisplan renders, systemd-analyze
 # (Debian's systemd package), which checks its timers, and versitygw, the
-# S3-compatible server the S3 backend is tested against. Does nothing when
+# S3-compatible server the S3 backend is tested against, and the other server
+# engines the tests run on (scripts/install-engines.sh). Does nothing when
 # they are already there.
 set -euo pipefail
 
@@ -22,6 +23,10 @@ if [ -z "${REDISPLAN_VERSITYGW:-}" ] && ! command -v versitygw >/dev/null 2>&1 &
   # setting of the caller from applying to it.
   GOFLAGS= GOBIN="$cache_bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
+
+# The other engines (Redis 8.0, Valkey 8.0 and 8.1) go into the cache
+# directory without touching the system or its apt state.
+"$(dirname "$0")/install-engines.sh"
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

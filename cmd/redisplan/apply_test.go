@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,25 +61,8 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 	t.Helper()
 	bin := servertest.Binary(t)
 	dir := t.TempDir()
-	d := &daemon{port: servertest.FreePort(t), dir: dir, conf: filepath.Join(dir, "redis.conf"), start: bin}
-	if confDir != "" {
-		d.conf = filepath.Join(confDir, fmt.Sprintf("redis-%d.conf", d.port))
-	}
-	base := []string{
-		"# managed by a person before redisplan",
-		"port " + strconv.Itoa(d.port),
-		"bind 127.0.0.1",
-		"dir " + dir,
-		"daemonize yes",
-		"pidfile " + filepath.Join(dir, "redis.pid"),
-		"logfile " + filepath.Join(dir, "redis.log"),
-	}
-	if err := os.WriteFile(d.conf, []byte(strings.Join(append(base, lines...), "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, d.conf).CombinedOutput(); err != nil {
-		t.Fatalf("start redis-server: %v: %s", err, out)
-	}
+	d := &daemon{dir: dir, start: bin}
+	pidfile, logfile := filepath.Join(dir, "redis.pid"), filepath.Join(dir, "redis.log")
 	t.Cleanup(func() {
 		// The process may have been restarted by redisplan: the pidfile
 		// names the current one.
@@ -91,16 +75,66 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 			}
 		}
 	})
-	c := d.client(t)
-	if err := testwait.Until(10*time.Second, func() (bool, error) {
-		err := c.Ping(context.Background()).Err()
-		return err == nil, err
-	}); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-		t.Fatalf("redis-server did not start: %v\n%s", err, log)
+	// The port was free a moment ago: another test's server may take it
+	// first. Ready means answering as the process the pidfile names.
+	for attempt := 1; ; attempt++ {
+		d.port = servertest.FreePort(t)
+		d.conf = filepath.Join(dir, "redis.conf")
+		if confDir != "" {
+			d.conf = filepath.Join(confDir, fmt.Sprintf("redis-%d.conf", d.port))
+		}
+		base := []string{
+			"# managed by a person before redisplan",
+			"port " + strconv.Itoa(d.port),
+			"bind 127.0.0.1",
+			"dir " + dir,
+			"daemonize yes",
+			"pidfile " + pidfile,
+			"logfile " + logfile,
+		}
+		if err := os.WriteFile(d.conf, []byte(strings.Join(append(base, lines...), "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(bin, d.conf).CombinedOutput(); err != nil {
+			t.Fatalf("start redis-server: %v: %s", err, out)
+		}
+		probe := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+		err := testwait.Until(10*time.Second, func() (bool, error) {
+			if log, _ := os.ReadFile(logfile); strings.Contains(string(log), "Address already in use") {
+				return false, testwait.Stop(errPortTaken)
+			}
+			b, err := os.ReadFile(pidfile)
+			if err != nil {
+				return false, err
+			}
+			info, err := probe.Info(context.Background(), "server").Result()
+			if err != nil {
+				return false, err
+			}
+			if pid := strings.TrimSpace(string(b)); !strings.Contains(info, "process_id:"+pid+"\r\n") {
+				return false, fmt.Errorf("the port is answered by another process than %s", pid)
+			}
+			return true, nil
+		})
+		probe.Close()
+		if errors.Is(err, errPortTaken) && attempt < 3 {
+			t.Logf("port %d was taken before redis-server could bind it; trying another port", d.port)
+			os.Remove(logfile)
+			if confDir != "" {
+				os.Remove(d.conf)
+			}
+			continue
+		}
+		if err != nil {
+			log, _ := os.ReadFile(logfile)
+			t.Fatalf("redis-server did not start: %v\n%s", err, log)
+		}
+		return d
 	}
-	return d
 }
+
+// errPortTaken is a daemon's port taken by another process.
+var errPortTaken = errors.New("its port was taken by another process")
 
 // zombie reports whether pid has exited but was not reaped: a daemonized
 // server's parent is init, which in a container may never reap it, and

@@ -375,21 +375,3 @@ func printForeign(w io.Writer, entries []repository.Foreign) {
 		fmt.Fprintf(w, "redis.%s: %s: not redisplan's, left alone (%s)\n", e.Target, e.Path, e.Why)
 	}
 }
-
-// What check.go reads of the repository, until check's orchestration
-// moves below the CLI: each is the repository's, under the name check.go
-// calls.
-var (
-	targetOwner       = repository.Owner
-	backupClaim       = repository.Claim
-	describeOwners    = repository.DescribeOwners
-	destinationExists = repository.DestinationExists
-)
-
-func storageFor(t *model.Target, dest string) (backup.Storage, error) {
-	r, err := repository.Open(t, dest)
-	if err != nil {
-		return nil, err
-	}
-	return r.Storage, nil
-}

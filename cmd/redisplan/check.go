@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/internal/owner"
-	"github.com/redisplan/redisplan/internal/s3url"
 	"github.com/redisplan/redisplan/operations"
 )
 
@@ -42,7 +38,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 		return int(check.Unknown)
 	}
 	r, err := operations.Check(ctx, operations.CheckOptions{
-		Targets: selected, Backups: backupRepository{}, Notify: a.Notify, StateDir: a.StateDir,
+		Targets: selected, Notify: a.Notify, StateDir: a.StateDir, Sender: env.sender,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
@@ -86,43 +82,11 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	return int(r.Report.Status)
 }
 
-// backupRepository is operations.BackupRepository over the storage and
-// ownership helpers of backup.go, until the backup repository is a
-// package of its own.
-type backupRepository struct{}
-
-var _ operations.BackupRepository = backupRepository{}
-
-func (backupRepository) Owner(t *model.Target) *owner.Owner { return targetOwner(t) }
-
-func (backupRepository) FileName(t *model.Target) string { return fileName(t.Name) }
-
-func (backupRepository) LocalFolder(t *model.Target) string {
-	if t.Backup == nil || s3url.Is(t.Backup.Destination) ||
-		t.Backup.RequireDestination && destinationExists(t.Backup.Destination) != nil {
-		return ""
-	}
-	return filepath.Join(t.Backup.Destination, fileName(t.Name))
-}
-
-func (backupRepository) Backups(ctx context.Context, t *model.Target) ([]*backup.Manifest, string, error) {
-	store, err := storageFor(t, "")
-	if err != nil {
-		return nil, "", err
-	}
-	ms, err := check.Catalog(store)(ctx)
-	own, others := backupClaim(t).Partition(ms)
-	if len(others) == 0 {
-		return own, "", err
-	}
-	return own, fmt.Sprintf("%d of %s", len(others), describeOwners(others)), err
-}
-
 // alertFailure sends a critical alert for a failed backup or restore to
 // the target's notify destinations and reports delivery problems as
 // warnings, which never change the command's own exit code.
 func alertFailure(ctx context.Context, env *cmdEnv, t *model.Target, checkName, summary string, cause error) {
-	for _, p := range operations.AlertFailure(ctx, nil, t, checkName, summary, cause) {
+	for _, p := range operations.AlertFailure(ctx, env.sender, t, checkName, summary, cause) {
 		fmt.Fprintf(env.stderr, "warning: %s\n", p)
 	}
 }

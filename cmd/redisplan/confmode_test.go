@@ -13,6 +13,7 @@ import (
 // The plan now names the risk, and apply leaves the file and its backup
 // without access for other users, keeping the owner's and group's.
 func TestConfigFileKeepsSecretsFromOtherUsers(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t)
 	if err := os.Chmod(d.conf, 0o644); err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ redis "main" {
   }
 }
 `, d.addr(), d.conf))
-	t.Setenv("REDISPLAN_VAR_password", "Pw-for-others-7731")
+	setVar(t, "REDISPLAN_VAR_password", "Pw-for-others-7731")
 	// The server has no password yet: the spec's first apply sets it, and
 	// it is sent only once the server asks for one.
 	code, out, errOut := runCLI(t, "plan", "-config", spec)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -35,15 +36,16 @@ func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
 	return exitError
 }
 
-// drillTarget loads the spec and returns the one target -target names.
-func drillTarget(env *cmdEnv, sf *specFlags, names []string, cmd string) (*model.Target, bool) {
+// oneTarget loads the spec and returns the one target -target names;
+// need says so when there is not exactly one.
+func oneTarget(env *cmdEnv, sf *specFlags, names []string, cmd, need string) (*model.Target, bool) {
 	res, ok := loadSpec(env, sf)
 	if !ok {
 		return nil, false
 	}
 	selected, err := selectTargets(res.Spec, names)
 	if err == nil && (len(names) != 1 || len(selected) != 1) {
-		err = fmt.Errorf("a drill needs exactly one -target")
+		err = errors.New(need)
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
@@ -72,7 +74,7 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	sf, targets, runs, duration, seed, asJSON := specFlagsOf(a.Spec), a.Targets, a.Runs, a.Duration, a.Seed, a.JSON
-	t, ok := drillTarget(env, &sf, targets, "drill rpo")
+	t, ok := oneTarget(env, &sf, targets, "drill rpo", "a drill needs exactly one -target")
 	if !ok {
 		return exitError
 	}
@@ -135,7 +137,7 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	sf, targets, which, identity, asJSON := specFlagsOf(a.Spec), a.Targets, a.Backup, a.Identity, a.JSON
-	t, ok := drillTarget(env, &sf, targets, "drill rto")
+	t, ok := oneTarget(env, &sf, targets, "drill rto", "a drill needs exactly one -target")
 	if !ok {
 		return exitError
 	}
@@ -143,16 +145,10 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	// figures.
 	view := newProgressView(env, env.stderr, asJSON)
 	defer view.close()
-	say := view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill})
-	started := false
-	rep, notes, err := operations.RTODrill(ctx, t, which, identity, func(id string, notes []string) {
-		started = true
-		writeNotes(env.stderr, t, notes)
-		say.Say(progress.Step, "verifying backup %s and restoring it into a scratch redis-server", id)
-	}, say)
-	writeNotes(env.stderr, t, notes)
+	rep, err := operations.RTODrill(ctx, t, which, identity, view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}))
+	var se *operations.SourceError
 	switch {
-	case err != nil && !started:
+	case errors.As(err, &se):
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError
 	case err != nil:

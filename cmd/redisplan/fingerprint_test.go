@@ -36,9 +36,9 @@ func startFingerprintServer(t *testing.T) *fingerprintServer {
 		t.Fatal(err)
 	}
 	f.srv = servertest.Start(t, servertest.Options{ConfigFile: f.conf, Password: f.password})
-	t.Setenv("REDISPLAN_VAR_password", f.password)
-	t.Setenv("REDISPLAN_VAR_ops_password", f.opsPassword)
-	t.Setenv("REDISPLAN_VAR_config_command", f.cfg)
+	setVar(t, "REDISPLAN_VAR_password", f.password)
+	setVar(t, "REDISPLAN_VAR_ops_password", f.opsPassword)
+	setVar(t, "REDISPLAN_VAR_config_command", f.cfg)
 	f.spec = writeSpec(t, fmt.Sprintf(`variable "password" {
   type      = string
   sensitive = true
@@ -113,6 +113,7 @@ func fastHashes(s string) []string {
 // CONFIG name and the whole config file are looked for as SHA-256 in hex
 // and base64.
 func TestSavedPlanHoldsNoFastHashOfSecrets(t *testing.T) {
+	t.Parallel()
 	f := startFingerprintServer(t)
 	planFile := filepath.Join(t.TempDir(), "main.plan")
 	code, out, errOut := runCLI(t, "plan", "-detailed-exitcode", "-out", planFile, "-config", f.spec)
@@ -160,6 +161,7 @@ func TestSavedPlanHoldsNoFastHashOfSecrets(t *testing.T) {
 // the plan file holds no usable trace of it: the password changed live
 // and in the file, only in the file, or only live.
 func TestSavedPlanStaleWhenASecretChanges(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		live, file bool
@@ -205,6 +207,7 @@ func TestSavedPlanStaleWhenASecretChanges(t *testing.T) {
 // A config file line that holds no secret, changed after the plan, makes
 // the plan stale too.
 func TestSavedPlanStaleWhenTheConfigFileChanges(t *testing.T) {
+	t.Parallel()
 	f := startFingerprintServer(t)
 	planFile := filepath.Join(t.TempDir(), "main.plan")
 	if code, out, errOut := runCLI(t, "plan", "-out", planFile, "-config", f.spec); code != 0 {

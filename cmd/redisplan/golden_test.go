@@ -6,9 +6,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/redisplan/redisplan/executors/notify"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -28,19 +32,80 @@ var renderSpecs = map[string]string{
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	code := runIn(context.Background(), surroundings{environ: environFor(t), sender: testSender}, args, strings.NewReader(""), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
+}
+
+// testSender delivers the alerts of the commands tests run in-process,
+// retrying as notify's defaults do but 1ms apart instead of 1s, 2s, 4s
+// (notify's own tests check those).
+var testSender = &notify.Sender{Backoff: func(int) time.Duration { return time.Millisecond }}
+
+// testVars are the environment variables setVar set, by test name.
+var (
+	testVarsMu sync.Mutex
+	testVars   = map[string]map[string]string{}
+)
+
+// setVar sets the environment variable key to value for the commands
+// that t and its subtests run with runCLI until t ends. Unlike t.Setenv,
+// which changes the whole process's environment, it lets t run in
+// parallel with other tests.
+func setVar(t *testing.T, key, value string) {
+	t.Helper()
+	testVarsMu.Lock()
+	defer testVarsMu.Unlock()
+	name := t.Name()
+	vars := testVars[name]
+	if vars == nil {
+		vars = map[string]string{}
+		testVars[name] = vars
+		t.Cleanup(func() {
+			testVarsMu.Lock()
+			defer testVarsMu.Unlock()
+			delete(testVars, name)
+		})
+	}
+	vars[key] = value
+}
+
+// environFor returns the process's environment with, after it, the
+// variables setVar set for t and the tests above it, the innermost test's
+// last so that its values win.
+func environFor(t *testing.T) []string {
+	testVarsMu.Lock()
+	defer testVarsMu.Unlock()
+	var names []string
+	for name := range testVars {
+		if name == t.Name() || strings.HasPrefix(t.Name(), name+"/") {
+			names = append(names, name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) < len(names[j]) })
+	environ := os.Environ()
+	for _, name := range names {
+		keys := make([]string, 0, len(testVars[name]))
+		for k := range testVars[name] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			environ = append(environ, k+"="+testVars[name][k])
+		}
+	}
+	return environ
 }
 
 // TestRenderGolden renders each target's redis.conf and each spec's
 // crontab and compares them with testdata/golden; -update rewrites them.
 // Rendering twice must give the same bytes.
 func TestRenderGolden(t *testing.T) {
+	t.Parallel()
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("REDISPLAN_VAR_redis_password", "golden-secret")
+	setVar(t, "REDISPLAN_VAR_redis_password", "golden-secret")
 	for name, path := range renderSpecs {
 		res, diags := spechcl.Load(spechcl.Options{Path: path, Environ: []string{"REDISPLAN_VAR_redis_password=golden-secret"}})
 		if diags.HasErrors() {

@@ -79,7 +79,7 @@ func runBackupLine(t *testing.T, cronFile string, env map[string]string) (int, s
 		for i := 0; i+2 < len(f); i++ {
 			if f[i+1] == "backup" && f[i+2] == "run" {
 				for k, v := range env {
-					t.Setenv(k, v)
+					setVar(t, k, v)
 				}
 				code, out, errOut := runCLI(t, f[i+1:]...)
 				return code, out + errOut
@@ -95,6 +95,7 @@ func runBackupLine(t *testing.T, cronFile string, env map[string]string) (int, s
 // same values given by -var only is refused with the variables' names and
 // the fix, and neither the installed lines nor the server change.
 func TestApplyRefusesJobLinesWithoutTheirVariables(t *testing.T) {
+	t.Parallel()
 	cronFile := filepath.Join(t.TempDir(), "redisplan")
 	srv, spec, vars, _ := jobVarsSetup(t, cronFileBlock(cronFile))
 
@@ -152,6 +153,7 @@ func TestApplyRefusesJobLinesWithoutTheirVariables(t *testing.T) {
 // words that the lines stop passing the -var-file, and the installed
 // backup line runs with the cron file's environment.
 func TestCronEnvironmentResolvesJobVariables(t *testing.T) {
+	t.Parallel()
 	cronFile := filepath.Join(t.TempDir(), "redisplan")
 	srv, spec, vars, _ := jobVarsSetup(t, cronFileBlock(cronFile))
 	if code, out, errOut := runCLI(t, "apply", "-auto-approve", "-config", spec, "-var-file", vars); code != 0 {

@@ -20,19 +20,10 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	sf, targets, fromFile, identity, dest := specFlagsOf(a.Spec), a.Targets, a.File, a.Identity, a.Destination
 	autoApprove, keepSafety := a.AutoApprove, a.KeepSafetyCopy
-	res, ok := loadSpec(env, &sf)
+	t, ok := oneTarget(env, &sf, targets, "restore", "restore needs exactly one -target")
 	if !ok {
 		return exitError
 	}
-	selected, err := selectTargets(res.Spec, targets)
-	if err != nil || len(selected) != 1 || len(targets) != 1 {
-		if err == nil {
-			err = fmt.Errorf("restore needs exactly one -target")
-		}
-		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
-		return exitError
-	}
-	t := selected[0]
 
 	src, notes, err := operations.RestoreSource(ctx, t, operations.SourceRequest{
 		File: fromFile, Destination: dest, Backup: a.Backup, Identity: identity, OtherSpec: a.FromOtherSpec})

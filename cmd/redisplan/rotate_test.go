@@ -31,8 +31,9 @@ func noSecret(t *testing.T, what string, secrets []string, outputs ...string) {
 // after the restart talks to the server under the new name, with every
 // key still there and no name ever printed.
 func TestApplyRotatesConfigName(t *testing.T) {
+	t.Parallel()
 	const oldName, newName = "CFG_old_5e1f0a", "CFG_new_9b27c4"
-	t.Setenv("REDISPLAN_VAR_config_command", newName)
+	setVar(t, "REDISPLAN_VAR_config_command", newName)
 	secrets := []string{oldName, newName}
 	d := startDaemon(t, "save 3600 1", "rename-command CONFIG "+oldName)
 	c := d.client(t)
@@ -123,8 +124,9 @@ redis "main" {
 // apply -allow-restart does it through the spec's service commands and
 // keeps every key; the next plan compares the live settings.
 func TestApplyGivesDisabledConfigAName(t *testing.T) {
+	t.Parallel()
 	const secret = "CFG_seed_41d8e2"
-	t.Setenv("REDISPLAN_VAR_config_command", secret)
+	setVar(t, "REDISPLAN_VAR_config_command", secret)
 	secrets := []string{secret}
 	// The persistence, memory and security lines of the seed's redis.conf.
 	d := startDaemon(t,
@@ -276,8 +278,9 @@ func TestApplyRestartStopsUnderTheRunningShutdownName(t *testing.T) {
 // the server under the SHUTDOWN name of that file (the seed's, which this
 // spec does not declare). No name is printed.
 func TestBackupAndRestoreDuringRotation(t *testing.T) {
+	t.Parallel()
 	const oldName, newName = "CFG_old_0c3d7a", "CFG_new_e5f218"
-	t.Setenv("REDISPLAN_VAR_config_command", newName)
+	setVar(t, "REDISPLAN_VAR_config_command", newName)
 	secrets := []string{oldName, newName}
 	d := startDaemon(t, "save 3600 1", "rename-command CONFIG "+oldName, "rename-command SHUTDOWN SHUTDOWN_MASTERTRADE")
 	fillDataset(t, d.addr(), "kept")

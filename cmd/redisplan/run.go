@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/executors/notify"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/interrupt"
 	"github.com/redisplan/redisplan/internal/model"
@@ -44,6 +45,9 @@ var commands = []command{
 	{"restore", runRestore},
 	{"check", runCheck},
 	{"drill", runDrill},
+	{"version", runVersion},
+	{"completion", runCompletion},
+	{"man", runMan},
 }
 
 // cmdEnv is what a command may touch: its streams and environment. Nothing
@@ -53,15 +57,32 @@ type cmdEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	environ        []string
+	// sender delivers alerts; nil uses notify's defaults.
+	sender *notify.Sender
 	// secrets are the loaded spec's secrets, hidden in stdout and stderr.
 	secrets secret.Set
 }
 
+// surroundings are what a command takes from outside its arguments and
+// streams: the process's environment and notify's defaults, or, for
+// commands tests run in-process, their own.
+type surroundings struct {
+	environ []string       // "KEY=value"
+	sender  *notify.Sender // nil: notify's defaults
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runIn(ctx, surroundings{environ: os.Environ()}, args, stdin, stdout, stderr)
+}
+
+// runIn is run with the surroundings given: tests run commands in
+// parallel, each with variables of its own, and deliver alerts without
+// waiting seconds between attempts.
+func runIn(ctx context.Context, s surroundings, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// go-redis logs failed dials to stderr on its own; redisplan reports
 	// every error itself, in words, so the library stays quiet.
 	redis.SetLogger(quietLogger{})
-	env := &cmdEnv{stdin: stdin, environ: os.Environ()}
+	env := &cmdEnv{stdin: stdin, environ: s.environ, sender: s.sender}
 	env.stdout, env.stderr = secretWriter{stdout, &env.secrets}, secretWriter{stderr, &env.secrets}
 	if len(args) == 0 {
 		usage(stderr)
@@ -78,9 +99,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
-	case "-version", "--version", "version":
-		fmt.Fprintln(stdout, "redisplan", version)
-		return exitOK
+	case "-version", "--version":
+		return runVersion(ctx, env, args[1:])
 	}
 	for _, c := range commands {
 		if c.name == name {
@@ -105,9 +125,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	usage(stderr)
 	return exitError
 }
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: redisplan <command> [flags]\n\nCommands:\n")

@@ -159,18 +159,13 @@ func (s summary) line() string {
 		plural(s.cron, "crontab change", "crontab changes"), schedules)
 }
 
+// catalogFor is the catalog the target's plan was made with.
 func catalogFor(tp *model.TargetPlan, t *model.Target) *catalog.Catalog {
-	if tp.Version != "" {
-		if c, err := catalog.For(tp.Version); err == nil {
-			return c
-		}
-	}
+	declared := ""
 	if t != nil {
-		if c, err := catalog.For(t.RedisVersion); err == nil {
-			return c
-		}
+		declared = t.RedisVersion
 	}
-	return nil
+	return planner.PlanCatalog(tp, declared)
 }
 
 // writePlanText prints the plan of each target, then the unsuppressed
@@ -187,7 +182,9 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		head := "redis." + tp.Target
 		if t != nil {
 			head += " (" + t.Connection.Address
-			if tp.Version != "" {
+			if tp.Server != "" {
+				head += ", " + tp.Server
+			} else if tp.Version != "" {
 				head += ", Redis " + tp.Version
 			}
 			head += ")"

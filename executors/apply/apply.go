@@ -123,10 +123,7 @@ func Run(ctx context.Context, req Request) (Result, error) {
 	var res Result
 	t, tp := req.Target, req.Plan
 	emit := req.Emit.With(progress.Event{Operation: progress.OpApply, Target: t.Name}).Say
-	desired := map[string]model.Directive{}
-	for _, d := range t.Directives {
-		desired[d.Name] = d
-	}
+	desired := desiredDirectives(t, req.Catalog)
 	renames := map[string]model.Rename{}
 	for _, r := range t.Renames {
 		renames["rename-command "+r.Command] = r
@@ -535,10 +532,7 @@ func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
 			continue
 		}
 		if moving := LocationChanges(req.Plan); len(moving) > 0 {
-			desired := map[string]model.Directive{}
-			for _, d := range req.Target.Directives {
-				desired[d.Name] = d
-			}
+			desired := desiredDirectives(req.Target, req.Catalog)
 			if _, err := planRelocation(ctx, req, desired, moving); err != nil {
 				return total, fmt.Errorf("%w. No member was changed", err)
 			}
@@ -563,4 +557,22 @@ func RunGroup(ctx context.Context, reqs []Request) (Result, error) {
 		}
 	}
 	return total, nil
+}
+
+// desiredDirectives maps the spec's directives by the spec's name and by
+// their primary name in the plan's catalog, which may differ (the spec's
+// masterauth is Valkey 8's primaryauth): the plan names a change by the
+// latter.
+func desiredDirectives(t *model.Target, cat *catalog.Catalog) map[string]model.Directive {
+	desired := map[string]model.Directive{}
+	for _, d := range t.Directives {
+		desired[d.Name] = d
+		if cat == nil {
+			continue
+		}
+		if p, ok := cat.Lookup(d.Name); ok {
+			desired[p.Name] = d
+		}
+	}
+	return desired
 }

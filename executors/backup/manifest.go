@@ -29,12 +29,18 @@ type Manifest struct {
 	// SourceRole and SourceAddress say which member of a replication
 	// group the data was read from: "primary" or "replica", and its
 	// address. Empty in backups made before groups existed.
-	SourceRole       string          `json:"source_role,omitempty"`
-	SourceAddress    string          `json:"source_address,omitempty"`
-	Started          time.Time       `json:"started"`
-	Finished         time.Time       `json:"finished"`
-	DurationSeconds  float64         `json:"duration_seconds"`
-	RedisVersion     string          `json:"redis_version"`
+	SourceRole      string    `json:"source_role,omitempty"`
+	SourceAddress   string    `json:"source_address,omitempty"`
+	Started         time.Time `json:"started"`
+	Finished        time.Time `json:"finished"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	RedisVersion    string    `json:"redis_version"`
+	// Engine and EngineVersion are the server that made the backup:
+	// "redis" and its redis_version, or "valkey" and its valkey_version
+	// (a Valkey's redis_version is a compatibility number). Empty in
+	// backups made before they were recorded.
+	Engine           string          `json:"engine,omitempty"`
+	EngineVersion    string          `json:"engine_version,omitempty"`
 	RunID            string          `json:"run_id"`
 	Keyspace         map[int]DBStats `json:"keyspace"` // keys per db at backup time
 	UsedMemory       int64           `json:"used_memory"`
@@ -176,4 +182,18 @@ func CreateSized(ctx context.Context, p Pending, name string, expected int64) (i
 		return s.CreateSized(ctx, name, expected)
 	}
 	return p.Create(ctx, name)
+}
+
+// Server names the server that made the backup: "Valkey 8.1.1",
+// "Redis 7.0.15", or "Redis ?" when the manifest does not say.
+func (m *Manifest) Server() string {
+	switch {
+	case m.Engine == "valkey":
+		return "Valkey " + m.EngineVersion
+	case m.EngineVersion != "":
+		return "Redis " + m.EngineVersion
+	case m.RedisVersion != "":
+		return "Redis " + m.RedisVersion
+	}
+	return "Redis ?"
 }

@@ -73,6 +73,18 @@ func CheckName(name string) error {
 	return nil
 }
 
+// CheckNoteName accepts the name of a note (Storage.WriteNote): one path
+// element that CheckName accepts and that is not the manifest's.
+func CheckNoteName(name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if strings.Contains(name, "/") || name == ManifestName {
+		return fmt.Errorf("note name %q must be one file name other than %s", name, ManifestName)
+	}
+	return nil
+}
+
 // CheckCommit is what every storage checks before it commits backup id
 // with manifest m: CheckManifest, and that every file m lists was written
 // (sizes holds the bytes of each artifact written and closed) with the

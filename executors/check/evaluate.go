@@ -892,26 +892,10 @@ func (e *env) liveSave() string {
 	return strings.TrimSpace(v)
 }
 
-// catalog returns the directive catalog of the live server's version,
-// else of the spec's, else of the oldest supported release; nil when none
-// applies.
+// catalog returns the target's directive catalog (catalog.Choose: the
+// live server's release, else the spec's).
 func (e *env) catalog() *catalog.Catalog {
-	var versions []string
-	if v, ok := e.info("valkey_version"); ok {
-		versions = append(versions, "valkey "+v)
-	} else if v, ok := e.info("redis_version"); ok {
-		versions = append(versions, v)
-	}
-	versions = append(versions, e.t.RedisVersion, catalog.Versions()[0])
-	for _, v := range versions {
-		if v == "" {
-			continue
-		}
-		if c, err := catalog.For(v); err == nil {
-			return c
-		}
-	}
-	return nil
+	return catalog.Choose(e.in.Info, e.t.RedisVersion)
 }
 
 func quoteValue(v string) string { return strconv.Quote(v) }

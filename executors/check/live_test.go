@@ -131,6 +131,7 @@ func waitInfo(t *testing.T, c *redis.Client, what string, ok func(info string) b
 func infoField(info, key string) string { return redisinfo.Parse(info)[key] }
 
 func TestLiveHealthy(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -205,6 +206,7 @@ func TestLiveHealthy(t *testing.T) {
 }
 
 func TestLiveMemoryCritical(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -230,6 +232,7 @@ func TestLiveMemoryCritical(t *testing.T) {
 }
 
 func TestLiveFailingBgsave(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -258,6 +261,7 @@ func TestLiveFailingBgsave(t *testing.T) {
 }
 
 func TestLivePersistenceSwitchedOff(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	c := s.Client(t)
 	ctx := liveContext(t)
@@ -282,6 +286,7 @@ func TestLivePersistenceSwitchedOff(t *testing.T) {
 // changed, the server not restarted): a restart outside redisplan would
 // start it empty, so check says so.
 func TestLivePendingAppendfilename(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{Config: persistentConfig})
 	tg := persistentTarget(s)
 	tg.Directives = append(tg.Directives, model.Directive{Name: "appendfilename", Value: "orders.aof"})
@@ -290,6 +295,7 @@ func TestLivePendingAppendfilename(t *testing.T) {
 }
 
 func TestLiveServerStopped(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{})
 	store, err := file.New(t.TempDir())
 	if err != nil {
@@ -325,7 +331,9 @@ func TestLiveServerStopped(t *testing.T) {
 }
 
 func TestLiveReplicaLinkDown(t *testing.T) {
-	primary := servertest.Start(t, servertest.Options{})
+	t.Parallel()
+	// The primary sends the replica its data at once, not 5s later.
+	primary := servertest.Start(t, servertest.Options{Config: "repl-diskless-sync-delay 0\n"})
 	replica := servertest.Start(t, servertest.Options{Config: fmt.Sprintf("replicaof 127.0.0.1 %d\n", primary.Port())})
 	rc := replica.Client(t)
 	waitInfo(t, rc, "the replica's link to come up", func(info string) bool {
@@ -363,6 +371,7 @@ func TestLiveReplicaLinkDown(t *testing.T) {
 }
 
 func TestLiveRestrictedUser(t *testing.T) {
+	t.Parallel()
 	const password = "s3cret-check-pw"
 	s := servertest.Start(t, servertest.Options{
 		Config: "user checker on >" + password + " ~* &* +@all -config -latency\n",
@@ -412,6 +421,7 @@ func TestLiveRestrictedUser(t *testing.T) {
 }
 
 func TestLiveLatencyAndSlowlog(t *testing.T) {
+	t.Parallel()
 	s := servertest.Start(t, servertest.Options{
 		Config: "enable-debug-command local\nlatency-monitor-threshold 10\nslowlog-log-slower-than 20000\n",
 	})

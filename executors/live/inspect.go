@@ -213,8 +213,7 @@ func inspectLive(ctx context.Context, t *model.Target, file *model.FileState) (*
 	if err != nil {
 		return nil, err
 	}
-	server := serverName(info)
-	if hidden := hiddenParams(info, server, t.RedisVersion); len(hidden) > 0 {
+	if hidden := hiddenParams(info, t.RedisVersion); len(hidden) > 0 {
 		more, err := ConfigGet(ctx, c, configCmd, hidden...)
 		if err != nil {
 			return nil, err
@@ -225,7 +224,7 @@ func inspectLive(ctx context.Context, t *model.Target, file *model.FileState) (*
 	}
 	return &model.LiveState{
 		Version:  info["redis_version"],
-		Server:   server,
+		Server:   serverName(info),
 		RunID:    info["run_id"],
 		Config:   cfg,
 		Info:     info,
@@ -242,21 +241,10 @@ func serverName(info map[string]string) string {
 	return "redis"
 }
 
-// hiddenParams names the HIDDEN parameters of the server's catalog, which
-// CONFIG GET * leaves out. Without a catalog for the server (an unknown
-// version) there are none to ask for: the planner reports the version.
-func hiddenParams(info map[string]string, server, declared string) []string {
-	version := info["redis_version"]
-	if server == "valkey" {
-		version = "valkey " + info["valkey_version"]
-	}
-	cat, err := catalog.For(version)
-	if err != nil && declared != "" {
-		cat, err = catalog.For(declared)
-	}
-	if err != nil {
-		return nil
-	}
+// hiddenParams names the HIDDEN parameters of the target's catalog
+// (catalog.Choose), which CONFIG GET * leaves out.
+func hiddenParams(info map[string]string, declared string) []string {
+	cat := catalog.Choose(info, declared)
 	var names []string
 	for _, p := range cat.Params() {
 		if p.Hidden() && p.Mode() != model.FileOnly {

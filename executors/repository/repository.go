@@ -55,8 +55,7 @@ func Open(t *model.Target, dest string) (*Repository, error) {
 	if s3url.Is(dest) {
 		cfg := s3.Config{Destination: location(dest, t.Name, Backups)}
 		if c := t.Backup.S3; c != nil {
-			cfg.Endpoint, cfg.Region, cfg.AccessKey, cfg.SecretKey, cfg.PathStyle, cfg.SSE =
-				c.Endpoint, c.Region, c.AccessKey, c.SecretKey, c.PathStyle, c.SSE
+			cfg.S3 = *c
 		}
 		r.Storage, err = s3.New(cfg)
 	} else {

@@ -165,7 +165,7 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 	if p.configCmd, _, err = live.ConfigName(ctx, c, t); err != nil {
 		return nil, err
 	}
-	p.version = serverVersion(info)
+	p.version = catalog.ServerVersion(info)
 	p.pid = info["process_id"]
 	p.catalog = catalogFor(p.version)
 
@@ -229,14 +229,6 @@ func commandName(t *model.Target, command string) string {
 		}
 	}
 	return name
-}
-
-// serverVersion is the server's release: "7.0.15", or "valkey 8.0.1".
-func serverVersion(info map[string]string) string {
-	if v := info["valkey_version"]; v != "" {
-		return "valkey " + v
-	}
-	return info["redis_version"]
 }
 
 // readConfig learns the data dir and file names: from CONFIG GET, or from
@@ -809,8 +801,10 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	}
 	newest, known := maxRDBVersion(p.version)
 	if known && v > newest {
-		return fmt.Errorf("the backup's %s has RDB version %d, which %s cannot load (it loads up to version %d): "+
-			"restore into a server of the release that made the backup (%s) or newer", f.Original, v, p.version, newest, orUnknown(src.Manifest.RedisVersion))
+		return fmt.Errorf("the backup's %s has RDB version %d (written by %s), which this server (%s) cannot load (it loads up to version %d). "+
+			"Restore it into a server of the backup's engine and release (%s) or newer, "+
+			"or restore a backup whose AOF has no RDB preamble (aof-use-rdb-preamble no), which any release can replay",
+			f.Original, v, src.Manifest.Server(), serverLabel(p.version), newest, src.Manifest.Server())
 	}
 	return nil
 }
@@ -875,6 +869,8 @@ func maxRDBVersion(version string) (newest int, known bool) {
 		return 0, false
 	}
 	switch {
+	case major == 8 && minor == 0:
+		return 12, true
 	case major == 7 && minor >= 4:
 		return 12, true
 	case major == 7 && minor >= 2:
@@ -960,4 +956,13 @@ func formatBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// serverLabel names a server release as catalog.ServerVersion gives it:
+// "valkey 8.0.1" is "Valkey 8.0.1", "7.0.15" is "Redis 7.0.15".
+func serverLabel(version string) string {
+	if v, ok := strings.CutPrefix(version, "valkey "); ok {
+		return "Valkey " + v
+	}
+	return "Redis " + orUnknown(version)
 }

@@ -44,7 +44,7 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 	if err != nil {
 		return Result{}, err
 	}
-	bin, err := server.Binary()
+	bin, err := server.BinaryFor(m.Engine)
 	if err != nil {
 		return Result{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}

@@ -160,6 +160,9 @@ func waitGone(ctx context.Context, name string, a address) error {
 type address struct{ network, addr string }
 
 func addressOf(conn model.Connection) (address, error) {
+	if conn.Address == "" {
+		return address{}, errors.New("connect: the target has no address")
+	}
 	network, addr := server.Address(conn)
 	return address{network, addr}, nil
 }
@@ -172,13 +175,12 @@ func notAnswering(ctx context.Context, a address) (bool, error) {
 
 // startWatch follows a server being started, to tell when it died: it
 // learns the process id from INFO while the server answers, from a
-// pidfile that changed since the start, or from the process Drill runs.
+// pidfile that changed since the start.
 type startWatch struct {
 	pidfile    string
 	pidfileWas string
 	logfile    string
 	logOffset  int64
-	exited     <-chan struct{} // closed when Drill's process ends
 	pid        int
 }
 
@@ -222,13 +224,6 @@ func (w *startWatch) knownPID() int {
 
 // dead reports whether the started server is known to have exited.
 func (w *startWatch) dead() bool {
-	if w.exited != nil {
-		select {
-		case <-w.exited:
-			return true
-		default:
-		}
-	}
 	pid := w.knownPID()
 	return pid > 0 && !server.ProcessAlive(pid)
 }

@@ -6,8 +6,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"regexp"
-	"strings"
+
+	"github.com/redisplan/redisplan/internal/engines"
 )
 
 // EnvBinary names the redis-server binary redisplan runs itself (drills,
@@ -30,7 +30,19 @@ func Binary() (string, error) {
 	return bin, nil
 }
 
-var versionRE = regexp.MustCompile(`^(\w+) server v=([0-9][0-9A-Za-z.\-]*)`)
+// BinaryFor finds the server binary for data an engine wrote ("redis",
+// "valkey", or "" when unknown): the one EnvBinary names, else for
+// "valkey" valkey-server in PATH when there is one, else Binary's
+// redis-server. A scratch server then loads what that engine writes
+// (Redis 7.0 cannot load Valkey 8's RDB version 11).
+func BinaryFor(engine string) (string, error) {
+	if os.Getenv(EnvBinary) == "" && engine == "valkey" {
+		if bin, err := exec.LookPath("valkey-server"); err == nil {
+			return bin, nil
+		}
+	}
+	return Binary()
+}
 
 // Version asks a server binary for its release: "7.0.15" for Redis, or
 // "valkey 8.0.1", which is the form catalog.For takes.
@@ -39,14 +51,14 @@ func Version(ctx context.Context, bin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s --version: %w", bin, err)
 	}
-	m := versionRE.FindStringSubmatch(strings.TrimSpace(string(out)))
-	if m == nil {
-		return "", fmt.Errorf("%s --version printed no version: %q", bin, out)
+	kind, v, err := engines.ParseVersion(string(out))
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w", bin, err)
 	}
-	if strings.EqualFold(m[1], "valkey") {
-		return "valkey " + m[2], nil
+	if kind == "valkey" {
+		return "valkey " + v, nil
 	}
-	return m[2], nil
+	return v, nil
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

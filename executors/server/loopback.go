@@ -129,6 +129,18 @@ func (s *Server) launch(ctx context.Context) error {
 		o.WriteTimeout = 2 * time.Second
 	})
 	defer c.Close()
+	// Something else on the port may accept the connection and never
+	// answer: give up as soon as the process exits. Closing the client
+	// interrupts a read that the context alone does not.
+	waited := make(chan struct{})
+	defer close(waited)
+	go func() {
+		select {
+		case <-p.done:
+			_ = c.Close()
+		case <-waited:
+		}
+	}()
 	_, err = WaitLoaded(ctx, c, Waiting{
 		Name: s.Addr(),
 		PID:  p.pid,

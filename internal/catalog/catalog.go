@@ -35,11 +35,13 @@ var releases = [...]release{
 	{"7.0", "data/redis70-config.tsv"},
 	{"7.2", "data/redis72-config.tsv"},
 	{"7.4", "data/redis74-config.tsv"},
+	{"8.0", "data/redis80-config.tsv"},
 	{"valkey-8.0", "data/valkey80-config.tsv"},
+	{"valkey-8.1", "data/valkey81-config.tsv"},
 }
 
 // Versions returns the catalog versions, oldest Redis first and Valkey last:
-// "7.0", "7.2", "7.4", "valkey-8.0".
+// "7.0", "7.2", "7.4", "8.0", "valkey-8.0", "valkey-8.1".
 func Versions() []string {
 	out := make([]string, len(releases))
 	for i, r := range releases {
@@ -58,11 +60,12 @@ type Catalog struct {
 // For returns the catalog for a server version.
 //
 // It accepts a catalog version ("7.0", "valkey-8.0") or a server release
-// ("7.2.4", "redis 7.4.1", "valkey 8.0.1", "valkey-8.1"). A Redis release
-// uses the newest catalog not newer than it: 7.0.x and 7.1.x use 7.0, 7.2.x
-// and 7.3.x use 7.2, and 7.4 and anything newer (8.x included) use 7.4.
-// Valkey 8.0 and newer use valkey-8.0. Older releases are an error that
-// names the supported versions.
+// ("7.2.4", "redis 7.4.1", "valkey 8.0.1", "valkey-8.1"). A release uses
+// the newest catalog not newer than it: 7.0.x and 7.1.x use 7.0, 7.2.x and
+// 7.3.x use 7.2, 7.4.x to 7.9.x use 7.4, and 8.0 and anything newer use
+// 8.0; Valkey 8.0.x uses valkey-8.0, and Valkey 8.1 and newer use
+// valkey-8.1. Older releases are an error that names the supported
+// versions.
 func For(version string) (*Catalog, error) {
 	v, err := resolve(version)
 	if err != nil {
@@ -100,10 +103,14 @@ func resolve(version string) (string, error) {
 	}
 
 	if server == "valkey" {
-		if major < 8 {
+		switch {
+		case major < 8:
 			return "", unsupported(version, "redisplan knows Valkey 8.0 and newer")
+		case major == 8 && minor == 0:
+			return "valkey-8.0", nil
+		default:
+			return "valkey-8.1", nil
 		}
-		return "valkey-8.0", nil
 	}
 	switch {
 	case major < 7:
@@ -112,8 +119,10 @@ func resolve(version string) (string, error) {
 		return "7.0", nil
 	case major == 7 && minor < 4:
 		return "7.2", nil
-	default:
+	case major == 7:
 		return "7.4", nil
+	default:
+		return "8.0", nil
 	}
 }
 

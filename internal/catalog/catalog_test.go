@@ -57,7 +57,7 @@ func sorted(s string) []string {
 }
 
 func TestVersions(t *testing.T) {
-	want := []string{"7.0", "7.2", "7.4", "valkey-8.0"}
+	want := []string{"7.0", "7.2", "7.4", "8.0", "valkey-8.0", "valkey-8.1"}
 	if got := Versions(); !slices.Equal(got, want) {
 		t.Fatalf("Versions() = %q, want %q", got, want)
 	}
@@ -124,11 +124,16 @@ func TestCounts(t *testing.T) {
 		version                      string
 		total, modifiable, immutable int
 		aliases                      int
+		// removed are the deprecated-ignored entries beyond the three
+		// every release has.
+		removed string
 	}{
-		{"7.0", 178, 146, 32, 19},
-		{"7.2", 185, 151, 34, 19},
-		{"7.4", 188, 154, 34, 23},
-		{"valkey-8.0", 200, 164, 36, 25},
+		{"7.0", 178, 146, 32, 19, ""},
+		{"7.2", 185, 151, 34, 19, ""},
+		{"7.4", 188, 154, 34, 23, ""},
+		{"valkey-8.0", 200, 164, 36, 25, ""},
+		{"8.0", 190, 157, 33, 23, "io-threads-do-reads"},
+		{"valkey-8.1", 212, 175, 37, 27, "io-threads-do-reads dynamic-hz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
@@ -163,7 +168,7 @@ func TestCounts(t *testing.T) {
 			if want := sorted("include rename-command user loadmodule sentinel"); !slices.Equal(fileOnly, want) {
 				t.Errorf("file-only entries %q, want %q", fileOnly, want)
 			}
-			if want := sorted("list-max-ziplist-entries list-max-ziplist-value lua-replicate-commands"); !slices.Equal(removed, want) {
+			if want := sorted("list-max-ziplist-entries list-max-ziplist-value lua-replicate-commands " + tt.removed); !slices.Equal(removed, want) {
 				t.Errorf("deprecated-ignored entries %q, want %q", removed, want)
 			}
 		})
@@ -242,6 +247,9 @@ func TestAliases(t *testing.T) {
 		{"valkey-8.0", "masterauth", "primaryauth"},
 		{"valkey-8.0", "masteruser", "primaryuser"},
 		{"valkey-8.0", "slaveof", "replicaof"},
+		{"valkey-8.1", "masterauth", "primaryauth"},
+		{"valkey-8.1", "slowlog-log-slower-than", "commandlog-execution-slower-than"},
+		{"valkey-8.1", "slowlog-max-len", "commandlog-slow-execution-max-len"},
 	}
 	for _, tt := range tests {
 		c := mustFor(t, tt.version)
@@ -270,7 +278,12 @@ func TestVersionSpecificNames(t *testing.T) {
 		{"max-new-connections-per-cycle", []string{"7.4", "valkey-8.0"}, []string{"7.0", "7.2"}},
 		{"primaryauth", []string{"valkey-8.0"}, []string{"7.0", "7.2", "7.4"}},
 		{"availability-zone", []string{"valkey-8.0"}, []string{"7.0", "7.2", "7.4"}},
-		{"maxmemory", []string{"7.0", "7.2", "7.4", "valkey-8.0"}, nil},
+		{"maxmemory", []string{"7.0", "7.2", "7.4", "8.0", "valkey-8.0", "valkey-8.1"}, nil},
+		{"repl-rdb-channel", []string{"8.0"}, []string{"7.4", "valkey-8.0", "valkey-8.1"}},
+		{"replica-full-sync-buffer-limit", []string{"8.0"}, []string{"7.4", "valkey-8.1"}},
+		{"dual-channel-replication-enabled", []string{"valkey-8.0", "valkey-8.1"}, []string{"7.4", "8.0"}},
+		{"rdb-version-check", []string{"valkey-8.1"}, []string{"valkey-8.0", "8.0"}},
+		{"commandlog-reply-larger-than", []string{"valkey-8.1"}, []string{"valkey-8.0", "8.0"}},
 	}
 	for _, tt := range tests {
 		for _, v := range tt.present {
@@ -355,8 +368,9 @@ func TestFor(t *testing.T) {
 		{"7.4", "7.4"},
 		{"7.4.1", "7.4"},
 		{"7.9", "7.4"},
-		{"8.0.1", "7.4"},
-		{"8.2.0", "7.4"},
+		{"8.0", "8.0"},
+		{"8.0.2", "8.0"},
+		{"8.2.0", "8.0"},
 		{"v7.2.4", "7.2"},
 		{" 7.2.4 ", "7.2"},
 		{"redis 7.2.4", "7.2"},
@@ -365,9 +379,10 @@ func TestFor(t *testing.T) {
 		{"valkey-8.0", "valkey-8.0"},
 		{"valkey 8.0.1", "valkey-8.0"},
 		{"Valkey 8.0.1", "valkey-8.0"},
-		{"valkey-8.1.0", "valkey-8.0"},
+		{"valkey-8.1.0", "valkey-8.1"},
+		{"valkey 8.1.1", "valkey-8.1"},
 		{"valkey8.0", "valkey-8.0"},
-		{"valkey 9.0", "valkey-8.0"},
+		{"valkey 9.0", "valkey-8.1"},
 	}
 	for _, tt := range tests {
 		c, err := For(tt.in)

@@ -23,6 +23,7 @@ var specials = map[string]special{
 	"oom-score-adj-values":              {normalizeOOMScoreAdjValues, splitOrEmpty},
 	"notify-keyspace-events":            {normalizeNotifyKeyspaceEvents, single},
 	"bind":                              {normalizeBind, splitOrEmpty},
+	"rdma-bind":                         {normalizeBind, splitOrEmpty}, // Valkey 8.1: the same grammar as bind
 	"replicaof":                         {normalizeReplicaOf, replicaOfFileArgs},
 	"latency-tracking-info-percentiles": {normalizePercentiles, splitOrEmpty},
 	"dir":                               {normalizeDir, single},

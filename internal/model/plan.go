@@ -70,7 +70,15 @@ type TargetPlan struct {
 	CreatesFile string `json:"creates_file,omitempty"`
 	RunID       string `json:"run_id,omitempty"`
 	Version     string `json:"redis_version,omitempty"`
-	EnableAOF   bool   `json:"enable_aof,omitempty"`
+	// Catalog is the version of the catalog the plan was made with
+	// ("7.0", "valkey-8.0"), chosen by catalog.Choose from the server's
+	// INFO and the spec; apply uses the same one (planner.PlanCatalog).
+	Catalog string `json:"catalog,omitempty"`
+	// Server names the server's engine and release as INFO gives them:
+	// "Redis 7.0.15", "Valkey 8.0.1" (whose redis_version, Version, is
+	// 7.2.4).
+	Server    string `json:"server,omitempty"`
+	EnableAOF bool   `json:"enable_aof,omitempty"`
 	// ConfigSource says under which name the server answered CONFIG
 	// (LiveState.ConfigSource): apply talks to it under the same name
 	// until it restarts.

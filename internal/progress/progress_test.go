@@ -143,3 +143,17 @@ func TestDoneBytes(t *testing.T) {
 		t.Fatalf("DoneBytes = %v, want a:10 and b:6 (done twice)", got)
 	}
 }
+
+// BytesOnly lets byte counts through and drops messages.
+func TestBytesOnly(t *testing.T) {
+	var got []Event
+	s := Sink(func(e Event) { got = append(got, e) }).BytesOnly()
+	s.Say(Warning, "a message")
+	s.Emit(Event{File: "dump.rdb", Bytes: 3})
+	if len(got) != 1 || got[0].File != "dump.rdb" {
+		t.Fatalf("got %+v, want only the byte count", got)
+	}
+	if Sink(nil).BytesOnly() != nil {
+		t.Fatal("BytesOnly of a nil sink is not nil")
+	}
+}

@@ -8,6 +8,9 @@ import (
 	"github.com/redisplan/redisplan/internal/redisconf"
 )
 
+// An external test package: servertest runs servers through
+// executors/server, which imports redisconf.
+
 // TestQuoteReadByRedis writes awkward values with Set and FormatLine into a
 // config file, starts a real redis-server with it and checks that the server
 // read each value back exactly.

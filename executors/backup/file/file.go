@@ -603,7 +603,7 @@ func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) err
 	if err := backup.CheckID(id); err != nil {
 		return fmt.Errorf("write note: %w", err)
 	}
-	if err := checkNoteName(name); err != nil {
+	if err := backup.CheckNoteName(name); err != nil {
 		return fmt.Errorf("write note of backup %s: %w", id, err)
 	}
 	ok, err := s.complete(id)
@@ -615,18 +615,6 @@ func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) err
 	}
 	if err := fsutil.WriteFileMode(filepath.Join(s.path(id), name), data, filePerm); err != nil {
 		return fmt.Errorf("write note of backup %s: %w", id, err)
-	}
-	return nil
-}
-
-// checkNoteName accepts a note name: one path element that CheckName
-// accepts and that is not the manifest's.
-func checkNoteName(name string) error {
-	if err := backup.CheckName(name); err != nil {
-		return err
-	}
-	if strings.Contains(name, "/") || name == backup.ManifestName {
-		return fmt.Errorf("note name %q must be one file name other than %s", name, backup.ManifestName)
 	}
 	return nil
 }

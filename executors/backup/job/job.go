@@ -374,6 +374,10 @@ func storeAOF(ctx context.Context, req Request, pending backup.Pending, opts bac
 // fillFromInfo records what INFO said at backup time.
 func fillFromInfo(m *backup.Manifest, info map[string]string) {
 	m.RedisVersion = info["redis_version"]
+	m.Engine, m.EngineVersion = "redis", info["redis_version"]
+	if v := info["valkey_version"]; v != "" || info["server_name"] == "valkey" {
+		m.Engine, m.EngineVersion = "valkey", v
+	}
 	m.RunID = info["run_id"]
 	m.UsedMemory, _ = strconv.ParseInt(info["used_memory"], 10, 64)
 	m.AOFEnabled = info["aof_enabled"] == "1"

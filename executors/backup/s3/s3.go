@@ -841,8 +841,8 @@ func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) err
 	if err := backup.CheckID(id); err != nil {
 		return fmt.Errorf("write note: %w", err)
 	}
-	if err := backup.CheckName(name); err != nil || strings.Contains(name, "/") || name == backup.ManifestName {
-		return fmt.Errorf("write note of backup %s: note name %q must be one file name other than %s", id, name, backup.ManifestName)
+	if err := backup.CheckNoteName(name); err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
 	}
 	run, err := s.committedRun(ctx, id)
 	if err != nil {

@@ -61,6 +61,11 @@ type Options struct {
 	// checks, Shutdown) to authenticate. It does not configure the server:
 	// set requirepass (or ACL users) in Config or ConfigFile.
 	Password string
+
+	// Binary, when set, is the server binary to run (an engine of
+	// internal/engines, such as Valkey 8.1's valkey-server) instead of the
+	// one Binary returns. REDISPLAN_SKIP_REDIS=1 still skips the test.
+	Binary string
 }
 
 // Server is a redis-server process started by Start. Its methods may be
@@ -85,7 +90,10 @@ type Server struct {
 // those paths.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	bin := Binary(t)
+	bin := opts.Binary
+	if bin == "" || SkipRequested() {
+		bin = Binary(t)
+	}
 	if bin == "" {
 		return nil
 	}

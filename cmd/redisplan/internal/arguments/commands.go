@@ -2,6 +2,7 @@ package arguments
 
 import (
 	"flag"
+	"slices"
 	"strings"
 	"time"
 
@@ -548,4 +549,58 @@ func choices(list []string) string {
 		return strings.Join(list, "")
 	}
 	return strings.Join(list[:len(list)-1], ", ") + " or " + list[len(list)-1]
+}
+
+// Version is version's command line.
+type Version struct {
+	JSON bool
+}
+
+func (v *Version) define(fs *flag.FlagSet) {
+	fs.BoolVar(&v.JSON, "json", false, "print the version, Go version and platform as JSON")
+}
+
+// ParseVersion parses version's arguments.
+func ParseVersion(args []string) (*Version, error) {
+	v := &Version{}
+	p := newParser("version", v.define)
+	if err := p.parse(args); err != nil {
+		return nil, err
+	}
+	return v, p.result()
+}
+
+// Completion is completion's command line.
+type Completion struct {
+	Shell string
+}
+
+// Shells are the shells completion writes a script for.
+var Shells = []string{"bash", "zsh", "fish"}
+
+// ParseCompletion parses completion's arguments: one shell.
+func ParseCompletion(args []string) (*Completion, error) {
+	c := &Completion{}
+	p := newParser("completion", func(*flag.FlagSet) {})
+	if err := p.parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(p.args) == 0:
+		p.errorf("name a shell: %s", choices(Shells))
+	case !slices.Contains(Shells, p.args[0]):
+		p.errorf("%s is not a shell completion is written for: %s", p.quote(p.args[0]), choices(Shells))
+	default:
+		c.Shell = p.args[0]
+	}
+	return c, p.result()
+}
+
+// ParseMan parses man's arguments: none.
+func ParseMan(args []string) error {
+	p := newParser("man", func(*flag.FlagSet) {})
+	if err := p.parse(args); err != nil {
+		return err
+	}
+	return p.result()
 }

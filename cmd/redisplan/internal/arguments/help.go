@@ -219,6 +219,36 @@ var commandList = []*command{
 		takes:    "no arguments", hint: "the backup is chosen with -backup ID; " + targetHint,
 		flags: func(fs *flag.FlagSet) { new(DrillRTO).define(fs) },
 	},
+	{
+		name:     "version",
+		synopsis: "Print redisplan's version (-json: with the commit, Go version and platform)",
+		usage:    "version [-json]",
+		about: "Prints the version: a release's version, the module version of `go install ...@VERSION`,\n" +
+			"or, for a build from a checkout, the commit it was built from (with -modified when the tree\n" +
+			"had uncommitted changes).",
+		examples: []string{"redisplan version", "redisplan version -json"},
+		takes:    "no arguments",
+		flags:    func(fs *flag.FlagSet) { new(Version).define(fs) },
+	},
+	{
+		name:     "completion",
+		synopsis: "Print a shell completion script: completion bash|zsh|fish",
+		usage:    "completion bash|zsh|fish",
+		about: "Prints a script that completes redisplan's commands, subcommands and flags in the shell.\n" +
+			"Load it from the shell's start-up file, or install it where the shell looks for completions.",
+		examples: []string{"source <(redisplan completion bash)", "redisplan completion fish > ~/.config/fish/completions/redisplan.fish"},
+		maxArgs:  1, takes: "one argument, the shell (" + choices(Shells) + ")", argName: "a shell",
+		flags: func(*flag.FlagSet) {},
+	},
+	{
+		name:     "man",
+		synopsis: "Print the manual page (roff), made from this help",
+		usage:    "man",
+		about:    "Prints redisplan(1) in roff, from the same text as the help of each command.",
+		examples: []string{"redisplan man > /usr/local/share/man/man1/redisplan.1"},
+		takes:    "no arguments",
+		flags:    func(*flag.FlagSet) {},
+	},
 }
 
 func lookup(name string) *command {

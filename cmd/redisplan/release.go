@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	buildinfo "github.com/redisplan/redisplan/internal/version"
+)
+
+// version names this build in manifests, SARIF and the man page.
+var version = buildinfo.String()
+
+// runVersion is "redisplan version [-json]" (and -version).
+func runVersion(_ context.Context, env *cmdEnv, args []string) int {
+	a, err := arguments.ParseVersion(args)
+	if code, done := parsed(env, "version", err, exitError); done {
+		return code
+	}
+	info := buildinfo.Get()
+	if a.JSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(info)
+		return exitOK
+	}
+	fmt.Fprintf(env.stdout, "redisplan %s (%s, %s)\n", info.Version, info.GoVersion, info.Platform)
+	return exitOK
+}
+
+// runCompletion is "redisplan completion bash|zsh|fish".
+func runCompletion(_ context.Context, env *cmdEnv, args []string) int {
+	a, err := arguments.ParseCompletion(args)
+	if code, done := parsed(env, "completion", err, exitError); done {
+		return code
+	}
+	if err := arguments.WriteCompletion(env.stdout, a.Shell); err != nil {
+		fmt.Fprintf(env.stderr, "redisplan completion: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// runMan is "redisplan man": redisplan(1) from the help text.
+func runMan(_ context.Context, env *cmdEnv, args []string) int {
+	if code, done := parsed(env, "man", arguments.ParseMan(args), exitError); done {
+		return code
+	}
+	arguments.WriteMan(env.stdout, version)
+	return exitOK
+}

@@ -1,0 +1,187 @@
+package engines_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redisplan/redisplan/internal/engines"
+)
+
+// rdbVersions are the RDB format versions the engines write (RDB_VERSION
+// in their src/rdb.h).
+var rdbVersions = map[string]int{"redis-7.0": 10, "redis-8.0": 12, "valkey-8.0": 11, "valkey-8.1": 11}
+
+// plainConf is a test server with no persistence of its own.
+func plainConf(port int, dir string) string {
+	return serverConf(port, dir) + "save \"\"\n"
+}
+
+// plainSpec is a target whose backups go to dest; two such specs (two
+// servers) share the folder of target "main" there.
+func plainSpec(t *testing.T, addr, conf, server, dest string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "redis.hcl")
+	text := fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  service {
+    start = [%q, %q]
+  }
+  backup {
+    destination = %q
+  }
+}
+`, addr, conf, server, conf, dest)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// byName returns the installed engines by name; a missing one fails the
+// test (or, with REDISPLAN_SKIP_ENGINES=1, skips it).
+func byName(t *testing.T, names ...string) map[string]engines.Engine {
+	t.Helper()
+	all := map[string]engines.Engine{}
+	for _, e := range engines.Require(t) {
+		all[e.Name] = e
+	}
+	for _, n := range names {
+		if _, ok := all[n]; !ok {
+			t.Skipf("%s is not installed and %s=1 is set", n, engines.EnvSkip)
+		}
+	}
+	return all
+}
+
+// backupOn fills a server of engine e, takes a backup of it with
+// redisplan and returns the backup's ID, the destination and the digest
+// of the data it holds.
+func backupOn(t *testing.T, e engines.Engine) (id, dest, want string) {
+	t.Helper()
+	addr, conf, _ := startDaemon(t, e, plainConf)
+	fill(t, addr, e.Name)
+	want = digest(t, client(t, addr))
+	dest = t.TempDir()
+	mustRun(t, "backup", "run", "-config", plainSpec(t, addr, conf, e.Server, dest))
+	var manifest string
+	err := filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "manifest.json" {
+			id, manifest = filepath.Base(filepath.Dir(p)), p
+		}
+		return err
+	})
+	if err != nil || id == "" {
+		t.Fatalf("no manifest.json under %s: %v", dest, err)
+	}
+	// The manifest says which engine and release made the backup, and
+	// its RDB format version.
+	raw, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Engine        string `json:"engine"`
+		EngineVersion string `json:"engine_version"`
+		RDBVersion    int    `json:"rdb_version"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("read %s: %v", manifest, err)
+	}
+	if m.Engine != e.Kind || m.EngineVersion != e.Version || m.RDBVersion != rdbVersions[e.Name] {
+		t.Errorf("the manifest records engine %q %q, RDB version %d; want %q %q, %d", m.Engine, m.EngineVersion, m.RDBVersion, e.Kind, e.Version, rdbVersions[e.Name])
+	}
+	return id, dest, want
+}
+
+// TestRestoreAcrossEngines: a backup of Redis 7.0 restores into Redis 8.0,
+// Valkey 8.0 and Valkey 8.1 with the same DEBUG DIGEST.
+func TestRestoreAcrossEngines(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "redis-8.0", "valkey-8.0", "valkey-8.1")
+	id, dest, want := backupOn(t, all["redis-7.0"])
+	for _, name := range []string{"redis-8.0", "valkey-8.0", "valkey-8.1"} {
+		e := all[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			addr, conf, dir := startDaemon(t, e, plainConf)
+			c := client(t, addr)
+			c.Set(context.Background(), "only-before-the-restore", "x", 0)
+			spec := plainSpec(t, addr, conf, e.Server, dest)
+			out := mustRun(t, "restore", "-config", spec, "-target", "main", "-auto-approve", "-from-other-spec", id)
+			if !strings.Contains(out, "Restore complete") {
+				t.Fatalf("restore output:\n%s", out)
+			}
+			waitUp(t, c, dir)
+			if got := digest(t, c); got != want {
+				t.Errorf("Redis 7.0's backup restored into %s %s: digest %s, want %s", e.Kind, e.Version, got, want)
+			}
+		})
+	}
+}
+
+// TestRestoreRefusesAnRDBTooNew: Valkey 8.1 writes RDB version 11, which
+// Redis 7.0 cannot load; restore refuses before it touches the server,
+// naming both engines and releases and what would work.
+func TestRestoreRefusesAnRDBTooNew(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "valkey-8.1")
+	id, dest, _ := backupOn(t, all["valkey-8.1"])
+
+	e := all["redis-7.0"]
+	addr, conf, dir := startDaemon(t, e, plainConf)
+	c := client(t, addr)
+	fill(t, addr, "keep")
+	before := digest(t, c)
+	pidBefore, _ := os.ReadFile(filepath.Join(dir, "redis.pid"))
+	code, out := run(t, "restore", "-config", plainSpec(t, addr, conf, e.Server, dest), "-target", "main", "-auto-approve", "-from-other-spec", id)
+	if code == 0 {
+		t.Fatalf("restore of a Valkey 8.1 backup into Redis %s succeeded:\n%s", e.Version, out)
+	}
+	for _, want := range []string{"RDB version 11", "Valkey " + all["valkey-8.1"].Version, "Redis " + e.Version, "loads up to version 10", "Nothing was touched", "aof-use-rdb-preamble no"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, out)
+		}
+	}
+	if got := digest(t, c); got != before {
+		t.Errorf("the refused restore changed the data: digest %s, was %s", got, before)
+	}
+	if pidAfter, _ := os.ReadFile(filepath.Join(dir, "redis.pid")); string(pidAfter) != string(pidBefore) {
+		t.Errorf("the refused restore restarted the server: pid %s, was %s", pidAfter, pidBefore)
+	}
+}
+
+// TestDrillUsesTheBackupsEngine: a drill of a Valkey 8.1 backup runs its
+// scratch server on valkey-server when PATH has one (and
+// REDISPLAN_REDIS_SERVER names none); with only Redis 7.0 it is refused for
+// the RDB version, naming both servers.
+func TestDrillUsesTheBackupsEngine(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "valkey-8.1")
+	e := all["valkey-8.1"]
+	addr, conf, _ := startDaemon(t, e, plainConf)
+	fill(t, addr, "drill")
+	spec := plainSpec(t, addr, conf, e.Server, t.TempDir())
+	mustRun(t, "backup", "run", "-config", spec)
+
+	system := all["redis-7.0"]
+	withValkey := []string{"REDISPLAN_REDIS_SERVER=", "PATH=" + filepath.Dir(e.Server) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	if code, out := runEnv(t, withValkey, "drill", "rto", "-config", spec, "-target", "main"); code != 0 {
+		t.Errorf("drill rto of a Valkey 8.1 backup with valkey-server in PATH: exit %d, want 0\n%s", code, out)
+	}
+	onlyRedis := []string{"REDISPLAN_REDIS_SERVER=" + system.Server}
+	code, out := runEnv(t, onlyRedis, "drill", "rto", "-config", spec, "-target", "main")
+	if code == 0 {
+		t.Fatalf("drill rto of a Valkey 8.1 backup on Redis %s succeeded:\n%s", system.Version, out)
+	}
+	for _, want := range []string{"RDB version 11", "Valkey " + e.Version, "Redis " + system.Version} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refused drill does not say %q:\n%s", want, out)
+		}
+	}
+}
