@@ -59,7 +59,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	case "prometheus":
 		check.WritePrometheus(&b, r.Report, r.Metrics)
 	default:
-		check.WriteTable(&b, r.Report, !sf.noColor && isTerminal(env.stdout))
+		check.WriteTable(&b, r.Report, env.color(env.stdout, sf.noColor))
 		for _, d := range r.Deliveries {
 			if !d.Delivered {
 				fmt.Fprintf(&b, "Alert delivery to %s failed after %d attempt(s): %s\n", d.URL, d.Attempts, d.Error)

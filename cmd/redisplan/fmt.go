@@ -68,7 +68,7 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 		}
 	}
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, hclFilesSeen, diags, !noColor && isTerminal(env.stderr))
+		writeDiagnostics(env.stderr, hclFilesSeen, diags, env.color(env.stderr, noColor))
 	}
 	return status
 }
