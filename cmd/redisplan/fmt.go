@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,6 +25,9 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	check, showDiff, write, noColor := a.Check, a.Diff, a.Write, a.NoColor
+	if len(a.Paths) == 1 && a.Paths[0] == "-" {
+		return fmtStdin(env, check, showDiff, noColor)
+	}
 	files, err := hclFiles(a.Paths)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
@@ -61,16 +65,50 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 			continue
 		}
 		if write {
-			if err := fsutil.WriteFile(name, out, 0o644); err != nil {
+			mode := os.FileMode(0o644)
+			if info, err := os.Stat(name); err == nil {
+				mode = info.Mode().Perm() // a 0600 spec stays 0600
+			}
+			if err := fsutil.WriteFile(name, out, mode); err != nil {
 				fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
 				status = exitError
 			}
 		}
 	}
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, hclFilesSeen, diags, !noColor && isTerminal(env.stderr))
+		writeDiagnostics(env.stderr, hclFilesSeen, diags, env.color(env.stderr, noColor))
 	}
 	return status
+}
+
+// fmtStdin is "fmt -", what editors call: the spec text on stdin, the
+// formatted text on stdout (with -check, only the exit status; with
+// -diff, the changes instead).
+func fmtStdin(env *cmdEnv, check, showDiff, noColor bool) int {
+	const name = "<stdin>"
+	src, err := io.ReadAll(env.stdin)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan fmt: read stdin: %v\n", err)
+		return exitError
+	}
+	out, diags := spechcl.Format(src, name)
+	if diags.HasErrors() {
+		writeDiagnostics(env.stderr, map[string]*hclv2.File{name: {Bytes: src}}, diags, env.color(env.stderr, noColor))
+		return exitError
+	}
+	needs := spechcl.NeedsFormat(src, out)
+	switch {
+	case showDiff:
+		if needs {
+			env.stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
+		}
+	case !check:
+		env.stdout.Write(out)
+	}
+	if check && needs {
+		return exitNeedsFormat
+	}
+	return exitOK
 }
 
 // hclFiles expands paths: a file stands for itself, a directory for the
