@@ -571,6 +571,11 @@ func TestPermissionDenied(t *testing.T) {
 
 	t.Run("data dir", func(t *testing.T) {
 		unwritable(t, dataDir)
+		// restore takes the target's lock beside the config file, as
+		// backup run does: that directory is the user's, only the data
+		// dir is closed to it.
+		os.Chmod(d.dir, 0o777)
+		defer os.Chmod(d.dir, 0o755)
 		c := d.client(t)
 		c.FlushAll(context.Background())
 		fillDataset(t, d.addr(), "current")
