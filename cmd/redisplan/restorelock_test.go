@@ -96,14 +96,7 @@ func TestBackupRunRefusedDuringRestore(t *testing.T) {
 	before := backupIDs(t, spec)
 	lockPath := d.conf + ".redisplan.lock"
 
-	restoreCmd := exec.Command(binary(t), "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
-	restoreOut := &strings.Builder{}
-	restoreCmd.Stdout, restoreCmd.Stderr = restoreOut, restoreOut
-	if err := restoreCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- restoreCmd.Wait() }()
+	restoreCmd, restoreOut, done := startBinary(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
 	err := testwait.UntilEvery(30*time.Second, time.Millisecond, func() (bool, error) {
 		select {
 		case err := <-done:
