@@ -86,9 +86,13 @@ func friendly(v cty.Value) string {
 // directive is set twice.
 type targetDecoder struct {
 	*evaluator
-	cat    *catalog.Catalog
-	t      *model.Target
-	origin map[string]string
+	cat *catalog.Catalog
+	// declared says whether the spec sets redis_version: without it, cat
+	// is only the default, and a directive it lacks but another release
+	// has is left for plan to check against the server's catalog.
+	declared bool
+	t        *model.Target
+	origin   map[string]string
 	// literal says whether the value being set was written as a literal.
 	literal bool
 }
@@ -111,7 +115,7 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 		l.errorf(rb.RedisVersion.Expr.Range().Ptr(), "Unsupported Redis version", "%s.", strings.TrimSuffix(err.Error(), "."))
 		cat, _ = catalog.For(DefaultRedisVersion)
 	}
-	d := &targetDecoder{evaluator: e, cat: cat, t: t, origin: map[string]string{}}
+	d := &targetDecoder{evaluator: e, cat: cat, declared: rb.RedisVersion != nil, t: t, origin: map[string]string{}}
 
 	d.connection(rb)
 	if v, ok := e.str(rb.ConfigFile); ok {
@@ -279,11 +283,58 @@ func isLiteral(expr hclv2.Expression) bool {
 	return !isCall
 }
 
+// lookup finds a directive in the target's catalog. When the spec sets no
+// redis_version and the default catalog lacks the directive, it looks in
+// the oldest catalog that has it, and other says so: the value is typed by
+// that release, and plan checks the directive against the server's own.
+func (d *targetDecoder) lookup(name string) (p *catalog.Param, other *catalog.Catalog, ok bool) {
+	if p, ok := d.cat.Lookup(name); ok {
+		return p, nil, true
+	}
+	if d.declared {
+		return nil, nil, false
+	}
+	if c := catalog.Knowing(name); c != nil {
+		p, ok := c.Lookup(name)
+		return p, c, ok
+	}
+	return nil, nil, false
+}
+
+// suggestElsewhere names a close directive of another release when the
+// spec sets no redis_version and the default catalog has none to suggest:
+// such a directive is one plan may accept on the server.
+func (d *targetDecoder) suggestElsewhere(name string) string {
+	if d.declared || d.cat.Suggest(name) != "" {
+		return ""
+	}
+	for _, v := range catalog.Versions() {
+		c, err := catalog.For(v)
+		if err != nil {
+			continue
+		}
+		if s := c.Suggest(name); s != "" {
+			return fmt.Sprintf(" Did you mean %q (%s)?", s, catalog.Have(s))
+		}
+	}
+	return ""
+}
+
 func (d *targetDecoder) set(name, origin string, rng hclv2.Range, raw string, secret bool) {
-	p, ok := d.cat.Lookup(name)
+	p, other, ok := d.lookup(name)
 	if !ok {
-		d.l.errorf(&rng, "Unknown directive", "%s", catalog.Absent(d.cat, name))
+		d.l.errorf(&rng, "Unknown directive", "%s%s", catalog.Absent(d.cat, name), d.suggestElsewhere(name))
 		return
+	}
+	if other != nil {
+		d.l.diags = append(d.l.diags, &hclv2.Diagnostic{
+			Severity: hclv2.DiagWarning,
+			Summary:  "Directive not in the default catalog",
+			Detail: fmt.Sprintf("%s, the catalog used when the spec sets no redis_version, has no configuration directive named %q; %s. "+
+				"plan and apply check it against the catalog of the release the server reports, and stop this target if that release does not have it. Set redis_version to check it here.",
+				d.cat.Label(), name, catalog.Have(name)),
+			Subject: &rng,
+		})
 	}
 	switch p.Mode() {
 	case model.FileOnly:
@@ -546,7 +597,7 @@ func (d *targetDecoder) settings(a *hclv2.Attribute) {
 		}
 		name := strings.ToLower(kval.AsString())
 		origin := fmt.Sprintf("settings[%q]", name)
-		p, known := d.cat.Lookup(name)
+		p, _, known := d.lookup(name)
 		secretOK := known && p.Sensitive()
 		s, secret, ok := d.directiveValue(a, kv.Value, name, secretOK)
 		if !ok {

@@ -66,6 +66,24 @@ func Where(name string) []string {
 	return out
 }
 
+// Knowing returns the oldest catalog (in the order of Versions) that knows
+// name, as a primary name or an alias, and nil when none does. A spec
+// that declares no redis_version has its directives typed by it when the
+// default catalog lacks them; plan checks them again against the
+// server's own catalog.
+func Knowing(name string) *Catalog {
+	for _, r := range releases {
+		c, err := load(r)
+		if err != nil {
+			continue
+		}
+		if _, ok := c.Lookup(name); ok {
+			return c
+		}
+	}
+	return nil
+}
+
 // Absent says why a spec's directive is not in catalog c, for an error:
 // "Valkey 8.1 has no configuration directive named "x"", followed by the
 // releases that have it, or by a close name of c.
