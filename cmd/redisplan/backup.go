@@ -19,6 +19,7 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/units"
 	"github.com/redisplan/redisplan/operations"
 )
 
@@ -89,7 +90,7 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 			continue
 		}
 		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
-			t.Name, m.ID, m.TotalKeys(), humanBytes(storedSize(m)), m.DurationSeconds)
+			t.Name, m.ID, m.TotalKeys(), units.FormatBytes(m.StoredSize()), m.DurationSeconds)
 		copies, err := operations.CopyBackup(ctx, t, m, o)
 		for _, c := range copies {
 			writeCopy(env.stdout, t, m, c)
@@ -133,29 +134,7 @@ func writeCopy(w io.Writer, t *model.Target, m *backup.Manifest, c repository.Co
 	if c.Existed {
 		how = "already in"
 	}
-	fmt.Fprintf(w, "redis.%s: backup %s %s %s: %s read back, checksums verified\n", t.Name, m.ID, how, c.Destination, humanBytes(c.Bytes))
-}
-
-func storedSize(m *backup.Manifest) int64 {
-	var n int64
-	for _, f := range m.Files {
-		n += f.StoredSize
-	}
-	return n
-}
-
-func humanBytes(n int64) string {
-	v := float64(n)
-	for _, u := range []string{"B", "KiB", "MiB", "GiB"} {
-		if v < 1024 || u == "GiB" {
-			if u == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return fmt.Sprintf("%.1f %s", v, u)
-		}
-		v /= 1024
-	}
-	return fmt.Sprint(n)
+	fmt.Fprintf(w, "redis.%s: backup %s %s %s: %s read back, checksums verified\n", t.Name, m.ID, how, c.Destination, units.FormatBytes(c.Bytes))
 }
 
 // verifiedColumn is what backup list's VERIFIED column says of e.
@@ -202,7 +181,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tID\tTIME (UTC)\tMETHOD\tKEYS\tSTORED\tVERIFIED (UTC)")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, humanBytes(e.Stored), verifiedColumn(e))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, units.FormatBytes(e.Stored), verifiedColumn(e))
 	}
 	tw.Flush()
 	return exitOK
@@ -303,7 +282,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 					keys = "keys not counted"
 				}
 				fmt.Fprintf(env.stdout, "redis.%s: imported %s as backup %s: %s, %s stored, verified; the file itself is untouched\n",
-					t.Name, path, r.Manifest.ID, keys, humanBytes(storedSize(r.Manifest)))
+					t.Name, path, r.Manifest.ID, keys, units.FormatBytes(r.Manifest.StoredSize()))
 			}
 		})
 	if err != nil {

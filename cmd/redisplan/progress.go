@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // progressView renders the progress events of one command (the one
@@ -192,15 +193,15 @@ func bytesPrefix(e progress.Event, done bool) string {
 func runningLine(e progress.Event, start progressSample) string {
 	var b strings.Builder
 	b.WriteString(bytesPrefix(e, false))
-	b.WriteString(humanBytes(e.Bytes))
+	b.WriteString(units.FormatBytes(e.Bytes))
 	known := e.Total > 0 && e.Bytes <= e.Total
 	if known {
-		fmt.Fprintf(&b, " of %s (%d%%)", humanBytes(e.Total), e.Bytes*100/e.Total)
+		fmt.Fprintf(&b, " of %s (%d%%)", units.FormatBytes(e.Total), e.Bytes*100/e.Total)
 	}
 	elapsed := e.Time.Sub(start.at)
 	if elapsed > 0 && e.Bytes > start.bytes {
 		rate := float64(e.Bytes-start.bytes) / elapsed.Seconds()
-		fmt.Fprintf(&b, ", %s/s", humanBytes(int64(rate)))
+		fmt.Fprintf(&b, ", %s/s", units.FormatBytes(int64(rate)))
 		if known {
 			left := time.Duration(float64(e.Total-e.Bytes) / rate * float64(time.Second))
 			fmt.Fprintf(&b, ", %s left", roundLeft(left))
@@ -213,9 +214,9 @@ func runningLine(e progress.Event, start progressSample) string {
 func doneLine(e progress.Event, took time.Duration) string {
 	var b strings.Builder
 	b.WriteString(bytesPrefix(e, true))
-	b.WriteString(humanBytes(e.Bytes))
+	b.WriteString(units.FormatBytes(e.Bytes))
 	if took > 0 {
-		fmt.Fprintf(&b, " in %.1fs (%s/s)", took.Seconds(), humanBytes(int64(float64(e.Bytes)/took.Seconds())))
+		fmt.Fprintf(&b, " in %.1fs (%s/s)", took.Seconds(), units.FormatBytes(int64(float64(e.Bytes)/took.Seconds())))
 	}
 	return b.String()
 }
