@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
@@ -36,12 +37,11 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			}
 		}
 	}
-	selected, err := selectTargets(res.Spec, targets)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-		return exitError
+	selected, err := operations.SelectTargets(res.Spec, targets)
+	var cronOpts crontab.RenderOptions
+	if err == nil {
+		cronOpts, err = operations.CrontabOptions(sf.config, sf.varFiles)
 	}
-	cronOpts, err := crontabOptions(&sf)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
 		return exitError

@@ -50,13 +50,8 @@ func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 // backupTargets loads the spec and returns the selected targets that have
 // a backup block.
 func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*model.Target, bool) {
-	res, ok := loadSpec(env, sf)
+	_, selected, ok := loadTargets(env, sf, names, cmd)
 	if !ok {
-		return nil, false
-	}
-	selected, err := selectTargets(res.Spec, names)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return nil, false
 	}
 	out, err := operations.BackupTargets(selected, len(names) > 0)

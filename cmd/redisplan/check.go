@@ -28,13 +28,8 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	sf, format, out := specFlagsOf(a.Spec), a.Format, a.Out
-	res, ok := loadSpec(env, &sf)
+	_, selected, ok := loadTargets(env, &sf, a.Targets, "check")
 	if !ok {
-		return int(check.Unknown)
-	}
-	selected, err := selectTargets(res.Spec, a.Targets)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
 		return int(check.Unknown)
 	}
 	r, err := operations.Check(ctx, operations.CheckOptions{

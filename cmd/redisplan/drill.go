@@ -39,16 +39,12 @@ func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
 // oneTarget loads the spec and returns the one target -target names;
 // need says so when there is not exactly one.
 func oneTarget(env *cmdEnv, sf *specFlags, names []string, cmd, need string) (*model.Target, bool) {
-	res, ok := loadSpec(env, sf)
+	_, selected, ok := loadTargets(env, sf, names, cmd)
 	if !ok {
 		return nil, false
 	}
-	selected, err := selectTargets(res.Spec, names)
-	if err == nil && (len(names) != 1 || len(selected) != 1) {
-		err = errors.New(need)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+	if len(names) != 1 || len(selected) != 1 {
+		fmt.Fprintf(env.stderr, "redisplan %s: %s\n", cmd, need)
 		return nil, false
 	}
 	return selected[0], true

@@ -27,13 +27,8 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 
-	res, ok := loadSpec(env, &sf)
+	res, selected, ok := loadTargets(env, &sf, a.Targets, "lint")
 	if !ok {
-		return exitError
-	}
-	selected, err := selectTargets(res.Spec, a.Targets)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
 	}
 	all, ok := checkPolicies(env, &sf, res, selected)

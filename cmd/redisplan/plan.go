@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/crontab"
-	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 )
@@ -22,16 +20,11 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	sf, out, format := specFlagsOf(a.Spec), a.Out, a.Format
 
-	res, ok := loadSpec(env, &sf)
+	res, selected, ok := loadTargets(env, &sf, a.Targets, "plan")
 	if !ok {
 		return exitError
 	}
-	selected, err := selectTargets(res.Spec, a.Targets)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-		return exitError
-	}
-	cronOpts, err := crontabOptions(&sf)
+	cronOpts, err := operations.CrontabOptions(sf.config, sf.varFiles)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
 		return exitError
@@ -98,9 +91,4 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 	c := *p
 	c.Fingerprints = nil
 	return &c
-}
-
-// scheduleDirs is operations.ScheduleDirs, under the name render.go calls.
-func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.ScheduleDir, error) {
-	return operations.ScheduleDirs(t, cronOpts)
 }

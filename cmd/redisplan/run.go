@@ -208,10 +208,19 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// selectTargets is operations.SelectTargets, under the name the commands
-// call.
-func selectTargets(spec *model.Spec, names []string) ([]*model.Target, error) {
-	return operations.SelectTargets(spec, names)
+// loadTargets loads the spec and selects the targets -target names (all
+// without it), printing what stops the command to stderr.
+func loadTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) (*spechcl.Result, []*model.Target, bool) {
+	res, ok := loadSpec(env, sf)
+	if !ok {
+		return nil, nil, false
+	}
+	selected, err := operations.SelectTargets(res.Spec, names)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+		return nil, nil, false
+	}
+	return res, selected, true
 }
 
 type quietLogger struct{}
