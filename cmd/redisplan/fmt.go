@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/operations"
 )
 
 // exitNeedsFormat is fmt -check's answer when a file is not canonical.
@@ -23,75 +20,46 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "fmt", err, exitError); done {
 		return code
 	}
-	check, showDiff, write, noColor := a.Check, a.Diff, a.Write, a.NoColor
-	files, err := hclFiles(a.Paths)
+	files, err := operations.HCLFiles(a.Paths)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
 		return exitError
 	}
-
 	status := exitOK
 	hclFilesSeen := map[string]*hclv2.File{}
 	var diags hclv2.Diagnostics
 	for _, name := range files {
-		src, err := os.ReadFile(name)
-		if err != nil {
-			fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
+		f := operations.FormatFile(name)
+		switch {
+		case f.Err != nil:
+			fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", f.Err)
 			status = exitError
 			continue
-		}
-		out, d := spechcl.Format(src, name)
-		if d.HasErrors() {
-			diags = append(diags, d...)
-			hclFilesSeen[name] = &hclv2.File{Bytes: src}
+		case f.Diags.HasErrors():
+			diags = append(diags, f.Diags...)
+			hclFilesSeen[name] = &hclv2.File{Bytes: f.Src}
 			status = exitError
 			continue
-		}
-		if !spechcl.NeedsFormat(src, out) {
+		case !f.Changed():
 			continue
 		}
 		fmt.Fprintln(env.stdout, name)
-		if showDiff {
-			env.stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
+		if a.Diff {
+			env.stdout.Write(diff.Diff(name, f.Src, name+" (formatted)", f.Out))
 		}
-		if check {
+		if a.Check {
 			if status == exitOK {
 				status = exitNeedsFormat
 			}
-			continue
-		}
-		if write {
-			if err := fsutil.WriteFile(name, out, 0o644); err != nil {
+		} else if a.Write {
+			if err := fsutil.WriteFile(name, f.Out, 0o644); err != nil {
 				fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
 				status = exitError
 			}
 		}
 	}
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, hclFilesSeen, diags, !noColor && isTerminal(env.stderr))
+		writeDiagnostics(env.stderr, hclFilesSeen, diags, !a.NoColor && isTerminal(env.stderr))
 	}
 	return status
-}
-
-// hclFiles expands paths: a file stands for itself, a directory for the
-// *.hcl files in it.
-func hclFiles(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		matches, err := filepath.Glob(filepath.Join(p, "*.hcl"))
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(matches)
-		out = append(out, matches...)
-	}
-	return out, nil
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -96,17 +94,4 @@ func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
 	fmt.Fprintln(w, palette{color}.c("1", "Policy findings:"))
 	lint.WriteText(w, fs, color)
 	fmt.Fprintln(w)
-}
-
-// findingsJSON is the findings as lint -format json writes them, so that
-// validate -json and plan -json show them in the same shape.
-func findingsJSON(fs []model.Finding) json.RawMessage {
-	var b bytes.Buffer
-	var doc struct {
-		Findings json.RawMessage `json:"findings"`
-	}
-	if err := lint.WriteJSON(&b, fs); err != nil || json.Unmarshal(b.Bytes(), &doc) != nil || doc.Findings == nil {
-		return json.RawMessage("[]")
-	}
-	return doc.Findings
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/planner/lint"
 )
 
 // exitChanges is plan -detailed-exitcode's answer when something differs.
@@ -44,7 +45,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	case "json":
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: findingsJSON(operations.Unsuppressed(findings))})
+		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: lint.FindingsJSON(operations.Unsuppressed(findings))})
 	case "markdown":
 		writeMarkdown(env.stdout, p, selected, findings)
 	default:

@@ -30,7 +30,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 			diags = append(diags, pd...)
 		}
 		out := validateJSON(diags)
-		out.Findings = findingsJSON(operations.Unsuppressed(findings))
+		out.Findings = lint.FindingsJSON(operations.Unsuppressed(findings))
 		out.Valid = out.Valid && len(operations.PolicyErrors(findings)) == 0
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
