@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -234,21 +230,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "backup import", err, exitError); done {
 		return code
 	}
-	// Every file is there before any is imported: a word that is not one
-	// (a target name, a pattern the shell matched to nothing) stops the
-	// line, rather than failing after the files before it were imported.
-	var problems []string
-	for _, path := range a.Files {
-		info, err := os.Stat(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			problems = append(problems, fmt.Sprintf("%q: no such file; the arguments are the files to import, and a target is chosen with -target", path))
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("%q: %v", path, errors.Unwrap(err)))
-		case info.IsDir():
-			problems = append(problems, fmt.Sprintf("%q is a directory: name the files in it (%s)", path, filepath.Join(path, "*.rdb.gz")))
-		}
-	}
+	problems := operations.ImportProblems(a.Files)
 	if len(problems) > 0 {
 		code, _ := parsed(env, "backup import", &arguments.Error{Command: "backup import", Problems: problems}, exitError)
 		return code

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -46,9 +45,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	var b strings.Builder
 	switch format {
 	case "json":
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(checkOutput{Report: r.Report, Deliveries: r.Deliveries})
+		writeJSON(&b, checkOutput{Report: r.Report, Deliveries: r.Deliveries})
 	case "nagios":
 		check.WriteNagios(&b, r.Report)
 	case "prometheus":

@@ -69,29 +69,38 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "drill rpo", err, exitError); done {
 		return code
 	}
-	sf, targets, runs, duration, seed, asJSON := specFlagsOf(a.Spec), a.Targets, a.Runs, a.Duration, a.Seed, a.JSON
-	t, ok := oneTarget(env, &sf, targets, "drill rpo", "a drill needs exactly one -target")
+	return runOneDrill(env, "drill rpo", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RPOReport, error) {
+		return operations.RPODrill(ctx, t, drill.RPOOptions{Runs: a.Runs, Duration: a.Duration, Seed: a.Seed, Emit: emit})
+	}, writeRPOText, func(r operations.RPOReport) bool { return r.Pass })
+}
+
+// runOneDrill runs a drill of the one target of the command line, its
+// progress on stderr (JSON lines with -json) and its figures on stdout,
+// as JSON or as text; the exit status is its verdict.
+func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []string, asJSON bool,
+	run func(*model.Target, progress.Sink) (R, error), text func(io.Writer, R, *model.Target), pass func(R) bool) int {
+	sf := specFlagsOf(spec)
+	t, ok := oneTarget(env, &sf, targets, cmd, "a drill needs exactly one -target")
 	if !ok {
 		return exitError
 	}
-	// Progress goes to stderr (JSON lines with -json); stdout holds the
-	// figures.
 	view := newProgressView(env, env.stderr, asJSON)
 	defer view.close()
-	rep, err := operations.RPODrill(ctx, t, drill.RPOOptions{
-		Runs: runs, Duration: duration, Seed: seed,
-		Emit: view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}),
-	})
-	if err != nil {
+	rep, err := run(t, view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}))
+	var se *operations.SourceError
+	switch {
+	case errors.As(err, &se):
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+		return exitError
+	case err != nil:
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
-	}
-	if asJSON {
+	case asJSON:
 		writeJSON(env.stdout, rep)
-	} else {
-		writeRPOText(env.stdout, rep, t)
+	default:
+		text(env.stdout, rep, t)
 	}
-	return verdictExit(rep.Pass)
+	return verdictExit(pass(rep))
 }
 
 func writeRPOText(w io.Writer, rep operations.RPOReport, t *model.Target) {
@@ -132,31 +141,9 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "drill rto", err, exitError); done {
 		return code
 	}
-	sf, targets, which, identity, asJSON := specFlagsOf(a.Spec), a.Targets, a.Backup, a.Identity, a.JSON
-	t, ok := oneTarget(env, &sf, targets, "drill rto", "a drill needs exactly one -target")
-	if !ok {
-		return exitError
-	}
-	// Progress goes to stderr (JSON lines with -json); stdout holds the
-	// figures.
-	view := newProgressView(env, env.stderr, asJSON)
-	defer view.close()
-	rep, err := operations.RTODrill(ctx, t, which, identity, view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}))
-	var se *operations.SourceError
-	switch {
-	case errors.As(err, &se):
-		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
-		return exitError
-	case err != nil:
-		fmt.Fprintf(env.stderr, "Error: %v\n", err)
-		return exitError
-	}
-	if asJSON {
-		writeJSON(env.stdout, rep)
-	} else {
-		writeRTOText(env.stdout, rep, t)
-	}
-	return verdictExit(rep.Pass)
+	return runOneDrill(env, "drill rto", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RTOReport, error) {
+		return operations.RTODrill(ctx, t, a.Backup, a.Identity, emit)
+	}, writeRTOText, func(r operations.RTOReport) bool { return r.Pass })
 }
 
 func writeRTOText(w io.Writer, rep operations.RTOReport, t *model.Target) {

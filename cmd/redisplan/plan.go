@@ -43,9 +43,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 
 	switch format {
 	case "json":
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: lint.FindingsJSON(operations.Unsuppressed(findings))})
+		writeJSON(env.stdout, planJSON{Plan: publicPlan(p), Findings: lint.FindingsJSON(operations.Unsuppressed(findings))})
 	case "markdown":
 		writeMarkdown(env.stdout, p, selected, findings)
 	default:

@@ -24,7 +24,7 @@ import (
 //     one line on out per file done, with its size, time and rate, and for
 //     a long file a line of how far it got every plainEvery;
 //   - with -json, every event is one JSON object on its own line on out
-//     (progressJSON).
+//     (progress.Record).
 //
 // It is safe for concurrent use (apply's targets run in parallel).
 type progressView struct {
@@ -88,7 +88,7 @@ func (v *progressView) event(e progress.Event) {
 	}
 	switch {
 	case v.json:
-		b, _ := json.Marshal(toProgressJSON(e))
+		b, _ := json.Marshal(e.Record())
 		v.out.Write(append(b, '\n'))
 	case !e.IsBytes():
 		v.clearLine()
@@ -228,34 +228,4 @@ func roundLeft(d time.Duration) time.Duration {
 		return d.Round(time.Second)
 	}
 	return d.Round(time.Minute)
-}
-
-// progressJSON is one JSON line of -json output: every progress event of
-// the command, in order. "type" is "message" (a line for a person: level
-// and message) or "bytes" (how far a step has got through a file: file,
-// bytes, total when known, done on the last count of the file).
-type progressJSON struct {
-	Type      string         `json:"type"`
-	Time      time.Time      `json:"time"`
-	Level     progress.Level `json:"level"`
-	Operation string         `json:"operation,omitempty"`
-	Target    string         `json:"target,omitempty"`
-	Phase     string         `json:"phase,omitempty"`
-	Message   string         `json:"message,omitempty"`
-	File      string         `json:"file,omitempty"`
-	Bytes     *int64         `json:"bytes,omitempty"`
-	Total     int64          `json:"total,omitempty"`
-	Done      bool           `json:"done,omitempty"`
-}
-
-func toProgressJSON(e progress.Event) progressJSON {
-	j := progressJSON{
-		Type: "message", Time: e.Time.UTC(), Level: e.Level, Operation: e.Operation, Target: e.Target,
-		Phase: e.Phase, Message: e.Message,
-	}
-	if e.IsBytes() {
-		n := e.Bytes
-		j.Type, j.File, j.Bytes, j.Total, j.Done = "bytes", e.File, &n, e.Total, e.Done
-	}
-	return j
 }

@@ -157,3 +157,15 @@ func TestBytesOnly(t *testing.T) {
 		t.Fatal("BytesOnly of a nil sink is not nil")
 	}
 }
+
+func TestRecordOfBytesAndMessages(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3600))
+	b := Event{Time: at, Target: "main", Phase: PhaseStore, File: "dump.rdb", Bytes: 0, Total: 10}.Record()
+	if b.Type != "bytes" || b.Bytes == nil || *b.Bytes != 0 || b.Total != 10 || !b.Time.Equal(at) || b.Time.Location() != time.UTC {
+		t.Errorf("bytes record = %+v, want type bytes, bytes 0 (present), total 10, the time in UTC", b)
+	}
+	m := Event{Time: at, Target: "main", Level: Warning, Message: "slow"}.Record()
+	if m.Type != "message" || m.Bytes != nil || m.Message != "slow" || m.Level != Warning {
+		t.Errorf("message record = %+v, want type message without bytes", m)
+	}
+}
