@@ -28,8 +28,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	var saved *planner.Plan
 	if a.PlanFile != "" {
 		if saved, err = operations.LoadPlan(a.PlanFile); err != nil {
-			fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-			return exitError
+			return fail(env, "apply", err)
 		}
 		if len(targets) == 0 {
 			for _, tp := range saved.Targets {
@@ -43,8 +42,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		cronOpts, err = operations.CrontabOptions(sf.config, sf.varFiles)
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-		return exitError
+		return fail(env, "apply", err)
 	}
 	// Policy errors stop apply before it reads or changes anything.
 	findings, ok := checkPolicies(env, &sf, res, selected)
@@ -79,8 +77,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	r, err := operations.Apply(ctx, o)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-		return exitError
+		return fail(env, "apply", err)
 	}
 	switch {
 	case len(r.Stale) > 0:

@@ -156,8 +156,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	l, err := operations.ListBackups(ctx, selected, dest)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan backup list: %v\n", err)
-		return exitError
+		return fail(env, "backup list", err)
 	}
 	if asJSON {
 		writeJSON(env.stdout, l)
@@ -190,8 +189,7 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	ids, err := repository.Identities(identity)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan backup verify: %v\n", err)
-		return exitError
+		return fail(env, "backup verify", err)
 	}
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
@@ -263,8 +261,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 			}
 		})
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan backup import: %v\n", err)
-		return exitError
+		return fail(env, "backup import", err)
 	}
 	return status
 }

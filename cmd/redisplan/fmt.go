@@ -22,8 +22,7 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	files, err := operations.HCLFiles(a.Paths)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
-		return exitError
+		return fail(env, "fmt", err)
 	}
 	status := exitOK
 	hclFilesSeen := map[string]*hclv2.File{}

@@ -21,8 +21,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	sf := specFlagsOf(a.Spec)
 	failOn, err := model.ParseSeverity(a.FailOn)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
-		return exitError
+		return fail(env, "lint", err)
 	}
 
 	res, selected, ok := loadTargets(env, &sf, a.Targets, "lint")
@@ -50,8 +49,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		lint.WriteText(env.stdout, all, !sf.noColor && isTerminal(env.stdout))
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
-		return exitError
+		return fail(env, "lint", err)
 	}
 	for _, f := range operations.Unsuppressed(all) {
 		if f.Severity >= failOn {

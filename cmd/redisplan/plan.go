@@ -27,8 +27,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	cronOpts, err := operations.CrontabOptions(sf.config, sf.varFiles)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-		return exitError
+		return fail(env, "plan", err)
 	}
 	findings, ok := checkPolicies(env, &sf, res, selected)
 	if !ok {
@@ -52,8 +51,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	writePlanErrors(env, p)
 	if out != "" {
 		if err := operations.SavePlan(out, p); err != nil {
-			fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-			return exitError
+			return fail(env, "plan", err)
 		}
 		if format == "text" {
 			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: redisplan apply %s\n", out, out)

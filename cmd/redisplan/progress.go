@@ -138,7 +138,7 @@ func (v *progressView) bytesEvent(e progress.Event) {
 		b.WriteString(runningLine(e, start))
 		v.drawn = true
 	}
-	// One write, so that secretWriter sees the line whole.
+	// One write, so that secret.Writer sees the line whole.
 	io.WriteString(v.term, b.String())
 }
 

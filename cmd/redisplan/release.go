@@ -33,8 +33,7 @@ func runCompletion(_ context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	if err := arguments.WriteCompletion(env.stdout, a.Shell); err != nil {
-		fmt.Fprintf(env.stderr, "redisplan completion: %v\n", err)
-		return exitError
+		return fail(env, "completion", err)
 	}
 	return exitOK
 }

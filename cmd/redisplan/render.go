@@ -38,8 +38,7 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		if outDir != "" {
 			path, err := operations.WriteRendered(outDir, f)
 			if err != nil {
-				fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
-				return exitError
+				return fail(env, "render", err)
 			}
 			fmt.Fprintf(env.stdout, "Wrote %s\n", path)
 			continue
@@ -56,8 +55,7 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		env.stdout.Write(f.Data)
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan render: %v\n", err)
-		return exitError
+		return fail(env, "render", err)
 	}
 	return exitOK
 }

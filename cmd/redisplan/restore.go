@@ -42,8 +42,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	before, err := operations.PrepareRestore(ctx, t, src, emit)
 	var rerr *operations.RecoveryError
 	if errors.As(err, &rerr) {
-		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
-		return exitError
+		return fail(env, "restore", err)
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
