@@ -33,7 +33,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./hcl
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRoundTrip$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
 	$(GO) test -run='^$$' -fuzz='^FuzzQuoteSplit$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
-	$(GO) test -run='^$$' -fuzz='^FuzzRenderParse$$' -fuzztime=$(FUZZTIME) ./executors/conffile
+	$(GO) test -run='^$$' -fuzz='^FuzzRenderParse$$' -fuzztime=$(FUZZTIME) ./internal/redisconf
 
 # Every fuzz target, one after the other, on one worker each so that the
 # figures compare between machines: `make fuzz-all FUZZTIME=10m` is the
@@ -43,8 +43,8 @@ FUZZ_TARGETS = \
 	./internal/redisconf:FuzzParseRoundTrip \
 	./internal/redisconf:FuzzQuoteSplit \
 	./internal/redisconf:FuzzSetKeepsOtherLines \
-	./executors/conffile:FuzzRenderParse \
-	./executors/conffile:FuzzApplyEditsKeepsOtherLines \
+	./internal/redisconf:FuzzRenderParse \
+	./internal/redisconf:FuzzApplyEditsKeepsOtherLines \
 	./internal/adversarial:FuzzCrontabSplice \
 	./internal/adversarial:FuzzManifest
 fuzz-all:

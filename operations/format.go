@@ -8,6 +8,7 @@ import (
 	hclv2 "github.com/hashicorp/hcl/v2"
 
 	spechcl "github.com/redisplan/redisplan/hcl"
+	"github.com/redisplan/redisplan/internal/fsutil"
 )
 
 // Formatted is what fmt makes of one file: Src as read, Out its
@@ -27,11 +28,28 @@ func (f Formatted) Changed() bool {
 
 // FormatFile reads and formats one spec file; it writes nothing.
 func FormatFile(name string) Formatted {
-	f := Formatted{Name: name}
-	if f.Src, f.Err = os.ReadFile(name); f.Err == nil {
-		f.Out, f.Diags = spechcl.Format(f.Src, name)
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return Formatted{Name: name, Err: err}
 	}
+	return FormatSource(name, src)
+}
+
+// FormatSource formats spec text named name (a file, or "<stdin>").
+func FormatSource(name string, src []byte) Formatted {
+	f := Formatted{Name: name, Src: src}
+	f.Out, f.Diags = spechcl.Format(src, name)
 	return f
+}
+
+// WriteFormatted writes f's canonical form over its file atomically,
+// keeping the file's mode: a 0600 spec stays 0600.
+func WriteFormatted(f Formatted) error {
+	mode := os.FileMode(0o644)
+	if info, err := os.Stat(f.Name); err == nil {
+		mode = info.Mode().Perm()
+	}
+	return fsutil.WriteFile(f.Name, f.Out, mode)
 }
 
 // HCLFiles expands paths: a file stands for itself, a directory for the

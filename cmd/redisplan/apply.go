@@ -52,7 +52,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	findings = operations.Unsuppressed(findings)
 	if errs := operations.PolicyErrors(findings); len(errs) > 0 {
 		if !a.AllowPolicyErrors {
-			lint.WriteText(env.stderr, errs, !sf.noColor && isTerminal(env.stderr))
+			lint.WriteText(env.stderr, errs, env.color(env.stderr, sf.noColor))
 			fmt.Fprintf(env.stderr, "redisplan apply: refusing to apply: %s (%s); nothing was changed. Fix them, suppress each with an ignore block or a # redisplan:ignore comment that gives a reason, or run again with -allow-policy-errors.\n",
 				plural(len(errs), "policy error", "policy errors"), findingList(errs))
 			return exitError
@@ -65,7 +65,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		Spec: res, Targets: selected, Cron: cronOpts, Parallelism: a.Parallelism,
 		Saved: saved, AllowRestart: a.AllowRestart,
 		Show: func(p *planner.Plan) {
-			writePlanText(env.stdout, p, selected, findings, !sf.noColor && isTerminal(env.stdout))
+			writePlanText(env.stdout, p, selected, findings, env.color(env.stdout, sf.noColor))
 		},
 		Emit: newProgressView(env, env.stdout, false).sink(""),
 	}

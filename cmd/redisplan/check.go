@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,31 @@ import (
 	"github.com/redisplan/redisplan/operations"
 )
 
+// wantsNagios reports whether check's command line asks for -format
+// nagios, read from the raw arguments: also when they do not parse, so
+// that a bad flag still gets a Nagios status line.
+func wantsNagios(args []string) bool {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "format" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "nagios" {
+			return true
+		}
+	}
+	return false
+}
+
+// firstLine is the first line of a message, for a one-line status.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
 // checkOutput is check -json: the report, plus what notification did.
 type checkOutput struct {
 	check.Report
@@ -20,23 +46,38 @@ type checkOutput struct {
 }
 
 func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
-	// A command line that cannot be run is UNKNOWN, as Nagios has it:
-	// exit 1 would read as a WARNING about the servers.
+	// A run that cannot check is UNKNOWN, as Nagios has it (exit 1 would
+	// read as a WARNING about the servers), and a Nagios plugin answers
+	// it with a status line on stdout too: the monitoring shows that line.
+	unknown := func(why string) int {
+		if wantsNagios(args) {
+			fmt.Fprintf(env.stdout, "REDISPLAN UNKNOWN - redisplan check could not run: %s\n", why)
+		}
+		return int(check.Unknown)
+	}
 	a, err := arguments.ParseCheck(args)
-	if code, done := parsed(env, "check", err, int(check.Unknown)); done {
-		return code
+	if _, done := parsed(env, "check", err, int(check.Unknown)); done {
+		if errors.Is(err, arguments.ErrHelp) {
+			return exitOK
+		}
+		return unknown("the command line is not valid (see its error on stderr)")
 	}
 	sf, format, out := specFlagsOf(a.Spec), a.Format, a.Out
-	_, selected, ok := loadTargets(env, &sf, a.Targets, "check")
+	res, ok := loadSpec(env, &sf)
 	if !ok {
-		return int(check.Unknown)
+		return unknown("the spec did not load (see its errors on stderr)")
+	}
+	selected, err := operations.SelectTargets(res.Spec, a.Targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
+		return unknown(firstLine(err.Error()))
 	}
 	r, err := operations.Check(ctx, operations.CheckOptions{
 		Targets: selected, Notify: a.Notify, StateDir: a.StateDir, Sender: env.sender,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
-		return int(check.Unknown)
+		return unknown(firstLine(err.Error()))
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(env.stderr, "warning: %s\n", w)
@@ -51,7 +92,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	case "prometheus":
 		check.WritePrometheus(&b, r.Report, r.Metrics)
 	default:
-		check.WriteTable(&b, r.Report, !sf.noColor && isTerminal(env.stdout))
+		check.WriteTable(&b, r.Report, env.color(env.stdout, sf.noColor))
 		for _, d := range r.Deliveries {
 			if !d.Delivered {
 				fmt.Fprintf(&b, "Alert delivery to %s failed after %d attempt(s): %s\n", d.URL, d.Attempts, d.Error)

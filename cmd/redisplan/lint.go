@@ -46,7 +46,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	case "markdown":
 		lint.WriteMarkdown(env.stdout, all)
 	default:
-		lint.WriteText(env.stdout, all, !sf.noColor && isTerminal(env.stdout))
+		lint.WriteText(env.stdout, all, env.color(env.stdout, sf.noColor))
 	}
 	if err != nil {
 		return fail(env, "lint", err)
@@ -65,7 +65,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]model.Finding, bool) {
 	fs, diags := operations.Policies(res, selected)
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
+		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, sf.noColor))
 	}
 	return fs, !diags.HasErrors()
 }

@@ -46,7 +46,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	case "markdown":
 		writeMarkdown(env.stdout, p, selected, findings)
 	default:
-		writePlanText(env.stdout, p, selected, findings, !sf.noColor && isTerminal(env.stdout))
+		writePlanText(env.stdout, p, selected, findings, env.color(env.stdout, sf.noColor))
 	}
 	writePlanErrors(env, p)
 	if out != "" {

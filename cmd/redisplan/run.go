@@ -10,6 +10,7 @@ import (
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/term"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/notify"
@@ -195,7 +196,7 @@ type specFlags struct {
 func loadSpec(env *cmdEnv, sf *specFlags) (*spechcl.Result, bool) {
 	res, diags := loadQuiet(env, sf)
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, res.Files, diags, !sf.noColor && isTerminal(env.stderr))
+		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, sf.noColor))
 	}
 	return res, !diags.HasErrors()
 }
@@ -209,12 +210,29 @@ func isTerminal(w io.Writer) bool {
 	if sw, ok := w.(secret.Writer); ok {
 		w = sw.W
 	}
+	// A character device is not always a terminal: /dev/null is one too,
+	// and apply </dev/null must refuse rather than prompt.
 	f, ok := w.(*os.File)
-	if !ok {
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// color reports whether output to w gets colour: w is a terminal, and
+// neither -no-color, NO_COLOR (set to anything) nor TERM=dumb says no.
+func (env *cmdEnv) color(w io.Writer, noColor bool) bool {
+	if noColor || env.getenv("NO_COLOR") != "" || env.getenv("TERM") == "dumb" {
 		return false
 	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return isTerminal(w)
+}
+
+// getenv is the command's environment variable name ("" when unset).
+func (env *cmdEnv) getenv(name string) string {
+	for _, kv := range env.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 // loadTargets loads the spec and selects the targets -target names (all

@@ -52,7 +52,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 		}
 	}
 	if len(shown) > notices {
-		lint.WriteText(env.stderr, shown, !sf.noColor && isTerminal(env.stderr))
+		lint.WriteText(env.stderr, shown, env.color(env.stderr, sf.noColor))
 		notices = 0
 	}
 	if errs := operations.PolicyErrors(findings); len(errs) > 0 {

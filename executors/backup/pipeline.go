@@ -14,6 +14,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/redisplan/redisplan/internal/asyncpipe"
 )
 
 // Compression names, as stored in File.Compression.
@@ -249,8 +251,21 @@ func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadClo
 		r = dec
 	}
 	o.raw = r
+	if f.RawSize >= hashBehindSize {
+		// The raw digest on a goroutine of its own: it is a third of the
+		// pass's work, which then overlaps decoding and whatever the
+		// caller does with the bytes.
+		o.hashing = asyncpipe.NewWriter(func(r io.Reader) error {
+			_, err := io.Copy(o.h, r)
+			return err
+		})
+	}
 	return o, nil
 }
+
+// hashBehindSize is the raw size from which OpenStream hashes the raw
+// bytes on a goroutine of its own.
+const hashBehindSize = 4 << 20
 
 // ErrIdentity is wrapped by the error of OpenStream when no identity was
 // given for an encrypted artifact, or none of them decrypts it: a fault
@@ -264,13 +279,14 @@ func (e identityError) Is(target error) bool { return target == ErrIdentity }
 
 // openReader is the reader OpenStream returns.
 type openReader struct {
-	f      File
-	stored *verifyReader
-	raw    io.Reader
-	h      hash.Hash // of the raw bytes
-	n      int64
-	close  func() error
-	err    error // sticky: once a Read fails, every later one does
+	f       File
+	stored  *verifyReader
+	raw     io.Reader
+	h       hash.Hash         // of the raw bytes
+	hashing *asyncpipe.Writer // feeds h on its own goroutine; nil: h is fed inline
+	n       int64
+	close   func() error
+	err     error // sticky: once a Read fails, every later one does
 }
 
 func (o *openReader) Read(p []byte) (int, error) {
@@ -278,7 +294,11 @@ func (o *openReader) Read(p []byte) (int, error) {
 		return 0, o.err
 	}
 	n, err := o.raw.Read(p)
-	o.h.Write(p[:n])
+	if o.hashing != nil {
+		o.hashing.Write(p[:n]) // its consumer, a hash, never fails
+	} else {
+		o.h.Write(p[:n])
+	}
 	o.n += int64(n)
 	switch {
 	case o.n > o.f.RawSize:
@@ -316,6 +336,10 @@ func (o *openReader) finish() error {
 	if o.n != o.f.RawSize {
 		return fmt.Errorf("the stored file %s restores to %d bytes, its manifest records %d", o.f.Name, o.n, o.f.RawSize)
 	}
+	if o.hashing != nil {
+		o.hashing.Close() // waits until every byte is hashed
+		o.hashing = nil
+	}
 	if got := hex.EncodeToString(o.h.Sum(nil)); got != o.f.RawSHA256 {
 		return fmt.Errorf("checksum mismatch of the restored bytes of %s: manifest says sha256 %s, content is %s",
 			o.f.Name, o.f.RawSHA256, got)
@@ -338,6 +362,10 @@ func (o *openReader) damaged(err error) error {
 }
 
 func (o *openReader) Close() error {
+	if o.hashing != nil {
+		o.hashing.CloseWithError(nil)
+		o.hashing = nil
+	}
 	if o.close == nil {
 		return nil
 	}

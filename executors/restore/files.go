@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/asyncpipe"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/progress"
 )
@@ -70,8 +72,14 @@ func place(ctx context.Context, src Source, pl placement, emit progress.Sink) (c
 		_ = tmp.Chown(uid, gid)
 	}
 
-	if crc, err = copyChecked(ctx, src, pl.file, tmp, emit); err != nil {
+	wb := writeBehind(tmp)
+	crc, err = copyChecked(ctx, src, pl.file, wb, emit)
+	if err != nil {
+		wb.CloseWithError(err)
 		return crc, fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)
+	}
+	if err := wb.Close(); err != nil {
+		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return crc, fmt.Errorf("write %s: %w", dest, err)
@@ -85,7 +93,41 @@ func place(ctx context.Context, src Source, pl placement, emit progress.Sink) (c
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return crc, fmt.Errorf("write %s: %w", dest, err)
 	}
-	return crc, fsutil.SyncDir(parent)
+	// The directory is fsynced by the caller, once for all the files it
+	// placed there (stage), or not at all for a scratch server's.
+	return crc, nil
+}
+
+// writebackEvery is how many bytes writeBehind writes between two
+// requests to the kernel to start writing them to disk.
+const writebackEvery = 8 << 20
+
+// writeBehind returns a writer whose bytes are written into f by a
+// goroutine of its own, which asks the kernel every writebackEvery bytes
+// to start writing them to disk: the caller's checks and the writes
+// overlap, and the fsync after Close waits only for the last few
+// megabytes. Close returns the first write error.
+func writeBehind(f *os.File) *asyncpipe.Writer {
+	return asyncpipe.NewWriter(func(r io.Reader) error {
+		_, err := io.Copy(&writebackFile{f: f}, r)
+		return err
+	})
+}
+
+// writebackFile writes into f and starts the writeback of what it wrote.
+type writebackFile struct {
+	f              *os.File
+	written, begun int64 // bytes written; bytes whose writeback was started
+}
+
+func (w *writebackFile) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.written += int64(n)
+	if w.written-w.begun >= writebackEvery {
+		startWriteback(w.f, w.begun, w.written-w.begun)
+		w.begun = w.written
+	}
+	return n, err
 }
 
 // owner returns the owner of a path, or -1, -1.

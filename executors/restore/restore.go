@@ -117,6 +117,49 @@ type Result struct {
 	// LoadSeconds is the time from starting the server until it had
 	// loaded the data (INFO loading:0).
 	LoadSeconds float64
+	// Timings says where a restore's time went (zero for a drill).
+	Timings Timings
+}
+
+// Timings is how long each phase of a restore took, and how long the
+// server was unavailable. The phases follow each other; Total is from the
+// start of Restore to its end.
+type Timings struct {
+	// Check is the checks made before anything is touched.
+	Check time.Duration
+	// Stage is the one pass over the backup that decompresses it,
+	// checks it (stored and raw digests, sizes, RDB structure and
+	// CRC-64) and writes the files beside the data, with the server
+	// still running.
+	Stage time.Duration
+	// Stop is pausing writes, the save when one is needed, and stopping
+	// the server until nothing answers.
+	Stop time.Duration
+	// Swap is the config file's edits for the load and the exchange of
+	// the staged files with the server's.
+	Swap time.Duration
+	// Load is from starting the server until it had loaded the data.
+	Load time.Duration
+	// Prove is the key check, AOF turned back on when the restore turned
+	// it off, and the user's settings put back.
+	Prove time.Duration
+	Total time.Duration
+	// Unavailable is from the moment the server was told to stop until
+	// the restored server answered with its data loaded: the time no
+	// client was served at all.
+	Unavailable time.Duration
+	// WritesHeld is from the pause of writes before the stop until the
+	// restored server accepted writes again (readers are served before
+	// the stop and after the load).
+	WritesHeld time.Duration
+}
+
+// String is the timings in one line, for an event.
+func (tm Timings) String() string {
+	s := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+	return fmt.Sprintf("checks %s, staging %s, stop %s, swap %s, load %s, key check and settings %s; total %s; "+
+		"the server answered no one for %s (stop to loaded) and took no write for %s",
+		s(tm.Check), s(tm.Stage), s(tm.Stop), s(tm.Swap), s(tm.Load), s(tm.Prove), s(tm.Total), s(tm.Unavailable), s(tm.WritesHeld))
 }
 
 // Error is a restore that failed after the server was stopped. Its message
@@ -183,6 +226,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 			return e
 		})
 	}
+	began := time.Now()
 	if err := RecoverInterrupted(ctx, t, opts); err != nil {
 		return Result{}, fmt.Errorf("restore %s: %w", t.Name, err)
 	}
@@ -191,6 +235,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		return Result{}, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
 	r := &run{t: t, src: src, opts: opts, p: p}
+	r.tm.Check = time.Since(began)
 	res.Before = p.before
 	opts.emit(progress.Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
 	if p.recovered != "" {
@@ -201,9 +246,11 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	// still runs: the server is down only for the swap and the load, and
 	// at no moment does the data dir lack a complete set of files.
 	defer r.removeStaging()
+	staging := time.Now()
 	if err := r.stage(ctx); err != nil {
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
+	r.tm.Stage = time.Since(staging)
 
 	// The user's values of every setting the restore changes, and how
 	// far it got, are on disk before anything is changed: a restore that
@@ -211,6 +258,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	if err := r.writeRecord(PhaseStopping); err != nil {
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
+	stopping := time.Now()
 	if err := r.stop(ctx); err != nil {
 		if r.stopped {
 			// It stopped after all, too late: start it again.
@@ -219,6 +267,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		r.forgetPrior()
 		return res, fmt.Errorf("restore %s: %w", t.Name, err)
 	}
+	r.tm.Stop = time.Since(stopping)
 	if err := r.writeRecord(PhaseStopped); err != nil {
 		return res, r.rollback(ctx, err)
 	}
@@ -230,6 +279,9 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	}
 	res.LoadSeconds, res.After = loadSeconds, after
 	r.removeRecord()
+	r.tm.Total = time.Since(began)
+	res.Timings = r.tm
+	opts.emit(progress.Step, "timings: %s", r.tm)
 
 	res.SafetyCopy = r.safety
 	if !opts.KeepSafetyCopy {
@@ -266,6 +318,9 @@ type run struct {
 
 	watch *startWatch // the server started last, to stop it on rollback
 	rec   *Record     // what is kept durably beside the lock (RecordName)
+
+	tm                         Timings
+	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable
 }
 
 // stop persists what only the server's memory holds and stops it. When it
@@ -290,6 +345,7 @@ func (r *run) stop(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	r.pausedAt = time.Now()
 	r.opts.emit(progress.Step, "paused writes (CLIENT PAUSE WRITE, renewed every %s): clients that write wait until the server stops, "+
 		"readers are served", pauseRenew)
 	defer func() {
@@ -318,6 +374,7 @@ func (r *run) stop(ctx context.Context) (err error) {
 	}
 	stopCtx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
+	r.stopAt = time.Now()
 	how, err := stopServer(stopCtx, t, p, false, nil)
 	if err != nil {
 		if a, aerr := addressOf(t.Connection); aerr == nil {
@@ -374,6 +431,7 @@ func (r *run) save(ctx context.Context, c *redis.Client, pause *writePause) erro
 // (p.noHold), writes are paused as soon as it answers, with a warning.
 func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, err error) {
 	p, t, opts := r.p, r.t, r.opts
+	swapping := time.Now()
 	// The config file first: once the AOF directory is out of the way, a
 	// start with appendonly yes would come up empty.
 	var edits []redisconf.Edit
@@ -414,6 +472,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	}
 	r.watch = newStartWatch(p.pidfile, p.logfile)
 	start := time.Now()
+	r.tm.Swap = start.Sub(swapping)
 	if err := runCommand(loadCtx, "start", t.Service.Start, t.Connection.Password); err != nil {
 		return 0, Stats{}, err
 	}
@@ -421,7 +480,10 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if err != nil {
 		return 0, Stats{}, fmt.Errorf("the restored server did not load its data: %w", err)
 	}
-	loadSeconds = time.Since(start).Seconds()
+	r.loadedAt = time.Now()
+	r.tm.Load = r.loadedAt.Sub(start)
+	r.tm.Unavailable = r.loadedAt.Sub(r.stopAt)
+	loadSeconds = r.tm.Load.Seconds()
 	if info["process_id"] != "" && info["process_id"] == p.pid {
 		return 0, Stats{}, fmt.Errorf("the server at %s is still the process it was before the restore (pid %s): it never stopped", t.Connection.Address, p.pid)
 	}
@@ -503,6 +565,8 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if uerr := pause.end(ctx, pause != nil); uerr != nil {
 		opts.emit(progress.Warning, "%v", uerr)
 	}
+	writable := time.Now()
+	r.tm.Prove, r.tm.WritesHeld = writable.Sub(r.loadedAt), writable.Sub(r.pausedAt)
 	opts.emit(progress.Step, "the restored data is checked: the server accepts writes")
 	return loadSeconds, after, nil
 }
@@ -559,6 +623,12 @@ func (r *run) stage(ctx context.Context) error {
 		r.opts.emit(progress.Step, "wrote %s (%s), ready to swap in", pl.dest, units.FormatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
 			r.opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
+		}
+	}
+	// Once for every file placed: the AOF directory, then staging.
+	if p.restoreAOF {
+		if err := fsutil.SyncDir(filepath.Join(staging, p.appenddirname)); err != nil {
+			return err
 		}
 	}
 	return fsutil.SyncDir(staging)

@@ -19,8 +19,11 @@ import (
 )
 
 const (
-	// pollInterval is how often a wait asks again.
+	// pollInterval is how often a wait asks again, once it has waited a
+	// while; the first waits are shorter (pollBackoff).
 	pollInterval = 25 * time.Millisecond
+	// firstPoll is the first wait between two probes.
+	firstPoll = 2 * time.Millisecond
 	// probeTimeout bounds one readiness probe.
 	probeTimeout = 5 * time.Second
 	// defaultPort is Redis' port, for an address that names only a host.
@@ -65,11 +68,26 @@ func NotAnswering(ctx context.Context, network, addr string) (bool, error) {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT), err
 }
 
+// pollBackoff gives the waits between the probes of a wait: firstPoll,
+// then half again as long each time, up to pollInterval. A server that
+// stops or loads within a few milliseconds is seen within a few (a
+// restore's unavailability counts them twice: the stop and the load),
+// and a long load is asked about no more often than every pollInterval.
+type pollBackoff struct{ d time.Duration }
+
+func (b *pollBackoff) next() <-chan time.Time {
+	if b.d == 0 {
+		b.d = firstPoll
+	} else {
+		b.d = min(b.d*3/2, pollInterval)
+	}
+	return time.After(b.d)
+}
+
 // WaitGone polls until nothing answers at the address; name is the
 // address as the user wrote it, for the error.
 func WaitGone(ctx context.Context, name, network, addr string) error {
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
+	var poll pollBackoff
 	for {
 		if gone, _ := NotAnswering(ctx, network, addr); gone {
 			return nil
@@ -78,7 +96,7 @@ func WaitGone(ctx context.Context, name, network, addr string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("the server at %s still answered when %s: check the server's log, "+
 				"or whether a service manager restarted it: %w", name, interrupt.When(context.Cause(ctx)), ctx.Err())
-		case <-ticker.C:
+		case <-poll.next():
 		}
 	}
 }
@@ -123,8 +141,7 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 // probe found.
 func WaitLoaded(ctx context.Context, c *redis.Client, w Waiting) (map[string]string, error) {
 	o := c.Options()
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
+	var poll pollBackoff
 	var last error
 	for {
 		info, err := probe(ctx, c, o.Network, o.Addr)
@@ -155,7 +172,7 @@ func WaitLoaded(ctx context.Context, c *redis.Client, w Waiting) (map[string]str
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("the server at %s was not ready when %s; last: %v: %w", w.Name, interrupt.When(context.Cause(ctx)), last, ctx.Err())
-		case <-ticker.C:
+		case <-poll.next():
 		}
 	}
 }

@@ -50,7 +50,11 @@ func CRC64(p []byte) uint64 {
 
 // UpdateCRC64 returns the checksum crc extended with p, so that a stream
 // can be checksummed in pieces: UpdateCRC64(CRC64(a), b) == CRC64(a+b).
-func UpdateCRC64(crc uint64, p []byte) uint64 {
+func UpdateCRC64(crc uint64, p []byte) uint64 { return updateCRC64(crc, p) }
+
+// updateCRC64Tables is UpdateCRC64 with the tables alone, on every
+// processor.
+func updateCRC64Tables(crc uint64, p []byte) uint64 {
 	t := crcTables
 	for len(p) >= 16 {
 		lo := crc ^ binary.LittleEndian.Uint64(p)

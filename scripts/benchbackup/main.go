@@ -12,10 +12,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,14 +48,22 @@ func main() {
 		return
 	}
 	fmt.Printf("Dataset: %d keys, RDB %.0f MB; after the last restore the server holds %d keys.\n\n", res.Keys, float64(res.RDBBytes)/1e6, res.KeysAfterRestore)
-	fmt.Println("| step | seconds (median) | redisplan peak RSS (MB) |")
-	fmt.Println("|---|---:|---:|")
+	fmt.Println("| step | seconds (median) | unavailable (s, median) | redisplan peak RSS (MB) |")
+	fmt.Println("|---|---:|---:|---:|")
 	for _, st := range res.Steps {
-		rssCol := ""
+		rssCol, downCol := "", ""
 		if len(st.RSSMB) > 0 {
 			rssCol = fmt.Sprintf("%.0f", slices.Max(st.RSSMB))
 		}
-		fmt.Printf("| %s | %.2f | %s |\n", st.What, median(st.Seconds), rssCol)
+		if len(st.Unavailable) > 0 {
+			downCol = fmt.Sprintf("%.2f", median(st.Unavailable))
+		}
+		fmt.Printf("| %s | %.2f | %s | %s |\n", st.What, median(st.Seconds), downCol, rssCol)
+	}
+	for _, st := range res.Steps {
+		for _, name := range slices.Sorted(maps.Keys(st.Phases)) {
+			fmt.Printf("(%s) %s: %.2fs\n", st.ID, name, median(st.Phases[name]))
+		}
 	}
 }
 
@@ -66,12 +76,19 @@ type Result struct {
 }
 
 // Step is one measured step: its seconds in each round and, for
-// redisplan's own commands, its peak RSS in MB.
+// redisplan's own commands, its peak RSS in MB. For the steps that stop
+// the server, Unavailable is the longest time in each round during which
+// a client polling the server every few milliseconds got no answer with
+// the data loaded (measured from outside, beside the step). For the
+// restore, Phases are the timings redisplan reports of its own phases,
+// per round.
 type Step struct {
-	ID      string // a .. f
-	What    string
-	Seconds []float64
-	RSSMB   []float64 `json:",omitempty"`
+	ID          string // a .. f
+	What        string
+	Seconds     []float64
+	RSSMB       []float64            `json:",omitempty"`
+	Unavailable []float64            `json:",omitempty"`
+	Phases      map[string][]float64 `json:",omitempty"`
 }
 
 func median(xs []float64) float64 {
@@ -142,6 +159,18 @@ func measure(res *Result, rounds int) error {
 		fmt.Fprintf(os.Stderr, "%d keys %s: %.2fs\n", keys, what, current.Seconds[len(current.Seconds)-1])
 		return nil
 	}
+	// watchIt is timeIt with a client polling the server beside the
+	// step, which measures how long the server was unavailable.
+	watchIt := func(what string, f func() error) error {
+		done := watchOutage(addr)
+		err := timeIt(what, f)
+		down := done()
+		if err == nil {
+			current.Unavailable = append(current.Unavailable, down)
+			fmt.Fprintf(os.Stderr, "%d keys %s: unavailable %.2fs\n", keys, what, down)
+		}
+		return err
+	}
 	defer func() {
 		res.Steps = nil
 		for _, id := range order {
@@ -164,7 +193,15 @@ func measure(res *Result, rounds int) error {
 `, addr, conf, mustLook("redis-server"), conf, filepath.Join(work, "backups"))), 0o644)
 
 	for round := 0; round < rounds; round++ {
-		if err := oneRound(ctx, c, res, timeIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) },
+		phases := func(ph map[string]float64) {
+			if current.Phases == nil {
+				current.Phases = map[string][]float64{}
+			}
+			for k, v := range ph {
+				current.Phases[k] = append(current.Phases[k], v)
+			}
+		}
+		if err := oneRound(ctx, c, res, timeIt, watchIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) }, phases,
 			bin, work, conf, rdbPath, spec); err != nil {
 			return err
 		}
@@ -175,8 +212,8 @@ func measure(res *Result, rounds int) error {
 }
 
 // oneRound runs steps (a) to (f) once on the loaded dataset.
-func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt func(string, func() error) error, recordRSS func(float64),
-	bin, work, conf, rdbPath, spec string) error {
+func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt func(string, func() error) error, recordRSS func(float64),
+	recordPhases func(map[string]float64), bin, work, conf, rdbPath, spec string) error {
 
 	// (a) BGSAVE alone.
 	if err := timeIt("(a) BGSAVE alone", func() error { return bgsave(ctx, c) }); err != nil {
@@ -201,7 +238,7 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt func(str
 	// (c) redisplan backup run.
 	var rss float64
 	if err := timeIt("(c) redisplan backup run (zstd, verified)", func() (err error) {
-		rss, err = runMeasured(bin, "backup", "run", "-no-prune", "-config", spec)
+		rss, _, err = runMeasured(bin, "backup", "run", "-no-prune", "-config", spec)
 		return err
 	}); err != nil {
 		return err
@@ -209,7 +246,7 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt func(str
 	recordRSS(rss)
 
 	// (d) a bare server start loading the RDB.
-	if err := timeIt("(d) bare load: start redis-server on the RDB until loaded", func() error {
+	if err := watchIt("(d) bare load: start redis-server on the RDB until loaded", func() error {
 		if err := stopServer(ctx, c, work); err != nil {
 			return err
 		}
@@ -219,7 +256,7 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt func(str
 	}
 
 	// (e) the seed's restore.
-	if err := timeIt("(e) seed restore: sha256sum -c, gunzip, copy, start, PONG", func() error {
+	if err := watchIt("(e) seed restore: sha256sum -c, gunzip, copy, start, PONG", func() error {
 		if err := stopServer(ctx, c, work); err != nil {
 			return err
 		}
@@ -232,14 +269,80 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt func(str
 	}
 
 	// (f) redisplan restore.
-	if err := timeIt("(f) redisplan restore -latest (verify, safety copy, load, key check)", func() (err error) {
-		rss, err = runMeasured(bin, "restore", "-config", spec, "-target", "bench", "-latest", "-auto-approve", "-keep-safety-copy=false")
+	var out string
+	if err := watchIt("(f) redisplan restore -latest (verify, safety copy, load, key check)", func() (err error) {
+		rss, out, err = runMeasured(bin, "restore", "-config", spec, "-target", "bench", "-latest", "-auto-approve", "-keep-safety-copy=false")
 		return err
 	}); err != nil {
 		return err
 	}
 	recordRSS(rss)
+	ph, err := restorePhases(out)
+	if err != nil {
+		return err
+	}
+	recordPhases(ph)
 	return nil
+}
+
+// timingsLine is the restore's report of its phases (restore.Timings).
+var timingsLine = regexp.MustCompile(`timings: checks ([\d.]+)s, staging ([\d.]+)s, stop ([\d.]+)s, swap ([\d.]+)s, load ([\d.]+)s, ` +
+	`key check and settings ([\d.]+)s; total ([\d.]+)s; the server answered no one for ([\d.]+)s .* took no write for ([\d.]+)s`)
+
+// restorePhases reads the seconds of each phase from the restore's output.
+func restorePhases(out string) (map[string]float64, error) {
+	m := timingsLine.FindStringSubmatch(out)
+	if m == nil {
+		return nil, fmt.Errorf("the restore printed no timings line:\n%s", out)
+	}
+	ph := map[string]float64{}
+	for i, name := range []string{"checks", "staging", "stop", "swap", "load", "key check and settings", "total", "unavailable", "writes held"} {
+		ph[name], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	return ph, nil
+}
+
+// watchOutage polls the server at addr every few milliseconds, on one
+// connection while it answers and a new one after each failure, until the
+// function it returns is called; that returns the longest time in seconds
+// between two answers that said the data is loaded (loading:0).
+func watchOutage(addr string) func() float64 {
+	stop := make(chan struct{})
+	done := make(chan float64, 1)
+	go func() {
+		ctx := context.Background()
+		var c *redis.Client
+		last, longest := time.Now(), 0.0
+		for {
+			select {
+			case <-stop:
+				if c != nil {
+					c.Close()
+				}
+				done <- max(longest, time.Since(last).Seconds())
+				return
+			default:
+			}
+			if c == nil {
+				c = redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1, PoolSize: 1,
+					DialTimeout: time.Second, ReadTimeout: time.Second})
+			}
+			s, err := c.Info(ctx, "persistence").Result()
+			if err != nil {
+				c.Close()
+				c = nil
+			} else if strings.Contains(s, "\nloading:0") { // not async_loading
+				now := time.Now()
+				longest = max(longest, now.Sub(last).Seconds())
+				last = now
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return func() float64 {
+		close(stop)
+		return <-done
+	}
 }
 
 // load writes JSON-like values that compress about as well as real
@@ -350,14 +453,18 @@ func running(pid int) bool {
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
-// runMeasured runs redisplan and returns its peak resident memory in MB.
-func runMeasured(bin string, args ...string) (float64, error) {
+// runMeasured runs redisplan and returns its peak resident memory in MB
+// and its output.
+func runMeasured(bin string, args ...string) (float64, string, error) {
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("%v\n%s", err, out)
+		return 0, "", fmt.Errorf("%v\n%s", err, out)
 	}
-	return bench.PeakRSS(cmd), nil
+	if os.Getenv("BENCH_VERBOSE") != "" {
+		os.Stderr.Write(out)
+	}
+	return bench.PeakRSS(cmd), string(out), nil
 }
 
 func sh(script string) error {

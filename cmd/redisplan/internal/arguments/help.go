@@ -49,9 +49,10 @@ var commandList = []*command{
 		synopsis: "Rewrite spec files in canonical HCL formatting",
 		usage:    "fmt [-check] [-diff] [-write=false] [PATH...]",
 		about: "Rewrites spec files in canonical HCL formatting. A PATH is a file, or a directory whose\n" +
-			"*.hcl files are formatted; without one, -config (default .) is formatted.\n" +
+			"*.hcl files are formatted; without one, -config (default .) is formatted. A PATH of - reads\n" +
+			"the spec from standard input and writes it formatted to standard output (what editors call).\n" +
 			"Exit 0 when nothing needed formatting or it was done, 3 with -check when a file needs it, 1 on error.",
-		examples: []string{"redisplan fmt -check -diff redis.hcl", "redisplan fmt /etc/redisplan"},
+		examples: []string{"redisplan fmt -check -diff redis.hcl", "redisplan fmt /etc/redisplan", "redisplan fmt - < redis.hcl"},
 		maxArgs:  -1, takes: "files and directories", argName: "a path", pathArgs: true,
 		flags: func(fs *flag.FlagSet) { new(Fmt).define(fs) },
 	},
