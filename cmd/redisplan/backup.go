@@ -68,17 +68,12 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	view := newProgressView(env, env.stdout, false)
-	defer view.close()
-	status := exitOK
-	for _, t := range selected {
-		o := backupOptions(env, view.sink(t.Name))
+	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
 		m, err := operations.TakeBackup(ctx, t, o)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: backup of redis.%s failed: %v\nEarlier backups are untouched.\n", t.Name, err)
 			alertFailure(ctx, env, t, "backup_run", fmt.Sprintf("The backup of Redis %s failed", t.Name), err)
-			status = exitError
-			continue
+			return false
 		}
 		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
 			t.Name, m.ID, m.TotalKeys(), units.FormatBytes(m.StoredSize()), m.DurationSeconds)
@@ -89,13 +84,27 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: copy of backup %s of redis.%s failed: %v\nThe backup itself is complete in %s.\n", m.ID, t.Name, err, t.Backup.Destination)
 			alertFailure(ctx, env, t, "backup_copy", fmt.Sprintf("The copy of a backup of Redis %s failed", t.Name), err)
-			status = exitError
 		}
-		if noPrune {
-			continue
+		ok := err == nil
+		if !noPrune {
+			if err := prune(ctx, env, t, false, "", o); err != nil {
+				fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
+				ok = false
+			}
 		}
-		if err := prune(ctx, env, t, false, "", o); err != nil {
-			fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
+		return ok
+	})
+}
+
+// forEachTarget runs each for the selected targets in turn, with the
+// backup options of this command line (progress rendered on stdout); the
+// status is exitError when one of them failed.
+func forEachTarget(env *cmdEnv, selected []*model.Target, each func(*model.Target, operations.BackupOptions) (ok bool)) int {
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
+	status := exitOK
+	for _, t := range selected {
+		if !each(t, backupOptions(env, view.sink(t.Name))) {
 			status = exitError
 		}
 	}
@@ -191,19 +200,19 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	if err != nil {
 		return fail(env, "backup verify", err)
 	}
-	view := newProgressView(env, env.stdout, false)
-	defer view.close()
-	status := exitOK
-	for _, t := range selected {
-		o := backupOptions(env, view.sink(t.Name))
+	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
 		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids, Drill: drill}, o)
 		writeVerified(env.stdout, t, res)
-		if err != nil {
-			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
-			status = exitError
-		}
+		return reported(env, t, err)
+	})
+}
+
+// reported prints err of target t, if any, and says whether there was none.
+func reported(env *cmdEnv, t *model.Target, err error) bool {
+	if err != nil {
+		fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
 	}
-	return status
+	return err == nil
 }
 
 // writeVerified says what backup verify found of one backup.
@@ -246,8 +255,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: metaDir, NoLoad: noLoad, Emit: o.Emit},
 		o, func(path string, r job.ImportResult, err error) {
 			switch {
-			case err != nil:
-				fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+			case !reported(env, t, err):
 				status = exitError
 			case r.Existed:
 				fmt.Fprintf(env.stdout, "redis.%s: %s is already in the catalog as backup %s; nothing written\n", t.Name, path, r.Manifest.ID)
@@ -276,17 +284,9 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	view := newProgressView(env, env.stdout, false)
-	defer view.close()
-	status := exitOK
-	for _, t := range selected {
-		o := backupOptions(env, view.sink(t.Name))
-		if err := prune(ctx, env, t, dryRun, dest, o); err != nil {
-			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
-			status = exitError
-		}
-	}
-	return status
+	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
+		return reported(env, t, prune(ctx, env, t, dryRun, dest, o))
+	})
 }
 
 // prune applies t's retention (operations.Prune) and prints, for each
