@@ -20,27 +20,10 @@ import (
 )
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune|import [flags]\nRun 'redisplan help backup' for what each does.")
-		return exitError
-	}
-	switch args[0] {
-	case "run":
-		return runBackupRun(ctx, env, args[1:])
-	case "list":
-		return runBackupList(ctx, env, args[1:])
-	case "verify":
-		return runBackupVerify(ctx, env, args[1:])
-	case "prune":
-		return runBackupPrune(ctx, env, args[1:])
-	case "import":
-		return runBackupImport(ctx, env, args[1:])
-	case "-h", "-help", "--help":
-		arguments.Help(env.stdout, "backup")
-		return exitOK
-	}
-	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q; the subcommand comes first, then its flags\nUsage: redisplan backup run|list|verify|prune|import [flags]\n", args[0])
-	return exitError
+	const use = "Usage: redisplan backup run|list|verify|prune|import [flags]"
+	return subcommand(ctx, env, "backup", args, map[string]func(context.Context, *cmdEnv, []string) int{
+		"run": runBackupRun, "list": runBackupList, "verify": runBackupVerify, "prune": runBackupPrune, "import": runBackupImport,
+	}, use+"\nRun 'redisplan help backup' for what each does.", "; the subcommand comes first, then its flags\n"+use)
 }
 
 // backupTargets loads the spec and returns the selected targets that have

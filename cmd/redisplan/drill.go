@@ -19,20 +19,27 @@ import (
 const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
 
 func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
+	return subcommand(ctx, env, "drill", args, map[string]func(context.Context, *cmdEnv, []string) int{
+		"rpo": runDrillRPO, "rto": runDrillRTO,
+	}, drillUsage, "\n"+drillUsage)
+}
+
+// subcommand runs command's subcommand args[0] with the rest of args;
+// without one it prints usage, and after an unknown one, more.
+func subcommand(ctx context.Context, env *cmdEnv, command string, args []string, subs map[string]func(context.Context, *cmdEnv, []string) int, usage, more string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, drillUsage)
+		fmt.Fprintln(env.stderr, usage)
 		return exitError
 	}
+	if run, ok := subs[args[0]]; ok {
+		return run(ctx, env, args[1:])
+	}
 	switch args[0] {
-	case "rpo":
-		return runDrillRPO(ctx, env, args[1:])
-	case "rto":
-		return runDrillRTO(ctx, env, args[1:])
 	case "-h", "-help", "--help":
-		arguments.Help(env.stdout, "drill")
+		arguments.Help(env.stdout, command)
 		return exitOK
 	}
-	fmt.Fprintf(env.stderr, "redisplan drill: unknown subcommand %q\n%s\n", args[0], drillUsage)
+	fmt.Fprintf(env.stderr, "redisplan %s: unknown subcommand %q%s\n", command, args[0], more)
 	return exitError
 }
 
