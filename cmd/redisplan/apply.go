@@ -54,11 +54,11 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		if !a.AllowPolicyErrors {
 			lint.WriteText(env.stderr, errs, env.color(env.stderr, sf.noColor))
 			fmt.Fprintf(env.stderr, "redisplan apply: refusing to apply: %s (%s); nothing was changed. Fix them, suppress each with an ignore block or a # redisplan:ignore comment that gives a reason, or run again with -allow-policy-errors.\n",
-				plural(len(errs), "policy error", "policy errors"), findingList(errs))
+				plural(len(errs), "policy error", "policy errors"), lint.FindingList(errs))
 			return exitError
 		}
 		fmt.Fprintf(env.stderr, "WARNING: applying despite %d policy error(s): %s. -allow-policy-errors overrides them; this apply goes against the spec's own policies.\n",
-			len(errs), findingList(errs))
+			len(errs), lint.FindingList(errs))
 	}
 
 	o := operations.ApplyOptions{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
@@ -68,18 +67,6 @@ func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*
 		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, sf.noColor))
 	}
 	return fs, !diags.HasErrors()
-}
-
-// findingList names findings in one line: "RP010 on redis.main, ...".
-func findingList(fs []model.Finding) string {
-	parts := make([]string, len(fs))
-	for i, f := range fs {
-		parts[i] = f.Code
-		if f.Target != "" {
-			parts[i] += " on redis." + f.Target
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // writeFindingsSection is the "Policy findings:" part of the text plan:

@@ -57,7 +57,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	if errs := operations.PolicyErrors(findings); len(errs) > 0 {
 		fmt.Fprintf(env.stderr, "redisplan validate: policy errors: %d (%s). Fix them, or suppress each with an ignore block or a # redisplan:ignore comment that gives a reason.\n",
-			len(errs), findingList(errs))
+			len(errs), lint.FindingList(errs))
 		return exitError
 	}
 	fmt.Fprintf(env.stdout, "The spec is valid: %d target(s) in %d file(s).", len(res.Spec.Targets), len(res.Filenames))

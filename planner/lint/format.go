@@ -166,6 +166,18 @@ func WriteJSON(w io.Writer, fs []model.Finding) error {
 	return encodeJSON(w, jsonReport{FormatVersion: FormatVersion, Findings: jsonFindings(fs), Summary: Summarize(fs)}, "json")
 }
 
+// FindingList names findings in one line: "RP010 on redis.main, ...".
+func FindingList(fs []model.Finding) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.Code
+		if f.Target != "" {
+			parts[i] += " on redis." + f.Target
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // FindingsJSON is the "findings" array of WriteJSON's report, for other
 // documents that show findings in the same shape (validate -json, plan
 // -json).
