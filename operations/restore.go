@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
@@ -86,23 +87,54 @@ type RecoveryError struct{ Err error }
 func (e *RecoveryError) Error() string { return e.Err.Error() }
 func (e *RecoveryError) Unwrap() error { return e.Err }
 
-// PrepareRestore is what a restore does before it asks to go on: a
-// restore that was killed after it stopped the server left it down, so the
-// server is started on its original files first (an error then is a
-// *RecoveryError); then the server and the backup are checked against
-// each other (restore.Check) with nothing changed. It returns what the
-// server holds now.
-func PrepareRestore(ctx context.Context, t *model.Target, src restore.Source, emit progress.Sink) (restore.Stats, error) {
-	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: emit}); err != nil {
-		return restore.Stats{}, &RecoveryError{err}
-	}
-	return restore.Check(ctx, t, src)
+// PreparedRestore is a restore that holds its target's lock: taken by
+// PrepareRestore before anything is touched, held across the question
+// whether to go on and through Restore, until Release. So a backup run or
+// an apply (which take the same lock) never interleaves with a restore,
+// and a restore never stops a server under a running backup or apply.
+type PreparedRestore struct {
+	// Before is what the server holds now.
+	Before restore.Stats
+	t      *model.Target
+	src    restore.Source
+	lk     *lock.Lock
 }
 
-// Restore replaces t's data with src (restore.Restore): staged and
-// verified beside the data, the server stopped, its files moved aside, the
-// backup put in place, the server started and its keys compared; rolled
-// back on failure.
-func Restore(ctx context.Context, t *model.Target, src restore.Source, opts restore.Options) (restore.Result, error) {
-	return restore.Restore(ctx, t, src, opts)
+// PrepareRestore is what a restore does before it asks to go on: it takes
+// t's lock (a *lock.HeldError when another live redisplan holds it, with
+// nothing touched; a stale lock is taken over with a warning on emit);
+// a restore that was killed after it stopped the server left it down, so
+// the server is started on its original files first (an error then is a
+// *RecoveryError); then the server and the backup are checked against
+// each other (restore.Check) with nothing changed. On success the lock is
+// held until Release; on error it is released.
+func PrepareRestore(ctx context.Context, t *model.Target, src restore.Source, emit progress.Sink) (*PreparedRestore, error) {
+	lk, warning, err := lock.Acquire(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), "redisplan restore")
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		emit.Emit(progress.Event{Operation: progress.OpRestore, Target: t.Name, Level: progress.Warning, Message: warning})
+	}
+	if err := restore.RecoverInterrupted(ctx, t, restore.Options{Emit: emit}); err != nil {
+		lk.Release()
+		return nil, &RecoveryError{err}
+	}
+	before, err := restore.Check(ctx, t, src)
+	if err != nil {
+		lk.Release()
+		return nil, err
+	}
+	return &PreparedRestore{Before: before, t: t, src: src, lk: lk}, nil
 }
+
+// Restore replaces the target's data with the backup (restore.Restore):
+// staged and verified beside the data, the server stopped, its files moved
+// aside, the backup put in place, the server started and its keys
+// compared; rolled back on failure. The lock stays held until Release.
+func (p *PreparedRestore) Restore(ctx context.Context, opts restore.Options) (restore.Result, error) {
+	return restore.Restore(ctx, p.t, p.src, opts)
+}
+
+// Release gives up the target's lock. Releasing again does nothing.
+func (p *PreparedRestore) Release() error { return p.lk.Release() }

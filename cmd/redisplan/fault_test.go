@@ -79,14 +79,7 @@ func copyExecutable(from, to string) error {
 // on its own first.
 func killWhen(t *testing.T, ready func() bool, args ...string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, out, done := startBinary(t, args...)
 	var ended error
 	// The moment may last only milliseconds: poll every millisecond.
 	err := testwait.UntilEvery(30*time.Second, time.Millisecond, func() (bool, error) {
@@ -108,6 +101,21 @@ func killWhen(t *testing.T, ready func() bool, args ...string) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
+}
+
+// startBinary starts redisplan with args as a process of its own, its
+// stdout and stderr into out; done receives cmd.Wait's result.
+func startBinary(t *testing.T, args ...string) (cmd *exec.Cmd, out *strings.Builder, done chan error) {
+	t.Helper()
+	cmd = exec.Command(binary(t), args...)
+	out = &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done = make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return cmd, out, done
 }
 
 func backupIDs(t *testing.T, spec string) []string {
@@ -177,20 +185,11 @@ func TestKillRestore(t *testing.T) {
 	for _, moment := range []string{"while staging", "after the server stopped"} {
 		t.Run(moment, func(t *testing.T) {
 			t.Parallel()
-			d := startDaemon(t, `save ""`)
 			// Bulk in db 5 (not compared) makes loading take long enough
 			// for the kill to land while the server is down.
-			bulk(t, d.addr(), 300000)
-			fillDataset(t, d.addr(), "backup")
-			backedUp := dataset(t, d.addr())
-			spec := backupSpec(t, d, t.TempDir(), "")
-			mustRun(t, "backup", "run", "-config", spec)
+			d, spec, backedUp, original := restoreSetup(t, 300000)
 			c := d.client(t)
 			ctx := context.Background()
-			c.FlushAll(ctx)
-			fillDataset(t, d.addr(), "original")
-			c.Save(ctx)
-			original := dataset(t, d.addr())
 
 			var ready func() bool
 			switch moment {
@@ -571,6 +570,11 @@ func TestPermissionDenied(t *testing.T) {
 
 	t.Run("data dir", func(t *testing.T) {
 		unwritable(t, dataDir)
+		// restore takes the target's lock beside the config file, as
+		// backup run does: that directory is the user's, only the data
+		// dir is closed to it.
+		os.Chmod(d.dir, 0o777)
+		defer os.Chmod(d.dir, 0o755)
 		c := d.client(t)
 		c.FlushAll(context.Background())
 		fillDataset(t, d.addr(), "current")

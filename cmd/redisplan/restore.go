@@ -36,10 +36,12 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
 	emit := view.sink(t.Name)
-	// A restore that was killed after it stopped the server left it down:
+	// The target's lock is taken first and held to the end, across the
+	// question: no backup run or apply works on the target meanwhile. A
+	// restore that was killed after it stopped the server left it down:
 	// it is started on its original files before anything else. Then
 	// the backup is checked against the server with nothing changed.
-	before, err := operations.PrepareRestore(ctx, t, src, emit)
+	prep, err := operations.PrepareRestore(ctx, t, src, emit)
 	var rerr *operations.RecoveryError
 	if errors.As(err, &rerr) {
 		return fail(env, "restore", err)
@@ -48,8 +50,13 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
 		return exitError
 	}
+	defer func() {
+		if err := prep.Release(); err != nil {
+			fmt.Fprintf(env.stderr, "Warning: %v\n", err)
+		}
+	}()
 	fmt.Fprintf(env.stdout, "redis.%s (%s) now holds:\n", t.Name, t.Connection.Address)
-	writeStats(env.stdout, before)
+	writeStats(env.stdout, prep.Before)
 	fmt.Fprintf(env.stdout, "Backup %s (taken %s) holds:\n", src.Manifest.ID, src.Manifest.Started.Format(time.RFC3339))
 	writeStats(env.stdout, restore.Stats{Keyspace: src.Manifest.Keyspace, UsedMemory: src.Manifest.UsedMemory})
 	if m := src.Manifest; m.SourceAddress != "" && m.SourceAddress != t.Connection.Address && m.SourceRole != "replica" {
@@ -66,7 +73,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	// Checksums and RDB structure are checked while the backup is staged
 	// beside the data, before the server is stopped: a damaged backup
 	// ends the restore there with nothing changed.
-	r, err := operations.Restore(ctx, t, src, restore.Options{KeepSafetyCopy: keepSafety, Emit: emit})
+	r, err := prep.Restore(ctx, restore.Options{KeepSafetyCopy: keepSafety, Emit: emit})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		alertFailure(ctx, env, t, "restore", fmt.Sprintf("The restore of Redis %s failed", t.Name), err)
