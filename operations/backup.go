@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"filippo.io/age"
@@ -332,4 +335,24 @@ func ImportBackups(ctx context.Context, t *model.Target, files []string, opts re
 		done(path, r, err)
 	}
 	return nil
+}
+
+// ImportProblems says what stops an import of these files before any is
+// imported: every file is there, so that a word that is not one (a
+// target name, a pattern the shell matched to nothing) stops the command
+// line rather than failing after the files before it were imported.
+func ImportProblems(paths []string) []string {
+	var problems []string
+	for _, path := range paths {
+		info, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problems = append(problems, fmt.Sprintf("%q: no such file; the arguments are the files to import, and a target is chosen with -target", path))
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%q: %v", path, errors.Unwrap(err)))
+		case info.IsDir():
+			problems = append(problems, fmt.Sprintf("%q is a directory: name the files in it (%s)", path, filepath.Join(path, "*.rdb.gz")))
+		}
+	}
+	return problems
 }

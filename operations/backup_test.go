@@ -113,3 +113,15 @@ func mustOpen(t *testing.T, tg *model.Target, dest string) backup.Storage {
 	}
 	return r.Storage
 }
+
+func TestImportProblemsNamesEveryMissingFileAndFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "dump.rdb")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := ImportProblems([]string{file, filepath.Join(dir, "main"), dir})
+	if len(got) != 2 || !strings.Contains(got[0], "no such file") || !strings.Contains(got[1], "is a directory") {
+		t.Fatalf("problems = %q, want the missing file and the folder, and nothing of the file that is there", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
@@ -27,8 +28,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	var saved *planner.Plan
 	if a.PlanFile != "" {
 		if saved, err = operations.LoadPlan(a.PlanFile); err != nil {
-			fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-			return exitError
+			return fail(env, "apply", err)
 		}
 		if len(targets) == 0 {
 			for _, tp := range saved.Targets {
@@ -36,15 +36,13 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			}
 		}
 	}
-	selected, err := selectTargets(res.Spec, targets)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-		return exitError
+	selected, err := operations.SelectTargets(res.Spec, targets)
+	var cronOpts crontab.RenderOptions
+	if err == nil {
+		cronOpts, err = operations.CrontabOptions(sf.config, sf.varFiles)
 	}
-	cronOpts, err := crontabOptions(&sf)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-		return exitError
+		return fail(env, "apply", err)
 	}
 	// Policy errors stop apply before it reads or changes anything.
 	findings, ok := checkPolicies(env, &sf, res, selected)
@@ -56,11 +54,11 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 		if !a.AllowPolicyErrors {
 			lint.WriteText(env.stderr, errs, env.color(env.stderr, sf.noColor))
 			fmt.Fprintf(env.stderr, "redisplan apply: refusing to apply: %s (%s); nothing was changed. Fix them, suppress each with an ignore block or a # redisplan:ignore comment that gives a reason, or run again with -allow-policy-errors.\n",
-				plural(len(errs), "policy error", "policy errors"), findingList(errs))
+				plural(len(errs), "policy error", "policy errors"), lint.FindingList(errs))
 			return exitError
 		}
 		fmt.Fprintf(env.stderr, "WARNING: applying despite %d policy error(s): %s. -allow-policy-errors overrides them; this apply goes against the spec's own policies.\n",
-			len(errs), findingList(errs))
+			len(errs), lint.FindingList(errs))
 	}
 
 	o := operations.ApplyOptions{
@@ -79,8 +77,7 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	r, err := operations.Apply(ctx, o)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan apply: %v\n", err)
-		return exitError
+		return fail(env, "apply", err)
 	}
 	switch {
 	case len(r.Stale) > 0:

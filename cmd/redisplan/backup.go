@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,43 +15,22 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/units"
 	"github.com/redisplan/redisplan/operations"
 )
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "Usage: redisplan backup run|list|verify|prune|import [flags]\nRun 'redisplan help backup' for what each does.")
-		return exitError
-	}
-	switch args[0] {
-	case "run":
-		return runBackupRun(ctx, env, args[1:])
-	case "list":
-		return runBackupList(ctx, env, args[1:])
-	case "verify":
-		return runBackupVerify(ctx, env, args[1:])
-	case "prune":
-		return runBackupPrune(ctx, env, args[1:])
-	case "import":
-		return runBackupImport(ctx, env, args[1:])
-	case "-h", "-help", "--help":
-		arguments.Help(env.stdout, "backup")
-		return exitOK
-	}
-	fmt.Fprintf(env.stderr, "redisplan backup: unknown subcommand %q; the subcommand comes first, then its flags\nUsage: redisplan backup run|list|verify|prune|import [flags]\n", args[0])
-	return exitError
+	const use = "Usage: redisplan backup run|list|verify|prune|import [flags]"
+	return subcommand(ctx, env, "backup", args, map[string]func(context.Context, *cmdEnv, []string) int{
+		"run": runBackupRun, "list": runBackupList, "verify": runBackupVerify, "prune": runBackupPrune, "import": runBackupImport,
+	}, use+"\nRun 'redisplan help backup' for what each does.", "; the subcommand comes first, then its flags\n"+use)
 }
 
 // backupTargets loads the spec and returns the selected targets that have
 // a backup block.
 func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*model.Target, bool) {
-	res, ok := loadSpec(env, sf)
+	_, selected, ok := loadTargets(env, sf, names, cmd)
 	if !ok {
-		return nil, false
-	}
-	selected, err := selectTargets(res.Spec, names)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return nil, false
 	}
 	out, err := operations.BackupTargets(selected, len(names) > 0)
@@ -76,20 +51,15 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	view := newProgressView(env, env.stdout, false)
-	defer view.close()
-	status := exitOK
-	for _, t := range selected {
-		o := backupOptions(env, view.sink(t.Name))
+	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
 		m, err := operations.TakeBackup(ctx, t, o)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: backup of redis.%s failed: %v\nEarlier backups are untouched.\n", t.Name, err)
 			alertFailure(ctx, env, t, "backup_run", fmt.Sprintf("The backup of Redis %s failed", t.Name), err)
-			status = exitError
-			continue
+			return false
 		}
 		fmt.Fprintf(env.stdout, "redis.%s: backup %s complete: %d keys, %s stored in %.1fs, verified\n",
-			t.Name, m.ID, m.TotalKeys(), humanBytes(storedSize(m)), m.DurationSeconds)
+			t.Name, m.ID, m.TotalKeys(), units.FormatBytes(m.StoredSize()), m.DurationSeconds)
 		copies, err := operations.CopyBackup(ctx, t, m, o)
 		for _, c := range copies {
 			writeCopy(env.stdout, t, m, c)
@@ -97,13 +67,27 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 		if err != nil {
 			fmt.Fprintf(env.stderr, "Error: copy of backup %s of redis.%s failed: %v\nThe backup itself is complete in %s.\n", m.ID, t.Name, err, t.Backup.Destination)
 			alertFailure(ctx, env, t, "backup_copy", fmt.Sprintf("The copy of a backup of Redis %s failed", t.Name), err)
-			status = exitError
 		}
-		if noPrune {
-			continue
+		ok := err == nil
+		if !noPrune {
+			if err := prune(ctx, env, t, false, "", o); err != nil {
+				fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
+				ok = false
+			}
 		}
-		if err := prune(ctx, env, t, false, "", o); err != nil {
-			fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
+		return ok
+	})
+}
+
+// forEachTarget runs each for the selected targets in turn, with the
+// backup options of this command line (progress rendered on stdout); the
+// status is exitError when one of them failed.
+func forEachTarget(env *cmdEnv, selected []*model.Target, each func(*model.Target, operations.BackupOptions) (ok bool)) int {
+	view := newProgressView(env, env.stdout, false)
+	defer view.close()
+	status := exitOK
+	for _, t := range selected {
+		if !each(t, backupOptions(env, view.sink(t.Name))) {
 			status = exitError
 		}
 	}
@@ -133,29 +117,7 @@ func writeCopy(w io.Writer, t *model.Target, m *backup.Manifest, c repository.Co
 	if c.Existed {
 		how = "already in"
 	}
-	fmt.Fprintf(w, "redis.%s: backup %s %s %s: %s read back, checksums verified\n", t.Name, m.ID, how, c.Destination, humanBytes(c.Bytes))
-}
-
-func storedSize(m *backup.Manifest) int64 {
-	var n int64
-	for _, f := range m.Files {
-		n += f.StoredSize
-	}
-	return n
-}
-
-func humanBytes(n int64) string {
-	v := float64(n)
-	for _, u := range []string{"B", "KiB", "MiB", "GiB"} {
-		if v < 1024 || u == "GiB" {
-			if u == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return fmt.Sprintf("%.1f %s", v, u)
-		}
-		v /= 1024
-	}
-	return fmt.Sprint(n)
+	fmt.Fprintf(w, "redis.%s: backup %s %s %s: %s read back, checksums verified\n", t.Name, m.ID, how, c.Destination, units.FormatBytes(c.Bytes))
 }
 
 // verifiedColumn is what backup list's VERIFIED column says of e.
@@ -186,8 +148,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	l, err := operations.ListBackups(ctx, selected, dest)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan backup list: %v\n", err)
-		return exitError
+		return fail(env, "backup list", err)
 	}
 	if asJSON {
 		writeJSON(env.stdout, l)
@@ -202,7 +163,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tID\tTIME (UTC)\tMETHOD\tKEYS\tSTORED\tVERIFIED (UTC)")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, humanBytes(e.Stored), verifiedColumn(e))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Target, e.ID, e.Time.Format("2006-01-02 15:04:05"), e.Method, e.Keys, units.FormatBytes(e.Stored), verifiedColumn(e))
 	}
 	tw.Flush()
 	return exitOK
@@ -220,22 +181,21 @@ func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	ids, err := repository.Identities(identity)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan backup verify: %v\n", err)
-		return exitError
+		return fail(env, "backup verify", err)
 	}
-	view := newProgressView(env, env.stdout, false)
-	defer view.close()
-	status := exitOK
-	for _, t := range selected {
-		o := backupOptions(env, view.sink(t.Name))
+	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
 		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids, Drill: drill}, o)
 		writeVerified(env.stdout, t, res)
-		if err != nil {
-			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
-			status = exitError
-		}
+		return reported(env, t, err)
+	})
+}
+
+// reported prints err of target t, if any, and says whether there was none.
+func reported(env *cmdEnv, t *model.Target, err error) bool {
+	if err != nil {
+		fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
 	}
-	return status
+	return err == nil
 }
 
 // writeVerified says what backup verify found of one backup.
@@ -260,21 +220,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "backup import", err, exitError); done {
 		return code
 	}
-	// Every file is there before any is imported: a word that is not one
-	// (a target name, a pattern the shell matched to nothing) stops the
-	// line, rather than failing after the files before it were imported.
-	var problems []string
-	for _, path := range a.Files {
-		info, err := os.Stat(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			problems = append(problems, fmt.Sprintf("%q: no such file; the arguments are the files to import, and a target is chosen with -target", path))
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("%q: %v", path, errors.Unwrap(err)))
-		case info.IsDir():
-			problems = append(problems, fmt.Sprintf("%q is a directory: name the files in it (%s)", path, filepath.Join(path, "*.rdb.gz")))
-		}
-	}
+	problems := operations.ImportProblems(a.Files)
 	if len(problems) > 0 {
 		code, _ := parsed(env, "backup import", &arguments.Error{Command: "backup import", Problems: problems}, exitError)
 		return code
@@ -292,8 +238,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: metaDir, NoLoad: noLoad, Emit: o.Emit},
 		o, func(path string, r job.ImportResult, err error) {
 			switch {
-			case err != nil:
-				fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
+			case !reported(env, t, err):
 				status = exitError
 			case r.Existed:
 				fmt.Fprintf(env.stdout, "redis.%s: %s is already in the catalog as backup %s; nothing written\n", t.Name, path, r.Manifest.ID)
@@ -303,12 +248,11 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 					keys = "keys not counted"
 				}
 				fmt.Fprintf(env.stdout, "redis.%s: imported %s as backup %s: %s, %s stored, verified; the file itself is untouched\n",
-					t.Name, path, r.Manifest.ID, keys, humanBytes(storedSize(r.Manifest)))
+					t.Name, path, r.Manifest.ID, keys, units.FormatBytes(r.Manifest.StoredSize()))
 			}
 		})
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan backup import: %v\n", err)
-		return exitError
+		return fail(env, "backup import", err)
 	}
 	return status
 }
@@ -323,17 +267,9 @@ func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return exitError
 	}
-	view := newProgressView(env, env.stdout, false)
-	defer view.close()
-	status := exitOK
-	for _, t := range selected {
-		o := backupOptions(env, view.sink(t.Name))
-		if err := prune(ctx, env, t, dryRun, dest, o); err != nil {
-			fmt.Fprintf(env.stderr, "Error: redis.%s: %v\n", t.Name, err)
-			status = exitError
-		}
-	}
-	return status
+	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
+		return reported(env, t, prune(ctx, env, t, dryRun, dest, o))
+	})
 }
 
 // prune applies t's retention (operations.Prune) and prints, for each

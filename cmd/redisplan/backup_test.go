@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // The backup tests take backups of real servers with the CLI, break
@@ -154,7 +155,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			if err := json.Unmarshal([]byte(mustRun(t, "backup", "list", "-config", spec, "-json")), &list); err != nil || len(list.Backups) != 1 {
 				t.Fatalf("backup list -json: %+v, %v", list, err)
 			}
-			size := humanBytes(list.Backups[0].Raw)
+			size := units.FormatBytes(list.Backups[0].Raw)
 			doneLine := func(verb string) *regexp.Regexp {
 				return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta("redis.main: "+verb+" dump.rdb: "+size) + `( in [0-9.]+s \(.+/s\))?$`)
 			}

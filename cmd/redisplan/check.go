@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,7 +67,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	if !ok {
 		return unknown("the spec did not load (see its errors on stderr)")
 	}
-	selected, err := selectTargets(res.Spec, a.Targets)
+	selected, err := operations.SelectTargets(res.Spec, a.Targets)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
 		return unknown(firstLine(err.Error()))
@@ -87,9 +86,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	var b strings.Builder
 	switch format {
 	case "json":
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(checkOutput{Report: r.Report, Deliveries: r.Deliveries})
+		writeJSON(&b, checkOutput{Report: r.Report, Deliveries: r.Deliveries})
 	case "nagios":
 		check.WriteNagios(&b, r.Report)
 	case "prometheus":

@@ -19,36 +19,39 @@ import (
 const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
 
 func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
+	return subcommand(ctx, env, "drill", args, map[string]func(context.Context, *cmdEnv, []string) int{
+		"rpo": runDrillRPO, "rto": runDrillRTO,
+	}, drillUsage, "\n"+drillUsage)
+}
+
+// subcommand runs command's subcommand args[0] with the rest of args;
+// without one it prints usage, and after an unknown one, more.
+func subcommand(ctx context.Context, env *cmdEnv, command string, args []string, subs map[string]func(context.Context, *cmdEnv, []string) int, usage, more string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, drillUsage)
+		fmt.Fprintln(env.stderr, usage)
 		return exitError
 	}
+	if run, ok := subs[args[0]]; ok {
+		return run(ctx, env, args[1:])
+	}
 	switch args[0] {
-	case "rpo":
-		return runDrillRPO(ctx, env, args[1:])
-	case "rto":
-		return runDrillRTO(ctx, env, args[1:])
 	case "-h", "-help", "--help":
-		arguments.Help(env.stdout, "drill")
+		arguments.Help(env.stdout, command)
 		return exitOK
 	}
-	fmt.Fprintf(env.stderr, "redisplan drill: unknown subcommand %q\n%s\n", args[0], drillUsage)
+	fmt.Fprintf(env.stderr, "redisplan %s: unknown subcommand %q%s\n", command, args[0], more)
 	return exitError
 }
 
 // oneTarget loads the spec and returns the one target -target names;
 // need says so when there is not exactly one.
 func oneTarget(env *cmdEnv, sf *specFlags, names []string, cmd, need string) (*model.Target, bool) {
-	res, ok := loadSpec(env, sf)
+	_, selected, ok := loadTargets(env, sf, names, cmd)
 	if !ok {
 		return nil, false
 	}
-	selected, err := selectTargets(res.Spec, names)
-	if err == nil && (len(names) != 1 || len(selected) != 1) {
-		err = errors.New(need)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+	if len(names) != 1 || len(selected) != 1 {
+		fmt.Fprintf(env.stderr, "redisplan %s: %s\n", cmd, need)
 		return nil, false
 	}
 	return selected[0], true
@@ -73,29 +76,38 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "drill rpo", err, exitError); done {
 		return code
 	}
-	sf, targets, runs, duration, seed, asJSON := specFlagsOf(a.Spec), a.Targets, a.Runs, a.Duration, a.Seed, a.JSON
-	t, ok := oneTarget(env, &sf, targets, "drill rpo", "a drill needs exactly one -target")
+	return runOneDrill(env, "drill rpo", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RPOReport, error) {
+		return operations.RPODrill(ctx, t, drill.RPOOptions{Runs: a.Runs, Duration: a.Duration, Seed: a.Seed, Emit: emit})
+	}, writeRPOText, func(r operations.RPOReport) bool { return r.Pass })
+}
+
+// runOneDrill runs a drill of the one target of the command line, its
+// progress on stderr (JSON lines with -json) and its figures on stdout,
+// as JSON or as text; the exit status is its verdict.
+func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []string, asJSON bool,
+	run func(*model.Target, progress.Sink) (R, error), text func(io.Writer, R, *model.Target), pass func(R) bool) int {
+	sf := specFlagsOf(spec)
+	t, ok := oneTarget(env, &sf, targets, cmd, "a drill needs exactly one -target")
 	if !ok {
 		return exitError
 	}
-	// Progress goes to stderr (JSON lines with -json); stdout holds the
-	// figures.
 	view := newProgressView(env, env.stderr, asJSON)
 	defer view.close()
-	rep, err := operations.RPODrill(ctx, t, drill.RPOOptions{
-		Runs: runs, Duration: duration, Seed: seed,
-		Emit: view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}),
-	})
-	if err != nil {
+	rep, err := run(t, view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}))
+	var se *operations.SourceError
+	switch {
+	case errors.As(err, &se):
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+		return exitError
+	case err != nil:
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
-	}
-	if asJSON {
+	case asJSON:
 		writeJSON(env.stdout, rep)
-	} else {
-		writeRPOText(env.stdout, rep, t)
+	default:
+		text(env.stdout, rep, t)
 	}
-	return verdictExit(rep.Pass)
+	return verdictExit(pass(rep))
 }
 
 func writeRPOText(w io.Writer, rep operations.RPOReport, t *model.Target) {
@@ -136,31 +148,9 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "drill rto", err, exitError); done {
 		return code
 	}
-	sf, targets, which, identity, asJSON := specFlagsOf(a.Spec), a.Targets, a.Backup, a.Identity, a.JSON
-	t, ok := oneTarget(env, &sf, targets, "drill rto", "a drill needs exactly one -target")
-	if !ok {
-		return exitError
-	}
-	// Progress goes to stderr (JSON lines with -json); stdout holds the
-	// figures.
-	view := newProgressView(env, env.stderr, asJSON)
-	defer view.close()
-	rep, err := operations.RTODrill(ctx, t, which, identity, view.sink(t.Name).With(progress.Event{Operation: progress.OpDrill}))
-	var se *operations.SourceError
-	switch {
-	case errors.As(err, &se):
-		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
-		return exitError
-	case err != nil:
-		fmt.Fprintf(env.stderr, "Error: %v\n", err)
-		return exitError
-	}
-	if asJSON {
-		writeJSON(env.stdout, rep)
-	} else {
-		writeRTOText(env.stdout, rep, t)
-	}
-	return verdictExit(rep.Pass)
+	return runOneDrill(env, "drill rto", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RTOReport, error) {
+		return operations.RTODrill(ctx, t, a.Backup, a.Identity, emit)
+	}, writeRTOText, func(r operations.RTOReport) bool { return r.Pass })
 }
 
 func writeRTOText(w io.Writer, rep operations.RTOReport, t *model.Target) {

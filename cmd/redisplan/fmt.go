@@ -4,16 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	spechcl "github.com/redisplan/redisplan/hcl"
-	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/operations"
 )
 
 // exitNeedsFormat is fmt -check's answer when a file is not canonical.
@@ -24,59 +20,48 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "fmt", err, exitError); done {
 		return code
 	}
-	check, showDiff, write, noColor := a.Check, a.Diff, a.Write, a.NoColor
 	if len(a.Paths) == 1 && a.Paths[0] == "-" {
-		return fmtStdin(env, check, showDiff, noColor)
+		return fmtStdin(env, a.Check, a.Diff, a.NoColor)
 	}
-	files, err := hclFiles(a.Paths)
+	files, err := operations.HCLFiles(a.Paths)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
-		return exitError
+		return fail(env, "fmt", err)
 	}
-
 	status := exitOK
 	hclFilesSeen := map[string]*hclv2.File{}
 	var diags hclv2.Diagnostics
 	for _, name := range files {
-		src, err := os.ReadFile(name)
-		if err != nil {
-			fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
+		f := operations.FormatFile(name)
+		switch {
+		case f.Err != nil:
+			fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", f.Err)
 			status = exitError
 			continue
-		}
-		out, d := spechcl.Format(src, name)
-		if d.HasErrors() {
-			diags = append(diags, d...)
-			hclFilesSeen[name] = &hclv2.File{Bytes: src}
+		case f.Diags.HasErrors():
+			diags = append(diags, f.Diags...)
+			hclFilesSeen[name] = &hclv2.File{Bytes: f.Src}
 			status = exitError
 			continue
-		}
-		if !spechcl.NeedsFormat(src, out) {
+		case !f.Changed():
 			continue
 		}
 		fmt.Fprintln(env.stdout, name)
-		if showDiff {
-			env.stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
+		if a.Diff {
+			env.stdout.Write(diff.Diff(name, f.Src, name+" (formatted)", f.Out))
 		}
-		if check {
+		if a.Check {
 			if status == exitOK {
 				status = exitNeedsFormat
 			}
-			continue
-		}
-		if write {
-			mode := os.FileMode(0o644)
-			if info, err := os.Stat(name); err == nil {
-				mode = info.Mode().Perm() // a 0600 spec stays 0600
-			}
-			if err := fsutil.WriteFile(name, out, mode); err != nil {
+		} else if a.Write {
+			if err := operations.WriteFormatted(f); err != nil {
 				fmt.Fprintf(env.stderr, "redisplan fmt: %v\n", err)
 				status = exitError
 			}
 		}
 	}
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, hclFilesSeen, diags, env.color(env.stderr, noColor))
+		writeDiagnostics(env.stderr, hclFilesSeen, diags, env.color(env.stderr, a.NoColor))
 	}
 	return status
 }
@@ -85,51 +70,26 @@ func runFmt(_ context.Context, env *cmdEnv, args []string) int {
 // formatted text on stdout (with -check, only the exit status; with
 // -diff, the changes instead).
 func fmtStdin(env *cmdEnv, check, showDiff, noColor bool) int {
-	const name = "<stdin>"
 	src, err := io.ReadAll(env.stdin)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan fmt: read stdin: %v\n", err)
 		return exitError
 	}
-	out, diags := spechcl.Format(src, name)
-	if diags.HasErrors() {
-		writeDiagnostics(env.stderr, map[string]*hclv2.File{name: {Bytes: src}}, diags, env.color(env.stderr, noColor))
+	f := operations.FormatSource("<stdin>", src)
+	if f.Diags.HasErrors() {
+		writeDiagnostics(env.stderr, map[string]*hclv2.File{f.Name: {Bytes: src}}, f.Diags, env.color(env.stderr, noColor))
 		return exitError
 	}
-	needs := spechcl.NeedsFormat(src, out)
 	switch {
 	case showDiff:
-		if needs {
-			env.stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
+		if f.Changed() {
+			env.stdout.Write(diff.Diff(f.Name, src, f.Name+" (formatted)", f.Out))
 		}
 	case !check:
-		env.stdout.Write(out)
+		env.stdout.Write(f.Out)
 	}
-	if check && needs {
+	if check && f.Changed() {
 		return exitNeedsFormat
 	}
 	return exitOK
-}
-
-// hclFiles expands paths: a file stands for itself, a directory for the
-// *.hcl files in it.
-func hclFiles(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		matches, err := filepath.Glob(filepath.Join(p, "*.hcl"))
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(matches)
-		out = append(out, matches...)
-	}
-	return out, nil
 }

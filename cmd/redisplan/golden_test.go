@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/notify"
+	"github.com/redisplan/redisplan/executors/repository"
 	spechcl "github.com/redisplan/redisplan/hcl"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -113,7 +114,7 @@ func TestRenderGolden(t *testing.T) {
 		}
 		for _, tg := range res.Spec.Targets {
 			args := []string{"render", "-config", path, "-target", tg.Name}
-			compareGolden(t, filepath.Join("testdata/golden", name, fileName(tg.Name)+".conf"), repo, args)
+			compareGolden(t, filepath.Join("testdata/golden", name, repository.FileName(tg.Name)+".conf"), repo, args)
 		}
 		args := []string{"render", "-config", path, "crontab"}
 		compareGolden(t, filepath.Join("testdata/golden", name, "crontab"), repo, args)

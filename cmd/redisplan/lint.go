@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
@@ -23,17 +20,11 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	sf := specFlagsOf(a.Spec)
 	failOn, err := model.ParseSeverity(a.FailOn)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
-		return exitError
+		return fail(env, "lint", err)
 	}
 
-	res, ok := loadSpec(env, &sf)
+	res, selected, ok := loadTargets(env, &sf, a.Targets, "lint")
 	if !ok {
-		return exitError
-	}
-	selected, err := selectTargets(res.Spec, a.Targets)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
 		return exitError
 	}
 	all, ok := checkPolicies(env, &sf, res, selected)
@@ -57,8 +48,7 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		lint.WriteText(env.stdout, all, env.color(env.stdout, sf.noColor))
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan lint: %v\n", err)
-		return exitError
+		return fail(env, "lint", err)
 	}
 	for _, f := range operations.Unsuppressed(all) {
 		if f.Severity >= failOn {
@@ -79,18 +69,6 @@ func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*
 	return fs, !diags.HasErrors()
 }
 
-// findingList names findings in one line: "RP010 on redis.main, ...".
-func findingList(fs []model.Finding) string {
-	parts := make([]string, len(fs))
-	for i, f := range fs {
-		parts[i] = f.Code
-		if f.Target != "" {
-			parts[i] += " on redis." + f.Target
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
 // writeFindingsSection is the "Policy findings:" part of the text plan:
 // the unsuppressed findings only, and nothing when there are none.
 func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
@@ -101,17 +79,4 @@ func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
 	fmt.Fprintln(w, palette{color}.c("1", "Policy findings:"))
 	lint.WriteText(w, fs, color)
 	fmt.Fprintln(w)
-}
-
-// findingsJSON is the findings as lint -format json writes them, so that
-// validate -json and plan -json show them in the same shape.
-func findingsJSON(fs []model.Finding) json.RawMessage {
-	var b bytes.Buffer
-	var doc struct {
-		Findings json.RawMessage `json:"findings"`
-	}
-	if err := lint.WriteJSON(&b, fs); err != nil || json.Unmarshal(b.Bytes(), &doc) != nil || doc.Findings == nil {
-		return json.RawMessage("[]")
-	}
-	return doc.Findings
 }

@@ -6,10 +6,9 @@ import (
 	"fmt"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/crontab"
-	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/planner/lint"
 )
 
 // exitChanges is plan -detailed-exitcode's answer when something differs.
@@ -22,19 +21,13 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	sf, out, format := specFlagsOf(a.Spec), a.Out, a.Format
 
-	res, ok := loadSpec(env, &sf)
+	res, selected, ok := loadTargets(env, &sf, a.Targets, "plan")
 	if !ok {
 		return exitError
 	}
-	selected, err := selectTargets(res.Spec, a.Targets)
+	cronOpts, err := operations.CrontabOptions(sf.config, sf.varFiles)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-		return exitError
-	}
-	cronOpts, err := crontabOptions(&sf)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-		return exitError
+		return fail(env, "plan", err)
 	}
 	findings, ok := checkPolicies(env, &sf, res, selected)
 	if !ok {
@@ -49,9 +42,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 
 	switch format {
 	case "json":
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(planJSON{Plan: publicPlan(p), Findings: findingsJSON(operations.Unsuppressed(findings))})
+		writeJSON(env.stdout, planJSON{Plan: publicPlan(p), Findings: lint.FindingsJSON(operations.Unsuppressed(findings))})
 	case "markdown":
 		writeMarkdown(env.stdout, p, selected, findings)
 	default:
@@ -60,8 +51,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	writePlanErrors(env, p)
 	if out != "" {
 		if err := operations.SavePlan(out, p); err != nil {
-			fmt.Fprintf(env.stderr, "redisplan plan: %v\n", err)
-			return exitError
+			return fail(env, "plan", err)
 		}
 		if format == "text" {
 			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: redisplan apply %s\n", out, out)
@@ -98,9 +88,4 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 	c := *p
 	c.Fingerprints = nil
 	return &c
-}
-
-// scheduleDirs is operations.ScheduleDirs, under the name render.go calls.
-func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.ScheduleDir, error) {
-	return operations.ScheduleDirs(t, cronOpts)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // progressView renders the progress events of one command (the one
@@ -23,7 +24,7 @@ import (
 //     one line on out per file done, with its size, time and rate, and for
 //     a long file a line of how far it got every plainEvery;
 //   - with -json, every event is one JSON object on its own line on out
-//     (progressJSON).
+//     (progress.Record).
 //
 // It is safe for concurrent use (apply's targets run in parallel).
 type progressView struct {
@@ -36,17 +37,8 @@ type progressView struct {
 	// now stamps events that carry no time; tests set it.
 	now func() time.Time
 
-	drawn  bool
-	starts map[progressKey]progressSample
-}
-
-type progressKey struct{ target, phase, file string }
-
-type progressSample struct {
-	at    time.Time
-	bytes int64
-	// printed is when a plain line last said how far the file got.
-	printed time.Time
+	drawn bool
+	files progress.Files
 }
 
 // plainEvery is how often a log gets a line about a file still going.
@@ -55,7 +47,7 @@ const plainEvery = 10 * time.Second
 // newProgressView renders on out; the progress line goes to env.stderr
 // when it is a terminal and the output is not JSON.
 func newProgressView(env *cmdEnv, out io.Writer, asJSON bool) *progressView {
-	v := &progressView{out: out, json: asJSON, now: time.Now, starts: map[progressKey]progressSample{}}
+	v := &progressView{out: out, json: asJSON, now: time.Now}
 	if !asJSON && isTerminal(env.stderr) {
 		v.term = env.stderr
 	}
@@ -87,7 +79,7 @@ func (v *progressView) event(e progress.Event) {
 	}
 	switch {
 	case v.json:
-		b, _ := json.Marshal(toProgressJSON(e))
+		b, _ := json.Marshal(e.Record())
 		v.out.Write(append(b, '\n'))
 	case !e.IsBytes():
 		v.clearLine()
@@ -107,22 +99,12 @@ func (v *progressView) clearLine() {
 }
 
 func (v *progressView) bytesEvent(e progress.Event) {
-	key := progressKey{e.Target, e.Phase, e.File}
-	start, seen := v.starts[key]
-	if !seen {
-		start = progressSample{at: e.Time, bytes: e.Bytes, printed: e.Time}
-		v.starts[key] = start
-	}
-	if e.Done {
-		delete(v.starts, key)
-	}
+	start, due := v.files.Observe(e, plainEvery)
 	if v.term == nil {
 		switch {
 		case e.Done:
-			io.WriteString(v.out, doneLine(e, e.Time.Sub(start.at))+"\n")
-		case e.Time.Sub(start.printed) >= plainEvery:
-			start.printed = e.Time
-			v.starts[key] = start
+			io.WriteString(v.out, doneLine(e, e.Time.Sub(start.At))+"\n")
+		case due:
 			io.WriteString(v.out, runningLine(e, start)+"\n")
 		}
 		return
@@ -130,14 +112,14 @@ func (v *progressView) bytesEvent(e progress.Event) {
 	var b strings.Builder
 	b.WriteString("\r\x1b[K")
 	if e.Done {
-		b.WriteString(doneLine(e, e.Time.Sub(start.at)))
+		b.WriteString(doneLine(e, e.Time.Sub(start.At)))
 		b.WriteString("\n")
 		v.drawn = false
 	} else {
 		b.WriteString(runningLine(e, start))
 		v.drawn = true
 	}
-	// One write, so that secretWriter sees the line whole.
+	// One write, so that secret.Writer sees the line whole.
 	io.WriteString(v.term, b.String())
 }
 
@@ -189,21 +171,17 @@ func bytesPrefix(e progress.Event, done bool) string {
 // runningLine is "redis.main: storing dump.rdb: 12.0 MiB of 48.0 MiB
 // (25%), 6.0 MiB/s, 6s left". The rate is measured from the file's first
 // count; the time left needs a rate and a known size not yet reached.
-func runningLine(e progress.Event, start progressSample) string {
+func runningLine(e progress.Event, start progress.Start) string {
 	var b strings.Builder
 	b.WriteString(bytesPrefix(e, false))
-	b.WriteString(humanBytes(e.Bytes))
-	known := e.Total > 0 && e.Bytes <= e.Total
-	if known {
-		fmt.Fprintf(&b, " of %s (%d%%)", humanBytes(e.Total), e.Bytes*100/e.Total)
+	b.WriteString(units.FormatBytes(e.Bytes))
+	if e.Total > 0 && e.Bytes <= e.Total {
+		fmt.Fprintf(&b, " of %s (%d%%)", units.FormatBytes(e.Total), e.Bytes*100/e.Total)
 	}
-	elapsed := e.Time.Sub(start.at)
-	if elapsed > 0 && e.Bytes > start.bytes {
-		rate := float64(e.Bytes-start.bytes) / elapsed.Seconds()
-		fmt.Fprintf(&b, ", %s/s", humanBytes(int64(rate)))
-		if known {
-			left := time.Duration(float64(e.Total-e.Bytes) / rate * float64(time.Second))
-			fmt.Fprintf(&b, ", %s left", roundLeft(left))
+	if rate, left, hasLeft := start.Rate(e); rate > 0 {
+		fmt.Fprintf(&b, ", %s/s", units.FormatBytes(int64(rate)))
+		if hasLeft {
+			fmt.Fprintf(&b, ", %s left", left)
 		}
 	}
 	return b.String()
@@ -213,48 +191,9 @@ func runningLine(e progress.Event, start progressSample) string {
 func doneLine(e progress.Event, took time.Duration) string {
 	var b strings.Builder
 	b.WriteString(bytesPrefix(e, true))
-	b.WriteString(humanBytes(e.Bytes))
+	b.WriteString(units.FormatBytes(e.Bytes))
 	if took > 0 {
-		fmt.Fprintf(&b, " in %.1fs (%s/s)", took.Seconds(), humanBytes(int64(float64(e.Bytes)/took.Seconds())))
+		fmt.Fprintf(&b, " in %.1fs (%s/s)", took.Seconds(), units.FormatBytes(int64(float64(e.Bytes)/took.Seconds())))
 	}
 	return b.String()
-}
-
-// roundLeft rounds a time left to what a person reads: seconds under
-// ten minutes, minutes above.
-func roundLeft(d time.Duration) time.Duration {
-	if d < 10*time.Minute {
-		return d.Round(time.Second)
-	}
-	return d.Round(time.Minute)
-}
-
-// progressJSON is one JSON line of -json output: every progress event of
-// the command, in order. "type" is "message" (a line for a person: level
-// and message) or "bytes" (how far a step has got through a file: file,
-// bytes, total when known, done on the last count of the file).
-type progressJSON struct {
-	Type      string         `json:"type"`
-	Time      time.Time      `json:"time"`
-	Level     progress.Level `json:"level"`
-	Operation string         `json:"operation,omitempty"`
-	Target    string         `json:"target,omitempty"`
-	Phase     string         `json:"phase,omitempty"`
-	Message   string         `json:"message,omitempty"`
-	File      string         `json:"file,omitempty"`
-	Bytes     *int64         `json:"bytes,omitempty"`
-	Total     int64          `json:"total,omitempty"`
-	Done      bool           `json:"done,omitempty"`
-}
-
-func toProgressJSON(e progress.Event) progressJSON {
-	j := progressJSON{
-		Type: "message", Time: e.Time.UTC(), Level: e.Level, Operation: e.Operation, Target: e.Target,
-		Phase: e.Phase, Message: e.Message,
-	}
-	if e.IsBytes() {
-		n := e.Bytes
-		j.Type, j.File, j.Bytes, j.Total, j.Done = "bytes", e.File, &n, e.Total, e.Done
-	}
-	return j
 }

@@ -39,7 +39,7 @@ func progressEvents() []progress.Event {
 func renderProgress(t *testing.T, terminal, asJSON bool) (out, term string) {
 	t.Helper()
 	var o, tm bytes.Buffer
-	v := &progressView{out: &o, json: asJSON, starts: map[progressKey]progressSample{},
+	v := &progressView{out: &o, json: asJSON,
 		now: func() time.Time { t.Fatal("an event without a time was stamped"); return time.Time{} }}
 	if terminal {
 		v.term = &tm
@@ -77,7 +77,7 @@ func TestProgressViewTerminal(t *testing.T) {
 // share and no time left, only bytes and rate.
 func TestProgressViewTotalExceeded(t *testing.T) {
 	var tm bytes.Buffer
-	v := &progressView{out: &bytes.Buffer{}, term: &tm, starts: map[progressKey]progressSample{}, now: time.Now}
+	v := &progressView{out: &bytes.Buffer{}, term: &tm, now: time.Now}
 	t0 := time.Unix(0, 0)
 	e := progress.Event{Target: "main", Phase: progress.PhaseStore, File: "dump.rdb", Total: 100}
 	e.Time, e.Bytes = t0, 50
@@ -111,7 +111,7 @@ func TestProgressViewPlain(t *testing.T) {
 // every ten seconds, not one per count.
 func TestProgressViewPlainLongFile(t *testing.T) {
 	var out bytes.Buffer
-	v := &progressView{out: &out, starts: map[progressKey]progressSample{}, now: time.Now}
+	v := &progressView{out: &out, now: time.Now}
 	t0 := time.Unix(0, 0)
 	const mib = 1 << 20
 	for s := 0; s <= 25; s++ {
@@ -194,7 +194,7 @@ func TestProgressViewLevels(t *testing.T) {
 // whole, one per event.
 func TestProgressViewConcurrent(t *testing.T) {
 	var out bytes.Buffer
-	v := &progressView{out: &out, starts: map[progressKey]progressSample{}, now: time.Now}
+	v := &progressView{out: &out, now: time.Now}
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)

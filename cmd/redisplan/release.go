@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
@@ -20,9 +19,7 @@ func runVersion(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	info := buildinfo.Get()
 	if a.JSON {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(info)
+		writeJSON(env.stdout, info)
 		return exitOK
 	}
 	fmt.Fprintf(env.stdout, "redisplan %s (%s, %s)\n", info.Version, info.GoVersion, info.Platform)
@@ -36,8 +33,7 @@ func runCompletion(_ context.Context, env *cmdEnv, args []string) int {
 		return code
 	}
 	if err := arguments.WriteCompletion(env.stdout, a.Shell); err != nil {
-		fmt.Fprintf(env.stderr, "redisplan completion: %v\n", err)
-		return exitError
+		return fail(env, "completion", err)
 	}
 	return exitOK
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/restore"
+	"github.com/redisplan/redisplan/internal/units"
 	"github.com/redisplan/redisplan/operations"
 )
 
@@ -43,8 +44,7 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 	prep, err := operations.PrepareRestore(ctx, t, src, emit)
 	var rerr *operations.RecoveryError
 	if errors.As(err, &rerr) {
-		fmt.Fprintf(env.stderr, "redisplan restore: %v\n", err)
-		return exitError
+		return fail(env, "restore", err)
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was touched.\n", err)
@@ -100,6 +100,6 @@ func writeStats(w io.Writer, s restore.Stats) {
 		fmt.Fprintf(w, "  db%d: %d keys (%d with a TTL)\n", db, s.Keyspace[db].Keys, s.Keyspace[db].Expires)
 	}
 	if s.UsedMemory > 0 {
-		fmt.Fprintf(w, "  used_memory: %s\n", humanBytes(s.UsedMemory))
+		fmt.Fprintf(w, "  used_memory: %s\n", units.FormatBytes(s.UsedMemory))
 	}
 }

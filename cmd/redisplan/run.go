@@ -84,7 +84,9 @@ func runIn(ctx context.Context, s surroundings, args []string, stdin io.Reader, 
 	// every error itself, in words, so the library stays quiet.
 	redis.SetLogger(quietLogger{})
 	env := &cmdEnv{stdin: stdin, environ: s.environ, sender: s.sender}
-	env.stdout, env.stderr = secretWriter{stdout, &env.secrets}, secretWriter{stderr, &env.secrets}
+	// The last guard of what the CLI prints: files and alerts do not pass
+	// through here.
+	env.stdout, env.stderr = secret.Writer{W: stdout, Secrets: &env.secrets}, secret.Writer{W: stderr, Secrets: &env.secrets}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitError
@@ -146,6 +148,13 @@ func runHelp(env *cmdEnv, args []string) int {
 	return exitOK
 }
 
+// fail reports err as command's (redisplan COMMAND: ERR) and is the exit
+// status of a command that failed.
+func fail(env *cmdEnv, command string, err error) int {
+	fmt.Fprintf(env.stderr, "redisplan %s: %v\n", command, err)
+	return exitError
+}
+
 // parsed reports what a command's Parse function returned: help, printed
 // to stdout with exit 0, or the problems of a command line that cannot be
 // run, printed to stderr with exit code bad. done is false when the
@@ -198,8 +207,8 @@ func writeDiagnostics(w io.Writer, files map[string]*hclv2.File, diags hclv2.Dia
 }
 
 func isTerminal(w io.Writer) bool {
-	if sw, ok := w.(secretWriter); ok {
-		w = sw.w
+	if sw, ok := w.(secret.Writer); ok {
+		w = sw.W
 	}
 	// A character device is not always a terminal: /dev/null is one too,
 	// and apply </dev/null must refuse rather than prompt.
@@ -226,10 +235,19 @@ func (env *cmdEnv) getenv(name string) string {
 	return ""
 }
 
-// selectTargets is operations.SelectTargets, under the name the commands
-// call.
-func selectTargets(spec *model.Spec, names []string) ([]*model.Target, error) {
-	return operations.SelectTargets(spec, names)
+// loadTargets loads the spec and selects the targets -target names (all
+// without it), printing what stops the command to stderr.
+func loadTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) (*spechcl.Result, []*model.Target, bool) {
+	res, ok := loadSpec(env, sf)
+	if !ok {
+		return nil, nil, false
+	}
+	selected, err := operations.SelectTargets(res.Spec, names)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
+		return nil, nil, false
+	}
+	return res, selected, true
 }
 
 type quietLogger struct{}

@@ -14,7 +14,7 @@ func TestSecretWriter(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	var set secret.Set
-	w := secretWriter{&buf, &set}
+	w := secret.Writer{W: &buf, Secrets: &set}
 	w.Write([]byte("before load: Hunter2Secret\n"))
 	set = secret.New("Hunter2Secret")
 	n, err := w.Write([]byte("after load: hunter2secret\n"))
@@ -30,7 +30,7 @@ func TestSecretWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if isTerminal(secretWriter{f, &set}) != isTerminal(f) {
+	if isTerminal(secret.Writer{W: f, Secrets: &set}) != isTerminal(f) {
 		t.Error("isTerminal differs behind the guard")
 	}
 }

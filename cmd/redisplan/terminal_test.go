@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 // openTerminal opens a pseudo-terminal's follower side: a real terminal,
@@ -66,7 +67,7 @@ func TestColorOnlyOnATerminalThatWantsIt(t *testing.T) {
 			t.Errorf("%s: colour = %v, want %v", c.name, got, c.want)
 		}
 	}
-	if !isTerminal(secretWriter{w: tty}) {
+	if !isTerminal(secret.Writer{W: tty}) {
 		t.Error("a terminal behind the secret filter is not seen as one")
 	}
 }

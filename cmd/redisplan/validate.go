@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -29,16 +28,9 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 			findings, pd = operations.SpecFindings(res, time.Now())
 			diags = append(diags, pd...)
 		}
-		out := validateJSON(diags)
-		out.Findings = findingsJSON(operations.Unsuppressed(findings))
-		out.Valid = out.Valid && len(operations.PolicyErrors(findings)) == 0
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
-		if !out.Valid {
-			return exitError
-		}
-		return exitOK
+		out := operations.Validate(diags, findings)
+		writeJSON(env.stdout, out)
+		return verdictExit(out.Valid)
 	}
 
 	res, ok := loadSpec(env, &sf)
@@ -65,7 +57,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	if errs := operations.PolicyErrors(findings); len(errs) > 0 {
 		fmt.Fprintf(env.stderr, "redisplan validate: policy errors: %d (%s). Fix them, or suppress each with an ignore block or a # redisplan:ignore comment that gives a reason.\n",
-			len(errs), findingList(errs))
+			len(errs), lint.FindingList(errs))
 		return exitError
 	}
 	fmt.Fprintf(env.stdout, "The spec is valid: %d target(s) in %d file(s).", len(res.Spec.Targets), len(res.Filenames))
@@ -74,59 +66,4 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintln(env.stdout)
 	return exitOK
-}
-
-// validateJSON is the machine-readable result of validate. Its shape is
-// versioned: fields are only ever added under the same major version.
-type validateResult struct {
-	FormatVersion string           `json:"format_version"`
-	Valid         bool             `json:"valid"`
-	ErrorCount    int              `json:"error_count"`
-	WarningCount  int              `json:"warning_count"`
-	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
-	// Findings are the unsuppressed policy findings, in the shape of lint
-	// -format json's; an error-level one makes the spec invalid.
-	Findings json.RawMessage `json:"findings"`
-}
-
-type jsonDiagnostic struct {
-	Severity string     `json:"severity"`
-	Summary  string     `json:"summary"`
-	Detail   string     `json:"detail,omitempty"`
-	Range    *jsonRange `json:"range,omitempty"`
-}
-
-type jsonRange struct {
-	Filename string  `json:"filename"`
-	Start    jsonPos `json:"start"`
-	End      jsonPos `json:"end"`
-}
-
-type jsonPos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	Byte   int `json:"byte"`
-}
-
-func validateJSON(diags hclv2.Diagnostics) validateResult {
-	out := validateResult{FormatVersion: "1.0", Diagnostics: []jsonDiagnostic{}, Findings: json.RawMessage("[]")}
-	for _, d := range diags {
-		jd := jsonDiagnostic{Summary: d.Summary, Detail: d.Detail, Severity: "error"}
-		if d.Severity == hclv2.DiagWarning {
-			jd.Severity = "warning"
-			out.WarningCount++
-		} else {
-			out.ErrorCount++
-		}
-		if r := d.Subject; r != nil {
-			jd.Range = &jsonRange{
-				Filename: r.Filename,
-				Start:    jsonPos{r.Start.Line, r.Start.Column, r.Start.Byte},
-				End:      jsonPos{r.End.Line, r.End.Column, r.End.Byte},
-			}
-		}
-		out.Diagnostics = append(out.Diagnostics, jd)
-	}
-	out.Valid = out.ErrorCount == 0
-	return out
 }

@@ -40,13 +40,7 @@ func symbol(a model.Action) string {
 
 func modeLabel(c model.Change) string {
 	switch {
-	case c.Mode == model.FileOnly:
-		// rename-command lines reach the server only when it restarts.
-		return "needs restart"
-	case c.Mode == model.Restart || c.Mode == model.Protected:
-		if c.LiveBefore.Value == c.After && !c.Sensitive {
-			return "file only"
-		}
+	case planner.NeedsRestart(c):
 		return "needs restart"
 	case c.LiveChange:
 		return "live"
@@ -97,41 +91,6 @@ func after(cat *catalog.Catalog, c model.Change) string {
 	return display(cat, c.Directive, c.After)
 }
 
-// summary counts a plan's changes for the closing line.
-// summary counts over every server planned: targets and their replicas.
-type summary struct{ live, restart, file, cron, schedules, drift, errors int }
-
-func summarize(p *planner.Plan) summary {
-	var s summary
-	var all []*model.TargetPlan
-	for _, tp := range p.Targets {
-		all = append(all, tp)
-		all = append(all, tp.Replicas...)
-	}
-	for _, tp := range all {
-		if tp.Error != "" {
-			s.errors++
-		}
-		for _, c := range tp.Changes {
-			if c.LiveChange {
-				s.live++
-			}
-			if modeLabel(c) == "needs restart" {
-				s.restart++
-			}
-			if c.FileChange {
-				s.file++
-			}
-		}
-		if tp.Crontab != nil {
-			s.cron++
-		}
-		s.schedules += len(tp.ScheduleFiles)
-		s.drift += len(tp.Drift)
-	}
-	return s
-}
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, one)
@@ -139,24 +98,25 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func (s summary) line() string {
-	if s.live+s.restart+s.file+s.cron+s.schedules == 0 {
-		if s.errors > 0 {
-			return fmt.Sprintf("No changes for the servers that could be read; %s failed.", plural(s.errors, "server", "servers"))
+// summaryLine is the plan's closing line.
+func summaryLine(s planner.Summary) string {
+	if s.Live+s.Restart+s.File+s.Cron+s.Schedules == 0 {
+		if s.Errors > 0 {
+			return fmt.Sprintf("No changes for the servers that could be read; %s failed.", plural(s.Errors, "server", "servers"))
 		}
 		return "No changes. Redis matches the spec."
 	}
 	// Schedule files are counted only when there are some, so that the
 	// line of a spec without systemd or kubernetes blocks keeps its form.
 	schedules := ""
-	if s.schedules > 0 {
-		schedules = ", " + plural(s.schedules, "schedule file change", "schedule file changes")
+	if s.Schedules > 0 {
+		schedules = ", " + plural(s.Schedules, "schedule file change", "schedule file changes")
 	}
 	return fmt.Sprintf("Plan: %s, %s, %s, %s%s.",
-		plural(s.live, "live change", "live changes"),
-		fmt.Sprintf("%d needs restart", s.restart),
-		plural(s.file, "file change", "file changes"),
-		plural(s.cron, "crontab change", "crontab changes"), schedules)
+		plural(s.Live, "live change", "live changes"),
+		fmt.Sprintf("%d needs restart", s.Restart),
+		plural(s.File, "file change", "file changes"),
+		plural(s.Cron, "crontab change", "crontab changes"), schedules)
 }
 
 // catalogFor is the catalog the target's plan was made with.
@@ -214,7 +174,7 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		writeTargetBody(w, pal, tp, cat, "    ")
 	}
 	writeFindingsSection(w, findings, color)
-	fmt.Fprintln(w, pal.c("1", summarize(p).line()))
+	fmt.Fprintln(w, pal.c("1", summaryLine(planner.Summarize(p))))
 }
 
 // writeScheduleFiles lists the schedule files to write or remove, grouped
@@ -264,7 +224,7 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
 	for _, tp := range p.Targets {
 		one := &planner.Plan{Targets: []*model.TargetPlan{tp}}
-		s := summarize(one)
+		s := planner.Summarize(one)
 		status := "no changes"
 		switch {
 		case len(tp.Errors()) > 0:
@@ -272,9 +232,9 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		case tp.HasChanges():
 			status = "changes"
 		}
-		fmt.Fprintf(w, "| `%s` | %d | %d | %d | %d | %d | %s |\n", tp.Target, s.live, s.restart, s.file, s.cron, s.drift, status)
+		fmt.Fprintf(w, "| `%s` | %d | %d | %d | %d | %d | %s |\n", tp.Target, s.Live, s.Restart, s.File, s.Cron, s.Drift, status)
 	}
-	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", summarize(p).line())
+	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", summaryLine(planner.Summarize(p)))
 	writePlanText(w, p, targets, nil, false)
 	fmt.Fprint(w, "```\n\n</details>\n")
 }

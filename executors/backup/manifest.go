@@ -95,6 +95,15 @@ func (m *Manifest) TotalKeys() int64 {
 	return n
 }
 
+// StoredSize sums the sizes of the files as stored.
+func (m *Manifest) StoredSize() int64 {
+	var n int64
+	for _, f := range m.Files {
+		n += f.StoredSize
+	}
+	return n
+}
+
 // File kinds.
 const (
 	KindRDB         = "rdb"          // dump.rdb

@@ -119,6 +119,23 @@ func (a *Artifacts[W]) ReadyToCommit(ctx context.Context, m *Manifest) error {
 	return ctx.Err()
 }
 
+// CommitManifest is the manifest to commit, once ReadyToCommit and then
+// refuse (the store's check that the ID is not complete already) pass;
+// errors name the backup.
+func (a *Artifacts[W]) CommitManifest(ctx context.Context, m *Manifest, refuse func() error) ([]byte, error) {
+	if err := a.ReadyToCommit(ctx, m); err != nil {
+		return nil, err
+	}
+	if err := refuse(); err != nil {
+		return nil, fmt.Errorf("commit backup %s: %w", a.ID, err)
+	}
+	data, err := MarshalManifest(m)
+	if err != nil {
+		return nil, fmt.Errorf("commit backup %s: %w", a.ID, err)
+	}
+	return data, nil
+}
+
 // Committed records that the backup is committed.
 func (a *Artifacts[W]) Committed() { a.committed = true }
 

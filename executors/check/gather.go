@@ -97,16 +97,6 @@ func readRestoreHold(t *model.Target, in *Input) {
 	}
 }
 
-// Catalog returns a reader of the complete backups in s, oldest first, for
-// Gather, with what is known of each since it was taken
-// (backup.LoadCatalog): one with a missing artifact or a failed
-// re-verification does not count as verified.
-func Catalog(s backup.Storage) func(context.Context) ([]*backup.Manifest, error) {
-	return func(ctx context.Context) ([]*backup.Manifest, error) {
-		return backup.LoadCatalog(ctx, s)
-	}
-}
-
 // gatherLive reads the server into in.
 func gatherLive(ctx context.Context, t *model.Target, in *Input) {
 	conn := t.Connection

@@ -164,7 +164,7 @@ func TestLiveHealthy(t *testing.T) {
 		{Check: "replication_lag", Warning: f(10)},
 	}}
 
-	in, rs := run(t, tg, Catalog(store), nil)
+	in, rs := run(t, tg, catalogOf(store), nil)
 	if in.LiveErr != nil || in.ConfigErr != nil || in.LatencyErr != nil || in.SlowlogErr != nil {
 		t.Fatalf("gather errors: live %v, config %v, latency %v, slowlog %v", in.LiveErr, in.ConfigErr, in.LatencyErr, in.SlowlogErr)
 	}
@@ -189,7 +189,7 @@ func TestLiveHealthy(t *testing.T) {
 
 	// The next run measures growth from the sample of this one.
 	prev := SampleOf(in)
-	in2, rs := run(t, tg, Catalog(store), &prev)
+	in2, rs := run(t, tg, catalogOf(store), &prev)
 	for _, r := range rs {
 		if r.Status != OK {
 			t.Errorf("second run: %s = %s (%s), want ok", r.Name, r.Status, r.Message)
@@ -307,7 +307,7 @@ func TestLiveServerStopped(t *testing.T) {
 	tg.Service = &model.Service{Status: []string{"sh", "-c", "echo redis is inactive; exit 3"}}
 	s.Stop(t)
 
-	in, rs := run(t, tg, Catalog(store), nil)
+	in, rs := run(t, tg, catalogOf(store), nil)
 	wantStatus(t, rs, "reachable", Critical, s.Addr(), "connection refused")
 	wantStatus(t, rs, "service", Critical, "exited with status 3", "redis is inactive")
 	wantStatus(t, rs, "backup_age", OK)
@@ -447,4 +447,10 @@ func TestLiveLatencyAndSlowlog(t *testing.T) {
 	_, rs = run(t, tg, nil, &prev)
 	wantStatus(t, rs, "latency", OK, "1 older event")
 	wantStatus(t, rs, "slowlog", OK)
+}
+
+// catalogOf reads the complete backups in s, as check's callers do
+// (backup.LoadCatalog).
+func catalogOf(s backup.Storage) func(context.Context) ([]*backup.Manifest, error) {
+	return func(ctx context.Context) ([]*backup.Manifest, error) { return backup.LoadCatalog(ctx, s) }
 }

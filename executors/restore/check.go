@@ -25,6 +25,7 @@ import (
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/secret"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 const (
@@ -102,7 +103,7 @@ func (p *plan) summary() string {
 	default:
 		b.WriteString(", restoring the RDB")
 	}
-	fmt.Fprintf(&b, " into %s; %s needed, %s free", p.dir, formatBytes(int64(p.need)), formatBytes(int64(p.free)))
+	fmt.Fprintf(&b, " into %s; %s needed, %s free", p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
 	return b.String()
 }
 
@@ -930,7 +931,7 @@ func enoughSpace(dir string, need, free uint64) error {
 	if free < need {
 		return fmt.Errorf("not enough free space in %s: the restore needs %s (the backup's files, a snapshot of the current "+
 			"data and a margin), %s are free; free some space (the current data files stay until the restore is proven good)",
-			dir, formatBytes(int64(need)), formatBytes(int64(free)))
+			dir, units.FormatBytes(int64(need)), units.FormatBytes(int64(free)))
 	}
 	return nil
 }
@@ -942,20 +943,6 @@ func freeSpace(dir string) (uint64, error) {
 		return 0, fmt.Errorf("free space in %s: %w", dir, err)
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil // field types differ between systems
-}
-
-// formatBytes prints a size the way people read it: 1.5 MiB.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // serverLabel names a server release as catalog.ServerVersion gives it:

@@ -15,6 +15,7 @@ import (
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // EnvRedisServer names the redis-server binary Drill runs: a path, or a
@@ -102,7 +103,7 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 		if err != nil {
 			return Result{}, err
 		}
-		opts.emit(progress.Step, "wrote %s (%s)", pl.path(), formatBytes(pl.file.RawSize))
+		opts.emit(progress.Step, "wrote %s (%s)", pl.path(), units.FormatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
 			opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}

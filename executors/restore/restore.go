@@ -43,6 +43,7 @@ import (
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/secret"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // DefaultLoadTimeout is how long a restored server may take to load its
@@ -619,7 +620,7 @@ func (r *run) stage(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.opts.emit(progress.Step, "wrote %s (%s), ready to swap in", pl.dest, formatBytes(pl.file.RawSize))
+		r.opts.emit(progress.Step, "wrote %s (%s), ready to swap in", pl.dest, units.FormatBytes(pl.file.RawSize))
 		if crc == crcMissing && pl.file.RawSHA256 == "" {
 			r.opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}

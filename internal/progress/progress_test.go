@@ -157,3 +157,43 @@ func TestBytesOnly(t *testing.T) {
 		t.Fatal("BytesOnly of a nil sink is not nil")
 	}
 }
+
+func TestRecordOfBytesAndMessages(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3600))
+	b := Event{Time: at, Target: "main", Phase: PhaseStore, File: "dump.rdb", Bytes: 0, Total: 10}.Record()
+	if b.Type != "bytes" || b.Bytes == nil || *b.Bytes != 0 || b.Total != 10 || !b.Time.Equal(at) || b.Time.Location() != time.UTC {
+		t.Errorf("bytes record = %+v, want type bytes, bytes 0 (present), total 10, the time in UTC", b)
+	}
+	m := Event{Time: at, Target: "main", Level: Warning, Message: "slow"}.Record()
+	if m.Type != "message" || m.Bytes != nil || m.Message != "slow" || m.Level != Warning {
+		t.Errorf("message record = %+v, want type message without bytes", m)
+	}
+}
+
+func TestFilesRateAndTimeLeft(t *testing.T) {
+	var f Files
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := Event{Target: "main", Phase: PhaseStore, File: "dump.rdb", Total: 100 << 20, Time: t0}
+	if _, due := f.Observe(e, 10*time.Second); due {
+		t.Error("the first count of a file is due for a log line")
+	}
+	e.Time, e.Bytes = t0.Add(10*time.Second), 10<<20
+	start, due := f.Observe(e, 10*time.Second)
+	if !due || !start.At.Equal(t0) {
+		t.Errorf("after 10s: due %v, start %v; want due, the start at the first count", due, start.At)
+	}
+	rate, left, hasLeft := start.Rate(e)
+	if rate != 1<<20 || !hasLeft || left != 90*time.Second {
+		t.Errorf("Rate = %v B/s, %v left (%v), want 1 MiB/s and 90s", rate, left, hasLeft)
+	}
+	e.Total = 0
+	if _, _, hasLeft := start.Rate(e); hasLeft {
+		t.Error("a time left without a known size")
+	}
+	e.Done = true
+	f.Observe(e, 10*time.Second)
+	e.Done, e.Time = false, t0.Add(time.Hour)
+	if start, _ := f.Observe(e, 10*time.Second); !start.At.Equal(e.Time) {
+		t.Error("a file is not forgotten on its last count")
+	}
+}

@@ -134,6 +134,21 @@ func FormatMemory(bytes uint64) string {
 	return strconv.FormatUint(bytes, 10)
 }
 
+// FormatBytes writes a size the way people read it: "512 B", "1.5 MiB",
+// with the largest 1024-based unit under which it stays at least 1.
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
 const (
 	day  = 24 * time.Hour
 	week = 7 * day

@@ -163,15 +163,42 @@ type jsonReport struct {
 // Each finding has code, severity, target, message, pos {file, line,
 // column}, doc, fix and, when silenced, suppressed (the reason).
 func WriteJSON(w io.Writer, fs []model.Finding) error {
-	r := jsonReport{FormatVersion: FormatVersion, Findings: []jsonFinding{}, Summary: Summarize(fs)}
+	return encodeJSON(w, jsonReport{FormatVersion: FormatVersion, Findings: jsonFindings(fs), Summary: Summarize(fs)}, "json")
+}
+
+// FindingList names findings in one line: "RP010 on redis.main, ...".
+func FindingList(fs []model.Finding) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.Code
+		if f.Target != "" {
+			parts[i] += " on redis." + f.Target
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FindingsJSON is the "findings" array of WriteJSON's report, for other
+// documents that show findings in the same shape (validate -json, plan
+// -json).
+func FindingsJSON(fs []model.Finding) json.RawMessage {
+	b, err := json.Marshal(jsonFindings(fs))
+	if err != nil {
+		return json.RawMessage("[]")
+	}
+	return b
+}
+
+func jsonFindings(fs []model.Finding) []jsonFinding {
+	out := []jsonFinding{}
 	for _, f := range fs {
 		jf := jsonFinding{Code: f.Code, Severity: f.Severity, Target: f.Target, Message: f.Message, Doc: f.Doc, Fix: f.Fix, Suppressed: f.Suppressed}
 		if f.Pos.Filename != "" {
 			jf.Pos = &jsonPos{File: f.Pos.Filename, Line: f.Pos.Line, Column: f.Pos.Column}
 		}
-		r.Findings = append(r.Findings, jf)
+		out = append(out, jf)
 	}
-	return encodeJSON(w, r, "json")
+	return out
 }
 
 // WriteGitHub writes one GitHub Actions workflow command per finding that

@@ -275,3 +275,10 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestFindingListNamesCodeAndTarget(t *testing.T) {
+	got := lint.FindingList([]model.Finding{{Code: "RP010", Target: "main"}, {Code: "RP002"}})
+	if got != "RP010 on redis.main, RP002" {
+		t.Errorf("FindingList = %q", got)
+	}
+}

@@ -498,16 +498,9 @@ func (a *artifact) Close() error {
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.files.ReadyToCommit(ctx, m); err != nil {
-		return err
-	}
-	if err := p.store.refuseExisting(p.files.ID); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
-	}
-
-	data, err := backup.MarshalManifest(m)
+	data, err := p.files.CommitManifest(ctx, m, func() error { return p.store.refuseExisting(p.files.ID) })
 	if err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
+		return err
 	}
 	manifest := filepath.Join(p.dir, backup.ManifestName)
 	if err := writeSynced(manifest, data); err != nil {

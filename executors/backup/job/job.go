@@ -257,9 +257,14 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 		return 0, fmt.Errorf("create %s: %w", name, err)
 	}
 	isRDB := kind == backup.KindRDB || (kind == backup.KindAOFBase && strings.HasSuffix(original, ".rdb"))
+	var check *rdb.CheckingReader
 	if isRDB {
-		check := rdb.NewCheckingReader(src)
-		f, err := backup.StoreStream(ctx, w, check, opts)
+		check = rdb.NewCheckingReader(src)
+		src = check
+	}
+	f, err := backup.StoreStream(ctx, w, src, opts)
+	version := 0
+	if isRDB {
 		check.Close()
 		info, cerr := check.Result()
 		// A fault the check found stops the store with that same error;
@@ -269,18 +274,8 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 			w.Close()
 			return 0, fmt.Errorf("%s is not a sound RDB: %w", original, cerr)
 		}
-		if err != nil {
-			w.Close()
-			return 0, fmt.Errorf("store %s: %w", original, err)
-		}
-		if err := w.Close(); err != nil {
-			return 0, fmt.Errorf("write %s: %w", name, err)
-		}
-		f.Name, f.Original, f.Kind = name, original, kind
-		m.Files = append(m.Files, f)
-		return info.Version, nil
+		version = info.Version
 	}
-	f, err := backup.StoreStream(ctx, w, src, opts)
 	if err != nil {
 		w.Close()
 		return 0, fmt.Errorf("store %s: %w", original, err)
@@ -290,7 +285,7 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 	}
 	f.Name, f.Original, f.Kind = name, original, kind
 	m.Files = append(m.Files, f)
-	return 0, nil
+	return version, nil
 }
 
 // storeAOF copies the AOF directory consistently and stores its files.

@@ -775,15 +775,9 @@ func (w *writer) Close() error {
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.files.ReadyToCommit(ctx, m); err != nil {
-		return err
-	}
-	if err := p.store.refuseExisting(ctx, p.files.ID); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
-	}
-	data, err := backup.MarshalManifest(m)
+	data, err := p.files.CommitManifest(ctx, m, func() error { return p.store.refuseExisting(ctx, p.files.ID) })
 	if err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
+		return err
 	}
 	opts := minio.PutObjectOptions{
 		ContentType:  "application/json",
