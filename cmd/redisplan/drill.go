@@ -152,6 +152,9 @@ func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "redisplan drill rto: %v\n", err)
 		return exitError
 	case err != nil:
+		if asJSON {
+			writeJSON(env.stdout, rep) // pass false, the error as reason
+		}
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
 	}
