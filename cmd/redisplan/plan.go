@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/crontab"
@@ -64,7 +65,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 			return exitError
 		}
 		if format == "text" {
-			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: redisplan apply %s\n", out, out)
+			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: %s\n", out, applyCommand(a.Spec, out))
 		}
 	}
 	switch {
@@ -103,4 +104,30 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 // scheduleDirs is operations.ScheduleDirs, under the name render.go calls.
 func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.ScheduleDir, error) {
 	return operations.ScheduleDirs(t, cronOpts)
+}
+
+// applyCommand is the apply command for a plan saved to out, with the
+// spec flags plan was given: -config and -var-file as given, -var by name
+// only (its value may be a secret; the user gives it again).
+func applyCommand(spec arguments.Spec, out string) string {
+	args := []string{"redisplan", "apply"}
+	if spec.Config != "" {
+		args = append(args, "-config", shellArg(spec.Config))
+	}
+	for _, f := range spec.VarFiles {
+		args = append(args, "-var-file", shellArg(f))
+	}
+	for _, v := range spec.Vars {
+		name, _, _ := strings.Cut(v, "=")
+		args = append(args, "-var", shellArg(name+"=..."))
+	}
+	return strings.Join(append(args, shellArg(out)), " ")
+}
+
+// shellArg quotes s for a POSIX shell when it needs it.
+func shellArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@,+") == "" && !strings.Contains(s, "...") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
