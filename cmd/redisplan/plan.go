@@ -112,22 +112,14 @@ func scheduleDirs(t *model.Target, cronOpts crontab.RenderOptions) ([]model.Sche
 func applyCommand(spec arguments.Spec, out string) string {
 	args := []string{"redisplan", "apply"}
 	if spec.Config != "" {
-		args = append(args, "-config", shellArg(spec.Config))
+		args = append(args, "-config", crontab.ShellQuote(spec.Config))
 	}
 	for _, f := range spec.VarFiles {
-		args = append(args, "-var-file", shellArg(f))
+		args = append(args, "-var-file", crontab.ShellQuote(f))
 	}
 	for _, v := range spec.Vars {
 		name, _, _ := strings.Cut(v, "=")
-		args = append(args, "-var", shellArg(name+"=..."))
+		args = append(args, "-var", "'"+name+"=...'")
 	}
-	return strings.Join(append(args, shellArg(out)), " ")
-}
-
-// shellArg quotes s for a POSIX shell when it needs it.
-func shellArg(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@,+") == "" && !strings.Contains(s, "...") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return strings.Join(append(args, crontab.ShellQuote(out)), " ")
 }
