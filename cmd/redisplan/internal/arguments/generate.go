@@ -183,7 +183,7 @@ func writeFish(w io.Writer) {
 			if list, ok := flagChoices[c.name+" -"+f.Name]; ok {
 				value = " -x -a " + fishQuote(strings.Join(list, " "))
 			} else if takesValue(f) {
-				value = " -r"
+				value = " -r -F" // the script starts with -f (no files): -F lets the value be a file
 			}
 			fmt.Fprintf(w, "complete -c redisplan -n %s -o %s%s -d %s\n", fishQuote(cond), f.Name, value, fishQuote(firstLine(usage)))
 		}

@@ -95,12 +95,13 @@ func TestFishAndZshCompletion(t *testing.T) {
 		t.Errorf("the fish script does not offer backup prune's -dry-run:\n%s", fish.String())
 	}
 	// fish: a flag with choices offers them and no files (-x), another
-	// flag that takes a value requires one (-r), a bool flag neither.
+	// flag that takes a value requires one, which may be a file (-r -F,
+	// past the script's -f), a bool flag neither.
 	for _, want := range []string{
 		"-n '__fish_seen_subcommand_from lint' -o format -x -a 'text json github sarif markdown' -d",
 		"-n '__fish_seen_subcommand_from lint' -o fail-on -x -a 'warning error' -d",
-		"-n '__fish_seen_subcommand_from restore' -o file -r -d",
-		"-n '__fish_seen_subcommand_from plan' -o config -r -d",
+		"-n '__fish_seen_subcommand_from restore' -o file -r -F -d",
+		"-n '__fish_seen_subcommand_from plan' -o config -r -F -d",
 		"-n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from prune' -o dry-run -d",
 	} {
 		if !strings.Contains(fish.String(), want) {
