@@ -123,7 +123,9 @@ func (e *SourceError) Unwrap() error { return e.Err }
 // t's rto. A drill never restores into the target, so an ID may name
 // another spec's backup. emit receives what picking the backup passed
 // over, which backup is drilled, and the bytes verified and loaded. A
-// backup not found or not opened is a *SourceError.
+// backup not found or not opened is a *SourceError; a drill of it that
+// fails returns its error and a report with Pass false and the error as
+// Reason.
 func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit progress.Sink) (RTOReport, error) {
 	if t.Backup == nil {
 		return RTOReport{}, &SourceError{fmt.Errorf("redis.%s has no backup block, so there is no backup to restore", t.Name)}
@@ -141,7 +143,12 @@ func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit
 		return err
 	}, emit.BytesOnly())
 	if err != nil {
-		return RTOReport{}, err
+		// A drill that could not run fails its objective: the report
+		// says so, with the error as the reason.
+		return RTOReport{
+			FormatVersion: "1.0", Drill: "rto", Target: t.Name, BackupID: src.Manifest.ID,
+			ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: false, Reason: err.Error(),
+		}, err
 	}
 	v := drill.JudgeRTO(res, t.RTO)
 	return RTOReport{

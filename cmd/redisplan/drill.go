@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"text/tabwriter"
 	"time"
 
@@ -100,6 +101,9 @@ func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []
 		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return exitError
 	case err != nil:
+		if asJSON && !reflect.ValueOf(rep).IsZero() {
+			writeJSON(env.stdout, rep) // pass false, the error as reason
+		}
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		return exitError
 	case asJSON:

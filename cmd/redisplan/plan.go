@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
+	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
@@ -54,7 +56,7 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 			return fail(env, "plan", err)
 		}
 		if format == "text" {
-			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: redisplan apply %s\n", out, out)
+			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: %s\n", out, applyCommand(a.Spec, out))
 		}
 	}
 	switch {
@@ -88,4 +90,22 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 	c := *p
 	c.Fingerprints = nil
 	return &c
+}
+
+// applyCommand is the apply command for a plan saved to out, with the
+// spec flags plan was given: -config and -var-file as given, -var by name
+// only (its value may be a secret; the user gives it again).
+func applyCommand(spec arguments.Spec, out string) string {
+	args := []string{"redisplan", "apply"}
+	if spec.Config != "" {
+		args = append(args, "-config", crontab.ShellQuote(spec.Config))
+	}
+	for _, f := range spec.VarFiles {
+		args = append(args, "-var-file", crontab.ShellQuote(f))
+	}
+	for _, v := range spec.Vars {
+		name, _, _ := strings.Cut(v, "=")
+		args = append(args, "-var", "'"+name+"=...'")
+	}
+	return strings.Join(append(args, crontab.ShellQuote(out)), " ")
 }

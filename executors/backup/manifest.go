@@ -194,7 +194,8 @@ func CreateSized(ctx context.Context, p Pending, name string, expected int64) (i
 }
 
 // Server names the server that made the backup: "Valkey 8.1.1",
-// "Redis 7.0.15", or "Redis ?" when the manifest does not say.
+// "Redis 7.0.15", or "" when the manifest does not say (a plain RDB file
+// given to restore -file records no engine).
 func (m *Manifest) Server() string {
 	switch {
 	case m.Engine == "valkey":
@@ -204,5 +205,5 @@ func (m *Manifest) Server() string {
 	case m.RedisVersion != "":
 		return "Redis " + m.RedisVersion
 	}
-	return "Redis ?"
+	return ""
 }

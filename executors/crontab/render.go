@@ -141,6 +141,12 @@ func Render(targets []*model.Target, opts RenderOptions) []byte {
 // shellQuote quotes an argument for the shell cron runs lines with. A %
 // is special to cron itself (it starts stdin), so it is escaped too.
 func shellQuote(s string) string {
+	return strings.ReplaceAll(ShellQuote(s), "%", `\%`)
+}
+
+// ShellQuote quotes an argument for a POSIX shell when it needs it: in
+// single quotes unless it is made only of letters, digits and -_./=:@,+.
+func ShellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@,+", r)) {
@@ -151,6 +157,5 @@ func shellQuote(s string) string {
 	if safe {
 		return s
 	}
-	q := "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	return strings.ReplaceAll(q, "%", `\%`)
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -57,9 +57,10 @@ type plan struct {
 	pidfile        string
 	logfile        string
 
-	restoreAOF bool // the backup's AOF files are placed and loaded
-	enableAOF  bool // RDB-only backup into an AOF server: load with AOF off, then turn it on
-	rdbVersion int  // 0 when the loaded file is not an RDB (an AOF base without preamble)
+	restoreAOF bool   // the backup's AOF files are placed and loaded
+	enableAOF  bool   // RDB-only backup into an AOF server: load with AOF off, then turn it on
+	rdbVersion int    // 0 when the loaded file is not an RDB (an AOF base without preamble)
+	scratchBin string // a drill's scratch server binary; "" for a restore
 
 	// holdWrites: the restored server starts with heldSettings in its
 	// config file, so that it refuses writes until its data is checked,
@@ -802,12 +803,76 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	}
 	newest, known := maxRDBVersion(p.version)
 	if known && v > newest {
-		return fmt.Errorf("the backup's %s has RDB version %d (written by %s), which this server (%s) cannot load (it loads up to version %d). "+
-			"Restore it into a server of the backup's engine and release (%s) or newer, "+
-			"or restore a backup whose AOF has no RDB preamble (aof-use-rdb-preamble no), which any release can replay",
-			f.Original, v, src.Manifest.Server(), serverLabel(p.version), newest, src.Manifest.Server())
+		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), files.hasAOF())
 	}
 	return nil
+}
+
+// tooNew says that the server cannot load the backup's RDB version v, and
+// what would: the releases that load it, and for a drill the binary to put
+// first on PATH.
+func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) error {
+	by := ""
+	if writer != "" {
+		by = " (written by " + writer + ")"
+	}
+	which := "this server"
+	if p.scratchBin != "" {
+		which = "the drill's scratch server " + p.scratchBin
+	}
+	msg := fmt.Sprintf("the backup's %s has RDB version %d%s, which %s (%s) cannot load (it loads up to version %d)",
+		name, v, by, which, serverLabel(p.version), newest)
+	loads := loadersOf(v)
+	if p.scratchBin != "" {
+		if loads == "" {
+			loads = "a release newer than any redisplan knows"
+		}
+		return fmt.Errorf("%s. Put a server that loads RDB version %d (%s) first on PATH, or set %s=/path/to/server", msg, v, loads, EnvRedisServer)
+	}
+	if loads == "" {
+		msg += fmt.Sprintf(". No release redisplan knows loads RDB version %d: restore it into a server at least as new as the one that wrote it", v)
+	} else {
+		msg += fmt.Sprintf(". Restore it into a server that loads RDB version %d: %s", v, loads)
+	}
+	if hasAOF {
+		msg += "; or restore a backup whose AOF has no RDB preamble (aof-use-rdb-preamble no), which any release can replay"
+	}
+	return errors.New(msg)
+}
+
+// rdbLoaders is the RDB version table: from which release on an engine
+// writes and loads which RDB version, up to the last release this table
+// knows (Through). Rows of an engine are in release order.
+var rdbLoaders = []struct {
+	engine                   string // "Redis" or "Valkey"
+	major, minor             int    // the first release of the row
+	throughMajor, throughMin int    // the last release of the row (minor -1: every minor)
+	rdb                      int
+}{
+	{"Redis", 4, 0, 4, -1, 8},
+	{"Redis", 5, 0, 6, -1, 9},
+	{"Redis", 7, 0, 7, 1, 10},
+	{"Redis", 7, 2, 7, 3, 11},
+	{"Redis", 7, 4, 8, 0, 12},
+	// Valkey 7.2 to 8.x write and load RDB 11; they refuse Redis' 12 and
+	// newer (reserved as foreign formats).
+	{"Valkey", 7, 2, 8, -1, 11},
+}
+
+// loadersOf names, per engine, the first known release that loads RDB
+// version v ("Redis 7.2 or newer, Valkey 7.2 or newer"), or "" when no
+// release in the table does.
+func loadersOf(v int) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rdbLoaders {
+		if r.rdb < v || seen[r.engine] {
+			continue
+		}
+		seen[r.engine] = true
+		out = append(out, fmt.Sprintf("%s %d.%d or newer", r.engine, r.major, r.minor))
+	}
+	return strings.Join(out, ", ")
 }
 
 // readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
@@ -862,26 +927,19 @@ func maxRDBVersion(version string) (newest int, known bool) {
 	if err1 != nil || err2 != nil {
 		return 0, false
 	}
+	engine := "Redis"
 	if valkey {
-		// Valkey 7.2 to 8.1 write and load RDB 11.
-		if major == 7 && minor >= 2 || major == 8 {
-			return 11, true
-		}
-		return 0, false
+		engine = "Valkey"
 	}
-	switch {
-	case major == 8 && minor == 0:
-		return 12, true
-	case major == 7 && minor >= 4:
-		return 12, true
-	case major == 7 && minor >= 2:
-		return 11, true
-	case major == 7:
-		return 10, true
-	case major == 6 || major == 5:
-		return 9, true
-	case major == 4:
-		return 8, true
+	for _, r := range rdbLoaders {
+		if r.engine != engine {
+			continue
+		}
+		from := major > r.major || major == r.major && minor >= r.minor
+		through := major < r.throughMajor || major == r.throughMajor && (r.throughMin < 0 || minor <= r.throughMin)
+		if from && through {
+			return r.rdb, true
+		}
 	}
 	return 0, false
 }

@@ -69,6 +69,7 @@ func Drill(ctx context.Context, src Source, opts Options) (res Result, err error
 
 	p := &plan{
 		version:        version,
+		scratchBin:     bin,
 		dir:            dir,
 		dbfilename:     "dump.rdb",
 		appenddirname:  "appendonlydir",

@@ -1,13 +1,18 @@
 package engines_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/redisplan/redisplan/internal/engines"
 )
@@ -143,9 +148,44 @@ func TestRestoreRefusesAnRDBTooNew(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("restore of a Valkey 8.1 backup into Redis %s succeeded:\n%s", e.Version, out)
 	}
-	for _, want := range []string{"RDB version 11", "Valkey " + all["valkey-8.1"].Version, "Redis " + e.Version, "loads up to version 10", "Nothing was touched", "aof-use-rdb-preamble no"} {
+	// What would work: every engine whose releases load RDB 11 (Redis 8.0
+	// does), not only the backup's own.
+	for _, want := range []string{"RDB version 11", "Valkey " + all["valkey-8.1"].Version, "Redis " + e.Version, "loads up to version 10", "Nothing was touched", "Redis 7.2 or newer, Valkey 7.2 or newer"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, out)
+		}
+	}
+	// The backup has no AOF: no AOF advice.
+	if strings.Contains(out, "aof-use-rdb-preamble") {
+		t.Errorf("the refusal of a backup without an AOF gives AOF advice:\n%s", out)
+	}
+
+	// The same RDB as a plain file (restore -file) records no engine: the
+	// refusal says what loads it and never guesses the writer.
+	var rdbs []string
+	_ = filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "dump.rdb") {
+			rdbs = append(rdbs, p)
+		}
+		return nil
+	})
+	if len(rdbs) == 0 {
+		t.Fatalf("no dump.rdb under %s", dest)
+	}
+	plain := filepath.Join(t.TempDir(), "dump.rdb")
+	copyRDB(t, rdbs[0], plain)
+	code, out = run(t, "restore", "-config", plainSpec(t, addr, conf, e.Server, t.TempDir()), "-target", "main", "-auto-approve", "-file", plain)
+	if code == 0 {
+		t.Fatalf("restore -file of a Valkey 8.1 RDB into Redis %s succeeded:\n%s", e.Version, out)
+	}
+	for _, want := range []string{"RDB version 11", "Redis 7.2 or newer, Valkey 7.2 or newer"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal of a plain RDB does not say %q:\n%s", want, out)
+		}
+	}
+	for _, not := range []string{"Redis ?", "aof-use-rdb-preamble"} {
+		if strings.Contains(out, not) {
+			t.Errorf("the refusal of a plain RDB says %q:\n%s", not, out)
 		}
 	}
 	if got := digest(t, c); got != before {
@@ -179,9 +219,56 @@ func TestDrillUsesTheBackupsEngine(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("drill rto of a Valkey 8.1 backup on Redis %s succeeded:\n%s", system.Version, out)
 	}
-	for _, want := range []string{"RDB version 11", "Valkey " + e.Version, "Redis " + system.Version} {
+	// The fix is the drill's binary, not the restore's target.
+	for _, want := range []string{"RDB version 11", "Valkey " + e.Version, "Redis " + system.Version, system.Server, "first on PATH", "REDISPLAN_REDIS_SERVER=/path/to/server"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the refused drill does not say %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "Restore it into") {
+		t.Errorf("the refused drill gives restore advice:\n%s", out)
+	}
+
+	// -json still prints the result object, failed, with the reason.
+	cmd := exec.Command(cli, "drill", "rto", "-config", spec, "-target", "main", "-json")
+	cmd.Env = append(os.Environ(), onlyRedis...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("drill rto -json on Redis %s succeeded:\n%s", system.Version, stdout.String())
+	}
+	var rep struct {
+		Drill  string `json:"drill"`
+		Pass   *bool  `json:"pass"`
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("drill rto -json that failed printed no result object on stdout (%v):\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	if rep.Drill != "rto" || rep.Pass == nil || *rep.Pass || !strings.Contains(rep.Reason, "RDB version 11") {
+		t.Errorf("drill rto -json result = %+v, want drill rto, pass false and the RDB version as reason", rep)
+	}
+}
+
+// copyRDB copies a backup's RDB (decompressed when it ends in .zst) to a
+// plain file.
+func copyRDB(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(from, ".zst") {
+		dec, err := zstd.NewReader(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dec.Close()
+		if b, err = dec.DecodeAll(b, nil); err != nil {
+			t.Fatalf("decompress %s: %v", from, err)
+		}
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

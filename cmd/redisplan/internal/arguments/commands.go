@@ -185,6 +185,9 @@ func ParseApply(args []string) (*Apply, error) {
 // LintFormats are lint's output formats.
 var LintFormats = []string{"text", "json", "github", "sarif", "markdown"}
 
+// FailOnLevels are the severities lint's -fail-on takes.
+var FailOnLevels = []string{"warning", "error"}
+
 // Lint is lint's command line.
 type Lint struct {
 	Spec    Spec
@@ -211,8 +214,8 @@ func ParseLint(args []string) (*Lint, error) {
 	if !oneOf(l.Format, LintFormats) {
 		p.errorf("unknown format %q; choose %s", l.Format, strings.Join(LintFormats, ", "))
 	}
-	if l.FailOn != "warning" && l.FailOn != "error" {
-		p.errorf("-fail-on takes warning or error; got %q", l.FailOn)
+	if !oneOf(l.FailOn, FailOnLevels) {
+		p.errorf("-fail-on takes %s; got %q", choices(FailOnLevels), l.FailOn)
 	}
 	return l, p.result()
 }

@@ -56,6 +56,22 @@ func argumentWords(c *command) []string {
 	return nil
 }
 
+// flagChoices are the values of the flags that take one of a fixed list,
+// by command and flag: what completion offers after them.
+var flagChoices = map[string][]string{
+	"plan -format":  PlanFormats,
+	"lint -format":  LintFormats,
+	"lint -fail-on": FailOnLevels,
+	"check -format": CheckFormats,
+}
+
+// takesValue says whether a flag is followed by a value (every flag but a
+// bool one).
+func takesValue(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
+}
+
 // WriteCompletion writes the completion script for shell (one of Shells).
 func WriteCompletion(w io.Writer, shell string) error {
 	switch shell {
@@ -82,7 +98,7 @@ func writeBash(w io.Writer, zsh bool) {
 		names = append(names, c.name)
 	}
 	fmt.Fprint(w, "_redisplan() {\n")
-	fmt.Fprint(w, "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" i w words=\"\"\n")
+	fmt.Fprint(w, "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\" path=\"\" i w words=\"\"\n")
 	// The command path is the words typed so far that extend a known
 	// command name; flag values and arguments are passed over.
 	fmt.Fprintf(w, "  local known=\"|%s|\"\n", strings.Join(names, "|"))
@@ -93,12 +109,44 @@ func writeBash(w io.Writer, zsh bool) {
 	fmt.Fprint(w, "  case \"$path\" in\n")
 	fmt.Fprintf(w, "    \"\") words=%q ;;\n", strings.Join(words(""), " "))
 	for _, c := range commandList {
-		fmt.Fprintf(w, "    %q) words=%q ;;\n", c.name, strings.Join(words(c.name), " "))
+		fmt.Fprintf(w, "    %q) words=%q\n", c.name, strings.Join(words(c.name), " "))
+		writeBashValues(w, c)
+		fmt.Fprint(w, "      ;;\n")
 	}
 	fmt.Fprint(w, "  esac\n")
 	fmt.Fprint(w, "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n")
 	fmt.Fprint(w, "}\n")
 	fmt.Fprint(w, "complete -o default -F _redisplan redisplan\n")
+}
+
+// writeBashValues writes what bash offers after one of c's flags that
+// takes a value: its choices when it has a fixed list, else nothing, so
+// that bash's own file completion (-o default) applies.
+func writeBashValues(w io.Writer, c *command) {
+	var free []string
+	var cases []string
+	for _, f := range flagsOf(c) {
+		if !takesValue(f) {
+			continue
+		}
+		pattern := "-" + f.Name + "|--" + f.Name
+		if list, ok := flagChoices[c.name+" -"+f.Name]; ok {
+			cases = append(cases, fmt.Sprintf("        %s) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", pattern, strings.Join(list, " ")))
+			continue
+		}
+		free = append(free, pattern)
+	}
+	if len(free) > 0 {
+		cases = append(cases, fmt.Sprintf("        %s) COMPREPLY=(); return ;;\n", strings.Join(free, "|")))
+	}
+	if len(cases) == 0 {
+		return
+	}
+	fmt.Fprint(w, "      case \"$prev\" in\n")
+	for _, l := range cases {
+		fmt.Fprint(w, l)
+	}
+	fmt.Fprint(w, "      esac\n")
 }
 
 // words are what may follow a command path: subcommands, flags and fixed
@@ -131,7 +179,13 @@ func writeFish(w io.Writer) {
 		}
 		for _, f := range flagsOf(c) {
 			_, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "complete -c redisplan -n %s -o %s -d %s\n", fishQuote(cond), f.Name, fishQuote(firstLine(usage)))
+			value := ""
+			if list, ok := flagChoices[c.name+" -"+f.Name]; ok {
+				value = " -x -a " + fishQuote(strings.Join(list, " "))
+			} else if takesValue(f) {
+				value = " -r -F" // the script starts with -f (no files): -F lets the value be a file
+			}
+			fmt.Fprintf(w, "complete -c redisplan -n %s -o %s%s -d %s\n", fishQuote(cond), f.Name, value, fishQuote(firstLine(usage)))
 		}
 		if a := argumentWords(c); len(a) > 0 {
 			fmt.Fprintf(w, "complete -c redisplan -n %s -a %s\n", fishQuote(cond), fishQuote(strings.Join(a, " ")))

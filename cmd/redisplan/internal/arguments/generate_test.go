@@ -2,6 +2,7 @@ package arguments
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,25 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"render", "-target", "main", "pro"}, []string{"prometheus-rules"}},
 		{[]string{"drill", "r"}, []string{"rpo", "rto"}},
 		{[]string{"completion", "f"}, []string{"fish"}},
+		// After a flag with a fixed list of values: the values.
+		{[]string{"lint", "-format", ""}, LintFormats},
+		{[]string{"lint", "-format", "sa"}, []string{"sarif"}},
+		{[]string{"lint", "-fail-on", ""}, FailOnLevels},
+		{[]string{"check", "--format", "n"}, []string{"nagios"}},
+		{[]string{"plan", "-format", ""}, PlanFormats},
+		// After any other flag that takes a value: nothing, so that
+		// bash's file completion (-o default) applies.
+		{[]string{"plan", "-config", ""}, nil},
+		{[]string{"plan", "-out", "-"}, nil},
+		{[]string{"restore", "-file", ""}, nil},
+		{[]string{"restore", "-target", ""}, nil},
+		{[]string{"check", "-o", ""}, nil},
+		{[]string{"backup", "verify", "-identity", ""}, nil},
+		// A bool flag takes no value: the flags again.
+		{[]string{"backup", "prune", "-dry-run", "-dr"}, []string{"-dry-run"}},
+		{[]string{"drill", "rto", "-json", "-ta"}, []string{"-target"}},
+		// render's kinds after its flags' values.
+		{[]string{"render", "-o", "out", "k"}, []string{"kubernetes"}},
 	}
 	for _, c := range cases {
 		got := complete(t, b.String(), c.line...)
@@ -73,6 +93,20 @@ func TestFishAndZshCompletion(t *testing.T) {
 	}
 	if !strings.Contains(fish.String(), "-n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from prune' -o dry-run") {
 		t.Errorf("the fish script does not offer backup prune's -dry-run:\n%s", fish.String())
+	}
+	// fish: a flag with choices offers them and no files (-x), another
+	// flag that takes a value requires one, which may be a file (-r -F,
+	// past the script's -f), a bool flag neither.
+	for _, want := range []string{
+		"-n '__fish_seen_subcommand_from lint' -o format -x -a 'text json github sarif markdown' -d",
+		"-n '__fish_seen_subcommand_from lint' -o fail-on -x -a 'warning error' -d",
+		"-n '__fish_seen_subcommand_from restore' -o file -r -F -d",
+		"-n '__fish_seen_subcommand_from plan' -o config -r -F -d",
+		"-n '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from prune' -o dry-run -d",
+	} {
+		if !strings.Contains(fish.String(), want) {
+			t.Errorf("the fish script lacks %q", want)
+		}
 	}
 	if !strings.HasPrefix(zsh.String(), "#compdef redisplan\n") || !strings.Contains(zsh.String(), "complete -o default -F _redisplan redisplan") {
 		t.Errorf("the zsh script is not a compdef loading the completion function:\n%s", zsh.String())
@@ -111,5 +145,34 @@ func TestManPage(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(out) > 0 {
 		t.Errorf("groff warns about the page: %v\n%s", err, out)
+	}
+}
+
+// TestFlagChoicesNameRealFlags: each list of flag values completion
+// offers belongs to a command's flag that takes a value, and the flag's
+// help names every value.
+func TestFlagChoicesNameRealFlags(t *testing.T) {
+	for key, list := range flagChoices {
+		name, flagName, _ := strings.Cut(key, " -")
+		c := lookup(name)
+		if c == nil {
+			t.Errorf("flagChoices[%q]: no command %q", key, name)
+			continue
+		}
+		var found *flag.Flag
+		for _, f := range flagsOf(c) {
+			if f.Name == flagName {
+				found = f
+			}
+		}
+		if found == nil || !takesValue(found) {
+			t.Errorf("flagChoices[%q]: %s has no flag -%s that takes a value", key, name, flagName)
+			continue
+		}
+		for _, v := range list {
+			if !strings.Contains(found.Usage, v) {
+				t.Errorf("flagChoices[%q]: the help of -%s does not name %q: %s", key, flagName, v, found.Usage)
+			}
+		}
 	}
 }
