@@ -115,7 +115,7 @@ func TestRestoreInterruptedDuringStopStartsServerAgain(t *testing.T) {
 	if strings.Contains(err.Error(), "nothing was changed") || rec.has(progress.Step, "runs on as before") {
 		t.Errorf("the restore says nothing changed although the server went down: %v", err)
 	}
-	mustContain(t, err, "went down all the same", "rolled back", "started it with the service start command", "holds the keys it held before")
+	mustContain(t, err, "redisplan was interrupted", "went down all the same", "rolled back", "started it with the service start command", "holds the keys it held before")
 	if diff := cmp.Diff(want, snapshot(t, conn)); diff != "" {
 		t.Errorf("data after the interrupted restore (-before +server):\n%s\n%s", diff, d.log())
 	}

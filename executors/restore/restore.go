@@ -395,6 +395,11 @@ func (r *run) stop(ctx context.Context) (err error) {
 		// though the stop failed or was interrupted. Look, with a context
 		// of its own (ctx may be the cancelled one), before saying
 		// anything about it.
+		if ctx.Err() != nil && !strings.Contains(err.Error(), "interrupted") && !strings.Contains(err.Error(), "deadline") {
+			// A stop command killed by the cancellation says only
+			// "signal: killed".
+			err = fmt.Errorf("%w (when %s)", err, interrupt.When(context.Cause(ctx)))
+		}
 		state, detail := r.afterFailedStop(ctx)
 		switch state {
 		case serverGone:
