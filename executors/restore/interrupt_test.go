@@ -81,32 +81,10 @@ func TestRestoreInterruptedDuringStopStartsServerAgain(t *testing.T) {
 	fillData(t, conn, "B", 0, 2)
 	want := snapshot(t, conn)
 
-	// The stop command stops the server, then takes its time returning,
-	// as a service manager that waits for the unit does.
-	marker := filepath.Join(t.TempDir(), "stopped")
 	tg := d.target()
-	tg.Service.Stop = []string{"sh", "-c", `kill "$(cat "$1")" && touch "$2" && exec sleep 60`, "stop", d.pidfile, marker}
-
-	ctx, cancel := context.WithCancel(testContext(t))
-	defer cancel()
-	a, err := addressOf(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		// Interrupt once the server is gone, the stop command still running.
-		for ctx.Err() == nil {
-			if _, err := os.Stat(marker); err == nil {
-				if gone, _ := notAnswering(ctx, a); gone {
-					cancel()
-					return
-				}
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
+	ctx := interruptDuringStop(t, d, tg)
 	rec := &recorder{}
-	_, err = Restore(ctx, tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
 	t.Logf("events:\n%s", rec)
 	if err == nil {
 		t.Fatal("an interrupted restore succeeded")
@@ -135,29 +113,10 @@ func TestRestoreInterruptedDuringStopKeepsRecordWhenNoStart(t *testing.T) {
 	saveNow(t, conn)
 	src := rdbBackup(t, conn, d.dataDir)
 
-	marker := filepath.Join(t.TempDir(), "stopped")
 	tg := d.target()
-	tg.Service.Stop = []string{"sh", "-c", `kill "$(cat "$1")" && touch "$2" && exec sleep 60`, "stop", d.pidfile, marker}
 	tg.Service.Start = []string{"false"}
-
-	ctx, cancel := context.WithCancel(testContext(t))
-	defer cancel()
-	a, err := addressOf(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for ctx.Err() == nil {
-			if _, err := os.Stat(marker); err == nil {
-				if gone, _ := notAnswering(ctx, a); gone {
-					cancel()
-					return
-				}
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
-	_, err = Restore(ctx, tg, src, Options{KeepSafetyCopy: true, LoadTimeout: testLoadTimeout})
+	ctx := interruptDuringStop(t, d, tg)
+	_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, LoadTimeout: testLoadTimeout})
 	if err == nil {
 		t.Fatal("an interrupted restore succeeded")
 	}
@@ -173,4 +132,32 @@ func TestRestoreInterruptedDuringStopKeepsRecordWhenNoStart(t *testing.T) {
 	if r.Phase != PhaseStopping && r.Phase != PhaseStopped {
 		t.Errorf("the record's phase is %q, want one that says the server may be stopped", r.Phase)
 	}
+}
+
+// interruptDuringStop gives tg a stop command that stops the server and
+// then takes its time returning, as a service manager that waits for the
+// unit does, and returns a context that is cancelled (an interruption)
+// once the server is gone and while that command still runs.
+func interruptDuringStop(t *testing.T, d *daemon, tg *model.Target) context.Context {
+	t.Helper()
+	marker := filepath.Join(t.TempDir(), "stopped")
+	tg.Service.Stop = []string{"sh", "-c", `kill "$(cat "$1")" && touch "$2" && exec sleep 60`, "stop", d.pidfile, marker}
+	ctx, cancel := context.WithCancel(testContext(t))
+	t.Cleanup(cancel)
+	a, err := addressOf(d.connection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(marker); err == nil {
+				if gone, _ := notAnswering(ctx, a); gone {
+					cancel()
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return ctx
 }
