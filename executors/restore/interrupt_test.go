@@ -82,7 +82,7 @@ func TestRestoreInterruptedDuringStopStartsServerAgain(t *testing.T) {
 	want := snapshot(t, conn)
 
 	tg := d.target()
-	ctx := interruptDuringStop(t, d, tg)
+	ctx := interruptDuringStop(t, d, tg, "TERM")
 	rec := &recorder{}
 	_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
 	t.Logf("events:\n%s", rec)
@@ -115,7 +115,7 @@ func TestRestoreInterruptedDuringStopKeepsRecordWhenNoStart(t *testing.T) {
 
 	tg := d.target()
 	tg.Service.Start = []string{"false"}
-	ctx := interruptDuringStop(t, d, tg)
+	ctx := interruptDuringStop(t, d, tg, "TERM")
 	_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, LoadTimeout: testLoadTimeout})
 	if err == nil {
 		t.Fatal("an interrupted restore succeeded")
@@ -134,14 +134,15 @@ func TestRestoreInterruptedDuringStopKeepsRecordWhenNoStart(t *testing.T) {
 	}
 }
 
-// interruptDuringStop gives tg a stop command that stops the server and
+// interruptDuringStop gives tg a stop command that sends the server the
+// signal (TERM: it stops; STOP: it hangs, neither answering nor gone) and
 // then takes its time returning, as a service manager that waits for the
 // unit does, and returns a context that is cancelled (an interruption)
-// once the server is gone and while that command still runs.
-func interruptDuringStop(t *testing.T, d *daemon, tg *model.Target) context.Context {
+// while that command still runs, once the server is gone (TERM) or hung.
+func interruptDuringStop(t *testing.T, d *daemon, tg *model.Target, signal string) context.Context {
 	t.Helper()
 	marker := filepath.Join(t.TempDir(), "stopped")
-	tg.Service.Stop = []string{"sh", "-c", `kill "$(cat "$1")" && touch "$2" && exec sleep 60`, "stop", d.pidfile, marker}
+	tg.Service.Stop = []string{"sh", "-c", `kill -` + signal + ` "$(cat "$1")" && touch "$2" && exec sleep 60`, "stop", d.pidfile, marker}
 	ctx, cancel := context.WithCancel(testContext(t))
 	t.Cleanup(cancel)
 	a, err := addressOf(d.connection())
@@ -151,7 +152,7 @@ func interruptDuringStop(t *testing.T, d *daemon, tg *model.Target) context.Cont
 	go func() {
 		for ctx.Err() == nil {
 			if _, err := os.Stat(marker); err == nil {
-				if gone, _ := notAnswering(ctx, a); gone {
+				if gone, _ := notAnswering(ctx, a); gone || signal != "TERM" {
 					cancel()
 					return
 				}
@@ -160,4 +161,32 @@ func interruptDuringStop(t *testing.T, d *daemon, tg *model.Target) context.Cont
 		}
 	}()
 	return ctx
+}
+
+// A server that neither answers nor goes down after an interrupted stop
+// (hung on its way down, or still saving) is not said to run on: the
+// restore's record is kept in the phase that says the server may be
+// stopped, for check and the next restore.
+func TestRestoreInterruptedDuringStopServerHungKeepsRecord(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src := rdbBackup(t, conn, d.dataDir)
+	tg := d.target()
+	ctx := interruptDuringStop(t, d, tg, "STOP")
+	rec := &recorder{}
+	_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	if err == nil {
+		t.Fatal("an interrupted restore succeeded")
+	}
+	if strings.Contains(err.Error(), "nothing was changed") || rec.has(progress.Step, "runs on as before") {
+		t.Errorf("the restore says the server runs on although it did not answer: %v\n%s", err, rec)
+	}
+	mustContain(t, err, "neither answered nor went down", "may be stopping or stopped", "record", "is kept")
+	r, rerr := ReadRecord(tg)
+	if rerr != nil || r == nil || r.Phase != PhaseStopping {
+		t.Fatalf("record after the interrupted stop: %+v, %v; want one in phase %q", r, rerr, PhaseStopping)
+	}
 }
