@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/check"
@@ -115,11 +116,18 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	return int(r.Report.Status)
 }
 
+// alertTimeout bounds the delivery of a failure alert.
+const alertTimeout = 10 * time.Second
+
 // alertFailure sends a critical alert for a failed backup or restore to
 // the target's notify destinations and reports delivery problems as
-// warnings, which never change the command's own exit code.
+// warnings, which never change the command's own exit code. It is sent
+// even when ctx was cancelled (an interrupted restore is the failure that
+// most needs its alert), within alertTimeout.
 func alertFailure(ctx context.Context, env *cmdEnv, t *model.Target, checkName, summary string, cause error) {
-	for _, p := range operations.AlertFailure(ctx, env.sender, t, checkName, summary, cause) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertTimeout)
+	defer cancel()
+	for _, p := range operations.AlertFailure(actx, env.sender, t, checkName, summary, cause) {
 		fmt.Fprintf(env.stderr, "warning: %s\n", p)
 	}
 }

@@ -53,6 +53,10 @@ const DefaultLoadTimeout = 10 * time.Minute
 const (
 	// stopTimeout bounds the wait for a stopped server to stop answering.
 	stopTimeout = 2 * time.Minute
+	// stopSettle bounds the look at the server after a stop that failed
+	// or was interrupted: whether it still answers or went down. It is
+	// short, since the user may have pressed Ctrl-C.
+	stopSettle = 15 * time.Second
 	// rollbackExtra is the time a rollback gets on top of LoadTimeout,
 	// for stopping the failed server and moving files.
 	rollbackExtra = 3 * time.Minute
@@ -264,6 +268,12 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 			// It stopped after all, too late: start it again.
 			return res, r.rollback(ctx, err)
 		}
+		if r.stopUnknown {
+			// The record (phase stopping) stays: check names the
+			// interrupted restore, and the next restore starts the
+			// server again if it is down.
+			return res, fmt.Errorf("restore %s: %w", t.Name, err)
+		}
 		r.forgetPrior()
 		return res, fmt.Errorf("restore %s: %w", t.Name, err)
 	}
@@ -306,12 +316,15 @@ type run struct {
 	opts Options
 	p    *plan
 
-	stopped bool     // the original server was stopped
-	staging string   // where the backup's files wait for the swap
-	swapped bool     // the swap began: staging may hold originals now
-	safety  string   // the safety copy directory, once created
-	moved   []string // names moved from the data dir into safety
-	cleared []string // names whose original is out of the way (moved, or there was none)
+	stopped bool // the original server was stopped
+	// stopUnknown: the stop failed and the server neither answered nor
+	// was seen gone afterwards; it may be going down.
+	stopUnknown bool
+	staging     string   // where the backup's files wait for the swap
+	swapped     bool     // the swap began: staging may hold originals now
+	safety      string   // the safety copy directory, once created
+	moved       []string // names moved from the data dir into safety
+	cleared     []string // names whose original is out of the way (moved, or there was none)
 
 	confEdited   bool   // the config file says appendonly no for the load
 	confPrevious []byte // its content before
@@ -349,7 +362,9 @@ func (r *run) stop(ctx context.Context) (err error) {
 	r.opts.emit(progress.Step, "paused writes (CLIENT PAUSE WRITE, renewed every %s): clients that write wait until the server stops, "+
 		"readers are served", pauseRenew)
 	defer func() {
-		if r.stopped {
+		if r.stopped || r.stopUnknown {
+			// Nothing to lift on a server that is gone; one in an
+			// unknown state gets its pause ended by itself (pauseTTL).
 			pause.end(ctx, false)
 			return
 		}
@@ -377,17 +392,95 @@ func (r *run) stop(ctx context.Context) (err error) {
 	r.stopAt = time.Now()
 	how, err := stopServer(stopCtx, t, p, false, nil)
 	if err != nil {
-		if a, aerr := addressOf(t.Connection); aerr == nil {
-			r.stopped, _ = notAnswering(ctx, a)
+		// The stop was asked for: the server may be going down even
+		// though the stop failed or was interrupted. Look, with a context
+		// of its own (ctx may be the cancelled one), before saying
+		// anything about it.
+		if ctx.Err() != nil && !strings.Contains(err.Error(), "interrupted") && !strings.Contains(err.Error(), "deadline") {
+			// A stop command killed by the cancellation says only
+			// "signal: killed".
+			err = fmt.Errorf("%w (when %s)", err, interrupt.When(context.Cause(ctx)))
 		}
-		if r.stopped {
-			return fmt.Errorf("stop the server: %w", err)
+		state, detail := r.afterFailedStop(ctx)
+		switch state {
+		case serverGone:
+			r.stopped = true
+			return fmt.Errorf("stop the server: %w; the server went down all the same (it had been told to stop), "+
+				"before any data file was moved", err)
+		case serverUnknown:
+			r.stopUnknown = true
+			return fmt.Errorf("stop the server: %w; %s", err, detail)
 		}
-		return fmt.Errorf("stop the server: %w; nothing was changed", err)
+		return fmt.Errorf("stop the server: %w; nothing was changed: %s", err, detail)
 	}
 	r.stopped = true
 	r.opts.emit(progress.Step, "stopped the server (%s)", how)
 	return nil
+}
+
+// stopState is what a look at the server found after a failed stop.
+type stopState int
+
+const (
+	serverRuns    stopState = iota // it answers with the keys it held before
+	serverGone                     // nothing answers at its address
+	serverUnknown                  // neither, within stopSettle
+)
+
+// afterFailedStop looks at the server after its stop failed or was
+// interrupted, with a context that is not ctx's cancellation and is
+// bounded by stopSettle: a server told to stop may be going down (saving
+// first) or gone although the stop command did not return. It reports
+// serverRuns only when the server answers and holds at least the keys it
+// held before the restore (expiring ones may have gone), with the words
+// that say so; serverGone when nothing answers; otherwise serverUnknown
+// with the words that say what is known and what to do.
+func (r *run) afterFailedStop(ctx context.Context) (stopState, string) {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopSettle)
+	defer cancel()
+	conn := r.t.Connection
+	kept := fmt.Sprintf("the restore's record %s is kept: `redisplan check` reports the interrupted restore, and the next "+
+		"`redisplan restore` starts the server again on its original files if it is down; no data file was moved", RecordPath(r.t))
+	a, err := addressOf(conn)
+	if err != nil {
+		return serverUnknown, fmt.Sprintf("redisplan cannot tell whether the server still runs (%v); %s", err, kept)
+	}
+	last := "it did not answer"
+	for {
+		if gone, _ := notAnswering(lctx, a); gone {
+			return serverGone, ""
+		}
+		now, err := r.statsNow(lctx)
+		if err == nil {
+			for db, was := range r.p.before.Keyspace {
+				if got := now.Keyspace[db].Keys; got < was.Keys-was.Expires {
+					return serverUnknown, fmt.Sprintf("the server at %s answers, but db%d holds %d keys where it held %d before the restore: "+
+						"look at its data and its log; %s", conn.Address, db, got, was.Keys, kept)
+				}
+			}
+			return serverRuns, fmt.Sprintf("the server at %s still answers with the keys it held before", conn.Address)
+		}
+		last = err.Error()
+		select {
+		case <-lctx.Done():
+			return serverUnknown, fmt.Sprintf("the server at %s neither answered nor went down within %s after that (%s): "+
+				"it may be stopping or stopped; %s", conn.Address, stopSettle, last, kept)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// statsNow reads the server's keys and memory on a connection of its
+// own, waiting at most a second for the answer.
+func (r *run) statsNow(ctx context.Context) (Stats, error) {
+	c, err := live.Dial(r.t.Connection)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer c.Close()
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return readStats(qctx, c)
 }
 
 // save writes the server's data into its RDB file with writes paused.
@@ -814,6 +907,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		r.confEdited = false
 	}
 
+	keysBack := false
 	if r.stopped {
 		lctx, cancel := context.WithTimeout(rctx, r.opts.loadTimeout())
 		defer cancel()
@@ -825,12 +919,19 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		if _, err := waitLoaded(lctx, t.Connection, w); err != nil {
 			return fail(fmt.Errorf("the server did not come back: %w", err), "the original files are back in "+p.dir+"; the server's log says why it does not start")
 		}
-		r.checkBack(rctx)
+		keysBack = r.checkBack(rctx)
 	}
 
 	e.RolledBack = true
 	r.removeRecord()
 	e.message = fmt.Sprintf("%s; rolled back: the original data is back and the server runs again", head)
+	if r.stopped && r.safety == "" {
+		e.message += " (its data files had never been moved; redisplan started it with the service start command"
+		if keysBack {
+			e.message += " and it holds the keys it held before"
+		}
+		e.message += ")"
+	}
 	if r.safety != "" {
 		e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
 	}
@@ -856,23 +957,26 @@ func (r *run) whereOriginalsAre() string {
 }
 
 // checkBack compares the rolled-back server's keys with what it held
-// before, and warns when some are missing.
-func (r *run) checkBack(ctx context.Context) {
+// before, warns when some are missing, and reports whether none is.
+func (r *run) checkBack(ctx context.Context) bool {
 	c, err := live.Dial(r.t.Connection)
 	if err != nil {
-		return
+		return false
 	}
 	defer c.Close()
 	now, err := readStats(ctx, c)
 	if err != nil {
 		r.opts.emit(progress.Warning, "after the rollback: cannot read INFO keyspace: %v", err)
-		return
+		return false
 	}
+	all := true
 	for db, was := range r.p.before.Keyspace {
 		if got := now.Keyspace[db].Keys; got < was.Keys-was.Expires {
 			r.opts.emit(progress.Warning, "after the rollback db%d holds %d keys, before the restore it held %d", db, got, was.Keys)
+			all = false
 		}
 	}
+	return all
 }
 
 // nothingAnswers makes sure that no server answers at the address before
