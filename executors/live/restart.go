@@ -154,6 +154,7 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 	}
 	var before *Keyspace
 	var startedBefore string
+	var rec *RestartRecord
 	if oldRunID != "" {
 		if startedBefore, err = startedFrom(ctx, conn); err != nil {
 			return res, err
@@ -175,7 +176,7 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 		// On disk before the stop: should redisplan die while the server
 		// is down, the next run knows that redisplan stopped it, with its
 		// data saved, and what it held.
-		if err := writeRestartRecord(ctx, t, oldRunID); err != nil {
+		if rec, err = writeRestartRecord(ctx, t, oldRunID); err != nil {
 			return res, err
 		}
 		// A stop that fails with the server still running leaves nothing
@@ -215,7 +216,7 @@ func Restart(ctx context.Context, t *model.Target, opts RestartOptions) (res Res
 		if res.Note != "" {
 			cause = fmt.Errorf("%s; then: %w", res.Note, cause)
 		}
-		return res, rollBack(ctx, t, cmds, opts, before, startedBefore, cause)
+		return res, rollBack(ctx, t, cmds, opts, before, rec, startedBefore, cause)
 	}
 	if opts.BeforeStart != nil {
 		if err := opts.BeforeStart(ctx); err != nil {
@@ -389,12 +390,17 @@ func checkKeyspace(ctx context.Context, conn model.Connection, cmds commands, be
 // old configuration back (opts.Undo), starts the server and compares its
 // keyspace with before again (a replica: runs opts.AfterStart again). The
 // error says what happened and what state the server is in.
-func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartOptions, before *Keyspace, startedBefore string, cause error) error {
+func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartOptions, before *Keyspace, rec *RestartRecord, startedBefore string, cause error) error {
 	ctx = context.WithoutCancel(ctx)
 	conn := t.Connection
 	if id, err := runIDOf(ctx, conn); err == nil && id != "" {
 		if err := stopNoSave(ctx, t, cmds); err != nil {
-			return fmt.Errorf("%w; the restart could not be rolled back: the new process could not be stopped (%v), so the old configuration was NOT put back", cause, err)
+			msg := fmt.Sprintf("the restart could not be rolled back: the new process could not be stopped (%v), so the old configuration was NOT put back", err)
+			if before != nil {
+				// It runs on data nobody checked against the snapshot.
+				msg += "; " + fence(ctx, t, rec, "the restarted server was not proven to hold the "+before.String()+" it held before the stop: "+cause.Error())
+			}
+			return fmt.Errorf("%w; %s", cause, msg)
 		}
 		if err := waitStopped(ctx, conn, id); err != nil {
 			return fmt.Errorf("%w; the restart could not be rolled back: %v", cause, err)
@@ -446,7 +452,8 @@ func rollBack(ctx context.Context, t *model.Target, cmds commands, opts RestartO
 						"; redisplan stopped it again without saving, so nothing was written over any file: check the service start command, then start the server"}
 				}
 			}
-			return &RolledBackError{Cause: cause, Back: back + ", but its data still differs from before the restart: " + err.Error() + "; it could not be stopped again: stop it without saving (SHUTDOWN NOSAVE) and check the service start command"}
+			return &RolledBackError{Cause: cause, Back: back + ", but its data still differs from before the restart: " + err.Error() +
+				"; it could not be stopped again: " + fence(ctx, t, rec, err.Error()) + "; check the service start command"}
 		}
 		back += " with the data it had (" + summary + ")"
 	} else if opts.AfterStart != nil {
