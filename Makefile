@@ -4,10 +4,16 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps demo test fuzz fuzz-all build release bench bench-backup bench-s3
+.PHONY: deps bench-deps demo test fuzz fuzz-all build release bench bench-backup bench-s3
 
 deps:
 	@scripts/install-deps.sh
+
+# What deps installs plus what only the benchmarks need (not make test,
+# not CI): Ansible and python3-redis from Debian's archive, for the
+# Ansible alternative measured beside plan (scripts/install-deps.sh --bench).
+bench-deps:
+	@scripts/install-deps.sh --bench
 
 # -buildvcs=auto stamps the commit (redisplan version names it) even where
 # GOFLAGS turns VCS stamping off.
@@ -55,11 +61,12 @@ fuzz-all:
 	done
 
 # Every benchmark beside its alternative, in one run: plan (1, 10, 100
-# targets) against a redis-cli loop, backup and restore at three dataset
+# targets) against a redis-cli loop and an Ansible check-mode run
+# (testdata/bench/ansible), backup and restore at three dataset
 # sizes against BGSAVE, a bare load and the seed scripts, and the
 # streaming micro-benchmarks. Writes docs/performance.md; takes several
 # minutes.
-bench: deps
+bench: bench-deps
 	$(GO) run ./scripts/benchreport -out docs/performance.md
 
 # Backups and restores of a ~650 MB dataset, beside BGSAVE alone and the

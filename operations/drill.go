@@ -70,8 +70,10 @@ func hostCrashNote(r drill.RPOResult) string {
 	}
 	switch r.AppendFsync {
 	case "everysec":
-		return "SIGKILL ends the process only: writes Redis had handed to the kernel survive it. " +
-			"A power cut or kernel crash also loses what was not yet fsynced: with appendfsync everysec, " +
+		return "SIGKILL ends the process only: writes Redis had handed to the kernel survive it, " +
+			"but with appendfsync everysec on a busy disk Redis postpones its AOF writes for up to 2 seconds " +
+			"while it acknowledges them, and a kill then loses them. " +
+			"A power cut or kernel crash also loses what was not yet fsynced: " +
 			"about the last second of writes (two when the disk stalls)."
 	case "no":
 		return "SIGKILL ends the process only: writes Redis had handed to the kernel survive it. " +

@@ -6,7 +6,21 @@
 # S3-compatible server the S3 backend is tested against, and the other server
 # engines the tests run on (scripts/install-engines.sh). Does nothing when
 # they are already there.
+#
+# --bench adds what only `make bench` needs, not the tests: ansible
+# (Debian's package, with its bundled collections, community.general
+# among them) and python3-redis, which its redis module needs, to run the
+# Ansible check-mode alternative beside `redisplan plan`
+# (testdata/bench/ansible).
 set -euo pipefail
+
+bench=false
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=true ;;
+    *) echo "install-deps.sh: unknown argument $arg (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 # versitygw is built from source once, with the Go toolchain, into the
 # cache directory that the tests look in (internal/s3test).
@@ -36,11 +50,22 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # package alone does not become the init system (systemd-sysv would), and
 # nothing here starts it.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+if $bench; then
+  command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
+  # The playbook runs its modules with ansible's own Python (the
+  # interpreter named on ansible-playbook's first line), not whichever
+  # python3 comes first on PATH.
+  ansible_python=/usr/bin/python3
+  if command -v ansible-playbook >/dev/null 2>&1; then
+    ansible_python=$(sed -n '1s/^#! *//p' "$(command -v ansible-playbook)")
+  fi
+  $ansible_python -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "missing: ${missing[*]}, and this is not a Debian-like system: install Redis >= 7.0 (redis-server, redis-cli) and promtool, and put them on PATH." >&2
+  echo "missing: ${missing[*]}, and this is not a Debian-like system: install Redis >= 7.0 (redis-server, redis-cli), promtool, systemd-analyze (and ansible-playbook with python3's redis module for --bench), and put them on PATH." >&2
   exit 1
 fi
 sudo=""

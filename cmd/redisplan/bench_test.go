@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,68 @@ func BenchmarkPlanFleet(b *testing.B) {
 			timeRuns(b, planCommand(bin, spec))
 		})
 	}
+}
+
+// BenchmarkAnsibleOneTarget is the Ansible alternative measured beside
+// redisplan: ansible-playbook in check mode with --diff, local connection,
+// templating the target's redis.conf with the same ten directives and
+// comparing each with the live server (testdata/bench/ansible/check.yml).
+// It needs Debian's ansible and python3-redis (scripts/install-deps.sh
+// --bench) and nothing from the network.
+func BenchmarkAnsibleOneTarget(b *testing.B) {
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
+		b.Skip("ansible-playbook not installed (scripts/install-deps.sh --bench)")
+	}
+	playbook, err := filepath.Abs(filepath.Join("..", "..", "testdata", "bench", "ansible", "check.yml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := servertest.Start(b, servertest.Options{})
+	home := b.TempDir() // ansible's own temp and cache files, not the user's
+	timeRuns(b, func() error {
+		cmd := exec.Command("ansible-playbook", "-i", "localhost,", "-c", "local", "--check", "--diff",
+			"-e", fmt.Sprintf("redis_port=%d", srv.Port()), "-e", "redis_conf="+srv.ConfigPath(), playbook)
+		cmd.Env = append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+filepath.Join(home, "local"), "ANSIBLE_REMOTE_TEMP="+filepath.Join(home, "remote"), "ANSIBLE_NOCOLOR=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ansible-playbook: %v\n%s", err, out)
+		}
+		// Both tasks must have run on the host: a playbook that skipped
+		// them would be timed doing nothing.
+		recap, err := parseAnsibleRecap(out)
+		if err != nil {
+			return fmt.Errorf("%v\n%s", err, out)
+		}
+		if recap["ok"] != 2 || recap["failed"] != 0 || recap["unreachable"] != 0 {
+			return fmt.Errorf("ansible-playbook: want ok=2 failed=0 unreachable=0 in the recap, got %v\n%s", recap, out)
+		}
+		return nil
+	})
+}
+
+// parseAnsibleRecap reads the counters (ok, changed, failed, ...) of the
+// one host in ansible-playbook's PLAY RECAP.
+func parseAnsibleRecap(out []byte) (map[string]int, error) {
+	_, after, found := strings.Cut(string(out), "PLAY RECAP")
+	if !found {
+		return nil, fmt.Errorf("ansible-playbook printed no PLAY RECAP")
+	}
+	lines := strings.Split(after, "\n")
+	for _, line := range lines[1:] {
+		host, counters, ok := strings.Cut(line, " : ")
+		if !ok || strings.TrimSpace(host) == "" {
+			continue
+		}
+		recap := map[string]int{}
+		for _, f := range strings.Fields(counters) {
+			k, v, ok := strings.Cut(f, "=")
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("ansible-playbook recap: cannot read %q", f)
+			}
+			recap[k] = n
+		}
+		return recap, nil
+	}
+	return nil, fmt.Errorf("ansible-playbook recap names no host")
 }

@@ -3,7 +3,8 @@
 // the machine, the datasets, the median and spread of every figure, the
 // ratios against the goals, and how plan time grows with the fleet and
 // backup time with the data. `make bench` runs it; the flags make a
-// quicker run possible (-keys 100000 -backup-rounds 1).
+// quicker run possible (-keys 100000 -backup-rounds 1), or a run of the
+// plan benchmarks alone (-only plan).
 package main
 
 import (
@@ -32,10 +33,27 @@ func main() {
 	backupRounds := flag.Int("backup-rounds", 3, "rounds of each backup and restore step per dataset")
 	micro := flag.Bool("micro", true, "also run the streaming micro-benchmarks")
 	s3MB := flag.Int("s3-mb", 1024, "size in MB of the backup uploaded to a local S3 server for the memory figure (0: skip)")
+	ansibleRuns := flag.Int("ansible-runs", 5, "runs of ansible-playbook in each round of the Ansible benchmark (it takes seconds a run)")
+	only := flag.String("only", "", `"plan": run only the plan benchmarks and Ansible beside them, not the backups, S3 and micro-benchmarks`)
 	flag.Parse()
+	switch *only {
+	case "":
+	case "plan":
+		*keyList, *s3MB, *micro = "", 0, false
+	default:
+		fail(fmt.Errorf("-only: %q is not a part this program can run alone (known: plan)", *only))
+	}
+	// Ansible is the alternative plan is measured beside; a report
+	// without it would silently drop the comparison.
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
+		fail(fmt.Errorf("ansible-playbook is not installed: run scripts/install-deps.sh --bench (make bench does)"))
+	}
 
 	var sizes []int
 	for _, f := range strings.Split(*keyList, ",") {
+		if *keyList == "" {
+			break
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
 			fail(fmt.Errorf("-keys: %q is not a positive number", f))
@@ -51,6 +69,16 @@ func main() {
 		fail(err)
 	}
 	r.Plan = bench
+	step("the Ansible alternative (ansible-playbook --check --diff)")
+	r.AnsibleLoad = loadAverage()
+	ans, err := goBench("./cmd/redisplan", "^BenchmarkAnsibleOneTarget$", fmt.Sprintf("%dx", *ansibleRuns), *rounds)
+	if err != nil {
+		fail(err)
+	}
+	for k, v := range ans {
+		r.Plan[k] = v
+	}
+	r.AnsibleRuns = *ansibleRuns
 	for _, n := range sizes {
 		step(fmt.Sprintf("backup and restore of %d keys", n))
 		load := loadAverage()
@@ -111,6 +139,8 @@ type report struct {
 	Started, Finished time.Time
 	Rounds, Runs      int
 	BackupRounds      int
+	AnsibleRuns       int
+	AnsibleLoad       string // the load average when the Ansible runs began
 	Machine           machine
 	Plan              map[string]*samples
 	Backups           []backupResult
@@ -176,6 +206,7 @@ func (s *samples) get(unit string) []float64 {
 
 type machine struct {
 	CPU, Memory, OS, Kernel, Redis, Go string
+	Ansible                            string
 	Cores                              int
 	LoadAtStart, LoadAtEnd             string
 }
@@ -210,6 +241,9 @@ func readMachine() machine {
 	}
 	if b, err := exec.Command("redis-server", "--version").Output(); err == nil {
 		m.Redis = strings.TrimSpace(string(b))
+	}
+	if b, err := exec.Command("ansible-playbook", "--version").Output(); err == nil {
+		m.Ansible, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
 	}
 	m.LoadAtStart = loadAverage()
 	return m
@@ -407,6 +441,7 @@ func (r *report) write(w *bytes.Buffer) {
 	p("| system | %s, Linux %s |\n", m.OS, m.Kernel)
 	p("| Redis | %s |\n", m.Redis)
 	p("| Go | %s |\n", m.Go)
+	p("| Ansible | %s |\n", m.Ansible)
 	p("| load average when the run began | %s |\n", m.LoadAtStart)
 	p("| load average when the run ended | %s |\n\n", m.LoadAtEnd)
 
@@ -414,9 +449,11 @@ func (r *report) write(w *bytes.Buffer) {
 	p("Each plan benchmark times the whole process, the way a person or a CI job runs it: exec of the\n")
 	p("built binary, spec load, inspection of the live server over loopback (CONFIG GET, INFO) and of\n")
 	p("its redis.conf, the diff, the output. A round runs the command %d times and reports its\n", r.Runs)
-	p("median; the table gives the median of %d rounds and their spread, in milliseconds.\n\n", r.Rounds)
+	p("median; the table gives the median of %d rounds and their spread, in milliseconds. The Ansible\n", r.Rounds)
+	p("run is timed the same way, %d runs a round (each takes seconds).\n\n", r.AnsibleRuns)
 	one := r.Plan["BenchmarkPlanOneTarget"].get("ms-median")
 	cli := r.Plan["BenchmarkRedisCLIOneTarget"].get("ms-median")
+	ans := r.Plan["BenchmarkAnsibleOneTarget"].get("ms-median")
 	fleet := func(n int) []float64 {
 		return r.Plan[fmt.Sprintf("BenchmarkPlanFleet/targets=%d", n)].get("ms-median")
 	}
@@ -425,6 +462,8 @@ func (r *report) write(w *bytes.Buffer) {
 		num(median(one), 1), spread(one, 1), yesNo(len(one) > 0 && median(one) <= 50))
 	p("| the hand-made alternative: a shell loop of 10 `redis-cli CONFIG GET` calls and a `diff` (`BenchmarkRedisCLIOneTarget`) | %s | %s | |\n",
 		num(median(cli), 1), spread(cli, 1))
+	p("| the Ansible alternative: `ansible-playbook --check --diff`, local connection, templating redis.conf and checking the 10 directives on the live server (`BenchmarkAnsibleOneTarget`) | %s | %s | |\n",
+		num(median(ans), 1), spread(ans, 1))
 	f100 := fleet(100)
 	p("| `redisplan plan` of a 100-target fleet over 4 servers, 10 inspected at a time (`BenchmarkPlanFleet/targets=100`) | %s | %s | ≤ 1000 ms: %s |\n\n",
 		num(median(f100), 1), spread(f100, 1), yesNo(len(f100) > 0 && median(f100) <= 1000))
@@ -433,10 +472,16 @@ func (r *report) write(w *bytes.Buffer) {
 		p("redisplan also reads and parses the config file, normalizes every value through the catalog\n")
 		p("and classifies each change; each redis-cli call pays a process start and a connection.\n\n")
 	}
-	p("For scale, the plan/apply issue quotes an Ansible check-mode run (`--check --diff`, templating\n")
-	p("redis.conf and checking 10 directives) at about 3.7 s for one host on this kind of machine.\n")
-	p("Ansible cannot be installed on the reference machine (no Python package index), so that figure\n")
-	p("is quoted, not measured here.\n\n")
+	if median(one) > 0 && median(ans) > 0 {
+		p("Ratio: the Ansible run takes %.0f × the time of redisplan's plan of the same target (load average\n", median(ans)/median(one))
+		p("%s when its runs began). The playbook is `testdata/bench/ansible/check.yml`, what an operator would\n", r.AnsibleLoad)
+		p("write with Ansible alone: a `template` task renders redis.conf with the 10 directives and shows\n")
+		p("its diff, and `community.general.redis` (`command: config`, one loop item a directive) compares\n")
+		p("each with the server's CONFIG GET; check mode writes and sets nothing. Ansible is Debian's\n")
+		p("package with its bundled collections, installed by `scripts/install-deps.sh --bench`; nothing\n")
+		p("comes from the network at run time. Ansible runs one Python module process for the template and\n")
+		p("one for each of the 10 loop items. (The plan/apply issue had quoted about 3.7 s for such a run.)\n\n")
+	}
 	p("### How plan grows with the fleet\n\n")
 	p("`BenchmarkPlanFleet`: the same 10 directives for every target, targets spread over 4 servers.\n\n")
 	p("| targets | median (ms) | spread (ms) | per target (ms) |\n|---:|---:|---:|---:|\n")
@@ -447,6 +492,14 @@ func (r *report) write(w *bytes.Buffer) {
 	p("\nA plan's fixed cost (process start, spec load, catalog) dominates small fleets; beyond that the\n")
 	p("cost per target falls as inspections overlap.\n\n")
 
+	if len(r.Backups) > 0 {
+		r.writeBackups(w)
+	}
+	r.writeRest(w)
+}
+
+func (r *report) writeBackups(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## Backups and restores\n\n")
 	p("`scripts/benchbackup` loads JSON-like order records (field names repeat, ids and numbers do not)\n")
 	p("into a scratch redis-server, then runs each step below %d time(s) on that dataset, in turn, on\n", r.BackupRounds)
@@ -528,6 +581,10 @@ func (r *report) write(w *bytes.Buffer) {
 	p("bare load the restore spends that staging pass, the stop and the key check (the phase tables above);\n")
 	p("the server itself is unavailable only for the stop, the swap and the load. On two cores the staging\n")
 	p("pass competes with nothing but is CPU-bound (zstd, two SHA-256 and the CRC-64 over every byte).\n\n")
+}
+
+func (r *report) writeRest(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	if r.S3 != nil {
 		p("## Backups to S3: memory of a large upload\n\n")
 		p("`scripts/s3mem` (also `make bench-s3`) fills a scratch redis-server with values of 1,000 bytes\n")
@@ -568,7 +625,8 @@ func (r *report) write(w *bytes.Buffer) {
 	}
 	p("## Rerunning\n\n")
 	p("`make bench` runs all of the above (%.0f minutes for this run). A quicker look: `go run ./scripts/benchreport\n", r.Finished.Sub(r.Started).Minutes())
-	p("-keys 200000 -backup-rounds 1 -out /tmp/perf.md`; one dataset size alone: `make bench-backup KEYS=N`.\n")
+	p("-keys 200000 -backup-rounds 1 -out /tmp/perf.md`; the plan benchmarks and Ansible alone: `go run\n")
+	p("./scripts/benchreport -only plan -out /tmp/perf.md`; one dataset size alone: `make bench-backup KEYS=N`.\n")
 	p("Figures from a machine that is doing other work are high and spread wide: the load averages\n")
 	p("above tell (with %d cores, a load above %d means other processes were waiting for a core).\n", r.Machine.Cores, r.Machine.Cores)
 }
