@@ -73,11 +73,11 @@ func fence(ctx context.Context, t *model.Target, rec *RestartRecord, mismatch st
 	return fmt.Sprintf("redisplan made it refuse every write (CONFIG SET min-replicas-to-write %s), so that no client writes into it "+
 		"and no save writes its data over the data files%s; look at the data, then restore a backup (redisplan restore), "+
 		"or, if the data is right as it is, let writes in again with %s and run apply again; stop it only with SHUTDOWN NOSAVE meanwhile",
-		HeldSettings[0][1], kept, rec.liftWords())
+		HeldSettings[0][1], kept, rec.LiftWords())
 }
 
-// liftWords says the CONFIG SET that puts the user's values back.
-func (r *RestartRecord) liftWords() string {
+// LiftWords says the CONFIG SET that puts the user's values back.
+func (r *RestartRecord) LiftWords() string {
 	if r == nil || len(r.Held) == 0 {
 		return "CONFIG SET min-replicas-to-write <your value> (0 when the config file sets none)"
 	}

@@ -210,7 +210,7 @@ func recoverMismatch(ctx context.Context, t *model.Target, rec *RestartRecord) (
 	}
 	if id == "" {
 		return "", fmt.Errorf("%s; the server is down now: look at its data files, start it, and let writes in again with %s "+
-			"once its data is right; then run apply again", earlier, rec.liftWords())
+			"once its data is right; then run apply again", earlier, rec.LiftWords())
 	}
 	c, err := dialWith(t.Connection, oneShot)
 	if err != nil {
@@ -238,19 +238,19 @@ func recoverMismatch(ctx context.Context, t *model.Target, rec *RestartRecord) (
 	switch {
 	case held && short != "":
 		return "", fmt.Errorf("%s; it still refuses writes and %s: look at the data, then restore a backup (redisplan restore), or, "+
-			"if the data is right as it is, let writes in again with %s and run apply again", earlier, short, rec.liftWords())
+			"if the data is right as it is, let writes in again with %s and run apply again", earlier, short, rec.LiftWords())
 	case held:
 		if len(rec.Held) > 0 {
 			if err := ConfigSet(ctx, c, name, rec.Held); err != nil {
 				return "", fmt.Errorf("%s; it holds the keys it held before the stop again, but putting back %s failed: %w",
-					earlier, rec.liftWords(), err)
+					earlier, rec.LiftWords(), err)
 			}
 		}
 		if err := restartJournal(t).Remove(); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s; it holds the keys it held before the stop again: the mismatch is resolved, and writes are let in "+
-			"again (%s)", earlier, strings.TrimPrefix(rec.liftWords(), "CONFIG SET ")), nil
+			"again (%s)", earlier, strings.TrimPrefix(rec.LiftWords(), "CONFIG SET ")), nil
 	}
 	if err := restartJournal(t).Remove(); err != nil {
 		return "", err
