@@ -349,6 +349,9 @@ func (r restarter) Restart(ctx context.Context, steps apply.RestartSteps) error 
 	if err != nil {
 		return err
 	}
+	if back.Note != "" {
+		say("%s", back.Note)
+	}
 	if back.Keyspace != "" {
 		say("the server is back (run_id %s); %s", shortID(back.RunID), back.Keyspace)
 	} else {

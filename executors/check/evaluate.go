@@ -10,6 +10,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
@@ -85,6 +86,10 @@ type Input struct {
 	RestoreRecord     *restore.Record
 	RestoreRecordPath string
 	RestoreRunning    bool
+	// RestartRecord is the record a restart keeps beside the lock, nil
+	// when there is none; with Mismatch set, the restart left the server
+	// refusing writes because its data differs from before its stop.
+	RestartRecord *live.RestartRecord
 }
 
 // ReplicaConfig is what one replica of the target reports.
@@ -504,6 +509,13 @@ func (e *env) interruptedRestore() Result {
 			"that stopped it was interrupted %s (its record: %s): run redisplan restore again, which puts the original files back, "+
 			"starts the server with the service start command and then restores",
 			r.BackupID, r.PID, r.Time.UTC().Format(time.RFC3339), restore.PhaseWords(r.Phase), e.in.RestoreRecordPath)}
+	}
+	if r := e.in.RestartRecord; e.in.RestoreRecord == nil && r != nil && r.Mismatch != "" {
+		return Result{Status: Critical, Message: fmt.Sprintf("min-replicas-to-write is %s (%s): a restart by redisplan apply "+
+			"(pid %d, %s) left the server running with other data than it held before its stop (%s) and made it refuse every "+
+			"write; look at the data, then restore a backup (redisplan restore), or, if the data is right as it is, let writes in "+
+			"again with %s; apply refuses this server until then", restore.HoldToWrite, where, r.PID, r.Time.UTC().Format(time.RFC3339),
+			r.Mismatch, r.LiftWords())}
 	}
 	msg := fmt.Sprintf("min-replicas-to-write is %s (%s): the value a restore holds while it checks the restored data, "+
 		"left by a restore that was interrupted", restore.HoldToWrite, where)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
+	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/model"
 )
@@ -706,6 +707,15 @@ func TestInterruptedRestore(t *testing.T) {
 	if r == nil || r.Status != Critical || !strings.Contains(r.Message, "refuses every write") || !strings.Contains(r.Message, "run redisplan restore again") {
 		t.Fatalf("interrupted_restore with the hold live = %+v", r)
 	}
+	// A restart that left the server with other data says so, not a restore.
+	in.RestartRecord = &live.RestartRecord{PID: 43, Mismatch: "db0 holds 0 keys, before the stop it held 100",
+		Held: [][2]string{{"min-replicas-to-write", "0"}, {"min-replicas-max-lag", "10"}}}
+	r = find(Evaluate(in), CheckInterruptedRestore)
+	if r == nil || r.Status != Critical || !strings.Contains(r.Message, "a restart by redisplan apply") ||
+		!strings.Contains(r.Message, "before the stop it held 100") || !strings.Contains(r.Message, "CONFIG SET min-replicas-to-write 0 min-replicas-max-lag 10") {
+		t.Errorf("interrupted_restore with the hold left by a restart = %+v", r)
+	}
+	in.RestartRecord = nil
 	rec := &restore.Record{BackupID: "b1", PID: 42, Phase: restore.PhaseStarted,
 		Settings: []restore.Setting{{Name: "min-replicas-to-write", Live: "0"}, {Name: "min-replicas-max-lag", Live: "7"}}}
 	in.RestoreRecord, in.RestoreRecordPath = rec, "/etc/redis/redis.conf.redisplan.lock.restore"

@@ -95,6 +95,9 @@ func readRestoreHold(t *model.Target, in *Input) {
 	if r, err := restore.ReadRecord(t); err == nil && r != nil {
 		in.RestoreRecord, in.RestoreRecordPath, in.RestoreRunning = r, restore.RecordPath(t), r.Running()
 	}
+	if r, err := live.ReadRestartRecord(t); err == nil && r != nil {
+		in.RestartRecord = r
+	}
 }
 
 // gatherLive reads the server into in.

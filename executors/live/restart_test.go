@@ -411,3 +411,64 @@ func TestRestartWaitsForInitialAOF(t *testing.T) {
 		t.Errorf("DBSIZE after the restart = %d, want 1000", n)
 	}
 }
+
+// TestRestartStopCommandFailsAfterStop: redis-cli treats only the literal
+// SHUTDOWN specially, so a stop command sending a renamed SHUTDOWN exits 1
+// ("Server closed the connection") although the server stopped. The
+// restart used to end there with the server down; it now sees that the
+// server is gone, goes on, and says that the stop command failed. The
+// renamed name, which the spec gives in clear, is not redacted.
+func TestRestartStopCommandFailsAfterStop(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "rename-command SHUTDOWN SHUTDOWN_RENAMED\n")
+	d.set(t, "survivor", "yes")
+	old := d.runID(t)
+	tg := d.target(&model.Service{
+		Start: []string{d.bin, d.conf},
+		Stop:  []string{redisCLI(t), "-p", strconv.Itoa(d.port), "SHUTDOWN_RENAMED"},
+	})
+	tg.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: "SHUTDOWN_RENAMED"}}
+	res, err := Restart(testContext(t), tg, RestartOptions{})
+	d.notePID()
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, d.log())
+	}
+	if got := d.runID(t); got == old {
+		t.Errorf("the server still runs as %s: it was not restarted", old)
+	}
+	if got := d.get(t, "survivor"); got != "yes" {
+		t.Errorf("survivor = %q after the restart", got)
+	}
+	for _, want := range []string{"service stop command", "SHUTDOWN_RENAMED", "exit status 1", "did stop, so the restart went on"} {
+		if !strings.Contains(res.Note, want) {
+			t.Errorf("note %q does not contain %q", res.Note, want)
+		}
+	}
+	if !strings.Contains(res.Keyspace, "1 key in db0") {
+		t.Errorf("keyspace check %q, want the key compared", res.Keyspace)
+	}
+}
+
+// A stop command that fails with the server still running stops nothing:
+// the error says so, the server keeps its data, and a renamed command name
+// the spec declares secret stays redacted.
+func TestRestartStopCommandFailsServerRuns(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "rename-command SHUTDOWN SHUT_secret\n")
+	d.set(t, "survivor", "yes")
+	old := d.runID(t)
+	tg := d.target(&model.Service{
+		Start: []string{d.bin, d.conf},
+		Stop:  []string{"/bin/sh", "-c", "echo cannot $1; exit 1", "sh", "SHUT_secret"},
+	})
+	tg.Renames = []model.Rename{{Command: "SHUTDOWN", NewName: "SHUT_secret", Sensitive: true}}
+	_, err := Restart(testContext(t), tg, RestartOptions{})
+	mustContain(t, err, "service stop command", "exit status 1", "still runs: nothing was stopped", "(redacted)")
+	mustNotContain(t, err, "SHUT_secret")
+	if got := d.runID(t); got != old {
+		t.Errorf("run_id %s, before %s: the server was restarted", got, old)
+	}
+	if got := d.get(t, "survivor"); got != "yes" {
+		t.Errorf("survivor = %q", got)
+	}
+}

@@ -42,6 +42,13 @@ type RestartRecord struct {
 	Keys map[int]int64 `json:"keys"`
 	// Expires are those of Keys with a TTL, which may be gone after.
 	Expires map[int]int64 `json:"expires"`
+	// Mismatch, once set, says how the server redisplan left running
+	// differs from Keys: its data must be looked at, and it refuses
+	// writes (HeldSettings) until the user lets them in again.
+	Mismatch string `json:"mismatch,omitempty"`
+	// Held are the server's own values of HeldSettings from before
+	// redisplan made it refuse writes, to be put back.
+	Held [][2]string `json:"held,omitempty"`
 }
 
 func restartJournal(t *model.Target) lock.Journal {
@@ -93,20 +100,28 @@ func keyspaceOf(ctx context.Context, conn model.Connection) (keys, expires map[i
 }
 
 // writeRestartRecord notes the server before Restart stops it.
-func writeRestartRecord(ctx context.Context, t *model.Target, runID string) error {
+func writeRestartRecord(ctx context.Context, t *model.Target, runID string) (*RestartRecord, error) {
 	keys, expires, err := keyspaceOf(ctx, t.Connection)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	host, _ := os.Hostname()
-	r := RestartRecord{Format: restartRecordFormat, Address: t.Connection.Address, RunID: runID, PID: os.Getpid(),
+	r := &RestartRecord{Format: restartRecordFormat, Address: t.Connection.Address, RunID: runID, PID: os.Getpid(),
 		Start: backup.ProcStart(os.Getpid()), Host: host, Time: time.Now().UTC(), Keys: keys, Expires: expires}
+	if err := r.write(t); err != nil {
+		return nil, fmt.Errorf("%w; the server was not stopped", err)
+	}
+	return r, nil
+}
+
+// write stores the record, durably.
+func (r *RestartRecord) write(t *model.Target) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
 	if err := restartJournal(t).Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("keep the record of the restart: %w; the server was not stopped", err)
+		return fmt.Errorf("keep the record of the restart: %w", err)
 	}
 	return nil
 }
@@ -137,8 +152,14 @@ func (r *RestartRecord) compareKeys(keys map[int]int64) string {
 func RecoverRestart(ctx context.Context, t *model.Target) (did string, err error) {
 	defer func() { err = secret.New(t.Secrets()...).Wrap(err) }()
 	rec, err := ReadRestartRecord(t)
-	if err != nil || rec == nil || rec.Running() || rec.Address != t.Connection.Address {
+	if err != nil || rec == nil || rec.Address != t.Connection.Address {
 		return "", err
+	}
+	if rec.Mismatch != "" {
+		return recoverMismatch(ctx, t, rec)
+	}
+	if rec.Running() {
+		return "", nil
 	}
 	if id, err := runIDOf(ctx, t.Connection); err != nil {
 		return "", err
@@ -163,11 +184,81 @@ func RecoverRestart(ctx context.Context, t *model.Target) (did string, err error
 	}
 	if short := rec.compareKeys(keys); short != "" {
 		return "", fmt.Errorf("%s; started it with the service start command (run_id %s), but %s: look at the data before "+
-			"anything else (the record is kept)", what, shortRunID(runID), short)
+			"anything else (the record %s is kept); %s", what, shortRunID(runID), short, restartJournal(t).Path(), fence(ctx, t, rec, short))
 	}
 	if err := restartJournal(t).Remove(); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s; started it with the service start command (run_id %s): it holds the keys it held before the stop",
 		what, shortRunID(runID)), nil
+}
+
+// recoverMismatch deals with the record of a server that redisplan left
+// running with other data than it held before its stop, refusing writes
+// (rec.Mismatch). While it still refuses them and lacks keys, nothing may
+// go ahead. Once it holds its keys again (a restore, say), its values of
+// HeldSettings are put back; once the user let writes in again, the
+// mismatch counts as resolved by the user. Either way the record goes and
+// the message says so.
+func recoverMismatch(ctx context.Context, t *model.Target, rec *RestartRecord) (string, error) {
+	earlier := fmt.Sprintf("a restart by redisplan apply (pid %d, %s) left the server at %s running with other data than it held "+
+		"before its stop (%s), refusing writes (its record: %s)", rec.PID, rec.Time.UTC().Format(time.RFC3339), t.Connection.Address,
+		rec.Mismatch, restartJournal(t).Path())
+	id, err := runIDOf(ctx, t.Connection)
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		return "", fmt.Errorf("%s; the server is down now: look at its data files, start it, and let writes in again with %s "+
+			"once its data is right; then run apply again", earlier, rec.LiftWords())
+	}
+	c, err := dialWith(t.Connection, oneShot)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	name, _, err := ConfigName(ctx, c, t)
+	if err != nil {
+		return "", err
+	}
+	if name == "" {
+		return "", fmt.Errorf(`%s; CONFIG is renamed to "" on it, so redisplan cannot tell whether it still refuses writes: `+
+			"remove %s once its data is right", earlier, restartJournal(t).Path())
+	}
+	got, err := ConfigGet(ctx, c, name, HeldSettings[0][0])
+	if err != nil {
+		return "", err
+	}
+	keys, _, err := keyspaceOf(ctx, t.Connection)
+	if err != nil {
+		return "", err
+	}
+	short := rec.compareKeys(keys)
+	held := got[HeldSettings[0][0]] == HeldSettings[0][1]
+	switch {
+	case held && short != "":
+		return "", fmt.Errorf("%s; it still refuses writes and %s: look at the data, then restore a backup (redisplan restore), or, "+
+			"if the data is right as it is, let writes in again with %s and run apply again", earlier, short, rec.LiftWords())
+	case held:
+		if len(rec.Held) > 0 {
+			if err := ConfigSet(ctx, c, name, rec.Held); err != nil {
+				return "", fmt.Errorf("%s; it holds the keys it held before the stop again, but putting back %s failed: %w",
+					earlier, rec.LiftWords(), err)
+			}
+		}
+		if err := restartJournal(t).Remove(); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s; it holds the keys it held before the stop again: the mismatch is resolved, and writes are let in "+
+			"again (%s)", earlier, strings.TrimPrefix(rec.LiftWords(), "CONFIG SET ")), nil
+	}
+	if err := restartJournal(t).Remove(); err != nil {
+		return "", err
+	}
+	now := "it holds the keys it held before the stop"
+	if short != "" {
+		now = "it still differs (" + short + ")"
+	}
+	return fmt.Sprintf("%s; it accepts writes again (min-replicas-to-write %s), so the mismatch was resolved by hand: %s; "+
+		"the record is removed", earlier, got[HeldSettings[0][0]], now), nil
 }

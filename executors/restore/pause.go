@@ -27,18 +27,16 @@ const (
 	// is told to stop: the stop must reach it while writes are held.
 	pauseMargin = 3 * time.Second
 
-	// holdToWrite and holdMaxLag are what the config file says for the
-	// start of the restored server: Redis refuses every write (-NOREPLICAS)
-	// while fewer than min-replicas-to-write replicas are connected and
-	// min-replicas-max-lag is not 0, so with the largest count no write is
-	// taken, from the first moment it accepts connections until redisplan
-	// puts the server's own values back once the restored data is checked.
+	// holdToWrite is what the config file says for the start of the
+	// restored server (with heldSettings): it refuses every write from the
+	// first moment it accepts connections until redisplan puts the
+	// server's own values back once the restored data is checked.
 	holdToWrite = model.RestoreHoldValue
-	holdMaxLag  = "10"
 )
 
-// heldSettings are the settings that make a started server refuse writes.
-var heldSettings = [][2]string{{"min-replicas-to-write", holdToWrite}, {"min-replicas-max-lag", holdMaxLag}}
+// heldSettings are the settings that make a started server refuse writes
+// (live.HeldSettings, which a restart also uses).
+var heldSettings = live.HeldSettings
 
 // writePause holds CLIENT PAUSE <pauseTTL> WRITE on a server and renews it
 // until end is called. Under it the server serves reads and blocks every
