@@ -8,7 +8,7 @@
 // rejections, master link) plus redisplan's backup metrics, so most rules
 // work with either source; the rest (fragmentation, AOF rewrite,
 // maxclients, save times, blocked clients, replication lag) need
-// redis_exporter.
+// redis_exporter, and the archive's need redisplan check's.
 //
 // Every rule selects its series with {<TargetLabel>="<target name>"}: the
 // textfile metrics carry a target label; redis_exporter's series need one,
@@ -102,6 +102,7 @@ var (
 	defaultClientsPct = levels{warn: ptr(80), crit: ptr(95)}
 	defaultBackupAge  = levels{crit: ptr(25 * 60 * 60)}
 	defaultAnyGrowth  = levels{warn: ptr(0)}
+	defaultArchiveLag = levels{warn: ptr(60), crit: ptr(300)}
 )
 
 // defaultFailSeverity is the severity of a failed pass/fail check the spec
@@ -196,6 +197,9 @@ func Rules(t *model.Target, opts RenderOptions) []Rule {
 				Description: "The newest successful backup of " + n + " finished " + valueDuration + " ago, more than the " + sev + " level of " + humanSeconds(level) + ".",
 			}
 		})
+	}
+	if t.Backup != nil && t.Backup.Archive != nil {
+		r.archive()
 	}
 	r.levels("evicted_keys", defaultAnyGrowth, func(sev, level string) Rule {
 		return Rule{
@@ -308,11 +312,36 @@ func (r *ruler) levels(check string, def levels, rule func(severity, level strin
 }
 
 // severity is the spec's severity for a pass/fail check, else critical.
-func (r *ruler) severity(name string) string {
+func (r *ruler) severity(name string) string { return r.severityOr(name, defaultFailSeverity) }
+
+// severityOr is the spec's severity for a pass/fail check, else def.
+func (r *ruler) severityOr(name, def string) string {
 	if th := r.t.Threshold(name); th != nil && (th.Severity == warning || th.Severity == critical) {
 		return th.Severity
 	}
-	return defaultFailSeverity
+	return def
+}
+
+// archive adds the rules of the target's continuous archive, on the
+// figures redisplan check writes (redis_exporter knows nothing of the
+// archive): archive_lag as measured at the last check, so a rule fires
+// no sooner than the check runs, and archive_gap.
+func (r *ruler) archive() {
+	s, n := r.sel, r.name
+	r.levels("archive_lag", defaultArchiveLag, func(sev, level string) Rule {
+		return Rule{
+			Alert: "RedisArchiveBehind", For: time.Minute,
+			Expr:        "redisplan_archive_lag_seconds" + s + " > " + level,
+			Summary:     "The archive of Redis " + n + " is more than " + humanSeconds(level) + " behind",
+			Description: "The archive of " + n + " was " + valueDuration + " behind the server when redisplan check last ran, more than the " + sev + " level of " + humanSeconds(level) + ": writes since are not archived, and losing the host would lose them. Is redisplan archive running?",
+		}
+	})
+	r.add(Rule{
+		Alert: "RedisArchiveGap", Check: "archive_gap", Severity: r.severityOr("archive_gap", warning), For: time.Minute,
+		Expr:        "redisplan_archive_gaps" + s + " > 0",
+		Summary:     "The archive of Redis " + n + " has a gap",
+		Description: "The archive of " + n + " has " + value0 + " gaps within retention: times no point-in-time restore can reach (redisplan backup list shows them).",
+	})
 }
 
 // isReplica reports whether the spec manages replicaof with a master.
