@@ -94,16 +94,6 @@ func opsRepo(t *testing.T) *repository.Repository {
 	return r
 }
 
-// opsCmd is a command as RESP bytes.
-func opsCmd(args ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
-	}
-	return b.Bytes()
-}
-
 // opsWrite commits a real segment of stream id from start, received at
 // at, holding SET commands of n bytes of stream in all (padded so that
 // the segment ends at start+n), and returns it.
@@ -116,7 +106,7 @@ func opsWrite(t *testing.T, r *repository.Repository, id string, start, n int64,
 	}
 	w.Mark(at)
 	if n > 0 {
-		raw := opsCmd("SET", "k", strconv.FormatInt(start, 10))
+		raw := cmd("SET", "k", strconv.FormatInt(start, 10))
 		if int64(len(raw)) > n {
 			w.Skip(n) // only PINGs in this stretch
 		} else {

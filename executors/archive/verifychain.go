@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/redisplan/redisplan/executors/backup"
 )
@@ -58,14 +59,15 @@ func VerifyChains(ctx context.Context, repo interface {
 	}
 	for i, c := range o.Windows {
 		r.Chains++
-		for _, s := range c.Segments {
-			if err := ctx.Err(); err != nil {
-				return r, err
-			}
+		errs := readAll(ctx, repo, c.Segments)
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		for j, s := range c.Segments {
 			r.Segments++
 			r.Bytes += s.Size
-			if _, err := ReadSegment(ctx, repo, s); err != nil {
-				r.Problems = append(r.Problems, fmt.Sprintf("segment %s of the chain from backup %s is damaged: %v", s.Name, c.Base.ID, err))
+			if errs[j] != nil {
+				r.Problems = append(r.Problems, fmt.Sprintf("segment %s of the chain from backup %s is damaged: %v", s.Name, c.Base.ID, errs[j]))
 			}
 		}
 		if end := newest[c.ReplID]; last[c.ReplID] == i && c.To < end {
@@ -74,4 +76,30 @@ func VerifyChains(ctx context.Context, repo interface {
 		}
 	}
 	return r, nil
+}
+
+// verifyReaders is how many segments VerifyChains reads at once: a store
+// answers each GET after a round trip, and a day of a busy target is
+// tens of thousands of segments.
+const verifyReaders = 4
+
+// readAll reads each segment with ReadSegment, verifyReaders at a time,
+// and returns each one's error (nil when whole), in order.
+func readAll(ctx context.Context, repo Reader, segs []Segment) []error {
+	errs := make([]error, len(segs))
+	sem := make(chan struct{}, verifyReaders)
+	var wg sync.WaitGroup
+	for i, s := range segs {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, errs[i] = ReadSegment(ctx, repo, s)
+		}()
+	}
+	wg.Wait()
+	return errs
 }

@@ -31,12 +31,7 @@ func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary 
 	a := t.Backup.Archive
 	name := UnitName(schedfiles.Name(st.ID, t.Name), j.Name)
 	var svc strings.Builder
-	fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
-	fmt.Fprintln(&svc, Owner(t, st, opts).Line())
-	fmt.Fprintln(&svc, "[Unit]")
-	fmt.Fprintf(&svc, "Description=%s\n", specifiers(fmt.Sprintf("redisplan archive of redis.%s (continuous, flush %s)", oneLine(t.Name), units.FormatDuration(a.Flush))))
-	fmt.Fprintln(&svc, "Wants=network-online.target")
-	fmt.Fprintln(&svc, "After=network-online.target")
+	serviceHead(&svc, t, st, opts, fmt.Sprintf("redisplan archive of redis.%s (continuous, flush %s)", oneLine(t.Name), units.FormatDuration(a.Flush)))
 	fmt.Fprintln(&svc, "StartLimitIntervalSec=0")
 	fmt.Fprintln(&svc)
 	fmt.Fprintln(&svc, "[Service]")
