@@ -135,7 +135,7 @@ func timeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05")
 // target: its recovery windows, gaps, and segments no restore uses.
 func (e ArchiveEntry) Lines() []string {
 	var out []string
-	if e.Segments == 0 {
+	if e.Segments == 0 && len(e.Windows) == 0 {
 		out = append(out, "archive: nothing archived yet (is redisplan archive -target "+e.Target+" running?)")
 	}
 	for _, w := range e.Windows {

@@ -25,9 +25,9 @@ type Overview struct {
 	// before its oldest base, another spec's, or a stream whose base is
 	// still being written. No restore uses them.
 	Unanchored []Chain
-	// Head is the window that holds the newest segment (by commit
-	// time), or the chain that does when no chain has a base; nil when
-	// the archive is empty.
+	// Head is the window that reaches the latest time (its newest
+	// segment's commit, or its base's time), or the chain that does when
+	// no chain has a base; nil when the archive holds nothing.
 	Head *Chain
 	// chains are every chain, windows and unanchored.
 	chains []Chain
@@ -35,12 +35,12 @@ type Overview struct {
 
 // Following is the chain of stream replid that reaches furthest: how far
 // the archive follows a server whose replication ID that is (its own
-// stream is the target's, based or not yet); nil when the archive holds
-// none of it.
+// stream is the target's, based or not yet; a base without segments yet
+// reaches its position); nil when the archive holds none of it.
 func (o Overview) Following(replid string) *Chain {
 	var c *Chain
 	for i := range o.chains {
-		if o.chains[i].ReplID == replid && len(o.chains[i].Segments) > 0 && (c == nil || o.chains[i].To > c.To) {
+		if o.chains[i].ReplID == replid && (c == nil || o.chains[i].To > c.To) {
 			c = &o.chains[i]
 		}
 	}
@@ -87,12 +87,12 @@ func overviewOf(bases []*backup.Manifest, segs []Segment) Overview {
 	return o
 }
 
-// newestOf is the chain of cs whose last segment was committed last.
+// newestOf is the chain of cs that reaches the latest time (Last: its
+// newest segment's commit, or its base's time).
 func newestOf(cs []Chain) *Chain {
 	var head *Chain
 	for i := range cs {
-		n := len(cs[i].Segments)
-		if n > 0 && (head == nil || cs[i].Segments[n-1].Committed.After(head.Segments[len(head.Segments)-1].Committed)) {
+		if head == nil || cs[i].Last.After(head.Last) {
 			head = &cs[i]
 		}
 	}
@@ -129,10 +129,14 @@ func ReadSegment(ctx context.Context, repo Reader, s Segment) (*SegmentReader, e
 
 // LastWrite is when the newest write of chain c was received: its last
 // segment's footer time, read from repo; the segment's commit time when
-// it cannot be read (err says why).
+// it cannot be read (err says why); the chain's time (its base's) when it
+// has no segment.
 func LastWrite(ctx context.Context, repo Reader, c *Chain) (time.Time, error) {
-	if c == nil || len(c.Segments) == 0 {
+	if c == nil {
 		return time.Time{}, nil
+	}
+	if len(c.Segments) == 0 {
+		return c.Last, nil
 	}
 	s := c.Segments[len(c.Segments)-1]
 	sr, err := ReadSegment(ctx, repo, s)

@@ -54,6 +54,21 @@ func TestSurvey(t *testing.T) {
 	if o.Following("5555555555555555555555555555555555555555") != nil {
 		t.Error("following a stream the archive does not hold")
 	}
+	// A base the archiver just stored, before any segment: the archive
+	// reaches its position, at its time.
+	nb := opsBase("n", opsOld, 700, 2*time.Hour)
+	o2, err := Survey(ctx, r, []*backup.Manifest{b, nb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := o2.Following(opsOld); f == nil || f.To != 700 || len(f.Segments) != 0 {
+		t.Errorf("following a base without segments: %+v", f)
+	} else if lw, err := LastWrite(ctx, r, f); err != nil || !lw.Equal(nb.Started) {
+		t.Errorf("last write of a base without segments %v, %v", lw, err)
+	}
+	if o2.Head == nil || o2.Head.ReplID != opsOld {
+		t.Errorf("head %+v, want the newer base's chain", o2.Head)
+	}
 	last, err := LastWrite(ctx, r, o.Head)
 	if err != nil || !last.Equal(opsT0.Add(3*time.Second)) {
 		t.Errorf("last write %v, %v; want the newest footer's %v", last, err, opsT0.Add(3*time.Second))

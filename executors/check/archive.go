@@ -42,12 +42,14 @@ const defaultPingPeriod = 10 * time.Second
 type ArchiveStatus struct {
 	// Segments is how many segments the archive holds.
 	Segments int
-	// ReplID is the replication ID of the newest chain, End the stream
-	// offset its committed segments reach.
+	// ReplID is the replication ID of the chain the archive follows (the
+	// server's stream when the archive holds it), End the stream offset
+	// its committed segments (or its base, before any segment) reach;
+	// ReplID is empty when the archive holds nothing.
 	ReplID string
 	End    int64
 	// Last is when the newest archived write was received (its
-	// segment's last time).
+	// segment's last time, or its base's).
 	Last time.Time
 	// From and To are the newest window point-in-time recovery covers
 	// (zero when no chain has a base to replay onto).
@@ -79,7 +81,7 @@ func (e *env) archiveLag() Result {
 	}
 	warn, crit := e.levels(CheckArchiveLag, ptr(defaultArchiveLagWarning), ptr(defaultArchiveLagCritical))
 	a := e.in.Archive
-	if a == nil || a.Segments == 0 {
+	if a == nil || a.ReplID == "" {
 		return Result{Status: Critical, Warning: warn, Critical: crit,
 			Message: fmt.Sprintf("nothing is archived yet: is redisplan archive -target %s running?", e.t.Name)}
 	}
@@ -141,7 +143,7 @@ func (e *env) archiveGap() Result {
 		return Result{Status: Unknown, Message: "cannot read the archive: " + e.in.ArchiveErr.Error()}
 	}
 	a := e.in.Archive
-	if a == nil || a.Segments == 0 {
+	if a == nil || a.ReplID == "" {
 		return Result{Status: OK, Value: ptr(0), Message: "nothing is archived yet, so nothing is missing from it (archive_lag says why)"}
 	}
 	window := "no point-in-time recovery yet: no kept base backup is in the archived stream"

@@ -66,6 +66,7 @@ func TestArchiveLag(t *testing.T) {
 		}, Warning, 120, "replication ID changed"},
 		{"server behind the archive", func(in *Input) { in.Info["master_repl_offset"] = "4000" }, Warning, 0, "the server lost writes the archive has"},
 		{"nothing archived", func(in *Input) { in.Archive = &ArchiveStatus{} }, Critical, -1, "is redisplan archive -target main running?"},
+		{"a base and no segment yet", func(in *Input) { in.Archive.Segments = 0 }, OK, 0, "every write of the server is archived"},
 		{"unreadable", func(in *Input) { in.Archive, in.ArchiveErr = nil, errors.New("access denied") }, Unknown, -1, "cannot read the archive: access denied"},
 		{"no offset", func(in *Input) { delete(in.Info, "master_repl_offset") }, Unknown, -1, "INFO does not report"},
 	} {
