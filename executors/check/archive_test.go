@@ -3,6 +3,7 @@ package check
 import (
 	"bytes"
 	"errors"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +159,14 @@ func TestArchiveMetrics(t *testing.T) {
 	}
 	if n := strings.Count(out, "# TYPE redisplan_archive_gaps gauge"); n != 1 {
 		t.Errorf("redisplan_archive_gaps declared %d times", n)
+	}
+	// Prometheus's own linter accepts the names, types and help.
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(out)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, b)
+		}
 	}
 	// A second report does not carry the first one's samples.
 	buf.Reset()
