@@ -23,6 +23,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/secret"
 	"github.com/redisplan/redisplan/internal/units"
@@ -801,7 +802,7 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	if v == 0 {
 		return nil
 	}
-	newest, known := maxRDBVersion(p.version)
+	newest, known := rdb.Loads(p.version)
 	if known && v > newest {
 		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), files.hasAOF())
 	}
@@ -822,7 +823,7 @@ func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) er
 	}
 	msg := fmt.Sprintf("the backup's %s has RDB version %d%s, which %s (%s) cannot load (it loads up to version %d)",
 		name, v, by, which, serverLabel(p.version), newest)
-	loads := loadersOf(v)
+	loads := rdb.Loaders(v)
 	if p.scratchBin != "" {
 		if loads == "" {
 			loads = "a release newer than any redisplan knows"
@@ -838,41 +839,6 @@ func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) er
 		msg += "; or restore a backup whose AOF has no RDB preamble (aof-use-rdb-preamble no), which any release can replay"
 	}
 	return errors.New(msg)
-}
-
-// rdbLoaders is the RDB version table: from which release on an engine
-// writes and loads which RDB version, up to the last release this table
-// knows (Through). Rows of an engine are in release order.
-var rdbLoaders = []struct {
-	engine                   string // "Redis" or "Valkey"
-	major, minor             int    // the first release of the row
-	throughMajor, throughMin int    // the last release of the row (minor -1: every minor)
-	rdb                      int
-}{
-	{"Redis", 4, 0, 4, -1, 8},
-	{"Redis", 5, 0, 6, -1, 9},
-	{"Redis", 7, 0, 7, 1, 10},
-	{"Redis", 7, 2, 7, 3, 11},
-	{"Redis", 7, 4, 8, 0, 12},
-	// Valkey 7.2 to 8.x write and load RDB 11; they refuse Redis' 12 and
-	// newer (reserved as foreign formats).
-	{"Valkey", 7, 2, 8, -1, 11},
-}
-
-// loadersOf names, per engine, the first known release that loads RDB
-// version v ("Redis 7.2 or newer, Valkey 7.2 or newer"), or "" when no
-// release in the table does.
-func loadersOf(v int) string {
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range rdbLoaders {
-		if r.rdb < v || seen[r.engine] {
-			continue
-		}
-		seen[r.engine] = true
-		out = append(out, fmt.Sprintf("%s %d.%d or newer", r.engine, r.major, r.minor))
-	}
-	return strings.Join(out, ", ")
 }
 
 // readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
@@ -909,39 +875,6 @@ func parseRDBHeader(head []byte, name string) (int, error) {
 		return 0, fmt.Errorf("the backup's %s has an unreadable RDB version %q", name, head[5:9])
 	}
 	return v, nil
-}
-
-// maxRDBVersion returns the newest RDB version a server release loads.
-// known is false for releases newer than this table: their load decides.
-func maxRDBVersion(version string) (newest int, known bool) {
-	valkey := false
-	if v, ok := strings.CutPrefix(version, "valkey "); ok {
-		valkey, version = true, v
-	}
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
-		return 0, false
-	}
-	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	engine := "Redis"
-	if valkey {
-		engine = "Valkey"
-	}
-	for _, r := range rdbLoaders {
-		if r.engine != engine {
-			continue
-		}
-		from := major > r.major || major == r.major && minor >= r.minor
-		through := major < r.throughMajor || major == r.throughMajor && (r.throughMin < 0 || minor <= r.throughMin)
-		if from && through {
-			return r.rdb, true
-		}
-	}
-	return 0, false
 }
 
 // checkSpace compares the free space in the data dir with what the

@@ -13,6 +13,7 @@ import (
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	rdbfile "github.com/redisplan/redisplan/internal/rdb"
 )
 
 // checkTarget is a target for a servertest server. Check never runs the
@@ -54,7 +55,7 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check of an AOF backup into an AOF server: %v", err)
 	}
 
-	newest, known := maxRDBVersion(servertest.Version(t))
+	newest, known := rdbfile.Loads(servertest.Version(t))
 	if !known {
 		t.Fatalf("the test's redis-server %s is not in the RDB version table", servertest.Version(t))
 	}
@@ -179,31 +180,6 @@ func TestFreeSpace(t *testing.T) {
 	}
 	if _, err := freeSpace("/nonexistent/dir"); err == nil {
 		t.Error("freeSpace of a missing dir: no error")
-	}
-}
-
-func TestMaxRDBVersion(t *testing.T) {
-	tests := []struct {
-		version string
-		max     int
-		known   bool
-	}{
-		{"7.0.15", 10, true},
-		{"7.2.4", 11, true},
-		{"7.4.1", 12, true},
-		{"6.2.14", 9, true},
-		{"valkey 8.0.1", 11, true},
-		{"valkey 7.2.5", 11, true},
-		{"9.1.0", 0, false},
-		{"valkey 9.0.0", 0, false},
-		{"", 0, false},
-		{"garbage", 0, false},
-	}
-	for _, tt := range tests {
-		newest, known := maxRDBVersion(tt.version)
-		if newest != tt.max || known != tt.known {
-			t.Errorf("maxRDBVersion(%q) = %d, %v; want %d, %v", tt.version, newest, known, tt.max, tt.known)
-		}
 	}
 }
 
