@@ -108,7 +108,7 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 
 	t.RedisVersion = DefaultRedisVersion
 	if v, ok := e.str(rb.RedisVersion); ok {
-		t.RedisVersion = v
+		t.RedisVersion, t.VersionDeclared = v, true
 	}
 	cat, err := catalog.For(t.RedisVersion)
 	if err != nil {

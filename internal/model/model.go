@@ -73,6 +73,9 @@ type Target struct {
 	// RedisVersion is the catalog version declared in the spec ("7.0"),
 	// used when the live server cannot say.
 	RedisVersion string
+	// VersionDeclared says whether the spec sets redis_version; without
+	// it RedisVersion is only the default, not the server's engine.
+	VersionDeclared bool
 
 	// Directives are the managed configuration directives, one per
 	// canonical name, sorted by name. A directive that is not listed is

@@ -27,24 +27,28 @@ type Rule struct {
 	// and Fix set; Run fills in the code, severity, target and doc. It
 	// reads the target only.
 	Check func(t *model.Target) []model.Finding
+	// Across, set instead of Check for a rule about several targets,
+	// returns the rule's findings on the whole spec with Target set too.
+	Across func(spec *model.Spec) []model.Finding
 }
 
-// Rules returns the built-in rules, RP001 to RP013, in order.
+// Rules returns the built-in rules, RP001 to RP014, in order.
 func Rules() []Rule {
 	return []Rule{
-		{"RP001", model.SeverityError, "No persistence", checkNoPersistence},
-		{"RP002", model.SeverityError, "CONFIG disabled", checkConfigDisabled},
-		{"RP003", model.SeverityError, "Reachable without authentication", checkNoAuth},
-		{"RP004", model.SeverityWarning, "Protected mode off", checkProtectedMode},
-		{"RP005", model.SeverityWarning, "Eviction on a durable target", checkDurableEviction},
-		{"RP006", model.SeverityWarning, "Loss window wider than promised", checkLossWindow},
-		{"RP007", model.SeverityError, "Backups beside the data", checkBackupDestination},
-		{"RP008", model.SeverityError, "Retention shorter than the schedule", checkRetention},
-		{"RP009", model.SeverityWarning, "No scheduled backup", checkBackupScheduled},
-		{"RP010", model.SeverityError, "Secret written in the spec", checkLiteralSecrets},
-		{"RP011", model.SeverityNotice, "rename-command instead of ACLs", checkRenames},
-		{"RP012", model.SeverityWarning, "Memory limit missing or too high", checkMaxmemory},
-		{"RP013", model.SeverityWarning, "Durability alerts missing", checkAlerts},
+		{"RP001", model.SeverityError, "No persistence", checkNoPersistence, nil},
+		{"RP002", model.SeverityError, "CONFIG disabled", checkConfigDisabled, nil},
+		{"RP003", model.SeverityError, "Reachable without authentication", checkNoAuth, nil},
+		{"RP004", model.SeverityWarning, "Protected mode off", checkProtectedMode, nil},
+		{"RP005", model.SeverityWarning, "Eviction on a durable target", checkDurableEviction, nil},
+		{"RP006", model.SeverityWarning, "Loss window wider than promised", checkLossWindow, nil},
+		{"RP007", model.SeverityError, "Backups beside the data", checkBackupDestination, nil},
+		{"RP008", model.SeverityError, "Retention shorter than the schedule", checkRetention, nil},
+		{"RP009", model.SeverityWarning, "No scheduled backup", checkBackupScheduled, nil},
+		{"RP010", model.SeverityError, "Secret written in the spec", checkLiteralSecrets, nil},
+		{"RP011", model.SeverityNotice, "rename-command instead of ACLs", checkRenames, nil},
+		{"RP012", model.SeverityWarning, "Memory limit missing or too high", checkMaxmemory, nil},
+		{"RP013", model.SeverityWarning, "Durability alerts missing", checkAlerts, nil},
+		{"RP014", model.SeverityWarning, "Destination shared across RDB versions", nil, checkSharedDestination},
 	}
 }
 
@@ -65,8 +69,15 @@ func Run(spec *model.Spec) []model.Finding {
 	}
 	var out []model.Finding
 	rules := Rules()
-	for _, t := range spec.Targets {
-		for _, r := range rules {
+	for _, r := range rules {
+		if r.Across != nil {
+			for _, f := range r.Across(spec) {
+				f.Code, f.Severity, f.Doc = r.Code, r.Severity, DocPath(r.Code)
+				out = append(out, f)
+			}
+			continue
+		}
+		for _, t := range spec.Targets {
 			for _, f := range r.Check(t) {
 				f.Code, f.Severity, f.Target, f.Doc = r.Code, r.Severity, t.Name, DocPath(r.Code)
 				out = append(out, f)
