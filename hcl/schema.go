@@ -205,6 +205,7 @@ type alertsBlock struct {
 	RDBSaveFailed           *statusBlock    `hcl:"rdb_save_failed,block"`
 	AOFRewriteFailed        *statusBlock    `hcl:"aof_rewrite_failed,block"`
 	AOFWriteFailed          *statusBlock    `hcl:"aof_write_failed,block"`
+	BackupUnloadable        *statusBlock    `hcl:"backup_unloadable,block"`
 }
 
 type thresholdBlock struct {

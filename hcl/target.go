@@ -866,6 +866,7 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		{"rdb_save_failed", ab.RDBSaveFailed},
 		{"aof_rewrite_failed", ab.AOFRewriteFailed},
 		{"aof_write_failed", ab.AOFWriteFailed},
+		{"backup_unloadable", ab.BackupUnloadable},
 	} {
 		if st.b == nil {
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
@@ -139,6 +140,7 @@ const (
 	CheckPersistenceDrift        = "persistence_drift"
 	CheckReplicaPersistence      = "replica_persistence"
 	CheckBackupAge               = "backup_age"
+	CheckBackupLoadable          = "backup_loadable"
 	CheckEvictedKeys             = "evicted_keys"
 	CheckRejectedConnections     = "rejected_connections"
 	CheckConnectedClients        = "connected_clients"
@@ -156,6 +158,7 @@ const (
 	severityRDBSaveFailed    = "rdb_save_failed"
 	severityAOFWriteFailed   = "aof_write_failed"
 	severityAOFRewriteFailed = "aof_rewrite_failed"
+	severityBackupUnloadable = "backup_unloadable"
 )
 
 // Default levels, used when the spec has no block for the check. They
@@ -246,6 +249,7 @@ var checks = []checkDef{
 	{CheckPersistenceDrift, needLive, managesPersistence, (*env).persistenceDrift},
 	{CheckReplicaPersistence, needLive, func(e *env) bool { return e.t.Replication != nil && managesPersistence(e) }, (*env).replicaPersistence},
 	{CheckBackupAge, needNothing, func(e *env) bool { return e.t.Backup != nil }, (*env).backupAge},
+	{CheckBackupLoadable, needLive, judgesRDBVersion, (*env).backupLoadable},
 	{CheckEvictedKeys, needLive, nil, (*env).evictedKeys},
 	{CheckRejectedConnections, needLive, nil, (*env).rejectedConnections},
 	{CheckConnectedClients, needLive, hasThreshold(CheckConnectedClients), (*env).connectedClients},
@@ -256,6 +260,17 @@ var checks = []checkDef{
 	{CheckKeyspace, needLive, nil, (*env).keyspace},
 	{CheckLatency, needLive, nil, (*env).latency},
 	{CheckSlowlog, needLive, nil, (*env).slowlog},
+}
+
+// judgesRDBVersion says whether backup_loadable has something to judge:
+// the target's newest verified backup records its RDB version (an AOF of
+// commands, and a manifest older than the field, record none).
+func judgesRDBVersion(e *env) bool {
+	if e.t.Backup == nil || e.in.BackupsErr != nil {
+		return false
+	}
+	m := newestVerified(e.in.Backups)
+	return m != nil && m.RDBVersion > 0
 }
 
 func hasThreshold(name string) func(e *env) bool {
@@ -939,6 +954,48 @@ func (e *env) backupAge() Result {
 		}
 	}
 	return measured(age, "s", warn, crit, msg+levelsText(warn, crit, "s", ""))
+}
+
+// backupLoadable judges whether the server could load the RDB version of
+// the backup a restore -latest would take (the newest verified one, which
+// judgesRDBVersion made sure records it), from
+// the RDB version its manifest records and the table of which release
+// loads which version (internal/rdb). A backup another engine or a newer
+// release wrote, sitting as the newest, is found here rather than during
+// the restore.
+func (e *env) backupLoadable() Result {
+	m := newestVerified(e.in.Backups)
+	release := catalog.ServerVersion(e.in.Info)
+	server := serverName(release)
+	newest, known := rdb.Loads(release)
+	if !known {
+		return Result{Status: OK, Message: fmt.Sprintf("the newest verified backup %s has RDB version %d; redisplan does not know which versions %s loads", m.ID, m.RDBVersion, server)}
+	}
+	by := ""
+	if w := m.Server(); w != "" {
+		by = " (written by " + w + ")"
+	}
+	if m.RDBVersion <= newest {
+		return Result{Status: OK, Message: fmt.Sprintf("the newest verified backup %s%s has RDB version %d, which %s loads", m.ID, by, m.RDBVersion, server)}
+	}
+	msg := fmt.Sprintf("the newest verified backup %s%s has RDB version %d, which this server (%s) cannot load (it loads up to version %d), so a restore of the latest backup would be refused", m.ID, by, m.RDBVersion, server, newest)
+	if loads := rdb.Loaders(m.RDBVersion); loads != "" {
+		msg += "; it loads into " + loads
+	}
+	msg += "; take a backup of this server (redisplan backup run) so that the newest is one it loads"
+	return Result{Status: e.severity(severityBackupUnloadable, Critical), Message: msg}
+}
+
+// serverName names a release as catalog.ServerVersion gives it: "Redis
+// 7.0.15", "Valkey 8.1.1".
+func serverName(release string) string {
+	if v, ok := strings.CutPrefix(release, "valkey "); ok {
+		return "Valkey " + v
+	}
+	if release == "" {
+		return "the server"
+	}
+	return "Redis " + release
 }
 
 // newestVerified returns the newest backup that finished, was verified

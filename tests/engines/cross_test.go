@@ -272,3 +272,98 @@ func copyRDB(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// idSpec is plainSpec with a backup id, so that two specs (two servers)
+// own the same backups in dest, and extra inside the target block.
+func idSpec(t *testing.T, addr, conf, server, dest, extra string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "redis.hcl")
+	text := fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  service {
+    start = [%q, %q]
+  }
+  backup {
+    id          = "moved"
+    destination = %q
+  }
+%s}
+`, addr, conf, server, conf, dest, extra)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkResult runs check -json and returns the result named name.
+func checkResult(t *testing.T, spec, name string) (status, message string) {
+	t.Helper()
+	cmd := exec.Command(cli, "check", "-json", "-config", spec)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run() // the exit code is the worst status; the JSON says which
+	var rep struct {
+		Results []struct {
+			Name    string `json:"name"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("check -json: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	for _, r := range rep.Results {
+		if r.Name == name {
+			return r.Status, r.Message
+		}
+	}
+	t.Fatalf("check -json has no %s result:\n%s", name, stdout.String())
+	return "", ""
+}
+
+// TestCheckAlertsOnABackupItsServerCannotLoad: a backup Valkey 8.1 took
+// (RDB version 11) is the newest of a Redis 7.0 target (the two specs
+// share the backups through a backup id): check's backup_loadable is
+// critical, naming both and what loads it; with backup_unloadable {
+// severity = "warning" } it is a warning; once the Redis 7.0 server has a
+// backup of its own, it is OK.
+func TestCheckAlertsOnABackupItsServerCannotLoad(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "valkey-8.1")
+	dest := t.TempDir()
+	v := all["valkey-8.1"]
+	vaddr, vconf, _ := startDaemon(t, v, plainConf)
+	fill(t, vaddr, "valkey")
+	mustRun(t, "backup", "run", "-config", idSpec(t, vaddr, vconf, v.Server, dest, ""))
+
+	r := all["redis-7.0"]
+	addr, conf, _ := startDaemon(t, r, plainConf)
+	spec := idSpec(t, addr, conf, r.Server, dest, "")
+	status, msg := checkResult(t, spec, "backup_loadable")
+	if status != "critical" {
+		t.Errorf("backup_loadable of a Valkey %s backup on Redis %s: %s, want critical: %s", v.Version, r.Version, status, msg)
+	}
+	for _, want := range []string{"written by Valkey " + v.Version, "RDB version 11", "this server (Redis " + r.Version + ") cannot load (it loads up to version 10)", "Redis 7.2 or newer, Valkey 7.2 or newer"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("backup_loadable does not say %q: %s", want, msg)
+		}
+	}
+
+	warnSpec := idSpec(t, addr, conf, r.Server, dest, "  alerts {\n    backup_unloadable {\n      severity = \"warning\"\n    }\n  }\n")
+	if status, msg := checkResult(t, warnSpec, "backup_loadable"); status != "warning" {
+		t.Errorf("backup_loadable with backup_unloadable { severity = \"warning\" }: %s, want warning: %s", status, msg)
+	}
+
+	// The same backups judged by the Valkey 8.1 server that took them.
+	if status, msg := checkResult(t, idSpec(t, vaddr, vconf, v.Server, dest, ""), "backup_loadable"); status != "ok" {
+		t.Errorf("backup_loadable on Valkey %s of its own backup: %s, want ok: %s", v.Version, status, msg)
+	}
+
+	// A backup of the Redis 7.0 server is now the newest: OK.
+	mustRun(t, "backup", "run", "-config", spec)
+	status, msg = checkResult(t, spec, "backup_loadable")
+	if status != "ok" || !strings.Contains(msg, "RDB version 10, which Redis "+r.Version+" loads") {
+		t.Errorf("backup_loadable after a backup of Redis %s: %s, want ok saying it loads RDB version 10: %s", r.Version, status, msg)
+	}
+}
