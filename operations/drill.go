@@ -20,7 +20,7 @@ func RPODrill(ctx context.Context, t *model.Target, opts drill.RPOOptions) (RPOR
 	}
 	v := drill.JudgeRPO(res, t.RPO)
 	rep := RPOReport{
-		FormatVersion: "1.0", Drill: "rpo", Target: t.Name, Server: res.ServerVersion,
+		FormatVersion: "1.0", Drill: "rpo", Target: t.Name, Server: res.ServerVersion, Binary: res.Binary, BinaryNote: res.BinaryNote,
 		Persistence: res.Persistence, Crash: "SIGKILL",
 		WorstLost: res.WorstLost, MedianLost: res.MedianLost, WorstLostMs: res.WorstLostMillis, MedianLostMs: res.MedianLostMillis,
 		Note:             hostCrashNote(res),
@@ -39,6 +39,8 @@ type RPOReport struct {
 	Drill            string   `json:"drill"`
 	Target           string   `json:"target"`
 	Server           string   `json:"server"`
+	Binary           string   `json:"binary"`
+	BinaryNote       string   `json:"binary_note,omitempty"`
 	Persistence      string   `json:"persistence"`
 	Crash            string   `json:"crash"`
 	Runs             []RPORun `json:"runs"`

@@ -367,3 +367,46 @@ func TestCheckAlertsOnABackupItsServerCannotLoad(t *testing.T) {
 		t.Errorf("backup_loadable after a backup of Redis %s: %s, want ok saying it loads RDB version 10: %s", r.Version, status, msg)
 	}
 }
+
+// TestDrillRPORunsTheTargetsEngine: drill rpo crashes a scratch server of
+// the target's own engine and release, found from the target's INFO (its
+// executable) or the spec's start command, with no REDISPLAN_REDIS_SERVER
+// and no such engine in PATH.
+func TestDrillRPORunsTheTargetsEngine(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-8.0", "valkey-8.1")
+	for _, name := range []string{"redis-8.0", "valkey-8.1"} {
+		e := all[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			addr, conf, _ := startDaemon(t, e, plainConf)
+			spec := plainSpec(t, addr, conf, e.Server, t.TempDir())
+			cmd := exec.Command(cli, "drill", "rpo", "-config", spec, "-target", "main", "-runs", "1", "-duration", "400ms", "-json")
+			cmd.Env = append(os.Environ(), "REDISPLAN_REDIS_SERVER=")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			_ = cmd.Run() // the spec sets no rpo: the report is what counts
+			var rep struct {
+				Server     string `json:"server"`
+				Binary     string `json:"binary"`
+				BinaryNote string `json:"binary_note"`
+				Runs       []struct {
+					Acknowledged int64 `json:"acknowledged"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("drill rpo -json: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+			}
+			want := e.Version
+			if e.Kind == "valkey" {
+				want = "valkey " + e.Version
+			}
+			if rep.Server != want || rep.BinaryNote != "" {
+				t.Errorf("drill rpo of a %s target ran %q (%s), note %q; want %q\nstderr: %s", name, rep.Server, rep.Binary, rep.BinaryNote, want, stderr.String())
+			}
+			if len(rep.Runs) != 1 || rep.Runs[0].Acknowledged == 0 {
+				t.Errorf("drill rpo runs = %+v, want one run with acknowledged writes\nstderr: %s", rep.Runs, stderr.String())
+			}
+		})
+	}
+}
