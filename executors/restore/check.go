@@ -804,7 +804,18 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	}
 	newest, known := rdb.Loads(p.version)
 	if known && v > newest {
-		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), files.hasAOF())
+		aof := noAOF
+		if files.hasAOF() {
+			aof = aofPreamble
+			if !p.restoreAOF {
+				// The server runs with appendonly no and would load the
+				// RDB: the AOF beside it may be commands.
+				if bv, err := readRDBVersion(ctx, src, *files.aofBase); err == nil && bv == 0 {
+					aof = aofCommands
+				}
+			}
+		}
+		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), aof)
 	}
 	return nil
 }
@@ -812,7 +823,7 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 // tooNew says that the server cannot load the backup's RDB version v, and
 // what would: the releases that load it, and for a drill the binary to put
 // first on PATH.
-func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) error {
+func (p *plan) tooNew(name string, v, newest int, writer string, aof aofForm) error {
 	by := ""
 	if writer != "" {
 		by = " (written by " + writer + ")"
@@ -835,11 +846,30 @@ func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) er
 	} else {
 		msg += fmt.Sprintf(". Restore it into a server that loads RDB version %d: %s", v, loads)
 	}
-	if hasAOF {
-		msg += "; or restore a backup whose AOF has no RDB preamble (aof-use-rdb-preamble no), which any release can replay"
+	switch aof {
+	case aofCommands:
+		msg += "; or turn AOF on for the target (appendonly yes, redisplan apply) and restore again: this backup's AOF has no RDB preamble, " +
+			"so the server replays its commands instead of loading the RDB" + replayCaveat
+	case aofPreamble:
+		msg += "; or restore, into the target with appendonly yes, a backup whose AOF has no RDB preamble (taken with aof-use-rdb-preamble no): " +
+			"it holds commands and no RDB version" + replayCaveat
 	}
 	return errors.New(msg)
 }
+
+// aofForm is what a too-new backup's AOF offers instead of its RDB.
+type aofForm int
+
+const (
+	noAOF       aofForm = iota // the backup has no AOF
+	aofPreamble                // its base is an RDB too
+	aofCommands                // its base is commands (aof-use-rdb-preamble no)
+)
+
+// replayCaveat is what limits replaying an AOF of commands on an older
+// release (tests/engines TestRestoreAOFOnlyAcrossEngines replays Redis
+// 8.0's and Valkey 8.1's on Redis 7.0).
+const replayCaveat = ", which an older release replays as long as it knows every command in it (Redis 7.4's hash-field expiration commands, for one, are unknown to Redis 7.2 and older)"
 
 // readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
 // returns 0 for an AOF base file written without an RDB preamble, and for

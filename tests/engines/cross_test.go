@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/redisplan/redisplan/internal/engines"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // rdbVersions are the RDB format versions the engines write (RDB_VERSION
@@ -409,4 +411,143 @@ func TestDrillRPORunsTheTargetsEngine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aofConf is a test server that persists with an AOF of commands only:
+// no save points, no RDB preamble in the AOF's base.
+func aofConf(port int, dir string) string {
+	return serverConf(port, dir) + "save \"\"\nappendonly yes\nappendfsync always\naof-use-rdb-preamble no\n"
+}
+
+// aofPreambleConf is aofConf with the default RDB preamble in the base.
+func aofPreambleConf(port int, dir string) string {
+	return serverConf(port, dir) + "save \"\"\nappendonly yes\nappendfsync always\naof-use-rdb-preamble yes\n"
+}
+
+// includeSpec is plainSpec whose backups hold what include lists.
+func includeSpec(t *testing.T, addr, conf, server, dest, include string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "redis.hcl")
+	text := fmt.Sprintf(`redis "main" {
+  address     = %q
+  config_file = %q
+  service {
+    start = [%q, %q]
+  }
+  backup {
+    destination = %q
+    include     = %s
+  }
+}
+`, addr, conf, server, conf, dest, include)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// aofBackupOn fills a server of engine e started from config and takes an
+// AOF-only backup of it; it returns the backup's ID, the destination and
+// the digest of the data.
+func aofBackupOn(t *testing.T, e engines.Engine, config func(int, string) string) (id, dest, want string) {
+	t.Helper()
+	addr, conf, _ := startDaemon(t, e, config)
+	fill(t, addr, e.Name)
+	c := client(t, addr)
+	// The fill is in the AOF's increment; a rewrite puts it in the base,
+	// which is where the preamble (or its absence) shows.
+	if err := c.Do(context.Background(), "BGREWRITEAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := testwait.Until(20*time.Second, func() (bool, error) {
+		info, err := c.Info(context.Background(), "persistence").Result()
+		return err == nil && strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0"), err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want = digest(t, c)
+	dest = t.TempDir()
+	mustRun(t, "backup", "run", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`))
+	entries, err := os.ReadDir(filepath.Join(dest, "main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range entries {
+		if d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			id = d.Name()
+		}
+	}
+	if id == "" {
+		t.Fatalf("no backup under %s", dest)
+	}
+	return id, dest, want
+}
+
+// TestRestoreAOFOnlyAcrossEngines: an AOF of commands (aof-use-rdb-preamble
+// no) carries no RDB version, and an older engine replays it: Redis 8.0's
+// into Redis 7.0 and Valkey 8.0, Valkey 8.1's into Redis 7.0, each with the
+// same digest, when the restored server runs with appendonly yes. Into a
+// server with appendonly no it is refused, saying to turn AOF on. An AOF
+// whose base is an RDB preamble is refused like an RDB, and the refusal's
+// advice is the one that works.
+func TestRestoreAOFOnlyAcrossEngines(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "redis-8.0", "valkey-8.0", "valkey-8.1")
+	for _, tc := range []struct{ from, into string }{
+		{"redis-8.0", "redis-7.0"},
+		{"redis-8.0", "valkey-8.0"},
+		{"valkey-8.1", "redis-7.0"},
+	} {
+		t.Run(tc.from+"-into-"+tc.into, func(t *testing.T) {
+			t.Parallel()
+			from, into := all[tc.from], all[tc.into]
+			id, dest, want := aofBackupOn(t, from, aofConf)
+
+			addr, conf, dir := startDaemon(t, into, aofConf)
+			c := client(t, addr)
+			c.Set(context.Background(), "only-before-the-restore", "x", 0)
+			spec := includeSpec(t, addr, conf, into.Server, dest, `["aof"]`)
+			out := mustRun(t, "restore", "-config", spec, "-target", "main", "-auto-approve", "-from-other-spec", id)
+			if !strings.Contains(out, "Restore complete") {
+				t.Fatalf("restore output:\n%s", out)
+			}
+			waitUp(t, c, dir)
+			if got := digest(t, c); got != want {
+				t.Errorf("the AOF-only backup of %s restored into %s: digest %s, want %s", tc.from, tc.into, got, want)
+			}
+		})
+	}
+
+	t.Run("appendonly-no", func(t *testing.T) {
+		t.Parallel()
+		id, dest, _ := aofBackupOn(t, all["redis-8.0"], aofConf)
+		e := all["redis-7.0"]
+		addr, conf, _ := startDaemon(t, e, plainConf)
+		code, out := run(t, "restore", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`), "-target", "main", "-auto-approve", "-from-other-spec", id)
+		if code == 0 || !strings.Contains(out, "appendonly no") || !strings.Contains(out, "turn AOF on") {
+			t.Errorf("restore of an AOF-only backup into a server with appendonly no: exit %d, want a refusal that says to turn AOF on:\n%s", code, out)
+		}
+	})
+
+	t.Run("preamble", func(t *testing.T) {
+		t.Parallel()
+		from, e := all["valkey-8.1"], all["redis-7.0"]
+		id, dest, _ := aofBackupOn(t, from, aofPreambleConf)
+		addr, conf, _ := startDaemon(t, e, aofConf)
+		c := client(t, addr)
+		fill(t, addr, "keep")
+		before := digest(t, c)
+		code, out := run(t, "restore", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`), "-target", "main", "-auto-approve", "-from-other-spec", id)
+		if code == 0 {
+			t.Fatalf("restore of a Valkey 8.1 AOF with an RDB preamble into Redis %s succeeded:\n%s", e.Version, out)
+		}
+		for _, want := range []string{"RDB version 11", "Nothing was touched", "aof-use-rdb-preamble no", "appendonly yes"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the refusal does not say %q:\n%s", want, out)
+			}
+		}
+		if got := digest(t, c); got != before {
+			t.Errorf("the refused restore changed the data")
+		}
+	})
 }
