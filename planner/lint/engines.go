@@ -11,7 +11,7 @@ import (
 	"github.com/redisplan/redisplan/internal/s3url"
 )
 
-// RP014: a backup destination shared by targets whose engines cannot load
+// RP015: a backup destination shared by targets whose engines cannot load
 // each other's backups. A target's engine is the release its spec declares
 // (redis_version); targets that declare none are not compared, since the
 // default catalog says nothing about their server.

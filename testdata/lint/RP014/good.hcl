@@ -1,43 +1,43 @@
-# Redis 7.0 writes RDB 10, which Redis 8.0 and Valkey 8.1 load, and the
-# two Valkey releases write and load 11: no pair sharing a destination
-# has a backup the other cannot load.
-redis "v80" {
-  address       = "127.0.0.1:6379"
-  redis_version = "valkey-8.0"
+# The archive commits at least as often as the rpo asks; a target with
+# no rpo promises nothing to compare with; a local destination is fine
+# here (RP007 judges where backups go), and so is a replication group,
+# whose archive follows the primary like its replicas do.
+redis "main" {
+  address = "127.0.0.1:6379"
+  rpo     = "1s"
 
   backup {
     schedule    = "0 3 * * *"
-    destination = "/var/backups/valkey"
+    destination = "s3://redis-backups/main"
+    archive {
+      flush = "1s"
+    }
   }
 }
 
-redis "v81" {
-  address       = "127.0.0.1:6380"
-  redis_version = "valkey-8.1"
+redis "norpo" {
+  address = "127.0.0.1:6380"
 
   backup {
     schedule    = "0 3 * * *"
-    destination = "/var/backups/valkey"
+    destination = "/var/backups/redis"
+    archive {
+      flush = "30s"
+    }
   }
 }
 
-# Another destination: Redis 7.0 and Valkey 8.1 do not meet.
-redis "old" {
-  address       = "127.0.0.1:6381"
-  redis_version = "7.0"
+redis "group" {
+  address  = "127.0.0.1:6381"
+  rpo      = "2s"
+  replicas = ["127.0.0.1:6382"]
 
   backup {
     schedule    = "0 3 * * *"
-    destination = "/var/backups/redis-7.0"
-  }
-}
-
-# No redis_version: the engine is unknown, nothing is compared.
-redis "undeclared" {
-  address = "127.0.0.1:6382"
-
-  backup {
-    schedule    = "0 3 * * *"
-    destination = "/var/backups/valkey"
+    destination = "/var/backups/redis"
+    from        = "replica"
+    archive {
+      flush = "500ms"
+    }
   }
 }
