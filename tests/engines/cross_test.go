@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/engines"
 	"github.com/redisplan/redisplan/internal/testwait"
@@ -32,6 +33,13 @@ func plainConf(port int, dir string) string {
 // servers) share the folder of target "main" there.
 func plainSpec(t *testing.T, addr, conf, server, dest string) string {
 	t.Helper()
+	return specWith(t, addr, conf, server, dest, "", "")
+}
+
+// specWith is plainSpec with backupExtra inside the backup block and
+// targetExtra inside the target block.
+func specWith(t *testing.T, addr, conf, server, dest, backupExtra, targetExtra string) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "redis.hcl")
 	text := fmt.Sprintf(`redis "main" {
   address     = %q
@@ -41,9 +49,9 @@ func plainSpec(t *testing.T, addr, conf, server, dest string) string {
   }
   backup {
     destination = %q
-  }
-}
-`, addr, conf, server, conf, dest)
+%s  }
+%s}
+`, addr, conf, server, conf, dest, backupExtra, targetExtra)
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -279,23 +287,7 @@ func copyRDB(t *testing.T, from, to string) {
 // own the same backups in dest, and extra inside the target block.
 func idSpec(t *testing.T, addr, conf, server, dest, extra string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "redis.hcl")
-	text := fmt.Sprintf(`redis "main" {
-  address     = %q
-  config_file = %q
-  service {
-    start = [%q, %q]
-  }
-  backup {
-    id          = "moved"
-    destination = %q
-  }
-%s}
-`, addr, conf, server, conf, dest, extra)
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return specWith(t, addr, conf, server, dest, "    id = \"moved\"\n", extra)
 }
 
 // checkResult runs check -json and returns the result named name.
@@ -427,23 +419,23 @@ func aofPreambleConf(port int, dir string) string {
 // includeSpec is plainSpec whose backups hold what include lists.
 func includeSpec(t *testing.T, addr, conf, server, dest, include string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "redis.hcl")
-	text := fmt.Sprintf(`redis "main" {
-  address     = %q
-  config_file = %q
-  service {
-    start = [%q, %q]
-  }
-  backup {
-    destination = %q
-    include     = %s
-  }
+	return specWith(t, addr, conf, server, dest, "    include = "+include+"\n", "")
 }
-`, addr, conf, server, conf, dest, include)
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+
+// rewriteAOF runs BGREWRITEAOF and waits until it is done: what the AOF
+// held is then in its base.
+func rewriteAOF(t *testing.T, c *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	if err := testwait.Until(20*time.Second, func() (bool, error) {
+		info, err := c.Info(ctx, "persistence").Result()
+		return err == nil && strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0"), err
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // aofBackupOn fills a server of engine e started from config and takes an
@@ -456,15 +448,7 @@ func aofBackupOn(t *testing.T, e engines.Engine, config func(int, string) string
 	c := client(t, addr)
 	// The fill is in the AOF's increment; a rewrite puts it in the base,
 	// which is where the preamble (or its absence) shows.
-	if err := c.Do(context.Background(), "BGREWRITEAOF").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := testwait.Until(20*time.Second, func() (bool, error) {
-		info, err := c.Info(context.Background(), "persistence").Result()
-		return err == nil && strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0"), err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	rewriteAOF(t, c)
 	want = digest(t, c)
 	dest = t.TempDir()
 	mustRun(t, "backup", "run", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`))

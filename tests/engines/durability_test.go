@@ -35,11 +35,7 @@ import (
 // the SHUTDOWN options redisplan sends, the ACL lines the docs give, and
 // the INFO fields redisplan reads.
 func TestDurabilityOnEveryEngine(t *testing.T) {
-	list := engines.Require(t)
-	if len(list) < len(engines.Wanted) && !engines.SkipRequested() {
-		t.Fatalf("%d engines installed, want %d", len(list), len(engines.Wanted))
-	}
-	for _, e := range list {
+	for _, e := range everyEngine(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			t.Run("handshake", func(t *testing.T) { t.Parallel(); handshakes(t, e) })
@@ -204,15 +200,7 @@ func aofLayout(t *testing.T, e engines.Engine) {
 	c := client(t, addr)
 	ctx := context.Background()
 	fill(t, addr, "base")
-	if err := c.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := testwait.Until(20*time.Second, func() (bool, error) {
-		info, err := c.Info(ctx, "persistence").Result()
-		return err == nil && strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0"), err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	rewriteAOF(t, c)
 	// Writes after the rewrite go to the increment.
 	fill(t, addr, "incr")
 	want := digest(t, c)
