@@ -114,6 +114,22 @@ func backupOn(t *testing.T, e engines.Engine) (id, dest, want string) {
 	return id, dest, want
 }
 
+// restoreOtherInto starts engine e from config with a key of its own,
+// restores backup id (another spec's) into it with the spec specOf writes
+// for it, and returns its digest after the restore.
+func restoreOtherInto(t *testing.T, e engines.Engine, config func(int, string) string, id string, specOf func(addr, conf string) string) string {
+	t.Helper()
+	addr, conf, dir := startDaemon(t, e, config)
+	c := client(t, addr)
+	c.Set(context.Background(), "only-before-the-restore", "x", 0)
+	out := mustRun(t, "restore", "-config", specOf(addr, conf), "-target", "main", "-auto-approve", "-from-other-spec", id)
+	if !strings.Contains(out, "Restore complete") {
+		t.Fatalf("restore output:\n%s", out)
+	}
+	waitUp(t, c, dir)
+	return digest(t, c)
+}
+
 // TestRestoreAcrossEngines: a backup of Redis 7.0 restores into Redis 8.0,
 // Valkey 8.0 and Valkey 8.1 with the same DEBUG DIGEST.
 func TestRestoreAcrossEngines(t *testing.T) {
@@ -124,16 +140,8 @@ func TestRestoreAcrossEngines(t *testing.T) {
 		e := all[name]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			addr, conf, dir := startDaemon(t, e, plainConf)
-			c := client(t, addr)
-			c.Set(context.Background(), "only-before-the-restore", "x", 0)
-			spec := plainSpec(t, addr, conf, e.Server, dest)
-			out := mustRun(t, "restore", "-config", spec, "-target", "main", "-auto-approve", "-from-other-spec", id)
-			if !strings.Contains(out, "Restore complete") {
-				t.Fatalf("restore output:\n%s", out)
-			}
-			waitUp(t, c, dir)
-			if got := digest(t, c); got != want {
+			got := restoreOtherInto(t, e, plainConf, id, func(addr, conf string) string { return plainSpec(t, addr, conf, e.Server, dest) })
+			if got != want {
 				t.Errorf("Redis 7.0's backup restored into %s %s: digest %s, want %s", e.Kind, e.Version, got, want)
 			}
 		})
@@ -487,16 +495,10 @@ func TestRestoreAOFOnlyAcrossEngines(t *testing.T) {
 			from, into := all[tc.from], all[tc.into]
 			id, dest, want := aofBackupOn(t, from, aofConf)
 
-			addr, conf, dir := startDaemon(t, into, aofConf)
-			c := client(t, addr)
-			c.Set(context.Background(), "only-before-the-restore", "x", 0)
-			spec := includeSpec(t, addr, conf, into.Server, dest, `["aof"]`)
-			out := mustRun(t, "restore", "-config", spec, "-target", "main", "-auto-approve", "-from-other-spec", id)
-			if !strings.Contains(out, "Restore complete") {
-				t.Fatalf("restore output:\n%s", out)
-			}
-			waitUp(t, c, dir)
-			if got := digest(t, c); got != want {
+			got := restoreOtherInto(t, into, aofConf, id, func(addr, conf string) string {
+				return includeSpec(t, addr, conf, into.Server, dest, `["aof"]`)
+			})
+			if got != want {
 				t.Errorf("the AOF-only backup of %s restored into %s: digest %s, want %s", tc.from, tc.into, got, want)
 			}
 		})
