@@ -194,6 +194,29 @@ ignore {
 		t.Errorf("github = %q, want one ::error annotation for small-cache and none for the suppressed finding", gh)
 	}
 
+	// GitLab's Code Quality report: the unsuppressed finding only, with
+	// its file and line.
+	var gl []struct {
+		Description string `json:"description"`
+		CheckName   string `json:"check_name"`
+		Fingerprint string `json:"fingerprint"`
+		Severity    string `json:"severity"`
+		Location    struct {
+			Path  string `json:"path"`
+			Lines struct {
+				Begin int `json:"begin"`
+			} `json:"lines"`
+		} `json:"location"`
+	}
+	if err := json.Unmarshal([]byte(lint("gitlab")), &gl); err != nil {
+		t.Fatalf("gitlab: %v", err)
+	}
+	if len(gl) != 1 || gl[0].CheckName != "small-cache" || gl[0].Severity != "critical" || gl[0].Fingerprint == "" ||
+		gl[0].Description != "Keep the cache small. (cache)" || gl[0].Location.Lines.Begin < 1 ||
+		filepath.Base(gl[0].Location.Path) != filepath.Base(spec) {
+		t.Errorf("gitlab = %+v, want one critical small-cache issue at the spec's line", gl)
+	}
+
 	var sarif struct {
 		Version string `json:"version"`
 		Runs    []struct {
@@ -470,7 +493,7 @@ func TestCIExamples(t *testing.T) {
 	for name, also := range map[string][]string{
 		"github-actions.yml": {"pull_request", "image: redis:7.0", "actions/setup-go", `go-version: "1.26"`,
 			"-format github", "-format markdown > plan.md", "actions/github-script", planMarker},
-		"gitlab-ci.yml": {"merge_request_event", "redis:7.0", "-format sarif > redisplan.sarif",
+		"gitlab-ci.yml": {"merge_request_event", "redis:7.0", "-format gitlab > gl-code-quality-report.json", "codequality: gl-code-quality-report.json",
 			"-format markdown > plan.md", "GITLAB_TOKEN", "curl", planMarker},
 	} {
 		b, err := os.ReadFile(filepath.Join("../../examples/ci", name))

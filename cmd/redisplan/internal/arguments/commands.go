@@ -183,7 +183,7 @@ func ParseApply(args []string) (*Apply, error) {
 }
 
 // LintFormats are lint's output formats.
-var LintFormats = []string{"text", "json", "github", "sarif", "markdown"}
+var LintFormats = []string{"text", "json", "github", "gitlab", "sarif", "markdown"}
 
 // FailOnLevels are the severities lint's -fail-on takes.
 var FailOnLevels = []string{"warning", "error"}

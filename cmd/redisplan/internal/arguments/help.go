@@ -94,7 +94,7 @@ var commandList = []*command{
 	{
 		name:     "lint",
 		synopsis: "Report policy findings for review (exit 1 at or above -fail-on)",
-		usage:    "lint [-config PATH] [-var name=value] [-format text|json|github|sarif|markdown] [-fail-on warning|error] [-target NAME]",
+		usage:    "lint [-config PATH] [-var name=value] [-format text|json|github|gitlab|sarif|markdown] [-fail-on warning|error] [-target NAME]",
 		about: "Reports the Redis risk rules and the spec's own policy blocks, with their suppressions,\n" +
 			"in formats CI systems read. Nothing is contacted.\n" +
 			"Exit 1 when an unsuppressed finding is at or above -fail-on, else 0.",
