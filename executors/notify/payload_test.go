@@ -289,8 +289,8 @@ func TestSlackPayloadStaysWithinSlackLimits(t *testing.T) {
 
 func TestBuildPicksTheFormat(t *testing.T) {
 	for format, prefix := range map[string]string{
-		"":             `{"version":"1"`,
-		"json":         `{"version":"1"`,
+		"":                     `{"version":"1"`,
+		"json":                 `{"version":"1"`,
 		"alertmanager":         `{"version":"4"`,
 		"alertmanager-webhook": `{"version":"4"`,
 		"slack":                `{"text":`,
