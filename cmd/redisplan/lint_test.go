@@ -291,17 +291,31 @@ func TestValidateRunsPolicies(t *testing.T) {
 			Findings    []struct {
 				Code     string `json:"code"`
 				Severity string `json:"severity"`
+				Target   string `json:"target"`
 				Pos      struct {
 					Line int `json:"line"`
 				} `json:"pos"`
+				Range struct {
+					Filename string `json:"filename"`
+					Start    struct {
+						Line   int `json:"line"`
+						Column int `json:"column"`
+					} `json:"start"`
+				} `json:"range"`
 			} `json:"findings"`
 		}
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("validate -json: %v\n%s", err, out)
 		}
-		if code != 1 || res.Valid || res.ErrorCount != 0 || res.Diagnostics == nil || len(res.Findings) != 1 ||
+		// valid and error_count agree: the error-level finding is counted.
+		if code != 1 || res.Valid || res.ErrorCount != 1 || res.Diagnostics == nil || len(res.Findings) != 1 ||
 			res.Findings[0].Code != "small-cache" || res.Findings[0].Severity != "error" || res.Findings[0].Pos.Line == 0 {
-			t.Errorf("validate -json: exit %d, %+v; want exit 1, invalid, one small-cache finding", code, res)
+			t.Errorf("validate -json: exit %d, %+v; want exit 1, invalid, error_count 1, one small-cache finding", code, res)
+		}
+		// The finding's position has the diagnostics' shape (range with
+		// filename and start), and the deprecated pos says the same.
+		if f := res.Findings[0]; f.Range.Filename != spec || f.Range.Start.Line != f.Pos.Line || f.Range.Start.Column == 0 || f.Target != "cache" {
+			t.Errorf("finding range = %+v, pos line %d, target %q; want range {filename %s, start} at pos's line", f.Range, f.Pos.Line, f.Target, spec)
 		}
 	})
 
@@ -320,8 +334,9 @@ func TestValidateRunsPolicies(t *testing.T) {
 			t.Errorf("stdout = %q", out)
 		}
 		code, out, _ = runCLI(t, "validate", "-json", "-config", spec)
-		if code != 0 || !strings.Contains(out, `"valid": true`) || !strings.Contains(out, `"code": "aof"`) || !strings.Contains(out, `"code": "lfu"`) {
-			t.Errorf("validate -json: exit %d\n%s", code, out)
+		if code != 0 || !strings.Contains(out, `"valid": true`) || !strings.Contains(out, `"code": "aof"`) || !strings.Contains(out, `"code": "lfu"`) ||
+			!strings.Contains(out, `"error_count": 0`) || !strings.Contains(out, `"warning_count": 1`) {
+			t.Errorf("validate -json: exit %d, want valid with error_count 0 and warning_count 1 (the aof finding)\n%s", code, out)
 		}
 	})
 
