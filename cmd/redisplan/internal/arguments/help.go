@@ -82,7 +82,7 @@ var commandList = []*command{
 	{
 		name:     "apply",
 		synopsis: "Make the live server and its files match the spec",
-		usage:    "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-target NAME] [PLANFILE]",
+		usage:    "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-json] [-target NAME] [PLANFILE]",
 		about: "Plans, asks for confirmation, and makes the live servers and their files match the spec.\n" +
 			"With PLANFILE (saved by plan -out) it applies exactly that plan, and refuses it when anything\n" +
 			"it was made from has changed since. Changes that need a restart wait for -allow-restart.",
