@@ -24,7 +24,7 @@ func RPODrill(ctx context.Context, t *model.Target, opts drill.RPOOptions) (RPOR
 		Persistence: res.Persistence, Crash: "SIGKILL",
 		WorstLost: res.WorstLost, MedianLost: res.MedianLost, WorstLostMs: res.WorstLostMillis, MedianLostMs: res.MedianLostMillis,
 		Note:             hostCrashNote(res),
-		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason,
+		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason, Runs: []RPORun{},
 	}
 	for _, r := range res.Runs {
 		rep.Runs = append(rep.Runs, RPORun{r.Acknowledged, r.Recovered, r.Lost, r.LostMillis, r.KilledAfterMillis})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/crontab"
@@ -61,13 +62,19 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 			len(errs), lint.FindingList(errs))
 	}
 
+	view := newProgressView(env, env.stdout, a.JSON)
 	o := operations.ApplyOptions{
 		Spec: res, Targets: selected, Cron: cronOpts, Parallelism: a.Parallelism,
 		Saved: saved, AllowRestart: a.AllowRestart,
 		Show: func(p *planner.Plan) {
 			writePlanText(env.stdout, p, selected, findings, env.color(env.stdout, sf.noColor))
 		},
-		Emit: newProgressView(env, env.stdout, false).sink(""),
+		Emit: view.sink(""),
+	}
+	if a.JSON {
+		o.Show = func(p *planner.Plan) {
+			view.record(operations.NewApplyPlanRecord(p, lint.FindingsJSON(findings), time.Now()))
+		}
 	}
 	if !a.AutoApprove {
 		o.Approve = func() bool {
@@ -78,6 +85,14 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	r, err := operations.Apply(ctx, o)
 	if err != nil {
 		return fail(env, "apply", err)
+	}
+	if a.JSON {
+		s := r.Summary(time.Now())
+		view.record(s)
+		if s.Outcome == operations.ApplyApplied || s.Outcome == operations.ApplyNoChanges {
+			return exitOK
+		}
+		return exitError
 	}
 	switch {
 	case len(r.Stale) > 0:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
@@ -40,6 +41,9 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		err = lint.WriteJSON(env.stdout, all)
 	case "github":
 		lint.WriteGitHub(env.stdout, all)
+	case "gitlab":
+		wd, _ := os.Getwd()
+		err = lint.WriteGitLab(env.stdout, all, wd, firstFile(res.Filenames))
 	case "sarif":
 		err = lint.WriteSARIF(env.stdout, all, version)
 	case "markdown":
@@ -56,6 +60,14 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		}
 	}
 	return exitOK
+}
+
+// firstFile is the first of the spec's files, or "" when there is none.
+func firstFile(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }
 
 // checkPolicies is operations.Policies for the selected targets, printing

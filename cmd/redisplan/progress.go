@@ -24,7 +24,8 @@ import (
 //     one line on out per file done, with its size, time and rate, and for
 //     a long file a line of how far it got every plainEvery;
 //   - with -json, every event is one JSON object on its own line on out
-//     (progress.Record).
+//     (progress.Record), and so are the records a command adds (record:
+//     apply's plan and summary).
 //
 // It is safe for concurrent use (apply's targets run in parallel).
 type progressView struct {
@@ -87,6 +88,15 @@ func (v *progressView) event(e progress.Event) {
 	default:
 		v.bytesEvent(e)
 	}
+}
+
+// record writes one JSON line that is not a progress event (apply -json's
+// plan and summary), in turn with the events.
+func (v *progressView) record(x any) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	b, _ := json.Marshal(x)
+	v.out.Write(append(b, '\n'))
 }
 
 // clearLine takes an unfinished progress line off the terminal before a

@@ -19,7 +19,10 @@ func runVersion(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	info := buildinfo.Get()
 	if a.JSON {
-		writeJSON(env.stdout, info)
+		writeJSON(env.stdout, struct {
+			FormatVersion string `json:"format_version"`
+			buildinfo.Info
+		}{"1.0", info})
 		return exitOK
 	}
 	fmt.Fprintf(env.stdout, "redisplan %s (%s, %s)\n", info.Version, info.GoVersion, info.Platform)
