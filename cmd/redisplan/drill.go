@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"text/tabwriter"
 	"time"
 
@@ -46,8 +45,8 @@ func subcommand(ctx context.Context, env *cmdEnv, command string, args []string,
 
 // oneTarget loads the spec and returns the one target -target names;
 // need says so when there is not exactly one.
-func oneTarget(env *cmdEnv, sf *specFlags, names []string, cmd, need string) (*model.Target, bool) {
-	_, selected, ok := loadTargets(env, sf, names, cmd)
+func oneTarget(env *cmdEnv, s arguments.Spec, names []string, cmd, need string) (*model.Target, bool) {
+	_, selected, ok := loadTargets(env, s, names, cmd)
 	if !ok {
 		return nil, false
 	}
@@ -85,10 +84,9 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 // runOneDrill runs a drill of the one target of the command line, its
 // progress on stderr (JSON lines with -json) and its figures on stdout,
 // as JSON or as text; the exit status is its verdict.
-func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []string, asJSON bool,
+func runOneDrill[R interface{ Judged() bool }](env *cmdEnv, cmd string, spec arguments.Spec, targets []string, asJSON bool,
 	run func(*model.Target, progress.Sink) (R, error), text func(io.Writer, R, *model.Target), pass func(R) bool) int {
-	sf := specFlagsOf(spec)
-	t, ok := oneTarget(env, &sf, targets, cmd, "a drill needs exactly one -target")
+	t, ok := oneTarget(env, spec, targets, cmd, "a drill needs exactly one -target")
 	if !ok {
 		return exitError
 	}
@@ -101,7 +99,7 @@ func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []
 		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return exitError
 	case err != nil:
-		if asJSON && !reflect.ValueOf(rep).IsZero() {
+		if asJSON && rep.Judged() {
 			writeJSON(env.stdout, rep) // pass false, the error as reason
 		}
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)

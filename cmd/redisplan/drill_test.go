@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -256,5 +258,49 @@ func TestDrillUsage(t *testing.T) {
 		if code != exitError || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// A drill of a backup that is found but fails still answers -json with a
+// report (pass false, the error as reason) and exits 1; a backup that is
+// not found gets no report, only the error.
+func TestDrillRTOJSONOfAFailure(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "rtofail")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, `    compression = "gzip"`)
+	mustRun(t, "backup", "run", "-config", spec)
+	stored, err := filepath.Glob(filepath.Join(dest, "main", "*", "dump.rdb.gz"))
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored files: %v, %v", stored, err)
+	}
+	f, err := os.OpenFile(stored[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("XXXXXXXX"), 200); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	id := backupIDs(t, spec)[0]
+
+	code, out, errOut := runCLI(t, "drill", "rto", "-config", spec, "-target", "main", "-json", "-backup", id)
+	var rep struct {
+		Drill    string `json:"drill"`
+		BackupID string `json:"backup_id"`
+		Pass     bool   `json:"pass"`
+		Reason   string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("drill rto -json of a damaged backup: exit %d, output is not JSON (%v):\n%s%s", code, err, out, errOut)
+	}
+	if code != exitError || rep.Drill != "rto" || rep.BackupID != id || rep.Pass || !strings.Contains(rep.Reason, "dump.rdb.gz") {
+		t.Errorf("exit %d, report %+v; want 1, pass false, the damaged file as the reason:\n%s", code, rep, errOut)
+	}
+
+	code, out, errOut = runCLI(t, "drill", "rto", "-config", spec, "-target", "main", "-json", "-backup", "20000101T000000Z")
+	if code != exitError || strings.TrimSpace(out) != "" || errOut == "" {
+		t.Errorf("drill rto -json of a missing backup: exit %d, stdout %q, stderr %q; want 1, no report, the error", code, out, errOut)
 	}
 }

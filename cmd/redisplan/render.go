@@ -19,8 +19,8 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 	if code, done := parsed(env, "render", err, exitError); done {
 		return code
 	}
-	sf, outDir, what := specFlagsOf(a.Spec), a.Out, a.What
-	res, selected, ok := loadTargets(env, &sf, a.Targets, "render")
+	outDir, what := a.Out, a.What
+	res, selected, ok := loadTargets(env, a.Spec, a.Targets, "render")
 	if !ok {
 		return exitError
 	}
@@ -33,7 +33,7 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	files, err := operations.Render(operations.RenderRequest{Targets: selected, What: what,
-		Source: strings.Join(res.Filenames, ", "), Secrets: outDir != "", Config: sf.config, VarFiles: sf.varFiles})
+		Source: strings.Join(res.Filenames, ", "), Secrets: outDir != "", Config: a.Spec.Config, VarFiles: a.Spec.VarFiles})
 	for i, f := range files {
 		if outDir != "" {
 			path, err := operations.WriteRendered(outDir, f)

@@ -179,26 +179,21 @@ func parsed(env *cmdEnv, name string, err error, bad int) (code int, done bool) 
 	return bad, true
 }
 
-// specFlagsOf is the spec part of a parsed command line.
-func specFlagsOf(s arguments.Spec) specFlags {
-	return specFlags{config: s.Config, vars: s.Vars, varFiles: s.VarFiles, noColor: s.NoColor}
-}
-
-// specFlags are the flags every command that reads the spec takes.
-type specFlags struct {
-	config   string
-	vars     []string
-	varFiles []string
-	noColor  bool
-}
-
 // loadSpec loads the spec and prints its diagnostics to stderr.
-func loadSpec(env *cmdEnv, sf *specFlags) (*spechcl.Result, bool) {
-	res, diags := loadQuiet(env, sf)
+func loadSpec(env *cmdEnv, s arguments.Spec) (*spechcl.Result, bool) {
+	res, diags := loadQuiet(env, s)
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, sf.noColor))
+		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, s.NoColor))
 	}
 	return res, !diags.HasErrors()
+}
+
+// loadQuiet loads the spec without printing diagnostics, for commands that
+// report them in their own format.
+func loadQuiet(env *cmdEnv, s arguments.Spec) (*spechcl.Result, hclv2.Diagnostics) {
+	res, diags := spechcl.Load(spechcl.Options{Path: s.Config, Vars: s.Vars, VarFiles: s.VarFiles, Environ: env.environ})
+	env.secrets = env.secrets.With(res.Secrets()...)
+	return res, diags
 }
 
 func writeDiagnostics(w io.Writer, files map[string]*hclv2.File, diags hclv2.Diagnostics, color bool) {
@@ -237,8 +232,8 @@ func (env *cmdEnv) getenv(name string) string {
 
 // loadTargets loads the spec and selects the targets -target names (all
 // without it), printing what stops the command to stderr.
-func loadTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) (*spechcl.Result, []*model.Target, bool) {
-	res, ok := loadSpec(env, sf)
+func loadTargets(env *cmdEnv, s arguments.Spec, names []string, cmd string) (*spechcl.Result, []*model.Target, bool) {
+	res, ok := loadSpec(env, s)
 	if !ok {
 		return nil, nil, false
 	}
