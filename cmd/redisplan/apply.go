@@ -15,17 +15,14 @@ import (
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-func runApply(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseApply(args)
-	if code, done := parsed(env, "apply", err, exitError); done {
-		return code
-	}
+func runApply(ctx context.Context, env *cmdEnv, a *arguments.Apply) int {
 	targets := a.Targets
 	res, ok := loadSpec(env, a.Spec)
 	if !ok {
 		return exitError
 	}
 	var saved *planner.Plan
+	var err error
 	if a.PlanFile != "" {
 		if saved, err = operations.LoadPlan(a.PlanFile); err != nil {
 			return fail(env, "apply", err)

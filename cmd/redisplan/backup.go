@@ -22,7 +22,11 @@ import (
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 	const use = "Usage: redisplan backup run|list|verify|prune|import [flags]"
 	return subcommand(ctx, env, "backup", args, map[string]func(context.Context, *cmdEnv, []string) int{
-		"run": runBackupRun, "list": runBackupList, "verify": runBackupVerify, "prune": runBackupPrune, "import": runBackupImport,
+		"run":    parsedBy("backup run", arguments.ParseBackupRun, runBackupRun),
+		"list":   parsedBy("backup list", arguments.ParseBackupList, runBackupList),
+		"verify": parsedBy("backup verify", arguments.ParseBackupVerify, runBackupVerify),
+		"prune":  parsedBy("backup prune", arguments.ParseBackupPrune, runBackupPrune),
+		"import": parsedBy("backup import", arguments.ParseBackupImport, runBackupImport),
 	}, use+"\nRun 'redisplan help backup' for what each does.", "; the subcommand comes first, then its flags\n"+use)
 }
 
@@ -41,11 +45,7 @@ func backupTargets(env *cmdEnv, s arguments.Spec, names []string, cmd string) ([
 	return out, true
 }
 
-func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupRun(args)
-	if code, done := parsed(env, "backup run", err, exitError); done {
-		return code
-	}
+func runBackupRun(ctx context.Context, env *cmdEnv, a *arguments.BackupRun) int {
 	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup run")
 	if !ok {
 		return exitError
@@ -135,11 +135,7 @@ func verifiedColumn(e operations.BackupEntry) string {
 	return "when taken"
 }
 
-func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupList(args)
-	if code, done := parsed(env, "backup list", err, exitError); done {
-		return code
-	}
+func runBackupList(ctx context.Context, env *cmdEnv, a *arguments.BackupList) int {
 	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup list")
 	if !ok {
 		return exitError
@@ -167,11 +163,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
-func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupVerify(args)
-	if code, done := parsed(env, "backup verify", err, exitError); done {
-		return code
-	}
+func runBackupVerify(ctx context.Context, env *cmdEnv, a *arguments.BackupVerify) int {
 	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup verify")
 	if !ok {
 		return exitError
@@ -212,11 +204,7 @@ func writeVerified(w io.Writer, t *model.Target, res operations.VerifyResult) {
 	}
 }
 
-func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupImport(args)
-	if code, done := parsed(env, "backup import", err, exitError); done {
-		return code
-	}
+func runBackupImport(ctx context.Context, env *cmdEnv, a *arguments.BackupImport) int {
 	problems := operations.ImportProblems(a.Files)
 	if len(problems) > 0 {
 		code, _ := parsed(env, "backup import", &arguments.Error{Command: "backup import", Problems: problems}, exitError)
@@ -231,7 +219,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
 	o := backupOptions(env, view.sink(t.Name))
-	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: a.MetadataDir, NoLoad: a.NoLoad, Emit: o.Emit},
+	err := operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: a.MetadataDir, NoLoad: a.NoLoad, Emit: o.Emit},
 		o, func(path string, r job.ImportResult, err error) {
 			switch {
 			case !reported(env, t, err):
@@ -253,11 +241,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	return status
 }
 
-func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupPrune(args)
-	if code, done := parsed(env, "backup prune", err, exitError); done {
-		return code
-	}
+func runBackupPrune(ctx context.Context, env *cmdEnv, a *arguments.BackupPrune) int {
 	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup prune")
 	if !ok {
 		return exitError

@@ -20,7 +20,8 @@ const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
 
 func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
 	return subcommand(ctx, env, "drill", args, map[string]func(context.Context, *cmdEnv, []string) int{
-		"rpo": runDrillRPO, "rto": runDrillRTO,
+		"rpo": parsedBy("drill rpo", arguments.ParseDrillRPO, runDrillRPO),
+		"rto": parsedBy("drill rto", arguments.ParseDrillRTO, runDrillRTO),
 	}, drillUsage, "\n"+drillUsage)
 }
 
@@ -71,11 +72,7 @@ func verdictExit(pass bool) int {
 	return exitError
 }
 
-func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseDrillRPO(args)
-	if code, done := parsed(env, "drill rpo", err, exitError); done {
-		return code
-	}
+func runDrillRPO(ctx context.Context, env *cmdEnv, a *arguments.DrillRPO) int {
 	return runOneDrill(env, "drill rpo", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RPOReport, error) {
 		return operations.RPODrill(ctx, t, drill.RPOOptions{Runs: a.Runs, Duration: a.Duration, Seed: a.Seed, Emit: emit})
 	}, writeRPOText, func(r operations.RPOReport) bool { return r.Pass })
@@ -145,11 +142,7 @@ func writeVerdict(w io.Writer, name string, objective time.Duration, pass bool, 
 	fmt.Fprintf(w, "Objective: %s = %s. %s: %s.\n", name, objective, word, reason)
 }
 
-func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseDrillRTO(args)
-	if code, done := parsed(env, "drill rto", err, exitError); done {
-		return code
-	}
+func runDrillRTO(ctx context.Context, env *cmdEnv, a *arguments.DrillRTO) int {
 	return runOneDrill(env, "drill rto", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RTOReport, error) {
 		return operations.RTODrill(ctx, t, a.Backup, a.Identity, emit)
 	}, writeRTOText, func(r operations.RTOReport) bool { return r.Pass })

@@ -10,11 +10,7 @@ import (
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-func runLint(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseLint(args)
-	if code, done := parsed(env, "lint", err, exitError); done {
-		return code
-	}
+func runLint(_ context.Context, env *cmdEnv, a *arguments.Lint) int {
 	failOn, err := model.ParseSeverity(a.FailOn)
 	if err != nil {
 		return fail(env, "lint", err)

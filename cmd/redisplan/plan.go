@@ -14,11 +14,7 @@ import (
 // exitChanges is plan -detailed-exitcode's answer when something differs.
 const exitChanges = 2
 
-func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParsePlan(args)
-	if code, done := parsed(env, "plan", err, exitError); done {
-		return code
-	}
+func runPlan(ctx context.Context, env *cmdEnv, a *arguments.Plan) int {
 	out := a.Out
 	res, selected, ok := loadTargets(env, a.Spec, a.Targets, "plan")
 	if !ok {

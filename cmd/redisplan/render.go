@@ -14,11 +14,7 @@ import (
 // after a comment naming where plan and apply put it, manifests separated
 // by "---" so that the output can be piped to kubectl), or writes it into
 // the -o directory.
-func runRender(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseRender(args)
-	if code, done := parsed(env, "render", err, exitError); done {
-		return code
-	}
+func runRender(_ context.Context, env *cmdEnv, a *arguments.Render) int {
 	outDir, what := a.Out, a.What
 	res, selected, ok := loadTargets(env, a.Spec, a.Targets, "render")
 	if !ok {

@@ -14,11 +14,7 @@ import (
 	"github.com/redisplan/redisplan/operations"
 )
 
-func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseRestore(args)
-	if code, done := parsed(env, "restore", err, exitError); done {
-		return code
-	}
+func runRestore(ctx context.Context, env *cmdEnv, a *arguments.Restore) int {
 	t, ok := oneTarget(env, a.Spec, a.Targets, "restore", "restore needs exactly one -target")
 	if !ok {
 		return exitError

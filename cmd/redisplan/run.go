@@ -36,18 +36,18 @@ type command struct {
 // commands run in this order in the list of commands; each one's synopsis,
 // help and flags are in package arguments.
 var commands = []command{
-	{"validate", runValidate},
-	{"fmt", runFmt},
-	{"render", runRender},
-	{"plan", runPlan},
-	{"apply", runApply},
-	{"lint", runLint},
+	{"validate", parsedBy("validate", arguments.ParseValidate, runValidate)},
+	{"fmt", parsedBy("fmt", arguments.ParseFmt, runFmt)},
+	{"render", parsedBy("render", arguments.ParseRender, runRender)},
+	{"plan", parsedBy("plan", arguments.ParsePlan, runPlan)},
+	{"apply", parsedBy("apply", arguments.ParseApply, runApply)},
+	{"lint", parsedBy("lint", arguments.ParseLint, runLint)},
 	{"backup", runBackup},
-	{"restore", runRestore},
+	{"restore", parsedBy("restore", arguments.ParseRestore, runRestore)},
 	{"check", runCheck},
 	{"drill", runDrill},
-	{"version", runVersion},
-	{"completion", runCompletion},
+	{"version", parsedBy("version", arguments.ParseVersion, runVersion)},
+	{"completion", parsedBy("completion", arguments.ParseCompletion, runCompletion)},
 	{"man", runMan},
 }
 
@@ -103,7 +103,7 @@ func runIn(ctx context.Context, s surroundings, args []string, stdin io.Reader, 
 		usage(stdout)
 		return exitOK
 	case "-version", "--version":
-		return runVersion(ctx, env, args[1:])
+		return parsedBy("version", arguments.ParseVersion, runVersion)(ctx, env, args[1:])
 	}
 	for _, c := range commands {
 		if c.name == name {
@@ -153,6 +153,19 @@ func runHelp(env *cmdEnv, args []string) int {
 func fail(env *cmdEnv, command string, err error) int {
 	fmt.Fprintf(env.stderr, "redisplan %s: %v\n", command, err)
 	return exitError
+}
+
+// parsedBy is the command name that runs with the typed command line
+// parse makes of its arguments; help and a line that cannot run are
+// answered by parsed, exit 1, before run is called.
+func parsedBy[A any](name string, parse func([]string) (*A, error), run func(context.Context, *cmdEnv, *A) int) func(context.Context, *cmdEnv, []string) int {
+	return func(ctx context.Context, env *cmdEnv, args []string) int {
+		a, err := parse(args)
+		if code, done := parsed(env, name, err, exitError); done {
+			return code
+		}
+		return run(ctx, env, a)
+	}
 }
 
 // parsed reports what a command's Parse function returned: help, printed

@@ -14,11 +14,7 @@ import (
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-func runValidate(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseValidate(args)
-	if code, done := parsed(env, "validate", err, exitError); done {
-		return code
-	}
+func runValidate(_ context.Context, env *cmdEnv, a *arguments.Validate) int {
 	if a.JSON {
 		res, diags := loadQuiet(env, a.Spec)
 		var findings []model.Finding
