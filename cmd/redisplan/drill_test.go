@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -269,20 +268,12 @@ func TestDrillRTOJSONOfAFailure(t *testing.T) {
 	d := startDaemon(t, `save ""`)
 	fillDataset(t, d.addr(), "rtofail")
 	dest := t.TempDir()
-	spec := backupSpec(t, d, dest, `    compression = "gzip"`)
+	spec := backupSpec(t, d, dest, `    compression = "none"`)
 	mustRun(t, "backup", "run", "-config", spec)
-	stored, err := filepath.Glob(filepath.Join(dest, "main", "*", "dump.rdb.gz"))
-	if err != nil || len(stored) != 1 {
-		t.Fatalf("stored files: %v, %v", stored, err)
-	}
-	f, err := os.OpenFile(stored[0], os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte("XXXXXXXX"), 200); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	p := storedFile(t, dest, "dump.rdb")
+	b, _ := os.ReadFile(p)
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(p, b, 0o600)
 	id := backupIDs(t, spec)[0]
 
 	code, out, errOut := runCLI(t, "drill", "rto", "-config", spec, "-target", "main", "-json", "-backup", id)
@@ -295,7 +286,7 @@ func TestDrillRTOJSONOfAFailure(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("drill rto -json of a damaged backup: exit %d, output is not JSON (%v):\n%s%s", code, err, out, errOut)
 	}
-	if code != exitError || rep.Drill != "rto" || rep.BackupID != id || rep.Pass || !strings.Contains(rep.Reason, "dump.rdb.gz") {
+	if code != exitError || rep.Drill != "rto" || rep.BackupID != id || rep.Pass || !strings.Contains(rep.Reason, "dump.rdb") {
 		t.Errorf("exit %d, report %+v; want 1, pass false, the damaged file as the reason:\n%s", code, rep, errOut)
 	}
 
