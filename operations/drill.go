@@ -160,3 +160,11 @@ func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit
 		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
 	}, nil
 }
+
+// Judged reports whether the drill came to a verdict: a drill that fails
+// midway returns no report.
+func (r RPOReport) Judged() bool { return r.Drill != "" }
+
+// Judged reports whether the drill came to a verdict: a drill of a backup
+// that was found but failed returns one (Pass false, the error as Reason).
+func (r RTOReport) Judged() bool { return r.Drill != "" }

@@ -474,6 +474,25 @@ func ParseCheck(args []string) (*Check, error) {
 	return c, p.result()
 }
 
+// WantsNagios reports whether check's command line asks for -format
+// nagios, read from the raw arguments: also when they do not parse, so
+// that a bad flag still gets a Nagios status line.
+func WantsNagios(args []string) bool {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "format" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "nagios" {
+			return true
+		}
+	}
+	return false
+}
+
 // DrillRPO is drill rpo's command line.
 type DrillRPO struct {
 	Spec     Spec
