@@ -45,6 +45,7 @@ var commands = []command{
 	{"backup", runBackup},
 	{"restore", runRestore},
 	{"check", runCheck},
+	{"archive", runArchive},
 	{"drill", runDrill},
 	{"version", runVersion},
 	{"completion", runCompletion},
