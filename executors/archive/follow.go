@@ -335,7 +335,7 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 	var (
 		pending  []byte
 		seg      *open
-		lastAck  = time.Now()
+		lastAck                  = time.Now()
 		stopping <-chan struct{} = ctx.Done()
 		giveUp   <-chan time.Time
 	)
