@@ -131,8 +131,11 @@ func masterOffset(t *testing.T, c *redis.Client) (string, int64) {
 // to its current offset.
 func (r *running) waitArchived(t *testing.T, c *redis.Client) {
 	t.Helper()
-	id, off := masterOffset(t, c)
+	_, off := masterOffset(t, c)
 	testwait.For(t, 60*time.Second, "the archive to reach offset "+strconv.FormatInt(off, 10), func() (bool, error) {
+		// The ID is read each time: a master takes a new one when a
+		// replica first attaches after it started.
+		id, _ := masterOffset(t, c)
 		gid, got := r.position()
 		return gid == id && got >= off, nil
 	})
