@@ -4,16 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redisplan/redisplan/executors/archive"
 	"github.com/redisplan/redisplan/executors/lock"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
 )
-
-// archiveFlush is the flush when the spec sets none (archive { flush }).
-const archiveFlush = archive.DefaultFlush
 
 // ArchiveOptions are what Archive needs besides the target.
 type ArchiveOptions struct {
@@ -29,8 +25,8 @@ type ArchiveOptions struct {
 // (archive.Follow), under a lock that keeps a second archiver of the same
 // target away. It returns nil when ctx ended it.
 func Archive(ctx context.Context, t *model.Target, o ArchiveOptions) error {
-	if t.Backup == nil {
-		return fmt.Errorf("redis.%s has no backup block: the archive is kept in the backup destination", t.Name)
+	if t.Backup == nil || t.Backup.Archive == nil {
+		return fmt.Errorf("redis.%s has no archive block: add backup { archive { flush = \"1s\" } } to its spec (the archive is kept in the backup destination)", t.Name)
 	}
 	path := strings.TrimSuffix(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), ".lock") + ".archive.lock"
 	lk, warning, err := lock.Acquire(path, "redisplan archive")
@@ -45,10 +41,5 @@ func Archive(ctx context.Context, t *model.Target, o ArchiveOptions) error {
 	if err != nil {
 		return err
 	}
-	return archive.Follow(ctx, archive.Options{Repo: repo, Flush: archiveFlushOf(t), Emit: o.Emit})
-}
-
-// archiveFlushOf is the target's flush.
-func archiveFlushOf(t *model.Target) time.Duration {
-	return archiveFlush
+	return archive.Follow(ctx, archive.Options{Repo: repo, Flush: t.Backup.Archive.Flush, Emit: o.Emit})
 }

@@ -14,12 +14,13 @@ import (
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/repository"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
 )
 
 // Defaults of Options.
 const (
-	DefaultFlush = time.Second
+	DefaultFlush = model.DefaultArchiveFlush
 	// DefaultMaxSegment is the raw size at which a segment is cut before
 	// its flush is due.
 	DefaultMaxSegment = 64 << 20

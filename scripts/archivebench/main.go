@@ -102,7 +102,7 @@ func run(requests, pipeline int) (*Result, error) {
 	defer srv.Kill()
 	spec := filepath.Join(work, "spec.hcl")
 	backups := filepath.Join(work, "backups")
-	if err := os.WriteFile(spec, []byte(fmt.Sprintf("redis \"main\" {\n  address = %q\n  backup {\n    destination = %q\n  }\n}\n", srv.Addr(), backups)), 0o600); err != nil {
+	if err := os.WriteFile(spec, []byte(fmt.Sprintf("redis \"main\" {\n  address = %q\n  backup {\n    destination = %q\n    archive {\n      flush = \"1s\"\n    }\n  }\n}\n", srv.Addr(), backups)), 0o600); err != nil {
 		return nil, err
 	}
 	arch := exec.Command(bin, "archive", "-config", spec, "-target", "main")
