@@ -45,6 +45,7 @@ var commands = []command{
 	{"backup", runBackup},
 	{"restore", parsedBy("restore", arguments.ParseRestore, runRestore)},
 	{"check", runCheck},
+	{"archive", parsedBy("archive", arguments.ParseArchive, runArchive)},
 	{"drill", runDrill},
 	{"version", parsedBy("version", arguments.ParseVersion, runVersion)},
 	{"completion", parsedBy("completion", arguments.ParseCompletion, runCompletion)},

@@ -493,6 +493,30 @@ func WantsNagios(args []string) bool {
 	return false
 }
 
+// Archive is archive's command line.
+type Archive struct {
+	Spec    Spec
+	Targets []string
+}
+
+func (a *Archive) define(fs *flag.FlagSet) {
+	a.Spec.define(fs)
+	fs.Var((*repeated)(&a.Targets), "target", "the `target` whose write stream is archived (exactly one)")
+}
+
+// ParseArchive parses archive's arguments.
+func ParseArchive(args []string) (*Archive, error) {
+	a := &Archive{}
+	p := newParser("archive", a.define)
+	if err := p.parse(args); err != nil {
+		return nil, err
+	}
+	if len(a.Targets) != 1 {
+		p.errorf("archive follows exactly one -target")
+	}
+	return a, p.result()
+}
+
 // DrillRPO is drill rpo's command line.
 type DrillRPO struct {
 	Spec     Spec
