@@ -73,7 +73,7 @@ func Open(t *model.Target, dest string) (*Repository, error) {
 }
 
 // Main reports whether r is the target's own destination, not a copy_to
-// one.
+// one: only there does the archive keep its segments.
 func (r *Repository) Main() bool { return r.Destination == r.Target.Backup.Destination }
 
 // Path is the folder (or prefix) of the target's backups, ending with a
