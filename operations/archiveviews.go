@@ -67,7 +67,7 @@ func archiveEntry(ctx context.Context, repo *repository.Repository, own []*backu
 	e := &ArchiveEntry{Target: t.Name, Segments: o.Segments, StoredBytes: o.Bytes,
 		Windows: []ArchiveWindow{}, Gaps: []ArchiveGap{}, Unanchored: []ArchiveRun{}}
 	for _, c := range o.Windows {
-		e.Windows = append(e.Windows, ArchiveWindow{From: c.First, To: c.Last, Base: c.Base.ID, ReplID: c.ReplID, Segments: len(c.Segments)})
+		e.Windows = append(e.Windows, ArchiveWindow{From: c.First, To: windowEnd(ctx, repo, c), Base: c.Base.ID, ReplID: c.ReplID, Segments: len(c.Segments)})
 	}
 	for _, g := range o.Gaps {
 		e.Gaps = append(e.Gaps, ArchiveGap(g))
@@ -101,12 +101,24 @@ func readArchive(ctx context.Context, repo *repository.Repository, own []*backup
 		st.Last, _ = archive.LastWrite(ctx, repo, h)
 	}
 	if w := o.Newest(); w != nil {
-		st.From, st.To = w.First, w.Last
+		st.From, st.To = w.First, windowEnd(ctx, repo, *w)
 	}
 	for _, g := range o.Gaps {
 		st.Gaps = append(st.Gaps, check.ArchiveGap(g))
 	}
 	return st, nil
+}
+
+// windowEnd is when the newest write of window c was received, as a
+// restore to a time reads it (its last segment's footer), not its commit
+// (later, and to the second only on S3); the commit time when the footer
+// cannot be read (backup verify says why).
+func windowEnd(ctx context.Context, repo *repository.Repository, c archive.Chain) time.Time {
+	t, err := archive.LastWrite(ctx, repo, &c)
+	if err != nil || t.IsZero() {
+		return c.Last
+	}
+	return t
 }
 
 // gatherArchive fills in what check judges of t's archive, when it has
