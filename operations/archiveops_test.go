@@ -142,9 +142,17 @@ func TestArchiveOpsFollowARealServer(t *testing.T) {
 	if err != nil || v.Archive == nil || !v.Archive.OK() || v.Archive.Chains != 2 {
 		t.Fatalf("verify: %+v %v", v.Archive, err)
 	}
+	// The segments of the first stream, as the archiver left them when it
+	// stopped (it may have committed more of it after the first look).
+	oldSegments := 0
+	for _, w := range list().Windows {
+		if w.ReplID == first.ReplID {
+			oldSegments += w.Segments
+		}
+	}
 	runs, err := Prune(context.Background(), tg, "", false, BackupOptions{})
-	if err != nil || runs[0].Result.Deleted != 1 || runs[0].Archive == nil || runs[0].Archive.Deleted != first.Segments {
-		t.Fatalf("prune: %+v %v; want the first base and its %d segments deleted", runs, err, first.Segments)
+	if err != nil || runs[0].Result.Deleted != 1 || runs[0].Archive == nil || oldSegments == 0 || runs[0].Archive.Deleted != oldSegments {
+		t.Fatalf("prune: %+v %v; want the first base and its %d segments deleted", runs, err, oldSegments)
 	}
 	a = list()
 	if len(a.Windows) != 1 || len(a.Gaps) != 0 || a.Windows[0].ReplID == first.ReplID || len(a.Unanchored) != 0 {
