@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // Checks of a target's continuous archive (backup { archive { } }).
@@ -109,9 +111,26 @@ func (e *env) archiveLag() Result {
 		return measured(0, "s", warn, crit, fmt.Sprintf("every write of the server is archived; the %d bytes after offset %d are no more than its PINGs to replicas, "+
 			"which the archiver covers within a minute%s", pending, a.End, levels))
 	default:
-		return measured(since, "s", warn, crit, fmt.Sprintf("%s of the server's stream (offset %d to %d) is not archived; the newest archived write is %s old%s",
-			humanBytes(float64(pending)), a.End, offset, humanDuration(since), levels))
+		return measured(since, "s", warn, crit, fmt.Sprintf("%s of the server's stream (offset %d to %d) is not archived; the newest archived write is %s old%s%s",
+			humanBytes(float64(pending)), a.End, offset, humanDuration(since), e.archiverLink(), levels))
 	}
+}
+
+// archiverLink says, for a lagging archive, whether INFO replication
+// lists an archiver: a replica that announced no port (port=0), as
+// redisplan archive does. Empty when one is listed.
+func (e *env) archiverLink() string {
+	n, ok := e.int("connected_slaves")
+	if !ok {
+		return ""
+	}
+	for i := int64(0); i < n; i++ {
+		v, ok := e.info("slave" + strconv.FormatInt(i, 10))
+		if ok && redisinfo.Values(v)["port"] == "0" {
+			return ""
+		}
+	}
+	return "; no archiver is connected (INFO replication lists no replica with port=0): is redisplan archive running?"
 }
 
 // pingsOnly reports whether pending bytes of stream, the newest archived

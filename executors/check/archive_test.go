@@ -49,8 +49,14 @@ func TestArchiveLag(t *testing.T) {
 		}, OK, 0, "no more than its PINGs"},
 		{"a write behind", func(in *Input) {
 			in.Info["master_repl_offset"] = "5031"
+			in.Info["slave0"] = "ip=10.0.0.9,port=0,state=online,offset=5000,lag=0"
 			in.Archive.Last = testNow.Add(-90 * time.Second)
-		}, Warning, 90, "31b of the server's stream (offset 5000 to 5031) is not archived; the newest archived write is 1m30s old"},
+		}, Warning, 90, "31b of the server's stream (offset 5000 to 5031) is not archived; the newest archived write is 1m30s old (warning"},
+		{"behind, no archiver connected", func(in *Input) {
+			in.Info["master_repl_offset"] = "5031"
+			in.Info["slave0"] = "ip=10.0.0.8,port=6379,state=online,offset=5031,lag=0"
+			in.Archive.Last = testNow.Add(-90 * time.Second)
+		}, Warning, 90, "no archiver is connected (INFO replication lists no replica with port=0)"},
 		{"pings but archiver silent too long", func(in *Input) {
 			in.Info["master_repl_offset"] = "5014"
 			in.Archive.Last = testNow.Add(-10 * time.Minute)
