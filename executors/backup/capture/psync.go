@@ -20,9 +20,8 @@ import (
 // resynchronization when there is one (RDB); Ack reports the offset
 // processed. Read and Ack may be called from different goroutines.
 type Stream struct {
-	l       *link
-	wmu     sync.Mutex
-	started bool
+	l   *link
+	wmu sync.Mutex
 }
 
 // PSyncResult is the master's answer to PSYNC.
@@ -86,7 +85,6 @@ func (s *Stream) PSync(replID string, offset int64) (PSyncResult, error) {
 			if len(f) == 2 {
 				r.ReplID = f[1]
 			}
-			s.started = true
 			return r, nil
 		}
 		return PSyncResult{}, s.l.explain("PSYNC", fmt.Errorf("unexpected reply %q", truncate(line)))
