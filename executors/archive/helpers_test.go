@@ -192,7 +192,7 @@ func replayedWith(t *testing.T, repo *repository.Repository, bin string) *server
 		t.Fatal(err)
 	}
 	var incr bytes.Buffer
-	incr.Write(cmdBytes("SELECT", strconv.Itoa(base.ReplStreamDB)))
+	incr.Write(cmd("SELECT", strconv.Itoa(base.ReplStreamDB)))
 	for _, s := range c.Segments {
 		rc, err := repo.ReadObject(ctx, repository.Archive, s.Name)
 		if err != nil {
@@ -218,15 +218,6 @@ func replayedWith(t *testing.T, repo *repository.Repository, bin string) *server
 		}
 	}
 	return loadAOF(t, bin, rdbData, incr.Bytes())
-}
-
-func cmdBytes(args ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
-	}
-	return b.Bytes()
 }
 
 // loadAOF starts a server on a multi-part AOF made of base (an RDB) and
