@@ -90,6 +90,11 @@ func Follow(ctx context.Context, o Options) error {
 	} else if n > 0 {
 		emit(progress.Step, "removed %d leftover(s) of interrupted bases", n)
 	}
+	if n, err := o.Repo.CleanObjects(ctx, repository.Archive, func(name string) bool { _, ok := ParseName(name); return ok }); err != nil {
+		return fmt.Errorf("clean leftovers of interrupted commits: %w", err)
+	} else if n > 0 {
+		emit(progress.Step, "removed %d leftover(s) of interrupted segment commits", n)
+	}
 	pos, ok, err := ResumePoint(ctx, o.Repo)
 	if err != nil {
 		return err
