@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,19 +132,7 @@ func TestCheckPostsToAlertmanagerAPI(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
 	c := srv.Client(t)
-	info, err := c.Info(ctx, "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var used int64
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			used, _ = strconv.ParseInt(v, 10, 64)
-		}
-	}
-	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {
-		t.Fatal(err)
-	}
+	memoryNearlyFull(t, c)
 	am0 := newAlertmanagerAPI(t)
 	var refuse atomic.Bool
 	refuse.Store(true)
