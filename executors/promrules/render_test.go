@@ -395,7 +395,7 @@ func TestExampleSpecRendersValidRules(t *testing.T) {
 // The rules fire on the series they are written for: promtool's rule unit
 // tests feed series and compare the alerts, with their labels and
 // expanded annotations. main's AOF is off as redis_exporter reports it;
-// the cache has only the textfile metrics, which do not say.
+// the cache has no redis_aof_enabled series, so its AOF status is judged.
 const unitTests = `rule_files:
   - rules.yml
 evaluation_interval: 1m
