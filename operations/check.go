@@ -212,14 +212,21 @@ func loadOwnState(path string, o *owner.Owner) (*check.State, string, error) {
 	return st, path, err
 }
 
+// AlertTimeout bounds the delivery of a failure alert.
+const AlertTimeout = 10 * time.Second
+
 // AlertFailure sends a critical alert for a failed backup or restore to
 // the target's notify destinations, so that a failure in a cron job is not
 // only in a log nobody reads. It returns the delivery problems, for the
-// caller to report; they never change the command's own outcome.
+// caller to report; they never change the command's own outcome. It is
+// sent even when ctx was cancelled (an interrupted restore is the failure
+// that most needs its alert), within AlertTimeout.
 func AlertFailure(ctx context.Context, sender *notify.Sender, t *model.Target, checkName, summary string, cause error) []string {
 	if t.Alerts == nil || len(t.Alerts.Notify) == 0 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AlertTimeout)
+	defer cancel()
 	if sender == nil {
 		sender = &notify.Sender{}
 	}

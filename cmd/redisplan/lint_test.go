@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/planner"
 )
 
 // cleanSpec has no finding of any built-in rule: a durable target with
@@ -410,7 +411,7 @@ ignore {
 	}
 
 	code, out, _ = runCLI(t, "plan", "-format", "markdown", "-config", spec)
-	if code != 0 || !strings.HasPrefix(out, planMarker+"\n") {
+	if code != 0 || !strings.HasPrefix(out, planner.MarkdownMarker+"\n") {
 		t.Fatalf("markdown does not start with the plan marker (exit %d):\n%s", code, out)
 	}
 	if n := strings.Count(out, "<!--"); n != 1 {
@@ -496,9 +497,9 @@ func TestCIExamples(t *testing.T) {
 	steps := []string{"go build", "redisplan fmt -check", "redisplan validate", "redisplan lint", "redisplan plan"}
 	for name, also := range map[string][]string{
 		"github-actions.yml": {"pull_request", "image: redis:7.0", "actions/setup-go", `go-version: "1.26"`,
-			"-format github", "-format markdown > plan.md", "actions/github-script", planMarker},
+			"-format github", "-format markdown > plan.md", "actions/github-script", planner.MarkdownMarker},
 		"gitlab-ci.yml": {"merge_request_event", "redis:7.0", "-format gitlab > gl-code-quality-report.json", "codequality: gl-code-quality-report.json",
-			"-format markdown > plan.md", "GITLAB_TOKEN", "curl", planMarker},
+			"-format markdown > plan.md", "GITLAB_TOKEN", "curl", planner.MarkdownMarker},
 	} {
 		b, err := os.ReadFile(filepath.Join("../../examples/ci", name))
 		if err != nil {

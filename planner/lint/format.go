@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // The writers render findings as they are given: Run and Apply already
@@ -45,18 +46,11 @@ func Summarize(fs []model.Finding) Summary {
 
 // String is the summary line: "2 errors, 1 warning, 1 notice (1 suppressed)".
 func (s Summary) String() string {
-	out := fmt.Sprintf("%s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notices, "notice"))
+	out := fmt.Sprintf("%s, %s, %s", units.Plural(s.Errors, "error", "errors"), units.Plural(s.Warnings, "warning", "warnings"), units.Plural(s.Notices, "notice", "notices"))
 	if s.Suppressed > 0 {
 		out += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
 	}
 	return out
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // location is file:line:col, or as much of it as is known.

@@ -474,6 +474,49 @@ func ParseCheck(args []string) (*Check, error) {
 	return c, p.result()
 }
 
+// WantsNagios reports whether check's command line asks for -format
+// nagios, read from the raw arguments: also when they do not parse, so
+// that a bad flag still gets a Nagios status line.
+func WantsNagios(args []string) bool {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "format" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "nagios" {
+			return true
+		}
+	}
+	return false
+}
+
+// Archive is archive's command line.
+type Archive struct {
+	Spec    Spec
+	Targets []string
+}
+
+func (a *Archive) define(fs *flag.FlagSet) {
+	a.Spec.define(fs)
+	fs.Var((*repeated)(&a.Targets), "target", "the `target` whose write stream is archived (exactly one)")
+}
+
+// ParseArchive parses archive's arguments.
+func ParseArchive(args []string) (*Archive, error) {
+	a := &Archive{}
+	p := newParser("archive", a.define)
+	if err := p.parse(args); err != nil {
+		return nil, err
+	}
+	if len(a.Targets) != 1 {
+		p.errorf("archive follows exactly one -target")
+	}
+	return a, p.result()
+}
+
 // DrillRPO is drill rpo's command line.
 type DrillRPO struct {
 	Spec     Spec

@@ -193,6 +193,18 @@ var commandList = []*command{
 		flags: func(fs *flag.FlagSet) { new(Check).define(fs) },
 	},
 	{
+		name:     "archive",
+		synopsis: "Archive a target's write stream continuously, for point-in-time recovery",
+		usage:    "archive -target NAME [-config PATH]",
+		about: "Follows the target's server as a replica and stores its write stream beside the base backups,\n" +
+			"in segments committed at least every archive flush (1s by default), taking a base backup when\n" +
+			"the stream cannot be continued. Runs in the foreground until SIGTERM or SIGINT, then commits\n" +
+			"what it received and exits 0. See docs/archive.md.",
+		examples: []string{"redisplan archive -config redis.hcl -target main"},
+		takes:    "no arguments", hint: targetHint,
+		flags: func(fs *flag.FlagSet) { new(Archive).define(fs) },
+	},
+	{
 		name:     "drill",
 		synopsis: "Measure recovery objectives: drill rpo|rto",
 		usage:    "drill rpo|rto -target NAME [flags]",
