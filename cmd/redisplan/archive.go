@@ -9,19 +9,14 @@ import (
 )
 
 // runArchive follows one target's write stream until SIGTERM or SIGINT.
-func runArchive(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseArchive(args)
-	if code, done := parsed(env, "archive", err, exitError); done {
-		return code
-	}
-	sf := specFlagsOf(a.Spec)
-	t, ok := oneTarget(env, &sf, a.Targets, "archive", "archive follows exactly one -target")
+func runArchive(ctx context.Context, env *cmdEnv, a *arguments.Archive) int {
+	t, ok := oneTarget(env, a.Spec, a.Targets, "archive", "archive follows exactly one -target")
 	if !ok {
 		return exitError
 	}
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
-	err = operations.Archive(ctx, t, operations.ArchiveOptions{
+	err := operations.Archive(ctx, t, operations.ArchiveOptions{
 		Version: version, Emit: view.sink(t.Name),
 		Warn: func(s string) { fmt.Fprintf(env.stderr, "warning: %s\n", s) },
 	})

@@ -82,7 +82,7 @@ var commandList = []*command{
 	{
 		name:     "apply",
 		synopsis: "Make the live server and its files match the spec",
-		usage:    "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-target NAME] [PLANFILE]",
+		usage:    "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-json] [-target NAME] [PLANFILE]",
 		about: "Plans, asks for confirmation, and makes the live servers and their files match the spec.\n" +
 			"With PLANFILE (saved by plan -out) it applies exactly that plan, and refuses it when anything\n" +
 			"it was made from has changed since. Changes that need a restart wait for -allow-restart.",
@@ -94,7 +94,7 @@ var commandList = []*command{
 	{
 		name:     "lint",
 		synopsis: "Report policy findings for review (exit 1 at or above -fail-on)",
-		usage:    "lint [-config PATH] [-var name=value] [-format text|json|github|sarif|markdown] [-fail-on warning|error] [-target NAME]",
+		usage:    "lint [-config PATH] [-var name=value] [-format text|json|github|gitlab|sarif|markdown] [-fail-on warning|error] [-target NAME]",
 		about: "Reports the Redis risk rules and the spec's own policy blocks, with their suppressions,\n" +
 			"in formats CI systems read. Nothing is contacted.\n" +
 			"Exit 1 when an unsuppressed finding is at or above -fail-on, else 0.",
