@@ -172,12 +172,17 @@ var commandList = []*command{
 	{
 		name:     "restore",
 		synopsis: "Restore a backup, with verification and automatic rollback",
-		usage:    "restore -target NAME (-latest | ID | -file PATH) [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
+		usage:    "restore -target NAME (-latest | ID | -file PATH | -to-time TIME|latest) [-plan] [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
 		about: "Restores a backup (or a plain RDB file) into a target: verifies it while staging it beside\n" +
 			"the data, stops the server, moves its data files aside, puts the backup in place and\n" +
-			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.",
-		examples: []string{"redisplan restore -config redis.hcl -target main -latest", "redisplan restore -config redis.hcl -target main 20261129T030000.000Z"},
-		maxArgs:  1, takes: "one argument, a backup ID (or use -latest or -file PATH)", argName: "a backup ID",
+			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.\n" +
+			"-to-time restores the data as it was at a time: the newest base backup before it plus the\n" +
+			"archived writes up to it (redisplan archive). When the server is down and its data dir is\n" +
+			"gone, the dir is made again and the server started with the target's service start command.\n" +
+			"-plan says what would be restored and changes nothing.",
+		examples: []string{"redisplan restore -config redis.hcl -target main -latest", "redisplan restore -config redis.hcl -target main 20261129T030000.000Z",
+			"redisplan restore -config redis.hcl -target main -to-time 2026-12-04T14:04:59Z -plan"},
+		maxArgs: 1, takes: "one argument, a backup ID (or use -latest, -file PATH or -to-time TIME)", argName: "a backup ID",
 		hint:  targetHint,
 		flags: func(fs *flag.FlagSet) { new(Restore).define(fs) },
 	},
