@@ -93,7 +93,10 @@ func writeStats(w io.Writer, s restore.Stats) {
 		dbs = append(dbs, db)
 	}
 	sort.Ints(dbs)
-	if len(dbs) == 0 {
+	switch {
+	case s.Down:
+		fmt.Fprintln(w, "  nothing: the server does not answer (down); the restore starts it with the service start command")
+	case len(dbs) == 0:
 		fmt.Fprintln(w, "  no keys")
 	}
 	for _, db := range dbs {

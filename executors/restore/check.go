@@ -79,6 +79,13 @@ type plan struct {
 	settings  []Setting
 	fileEdits []redisconf.Edit
 
+	// down: nothing answered at the server's address (the disaster
+	// case): there is nothing to pause, save or stop, and a rollback
+	// leaves the server down as it was. makeDir: its data dir does not
+	// exist and the restore creates it.
+	down    bool
+	makeDir bool
+
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
 	need, free uint64   // disk space
@@ -92,7 +99,14 @@ func (p *plan) dataNames() []string { return []string{p.dbfilename, p.appenddirn
 // summary is one line on what the checks found.
 func (p *plan) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version %s", p.version)
+	if p.down {
+		b.WriteString("the server does not answer (down)")
+		if p.version != "" {
+			fmt.Fprintf(&b, "; the spec says version %s", p.version)
+		}
+	} else {
+		fmt.Fprintf(&b, "version %s", p.version)
+	}
 	if p.rdbVersion > 0 {
 		fmt.Fprintf(&b, ", backup RDB version %d", p.rdbVersion)
 	}
@@ -104,7 +118,11 @@ func (p *plan) summary() string {
 	default:
 		b.WriteString(", restoring the RDB")
 	}
-	fmt.Fprintf(&b, " into %s; %s needed, %s free", p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
+	into := "into"
+	if p.makeDir {
+		into = "into the new data dir"
+	}
+	fmt.Fprintf(&b, " %s %s; %s needed, %s free", into, p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
 	return b.String()
 }
 
@@ -147,6 +165,11 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 			`add service { stop = [...] } to the target`, t.Connection.Address)
 	}
 
+	if a, err := addressOf(t.Connection); err == nil {
+		if down, _ := notAnswering(ctx, a); down {
+			return p, p.checkDown(ctx, t, src, files)
+		}
+	}
 	c, err := live.Dial(t.Connection)
 	if err != nil {
 		return nil, err
@@ -967,7 +990,7 @@ func (p *plan) checkSpace() error {
 		}
 	}
 	p.need = spaceNeeded(placed, rewrite, snapshot)
-	free, err := freeSpace(p.dir)
+	free, err := freeSpace(existingAncestor(p.dir))
 	if err != nil {
 		return err
 	}
