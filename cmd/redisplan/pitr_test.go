@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/archive"
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/repository"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/testwait"
+)
+
+// pitrReplID is the replication ID of the hand-made archive below.
+const pitrReplID = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed"
+
+// handArchive plays the archiver for a test: it anchors the newest base
+// backup at a stream position and commits segments after it through the
+// archive package's writer, while the same commands go to the server
+// itself, so that the server is the reference for the restored data.
+type handArchive struct {
+	t    *testing.T
+	repo *repository.Repository
+	c    *redis.Conn
+	off  int64
+	db   int
+}
+
+func newHandArchive(t *testing.T, addr, dest string) *handArchive {
+	t.Helper()
+	repo, err := repository.Open(&model.Target{Name: "main", Backup: &model.Backup{Destination: dest}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := backup.LoadCatalog(t.Context(), repo.Storage)
+	if err != nil || len(own) == 0 {
+		t.Fatalf("the base backup: %v, %d backups", err, len(own))
+	}
+	// The base's position: what an archiver's full sync, or a backup run
+	// of a server with the archiver as its replica, records.
+	base := own[len(own)-1]
+	paths, err := filepath.Glob(filepath.Join(dest, "*", base.ID, backup.ManifestName))
+	if err != nil || len(paths) != 1 {
+		t.Fatalf("manifest of %s: %v %v", base.ID, paths, err)
+	}
+	var m map[string]any
+	b, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["repl_id"], m["repl_offset"], m["repl_stream_db"] = pitrReplID, 1000, 0
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(paths[0], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true}).Conn()
+	t.Cleanup(func() { c.Close() })
+	return &handArchive{t: t, repo: repo, c: c, off: 1000}
+}
+
+// segment sends the batches to the server, each after its own time mark,
+// and commits them as one segment. It returns the time of each batch.
+func (h *handArchive) segment(batches ...[][]string) []time.Time {
+	t := h.t
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := archive.NewSegmentWriter(&buf, archive.Header{Version: archive.SegmentVersion, Target: "main", ReplID: pitrReplID,
+		StartOffset: h.off, DB: h.db, First: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Time
+	for _, batch := range batches {
+		time.Sleep(3 * time.Millisecond) // a mark of its own
+		now := time.Now()
+		at = append(at, now)
+		if err := w.Mark(now); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range batch {
+			args := make([]any, len(cmd))
+			var raw strings.Builder
+			fmt.Fprintf(&raw, "*%d\r\n", len(cmd))
+			for i, a := range cmd {
+				args[i] = a
+				fmt.Fprintf(&raw, "$%d\r\n%s\r\n", len(a), a)
+			}
+			if err := h.c.Do(t.Context(), args...).Err(); err != nil && err != redis.Nil {
+				t.Fatalf("%v: %v", cmd, err)
+			}
+			_, parsed, err := archive.ParseCommand([]byte(raw.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Command([]byte(raw.String()), parsed); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	end, db := w.Offset(), w.DB()
+	if _, err := w.Close(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := archive.Segment{ReplID: pitrReplID, Start: h.off, End: end}
+	if err := h.repo.CommitObject(t.Context(), repository.Archive, s.FileName(), buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	h.off, h.db = end, db
+	return at
+}
+
+func digestAt(t *testing.T, addr string) string {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	return digest(t, c)
+}
+
+// pitrWrites are writes of every kind the stream carries: several dbs,
+// a transaction, expiries (PEXPIREAT far ahead, and one already past,
+// which the server replicates as a DEL), hashes, lists, sorted sets.
+func pitrWrites(tag string) [][]string {
+	far := strconv.FormatInt(time.Now().Add(48*time.Hour).UnixMilli(), 10)
+	return [][]string{
+		{"SELECT", "0"}, {"SET", tag + ":a", "1"}, {"INCRBY", "counter", "5"}, {"PEXPIREAT", tag + ":a", far},
+		{"MULTI"}, {"HSET", tag + ":h", "f", "v", "g", "w"}, {"RPUSH", tag + ":l", "x", "y"}, {"EXEC"},
+		{"SELECT", "2"}, {"ZADD", tag + ":z", "1.5", "m"}, {"SET", tag + ":gone", "x"}, {"DEL", tag + ":gone"},
+		{"SELECT", "0"},
+	}
+}
+
+// TestRestoreToTimeUndoesAFlushall is the headline case: a FLUSHALL at T
+// is undone by restore -to-time just before T. The restored data is the
+// server's own just before the FLUSHALL, to the DEBUG DIGEST; -plan says
+// what is restored with nothing changed, and a time before the base is
+// refused with the window named.
+func TestRestoreToTimeUndoesAFlushall(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`, "enable-debug-command yes")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	fillDataset(t, d.addr(), "base")
+	mustRun(t, "backup", "run", "-config", spec)
+	h := newHandArchive(t, d.addr(), dest)
+	time.Sleep(5 * time.Millisecond)
+	at := h.segment(pitrWrites("one"), pitrWrites("two"))
+	want := digestAt(t, d.addr())
+	flushAt := h.segment([][]string{{"FLUSHALL"}}, [][]string{{"SET", "after", "1"}})[0]
+	to := at[1].Add(flushAt.Sub(at[1]) / 2).UTC().Format(time.RFC3339Nano)
+	if digestAt(t, d.addr()) == want {
+		t.Fatal("the FLUSHALL changed nothing")
+	}
+
+	plan := mustRun(t, "restore", "-config", spec, "-target", "main", "-to-time", to, "-plan")
+	for _, say := range []string{"Restore of redis.main to " + to, "base backup ", "16 writes replayed from 2 archive segments",
+		"the first write left out was received at", "point-in-time recovery is possible from"} {
+		if !strings.Contains(plan, say) {
+			t.Errorf("restore -plan does not say %q:\n%s", say, plan)
+		}
+	}
+	if d.client(t).DBSize(t.Context()).Val() != 1 {
+		t.Fatal("restore -plan changed the server's data")
+	}
+
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-to-time", to, "-auto-approve")
+	t.Logf("restore:\n%s", out)
+	if got := digestAt(t, d.addr()); got != want {
+		t.Errorf("after restore -to-time %s the digest is %s, the server's just before the FLUSHALL was %s", to, got, want)
+	}
+
+	early := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	code, _, errOut := runCLI(t, "restore", "-config", spec, "-target", "main", "-to-time", early, "-auto-approve")
+	if code != 1 || !strings.Contains(errOut, "is outside what the archive can restore; point-in-time recovery is possible from") ||
+		!strings.Contains(errOut, "Nothing was changed") {
+		t.Errorf("restore to a time before the base: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestRestoreToLatestIntoALostDataDir is the disaster case: the server
+// is killed and its data dir removed; restore -to-time latest makes the
+// dir again, starts the server with the service start command and puts
+// back every archived write.
+func TestRestoreToLatestIntoALostDataDir(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, `save ""`, "enable-debug-command yes", "appendonly yes", "dir "+data)
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	fillDataset(t, d.addr(), "base")
+	mustRun(t, "backup", "run", "-config", spec)
+	h := newHandArchive(t, d.addr(), dest)
+	time.Sleep(5 * time.Millisecond)
+	h.segment(pitrWrites("one"))
+	h.segment(pitrWrites("two"), [][]string{{"SET", "last", "1"}})
+	want := digestAt(t, d.addr())
+
+	b, err := os.ReadFile(filepath.Join(d.dir, "redis.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 10*time.Second, "the killed server to stop answering", func() (bool, error) { return !d.answers(), nil })
+	if err := os.RemoveAll(data); err != nil {
+		t.Fatal(err)
+	}
+
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-to-time", "latest", "-auto-approve")
+	t.Logf("restore:\n%s", out)
+	for _, say := range []string{"the server does not answer (down)", "created the data dir"} {
+		if !strings.Contains(out, say) {
+			t.Errorf("the restore does not say %q", say)
+		}
+	}
+	if got := digestAt(t, d.addr()); got != want {
+		t.Errorf("after the disaster restore the digest is %s, before the loss it was %s", got, want)
+	}
+	if st, err := os.Stat(data); err != nil || st.Mode().Perm() != 0o750 {
+		t.Errorf("the data dir after the restore: %v %v", st, err)
+	}
+}
