@@ -90,11 +90,15 @@ func openTimeSource(ctx context.Context, t *model.Target, req TimeRequest) (*tim
 		return nil, err
 	}
 	chains, _ := archive.Chains(bases, segs)
-	c, err := pitr.Choose(bases, segs, req.At)
+	lasts, err := pitr.LastTimes(ctx, repo, chains)
+	if err != nil {
+		return nil, err
+	}
+	c, err := pitr.Choose(chains, lasts, req.At)
 	if err != nil {
 		return nil, fmt.Errorf("restore %s to %s: %w", t.Name, describeAt(req.At), err)
 	}
-	return &timeSource{repo: repo, choice: c, windows: pitr.Windows(chains)}, nil
+	return &timeSource{repo: repo, choice: c, windows: pitr.Windows(chains, lasts)}, nil
 }
 
 func describeAt(at time.Time) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/archive"
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/s3test"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
 
@@ -36,41 +39,53 @@ type handArchive struct {
 	db   int
 }
 
-func newHandArchive(t *testing.T, addr, dest string) *handArchive {
+// newHandArchive anchors the newest backup in repo at stream offset
+// 1000 of pitrReplID; edit rewrites a manifest where the storage keeps
+// it, as patch makes it.
+func newHandArchive(t *testing.T, addr string, repo *repository.Repository, edit func(id string, patch func([]byte) []byte)) *handArchive {
 	t.Helper()
-	repo, err := repository.Open(&model.Target{Name: "main", Backup: &model.Backup{Destination: dest}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	own, err := backup.LoadCatalog(t.Context(), repo.Storage)
 	if err != nil || len(own) == 0 {
 		t.Fatalf("the base backup: %v, %d backups", err, len(own))
 	}
 	// The base's position: what an archiver's full sync, or a backup run
 	// of a server with the archiver as its replica, records.
-	base := own[len(own)-1]
-	paths, err := filepath.Glob(filepath.Join(dest, "*", base.ID, backup.ManifestName))
-	if err != nil || len(paths) != 1 {
-		t.Fatalf("manifest of %s: %v %v", base.ID, paths, err)
-	}
-	var m map[string]any
-	b, err := os.ReadFile(paths[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["repl_id"], m["repl_offset"], m["repl_stream_db"] = pitrReplID, 1000, 0
-	if b, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(paths[0], b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	edit(own[len(own)-1].ID, func(b []byte) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["repl_id"], m["repl_offset"], m["repl_stream_db"] = pitrReplID, 1000, 0
+		if b, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	})
 	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true}).Conn()
 	t.Cleanup(func() { c.Close() })
 	return &handArchive{t: t, repo: repo, c: c, off: 1000}
+}
+
+// localHandArchive is newHandArchive for a destination directory.
+func localHandArchive(t *testing.T, addr, dest string) *handArchive {
+	t.Helper()
+	repo, err := repository.Open(&model.Target{Name: "main", Backup: &model.Backup{Destination: dest}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHandArchive(t, addr, repo, func(id string, patch func([]byte) []byte) {
+		paths, err := filepath.Glob(filepath.Join(dest, "*", id, backup.ManifestName))
+		if err != nil || len(paths) != 1 {
+			t.Fatalf("manifest of %s: %v %v", id, paths, err)
+		}
+		b, err := os.ReadFile(paths[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(paths[0], patch(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // segment sends the batches to the server, each after its own time mark,
@@ -156,7 +171,7 @@ func TestRestoreToTimeUndoesAFlushall(t *testing.T) {
 	spec := backupSpec(t, d, dest, "")
 	fillDataset(t, d.addr(), "base")
 	mustRun(t, "backup", "run", "-config", spec)
-	h := newHandArchive(t, d.addr(), dest)
+	h := localHandArchive(t, d.addr(), dest)
 	time.Sleep(5 * time.Millisecond)
 	at := h.segment(pitrWrites("one"), pitrWrites("two"))
 	want := digestAt(t, d.addr())
@@ -206,7 +221,7 @@ func TestRestoreToLatestIntoALostDataDir(t *testing.T) {
 	spec := backupSpec(t, d, dest, "")
 	fillDataset(t, d.addr(), "base")
 	mustRun(t, "backup", "run", "-config", spec)
-	h := newHandArchive(t, d.addr(), dest)
+	h := localHandArchive(t, d.addr(), dest)
 	time.Sleep(5 * time.Millisecond)
 	h.segment(pitrWrites("one"))
 	h.segment(pitrWrites("two"), [][]string{{"SET", "last", "1"}})
@@ -237,5 +252,60 @@ func TestRestoreToLatestIntoALostDataDir(t *testing.T) {
 	}
 	if st, err := os.Stat(data); err != nil || st.Mode().Perm() != 0o750 {
 		t.Errorf("the data dir after the restore: %v %v", st, err)
+	}
+}
+
+// TestS3RestoreToTime is restore -to-time from a bucket: the base and
+// the segments in S3 (versitygw), a FLUSHALL undone to the digest.
+func TestS3RestoreToTime(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	bucket := srv.Bucket(t, "redis-pitr")
+	d := startDaemon(t, `save ""`, "enable-debug-command yes")
+	dest := "s3://" + bucket + "/prod"
+	spec := s3Spec(t, d, srv, dest, "")
+	fillDataset(t, d.addr(), "base")
+	mustRunS3(t, srv, spec, "backup", "run")
+	repo, err := repository.Open(&model.Target{Name: "main", Backup: &model.Backup{Destination: dest,
+		S3: &model.S3{Endpoint: srv.Endpoint, Region: "us-east-1", AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandArchive(t, d.addr(), repo, func(id string, patch func([]byte) []byte) {
+		key := "prod/main/" + id + "/" + backup.ManifestName
+		obj, err := srv.Client(t).GetObject(t.Context(), bucket, key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := obj.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifest := patch(b)
+		// The manifest's metadata names the run that committed it: kept.
+		opts := minio.PutObjectOptions{UserMetadata: info.UserMetadata}
+		if _, err := srv.Client(t).PutObject(t.Context(), bucket, key, bytes.NewReader(manifest), int64(len(manifest)), opts); err != nil {
+			t.Fatal(err)
+		}
+	})
+	time.Sleep(5 * time.Millisecond)
+	at := h.segment(pitrWrites("one"), pitrWrites("two"))
+	want := digestAt(t, d.addr())
+	flushAt := h.segment([][]string{{"FLUSHALL"}})[0]
+	objects, _ := bucketObjects(t, srv, bucket)
+	if n := len(objects); n != 4 || !strings.Contains(strings.Join(objects, " "), "prod/main/archive/"+pitrReplID) {
+		t.Fatalf("the bucket holds %q, want the base (manifest, RDB) and two segments under prod/main/archive/", objects)
+	}
+	to := at[1].Add(flushAt.Sub(at[1]) / 2).UTC().Format(time.RFC3339Nano)
+	out := mustRunS3(t, srv, spec, "restore", "-target", "main", "-to-time", to, "-auto-approve")
+	if !strings.Contains(out, "16 writes replayed from 2 archive segments") {
+		t.Errorf("the restore does not say what it replayed:\n%s", out)
+	}
+	if got := digestAt(t, d.addr()); got != want {
+		t.Errorf("after restore -to-time from S3 the digest is %s, before the FLUSHALL it was %s", got, want)
 	}
 }

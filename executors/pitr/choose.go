@@ -28,6 +28,47 @@ type Choice struct {
 	Until time.Time
 }
 
+// Lasts are the receive times of the last writes of segments, by name,
+// from their footers (LastTimes). A segment's commit time, which is all
+// its listing says, is later than its last write, and on S3 only to the
+// second: a window ends at the last write of its last segment when that
+// is known.
+type Lasts map[string]time.Time
+
+// last is when c's last archived write was received, as far as lasts
+// know, else its last segment's commit time.
+func (l Lasts) last(c archive.Chain) time.Time {
+	if n := len(c.Segments); n > 0 {
+		if t, ok := l[c.Segments[n-1].Name]; ok && !t.IsZero() {
+			return t
+		}
+	}
+	return c.Last
+}
+
+// LastTimes reads the footer of the last segment of every recoverable
+// chain: one object each.
+func LastTimes(ctx context.Context, repo ObjectReader, chains []archive.Chain) (Lasts, error) {
+	out := Lasts{}
+	for _, c := range chains {
+		if !c.Recoverable() || len(c.Segments) == 0 {
+			continue
+		}
+		s := c.Segments[len(c.Segments)-1]
+		rc, err := repo.ReadObject(ctx, repository.Archive, s.FileName())
+		if err != nil {
+			return nil, fmt.Errorf("read segment %s: %w", s.FileName(), err)
+		}
+		sr, err := archive.OpenSegment(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("segment %s: %w", s.FileName(), err)
+		}
+		out[s.Name] = sr.Footer.Last
+	}
+	return out, nil
+}
+
 // Window is a time a restore can reach: from the end of the oldest base
 // of a chain to the chain's last archived write.
 type Window struct{ From, To time.Time }
@@ -43,7 +84,7 @@ func BaseTime(m *backup.Manifest) time.Time {
 }
 
 // Windows are the recoverable windows of chains, oldest first.
-func Windows(chains []archive.Chain) []Window {
+func Windows(chains []archive.Chain, lasts Lasts) []Window {
 	var out []Window
 	for _, c := range chains {
 		if !c.Recoverable() {
@@ -55,7 +96,7 @@ func Windows(chains []archive.Chain) []Window {
 				from = BaseTime(b)
 			}
 		}
-		to := c.Last
+		to := lasts.last(c)
 		if to.Before(from) {
 			to = from
 		}
@@ -79,14 +120,14 @@ func DescribeWindows(ws []Window) string {
 // ErrOutside is a time no recoverable window holds.
 var ErrOutside = errors.New("no recoverable window holds that time")
 
-// Choose picks what a restore to at replays (zero at: everything
+// Choose picks, among the chains archive.Chains found, what a restore to
+// at replays (zero at: everything
 // archived): among the bases that anchor a recoverable chain, the newest
 // whose data is from at or before at (BaseTime) in a chain whose last
 // archived write is at or after at. For everything archived, the newest
 // base of the chain archived last. An error names the windows when no
 // chain holds the time.
-func Choose(bases []*backup.Manifest, segs []archive.Segment, at time.Time) (Choice, error) {
-	chains, _ := archive.Chains(bases, segs)
+func Choose(chains []archive.Chain, lasts Lasts, at time.Time) (Choice, error) {
 	var best Choice
 	found := false
 	for _, c := range chains {
@@ -94,14 +135,14 @@ func Choose(bases []*backup.Manifest, segs []archive.Segment, at time.Time) (Cho
 			continue
 		}
 		if at.IsZero() {
-			if found && !c.Last.After(best.Chain.Last) {
+			if found && !lasts.last(c).After(lasts.last(best.Chain)) {
 				continue
 			}
 			b := c.Bases[len(c.Bases)-1]
 			best, found = Choice{Base: b, Chain: c}, true
 			continue
 		}
-		if c.Last.Before(at) {
+		if lasts.last(c).Before(at) {
 			continue
 		}
 		for _, b := range c.Bases {
@@ -114,7 +155,7 @@ func Choose(bases []*backup.Manifest, segs []archive.Segment, at time.Time) (Cho
 		}
 	}
 	if !found {
-		ws := Windows(chains)
+		ws := Windows(chains, lasts)
 		if at.IsZero() {
 			return Choice{}, fmt.Errorf("%w: %s", ErrOutside, DescribeWindows(ws))
 		}

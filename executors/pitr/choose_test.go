@@ -51,7 +51,8 @@ func TestChoose(t *testing.T) {
 		if !tc.latest {
 			at = t0.Add(tc.at)
 		}
-		c, err := Choose(bases, segs, at)
+		chains, _ := archive.Chains(bases, segs)
+		c, err := Choose(chains, nil, at)
 		if err != nil {
 			t.Fatalf("Choose(%s): %v", at, err)
 		}
@@ -59,13 +60,24 @@ func TestChoose(t *testing.T) {
 			t.Errorf("Choose(%s) = base %s, %d segments; want %s, %d", at, c.Base.ID, len(c.Segments), tc.base, tc.segments)
 		}
 	}
+	chains, _ := archive.Chains(bases, segs)
 	for _, at := range []time.Time{t0.Add(-time.Hour), t0.Add(time.Hour)} {
-		_, err := Choose(bases, segs, at)
+		_, err := Choose(chains, nil, at)
 		if !errors.Is(err, ErrOutside) || !strings.Contains(err.Error(), "point-in-time recovery is possible from 2026-12-04T14:00:00.000Z to 2026-12-04T14:20:00.000Z") {
 			t.Errorf("Choose(%s) = %v, want a refusal naming the window", at, err)
 		}
 	}
-	if _, err := Choose(nil, segs, time.Time{}); !errors.Is(err, ErrOutside) || !strings.Contains(err.Error(), "no recoverable window") {
+	// A commit time known only to the second (S3) is before the last
+	// write: the footer's time says where the window ends.
+	late := t0.Add(20*time.Minute + 200*time.Millisecond)
+	if _, err := Choose(chains, nil, late); !errors.Is(err, ErrOutside) {
+		t.Errorf("Choose(%s) without the footers' times = %v, want a refusal", late, err)
+	}
+	if c, err := Choose(chains, Lasts{segs[2].Name: late.Add(300 * time.Millisecond)}, late); err != nil || c.Base.ID != "b2" {
+		t.Errorf("Choose(%s) with the last write at %s = %v", late, late.Add(300*time.Millisecond), err)
+	}
+	lone, _ := archive.Chains(nil, segs)
+	if _, err := Choose(lone, nil, time.Time{}); !errors.Is(err, ErrOutside) || !strings.Contains(err.Error(), "no recoverable window") {
 		t.Errorf("Choose without a base = %v, want a refusal that says there is no window", err)
 	}
 }
