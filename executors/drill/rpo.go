@@ -202,7 +202,7 @@ func crashOnce(ctx context.Context, s *scratch, killAt time.Duration, res *RPORe
 		}
 	}
 
-	acks, killedAfter, err := writeUntilKilled(ctx, s, killAt)
+	acks, killedAfter, err := writeUntilKilled(ctx, s.addr(), s.kill, s.logTail, killAt)
 	if err != nil {
 		return RPORun{}, err
 	}
@@ -257,8 +257,8 @@ func describePersistence(ctx context.Context, addr string, res *RPOResult) error
 // arrived, counted from the first write, and when the kill happened. A
 // write that fails before the kill is an error: the server failed on its
 // own, and the run would measure that instead.
-func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]time.Duration, time.Duration, error) {
-	c := server.NewClient(s.addr(), "", func(o *redis.Options) {
+func writeUntilKilled(ctx context.Context, addr string, kill func(), logTail func() string, killAt time.Duration) ([]time.Duration, time.Duration, error) {
+	c := server.NewClient(addr, "", func(o *redis.Options) {
 		o.PoolSize = 1
 		o.ReadTimeout = writeTimeout
 		o.WriteTimeout = writeTimeout
@@ -292,7 +292,7 @@ func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]
 	select {
 	case <-timer.C:
 		killedAfter := time.Since(start)
-		s.kill()
+		kill()
 		// The write in flight fails with the connection: that is the
 		// crash, not an error of the run.
 		o := <-done
@@ -301,7 +301,7 @@ func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]
 		if ctx.Err() != nil {
 			return nil, 0, ctx.Err()
 		}
-		return nil, 0, fmt.Errorf("write %d failed before the drill killed the server: %w%s", len(o.acks)+1, o.err, s.logTail())
+		return nil, 0, fmt.Errorf("write %d failed before the drill killed the server: %w%s", len(o.acks)+1, o.err, logTail())
 	case <-ctx.Done():
 		cancel()
 		<-done

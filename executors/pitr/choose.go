@@ -1,6 +1,7 @@
 package pitr
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -187,7 +188,14 @@ var _ ObjectReader = (*repository.Repository)(nil)
 func OpenStream(ctx context.Context, repo ObjectReader, c Choice) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(writeStream(ctx, pw, repo, c))
+		// Buffered: a handoff through the pipe per command would cost
+		// more than the command.
+		bw := bufio.NewWriterSize(pw, 256<<10)
+		err := writeStream(ctx, bw, repo, c)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
 	}()
 	return pr
 }
