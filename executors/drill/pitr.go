@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,39 +76,17 @@ func PITR(ctx context.Context, t *model.Target, opts PITROptions) (res PITRResul
 			err = secret.New(t.Secrets()...).Errorf("pitr drill of redis.%s: %w", t.Name, err)
 		}
 	}()
-	runs, duration := opts.Runs, opts.Duration
-	if runs <= 0 {
-		runs = DefaultPITRRuns
-	}
-	if duration <= 0 {
-		duration = DefaultDuration
-	}
-	res.Flush = opts.Flush
-	seed := opts.Seed
-	if seed == 0 {
-		seed = time.Now().UnixNano()
-	}
-	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))
-	bin, err := server.Binary()
+	su, err := setUp(ctx, opts.Runs, DefaultPITRRuns, opts.Duration, opts.Seed, "redisplan-pitr-drill-")
 	if err != nil {
-		return PITRResult{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
-	}
-	if res.ServerVersion, err = server.Version(ctx, bin); err != nil {
 		return PITRResult{}, err
 	}
-	cat, err := catalog.For(res.ServerVersion)
-	if err != nil {
-		return PITRResult{}, fmt.Errorf("render the target's persistence directives for %s: %w", bin, err)
-	}
-	root, err := os.MkdirTemp("", "redisplan-pitr-drill-")
-	if err != nil {
-		return PITRResult{}, fmt.Errorf("create the scratch directory: %w", err)
-	}
 	defer func() {
-		if rerr := os.RemoveAll(root); rerr != nil && err == nil {
+		if rerr := os.RemoveAll(su.root); rerr != nil && err == nil {
 			err = fmt.Errorf("the drill is done, but its scratch directory could not be removed: %w", rerr)
 		}
 	}()
+	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
+	res.Flush, res.ServerVersion = opts.Flush, su.version
 	opts.Emit.Say(progress.Step, "scratch %s %s in %s, archived with a flush of %s; %d runs, each killed %s to %s after its first write",
 		filepath.Base(bin), res.ServerVersion, root, opts.Flush, runs, duration/2, duration)
 	for i := 1; i <= runs; i++ {

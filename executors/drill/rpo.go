@@ -125,46 +125,17 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 			err = secret.New(t.Secrets()...).Errorf("rpo drill of redis.%s: %w", t.Name, err)
 		}
 	}()
-	runs, duration := opts.Runs, opts.Duration
-	switch {
-	case runs < 0:
-		return RPOResult{}, fmt.Errorf("runs is %d: it must be at least 1", runs)
-	case runs == 0:
-		runs = DefaultRuns
-	}
-	switch {
-	case duration < 0:
-		return RPOResult{}, fmt.Errorf("duration is %s: it must be positive", duration)
-	case duration == 0:
-		duration = DefaultDuration
-	}
-	seed := opts.Seed
-	if seed == 0 {
-		seed = time.Now().UnixNano()
-	}
-	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))
-
-	bin, err := server.Binary()
+	su, err := setUp(ctx, opts.Runs, DefaultRuns, opts.Duration, opts.Seed, "redisplan-rpo-")
 	if err != nil {
-		return RPOResult{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
-	}
-	if res.ServerVersion, err = server.Version(ctx, bin); err != nil {
 		return RPOResult{}, err
 	}
-	cat, err := catalog.For(res.ServerVersion)
-	if err != nil {
-		return RPOResult{}, fmt.Errorf("render the target's persistence directives for %s: %w", bin, err)
-	}
-
-	root, err := os.MkdirTemp("", "redisplan-rpo-")
-	if err != nil {
-		return RPOResult{}, fmt.Errorf("create the scratch directory: %w", err)
-	}
 	defer func() {
-		if rerr := os.RemoveAll(root); rerr != nil && err == nil {
+		if rerr := os.RemoveAll(su.root); rerr != nil && err == nil {
 			err = fmt.Errorf("the drill is done, but its scratch directory could not be removed: %w", rerr)
 		}
 	}()
+	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
+	res.ServerVersion = su.version
 	opts.emit("scratch %s %s in %s; %d runs, each killed %s to %s after its first write",
 		filepath.Base(bin), res.ServerVersion, root, runs, duration/2, duration)
 
@@ -362,3 +333,50 @@ func summarize(runs []RPORun) (worst, median int64, worstMillis, medianMillis fl
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// setup is what a crash drill settles before its runs.
+type setup struct {
+	runs     int
+	duration time.Duration
+	rng      *rand.Rand
+	bin      string
+	version  string
+	cat      *catalog.Catalog
+	root     string // the scratch directory; the caller removes it
+}
+
+// setUp checks runs and duration (0 takes the defaults), seeds the kill
+// moments (0 from the clock), finds the server binary, its release and
+// catalog, and makes the scratch directory.
+func setUp(ctx context.Context, runs, defaultRuns int, duration time.Duration, seed int64, prefix string) (setup, error) {
+	switch {
+	case runs < 0:
+		return setup{}, fmt.Errorf("runs is %d: it must be at least 1", runs)
+	case runs == 0:
+		runs = defaultRuns
+	}
+	switch {
+	case duration < 0:
+		return setup{}, fmt.Errorf("duration is %s: it must be positive", duration)
+	case duration == 0:
+		duration = DefaultDuration
+	}
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	su := setup{runs: runs, duration: duration, rng: rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))}
+	var err error
+	if su.bin, err = server.Binary(); err != nil {
+		return setup{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
+	}
+	if su.version, err = server.Version(ctx, su.bin); err != nil {
+		return setup{}, err
+	}
+	if su.cat, err = catalog.For(su.version); err != nil {
+		return setup{}, fmt.Errorf("render the target's persistence directives for %s: %w", su.bin, err)
+	}
+	if su.root, err = os.MkdirTemp("", prefix); err != nil {
+		return setup{}, fmt.Errorf("create the scratch directory: %w", err)
+	}
+	return su, nil
+}
