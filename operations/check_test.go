@@ -79,7 +79,7 @@ func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
     schedule = "*/15 * * * *"
     notify {
       webhook = %q
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
     }
     memory_used_percent {
       warning  = 80
@@ -146,11 +146,11 @@ func TestAlertFailureRedactsAndReports(t *testing.T) {
   alerts {
     notify {
       webhook = %q
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
     }
     notify {
       webhook = %q
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
     }
   }
 }

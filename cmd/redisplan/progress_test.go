@@ -175,21 +175,6 @@ func TestProgressViewJSON(t *testing.T) {
 	}
 }
 
-// Every level has its word in a message line, so that a log says what
-// was only pending, or undone.
-func TestProgressViewLevels(t *testing.T) {
-	for level, want := range map[progress.Level]string{
-		progress.Step:       "redis.a: did it",
-		progress.Pending:    "redis.a: pending: did it",
-		progress.Warning:    "redis.a: warning: did it",
-		progress.RolledBack: "redis.a: rolled back: did it",
-	} {
-		if got := messageLine(progress.Event{Target: "a", Level: level, Message: "did it"}); got != want {
-			t.Errorf("%s: %q, want %q", level, got, want)
-		}
-	}
-}
-
 // apply's targets run in parallel: lines from many goroutines come out
 // whole, one per event.
 func TestProgressViewConcurrent(t *testing.T) {

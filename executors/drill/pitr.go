@@ -76,7 +76,7 @@ func PITR(ctx context.Context, t *model.Target, opts PITROptions) (res PITRResul
 			err = secret.New(t.Secrets()...).Errorf("pitr drill of redis.%s: %w", t.Name, err)
 		}
 	}()
-	su, err := setUp(ctx, opts.Runs, DefaultPITRRuns, opts.Duration, opts.Seed, "redisplan-pitr-drill-")
+	su, err := setUp(ctx, t, opts.Runs, DefaultPITRRuns, opts.Duration, opts.Seed, "redisplan-pitr-drill-")
 	if err != nil {
 		return PITRResult{}, err
 	}
@@ -85,6 +85,9 @@ func PITR(ctx context.Context, t *model.Target, opts PITROptions) (res PITRResul
 			err = fmt.Errorf("the drill is done, but its scratch directory could not be removed: %w", rerr)
 		}
 	}()
+	if su.note != "" {
+		opts.Emit.Say(progress.Step, "%s", su.note)
+	}
 	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
 	res.Flush, res.ServerVersion = opts.Flush, su.version
 	opts.Emit.Say(progress.Step, "scratch %s %s in %s, archived with a flush of %s; %d runs, each killed %s to %s after its first write",

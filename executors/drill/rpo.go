@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,6 +90,42 @@ type RPOResult struct {
 	// ServerVersion is the release of the redis-server binary the drill
 	// ran: "7.0.15", "valkey 8.0.1".
 	ServerVersion string
+	// Binary is the server binary the drill ran: one of the target's
+	// release (targetBinary); BinaryNote says why not when it is not.
+	Binary     string
+	BinaryNote string
+}
+
+// targetBinary finds a server binary of the release the target's server
+// reports (server.BinaryOf), so that the drill crashes the engine the
+// target runs: its INFO's executable, else the binary the spec's start
+// command names, else valkey-server or redis-server in PATH.
+func targetBinary(ctx context.Context, t *model.Target) (bin, note string, err error) {
+	timeout := t.Connection.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	var info map[string]string
+	// A plain connection attempt first: go-redis logs a failed dial, and
+	// a target that is down only costs the drill its release.
+	network, addr := server.Address(t.Connection)
+	d := net.Dialer{Timeout: timeout}
+	if nc, err := d.DialContext(ctx, network, addr); err == nil {
+		nc.Close()
+	} else {
+		return server.BinaryOf(ctx, "")
+	}
+	if c, err := live.Dial(t.Connection); err == nil {
+		ictx, cancel := context.WithTimeout(ctx, timeout)
+		info, _ = live.Info(ictx, c, "server")
+		cancel()
+		c.Close()
+	}
+	candidates := []string{info["executable"]}
+	if t.Service != nil && len(t.Service.Start) > 0 && filepath.IsAbs(t.Service.Start[0]) {
+		candidates = append(candidates, t.Service.Start[0])
+	}
+	return server.BinaryOf(ctx, catalog.ServerVersion(info), candidates...)
 }
 
 // RPO measures how many acknowledged writes a crash loses under the
@@ -125,7 +162,7 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 			err = secret.New(t.Secrets()...).Errorf("rpo drill of redis.%s: %w", t.Name, err)
 		}
 	}()
-	su, err := setUp(ctx, opts.Runs, DefaultRuns, opts.Duration, opts.Seed, "redisplan-rpo-")
+	su, err := setUp(ctx, t, opts.Runs, DefaultRuns, opts.Duration, opts.Seed, "redisplan-rpo-")
 	if err != nil {
 		return RPOResult{}, err
 	}
@@ -134,8 +171,11 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 			err = fmt.Errorf("the drill is done, but its scratch directory could not be removed: %w", rerr)
 		}
 	}()
+	if su.note != "" {
+		opts.emit("%s", su.note)
+	}
 	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
-	res.ServerVersion = su.version
+	res.Binary, res.BinaryNote, res.ServerVersion = bin, su.note, su.version
 	opts.emit("scratch %s %s in %s; %d runs, each killed %s to %s after its first write",
 		filepath.Base(bin), res.ServerVersion, root, runs, duration/2, duration)
 
@@ -340,15 +380,17 @@ type setup struct {
 	duration time.Duration
 	rng      *rand.Rand
 	bin      string
+	note     string // why bin was chosen, when it is not the target's own engine
 	version  string
 	cat      *catalog.Catalog
 	root     string // the scratch directory; the caller removes it
 }
 
 // setUp checks runs and duration (0 takes the defaults), seeds the kill
-// moments (0 from the clock), finds the server binary, its release and
-// catalog, and makes the scratch directory.
-func setUp(ctx context.Context, runs, defaultRuns int, duration time.Duration, seed int64, prefix string) (setup, error) {
+// moments (0 from the clock), finds the server binary of t's engine
+// (targetBinary), its release and catalog, and makes the scratch
+// directory.
+func setUp(ctx context.Context, t *model.Target, runs, defaultRuns int, duration time.Duration, seed int64, prefix string) (setup, error) {
 	switch {
 	case runs < 0:
 		return setup{}, fmt.Errorf("runs is %d: it must be at least 1", runs)
@@ -366,7 +408,7 @@ func setUp(ctx context.Context, runs, defaultRuns int, duration time.Duration, s
 	}
 	su := setup{runs: runs, duration: duration, rng: rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))}
 	var err error
-	if su.bin, err = server.Binary(); err != nil {
+	if su.bin, su.note, err = targetBinary(ctx, t); err != nil {
 		return setup{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}
 	if su.version, err = server.Version(ctx, su.bin); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
@@ -30,8 +31,8 @@ func loseHost(t *testing.T, d *daemon) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := addressOf(d.connection())
-	testwait.For(t, testTimeout, "the killed server to stop answering", func() (bool, error) { return notAnswering(t.Context(), a) })
+	network, addr := server.Address(d.connection())
+	testwait.For(t, testTimeout, "the killed server to stop answering", func() (bool, error) { return server.NotAnswering(t.Context(), network, addr) })
 	if err := os.RemoveAll(d.dataDir); err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +108,8 @@ func TestRestoreIntoALostDataDirRollsBack(t *testing.T) {
 	if !errors.As(err, &re) || !re.RolledBack {
 		t.Fatalf("err = %#v, want a rolled-back *Error", err)
 	}
-	a, _ := addressOf(conn)
-	if gone, _ := notAnswering(testContext(t), a); !gone {
+	network, addr := server.Address(conn)
+	if gone, _ := server.NotAnswering(testContext(t), network, addr); !gone {
 		t.Error("a server answers after the rollback of a restore into a down server")
 	}
 	if _, err := os.Stat(d.dataDir + "/dump.rdb"); !errors.Is(err, os.ErrNotExist) {
