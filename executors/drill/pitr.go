@@ -138,9 +138,28 @@ func newServiceScratch(bin string, t *model.Target, cat *catalog.Catalog, dir st
 		Name: t.Name, Connection: model.Connection{Address: addr, Timeout: 10 * time.Second},
 		ConfigFile: s.conf, DataDir: s.data, RedisVersion: t.RedisVersion, RPO: t.RPO,
 		Service: &model.Service{Start: []string{bin, s.conf}},
-		Backup:  &model.Backup{Destination: filepath.Join(dir, "archive")},
+		Backup:  scratchBackup(t.Backup, filepath.Join(dir, "archive")),
 	}
 	return s, nil
+}
+
+// scratchBackup is the target's backup settings (compression, archive
+// flush) with the scratch destination instead of the target's: no
+// copies, no S3, no encryption (the drill keeps no identity to decrypt).
+func scratchBackup(b *model.Backup, dest string) *model.Backup {
+	c := model.Backup{Compression: "zstd", Method: "bgsave"}
+	if b != nil {
+		c = *b
+		c.CopyTo, c.S3, c.Recipients, c.RequireDestination = nil, nil, nil, false
+		if c.Compression == "" {
+			c.Compression = "zstd"
+		}
+		if c.Method == "" {
+			c.Method = "bgsave"
+		}
+	}
+	c.Destination = dest
+	return &c
 }
 
 // start runs the service start command and waits until the server has

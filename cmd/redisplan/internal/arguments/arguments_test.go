@@ -61,6 +61,8 @@ func TestParseValid(t *testing.T) {
 			return ParseRestore([]string{"-target", "main", "-plan", "-to-time", "2026-12-04T15:04:59.25+01:00"})
 		},
 			&Restore{Spec: defaultSpec, Targets: []string{"main"}, ToTime: "2026-12-04T15:04:59.25+01:00", At: time.Date(2026, 12, 4, 14, 4, 59, 250e6, time.UTC), Plan: true, KeepSafetyCopy: true}},
+		{"drill pitr", func() (any, error) { return ParseDrillPITR([]string{"-target", "main"}) },
+			&DrillPITR{Spec: defaultSpec, Targets: []string{"main"}, Runs: 3, Duration: 3 * time.Second}},
 		{"restore to the latest archived", func() (any, error) { return ParseRestore([]string{"-target", "main", "-to-time", "latest"}) },
 			&Restore{Spec: defaultSpec, Targets: []string{"main"}, ToTime: "latest", KeepSafetyCopy: true}},
 		{"check", func() (any, error) { return ParseCheck([]string{"-json", "-notify", "-state-dir", "s"}) },

@@ -557,10 +557,14 @@ type DrillRPO struct {
 	JSON     bool
 }
 
-func (d *DrillRPO) define(fs *flag.FlagSet) {
+func (d *DrillRPO) define(fs *flag.FlagSet) { d.defineRuns(fs, drill.DefaultRuns) }
+
+// defineRuns is define with the default of -runs, which drill pitr sets
+// lower.
+func (d *DrillRPO) defineRuns(fs *flag.FlagSet, runs int) {
 	d.Spec.define(fs)
 	fs.Var((*repeated)(&d.Targets), "target", "the `target` whose persistence is drilled (exactly one)")
-	fs.IntVar(&d.Runs, "runs", drill.DefaultRuns, "how many times the scratch server is crashed")
+	fs.IntVar(&d.Runs, "runs", runs, "how many times the scratch server is crashed (drill pitr: loses its host)")
 	fs.DurationVar(&d.Duration, "duration", drill.DefaultDuration, "how long each run writes at most: the crash comes at a random moment in [D/2, D]")
 	fs.Int64Var(&d.Seed, "seed", 0, "seed of the random crash moments, to repeat a drill (0 takes one from the clock)")
 	fs.BoolVar(&d.JSON, "json", false, "print the figures as JSON")
@@ -568,8 +572,13 @@ func (d *DrillRPO) define(fs *flag.FlagSet) {
 
 // ParseDrillRPO parses drill rpo's arguments.
 func ParseDrillRPO(args []string) (*DrillRPO, error) {
+	return parseCrashDrill("drill rpo", drill.DefaultRuns, args)
+}
+
+// parseCrashDrill parses the arguments of drill rpo and drill pitr.
+func parseCrashDrill(name string, runs int, args []string) (*DrillRPO, error) {
 	d := &DrillRPO{}
-	p := newParser("drill rpo", d.define)
+	p := newParser(name, func(fs *flag.FlagSet) { d.defineRuns(fs, runs) })
 	if err := p.parse(args); err != nil {
 		return nil, err
 	}
@@ -583,6 +592,15 @@ func ParseDrillRPO(args []string) (*DrillRPO, error) {
 		p.errorf("a drill needs exactly one -target")
 	}
 	return d, p.result()
+}
+
+// DrillPITR is drill pitr's command line: drill rpo's flags, each run a
+// lost host instead of a crash, fewer runs by default.
+type DrillPITR = DrillRPO
+
+// ParseDrillPITR parses drill pitr's arguments.
+func ParseDrillPITR(args []string) (*DrillPITR, error) {
+	return parseCrashDrill("drill pitr", drill.DefaultPITRRuns, args)
 }
 
 // DrillRTO is drill rto's command line.

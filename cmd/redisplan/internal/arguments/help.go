@@ -3,6 +3,7 @@ package arguments
 import (
 	"flag"
 	"fmt"
+	"github.com/redisplan/redisplan/executors/drill"
 	"io"
 	"strings"
 )
@@ -211,10 +212,11 @@ var commandList = []*command{
 	},
 	{
 		name:     "drill",
-		synopsis: "Measure recovery objectives: drill rpo|rto",
-		usage:    "drill rpo|rto -target NAME [flags]",
+		synopsis: "Measure recovery objectives: drill rpo|rto|pitr",
+		usage:    "drill rpo|rto|pitr -target NAME [flags]",
 		about:    "Measures the recovery point and time objectives on scratch servers, against the spec's rpo and rto.",
-		examples: []string{"redisplan drill rpo -config redis.hcl -target main", "redisplan drill rto -config redis.hcl -target main"},
+		examples: []string{"redisplan drill rpo -config redis.hcl -target main", "redisplan drill rto -config redis.hcl -target main",
+			"redisplan drill pitr -config redis.hcl -target main"},
 	},
 	{
 		name:     "drill rpo",
@@ -226,6 +228,18 @@ var commandList = []*command{
 		examples: []string{"redisplan drill rpo -config redis.hcl -target main -runs 5"},
 		takes:    "no arguments", hint: targetHint,
 		flags: func(fs *flag.FlagSet) { new(DrillRPO).define(fs) },
+	},
+	{
+		name:     "drill pitr",
+		synopsis: "Lose a scratch server's host and count the archived writes that come back",
+		usage:    "drill pitr -target NAME [-runs N] [-duration D] [-seed N] [-json]",
+		about: "Starts a scratch redis-server with the target's persistence settings, archives it into a\n" +
+			"scratch destination, writes to it, kills it and removes its data dir, restores it with\n" +
+			"restore -to-time latest and counts the acknowledged writes missing. The target's server\n" +
+			"and archive are not touched. Exit 0 when the spec's rpo is met, 1 otherwise.",
+		examples: []string{"redisplan drill pitr -config redis.hcl -target main -runs 3"},
+		takes:    "no arguments", hint: targetHint,
+		flags: func(fs *flag.FlagSet) { new(DrillPITR).defineRuns(fs, drill.DefaultPITRRuns) },
 	},
 	{
 		name:     "drill rto",
