@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -307,5 +308,104 @@ func TestS3RestoreToTime(t *testing.T) {
 	}
 	if got := digestAt(t, d.addr()); got != want {
 		t.Errorf("after restore -to-time from S3 the digest is %s, before the FLUSHALL it was %s", got, want)
+	}
+}
+
+// runArchiver runs redisplan archive for the spec's target main until
+// the test calls the function it returns, which stops it as SIGTERM does
+// and checks that it exited 0.
+func runArchiver(t *testing.T, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runIn(ctx, surroundings{environ: environFor(t)}, append([]string{"archive"}, args...), strings.NewReader(""), &stdout, &stderr)
+	}()
+	return func() {
+		t.Helper()
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("archive: exit %d\n%s%s", code, stdout.String(), stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("archive did not end 30s after it was stopped")
+		}
+	}
+}
+
+// archivedWrites sends writes of every kind the stream carries (a
+// script, a transaction, expiries, several dbs) and waits until the
+// archiver has committed them (WAIT 1 returns 1 only then).
+func archivedWrites(t *testing.T, addr, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true}).Conn()
+	defer c.Close()
+	far := time.Now().Add(48 * time.Hour).UnixMilli()
+	for _, cmd := range [][]any{
+		{"SELECT", 0}, {"SET", tag + ":a", "1"}, {"PEXPIREAT", tag + ":a", far}, {"INCRBY", "counter", 5},
+		{"EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", 2, tag + ":s", "counter", "script"},
+		{"MULTI"}, {"HSET", tag + ":h", "f", "v"}, {"RPUSH", tag + ":l", "x", "y"}, {"EXEC"},
+		{"SELECT", 2}, {"ZADD", tag + ":z", 1.5, "m"}, {"SET", tag + ":gone", "x", "PX", 1}, {"SELECT", 0},
+	} {
+		if err := c.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	testwait.For(t, 30*time.Second, "the archiver to commit the writes (WAIT 1 100 = 1)", func() (bool, error) {
+		n, err := c.Do(ctx, "WAIT", 1, 100).Int()
+		return n == 1, err
+	})
+}
+
+// TestArchiveThenRestoreToTime is the headline case end to end with the
+// real archiver, in a directory and in S3 (versitygw): redisplan archive
+// follows the server; writes, then a FLUSHALL and more writes; restore
+// -to-time just before the FLUSHALL brings back the data as it was then,
+// to the DEBUG DIGEST of the server itself at that time.
+func TestArchiveThenRestoreToTime(t *testing.T) {
+	t.Parallel()
+	for _, where := range []string{"directory", "s3"} {
+		t.Run(where, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, `save ""`, "enable-debug-command yes")
+			archive := "    archive {\n      flush = \"200ms\"\n    }"
+			var spec string
+			var args func(args ...string) []string
+			noKeys := func(string) {}
+			if where == "s3" {
+				srv := s3test.Start(t)
+				spec = s3Spec(t, d, srv, "s3://"+srv.Bucket(t, "redis-archive")+"/prod", archive)
+				args = func(a ...string) []string { return s3Args(spec, srv, a...) }
+				noKeys = func(out string) { noSecrets(t, srv, out) }
+			} else {
+				spec = backupSpec(t, d, t.TempDir(), archive)
+				args = func(a ...string) []string { return append(a, "-config", spec) }
+			}
+			fillDataset(t, d.addr(), "base")
+			archiveArgs := args("-target", "main")
+			stop := runArchiver(t, archiveArgs...)
+			archivedWrites(t, d.addr(), "one")
+			archivedWrites(t, d.addr(), "two")
+			want := digestAt(t, d.addr())
+			at := time.Now().UTC()
+			time.Sleep(20 * time.Millisecond)
+			c := d.client(t)
+			if err := c.FlushAll(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			archivedWrites(t, d.addr(), "after")
+			stop()
+
+			out := mustRun(t, args("restore", "-target", "main", "-to-time", at.Format(time.RFC3339Nano), "-auto-approve")...)
+			t.Logf("restore:\n%s", out)
+			noKeys(out)
+			if got := digestAt(t, d.addr()); got != want {
+				t.Errorf("after restore -to-time %s the digest is %s; just before the FLUSHALL it was %s", at.Format(time.RFC3339Nano), got, want)
+			}
+		})
 	}
 }
