@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 )
@@ -13,17 +12,7 @@ import (
 // record (type message or bytes), the plan (type plan) or the summary
 // (type summary). Lines are decoded strictly against it.
 type applyLine struct {
-	Type      string    `json:"type"`
-	Time      time.Time `json:"time"`
-	Level     string    `json:"level"`
-	Operation string    `json:"operation"`
-	Target    string    `json:"target"`
-	Phase     string    `json:"phase"`
-	Message   string    `json:"message"`
-	File      string    `json:"file"`
-	Bytes     *int64    `json:"bytes"`
-	Total     int64     `json:"total"`
-	Done      bool      `json:"done"`
+	progressLine
 	// Plan is plan -json's document (whose fields plan's tests check).
 	Plan           json.RawMessage   `json:"plan"`
 	Findings       []json.RawMessage `json:"findings"`
@@ -96,7 +85,7 @@ func TestApplyJSONStreamsLines(t *testing.T) {
 		if l.Type != "message" && l.Type != "bytes" {
 			t.Errorf("a step line has type %q, want message or bytes", l.Type)
 		}
-		if l.Type == "message" && (l.Message == "" || l.Level == "") {
+		if l.Type == "message" && l.Message == "" {
 			t.Errorf("a message line without level or message: %+v", l)
 		}
 	}

@@ -190,8 +190,9 @@ func Rules(t *model.Target, opts RenderOptions) []Rule {
 			Description: "A BGSAVE of " + n + " has been running for " + valueDuration + ", more than the " + sev + " level of " + humanSeconds(level) + ".",
 		}
 	})
-	// AOF statuses are judged unless the server says AOF is off: the
-	// textfile metrics have no redis_aof_enabled.
+	// AOF statuses are judged unless the server says AOF is off: a
+	// series without redis_aof_enabled beside it (an exporter that does
+	// not export it) is judged.
 	r.add(Rule{
 		Alert: "RedisAofWriteFailed", Check: "aof", Severity: r.severity("aof_write_failed"), For: time.Minute,
 		Expr:        "redis_aof_last_write_status" + s + " == 0 unless redis_aof_enabled" + s + " == 0",
