@@ -57,6 +57,14 @@ func TestParseValid(t *testing.T) {
 			&BackupImport{Spec: defaultSpec, Targets: []string{"main"}, Files: []string{"-odd.rdb.gz"}}},
 		{"restore id", func() (any, error) { return ParseRestore([]string{"-target", "main", "20261129T030000.000Z"}) },
 			&Restore{Spec: defaultSpec, Targets: []string{"main"}, Backup: "20261129T030000.000Z", KeepSafetyCopy: true}},
+		{"restore to a time", func() (any, error) {
+			return ParseRestore([]string{"-target", "main", "-plan", "-to-time", "2026-12-04T15:04:59.25+01:00"})
+		},
+			&Restore{Spec: defaultSpec, Targets: []string{"main"}, ToTime: "2026-12-04T15:04:59.25+01:00", At: time.Date(2026, 12, 4, 14, 4, 59, 250e6, time.UTC), Plan: true, KeepSafetyCopy: true}},
+		{"drill pitr", func() (any, error) { return ParseDrillPITR([]string{"-target", "main"}) },
+			&DrillPITR{Spec: defaultSpec, Targets: []string{"main"}, Runs: 3, Duration: 3 * time.Second}},
+		{"restore to the latest archived", func() (any, error) { return ParseRestore([]string{"-target", "main", "-to-time", "latest"}) },
+			&Restore{Spec: defaultSpec, Targets: []string{"main"}, ToTime: "latest", KeepSafetyCopy: true}},
 		{"check", func() (any, error) { return ParseCheck([]string{"-json", "-notify", "-state-dir", "s"}) },
 			&Check{Spec: defaultSpec, Format: "json", Notify: true, StateDir: "s"}},
 		{"drill rpo", func() (any, error) {
@@ -121,7 +129,10 @@ func TestParseErrors(t *testing.T) {
 		{"restore", []string{"-latest"}, []string{"exactly one -target"}},
 		{"restore", []string{"-config", "F", "main", "-latest"},
 			[]string{`-latest after the argument "main" would not be read`, `"main" is not a backup ID`, "exactly one of -latest", "exactly one -target"}},
-		{"restore", []string{"-target", "main", "-latest", "20261129T030000.000Z"}, []string{"exactly one of -latest, a backup ID, or -file PATH"}},
+		{"restore", []string{"-target", "main", "-latest", "20261129T030000.000Z"}, []string{"exactly one of -latest, a backup ID, -file PATH or -to-time TIME"}},
+		{"restore", []string{"-to-time", "yesterday", "-latest", "-file", "x.rdb"},
+			[]string{"-to-time chooses the base backup itself, so it cannot be combined with -latest or -file", `-to-time "yesterday" is not a time`, "exactly one -target"}},
+		{"restore", []string{"-target", "main", "-to-time", "2026-12-04 14:04:59"}, []string{`is not a time: write it in RFC 3339`}},
 		{"plan", []string{"-format", "xml", "-parallelism", "0"}, []string{`unknown format "xml"; choose text, json or markdown`, "-parallelism must be at least 1"}},
 		{"drill rpo", []string{"-target", "main", "-runs", "0", "x"},
 			[]string{`unexpected argument "x"`, "-runs must be at least 1"}},
