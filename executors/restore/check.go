@@ -82,6 +82,9 @@ type plan struct {
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
+	// rdbLeftOut says why the backup's RDB is not placed beside the AOF
+	// it restores: the server's release cannot load it. "" when placed.
+	rdbLeftOut string
 	need, free uint64   // disk space
 
 	before Stats
@@ -793,6 +796,9 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	f := files.rdb
 	if p.restoreAOF {
 		f = files.aofBase
+		if err := p.leaveOutRDB(ctx, src, files); err != nil {
+			return err
+		}
 	}
 	v, err := readRDBVersion(ctx, src, *f)
 	if err != nil {
@@ -817,6 +823,29 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 		}
 		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), aof)
 	}
+	return nil
+}
+
+// leaveOutRDB does not place the backup's RDB beside the AOF a restore
+// puts back when the server's release cannot load it (an AOF of commands
+// from a newer engine): the server loads the AOF, and a later start with
+// appendonly no would refuse the RDB and not start. The data directory's
+// own dump.rdb goes into the safety copy all the same, so none is left.
+func (p *plan) leaveOutRDB(ctx context.Context, src Source, files backupFiles) error {
+	if files.rdb == nil {
+		return nil
+	}
+	v, err := readRDBVersion(ctx, src, *files.rdb)
+	if err != nil {
+		return err
+	}
+	newest, known := rdb.Loads(p.version)
+	if !known || v <= newest {
+		return nil
+	}
+	p.placements = slices.DeleteFunc(p.placements, func(pl placement) bool { return pl.file.Kind == backup.KindRDB })
+	p.rdbLeftOut = fmt.Sprintf("did not restore %s: it has RDB version %d, which this server (%s) cannot load (it loads up to version %d); "+
+		"the AOF holds the same data, so keep appendonly yes until a BGSAVE has written an RDB of this server", files.rdb.Original, v, serverLabel(p.version), newest)
 	return nil
 }
 
