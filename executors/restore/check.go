@@ -85,7 +85,7 @@ type plan struct {
 	// rdbLeftOut says why the backup's RDB is not placed beside the AOF
 	// it restores: the server's release cannot load it. "" when placed.
 	rdbLeftOut string
-	need, free uint64   // disk space
+	need, free uint64 // disk space
 
 	before Stats
 }
@@ -845,7 +845,7 @@ func (p *plan) leaveOutRDB(ctx context.Context, src Source, files backupFiles) e
 	}
 	p.placements = slices.DeleteFunc(p.placements, func(pl placement) bool { return pl.file.Kind == backup.KindRDB })
 	p.rdbLeftOut = fmt.Sprintf("did not restore %s: it has RDB version %d, which this server (%s) cannot load (it loads up to version %d); "+
-		"the AOF holds the same data, so keep appendonly yes until a BGSAVE has written an RDB of this server", files.rdb.Original, v, serverLabel(p.version), newest)
+		"the AOF holds the same data, so keep appendonly yes until a BGSAVE has written an RDB of this server", files.rdb.Original, v, catalog.ServerLabel(p.version), newest)
 	return nil
 }
 
@@ -862,7 +862,7 @@ func (p *plan) tooNew(name string, v, newest int, writer string, aof aofForm) er
 		which = "the drill's scratch server " + p.scratchBin
 	}
 	msg := fmt.Sprintf("the backup's %s has RDB version %d%s, which %s (%s) cannot load (it loads up to version %d)",
-		name, v, by, which, serverLabel(p.version), newest)
+		name, v, by, which, catalog.ServerLabel(p.version), newest)
 	loads := rdb.Loaders(v)
 	if p.scratchBin != "" {
 		if loads == "" {
@@ -993,13 +993,4 @@ func freeSpace(dir string) (uint64, error) {
 		return 0, fmt.Errorf("free space in %s: %w", dir, err)
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil // field types differ between systems
-}
-
-// serverLabel names a server release as catalog.ServerVersion gives it:
-// "valkey 8.0.1" is "Valkey 8.0.1", "7.0.15" is "Redis 7.0.15".
-func serverLabel(version string) string {
-	if v, ok := strings.CutPrefix(version, "valkey "); ok {
-		return "Valkey " + v
-	}
-	return "Redis " + orUnknown(version)
 }
