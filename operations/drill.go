@@ -24,7 +24,7 @@ func RPODrill(ctx context.Context, t *model.Target, opts drill.RPOOptions) (RPOR
 		Persistence: res.Persistence, Crash: "SIGKILL",
 		WorstLost: res.WorstLost, MedianLost: res.MedianLost, WorstLostMs: res.WorstLostMillis, MedianLostMs: res.MedianLostMillis,
 		Note:             hostCrashNote(res),
-		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason,
+		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason, Runs: []RPORun{},
 	}
 	for _, r := range res.Runs {
 		rep.Runs = append(rep.Runs, RPORun{r.Acknowledged, r.Recovered, r.Lost, r.LostMillis, r.KilledAfterMillis})
@@ -160,3 +160,11 @@ func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit
 		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
 	}, nil
 }
+
+// Judged reports whether the drill came to a verdict: a drill that fails
+// midway returns no report.
+func (r RPOReport) Judged() bool { return r.Drill != "" }
+
+// Judged reports whether the drill came to a verdict: a drill of a backup
+// that was found but failed returns one (Pass false, the error as Reason).
+func (r RTOReport) Judged() bool { return r.Drill != "" }

@@ -16,6 +16,7 @@ import (
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // Input is everything one evaluation of a target looks at. Gather fills it
@@ -603,7 +604,7 @@ func (e *env) rdbLastBgsave() Result {
 	if status != "ok" {
 		msg := fmt.Sprintf("the last BGSAVE failed (rdb_last_bgsave_status:%s)", status)
 		if n, ok := e.int("rdb_changes_since_last_save"); ok && n > 0 {
-			msg += fmt.Sprintf("; %s not on disk", plural(n, "change is", "changes are"))
+			msg += fmt.Sprintf("; %s not on disk", units.Plural(n, "change is", "changes are"))
 		}
 		msg += "; the server's log says why (often the permissions of dir, or disk space)"
 		return Result{Status: e.severity(severityRDBSaveFailed, Critical), Message: msg}
@@ -1040,7 +1041,7 @@ func (e *env) connectedClients() Result {
 		return missing("connected_clients")
 	}
 	warn, crit := e.levels(CheckConnectedClients, nil, nil)
-	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s connected%s", plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
+	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s connected%s", units.Plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
 }
 
 func (e *env) connectedClientsPercent() Result {
@@ -1058,7 +1059,7 @@ func (e *env) connectedClientsPercent() Result {
 	pct := float64(n) * 100 / float64(maxc)
 	warn, crit := e.levels(CheckConnectedClientsPercent, ptr(defaultClientsWarning), ptr(defaultClientsCrit))
 	return measured(pct, "%", warn, crit, fmt.Sprintf("%s connected, %s of maxclients %d%s",
-		plural(n, "client", "clients"), formatValue(pct, "%"), maxc, levelsText(warn, crit, "%", "")))
+		units.Plural(n, "client", "clients"), formatValue(pct, "%"), maxc, levelsText(warn, crit, "%", "")))
 }
 
 func (e *env) blockedClients() Result {
@@ -1067,7 +1068,7 @@ func (e *env) blockedClients() Result {
 		return missing("blocked_clients")
 	}
 	warn, crit := e.levels(CheckBlockedClients, nil, nil)
-	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s blocked%s", plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
+	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s blocked%s", units.Plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
 }
 
 // specMaster returns the "host port" the spec says the server replicates
@@ -1096,7 +1097,7 @@ func (e *env) replication() Result {
 			return Result{Status: Critical, Value: ptr(float64(slaves)),
 				Message: "the server is a master but the spec says " + shown}
 		}
-		return Result{Status: OK, Value: ptr(float64(slaves)), Message: "master with " + plural(slaves, "connected replica", "connected replicas")}
+		return Result{Status: OK, Value: ptr(float64(slaves)), Message: "master with " + units.Plural(slaves, "connected replica", "connected replicas")}
 	case "slave":
 		host, _ := e.info("master_host")
 		port, _ := e.info("master_port")
@@ -1248,7 +1249,7 @@ func (e *env) latency() Result {
 	}
 	msg := fmt.Sprintf("no %s %s", what, when)
 	if older > 0 {
-		msg += fmt.Sprintf(" (%s; LATENCY RESET clears them)", plural(int64(older), "older event", "older events"))
+		msg += fmt.Sprintf(" (%s; LATENCY RESET clears them)", units.Plural(int64(older), "older event", "older events"))
 	}
 	return Result{Status: OK, Value: ptr(0), Unit: "s", Warning: warn, Message: msg}
 }
@@ -1265,17 +1266,9 @@ func (e *env) slowlog() Result {
 	growth := cur - e.in.Previous.SlowlogLen
 	if growth > 0 {
 		return Result{Status: Warning, Value: ptr(float64(growth)), Warning: ptr(anyGrowth),
-			Message: fmt.Sprintf("the slowlog grew by %s since the previous run (%d now; SLOWLOG GET shows them)", plural(growth, "entry", "entries"), cur)}
+			Message: fmt.Sprintf("the slowlog grew by %s since the previous run (%d now; SLOWLOG GET shows them)", units.Plural(growth, "entry", "entries"), cur)}
 	}
 	return Result{Status: OK, Value: ptr(0), Warning: ptr(anyGrowth), Message: fmt.Sprintf("no new slowlog entries (%d in all)", cur)}
-}
-
-// plural is "1 key" or "2 keys".
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // oneLine keeps a message on one line.

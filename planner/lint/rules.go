@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/oncalendar"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
@@ -319,7 +320,7 @@ func checkRetention(t *model.Target) []model.Finding {
 	if max(r.KeepLast, r.KeepMin, r.KeepDaily, r.KeepWeekly, r.KeepMonthly) >= 2 {
 		return nil
 	}
-	period, err := schedulePeriod(b.Schedule)
+	period, err := oncalendar.Period(b.Schedule)
 	if err != nil || r.MaxAge > period {
 		return nil
 	}
