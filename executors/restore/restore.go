@@ -571,6 +571,9 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if len(p.skipped) > 0 {
 		opts.emit(progress.Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
+	if p.rdbLeftOut != "" {
+		opts.emit(progress.Step, "%s", p.rdbLeftOut)
+	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
 	defer cancel()
