@@ -45,6 +45,21 @@ type CheckResult struct {
 	Warnings []string
 }
 
+// AllWell reports whether the run found nothing for a person: every check
+// OK, every alert delivered, and no warning. A scheduled check run with
+// -quiet prints nothing then.
+func (r *CheckResult) AllWell() bool {
+	if r.Report.Status != check.OK || len(r.Warnings) > 0 {
+		return false
+	}
+	for _, d := range r.Deliveries {
+		if !d.Delivered {
+			return false
+		}
+	}
+	return true
+}
+
 // Check runs every health check on each target, keeps each target's state
 // (for rates and for deduplicating alerts) and, with Notify, alerts on
 // what changed. The error is for a run that could not start.

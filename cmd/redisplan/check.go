@@ -105,7 +105,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
 			return int(check.Unknown)
 		}
-	} else {
+	} else if !a.Quiet || !r.AllWell() {
 		fmt.Fprint(env.stdout, b.String())
 	}
 	for _, d := range r.Deliveries {

@@ -59,6 +59,8 @@ func TestParseValid(t *testing.T) {
 			&Restore{Spec: defaultSpec, Targets: []string{"main"}, Backup: "20261129T030000.000Z", KeepSafetyCopy: true}},
 		{"check", func() (any, error) { return ParseCheck([]string{"-json", "-notify", "-state-dir", "s"}) },
 			&Check{Spec: defaultSpec, Format: "json", Notify: true, StateDir: "s"}},
+		{"check quiet", func() (any, error) { return ParseCheck([]string{"-notify", "-quiet"}) },
+			&Check{Spec: defaultSpec, Format: "text", Notify: true, Quiet: true}},
 		{"drill rpo", func() (any, error) {
 			return ParseDrillRPO([]string{"-target", "main", "-runs", "2", "-duration", "1s"})
 		},
@@ -124,6 +126,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`unexpected argument "x"`, "-runs must be at least 1"}},
 		{"drill rto", []string{"-target", "main", "latest"}, []string{`unexpected argument "latest": drill rto takes no arguments; the backup is chosen with -backup ID`}},
 		{"check", []string{"-format", "xml"}, []string{`unknown format "xml"`}},
+		{"check", []string{"-quiet", "-format", "nagios"}, []string{"-quiet does not go with -format nagios"}},
 		{"lint", []string{"-fail-on", "notice"}, []string{"-fail-on takes warning or error"}},
 		// A secret given as a late flag's value is never repeated, nor
 		// one cut off from -var by a space.
