@@ -661,6 +661,7 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.s3(bb, b)
+	b.Archive = d.archive(bb.Archive)
 	b.ID = d.backupID(bb)
 	if paths, ok := d.strList(bb.PreviousSpecs); ok {
 		for _, p := range paths {
@@ -722,6 +723,29 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.t.Backup = b
+}
+
+// archive decodes backup { archive { flush = "1s" } }.
+func (d *targetDecoder) archive(ab *archiveBlock) *model.Archive {
+	if ab == nil {
+		return nil
+	}
+	a := &model.Archive{Flush: model.DefaultArchiveFlush, Pos: posOf(ab.DefRange)}
+	if v, ok := d.duration(ab.Flush); ok {
+		switch {
+		case v < model.MinArchiveFlush:
+			d.l.errorf(ab.Flush.Expr.Range().Ptr(), "Flush too short",
+				"flush is %s; it must be at least %s: each flush commits one object to the destination, so a shorter one makes more objects than a store lists and prunes in reasonable time, for no gain an S3 write could deliver.",
+				units.FormatDuration(v), units.FormatDuration(model.MinArchiveFlush))
+		case v > model.MaxArchiveFlush:
+			d.l.errorf(ab.Flush.Expr.Range().Ptr(), "Flush too long",
+				"flush is %s; it must be at most %s: flush is how much acknowledged writing a lost host can take with it, and beyond a minute a frequent backup does as well.",
+				units.FormatDuration(v), units.FormatDuration(model.MaxArchiveFlush))
+		default:
+			a.Flush = v
+		}
+	}
+	return a
 }
 
 // checkDestination reports whether dest is a directory path or a valid
@@ -843,6 +867,7 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		{"connected_clients_percent", ab.ConnectedClientsPercent, levelPercent},
 		{"blocked_clients", ab.BlockedClients, levelNumber},
 		{"replication_lag", ab.ReplicationLag, levelDuration},
+		{"archive_lag", ab.ArchiveLag, levelDuration},
 	} {
 		if th.b == nil {
 			continue
@@ -866,6 +891,7 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		{"rdb_save_failed", ab.RDBSaveFailed},
 		{"aof_rewrite_failed", ab.AOFRewriteFailed},
 		{"aof_write_failed", ab.AOFWriteFailed},
+		{"archive_gap", ab.ArchiveGap},
 	} {
 		if st.b == nil {
 			continue

@@ -94,7 +94,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	wantArgs := map[string][]string{
 		"backup": {"backup", "run", "-no-color", "-config", "/etc/redisplan", "-target", "main"},
-		"check":  {"check", "-notify", "-no-color", "-config", "/etc/redisplan", "-target", "main"},
+		"check":  {"check", "-notify", "-quiet", "-no-color", "-config", "/etc/redisplan", "-target", "main"},
 	}
 	wantSchedule := map[string]string{"backup": "30 2 * * mon-fri", "check": "*/15 * * * *"}
 	for _, f := range files {

@@ -64,6 +64,9 @@ func (r *Repository) leftAlone(ctx context.Context, others []*backup.Manifest) (
 	base := r.Path()
 	out := make([]Foreign, 0, len(fs)+len(others))
 	for _, f := range fs {
+		if isKindFolder(f.Name) {
+			continue
+		}
 		out = append(out, Foreign{Target: r.Target.Name, Path: base + f.Name, Why: f.Why})
 	}
 	for _, m := range others {
@@ -71,4 +74,15 @@ func (r *Repository) leftAlone(ctx context.Context, others []*backup.Manifest) (
 			Why: "a backup of another spec's target", Owner: DescribeOwner(*m.Owner)})
 	}
 	return out, nil
+}
+
+// isKindFolder reports whether name, as Storage.Foreign gives it, is the
+// folder of a kind kept beside the backups (the archive's).
+func isKindFolder(name string) bool {
+	for _, k := range kinds {
+		if name == string(k)+"/" {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,8 @@ func Owner(t *model.Target, st *model.SystemdTimers, opts Options) owner.Owner {
 }
 
 // Render returns the units of every scheduled job of t for one systemd
-// cron block, sorted by name. It fails only when a schedule has no
+// cron block, and the service of its archive when it has one, sorted by
+// name. It fails only when a schedule has no
 // OnCalendar form, which the spec's validation already refuses.
 func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfiles.File, error) {
 	binary := opts.Binary
@@ -103,6 +105,10 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 			schedfiles.File{Name: name + ".service", Content: []byte(svc.String())},
 			schedfiles.File{Name: name + ".timer", Content: []byte(tmr.String())})
 	}
+	if f := archiveUnit(t, st, opts, binary); f != nil {
+		files = append(files, *f)
+		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	}
 	return files, nil
 }
 
@@ -128,7 +134,7 @@ func Hardening(writePaths []string) []string {
 		"ProtectSystem=strict",
 	}
 	for _, p := range writePaths {
-		out = append(out, "ReadWritePaths="+pathArg("-"+p))
+		out = append(out, "ReadWritePaths="+pathWord("-"+p))
 	}
 	return append(out, "PrivateTmp=yes", "NoNewPrivileges=yes")
 }
@@ -163,12 +169,13 @@ func WritePaths(t *model.Target) []string {
 	return slices.Compact(paths)
 }
 
-// pathArg writes a path as one word of a path list setting: '%' doubled,
-// and quoted when it holds a space, a quote or a backslash.
-func pathArg(p string) string {
+// pathWord writes a path as one word of a path-list setting: '%' doubled
+// (systemd expands specifiers there, not environment variables), in
+// double quotes when it holds a space, a quote or a backslash.
+func pathWord(p string) string {
 	p = specifiers(p)
 	if strings.ContainsAny(p, " \t\"'\\") {
-		p = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
 	}
 	return p
 }

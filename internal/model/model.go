@@ -236,8 +236,32 @@ type Backup struct {
 	RequireDestination bool
 	// S3 says how to reach the s3:// destinations; nil uses AWS's
 	// defaults and the standard AWS environment and files.
-	S3  *S3
-	Pos Pos
+	S3 *S3
+	// Archive, when set, makes redisplan archive follow the server's
+	// write stream into the destination, beside the base backups, for
+	// point-in-time recovery; nil when the spec has no archive block.
+	Archive *Archive
+	Pos     Pos
+}
+
+// Archive bounds for Archive.Flush. Below 100ms a busy target makes more
+// objects than a store lists or prunes in reasonable time (and an S3 PUT
+// takes about that long); above a minute the archive is no better than a
+// frequent backup.
+const (
+	MinArchiveFlush     = 100 * time.Millisecond
+	MaxArchiveFlush     = time.Minute
+	DefaultArchiveFlush = time.Second
+)
+
+// Archive describes the continuous archive of a target's write stream.
+type Archive struct {
+	// Flush is the longest an acknowledged write waits before the
+	// archiver commits it to the destination (a segment fsynced, or an
+	// S3 object written): the archive's loss window when the host is
+	// lost. Between MinArchiveFlush and MaxArchiveFlush.
+	Flush time.Duration
+	Pos   Pos
 }
 
 // S3 says how to reach an S3-compatible object store. AccessKey and

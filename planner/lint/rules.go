@@ -29,7 +29,7 @@ type Rule struct {
 	Check func(t *model.Target) []model.Finding
 }
 
-// Rules returns the built-in rules, RP001 to RP013, in order.
+// Rules returns the built-in rules, RP001 to RP014, in order.
 func Rules() []Rule {
 	return []Rule{
 		{"RP001", model.SeverityError, "No persistence", checkNoPersistence},
@@ -45,6 +45,7 @@ func Rules() []Rule {
 		{"RP011", model.SeverityNotice, "rename-command instead of ACLs", checkRenames},
 		{"RP012", model.SeverityWarning, "Memory limit missing or too high", checkMaxmemory},
 		{"RP013", model.SeverityWarning, "Durability alerts missing", checkAlerts},
+		{"RP014", model.SeverityWarning, "Archive flush longer than the rpo", checkArchiveFlush},
 	}
 }
 
@@ -445,6 +446,11 @@ func checkAlerts(t *model.Target) []model.Finding {
 		effects = append(effects, "a failing save")
 		fixes = append(fixes, `rdb_save_failed { severity = "critical" }`)
 	}
+	if t.Backup != nil && t.Backup.Archive != nil && !has["archive_lag"] {
+		missing = append(missing, "archive_lag")
+		effects = append(effects, "an archive that fell behind or stopped")
+		fixes = append(fixes, `archive_lag { critical = "1m" }`)
+	}
 	if len(missing) == 0 {
 		return nil
 	}
@@ -452,5 +458,22 @@ func checkAlerts(t *model.Target) []model.Finding {
 		Message: fmt.Sprintf("the alerts block has no %s threshold, so %s goes unnoticed", strings.Join(missing, " or "), strings.Join(effects, " or ")),
 		Pos:     at(t.Alerts.Pos, t.Pos),
 		Fix:     "add " + strings.Join(fixes, " and ") + " to the alerts block",
+	}}
+}
+
+// RP014: an archive that commits less often than the rpo promises. The
+// archive's flush is what a lost host takes with it, so a longer flush
+// than the rpo breaks the promise whenever the host, not only the
+// process, is lost. Without rpo there is nothing to compare.
+func checkArchiveFlush(t *model.Target) []model.Finding {
+	if t.Backup == nil || t.Backup.Archive == nil || t.RPO <= 0 || t.Backup.Archive.Flush <= t.RPO {
+		return nil
+	}
+	a := t.Backup.Archive
+	return []model.Finding{{
+		Message: fmt.Sprintf("the archive commits the write stream every %s, longer than the rpo of %s, so losing the host can lose more acknowledged writes than the spec promises",
+			units.FormatDuration(a.Flush), units.FormatDuration(t.RPO)),
+		Pos: at(a.Pos, t.Backup.Pos, t.Pos),
+		Fix: fmt.Sprintf("set archive.flush = %q or shorter (at least 100ms), or an rpo that the archive can keep", units.FormatDuration(t.RPO)),
 	}}
 }

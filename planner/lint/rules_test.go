@@ -70,8 +70,8 @@ func compareGolden(t *testing.T, golden string, got []byte) {
 // of bad.golden for that rule, and good.hcl gives none.
 func TestRules(t *testing.T) {
 	rules := lint.Rules()
-	if len(rules) != 13 {
-		t.Fatalf("%d rules, want 13", len(rules))
+	if len(rules) != 14 {
+		t.Fatalf("%d rules, want 14", len(rules))
 	}
 	for i, r := range rules {
 		if want := fmt.Sprintf("RP%03d", i+1); r.Code != want {
