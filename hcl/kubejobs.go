@@ -2,9 +2,9 @@ package hcl
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
@@ -111,17 +111,6 @@ func (e *evaluator) objectItems(what string, expr hclv2.Expression, v cty.Value,
 	return out, true
 }
 
-// sortedKeys returns the keys of m in order, so that diagnostics come in
-// a stable order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // unknownKey reports key, which is not one of allowed.
 func (d *targetDecoder) unknownKey(what, key string, allowed []string, rng hclv2.Range) {
 	hint := ""
@@ -147,7 +136,7 @@ func (d *targetDecoder) kubeResources(a *hclv2.Attribute, kc *model.KubeCronJobs
 	}
 	parsed := map[string]map[string]resource.Quantity{}
 	where := map[string]map[string]hclv2.Range{}
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		it := top[k]
 		if k != "requests" && k != "limits" {
 			d.unknownKey("resources", k, []string{"limits", "requests"}, it.rng)
@@ -160,7 +149,7 @@ func (d *targetDecoder) kubeResources(a *hclv2.Attribute, kc *model.KubeCronJobs
 		out := map[string]string{}
 		parsed[k] = map[string]resource.Quantity{}
 		where[k] = map[string]hclv2.Range{}
-		for _, name := range sortedKeys(items) {
+		for _, name := range slices.Sorted(maps.Keys(items)) {
 			q := items[name]
 			if !slices.Contains(kubeResourceNames, name) {
 				d.unknownKey("resources."+k, name, kubeResourceNames, q.rng)
@@ -213,7 +202,7 @@ func (d *targetDecoder) kubeSecurity(a *hclv2.Attribute, kc *model.KubeCronJobs)
 		return
 	}
 	sc := &kc.Security
-	for _, k := range sortedKeys(items) {
+	for _, k := range slices.Sorted(maps.Keys(items)) {
 		it := items[k]
 		switch k {
 		case "run_as_non_root", "read_only_root_filesystem":

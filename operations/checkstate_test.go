@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/server/servertest"
@@ -34,16 +35,7 @@ func statelessRunsOf(t *testing.T, srv *servertest.Server, backupBlock string, r
 	t.Helper()
 	ctx := context.Background()
 	c := srv.Client(t)
-	info, err := c.Info(ctx, "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var used int64
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			used, _ = strconv.ParseInt(v, 10, 64)
-		}
-	}
+	used := usedMemory(t, c)
 	hook := newWebhook(t)
 	res := loadSpec(t, fmt.Sprintf(`redis "main" {
   address = %q
@@ -186,16 +178,7 @@ func TestCheckStateLegacyPlace(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
 	c := srv.Client(t)
-	info, err := c.Info(ctx, "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var used int64
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			used, _ = strconv.ParseInt(v, 10, 64)
-		}
-	}
+	used := usedMemory(t, c)
 	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -243,4 +226,24 @@ func TestCheckStateLegacyPlace(t *testing.T) {
 	if err != nil || len(l.LeftAlone) != 0 {
 		t.Errorf("backup list: %v, left alone %+v; want nothing", err, l.LeftAlone)
 	}
+}
+
+// usedMemory is the server's used_memory.
+func usedMemory(t *testing.T, c *redis.Client) int64 {
+	t.Helper()
+	info, err := c.Info(context.Background(), "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			used, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("used_memory: %v", err)
+			}
+			return used
+		}
+	}
+	t.Fatal("INFO memory has no used_memory")
+	return 0
 }
