@@ -134,6 +134,11 @@ func Hardening(writePaths []string) []string {
 		"ProtectSystem=strict",
 	}
 	for _, p := range writePaths {
+		if strings.ContainsFunc(p, unicode.IsControl) {
+			// A line break would start a setting of its own; such a
+			// path stays read-only, and the job says it cannot write.
+			continue
+		}
 		out = append(out, "ReadWritePaths="+pathWord("-"+p))
 	}
 	return append(out, "PrivateTmp=yes", "NoNewPrivileges=yes")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,21 @@ func TestVerify(t *testing.T) {
 	}
 	if err != nil && len(ours) == 0 {
 		t.Logf("systemd-analyze verify exited with %v about units other than ours:\n%s", err, out)
+	}
+}
+
+// TestHardeningKeepsPathsOnTheirLine: a write path with a line break
+// (a destination a spec value built) is left out rather than start a
+// setting of its own.
+func TestHardeningKeepsPathsOnTheirLine(t *testing.T) {
+	lines := Hardening([]string{"/srv/a\nExecStartPre=/bin/touch /tmp/pwned", "/srv/b"})
+	for _, l := range lines {
+		if strings.Contains(l, "ExecStartPre") || strings.Contains(l, "\n") {
+			t.Errorf("a path escaped its line: %q", l)
+		}
+	}
+	if !slices.Contains(lines, "ReadWritePaths=-/srv/b") {
+		t.Errorf("lines %q lack the plain path", lines)
 	}
 }
 
