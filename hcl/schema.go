@@ -215,6 +215,7 @@ type alertsBlock struct {
 	RDBSaveFailed           *statusBlock    `hcl:"rdb_save_failed,block"`
 	AOFRewriteFailed        *statusBlock    `hcl:"aof_rewrite_failed,block"`
 	AOFWriteFailed          *statusBlock    `hcl:"aof_write_failed,block"`
+	BackupUnloadable        *statusBlock    `hcl:"backup_unloadable,block"`
 }
 
 type thresholdBlock struct {
@@ -228,11 +229,15 @@ type statusBlock struct {
 	DefRange hclv2.Range      `hcl:",def_range"`
 }
 
+// notifyBlock is one alert destination: a webhook, or Alertmanager's API
+// (one URL, or a list for an HA group: each is posted to).
 type notifyBlock struct {
-	Webhook  *hclv2.Attribute `hcl:"webhook"`
-	Format   *hclv2.Attribute `hcl:"format,optional"`
-	Headers  *hclv2.Attribute `hcl:"headers,optional"`
-	DefRange hclv2.Range      `hcl:",def_range"`
+	Webhook      *hclv2.Attribute `hcl:"webhook,optional"`
+	Alertmanager *hclv2.Attribute `hcl:"alertmanager,optional"`
+	Format       *hclv2.Attribute `hcl:"format,optional"`
+	GeneratorURL *hclv2.Attribute `hcl:"generator_url,optional"`
+	Headers      *hclv2.Attribute `hcl:"headers,optional"`
+	DefRange     hclv2.Range      `hcl:",def_range"`
 }
 
 // cronBlock is one place the target's schedules run from: a crontab (the

@@ -6,14 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
@@ -35,7 +34,6 @@ func statelessRunsOf(t *testing.T, srv *servertest.Server, backupBlock string, r
 	t.Helper()
 	ctx := context.Background()
 	c := srv.Client(t)
-	used := usedMemory(t, c)
 	hook := newWebhook(t)
 	res := loadSpec(t, fmt.Sprintf(`redis "main" {
   address = %q
@@ -73,9 +71,7 @@ func statelessRunsOf(t *testing.T, srv *servertest.Server, backupBlock string, r
 			t.Fatalf("%s: the webhook has %d payloads, want %d: %v", what, got, wantPayloads, hook.received())
 		}
 	}
-	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {
-		t.Fatal(err)
-	}
+	memoryNearlyFull(t, c)
 	run("first run, memory critical", 1)
 	run("second run, still critical, another pod", 1)
 	if err := c.ConfigSet(ctx, "maxmemory", "1gb").Err(); err != nil {
@@ -100,8 +96,12 @@ func statelessRunsOf(t *testing.T, srv *servertest.Server, backupBlock string, r
 			t.Errorf("the stored state holds a secret (%s):\n%s", s, b)
 		}
 	}
-	if !strings.Contains(string(b), `"resolved"`) {
-		t.Errorf("the stored state does not record the resolved alert:\n%s", b)
+	st, err := check.DecodeState(b, "the stored state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := st.Alerts[check.AlertKey("main", "memory_used_percent")]; a.Status == "firing" {
+		t.Errorf("the stored state still has the resolved alert firing:\n%s", b)
 	}
 	return b, res.Spec.Targets[0]
 }
@@ -178,10 +178,7 @@ func TestCheckStateLegacyPlace(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
 	c := srv.Client(t)
-	used := usedMemory(t, c)
-	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {
-		t.Fatal(err)
-	}
+	memoryNearlyFull(t, c)
 	hook := newWebhook(t)
 	dest := t.TempDir()
 	res := loadSpec(t, fmt.Sprintf(`redis "main" {
@@ -226,24 +223,4 @@ func TestCheckStateLegacyPlace(t *testing.T) {
 	if err != nil || len(l.LeftAlone) != 0 {
 		t.Errorf("backup list: %v, left alone %+v; want nothing", err, l.LeftAlone)
 	}
-}
-
-// usedMemory is the server's used_memory.
-func usedMemory(t *testing.T, c *redis.Client) int64 {
-	t.Helper()
-	info, err := c.Info(context.Background(), "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			used, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("used_memory: %v", err)
-			}
-			return used
-		}
-	}
-	t.Fatal("INFO memory has no used_memory")
-	return 0
 }

@@ -26,7 +26,7 @@ func TestCheckQuiet(t *testing.T) {
 	if code != 0 || out != "" || errOut != "" {
 		t.Fatalf("healthy, -quiet: exit %d, stdout %q, stderr %q; want exit 0 and no output", code, out, errOut)
 	}
-	code, out, _ = runCLI(t, "check", "-config", spec, "-state-dir", stateDir)
+	code, out, specWarnings := runCLI(t, "check", "-config", spec, "-state-dir", stateDir)
 	if code != 0 || !strings.Contains(out, "memory_used_percent") {
 		t.Fatalf("healthy, interactive: exit %d, output %q; want the table", code, out)
 	}
@@ -34,9 +34,14 @@ func TestCheckQuiet(t *testing.T) {
 	c := srv.Client(t)
 	used, _ := strconv.ParseFloat(infoValue(t, c, "used_memory"), 64)
 	c.ConfigSet(context.Background(), "maxmemory", strconv.Itoa(int(used*100/95)))
-	code, out, _ = runCLI(t, "check", "-notify", "-quiet", "-config", spec, "-state-dir", stateDir)
+	code, out, errOut = runCLI(t, "check", "-notify", "-quiet", "-config", spec, "-state-dir", stateDir)
 	if code != 2 || !strings.Contains(out, "memory_used_percent") || !strings.Contains(strings.ToLower(out), "critical") {
 		t.Fatalf("critical, -quiet: exit %d, output %q; want exit 2 and the table", code, out)
+	}
+	// The spec's warnings (what an interactive run prints on stderr) come
+	// with a report that is shown, and only then.
+	if !strings.HasPrefix(errOut, specWarnings) {
+		t.Errorf("critical, -quiet: stderr %q, want the spec's warnings %q first", errOut, specWarnings)
 	}
 	if n := len(rcv.received()); n != 1 {
 		t.Fatalf("the receiver got %d payloads, want the firing one", n)

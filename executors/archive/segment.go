@@ -125,6 +125,9 @@ type Footer struct {
 	// Last is when the segment's last bytes were received (the time of
 	// the cut).
 	Last time.Time `json:"last"`
+	// DB is the database selected at the end: the next segment's header
+	// DB.
+	DB int `json:"db"`
 	// Commands is how many commands the segment holds (SELECT, MULTI and
 	// EXEC included).
 	Commands int `json:"commands"`
@@ -296,7 +299,7 @@ func (w *SegmentWriter) Close(last time.Time) (Footer, error) {
 	if last.Before(w.last) {
 		last = w.last
 	}
-	f := Footer{EndOffset: w.off, Last: last, Commands: w.n, SHA256: hex.EncodeToString(w.sum.Sum(nil))}
+	f := Footer{EndOffset: w.off, Last: last, DB: w.db, Commands: w.n, SHA256: hex.EncodeToString(w.sum.Sum(nil))}
 	line, err := annotation(footerPrefix, f)
 	if err != nil {
 		return Footer{}, err
@@ -408,8 +411,8 @@ func OpenSegment(r io.Reader) (*SegmentReader, error) {
 	if n != sr.Footer.Commands {
 		return nil, fmt.Errorf("segment holds %d commands, its footer says %d", n, sr.Footer.Commands)
 	}
-	if check.off > sr.Footer.EndOffset || check.tx {
-		return nil, fmt.Errorf("segment's commands end at offset %d (in a transaction: %v), its footer says %d", check.off, check.tx, sr.Footer.EndOffset)
+	if check.off > sr.Footer.EndOffset || check.tx || check.db != sr.Footer.DB {
+		return nil, fmt.Errorf("segment's commands end at offset %d in db %d (in a transaction: %v), its footer says %d in db %d", check.off, check.db, check.tx, sr.Footer.EndOffset, sr.Footer.DB)
 	}
 	return sr, nil
 }

@@ -37,8 +37,8 @@ type Foreign struct {
 	Path string `json:"path"`
 	Why  string `json:"why"`
 	// Owner, for a backup of another spec's target in a shared folder,
-	// says whose it is; empty for what is not redisplan's.
-	Owner string `json:"owner,omitempty"`
+	// says whose it is; "" for what is not redisplan's.
+	Owner string `json:"owner"`
 }
 
 // List reads the target's backups and what is left alone beside them.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/oncalendar"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
@@ -25,11 +26,22 @@ type Rule struct {
 	Title    string
 	// Check returns the rule's findings on one target with Message, Pos
 	// and Fix set; Run fills in the code, severity, target and doc. It
-	// reads the target only.
+	// reads the target only. It is nil for a rule about several targets
+	// (Across).
 	Check func(t *model.Target) []model.Finding
 }
 
-// Rules returns the built-in rules, RP001 to RP014, in order.
+// across are the rules about several targets of a spec, by code: each
+// returns its findings on the whole spec with Target set too.
+var across = map[string]func(spec *model.Spec) []model.Finding{
+	"RP015": checkSharedDestination,
+}
+
+// Across reports whether the rule of code judges the spec's targets
+// together rather than one at a time.
+func Across(code string) bool { return across[code] != nil }
+
+// Rules returns the built-in rules, RP001 to RP015, in order.
 func Rules() []Rule {
 	return []Rule{
 		{"RP001", model.SeverityError, "No persistence", checkNoPersistence},
@@ -46,6 +58,7 @@ func Rules() []Rule {
 		{"RP012", model.SeverityWarning, "Memory limit missing or too high", checkMaxmemory},
 		{"RP013", model.SeverityWarning, "Durability alerts missing", checkAlerts},
 		{"RP014", model.SeverityWarning, "Archive flush longer than the rpo", checkArchiveFlush},
+		{"RP015", model.SeverityWarning, "Destination shared across RDB versions", nil},
 	}
 }
 
@@ -66,8 +79,15 @@ func Run(spec *model.Spec) []model.Finding {
 	}
 	var out []model.Finding
 	rules := Rules()
-	for _, t := range spec.Targets {
-		for _, r := range rules {
+	for _, r := range rules {
+		if check := across[r.Code]; check != nil {
+			for _, f := range check(spec) {
+				f.Code, f.Severity, f.Doc = r.Code, r.Severity, DocPath(r.Code)
+				out = append(out, f)
+			}
+			continue
+		}
+		for _, t := range spec.Targets {
 			for _, f := range r.Check(t) {
 				f.Code, f.Severity, f.Target, f.Doc = r.Code, r.Severity, t.Name, DocPath(r.Code)
 				out = append(out, f)
@@ -300,7 +320,7 @@ func checkRetention(t *model.Target) []model.Finding {
 	if max(r.KeepLast, r.KeepMin, r.KeepDaily, r.KeepWeekly, r.KeepMonthly) >= 2 {
 		return nil
 	}
-	period, err := schedulePeriod(b.Schedule)
+	period, err := oncalendar.Period(b.Schedule)
 	if err != nil || r.MaxAge > period {
 		return nil
 	}
