@@ -3,13 +3,13 @@ package operations
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,25 +132,14 @@ func TestCheckPostsToAlertmanagerAPI(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
 	c := srv.Client(t)
-	info, err := c.Info(ctx, "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var used int64
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			used, _ = strconv.ParseInt(v, 10, 64)
-		}
-	}
-	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {
-		t.Fatal(err)
-	}
+	memoryNearlyFull(t, c)
 	am0 := newAlertmanagerAPI(t)
 	var refuse atomic.Bool
 	refuse.Store(true)
-	down := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+	down := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		if refuse.Load() {
-			http.Error(rw, "maintenance", http.StatusServiceUnavailable)
+			// A refusal that quotes the credentials it was sent.
+			http.Error(rw, "maintenance; you sent "+req.Header.Get("Authorization"), http.StatusServiceUnavailable)
 		}
 	}))
 	t.Cleanup(down.Close)
@@ -194,8 +183,9 @@ func TestCheckPostsToAlertmanagerAPI(t *testing.T) {
 	if len(r.Deliveries) != 2 || !r.Deliveries[0].Delivered || r.Deliveries[1].Delivered {
 		t.Fatalf("deliveries = %+v, want the first delivered and the second refused", r.Deliveries)
 	}
+	basic := base64.StdEncoding.EncodeToString([]byte("redisplan:am-pass-4711"))
 	for _, d := range r.Deliveries {
-		if strings.Contains(d.URL+d.Error, "am-pass-4711") {
+		if strings.Contains(d.URL+d.Error, "am-pass-4711") || strings.Contains(d.Error, basic) {
 			t.Errorf("a delivery shows the password: %+v", d)
 		}
 		if !strings.HasSuffix(d.URL, "/api/v2/alerts") {

@@ -162,4 +162,3 @@ func TestArchiveOpsFollowARealServer(t *testing.T) {
 		t.Errorf("archive_gap after prune = %+v", gap)
 	}
 }
-

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 )
@@ -13,17 +14,7 @@ import (
 // record (type message or bytes), the plan (type plan) or the summary
 // (type summary). Lines are decoded strictly against it.
 type applyLine struct {
-	Type      string    `json:"type"`
-	Time      time.Time `json:"time"`
-	Level     string    `json:"level"`
-	Operation string    `json:"operation"`
-	Target    string    `json:"target"`
-	Phase     string    `json:"phase"`
-	Message   string    `json:"message"`
-	File      string    `json:"file"`
-	Bytes     *int64    `json:"bytes"`
-	Total     int64     `json:"total"`
-	Done      bool      `json:"done"`
+	progressLine
 	// Plan is plan -json's document (whose fields plan's tests check).
 	Plan           json.RawMessage   `json:"plan"`
 	Findings       []json.RawMessage `json:"findings"`
@@ -96,7 +87,7 @@ func TestApplyJSONStreamsLines(t *testing.T) {
 		if l.Type != "message" && l.Type != "bytes" {
 			t.Errorf("a step line has type %q, want message or bytes", l.Type)
 		}
-		if l.Type == "message" && (l.Message == "" || l.Level == "") {
+		if l.Type == "message" && l.Message == "" {
 			t.Errorf("a message line without level or message: %+v", l)
 		}
 	}
@@ -123,5 +114,36 @@ func TestApplyJSONNeedsApproval(t *testing.T) {
 	code, out, errOut := runCLI(t, "apply", "-json", "-config", writeSpec(t, cleanSpec))
 	if code == 0 || out != "" || !strings.Contains(errOut, "-json needs -auto-approve or a saved plan") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestApplyJSONStaleSavedPlan: a saved plan whose server moved since is
+// refused, and apply -json says so in its summary (outcome stale, what
+// moved) with no plan record and exit 1; nothing is applied.
+func TestApplyJSONStaleSavedPlan(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	spec := policySpec(t, srv, "", "")
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if code, out, errOut := runCLI(t, "plan", "-out", planFile, "-config", spec); code != 0 {
+		t.Fatalf("plan -out: exit %d\n%s%s", code, out, errOut)
+	}
+	c := srv.Client(t)
+	if err := c.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "apply", "-json", "-config", spec, planFile)
+	lines := decodeApplyLines(t, out)
+	last := lines[len(lines)-1]
+	if code != 1 || last.Type != "summary" || last.Outcome != "stale" || len(last.Stale) == 0 {
+		t.Fatalf("apply -json of a stale plan: exit %d, last line %+v\n%s", code, last, errOut)
+	}
+	for _, l := range lines {
+		if l.Type == "plan" {
+			t.Error("a stale saved plan got a plan record")
+		}
+	}
+	if got := configGet(t, c, "maxmemory"); got != "0" {
+		t.Errorf("maxmemory = %s after a refused apply, want 0", got)
 	}
 }

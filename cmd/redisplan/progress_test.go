@@ -137,19 +137,7 @@ func TestProgressViewJSON(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	i := 0
 	for ; sc.Scan(); i++ {
-		var got struct {
-			Type      string         `json:"type"`
-			Time      time.Time      `json:"time"`
-			Level     progress.Level `json:"level"`
-			Operation string         `json:"operation"`
-			Target    string         `json:"target"`
-			Phase     string         `json:"phase"`
-			Message   string         `json:"message"`
-			File      string         `json:"file"`
-			Bytes     *int64         `json:"bytes"`
-			Total     int64          `json:"total"`
-			Done      bool           `json:"done"`
-		}
+		var got progressLine
 		dec := json.NewDecoder(strings.NewReader(sc.Text()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&got); err != nil {
@@ -202,4 +190,20 @@ func TestProgressViewConcurrent(t *testing.T) {
 			t.Fatalf("garbled line %q", l)
 		}
 	}
+}
+
+// progressLine is every field of a progress record (progress.Record) as a
+// JSON line: the lines are decoded strictly against it.
+type progressLine struct {
+	Type      string         `json:"type"`
+	Time      time.Time      `json:"time"`
+	Level     progress.Level `json:"level"`
+	Operation string         `json:"operation"`
+	Target    string         `json:"target"`
+	Phase     string         `json:"phase"`
+	Message   string         `json:"message"`
+	File      string         `json:"file"`
+	Bytes     *int64         `json:"bytes"`
+	Total     int64          `json:"total"`
+	Done      bool           `json:"done"`
 }

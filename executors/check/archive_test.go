@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redisplan/redisplan/executors/promrules"
 	"github.com/redisplan/redisplan/internal/model"
 )
 
@@ -183,6 +184,12 @@ func TestArchiveMetrics(t *testing.T) {
 	for _, f := range archiveFamilies() {
 		if strings.HasPrefix(f.name, "redis_") {
 			t.Errorf("%s looks like a redis_exporter name", f.name)
+		}
+	}
+	// The Prometheus rules read these names.
+	for _, name := range []string{promrules.ArchiveLagMetric, promrules.ArchiveGapsMetric} {
+		if !strings.Contains(out, "# TYPE "+name+" gauge\n") {
+			t.Errorf("the rules read %s, which check does not write:\n%s", name, out)
 		}
 	}
 	// Without an archive, no archive metric.

@@ -15,12 +15,12 @@ import (
 	"time"
 )
 
-// redisExporterNames reads testdata/redis_exporter_metrics.txt: every
+// redisExporterNames reads testdata/prometheus/redis_exporter_metrics.txt: every
 // metric name redis_exporter exports, from its source (the file says which
 // commit and files).
 func redisExporterNames(t *testing.T) map[string]bool {
 	t.Helper()
-	f, err := os.Open("testdata/redis_exporter_metrics.txt")
+	f, err := os.Open("../../testdata/prometheus/redis_exporter_metrics.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,13 @@ const GroupName = "redisplan"
 // of the target's newest successful backup, labelled target="<name>".
 const BackupMetric = "redisplan_backup_last_success_timestamp_seconds"
 
+// The textfile metrics the archive's rules read: archive_lag's figure when
+// the check ran, and the gaps within retention, labelled target="<name>".
+const (
+	ArchiveLagMetric  = "redisplan_archive_lag_seconds"
+	ArchiveGapsMetric = "redisplan_archive_gaps"
+)
+
 // TextfilePattern is the regular expression (RE2, anchored by Prometheus)
 // that the staleness rule matches the file label of
 // node_textfile_mtime_seconds with: redisplan*.prom, as a base name
@@ -192,8 +199,9 @@ func Rules(t *model.Target, opts RenderOptions) []Rule {
 			Description: "A BGSAVE of " + n + " has been running for " + valueDuration + ", more than the " + sev + " level of " + humanSeconds(level) + ".",
 		}
 	})
-	// AOF statuses are judged unless the server says AOF is off: the
-	// textfile metrics have no redis_aof_enabled.
+	// AOF statuses are judged unless the server says AOF is off: a
+	// series without redis_aof_enabled beside it (an exporter that does
+	// not export it) is judged.
 	r.add(Rule{
 		Alert: "RedisAofWriteFailed", Check: "aof", Severity: r.severity("aof_write_failed"), For: time.Minute,
 		Expr:        "redis_aof_last_write_status" + s + " == 0 unless redis_aof_enabled" + s + " == 0",
@@ -377,14 +385,14 @@ func (r *ruler) archive() {
 	r.levels("archive_lag", defaultArchiveLag, func(sev, level string) Rule {
 		return Rule{
 			Alert: "RedisArchiveBehind", For: time.Minute,
-			Expr:        "redisplan_archive_lag_seconds" + s + " > " + level,
+			Expr:        ArchiveLagMetric + s + " > " + level,
 			Summary:     "The archive of Redis " + n + " is more than " + humanSeconds(level) + " behind",
 			Description: "The archive of " + n + " was " + valueDuration + " behind the server when redisplan check last ran, more than the " + sev + " level of " + humanSeconds(level) + ": writes since are not archived, and losing the host would lose them. Is redisplan archive running?",
 		}
 	})
 	r.add(Rule{
 		Alert: "RedisArchiveGap", Check: "archive_gap", Severity: r.severityOr("archive_gap", warning), For: time.Minute,
-		Expr:        "redisplan_archive_gaps" + s + " > 0",
+		Expr:        ArchiveGapsMetric + s + " > 0",
 		Summary:     "The archive of Redis " + n + " has a gap",
 		Description: "The archive of " + n + " has " + value0 + " gaps within retention: times no point-in-time restore can reach (redisplan backup list shows them).",
 	})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -399,7 +400,7 @@ func TestExampleSpecRendersValidRules(t *testing.T) {
 // The rules fire on the series they are written for: promtool's rule unit
 // tests feed series and compare the alerts, with their labels and
 // expanded annotations. main's AOF is off as redis_exporter reports it;
-// the cache has only the textfile metrics, which do not say.
+// the cache has no redis_aof_enabled series, so its AOF status is judged.
 const unitTests = `rule_files:
   - rules.yml
 evaluation_interval: 1m
@@ -611,5 +612,45 @@ func TestArchiveRulesUseTheCheckDefaults(t *testing.T) {
 		if r.Alert == "RedisArchiveGap" && r.Severity != "critical" {
 			t.Errorf("archive_gap severity critical in the spec gives %s", r.Severity)
 		}
+	}
+}
+
+// TestRulesReadRedisExporterNames: every redis_* series a rule reads is a
+// name redis_exporter exports (the list taken from its source, see the
+// file), except redis_config_maxclients, which older releases export
+// instead of redis_max_clients; and no rule reads a series by the names
+// redisplan's textfile used to share with redis_exporter.
+func TestRulesReadRedisExporterNames(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/prometheus/redis_exporter_metrics.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := map[string]bool{"redis_config_maxclients": true}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			exported[line] = true
+		}
+	}
+	if !exported["redis_up"] || !exported["redis_rdb_last_bgsave_status"] {
+		t.Fatal("the redis_exporter list lacks redis_up or redis_rdb_last_bgsave_status")
+	}
+	name := regexp.MustCompile(`\b(redis(?:plan)?_[a-z_]+)\b`)
+	seen := 0
+	for _, r := range parseRules(t, Render(sampleTargets(), RenderOptions{})) {
+		for _, m := range name.FindAllString(r["expr"], -1) {
+			switch {
+			case strings.HasPrefix(m, "redisplan_"):
+				if m != BackupMetric && m != ArchiveLagMetric && m != ArchiveGapsMetric {
+					t.Errorf("rule %s reads %s, which redisplan's textfile does not write", r["alert"], m)
+				}
+			case !exported[m]:
+				t.Errorf("rule %s reads %s, which redis_exporter does not export", r["alert"], m)
+			default:
+				seen++
+			}
+		}
+	}
+	if seen < 10 {
+		t.Errorf("only %d redis_exporter series read by the sample rules", seen)
 	}
 }
