@@ -34,9 +34,14 @@ func main() {
 	keys := flag.Int("keys", 2_000_000, "keys to load")
 	rounds := flag.Int("rounds", 1, "times to run every step on the loaded dataset")
 	asJSON := flag.Bool("json", false, "print every sample as JSON instead of a table")
+	only := flag.String("steps", "abcdef", "the steps to run (letters a to f); (e) and (f) need a backup, so (b) and (c) run once before them even when left out")
 	flag.Parse()
+	if strings.Trim(*only, "abcdef") != "" || *only == "" {
+		fmt.Fprintln(os.Stderr, "benchbackup: -steps takes letters a to f, such as df for the bare load and the restore")
+		os.Exit(2)
+	}
 	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
-	res, err := run(*keys, *rounds)
+	res, err := run(*keys, *rounds, *only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
@@ -103,13 +108,13 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func run(keys, rounds int) (*Result, error) {
+func run(keys, rounds int, steps string) (*Result, error) {
 	res := &Result{Keys: keys}
-	err := measure(res, rounds)
+	err := measure(res, rounds, steps)
 	return res, err
 }
 
-func measure(res *Result, rounds int) error {
+func measure(res *Result, rounds int, only string) error {
 	keys := res.Keys
 	ctx := context.Background()
 	work, bin, cleanup, err := bench.Workdir("redisplan-bench-")
@@ -201,7 +206,14 @@ func measure(res *Result, rounds int) error {
 				current.Phases[k] = append(current.Phases[k], v)
 			}
 		}
-		if err := oneRound(ctx, c, res, timeIt, watchIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) }, phases,
+		steps := only
+		if round == 0 && strings.Contains(only, "f") && !strings.Contains(only, "c") {
+			steps += "c" // the restore needs a backup
+		}
+		if round == 0 && strings.Contains(only, "e") && !strings.Contains(only, "b") {
+			steps += "b" // the seed restore needs the seed's backup
+		}
+		if err := oneRound(ctx, c, res, steps, timeIt, watchIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) }, phases,
 			bin, work, conf, rdbPath, spec); err != nil {
 			return err
 		}
@@ -211,13 +223,29 @@ func measure(res *Result, rounds int) error {
 	return nil
 }
 
-// oneRound runs steps (a) to (f) once on the loaded dataset.
-func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt func(string, func() error) error, recordRSS func(float64),
+// oneRound runs the steps named in steps ((a) to (f)) once on the loaded
+// dataset.
+func oneRound(ctx context.Context, c *redis.Client, res *Result, steps string, timeIt, watchIt func(string, func() error) error, recordRSS func(float64),
 	recordPhases func(map[string]float64), bin, work, conf, rdbPath, spec string) error {
+	only := func(measure func(string, func() error) error) func(string, func() error) error {
+		return func(name string, f func() error) error {
+			if !strings.Contains(steps, name[1:2]) {
+				return nil
+			}
+			return measure(name, f)
+		}
+	}
+	timeIt, watchIt = only(timeIt), only(watchIt)
+	ran := func(id string) bool { return strings.Contains(steps, id) }
 
 	// (a) BGSAVE alone.
 	if err := timeIt("(a) BGSAVE alone", func() error { return bgsave(ctx, c) }); err != nil {
 		return err
+	}
+	if !ran("a") {
+		if err := bgsave(ctx, c); err != nil { // the RDB the bare load reads
+			return err
+		}
 	}
 	if st, err := os.Stat(rdbPath); err == nil {
 		res.RDBBytes = st.Size()
@@ -243,7 +271,9 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt
 	}); err != nil {
 		return err
 	}
-	recordRSS(rss)
+	if ran("c") {
+		recordRSS(rss)
+	}
 
 	// (d) a bare server start loading the RDB.
 	if err := watchIt("(d) bare load: start redis-server on the RDB until loaded", func() error {
@@ -275,6 +305,9 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt
 		return err
 	}); err != nil {
 		return err
+	}
+	if !ran("f") {
+		return nil
 	}
 	recordRSS(rss)
 	ph, err := restorePhases(out)
