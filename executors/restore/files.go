@@ -33,12 +33,17 @@ type placement struct {
 	file backup.File
 	dir  string // the data dir
 	dest string // relative to dir, slash-separated: dump.rdb, appendonlydir/x.base.rdb
+	// deferChecks: the file is copied through Source.OpenWithoutRawDigest
+	// without the RDB check; the caller checks the placed file
+	// (checkPlaced) before it counts on it.
+	deferChecks bool
 }
 
 func (pl placement) path() string { return filepath.Join(pl.dir, filepath.FromSlash(pl.dest)) }
 
 // place streams one artifact into a temp file next to its destination
-// through the checks of copyChecked, fsyncs it and renames it into place.
+// through the checks of copyChecked (only those of the stored bytes and
+// the size when pl.deferChecks), fsyncs it and renames it into place.
 // The new file and the AOF directory get the owner of the data dir (when
 // redisplan may give files away, as root) so that the server can read
 // them. It returns what copyChecked says of the file's CRC-64. The bytes
@@ -73,7 +78,11 @@ func place(ctx context.Context, src Source, pl placement, emit progress.Sink) (c
 	}
 
 	wb := writeBehind(tmp)
-	crc, err = copyChecked(ctx, src, pl.file, wb, emit)
+	if pl.deferChecks {
+		crc, err = copyRaw(ctx, src.OpenWithoutRawDigest, pl.file, wb, emit, false)
+	} else {
+		crc, err = copyChecked(ctx, src, pl.file, wb, emit)
+	}
 	if err != nil {
 		wb.CloseWithError(err)
 		return crc, fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)
@@ -199,3 +208,24 @@ func syncDirs(dirs ...string) error {
 	}
 	return nil
 }
+
+// checkPlaced makes the checks place left out with pl.deferChecks over the
+// placed file f, opened before anything could replace it: the raw bytes'
+// digest and size against the manifest, and the RDB structure and CRC-64
+// of RDB data. Its errors name the backup's file as copyChecked's do.
+func checkPlaced(ctx context.Context, fh *os.File, f backup.File) (rdbChecksum, error) {
+	open := func(context.Context, backup.File) (io.ReadCloser, error) {
+		if _, err := fh.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return io.NopCloser(backup.RawDigestReader(fh, f)), nil
+	}
+	// Not io.Discard, whose ReadFrom reads 8 KiB at a time: io.Copy's
+	// own 32 KiB buffer costs a quarter of the reads.
+	return copyRaw(ctx, open, f, discard{}, nil, true)
+}
+
+// discard takes every write and keeps nothing.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -112,13 +112,20 @@ func CheckLayout(m *backup.Manifest, aofManifest []byte) error {
 // pass; the size must be the manifest's. An error names f. The raw bytes
 // copied are reported to emit as they go (progress.Meter).
 func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer, emit progress.Sink) (rdbChecksum, error) {
-	rc, err := src.Open(ctx, f)
+	return copyRaw(ctx, src.Open, f, w, emit, true)
+}
+
+// copyRaw is copyChecked with the reader open gives, and without the RDB
+// check when checkRDB is false (the size is always checked).
+func copyRaw(ctx context.Context, open func(context.Context, backup.File) (io.ReadCloser, error), f backup.File, w io.Writer,
+	emit progress.Sink, checkRDB bool) (rdbChecksum, error) {
+	rc, err := open(ctx, f)
 	if err != nil {
 		return crcNotRDB, fmt.Errorf("read the backup's %s: %w", f.Original, err)
 	}
 	var r io.Reader = rc
 	var check *rdb.CheckingReader
-	if holdsRDB(f) {
+	if checkRDB && holdsRDB(f) {
 		check = rdb.NewCheckingReader(rc)
 		r = check
 	}

@@ -34,6 +34,7 @@ func main() {
 	keys := flag.Int("keys", 2_000_000, "keys to load")
 	rounds := flag.Int("rounds", 1, "times to run every step on the loaded dataset")
 	asJSON := flag.Bool("json", false, "print every sample as JSON instead of a table")
+	keep := flag.Bool("keep", false, "keep the work directory (the dataset's RDB, the backups, the spec) and print its path, for profiling")
 	only := flag.String("steps", "abcdef", "the steps to run (letters a to f); (e) and (f) need a backup, so (b) and (c) run once before them even when left out")
 	flag.Parse()
 	if strings.Trim(*only, "abcdef") != "" || *only == "" {
@@ -41,7 +42,7 @@ func main() {
 		os.Exit(2)
 	}
 	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
-	res, err := run(*keys, *rounds, *only)
+	res, err := run(*keys, *rounds, *only, *keep)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
@@ -108,20 +109,24 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func run(keys, rounds int, steps string) (*Result, error) {
+func run(keys, rounds int, steps string, keep bool) (*Result, error) {
 	res := &Result{Keys: keys}
-	err := measure(res, rounds, steps)
+	err := measure(res, rounds, steps, keep)
 	return res, err
 }
 
-func measure(res *Result, rounds int, only string) error {
+func measure(res *Result, rounds int, only string, keep bool) error {
 	keys := res.Keys
 	ctx := context.Background()
 	work, bin, cleanup, err := bench.Workdir("redisplan-bench-")
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	if keep {
+		defer fmt.Fprintf(os.Stderr, "kept the work directory %s\n", work)
+	} else {
+		defer cleanup()
+	}
 	port, err := server.FreePort()
 	if err != nil {
 		return err
