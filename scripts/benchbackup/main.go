@@ -34,6 +34,7 @@ func main() {
 	keys := flag.Int("keys", 2_000_000, "keys to load")
 	rounds := flag.Int("rounds", 1, "times to run every step on the loaded dataset")
 	asJSON := flag.Bool("json", false, "print every sample as JSON instead of a table")
+	baseline := flag.String("baseline", "", "another redisplan binary whose restore runs right after (f) in every round, as step (g), to compare two builds in one run")
 	keep := flag.Bool("keep", false, "keep the work directory (the dataset's RDB, the backups, the spec) and print its path, for profiling")
 	only := flag.String("steps", "abcdef", "the steps to run (letters a to f); (e) and (f) need a backup, so (b) and (c) run once before them even when left out")
 	flag.Parse()
@@ -42,7 +43,7 @@ func main() {
 		os.Exit(2)
 	}
 	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
-	res, err := run(*keys, *rounds, *only, *keep)
+	res, err := run(*keys, *rounds, *only, *keep, *baseline)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
@@ -109,13 +110,13 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func run(keys, rounds int, steps string, keep bool) (*Result, error) {
+func run(keys, rounds int, steps string, keep bool, baseline string) (*Result, error) {
 	res := &Result{Keys: keys}
-	err := measure(res, rounds, steps, keep)
+	err := measure(res, rounds, steps, keep, baseline)
 	return res, err
 }
 
-func measure(res *Result, rounds int, only string, keep bool) error {
+func measure(res *Result, rounds int, only string, keep bool, baseline string) error {
 	keys := res.Keys
 	ctx := context.Background()
 	work, bin, cleanup, err := bench.Workdir("redisplan-bench-")
@@ -219,7 +220,7 @@ func measure(res *Result, rounds int, only string, keep bool) error {
 			steps += "b" // the seed restore needs the seed's backup
 		}
 		if err := oneRound(ctx, c, res, steps, timeIt, watchIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) }, phases,
-			bin, work, conf, rdbPath, spec); err != nil {
+			bin, baseline, work, conf, rdbPath, spec); err != nil {
 			return err
 		}
 	}
@@ -231,7 +232,7 @@ func measure(res *Result, rounds int, only string, keep bool) error {
 // oneRound runs the steps named in steps ((a) to (f)) once on the loaded
 // dataset.
 func oneRound(ctx context.Context, c *redis.Client, res *Result, steps string, timeIt, watchIt func(string, func() error) error, recordRSS func(float64),
-	recordPhases func(map[string]float64), bin, work, conf, rdbPath, spec string) error {
+	recordPhases func(map[string]float64), bin, baseline, work, conf, rdbPath, spec string) error {
 	only := func(measure func(string, func() error) error) func(string, func() error) error {
 		return func(name string, f func() error) error {
 			if !strings.Contains(steps, name[1:2]) {
@@ -317,6 +318,23 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, steps string, t
 	recordRSS(rss)
 	ph, err := restorePhases(out)
 	if err != nil {
+		return err
+	}
+	recordPhases(ph)
+	if baseline == "" {
+		return nil
+	}
+
+	// (g) the same restore by another build, for a comparison.
+	steps += "g"
+	if err := watchIt("(g) baseline redisplan restore -latest", func() (err error) {
+		rss, out, err = runMeasured(baseline, "restore", "-config", spec, "-target", "bench", "-latest", "-auto-approve", "-keep-safety-copy=false")
+		return err
+	}); err != nil {
+		return err
+	}
+	recordRSS(rss)
+	if ph, err = restorePhases(out); err != nil {
 		return err
 	}
 	recordPhases(ph)
