@@ -345,6 +345,10 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, steps string, t
 var timingsLine = regexp.MustCompile(`timings: checks ([\d.]+)s, staging ([\d.]+)s, stop ([\d.]+)s, swap ([\d.]+)s, load ([\d.]+)s, ` +
 	`key check and settings ([\d.]+)s; total ([\d.]+)s; the server answered no one for ([\d.]+)s .* took no write for ([\d.]+)s`)
 
+// stagedCheckLine is the time the check of the staged files took beside
+// the stop and the load, when the restore gives it.
+var stagedCheckLine = regexp.MustCompile(`timings: .*the staged files' raw digest and RDB check took ([\d.]+)s`)
+
 // restorePhases reads the seconds of each phase from the restore's output.
 func restorePhases(out string) (map[string]float64, error) {
 	m := timingsLine.FindStringSubmatch(out)
@@ -354,6 +358,9 @@ func restorePhases(out string) (map[string]float64, error) {
 	ph := map[string]float64{}
 	for i, name := range []string{"checks", "staging", "stop", "swap", "load", "key check and settings", "total", "unavailable", "writes held"} {
 		ph[name], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	if m := stagedCheckLine.FindStringSubmatch(out); m != nil {
+		ph["staged check (beside)"], _ = strconv.ParseFloat(m[1], 64)
 	}
 	return ph, nil
 }
