@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps bench-deps demo test fuzz fuzz-all build release bench bench-backup bench-s3
+.PHONY: deps bench-deps demo test fuzz fuzz-all build release bench bench-backup bench-s3 bench-archive
 
 deps:
 	@scripts/install-deps.sh
@@ -63,7 +63,8 @@ fuzz-all:
 # Every benchmark beside its alternative, in one run: plan (1, 10, 100
 # targets) against a redis-cli loop and an Ansible check-mode run
 # (testdata/bench/ansible), backup and restore at three dataset
-# sizes against BGSAVE, a bare load and the seed scripts, and the
+# sizes against BGSAVE, a bare load and the seed scripts, the continuous
+# archive under pipelined SETs beside a plain replica, and the
 # streaming micro-benchmarks. Writes docs/performance.md; takes several
 # minutes.
 bench: bench-deps
@@ -80,3 +81,10 @@ bench-backup: deps
 MB ?= 1024
 bench-s3: deps
 	$(GO) run ./scripts/s3mem -mb $(MB)
+
+# The continuous archive under redis-benchmark SETs (-P 16): writes/s,
+# lag, catch-up time and peak RSS of redisplan archive, beside a plain
+# redis-server replica under the same load. REQUESTS sets the load.
+REQUESTS ?= 3000000
+bench-archive: deps
+	$(GO) run ./scripts/archivebench -requests $(REQUESTS)

@@ -162,7 +162,15 @@ type backupBlock struct {
 	RequireDest   *hclv2.Attribute `hcl:"require_destination,optional"`
 	Retention     *retentionBlock  `hcl:"retention,block"`
 	S3            *s3Block         `hcl:"s3,block"`
+	Archive       *archiveBlock    `hcl:"archive,block"`
 	DefRange      hclv2.Range      `hcl:",def_range"`
+}
+
+// archiveBlock is backup { archive { ... } }: the continuous archive of
+// the write stream beside the base backups.
+type archiveBlock struct {
+	Flush    *hclv2.Attribute `hcl:"flush,optional"`
+	DefRange hclv2.Range      `hcl:",def_range"`
 }
 
 type s3Block struct {
@@ -202,9 +210,12 @@ type alertsBlock struct {
 	ConnectedClientsPercent *thresholdBlock `hcl:"connected_clients_percent,block"`
 	BlockedClients          *thresholdBlock `hcl:"blocked_clients,block"`
 	ReplicationLag          *thresholdBlock `hcl:"replication_lag,block"`
+	ArchiveLag              *thresholdBlock `hcl:"archive_lag,block"`
+	ArchiveGap              *statusBlock    `hcl:"archive_gap,block"`
 	RDBSaveFailed           *statusBlock    `hcl:"rdb_save_failed,block"`
 	AOFRewriteFailed        *statusBlock    `hcl:"aof_rewrite_failed,block"`
 	AOFWriteFailed          *statusBlock    `hcl:"aof_write_failed,block"`
+	BackupUnloadable        *statusBlock    `hcl:"backup_unloadable,block"`
 }
 
 type thresholdBlock struct {
@@ -218,11 +229,15 @@ type statusBlock struct {
 	DefRange hclv2.Range      `hcl:",def_range"`
 }
 
+// notifyBlock is one alert destination: a webhook, or Alertmanager's API
+// (one URL, or a list for an HA group: each is posted to).
 type notifyBlock struct {
-	Webhook  *hclv2.Attribute `hcl:"webhook"`
-	Format   *hclv2.Attribute `hcl:"format,optional"`
-	Headers  *hclv2.Attribute `hcl:"headers,optional"`
-	DefRange hclv2.Range      `hcl:",def_range"`
+	Webhook      *hclv2.Attribute `hcl:"webhook,optional"`
+	Alertmanager *hclv2.Attribute `hcl:"alertmanager,optional"`
+	Format       *hclv2.Attribute `hcl:"format,optional"`
+	GeneratorURL *hclv2.Attribute `hcl:"generator_url,optional"`
+	Headers      *hclv2.Attribute `hcl:"headers,optional"`
+	DefRange     hclv2.Range      `hcl:",def_range"`
 }
 
 // cronBlock is one place the target's schedules run from: a crontab (the

@@ -3,6 +3,7 @@ package hcl
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/robfig/cron/v3"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
@@ -108,7 +110,7 @@ func (l *loader) decodeTarget(name string, b *hclv2.Block, rb *redisBlock, each 
 
 	t.RedisVersion = DefaultRedisVersion
 	if v, ok := e.str(rb.RedisVersion); ok {
-		t.RedisVersion = v
+		t.RedisVersion, t.VersionDeclared = v, true
 	}
 	cat, err := catalog.For(t.RedisVersion)
 	if err != nil {
@@ -661,6 +663,7 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.s3(bb, b)
+	b.Archive = d.archive(bb.Archive)
 	b.ID = d.backupID(bb)
 	if paths, ok := d.strList(bb.PreviousSpecs); ok {
 		for _, p := range paths {
@@ -722,6 +725,29 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 		}
 	}
 	d.t.Backup = b
+}
+
+// archive decodes backup { archive { flush = "1s" } }.
+func (d *targetDecoder) archive(ab *archiveBlock) *model.Archive {
+	if ab == nil {
+		return nil
+	}
+	a := &model.Archive{Flush: model.DefaultArchiveFlush, Pos: posOf(ab.DefRange)}
+	if v, ok := d.duration(ab.Flush); ok {
+		switch {
+		case v < model.MinArchiveFlush:
+			d.l.errorf(ab.Flush.Expr.Range().Ptr(), "Flush too short",
+				"flush is %s; it must be at least %s: each flush commits one object to the destination, so a shorter one makes more objects than a store lists and prunes in reasonable time, for no gain an S3 write could deliver.",
+				units.FormatDuration(v), units.FormatDuration(model.MinArchiveFlush))
+		case v > model.MaxArchiveFlush:
+			d.l.errorf(ab.Flush.Expr.Range().Ptr(), "Flush too long",
+				"flush is %s; it must be at most %s: flush is how much acknowledged writing a lost host can take with it, and beyond a minute a frequent backup does as well.",
+				units.FormatDuration(v), units.FormatDuration(model.MaxArchiveFlush))
+		default:
+			a.Flush = v
+		}
+	}
+	return a
 }
 
 // checkDestination reports whether dest is a directory path or a valid
@@ -808,24 +834,7 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		}
 	}
 	for _, nb := range ab.Notify {
-		d.l.require(nb.DefRange, "notify", map[string]*hclv2.Attribute{"webhook": nb.Webhook})
-		n := model.Notify{Format: "json"}
-		if u, _, ok := d.secretStr(nb.Webhook); ok {
-			d.checkURL(nb.Webhook, u)
-			n.Webhook = u
-		}
-		if f, ok := d.enum(nb.Format, "json", "alertmanager", "slack"); ok {
-			n.Format = f
-		}
-		if nb.Headers != nil {
-			if v, _, ok := d.value(nb.Headers, cty.Map(cty.String), true); ok {
-				n.Headers = map[string]string{}
-				for k, hv := range v.AsValueMap() {
-					n.Headers[k] = hv.AsString()
-				}
-			}
-		}
-		a.Notify = append(a.Notify, n)
+		a.Notify = append(a.Notify, d.notify(nb)...)
 	}
 	for _, th := range []struct {
 		name string
@@ -843,6 +852,7 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		{"connected_clients_percent", ab.ConnectedClientsPercent, levelPercent},
 		{"blocked_clients", ab.BlockedClients, levelNumber},
 		{"replication_lag", ab.ReplicationLag, levelDuration},
+		{"archive_lag", ab.ArchiveLag, levelDuration},
 	} {
 		if th.b == nil {
 			continue
@@ -866,6 +876,8 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		{"rdb_save_failed", ab.RDBSaveFailed},
 		{"aof_rewrite_failed", ab.AOFRewriteFailed},
 		{"aof_write_failed", ab.AOFWriteFailed},
+		{"backup_unloadable", ab.BackupUnloadable},
+		{"archive_gap", ab.ArchiveGap},
 	} {
 		if st.b == nil {
 			continue
@@ -880,6 +892,127 @@ func (d *targetDecoder) alerts(ab *alertsBlock) {
 		a.Thresholds = append(a.Thresholds, model.Threshold{Check: st.name, Severity: sev, Pos: posOf(st.b.DefRange)})
 	}
 	d.t.Alerts = a
+}
+
+// notify decodes one notify block: a webhook, or one destination per
+// Alertmanager URL.
+func (d *targetDecoder) notify(nb *notifyBlock) []model.Notify {
+	var headers map[string]string
+	if nb.Headers != nil {
+		if v, _, ok := d.value(nb.Headers, cty.Map(cty.String), true); ok {
+			headers = map[string]string{}
+			for k, hv := range v.AsValueMap() {
+				headers[k] = hv.AsString()
+			}
+		}
+	}
+	switch {
+	case nb.Webhook != nil && nb.Alertmanager != nil:
+		d.l.errorf(nb.Alertmanager.Range.Ptr(), "Conflicting notify destinations",
+			"A notify block posts to a webhook or to Alertmanager, not both: move alertmanager to a notify block of its own.")
+		return nil
+	case nb.Alertmanager != nil:
+		if nb.Format != nil {
+			d.l.errorf(nb.Format.Range.Ptr(), "Format with alertmanager",
+				"Alertmanager's API takes one body, so a notify block with alertmanager has no format. To post Alertmanager's webhook body to a receiver, use webhook with format = \"alertmanager-webhook\".")
+		}
+		var gen string
+		if g, ok := d.str(nb.GeneratorURL); ok {
+			if u, err := url.Parse(g); err != nil || !u.IsAbs() {
+				d.l.errorf(nb.GeneratorURL.Expr.Range().Ptr(), "Invalid generator URL",
+					"generator_url is an absolute URL (a runbook or a dashboard), such as \"https://grafana.example.com/d/redis\".")
+			}
+			gen = g
+		}
+		var out []model.Notify
+		for _, u := range d.alertmanagerURLs(nb.Alertmanager) {
+			out = append(out, model.Notify{Webhook: u, Format: model.FormatAlertmanagerAPI, Headers: headers, GeneratorURL: gen})
+		}
+		return out
+	case nb.Webhook == nil:
+		d.l.errorf(nb.DefRange.Ptr(), "Missing notify destination",
+			"A notify block needs webhook = \"https://...\" or alertmanager = [\"http://alertmanager:9093\"].")
+		return nil
+	}
+	if nb.GeneratorURL != nil {
+		d.l.errorf(nb.GeneratorURL.Range.Ptr(), "generator_url without alertmanager",
+			"generator_url sets the source link of alerts posted to Alertmanager's API: it goes in a notify block with alertmanager.")
+	}
+	n := model.Notify{Format: model.FormatJSON, Headers: headers}
+	if u, _, ok := d.secretStr(nb.Webhook); ok {
+		d.checkURL(nb.Webhook, u)
+		n.Webhook = u
+	}
+	if f, ok := d.enum(nb.Format, model.FormatJSON, model.FormatAlertmanagerWebhook, model.FormatSlack, "alertmanager"); ok {
+		n.Format = f
+		if f == "alertmanager" {
+			n.Format = model.FormatAlertmanagerWebhook
+			d.l.diags = append(d.l.diags, &hclv2.Diagnostic{
+				Severity: hclv2.DiagWarning,
+				Summary:  "Deprecated notify format",
+				Detail: "format = \"alertmanager\" posts the body Alertmanager sends to its webhook receivers, and is now called \"alertmanager-webhook\". " +
+					"To send alerts to Alertmanager itself, use alertmanager = [\"http://alertmanager:9093\"] instead of webhook.",
+				Subject: nb.Format.Expr.Range().Ptr(),
+			})
+		}
+	}
+	return []model.Notify{n}
+}
+
+// alertmanagerURLs reads alertmanager = "URL" or a list of URLs, each
+// Alertmanager's base URL (with its route prefix, if any), and returns
+// the alerts endpoint of each: <base>/api/v2/alerts.
+func (d *targetDecoder) alertmanagerURLs(a *hclv2.Attribute) []string {
+	v, _, ok := d.value(a, cty.DynamicPseudoType, true)
+	if !ok {
+		return nil
+	}
+	var raw []string
+	switch {
+	case v.Type() == cty.String:
+		raw = []string{v.AsString()}
+	case v.Type().IsTupleType() || v.Type().IsListType():
+		lv, err := convert.Convert(v, cty.List(cty.String))
+		if err != nil || lv.IsNull() {
+			d.l.errorf(a.Expr.Range().Ptr(), "Invalid alertmanager URLs", "alertmanager takes a URL or a list of URLs, such as [\"http://am-0:9093\", \"http://am-1:9093\"].")
+			return nil
+		}
+		for _, el := range lv.AsValueSlice() {
+			if el.IsNull() {
+				d.l.errorf(a.Expr.Range().Ptr(), "Invalid list element", "The list %q must not hold null values.", a.Name)
+				return nil
+			}
+			raw = append(raw, el.AsString())
+		}
+	default:
+		d.l.errorf(a.Expr.Range().Ptr(), "Invalid alertmanager URLs", "alertmanager takes a URL or a list of URLs, such as [\"http://am-0:9093\", \"http://am-1:9093\"].")
+		return nil
+	}
+	if len(raw) == 0 {
+		d.l.errorf(a.Expr.Range().Ptr(), "No alertmanager URL", "alertmanager lists no URL: give one, or remove the notify block.")
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range raw {
+		u, err := url.Parse(r)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			// The URL may hold a password: never quote it.
+			d.l.errorf(a.Expr.Range().Ptr(), "Invalid alertmanager URL",
+				"An alertmanager URL is Alertmanager's http:// or https:// base URL, such as \"http://alertmanager:9093\" (with its route prefix if it has one), without a query or fragment.")
+			continue
+		}
+		if !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v2/alerts") {
+			u = u.JoinPath("api", "v2", "alerts")
+		}
+		if seen[u.String()] {
+			d.l.errorf(a.Expr.Range().Ptr(), "Duplicate alertmanager URL", "An Alertmanager is listed twice; each would receive every alert twice.")
+			continue
+		}
+		seen[u.String()] = true
+		out = append(out, u.String())
+	}
+	return out
 }
 
 func (d *targetDecoder) checkURL(a *hclv2.Attribute, u string) {

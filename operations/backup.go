@@ -186,9 +186,9 @@ type BackupEntry struct {
 	// artifact is gone or has another size), unverified.
 	Status  string `json:"status"`
 	Problem string `json:"problem,omitempty"`
-	// Owner is whose backup it is, as its manifest records it; empty for
-	// a backup made before owners were recorded.
-	Owner string `json:"owner,omitempty"`
+	// Owner is whose backup it is, as its manifest records it; "" for a
+	// backup made before owners were recorded (every spec's).
+	Owner string `json:"owner"`
 }
 
 // LastVerification is the outcome of the last backup verify of a backup.

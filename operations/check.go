@@ -110,8 +110,11 @@ func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
 }
 
 // notifyTarget sends what changed since the last run to each of the
-// target's destinations. An alert counts as sent only when every
-// destination took it; otherwise it is sent again next run.
+// target's destinations, and to Alertmanager's API every alert that still
+// fires (Alertmanager resolves an alert that is not posted again before
+// its endsAt). An alert counts as sent only when every destination took
+// it; otherwise it is sent again next run. One destination failing does
+// not stop the others.
 func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, results []check.Result, st *check.State, now time.Time) []notify.Delivery {
 	// The state file keeps check.AlertState, the same fields as
 	// notify.AlertState, so that check does not depend on notify.
@@ -120,19 +123,28 @@ func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, r
 		states[k] = notify.AlertState(v)
 	}
 	alerts, next := notify.Decide(results, states, now, t.Alerts.RepeatInterval)
-	if len(alerts) == 0 {
-		return nil
+	// What Alertmanager's API gets: this run's resolutions and every
+	// alert still firing.
+	var api []notify.Alert
+	for _, a := range alerts {
+		if a.Status == notify.StatusResolved {
+			api = append(api, a)
+		}
 	}
+	api = append(api, notify.Firing(results, next)...)
+	until := notify.EndsAt(t.Alerts.Schedule, now)
+
 	var deliveries []notify.Delivery
 	all := true
 	for _, n := range t.Alerts.Notify {
-		body, err := notify.Build(n, alerts)
-		if err != nil {
-			deliveries = append(deliveries, notify.Delivery{URL: secret.MaskURL(n.Webhook), Error: err.Error()})
-			all = false
+		batch := alerts
+		if n.Format == model.FormatAlertmanagerAPI {
+			batch = api
+		}
+		if len(batch) == 0 {
 			continue
 		}
-		d := sender.Send(ctx, n, body)
+		d := deliver(ctx, sender, n, batch, until)
 		deliveries = append(deliveries, d)
 		all = all && d.Delivered
 	}
@@ -144,6 +156,15 @@ func notifyTarget(ctx context.Context, sender *notify.Sender, t *model.Target, r
 		st.Alerts[k] = check.AlertState(v)
 	}
 	return deliveries
+}
+
+// deliver builds the body of alerts for one destination and posts it.
+func deliver(ctx context.Context, sender *notify.Sender, n model.Notify, alerts []notify.Alert, until time.Time) notify.Delivery {
+	body, err := notify.Build(n, alerts, until)
+	if err != nil {
+		return notify.Delivery{URL: secret.MaskURL(n.Webhook), Error: secret.New(n.Secrets()...).Redact(err.Error())}
+	}
+	return sender.Send(ctx, n, body)
 }
 
 // statePath is where a target's check state lives: in dir when set, else
@@ -191,14 +212,21 @@ func loadOwnState(path string, o *owner.Owner) (*check.State, string, error) {
 	return st, path, err
 }
 
+// AlertTimeout bounds the delivery of a failure alert.
+const AlertTimeout = 10 * time.Second
+
 // AlertFailure sends a critical alert for a failed backup or restore to
 // the target's notify destinations, so that a failure in a cron job is not
 // only in a log nobody reads. It returns the delivery problems, for the
-// caller to report; they never change the command's own outcome.
+// caller to report; they never change the command's own outcome. It is
+// sent even when ctx was cancelled (an interrupted restore is the failure
+// that most needs its alert), within AlertTimeout.
 func AlertFailure(ctx context.Context, sender *notify.Sender, t *model.Target, checkName, summary string, cause error) []string {
 	if t.Alerts == nil || len(t.Alerts.Notify) == 0 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AlertTimeout)
+	defer cancel()
 	if sender == nil {
 		sender = &notify.Sender{}
 	}
@@ -207,13 +235,13 @@ func AlertFailure(ctx context.Context, sender *notify.Sender, t *model.Target, c
 		Summary: summary, Description: secret.New(t.Secrets()...).Redact(cause.Error()), StartsAt: time.Now().UTC(),
 	}
 	var problems []string
+	until := notify.EndsAt(t.Alerts.Schedule, a.StartsAt)
 	for _, n := range t.Alerts.Notify {
-		body, err := notify.Build(n, []notify.Alert{a})
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("alert to %s: %v", secret.MaskURL(n.Webhook), err))
-			continue
-		}
-		if d := sender.Send(ctx, n, body); !d.Delivered {
+		switch d := deliver(ctx, sender, n, []notify.Alert{a}, until); {
+		case d.Delivered:
+		case d.Attempts == 0:
+			problems = append(problems, fmt.Sprintf("alert to %s: %s", d.URL, d.Error))
+		default:
 			problems = append(problems, fmt.Sprintf("alert delivery to %s failed after %d attempt(s): %s", d.URL, d.Attempts, d.Error))
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
 	"github.com/redisplan/redisplan/executors/server/servertest"
@@ -50,14 +52,11 @@ func (w *webhook) received() []map[string]any {
 	return append([]map[string]any(nil), w.bodies...)
 }
 
-// TestCheckAlertsOnceThroughTheWebhook: a server using more than the
-// critical share of its maxmemory is CRITICAL; with Notify the alert
-// reaches the webhook once, and a second run does not send it again.
-func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
-	t.Parallel()
-	srv := servertest.Start(t, servertest.Options{})
+// memoryNearlyFull sets the server's maxmemory so that used_memory is
+// about 98% of it: above a critical level of 90%.
+func memoryNearlyFull(t *testing.T, c *redis.Client) {
+	t.Helper()
 	ctx := context.Background()
-	c := srv.Client(t)
 	info, err := c.Info(ctx, "memory").Result()
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +67,20 @@ func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
 			used, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	// used_memory is about 98% of maxmemory: above the critical 90%.
 	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*100/98, 10)).Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCheckAlertsOnceThroughTheWebhook: a server using more than the
+// critical share of its maxmemory is CRITICAL; with Notify the alert
+// reaches the webhook once, and a second run does not send it again.
+func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	c := srv.Client(t)
+	memoryNearlyFull(t, c)
 	hook := newWebhook(t)
 	res := loadSpec(t, fmt.Sprintf(`redis "main" {
   address = %q
@@ -79,7 +88,7 @@ func TestCheckAlertsOnceThroughTheWebhook(t *testing.T) {
     schedule = "*/15 * * * *"
     notify {
       webhook = %q
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
     }
     memory_used_percent {
       warning  = 80
@@ -146,11 +155,11 @@ func TestAlertFailureRedactsAndReports(t *testing.T) {
   alerts {
     notify {
       webhook = %q
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
     }
     notify {
       webhook = %q
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
     }
   }
 }

@@ -20,11 +20,11 @@ func RPODrill(ctx context.Context, t *model.Target, opts drill.RPOOptions) (RPOR
 	}
 	v := drill.JudgeRPO(res, t.RPO)
 	rep := RPOReport{
-		FormatVersion: "1.0", Drill: "rpo", Target: t.Name, Server: res.ServerVersion,
+		FormatVersion: "1.0", Drill: "rpo", Target: t.Name, Server: res.ServerVersion, Binary: res.Binary, BinaryNote: res.BinaryNote,
 		Persistence: res.Persistence, Crash: "SIGKILL",
 		WorstLost: res.WorstLost, MedianLost: res.MedianLost, WorstLostMs: res.WorstLostMillis, MedianLostMs: res.MedianLostMillis,
 		Note:             hostCrashNote(res),
-		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason,
+		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason, Runs: []RPORun{},
 	}
 	for _, r := range res.Runs {
 		rep.Runs = append(rep.Runs, RPORun{r.Acknowledged, r.Recovered, r.Lost, r.LostMillis, r.KilledAfterMillis})
@@ -39,6 +39,8 @@ type RPOReport struct {
 	Drill            string   `json:"drill"`
 	Target           string   `json:"target"`
 	Server           string   `json:"server"`
+	Binary           string   `json:"binary"`
+	BinaryNote       string   `json:"binary_note,omitempty"`
 	Persistence      string   `json:"persistence"`
 	Crash            string   `json:"crash"`
 	Runs             []RPORun `json:"runs"`
@@ -158,3 +160,11 @@ func RTODrill(ctx context.Context, t *model.Target, which, identity string, emit
 		ObjectiveSeconds: objectiveSeconds(t.RTO), Pass: v.Pass, Reason: v.Reason,
 	}, nil
 }
+
+// Judged reports whether the drill came to a verdict: a drill that fails
+// midway returns no report.
+func (r RPOReport) Judged() bool { return r.Drill != "" }
+
+// Judged reports whether the drill came to a verdict: a drill of a backup
+// that was found but failed returns one (Pass false, the error as Reason).
+func (r RTOReport) Judged() bool { return r.Drill != "" }

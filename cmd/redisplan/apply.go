@@ -6,26 +6,24 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/internal/units"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-func runApply(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseApply(args)
-	if code, done := parsed(env, "apply", err, exitError); done {
-		return code
-	}
-	sf, targets := specFlagsOf(a.Spec), a.Targets
-
-	res, ok := loadSpec(env, &sf)
+func runApply(ctx context.Context, env *cmdEnv, a *arguments.Apply) int {
+	targets := a.Targets
+	res, ok := loadSpec(env, a.Spec)
 	if !ok {
 		return exitError
 	}
 	var saved *planner.Plan
+	var err error
 	if a.PlanFile != "" {
 		if saved, err = operations.LoadPlan(a.PlanFile); err != nil {
 			return fail(env, "apply", err)
@@ -39,35 +37,41 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	selected, err := operations.SelectTargets(res.Spec, targets)
 	var cronOpts crontab.RenderOptions
 	if err == nil {
-		cronOpts, err = operations.CrontabOptions(sf.config, sf.varFiles)
+		cronOpts, err = operations.CrontabOptions(a.Spec.Config, a.Spec.VarFiles)
 	}
 	if err != nil {
 		return fail(env, "apply", err)
 	}
 	// Policy errors stop apply before it reads or changes anything.
-	findings, ok := checkPolicies(env, &sf, res, selected)
+	findings, ok := checkPolicies(env, a.Spec, res, selected)
 	if !ok {
 		return exitError
 	}
 	findings = operations.Unsuppressed(findings)
 	if errs := operations.PolicyErrors(findings); len(errs) > 0 {
 		if !a.AllowPolicyErrors {
-			lint.WriteText(env.stderr, errs, env.color(env.stderr, sf.noColor))
+			lint.WriteText(env.stderr, errs, env.color(env.stderr, a.Spec.NoColor))
 			fmt.Fprintf(env.stderr, "redisplan apply: refusing to apply: %s (%s); nothing was changed. Fix them, suppress each with an ignore block or a # redisplan:ignore comment that gives a reason, or run again with -allow-policy-errors.\n",
-				plural(len(errs), "policy error", "policy errors"), lint.FindingList(errs))
+				units.Plural(len(errs), "policy error", "policy errors"), lint.FindingList(errs))
 			return exitError
 		}
 		fmt.Fprintf(env.stderr, "WARNING: applying despite %d policy error(s): %s. -allow-policy-errors overrides them; this apply goes against the spec's own policies.\n",
 			len(errs), lint.FindingList(errs))
 	}
 
+	view := newProgressView(env, env.stdout, a.JSON)
 	o := operations.ApplyOptions{
 		Spec: res, Targets: selected, Cron: cronOpts, Parallelism: a.Parallelism,
 		Saved: saved, AllowRestart: a.AllowRestart,
 		Show: func(p *planner.Plan) {
-			writePlanText(env.stdout, p, selected, findings, env.color(env.stdout, sf.noColor))
+			planner.WriteText(env.stdout, p, selected, operations.Unsuppressed(findings), env.color(env.stdout, a.Spec.NoColor))
 		},
-		Emit: newProgressView(env, env.stdout, false).sink(""),
+		Emit: view.sink(""),
+	}
+	if a.JSON {
+		o.Show = func(p *planner.Plan) {
+			view.record(operations.NewApplyPlanRecord(p, lint.FindingsJSON(findings), time.Now()))
+		}
 	}
 	if !a.AutoApprove {
 		o.Approve = func() bool {
@@ -78,6 +82,14 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	r, err := operations.Apply(ctx, o)
 	if err != nil {
 		return fail(env, "apply", err)
+	}
+	if a.JSON {
+		s := r.Summary(time.Now())
+		view.record(s)
+		if s.Outcome == operations.ApplyApplied || s.Outcome == operations.ApplyNoChanges {
+			return exitOK
+		}
+		return exitError
 	}
 	switch {
 	case len(r.Stale) > 0:
@@ -102,11 +114,11 @@ func runApply(ctx context.Context, env *cmdEnv, args []string) int {
 	totals := r.Applied
 	schedules := ""
 	if totals.ScheduleFiles > 0 {
-		schedules = ", " + plural(totals.ScheduleFiles, "schedule file", "schedule files")
+		schedules = ", " + units.Plural(totals.ScheduleFiles, "schedule file", "schedule files")
 	}
 	fmt.Fprintf(env.stdout, "Apply complete: %s, %s%s, %d pending restart.\n",
-		plural(totals.LiveChanges, "live change", "live changes"),
-		plural(totals.FileChanges, "file change", "file changes"),
+		units.Plural(totals.LiveChanges, "live change", "live changes"),
+		units.Plural(totals.FileChanges, "file change", "file changes"),
 		schedules, len(totals.PendingChange))
 	return exitOK
 }

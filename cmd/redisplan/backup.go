@@ -22,14 +22,18 @@ import (
 func runBackup(ctx context.Context, env *cmdEnv, args []string) int {
 	const use = "Usage: redisplan backup run|list|verify|prune|import [flags]"
 	return subcommand(ctx, env, "backup", args, map[string]func(context.Context, *cmdEnv, []string) int{
-		"run": runBackupRun, "list": runBackupList, "verify": runBackupVerify, "prune": runBackupPrune, "import": runBackupImport,
+		"run":    parsedBy("backup run", arguments.ParseBackupRun, runBackupRun),
+		"list":   parsedBy("backup list", arguments.ParseBackupList, runBackupList),
+		"verify": parsedBy("backup verify", arguments.ParseBackupVerify, runBackupVerify),
+		"prune":  parsedBy("backup prune", arguments.ParseBackupPrune, runBackupPrune),
+		"import": parsedBy("backup import", arguments.ParseBackupImport, runBackupImport),
 	}, use+"\nRun 'redisplan help backup' for what each does.", "; the subcommand comes first, then its flags\n"+use)
 }
 
 // backupTargets loads the spec and returns the selected targets that have
 // a backup block.
-func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*model.Target, bool) {
-	_, selected, ok := loadTargets(env, sf, names, cmd)
+func backupTargets(env *cmdEnv, s arguments.Spec, names []string, cmd string) ([]*model.Target, bool) {
+	_, selected, ok := loadTargets(env, s, names, cmd)
 	if !ok {
 		return nil, false
 	}
@@ -41,13 +45,8 @@ func backupTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) ([]*m
 	return out, true
 }
 
-func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupRun(args)
-	if code, done := parsed(env, "backup run", err, exitError); done {
-		return code
-	}
-	sf, targets, noPrune := specFlagsOf(a.Spec), a.Targets, a.NoPrune
-	selected, ok := backupTargets(env, &sf, targets, "backup run")
+func runBackupRun(ctx context.Context, env *cmdEnv, a *arguments.BackupRun) int {
+	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup run")
 	if !ok {
 		return exitError
 	}
@@ -69,7 +68,7 @@ func runBackupRun(ctx context.Context, env *cmdEnv, args []string) int {
 			alertFailure(ctx, env, t, "backup_copy", fmt.Sprintf("The copy of a backup of Redis %s failed", t.Name), err)
 		}
 		ok := err == nil
-		if !noPrune {
+		if !a.NoPrune {
 			if err := prune(ctx, env, t, false, "", o); err != nil {
 				fmt.Fprintf(env.stderr, "Error: retention for redis.%s: %v\n", t.Name, err)
 				ok = false
@@ -136,21 +135,16 @@ func verifiedColumn(e operations.BackupEntry) string {
 	return "when taken"
 }
 
-func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupList(args)
-	if code, done := parsed(env, "backup list", err, exitError); done {
-		return code
-	}
-	sf, targets, asJSON, dest := specFlagsOf(a.Spec), a.Targets, a.JSON, a.Destination
-	selected, ok := backupTargets(env, &sf, targets, "backup list")
+func runBackupList(ctx context.Context, env *cmdEnv, a *arguments.BackupList) int {
+	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup list")
 	if !ok {
 		return exitError
 	}
-	l, err := operations.ListBackups(ctx, selected, dest)
+	l, err := operations.ListBackups(ctx, selected, a.Destination)
 	if err != nil {
 		return fail(env, "backup list", err)
 	}
-	if asJSON {
+	if a.JSON {
 		writeJSON(env.stdout, l)
 		return exitOK
 	}
@@ -169,22 +163,17 @@ func runBackupList(ctx context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
-func runBackupVerify(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupVerify(args)
-	if code, done := parsed(env, "backup verify", err, exitError); done {
-		return code
-	}
-	sf, targets, identity, drill, dest := specFlagsOf(a.Spec), a.Targets, a.Identity, a.Drill, a.Destination
-	selected, ok := backupTargets(env, &sf, targets, "backup verify")
+func runBackupVerify(ctx context.Context, env *cmdEnv, a *arguments.BackupVerify) int {
+	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup verify")
 	if !ok {
 		return exitError
 	}
-	ids, err := repository.Identities(identity)
+	ids, err := repository.Identities(a.Identity)
 	if err != nil {
 		return fail(env, "backup verify", err)
 	}
 	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
-		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: dest, Backup: a.Backup, Identities: ids, Drill: drill}, o)
+		res, err := operations.VerifyBackup(ctx, t, operations.VerifyRequest{Destination: a.Destination, Backup: a.Backup, Identities: ids, Drill: a.Drill}, o)
 		writeVerified(env.stdout, t, res)
 		return reported(env, t, err)
 	})
@@ -215,18 +204,13 @@ func writeVerified(w io.Writer, t *model.Target, res operations.VerifyResult) {
 	}
 }
 
-func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupImport(args)
-	if code, done := parsed(env, "backup import", err, exitError); done {
-		return code
-	}
+func runBackupImport(ctx context.Context, env *cmdEnv, a *arguments.BackupImport) int {
 	problems := operations.ImportProblems(a.Files)
 	if len(problems) > 0 {
 		code, _ := parsed(env, "backup import", &arguments.Error{Command: "backup import", Problems: problems}, exitError)
 		return code
 	}
-	sf, targets, metaDir, noLoad := specFlagsOf(a.Spec), a.Targets, a.MetadataDir, a.NoLoad
-	selected, ok := backupTargets(env, &sf, targets, "backup import")
+	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup import")
 	if !ok {
 		return exitError
 	}
@@ -235,7 +219,7 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
 	o := backupOptions(env, view.sink(t.Name))
-	err = operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: metaDir, NoLoad: noLoad, Emit: o.Emit},
+	err := operations.ImportBackups(ctx, t, a.Files, repository.ImportOptions{MetadataDir: a.MetadataDir, NoLoad: a.NoLoad, Emit: o.Emit},
 		o, func(path string, r job.ImportResult, err error) {
 			switch {
 			case !reported(env, t, err):
@@ -257,18 +241,13 @@ func runBackupImport(ctx context.Context, env *cmdEnv, args []string) int {
 	return status
 }
 
-func runBackupPrune(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseBackupPrune(args)
-	if code, done := parsed(env, "backup prune", err, exitError); done {
-		return code
-	}
-	sf, targets, dryRun, dest := specFlagsOf(a.Spec), a.Targets, a.DryRun, a.Destination
-	selected, ok := backupTargets(env, &sf, targets, "backup prune")
+func runBackupPrune(ctx context.Context, env *cmdEnv, a *arguments.BackupPrune) int {
+	selected, ok := backupTargets(env, a.Spec, a.Targets, "backup prune")
 	if !ok {
 		return exitError
 	}
 	return forEachTarget(env, selected, func(t *model.Target, o operations.BackupOptions) bool {
-		return reported(env, t, prune(ctx, env, t, dryRun, dest, o))
+		return reported(env, t, prune(ctx, env, t, a.DryRun, a.Destination, o))
 	})
 }
 

@@ -300,7 +300,7 @@ func TestCheckPrometheusTextfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"redis_up{target=\"main\"} 1", "redisplan_check_status{", "redisplan_backup_last_success_timestamp_seconds{target=\"main\"}"} {
+	for _, want := range []string{"redisplan_target_up{target=\"main\"} 1", "redisplan_check_status{", "redisplan_backup_last_success_timestamp_seconds{target=\"main\"}"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("textfile lacks %q:\n%s", want, b)
 		}

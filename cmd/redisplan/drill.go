@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"text/tabwriter"
 	"time"
 
@@ -21,7 +20,8 @@ const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
 
 func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
 	return subcommand(ctx, env, "drill", args, map[string]func(context.Context, *cmdEnv, []string) int{
-		"rpo": runDrillRPO, "rto": runDrillRTO,
+		"rpo": parsedBy("drill rpo", arguments.ParseDrillRPO, runDrillRPO),
+		"rto": parsedBy("drill rto", arguments.ParseDrillRTO, runDrillRTO),
 	}, drillUsage, "\n"+drillUsage)
 }
 
@@ -46,8 +46,8 @@ func subcommand(ctx context.Context, env *cmdEnv, command string, args []string,
 
 // oneTarget loads the spec and returns the one target -target names;
 // need says so when there is not exactly one.
-func oneTarget(env *cmdEnv, sf *specFlags, names []string, cmd, need string) (*model.Target, bool) {
-	_, selected, ok := loadTargets(env, sf, names, cmd)
+func oneTarget(env *cmdEnv, s arguments.Spec, names []string, cmd, need string) (*model.Target, bool) {
+	_, selected, ok := loadTargets(env, s, names, cmd)
 	if !ok {
 		return nil, false
 	}
@@ -72,11 +72,7 @@ func verdictExit(pass bool) int {
 	return exitError
 }
 
-func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseDrillRPO(args)
-	if code, done := parsed(env, "drill rpo", err, exitError); done {
-		return code
-	}
+func runDrillRPO(ctx context.Context, env *cmdEnv, a *arguments.DrillRPO) int {
 	return runOneDrill(env, "drill rpo", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RPOReport, error) {
 		return operations.RPODrill(ctx, t, drill.RPOOptions{Runs: a.Runs, Duration: a.Duration, Seed: a.Seed, Emit: emit})
 	}, writeRPOText, func(r operations.RPOReport) bool { return r.Pass })
@@ -85,10 +81,9 @@ func runDrillRPO(ctx context.Context, env *cmdEnv, args []string) int {
 // runOneDrill runs a drill of the one target of the command line, its
 // progress on stderr (JSON lines with -json) and its figures on stdout,
 // as JSON or as text; the exit status is its verdict.
-func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []string, asJSON bool,
+func runOneDrill[R interface{ Judged() bool }](env *cmdEnv, cmd string, spec arguments.Spec, targets []string, asJSON bool,
 	run func(*model.Target, progress.Sink) (R, error), text func(io.Writer, R, *model.Target), pass func(R) bool) int {
-	sf := specFlagsOf(spec)
-	t, ok := oneTarget(env, &sf, targets, cmd, "a drill needs exactly one -target")
+	t, ok := oneTarget(env, spec, targets, cmd, "a drill needs exactly one -target")
 	if !ok {
 		return exitError
 	}
@@ -101,7 +96,7 @@ func runOneDrill[R any](env *cmdEnv, cmd string, spec arguments.Spec, targets []
 		fmt.Fprintf(env.stderr, "redisplan %s: %v\n", cmd, err)
 		return exitError
 	case err != nil:
-		if asJSON && !reflect.ValueOf(rep).IsZero() {
+		if asJSON && rep.Judged() {
 			writeJSON(env.stdout, rep) // pass false, the error as reason
 		}
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
@@ -147,11 +142,7 @@ func writeVerdict(w io.Writer, name string, objective time.Duration, pass bool, 
 	fmt.Fprintf(w, "Objective: %s = %s. %s: %s.\n", name, objective, word, reason)
 }
 
-func runDrillRTO(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseDrillRTO(args)
-	if code, done := parsed(env, "drill rto", err, exitError); done {
-		return code
-	}
+func runDrillRTO(ctx context.Context, env *cmdEnv, a *arguments.DrillRTO) int {
 	return runOneDrill(env, "drill rto", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.RTOReport, error) {
 		return operations.RTODrill(ctx, t, a.Backup, a.Identity, emit)
 	}, writeRTOText, func(r operations.RTOReport) bool { return r.Pass })

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -256,5 +257,41 @@ func TestDrillUsage(t *testing.T) {
 		if code != exitError || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// A drill of a backup that is found but fails still answers -json with a
+// report (pass false, the error as reason) and exits 1; a backup that is
+// not found gets no report, only the error.
+func TestDrillRTOJSONOfAFailure(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "rtofail")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, `    compression = "none"`)
+	mustRun(t, "backup", "run", "-config", spec)
+	p := storedFile(t, dest, "dump.rdb")
+	b, _ := os.ReadFile(p)
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(p, b, 0o600)
+	id := backupIDs(t, spec)[0]
+
+	code, out, errOut := runCLI(t, "drill", "rto", "-config", spec, "-target", "main", "-json", "-backup", id)
+	var rep struct {
+		Drill    string `json:"drill"`
+		BackupID string `json:"backup_id"`
+		Pass     bool   `json:"pass"`
+		Reason   string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("drill rto -json of a damaged backup: exit %d, output is not JSON (%v):\n%s%s", code, err, out, errOut)
+	}
+	if code != exitError || rep.Drill != "rto" || rep.BackupID != id || rep.Pass || !strings.Contains(rep.Reason, "dump.rdb") {
+		t.Errorf("exit %d, report %+v; want 1, pass false, the damaged file as the reason:\n%s", code, rep, errOut)
+	}
+
+	code, out, errOut = runCLI(t, "drill", "rto", "-config", spec, "-target", "main", "-json", "-backup", "20000101T000000Z")
+	if code != exitError || strings.TrimSpace(out) != "" || errOut == "" {
+		t.Errorf("drill rto -json of a missing backup: exit %d, stdout %q, stderr %q; want 1, no report, the error", code, out, errOut)
 	}
 }

@@ -15,11 +15,7 @@ import (
 // exitNeedsFormat is fmt -check's answer when a file is not canonical.
 const exitNeedsFormat = 3
 
-func runFmt(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseFmt(args)
-	if code, done := parsed(env, "fmt", err, exitError); done {
-		return code
-	}
+func runFmt(_ context.Context, env *cmdEnv, a *arguments.Fmt) int {
 	if len(a.Paths) == 1 && a.Paths[0] == "-" {
 		return fmtStdin(env, a.Check, a.Diff, a.NoColor)
 	}

@@ -2,8 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
+	"os"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	spechcl "github.com/redisplan/redisplan/hcl"
@@ -12,22 +11,17 @@ import (
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-func runLint(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseLint(args)
-	if code, done := parsed(env, "lint", err, exitError); done {
-		return code
-	}
-	sf := specFlagsOf(a.Spec)
+func runLint(_ context.Context, env *cmdEnv, a *arguments.Lint) int {
 	failOn, err := model.ParseSeverity(a.FailOn)
 	if err != nil {
 		return fail(env, "lint", err)
 	}
 
-	res, selected, ok := loadTargets(env, &sf, a.Targets, "lint")
+	res, selected, ok := loadTargets(env, a.Spec, a.Targets, "lint")
 	if !ok {
 		return exitError
 	}
-	all, ok := checkPolicies(env, &sf, res, selected)
+	all, ok := checkPolicies(env, a.Spec, res, selected)
 	if !ok {
 		return exitError
 	}
@@ -40,12 +34,15 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 		err = lint.WriteJSON(env.stdout, all)
 	case "github":
 		lint.WriteGitHub(env.stdout, all)
+	case "gitlab":
+		wd, _ := os.Getwd()
+		err = lint.WriteGitLab(env.stdout, all, wd, firstFile(res.Filenames))
 	case "sarif":
 		err = lint.WriteSARIF(env.stdout, all, version)
 	case "markdown":
 		lint.WriteMarkdown(env.stdout, all)
 	default:
-		lint.WriteText(env.stdout, all, env.color(env.stdout, sf.noColor))
+		lint.WriteText(env.stdout, all, env.color(env.stdout, a.Spec.NoColor))
 	}
 	if err != nil {
 		return fail(env, "lint", err)
@@ -58,25 +55,21 @@ func runLint(_ context.Context, env *cmdEnv, args []string) int {
 	return exitOK
 }
 
+// firstFile is the first of the spec's files, or "" when there is none.
+func firstFile(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
+
 // checkPolicies is operations.Policies for the selected targets, printing
 // the diagnostics of policy conditions. ok is false when a condition is
 // broken: the spec is then as invalid as one that does not load.
-func checkPolicies(env *cmdEnv, sf *specFlags, res *spechcl.Result, selected []*model.Target) ([]model.Finding, bool) {
+func checkPolicies(env *cmdEnv, s arguments.Spec, res *spechcl.Result, selected []*model.Target) ([]model.Finding, bool) {
 	fs, diags := operations.Policies(res, selected)
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, sf.noColor))
+		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, s.NoColor))
 	}
 	return fs, !diags.HasErrors()
-}
-
-// writeFindingsSection is the "Policy findings:" part of the text plan:
-// the unsuppressed findings only, and nothing when there are none.
-func writeFindingsSection(w io.Writer, fs []model.Finding, color bool) {
-	fs = operations.Unsuppressed(fs)
-	if len(fs) == 0 {
-		return
-	}
-	fmt.Fprintln(w, palette{color}.c("1", "Policy findings:"))
-	lint.WriteText(w, fs, color)
-	fmt.Fprintln(w)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/planner"
 )
 
 // cleanSpec has no finding of any built-in rule: a durable target with
@@ -194,6 +195,18 @@ ignore {
 		t.Errorf("github = %q, want one ::error annotation for small-cache and none for the suppressed finding", gh)
 	}
 
+	// GitLab's Code Quality report (its fields are checked in
+	// planner/lint): the unsuppressed finding only, at the spec's line.
+	var gl []map[string]any
+	if err := json.Unmarshal([]byte(lint("gitlab")), &gl); err != nil {
+		t.Fatalf("gitlab: %v", err)
+	}
+	if len(gl) != 1 || gl[0]["check_name"] != "small-cache" || gl[0]["severity"] != "critical" ||
+		gl[0]["description"] != "Keep the cache small. (cache)" ||
+		!strings.Contains(fmt.Sprint(gl[0]["location"]), filepath.Base(spec)) {
+		t.Errorf("gitlab = %v, want one critical small-cache issue in the spec", gl)
+	}
+
 	var sarif struct {
 		Version string `json:"version"`
 		Runs    []struct {
@@ -268,17 +281,31 @@ func TestValidateRunsPolicies(t *testing.T) {
 			Findings    []struct {
 				Code     string `json:"code"`
 				Severity string `json:"severity"`
+				Target   string `json:"target"`
 				Pos      struct {
 					Line int `json:"line"`
 				} `json:"pos"`
+				Range struct {
+					Filename string `json:"filename"`
+					Start    struct {
+						Line   int `json:"line"`
+						Column int `json:"column"`
+					} `json:"start"`
+				} `json:"range"`
 			} `json:"findings"`
 		}
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("validate -json: %v\n%s", err, out)
 		}
-		if code != 1 || res.Valid || res.ErrorCount != 0 || res.Diagnostics == nil || len(res.Findings) != 1 ||
+		// valid and error_count agree: the error-level finding is counted.
+		if code != 1 || res.Valid || res.ErrorCount != 1 || res.Diagnostics == nil || len(res.Findings) != 1 ||
 			res.Findings[0].Code != "small-cache" || res.Findings[0].Severity != "error" || res.Findings[0].Pos.Line == 0 {
-			t.Errorf("validate -json: exit %d, %+v; want exit 1, invalid, one small-cache finding", code, res)
+			t.Errorf("validate -json: exit %d, %+v; want exit 1, invalid, error_count 1, one small-cache finding", code, res)
+		}
+		// The finding's position has the diagnostics' shape (range with
+		// filename and start), and the deprecated pos says the same.
+		if f := res.Findings[0]; f.Range.Filename != spec || f.Range.Start.Line != f.Pos.Line || f.Range.Start.Column == 0 || f.Target != "cache" {
+			t.Errorf("finding range = %+v, pos line %d, target %q; want range {filename %s, start} at pos's line", f.Range, f.Pos.Line, f.Target, spec)
 		}
 	})
 
@@ -297,8 +324,9 @@ func TestValidateRunsPolicies(t *testing.T) {
 			t.Errorf("stdout = %q", out)
 		}
 		code, out, _ = runCLI(t, "validate", "-json", "-config", spec)
-		if code != 0 || !strings.Contains(out, `"valid": true`) || !strings.Contains(out, `"code": "aof"`) || !strings.Contains(out, `"code": "lfu"`) {
-			t.Errorf("validate -json: exit %d\n%s", code, out)
+		if code != 0 || !strings.Contains(out, `"valid": true`) || !strings.Contains(out, `"code": "aof"`) || !strings.Contains(out, `"code": "lfu"`) ||
+			!strings.Contains(out, `"error_count": 0`) || !strings.Contains(out, `"warning_count": 1`) {
+			t.Errorf("validate -json: exit %d, want valid with error_count 0 and warning_count 1 (the aof finding)\n%s", code, out)
 		}
 	})
 
@@ -383,7 +411,7 @@ ignore {
 	}
 
 	code, out, _ = runCLI(t, "plan", "-format", "markdown", "-config", spec)
-	if code != 0 || !strings.HasPrefix(out, planMarker+"\n") {
+	if code != 0 || !strings.HasPrefix(out, planner.MarkdownMarker+"\n") {
 		t.Fatalf("markdown does not start with the plan marker (exit %d):\n%s", code, out)
 	}
 	if n := strings.Count(out, "<!--"); n != 1 {
@@ -469,9 +497,9 @@ func TestCIExamples(t *testing.T) {
 	steps := []string{"go build", "redisplan fmt -check", "redisplan validate", "redisplan lint", "redisplan plan"}
 	for name, also := range map[string][]string{
 		"github-actions.yml": {"pull_request", "image: redis:7.0", "actions/setup-go", `go-version: "1.26"`,
-			"-format github", "-format markdown > plan.md", "actions/github-script", planMarker},
-		"gitlab-ci.yml": {"merge_request_event", "redis:7.0", "-format sarif > redisplan.sarif",
-			"-format markdown > plan.md", "GITLAB_TOKEN", "curl", planMarker},
+			"-format github", "-format markdown > plan.md", "actions/github-script", planner.MarkdownMarker},
+		"gitlab-ci.yml": {"merge_request_event", "redis:7.0", "-format gitlab > gl-code-quality-report.json", "codequality: gl-code-quality-report.json",
+			"-format markdown > plan.md", "GITLAB_TOKEN", "curl", planner.MarkdownMarker},
 	} {
 		b, err := os.ReadFile(filepath.Join("../../examples/ci", name))
 		if err != nil {

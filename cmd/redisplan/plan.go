@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
-	"github.com/redisplan/redisplan/executors/crontab"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner"
 	"github.com/redisplan/redisplan/planner/lint"
@@ -16,22 +14,17 @@ import (
 // exitChanges is plan -detailed-exitcode's answer when something differs.
 const exitChanges = 2
 
-func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParsePlan(args)
-	if code, done := parsed(env, "plan", err, exitError); done {
-		return code
-	}
-	sf, out, format := specFlagsOf(a.Spec), a.Out, a.Format
-
-	res, selected, ok := loadTargets(env, &sf, a.Targets, "plan")
+func runPlan(ctx context.Context, env *cmdEnv, a *arguments.Plan) int {
+	out := a.Out
+	res, selected, ok := loadTargets(env, a.Spec, a.Targets, "plan")
 	if !ok {
 		return exitError
 	}
-	cronOpts, err := operations.CrontabOptions(sf.config, sf.varFiles)
+	cronOpts, err := operations.CrontabOptions(a.Spec.Config, a.Spec.VarFiles)
 	if err != nil {
 		return fail(env, "plan", err)
 	}
-	findings, ok := checkPolicies(env, &sf, res, selected)
+	findings, ok := checkPolicies(env, a.Spec, res, selected)
 	if !ok {
 		return exitError
 	}
@@ -42,21 +35,21 @@ func runPlan(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	p := operations.Plan(ctx, o)
 
-	switch format {
+	switch a.Format {
 	case "json":
 		writeJSON(env.stdout, planJSON{Plan: publicPlan(p), Findings: lint.FindingsJSON(operations.Unsuppressed(findings))})
 	case "markdown":
-		writeMarkdown(env.stdout, p, selected, findings)
+		planner.WriteMarkdown(env.stdout, p, selected, findings)
 	default:
-		writePlanText(env.stdout, p, selected, findings, env.color(env.stdout, sf.noColor))
+		planner.WriteText(env.stdout, p, selected, operations.Unsuppressed(findings), env.color(env.stdout, a.Spec.NoColor))
 	}
 	writePlanErrors(env, p)
 	if out != "" {
 		if err := operations.SavePlan(out, p); err != nil {
 			return fail(env, "plan", err)
 		}
-		if format == "text" {
-			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: %s\n", out, applyCommand(a.Spec, out))
+		if a.Format == "text" {
+			fmt.Fprintf(env.stdout, "\nSaved the plan to %s. Apply exactly it with: %s\n", out, arguments.ApplyCommand(a.Spec, out))
 		}
 	}
 	switch {
@@ -90,22 +83,4 @@ func publicPlan(p *planner.Plan) *planner.Plan {
 	c := *p
 	c.Fingerprints = nil
 	return &c
-}
-
-// applyCommand is the apply command for a plan saved to out, with the
-// spec flags plan was given: -config and -var-file as given, -var by name
-// only (its value may be a secret; the user gives it again).
-func applyCommand(spec arguments.Spec, out string) string {
-	args := []string{"redisplan", "apply"}
-	if spec.Config != "" {
-		args = append(args, "-config", crontab.ShellQuote(spec.Config))
-	}
-	for _, f := range spec.VarFiles {
-		args = append(args, "-var-file", crontab.ShellQuote(f))
-	}
-	for _, v := range spec.Vars {
-		name, _, _ := strings.Cut(v, "=")
-		args = append(args, "-var", "'"+name+"=...'")
-	}
-	return strings.Join(append(args, crontab.ShellQuote(out)), " ")
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redisplan/redisplan/internal/progress"
-	"github.com/redisplan/redisplan/internal/units"
 )
 
 // progressView renders the progress events of one command (the one
@@ -24,7 +22,8 @@ import (
 //     one line on out per file done, with its size, time and rate, and for
 //     a long file a line of how far it got every plainEvery;
 //   - with -json, every event is one JSON object on its own line on out
-//     (progress.Record).
+//     (progress.Record), and so are the records a command adds (record:
+//     apply's plan and summary).
 //
 // It is safe for concurrent use (apply's targets run in parallel).
 type progressView struct {
@@ -83,10 +82,19 @@ func (v *progressView) event(e progress.Event) {
 		v.out.Write(append(b, '\n'))
 	case !e.IsBytes():
 		v.clearLine()
-		io.WriteString(v.out, messageLine(e)+"\n")
+		io.WriteString(v.out, e.Line()+"\n")
 	default:
 		v.bytesEvent(e)
 	}
+}
+
+// record writes one JSON line that is not a progress event (apply -json's
+// plan and summary), in turn with the events.
+func (v *progressView) record(x any) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	b, _ := json.Marshal(x)
+	v.out.Write(append(b, '\n'))
 }
 
 // clearLine takes an unfinished progress line off the terminal before a
@@ -103,97 +111,22 @@ func (v *progressView) bytesEvent(e progress.Event) {
 	if v.term == nil {
 		switch {
 		case e.Done:
-			io.WriteString(v.out, doneLine(e, e.Time.Sub(start.At))+"\n")
+			io.WriteString(v.out, progress.DoneLine(e, e.Time.Sub(start.At))+"\n")
 		case due:
-			io.WriteString(v.out, runningLine(e, start)+"\n")
+			io.WriteString(v.out, progress.RunningLine(e, start)+"\n")
 		}
 		return
 	}
 	var b strings.Builder
 	b.WriteString("\r\x1b[K")
 	if e.Done {
-		b.WriteString(doneLine(e, e.Time.Sub(start.At)))
+		b.WriteString(progress.DoneLine(e, e.Time.Sub(start.At)))
 		b.WriteString("\n")
 		v.drawn = false
 	} else {
-		b.WriteString(runningLine(e, start))
+		b.WriteString(progress.RunningLine(e, start))
 		v.drawn = true
 	}
 	// One write, so that secret.Writer sees the line whole.
 	io.WriteString(v.term, b.String())
-}
-
-// levelPrefix is what a message line says before the text.
-var levelPrefix = map[progress.Level]string{
-	progress.Pending:    "pending: ",
-	progress.Warning:    "warning: ",
-	progress.RolledBack: "rolled back: ",
-}
-
-func messageLine(e progress.Event) string {
-	var b strings.Builder
-	if e.Target != "" {
-		fmt.Fprintf(&b, "redis.%s: ", e.Target)
-	}
-	b.WriteString(levelPrefix[e.Level])
-	b.WriteString(e.Message)
-	return b.String()
-}
-
-// phaseVerbs are the words of a byte line: while it runs, once done.
-var phaseVerbs = map[string][2]string{
-	progress.PhaseStore:  {"storing", "stored"},
-	progress.PhaseStage:  {"writing", "wrote"},
-	progress.PhaseVerify: {"verifying", "verified"},
-	progress.PhaseUpload: {"uploading", "uploaded"},
-}
-
-func phaseVerb(phase string, done bool) string {
-	v, ok := phaseVerbs[phase]
-	if !ok {
-		return phase
-	}
-	if done {
-		return v[1]
-	}
-	return v[0]
-}
-
-func bytesPrefix(e progress.Event, done bool) string {
-	var b strings.Builder
-	if e.Target != "" {
-		fmt.Fprintf(&b, "redis.%s: ", e.Target)
-	}
-	fmt.Fprintf(&b, "%s %s: ", phaseVerb(e.Phase, done), e.File)
-	return b.String()
-}
-
-// runningLine is "redis.main: storing dump.rdb: 12.0 MiB of 48.0 MiB
-// (25%), 6.0 MiB/s, 6s left". The rate is measured from the file's first
-// count; the time left needs a rate and a known size not yet reached.
-func runningLine(e progress.Event, start progress.Start) string {
-	var b strings.Builder
-	b.WriteString(bytesPrefix(e, false))
-	b.WriteString(units.FormatBytes(e.Bytes))
-	if e.Total > 0 && e.Bytes <= e.Total {
-		fmt.Fprintf(&b, " of %s (%d%%)", units.FormatBytes(e.Total), e.Bytes*100/e.Total)
-	}
-	if rate, left, hasLeft := start.Rate(e); rate > 0 {
-		fmt.Fprintf(&b, ", %s/s", units.FormatBytes(int64(rate)))
-		if hasLeft {
-			fmt.Fprintf(&b, ", %s left", left)
-		}
-	}
-	return b.String()
-}
-
-// doneLine is "redis.main: stored dump.rdb: 48.0 MiB in 8.0s (6.0 MiB/s)".
-func doneLine(e progress.Event, took time.Duration) string {
-	var b strings.Builder
-	b.WriteString(bytesPrefix(e, true))
-	b.WriteString(units.FormatBytes(e.Bytes))
-	if took > 0 {
-		fmt.Fprintf(&b, " in %.1fs (%s/s)", took.Seconds(), units.FormatBytes(int64(float64(e.Bytes)/took.Seconds())))
-	}
-	return b.String()
 }

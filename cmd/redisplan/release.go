@@ -12,14 +12,13 @@ import (
 var version = buildinfo.String()
 
 // runVersion is "redisplan version [-json]" (and -version).
-func runVersion(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseVersion(args)
-	if code, done := parsed(env, "version", err, exitError); done {
-		return code
-	}
+func runVersion(_ context.Context, env *cmdEnv, a *arguments.Version) int {
 	info := buildinfo.Get()
 	if a.JSON {
-		writeJSON(env.stdout, info)
+		writeJSON(env.stdout, struct {
+			FormatVersion string `json:"format_version"`
+			buildinfo.Info
+		}{"1.0", info})
 		return exitOK
 	}
 	fmt.Fprintf(env.stdout, "redisplan %s (%s, %s)\n", info.Version, info.GoVersion, info.Platform)
@@ -27,11 +26,7 @@ func runVersion(_ context.Context, env *cmdEnv, args []string) int {
 }
 
 // runCompletion is "redisplan completion bash|zsh|fish".
-func runCompletion(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseCompletion(args)
-	if code, done := parsed(env, "completion", err, exitError); done {
-		return code
-	}
+func runCompletion(_ context.Context, env *cmdEnv, a *arguments.Completion) int {
 	if err := arguments.WriteCompletion(env.stdout, a.Shell); err != nil {
 		return fail(env, "completion", err)
 	}

@@ -14,13 +14,9 @@ import (
 // after a comment naming where plan and apply put it, manifests separated
 // by "---" so that the output can be piped to kubectl), or writes it into
 // the -o directory.
-func runRender(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseRender(args)
-	if code, done := parsed(env, "render", err, exitError); done {
-		return code
-	}
-	sf, outDir, what := specFlagsOf(a.Spec), a.Out, a.What
-	res, selected, ok := loadTargets(env, &sf, a.Targets, "render")
+func runRender(_ context.Context, env *cmdEnv, a *arguments.Render) int {
+	outDir, what := a.Out, a.What
+	res, selected, ok := loadTargets(env, a.Spec, a.Targets, "render")
 	if !ok {
 		return exitError
 	}
@@ -33,7 +29,7 @@ func runRender(_ context.Context, env *cmdEnv, args []string) int {
 		return exitError
 	}
 	files, err := operations.Render(operations.RenderRequest{Targets: selected, What: what,
-		Source: strings.Join(res.Filenames, ", "), Secrets: outDir != "", Config: sf.config, VarFiles: sf.varFiles})
+		Source: strings.Join(res.Filenames, ", "), Secrets: outDir != "", Config: a.Spec.Config, VarFiles: a.Spec.VarFiles})
 	for i, f := range files {
 		if outDir != "" {
 			path, err := operations.WriteRendered(outDir, f)

@@ -14,20 +14,14 @@ import (
 	"github.com/redisplan/redisplan/operations"
 )
 
-func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseRestore(args)
-	if code, done := parsed(env, "restore", err, exitError); done {
-		return code
-	}
-	sf, targets, fromFile, identity, dest := specFlagsOf(a.Spec), a.Targets, a.File, a.Identity, a.Destination
-	autoApprove, keepSafety := a.AutoApprove, a.KeepSafetyCopy
-	t, ok := oneTarget(env, &sf, targets, "restore", "restore needs exactly one -target")
+func runRestore(ctx context.Context, env *cmdEnv, a *arguments.Restore) int {
+	t, ok := oneTarget(env, a.Spec, a.Targets, "restore", "restore needs exactly one -target")
 	if !ok {
 		return exitError
 	}
 
 	src, notes, err := operations.RestoreSource(ctx, t, operations.SourceRequest{
-		File: fromFile, Destination: dest, Backup: a.Backup, Identity: identity, OtherSpec: a.FromOtherSpec})
+		File: a.File, Destination: a.Destination, Backup: a.Backup, Identity: a.Identity, OtherSpec: a.FromOtherSpec})
 	writeNotes(env.stderr, t, notes)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
@@ -66,14 +60,14 @@ func runRestore(ctx context.Context, env *cmdEnv, args []string) int {
 			m.ID, m.SourceAddress, t.Connection.Address)
 	}
 	fmt.Fprintln(env.stdout, "The backup will be verified (checksums and RDB structure) while it is written beside the data; then the server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again. A damaged backup stops the restore before the server is touched.")
-	if !autoApprove && !confirm(env, "restore", "Do you want to replace the server's data with this backup?",
+	if !a.AutoApprove && !confirm(env, "restore", "Do you want to replace the server's data with this backup?",
 		"Review what the restore would do above and run again with -auto-approve.") {
 		return exitError
 	}
 	// Checksums and RDB structure are checked while the backup is staged
 	// beside the data, before the server is stopped: a damaged backup
 	// ends the restore there with nothing changed.
-	r, err := prep.Restore(ctx, restore.Options{KeepSafetyCopy: keepSafety, Emit: emit})
+	r, err := prep.Restore(ctx, restore.Options{KeepSafetyCopy: a.KeepSafetyCopy, Emit: emit})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		alertFailure(ctx, env, t, "restore", fmt.Sprintf("The restore of Redis %s failed", t.Name), err)

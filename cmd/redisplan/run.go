@@ -36,18 +36,19 @@ type command struct {
 // commands run in this order in the list of commands; each one's synopsis,
 // help and flags are in package arguments.
 var commands = []command{
-	{"validate", runValidate},
-	{"fmt", runFmt},
-	{"render", runRender},
-	{"plan", runPlan},
-	{"apply", runApply},
-	{"lint", runLint},
+	{"validate", parsedBy("validate", arguments.ParseValidate, runValidate)},
+	{"fmt", parsedBy("fmt", arguments.ParseFmt, runFmt)},
+	{"render", parsedBy("render", arguments.ParseRender, runRender)},
+	{"plan", parsedBy("plan", arguments.ParsePlan, runPlan)},
+	{"apply", parsedBy("apply", arguments.ParseApply, runApply)},
+	{"lint", parsedBy("lint", arguments.ParseLint, runLint)},
 	{"backup", runBackup},
-	{"restore", runRestore},
+	{"restore", parsedBy("restore", arguments.ParseRestore, runRestore)},
 	{"check", runCheck},
+	{"archive", parsedBy("archive", arguments.ParseArchive, runArchive)},
 	{"drill", runDrill},
-	{"version", runVersion},
-	{"completion", runCompletion},
+	{"version", parsedBy("version", arguments.ParseVersion, runVersion)},
+	{"completion", parsedBy("completion", arguments.ParseCompletion, runCompletion)},
 	{"man", runMan},
 }
 
@@ -103,7 +104,7 @@ func runIn(ctx context.Context, s surroundings, args []string, stdin io.Reader, 
 		usage(stdout)
 		return exitOK
 	case "-version", "--version":
-		return runVersion(ctx, env, args[1:])
+		return parsedBy("version", arguments.ParseVersion, runVersion)(ctx, env, args[1:])
 	}
 	for _, c := range commands {
 		if c.name == name {
@@ -155,6 +156,19 @@ func fail(env *cmdEnv, command string, err error) int {
 	return exitError
 }
 
+// parsedBy is the command name that runs with the typed command line
+// parse makes of its arguments; help and a line that cannot run are
+// answered by parsed, exit 1, before run is called.
+func parsedBy[A any](name string, parse func([]string) (*A, error), run func(context.Context, *cmdEnv, *A) int) func(context.Context, *cmdEnv, []string) int {
+	return func(ctx context.Context, env *cmdEnv, args []string) int {
+		a, err := parse(args)
+		if code, done := parsed(env, name, err, exitError); done {
+			return code
+		}
+		return run(ctx, env, a)
+	}
+}
+
 // parsed reports what a command's Parse function returned: help, printed
 // to stdout with exit 0, or the problems of a command line that cannot be
 // run, printed to stderr with exit code bad. done is false when the
@@ -179,26 +193,21 @@ func parsed(env *cmdEnv, name string, err error, bad int) (code int, done bool) 
 	return bad, true
 }
 
-// specFlagsOf is the spec part of a parsed command line.
-func specFlagsOf(s arguments.Spec) specFlags {
-	return specFlags{config: s.Config, vars: s.Vars, varFiles: s.VarFiles, noColor: s.NoColor}
-}
-
-// specFlags are the flags every command that reads the spec takes.
-type specFlags struct {
-	config   string
-	vars     []string
-	varFiles []string
-	noColor  bool
-}
-
 // loadSpec loads the spec and prints its diagnostics to stderr.
-func loadSpec(env *cmdEnv, sf *specFlags) (*spechcl.Result, bool) {
-	res, diags := loadQuiet(env, sf)
+func loadSpec(env *cmdEnv, s arguments.Spec) (*spechcl.Result, bool) {
+	res, diags := loadQuiet(env, s)
 	if len(diags) > 0 {
-		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, sf.noColor))
+		writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, s.NoColor))
 	}
 	return res, !diags.HasErrors()
+}
+
+// loadQuiet loads the spec without printing diagnostics, for commands that
+// report them in their own format.
+func loadQuiet(env *cmdEnv, s arguments.Spec) (*spechcl.Result, hclv2.Diagnostics) {
+	res, diags := spechcl.Load(spechcl.Options{Path: s.Config, Vars: s.Vars, VarFiles: s.VarFiles, Environ: env.environ})
+	env.secrets = env.secrets.With(res.Secrets()...)
+	return res, diags
 }
 
 func writeDiagnostics(w io.Writer, files map[string]*hclv2.File, diags hclv2.Diagnostics, color bool) {
@@ -237,8 +246,8 @@ func (env *cmdEnv) getenv(name string) string {
 
 // loadTargets loads the spec and selects the targets -target names (all
 // without it), printing what stops the command to stderr.
-func loadTargets(env *cmdEnv, sf *specFlags, names []string, cmd string) (*spechcl.Result, []*model.Target, bool) {
-	res, ok := loadSpec(env, sf)
+func loadTargets(env *cmdEnv, s arguments.Spec, names []string, cmd string) (*spechcl.Result, []*model.Target, bool) {
+	res, ok := loadSpec(env, s)
 	if !ok {
 		return nil, nil, false
 	}

@@ -175,6 +175,9 @@ redis "main" {
       webhook = "%s/hook?token=${var.hook_token}"
       headers = { Authorization = "Bearer ${var.hook_header}" }
     }
+    notify {
+      alertmanager = [replace("%[5]s", "//", "//redisplan:${var.hook_token}@")]
+    }
     memory_used_percent {
       warning = 80
     }

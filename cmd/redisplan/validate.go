@@ -9,19 +9,14 @@ import (
 
 	"github.com/redisplan/redisplan/cmd/redisplan/internal/arguments"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/units"
 	"github.com/redisplan/redisplan/operations"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-func runValidate(_ context.Context, env *cmdEnv, args []string) int {
-	a, err := arguments.ParseValidate(args)
-	if code, done := parsed(env, "validate", err, exitError); done {
-		return code
-	}
-	sf, asJSON := specFlagsOf(a.Spec), a.JSON
-
-	if asJSON {
-		res, diags := loadQuiet(env, &sf)
+func runValidate(_ context.Context, env *cmdEnv, a *arguments.Validate) int {
+	if a.JSON {
+		res, diags := loadQuiet(env, a.Spec)
 		var findings []model.Finding
 		if !diags.HasErrors() {
 			var pd hclv2.Diagnostics
@@ -33,11 +28,11 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 		return verdictExit(out.Valid)
 	}
 
-	res, ok := loadSpec(env, &sf)
+	res, ok := loadSpec(env, a.Spec)
 	if !ok {
 		return exitError
 	}
-	findings, ok := checkPolicies(env, &sf, res, res.Spec.Targets)
+	findings, ok := checkPolicies(env, a.Spec, res, res.Spec.Targets)
 	if !ok {
 		return exitError
 	}
@@ -52,7 +47,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 		}
 	}
 	if len(shown) > notices {
-		lint.WriteText(env.stderr, shown, env.color(env.stderr, sf.noColor))
+		lint.WriteText(env.stderr, shown, env.color(env.stderr, a.Spec.NoColor))
 		notices = 0
 	}
 	if errs := operations.PolicyErrors(findings); len(errs) > 0 {
@@ -62,7 +57,7 @@ func runValidate(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stdout, "The spec is valid: %d target(s) in %d file(s).", len(res.Spec.Targets), len(res.Filenames))
 	if notices > 0 {
-		fmt.Fprintf(env.stdout, " %s: see redisplan lint.", plural(notices, "policy notice", "policy notices"))
+		fmt.Fprintf(env.stdout, " %s: see redisplan lint.", units.Plural(notices, "policy notice", "policy notices"))
 	}
 	fmt.Fprintln(env.stdout)
 	return exitOK

@@ -66,6 +66,16 @@ type Manifest struct {
 	// backups apart. nil in backups made before owners were recorded:
 	// those count as the backups of any spec that reads them.
 	Owner *owner.Owner `json:"owner,omitempty"`
+	// ReplID, ReplOffset and ReplStreamDB are the replication stream
+	// position the backup's data is at, which makes it a base of the
+	// archive (executors/archive): the stream after ReplOffset, replayed
+	// from db ReplStreamDB, brings it forward. From +FULLRESYNC for the
+	// archiver's own bases; from the RDB's repl-id, repl-offset and
+	// repl-stream-db aux fields for a BGSAVE taken while a replica was
+	// attached. Empty when the backup is at no known position.
+	ReplID       string `json:"repl_id,omitempty"`
+	ReplOffset   int64  `json:"repl_offset,omitempty"`
+	ReplStreamDB int    `json:"repl_stream_db,omitempty"`
 
 	// LastVerification and Problem are not part of manifest.json:
 	// LoadCatalog fills them from the backup's verification note (the

@@ -14,7 +14,9 @@ import (
 	"github.com/redisplan/redisplan/executors/restore"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redisinfo"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // Input is everything one evaluation of a target looks at. Gather fills it
@@ -139,6 +141,7 @@ const (
 	CheckPersistenceDrift        = "persistence_drift"
 	CheckReplicaPersistence      = "replica_persistence"
 	CheckBackupAge               = "backup_age"
+	CheckBackupLoadable          = "backup_loadable"
 	CheckEvictedKeys             = "evicted_keys"
 	CheckRejectedConnections     = "rejected_connections"
 	CheckConnectedClients        = "connected_clients"
@@ -156,6 +159,7 @@ const (
 	severityRDBSaveFailed    = "rdb_save_failed"
 	severityAOFWriteFailed   = "aof_write_failed"
 	severityAOFRewriteFailed = "aof_rewrite_failed"
+	severityBackupUnloadable = "backup_unloadable"
 )
 
 // Default levels, used when the spec has no block for the check. They
@@ -246,6 +250,7 @@ var checks = []checkDef{
 	{CheckPersistenceDrift, needLive, managesPersistence, (*env).persistenceDrift},
 	{CheckReplicaPersistence, needLive, func(e *env) bool { return e.t.Replication != nil && managesPersistence(e) }, (*env).replicaPersistence},
 	{CheckBackupAge, needNothing, func(e *env) bool { return e.t.Backup != nil }, (*env).backupAge},
+	{CheckBackupLoadable, needLive, judgesRDBVersion, (*env).backupLoadable},
 	{CheckEvictedKeys, needLive, nil, (*env).evictedKeys},
 	{CheckRejectedConnections, needLive, nil, (*env).rejectedConnections},
 	{CheckConnectedClients, needLive, hasThreshold(CheckConnectedClients), (*env).connectedClients},
@@ -256,6 +261,17 @@ var checks = []checkDef{
 	{CheckKeyspace, needLive, nil, (*env).keyspace},
 	{CheckLatency, needLive, nil, (*env).latency},
 	{CheckSlowlog, needLive, nil, (*env).slowlog},
+}
+
+// judgesRDBVersion says whether backup_loadable has something to judge:
+// the target's newest verified backup records its RDB version (an AOF of
+// commands, and a manifest older than the field, record none).
+func judgesRDBVersion(e *env) bool {
+	if e.t.Backup == nil || e.in.BackupsErr != nil {
+		return false
+	}
+	m := newestVerified(e.in.Backups)
+	return m != nil && m.RDBVersion > 0
 }
 
 func hasThreshold(name string) func(e *env) bool {
@@ -588,7 +604,7 @@ func (e *env) rdbLastBgsave() Result {
 	if status != "ok" {
 		msg := fmt.Sprintf("the last BGSAVE failed (rdb_last_bgsave_status:%s)", status)
 		if n, ok := e.int("rdb_changes_since_last_save"); ok && n > 0 {
-			msg += fmt.Sprintf("; %s not on disk", plural(n, "change is", "changes are"))
+			msg += fmt.Sprintf("; %s not on disk", units.Plural(n, "change is", "changes are"))
 		}
 		msg += "; the server's log says why (often the permissions of dir, or disk space)"
 		return Result{Status: e.severity(severityRDBSaveFailed, Critical), Message: msg}
@@ -941,6 +957,48 @@ func (e *env) backupAge() Result {
 	return measured(age, "s", warn, crit, msg+levelsText(warn, crit, "s", ""))
 }
 
+// backupLoadable judges whether the server could load the RDB version of
+// the backup a restore -latest would take (the newest verified one, which
+// judgesRDBVersion made sure records it), from
+// the RDB version its manifest records and the table of which release
+// loads which version (internal/rdb). A backup another engine or a newer
+// release wrote, sitting as the newest, is found here rather than during
+// the restore.
+func (e *env) backupLoadable() Result {
+	m := newestVerified(e.in.Backups)
+	release := catalog.ServerVersion(e.in.Info)
+	server := serverName(release)
+	newest, known := rdb.Loads(release)
+	if !known {
+		return Result{Status: OK, Message: fmt.Sprintf("the newest verified backup %s has RDB version %d; redisplan does not know which versions %s loads", m.ID, m.RDBVersion, server)}
+	}
+	by := ""
+	if w := m.Server(); w != "" {
+		by = " (written by " + w + ")"
+	}
+	if m.RDBVersion <= newest {
+		return Result{Status: OK, Message: fmt.Sprintf("the newest verified backup %s%s has RDB version %d, which %s loads", m.ID, by, m.RDBVersion, server)}
+	}
+	msg := fmt.Sprintf("the newest verified backup %s%s has RDB version %d, which this server (%s) cannot load (it loads up to version %d), so a restore of the latest backup would be refused", m.ID, by, m.RDBVersion, server, newest)
+	if loads := rdb.Loaders(m.RDBVersion); loads != "" {
+		msg += "; it loads into " + loads
+	}
+	msg += "; take a backup of this server (redisplan backup run) so that the newest is one it loads"
+	return Result{Status: e.severity(severityBackupUnloadable, Critical), Message: msg}
+}
+
+// serverName names a release as catalog.ServerVersion gives it: "Redis
+// 7.0.15", "Valkey 8.1.1".
+func serverName(release string) string {
+	if v, ok := strings.CutPrefix(release, "valkey "); ok {
+		return "Valkey " + v
+	}
+	if release == "" {
+		return "the server"
+	}
+	return "Redis " + release
+}
+
 // newestVerified returns the newest backup that finished, was verified
 // and has nothing known wrong with it since (a missing artifact, a failed
 // re-verification).
@@ -995,7 +1053,7 @@ func (e *env) connectedClients() Result {
 		return missing("connected_clients")
 	}
 	warn, crit := e.levels(CheckConnectedClients, nil, nil)
-	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s connected%s", plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
+	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s connected%s", units.Plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
 }
 
 func (e *env) connectedClientsPercent() Result {
@@ -1013,7 +1071,7 @@ func (e *env) connectedClientsPercent() Result {
 	pct := float64(n) * 100 / float64(maxc)
 	warn, crit := e.levels(CheckConnectedClientsPercent, ptr(defaultClientsWarning), ptr(defaultClientsCrit))
 	return measured(pct, "%", warn, crit, fmt.Sprintf("%s connected, %s of maxclients %d%s",
-		plural(n, "client", "clients"), formatValue(pct, "%"), maxc, levelsText(warn, crit, "%", "")))
+		units.Plural(n, "client", "clients"), formatValue(pct, "%"), maxc, levelsText(warn, crit, "%", "")))
 }
 
 func (e *env) blockedClients() Result {
@@ -1022,7 +1080,7 @@ func (e *env) blockedClients() Result {
 		return missing("blocked_clients")
 	}
 	warn, crit := e.levels(CheckBlockedClients, nil, nil)
-	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s blocked%s", plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
+	return measured(float64(n), "", warn, crit, fmt.Sprintf("%s blocked%s", units.Plural(n, "client", "clients"), levelsText(warn, crit, "", "")))
 }
 
 // specMaster returns the "host port" the spec says the server replicates
@@ -1051,7 +1109,7 @@ func (e *env) replication() Result {
 			return Result{Status: Critical, Value: ptr(float64(slaves)),
 				Message: "the server is a master but the spec says " + shown}
 		}
-		return Result{Status: OK, Value: ptr(float64(slaves)), Message: "master with " + plural(slaves, "connected replica", "connected replicas")}
+		return Result{Status: OK, Value: ptr(float64(slaves)), Message: "master with " + units.Plural(slaves, "connected replica", "connected replicas")}
 	case "slave":
 		host, _ := e.info("master_host")
 		port, _ := e.info("master_port")
@@ -1203,7 +1261,7 @@ func (e *env) latency() Result {
 	}
 	msg := fmt.Sprintf("no %s %s", what, when)
 	if older > 0 {
-		msg += fmt.Sprintf(" (%s; LATENCY RESET clears them)", plural(int64(older), "older event", "older events"))
+		msg += fmt.Sprintf(" (%s; LATENCY RESET clears them)", units.Plural(int64(older), "older event", "older events"))
 	}
 	return Result{Status: OK, Value: ptr(0), Unit: "s", Warning: warn, Message: msg}
 }
@@ -1220,17 +1278,9 @@ func (e *env) slowlog() Result {
 	growth := cur - e.in.Previous.SlowlogLen
 	if growth > 0 {
 		return Result{Status: Warning, Value: ptr(float64(growth)), Warning: ptr(anyGrowth),
-			Message: fmt.Sprintf("the slowlog grew by %s since the previous run (%d now; SLOWLOG GET shows them)", plural(growth, "entry", "entries"), cur)}
+			Message: fmt.Sprintf("the slowlog grew by %s since the previous run (%d now; SLOWLOG GET shows them)", units.Plural(growth, "entry", "entries"), cur)}
 	}
 	return Result{Status: OK, Value: ptr(0), Warning: ptr(anyGrowth), Message: fmt.Sprintf("no new slowlog entries (%d in all)", cur)}
-}
-
-// plural is "1 key" or "2 keys".
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // oneLine keeps a message on one line.

@@ -171,6 +171,31 @@ func TestEvaluate(t *testing.T) {
 		edit  func(in *Input)
 		want  want
 	}{
+		// backup_loadable: the newest verified backup's RDB version
+		// against what the server's release loads.
+		{"backup loadable absent without an RDB version", "backup_loadable", nil, want{absent: true}},
+		{"backup loadable ok", "backup_loadable", func(in *Input) { in.Backups[0].RDBVersion = 10 },
+			want{status: OK, message: "the newest verified backup 20261129T110000Z has RDB version 10, which Redis 7.0.15 loads"}},
+		{"backup loadable critical by default", "backup_loadable", func(in *Input) {
+			in.Backups[0].RDBVersion, in.Backups[0].Engine, in.Backups[0].EngineVersion = 11, "valkey", "8.1.1"
+		}, want{status: Critical, contains: []string{"20261129T110000Z (written by Valkey 8.1.1) has RDB version 11",
+			"this server (Redis 7.0.15) cannot load (it loads up to version 10)", "Redis 7.2 or newer, Valkey 7.2 or newer", "redisplan backup run"}}},
+		{"backup loadable severity from the spec", "backup_loadable", func(in *Input) {
+			in.Backups[0].RDBVersion = 12
+			in.Info["redis_version"], in.Info["valkey_version"] = "7.2.4", "8.1.1"
+			withThreshold(in, model.Threshold{Check: "backup_unloadable", Severity: "warning"})
+		}, want{status: Warning, contains: []string{"RDB version 12", "this server (Valkey 8.1.1) cannot load (it loads up to version 11)", "Redis 7.4 or newer"}}},
+		{"backup loadable judges the newest verified backup", "backup_loadable", func(in *Input) {
+			in.Backups[0].RDBVersion = 10
+			newer := manifest("20261129T113000Z", testNow.Add(-30*time.Minute), false)
+			newer.RDBVersion = 12
+			in.Backups = append(in.Backups, newer)
+		}, want{status: OK, contains: []string{"20261129T110000Z has RDB version 10"}}},
+		{"backup loadable on a release the table does not know", "backup_loadable", func(in *Input) {
+			in.Backups[0].RDBVersion = 13
+			in.Info["redis_version"] = "9.0.0"
+		}, want{status: OK, contains: []string{"RDB version 13", "does not know which versions Redis 9.0.0 loads"}}},
+
 		// reachable and service
 		{"reachable ok", "reachable", nil, want{status: OK, contains: []string{"127.0.0.1:6379 answers", "redis 7.0.15", "up 24h"}}},
 		{"reachable critical", "reachable", func(in *Input) {

@@ -365,25 +365,28 @@ func b2f(b bool) float64 {
 // PrometheusContentType is the Content-Type of WritePrometheus's output.
 const PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-// WritePrometheus writes the Prometheus text exposition format 0.0.4:
-// redis_exporter's names for the server's figures (redis_up,
-// redis_memory_used_bytes, ... labelled by target), redisplan's own
-// backup figures, and redisplan_check_status{target,check} with the
-// status of every result (0 ok, 1 warning, 2 critical, 3 unknown).
-// A target of the report that extra does not describe gets redis_up from
-// its reachable result.
+// WritePrometheus writes the Prometheus text exposition format 0.0.4, for
+// node_exporter's textfile collector: the server's figures as redisplan
+// read them (redisplan_target_up, redisplan_memory_used_bytes, ...
+// labelled by target), redisplan's backup figures, and
+// redisplan_check_status{target,check} with the status of every result (0
+// ok, 1 warning, 2 critical, 3 unknown). Every name is in the redisplan_
+// namespace, never one of redis_exporter's (redis_*), so that a dashboard
+// summing redis_exporter's series does not count redisplan's too.
+// A target of the report that extra does not describe gets
+// redisplan_target_up from its reachable result.
 func WritePrometheus(w io.Writer, rep Report, extra Metrics) {
 	fams := []*family{
-		{name: "redis_up", typ: "gauge", help: "Whether the Redis server answered (1) or not (0)."},
-		{name: "redis_memory_used_bytes", typ: "gauge", help: "Memory used by Redis (INFO used_memory)."},
-		{name: "redis_memory_max_bytes", typ: "gauge", help: "The maxmemory limit; 0 means no limit."},
-		{name: "redis_rdb_last_bgsave_status", typ: "gauge", help: "Whether the last BGSAVE succeeded (1) or failed (0)."},
-		{name: "redis_aof_last_write_status", typ: "gauge", help: "Whether the last AOF write succeeded (1) or failed (0)."},
-		{name: "redis_connected_clients", typ: "gauge", help: "Connected clients."},
-		{name: "redis_evicted_keys_total", typ: "counter", help: "Keys evicted because of maxmemory since the server started."},
-		{name: "redis_rejected_connections_total", typ: "counter", help: "Connections rejected because of maxclients since the server started."},
-		{name: "redis_master_link_up", typ: "gauge", help: "Whether a replica's link to its master is up (1) or down (0)."},
-		{name: "redis_connected_slaves", typ: "gauge", help: "Replicas connected to this server."},
+		{name: "redisplan_target_up", typ: "gauge", help: "Whether the Redis server answered redisplan check (1) or not (0)."},
+		{name: "redisplan_memory_used_bytes", typ: "gauge", help: "Memory used by Redis (INFO used_memory)."},
+		{name: "redisplan_memory_max_bytes", typ: "gauge", help: "The maxmemory limit; 0 means no limit."},
+		{name: "redisplan_rdb_last_bgsave_ok", typ: "gauge", help: "Whether the last BGSAVE succeeded (1) or failed (0) (INFO rdb_last_bgsave_status)."},
+		{name: "redisplan_aof_last_write_ok", typ: "gauge", help: "Whether the last AOF write succeeded (1) or failed (0) (INFO aof_last_write_status)."},
+		{name: "redisplan_connected_clients", typ: "gauge", help: "Connected clients."},
+		{name: "redisplan_evicted_keys_total", typ: "counter", help: "Keys evicted because of maxmemory since the server started."},
+		{name: "redisplan_rejected_connections_total", typ: "counter", help: "Connections rejected because of maxclients since the server started."},
+		{name: "redisplan_master_link_up", typ: "gauge", help: "Whether a replica's link to its master is up (1) or down (0)."},
+		{name: "redisplan_connected_replicas", typ: "gauge", help: "Replicas connected to this server (INFO connected_slaves)."},
 		{name: "redisplan_backup_last_success_timestamp_seconds", typ: "gauge", help: "When the newest verified backup finished, as a Unix time; 0 when there is none."},
 		{name: "redisplan_backup_last_size_bytes", typ: "gauge", help: "Stored size of the newest backup (all artifacts, compressed and encrypted as stored)."},
 		{name: "redisplan_backup_last_duration_seconds", typ: "gauge", help: "How long the newest backup took."},
@@ -398,23 +401,23 @@ func WritePrometheus(w io.Writer, rep Report, extra Metrics) {
 	for _, m := range extra {
 		seen[m.Target] = true
 		tl := [][2]string{{"target", m.Target}}
-		byName["redis_up"].add(tl, b2f(m.Up))
+		byName["redisplan_target_up"].add(tl, b2f(m.Up))
 		for name, v := range map[string]*float64{
-			"redis_memory_used_bytes":          m.UsedMemoryBytes,
-			"redis_memory_max_bytes":           m.MaxMemoryBytes,
-			"redis_connected_clients":          m.ConnectedClients,
-			"redis_evicted_keys_total":         m.EvictedKeys,
-			"redis_rejected_connections_total": m.RejectedConnections,
-			"redis_connected_slaves":           m.ConnectedSlaves,
+			"redisplan_memory_used_bytes":          m.UsedMemoryBytes,
+			"redisplan_memory_max_bytes":           m.MaxMemoryBytes,
+			"redisplan_connected_clients":          m.ConnectedClients,
+			"redisplan_evicted_keys_total":         m.EvictedKeys,
+			"redisplan_rejected_connections_total": m.RejectedConnections,
+			"redisplan_connected_replicas":         m.ConnectedSlaves,
 		} {
 			if v != nil {
 				byName[name].add(tl, *v)
 			}
 		}
 		for name, v := range map[string]*bool{
-			"redis_rdb_last_bgsave_status": m.RDBLastBgsaveOK,
-			"redis_aof_last_write_status":  m.AOFLastWriteOK,
-			"redis_master_link_up":         m.MasterLinkUp,
+			"redisplan_rdb_last_bgsave_ok": m.RDBLastBgsaveOK,
+			"redisplan_aof_last_write_ok":  m.AOFLastWriteOK,
+			"redisplan_master_link_up":     m.MasterLinkUp,
 		} {
 			if v != nil {
 				byName[name].add(tl, b2f(*v))
@@ -436,7 +439,7 @@ func WritePrometheus(w io.Writer, rep Report, extra Metrics) {
 	for _, r := range rep.Results {
 		if r.Name == CheckReachable && !seen[r.Target] {
 			seen[r.Target] = true
-			byName["redis_up"].add([][2]string{{"target", r.Target}}, b2f(r.Status != Critical && r.Status != Unknown))
+			byName["redisplan_target_up"].add([][2]string{{"target", r.Target}}, b2f(r.Status != Critical && r.Status != Unknown))
 		}
 		byName["redisplan_check_status"].add([][2]string{{"target", r.Target}, {"check", r.Name}}, float64(r.Status))
 	}

@@ -211,16 +211,16 @@ func TestWritePrometheus(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"redis_up", map[string]string{"target": "main"}, 1},
-		{"redis_up", map[string]string{"target": `cache["eu"]`}, 0},
-		{"redis_memory_used_bytes", map[string]string{"target": "main"}, 95630131},
-		{"redis_memory_max_bytes", map[string]string{"target": "main"}, 104857600},
-		{"redis_rdb_last_bgsave_status", map[string]string{"target": "main"}, 1},
-		{"redis_aof_last_write_status", map[string]string{"target": "main"}, 1},
-		{"redis_connected_clients", map[string]string{"target": "main"}, 10},
-		{"redis_evicted_keys_total", map[string]string{"target": "main"}, 30},
-		{"redis_rejected_connections_total", map[string]string{"target": "main"}, 0},
-		{"redis_connected_slaves", map[string]string{"target": "main"}, 1},
+		{"redisplan_target_up", map[string]string{"target": "main"}, 1},
+		{"redisplan_target_up", map[string]string{"target": `cache["eu"]`}, 0},
+		{"redisplan_memory_used_bytes", map[string]string{"target": "main"}, 95630131},
+		{"redisplan_memory_max_bytes", map[string]string{"target": "main"}, 104857600},
+		{"redisplan_rdb_last_bgsave_ok", map[string]string{"target": "main"}, 1},
+		{"redisplan_aof_last_write_ok", map[string]string{"target": "main"}, 1},
+		{"redisplan_connected_clients", map[string]string{"target": "main"}, 10},
+		{"redisplan_evicted_keys_total", map[string]string{"target": "main"}, 30},
+		{"redisplan_rejected_connections_total", map[string]string{"target": "main"}, 0},
+		{"redisplan_connected_replicas", map[string]string{"target": "main"}, 1},
 		{"redisplan_backup_last_success_timestamp_seconds", map[string]string{"target": "main"}, float64(testNow.Add(-time.Hour).Unix())},
 		{"redisplan_backup_last_size_bytes", map[string]string{"target": "main"}, 1000},
 		{"redisplan_backup_last_duration_seconds", map[string]string{"target": "main"}, 60},
@@ -239,15 +239,15 @@ func TestWritePrometheus(t *testing.T) {
 			t.Errorf("%s%v = %g, want %g", tt.name, tt.labels, got, tt.want)
 		}
 	}
-	if _, ok := value("redis_master_link_up", map[string]string{"target": "main"}); ok {
-		t.Error("redis_master_link_up is reported for a master")
+	if _, ok := value("redisplan_master_link_up", map[string]string{"target": "main"}); ok {
+		t.Error("redisplan_master_link_up is reported for a master")
 	}
 	if got := len(fams["redisplan_check_status"].GetMetric()); got != len(rep.Results) {
 		t.Errorf("%d redisplan_check_status samples, want one per result (%d)", got, len(rep.Results))
 	}
 	for name, typ := range map[string]string{
-		"redis_up": "GAUGE", "redis_evicted_keys_total": "COUNTER",
-		"redis_rejected_connections_total": "COUNTER", "redisplan_check_status": "GAUGE",
+		"redisplan_target_up": "GAUGE", "redisplan_evicted_keys_total": "COUNTER",
+		"redisplan_rejected_connections_total": "COUNTER", "redisplan_check_status": "GAUGE",
 	} {
 		if fams[name].GetType().String() != typ {
 			t.Errorf("%s has type %s, want %s", name, fams[name].GetType(), typ)
@@ -257,15 +257,15 @@ func TestWritePrometheus(t *testing.T) {
 		}
 	}
 
-	// Without raw figures, redis_up comes from the reachable check.
+	// Without raw figures, redisplan_target_up comes from the reachable check.
 	var bare bytes.Buffer
 	WritePrometheus(&bare, rep, nil)
 	fams, err = p.TextToMetricFamilies(bytes.NewReader(bare.Bytes()))
 	if err != nil {
 		t.Fatalf("the output without metrics does not parse: %v", err)
 	}
-	if got, ok := value("redis_up", map[string]string{"target": "main"}); !ok || got != 1 {
-		t.Errorf("redis_up of main from the report = %g, %v; want 1", got, ok)
+	if got, ok := value("redisplan_target_up", map[string]string{"target": "main"}); !ok || got != 1 {
+		t.Errorf("redisplan_target_up of main from the report = %g, %v; want 1", got, ok)
 	}
 }
 

@@ -46,6 +46,18 @@ func Jobs(t *model.Target) []Job {
 	return jobs
 }
 
+// ArchiveJob is the target's long-running job: redisplan archive, which
+// follows the server's write stream until it is stopped. It has no
+// schedule: a systemd service or a Kubernetes Deployment keeps it
+// running, and cron cannot (see Lines). ok is false when the target has
+// no archive block.
+func ArchiveJob(t *model.Target) (j Job, ok bool) {
+	if t.Backup == nil || t.Backup.Archive == nil {
+		return Job{}, false
+	}
+	return Job{Name: "archive", Args: []string{"archive"}}, true
+}
+
 // Argv is the command line of one job of target: the binary, the job's
 // arguments, the spec, the -var-file paths and the target.
 func (o RenderOptions) Argv(binary string, j Job, target string) []string {
@@ -124,7 +136,26 @@ func Lines(t *model.Target, opts RenderOptions) []string {
 		}
 		out = append(out, line.String())
 	}
+	if j, ok := ArchiveJob(t); ok {
+		// cron starts a job at a time and never restarts it; the
+		// archiver must run all the time, so the block says where to run
+		// it instead of holding a line that would look like it does.
+		out = append(out,
+			"# redisplan archive (backup.archive) cannot run from cron: it runs all the time, and cron",
+			"# neither keeps it running nor restarts it. Run it as a service: add cron { kind = \"systemd\" }",
+			"# (a Restart=always unit) or kind = \"kubernetes\" (a Deployment), or have your supervisor run:",
+			"#   "+commentLine(opts.Argv(binary, j, t.Name)))
+	}
 	return append(out, EndMarker(BlockName(t)))
+}
+
+// commentLine writes argv quoted for a shell, as a person would type it.
+func commentLine(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = ShellQuote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 // Render returns the managed blocks of several targets as crontab text.

@@ -79,3 +79,36 @@ func TestSpliceOwned(t *testing.T) {
 		t.Errorf("a block without an owner line not adopted: %v\n%s", err, next)
 	}
 }
+
+// TestArchiveIsNotACronJob: a target with an archive gets no cron line
+// for it (cron would start it and never restart it) but comment lines
+// saying where to run it instead, with the command a supervisor would
+// run, quoted for a shell.
+func TestArchiveIsNotACronJob(t *testing.T) {
+	target := &model.Target{
+		Name:   `cache["eu"]`,
+		Backup: &model.Backup{Schedule: "0 3 * * *", Destination: "/b", Archive: &model.Archive{Flush: model.DefaultArchiveFlush}},
+		Cron:   &model.Cron{User: "redis"},
+	}
+	got := Lines(target, RenderOptions{Binary: "/usr/bin/redisplan", Config: "/etc/redisplan"})
+	var jobs, comments []string
+	for _, l := range got {
+		if strings.HasPrefix(l, "#") {
+			comments = append(comments, l)
+		} else {
+			jobs = append(jobs, l)
+		}
+	}
+	if len(jobs) != 1 || !strings.Contains(jobs[0], " backup run ") {
+		t.Errorf("job lines = %q, want the backup only", jobs)
+	}
+	text := strings.Join(comments, "\n")
+	for _, want := range []string{"cannot run from cron", `kind = "systemd"`, `kind = "kubernetes"`, "/usr/bin/redisplan archive -no-color -config /etc/redisplan -target 'cache[\"eu\"]'"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the block does not say %q:\n%s", want, text)
+		}
+	}
+	if _, ok := ArchiveJob(&model.Target{Name: "x", Backup: &model.Backup{}}); ok {
+		t.Error("a target without an archive block has an archive job")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,6 +90,42 @@ type RPOResult struct {
 	// ServerVersion is the release of the redis-server binary the drill
 	// ran: "7.0.15", "valkey 8.0.1".
 	ServerVersion string
+	// Binary is the server binary the drill ran: one of the target's
+	// release (targetBinary); BinaryNote says why not when it is not.
+	Binary     string
+	BinaryNote string
+}
+
+// targetBinary finds a server binary of the release the target's server
+// reports (server.BinaryOf), so that the drill crashes the engine the
+// target runs: its INFO's executable, else the binary the spec's start
+// command names, else valkey-server or redis-server in PATH.
+func targetBinary(ctx context.Context, t *model.Target) (bin, note string, err error) {
+	timeout := t.Connection.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	var info map[string]string
+	// A plain connection attempt first: go-redis logs a failed dial, and
+	// a target that is down only costs the drill its release.
+	network, addr := server.Address(t.Connection)
+	d := net.Dialer{Timeout: timeout}
+	if nc, err := d.DialContext(ctx, network, addr); err == nil {
+		nc.Close()
+	} else {
+		return server.BinaryOf(ctx, "")
+	}
+	if c, err := live.Dial(t.Connection); err == nil {
+		ictx, cancel := context.WithTimeout(ctx, timeout)
+		info, _ = live.Info(ictx, c, "server")
+		cancel()
+		c.Close()
+	}
+	candidates := []string{info["executable"]}
+	if t.Service != nil && len(t.Service.Start) > 0 && filepath.IsAbs(t.Service.Start[0]) {
+		candidates = append(candidates, t.Service.Start[0])
+	}
+	return server.BinaryOf(ctx, catalog.ServerVersion(info), candidates...)
 }
 
 // RPO measures how many acknowledged writes a crash loses under the
@@ -144,10 +181,14 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))
 
-	bin, err := server.Binary()
+	bin, note, err := targetBinary(ctx, t)
 	if err != nil {
 		return RPOResult{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
 	}
+	if note != "" {
+		opts.emit("%s", note)
+	}
+	res.Binary, res.BinaryNote = bin, note
 	if res.ServerVersion, err = server.Version(ctx, bin); err != nil {
 		return RPOResult{}, err
 	}

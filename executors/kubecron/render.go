@@ -1,5 +1,6 @@
 // Package kubecron renders the batch/v1 CronJob manifests that run a
-// target's scheduled backups and health checks on Kubernetes. The
+// target's scheduled backups and health checks on Kubernetes, and the
+// apps/v1 Deployment that keeps its archiver running. The
 // manifests are built from the Kubernetes API types and serialized, so
 // that every field is one the API server knows.
 package kubecron
@@ -49,24 +50,7 @@ func Build(t *model.Target, kc *model.KubeCronJobs) ([]*batchv1.CronJob, error) 
 			return nil, fmt.Errorf("%s schedule of redis.%s as a CronJob: %w", j.Name, t.Name, err)
 		}
 		name := systemd.UnitName(schedfiles.Name(kc.ID, t.Name), j.Name)
-		labels := map[string]string{
-			LabelManagedBy: "redisplan",
-			LabelName:      "redisplan",
-			LabelInstance:  schedfiles.Slug(t.Name),
-			LabelComponent: j.Name,
-		}
-		args := append([]string{}, j.Args...)
-		args = append(args, "-no-color", "-config", SpecDir, "-target", t.Name)
-		var env []corev1.EnvVar
-		for _, v := range kc.Variables {
-			env = append(env, corev1.EnvVar{
-				Name: "REDISPLAN_VAR_" + v,
-				ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-					LocalObjectReference: corev1.LocalObjectReference{Name: kc.Secret},
-					Key:                  v,
-				}},
-			})
-		}
+		labels := jobLabels(t, j)
 		cj := &batchv1.CronJob{
 			TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
 			ObjectMeta: metav1.ObjectMeta{
@@ -86,24 +70,7 @@ func Build(t *model.Target, kc *model.KubeCronJobs) ([]*batchv1.CronJob, error) 
 						BackoffLimit: ptr(BackoffLimit),
 						Template: corev1.PodTemplateSpec{
 							ObjectMeta: metav1.ObjectMeta{Labels: labels},
-							Spec: corev1.PodSpec{
-								RestartPolicy: corev1.RestartPolicyNever,
-								Containers: []corev1.Container{{
-									Name:  "redisplan",
-									Image: kc.Image,
-									Args:  args,
-									Env:   env,
-									VolumeMounts: []corev1.VolumeMount{{
-										Name: "spec", MountPath: SpecDir, ReadOnly: true,
-									}},
-								}},
-								Volumes: []corev1.Volume{{
-									Name: "spec",
-									VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-										LocalObjectReference: corev1.LocalObjectReference{Name: kc.ConfigMap},
-									}},
-								}},
-							},
+							Spec:       podSpec(t, kc, j, corev1.RestartPolicyNever),
 						},
 					},
 				},
@@ -117,28 +84,86 @@ func Build(t *model.Target, kc *model.KubeCronJobs) ([]*batchv1.CronJob, error) 
 	return out, nil
 }
 
+// jobLabels are the labels of every object that runs job j of t.
+func jobLabels(t *model.Target, j crontab.Job) map[string]string {
+	return map[string]string{
+		LabelManagedBy: "redisplan",
+		LabelName:      "redisplan",
+		LabelInstance:  schedfiles.Slug(t.Name),
+		LabelComponent: j.Name,
+	}
+}
+
+// podSpec is the pod that runs job j of t: one redisplan container with
+// the spec's ConfigMap mounted at SpecDir and the variables from the
+// Secret; CronJobs and the archive's Deployment run the same pod.
+func podSpec(t *model.Target, kc *model.KubeCronJobs, j crontab.Job, restart corev1.RestartPolicy) corev1.PodSpec {
+	args := append([]string{}, j.Args...)
+	args = append(args, "-no-color", "-config", SpecDir, "-target", t.Name)
+	var env []corev1.EnvVar
+	for _, v := range kc.Variables {
+		env = append(env, corev1.EnvVar{
+			Name: "REDISPLAN_VAR_" + v,
+			ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: kc.Secret},
+				Key:                  v,
+			}},
+		})
+	}
+	return corev1.PodSpec{
+		RestartPolicy: restart,
+		Containers: []corev1.Container{{
+			Name:  "redisplan",
+			Image: kc.Image,
+			Args:  args,
+			Env:   env,
+			VolumeMounts: []corev1.VolumeMount{{
+				Name: "spec", MountPath: SpecDir, ReadOnly: true,
+			}},
+		}},
+		Volumes: []corev1.Volume{{
+			Name: "spec",
+			VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: kc.ConfigMap},
+			}},
+		}},
+	}
+}
+
 // Owner is who kc's manifests belong to when the spec at spec renders
 // them.
 func Owner(t *model.Target, kc *model.KubeCronJobs, spec string) owner.Owner {
 	return owner.Owner{ID: kc.ID, Spec: spec, Target: t.Name}
 }
 
-// Render returns the manifests of Build as files, one per CronJob, each
-// starting with the target's marker comment and the owner line of the
-// spec at spec (its absolute path).
+// Render returns the manifests of Build, and of BuildArchive when the
+// target has an archive, as files, one per object, each starting with
+// the target's marker comment and the owner line of the spec at spec
+// (its absolute path).
 func Render(t *model.Target, kc *model.KubeCronJobs, spec string) ([]schedfiles.File, error) {
 	jobs, err := Build(t, kc)
 	if err != nil {
 		return nil, err
 	}
-	var files []schedfiles.File
+	type object struct {
+		name string
+		obj  any
+	}
+	var objects []object
 	for _, cj := range jobs {
-		b, err := yaml.Marshal(cj)
+		objects = append(objects, object{cj.Name, cj})
+	}
+	if d := BuildArchive(t, kc); d != nil {
+		objects = append(objects, object{d.Name, d})
+	}
+	var files []schedfiles.File
+	for _, o := range objects {
+		b, err := yaml.Marshal(o.obj)
 		if err != nil {
-			return nil, fmt.Errorf("encode CronJob %s: %w", cj.Name, err)
+			return nil, fmt.Errorf("encode %s: %w", o.name, err)
 		}
 		files = append(files, schedfiles.File{
-			Name:    cj.Name + ".yaml",
+			Name:    o.name + ".yaml",
 			Content: append([]byte(schedfiles.Marker(t.Name)+"\n"+Owner(t, kc, spec).Line()+"\n"), b...),
 		})
 	}

@@ -128,9 +128,6 @@ func (l *Lock) Release() error {
 	return nil
 }
 
-// Path returns the lock file's path.
-func (l *Lock) Path() string { return l.path }
-
 // PathFor returns the lock path of a target: beside its config file
 // (configFile + ".redisplan.lock") or, for a target without one, in
 // os.TempDir() as "redisplan-<hash>.lock", where the hash is a short

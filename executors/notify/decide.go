@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/redisplan/redisplan/executors/check"
 )
 
@@ -276,4 +278,73 @@ func MarkSent(states map[string]AlertState, sent []Alert, now time.Time) {
 		st.LastSent = now
 		states[a.Key()] = st
 	}
+}
+
+// Firing returns a firing alert for every check of results that is
+// warning or critical, with its start from states (the states Decide
+// returned): what Alertmanager's API must be given on every run to keep
+// the alerts open. Unknown results are not included: the run cannot say
+// whether the condition still holds, so Alertmanager lets the alert end
+// at its endsAt unless a later run reports it again.
+func Firing(results []check.Result, states map[string]AlertState) []Alert {
+	var out []Alert
+	seen := map[string]bool{}
+	for _, r := range results {
+		key := Key(r.Target, r.Name)
+		if seen[key] || (r.Status != check.Warning && r.Status != check.Critical) {
+			continue
+		}
+		seen[key] = true
+		st, ok := states[key]
+		if !ok || st.Status != StatusFiring {
+			continue
+		}
+		out = append(out, firingAlert(r, st))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Target != out[j].Target {
+			return out[i].Target < out[j].Target
+		}
+		return out[i].Check < out[j].Check
+	})
+	return out
+}
+
+// DefaultEndsAfter is how long a firing alert posted to Alertmanager's API
+// stays open when the target's alerts have no schedule to tell when the
+// next check runs.
+const DefaultEndsAfter = time.Hour
+
+// scheduleRunsCovered is how many scheduled runs a firing alert posted to
+// Alertmanager outlives: one run that fails to post (a network blip) does
+// not resolve it; two in a row do.
+const scheduleRunsCovered = 2
+
+// endsMargin is added past the last covered run, for the time a check run
+// takes before it posts.
+const endsMargin = 5 * time.Minute
+
+// EndsAt is the endsAt of a firing alert posted to Alertmanager's API at
+// now: past the next scheduled check run and the one after it (plus a
+// margin for the run's own time), so that Alertmanager keeps the alert
+// open while redisplan re-posts it on each run and resolves it by itself
+// when the runs stop. schedule is the alerts block's cron schedule; when
+// it is empty or unreadable, the alert ends DefaultEndsAfter from now.
+func EndsAt(schedule string, now time.Time) time.Time {
+	if schedule == "" {
+		return now.Add(DefaultEndsAfter)
+	}
+	s, err := cron.ParseStandard(schedule)
+	if err != nil {
+		return now.Add(DefaultEndsAfter)
+	}
+	t := now
+	for range scheduleRunsCovered {
+		next := s.Next(t)
+		if next.IsZero() {
+			return now.Add(DefaultEndsAfter)
+		}
+		t = next
+	}
+	return t.Add(endsMargin)
 }

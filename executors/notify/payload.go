@@ -22,19 +22,78 @@ const Receiver = "redisplan"
 const JSONFormatVersion = "1"
 
 // Build renders the alerts in the destination's format: "json" (also the
-// default when Format is empty), "alertmanager" or "slack".
-func Build(n model.Notify, alerts []Alert) ([]byte, error) {
+// default when Format is empty), "alertmanager-webhook" ("alertmanager",
+// its old name, too), "slack" or "alertmanager-api". For
+// "alertmanager-api", firing alerts end at until: Alertmanager resolves
+// them then unless they are posted again (see APIPayload).
+func Build(n model.Notify, alerts []Alert, until time.Time) ([]byte, error) {
 	switch n.Format {
-	case "", "json":
+	case "", model.FormatJSON:
 		return JSONPayload(alerts)
-	case "alertmanager":
+	case model.FormatAlertmanagerWebhook, "alertmanager":
 		return AlertmanagerPayload(alerts, Receiver, "")
-	case "slack":
+	case model.FormatSlack:
 		return SlackPayload(alerts)
+	case model.FormatAlertmanagerAPI:
+		return APIPayload(alerts, until, n.GeneratorURL)
 	default:
-		return nil, fmt.Errorf("build payload: unknown notify format %q: use json, alertmanager or slack", n.Format)
+		return nil, fmt.Errorf("build payload: unknown notify format %q: use json, alertmanager-webhook or slack", n.Format)
 	}
 }
+
+// apiAlert is one alert as Alertmanager's POST /api/v2/alerts takes it
+// (postableAlert in its OpenAPI specification): times in RFC 3339.
+type apiAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+}
+
+// APIPayload renders the alerts as the body of Alertmanager's POST
+// /api/v2/alerts: a JSON array of postable alerts. A resolved alert ends
+// when it was resolved (a time in the past, which tells Alertmanager it is
+// over); a firing one ends at until, so that Alertmanager resolves it by
+// itself when redisplan stops posting it (a check that no longer runs),
+// as Prometheus's own alerts do. Post every firing alert on every run,
+// with until past the next run, to keep it open. generatorURL is the
+// alert's source link in Alertmanager ("" for none: Alertmanager accepts
+// an empty one).
+func APIPayload(alerts []Alert, until time.Time, generatorURL string) ([]byte, error) {
+	out := make([]apiAlert, 0, len(alerts))
+	for _, a := range alerts {
+		annotations := map[string]string{"summary": a.Summary}
+		if a.Description != "" {
+			annotations["description"] = a.Description
+		}
+		if a.Value != "" {
+			annotations["value"] = a.Value
+		}
+		end := a.EndsAt
+		if a.Status == StatusFiring {
+			if until.IsZero() || !until.After(a.StartsAt) {
+				return nil, fmt.Errorf("build alertmanager api payload: firing alert %s ends at %v, not after it starts", a.Key(), until)
+			}
+			end = until
+		}
+		out = append(out, apiAlert{
+			Labels:       a.Labels(),
+			Annotations:  annotations,
+			StartsAt:     apiTime(a.StartsAt),
+			EndsAt:       apiTime(end),
+			GeneratorURL: generatorURL,
+		})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("build alertmanager api payload: %w", err)
+	}
+	return b, nil
+}
+
+// apiTime writes t in RFC 3339 with milliseconds, in UTC.
+func apiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 // JSONPayload is redisplan's own format: {"version":"1","alerts":[...]},
 // with the fields of Alert in snake case.

@@ -289,17 +289,19 @@ func TestSlackPayloadStaysWithinSlackLimits(t *testing.T) {
 
 func TestBuildPicksTheFormat(t *testing.T) {
 	for format, prefix := range map[string]string{
-		"":             `{"version":"1"`,
-		"json":         `{"version":"1"`,
-		"alertmanager": `{"version":"4"`,
-		"slack":        `{"text":`,
+		"":                     `{"version":"1"`,
+		"json":                 `{"version":"1"`,
+		"alertmanager":         `{"version":"4"`,
+		"alertmanager-webhook": `{"version":"4"`,
+		"slack":                `{"text":`,
+		"alertmanager-api":     `[{"labels":`,
 	} {
-		b, err := Build(model.Notify{Format: format}, sampleAlerts())
+		b, err := Build(model.Notify{Format: format}, sampleAlerts(), time.Now().Add(time.Hour))
 		if err != nil || !strings.HasPrefix(string(b), prefix) {
 			t.Errorf("Build(%q) = %.40s, %v", format, b, err)
 		}
 	}
-	if _, err := Build(model.Notify{Format: "teams"}, nil); err == nil || !strings.Contains(err.Error(), `"teams"`) {
+	if _, err := Build(model.Notify{Format: "teams"}, nil, time.Time{}); err == nil || !strings.Contains(err.Error(), `"teams"`) {
 		t.Errorf("unknown format: err = %v", err)
 	}
 }

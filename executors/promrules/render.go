@@ -2,19 +2,23 @@
 // alerting-rules file, so that Prometheus and `redisplan check` judge a
 // server by the same levels (the spec's, else the checks' defaults).
 //
-// The rules read redis_exporter's metric names. The textfile metrics
-// `redisplan check` writes use the same names for the figures they carry
-// (redis_up, memory, RDB and AOF write status, clients, evictions,
-// rejections, master link) plus redisplan's backup metrics, so most rules
-// work with either source; the rest (fragmentation, AOF rewrite,
-// maxclients, save times, blocked clients, replication lag) need
-// redis_exporter.
+// The rules on the server's figures read redis_exporter's series, by the
+// names redis_exporter exports (redis_up, redis_memory_used_bytes,
+// redis_rdb_last_bgsave_status, redis_master_link_up, ...). The backup
+// rule reads redisplan's own textfile metric (BackupMetric), and one rule
+// fires when that textfile goes stale (node_exporter's
+// node_textfile_mtime_seconds for a file named redisplan*.prom). The
+// textfile metrics `redisplan check -format prometheus` writes are all in
+// the redisplan_ namespace, never one of redis_exporter's names, so a
+// dashboard never counts a figure twice.
 //
-// Every rule selects its series with {<TargetLabel>="<target name>"}: the
-// textfile metrics carry a target label; redis_exporter's series need one,
-// added by a relabelling rule of the scrape job (or choose another label
-// with RenderOptions.TargetLabel). Levels compare with ">", as the checks
-// do: a warning at 0 fires on anything above 0.
+// Every per-target rule selects its series with {<TargetLabel>="<target
+// name>"}. The textfile metrics carry a target label. redis_exporter's
+// series carry none by default (only what Prometheus adds: instance, job):
+// give them one in the scrape configuration, as a label of the static
+// target group or by relabelling (docs/check.md shows both), or choose
+// another label with RenderOptions.TargetLabel. Levels compare with ">",
+// as the checks do: a warning at 0 fires on anything above 0.
 package promrules
 
 import (
@@ -27,6 +31,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/oncalendar"
 )
 
 // GroupName is the name of the one rule group Render writes.
@@ -35,6 +40,18 @@ const GroupName = "redisplan"
 // BackupMetric is the textfile metric the backup rule reads: the Unix time
 // of the target's newest successful backup, labelled target="<name>".
 const BackupMetric = "redisplan_backup_last_success_timestamp_seconds"
+
+// TextfilePattern is the regular expression (RE2, anchored by Prometheus)
+// that the staleness rule matches the file label of
+// node_textfile_mtime_seconds with: redisplan*.prom, as a base name
+// or a path (node_exporter releases differ).
+const TextfilePattern = `(.*/)?redisplan[^/]*[.]prom`
+
+// DefaultTextfileMaxAge is how old the textfile may get before the
+// staleness rule fires when no target's alerts have a schedule; with
+// schedules, it is three times the longest gap between runs of any of
+// them (two missed runs), and at least this.
+const DefaultTextfileMaxAge = time.Hour
 
 // DefaultTargetLabel is the label that selects a target's series unless
 // RenderOptions says otherwise.
@@ -173,8 +190,9 @@ func Rules(t *model.Target, opts RenderOptions) []Rule {
 			Description: "A BGSAVE of " + n + " has been running for " + valueDuration + ", more than the " + sev + " level of " + humanSeconds(level) + ".",
 		}
 	})
-	// AOF statuses are judged unless the server says AOF is off: the
-	// textfile metrics have no redis_aof_enabled.
+	// AOF statuses are judged unless the server says AOF is off: a
+	// series without redis_aof_enabled beside it (an exporter that does
+	// not export it) is judged.
 	r.add(Rule{
 		Alert: "RedisAofWriteFailed", Check: "aof", Severity: r.severity("aof_write_failed"), For: time.Minute,
 		Expr:        "redis_aof_last_write_status" + s + " == 0 unless redis_aof_enabled" + s + " == 0",
@@ -256,6 +274,34 @@ func Rules(t *model.Target, opts RenderOptions) []Rule {
 		})
 	}
 	return r.rules
+}
+
+// TextfileRule is the rule that fires when redisplan's textfile goes
+// stale: node_exporter reports the file's modification time, and a file
+// older than the limit means `redisplan check -format prometheus -o`
+// stopped writing it, so every redisplan_* series from it (backup age,
+// check statuses) shows old figures. The limit is three times the longest
+// gap between runs of the targets' alerts schedules (two missed runs), at
+// least DefaultTextfileMaxAge. The rule is the file's, not a target's: it
+// has no target label.
+func TextfileRule(targets []*model.Target) Rule {
+	limit := time.Duration(0)
+	for _, t := range targets {
+		if t.Alerts == nil || t.Alerts.Schedule == "" {
+			continue
+		}
+		if p, err := oncalendar.Period(t.Alerts.Schedule); err == nil {
+			limit = max(limit, 3*p)
+		}
+	}
+	limit = max(limit, DefaultTextfileMaxAge)
+	level := strconv.FormatInt(int64(limit/time.Second), 10)
+	return Rule{
+		Alert: "RedisplanTextfileStale", Check: "textfile", Severity: warning, For: 5 * time.Minute,
+		Expr:        "time() - node_textfile_mtime_seconds{file=~" + promString(TextfilePattern) + "} > " + level,
+		Summary:     "redisplan's textfile {{ $labels.file }} is older than " + humanSeconds(level),
+		Description: "node_exporter on {{ $labels.instance }} reads {{ $labels.file }}, last written " + valueDuration + " ago: redisplan check -format prometheus stopped writing it, so the redisplan_* figures from it are old.",
+	}
 }
 
 // moreThan is "more than <level> <per>" for a level above zero, and just
@@ -362,6 +408,9 @@ func Render(targets []*model.Target, opts RenderOptions) []byte {
 	for _, t := range targets {
 		rules = append(rules, Rules(t, opts)...)
 	}
+	if len(targets) > 0 {
+		rules = append(rules, TextfileRule(targets))
+	}
 	if len(rules) == 0 {
 		b.WriteString("  rules: []\n")
 		return []byte(b.String())
@@ -373,7 +422,9 @@ func Render(targets []*model.Target, opts RenderOptions) []byte {
 		b.WriteString("    for: " + yamlQuote(promDuration(r.For)) + "\n")
 		b.WriteString("    labels:\n")
 		b.WriteString("      severity: " + yamlQuote(r.Severity) + "\n")
-		b.WriteString("      target: " + yamlQuote(tmplLiteral(r.Target)) + "\n")
+		if r.Target != "" {
+			b.WriteString("      target: " + yamlQuote(tmplLiteral(r.Target)) + "\n")
+		}
 		b.WriteString("      check: " + yamlQuote(r.Check) + "\n")
 		b.WriteString("    annotations:\n")
 		b.WriteString("      summary: " + yamlQuote(r.Summary) + "\n")

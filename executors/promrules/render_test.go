@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,7 +133,15 @@ func TestRenderEveryRuleIsComplete(t *testing.T) {
 		t.Fatal("no rules")
 	}
 	for _, r := range rules {
-		for _, k := range []string{"alert", "expr", "for", "labels.severity", "labels.target", "labels.check", "annotations.summary", "annotations.description"} {
+		keys := []string{"alert", "expr", "for", "labels.severity", "labels.target", "labels.check", "annotations.summary", "annotations.description"}
+		if r["alert"] == "RedisplanTextfileStale" {
+			// The file's rule, not a target's: every key but target.
+			if _, ok := r["labels.target"]; ok {
+				t.Errorf("the textfile rule has a target label: %v", r)
+			}
+			keys = slices.DeleteFunc(keys, func(k string) bool { return k == "labels.target" })
+		}
+		for _, k := range keys {
 			if r[k] == "" {
 				t.Errorf("rule %s has no %s: %v", r["alert"], k, r)
 			}
@@ -386,7 +396,7 @@ func TestExampleSpecRendersValidRules(t *testing.T) {
 // The rules fire on the series they are written for: promtool's rule unit
 // tests feed series and compare the alerts, with their labels and
 // expanded annotations. main's AOF is off as redis_exporter reports it;
-// the cache has only the textfile metrics, which do not say.
+// the cache has no redis_aof_enabled series, so its AOF status is judged.
 const unitTests = `rule_files:
   - rules.yml
 evaluation_interval: 1m
@@ -418,6 +428,9 @@ tests:
       - series: 'redis_master_link_up{target="cache[\"e''u{{x}}\"]",master_host="10.0.0.1"}'
         values: '1 1 1 1 0 0 0 0 0 0 0'
     alert_rule_test:
+      - eval_time: 10m
+        alertname: RedisplanTextfileStale
+        exp_alerts: []
       - eval_time: 10m
         alertname: RedisDown
         exp_alerts:
@@ -473,6 +486,71 @@ tests:
               description: "Redis cache[\"e'u{{x}}\"] is a replica and its link to the master is down."
 `
 
+// The textfile rule fires for a redisplan*.prom file that node_exporter
+// reports older than the limit (1h for targets without a schedule), as a
+// base name or a path, and not for a fresh one or another program's file.
+const textfileTests = `rule_files:
+  - rules.yml
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'node_textfile_mtime_seconds{file="/var/lib/node_exporter/textfile/redisplan.prom",instance="db1:9100"}'
+        values: '0x80'
+      - series: 'node_textfile_mtime_seconds{file="redisplan-orders.prom",instance="db2:9100"}'
+        values: '0+60x80'
+      - series: 'node_textfile_mtime_seconds{file="apt.prom",instance="db1:9100"}'
+        values: '0x80'
+    alert_rule_test:
+      - eval_time: 60m
+        alertname: RedisplanTextfileStale
+        exp_alerts: []
+      - eval_time: 80m
+        alertname: RedisplanTextfileStale
+        exp_alerts:
+          - exp_labels: {severity: warning, check: textfile, file: "/var/lib/node_exporter/textfile/redisplan.prom", instance: "db1:9100"}
+            exp_annotations:
+              summary: "redisplan's textfile /var/lib/node_exporter/textfile/redisplan.prom is older than 1h"
+              description: "node_exporter on db1:9100 reads /var/lib/node_exporter/textfile/redisplan.prom, last written 1h 20m 0s ago: redisplan check -format prometheus stopped writing it, so the redisplan_* figures from it are old."
+`
+
+func TestPromtoolTextfileStale(t *testing.T) {
+	promtool(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), Render(sampleTargets(), RenderOptions{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tests.yml"), []byte(textfileTests), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runPromtool(t, dir, "test", "rules", "tests.yml")
+}
+
+// TestTextfileLimitFollowsTheSchedules: the textfile may miss two runs of
+// the slowest alerts schedule, and is late after an hour at least.
+func TestTextfileLimitFollowsTheSchedules(t *testing.T) {
+	withSchedule := func(s ...string) []*model.Target {
+		var ts []*model.Target
+		for i, sc := range s {
+			ts = append(ts, &model.Target{Name: strconv.Itoa(i), Alerts: &model.Alerts{Schedule: sc}})
+		}
+		return ts
+	}
+	for _, c := range []struct {
+		targets []*model.Target
+		want    string
+	}{
+		{[]*model.Target{{Name: "bare"}}, "> 3600"},
+		{withSchedule("*/15 * * * *"), "> 3600"},
+		{withSchedule("*/15 * * * *", "0 * * * *"), "> 10800"},
+		{withSchedule("0 3 * * *"), "> 259200"},
+	} {
+		if r := TextfileRule(c.targets); !strings.HasSuffix(r.Expr, c.want) || r.Target != "" {
+			t.Errorf("TextfileRule = %q (target %q), want a limit %s and no target", r.Expr, r.Target, c.want)
+		}
+	}
+}
+
 func TestPromtoolUnitTests(t *testing.T) {
 	promtool(t)
 	dir := t.TempDir()
@@ -483,4 +561,44 @@ func TestPromtoolUnitTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	runPromtool(t, dir, "test", "rules", "tests.yml")
+}
+
+// TestRulesReadRedisExporterNames: every redis_* series a rule reads is a
+// name redis_exporter exports (the list taken from its source, see the
+// file), except redis_config_maxclients, which older releases export
+// instead of redis_max_clients; and no rule reads a series by the names
+// redisplan's textfile used to share with redis_exporter.
+func TestRulesReadRedisExporterNames(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/prometheus/redis_exporter_metrics.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := map[string]bool{"redis_config_maxclients": true}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			exported[line] = true
+		}
+	}
+	if !exported["redis_up"] || !exported["redis_rdb_last_bgsave_status"] {
+		t.Fatal("the redis_exporter list lacks redis_up or redis_rdb_last_bgsave_status")
+	}
+	name := regexp.MustCompile(`\b(redis(?:plan)?_[a-z_]+)\b`)
+	seen := 0
+	for _, r := range parseRules(t, Render(sampleTargets(), RenderOptions{})) {
+		for _, m := range name.FindAllString(r["expr"], -1) {
+			switch {
+			case strings.HasPrefix(m, "redisplan_"):
+				if m != BackupMetric {
+					t.Errorf("rule %s reads %s, which redisplan's textfile does not write", r["alert"], m)
+				}
+			case !exported[m]:
+				t.Errorf("rule %s reads %s, which redis_exporter does not export", r["alert"], m)
+			default:
+				seen++
+			}
+		}
+	}
+	if seen < 10 {
+		t.Errorf("only %d redis_exporter series read by the sample rules", seen)
+	}
 }

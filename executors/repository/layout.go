@@ -20,6 +20,14 @@ type Kind string
 // Backups are the target's complete backups: one folder per backup ID.
 const Backups Kind = ""
 
+// Archive is the archive's segments of the target's write stream
+// (executors/archive): flat objects in <target folder>/archive/.
+const Archive Kind = "archive"
+
+// kinds are the kinds with a folder of their own inside a target's
+// folder: not backups, and not something left alone there.
+var kinds = []Kind{Archive}
+
 // FileName turns a target name such as cache["eu"] into cache-eu: the name
 // of its folder in a destination, and of its other files (redis.conf,
 // check state).

@@ -37,8 +37,8 @@ type Foreign struct {
 	Path string `json:"path"`
 	Why  string `json:"why"`
 	// Owner, for a backup of another spec's target in a shared folder,
-	// says whose it is; empty for what is not redisplan's.
-	Owner string `json:"owner,omitempty"`
+	// says whose it is; "" for what is not redisplan's.
+	Owner string `json:"owner"`
 }
 
 // List reads the target's backups and what is left alone beside them.
@@ -64,6 +64,9 @@ func (r *Repository) leftAlone(ctx context.Context, others []*backup.Manifest) (
 	base := r.Path()
 	out := make([]Foreign, 0, len(fs)+len(others))
 	for _, f := range fs {
+		if isKindFolder(f.Name) {
+			continue
+		}
 		out = append(out, Foreign{Target: r.Target.Name, Path: base + f.Name, Why: f.Why})
 	}
 	for _, m := range others {
@@ -71,4 +74,15 @@ func (r *Repository) leftAlone(ctx context.Context, others []*backup.Manifest) (
 			Why: "a backup of another spec's target", Owner: DescribeOwner(*m.Owner)})
 	}
 	return out, nil
+}
+
+// isKindFolder reports whether name, as Storage.Foreign gives it, is the
+// folder of a kind kept beside the backups (the archive's).
+func isKindFolder(name string) bool {
+	for _, k := range kinds {
+		if name == string(k)+"/" {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,8 @@ package repository
 
 import (
 	"context"
+	"io"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -49,5 +51,27 @@ func (r *Repository) Import(ctx context.Context, path string, o ImportOptions) (
 	return job.Import(ctx, job.ImportRequest{
 		Target: r.Target, Storage: r.Storage, Path: path, MetadataDir: o.MetadataDir, NoLoad: o.NoLoad,
 		RedisplanVersion: r.Version, Owner: Owner(r.Target), Emit: o.Emit,
+	})
+}
+
+// BaseOptions are what storing an archive base needs besides the
+// repository (job.BaseRequest).
+type BaseOptions struct {
+	RDB        io.Reader
+	Expected   int64
+	ReplID     string
+	ReplOffset int64
+	Started    time.Time
+	Info       map[string]string
+	Emit       progress.Sink
+}
+
+// StoreBase stores the RDB of a full resynchronization as a base backup
+// of the target (job.StoreBase), recording the target as its owner. The
+// caller checks RefuseShared first.
+func (r *Repository) StoreBase(ctx context.Context, o BaseOptions) (*backup.Manifest, error) {
+	return job.StoreBase(ctx, job.BaseRequest{
+		Target: r.Target, Storage: r.Storage, RDB: o.RDB, Expected: o.Expected, ReplID: o.ReplID, ReplOffset: o.ReplOffset,
+		Started: o.Started, Info: o.Info, RedisplanVersion: r.Version, Owner: Owner(r.Target), Emit: o.Emit,
 	})
 }

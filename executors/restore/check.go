@@ -23,6 +23,7 @@ import (
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/rdb"
 	"github.com/redisplan/redisplan/internal/redisconf"
 	"github.com/redisplan/redisplan/internal/secret"
 	"github.com/redisplan/redisplan/internal/units"
@@ -801,9 +802,20 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	if v == 0 {
 		return nil
 	}
-	newest, known := maxRDBVersion(p.version)
+	newest, known := rdb.Loads(p.version)
 	if known && v > newest {
-		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), files.hasAOF())
+		aof := noAOF
+		if files.hasAOF() {
+			aof = aofPreamble
+			if !p.restoreAOF {
+				// The server runs with appendonly no and would load the
+				// RDB: the AOF beside it may be commands.
+				if bv, err := readRDBVersion(ctx, src, *files.aofBase); err == nil && bv == 0 {
+					aof = aofCommands
+				}
+			}
+		}
+		return p.tooNew(f.Original, v, newest, src.Manifest.Server(), aof)
 	}
 	return nil
 }
@@ -811,7 +823,7 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 // tooNew says that the server cannot load the backup's RDB version v, and
 // what would: the releases that load it, and for a drill the binary to put
 // first on PATH.
-func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) error {
+func (p *plan) tooNew(name string, v, newest int, writer string, aof aofForm) error {
 	by := ""
 	if writer != "" {
 		by = " (written by " + writer + ")"
@@ -822,7 +834,7 @@ func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) er
 	}
 	msg := fmt.Sprintf("the backup's %s has RDB version %d%s, which %s (%s) cannot load (it loads up to version %d)",
 		name, v, by, which, serverLabel(p.version), newest)
-	loads := loadersOf(v)
+	loads := rdb.Loaders(v)
 	if p.scratchBin != "" {
 		if loads == "" {
 			loads = "a release newer than any redisplan knows"
@@ -834,46 +846,30 @@ func (p *plan) tooNew(name string, v, newest int, writer string, hasAOF bool) er
 	} else {
 		msg += fmt.Sprintf(". Restore it into a server that loads RDB version %d: %s", v, loads)
 	}
-	if hasAOF {
-		msg += "; or restore a backup whose AOF has no RDB preamble (aof-use-rdb-preamble no), which any release can replay"
+	switch aof {
+	case aofCommands:
+		msg += "; or turn AOF on for the target (appendonly yes, redisplan apply) and restore again: this backup's AOF has no RDB preamble, " +
+			"so the server replays its commands instead of loading the RDB" + replayCaveat
+	case aofPreamble:
+		msg += "; or restore, into the target with appendonly yes, a backup whose AOF has no RDB preamble (taken with aof-use-rdb-preamble no): " +
+			"it holds commands and no RDB version" + replayCaveat
 	}
 	return errors.New(msg)
 }
 
-// rdbLoaders is the RDB version table: from which release on an engine
-// writes and loads which RDB version, up to the last release this table
-// knows (Through). Rows of an engine are in release order.
-var rdbLoaders = []struct {
-	engine                   string // "Redis" or "Valkey"
-	major, minor             int    // the first release of the row
-	throughMajor, throughMin int    // the last release of the row (minor -1: every minor)
-	rdb                      int
-}{
-	{"Redis", 4, 0, 4, -1, 8},
-	{"Redis", 5, 0, 6, -1, 9},
-	{"Redis", 7, 0, 7, 1, 10},
-	{"Redis", 7, 2, 7, 3, 11},
-	{"Redis", 7, 4, 8, 0, 12},
-	// Valkey 7.2 to 8.x write and load RDB 11; they refuse Redis' 12 and
-	// newer (reserved as foreign formats).
-	{"Valkey", 7, 2, 8, -1, 11},
-}
+// aofForm is what a too-new backup's AOF offers instead of its RDB.
+type aofForm int
 
-// loadersOf names, per engine, the first known release that loads RDB
-// version v ("Redis 7.2 or newer, Valkey 7.2 or newer"), or "" when no
-// release in the table does.
-func loadersOf(v int) string {
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range rdbLoaders {
-		if r.rdb < v || seen[r.engine] {
-			continue
-		}
-		seen[r.engine] = true
-		out = append(out, fmt.Sprintf("%s %d.%d or newer", r.engine, r.major, r.minor))
-	}
-	return strings.Join(out, ", ")
-}
+const (
+	noAOF       aofForm = iota // the backup has no AOF
+	aofPreamble                // its base is an RDB too
+	aofCommands                // its base is commands (aof-use-rdb-preamble no)
+)
+
+// replayCaveat is what limits replaying an AOF of commands on an older
+// release (tests/engines TestRestoreAOFOnlyAcrossEngines replays Redis
+// 8.0's and Valkey 8.1's on Redis 7.0).
+const replayCaveat = ", which an older release replays as long as it knows every command in it (Redis 7.4's hash-field expiration commands, for one, are unknown to Redis 7.2 and older)"
 
 // readRDBVersion reads the 9-byte header "REDIS0011" of an RDB file. It
 // returns 0 for an AOF base file written without an RDB preamble, and for
@@ -909,39 +905,6 @@ func parseRDBHeader(head []byte, name string) (int, error) {
 		return 0, fmt.Errorf("the backup's %s has an unreadable RDB version %q", name, head[5:9])
 	}
 	return v, nil
-}
-
-// maxRDBVersion returns the newest RDB version a server release loads.
-// known is false for releases newer than this table: their load decides.
-func maxRDBVersion(version string) (newest int, known bool) {
-	valkey := false
-	if v, ok := strings.CutPrefix(version, "valkey "); ok {
-		valkey, version = true, v
-	}
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
-		return 0, false
-	}
-	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	engine := "Redis"
-	if valkey {
-		engine = "Valkey"
-	}
-	for _, r := range rdbLoaders {
-		if r.engine != engine {
-			continue
-		}
-		from := major > r.major || major == r.major && minor >= r.minor
-		through := major < r.throughMajor || major == r.throughMajor && (r.throughMin < 0 || minor <= r.throughMin)
-		if from && through {
-			return r.rdb, true
-		}
-	}
-	return 0, false
 }
 
 // checkSpace compares the free space in the data dir with what the

@@ -13,6 +13,7 @@ import (
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	rdbfile "github.com/redisplan/redisplan/internal/rdb"
 )
 
 // checkTarget is a target for a servertest server. Check never runs the
@@ -54,7 +55,7 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check of an AOF backup into an AOF server: %v", err)
 	}
 
-	newest, known := maxRDBVersion(servertest.Version(t))
+	newest, known := rdbfile.Loads(servertest.Version(t))
 	if !known {
 		t.Fatalf("the test's redis-server %s is not in the RDB version table", servertest.Version(t))
 	}
@@ -182,31 +183,6 @@ func TestFreeSpace(t *testing.T) {
 	}
 }
 
-func TestMaxRDBVersion(t *testing.T) {
-	tests := []struct {
-		version string
-		max     int
-		known   bool
-	}{
-		{"7.0.15", 10, true},
-		{"7.2.4", 11, true},
-		{"7.4.1", 12, true},
-		{"6.2.14", 9, true},
-		{"valkey 8.0.1", 11, true},
-		{"valkey 7.2.5", 11, true},
-		{"9.1.0", 0, false},
-		{"valkey 9.0.0", 0, false},
-		{"", 0, false},
-		{"garbage", 0, false},
-	}
-	for _, tt := range tests {
-		newest, known := maxRDBVersion(tt.version)
-		if newest != tt.max || known != tt.known {
-			t.Errorf("maxRDBVersion(%q) = %d, %v; want %d, %v", tt.version, newest, known, tt.max, tt.known)
-		}
-	}
-}
-
 func TestParseRDBHeader(t *testing.T) {
 	if v, err := parseRDBHeader([]byte("REDIS0010"), "dump.rdb"); v != 10 || err != nil {
 		t.Errorf("REDIS0010 = %d, %v", v, err)
@@ -330,7 +306,7 @@ func TestSafeName(t *testing.T) {
 // only for a backup that has an AOF.
 func TestTooNewSaysWhatLoadsIt(t *testing.T) {
 	restore := &plan{version: "7.0.15"}
-	err := restore.tooNew("dump.rdb", 11, 10, "", false)
+	err := restore.tooNew("dump.rdb", 11, 10, "", noAOF)
 	mustContain(t, err, "RDB version 11, which this server (Redis 7.0.15) cannot load",
 		"loads RDB version 11: Redis 7.2 or newer, Valkey 7.2 or newer")
 	for _, not := range []string{"?", "written by", "aof-use-rdb-preamble"} {
@@ -338,15 +314,18 @@ func TestTooNewSaysWhatLoadsIt(t *testing.T) {
 			t.Errorf("the refusal of a plain RDB says %q: %v", not, err)
 		}
 	}
-	err = restore.tooNew("appendonly.aof.1.base.rdb", 12, 10, "Redis 8.0.2", true)
-	mustContain(t, err, "(written by Redis 8.0.2)", "loads RDB version 12: Redis 7.4 or newer;", "aof-use-rdb-preamble no")
+	err = restore.tooNew("appendonly.aof.1.base.rdb", 12, 10, "Redis 8.0.2", aofPreamble)
+	mustContain(t, err, "(written by Redis 8.0.2)", "loads RDB version 12: Redis 7.4 or newer;", "into the target with appendonly yes", "aof-use-rdb-preamble no")
 	if strings.Contains(err.Error(), "Valkey") {
 		t.Errorf("Valkey does not load RDB 12, yet the refusal names it: %v", err)
 	}
-	mustContain(t, restore.tooNew("dump.rdb", 13, 10, "", false), "No release redisplan knows loads RDB version 13")
+	// The backup's own AOF is commands: turning AOF on is the fix.
+	err = restore.tooNew("dump.rdb", 12, 10, "Redis 8.0.2", aofCommands)
+	mustContain(t, err, "turn AOF on for the target (appendonly yes, redisplan apply) and restore again", "replays its commands")
+	mustContain(t, restore.tooNew("dump.rdb", 13, 10, "", noAOF), "No release redisplan knows loads RDB version 13")
 
 	drill := &plan{version: "7.0.15", scratchBin: "/usr/bin/redis-server"}
-	err = drill.tooNew("dump.rdb", 11, 10, "Valkey 8.1.1", false)
+	err = drill.tooNew("dump.rdb", 11, 10, "Valkey 8.1.1", noAOF)
 	mustContain(t, err, "the drill's scratch server /usr/bin/redis-server (Redis 7.0.15)",
 		"first on PATH", EnvRedisServer+"=/path/to/server", "Redis 7.2 or newer, Valkey 7.2 or newer")
 	if strings.Contains(err.Error(), "Restore it into") {

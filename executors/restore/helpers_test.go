@@ -118,11 +118,8 @@ func (d *daemon) restart(t *testing.T) {
 	if err := server.Shutdown(ctx, c, "SHUTDOWN"); err != nil {
 		t.Fatalf("SHUTDOWN: %v", err)
 	}
-	a, err := addressOf(d.connection())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := waitGone(ctx, d.addr(), a); err != nil {
+	network, addr := server.Address(d.connection())
+	if err := server.WaitGone(ctx, d.addr(), network, addr); err != nil {
 		t.Fatal(err)
 	}
 	d.start(t)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/executors/server/servertest"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
@@ -31,11 +32,8 @@ func TestWaitsSayInterruptedOrDeadline(t *testing.T) {
 	waits := map[string]func(ctx context.Context) error{
 		// The server keeps answering while restore waits for it to stop.
 		"stop": func(ctx context.Context) error {
-			a, err := addressOf(running)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return waitGone(ctx, running.Address, a)
+			network, addr := server.Address(running)
+			return server.WaitGone(ctx, running.Address, network, addr)
 		},
 		// The server never answers while restore waits for it to load.
 		"load": func(ctx context.Context) error {
@@ -155,14 +153,11 @@ func interruptDuringStop(t *testing.T, d *daemon, tg *model.Target, signal strin
 	tg.Service.Stop = []string{"sh", "-c", `kill -` + signal + ` "$(cat "$1")" && touch "$2" && exec sleep 60`, "stop", d.pidfile, marker}
 	ctx, cancel := context.WithCancel(testContext(t))
 	t.Cleanup(cancel)
-	a, err := addressOf(d.connection())
-	if err != nil {
-		t.Fatal(err)
-	}
+	network, addr := server.Address(d.connection())
 	go func() {
 		for ctx.Err() == nil {
 			if _, err := os.Stat(marker); err == nil {
-				if gone, _ := notAnswering(ctx, a); gone || signal != "TERM" {
+				if gone, _ := server.NotAnswering(ctx, network, addr); gone || signal != "TERM" {
 					cancel()
 					return
 				}

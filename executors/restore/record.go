@@ -15,10 +15,12 @@ import (
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/executors/lock"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/redisconf"
+	"github.com/redisplan/redisplan/internal/secret"
 )
 
 const (
@@ -324,7 +326,7 @@ func recoverDown(ctx context.Context, t *model.Target, rec *Record) (string, err
 		}
 	}
 	w := newStartWatch(rec.Pidfile, rec.Logfile)
-	if err := runCommand(ctx, "start", t.Service.Start, t.Connection.Password); err != nil {
+	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(ctx, "start", t.Service.Start)); err != nil {
 		return "", fmt.Errorf("%s; the data files are the original ones: %w", what, err)
 	}
 	if _, err := waitLoaded(ctx, t.Connection, w); err != nil {

@@ -36,6 +36,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/interrupt"
@@ -468,13 +469,10 @@ func (r *run) afterFailedStop(ctx context.Context) (stopState, string) {
 	conn := r.t.Connection
 	kept := fmt.Sprintf("the restore's record %s is kept: `redisplan check` reports the interrupted restore, and the next "+
 		"`redisplan restore` starts the server again on its original files if it is down; no data file was moved", RecordPath(r.t))
-	a, err := addressOf(conn)
-	if err != nil {
-		return serverUnknown, fmt.Sprintf("redisplan cannot tell whether the server still runs (%v); %s", err, kept)
-	}
+	network, addr := server.Address(conn)
 	last := "it did not answer"
 	for {
-		if gone, _ := notAnswering(lctx, a); gone {
+		if gone, _ := server.NotAnswering(lctx, network, addr); gone {
 			return serverGone, ""
 		}
 		now, err := r.statsNow(lctx)
@@ -593,7 +591,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	r.watch = newStartWatch(p.pidfile, p.logfile)
 	start := time.Now()
 	r.tm.Swap = start.Sub(swapping)
-	if err := runCommand(loadCtx, "start", t.Service.Start, t.Connection.Password); err != nil {
+	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(loadCtx, "start", t.Service.Start)); err != nil {
 		return 0, Stats{}, err
 	}
 	info, err := waitLoaded(loadCtx, t.Connection, r.watch)
@@ -974,7 +972,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		defer cancel()
 		w := newStartWatch(p.pidfile, p.logfile)
 		r.watch = w
-		if err := runCommand(lctx, "start", t.Service.Start, t.Connection.Password); err != nil {
+		if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(lctx, "start", t.Service.Start)); err != nil {
 			return fail(err, "the original files are back in "+p.dir+": start the server")
 		}
 		if _, err := waitLoaded(lctx, t.Connection, w); err != nil {
@@ -1044,11 +1042,8 @@ func (r *run) checkBack(ctx context.Context) bool {
 // the restored one is started: one that does was restarted by something
 // else (a service manager) and loaded the data being replaced.
 func nothingAnswers(ctx context.Context, conn model.Connection) error {
-	a, err := addressOf(conn)
-	if err != nil {
-		return err
-	}
-	if gone, _ := notAnswering(ctx, a); !gone {
+	network, addr := server.Address(conn)
+	if gone, _ := server.NotAnswering(ctx, network, addr); !gone {
 		return fmt.Errorf("a server answers at %s again before redisplan started the restored one: something else (a service "+
 			"manager such as systemd with Restart=always) restarted it; give the target a service stop command", conn.Address)
 	}
@@ -1119,11 +1114,8 @@ func RecoverInterrupted(ctx context.Context, t *model.Target, opts Options) (err
 	if err != nil || rec == nil || rec.Running() || rec.Address != t.Connection.Address {
 		return nil // check reports these
 	}
-	a, err := addressOf(t.Connection)
-	if err != nil {
-		return err
-	}
-	if down, _ := notAnswering(ctx, a); !down {
+	network, addr := server.Address(t.Connection)
+	if down, _ := server.NotAnswering(ctx, network, addr); !down {
 		return nil
 	}
 	lctx, cancel := context.WithTimeout(ctx, opts.loadTimeout())

@@ -60,11 +60,8 @@ func readStats(ctx context.Context, c *redis.Client) (Stats, error) {
 // listens.
 func stopServer(ctx context.Context, t *model.Target, p *plan, force bool, w *startWatch) (how string, err error) {
 	conn := t.Connection
-	a, err := addressOf(conn)
-	if err != nil {
-		return "", err
-	}
-	if gone, _ := notAnswering(ctx, a); gone {
+	network, addr := server.Address(conn)
+	if gone, _ := server.NotAnswering(ctx, network, addr); gone {
 		if force {
 			if err := killWatched(w); err != nil {
 				return "", err
@@ -80,7 +77,7 @@ func stopServer(ctx context.Context, t *model.Target, p *plan, force bool, w *st
 	var ways []way
 	if t.Service != nil && len(t.Service.Stop) > 0 {
 		ways = append(ways, way{"the service stop command", func(ctx context.Context) error {
-			return runCommand(ctx, "stop", t.Service.Stop, conn.Password)
+			return secret.New(conn.Password).Wrap(server.RunCommand(ctx, "stop", t.Service.Stop))
 		}})
 	}
 	if p.shutdown != "" {
@@ -112,7 +109,7 @@ func stopServer(ctx context.Context, t *model.Target, p *plan, force bool, w *st
 		}
 		err := wy.do(wctx)
 		if err == nil {
-			err = waitGone(wctx, conn.Address, a)
+			err = server.WaitGone(wctx, conn.Address, network, addr)
 		}
 		cancel()
 		if err == nil {
@@ -149,28 +146,6 @@ func shutdown(ctx context.Context, conn model.Connection, args []any) error {
 		return fmt.Errorf("the server at %s refused SHUTDOWN and keeps running: %s; its log says why", conn.Address, strings.TrimSpace(err.Error()))
 	}
 	return nil
-}
-
-// waitGone polls until nothing answers at the address.
-func waitGone(ctx context.Context, name string, a address) error {
-	return server.WaitGone(ctx, name, a.network, a.addr)
-}
-
-// address is where a connection dials, as go-redis dials it.
-type address struct{ network, addr string }
-
-func addressOf(conn model.Connection) (address, error) {
-	if conn.Address == "" {
-		return address{}, errors.New("connect: the target has no address")
-	}
-	network, addr := server.Address(conn)
-	return address{network, addr}, nil
-}
-
-// notAnswering reports whether nothing listens at the address any more
-// (see server.NotAnswering).
-func notAnswering(ctx context.Context, a address) (bool, error) {
-	return server.NotAnswering(ctx, a.network, a.addr)
 }
 
 // startWatch follows a server being started, to tell when it died: it
@@ -307,10 +282,4 @@ func replyText(err error) string {
 		return strings.TrimSpace(rerr.Error())
 	}
 	return ""
-}
-
-// runCommand runs one service command (argv, no shell). The password
-// never appears in the error.
-func runCommand(ctx context.Context, what string, argv []string, password string) error {
-	return secret.New(password).Wrap(server.RunCommand(ctx, what, argv))
 }

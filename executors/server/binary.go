@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 
 	"github.com/redisplan/redisplan/internal/engines"
 )
@@ -42,6 +43,50 @@ func BinaryFor(engine string) (string, error) {
 		}
 	}
 	return Binary()
+}
+
+// BinaryOf finds a server binary of the release a running server reports
+// in its INFO (release in the form Version gives: "7.0.15", "valkey
+// 8.1.1"), so that a scratch server behaves as the target does. The one
+// EnvBinary names wins when set. Otherwise the first of candidates (the
+// executable INFO reports, the binary a spec's start command runs), then
+// valkey-server or redis-server in PATH, whose --version prints that
+// release; when none does, Binary's with note saying that the scratch
+// server is another release than the target's. A release of "" (the
+// server could not be read) is Binary's, with a note saying so.
+func BinaryOf(ctx context.Context, release string, candidates ...string) (bin, note string, err error) {
+	if os.Getenv(EnvBinary) != "" {
+		bin, err = Binary()
+		return bin, "", err
+	}
+	if release != "" {
+		name := "redis-server"
+		if strings.HasPrefix(release, "valkey ") {
+			name = "valkey-server"
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			candidates = append(candidates, p)
+		}
+		for _, c := range candidates {
+			if c == "" {
+				continue
+			}
+			if st, err := os.Stat(c); err != nil || st.IsDir() {
+				continue
+			}
+			if v, err := Version(ctx, c); err == nil && v == release {
+				return c, "", nil
+			}
+		}
+	}
+	bin, err = Binary()
+	if err != nil {
+		return "", "", err
+	}
+	if release == "" {
+		return bin, fmt.Sprintf("the target's server could not be read, so the scratch server is %s, not necessarily the target's release", bin), nil
+	}
+	return bin, fmt.Sprintf("no %s binary was found (the executable its INFO reports, the spec's start command, PATH), so the scratch server is %s: set %s to a binary of the target's release", release, bin, EnvBinary), nil
 }
 
 // Version asks a server binary for its release: "7.0.15" for Redis, or

@@ -105,6 +105,40 @@ func TestVersionNamesValkey(t *testing.T) {
 	}
 }
 
+// TestBinaryOf: the first candidate whose --version prints the release
+// wins over PATH; a release no binary has falls back to PATH's
+// redis-server with a note naming the release; REDISPLAN_REDIS_SERVER wins
+// over everything.
+func TestBinaryOf(t *testing.T) {
+	fake := func(out string) string {
+		bin := filepath.Join(t.TempDir(), "valkey-server")
+		if err := os.WriteFile(bin, []byte("#!/bin/sh\necho '"+out+"'\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return bin
+	}
+	v81 := fake("Valkey server v=8.1.1 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=1")
+	v80 := fake("Valkey server v=8.0.1 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=1")
+	t.Setenv("PATH", filepath.Dir(binary(t)))
+	t.Setenv(EnvBinary, "")
+	ctx := testContext(t)
+
+	if bin, note, err := BinaryOf(ctx, "valkey 8.1.1", "", "/nonexistent/valkey-server", v80, v81); bin != v81 || note != "" || err != nil {
+		t.Errorf("BinaryOf(valkey 8.1.1) = %q, %q, %v; want %s", bin, note, err, v81)
+	}
+	bin, note, err := BinaryOf(ctx, "valkey 8.1.1", v80)
+	if err != nil || filepath.Base(bin) != "redis-server" || !strings.Contains(note, "no valkey 8.1.1 binary") || !strings.Contains(note, EnvBinary) {
+		t.Errorf("BinaryOf(valkey 8.1.1) without such a binary = %q, %q, %v; want redis-server from PATH and a note", bin, note, err)
+	}
+	if bin, note, err := BinaryOf(ctx, "", v81); err != nil || filepath.Base(bin) != "redis-server" || !strings.Contains(note, "could not be read") {
+		t.Errorf("BinaryOf of an unread server = %q, %q, %v", bin, note, err)
+	}
+	t.Setenv(EnvBinary, v80)
+	if bin, note, err := BinaryOf(ctx, "valkey 8.1.1", v81); bin != v80 || note != "" || err != nil {
+		t.Errorf("BinaryOf with %s set = %q, %q, %v; want %s", EnvBinary, bin, note, err, v80)
+	}
+}
+
 func TestFreePortCanBeBound(t *testing.T) {
 	port, err := FreePort()
 	if err != nil {

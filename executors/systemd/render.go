@@ -4,6 +4,7 @@ package systemd
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ func Owner(t *model.Target, st *model.SystemdTimers, opts Options) owner.Owner {
 }
 
 // Render returns the units of every scheduled job of t for one systemd
-// cron block, sorted by name. It fails only when a schedule has no
+// cron block, and the service of its archive when it has one, sorted by
+// name. It fails only when a schedule has no
 // OnCalendar form, which the spec's validation already refuses.
 func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfiles.File, error) {
 	binary := opts.Binary
@@ -89,6 +91,10 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		files = append(files,
 			schedfiles.File{Name: name + ".service", Content: []byte(svc.String())},
 			schedfiles.File{Name: name + ".timer", Content: []byte(tmr.String())})
+	}
+	if f := archiveUnit(t, st, opts, binary); f != nil {
+		files = append(files, *f)
+		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	}
 	return files, nil
 }

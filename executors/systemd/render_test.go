@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files from the current o
 func target() *model.Target {
 	return &model.Target{
 		Name:   "main",
-		Backup: &model.Backup{Schedule: "30 2 * * mon-fri", Destination: "/var/backups/redis"},
+		Backup: &model.Backup{Schedule: "30 2 * * mon-fri", Destination: "/var/backups/redis", Archive: &model.Archive{Flush: 500 * time.Millisecond}},
 		Alerts: &model.Alerts{Schedule: "0 3 13 * 5"},
 	}
 }
@@ -61,7 +61,7 @@ func TestRenderGolden(t *testing.T) {
 			t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", golden, want, f.Content)
 		}
 	}
-	want := "redisplan-main-backup.service redisplan-main-backup.timer redisplan-main-check.service redisplan-main-check.timer"
+	want := "redisplan-main-archive.service redisplan-main-backup.service redisplan-main-backup.timer redisplan-main-check.service redisplan-main-check.timer"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("files = %s, want %s", got, want)
 	}
@@ -71,6 +71,7 @@ func TestRenderOptions(t *testing.T) {
 	tg := target()
 	tg.Name = `cache["eu"]`
 	tg.Alerts = nil
+	tg.Backup.Archive = nil
 	files, err := Render(tg, &model.SystemdTimers{Binary: "/opt/redisplan/bin/redisplan"}, Options{Binary: "/ignored", Config: "/srv/my specs/100%"})
 	if err != nil {
 		t.Fatal(err)
@@ -152,5 +153,54 @@ func TestVerify(t *testing.T) {
 	}
 	if err != nil && len(ours) == 0 {
 		t.Logf("systemd-analyze verify exited with %v about units other than ours:\n%s", err, out)
+	}
+}
+
+// TestArchiveUnit: the archive runs as a long-running service that
+// systemd restarts whatever happens, with the same command line as the
+// timers' services, writing only to a local destination; an s3://
+// destination leaves the whole file system read-only.
+func TestArchiveUnit(t *testing.T) {
+	tg := target()
+	tg.Name = `cache["eu"]`
+	tg.Backup.Destination = "/srv/my backups/100%"
+	files, err := Render(tg, &model.SystemdTimers{RunAs: "redis"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files[0].Name != "redisplan-cache-eu-archive.service" {
+		t.Fatalf("files = %v", files)
+	}
+	svc := string(files[0].Content)
+	for _, want := range []string{
+		"\nType=exec\n", "\nUser=redis\n", "\nRestart=always\n", "\nStartLimitIntervalSec=0\n", "\nKillSignal=SIGTERM\n",
+		`ExecStart=/usr/bin/redisplan archive -no-color -config /etc/redisplan -var-file /etc/redisplan/prod.vars -target "cache[\"eu\"]"` + "\n",
+		"\nProtectSystem=strict\n", "\nNoNewPrivileges=yes\n", "\nPrivateTmp=yes\n",
+		"\nReadWritePaths=\"-/srv/my backups/100%%\"\n",
+		"\nWantedBy=multi-user.target\n",
+	} {
+		if !strings.Contains(svc, want) {
+			t.Errorf("archive service lacks %q:\n%s", want, svc)
+		}
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, ".timer") && strings.Contains(f.Name, "archive") {
+			t.Errorf("the archive has a timer: %s", f.Name)
+		}
+	}
+	tg.Backup.Destination = "s3://bucket/redis"
+	files, err = Render(tg, &model.SystemdTimers{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc := string(files[0].Content); strings.Contains(svc, "ReadWritePaths") || !strings.Contains(svc, "ProtectSystem=strict") {
+		t.Errorf("an s3 archive's service:\n%s", svc)
+	}
+	tg.Backup.Archive = nil
+	files, _ = Render(tg, &model.SystemdTimers{}, opts)
+	for _, f := range files {
+		if strings.Contains(f.Name, "archive") {
+			t.Errorf("a target without an archive block got %s", f.Name)
+		}
 	}
 }

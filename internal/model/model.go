@@ -73,6 +73,9 @@ type Target struct {
 	// RedisVersion is the catalog version declared in the spec ("7.0"),
 	// used when the live server cannot say.
 	RedisVersion string
+	// VersionDeclared says whether the spec sets redis_version; without
+	// it RedisVersion is only the default, not the server's engine.
+	VersionDeclared bool
 
 	// Directives are the managed configuration directives, one per
 	// canonical name, sorted by name. A directive that is not listed is
@@ -236,8 +239,32 @@ type Backup struct {
 	RequireDestination bool
 	// S3 says how to reach the s3:// destinations; nil uses AWS's
 	// defaults and the standard AWS environment and files.
-	S3  *S3
-	Pos Pos
+	S3 *S3
+	// Archive, when set, makes redisplan archive follow the server's
+	// write stream into the destination, beside the base backups, for
+	// point-in-time recovery; nil when the spec has no archive block.
+	Archive *Archive
+	Pos     Pos
+}
+
+// Archive bounds for Archive.Flush. Below 100ms a busy target makes more
+// objects than a store lists or prunes in reasonable time (and an S3 PUT
+// takes about that long); above a minute the archive is no better than a
+// frequent backup.
+const (
+	MinArchiveFlush     = 100 * time.Millisecond
+	MaxArchiveFlush     = time.Minute
+	DefaultArchiveFlush = time.Second
+)
+
+// Archive describes the continuous archive of a target's write stream.
+type Archive struct {
+	// Flush is the longest an acknowledged write waits before the
+	// archiver commits it to the destination (a segment fsynced, or an
+	// S3 object written): the archive's loss window when the host is
+	// lost. Between MinArchiveFlush and MaxArchiveFlush.
+	Flush time.Duration
+	Pos   Pos
 }
 
 // S3 says how to reach an S3-compatible object store. AccessKey and
@@ -313,11 +340,31 @@ func (t *Target) Threshold(check string) *Threshold {
 
 // Notify is one alert destination.
 type Notify struct {
+	// Webhook is the URL posted to: the webhook, or for Alertmanager's
+	// API, its alerts endpoint (<base>/api/v2/alerts).
 	Webhook string
-	// Format is "json", "alertmanager" or "slack".
+	// Format is FormatJSON, FormatAlertmanagerWebhook, FormatSlack or
+	// FormatAlertmanagerAPI (set by alertmanager = [...], never by format).
 	Format  string
 	Headers map[string]string
+	// GeneratorURL is the source link of alerts posted to Alertmanager's
+	// API (a runbook or a dashboard); empty for none.
+	GeneratorURL string
 }
+
+// Notify formats.
+const (
+	// FormatJSON is redisplan's own body.
+	FormatJSON = "json"
+	// FormatAlertmanagerWebhook is the body Alertmanager sends to its
+	// webhook receivers (format = "alertmanager" before it was renamed).
+	FormatAlertmanagerWebhook = "alertmanager-webhook"
+	// FormatSlack is a Slack incoming-webhook message.
+	FormatSlack = "slack"
+	// FormatAlertmanagerAPI is what Alertmanager's POST /api/v2/alerts
+	// takes: firing alerts are posted on every check run.
+	FormatAlertmanagerAPI = "alertmanager-api"
+)
 
 // Threshold is a warning and/or critical level for one check. Levels are
 // numbers in the check's unit: percent, count, or seconds for ages.

@@ -96,7 +96,7 @@ type Value struct {
 	// Set is false when the side has no value: no line in the file, or a
 	// file-only directive that the server cannot report.
 	Set   bool   `json:"set"`
-	Value string `json:"value,omitempty"`
+	Value string `json:"value"`
 }
 
 // Change is one directive to change.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 
@@ -53,7 +54,10 @@ func (n Notify) Secrets() []string {
 	if u, err := url.Parse(n.Webhook); err == nil {
 		if u.User != nil {
 			if p, ok := u.User.Password(); ok {
-				s = append(s, p)
+				// The password, and the credentials as the
+				// Authorization header carries them (a receiver may
+				// quote the header in its answer).
+				s = append(s, p, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+p)))
 			}
 		}
 		s = append(s, u.RawQuery, u.Fragment, u.EscapedFragment())

@@ -127,17 +127,6 @@ func quoted(s string) (string, string, bool) {
 	return v, s[len(q):], true
 }
 
-// HasLine reports whether one of lines starts like an owner line, parsed
-// or not.
-func HasLine(lines []string) bool {
-	for _, l := range lines {
-		if strings.HasPrefix(l, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 // FindLines returns the owner recorded in lines (a crontab block), and
 // whether there is an owner line at all. An owner line that does not parse
 // gives the zero Owner and true: something is recorded, but not whose.

@@ -59,6 +59,7 @@ const (
 	OpVerify  = "verify"
 	OpDrill   = "drill"
 	OpUpload  = "upload"
+	OpArchive = "archive"
 )
 
 // Phase names of the steps that move bytes, as in Event.Phase.

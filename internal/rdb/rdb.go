@@ -48,6 +48,10 @@ type Info struct {
 	Checksum uint64
 	// Size is the length of the file in bytes.
 	Size int64
+	// Repl is where in its master's replication stream the data is, from
+	// the aux fields at the start of the file; zero (ID "") when the file
+	// records none.
+	Repl ReplPosition
 }
 
 // Verify reads an RDB file to its end and checks that it is whole: the
@@ -91,9 +95,14 @@ func Verify(r io.Reader) (Info, error) {
 	buf := make([]byte, 256<<10)
 	held := 0 // bytes at the start of buf not yet checksummed (at most tail)
 	last := -1
+	// The first bytes after the header, where the aux fields are.
+	prefix := make([]byte, 0, 4096)
 	for {
 		n, err := r.Read(buf[held:])
 		info.Size += int64(n)
+		if room := auxScanSize - len(prefix); room > 0 {
+			prefix = append(prefix, buf[held:held+min(n, room)]...)
+		}
 		avail := held + n
 		if avail > tail {
 			body := buf[:avail-tail]
@@ -115,6 +124,7 @@ func Verify(r io.Reader) (Info, error) {
 	if held < tail || last != opEOF {
 		return info, fmt.Errorf("%w: ends before the EOF marker", ErrTruncated)
 	}
+	info.Repl, _ = position(parseAux(prefix))
 	if tail == 0 {
 		return info, nil
 	}

@@ -294,3 +294,11 @@ func FormatDuration(d time.Duration) string {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// Plural is a count with its noun: "1 key", "2 keys".
+func Plural[N ~int | ~int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -2,37 +2,9 @@ package lint
 
 import (
 	"testing"
-	"time"
 
 	"github.com/redisplan/redisplan/internal/model"
 )
-
-func TestSchedulePeriod(t *testing.T) {
-	day := 24 * time.Hour
-	for _, tt := range []struct {
-		schedule string
-		want     time.Duration
-	}{
-		{"0 3 * * *", day},
-		{"@daily", day},
-		{"*/15 * * * *", 15 * time.Minute},
-		{"@every 6h", 6 * time.Hour},
-		{"0 3 * * 1-5", 3 * day},                             // the weekend
-		{"*/15 9-17 * * 1-5", 63*time.Hour + 15*time.Minute}, // Friday 17:45 to Monday 9:00
-		{"0 3 * * 0", 7 * day},
-		{"0 3 1 * *", 31 * day},
-		{"@yearly", 366 * day}, // 2028 is a leap year
-		{"0 0 29 2 *", 4*365*day + day},
-	} {
-		got, err := schedulePeriod(tt.schedule)
-		if err != nil || got != tt.want {
-			t.Errorf("schedulePeriod(%q) = %v, %v; want %v", tt.schedule, got, err, tt.want)
-		}
-	}
-	if _, err := schedulePeriod("not cron"); err == nil {
-		t.Error("no error for an invalid schedule")
-	}
-}
 
 func TestWithin(t *testing.T) {
 	for _, tt := range []struct {
@@ -86,18 +58,6 @@ func TestRuleName(t *testing.T) {
 		if got := ruleName(title); got != want {
 			t.Errorf("ruleName(%q) = %q, want %q", title, got, want)
 		}
-	}
-}
-
-func BenchmarkSchedulePeriod(b *testing.B) {
-	for _, s := range []string{"* * * * *", "0 3 * * *"} {
-		b.Run(s, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := schedulePeriod(s); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }
 

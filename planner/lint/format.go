@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // The writers render findings as they are given: Run and Apply already
@@ -45,18 +46,11 @@ func Summarize(fs []model.Finding) Summary {
 
 // String is the summary line: "2 errors, 1 warning, 1 notice (1 suppressed)".
 func (s Summary) String() string {
-	out := fmt.Sprintf("%s, %s, %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Notices, "notice"))
+	out := fmt.Sprintf("%s, %s, %s", units.Plural(s.Errors, "error", "errors"), units.Plural(s.Warnings, "warning", "warnings"), units.Plural(s.Notices, "notice", "notices"))
 	if s.Suppressed > 0 {
 		out += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
 	}
 	return out
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // location is file:line:col, or as much of it as is known.
@@ -133,24 +127,49 @@ func WriteText(w io.Writer, fs []model.Finding, color bool) {
 	fmt.Fprintln(w, Summarize(fs).String())
 }
 
-// FormatVersion is the version of the JSON document WriteJSON writes.
-const FormatVersion = "1.0"
+// FormatVersion is the version of the JSON document WriteJSON writes (and
+// of the findings shape that validate -json and plan -json embed). Fields
+// are only added under the same major version; 1.1 added range (the shape
+// validate -json's diagnostics have) and made target always present.
+const FormatVersion = "1.1"
 
+// jsonPos is the position of format 1.0, kept as pos until format 2.
 type jsonPos struct {
 	File   string `json:"file"`
 	Line   int    `json:"line"`
 	Column int    `json:"column"`
 }
 
+// JSONRange is a place in a spec file, in the one shape every JSON
+// document of redisplan gives positions in: validate -json's diagnostics
+// and every finding. A finding knows a point (start); a diagnostic knows
+// its range (start and end, with byte offsets).
+type JSONRange struct {
+	Filename string          `json:"filename"`
+	Start    JSONRangePoint  `json:"start"`
+	End      *JSONRangePoint `json:"end,omitempty"`
+}
+
+// JSONRangePoint is one end of a JSONRange: line and column from 1, and
+// the byte offset from 0 when it is known (diagnostics).
+type JSONRangePoint struct {
+	Line   int  `json:"line"`
+	Column int  `json:"column"`
+	Byte   *int `json:"byte,omitempty"`
+}
+
 type jsonFinding struct {
-	Code       string         `json:"code"`
-	Severity   model.Severity `json:"severity"`
-	Target     string         `json:"target,omitempty"`
-	Message    string         `json:"message"`
-	Pos        *jsonPos       `json:"pos,omitempty"`
-	Doc        string         `json:"doc,omitempty"`
-	Fix        string         `json:"fix,omitempty"`
-	Suppressed string         `json:"suppressed,omitempty"`
+	Code     string         `json:"code"`
+	Severity model.Severity `json:"severity"`
+	// Target is "" for a finding on the spec as a whole.
+	Target  string     `json:"target"`
+	Message string     `json:"message"`
+	Range   *JSONRange `json:"range,omitempty"`
+	// Pos is Range in format 1.0's shape, deprecated: it goes in format 2.
+	Pos        *jsonPos `json:"pos,omitempty"`
+	Doc        string   `json:"doc,omitempty"`
+	Fix        string   `json:"fix,omitempty"`
+	Suppressed string   `json:"suppressed,omitempty"`
 }
 
 type jsonReport struct {
@@ -159,9 +178,10 @@ type jsonReport struct {
 	Summary       Summary       `json:"summary"`
 }
 
-// WriteJSON writes {"format_version":"1.0","findings":[...],"summary":{...}}.
-// Each finding has code, severity, target, message, pos {file, line,
-// column}, doc, fix and, when silenced, suppressed (the reason).
+// WriteJSON writes {"format_version":"1.1","findings":[...],"summary":{...}}.
+// Each finding has code, severity, target, message, range {filename,
+// start {line, column}} (and pos, its deprecated 1.0 form), doc, fix and,
+// when silenced, suppressed (the reason). docs/json.md describes it.
 func WriteJSON(w io.Writer, fs []model.Finding) error {
 	return encodeJSON(w, jsonReport{FormatVersion: FormatVersion, Findings: jsonFindings(fs), Summary: Summarize(fs)}, "json")
 }
@@ -194,6 +214,7 @@ func jsonFindings(fs []model.Finding) []jsonFinding {
 	for _, f := range fs {
 		jf := jsonFinding{Code: f.Code, Severity: f.Severity, Target: f.Target, Message: f.Message, Doc: f.Doc, Fix: f.Fix, Suppressed: f.Suppressed}
 		if f.Pos.Filename != "" {
+			jf.Range = &JSONRange{Filename: f.Pos.Filename, Start: JSONRangePoint{Line: f.Pos.Line, Column: f.Pos.Column}}
 			jf.Pos = &jsonPos{File: f.Pos.Filename, Line: f.Pos.Line, Column: f.Pos.Column}
 		}
 		out = append(out, jf)

@@ -109,7 +109,7 @@ func TestJSONEmpty(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1.0" || doc.Findings == nil || !strings.Contains(b.String(), `"findings": []`) {
+	if doc.FormatVersion != lint.FormatVersion || doc.FormatVersion == "" || doc.Findings == nil || !strings.Contains(b.String(), `"findings": []`) {
 		t.Errorf("got %s", b.String())
 	}
 }

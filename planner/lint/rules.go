@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/oncalendar"
 	"github.com/redisplan/redisplan/internal/units"
 )
 
@@ -25,11 +26,22 @@ type Rule struct {
 	Title    string
 	// Check returns the rule's findings on one target with Message, Pos
 	// and Fix set; Run fills in the code, severity, target and doc. It
-	// reads the target only.
+	// reads the target only. It is nil for a rule about several targets
+	// (Across).
 	Check func(t *model.Target) []model.Finding
 }
 
-// Rules returns the built-in rules, RP001 to RP013, in order.
+// across are the rules about several targets of a spec, by code: each
+// returns its findings on the whole spec with Target set too.
+var across = map[string]func(spec *model.Spec) []model.Finding{
+	"RP015": checkSharedDestination,
+}
+
+// Across reports whether the rule of code judges the spec's targets
+// together rather than one at a time.
+func Across(code string) bool { return across[code] != nil }
+
+// Rules returns the built-in rules, RP001 to RP015, in order.
 func Rules() []Rule {
 	return []Rule{
 		{"RP001", model.SeverityError, "No persistence", checkNoPersistence},
@@ -45,6 +57,8 @@ func Rules() []Rule {
 		{"RP011", model.SeverityNotice, "rename-command instead of ACLs", checkRenames},
 		{"RP012", model.SeverityWarning, "Memory limit missing or too high", checkMaxmemory},
 		{"RP013", model.SeverityWarning, "Durability alerts missing", checkAlerts},
+		{"RP014", model.SeverityWarning, "Archive flush longer than the rpo", checkArchiveFlush},
+		{"RP015", model.SeverityWarning, "Destination shared across RDB versions", nil},
 	}
 }
 
@@ -65,8 +79,15 @@ func Run(spec *model.Spec) []model.Finding {
 	}
 	var out []model.Finding
 	rules := Rules()
-	for _, t := range spec.Targets {
-		for _, r := range rules {
+	for _, r := range rules {
+		if check := across[r.Code]; check != nil {
+			for _, f := range check(spec) {
+				f.Code, f.Severity, f.Doc = r.Code, r.Severity, DocPath(r.Code)
+				out = append(out, f)
+			}
+			continue
+		}
+		for _, t := range spec.Targets {
 			for _, f := range r.Check(t) {
 				f.Code, f.Severity, f.Target, f.Doc = r.Code, r.Severity, t.Name, DocPath(r.Code)
 				out = append(out, f)
@@ -299,7 +320,7 @@ func checkRetention(t *model.Target) []model.Finding {
 	if max(r.KeepLast, r.KeepMin, r.KeepDaily, r.KeepWeekly, r.KeepMonthly) >= 2 {
 		return nil
 	}
-	period, err := schedulePeriod(b.Schedule)
+	period, err := oncalendar.Period(b.Schedule)
 	if err != nil || r.MaxAge > period {
 		return nil
 	}
@@ -445,6 +466,11 @@ func checkAlerts(t *model.Target) []model.Finding {
 		effects = append(effects, "a failing save")
 		fixes = append(fixes, `rdb_save_failed { severity = "critical" }`)
 	}
+	if t.Backup != nil && t.Backup.Archive != nil && !has["archive_lag"] {
+		missing = append(missing, "archive_lag")
+		effects = append(effects, "an archive that fell behind or stopped")
+		fixes = append(fixes, `archive_lag { critical = "1m" }`)
+	}
 	if len(missing) == 0 {
 		return nil
 	}
@@ -452,5 +478,22 @@ func checkAlerts(t *model.Target) []model.Finding {
 		Message: fmt.Sprintf("the alerts block has no %s threshold, so %s goes unnoticed", strings.Join(missing, " or "), strings.Join(effects, " or ")),
 		Pos:     at(t.Alerts.Pos, t.Pos),
 		Fix:     "add " + strings.Join(fixes, " and ") + " to the alerts block",
+	}}
+}
+
+// RP014: an archive that commits less often than the rpo promises. The
+// archive's flush is what a lost host takes with it, so a longer flush
+// than the rpo breaks the promise whenever the host, not only the
+// process, is lost. Without rpo there is nothing to compare.
+func checkArchiveFlush(t *model.Target) []model.Finding {
+	if t.Backup == nil || t.Backup.Archive == nil || t.RPO <= 0 || t.Backup.Archive.Flush <= t.RPO {
+		return nil
+	}
+	a := t.Backup.Archive
+	return []model.Finding{{
+		Message: fmt.Sprintf("the archive commits the write stream every %s, longer than the rpo of %s, so losing the host can lose more acknowledged writes than the spec promises",
+			units.FormatDuration(a.Flush), units.FormatDuration(t.RPO)),
+		Pos: at(a.Pos, t.Backup.Pos, t.Pos),
+		Fix: fmt.Sprintf("set archive.flush = %q or shorter (at least 100ms), or an rpo that the archive can keep", units.FormatDuration(t.RPO)),
 	}}
 }

@@ -33,13 +33,14 @@ func main() {
 	backupRounds := flag.Int("backup-rounds", 3, "rounds of each backup and restore step per dataset")
 	micro := flag.Bool("micro", true, "also run the streaming micro-benchmarks")
 	s3MB := flag.Int("s3-mb", 1024, "size in MB of the backup uploaded to a local S3 server for the memory figure (0: skip)")
+	archiveRequests := flag.Int("archive-requests", 3_000_000, "SETs sent while the continuous archive follows the server (0: skip)")
 	ansibleRuns := flag.Int("ansible-runs", 5, "runs of ansible-playbook in each round of the Ansible benchmark (it takes seconds a run)")
 	only := flag.String("only", "", `"plan": run only the plan benchmarks and Ansible beside them, not the backups, S3 and micro-benchmarks`)
 	flag.Parse()
 	switch *only {
 	case "":
 	case "plan":
-		*keyList, *s3MB, *micro = "", 0, false
+		*keyList, *s3MB, *micro, *archiveRequests = "", 0, false, 0
 	default:
 		fail(fmt.Errorf("-only: %q is not a part this program can run alone (known: plan)", *only))
 	}
@@ -97,6 +98,14 @@ func main() {
 		}
 		r.S3 = res
 	}
+	if *archiveRequests > 0 {
+		step(fmt.Sprintf("the continuous archive under %d pipelined SETs", *archiveRequests))
+		res, err := archiveBench(*archiveRequests)
+		if err != nil {
+			fail(err)
+		}
+		r.Archive = res
+	}
 	if *micro {
 		step("streaming micro-benchmarks")
 		m, err := goBench("./internal/rdb", "CRC64|Verify", "1s", 3)
@@ -146,6 +155,36 @@ type report struct {
 	Backups           []backupResult
 	Micro             map[string]*samples
 	S3                *s3Result
+	Archive           *archiveResult
+}
+
+// archiveResult is what scripts/archivebench -json prints.
+type archiveResult struct {
+	Requests, Pipeline int
+	Runs               []struct {
+		Follower                              string
+		WritesPerSec, LagP50, LagMax, CatchUp float64
+		RSSMB                                 float64
+	}
+	Segments                 int
+	StoredBytes, StreamBytes int64
+	Load                     string
+}
+
+func archiveBench(requests int) (*archiveResult, error) {
+	load := loadAverage()
+	cmd := exec.Command("go", "run", "./scripts/archivebench", "-json", "-requests", strconv.Itoa(requests))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("archivebench -requests %d: %v", requests, err)
+	}
+	var res archiveResult
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Runs) == 0 {
+		return nil, fmt.Errorf("archivebench printed no figures (%v):\n%s", err, out)
+	}
+	res.Load = load
+	return &res, nil
 }
 
 // s3Result is what scripts/s3mem printed.
@@ -607,6 +646,23 @@ func (r *report) writeRest(w *bytes.Buffer) {
 		p("\nGoal (from the S3 issue): peak RSS under 150 MB for a 1 GB backup: %s (%.0f MB). The upload\n", yesNo(peak < 150), peak)
 		p("holds one multipart part (16 MiB, more only when 10,000 parts would not hold three times the\n")
 		p("expected size) on top of the streaming pipeline, whatever the backup's size.\n\n")
+	}
+	if a := r.Archive; a != nil {
+		p("## Continuous archive under load\n\n")
+		p("`scripts/archivebench` starts a scratch redis-server and `redisplan archive` on it (flush 1s, segments\n")
+		p("in a local directory), sends %s SETs with `redis-benchmark -t set -P %d -r 1000000 -d 32 -c 50`,\n", thousands(a.Requests), a.Pipeline)
+		p("and every 100 ms reads how far the server's stream is ahead of the offset the follower acknowledged\n")
+		p("(the archiver acknowledges only what it committed): the lag is how long ago the server had reached\n")
+		p("that offset. Beside it, the same load on a second server followed by a plain redis-server replica\n")
+		p("(in memory, no persistence), the nearest alternative. One run; load average %s.\n\n", a.Load)
+		p("| follower | writes/s | lag p50 (s) | lag max (s) | caught up after the load (s) | peak RSS (MB) |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, run := range a.Runs {
+			p("| %s | %s | %.2f | %.2f | %.2f | %.1f |\n", run.Follower, thousands(int(run.WritesPerSec)), run.LagP50, run.LagMax, run.CatchUp, run.RSSMB)
+		}
+		arch := a.Runs[0]
+		p("\nGoal (issue 14): keep up with at least 50,000 writes/s with RSS at most 100 MB: %s (%s writes/s,\n", yesNo(arch.WritesPerSec >= 50000 && arch.RSSMB <= 100 && arch.CatchUp < 5), thousands(int(arch.WritesPerSec)))
+		p("%.0f MB, caught up %.2f s after the load). The archive wrote %d segments, %.1f MB stored for %.1f MB of stream.\n\n",
+			arch.RSSMB, arch.CatchUp, a.Segments, float64(a.StoredBytes)/1e6, float64(a.StreamBytes)/1e6)
 	}
 	if len(r.Micro) > 0 {
 		p("## Streaming micro-benchmarks\n\n")

@@ -103,7 +103,10 @@ redis "main" {
     schedule = "*/5 * * * *"
     notify {
       webhook = "http://127.0.0.1:5001/webhook"
-      format  = "alertmanager"
+      format  = "alertmanager-webhook"
+    }
+    notify {
+      alertmanager = ["http://127.0.0.1:9093", "http://127.0.0.1:9094"]
     }
     memory_used_percent {
       warning  = 80

@@ -1,5 +1,6 @@
 # One target whose schedules run from a crontab, systemd timers and
-# Kubernetes CronJobs at once.
+# Kubernetes CronJobs at once, and whose archive runs as a systemd service
+# and a Kubernetes Deployment (the crontab says it cannot run it).
 variable "redis_password" {
   type      = string
   sensitive = true
@@ -12,6 +13,9 @@ redis "main" {
   backup {
     schedule    = "30 2 * * mon-fri"
     destination = "/var/backups/redis"
+    archive {
+      flush = "1s"
+    }
   }
 
   alerts {

@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/engines"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // rdbVersions are the RDB format versions the engines write (RDB_VERSION
@@ -30,6 +33,13 @@ func plainConf(port int, dir string) string {
 // servers) share the folder of target "main" there.
 func plainSpec(t *testing.T, addr, conf, server, dest string) string {
 	t.Helper()
+	return specWith(t, addr, conf, server, dest, "", "")
+}
+
+// specWith is plainSpec with backupExtra inside the backup block and
+// targetExtra inside the target block.
+func specWith(t *testing.T, addr, conf, server, dest, backupExtra, targetExtra string) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "redis.hcl")
 	text := fmt.Sprintf(`redis "main" {
   address     = %q
@@ -39,9 +49,9 @@ func plainSpec(t *testing.T, addr, conf, server, dest string) string {
   }
   backup {
     destination = %q
-  }
-}
-`, addr, conf, server, conf, dest)
+%s  }
+%s}
+`, addr, conf, server, conf, dest, backupExtra, targetExtra)
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +114,22 @@ func backupOn(t *testing.T, e engines.Engine) (id, dest, want string) {
 	return id, dest, want
 }
 
+// restoreOtherInto starts engine e from config with a key of its own,
+// restores backup id (another spec's) into it with the spec specOf writes
+// for it, and returns its digest after the restore.
+func restoreOtherInto(t *testing.T, e engines.Engine, config func(int, string) string, id string, specOf func(addr, conf string) string) string {
+	t.Helper()
+	addr, conf, dir := startDaemon(t, e, config)
+	c := client(t, addr)
+	c.Set(context.Background(), "only-before-the-restore", "x", 0)
+	out := mustRun(t, "restore", "-config", specOf(addr, conf), "-target", "main", "-auto-approve", "-from-other-spec", id)
+	if !strings.Contains(out, "Restore complete") {
+		t.Fatalf("restore output:\n%s", out)
+	}
+	waitUp(t, c, dir)
+	return digest(t, c)
+}
+
 // TestRestoreAcrossEngines: a backup of Redis 7.0 restores into Redis 8.0,
 // Valkey 8.0 and Valkey 8.1 with the same DEBUG DIGEST.
 func TestRestoreAcrossEngines(t *testing.T) {
@@ -114,16 +140,8 @@ func TestRestoreAcrossEngines(t *testing.T) {
 		e := all[name]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			addr, conf, dir := startDaemon(t, e, plainConf)
-			c := client(t, addr)
-			c.Set(context.Background(), "only-before-the-restore", "x", 0)
-			spec := plainSpec(t, addr, conf, e.Server, dest)
-			out := mustRun(t, "restore", "-config", spec, "-target", "main", "-auto-approve", "-from-other-spec", id)
-			if !strings.Contains(out, "Restore complete") {
-				t.Fatalf("restore output:\n%s", out)
-			}
-			waitUp(t, c, dir)
-			if got := digest(t, c); got != want {
+			got := restoreOtherInto(t, e, plainConf, id, func(addr, conf string) string { return plainSpec(t, addr, conf, e.Server, dest) })
+			if got != want {
 				t.Errorf("Redis 7.0's backup restored into %s %s: digest %s, want %s", e.Kind, e.Version, got, want)
 			}
 		})
@@ -271,4 +289,251 @@ func copyRDB(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// idSpec is plainSpec with a backup id, so that two specs (two servers)
+// own the same backups in dest, and extra inside the target block.
+func idSpec(t *testing.T, addr, conf, server, dest, extra string) string {
+	t.Helper()
+	return specWith(t, addr, conf, server, dest, "    id = \"moved\"\n", extra)
+}
+
+// checkResult runs check -json and returns the result named name.
+func checkResult(t *testing.T, spec, name string) (status, message string) {
+	t.Helper()
+	cmd := exec.Command(cli, "check", "-json", "-config", spec)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run() // the exit code is the worst status; the JSON says which
+	var rep struct {
+		Results []struct {
+			Name    string `json:"name"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("check -json: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	for _, r := range rep.Results {
+		if r.Name == name {
+			return r.Status, r.Message
+		}
+	}
+	t.Fatalf("check -json has no %s result:\n%s", name, stdout.String())
+	return "", ""
+}
+
+// TestCheckAlertsOnABackupItsServerCannotLoad: a backup Valkey 8.1 took
+// (RDB version 11) is the newest of a Redis 7.0 target (the two specs
+// share the backups through a backup id): check's backup_loadable is
+// critical, naming both and what loads it; with backup_unloadable {
+// severity = "warning" } it is a warning; once the Redis 7.0 server has a
+// backup of its own, it is OK.
+func TestCheckAlertsOnABackupItsServerCannotLoad(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "valkey-8.1")
+	dest := t.TempDir()
+	v := all["valkey-8.1"]
+	vaddr, vconf, _ := startDaemon(t, v, plainConf)
+	fill(t, vaddr, "valkey")
+	mustRun(t, "backup", "run", "-config", idSpec(t, vaddr, vconf, v.Server, dest, ""))
+
+	r := all["redis-7.0"]
+	addr, conf, _ := startDaemon(t, r, plainConf)
+	spec := idSpec(t, addr, conf, r.Server, dest, "")
+	status, msg := checkResult(t, spec, "backup_loadable")
+	if status != "critical" {
+		t.Errorf("backup_loadable of a Valkey %s backup on Redis %s: %s, want critical: %s", v.Version, r.Version, status, msg)
+	}
+	for _, want := range []string{"written by Valkey " + v.Version, "RDB version 11", "this server (Redis " + r.Version + ") cannot load (it loads up to version 10)", "Redis 7.2 or newer, Valkey 7.2 or newer"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("backup_loadable does not say %q: %s", want, msg)
+		}
+	}
+
+	warnSpec := idSpec(t, addr, conf, r.Server, dest, "  alerts {\n    backup_unloadable {\n      severity = \"warning\"\n    }\n  }\n")
+	if status, msg := checkResult(t, warnSpec, "backup_loadable"); status != "warning" {
+		t.Errorf("backup_loadable with backup_unloadable { severity = \"warning\" }: %s, want warning: %s", status, msg)
+	}
+
+	// The same backups judged by the Valkey 8.1 server that took them.
+	if status, msg := checkResult(t, idSpec(t, vaddr, vconf, v.Server, dest, ""), "backup_loadable"); status != "ok" {
+		t.Errorf("backup_loadable on Valkey %s of its own backup: %s, want ok: %s", v.Version, status, msg)
+	}
+
+	// A backup of the Redis 7.0 server is now the newest: OK.
+	mustRun(t, "backup", "run", "-config", spec)
+	status, msg = checkResult(t, spec, "backup_loadable")
+	if status != "ok" || !strings.Contains(msg, "RDB version 10, which Redis "+r.Version+" loads") {
+		t.Errorf("backup_loadable after a backup of Redis %s: %s, want ok saying it loads RDB version 10: %s", r.Version, status, msg)
+	}
+}
+
+// TestDrillRPORunsTheTargetsEngine: drill rpo crashes a scratch server of
+// the target's own engine and release, found from the target's INFO (its
+// executable) or the spec's start command, with no REDISPLAN_REDIS_SERVER
+// and no such engine in PATH.
+func TestDrillRPORunsTheTargetsEngine(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-8.0", "valkey-8.1")
+	for _, name := range []string{"redis-8.0", "valkey-8.1"} {
+		e := all[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			addr, conf, _ := startDaemon(t, e, plainConf)
+			spec := plainSpec(t, addr, conf, e.Server, t.TempDir())
+			cmd := exec.Command(cli, "drill", "rpo", "-config", spec, "-target", "main", "-runs", "1", "-duration", "400ms", "-json")
+			cmd.Env = append(os.Environ(), "REDISPLAN_REDIS_SERVER=")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			_ = cmd.Run() // the spec sets no rpo: the report is what counts
+			var rep struct {
+				Server     string `json:"server"`
+				Binary     string `json:"binary"`
+				BinaryNote string `json:"binary_note"`
+				Runs       []struct {
+					Acknowledged int64 `json:"acknowledged"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("drill rpo -json: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+			}
+			want := e.Version
+			if e.Kind == "valkey" {
+				want = "valkey " + e.Version
+			}
+			if rep.Server != want || rep.BinaryNote != "" {
+				t.Errorf("drill rpo of a %s target ran %q (%s), note %q; want %q\nstderr: %s", name, rep.Server, rep.Binary, rep.BinaryNote, want, stderr.String())
+			}
+			if len(rep.Runs) != 1 || rep.Runs[0].Acknowledged == 0 {
+				t.Errorf("drill rpo runs = %+v, want one run with acknowledged writes\nstderr: %s", rep.Runs, stderr.String())
+			}
+		})
+	}
+}
+
+// aofConf is a test server that persists with an AOF of commands only:
+// no save points, no RDB preamble in the AOF's base.
+func aofConf(port int, dir string) string {
+	return serverConf(port, dir) + "save \"\"\nappendonly yes\nappendfsync always\naof-use-rdb-preamble no\n"
+}
+
+// aofPreambleConf is aofConf with the default RDB preamble in the base.
+func aofPreambleConf(port int, dir string) string {
+	return serverConf(port, dir) + "save \"\"\nappendonly yes\nappendfsync always\naof-use-rdb-preamble yes\n"
+}
+
+// includeSpec is plainSpec whose backups hold what include lists.
+func includeSpec(t *testing.T, addr, conf, server, dest, include string) string {
+	t.Helper()
+	return specWith(t, addr, conf, server, dest, "    include = "+include+"\n", "")
+}
+
+// rewriteAOF runs BGREWRITEAOF and waits until it is done: what the AOF
+// held is then in its base.
+func rewriteAOF(t *testing.T, c *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := testwait.Until(20*time.Second, func() (bool, error) {
+		info, err := c.Info(ctx, "persistence").Result()
+		return err == nil && strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0"), err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// aofBackupOn fills a server of engine e started from config and takes an
+// AOF-only backup of it; it returns the backup's ID, the destination and
+// the digest of the data.
+func aofBackupOn(t *testing.T, e engines.Engine, config func(int, string) string) (id, dest, want string) {
+	t.Helper()
+	addr, conf, _ := startDaemon(t, e, config)
+	fill(t, addr, e.Name)
+	c := client(t, addr)
+	// The fill is in the AOF's increment; a rewrite puts it in the base,
+	// which is where the preamble (or its absence) shows.
+	rewriteAOF(t, c)
+	want = digest(t, c)
+	dest = t.TempDir()
+	mustRun(t, "backup", "run", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`))
+	entries, err := os.ReadDir(filepath.Join(dest, "main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range entries {
+		if d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			id = d.Name()
+		}
+	}
+	if id == "" {
+		t.Fatalf("no backup under %s", dest)
+	}
+	return id, dest, want
+}
+
+// TestRestoreAOFOnlyAcrossEngines: an AOF of commands (aof-use-rdb-preamble
+// no) carries no RDB version, and an older engine replays it: Redis 8.0's
+// into Redis 7.0 and Valkey 8.0, Valkey 8.1's into Redis 7.0, each with the
+// same digest, when the restored server runs with appendonly yes. Into a
+// server with appendonly no it is refused, saying to turn AOF on. An AOF
+// whose base is an RDB preamble is refused like an RDB, and the refusal's
+// advice is the one that works.
+func TestRestoreAOFOnlyAcrossEngines(t *testing.T) {
+	t.Parallel()
+	all := byName(t, "redis-7.0", "redis-8.0", "valkey-8.0", "valkey-8.1")
+	for _, tc := range []struct{ from, into string }{
+		{"redis-8.0", "redis-7.0"},
+		{"redis-8.0", "valkey-8.0"},
+		{"valkey-8.1", "redis-7.0"},
+	} {
+		t.Run(tc.from+"-into-"+tc.into, func(t *testing.T) {
+			t.Parallel()
+			from, into := all[tc.from], all[tc.into]
+			id, dest, want := aofBackupOn(t, from, aofConf)
+
+			got := restoreOtherInto(t, into, aofConf, id, func(addr, conf string) string {
+				return includeSpec(t, addr, conf, into.Server, dest, `["aof"]`)
+			})
+			if got != want {
+				t.Errorf("the AOF-only backup of %s restored into %s: digest %s, want %s", tc.from, tc.into, got, want)
+			}
+		})
+	}
+
+	t.Run("appendonly-no", func(t *testing.T) {
+		t.Parallel()
+		id, dest, _ := aofBackupOn(t, all["redis-8.0"], aofConf)
+		e := all["redis-7.0"]
+		addr, conf, _ := startDaemon(t, e, plainConf)
+		code, out := run(t, "restore", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`), "-target", "main", "-auto-approve", "-from-other-spec", id)
+		if code == 0 || !strings.Contains(out, "appendonly no") || !strings.Contains(out, "turn AOF on") {
+			t.Errorf("restore of an AOF-only backup into a server with appendonly no: exit %d, want a refusal that says to turn AOF on:\n%s", code, out)
+		}
+	})
+
+	t.Run("preamble", func(t *testing.T) {
+		t.Parallel()
+		from, e := all["valkey-8.1"], all["redis-7.0"]
+		id, dest, _ := aofBackupOn(t, from, aofPreambleConf)
+		addr, conf, _ := startDaemon(t, e, aofConf)
+		c := client(t, addr)
+		fill(t, addr, "keep")
+		before := digest(t, c)
+		code, out := run(t, "restore", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`), "-target", "main", "-auto-approve", "-from-other-spec", id)
+		if code == 0 {
+			t.Fatalf("restore of a Valkey 8.1 AOF with an RDB preamble into Redis %s succeeded:\n%s", e.Version, out)
+		}
+		for _, want := range []string{"RDB version 11", "Nothing was touched", "aof-use-rdb-preamble no", "appendonly yes"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the refusal does not say %q:\n%s", want, out)
+			}
+		}
+		if got := digest(t, c); got != before {
+			t.Errorf("the refused restore changed the data")
+		}
+	})
 }

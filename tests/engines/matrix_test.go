@@ -312,13 +312,20 @@ func digest(t *testing.T, c *redis.Client) string {
 	return d
 }
 
-// TestSeedOnEveryEngine runs on every installed engine, in parallel.
-func TestSeedOnEveryEngine(t *testing.T) {
+// everyEngine returns every wanted engine; one that is missing fails the
+// test unless REDISPLAN_SKIP_ENGINES=1 is set.
+func everyEngine(t *testing.T) []engines.Engine {
+	t.Helper()
 	list := engines.Require(t)
 	if len(list) < len(engines.Wanted) && !engines.SkipRequested() {
 		t.Fatalf("%d engines installed, want %d", len(list), len(engines.Wanted))
 	}
-	for _, e := range list {
+	return list
+}
+
+// TestSeedOnEveryEngine runs on every installed engine, in parallel.
+func TestSeedOnEveryEngine(t *testing.T) {
+	for _, e := range everyEngine(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			seedOnEngine(t, e)

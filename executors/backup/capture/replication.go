@@ -56,6 +56,47 @@ const (
 // The user needs +sync and +replconf (and the server must not have
 // renamed SYNC).
 func Replication(ctx context.Context, conn model.Connection) (io.ReadCloser, error) {
+	l, err := dialReplica(ctx, conn, [][]string{{"REPLCONF", "capa", "eof"}, {"REPLCONF", "rdb-only", "1"}})
+	if err != nil {
+		return nil, err
+	}
+	s := &rdbStream{conn: l.conn, ep: l.ep, stop: l.stop}
+	fail := func(op string, err error) (io.ReadCloser, error) {
+		_ = s.Close()
+		return nil, l.explain(op, err)
+	}
+	l.dc.timeout = l.idle
+	if err := write(l.dc, "SYNC"); err != nil {
+		return fail("SYNC", err)
+	}
+	body, err := l.payload()
+	if err != nil {
+		return fail("SYNC", err)
+	}
+	s.body = body
+	s.aborted = l.aborted
+	s.idle = l.idle
+	return s, nil
+}
+
+// link is a connection to a master that went through the replica
+// handshake: connected (with TLS when the connection has a TLS block) and
+// authenticated.
+type link struct {
+	conn    net.Conn
+	dc      *deadlineConn
+	br      *bufio.Reader
+	ep      endpoint
+	ctx     context.Context
+	idle    time.Duration
+	stop    func() bool
+	aborted *atomic.Pointer[error]
+}
+
+// dialReplica connects and authenticates as Replication does, then sends
+// each of replconf, ignoring an error reply (older servers do not know
+// every option; a missing permission shows at SYNC or PSYNC).
+func dialReplica(ctx context.Context, conn model.Connection, replconf [][]string) (*link, error) {
 	ep := endpointFor(conn)
 	// Dial resolves the address (default port, unix socket) and builds the
 	// TLS configuration exactly as for every other connection; it does
@@ -71,8 +112,6 @@ func Replication(ctx context.Context, conn model.Connection) (io.ReadCloser, err
 	if replyTimeout <= 0 {
 		replyTimeout = defaultReplyTimeout
 	}
-	idle := max(conn.Timeout, minIdleTimeout)
-
 	dialer := &net.Dialer{Timeout: replyTimeout}
 	var nc net.Conn
 	if opts.TLSConfig != nil {
@@ -83,57 +122,65 @@ func Replication(ctx context.Context, conn model.Connection) (io.ReadCloser, err
 	if err != nil {
 		return nil, ep.Explain("connect", err)
 	}
-
-	s := &rdbStream{conn: nc, ep: ep}
-	dc := &deadlineConn{Conn: nc, timeout: replyTimeout}
-	br := bufio.NewReaderSize(dc, streamBufSize)
-	s.stop = context.AfterFunc(ctx, func() {
+	l := &link{conn: nc, ep: ep, ctx: ctx, idle: max(conn.Timeout, minIdleTimeout), aborted: new(atomic.Pointer[error])}
+	l.dc = &deadlineConn{Conn: nc, timeout: replyTimeout}
+	l.br = bufio.NewReaderSize(l.dc, streamBufSize)
+	l.stop = context.AfterFunc(ctx, func() {
 		err := context.Cause(ctx)
-		s.aborted.Store(&err)
+		l.aborted.Store(&err)
 		_ = nc.Close()
 	})
-	fail := func(op string, err error) (io.ReadCloser, error) {
-		_ = s.Close()
-		if ctx.Err() != nil {
-			err = context.Cause(ctx)
-		}
-		return nil, ep.Explain(op, err)
+	fail := func(op string, err error) (*link, error) {
+		l.close()
+		return nil, l.explain(op, err)
 	}
-
 	if conn.Password != "" || conn.Username != "" {
 		args := []string{"AUTH", conn.Password}
 		if conn.Username != "" {
 			args = []string{"AUTH", conn.Username, conn.Password}
 		}
-		if err := command(dc, br, args...); err != nil {
+		if err := command(l.dc, l.br, args...); err != nil {
 			return fail("AUTH", err)
 		}
 	}
-	for _, args := range [][]string{{"REPLCONF", "capa", "eof"}, {"REPLCONF", "rdb-only", "1"}} {
-		err := command(dc, br, args...)
+	for _, args := range replconf {
+		err := command(l.dc, l.br, args...)
 		var re *live.ReplyError
 		if err != nil && !errors.As(err, &re) {
 			return fail(strings.Join(args, " "), err)
 		}
-		// An error reply is not fatal: older servers know neither option,
-		// and a missing permission shows up at SYNC.
 	}
+	return l, nil
+}
 
-	dc.timeout = idle
-	if err := write(dc, "SYNC"); err != nil {
-		return fail("SYNC", err)
+// explain says what failed, with the context's cause when it ended.
+func (l *link) explain(op string, err error) error {
+	if l.ctx.Err() != nil {
+		err = context.Cause(l.ctx)
 	}
-	size, mark, err := syncHeader(br)
+	return l.ep.Explain(op, err)
+}
+
+func (l *link) close() error {
+	l.stop()
+	err := l.conn.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// payload reads the header of the RDB payload that follows SYNC or
+// +FULLRESYNC and returns a reader of exactly the RDB's bytes.
+func (l *link) payload() (io.Reader, error) {
+	size, mark, err := syncHeader(l.br)
 	if err != nil {
-		return fail("SYNC", err)
+		return nil, err
 	}
 	if mark != nil {
-		s.body = newMarkReader(br, mark)
-	} else {
-		s.body = &exactReader{r: br, n: size}
+		return newMarkReader(l.br, mark), nil
 	}
-	s.idle = idle
-	return s, nil
+	return &exactReader{r: l.br, n: size}, nil
 }
 
 // deadlineConn gives every read and write its own deadline, so that the
@@ -263,7 +310,7 @@ type rdbStream struct {
 	read    int64
 	err     error // sticky, already explained
 	stop    func() bool
-	aborted atomic.Pointer[error]
+	aborted *atomic.Pointer[error]
 	once    sync.Once
 }
 

@@ -275,6 +275,12 @@ func storeVerified(ctx context.Context, pending backup.Pending, opts backup.Stor
 			return 0, fmt.Errorf("%s is not a sound RDB: %w", original, cerr)
 		}
 		version = info.Version
+		// Where in the replication stream the data is, when the server
+		// recorded it (a master with a replica attached, a replica): it
+		// makes the backup a base of the archive.
+		if kind == backup.KindRDB && info.Repl.ID != "" {
+			m.ReplID, m.ReplOffset, m.ReplStreamDB = info.Repl.ID, info.Repl.Offset, info.Repl.StreamDB
+		}
 	}
 	if err != nil {
 		w.Close()

@@ -875,3 +875,59 @@ func (s *Store) Size(ctx context.Context, id, name string) (int64, error) {
 	}
 	return info.Size, nil
 }
+
+// Objects lists the objects directly under the root (not in a deeper
+// folder), by name: a kind kept beside the backups in a folder of its own
+// (the archive's segments), opened as a Store of its own.
+func (s *Store) Objects(ctx context.Context) ([]backup.Object, error) {
+	var out []backup.Object
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.root}) {
+		if o.Err != nil {
+			return nil, s.clean(o.Err)
+		}
+		name := strings.TrimPrefix(o.Key, s.root)
+		if name == "" || strings.Contains(name, "/") {
+			continue
+		}
+		out = append(out, backup.Object{Name: name, Size: o.Size, Modified: o.LastModified})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// ReadObject reads the object name under the root. A missing object gives
+// an error that wraps fs.ErrNotExist.
+func (s *Store) ReadObject(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := backup.CheckName(name); err != nil || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("read object %q: not a plain name", name)
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, s.root+name, minio.GetObjectOptions{})
+	if err == nil {
+		_, err = obj.Stat()
+	}
+	if err != nil {
+		if notFound(err) {
+			return nil, fmt.Errorf("read object %s: %w", name, fs.ErrNotExist)
+		}
+		return nil, s.clean(err)
+	}
+	return obj, nil
+}
+
+// PutObject stores data as the object name under the root in one PUT:
+// the object appears whole or not at all.
+func (s *Store) PutObject(ctx context.Context, name string, data []byte) error {
+	if err := backup.CheckName(name); err != nil || strings.Contains(name, "/") {
+		return fmt.Errorf("put object %q: not a plain name", name)
+	}
+	return s.put(ctx, s.root+name, data, minio.PutObjectOptions{DisableMultipart: true})
+}
+
+// DeleteObject removes the object name under the root; a missing one is
+// not an error.
+func (s *Store) DeleteObject(ctx context.Context, name string) error {
+	if err := backup.CheckName(name); err != nil || strings.Contains(name, "/") {
+		return fmt.Errorf("delete object %q: not a plain name", name)
+	}
+	return s.clean(s.client.RemoveObject(ctx, s.bucket, s.root+name, minio.RemoveObjectOptions{}))
+}

@@ -20,3 +20,27 @@ redis "main" {
 redis "silent" {
   address = "127.0.0.1:6380"
 }
+
+# An archive with alerts that would not notice it stopped.
+redis "archived" {
+  address = "127.0.0.1:6381"
+
+  backup {
+    schedule    = "0 3 * * *"
+    destination = "/var/backups/redis"
+    archive {
+      flush = "1s"
+    }
+  }
+
+  alerts {
+    schedule = "*/15 * * * *"
+    webhook  = "http://127.0.0.1:8007/alerts"
+    backup_age {
+      critical = "25h"
+    }
+    rdb_save_failed {
+      severity = "critical"
+    }
+  }
+}

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/agext/levenshtein"
 	"io"
 	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/redisplan/redisplan/executors/crontab"
 )
 
 // ErrHelp is returned by a Parse function when the command line asks for
@@ -262,4 +264,22 @@ func flagNames(tokens []string) []string {
 
 func isSpecPath(a string) bool {
 	return strings.HasSuffix(a, ".hcl")
+}
+
+// ApplyCommand is the apply command for a plan saved to out, with the
+// spec flags plan was given: -config and -var-file as given, -var by name
+// only (its value may be a secret; the user gives it again).
+func ApplyCommand(spec Spec, out string) string {
+	args := []string{"redisplan", "apply"}
+	if spec.Config != "" {
+		args = append(args, "-config", crontab.ShellQuote(spec.Config))
+	}
+	for _, f := range spec.VarFiles {
+		args = append(args, "-var-file", crontab.ShellQuote(f))
+	}
+	for _, v := range spec.Vars {
+		name, _, _ := strings.Cut(v, "=")
+		args = append(args, "-var", "'"+name+"=...'")
+	}
+	return strings.Join(append(args, crontab.ShellQuote(out)), " ")
 }

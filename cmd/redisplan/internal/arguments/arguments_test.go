@@ -65,6 +65,8 @@ func TestParseValid(t *testing.T) {
 			&DrillRPO{Spec: defaultSpec, Targets: []string{"main"}, Runs: 2, Duration: time.Second}},
 		{"drill rto", func() (any, error) { return ParseDrillRTO([]string{"-target", "main"}) },
 			&DrillRTO{Spec: defaultSpec, Targets: []string{"main"}, Backup: "latest"}},
+		{"archive", func() (any, error) { return ParseArchive([]string{"-config", "redis.hcl", "-target", "main"}) },
+			&Archive{Spec: Spec{Config: "redis.hcl"}, Targets: []string{"main"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.parse()
@@ -95,6 +97,7 @@ var parsers = map[string]func([]string) error{
 	"check":         func(a []string) error { _, err := ParseCheck(a); return err },
 	"drill rpo":     func(a []string) error { _, err := ParseDrillRPO(a); return err },
 	"drill rto":     func(a []string) error { _, err := ParseDrillRTO(a); return err },
+	"archive":       func(a []string) error { _, err := ParseArchive(a); return err },
 }
 
 func TestParseErrors(t *testing.T) {
@@ -124,6 +127,9 @@ func TestParseErrors(t *testing.T) {
 			[]string{`unexpected argument "x"`, "-runs must be at least 1"}},
 		{"drill rto", []string{"-target", "main", "latest"}, []string{`unexpected argument "latest": drill rto takes no arguments; the backup is chosen with -backup ID`}},
 		{"check", []string{"-format", "xml"}, []string{`unknown format "xml"`}},
+		{"archive", []string{"-config", "F", "main"},
+			[]string{`unexpected argument "main": archive takes no arguments; a target is chosen with -target`, "exactly one -target"}},
+		{"archive", []string{"-target", "a", "-target", "b"}, []string{"archive follows exactly one -target"}},
 		{"lint", []string{"-fail-on", "notice"}, []string{"-fail-on takes warning or error"}},
 		// A secret given as a late flag's value is never repeated, nor
 		// one cut off from -var by a space.

@@ -155,6 +155,8 @@ type Apply struct {
 	AutoApprove       bool
 	AllowRestart      bool
 	AllowPolicyErrors bool
+	// JSON streams the plan, the progress and the outcome as JSON lines.
+	JSON bool
 	// PlanFile is a plan saved by plan -out; empty plans afresh.
 	PlanFile string
 }
@@ -166,6 +168,7 @@ func (a *Apply) define(fs *flag.FlagSet) {
 	fs.BoolVar(&a.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&a.AllowRestart, "allow-restart", false, "restart servers for changes that need it")
 	fs.BoolVar(&a.AllowPolicyErrors, "allow-policy-errors", false, "apply even though unsuppressed error-level policy findings exist")
+	fs.BoolVar(&a.JSON, "json", false, "stream the plan, each step and the outcome as JSON lines (needs -auto-approve or a saved plan)")
 }
 
 // ParseApply parses apply's arguments.
@@ -179,11 +182,14 @@ func ParseApply(args []string) (*Apply, error) {
 	if a.Parallelism < 1 {
 		p.errorf("-parallelism must be at least 1")
 	}
+	if a.JSON && !a.AutoApprove && a.PlanFile == "" {
+		p.errorf("-json needs -auto-approve or a saved plan (apply -json PLANFILE): a JSON stream has nobody to answer the prompt")
+	}
 	return a, p.result()
 }
 
 // LintFormats are lint's output formats.
-var LintFormats = []string{"text", "json", "github", "sarif", "markdown"}
+var LintFormats = []string{"text", "json", "github", "gitlab", "sarif", "markdown"}
 
 // FailOnLevels are the severities lint's -fail-on takes.
 var FailOnLevels = []string{"warning", "error"}
@@ -466,6 +472,49 @@ func ParseCheck(args []string) (*Check, error) {
 		p.errorf("unknown format %q; choose %s", c.Format, choices(CheckFormats))
 	}
 	return c, p.result()
+}
+
+// WantsNagios reports whether check's command line asks for -format
+// nagios, read from the raw arguments: also when they do not parse, so
+// that a bad flag still gets a Nagios status line.
+func WantsNagios(args []string) bool {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "format" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "nagios" {
+			return true
+		}
+	}
+	return false
+}
+
+// Archive is archive's command line.
+type Archive struct {
+	Spec    Spec
+	Targets []string
+}
+
+func (a *Archive) define(fs *flag.FlagSet) {
+	a.Spec.define(fs)
+	fs.Var((*repeated)(&a.Targets), "target", "the `target` whose write stream is archived (exactly one)")
+}
+
+// ParseArchive parses archive's arguments.
+func ParseArchive(args []string) (*Archive, error) {
+	a := &Archive{}
+	p := newParser("archive", a.define)
+	if err := p.parse(args); err != nil {
+		return nil, err
+	}
+	if len(a.Targets) != 1 {
+		p.errorf("archive follows exactly one -target")
+	}
+	return a, p.result()
 }
 
 // DrillRPO is drill rpo's command line.

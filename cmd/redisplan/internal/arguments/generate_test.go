@@ -98,7 +98,7 @@ func TestFishAndZshCompletion(t *testing.T) {
 	// flag that takes a value requires one, which may be a file (-r -F,
 	// past the script's -f), a bool flag neither.
 	for _, want := range []string{
-		"-n '__fish_seen_subcommand_from lint' -o format -x -a 'text json github sarif markdown' -d",
+		"-n '__fish_seen_subcommand_from lint' -o format -x -a 'text json github gitlab sarif markdown' -d",
 		"-n '__fish_seen_subcommand_from lint' -o fail-on -x -a 'warning error' -d",
 		"-n '__fish_seen_subcommand_from restore' -o file -r -F -d",
 		"-n '__fish_seen_subcommand_from plan' -o config -r -F -d",

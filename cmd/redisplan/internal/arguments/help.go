@@ -82,7 +82,7 @@ var commandList = []*command{
 	{
 		name:     "apply",
 		synopsis: "Make the live server and its files match the spec",
-		usage:    "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-target NAME] [PLANFILE]",
+		usage:    "apply [-auto-approve] [-allow-restart] [-allow-policy-errors] [-json] [-target NAME] [PLANFILE]",
 		about: "Plans, asks for confirmation, and makes the live servers and their files match the spec.\n" +
 			"With PLANFILE (saved by plan -out) it applies exactly that plan, and refuses it when anything\n" +
 			"it was made from has changed since. Changes that need a restart wait for -allow-restart.",
@@ -94,7 +94,7 @@ var commandList = []*command{
 	{
 		name:     "lint",
 		synopsis: "Report policy findings for review (exit 1 at or above -fail-on)",
-		usage:    "lint [-config PATH] [-var name=value] [-format text|json|github|sarif|markdown] [-fail-on warning|error] [-target NAME]",
+		usage:    "lint [-config PATH] [-var name=value] [-format text|json|github|gitlab|sarif|markdown] [-fail-on warning|error] [-target NAME]",
 		about: "Reports the Redis risk rules and the spec's own policy blocks, with their suppressions,\n" +
 			"in formats CI systems read. Nothing is contacted.\n" +
 			"Exit 1 when an unsuppressed finding is at or above -fail-on, else 0.",
@@ -191,6 +191,18 @@ var commandList = []*command{
 		examples: []string{"redisplan check -config redis.hcl", "redisplan check -config redis.hcl -format prometheus -o /var/lib/node_exporter/redis.prom"},
 		takes:    "no arguments", hint: specHint + "; " + targetHint,
 		flags: func(fs *flag.FlagSet) { new(Check).define(fs) },
+	},
+	{
+		name:     "archive",
+		synopsis: "Archive a target's write stream continuously, for point-in-time recovery",
+		usage:    "archive -target NAME [-config PATH]",
+		about: "Follows the target's server as a replica and stores its write stream beside the base backups,\n" +
+			"in segments committed at least every archive flush (1s by default), taking a base backup when\n" +
+			"the stream cannot be continued. Runs in the foreground until SIGTERM or SIGINT, then commits\n" +
+			"what it received and exits 0. See docs/archive.md.",
+		examples: []string{"redisplan archive -config redis.hcl -target main"},
+		takes:    "no arguments", hint: targetHint,
+		flags: func(fs *flag.FlagSet) { new(Archive).define(fs) },
 	},
 	{
 		name:     "drill",

@@ -1,4 +1,4 @@
-package main
+package planner
 
 import (
 	"fmt"
@@ -7,12 +7,12 @@ import (
 
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
-	"github.com/redisplan/redisplan/planner"
+	"github.com/redisplan/redisplan/internal/units"
 	"github.com/redisplan/redisplan/planner/lint"
 )
 
-// The human views are rendered from the same planner.Plan that -json
-// prints, so the two cannot disagree.
+// The plan's human views (text and a pull-request comment) are rendered
+// from the same Plan that plan -json prints, so the two cannot disagree.
 
 const (
 	sensitiveValue   = "(sensitive value)"
@@ -40,7 +40,7 @@ func symbol(a model.Action) string {
 
 func modeLabel(c model.Change) string {
 	switch {
-	case planner.NeedsRestart(c):
+	case NeedsRestart(c):
 		return "needs restart"
 	case c.LiveChange:
 		return "live"
@@ -91,18 +91,11 @@ func after(cat *catalog.Catalog, c model.Change) string {
 	return display(cat, c.Directive, c.After)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// summaryLine is the plan's closing line.
-func summaryLine(s planner.Summary) string {
+// SummaryLine is the plan's closing line.
+func SummaryLine(s Summary) string {
 	if s.Live+s.Restart+s.File+s.Cron+s.Schedules == 0 {
 		if s.Errors > 0 {
-			return fmt.Sprintf("No changes for the servers that could be read; %s failed.", plural(s.Errors, "server", "servers"))
+			return fmt.Sprintf("No changes for the servers that could be read; %s failed.", units.Plural(s.Errors, "server", "servers"))
 		}
 		return "No changes. Redis matches the spec."
 	}
@@ -110,13 +103,13 @@ func summaryLine(s planner.Summary) string {
 	// line of a spec without systemd or kubernetes blocks keeps its form.
 	schedules := ""
 	if s.Schedules > 0 {
-		schedules = ", " + plural(s.Schedules, "schedule file change", "schedule file changes")
+		schedules = ", " + units.Plural(s.Schedules, "schedule file change", "schedule file changes")
 	}
 	return fmt.Sprintf("Plan: %s, %s, %s, %s%s.",
-		plural(s.Live, "live change", "live changes"),
+		units.Plural(s.Live, "live change", "live changes"),
 		fmt.Sprintf("%d needs restart", s.Restart),
-		plural(s.File, "file change", "file changes"),
-		plural(s.Cron, "crontab change", "crontab changes"), schedules)
+		units.Plural(s.File, "file change", "file changes"),
+		units.Plural(s.Cron, "crontab change", "crontab changes"), schedules)
 }
 
 // catalogFor is the catalog the target's plan was made with.
@@ -125,12 +118,13 @@ func catalogFor(tp *model.TargetPlan, t *model.Target) *catalog.Catalog {
 	if t != nil {
 		declared = t.RedisVersion
 	}
-	return planner.PlanCatalog(tp, declared)
+	return PlanCatalog(tp, declared)
 }
 
-// writePlanText prints the plan of each target, then the unsuppressed
-// policy findings, then the summary line.
-func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findings []model.Finding, color bool) {
+// WriteText prints the plan of each target, then the policy findings
+// given (the CLI gives the unsuppressed ones; none leaves the section out),
+// then the summary line.
+func WriteText(w io.Writer, p *Plan, targets []*model.Target, findings []model.Finding, color bool) {
 	pal := palette{color}
 	byName := map[string]*model.Target{}
 	for _, t := range targets {
@@ -173,8 +167,12 @@ func writePlanText(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		fmt.Fprintf(w, "  %d. primary %s\n", len(tp.Replicas)+1, t.Connection.Address)
 		writeTargetBody(w, pal, tp, cat, "    ")
 	}
-	writeFindingsSection(w, findings, color)
-	fmt.Fprintln(w, pal.c("1", summaryLine(planner.Summarize(p))))
+	if len(findings) > 0 {
+		fmt.Fprintln(w, pal.c("1", "Policy findings:"))
+		lint.WriteText(w, findings, color)
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, pal.c("1", SummaryLine(Summarize(p))))
 }
 
 // writeScheduleFiles lists the schedule files to write or remove, grouped
@@ -201,16 +199,16 @@ func writeScheduleFiles(w io.Writer, changes []model.FileChange, pal palette, in
 	}
 }
 
-// planMarker is the hidden first line of the plan's pull-request comment:
+// MarkdownMarker is the hidden first line of the plan's pull-request comment:
 // CI finds the comment by it to update it instead of adding another.
-const planMarker = "<!-- redisplan plan -->"
+const MarkdownMarker = "<!-- redisplan plan -->"
 
-// writeMarkdown renders a pull-request comment: lint's markdown of the
+// WriteMarkdown renders a pull-request comment: lint's markdown of the
 // findings (suppressed ones collapsed, with their reasons), a summary
 // table, then the text plan in a collapsible block. lint's own marker line
-// is left out, so that the comment has one marker, planMarker, first.
-func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findings []model.Finding) {
-	fmt.Fprintln(w, planMarker)
+// is left out, so that the comment has one marker, MarkdownMarker, first.
+func WriteMarkdown(w io.Writer, p *Plan, targets []*model.Target, findings []model.Finding) {
+	fmt.Fprintln(w, MarkdownMarker)
 	var lm strings.Builder
 	lint.WriteMarkdown(&lm, findings)
 	for _, line := range strings.SplitAfter(lm.String(), "\n") {
@@ -223,8 +221,8 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 	fmt.Fprintln(w, "| target | live | needs restart | file | crontab | drift | status |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
 	for _, tp := range p.Targets {
-		one := &planner.Plan{Targets: []*model.TargetPlan{tp}}
-		s := planner.Summarize(one)
+		one := &Plan{Targets: []*model.TargetPlan{tp}}
+		s := Summarize(one)
 		status := "no changes"
 		switch {
 		case len(tp.Errors()) > 0:
@@ -234,8 +232,8 @@ func writeMarkdown(w io.Writer, p *planner.Plan, targets []*model.Target, findin
 		}
 		fmt.Fprintf(w, "| `%s` | %d | %d | %d | %d | %d | %s |\n", tp.Target, s.Live, s.Restart, s.File, s.Cron, s.Drift, status)
 	}
-	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", summaryLine(planner.Summarize(p)))
-	writePlanText(w, p, targets, nil, false)
+	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```text\n", SummaryLine(Summarize(p)))
+	WriteText(w, p, targets, nil, false)
 	fmt.Fprint(w, "```\n\n</details>\n")
 }
 

@@ -1,0 +1,85 @@
+package archive
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/testwait"
+)
+
+// writeMix writes what the stream must carry exactly: several dbs,
+// transactions, a script replicated as its effects, expiries (relative
+// ones become PEXPIREAT), deletions, and big values.
+func writeMix(t *testing.T, addr string, round int) {
+	t.Helper()
+	ctx := context.Background()
+	for db := range 3 {
+		c := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+		p := strconv.Itoa(round) + ":" + strconv.Itoa(db)
+		for i := range 200 {
+			if err := c.Set(ctx, "k:"+p+":"+strconv.Itoa(i), strings.Repeat("v", i), 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.Incr(ctx, "counter")
+			pipe.HSet(ctx, "h:"+p, "a", 1, "b", 2)
+			pipe.RPush(ctx, "list", p)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Eval(ctx, "redis.call('SET', KEYS[1], ARGV[1]); redis.call('INCRBY', KEYS[2], 5); return 1",
+			[]string{"script:" + p, "counter"}, "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		c.Set(ctx, "ttl:"+p, "soon", time.Hour)
+		c.Expire(ctx, "k:"+p+":1", 30*time.Minute)
+		c.Del(ctx, "k:"+p+":2")
+		c.Set(ctx, "big:"+p, strings.Repeat("0123456789", 30000), 0)
+		c.Close()
+	}
+}
+
+// Writes of every kind end up in segments that, replayed onto the base
+// as a multi-part AOF, give a server identical to the source (DEBUG
+// DIGEST), FLUSHALL included; WAIT 1 returns 1 only once a write is
+// committed.
+func TestFollowReplaysExactly(t *testing.T) {
+	t.Parallel()
+	src := servertest.Start(t, servertest.Options{Config: debugConfig})
+	c := src.Client(t)
+	writeMix(t, src.Addr(), 0)
+	repo := openRepo(t, archiveTarget(t, src))
+	a := follow(t, repo, 200*time.Millisecond)
+	testwait.For(t, 30*time.Second, "the base", func() (bool, error) { return len(bases(t, repo)) == 1, nil })
+	writeMix(t, src.Addr(), 1)
+	ctx := context.Background()
+	if err := c.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	writeMix(t, src.Addr(), 2)
+	// WAIT: the archiver acknowledges only committed offsets.
+	if err := c.Set(ctx, "waited", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Do(ctx, "WAIT", 1, 10000).Int()
+	_, committed := a.position()
+	_, off := masterOffset(t, c)
+	if err != nil || n != 1 || committed < off {
+		t.Fatalf("WAIT 1 = %d, %v with the archive committed up to %d of %d", n, err, committed, off)
+	}
+	a.waitArchived(t, c)
+	a.stop(t)
+	want := digest(t, c)
+	r := replayed(t, repo)
+	if got := digest(t, r.Client(t)); got != want {
+		t.Fatalf("replayed digest %s, source %s\n%s", got, want, strings.Join(a.messages(), "\n"))
+	}
+}

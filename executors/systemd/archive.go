@@ -1,0 +1,95 @@
+package systemd
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/redisplan/redisplan/executors/crontab"
+	"github.com/redisplan/redisplan/executors/schedfiles"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/s3url"
+	"github.com/redisplan/redisplan/internal/units"
+)
+
+// ArchiveRestartSec is how long systemd waits before it starts the
+// archiver again after it stopped: short, since every second it is down
+// the archive falls behind, and long enough not to spin on a server that
+// refuses it.
+const ArchiveRestartSec = 2
+
+// archiveUnit returns the long-running service of the target's archive,
+// nil when the target has none. It runs until stopped: Restart=always
+// (and no start limit, so that a server that is down for an hour does not
+// make systemd give up on the archiver), SIGTERM to stop, which makes the
+// archiver commit what it received and exit 0.
+func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary string) *schedfiles.File {
+	j, ok := crontab.ArchiveJob(t)
+	if !ok {
+		return nil
+	}
+	a := t.Backup.Archive
+	name := UnitName(schedfiles.Name(st.ID, t.Name), j.Name)
+	var svc strings.Builder
+	fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
+	fmt.Fprintln(&svc, Owner(t, st, opts).Line())
+	fmt.Fprintln(&svc, "[Unit]")
+	fmt.Fprintf(&svc, "Description=%s\n", specifiers(fmt.Sprintf("redisplan archive of redis.%s (continuous, flush %s)", oneLine(t.Name), units.FormatDuration(a.Flush))))
+	fmt.Fprintln(&svc, "Wants=network-online.target")
+	fmt.Fprintln(&svc, "After=network-online.target")
+	fmt.Fprintln(&svc, "StartLimitIntervalSec=0")
+	fmt.Fprintln(&svc)
+	fmt.Fprintln(&svc, "[Service]")
+	fmt.Fprintln(&svc, "Type=exec")
+	if st.RunAs != "" {
+		fmt.Fprintf(&svc, "User=%s\n", specifiers(st.RunAs))
+	}
+	fmt.Fprintf(&svc, "ExecStart=%s\n", execLine(opts.Argv(binary, j, t.Name)))
+	fmt.Fprintln(&svc, "Restart=always")
+	fmt.Fprintf(&svc, "RestartSec=%d\n", ArchiveRestartSec)
+	// SIGTERM makes the archiver commit its buffered tail; a minute is
+	// ample for one segment even on a slow store.
+	fmt.Fprintln(&svc, "KillSignal=SIGTERM")
+	fmt.Fprintln(&svc, "TimeoutStopSec=60")
+	for _, l := range hardening(archiveWritePaths(t)) {
+		fmt.Fprintln(&svc, l)
+	}
+	fmt.Fprintln(&svc)
+	fmt.Fprintln(&svc, "[Install]")
+	fmt.Fprintln(&svc, "WantedBy=multi-user.target")
+	return &schedfiles.File{Name: name + ".service", Content: []byte(svc.String())}
+}
+
+// archiveWritePaths is where the archiver writes: the destination's
+// directory when it is local; nothing on the host for s3://.
+func archiveWritePaths(t *model.Target) []string {
+	d := t.Backup.Destination
+	if d == "" || s3url.Is(d) || !filepath.IsAbs(d) {
+		return nil
+	}
+	return []string{filepath.Clean(d)}
+}
+
+// hardening returns the sandboxing settings of a service that writes
+// only to paths (and its private /tmp): the file system is read-only
+// but for them, no privilege can be gained. A path is written with '-'
+// so that a destination that is not there (a disk not mounted) fails
+// the run with redisplan's message rather than systemd's.
+func hardening(paths []string) []string {
+	out := []string{"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict"}
+	for _, p := range paths {
+		out = append(out, "ReadWritePaths="+pathWord("-"+p))
+	}
+	return out
+}
+
+// pathWord writes a path as one word of a path-list setting: '%' doubled
+// (systemd expands specifiers there, not environment variables), in
+// double quotes when it holds a space, a quote or a backslash.
+func pathWord(p string) string {
+	p = specifiers(p)
+	if strings.ContainsAny(p, " \t\"'\\") {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
+	}
+	return p
+}
