@@ -137,20 +137,29 @@ func copyRaw(ctx context.Context, open func(context.Context, backup.File) (io.Re
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return crcNotRDB, fmt.Errorf("the backup's %s: %w", f.Original, err)
-	}
-	if n != f.RawSize {
-		return crcNotRDB, fmt.Errorf("the backup's %s has %d bytes, its manifest says %d: the backup is damaged", f.Original, n, f.RawSize)
-	}
 	if check == nil {
+		return rawResult(f, err, n, nil, nil)
+	}
+	info, verr := check.Result()
+	return rawResult(f, err, n, &info, verr)
+}
+
+// rawResult is what a read of the raw bytes of f found, in the words of
+// copyChecked: the read's error (a checksum that does not match, an I/O
+// error, an interruption), else a size other than the manifest's, else
+// the RDB check's error (info and verr; info nil when there was no RDB
+// check).
+func rawResult(f backup.File, readErr error, n int64, info *rdb.Info, verr error) (rdbChecksum, error) {
+	switch {
+	case readErr != nil:
+		return crcNotRDB, fmt.Errorf("the backup's %s: %w", f.Original, readErr)
+	case n != f.RawSize:
+		return crcNotRDB, fmt.Errorf("the backup's %s has %d bytes, its manifest says %d: the backup is damaged", f.Original, n, f.RawSize)
+	case info == nil:
 		return crcNotRDB, nil
-	}
-	info, err := check.Result()
-	if err != nil {
-		return crcNotRDB, fmt.Errorf("the backup's %s is not a sound RDB file: %w", f.Original, err)
-	}
-	if info.Checksum == 0 {
+	case verr != nil:
+		return crcNotRDB, fmt.Errorf("the backup's %s is not a sound RDB file: %w", f.Original, verr)
+	case info.Checksum == 0:
 		return crcMissing, nil
 	}
 	return crcChecked, nil
