@@ -56,11 +56,17 @@ func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary 
 }
 
 // archiveWritePaths is where the archiver writes: the destination's
-// directory when it is local; nothing on the host for s3://.
+// directory when it is local (nothing on the host for s3://), and the
+// directory of the target's config file, where its lock is
+// (<config file>.redisplan.archive.lock; without a config file the lock
+// is in TMPDIR, the unit's state directory).
 func archiveWritePaths(t *model.Target) []string {
-	d := t.Backup.Destination
-	if d == "" || s3url.Is(d) || !filepath.IsAbs(d) {
-		return nil
+	var out []string
+	if d := t.Backup.Destination; d != "" && !s3url.Is(d) && filepath.IsAbs(d) {
+		out = append(out, filepath.Clean(d))
 	}
-	return []string{filepath.Clean(d)}
+	if c := t.ConfigFile; c != "" && filepath.IsAbs(c) {
+		out = append(out, filepath.Dir(filepath.Clean(c)))
+	}
+	return out
 }
