@@ -227,6 +227,8 @@ func disasterOnce(ctx context.Context, bin string, t *model.Target, cat *catalog
 	case <-ready:
 	case err := <-archived:
 		return PITRRun{}, fmt.Errorf("the archiver stopped before it followed the server: %v", err)
+	case <-time.After(readyTimeout):
+		return PITRRun{}, fmt.Errorf("the archiver did not store a base of the scratch server within %s: its messages above say why", readyTimeout)
 	case <-ctx.Done():
 		return PITRRun{}, ctx.Err()
 	}
