@@ -418,3 +418,26 @@ func TestArchiveThenRestoreToTime(t *testing.T) {
 		})
 	}
 }
+
+// restore -plan of a backup runs the checks, shows both sides and stops
+// before the question: the server keeps its data.
+func TestRestorePlanChangesNothing(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	fillDataset(t, d.addr(), "backup")
+	mustRun(t, "backup", "run", "-config", spec)
+	d.client(t).FlushAll(context.Background())
+	fillDataset(t, d.addr(), "now")
+	want := dataset(t, d.addr())
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-plan")
+	for _, say := range []string{"now holds:", "holds:", "Nothing was changed (-plan)"} {
+		if !strings.Contains(out, say) {
+			t.Errorf("restore -plan does not say %q:\n%s", say, out)
+		}
+	}
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("restore -plan changed the data (-before +after):\n%s", diff)
+	}
+}
