@@ -157,6 +157,12 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	if err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, err
 	}
+	// The target is checked with the base before the replay, which can
+	// take long: a target that cannot take the result is refused first.
+	// PrepareRestore checks it again with the replayed RDB.
+	if _, err := restore.Check(ctx, t, restore.Source{Manifest: base, Open: ts.repo.Reader(base, ids)}); err != nil {
+		return restore.Source{}, TimePlan{}, cleanup, err
+	}
 	bin, err := server.BinaryFor(base.Engine)
 	if err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, fmt.Errorf("a restore to a point in time replays the archive in a scratch server, and %w", err)

@@ -441,3 +441,26 @@ func TestRestorePlanChangesNothing(t *testing.T) {
 		t.Errorf("restore -plan changed the data (-before +after):\n%s", diff)
 	}
 }
+
+// A target the result could not be restored into is refused before the
+// archive is replayed (which can take long), with nothing changed.
+func TestRestoreToTimeRefusedBeforeTheReplay(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	dest := t.TempDir()
+	fillDataset(t, d.addr(), "base")
+	spec := backupSpec(t, d, dest, "")
+	mustRun(t, "backup", "run", "-config", spec)
+	h := localHandArchive(t, d.addr(), dest)
+	time.Sleep(5 * time.Millisecond)
+	h.segment(pitrWrites("one"))
+	// The same spec (its backups are its own) without the service block.
+	noService := fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  backup {\n    destination = %q\n  }\n}\n", d.addr(), d.conf, dest)
+	if err := os.WriteFile(spec, []byte(noService), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "restore", "-config", spec, "-target", "main", "-to-time", "latest", "-auto-approve")
+	if code != 1 || !strings.Contains(errOut, "service { start") || !strings.Contains(errOut, "Nothing was changed") || strings.Contains(out+errOut, "replaying") {
+		t.Errorf("restore -to-time into a target without a start command: exit %d\n%s%s", code, out, errOut)
+	}
+}
