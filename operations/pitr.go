@@ -2,7 +2,6 @@ package operations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -221,7 +220,3 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	src = restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(path) }}
 	return src, plan, cleanup, nil
 }
-
-// IsOutsideArchive reports whether err is a time no recoverable window
-// holds.
-func IsOutsideArchive(err error) bool { return errors.Is(err, pitr.ErrOutside) }
