@@ -59,7 +59,7 @@ type TimePlan struct {
 }
 
 // timeSource is what TimeSource and PlanToTime share: the repository,
-// the choice and the decryption identities.
+// the base and segments chosen, and the recoverable windows.
 type timeSource struct {
 	repo    *repository.Repository
 	choice  pitr.Choice
