@@ -131,8 +131,8 @@ func targetBinary(ctx context.Context, t *model.Target) (bin, note string, err e
 // RPO measures how many acknowledged writes a crash loses under the
 // target's persistence directives.
 //
-// It starts a scratch redis-server (binary from REDISPLAN_REDIS_SERVER or
-// PATH, a free loopback port, a temporary directory) whose config is the
+// It starts a scratch server (a binary of the target's release,
+// targetBinary, a free loopback port, a temporary directory) whose config is the
 // target's persistence directives as redisconf.Render writes them, and
 // nothing else of the target: no rename-command, no password, no memory
 // limits. Directives the spec leaves unmanaged keep Redis' defaults.

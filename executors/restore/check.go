@@ -90,7 +90,10 @@ type plan struct {
 
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
-	need, free uint64   // disk space
+	// rdbLeftOut says why the backup's RDB is not placed beside the AOF
+	// it restores: the server's release cannot load it. "" when placed.
+	rdbLeftOut string
+	need, free uint64 // disk space
 
 	before Stats
 }
@@ -818,6 +821,9 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	f := files.rdb
 	if p.restoreAOF {
 		f = files.aofBase
+		if err := p.leaveOutRDB(ctx, src, files); err != nil {
+			return err
+		}
 	}
 	v, err := readRDBVersion(ctx, src, *f)
 	if err != nil {
@@ -845,6 +851,29 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	return nil
 }
 
+// leaveOutRDB does not place the backup's RDB beside the AOF a restore
+// puts back when the server's release cannot load it (an AOF of commands
+// from a newer engine): the server loads the AOF, and a later start with
+// appendonly no would refuse the RDB and not start. The data directory's
+// own dump.rdb goes into the safety copy all the same, so none is left.
+func (p *plan) leaveOutRDB(ctx context.Context, src Source, files backupFiles) error {
+	if files.rdb == nil {
+		return nil
+	}
+	v, err := readRDBVersion(ctx, src, *files.rdb)
+	if err != nil {
+		return err
+	}
+	newest, known := rdb.Loads(p.version)
+	if !known || v <= newest {
+		return nil
+	}
+	p.placements = slices.DeleteFunc(p.placements, func(pl placement) bool { return pl.file.Kind == backup.KindRDB })
+	p.rdbLeftOut = fmt.Sprintf("did not restore %s: it has RDB version %d, which this server (%s) cannot load (it loads up to version %d); "+
+		"the AOF holds the same data, so keep appendonly yes until a BGSAVE has written an RDB of this server", files.rdb.Original, v, catalog.ServerLabel(p.version), newest)
+	return nil
+}
+
 // tooNew says that the server cannot load the backup's RDB version v, and
 // what would: the releases that load it, and for a drill the binary to put
 // first on PATH.
@@ -858,7 +887,7 @@ func (p *plan) tooNew(name string, v, newest int, writer string, aof aofForm) er
 		which = "the drill's scratch server " + p.scratchBin
 	}
 	msg := fmt.Sprintf("the backup's %s has RDB version %d%s, which %s (%s) cannot load (it loads up to version %d)",
-		name, v, by, which, serverLabel(p.version), newest)
+		name, v, by, which, catalog.ServerLabel(p.version), newest)
 	loads := rdb.Loaders(v)
 	if p.scratchBin != "" {
 		if loads == "" {
@@ -989,13 +1018,4 @@ func freeSpace(dir string) (uint64, error) {
 		return 0, fmt.Errorf("free space in %s: %w", dir, err)
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil // field types differ between systems
-}
-
-// serverLabel names a server release as catalog.ServerVersion gives it:
-// "valkey 8.0.1" is "Valkey 8.0.1", "7.0.15" is "Redis 7.0.15".
-func serverLabel(version string) string {
-	if v, ok := strings.CutPrefix(version, "valkey "); ok {
-		return "Valkey " + v
-	}
-	return "Redis " + orUnknown(version)
 }

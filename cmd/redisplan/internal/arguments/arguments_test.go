@@ -67,6 +67,8 @@ func TestParseValid(t *testing.T) {
 			&Restore{Spec: defaultSpec, Targets: []string{"main"}, ToTime: "latest", KeepSafetyCopy: true}},
 		{"check", func() (any, error) { return ParseCheck([]string{"-json", "-notify", "-state-dir", "s"}) },
 			&Check{Spec: defaultSpec, Format: "json", Notify: true, StateDir: "s"}},
+		{"check quiet", func() (any, error) { return ParseCheck([]string{"-notify", "-quiet"}) },
+			&Check{Spec: defaultSpec, Format: "text", Notify: true, Quiet: true}},
 		{"drill rpo", func() (any, error) {
 			return ParseDrillRPO([]string{"-target", "main", "-runs", "2", "-duration", "1s"})
 		},
@@ -138,6 +140,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`unexpected argument "x"`, "-runs must be at least 1"}},
 		{"drill rto", []string{"-target", "main", "latest"}, []string{`unexpected argument "latest": drill rto takes no arguments; the backup is chosen with -backup ID`}},
 		{"check", []string{"-format", "xml"}, []string{`unknown format "xml"`}},
+		{"check", []string{"-quiet", "-format", "nagios"}, []string{"-quiet does not go with -format nagios"}},
 		{"archive", []string{"-config", "F", "main"},
 			[]string{`unexpected argument "main": archive takes no arguments; a target is chosen with -target`, "exactly one -target"}},
 		{"archive", []string{"-target", "a", "-target", "b"}, []string{"archive follows exactly one -target"}},

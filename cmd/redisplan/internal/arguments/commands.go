@@ -475,7 +475,9 @@ type Check struct {
 	Out      string
 	Notify   bool
 	StateDir string
-	json     bool
+	// Quiet prints nothing when every check is OK (what schedules run).
+	Quiet bool
+	json  bool
 }
 
 func (c *Check) define(fs *flag.FlagSet) {
@@ -486,6 +488,7 @@ func (c *Check) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.Out, "o", "", "write the output to `FILE` atomically (for the Prometheus textfile collector)")
 	fs.BoolVar(&c.Notify, "notify", false, "send firing and resolved alerts to the spec's webhooks")
 	fs.StringVar(&c.StateDir, "state-dir", "", "where to keep counters and alert state between runs (default: beside the backup catalog, else the user's state directory)")
+	fs.BoolVar(&c.Quiet, "quiet", false, "print nothing when every check is OK and every alert was delivered (for schedules: cron mails any output)")
 }
 
 // ParseCheck parses check's arguments.
@@ -500,6 +503,9 @@ func ParseCheck(args []string) (*Check, error) {
 	}
 	if !oneOf(c.Format, CheckFormats) {
 		p.errorf("unknown format %q; choose %s", c.Format, choices(CheckFormats))
+	}
+	if c.Quiet && c.Format == "nagios" {
+		p.errorf("-quiet does not go with -format nagios: a Nagios plugin prints its status line every run")
 	}
 	return c, p.result()
 }

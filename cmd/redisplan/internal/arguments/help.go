@@ -190,7 +190,7 @@ var commandList = []*command{
 	{
 		name:     "check",
 		synopsis: "Health checks and alerts from the spec's thresholds (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
-		usage:    "check [-json] [-format text|json|nagios|prometheus] [-o FILE] [-notify] [-state-dir DIR] [-target NAME]",
+		usage:    "check [-json] [-format text|json|nagios|prometheus] [-o FILE] [-notify] [-quiet] [-state-dir DIR] [-target NAME]",
 		about: "Checks each target against the spec's alert thresholds and, with -notify, sends firing and\n" +
 			"resolved alerts. Exit codes follow Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n" +
 			"(also for a command line that cannot be run).",
