@@ -464,3 +464,37 @@ func TestRestoreToTimeRefusedBeforeTheReplay(t *testing.T) {
 		t.Errorf("restore -to-time into a target without a start command: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// drill pitr -json: one lost host of a scratch server, restored from its
+// archive, judged against the rpo; the target's own server is not touched.
+func TestDrillPITRJSON(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "mine")
+	want := dataset(t, d.addr())
+	spec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = %q\n  rpo     = \"2s\"\n  backup {\n    destination = %q\n"+
+		"    archive {\n      flush = \"500ms\"\n    }\n  }\n}\n", d.addr(), t.TempDir()))
+	code, out, errOut := runCLI(t, "drill", "pitr", "-config", spec, "-target", "main", "-runs", "1", "-json")
+	if code != 0 {
+		t.Fatalf("drill pitr: exit %d\n%s%s", code, out, errOut)
+	}
+	var rep struct {
+		FormatVersion string  `json:"format_version"`
+		Drill         string  `json:"drill"`
+		Flush         float64 `json:"flush_seconds"`
+		Pass          bool    `json:"pass"`
+		Runs          []struct {
+			Acknowledged, Recovered, Lost int64
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if rep.FormatVersion != "1.0" || rep.Drill != "pitr" || rep.Flush != 0.5 || !rep.Pass || len(rep.Runs) != 1 ||
+		rep.Runs[0].Acknowledged == 0 || rep.Runs[0].Recovered+rep.Runs[0].Lost != rep.Runs[0].Acknowledged {
+		t.Errorf("drill pitr -json:\n%s", out)
+	}
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("the drill touched the target's server (-before +after):\n%s", diff)
+	}
+}
