@@ -119,6 +119,9 @@ type Stats struct {
 	Keyspace map[int]backup.DBStats
 	// UsedMemory is INFO memory's used_memory, in bytes.
 	UsedMemory int64
+	// Down: nothing answered at the server's address (Check of a server
+	// that is down: a restore starts it).
+	Down bool
 }
 
 // Result reports a restore or a drill.
@@ -266,6 +269,14 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		opts.emit(progress.Warning, "%s", p.recovered)
 	}
 
+	// A server that lost its data dir gets it back, empty, before the
+	// files are staged in it; a failure before the swap removes it again.
+	defer r.removeMadeDir()
+	if p.makeDir {
+		if err := r.makeDataDir(); err != nil {
+			return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
+		}
+	}
 	// The backup's files are written next to the data while the server
 	// still runs: the server is down only for the swap and the load, and
 	// at no moment does the data dir lack a complete set of files.
@@ -284,7 +295,10 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
 	stopping := time.Now()
-	if err := r.stop(ctx); err != nil {
+	if p.down {
+		r.pausedAt, r.stopAt = stopping, stopping
+		opts.emit(progress.Step, "nothing answers at %s: the server is down, there is nothing to pause, save or stop", t.Connection.Address)
+	} else if err := r.stop(ctx); err != nil {
 		if r.stopped {
 			// It stopped after all, too late: start it again.
 			return res, r.rollback(ctx, err)
@@ -338,6 +352,8 @@ type run struct {
 	p    *plan
 
 	stopped bool // the original server was stopped
+	started bool // the start command of the restored server was run
+	madeDir bool // the data dir was gone and the restore created it
 	// stopUnknown: the stop failed and the server neither answered nor
 	// was seen gone afterwards; it may be going down.
 	stopUnknown bool
@@ -582,6 +598,9 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if len(p.skipped) > 0 {
 		opts.emit(progress.Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
+	if p.rdbLeftOut != "" {
+		opts.emit(progress.Step, "%s", p.rdbLeftOut)
+	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
 	defer cancel()
@@ -591,6 +610,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	r.watch = newStartWatch(p.pidfile, p.logfile)
 	start := time.Now()
 	r.tm.Swap = start.Sub(swapping)
+	r.started = true
 	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(loadCtx, "start", t.Service.Start)); err != nil {
 		return 0, Stats{}, err
 	}
@@ -924,7 +944,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	}
 	originals := r.whereOriginalsAre()
 
-	if r.stopped {
+	if r.stopped || r.started {
 		stopCtx, cancel := context.WithTimeout(rctx, stopTimeout)
 		_, err := stopServer(stopCtx, t, p, true, r.watch)
 		cancel()
@@ -966,6 +986,16 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		r.confEdited = false
 	}
 
+	if p.down {
+		e.RolledBack = true
+		r.removeRecord()
+		e.message = fmt.Sprintf("%s; rolled back: the server is down, as it was before the restore, and its data dir %s holds what it held before", head, p.dir)
+		if r.safety != "" {
+			e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
+		}
+		r.opts.emit(progress.RolledBack, "the data dir of %s holds what it held before; the server is down, as it was", t.Name)
+		return e
+	}
 	keysBack := false
 	if r.stopped {
 		lctx, cancel := context.WithTimeout(rctx, r.opts.loadTimeout())
@@ -1003,7 +1033,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 func (r *run) whereOriginalsAre() string {
 	p := r.p
 	switch {
-	case !r.stopped:
+	case !r.stopped && !r.swapped:
 		return "nothing was moved"
 	case r.safety == "":
 		return "the original files were not moved: they are in " + p.dir

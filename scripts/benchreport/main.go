@@ -34,13 +34,14 @@ func main() {
 	micro := flag.Bool("micro", true, "also run the streaming micro-benchmarks")
 	s3MB := flag.Int("s3-mb", 1024, "size in MB of the backup uploaded to a local S3 server for the memory figure (0: skip)")
 	archiveRequests := flag.Int("archive-requests", 3_000_000, "SETs sent while the continuous archive follows the server (0: skip)")
+	pitrWrites := flag.Int("pitr-writes", 1_080_000, "writes in the hour after the base that a restore to a point in time replays (0: skip)")
 	ansibleRuns := flag.Int("ansible-runs", 5, "runs of ansible-playbook in each round of the Ansible benchmark (it takes seconds a run)")
 	only := flag.String("only", "", `"plan": run only the plan benchmarks and Ansible beside them, not the backups, S3 and micro-benchmarks`)
 	flag.Parse()
 	switch *only {
 	case "":
 	case "plan":
-		*keyList, *s3MB, *micro, *archiveRequests = "", 0, false, 0
+		*keyList, *s3MB, *micro, *archiveRequests, *pitrWrites = "", 0, false, 0, 0
 	default:
 		fail(fmt.Errorf("-only: %q is not a part this program can run alone (known: plan)", *only))
 	}
@@ -106,6 +107,14 @@ func main() {
 		}
 		r.Archive = res
 	}
+	if *pitrWrites > 0 {
+		step(fmt.Sprintf("a restore to a point in time %d writes after its base", *pitrWrites))
+		res, err := pitrBench(*pitrWrites)
+		if err != nil {
+			fail(err)
+		}
+		r.PITR = res
+	}
 	if *micro {
 		step("streaming micro-benchmarks")
 		m, err := goBench("./internal/rdb", "CRC64|Verify", "1s", 3)
@@ -156,6 +165,38 @@ type report struct {
 	Micro             map[string]*samples
 	S3                *s3Result
 	Archive           *archiveResult
+	PITR              *pitrResult
+}
+
+// pitrResult is what scripts/benchpitr -json prints.
+type pitrResult struct {
+	Keys, Writes       int
+	RDBBytes, AOFBytes int64
+	Segments           int
+	SegmentBytes       int64
+	Steps              []struct {
+		What    string
+		Seconds float64
+		RSSMB   float64
+	}
+	ReplaySeconds float64
+	Load          string
+}
+
+func pitrBench(writes int) (*pitrResult, error) {
+	load := loadAverage()
+	cmd := exec.Command("go", "run", "./scripts/benchpitr", "-json", "-writes", strconv.Itoa(writes))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("benchpitr -writes %d: %v", writes, err)
+	}
+	var res pitrResult
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Steps) != 3 {
+		return nil, fmt.Errorf("benchpitr printed no figures (%v):\n%s", err, out)
+	}
+	res.Load = load
+	return &res, nil
 }
 
 // archiveResult is what scripts/archivebench -json prints.
@@ -663,6 +704,25 @@ func (r *report) writeRest(w *bytes.Buffer) {
 		p("\nGoal (issue 14): keep up with at least 50,000 writes/s with RSS at most 100 MB: %s (%s writes/s,\n", yesNo(arch.WritesPerSec >= 50000 && arch.RSSMB <= 100 && arch.CatchUp < 5), thousands(int(arch.WritesPerSec)))
 		p("%.0f MB, caught up %.2f s after the load). The archive wrote %d segments, %.1f MB stored for %.1f MB of stream.\n\n",
 			arch.RSSMB, arch.CatchUp, a.Segments, float64(a.StoredBytes)/1e6, float64(a.StreamBytes)/1e6)
+	}
+	if x := r.PITR; x != nil {
+		p("## Restore to a point in time\n\n")
+		p("`scripts/benchpitr` (also `make bench-pitr`) takes a base backup of %s keys (RDB %.0f MB) and synthesizes\n", thousands(x.Keys), float64(x.RDBBytes)/1e6)
+		p("the hour after it: %s writes (300 a second: 70%% SET of a 150-byte JSON value, 15%% HINCRBY, 10%% INCR,\n", thousands(x.Writes))
+		p("5%% DEL) in %s one-second segments (%.0f MB stored, %.0f MB as AOF), written by the archive's own segment\n", thousands(x.Segments), float64(x.SegmentBytes)/1e6, float64(x.AOFBytes)/1e6)
+		p("writer. It then restores to the end of the hour, beside a plain restore of the base (which loses the\n")
+		p("hour) and `redis-check-aof --truncate-to-timestamp` + a bare load of the same base and AOF (which puts\n")
+		p("nothing into a target and checks nothing). One run; load average %s.\n\n", x.Load)
+		p("| step | seconds | redisplan peak RSS (MB) |\n|---|---:|---:|\n")
+		for _, st := range x.Steps {
+			rss := ""
+			if st.RSSMB > 0 {
+				rss = fmt.Sprintf("%.0f", st.RSSMB)
+			}
+			p("| %s | %.2f | %s |\n", st.What, st.Seconds, rss)
+		}
+		p("\nOf the restore to the point in time, the scratch server's load of the base and the hour and its SAVE\n")
+		p("took %.2f s; the rest is reading and checking the segments and the restore of the result.\n\n", x.ReplaySeconds)
 	}
 	if len(r.Micro) > 0 {
 		p("## Streaming micro-benchmarks\n\n")
