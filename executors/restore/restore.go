@@ -228,18 +228,18 @@ func (e *Error) Unwrap() error { return e.Cause }
 //     safety copy holds what only memory held; then stop the server: its
 //     service stop command when it has one, else SHUTDOWN NOSAVE; wait
 //     until it no longer answers.
-//  4. Exchange its dbfilename and appenddirname with the staged ones,
-//     the originals going into the safety copy
-//     <dir>/redisplan-safety-<backup ID>-<unix time>.
-//  5. For an RDB-only backup into a server with appendonly yes, set
+//  4. For an RDB-only backup into a server with appendonly yes, set
 //     appendonly no in the config file for the load; set
 //     min-replicas-to-write 2147483647 there, so that the restored server
 //     refuses writes until step 7 is done.
+//  5. Exchange its dbfilename and appenddirname with the staged ones,
+//     the originals going into the safety copy
+//     <dir>/redisplan-safety-<backup ID>-<unix time>.
 //  6. Start the server with the service start command and wait until it
 //     has loaded the data (LoadTimeout), and until the check of the
 //     staged files passed; a server that dies is noticed through its
 //     pidfile.
-//  7. Compare the keys per database with the manifest; after step 5, turn
+//  7. Compare the keys per database with the manifest; after step 4, turn
 //     AOF on live (waiting for its first rewrite), put the config file
 //     back and the server's own min-replicas settings with CONFIG SET.
 //  8. Remove the safety copy unless KeepSafetyCopy.
