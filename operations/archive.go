@@ -28,6 +28,13 @@ func Archive(ctx context.Context, t *model.Target, o ArchiveOptions) error {
 	if t.Backup == nil || t.Backup.Archive == nil {
 		return fmt.Errorf("redis.%s has no archive block: add backup { archive { flush = \"1s\" } } to its spec (the archive is kept in the backup destination)", t.Name)
 	}
+	if len(t.Backup.Recipients) > 0 {
+		// Segments are compressed and checksummed, not encrypted: an
+		// archive beside encrypted backups would keep every write in
+		// the clear.
+		return fmt.Errorf("redis.%s encrypts its backups (recipients), and the archive does not encrypt its segments yet: "+
+			"nothing was archived. Archive a target whose destination is protected otherwise (an S3 bucket with sse, an encrypted disk) without recipients", t.Name)
+	}
 	path := strings.TrimSuffix(lock.PathFor(t.ConfigFile, t.Name, t.Connection.Address), ".lock") + ".archive.lock"
 	lk, warning, err := lock.Acquire(path, "redisplan archive")
 	if err != nil {

@@ -94,6 +94,11 @@ func TestArchiveCommand(t *testing.T) {
 		t.Errorf("archive folder: %v, %v", info, err)
 	}
 
+	enc := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = %q\n  backup {\n    destination = %q\n    recipients = [%q]\n    archive {\n      flush = \"1s\"\n    }\n  }\n}\n",
+		srv.Addr(), dest, "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"))
+	if code, _, errOut := runCLI(t, "archive", "-config", enc, "-target", "main"); code != 1 || !strings.Contains(errOut, "does not encrypt its segments") {
+		t.Errorf("a target with recipients: exit %d\n%s", code, errOut)
+	}
 	plain := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = %q\n  backup {\n    destination = %q\n  }\n}\n", srv.Addr(), dest))
 	if code, _, errOut := runCLI(t, "archive", "-config", plain, "-target", "main"); code != 1 || !strings.Contains(errOut, "archive { flush") {
 		t.Errorf("a target without an archive block: exit %d\n%s", code, errOut)

@@ -33,6 +33,9 @@ const (
 	stopWait = 5 * time.Second
 	// maxBackoff bounds the wait between two attempts to reach the server.
 	maxBackoff = 30 * time.Second
+	// stableLink is how long a link must have streamed for a lost one to
+	// be tried again at once.
+	stableLink = 10 * time.Second
 	// reportEvery is how often a summary line says how far it got.
 	reportEvery = time.Minute
 	chunkSize   = 64 << 10
@@ -90,6 +93,11 @@ func Follow(ctx context.Context, o Options) error {
 	} else if n > 0 {
 		emit(progress.Step, "removed %d leftover(s) of interrupted bases", n)
 	}
+	if n, err := o.Repo.CleanObjects(ctx, repository.Archive, func(name string) bool { _, ok := ParseName(name); return ok }); err != nil {
+		return fmt.Errorf("clean leftovers of interrupted commits: %w", err)
+	} else if n > 0 {
+		emit(progress.Step, "removed %d leftover(s) of interrupted segment commits", n)
+	}
 	pos, ok, err := ResumePoint(ctx, o.Repo)
 	if err != nil {
 		return err
@@ -102,6 +110,7 @@ func Follow(ctx context.Context, o Options) error {
 	}
 	backoff := time.Second
 	for {
+		began := time.Now()
 		streamed, err := f.session(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -112,16 +121,20 @@ func Follow(ctx context.Context, o Options) error {
 		if fatal(err) {
 			return err
 		}
-		if streamed {
-			backoff = time.Second
+		pause := backoff
+		if streamed && time.Since(began) > stableLink {
+			// A link that had worked a while is tried again at once,
+			// then with a growing pause.
+			pause, backoff = 0, time.Second
+		} else {
+			backoff = min(2*backoff, maxBackoff)
 		}
-		emit(progress.Warning, "%v; trying again in %v", err, backoff)
+		emit(progress.Warning, "%v; trying again in %v", err, pause)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(pause):
 		}
-		backoff = min(2*backoff, maxBackoff)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/engines"
 	"github.com/redisplan/redisplan/internal/testwait"
 )
 
@@ -69,9 +70,9 @@ func TestFollowReplaysExactly(t *testing.T) {
 	if err := c.Set(ctx, "waited", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+	_, off := masterOffset(t, c) // the write's end, before WAIT's GETACK
 	n, err := c.Do(ctx, "WAIT", 1, 10000).Int()
 	_, committed := a.position()
-	_, off := masterOffset(t, c)
 	if err != nil || n != 1 || committed < off {
 		t.Fatalf("WAIT 1 = %d, %v with the archive committed up to %d of %d", n, err, committed, off)
 	}
@@ -81,5 +82,51 @@ func TestFollowReplaysExactly(t *testing.T) {
 	r := replayed(t, repo)
 	if got := digest(t, r.Client(t)); got != want {
 		t.Fatalf("replayed digest %s, source %s\n%s", got, want, strings.Join(a.messages(), "\n"))
+	}
+}
+
+// A write is acknowledged to WAIT only once committed: with a flush of a
+// minute, WAIT 1 gives up on it (a replica that acknowledged what it
+// received would answer at once), and a stop commits it.
+func TestWaitMeansCommitted(t *testing.T) {
+	t.Parallel()
+	src := servertest.Start(t, servertest.Options{Config: debugConfig + "repl-ping-replica-period 3600\n"})
+	c := src.Client(t)
+	repo := openRepo(t, archiveTarget(t, src))
+	a := follow(t, repo, time.Minute)
+	testwait.For(t, 30*time.Second, "the base", func() (bool, error) { return len(bases(t, repo)) == 1, nil })
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Do(ctx, "WAIT", 1, 300).Int(); err != nil || n != 0 {
+		t.Fatalf("WAIT 1 before the flush = %d, %v; want 0", n, err)
+	}
+	_, off := masterOffset(t, c)
+	a.stop(t)
+	if _, committed := a.position(); committed < off {
+		t.Errorf("after the stop the archive ends at %d, the write at %d", committed, off)
+	}
+}
+
+// Every engine's stream (Redis 7.0 and 8.0, Valkey 8.0 and 8.1) is
+// archived and replays, as a multi-part AOF on the same engine, to the
+// source's dataset.
+func TestFollowEngines(t *testing.T) {
+	t.Parallel()
+	for _, e := range engines.Require(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			src := servertest.Start(t, servertest.Options{Binary: e.Server, Config: debugConfig})
+			c := src.Client(t)
+			repo := openRepo(t, archiveTarget(t, src))
+			a := follow(t, repo, 100*time.Millisecond)
+			writeMix(t, src.Addr(), 0)
+			a.waitArchived(t, c)
+			a.stop(t)
+			if got, want := digest(t, replayedWith(t, repo, e.Server).Client(t)), digest(t, c); got != want {
+				t.Fatalf("replayed digest %s, source %s", got, want)
+			}
+		})
 	}
 }

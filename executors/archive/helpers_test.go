@@ -155,6 +155,13 @@ func digest(t *testing.T, c *redis.Client) string {
 // after the base's position).
 func replayed(t *testing.T, repo *repository.Repository) *servertest.Server {
 	t.Helper()
+	return replayedWith(t, repo, "")
+}
+
+// replayedWith is replayed on the server binary bin (the harness's when
+// empty).
+func replayedWith(t *testing.T, repo *repository.Repository, bin string) *servertest.Server {
+	t.Helper()
 	ctx := context.Background()
 	own, _, err := repo.Catalog(ctx)
 	if err != nil {
@@ -185,7 +192,7 @@ func replayed(t *testing.T, repo *repository.Repository) *servertest.Server {
 		t.Fatal(err)
 	}
 	var incr bytes.Buffer
-	incr.Write(cmdBytes("SELECT", strconv.Itoa(base.ReplStreamDB)))
+	incr.Write(cmd("SELECT", strconv.Itoa(base.ReplStreamDB)))
 	for _, s := range c.Segments {
 		rc, err := repo.ReadObject(ctx, repository.Archive, s.Name)
 		if err != nil {
@@ -210,23 +217,14 @@ func replayed(t *testing.T, repo *repository.Repository) *servertest.Server {
 			incr.Write(e.Raw)
 		}
 	}
-	return loadAOF(t, rdbData, incr.Bytes())
-}
-
-func cmdBytes(args ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
-	}
-	return b.Bytes()
+	return loadAOF(t, bin, rdbData, incr.Bytes())
 }
 
 // loadAOF starts a server on a multi-part AOF made of base (an RDB) and
 // incr.
-func loadAOF(t *testing.T, base, incr []byte) *servertest.Server {
+func loadAOF(t *testing.T, bin string, base, incr []byte) *servertest.Server {
 	t.Helper()
-	s := servertest.Start(t, servertest.Options{Config: debugConfig + "appendonly yes\nappenddirname aof\n"})
+	s := servertest.Start(t, servertest.Options{Binary: bin, Config: debugConfig + "appendonly yes\nappenddirname aof\n"})
 	s.Stop(t)
 	dir := filepath.Join(s.Dir(), "aof")
 	if err := os.RemoveAll(dir); err != nil {

@@ -227,3 +227,39 @@ func TestArchiveOnS3(t *testing.T) {
 		t.Fatalf("replayed digest %s, source %s", got, want)
 	}
 }
+
+// A link the server drops (CLIENT KILL TYPE replica) while writes flow is
+// picked up again with PSYNC from the last committed offset: +CONTINUE,
+// no new base, and nothing lost or doubled.
+func TestDisconnectResumes(t *testing.T) {
+	t.Parallel()
+	// A backlog that holds what the writer writes while the archiver
+	// waits to reconnect (1s, 2s, 4s).
+	src := servertest.Start(t, servertest.Options{Config: debugConfig + "repl-backlog-size 256mb\n"})
+	c := src.Client(t)
+	repo := openRepo(t, archiveTarget(t, src))
+	a := follow(t, repo, 100*time.Millisecond)
+	testwait.For(t, 30*time.Second, "the base", func() (bool, error) { return len(bases(t, repo)) == 1, nil })
+	w := startWriter(t, src.Addr())
+	resumed := func() int { return strings.Count(strings.Join(a.messages(), "\n"), "continuing the stream") }
+	for i := range 3 {
+		n := w.n.Load()
+		testwait.For(t, 30*time.Second, "writes", func() (bool, error) { return w.n.Load() > n+100, nil })
+		if err := c.Do(context.Background(), "CLIENT", "KILL", "TYPE", "replica").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := testwait.Until(30*time.Second, func() (bool, error) { return resumed() > i, nil }); err != nil {
+			t.Fatalf("the archiver did not resume after CLIENT KILL %d: %v\n%s", i+1, err, strings.Join(a.messages(), "\n"))
+		}
+	}
+	w.halt()
+	a.waitArchived(t, c)
+	a.stop(t)
+	msgs := strings.Join(a.messages(), "\n")
+	if n := len(bases(t, repo)); n != 1 || strings.Count(msgs, "continuing the stream") < 3 {
+		t.Fatalf("%d bases, want 1 and three resumptions:\n%s", n, msgs)
+	}
+	if got, want := digest(t, replayed(t, repo).Client(t)), digest(t, c); got != want {
+		t.Fatalf("replayed digest %s, source %s", got, want)
+	}
+}

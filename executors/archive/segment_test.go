@@ -14,16 +14,15 @@ import (
 
 const rid = "0123456789abcdef0123456789abcdef01234567"
 
+// cmd is a command as RESP.
 func cmd(args ...string) []byte {
 	var b bytes.Buffer
-	b.WriteString("*" + itoa(len(args)) + "\r\n")
+	b.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
 	for _, a := range args {
-		b.WriteString("$" + itoa(len(a)) + "\r\n" + a + "\r\n")
+		b.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
 	}
 	return b.Bytes()
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func write(t *testing.T, w *SegmentWriter, args ...string) {
 	t.Helper()

@@ -184,3 +184,38 @@ func (d dirObjects) DeleteObject(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// CleanObjects removes what commits of kind k's objects cut short by a
+// killed process left behind: in a directory, the temp files
+// (fsutil.RemoveStaleTemps) of objects whose names valid says are that
+// kind's; an S3 PUT leaves nothing. It returns how many it removed.
+func (r *Repository) CleanObjects(ctx context.Context, k Kind, valid func(name string) bool) (int, error) {
+	s, err := r.objects(k)
+	if err != nil {
+		return 0, err
+	}
+	d, ok := s.(dirObjects)
+	if !ok {
+		return 0, nil
+	}
+	entries, err := os.ReadDir(string(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		name, _, found := strings.Cut(strings.TrimPrefix(e.Name(), "."), ".tmp-")
+		if !strings.HasPrefix(e.Name(), ".") || !found || !valid(name) {
+			continue
+		}
+		removed, err := fsutil.RemoveStaleTemps(filepath.Join(string(d), name))
+		n += len(removed)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

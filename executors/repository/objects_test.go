@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // A kind's objects are committed whole (0600, in the kind's folder of
@@ -56,6 +57,20 @@ func TestObjects(t *testing.T) {
 	}
 	if _, err := r.ReadObject(ctx, Archive, "a"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadObject of a deleted object = %v", err)
+	}
+	// A temp file that a killed commit left (older than this process) is
+	// removed; one of a name that is not the kind's is not.
+	old := time.Now().Add(-time.Hour)
+	for _, n := range []string{".b.tmp-77", ".notes.tmp-77"} {
+		p := filepath.Join(folder, n)
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	if n, err := r.CleanObjects(ctx, Archive, func(name string) bool { return name == "b" }); err != nil || n != 1 ||
+		exists(t, filepath.Join(folder, ".b.tmp-77")) || !exists(t, filepath.Join(folder, ".notes.tmp-77")) {
+		t.Errorf("CleanObjects = %d, %v", n, err)
 	}
 	listing, err := r.List(ctx)
 	if err != nil || len(listing.LeftAlone) != 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
@@ -80,6 +81,13 @@ type plan struct {
 	settings  []Setting
 	fileEdits []redisconf.Edit
 
+	// down: nothing answered at the server's address (the disaster
+	// case): there is nothing to pause, save or stop, and a rollback
+	// leaves the server down as it was. makeDir: its data dir does not
+	// exist and the restore creates it.
+	down    bool
+	makeDir bool
+
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
 	// rdbLeftOut says why the backup's RDB is not placed beside the AOF
@@ -96,7 +104,14 @@ func (p *plan) dataNames() []string { return []string{p.dbfilename, p.appenddirn
 // summary is one line on what the checks found.
 func (p *plan) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version %s", p.version)
+	if p.down {
+		b.WriteString("the server does not answer (down)")
+		if p.version != "" {
+			fmt.Fprintf(&b, "; the spec says version %s", p.version)
+		}
+	} else {
+		fmt.Fprintf(&b, "version %s", p.version)
+	}
 	if p.rdbVersion > 0 {
 		fmt.Fprintf(&b, ", backup RDB version %d", p.rdbVersion)
 	}
@@ -108,7 +123,11 @@ func (p *plan) summary() string {
 	default:
 		b.WriteString(", restoring the RDB")
 	}
-	fmt.Fprintf(&b, " into %s; %s needed, %s free", p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
+	into := "into"
+	if p.makeDir {
+		into = "into the new data dir"
+	}
+	fmt.Fprintf(&b, " %s %s; %s needed, %s free", into, p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
 	return b.String()
 }
 
@@ -151,6 +170,12 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 			`add service { stop = [...] } to the target`, t.Connection.Address)
 	}
 
+	if t.Connection.Address != "" {
+		network, addr := server.Address(t.Connection)
+		if down, _ := server.NotAnswering(ctx, network, addr); down {
+			return p, p.checkDown(ctx, t, src, files)
+		}
+	}
 	c, err := live.Dial(t.Connection)
 	if err != nil {
 		return nil, err
@@ -959,7 +984,7 @@ func (p *plan) checkSpace() error {
 		}
 	}
 	p.need = spaceNeeded(placed, rewrite, snapshot)
-	free, err := freeSpace(p.dir)
+	free, err := freeSpace(existingAncestor(p.dir))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,9 +21,8 @@ import (
 // resynchronization when there is one (RDB); Ack reports the offset
 // processed. Read and Ack may be called from different goroutines.
 type Stream struct {
-	l       *link
-	wmu     sync.Mutex
-	started bool
+	l   *link
+	wmu sync.Mutex
 }
 
 // PSyncResult is the master's answer to PSYNC.
@@ -86,7 +86,6 @@ func (s *Stream) PSync(replID string, offset int64) (PSyncResult, error) {
 			if len(f) == 2 {
 				r.ReplID = f[1]
 			}
-			s.started = true
 			return r, nil
 		}
 		return PSyncResult{}, s.l.explain("PSYNC", fmt.Errorf("unexpected reply %q", truncate(line)))
@@ -107,10 +106,18 @@ func (s *Stream) RDB() (io.Reader, error) {
 // is an error: a master sends PING every repl-ping-replica-period (10s).
 func (s *Stream) Read(p []byte) (int, error) {
 	n, err := s.l.br.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		err = s.l.explain("read the replication stream", err)
-	} else if errors.Is(err, io.EOF) {
-		err = s.l.explain("read the replication stream", fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF))
+	switch {
+	case err == nil:
+	case s.l.ctx.Err() != nil:
+		err = fmt.Errorf("the replication link to %s was closed: %w", s.l.ep.Addr(), context.Cause(s.l.ctx))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		err = fmt.Errorf("the server %s closed the replication link (its log says why: a restart, CLIENT KILL, "+
+			"or the replica output buffer limit): %w", s.l.ep.Addr(), io.ErrUnexpectedEOF)
+	case live.IsTimeout(err):
+		err = fmt.Errorf("no byte from %s for %v on the replication link (the server sends a PING every repl-ping-replica-period): %w",
+			s.l.ep.Addr(), s.l.idle, err)
+	default:
+		err = fmt.Errorf("read the replication stream from %s: %w", s.l.ep.Addr(), err)
 	}
 	return n, err
 }
