@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: deps bench-deps demo test fuzz fuzz-all build release bench bench-backup bench-s3 bench-archive
+.PHONY: deps bench-deps demo test fuzz fuzz-all build release bench bench-backup bench-s3 bench-archive bench-pitr
 
 deps:
 	@scripts/install-deps.sh
@@ -75,6 +75,14 @@ bench: bench-deps
 KEYS ?= 2000000
 bench-backup: deps
 	$(GO) run ./scripts/benchbackup -keys $(KEYS)
+
+# A restore to a point in time an hour of writes (WRITES, 300 a second by
+# default) after its base, beside a plain restore of the base and
+# redis-check-aof --truncate-to-timestamp + a bare load of the same AOF.
+PITR_KEYS ?= 200000
+WRITES ?= 1080000
+bench-pitr: deps
+	$(GO) run ./scripts/benchpitr -keys $(PITR_KEYS) -writes $(WRITES)
 
 # Peak RSS of redisplan while it uploads (and verifies) a backup of about
 # MB megabytes to a local versitygw; the figure goes into docs/performance.md.

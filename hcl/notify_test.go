@@ -98,3 +98,31 @@ func TestOldAlertmanagerFormatWarns(t *testing.T) {
 		t.Errorf("format = %q, want %q", n.Format, model.FormatAlertmanagerWebhook)
 	}
 }
+
+// TestAlertmanagerURLFromASensitiveVariable: a URL that carries a
+// password from a sensitive variable is accepted (it is a secret's place),
+// and the password reaches the destination's secrets for redaction.
+func TestAlertmanagerURLFromASensitiveVariable(t *testing.T) {
+	res, diags := loadDiags(t, `variable "am_password" {
+  type      = string
+  sensitive = true
+  default   = "s3cr3t-am-pw"
+}
+`+alertsSpec(`    notify {
+      alertmanager = ["http://redisplan:${var.am_password}@am-0:9093"]
+    }`))
+	if diags.HasErrors() {
+		t.Fatalf("diagnostics: %s", allText(diags))
+	}
+	n := res.Spec.Target("main").Alerts.Notify[0]
+	if n.Webhook != "http://redisplan:s3cr3t-am-pw@am-0:9093/api/v2/alerts" {
+		t.Errorf("URL = %q", n.Webhook)
+	}
+	found := false
+	for _, s := range n.Secrets() {
+		found = found || s == "s3cr3t-am-pw"
+	}
+	if !found {
+		t.Errorf("secrets %q lack the password", n.Secrets())
+	}
+}

@@ -261,6 +261,14 @@ type cronBlock struct {
 	Secret           *hclv2.Attribute `hcl:"secret,optional"`
 	TimeZone         *hclv2.Attribute `hcl:"time_zone,optional"`
 	StartingDeadline *hclv2.Attribute `hcl:"starting_deadline,optional"`
+	ImagePullPolicy  *hclv2.Attribute `hcl:"image_pull_policy,optional"`
+	ServiceAccount   *hclv2.Attribute `hcl:"service_account,optional"`
+	VolumeClaim      *hclv2.Attribute `hcl:"volume_claim,optional"`
+	EnvFromSecrets   *hclv2.Attribute `hcl:"env_from_secrets,optional"`
+	Resources        *hclv2.Attribute `hcl:"resources,optional"`
+	SecurityContext  *hclv2.Attribute `hcl:"security_context,optional"`
+
+	MailTo *hclv2.Attribute `hcl:"mail_to,optional"`
 
 	DefRange hclv2.Range `hcl:",def_range"`
 }

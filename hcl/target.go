@@ -1107,9 +1107,10 @@ func (d *targetDecoder) cronBlocks(rb *redisBlock) {
 
 // cronArgs says which cron block arguments each kind takes.
 var cronArgs = map[string][]string{
-	"crontab":    {"id", "file", "user", "run_as", "binary", "log"},
-	"systemd":    {"id", "dir", "run_as", "binary", "randomized_delay"},
-	"kubernetes": {"id", "dir", "namespace", "image", "config_map", "secret", "time_zone", "starting_deadline"},
+	"crontab": {"id", "file", "user", "run_as", "binary", "log", "mail_to"},
+	"systemd": {"id", "dir", "run_as", "binary", "randomized_delay"},
+	"kubernetes": {"id", "dir", "namespace", "image", "config_map", "secret", "time_zone", "starting_deadline",
+		"image_pull_policy", "service_account", "volume_claim", "env_from_secrets", "resources", "security_context"},
 }
 
 // cronIDPattern is what a cron block id may be: it names crontab markers,
@@ -1168,7 +1169,8 @@ func (d *targetDecoder) uniqueID(attr *hclv2.Attribute, key, what, use, duplicat
 func (d *targetDecoder) onlyFor(cb *cronBlock, kind string) {
 	for _, a := range []*hclv2.Attribute{
 		cb.ID, cb.File, cb.User, cb.RunAs, cb.Binary, cb.Log, cb.Dir, cb.RandomizedDelay, cb.Namespace,
-		cb.Image, cb.ConfigMap, cb.Secret, cb.TimeZone, cb.StartingDeadline,
+		cb.Image, cb.ConfigMap, cb.Secret, cb.TimeZone, cb.StartingDeadline, cb.ImagePullPolicy,
+		cb.ServiceAccount, cb.VolumeClaim, cb.EnvFromSecrets, cb.Resources, cb.SecurityContext, cb.MailTo,
 	} {
 		if a == nil {
 			continue
@@ -1280,6 +1282,7 @@ func (d *targetDecoder) kubeCronJobs(cb *cronBlock, dir, id string) {
 			kc.StartingDeadline = v
 		}
 	}
+	d.kubePod(cb, kc)
 	kc.Variables = d.l.podVariables
 	if len(kc.Variables) > 0 && kc.Secret == "" {
 		d.l.errorf(cb.DefRange.Ptr(), "Missing required argument",
@@ -1295,6 +1298,14 @@ func (d *targetDecoder) crontab(cb *cronBlock, id string) {
 	c.RunAs, _ = d.str(cb.RunAs)
 	c.Binary, _ = d.str(cb.Binary)
 	c.Log, _ = d.str(cb.Log)
+	if v, ok := d.str(cb.MailTo); ok {
+		if strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' || r == '\'' }) {
+			d.l.errorf(cb.MailTo.Expr.Range().Ptr(), "Invalid cron setting",
+				"mail_to is one or more mail addresses separated by commas, without spaces or quotes (cron reads the rest of the line as the value); got %q.", v)
+		} else {
+			c.MailTo = &v
+		}
+	}
 	switch {
 	case c.File != "" && c.User != "":
 		d.l.errorf(cb.User.Range.Ptr(), "Conflicting cron destinations",

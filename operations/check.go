@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +17,10 @@ import (
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/notify"
 	"github.com/redisplan/redisplan/executors/repository"
+	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/s3url"
 	"github.com/redisplan/redisplan/internal/secret"
 )
 
@@ -45,6 +50,21 @@ type CheckResult struct {
 	Warnings []string
 }
 
+// AllWell reports whether the run found nothing for a person: every check
+// OK, every alert delivered, and no warning. A scheduled check run with
+// -quiet prints nothing then.
+func (r *CheckResult) AllWell() bool {
+	if r.Report.Status != check.OK || len(r.Warnings) > 0 {
+		return false
+	}
+	for _, d := range r.Deliveries {
+		if !d.Delivered {
+			return false
+		}
+	}
+	return true
+}
+
 // Check runs every health check on each target, keeps each target's state
 // (for rates and for deduplicating alerts) and, with Notify, alerts on
 // what changed. The error is for a run that could not start.
@@ -59,15 +79,25 @@ func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
 	}
 	r := &CheckResult{Report: check.Report{FormatVersion: "1.0", Time: now.UTC()}, Deliveries: []notify.Delivery{}}
 	for _, t := range o.Targets {
-		path, err := statePath(t, o.StateDir)
+		place, warning, err := statePlace(t, o.StateDir)
 		if err != nil {
 			return nil, err
 		}
-		st, path, err := loadOwnState(path, repository.Owner(t))
+		if warning != "" {
+			r.Warnings = append(r.Warnings, warning)
+		}
+		st, name, err := loadOwnState(ctx, place, repository.Owner(t))
+		save := true
 		if err != nil {
-			// A broken state file costs the rates and the deduplication
-			// of one run, not the check itself.
-			r.Warnings = append(r.Warnings, fmt.Sprintf("%v; starting from an empty state", err))
+			// A broken state costs the rates and the deduplication of
+			// one run, not the check itself. One that could not be read
+			// (the store did not answer) is left as it is.
+			save = !errors.Is(err, errStateUnread)
+			how := "starting from an empty state"
+			if !save {
+				how = "running without it, and leaving it as it is"
+			}
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%v; %s", err, how))
 			st = check.NewState()
 		}
 		st.Owner = repository.Owner(t)
@@ -97,7 +127,10 @@ func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
 		if o.Notify && t.Alerts != nil && len(t.Alerts.Notify) > 0 {
 			r.Deliveries = append(r.Deliveries, notifyTarget(ctx, sender, t, results, st, now)...)
 		}
-		if err := check.SaveState(path, st); err != nil {
+		if !save {
+			continue
+		}
+		if err := saveState(ctx, place.store, name, st); err != nil {
 			r.Warnings = append(r.Warnings, err.Error())
 		}
 	}
@@ -167,49 +200,193 @@ func deliver(ctx context.Context, sender *notify.Sender, n model.Notify, alerts 
 	return sender.Send(ctx, n, body)
 }
 
-// statePath is where a target's check state lives: in dir when set, else
-// beside its backup catalog (the backup_age check reads that catalog
-// anyway), else in the user's state directory.
-func statePath(t *model.Target, dir string) (string, error) {
-	name := repository.FileName(t.Name) + ".check-state.json"
-	if dir != "" {
-		return filepath.Join(dir, name), nil
-	}
-	// With require_destination and the destination missing (a disk not
-	// mounted), the repository has no folder: the state goes to the
-	// user's state directory rather than create the destination, and
-	// backup_age reports the catalog unreadable.
-	if folder := repository.LocalFolder(t); folder != "" {
-		return filepath.Join(folder, ".check-state.json"), nil
-	}
-	base := os.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no place for the check state: set -state-dir: %w", err)
-		}
-		base = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(base, "redisplan", name), nil
+// stateStore keeps check states by name: a directory, or the
+// CheckState objects of a target's repository.
+type stateStore interface {
+	// read returns the state called name; an error wrapping
+	// fs.ErrNotExist when there is none.
+	read(ctx context.Context, name string) ([]byte, error)
+	// write stores it whole or not at all, mode 0600.
+	write(ctx context.Context, name string, data []byte) error
+	// where names the state called name in messages.
+	where(name string) string
 }
 
-// loadOwnState reads the check state of the target owned by o at path,
-// or, when the state there is another spec's target's (two specs with a
-// target of the same name, one backup folder or one state directory), at
-// a path of its own beside it, which it returns.
-func loadOwnState(path string, o *owner.Owner) (*check.State, string, error) {
-	st, err := check.LoadState(path)
-	if err != nil || st.Owner == nil || st.Owner.IsZero() || o.Claims(*st.Owner) {
-		return st, path, err
+// stateDir is a directory of check states (-state-dir, the user's state
+// directory, or the legacy place beside local backups).
+type stateDir string
+
+func (d stateDir) read(_ context.Context, name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), name))
+}
+
+func (d stateDir) write(_ context.Context, name string, data []byte) error {
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return err
 	}
+	return fsutil.WriteFileMode(filepath.Join(string(d), name), data, 0o600)
+}
+
+func (d stateDir) where(name string) string { return filepath.Join(string(d), name) }
+
+// repoState is the check state kept beside the target's backups, in its
+// repository's CheckState folder: a directory or an S3 prefix.
+type repoState struct{ r *repository.Repository }
+
+func (s repoState) read(ctx context.Context, name string) ([]byte, error) {
+	rc, err := s.r.ReadObject(ctx, repository.CheckState, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+func (s repoState) write(ctx context.Context, name string, data []byte) error {
+	return s.r.CommitObject(ctx, repository.CheckState, name, data)
+}
+
+func (s repoState) where(name string) string {
+	return s.r.ObjectsPath(repository.CheckState) + name
+}
+
+// place is where a target's check state lives (store, name), and where
+// an older redisplan kept it (legacy, legacyName; legacy nil when
+// nowhere else), read when the place holds none yet.
+type place struct {
+	store      stateStore
+	name       string
+	legacy     stateStore
+	legacyName string
+}
+
+// statePlace is where a target's check state lives: in dir when set;
+// else beside its backups, in the destination's CheckState folder (a
+// directory or S3: the backup_age check reads that catalog anyway, and a
+// job without a disk of its own, such as a CronJob pod, keeps its state
+// there); else in the user's state directory.
+func statePlace(t *model.Target, dir string) (p place, warning string, err error) {
+	name := repository.FileName(t.Name) + ".check-state.json"
+	if dir != "" {
+		return place{store: stateDir(dir), name: name}, "", nil
+	}
+	userDir := func() (stateStore, error) {
+		base := os.Getenv("XDG_STATE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil, fmt.Errorf("no place for the check state: set -state-dir: %w", err)
+			}
+			base = filepath.Join(home, ".local", "state")
+		}
+		return stateDir(filepath.Join(base, "redisplan")), nil
+	}
+	// With require_destination and the destination missing (a disk not
+	// mounted), LocalFolder is empty: the state goes to the user's state
+	// directory rather than create the destination, and backup_age
+	// reports the catalog unreadable.
+	local := repository.LocalFolder(t)
+	if t.Backup != nil && (local != "" || s3url.Is(t.Backup.Destination)) {
+		repo, err := repository.Open(t, "")
+		if err == nil {
+			p := place{store: repoState{repo}, name: repository.CheckStateName}
+			// Before it was kept in the destination's CheckState
+			// folder, the state was beside local backups, and in the
+			// user's state directory for S3 ones.
+			if local != "" {
+				p.legacy, p.legacyName = stateDir(local), ".check-state.json"
+			} else if d, err := userDir(); err == nil {
+				p.legacy, p.legacyName = d, name
+			}
+			return p, "", nil
+		}
+		// The check itself reports what is wrong with the destination
+		// (backup_age); the state goes where it can.
+		warning = fmt.Sprintf("check state: cannot keep it beside the backups (%v); keeping it in the user's state directory", err)
+	}
+	d, err := userDir()
+	if err != nil {
+		return place{}, "", err
+	}
+	return place{store: d, name: name}, warning, nil
+}
+
+// loadOwnState reads the check state of the target owned by o at p, or,
+// when the state there is another spec's target's (two specs with a
+// target of the same name, one backup folder or one state directory),
+// under a name of its own beside it, which it returns. A place that
+// holds none yet is read at its legacy place.
+func loadOwnState(ctx context.Context, p place, o *owner.Owner) (*check.State, string, error) {
+	st, err := readState(ctx, p.store, p.name)
+	if errors.Is(err, fs.ErrNotExist) && p.legacy != nil {
+		st, err = readState(ctx, p.legacy, p.legacyName)
+		if err == nil && !ownState(st, o) {
+			st, err = readState(ctx, p.legacy, ownName(p.legacyName, o))
+		}
+		if err != nil {
+			// A legacy state that cannot be used is as good as none:
+			// the new place is written from this run on.
+			err = fs.ErrNotExist
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		st, err = check.NewState(), nil
+	}
+	if err != nil || ownState(st, o) {
+		return st, p.name, err
+	}
+	name := ownName(p.name, o)
+	st, err = readState(ctx, p.store, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		st, err = check.NewState(), nil
+	}
+	return st, name, err
+}
+
+// ownState reports whether st is o's: a state written before owners were
+// recorded is anyone's.
+func ownState(st *check.State, o *owner.Owner) bool {
+	return st.Owner == nil || st.Owner.IsZero() || o.Claims(*st.Owner)
+}
+
+// ownName is the name of o's state beside another owner's called name:
+// name-<12 hex digits of o>.json.
+func ownName(name string, o *owner.Owner) string {
 	key := "spec " + o.Spec + "\x00target " + o.Target
 	if o.ID != "" {
 		key = "id " + o.ID
 	}
 	sum := sha256.Sum256([]byte(key))
-	path = strings.TrimSuffix(path, ".json") + "-" + hex.EncodeToString(sum[:])[:12] + ".json"
-	st, err = check.LoadState(path)
-	return st, path, err
+	return strings.TrimSuffix(name, ".json") + "-" + hex.EncodeToString(sum[:])[:12] + ".json"
+}
+
+// errStateUnread marks a state that exists, or may, but could not be
+// read: the run must not write over it.
+var errStateUnread = errors.New("the check state could not be read")
+
+// readState reads and decodes the state called name in s.
+func readState(ctx context.Context, s stateStore, name string) (*check.State, error) {
+	b, err := s.read(ctx, name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read check state %s: %w (%w)", s.where(name), err, errStateUnread)
+	}
+	return check.DecodeState(b, s.where(name))
+}
+
+// saveState writes st as the state called name in s, whole or not at
+// all, mode 0600.
+func saveState(ctx context.Context, s stateStore, name string, st *check.State) error {
+	b, err := check.EncodeState(st)
+	if err != nil {
+		return err
+	}
+	if err := s.write(ctx, name, b); err != nil {
+		return fmt.Errorf("write check state %s: %w", s.where(name), err)
+	}
+	return nil
 }
 
 // AlertTimeout bounds the delivery of a failure alert.

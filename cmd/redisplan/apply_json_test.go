@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -112,5 +114,36 @@ func TestApplyJSONNeedsApproval(t *testing.T) {
 	code, out, errOut := runCLI(t, "apply", "-json", "-config", writeSpec(t, cleanSpec))
 	if code == 0 || out != "" || !strings.Contains(errOut, "-json needs -auto-approve or a saved plan") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestApplyJSONStaleSavedPlan: a saved plan whose server moved since is
+// refused, and apply -json says so in its summary (outcome stale, what
+// moved) with no plan record and exit 1; nothing is applied.
+func TestApplyJSONStaleSavedPlan(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	spec := policySpec(t, srv, "", "")
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if code, out, errOut := runCLI(t, "plan", "-out", planFile, "-config", spec); code != 0 {
+		t.Fatalf("plan -out: exit %d\n%s%s", code, out, errOut)
+	}
+	c := srv.Client(t)
+	if err := c.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "apply", "-json", "-config", spec, planFile)
+	lines := decodeApplyLines(t, out)
+	last := lines[len(lines)-1]
+	if code != 1 || last.Type != "summary" || last.Outcome != "stale" || len(last.Stale) == 0 {
+		t.Fatalf("apply -json of a stale plan: exit %d, last line %+v\n%s", code, last, errOut)
+	}
+	for _, l := range lines {
+		if l.Type == "plan" {
+			t.Error("a stale saved plan got a plan record")
+		}
+	}
+	if got := configGet(t, c, "maxmemory"); got != "0" {
+		t.Errorf("maxmemory = %s after a refused apply, want 0", got)
 	}
 }

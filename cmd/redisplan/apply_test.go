@@ -425,7 +425,7 @@ func TestApplyKeepsUnmanagedLinesAndCrontab(t *testing.T) {
 	if !strings.HasPrefix(string(cron), cronBefore) {
 		t.Errorf("lines outside the markers changed:\n%s", cron)
 	}
-	if !strings.Contains(string(cron), "# BEGIN redisplan main\n# redisplan owner: spec \""+spec+"\", target \"main\"\n0 3 * * * root /usr/local/bin/redisplan backup run") {
+	if !strings.Contains(string(cron), "# BEGIN redisplan main\n# redisplan owner: spec \""+spec+"\", target \"main\"\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n0 3 * * * root /usr/local/bin/redisplan backup run") {
 		t.Errorf("the managed block is missing:\n%s", cron)
 	}
 	if code, out, _ := runCLI(t, "plan", "-detailed-exitcode", "-config", spec); code != 0 {

@@ -43,8 +43,14 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 		}
 		return unknown("the command line is not valid (see its error on stderr)")
 	}
-	res, ok := loadSpec(env, a.Spec)
-	if !ok {
+	res, diags := loadQuiet(env, a.Spec)
+	// A scheduled -quiet run shows the spec's warnings only when it
+	// shows something else too: they would be mailed every run.
+	showDiags := func() { writeDiagnostics(env.stderr, res.Files, diags, env.color(env.stderr, a.Spec.NoColor)) }
+	if diags.HasErrors() || !a.Quiet && len(diags) > 0 {
+		showDiags()
+	}
+	if diags.HasErrors() {
 		return unknown("the spec did not load (see its errors on stderr)")
 	}
 	selected, err := operations.SelectTargets(res.Spec, a.Targets)
@@ -58,6 +64,9 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
 		return unknown(firstLine(err.Error()))
+	}
+	if a.Quiet && len(diags) > 0 && !r.AllWell() {
+		showDiags()
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(env.stderr, "warning: %s\n", w)
@@ -84,7 +93,7 @@ func runCheck(ctx context.Context, env *cmdEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "redisplan check: %v\n", err)
 			return int(check.Unknown)
 		}
-	} else {
+	} else if !a.Quiet || !r.AllWell() {
 		fmt.Fprint(env.stdout, b.String())
 	}
 	for _, d := range r.Deliveries {

@@ -16,12 +16,13 @@ import (
 	"github.com/redisplan/redisplan/operations"
 )
 
-const drillUsage = "Usage: redisplan drill rpo|rto -target NAME [flags]"
+const drillUsage = "Usage: redisplan drill rpo|rto|pitr -target NAME [flags]"
 
 func runDrill(ctx context.Context, env *cmdEnv, args []string) int {
 	return subcommand(ctx, env, "drill", args, map[string]func(context.Context, *cmdEnv, []string) int{
-		"rpo": parsedBy("drill rpo", arguments.ParseDrillRPO, runDrillRPO),
-		"rto": parsedBy("drill rto", arguments.ParseDrillRTO, runDrillRTO),
+		"rpo":  parsedBy("drill rpo", arguments.ParseDrillRPO, runDrillRPO),
+		"rto":  parsedBy("drill rto", arguments.ParseDrillRTO, runDrillRTO),
+		"pitr": parsedBy("drill pitr", arguments.ParseDrillPITR, runDrillPITR),
 	}, drillUsage, "\n"+drillUsage)
 }
 
@@ -169,4 +170,24 @@ func writeNotes(w io.Writer, t *model.Target, notes []string) {
 	for _, n := range notes {
 		fmt.Fprintf(w, "redis.%s: %s\n", t.Name, n)
 	}
+}
+
+func runDrillPITR(ctx context.Context, env *cmdEnv, a *arguments.DrillPITR) int {
+	return runOneDrill(env, "drill pitr", a.Spec, a.Targets, a.JSON, func(t *model.Target, emit progress.Sink) (operations.PITRReport, error) {
+		return operations.PITRDrill(ctx, t, drill.PITROptions{Runs: a.Runs, Duration: a.Duration, Seed: a.Seed, Emit: emit})
+	}, writePITRText, func(r operations.PITRReport) bool { return r.Pass })
+}
+
+func writePITRText(w io.Writer, rep operations.PITRReport, t *model.Target) {
+	fmt.Fprintf(w, "PITR drill of redis.%s: a scratch redis-server %s archived with a flush of %gs, its host lost in %d runs (%s)\n\n",
+		rep.Target, rep.Server, rep.FlushSeconds, len(rep.Runs), rep.Loss)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tACKNOWLEDGED\tRESTORED\tLOST\tLOST WINDOW\tKILLED AFTER")
+	for i, r := range rep.Runs {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%.0fms\t%.0fms\n", i+1, r.Acknowledged, r.Recovered, r.Lost, r.LostMs, r.KilledAfterMs)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nWorst: %d acknowledged writes lost, a window of %.0fms. Median: %d writes, %.0fms.\n",
+		rep.WorstLost, rep.WorstLostMs, rep.MedianLost, rep.MedianLostMs)
+	writeVerdict(w, "rpo", t.RPO, rep.Pass, rep.Reason)
 }

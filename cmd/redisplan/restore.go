@@ -20,16 +20,41 @@ func runRestore(ctx context.Context, env *cmdEnv, a *arguments.Restore) int {
 		return exitError
 	}
 
-	src, notes, err := operations.RestoreSource(ctx, t, operations.SourceRequest{
-		File: a.File, Destination: a.Destination, Backup: a.Backup, Identity: a.Identity, OtherSpec: a.FromOtherSpec})
-	writeNotes(env.stderr, t, notes)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
-		return exitError
-	}
 	view := newProgressView(env, env.stdout, false)
 	defer view.close()
 	emit := view.sink(t.Name)
+	var src restore.Source
+	var err error
+	if a.ToTime != "" {
+		req := operations.TimeRequest{At: a.At, Destination: a.Destination, Identity: a.Identity}
+		if a.Plan {
+			plan, err := operations.PlanToTime(ctx, t, req)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
+				return exitError
+			}
+			writeTimePlan(env.stdout, plan)
+			return exitOK
+		}
+		var plan operations.TimePlan
+		var cleanup func()
+		src, plan, cleanup, err = operations.TimeSource(ctx, t, req, emit)
+		defer cleanup()
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
+			return exitError
+		}
+		writeTimePlan(env.stdout, plan)
+	} else {
+		var notes []string
+		src, notes, err = operations.RestoreSource(ctx, t, operations.SourceRequest{
+			File: a.File, Destination: a.Destination, Backup: a.Backup, Identity: a.Identity, OtherSpec: a.FromOtherSpec})
+		writeNotes(env.stderr, t, notes)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "redisplan restore: %v\nNothing was changed.\n", err)
+			return exitError
+		}
+	}
 	// The target's lock is taken first and held to the end, across the
 	// question: no backup run or apply works on the target meanwhile. A
 	// restore that was killed after it stopped the server left it down:
@@ -59,6 +84,10 @@ func runRestore(ctx context.Context, env *cmdEnv, a *arguments.Restore) int {
 		fmt.Fprintf(env.stdout, "WARNING: backup %s was taken from the server at %s, not from this target's server at %s: make sure it holds this server's data.\n",
 			m.ID, m.SourceAddress, t.Connection.Address)
 	}
+	if a.Plan {
+		fmt.Fprintln(env.stdout, "Nothing was changed (-plan): run again without -plan to restore.")
+		return exitOK
+	}
 	fmt.Fprintln(env.stdout, "The backup will be verified (checksums and RDB structure) while it is written beside the data; then the server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again. A damaged backup stops the restore before the server is touched.")
 	if !a.AutoApprove && !confirm(env, "restore", "Do you want to replace the server's data with this backup?",
 		"Review what the restore would do above and run again with -auto-approve.") {
@@ -87,7 +116,10 @@ func writeStats(w io.Writer, s restore.Stats) {
 		dbs = append(dbs, db)
 	}
 	sort.Ints(dbs)
-	if len(dbs) == 0 {
+	switch {
+	case s.Down:
+		fmt.Fprintln(w, "  nothing: the server does not answer (down); the restore starts it with the service start command")
+	case len(dbs) == 0:
 		fmt.Fprintln(w, "  no keys")
 	}
 	for _, db := range dbs {
@@ -95,5 +127,27 @@ func writeStats(w io.Writer, s restore.Stats) {
 	}
 	if s.UsedMemory > 0 {
 		fmt.Fprintf(w, "  used_memory: %s\n", units.FormatBytes(s.UsedMemory))
+	}
+}
+
+// writeTimePlan says what a restore to a point in time restores.
+func writeTimePlan(w io.Writer, p operations.TimePlan) {
+	to := "everything archived"
+	if !p.To.IsZero() {
+		to = p.To.Format(time.RFC3339Nano)
+	}
+	fmt.Fprintf(w, "Restore of redis.%s to %s:\n", p.Target, to)
+	fmt.Fprintf(w, "  base backup %s (its data is from %s or before)\n", p.Base, p.BaseTime.Format(time.RFC3339Nano))
+	if p.Writes == 0 {
+		fmt.Fprintln(w, "  no archived write after the base up to that time: the base as it is")
+	} else {
+		fmt.Fprintf(w, "  %d writes replayed from %d archive segments, received %s to %s\n", p.Writes, p.Segments,
+			p.From.Format(time.RFC3339Nano), p.Through.Format(time.RFC3339Nano))
+	}
+	if !p.Next.IsZero() {
+		fmt.Fprintf(w, "  the first write left out was received at %s\n", p.Next.Format(time.RFC3339Nano))
+	}
+	for _, win := range p.Windows {
+		fmt.Fprintf(w, "  point-in-time recovery is possible from %s to %s\n", win.From.Format(time.RFC3339Nano), win.To.Format(time.RFC3339Nano))
 	}
 }

@@ -967,7 +967,7 @@ func (e *env) backupAge() Result {
 func (e *env) backupLoadable() Result {
 	m := newestVerified(e.in.Backups)
 	release := catalog.ServerVersion(e.in.Info)
-	server := serverName(release)
+	server := catalog.ServerLabel(release)
 	newest, known := rdb.Loads(release)
 	if !known {
 		return Result{Status: OK, Message: fmt.Sprintf("the newest verified backup %s has RDB version %d; redisplan does not know which versions %s loads", m.ID, m.RDBVersion, server)}
@@ -985,18 +985,6 @@ func (e *env) backupLoadable() Result {
 	}
 	msg += "; take a backup of this server (redisplan backup run) so that the newest is one it loads"
 	return Result{Status: e.severity(severityBackupUnloadable, Critical), Message: msg}
-}
-
-// serverName names a release as catalog.ServerVersion gives it: "Redis
-// 7.0.15", "Valkey 8.1.1".
-func serverName(release string) string {
-	if v, ok := strings.CutPrefix(release, "valkey "); ok {
-		return "Valkey " + v
-	}
-	if release == "" {
-		return "the server"
-	}
-	return "Redis " + release
 }
 
 // newestVerified returns the newest backup that finished, was verified

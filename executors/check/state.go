@@ -86,13 +86,19 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read check state: %w", err)
 	}
+	return DecodeState(b, path)
+}
+
+// DecodeState reads a state as LoadState and the state kept beside the
+// backups store it; where names it in errors.
+func DecodeState(b []byte, where string) (*State, error) {
 	st := &State{}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(st); err != nil {
-		return nil, fmt.Errorf("read check state %s: not valid JSON (%v); delete the file to start afresh: the next run then measures no growth", path, err)
+		return nil, fmt.Errorf("read check state %s: not valid JSON (%v); delete it to start afresh: the next run then measures no growth", where, err)
 	}
 	if st.Version > StateVersion {
-		return nil, fmt.Errorf("read check state %s: format version %d is newer than this redisplan reads (%d): upgrade redisplan", path, st.Version, StateVersion)
+		return nil, fmt.Errorf("read check state %s: format version %d is newer than this redisplan reads (%d): upgrade redisplan", where, st.Version, StateVersion)
 	}
 	st.Version = StateVersion
 	if st.Samples == nil {
@@ -104,9 +110,9 @@ func LoadState(path string) (*State, error) {
 	return st, nil
 }
 
-// SaveState writes the state file atomically with mode 0600, creating its
-// directory (0700) when needed.
-func SaveState(path string, st *State) error {
+// EncodeState returns st as it is stored. It holds counters, alert
+// bookkeeping and the owner: no address, password or webhook.
+func EncodeState(st *State) ([]byte, error) {
 	if st == nil {
 		st = NewState()
 	}
@@ -120,12 +126,22 @@ func SaveState(path string, st *State) error {
 	}
 	b, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
-		return fmt.Errorf("write check state: %w", err)
+		return nil, fmt.Errorf("write check state: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// SaveState writes the state file atomically with mode 0600, creating its
+// directory (0700) when needed.
+func SaveState(path string, st *State) error {
+	b, err := EncodeState(st)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("write check state: %w", err)
 	}
-	if err := fsutil.WriteFileMode(path, append(b, '\n'), 0o600); err != nil {
+	if err := fsutil.WriteFileMode(path, b, 0o600); err != nil {
 		return fmt.Errorf("write check state: %w", err)
 	}
 	return nil

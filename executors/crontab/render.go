@@ -34,14 +34,16 @@ type Job struct {
 }
 
 // Jobs are the target's scheduled commands: the backup schedule runs
-// backup run, the alerts schedule check -notify.
+// backup run, the alerts schedule check -notify -quiet.
 func Jobs(t *model.Target) []Job {
 	var jobs []Job
 	if t.Backup != nil && t.Backup.Schedule != "" {
 		jobs = append(jobs, Job{"backup", t.Backup.Schedule, []string{"backup", "run"}})
 	}
 	if t.Alerts != nil && t.Alerts.Schedule != "" {
-		jobs = append(jobs, Job{"check", t.Alerts.Schedule, []string{"check", "-notify"}})
+		// -quiet: a check that finds everything well prints nothing, so
+		// cron mails (and logs keep) only what needs a person.
+		jobs = append(jobs, Job{"check", t.Alerts.Schedule, []string{"check", "-notify", "-quiet"}})
 	}
 	return jobs
 }
@@ -117,6 +119,7 @@ func Lines(t *model.Target, opts RenderOptions) []string {
 		log = c.Log
 	}
 	out := []string{BeginMarker(BlockName(t)), Owner(t, opts).Line()}
+	out = append(out, Environment(t)...)
 	for _, j := range jobs {
 		argv := opts.Argv(binary, j, t.Name)
 		var line strings.Builder
@@ -147,6 +150,26 @@ func Lines(t *model.Target, opts RenderOptions) []string {
 			"#   "+commentLine(opts.Argv(binary, j, t.Name)))
 	}
 	return append(out, EndMarker(BlockName(t)))
+}
+
+// Path is the PATH the block's lines run with: cron's own is
+// /usr/bin:/bin, without the sbin directories where redis-server,
+// redis-check-aof and the service commands of a spec often are.
+const Path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Environment is the block's environment lines: PATH, and MAILTO when the
+// cron block sets mail_to. cron applies each to the lines below it in the
+// same crontab, so a block after this one runs with them too.
+func Environment(t *model.Target) []string {
+	out := []string{"PATH=" + Path}
+	if t.Cron != nil && t.Cron.MailTo != nil {
+		v := *t.Cron.MailTo
+		if v == "" {
+			v = `""`
+		}
+		out = append(out, "MAILTO="+v)
+	}
+	return out
 }
 
 // commentLine writes argv quoted for a shell, as a person would type it.

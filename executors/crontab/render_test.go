@@ -18,6 +18,7 @@ func TestLinesQuoteForTheShell(t *testing.T) {
 	want := []string{
 		`# BEGIN redisplan cache["eu"]`,
 		`# redisplan owner: spec "/etc/redisplan/my specs", target "cache[\"eu\"]"`,
+		`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
 		`0 3 * * * /usr/bin/redisplan backup run -no-color -config '/etc/redisplan/my specs' -var-file /etc/redisplan/prod.vars -target 'cache["eu"]' >>'/var/log/red is\%.log' 2>&1`,
 		`# END redisplan cache["eu"]`,
 	}
@@ -35,10 +36,38 @@ func TestNoScheduleNoLines(t *testing.T) {
 func TestCronDFileHasUserColumn(t *testing.T) {
 	target := &model.Target{Name: "main", Alerts: &model.Alerts{Schedule: "*/15 * * * *"}, Cron: &model.Cron{File: "/etc/cron.d/redisplan", RunAs: "redis"}}
 	got := Lines(target, RenderOptions{Binary: "/b/redisplan", Config: "/etc/r"})
-	if got[2] != "*/15 * * * * redis /b/redisplan check -notify -no-color -config /etc/r -target main" {
-		t.Errorf("line = %q", got[2])
+	if got[3] != "*/15 * * * * redis /b/redisplan check -notify -quiet -no-color -config /etc/r -target main" {
+		t.Errorf("line = %q", got[3])
 	}
 }
+
+// TestEnvironmentLines: the block sets a PATH with the sbin directories
+// (cron's own is /usr/bin:/bin), and MAILTO only when the spec gives one;
+// mail_to = "" turns the mail off.
+func TestEnvironmentLines(t *testing.T) {
+	target := &model.Target{Name: "main", Alerts: &model.Alerts{Schedule: "*/15 * * * *"}, Cron: &model.Cron{User: "redis"}}
+	opts := RenderOptions{Binary: "/b/redisplan", Config: "/etc/r"}
+	for _, c := range []struct {
+		mailTo *string
+		want   []string
+	}{
+		{nil, []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+		{ptr("ops@example.com,dba@example.com"), []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "MAILTO=ops@example.com,dba@example.com"}},
+		{ptr(""), []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", `MAILTO=""`}},
+	} {
+		target.Cron.MailTo = c.mailTo
+		got := Lines(target, opts)
+		// The environment comes before the job lines it applies to.
+		if env := got[2 : 2+len(c.want)]; strings.Join(env, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("mail_to %v: environment %q, want %q", c.mailTo, env, c.want)
+		}
+		if job := got[2+len(c.want)]; !strings.Contains(job, " check -notify -quiet ") {
+			t.Errorf("mail_to %v: line after the environment = %q, want the check job", c.mailTo, job)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
 
 // TestBlockNamedByID: a cron block's id names the block instead of the
 // target and is its owner, so that two specs' targets "main" can share a
@@ -93,9 +122,12 @@ func TestArchiveIsNotACronJob(t *testing.T) {
 	got := Lines(target, RenderOptions{Binary: "/usr/bin/redisplan", Config: "/etc/redisplan"})
 	var jobs, comments []string
 	for _, l := range got {
-		if strings.HasPrefix(l, "#") {
+		switch {
+		case strings.HasPrefix(l, "#"):
 			comments = append(comments, l)
-		} else {
+		case strings.HasPrefix(l, "PATH=") || strings.HasPrefix(l, "MAILTO="):
+			// the block's environment, not a job
+		default:
 			jobs = append(jobs, l)
 		}
 	}

@@ -131,8 +131,8 @@ func targetBinary(ctx context.Context, t *model.Target) (bin, note string, err e
 // RPO measures how many acknowledged writes a crash loses under the
 // target's persistence directives.
 //
-// It starts a scratch redis-server (binary from REDISPLAN_REDIS_SERVER or
-// PATH, a free loopback port, a temporary directory) whose config is the
+// It starts a scratch server (a binary of the target's release,
+// targetBinary, a free loopback port, a temporary directory) whose config is the
 // target's persistence directives as redisconf.Render writes them, and
 // nothing else of the target: no rename-command, no password, no memory
 // limits. Directives the spec leaves unmanaged keep Redis' defaults.
@@ -162,50 +162,20 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 			err = secret.New(t.Secrets()...).Errorf("rpo drill of redis.%s: %w", t.Name, err)
 		}
 	}()
-	runs, duration := opts.Runs, opts.Duration
-	switch {
-	case runs < 0:
-		return RPOResult{}, fmt.Errorf("runs is %d: it must be at least 1", runs)
-	case runs == 0:
-		runs = DefaultRuns
-	}
-	switch {
-	case duration < 0:
-		return RPOResult{}, fmt.Errorf("duration is %s: it must be positive", duration)
-	case duration == 0:
-		duration = DefaultDuration
-	}
-	seed := opts.Seed
-	if seed == 0 {
-		seed = time.Now().UnixNano()
-	}
-	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))
-
-	bin, note, err := targetBinary(ctx, t)
+	su, err := setUp(ctx, t, opts.Runs, DefaultRuns, opts.Duration, opts.Seed, "redisplan-rpo-")
 	if err != nil {
-		return RPOResult{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
-	}
-	if note != "" {
-		opts.emit("%s", note)
-	}
-	res.Binary, res.BinaryNote = bin, note
-	if res.ServerVersion, err = server.Version(ctx, bin); err != nil {
 		return RPOResult{}, err
 	}
-	cat, err := catalog.For(res.ServerVersion)
-	if err != nil {
-		return RPOResult{}, fmt.Errorf("render the target's persistence directives for %s: %w", bin, err)
-	}
-
-	root, err := os.MkdirTemp("", "redisplan-rpo-")
-	if err != nil {
-		return RPOResult{}, fmt.Errorf("create the scratch directory: %w", err)
-	}
 	defer func() {
-		if rerr := os.RemoveAll(root); rerr != nil && err == nil {
+		if rerr := os.RemoveAll(su.root); rerr != nil && err == nil {
 			err = fmt.Errorf("the drill is done, but its scratch directory could not be removed: %w", rerr)
 		}
 	}()
+	if su.note != "" {
+		opts.emit("%s", su.note)
+	}
+	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
+	res.Binary, res.BinaryNote, res.ServerVersion = bin, su.note, su.version
 	opts.emit("scratch %s %s in %s; %d runs, each killed %s to %s after its first write",
 		filepath.Base(bin), res.ServerVersion, root, runs, duration/2, duration)
 
@@ -243,7 +213,7 @@ func crashOnce(ctx context.Context, s *scratch, killAt time.Duration, res *RPORe
 		}
 	}
 
-	acks, killedAfter, err := writeUntilKilled(ctx, s, killAt)
+	acks, killedAfter, err := writeUntilKilled(ctx, s.addr(), s.kill, s.logTail, killAt)
 	if err != nil {
 		return RPORun{}, err
 	}
@@ -298,8 +268,8 @@ func describePersistence(ctx context.Context, addr string, res *RPOResult) error
 // arrived, counted from the first write, and when the kill happened. A
 // write that fails before the kill is an error: the server failed on its
 // own, and the run would measure that instead.
-func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]time.Duration, time.Duration, error) {
-	c := server.NewClient(s.addr(), "", func(o *redis.Options) {
+func writeUntilKilled(ctx context.Context, addr string, kill func(), logTail func() string, killAt time.Duration) ([]time.Duration, time.Duration, error) {
+	c := server.NewClient(addr, "", func(o *redis.Options) {
 		o.PoolSize = 1
 		o.ReadTimeout = writeTimeout
 		o.WriteTimeout = writeTimeout
@@ -333,7 +303,7 @@ func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]
 	select {
 	case <-timer.C:
 		killedAfter := time.Since(start)
-		s.kill()
+		kill()
 		// The write in flight fails with the connection: that is the
 		// crash, not an error of the run.
 		o := <-done
@@ -342,7 +312,7 @@ func writeUntilKilled(ctx context.Context, s *scratch, killAt time.Duration) ([]
 		if ctx.Err() != nil {
 			return nil, 0, ctx.Err()
 		}
-		return nil, 0, fmt.Errorf("write %d failed before the drill killed the server: %w%s", len(o.acks)+1, o.err, s.logTail())
+		return nil, 0, fmt.Errorf("write %d failed before the drill killed the server: %w%s", len(o.acks)+1, o.err, logTail())
 	case <-ctx.Done():
 		cancel()
 		<-done
@@ -403,3 +373,52 @@ func summarize(runs []RPORun) (worst, median int64, worstMillis, medianMillis fl
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// setup is what a crash drill settles before its runs.
+type setup struct {
+	runs     int
+	duration time.Duration
+	rng      *rand.Rand
+	bin      string
+	note     string // why bin was chosen, when it is not the target's own engine
+	version  string
+	cat      *catalog.Catalog
+	root     string // the scratch directory; the caller removes it
+}
+
+// setUp checks runs and duration (0 takes the defaults), seeds the kill
+// moments (0 from the clock), finds the server binary of t's engine
+// (targetBinary), its release and catalog, and makes the scratch
+// directory.
+func setUp(ctx context.Context, t *model.Target, runs, defaultRuns int, duration time.Duration, seed int64, prefix string) (setup, error) {
+	switch {
+	case runs < 0:
+		return setup{}, fmt.Errorf("runs is %d: it must be at least 1", runs)
+	case runs == 0:
+		runs = defaultRuns
+	}
+	switch {
+	case duration < 0:
+		return setup{}, fmt.Errorf("duration is %s: it must be positive", duration)
+	case duration == 0:
+		duration = DefaultDuration
+	}
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	su := setup{runs: runs, duration: duration, rng: rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>17^0x9e3779b97f4a7c15))}
+	var err error
+	if su.bin, su.note, err = targetBinary(ctx, t); err != nil {
+		return setup{}, fmt.Errorf("a drill runs a scratch redis-server, and %w", err)
+	}
+	if su.version, err = server.Version(ctx, su.bin); err != nil {
+		return setup{}, err
+	}
+	if su.cat, err = catalog.For(su.version); err != nil {
+		return setup{}, fmt.Errorf("render the target's persistence directives for %s: %w", su.bin, err)
+	}
+	if su.root, err = os.MkdirTemp("", prefix); err != nil {
+		return setup{}, fmt.Errorf("create the scratch directory: %w", err)
+	}
+	return su, nil
+}

@@ -116,9 +116,19 @@ func TestArchiveDeployment(t *testing.T) {
 	if len(c.Env) != len(jc.Env) || len(c.Env) != 2 || c.Env[0].ValueFrom.SecretKeyRef.Name != "redisplan-secrets" {
 		t.Errorf("env %v, want the CronJobs' %v", c.Env, jc.Env)
 	}
-	if len(pod.Volumes) != 1 || pod.Volumes[0].ConfigMap == nil || pod.Volumes[0].ConfigMap.Name != "redisplan-spec" ||
-		len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != SpecDir || !c.VolumeMounts[0].ReadOnly {
+	// The spec ConfigMap read-only, then what the CronJobs' pods have
+	// (a scratch /tmp on the read-only root).
+	if len(pod.Volumes) != 2 || pod.Volumes[0].ConfigMap == nil || pod.Volumes[0].ConfigMap.Name != "redisplan-spec" ||
+		len(c.VolumeMounts) != 2 || c.VolumeMounts[0].MountPath != SpecDir || !c.VolumeMounts[0].ReadOnly {
 		t.Errorf("volumes %v mounts %v, want the spec ConfigMap read-only at %s", pod.Volumes, c.VolumeMounts, SpecDir)
+	}
+	for i, v := range job.Volumes {
+		if i >= len(pod.Volumes) || pod.Volumes[i].Name != v.Name || (v.EmptyDir == nil) != (pod.Volumes[i].EmptyDir == nil) {
+			t.Errorf("volumes %v, want the CronJobs' %v", pod.Volumes, job.Volumes)
+		}
+	}
+	if pod.SecurityContext == nil || !deref(pod.SecurityContext.RunAsNonRoot) || !deref(c.SecurityContext.ReadOnlyRootFilesystem) {
+		t.Errorf("the archiver's pod runs without the CronJobs' security context: %+v / %+v", pod.SecurityContext, c.SecurityContext)
 	}
 
 	tg := archived()

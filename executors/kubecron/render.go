@@ -11,6 +11,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -24,6 +25,16 @@ import (
 // SpecDir is where the ConfigMap with the spec files is mounted in the
 // job's container; the jobs read their spec from there.
 const SpecDir = "/etc/redisplan"
+
+// StateDir is where the volume_claim is mounted: the check state and, as
+// TMPDIR, the backup lock and the journal a killed backup leaves for the
+// next run to undo.
+const StateDir = "/var/lib/redisplan"
+
+// ImageGroup is the group redisplan's image runs as (the Dockerfile's
+// USER): the fsGroup of a pod with a state volume, unless the spec names
+// one, so that the job can write to it.
+const ImageGroup int64 = 65532
 
 // Labels put on every object redisplan renders.
 const (
@@ -99,7 +110,11 @@ func jobLabels(t *model.Target, j crontab.Job) map[string]string {
 // Secret; CronJobs and the archive's Deployment run the same pod.
 func podSpec(t *model.Target, kc *model.KubeCronJobs, j crontab.Job, restart corev1.RestartPolicy) corev1.PodSpec {
 	args := append([]string{}, j.Args...)
-	args = append(args, "-no-color", "-config", SpecDir, "-target", t.Name)
+	args = append(args, "-no-color", "-config", SpecDir)
+	if j.Name == "check" && kc.VolumeClaim != "" {
+		args = append(args, "-state-dir", StateDir)
+	}
+	args = append(args, "-target", t.Name)
 	var env []corev1.EnvVar
 	for _, v := range kc.Variables {
 		env = append(env, corev1.EnvVar{
@@ -110,23 +125,24 @@ func podSpec(t *model.Target, kc *model.KubeCronJobs, j crontab.Job, restart cor
 			}},
 		})
 	}
+	mounts, volumes, extraEnv := storage(kc)
+	env = append(env, extraEnv...)
 	return corev1.PodSpec{
-		RestartPolicy: restart,
+		RestartPolicy:      restart,
+		ServiceAccountName: kc.ServiceAccount,
+		SecurityContext:    podSecurity(kc),
 		Containers: []corev1.Container{{
-			Name:  "redisplan",
-			Image: kc.Image,
-			Args:  args,
-			Env:   env,
-			VolumeMounts: []corev1.VolumeMount{{
-				Name: "spec", MountPath: SpecDir, ReadOnly: true,
-			}},
+			Name:            "redisplan",
+			Image:           kc.Image,
+			ImagePullPolicy: corev1.PullPolicy(kc.ImagePullPolicy),
+			Args:            args,
+			EnvFrom:         envFrom(kc),
+			Env:             env,
+			Resources:       resources(kc),
+			SecurityContext: containerSecurity(kc),
+			VolumeMounts:    mounts,
 		}},
-		Volumes: []corev1.Volume{{
-			Name: "spec",
-			VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-				LocalObjectReference: corev1.LocalObjectReference{Name: kc.ConfigMap},
-			}},
-		}},
+		Volumes: volumes,
 	}
 }
 
@@ -183,6 +199,110 @@ func splitZone(schedule, blockZone string) (string, string, error) {
 		return "", "", fmt.Errorf("the schedule %q names time zone %s but the cron block's time_zone is %s; keep one", schedule, zone, blockZone)
 	}
 	return strings.TrimSpace(rest), zone, nil
+}
+
+// storage returns the container's mounts, the pod's volumes and the
+// environment they need: the spec's ConfigMap, read-only; the state
+// volume when the block names a claim (TMPDIR points into it, so that
+// the backup lock and its journal outlive the pod); else, with a
+// read-only root filesystem, a scratch /tmp for the lock.
+func storage(kc *model.KubeCronJobs) ([]corev1.VolumeMount, []corev1.Volume, []corev1.EnvVar) {
+	mounts := []corev1.VolumeMount{{Name: "spec", MountPath: SpecDir, ReadOnly: true}}
+	volumes := []corev1.Volume{{
+		Name: "spec",
+		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: kc.ConfigMap},
+		}},
+	}}
+	var env []corev1.EnvVar
+	switch {
+	case kc.VolumeClaim != "":
+		mounts = append(mounts, corev1.VolumeMount{Name: "state", MountPath: StateDir})
+		volumes = append(volumes, corev1.Volume{
+			Name: "state",
+			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{
+				ClaimName: kc.VolumeClaim,
+			}},
+		})
+		env = append(env, corev1.EnvVar{Name: "TMPDIR", Value: StateDir})
+	case !kc.Security.WritableRoot:
+		mounts = append(mounts, corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"})
+		volumes = append(volumes, corev1.Volume{
+			Name:         "tmp",
+			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}},
+		})
+	}
+	return mounts, volumes, env
+}
+
+// envFrom takes every key of each of the block's env_from_secrets as an
+// environment variable.
+func envFrom(kc *model.KubeCronJobs) []corev1.EnvFromSource {
+	var out []corev1.EnvFromSource
+	for _, s := range kc.EnvFromSecrets {
+		out = append(out, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: s},
+		}})
+	}
+	return out
+}
+
+// resources turns the block's requests and limits into the container's.
+// The quantities were checked when the spec was read; one that does not
+// parse is left out rather than guessed.
+func resources(kc *model.KubeCronJobs) corev1.ResourceRequirements {
+	list := func(m map[string]string) corev1.ResourceList {
+		if len(m) == 0 {
+			return nil
+		}
+		out := corev1.ResourceList{}
+		for name, v := range m {
+			if q, err := resource.ParseQuantity(v); err == nil {
+				out[corev1.ResourceName(name)] = q
+			}
+		}
+		return out
+	}
+	return corev1.ResourceRequirements{Requests: list(kc.Requests), Limits: list(kc.Limits)}
+}
+
+// podSecurity is the pod's security context: non-root unless the spec
+// says otherwise, the ids it names, the runtime's default seccomp
+// profile, and an fsGroup that lets the job write to its state volume.
+func podSecurity(kc *model.KubeCronJobs) *corev1.PodSecurityContext {
+	sc := kc.Security
+	out := &corev1.PodSecurityContext{
+		RunAsUser:      sc.RunAsUser,
+		RunAsGroup:     sc.RunAsGroup,
+		FSGroup:        sc.FSGroup,
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if !sc.AllowRoot {
+		out.RunAsNonRoot = ptr(true)
+	}
+	if out.FSGroup == nil && kc.VolumeClaim != "" {
+		g := ImageGroup
+		if sc.RunAsGroup != nil {
+			g = *sc.RunAsGroup
+		}
+		out.FSGroup = ptr(g)
+	}
+	return out
+}
+
+// containerSecurity is the container's security context: no privilege
+// escalation, no capabilities (redisplan needs none: it talks to Redis
+// and storage over the network and writes only its own files), and a
+// read-only root filesystem unless the spec turns it off.
+func containerSecurity(kc *model.KubeCronJobs) *corev1.SecurityContext {
+	out := &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+	if !kc.Security.WritableRoot {
+		out.ReadOnlyRootFilesystem = ptr(true)
+	}
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -21,7 +21,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/internal/fsutil"
+	"github.com/redisplan/redisplan/internal/units"
 )
 
 // staleAfter is how old a lock file that cannot be read as a lock must be
@@ -45,6 +47,7 @@ type HeldError struct {
 	PID    int       // 0 when the lock file could not be read
 	Since  time.Time // when the lock was taken (the file's time when unreadable)
 	Holder string    // what the holder said it does, such as "apply main"
+	Host   string    // the holder's host when it is not this one
 }
 
 func (e *HeldError) Error() string {
@@ -56,6 +59,11 @@ func (e *HeldError) Error() string {
 	who := fmt.Sprintf("process %d", e.PID)
 	if e.Holder != "" {
 		who += " (" + e.Holder + ")"
+	}
+	if e.Host != "" {
+		return fmt.Sprintf("%s is locked by %s on host %s since %s, which cannot be asked whether it still runs: "+
+			"wait for it to finish; if it is gone (a pod that was killed), remove the lock with: rm %s "+
+			"(it is taken over by itself %s after it was taken)", e.Path, who, e.Host, since, e.Path, units.FormatDuration(backup.StaleAfter))
 	}
 	return fmt.Sprintf("%s is locked by %s since %s: wait for it to finish; "+
 		"if that process is not redisplan (its pid was reused), remove the stale lock with: rm %s", e.Path, who, since, e.Path)
@@ -73,8 +81,10 @@ func (e *HeldError) Error() string {
 // two processes never both take over the same stale lock.
 func Acquire(path, holder string) (l *Lock, warning string, err error) {
 	holder = strings.Join(strings.Fields(holder), " ")
-	content := fmt.Sprintf("pid=%d\ntime=%s\nholder=%s\n",
-		os.Getpid(), time.Now().UTC().Format(time.RFC3339), holder)
+	host, _ := os.Hostname()
+	content := fmt.Sprintf("pid=%d\ntime=%s\nholder=%s\nhost=%s\nstart=%s\n",
+		os.Getpid(), time.Now().UTC().Format(time.RFC3339), holder,
+		strings.Join(strings.Fields(host), ""), backup.ProcStart(os.Getpid()))
 	for range attempts {
 		created, err := create(path, content)
 		if err != nil {
@@ -169,6 +179,10 @@ type state struct {
 	pid     int // 0 when the file is not a lock
 	since   time.Time
 	holder  string
+	// host and start are the holder's host name and process start time
+	// (backup.ProcStart), empty in a lock an older redisplan wrote.
+	host    string
+	start   string
 	modTime time.Time
 	alive   bool
 }
@@ -185,11 +199,24 @@ func inspect(path string) (state, error) {
 	}
 	st := state{path: path, content: string(b), modTime: info.ModTime()}
 	st.pid, st.since, st.holder = parse(st.content)
+	st.host, st.start = origin(st.content)
 	if st.since.IsZero() {
 		st.since = st.modTime
 	}
 	if st.pid > 0 {
 		st.alive = alive(st.pid)
+		host, _ := os.Hostname()
+		switch {
+		case st.host != "" && st.host != strings.Join(strings.Fields(host), ""):
+			// Another host's process (a pod that ran before, with a
+			// lock on a shared volume) cannot be asked: its lock holds
+			// until it is old enough that no backup still runs.
+			st.alive = time.Since(st.since) < backup.StaleAfter
+		case st.alive && st.start != "":
+			// The pid runs, but is it the holder, or a process that
+			// reused its pid (pid 1 of the next container)?
+			st.alive = backup.ProcessRuns(st.pid, st.start)
+		}
 	}
 	return st, nil
 }
@@ -203,7 +230,16 @@ func (st state) held() *HeldError {
 	case st.pid == 0 && time.Since(st.modTime) > staleAfter:
 		return nil
 	}
-	return &HeldError{Path: st.path, PID: st.pid, Since: st.since, Holder: st.holder}
+	return &HeldError{Path: st.path, PID: st.pid, Since: st.since, Holder: st.holder, Host: st.otherHost()}
+}
+
+// otherHost is the host the lock was taken on when it is not this one.
+func (st state) otherHost() string {
+	host, _ := os.Hostname()
+	if st.host == "" || st.host == strings.Join(strings.Fields(host), "") {
+		return ""
+	}
+	return st.host
 }
 
 func (st state) takeOverWarning() string {
@@ -214,6 +250,10 @@ func (st state) takeOverWarning() string {
 	who := fmt.Sprintf("process %d", st.pid)
 	if st.holder != "" {
 		who += " (" + st.holder + ")"
+	}
+	if h := st.otherHost(); h != "" {
+		return fmt.Sprintf("took over the lock %s of %s on host %s, taken %s: more than %s ago, so no run of it still holds it",
+			st.path, who, h, st.since.Local().Format(time.RFC3339), units.FormatDuration(backup.StaleAfter))
 	}
 	return fmt.Sprintf("took over the stale lock %s of %s, taken %s: that process is gone",
 		st.path, who, st.since.Local().Format(time.RFC3339))
@@ -299,6 +339,21 @@ func parse(content string) (pid int, since time.Time, holder string) {
 		}
 	}
 	return pid, since, holder
+}
+
+// origin reads the host and start lines of a lock file.
+func origin(content string) (host, start string) {
+	for line := range strings.Lines(content) {
+		key, value, ok := strings.Cut(strings.TrimRight(line, "\n"), "=")
+		switch {
+		case !ok:
+		case key == "host":
+			host = value
+		case key == "start":
+			start = value
+		}
+	}
+	return host, start
 }
 
 // alive reports whether process pid exists. A process that exists but

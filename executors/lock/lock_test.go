@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redisplan/redisplan/executors/backup"
 )
 
 func TestAcquireRelease(t *testing.T) {
@@ -224,5 +226,62 @@ func TestPathFor(t *testing.T) {
 		if other == a {
 			t.Errorf("two targets share the lock %s", a)
 		}
+	}
+}
+
+// TestReusedPID: a lock whose pid runs again as another process (pid 1
+// of the next container, with the lock on a volume that outlived the
+// killed one) is stale: the start time it recorded is not the process's.
+func TestReusedPID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	host, _ := os.Hostname()
+	if backup.ProcStart(os.Getpid()) == "" {
+		t.Skip("no /proc: process start times cannot be read")
+	}
+	writeLock(t, path, fmt.Sprintf("pid=%d\ntime=2026-01-02T03:04:05Z\nholder=backup main\nhost=%s\nstart=1\n", os.Getpid(), host))
+	l, warning, err := Acquire(path, "backup main")
+	if err != nil {
+		t.Fatalf("a lock of a reused pid is respected: %v", err)
+	}
+	defer l.Release()
+	if !strings.Contains(warning, "took over") {
+		t.Errorf("warning %q does not say it took over the lock", warning)
+	}
+	b, _ := os.ReadFile(path)
+	if h, start := origin(string(b)); h == "" || start != backup.ProcStart(os.Getpid()) {
+		t.Errorf("the new lock records host %q start %q:\n%s", h, start, b)
+	}
+	// The live holder's own lock, with its true start time, holds.
+	if _, _, err := Acquire(path, "backup main"); err == nil {
+		t.Error("a second Acquire took the lock of a live holder")
+	}
+}
+
+// TestOtherHostLock: a lock taken on another host (a pod before this one)
+// cannot be checked: it holds, with a message naming the host and the
+// file to remove, until it is older than backup.StaleAfter.
+func TestOtherHostLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	writeLock(t, path, fmt.Sprintf("pid=1\ntime=%s\nholder=backup main\nhost=redisplan-main-backup-29001-x7k2p\nstart=42\n", since))
+	_, _, err := Acquire(path, "backup main")
+	var held *HeldError
+	if !errors.As(err, &held) || held.Host != "redisplan-main-backup-29001-x7k2p" {
+		t.Fatalf("Acquire = %v, want a *HeldError naming the other host", err)
+	}
+	for _, want := range []string{"redisplan-main-backup-29001-x7k2p", "rm " + path} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q lacks %q", err, want)
+		}
+	}
+	old := time.Now().Add(-backup.StaleAfter - time.Hour).UTC().Format(time.RFC3339)
+	writeLock(t, path, fmt.Sprintf("pid=1\ntime=%s\nholder=backup main\nhost=redisplan-main-backup-29001-x7k2p\nstart=42\n", old))
+	l, warning, err := Acquire(path, "backup main")
+	if err != nil {
+		t.Fatalf("a day-old lock of another host: %v", err)
+	}
+	defer l.Release()
+	if !strings.Contains(warning, "redisplan-main-backup-29001-x7k2p") {
+		t.Errorf("warning %q does not name the host", warning)
 	}
 }

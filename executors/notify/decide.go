@@ -1,6 +1,8 @@
 // Package notify turns check results into alerts and delivers them to
-// webhooks: which alerts are due (Decide, MarkSent), what is sent
-// (JSONPayload, AlertmanagerPayload, SlackPayload) and how (Sender).
+// webhooks and to Alertmanager's API: which alerts are due (Decide,
+// MarkSent; Firing and EndsAt for Alertmanager, which is given every
+// firing alert on each run), what is sent (JSONPayload,
+// AlertmanagerPayload, SlackPayload, APIPayload) and how (Sender).
 //
 // Deciding and rendering are pure; only Sender does I/O. The caller keeps
 // the AlertState map between runs (a state file), so that a firing alert

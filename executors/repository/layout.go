@@ -24,9 +24,21 @@ const Backups Kind = ""
 // (executors/archive): flat objects in <target folder>/archive/.
 const Archive Kind = "archive"
 
+// CheckState is check's state of the target (executors/check: the last
+// sample of its counters and the alerts' bookkeeping), kept beside its
+// backups so that a job without a disk of its own (a CronJob pod) still
+// sends "resolved" and does not send an alert twice:
+// <target folder>/check/CheckStateName.
+const CheckState Kind = "check"
+
+// CheckStateName is the object that holds a target's check state in
+// CheckState. Another spec's target of the same name in a shared folder
+// keeps its own beside it, named after its owner.
+const CheckStateName = "state.json"
+
 // kinds are the kinds with a folder of their own inside a target's
 // folder: not backups, and not something left alone there.
-var kinds = []Kind{Archive}
+var kinds = []Kind{Archive, CheckState}
 
 // FileName turns a target name such as cache["eu"] into cache-eu: the name
 // of its folder in a destination, and of its other files (redis.conf,

@@ -21,6 +21,7 @@ import (
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/conffile"
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/rdb"
@@ -80,9 +81,19 @@ type plan struct {
 	settings  []Setting
 	fileEdits []redisconf.Edit
 
+	// down: nothing answered at the server's address (the disaster
+	// case): there is nothing to pause, save or stop, and a rollback
+	// leaves the server down as it was. makeDir: its data dir does not
+	// exist and the restore creates it.
+	down    bool
+	makeDir bool
+
 	placements []placement
 	skipped    []string // backup files not restored (AOF files on an appendonly-no server)
-	need, free uint64   // disk space
+	// rdbLeftOut says why the backup's RDB is not placed beside the AOF
+	// it restores: the server's release cannot load it. "" when placed.
+	rdbLeftOut string
+	need, free uint64 // disk space
 
 	before Stats
 }
@@ -93,7 +104,14 @@ func (p *plan) dataNames() []string { return []string{p.dbfilename, p.appenddirn
 // summary is one line on what the checks found.
 func (p *plan) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version %s", p.version)
+	if p.down {
+		b.WriteString("the server does not answer (down)")
+		if p.version != "" {
+			fmt.Fprintf(&b, "; the spec says version %s", p.version)
+		}
+	} else {
+		fmt.Fprintf(&b, "version %s", p.version)
+	}
 	if p.rdbVersion > 0 {
 		fmt.Fprintf(&b, ", backup RDB version %d", p.rdbVersion)
 	}
@@ -105,7 +123,11 @@ func (p *plan) summary() string {
 	default:
 		b.WriteString(", restoring the RDB")
 	}
-	fmt.Fprintf(&b, " into %s; %s needed, %s free", p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
+	into := "into"
+	if p.makeDir {
+		into = "into the new data dir"
+	}
+	fmt.Fprintf(&b, " %s %s; %s needed, %s free", into, p.dir, units.FormatBytes(int64(p.need)), units.FormatBytes(int64(p.free)))
 	return b.String()
 }
 
@@ -148,6 +170,12 @@ func check(ctx context.Context, t *model.Target, src Source) (*plan, error) {
 			`add service { stop = [...] } to the target`, t.Connection.Address)
 	}
 
+	if t.Connection.Address != "" {
+		network, addr := server.Address(t.Connection)
+		if down, _ := server.NotAnswering(ctx, network, addr); down {
+			return p, p.checkDown(ctx, t, src, files)
+		}
+	}
 	c, err := live.Dial(t.Connection)
 	if err != nil {
 		return nil, err
@@ -793,6 +821,9 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	f := files.rdb
 	if p.restoreAOF {
 		f = files.aofBase
+		if err := p.leaveOutRDB(ctx, src, files); err != nil {
+			return err
+		}
 	}
 	v, err := readRDBVersion(ctx, src, *f)
 	if err != nil {
@@ -820,6 +851,29 @@ func (p *plan) checkRDBVersion(ctx context.Context, src Source, files backupFile
 	return nil
 }
 
+// leaveOutRDB does not place the backup's RDB beside the AOF a restore
+// puts back when the server's release cannot load it (an AOF of commands
+// from a newer engine): the server loads the AOF, and a later start with
+// appendonly no would refuse the RDB and not start. The data directory's
+// own dump.rdb goes into the safety copy all the same, so none is left.
+func (p *plan) leaveOutRDB(ctx context.Context, src Source, files backupFiles) error {
+	if files.rdb == nil {
+		return nil
+	}
+	v, err := readRDBVersion(ctx, src, *files.rdb)
+	if err != nil {
+		return err
+	}
+	newest, known := rdb.Loads(p.version)
+	if !known || v <= newest {
+		return nil
+	}
+	p.placements = slices.DeleteFunc(p.placements, func(pl placement) bool { return pl.file.Kind == backup.KindRDB })
+	p.rdbLeftOut = fmt.Sprintf("did not restore %s: it has RDB version %d, which this server (%s) cannot load (it loads up to version %d); "+
+		"the AOF holds the same data, so keep appendonly yes until a BGSAVE has written an RDB of this server", files.rdb.Original, v, catalog.ServerLabel(p.version), newest)
+	return nil
+}
+
 // tooNew says that the server cannot load the backup's RDB version v, and
 // what would: the releases that load it, and for a drill the binary to put
 // first on PATH.
@@ -833,7 +887,7 @@ func (p *plan) tooNew(name string, v, newest int, writer string, aof aofForm) er
 		which = "the drill's scratch server " + p.scratchBin
 	}
 	msg := fmt.Sprintf("the backup's %s has RDB version %d%s, which %s (%s) cannot load (it loads up to version %d)",
-		name, v, by, which, serverLabel(p.version), newest)
+		name, v, by, which, catalog.ServerLabel(p.version), newest)
 	loads := rdb.Loaders(v)
 	if p.scratchBin != "" {
 		if loads == "" {
@@ -930,7 +984,7 @@ func (p *plan) checkSpace() error {
 		}
 	}
 	p.need = spaceNeeded(placed, rewrite, snapshot)
-	free, err := freeSpace(p.dir)
+	free, err := freeSpace(existingAncestor(p.dir))
 	if err != nil {
 		return err
 	}
@@ -964,13 +1018,4 @@ func freeSpace(dir string) (uint64, error) {
 		return 0, fmt.Errorf("free space in %s: %w", dir, err)
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil // field types differ between systems
-}
-
-// serverLabel names a server release as catalog.ServerVersion gives it:
-// "valkey 8.0.1" is "Valkey 8.0.1", "7.0.15" is "Redis 7.0.15".
-func serverLabel(version string) string {
-	if v, ok := strings.CutPrefix(version, "valkey "); ok {
-		return "Valkey " + v
-	}
-	return "Redis " + orUnknown(version)
 }

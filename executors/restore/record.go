@@ -95,6 +95,10 @@ type Record struct {
 	Settings []Setting `json:"settings"`
 	// Keyspace is the server's keys per database before the restore.
 	Keyspace map[int]backup.DBStats `json:"keyspace,omitempty"`
+	// Down: the server did not answer before the restore (its data dir
+	// may have been gone): recovery puts the files back and leaves it
+	// down, as it was.
+	Down bool `json:"down,omitempty"`
 }
 
 // RecordPath is where the Record of a restore into t is kept.
@@ -176,7 +180,7 @@ func (r *run) writeRecord(phase string) error {
 		r.rec = &Record{Format: recordFormat, Target: r.t.Name, Address: r.t.Connection.Address, BackupID: r.src.Manifest.ID,
 			PID: os.Getpid(), Start: backup.ProcStart(os.Getpid()), Host: host, Time: time.Now().UTC(),
 			ConfigFile: r.t.ConfigFile, DataDir: r.p.dir, Names: r.p.dataNames(), Pidfile: r.p.pidfile, Logfile: r.p.logfile,
-			Settings: r.p.settings, Keyspace: r.p.before.Keyspace}
+			Settings: r.p.settings, Keyspace: r.p.before.Keyspace, Down: r.p.down}
 	}
 	r.rec.Phase, r.rec.Safety, r.rec.Moved = phase, r.safety, r.moved
 	data, err := json.MarshalIndent(r.rec, "", "  ")
@@ -324,6 +328,12 @@ func recoverDown(ctx context.Context, t *model.Target, rec *Record) (string, err
 			}
 			what += "; put your values back into " + rec.ConfigFile
 		}
+	}
+	if rec.Down {
+		if err := recordJournal(t).Remove(); err != nil {
+			return "", err
+		}
+		return what + "; the server was down before that restore began, so it is left down: restore again", nil
 	}
 	w := newStartWatch(rec.Pidfile, rec.Logfile)
 	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(ctx, "start", t.Service.Start)); err != nil {

@@ -75,6 +75,16 @@ const (
 type Source struct {
 	Manifest *backup.Manifest
 	Open     func(ctx context.Context, f backup.File) (io.ReadCloser, error)
+	// OpenWithoutRawDigest, when not nil, is Open without the check of
+	// the raw bytes' digest (backup.OpenStreamWithoutRawDigest): the
+	// stored bytes' digest and size, the raw size and the decoders' own
+	// checksums are checked as with Open. Restore stages through it, so
+	// that the pass before the server stops does only what the load
+	// needs first, and checks the raw digest and the RDB structure and
+	// CRC-64 over the staged files beside the stop and the load, before
+	// the restored server takes a write (checkStaged). Nil: every check
+	// is made while staging.
+	OpenWithoutRawDigest func(ctx context.Context, f backup.File) (io.ReadCloser, error)
 }
 
 // Options tunes Restore and Drill.
@@ -109,6 +119,9 @@ type Stats struct {
 	Keyspace map[int]backup.DBStats
 	// UsedMemory is INFO memory's used_memory, in bytes.
 	UsedMemory int64
+	// Down: nothing answered at the server's address (Check of a server
+	// that is down: a restore starts it).
+	Down bool
 }
 
 // Result reports a restore or a drill.
@@ -145,6 +158,11 @@ type Timings struct {
 	Swap time.Duration
 	// Load is from starting the server until it had loaded the data.
 	Load time.Duration
+	// StagedCheck is the check of the staged files' raw digest and RDB
+	// structure and CRC-64 (Source.OpenWithoutRawDigest), which runs
+	// beside the stop, the swap and the load; 0 when they were checked
+	// while staging.
+	StagedCheck time.Duration
 	// Prove is the key check, AOF turned back on when the restore turned
 	// it off, and the user's settings put back.
 	Prove time.Duration
@@ -162,9 +180,13 @@ type Timings struct {
 // String is the timings in one line, for an event.
 func (tm Timings) String() string {
 	s := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
-	return fmt.Sprintf("checks %s, staging %s, stop %s, swap %s, load %s, key check and settings %s; total %s; "+
+	line := fmt.Sprintf("checks %s, staging %s, stop %s, swap %s, load %s, key check and settings %s; total %s; "+
 		"the server answered no one for %s (stop to loaded) and took no write for %s",
 		s(tm.Check), s(tm.Stage), s(tm.Stop), s(tm.Swap), s(tm.Load), s(tm.Prove), s(tm.Total), s(tm.Unavailable), s(tm.WritesHeld))
+	if tm.StagedCheck > 0 {
+		line += fmt.Sprintf("; the staged files' raw digest and RDB check took %s beside the stop and the load", s(tm.StagedCheck))
+	}
+	return line
 }
 
 // Error is a restore that failed after the server was stopped. Its message
@@ -247,10 +269,19 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		opts.emit(progress.Warning, "%s", p.recovered)
 	}
 
+	// A server that lost its data dir gets it back, empty, before the
+	// files are staged in it; a failure before the swap removes it again.
+	defer r.removeMadeDir()
+	if p.makeDir {
+		if err := r.makeDataDir(); err != nil {
+			return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
+		}
+	}
 	// The backup's files are written next to the data while the server
 	// still runs: the server is down only for the swap and the load, and
 	// at no moment does the data dir lack a complete set of files.
 	defer r.removeStaging()
+	defer func() { r.checks.stop() }()
 	staging := time.Now()
 	if err := r.stage(ctx); err != nil {
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
@@ -264,7 +295,10 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
 	stopping := time.Now()
-	if err := r.stop(ctx); err != nil {
+	if p.down {
+		r.pausedAt, r.stopAt = stopping, stopping
+		opts.emit(progress.Step, "nothing answers at %s: the server is down, there is nothing to pause, save or stop", t.Connection.Address)
+	} else if err := r.stop(ctx); err != nil {
 		if r.stopped {
 			// It stopped after all, too late: start it again.
 			return res, r.rollback(ctx, err)
@@ -318,6 +352,8 @@ type run struct {
 	p    *plan
 
 	stopped bool // the original server was stopped
+	started bool // the start command of the restored server was run
+	madeDir bool // the data dir was gone and the restore created it
 	// stopUnknown: the stop failed and the server neither answered nor
 	// was seen gone afterwards; it may be going down.
 	stopUnknown bool
@@ -332,6 +368,8 @@ type run struct {
 
 	watch *startWatch // the server started last, to stop it on rollback
 	rec   *Record     // what is kept durably beside the lock (RecordName)
+
+	checks *stagedChecks // the staged files' checks left from staging; nil when none
 
 	tm                         Timings
 	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable
@@ -387,6 +425,11 @@ func (r *run) stop(ctx context.Context) (err error) {
 
 	if err := pause.held(); err != nil {
 		return fmt.Errorf("stop the server: %w; nothing was changed: try again", err)
+	}
+	// The staged files' checks run beside the stop and the load; one
+	// that failed already spares the server its stop.
+	if err := r.checks.failed(); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	stopCtx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
@@ -555,6 +598,9 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if len(p.skipped) > 0 {
 		opts.emit(progress.Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
+	if p.rdbLeftOut != "" {
+		opts.emit(progress.Step, "%s", p.rdbLeftOut)
+	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, opts.loadTimeout())
 	defer cancel()
@@ -564,6 +610,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	r.watch = newStartWatch(p.pidfile, p.logfile)
 	start := time.Now()
 	r.tm.Swap = start.Sub(swapping)
+	r.started = true
 	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(loadCtx, "start", t.Service.Start)); err != nil {
 		return 0, Stats{}, err
 	}
@@ -601,6 +648,17 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	}()
 	if err != nil {
 		return 0, Stats{}, err
+	}
+	if r.checks != nil {
+		if err := r.checks.wait(ctx); err != nil {
+			return 0, Stats{}, err
+		}
+		r.tm.StagedCheck = r.checks.took
+		opts.emit(progress.Step, "checked the staged files beside the load (%.2fs): raw SHA-256 as in the manifest, sound RDB structure and CRC-64",
+			r.checks.took.Seconds())
+		for _, f := range r.checks.noChecksum {
+			opts.emit(progress.Warning, "%s", noChecksumWarning(f))
+		}
 	}
 
 	wantAOF := "0"
@@ -704,15 +762,32 @@ func (r *run) stage(ctx context.Context) error {
 	if uid, gid := owner(p.dir); uid >= 0 {
 		_ = os.Chown(staging, uid, gid)
 	}
+	var deferred []stagedFile
+	defer func() {
+		if r.checks == nil {
+			for _, sf := range deferred {
+				sf.fh.Close()
+			}
+		}
+	}()
 	for _, pl := range p.placements {
 		staged := pl
 		staged.dir = staging
+		staged.deferChecks = r.src.OpenWithoutRawDigest != nil
 		crc, err := place(ctx, r.src, staged, r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage}))
 		if err != nil {
 			return err
 		}
 		r.opts.emit(progress.Step, "wrote %s (%s), ready to swap in", pl.dest, units.FormatBytes(pl.file.RawSize))
-		if crc == crcMissing && pl.file.RawSHA256 == "" {
+		if staged.deferChecks {
+			// Opened now: the check reads the file the swap puts in
+			// place, whatever its name then.
+			fh, err := os.Open(staged.path())
+			if err != nil {
+				return fmt.Errorf("open the staged %s to check it: %w", pl.dest, err)
+			}
+			deferred = append(deferred, stagedFile{file: pl.file, fh: fh})
+		} else if crc == crcMissing && pl.file.RawSHA256 == "" {
 			r.opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
@@ -722,7 +797,13 @@ func (r *run) stage(ctx context.Context) error {
 			return err
 		}
 	}
-	return fsutil.SyncDir(staging)
+	if err := fsutil.SyncDir(staging); err != nil {
+		return err
+	}
+	if len(deferred) > 0 {
+		r.checks = checkStaged(ctx, deferred)
+	}
+	return nil
 }
 
 // removeStaging removes the staging directory unless the swap began: from
@@ -863,7 +944,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	}
 	originals := r.whereOriginalsAre()
 
-	if r.stopped {
+	if r.stopped || r.started {
 		stopCtx, cancel := context.WithTimeout(rctx, stopTimeout)
 		_, err := stopServer(stopCtx, t, p, true, r.watch)
 		cancel()
@@ -905,6 +986,16 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		r.confEdited = false
 	}
 
+	if p.down {
+		e.RolledBack = true
+		r.removeRecord()
+		e.message = fmt.Sprintf("%s; rolled back: the server is down, as it was before the restore, and its data dir %s holds what it held before", head, p.dir)
+		if r.safety != "" {
+			e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
+		}
+		r.opts.emit(progress.RolledBack, "the data dir of %s holds what it held before; the server is down, as it was", t.Name)
+		return e
+	}
 	keysBack := false
 	if r.stopped {
 		lctx, cancel := context.WithTimeout(rctx, r.opts.loadTimeout())
@@ -942,7 +1033,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 func (r *run) whereOriginalsAre() string {
 	p := r.p
 	switch {
-	case !r.stopped:
+	case !r.stopped && !r.swapped:
 		return "nothing was moved"
 	case r.safety == "":
 		return "the original files were not moved: they are in " + p.dir

@@ -51,7 +51,7 @@ func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary 
 	// ample for one segment even on a slow store.
 	fmt.Fprintln(&svc, "KillSignal=SIGTERM")
 	fmt.Fprintln(&svc, "TimeoutStopSec=60")
-	for _, l := range hardening(archiveWritePaths(t)) {
+	for _, l := range Hardening(archiveWritePaths(t)) {
 		fmt.Fprintln(&svc, l)
 	}
 	fmt.Fprintln(&svc)
@@ -68,28 +68,4 @@ func archiveWritePaths(t *model.Target) []string {
 		return nil
 	}
 	return []string{filepath.Clean(d)}
-}
-
-// hardening returns the sandboxing settings of a service that writes
-// only to paths (and its private /tmp): the file system is read-only
-// but for them, no privilege can be gained. A path is written with '-'
-// so that a destination that is not there (a disk not mounted) fails
-// the run with redisplan's message rather than systemd's.
-func hardening(paths []string) []string {
-	out := []string{"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict"}
-	for _, p := range paths {
-		out = append(out, "ReadWritePaths="+pathWord("-"+p))
-	}
-	return out
-}
-
-// pathWord writes a path as one word of a path-list setting: '%' doubled
-// (systemd expands specifiers there, not environment variables), in
-// double quotes when it holds a space, a quote or a backslash.
-func pathWord(p string) string {
-	p = specifiers(p)
-	if strings.ContainsAny(p, " \t\"'\\") {
-		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
-	}
-	return p
 }

@@ -4,6 +4,8 @@ package systemd
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/oncalendar"
 	"github.com/redisplan/redisplan/internal/owner"
+	"github.com/redisplan/redisplan/internal/s3url"
 )
 
 // Options carries what ExecStart= needs besides the target: the same as
@@ -67,6 +70,16 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 			fmt.Fprintf(&svc, "User=%s\n", specifiers(st.RunAs))
 		}
 		fmt.Fprintf(&svc, "ExecStart=%s\n", execLine(argv))
+		if j.Name == "check" {
+			// check exits 1 on a WARNING: the check's own alerts report
+			// it, and a failed unit would leave the host degraded until
+			// the next run. CRITICAL (2) and UNKNOWN (3) still fail the
+			// unit, for OnFailure= and for what watches failed units.
+			fmt.Fprintln(&svc, "SuccessExitStatus=1")
+		}
+		for _, l := range Hardening(WritePaths(t)) {
+			fmt.Fprintln(&svc, l)
+		}
 
 		var tmr strings.Builder
 		fmt.Fprintln(&tmr, schedfiles.Marker(t.Name))
@@ -97,6 +110,79 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	}
 	return files, nil
+}
+
+// StateDirectory is the directory under /var/lib (systemd's %S) that the
+// units get as StateDirectory=: the check state of a target whose backups
+// are not in a local directory, and, as TMPDIR, the lock and journal of a
+// target without a config file.
+const StateDirectory = "redisplan"
+
+// Hardening returns the [Service] lines that confine a redisplan job:
+// its state directory, a read-only system with writable paths (those that
+// do not exist are skipped, so that a backup disk not mounted is
+// reported by redisplan rather than by systemd), a private /tmp, no new
+// privileges and private files. The check state falls back to the state
+// directory (XDG_STATE_HOME), and so do the lock and journal of a target
+// without a config file (TMPDIR): a private /tmp is removed when the
+// unit stops, and a journal must outlive a killed run.
+func Hardening(writePaths []string) []string {
+	out := []string{
+		"StateDirectory=" + StateDirectory,
+		"Environment=XDG_STATE_HOME=%S TMPDIR=%S/" + StateDirectory,
+		"UMask=0077",
+		"ProtectSystem=strict",
+	}
+	for _, p := range writePaths {
+		if strings.ContainsFunc(p, unicode.IsControl) {
+			// A line break would start a setting of its own; such a
+			// path stays read-only, and the job says it cannot write.
+			continue
+		}
+		out = append(out, "ReadWritePaths="+pathWord("-"+p))
+	}
+	return append(out, "PrivateTmp=yes", "NoNewPrivileges=yes")
+}
+
+// WritePaths are the directories a target's scheduled jobs write to: its
+// local backup destinations, the directory of its config file (where
+// its lock and journal are) and its data dir when the spec names it (an
+// AOF backup stages its snapshot there). Sorted, without duplicates.
+func WritePaths(t *model.Target) []string {
+	var paths []string
+	add := func(p string) {
+		if filepath.IsAbs(p) {
+			paths = append(paths, filepath.Clean(p))
+		}
+	}
+	if t.Backup != nil {
+		for _, d := range append([]string{t.Backup.Destination}, t.Backup.CopyTo...) {
+			if !s3url.Is(d) {
+				add(d)
+			}
+		}
+	}
+	if t.ConfigFile != "" {
+		add(filepath.Dir(t.ConfigFile))
+	}
+	if t.DataDir != "" {
+		add(t.DataDir)
+	} else if d := t.Directive("dir"); d != nil {
+		add(d.Value)
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+// pathWord writes a path as one word of a path-list setting: '%' doubled
+// (systemd expands specifiers there, not environment variables), in
+// double quotes when it holds a space, a quote or a backslash.
+func pathWord(p string) string {
+	p = specifiers(p)
+	if strings.ContainsAny(p, " \t\"'\\") {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
+	}
+	return p
 }
 
 // oneLine keeps a target name on its line in a unit setting: a for_each

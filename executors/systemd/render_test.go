@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +126,12 @@ func TestVerify(t *testing.T) {
 	}
 	dir := t.TempDir()
 	st := &model.SystemdTimers{Dir: dir, RandomizedDelay: 90 * time.Second}
-	files, err := Render(target(), st, Options{Binary: bin, Config: dir})
+	// Every write path the hardening can name, one with a space.
+	tg := target()
+	tg.ConfigFile = "/etc/redis/redis.conf"
+	tg.DataDir = "/var/lib/redis"
+	tg.Backup.CopyTo = []string{"/mnt/backup disk/redis", "s3://bucket/redis"}
+	files, err := Render(tg, st, Options{Binary: bin, Config: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +159,66 @@ func TestVerify(t *testing.T) {
 	}
 	if err != nil && len(ours) == 0 {
 		t.Logf("systemd-analyze verify exited with %v about units other than ours:\n%s", err, out)
+	}
+}
+
+// TestHardeningKeepsPathsOnTheirLine: a write path with a line break
+// (a destination a spec value built) is left out rather than start a
+// setting of its own.
+func TestHardeningKeepsPathsOnTheirLine(t *testing.T) {
+	lines := Hardening([]string{"/srv/a\nExecStartPre=/bin/touch /tmp/pwned", "/srv/b"})
+	for _, l := range lines {
+		if strings.Contains(l, "ExecStartPre") || strings.Contains(l, "\n") {
+			t.Errorf("a path escaped its line: %q", l)
+		}
+	}
+	if !slices.Contains(lines, "ReadWritePaths=-/srv/b") {
+		t.Errorf("lines %q lack the plain path", lines)
+	}
+}
+
+// TestHardening: each service confines its job, and can write where the
+// job writes: local destinations, the config file's directory (lock and
+// journal) and the data dir (an AOF backup's snapshot); the check unit
+// passes a WARNING and fails on CRITICAL and UNKNOWN.
+func TestHardening(t *testing.T) {
+	tg := target()
+	tg.ConfigFile = "/etc/redis/redis.conf"
+	tg.Directives = []model.Directive{{Name: "dir", Value: "/var/lib/redis"}}
+	tg.Backup.CopyTo = []string{"/mnt/backup disk/100%", "s3://bucket/redis", "/var/backups/redis/"}
+	files, err := Render(tg, &model.SystemdTimers{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"StateDirectory=redisplan",
+		"Environment=XDG_STATE_HOME=%S TMPDIR=%S/redisplan",
+		"UMask=0077",
+		"ProtectSystem=strict",
+		"ReadWritePaths=-/etc/redis",
+		`ReadWritePaths="-/mnt/backup disk/100%%"`,
+		"ReadWritePaths=-/var/backups/redis",
+		"ReadWritePaths=-/var/lib/redis",
+		"PrivateTmp=yes",
+		"NoNewPrivileges=yes",
+	}
+	for _, f := range files {
+		// The archive's service writes only to its destination
+		// (TestArchiveUnit).
+		if !strings.HasSuffix(f.Name, ".service") || strings.HasSuffix(f.Name, "-archive.service") {
+			continue
+		}
+		svc := string(f.Content)
+		if !strings.Contains(svc, strings.Join(want, "\n")+"\n") {
+			t.Errorf("%s lacks the hardening lines\n%s\ngot:\n%s", f.Name, strings.Join(want, "\n"), svc)
+		}
+		pass := strings.Contains(svc, "\nSuccessExitStatus=1\n")
+		if check := strings.HasSuffix(f.Name, "-check.service"); pass != check {
+			t.Errorf("%s: SuccessExitStatus=1 present %v, want %v", f.Name, pass, check)
+		}
+		if strings.Contains(svc, "SuccessExitStatus=1 2") || strings.Contains(svc, "SuccessExitStatus=2") {
+			t.Errorf("%s: a CRITICAL would pass:\n%s", f.Name, svc)
+		}
 	}
 }
 

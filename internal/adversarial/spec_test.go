@@ -257,7 +257,7 @@ func checkRendered(t *testing.T, res *hcl.Result) {
 
 // unitLine is every line a rendered systemd unit may have: a line that is
 // anything else was injected through a value.
-var unitLine = regexp.MustCompile(`^(|#.*|\[(Unit|Service|Timer|Install)\]|(Description|Wants|After|Type|User|ExecStart|OnCalendar|Persistent|RandomizedDelaySec|WantedBy)=.*)$`)
+var unitLine = regexp.MustCompile(`^(|#.*|\[(Unit|Service|Timer|Install)\]|(Description|Wants|After|Type|User|ExecStart|SuccessExitStatus|StateDirectory|Environment|UMask|ProtectSystem|ReadWritePaths|PrivateTmp|NoNewPrivileges|StartLimitIntervalSec|Restart|RestartSec|KillSignal|TimeoutStopSec|OnCalendar|Persistent|RandomizedDelaySec|WantedBy)=.*)$`)
 
 // checkSchedules renders the target's schedules as systemd units and as
 // CronJobs, whether or not the spec has such blocks, and checks that no

@@ -18,6 +18,18 @@ func ServerVersion(info map[string]string) string {
 	return info["redis_version"]
 }
 
+// ServerLabel names a release in the form ServerVersion gives as people
+// say it: "Redis 7.0.15", "Valkey 8.1.1". An empty release is "Redis ?".
+func ServerLabel(release string) string {
+	if v, ok := strings.CutPrefix(release, "valkey "); ok {
+		return "Valkey " + v
+	}
+	if release == "" {
+		release = "?"
+	}
+	return "Redis " + release
+}
+
 // Choose is the one rule that picks the catalog for a target: the catalog
 // of the release the live server reports in INFO (redis_version,
 // valkey_version, server_name), else the release the spec declares

@@ -394,6 +394,10 @@ type Cron struct {
 	Binary string
 	// Log, when set, is where the lines append their output.
 	Log string
+	// MailTo, when not nil, is the block's MAILTO: where cron mails what
+	// the jobs print (a scheduled check prints only when something is
+	// wrong); "" turns cron's mail off.
+	MailTo *string
 }
 
 // ValidCronDName reports whether Debian's cron reads a cron.d file of this
@@ -455,5 +459,40 @@ type KubeCronJobs struct {
 	TimeZone string
 	// StartingDeadline is how late a missed run may still start.
 	StartingDeadline time.Duration
-	Pos              Pos
+	// ImagePullPolicy is "Always", "IfNotPresent" or "Never"; empty leaves
+	// Kubernetes' default.
+	ImagePullPolicy string
+	// ServiceAccount is the pod's serviceAccountName (for IRSA or
+	// workload identity); empty uses the namespace's default.
+	ServiceAccount string
+	// VolumeClaim is a PersistentVolumeClaim mounted where the jobs keep
+	// their check state and backup lock; empty keeps the check state
+	// beside the backups and the lock in a scratch volume.
+	VolumeClaim string
+	// EnvFromSecrets are Secrets whose every key becomes an environment
+	// variable of the jobs (envFrom), such as AWS credentials.
+	EnvFromSecrets []string
+	// Requests and Limits are the container's resources, by resource
+	// name ("cpu", "memory", "ephemeral-storage"), as Kubernetes
+	// quantities ("100m", "256Mi").
+	Requests map[string]string
+	Limits   map[string]string
+	// Security is the pods' security context.
+	Security KubeSecurity
+	Pos      Pos
+}
+
+// KubeSecurity is what a CronJob's pods run as. The zero value is the
+// default: not as root (runAsNonRoot), on a read-only root filesystem.
+type KubeSecurity struct {
+	// AllowRoot leaves runAsNonRoot out (run_as_non_root = false).
+	AllowRoot bool
+	// WritableRoot leaves readOnlyRootFilesystem out
+	// (read_only_root_filesystem = false).
+	WritableRoot bool
+	// RunAsUser, RunAsGroup and FSGroup are nil to keep the image's user
+	// (and no fsGroup).
+	RunAsUser  *int64
+	RunAsGroup *int64
+	FSGroup    *int64
 }

@@ -449,7 +449,7 @@ func rewriteAOF(t *testing.T, c *redis.Client) {
 // aofBackupOn fills a server of engine e started from config and takes an
 // AOF-only backup of it; it returns the backup's ID, the destination and
 // the digest of the data.
-func aofBackupOn(t *testing.T, e engines.Engine, config func(int, string) string) (id, dest, want string) {
+func aofBackupOn(t *testing.T, e engines.Engine, config func(int, string) string, include string) (id, dest, want string) {
 	t.Helper()
 	addr, conf, _ := startDaemon(t, e, config)
 	fill(t, addr, e.Name)
@@ -459,7 +459,7 @@ func aofBackupOn(t *testing.T, e engines.Engine, config func(int, string) string
 	rewriteAOF(t, c)
 	want = digest(t, c)
 	dest = t.TempDir()
-	mustRun(t, "backup", "run", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`))
+	mustRun(t, "backup", "run", "-config", includeSpec(t, addr, conf, e.Server, dest, include))
 	entries, err := os.ReadDir(filepath.Join(dest, "main"))
 	if err != nil {
 		t.Fatal(err)
@@ -493,7 +493,7 @@ func TestRestoreAOFOnlyAcrossEngines(t *testing.T) {
 		t.Run(tc.from+"-into-"+tc.into, func(t *testing.T) {
 			t.Parallel()
 			from, into := all[tc.from], all[tc.into]
-			id, dest, want := aofBackupOn(t, from, aofConf)
+			id, dest, want := aofBackupOn(t, from, aofConf, `["aof"]`)
 
 			got := restoreOtherInto(t, into, aofConf, id, func(addr, conf string) string {
 				return includeSpec(t, addr, conf, into.Server, dest, `["aof"]`)
@@ -504,9 +504,31 @@ func TestRestoreAOFOnlyAcrossEngines(t *testing.T) {
 		})
 	}
 
+	// With its RDB too, the backup restores from its AOF, and the RDB the
+	// server could not load is left out rather than put where a start
+	// with appendonly no would refuse it.
+	t.Run("with-rdb", func(t *testing.T) {
+		t.Parallel()
+		id, dest, want := aofBackupOn(t, all["redis-8.0"], aofConf, `["rdb", "aof"]`)
+		e := all["redis-7.0"]
+		addr, conf, dir := startDaemon(t, e, aofConf)
+		c := client(t, addr)
+		out := mustRun(t, "restore", "-config", includeSpec(t, addr, conf, e.Server, dest, `["rdb", "aof"]`), "-target", "main", "-auto-approve", "-from-other-spec", id)
+		if !strings.Contains(out, "did not restore dump.rdb: it has RDB version 12") {
+			t.Errorf("the restore does not say it left out the RDB version 12:\n%s", out)
+		}
+		waitUp(t, c, dir)
+		if got := digest(t, c); got != want {
+			t.Errorf("Redis 8.0's AOF and RDB backup restored into Redis %s: digest %s, want %s", e.Version, got, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err == nil {
+			t.Errorf("the restore put an RDB Redis %s cannot load into its data directory", e.Version)
+		}
+	})
+
 	t.Run("appendonly-no", func(t *testing.T) {
 		t.Parallel()
-		id, dest, _ := aofBackupOn(t, all["redis-8.0"], aofConf)
+		id, dest, _ := aofBackupOn(t, all["redis-8.0"], aofConf, `["aof"]`)
 		e := all["redis-7.0"]
 		addr, conf, _ := startDaemon(t, e, plainConf)
 		code, out := run(t, "restore", "-config", includeSpec(t, addr, conf, e.Server, dest, `["aof"]`), "-target", "main", "-auto-approve", "-from-other-spec", id)
@@ -518,7 +540,7 @@ func TestRestoreAOFOnlyAcrossEngines(t *testing.T) {
 	t.Run("preamble", func(t *testing.T) {
 		t.Parallel()
 		from, e := all["valkey-8.1"], all["redis-7.0"]
-		id, dest, _ := aofBackupOn(t, from, aofPreambleConf)
+		id, dest, _ := aofBackupOn(t, from, aofPreambleConf, `["aof"]`)
 		addr, conf, _ := startDaemon(t, e, aofConf)
 		c := client(t, addr)
 		fill(t, addr, "keep")

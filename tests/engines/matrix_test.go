@@ -234,8 +234,15 @@ redis "main" {
 
 // startSeed starts the engine daemonized from the seed's config, the way
 // a service manager would, and kills it by its pidfile's PID at the end.
+// On Valkey the server also offers dual-channel replication, which the
+// replication backup method must not depend on (it never asks for it).
 func startSeed(t *testing.T, e engines.Engine) (addr, conf, dir string) {
 	t.Helper()
+	if e.Kind == "valkey" {
+		return startDaemon(t, e, func(port int, dir string) string {
+			return seedConf(port, dir) + "\n# Replication\ndual-channel-replication-enabled yes\n"
+		})
+	}
 	return startDaemon(t, e, seedConf)
 }
 

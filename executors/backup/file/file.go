@@ -48,8 +48,10 @@ const (
 	// ownerSuffix ends the name of the owner record beside a pending or
 	// deleting directory.
 	ownerSuffix = ".owner"
-	// checkState is the file `redisplan check` keeps its counters in,
-	// beside the backups.
+	// checkState is the file in which an older redisplan's `check` kept
+	// its counters beside the backups (it now keeps them in the
+	// repository's CheckState folder, and reads this one once): not a
+	// backup, and redisplan's.
 	checkState = ".check-state.json"
 	// runBytes is the length of the random run in the name of a pending
 	// or deleting directory (12 hex digits).

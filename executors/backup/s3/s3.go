@@ -49,7 +49,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/redisplan/redisplan/executors/backup"
@@ -81,11 +80,9 @@ var (
 )
 
 // Config says how to reach the bucket: a destination and the spec's s3
-// settings. Empty credentials are taken from the standard AWS environment
-// variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
-// and then from the shared credentials and config files
-// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE
-// or "default").
+// settings. Empty credentials are taken from the standard chain (see
+// credentials.go): the AWS environment variables, the shared credentials
+// file, a web identity, the container or instance role.
 type Config struct {
 	// Destination is s3://BUCKET[/PREFIX].
 	Destination string
@@ -162,28 +159,6 @@ func New(cfg Config) (*Store, error) {
 		return nil, s.clean(fmt.Errorf("s3 client for %s: %w", host, err))
 	}
 	return s, nil
-}
-
-// resolveCredentials takes the spec's keys, else the environment, else
-// the shared files. The instance-metadata provider is left out on
-// purpose: it reaches a link-local address, which a backup tool should not
-// do unasked.
-func resolveCredentials(cfg Config) (*credentials.Credentials, error) {
-	if cfg.AccessKey != "" || cfg.SecretKey != "" {
-		if cfg.AccessKey == "" || cfg.SecretKey == "" {
-			return nil, errors.New("the s3 block sets only one of access_key and secret_key: set both, or neither to use the AWS environment variables or credentials file")
-		}
-		return credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), nil
-	}
-	creds := credentials.NewChainCredentials([]credentials.Provider{
-		&credentials.EnvAWS{},
-		&credentials.FileAWSCredentials{},
-	})
-	v, err := creds.GetWithContext(nil)
-	if err != nil || v.AccessKeyID == "" || v.SecretAccessKey == "" {
-		return nil, errors.New("no S3 credentials: set access_key and secret_key in the backup's s3 block, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)")
-	}
-	return creds, nil
 }
 
 // clean removes every credential from err's message; errors.Is still

@@ -340,6 +340,11 @@ func TestEnvironmentCredentials(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	// No role either: the test asks no metadata service.
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	cfg := config(srv, "s3://"+bucket+"/env")
 	cfg.AccessKey, cfg.SecretKey = "", ""
 	s, err := New(cfg)

@@ -381,10 +381,17 @@ type Restore struct {
 	// FromOtherSpec allows Backup to name a backup that another spec's
 	// target took (backup.Claim): another server's data.
 	FromOtherSpec bool
-	// Exactly one of Latest, Backup and File says what is restored.
+	// Exactly one of Latest, Backup, File and ToTime says what is
+	// restored.
 	Latest bool
 	Backup string
 	File   string
+	// ToTime is -to-time as typed: an RFC 3339 time or "latest". At is
+	// the time it names (zero for "latest").
+	ToTime string
+	At     time.Time
+	// Plan says what would be restored and touches nothing.
+	Plan bool
 
 	Identity       string
 	AutoApprove    bool
@@ -397,6 +404,8 @@ func (r *Restore) define(fs *flag.FlagSet) {
 	fs.Var((*repeated)(&r.Targets), "target", "the `target` to restore (exactly one)")
 	fs.BoolVar(&r.Latest, "latest", false, "restore the newest backup")
 	fs.StringVar(&r.File, "file", "", "restore a plain RDB `file` instead of a backup from the catalog")
+	fs.StringVar(&r.ToTime, "to-time", "", "restore the data as it was at this `time` (RFC 3339, such as 2026-12-04T14:04:59Z), or latest: a base backup and the archived writes after it")
+	fs.BoolVar(&r.Plan, "plan", false, "say what would be restored (the backup; with -to-time the base, the time covered and the writes replayed) and change nothing")
 	fs.StringVar(&r.Identity, "identity", "", "age identity `file` for encrypted backups")
 	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
 	fs.BoolVar(&r.KeepSafetyCopy, "keep-safety-copy", true, "keep the moved-aside data files after a successful restore")
@@ -418,13 +427,34 @@ func ParseRestore(args []string) (*Restore, error) {
 		p.errorf("%q is not a backup ID (IDs are times such as 20261129T030000.000Z; backup list shows them): a target is chosen with -target, the newest backup with -latest", b)
 	}
 	chosen := 0
-	for _, b := range []bool{r.Latest, r.File != "", r.Backup != ""} {
+	for _, b := range []bool{r.Latest, r.File != "", r.Backup != "", r.ToTime != ""} {
 		if b {
 			chosen++
 		}
 	}
-	if chosen != 1 {
-		p.errorf("name exactly one of -latest, a backup ID, or -file PATH")
+	switch {
+	case r.ToTime != "" && chosen > 1:
+		var with []string
+		if r.Latest {
+			with = append(with, "-latest")
+		}
+		if r.Backup != "" {
+			with = append(with, "a backup ID")
+		}
+		if r.File != "" {
+			with = append(with, "-file")
+		}
+		p.errorf("-to-time chooses the base backup itself, so it cannot be combined with %s: for everything archived write -to-time latest", strings.Join(with, " or "))
+	case chosen != 1:
+		p.errorf("name exactly one of -latest, a backup ID, -file PATH or -to-time TIME")
+	}
+	if r.ToTime != "" && r.ToTime != "latest" {
+		at, err := time.Parse(time.RFC3339Nano, r.ToTime)
+		if err != nil {
+			p.errorf("-to-time %q is not a time: write it in RFC 3339, such as 2026-12-04T14:04:59Z or 2026-12-04T15:04:59.250+01:00, or write latest", r.ToTime)
+		} else {
+			r.At = at.UTC()
+		}
 	}
 	if len(r.Targets) != 1 {
 		p.errorf("restore needs exactly one -target")
@@ -445,7 +475,9 @@ type Check struct {
 	Out      string
 	Notify   bool
 	StateDir string
-	json     bool
+	// Quiet prints nothing when every check is OK (what schedules run).
+	Quiet bool
+	json  bool
 }
 
 func (c *Check) define(fs *flag.FlagSet) {
@@ -456,6 +488,7 @@ func (c *Check) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.Out, "o", "", "write the output to `FILE` atomically (for the Prometheus textfile collector)")
 	fs.BoolVar(&c.Notify, "notify", false, "send firing and resolved alerts to the spec's webhooks")
 	fs.StringVar(&c.StateDir, "state-dir", "", "where to keep counters and alert state between runs (default: beside the backup catalog, else the user's state directory)")
+	fs.BoolVar(&c.Quiet, "quiet", false, "print nothing when every check is OK and every alert was delivered (for schedules: cron mails any output)")
 }
 
 // ParseCheck parses check's arguments.
@@ -470,6 +503,9 @@ func ParseCheck(args []string) (*Check, error) {
 	}
 	if !oneOf(c.Format, CheckFormats) {
 		p.errorf("unknown format %q; choose %s", c.Format, choices(CheckFormats))
+	}
+	if c.Quiet && c.Format == "nagios" {
+		p.errorf("-quiet does not go with -format nagios: a Nagios plugin prints its status line every run")
 	}
 	return c, p.result()
 }
@@ -527,10 +563,14 @@ type DrillRPO struct {
 	JSON     bool
 }
 
-func (d *DrillRPO) define(fs *flag.FlagSet) {
+func (d *DrillRPO) define(fs *flag.FlagSet) { d.defineRuns(fs, drill.DefaultRuns) }
+
+// defineRuns is define with the default of -runs, which drill pitr sets
+// lower.
+func (d *DrillRPO) defineRuns(fs *flag.FlagSet, runs int) {
 	d.Spec.define(fs)
 	fs.Var((*repeated)(&d.Targets), "target", "the `target` whose persistence is drilled (exactly one)")
-	fs.IntVar(&d.Runs, "runs", drill.DefaultRuns, "how many times the scratch server is crashed")
+	fs.IntVar(&d.Runs, "runs", runs, "how many times the scratch server is crashed (drill pitr: loses its host)")
 	fs.DurationVar(&d.Duration, "duration", drill.DefaultDuration, "how long each run writes at most: the crash comes at a random moment in [D/2, D]")
 	fs.Int64Var(&d.Seed, "seed", 0, "seed of the random crash moments, to repeat a drill (0 takes one from the clock)")
 	fs.BoolVar(&d.JSON, "json", false, "print the figures as JSON")
@@ -538,8 +578,13 @@ func (d *DrillRPO) define(fs *flag.FlagSet) {
 
 // ParseDrillRPO parses drill rpo's arguments.
 func ParseDrillRPO(args []string) (*DrillRPO, error) {
+	return parseCrashDrill("drill rpo", drill.DefaultRuns, args)
+}
+
+// parseCrashDrill parses the arguments of drill rpo and drill pitr.
+func parseCrashDrill(name string, runs int, args []string) (*DrillRPO, error) {
 	d := &DrillRPO{}
-	p := newParser("drill rpo", d.define)
+	p := newParser(name, func(fs *flag.FlagSet) { d.defineRuns(fs, runs) })
 	if err := p.parse(args); err != nil {
 		return nil, err
 	}
@@ -553,6 +598,15 @@ func ParseDrillRPO(args []string) (*DrillRPO, error) {
 		p.errorf("a drill needs exactly one -target")
 	}
 	return d, p.result()
+}
+
+// DrillPITR is drill pitr's command line: drill rpo's flags, each run a
+// lost host instead of a crash, fewer runs by default.
+type DrillPITR = DrillRPO
+
+// ParseDrillPITR parses drill pitr's arguments.
+func ParseDrillPITR(args []string) (*DrillPITR, error) {
+	return parseCrashDrill("drill pitr", drill.DefaultPITRRuns, args)
 }
 
 // DrillRTO is drill rto's command line.

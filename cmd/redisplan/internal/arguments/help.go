@@ -3,6 +3,7 @@ package arguments
 import (
 	"flag"
 	"fmt"
+	"github.com/redisplan/redisplan/executors/drill"
 	"io"
 	"strings"
 )
@@ -172,19 +173,24 @@ var commandList = []*command{
 	{
 		name:     "restore",
 		synopsis: "Restore a backup, with verification and automatic rollback",
-		usage:    "restore -target NAME (-latest | ID | -file PATH) [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
+		usage:    "restore -target NAME (-latest | ID | -file PATH | -to-time TIME|latest) [-plan] [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
 		about: "Restores a backup (or a plain RDB file) into a target: verifies it while staging it beside\n" +
 			"the data, stops the server, moves its data files aside, puts the backup in place and\n" +
-			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.",
-		examples: []string{"redisplan restore -config redis.hcl -target main -latest", "redisplan restore -config redis.hcl -target main 20261129T030000.000Z"},
-		maxArgs:  1, takes: "one argument, a backup ID (or use -latest or -file PATH)", argName: "a backup ID",
+			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.\n" +
+			"-to-time restores the data as it was at a time: the newest base backup before it plus the\n" +
+			"archived writes up to it (redisplan archive). When the server is down and its data dir is\n" +
+			"gone, the dir is made again and the server started with the target's service start command.\n" +
+			"-plan says what would be restored and changes nothing.",
+		examples: []string{"redisplan restore -config redis.hcl -target main -latest", "redisplan restore -config redis.hcl -target main 20261129T030000.000Z",
+			"redisplan restore -config redis.hcl -target main -to-time 2026-12-04T14:04:59Z -plan"},
+		maxArgs: 1, takes: "one argument, a backup ID (or use -latest, -file PATH or -to-time TIME)", argName: "a backup ID",
 		hint:  targetHint,
 		flags: func(fs *flag.FlagSet) { new(Restore).define(fs) },
 	},
 	{
 		name:     "check",
 		synopsis: "Health checks and alerts from the spec's thresholds (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
-		usage:    "check [-json] [-format text|json|nagios|prometheus] [-o FILE] [-notify] [-state-dir DIR] [-target NAME]",
+		usage:    "check [-json] [-format text|json|nagios|prometheus] [-o FILE] [-notify] [-quiet] [-state-dir DIR] [-target NAME]",
 		about: "Checks each target against the spec's alert thresholds and, with -notify, sends firing and\n" +
 			"resolved alerts. Exit codes follow Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n" +
 			"(also for a command line that cannot be run).",
@@ -206,10 +212,11 @@ var commandList = []*command{
 	},
 	{
 		name:     "drill",
-		synopsis: "Measure recovery objectives: drill rpo|rto",
-		usage:    "drill rpo|rto -target NAME [flags]",
+		synopsis: "Measure recovery objectives: drill rpo|rto|pitr",
+		usage:    "drill rpo|rto|pitr -target NAME [flags]",
 		about:    "Measures the recovery point and time objectives on scratch servers, against the spec's rpo and rto.",
-		examples: []string{"redisplan drill rpo -config redis.hcl -target main", "redisplan drill rto -config redis.hcl -target main"},
+		examples: []string{"redisplan drill rpo -config redis.hcl -target main", "redisplan drill rto -config redis.hcl -target main",
+			"redisplan drill pitr -config redis.hcl -target main"},
 	},
 	{
 		name:     "drill rpo",
@@ -221,6 +228,18 @@ var commandList = []*command{
 		examples: []string{"redisplan drill rpo -config redis.hcl -target main -runs 5"},
 		takes:    "no arguments", hint: targetHint,
 		flags: func(fs *flag.FlagSet) { new(DrillRPO).define(fs) },
+	},
+	{
+		name:     "drill pitr",
+		synopsis: "Lose a scratch server's host and count the archived writes that come back",
+		usage:    "drill pitr -target NAME [-runs N] [-duration D] [-seed N] [-json]",
+		about: "Starts a scratch redis-server with the target's persistence settings, archives it into a\n" +
+			"scratch destination, writes to it, kills it and removes its data dir, restores it with\n" +
+			"restore -to-time latest and counts the acknowledged writes missing. The target's server\n" +
+			"and archive are not touched. Exit 0 when the spec's rpo is met, 1 otherwise.",
+		examples: []string{"redisplan drill pitr -config redis.hcl -target main -runs 3"},
+		takes:    "no arguments", hint: targetHint,
+		flags: func(fs *flag.FlagSet) { new(DrillPITR).defineRuns(fs, drill.DefaultPITRRuns) },
 	},
 	{
 		name:     "drill rto",
