@@ -41,7 +41,8 @@ func TestChains(t *testing.T) {
 		seg(rid2, 5, 10, 10*time.Minute+time.Second), // overlaps: passed over
 	}
 	b3 := base(rid, 300, 4*time.Minute)
-	chains, gaps := Chains([]*backup.Manifest{b2, b1, b3, {ID: "plain"}}, segs)
+	b4 := base(rid2, 50, 20*time.Minute) // no segment reaches it yet
+	chains, gaps := Chains([]*backup.Manifest{b2, b1, b3, b4, {ID: "plain"}}, segs)
 	type sum struct {
 		id       string
 		base     string
@@ -61,6 +62,7 @@ func TestChains(t *testing.T) {
 		{"01", b1.ID, 100, 200, 2},
 		{"01", b3.ID, 300, 400, 1},
 		{"fe", b2.ID, 0, 10, 1},
+		{"fe", b4.ID, 50, 50, 0},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("chains %+v, want %+v", got, want)
@@ -73,8 +75,9 @@ func TestChains(t *testing.T) {
 	if c := chains[1]; !c.First.Equal(t0) || !c.Last.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("window %v to %v", c.First, c.Last)
 	}
-	if len(gaps) != 2 || !gaps[0].From.Equal(t0.Add(2*time.Second)) || !gaps[0].To.Equal(t0.Add(4*time.Minute)) ||
-		!strings.Contains(gaps[0].Reason, "offsets 200 to 300") || !strings.Contains(gaps[1].Reason, "replication ID changed") {
+	if len(gaps) != 3 || !gaps[0].From.Equal(t0.Add(2*time.Second)) || !gaps[0].To.Equal(t0.Add(4*time.Minute)) ||
+		!strings.Contains(gaps[0].Reason, "offsets 200 to 300") || !strings.Contains(gaps[1].Reason, "replication ID changed") ||
+		!strings.Contains(gaps[2].Reason, "offsets 10 to 50") {
 		t.Errorf("gaps %+v", gaps)
 	}
 }

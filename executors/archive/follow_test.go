@@ -66,6 +66,17 @@ func TestFollowReplaysExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeMix(t, src.Addr(), 2)
+	// Keys that expire: the master deletes them when they are touched
+	// (EXISTS) and propagates a DEL, which the archive must carry.
+	for i := range 10 {
+		if err := c.Set(ctx, "short:"+strconv.Itoa(i), "x", 20*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.For(t, 10*time.Second, "the short keys to expire", func() (bool, error) {
+		n, err := c.Exists(ctx, "short:0", "short:1", "short:2", "short:3", "short:4", "short:5", "short:6", "short:7", "short:8", "short:9").Result()
+		return n == 0, err
+	})
 	// WAIT: the archiver acknowledges only committed offsets.
 	if err := c.Set(ctx, "waited", "1", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -78,6 +89,18 @@ func TestFollowReplaysExactly(t *testing.T) {
 	}
 	a.waitArchived(t, c)
 	a.stop(t)
+	if n := countCommands(t, repo, func(args [][]byte) bool {
+		return (isCmd(args[0], "del") || isCmd(args[0], "unlink")) && strings.HasPrefix(string(args[1]), "short:")
+	}); n != 10 {
+		t.Errorf("the archive holds %d deletions of expired keys, want 10", n)
+	}
+	// Scripts are replicated as their effects, inside MULTI/EXEC.
+	if n := countCommands(t, repo, func(a [][]byte) bool { return isCmd(a[0], "eval") || isCmd(a[0], "evalsha") }); n != 0 {
+		t.Errorf("the archive holds %d EVALs, want the scripts' effects only", n)
+	}
+	if n := countCommands(t, repo, func(a [][]byte) bool { return isCmd(a[0], "set") && strings.HasPrefix(string(a[1]), "script:") }); n != 6 {
+		t.Errorf("the archive holds %d SETs of the scripts, want 6 (two rounds of three dbs)", n)
+	}
 	want := digest(t, c)
 	r := replayed(t, repo)
 	if got := digest(t, r.Client(t)); got != want {

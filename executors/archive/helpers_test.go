@@ -262,3 +262,38 @@ func bases(t *testing.T, repo *repository.Repository) []*backup.Manifest {
 	}
 	return out
 }
+
+// countCommands counts the commands in repo's segments that match.
+func countCommands(t *testing.T, repo *repository.Repository, match func(args [][]byte) bool) int {
+	t.Helper()
+	ctx := context.Background()
+	segs, err := ListSegments(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range segs {
+		rc, err := repo.ReadObject(ctx, repository.Archive, s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenSegment(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			e, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !e.Mark && match(e.Args) {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -226,6 +226,17 @@ func TestArchiveOnS3(t *testing.T) {
 	if got, want := digest(t, replayed(t, repo).Client(t)), digest(t, c); got != want {
 		t.Fatalf("replayed digest %s, source %s", got, want)
 	}
+	// Deleting goes through the repository too.
+	listed, err := ListSegments(context.Background(), repo)
+	if err != nil || len(listed) != segs {
+		t.Fatalf("ListSegments = %d, %v; the bucket holds %d", len(listed), err, segs)
+	}
+	if err := repo.DeleteObject(context.Background(), repository.Archive, listed[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := ListSegments(context.Background(), repo); err != nil || len(after) != segs-1 {
+		t.Errorf("after a deletion ListSegments = %d, %v; want %d", len(after), err, segs-1)
+	}
 }
 
 // A link the server drops (CLIENT KILL TYPE replica) while writes flow is

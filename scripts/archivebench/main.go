@@ -177,7 +177,7 @@ func run(requests, pipeline int) (*Result, error) {
 			}
 		}
 	}
-	r2.Follower = "redis-server replica (in memory, no persistence)"
+	r2.Follower = "redis-server replica (in memory, no persistence; its RSS holds the dataset)"
 	res.Runs = append(res.Runs, r2)
 	return res, nil
 }

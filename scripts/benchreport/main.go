@@ -695,7 +695,7 @@ func (r *report) writeRest(w *bytes.Buffer) {
 		p("and every 100 ms reads how far the server's stream is ahead of the offset the follower acknowledged\n")
 		p("(the archiver acknowledges only what it committed): the lag is how long ago the server had reached\n")
 		p("that offset. Beside it, the same load on a second server followed by a plain redis-server replica\n")
-		p("(in memory, no persistence), the nearest alternative. One run; load average %s.\n\n", a.Load)
+		p("(in memory, no persistence; its RSS holds the dataset), the nearest alternative. One run; load average %s.\n\n", a.Load)
 		p("| follower | writes/s | lag p50 (s) | lag max (s) | caught up after the load (s) | peak RSS (MB) |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, run := range a.Runs {
 			p("| %s | %s | %.2f | %.2f | %.2f | %.1f |\n", run.Follower, thousands(int(run.WritesPerSec)), run.LagP50, run.LagMax, run.CatchUp, run.RSSMB)
