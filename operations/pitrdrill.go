@@ -73,7 +73,7 @@ func PITRDrill(ctx context.Context, t *model.Target, opts drill.PITROptions) (PI
 		FormatVersion: "1.0", Drill: "pitr", Target: t.Name, Server: res.ServerVersion, FlushSeconds: res.Flush.Seconds(),
 		Loss:      "SIGKILL of the server and removal of its data dir; restore -to-time latest from the archive",
 		WorstLost: res.WorstLost, MedianLost: res.MedianLost, WorstLostMs: res.WorstLostMillis, MedianLostMs: res.MedianLostMillis,
-		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason,
+		ObjectiveSeconds: objectiveSeconds(t.RPO), Pass: v.Pass, Reason: v.Reason, Runs: []RPORun{},
 	}
 	for _, r := range res.Runs {
 		rep.Runs = append(rep.Runs, RPORun{r.Acknowledged, r.Recovered, r.Lost, r.LostMillis, r.KilledAfterMillis})
