@@ -64,7 +64,7 @@ func TestJSONDocumentsEveryField(t *testing.T) {
 	for _, v := range []any{
 		operations.ValidateResult{}, planner.Plan{}, operations.ApplyPlanRecord{}, operations.ApplySummary{},
 		progress.Record{}, checkOutput{}, operations.BackupList{}, repository.Foreign{},
-		operations.RPOReport{}, operations.RTOReport{}, buildinfo.Info{}, notify.Alert{},
+		operations.RPOReport{}, operations.RTOReport{}, operations.PITRReport{}, buildinfo.Info{}, notify.Alert{},
 	} {
 		jsonFields(reflect.TypeOf(v), fields, seen)
 	}

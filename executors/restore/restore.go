@@ -218,27 +218,34 @@ func (e *Error) Unwrap() error { return e.Cause }
 // Restore replaces the target's data with the backup's:
 //
 //  1. Check (above), which also yields Result.Before.
-//  2. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
+//  2. Write the backup's files into a staging directory beside the data
+//     (temp file, fsync, rename), checked on the way; with
+//     Source.OpenWithoutRawDigest, the raw digest and the RDB check of
+//     the staged files run on a goroutine of their own through steps 3
+//     to 7 (checkStaged).
+//  3. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
 //     gone); BGSAVE unless the RDB already holds everything, so that the
 //     safety copy holds what only memory held; then stop the server: its
 //     service stop command when it has one, else SHUTDOWN NOSAVE; wait
 //     until it no longer answers.
-//  3. Rename its dbfilename and appenddirname into the safety copy
-//     <dir>/redisplan-safety-<backup ID>-<unix time>.
-//  4. Write the backup's files (temp file, fsync, rename).
-//  5. For an RDB-only backup into a server with appendonly yes, set
+//  4. For an RDB-only backup into a server with appendonly yes, set
 //     appendonly no in the config file for the load; set
 //     min-replicas-to-write 2147483647 there, so that the restored server
 //     refuses writes until step 7 is done.
+//  5. Exchange its dbfilename and appenddirname with the staged ones,
+//     the originals going into the safety copy
+//     <dir>/redisplan-safety-<backup ID>-<unix time>.
 //  6. Start the server with the service start command and wait until it
-//     has loaded the data (LoadTimeout); a server that dies is noticed
-//     through its pidfile.
-//  7. Compare the keys per database with the manifest; after step 5, turn
+//     has loaded the data (LoadTimeout), and until the check of the
+//     staged files passed; a server that dies is noticed through its
+//     pidfile.
+//  7. Compare the keys per database with the manifest; after step 4, turn
 //     AOF on live (waiting for its first rewrite), put the config file
 //     back and the server's own min-replicas settings with CONFIG SET.
 //  8. Remove the safety copy unless KeepSafetyCopy.
 //
-// A failure before the server is stopped changes nothing. A failure after
+// A failure before the server is stopped changes nothing (a staged
+// file's check that fails before the stop spares the stop). A failure after
 // it is rolled back: whatever runs is stopped, the restored files go into
 // <safety>/failed-restore, the original files and config file go back, the
 // server starts again; the *Error returned says why the restore failed and

@@ -748,7 +748,9 @@ func (r *report) writeRest(w *bytes.Buffer) {
 	p("## Rerunning\n\n")
 	p("`make bench` runs all of the above (%.0f minutes for this run). A quicker look: `go run ./scripts/benchreport\n", r.Finished.Sub(r.Started).Minutes())
 	p("-keys 200000 -backup-rounds 1 -out /tmp/perf.md`; the plan benchmarks and Ansible alone: `go run\n")
-	p("./scripts/benchreport -only plan -out /tmp/perf.md`; one dataset size alone: `make bench-backup KEYS=N`.\n")
+	p("./scripts/benchreport -only plan -out /tmp/perf.md`; one dataset size alone: `make bench-backup KEYS=N`;\n")
+	p("the bare load beside the restore alone: `go run ./scripts/benchbackup -keys N -rounds 5 -steps df`, with\n")
+	p("`-baseline BIN` to run another build's restore beside them as step (g).\n")
 	p("Figures from a machine that is doing other work are high and spread wide: the load averages\n")
 	p("above tell (with %d cores, a load above %d means other processes were waiting for a core).\n", r.Machine.Cores, r.Machine.Cores)
 }
