@@ -200,14 +200,10 @@ func ResumePoint(ctx context.Context, repo *repository.Repository) (Position, bo
 	return Position{}, false, fmt.Errorf("base %s is in no chain", newest.ID)
 }
 
-// endDB reads the database selected at the end of segment s.
+// endDB reads the database selected at the end of segment s, from its
+// footer (ReadSegment checks it whole first).
 func endDB(ctx context.Context, repo *repository.Repository, s Segment) (int, error) {
-	rc, err := repo.ReadObject(ctx, repository.Archive, s.Name)
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	r, err := OpenSegment(rc)
+	r, err := ReadSegment(ctx, repo, s)
 	if err != nil {
 		return 0, fmt.Errorf("segment %s: %w", s.Name, err)
 	}
