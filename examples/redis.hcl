@@ -1,6 +1,7 @@
 # The seed system's Redis, described once: the redis.conf, the daily backup
-# with 30-day retention, and the 15-minute health check with its alert
-# thresholds. `redisplan validate -config examples/redis.hcl` checks it;
+# with 30-day retention and the continuous archive for point-in-time
+# recovery, and the 15-minute health check with its alert thresholds.
+# `redisplan validate -config examples/redis.hcl` checks it;
 # `redisplan render -config examples/redis.hcl` prints the redis.conf.
 
 variable "address" {
@@ -97,6 +98,14 @@ redis "main" {
       max_age  = "30d"
       keep_min = 3
     }
+    # Continuous archive for point-in-time recovery: redisplan archive
+    # follows the server as a replica and commits its writes beside the
+    # backups at least every second, so restore -to-time can go back to
+    # any moment since the oldest kept backup (docs/archive.md). Against
+    # a lost host, the destination must be on another host or s3://.
+    archive {
+      flush = "1s"
+    }
   }
 
   alerts {
@@ -120,6 +129,13 @@ redis "main" {
     }
     aof_rewrite_failed {
       severity = "critical"
+    }
+    archive_lag {
+      warning  = "10s"
+      critical = "1m"
+    }
+    archive_gap {
+      severity = "warning"
     }
   }
 

@@ -23,7 +23,8 @@ var saveObject = cty.Object(map[string]cty.Type{"after": cty.Number, "changes": 
 //	persistence = { aof = { enabled, fsync }, rdb = { save = [{ after, changes }], enabled } }
 //	memory      = { max (bytes, 0 = none), policy }
 //	security    = { protected_mode, bind, requirepass_set, disabled_commands, renamed_commands }
-//	backup      = { enabled, schedule, destination, compression, max_age (seconds) }
+//	backup      = { enabled, schedule, destination, compression, max_age (seconds),
+//	                archive = { enabled, flush (seconds) } }
 //	alerts      = { enabled }
 //	settings    = { directive = normalized value } for every managed directive that is not sensitive
 //
@@ -87,13 +88,19 @@ func TargetObject(t *model.Target) cty.Value {
 		"compression": cty.StringVal(""),
 		"max_age":     cty.NumberIntVal(0),
 	}
+	archive := map[string]cty.Value{"enabled": cty.False, "flush": cty.NumberIntVal(0)}
 	if b := t.Backup; b != nil {
 		backup["enabled"] = cty.True
 		backup["schedule"] = cty.StringVal(b.Schedule)
 		backup["destination"] = cty.StringVal(b.Destination)
 		backup["compression"] = cty.StringVal(b.Compression)
 		backup["max_age"] = cty.NumberFloatVal(b.Retention.MaxAge.Seconds())
+		if a := b.Archive; a != nil {
+			archive["enabled"] = cty.True
+			archive["flush"] = cty.NumberFloatVal(a.Flush.Seconds())
+		}
 	}
+	backup["archive"] = cty.ObjectVal(archive)
 
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":      cty.StringVal(t.Name),

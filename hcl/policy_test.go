@@ -341,9 +341,18 @@ redis "main" {
     retention {
       max_age = "30d"
     }
+    archive {
+      flush = "500ms"
+    }
   }
 }
+redis "plain" {
+  address = "127.0.0.1:6380"
+}
 `)
+	if a := TargetObject(res.Spec.Target("plain")).GetAttr("backup").GetAttr("archive"); !a.GetAttr("enabled").False() || !a.GetAttr("flush").Equals(cty.NumberIntVal(0)).True() {
+		t.Errorf("backup.archive of a target without backups = %#v", a)
+	}
 	obj := TargetObject(res.Spec.Target("main"))
 	for _, tt := range []struct {
 		path []string
@@ -361,6 +370,8 @@ redis "main" {
 		{[]string{"backup", "enabled"}, cty.True},
 		{[]string{"backup", "compression"}, cty.StringVal("zstd")},
 		{[]string{"backup", "max_age"}, cty.NumberIntVal(30 * 24 * 3600)},
+		{[]string{"backup", "archive", "enabled"}, cty.True},
+		{[]string{"backup", "archive", "flush"}, cty.NumberFloatVal(0.5)},
 		{[]string{"alerts", "enabled"}, cty.False},
 	} {
 		v := obj

@@ -7,10 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"filippo.io/age"
 
+	"github.com/redisplan/redisplan/executors/archive"
 	"github.com/redisplan/redisplan/executors/backup"
 	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/backup/job"
@@ -104,7 +106,10 @@ type PruneRun struct {
 	Destination string
 	Main        bool
 	Result      repository.PruneResult
-	Err         error
+	// Archive is retention of the archive's segments in the target's
+	// own destination (nil elsewhere, and when backups failed to prune).
+	Archive *archive.PruneResult
+	Err     error
 }
 
 // Prune applies t's retention to its destination and every copy_to
@@ -122,7 +127,7 @@ func Prune(ctx context.Context, t *model.Target, dest string, dryRun bool, o Bac
 		run := PruneRun{Destination: d, Main: d == t.Backup.Destination}
 		repo, err := openRepository(t, d, o.Version)
 		if err == nil {
-			run.Result, err = repo.Prune(ctx, time.Now(), dryRun)
+			run.Result, run.Archive, err = prune(ctx, repo, dryRun)
 		}
 		if err != nil {
 			if !run.Main {
@@ -134,6 +139,42 @@ func Prune(ctx context.Context, t *model.Target, dest string, dryRun bool, o Bac
 		runs = append(runs, run)
 	}
 	return runs, errors.Join(errs...)
+}
+
+// prune applies retention to repo's backups, then to the archive's
+// segments: those the kept backups need stay, those only deleted backups
+// needed go (none in a dry run), and those nothing proves are the
+// target's are left alone (archive.Retain). Segments are pruned only
+// after every backup retention dropped was deleted.
+func prune(ctx context.Context, repo *repository.Repository, dryRun bool) (repository.PruneResult, *archive.PruneResult, error) {
+	own, others, err := repo.Catalog(ctx)
+	if err != nil {
+		return repository.PruneResult{}, nil, err
+	}
+	res, err := repo.Prune(ctx, time.Now(), dryRun)
+	if err != nil {
+		return res, nil, err
+	}
+	keep := map[string]bool{}
+	for _, d := range res.Decisions {
+		keep[d.ID] = d.Keep
+	}
+	var kept, dropped []*backup.Manifest
+	for _, m := range own {
+		if k, decided := keep[m.ID]; !decided || k {
+			kept = append(kept, m)
+		} else {
+			dropped = append(dropped, m)
+		}
+	}
+	ar, err := archive.Prune(ctx, repo, kept, dropped, others, dryRun)
+	if err != nil {
+		return res, &ar, fmt.Errorf("archive: %w", err)
+	}
+	if ar.Segments() == 0 {
+		return res, nil, nil
+	}
+	return res, &ar, nil
 }
 
 // BackupTargets are the targets of selected that have a backup block.
@@ -160,6 +201,9 @@ type BackupList struct {
 	FormatVersion string        `json:"format_version"`
 	// LeftAlone is what the targets' folders hold besides their backups.
 	LeftAlone []repository.Foreign `json:"left_alone"`
+	// Archives are the targets' archives: the times point-in-time
+	// recovery reaches, and the gaps.
+	Archives []ArchiveEntry `json:"archives"`
 }
 
 // BackupEntry describes one backup.
@@ -201,7 +245,7 @@ type LastVerification struct {
 // ListBackups reads the backups of targets in dest (each one's
 // destination when empty) and what is left alone beside them.
 func ListBackups(ctx context.Context, targets []*model.Target, dest string) (BackupList, error) {
-	l := BackupList{Backups: []BackupEntry{}, FormatVersion: "1.0", LeftAlone: []repository.Foreign{}}
+	l := BackupList{Backups: []BackupEntry{}, FormatVersion: "1.0", LeftAlone: []repository.Foreign{}, Archives: []ArchiveEntry{}}
 	for _, t := range targets {
 		repo, err := repository.Open(t, dest)
 		if err != nil {
@@ -214,6 +258,13 @@ func ListBackups(ctx context.Context, targets []*model.Target, dest string) (Bac
 		l.LeftAlone = append(l.LeftAlone, tl.LeftAlone...)
 		for _, m := range tl.Backups {
 			l.Backups = append(l.Backups, newEntry(t.Name, m))
+		}
+		a, err := archiveEntry(ctx, repo, tl.Backups)
+		if err != nil {
+			return l, fmt.Errorf("redis.%s: archive: %w", t.Name, err)
+		}
+		if a != nil {
+			l.Archives = append(l.Archives, *a)
 		}
 	}
 	return l, nil
@@ -270,6 +321,9 @@ type VerifyResult struct {
 	Check    restore.VerifyResult
 	// Drill is the scratch restore, when one ran.
 	Drill *restore.Result
+	// Archive is the check of the archive's chains, in the target's own
+	// destination when it archives or holds segments; nil otherwise.
+	Archive *archive.ChainReport
 }
 
 // VerifyBackup runs on one stored backup of t every check a restore makes
@@ -284,9 +338,13 @@ func VerifyBackup(ctx context.Context, t *model.Target, req VerifyRequest, o Bac
 	if err != nil {
 		return res, err
 	}
-	m, _, err := repo.Pick(ctx, req.Backup, repository.PickOptions{OtherSpec: true})
+	res.Archive, err = verifyArchive(ctx, repo)
 	if err != nil {
 		return res, err
+	}
+	m, _, err := repo.Pick(ctx, req.Backup, repository.PickOptions{OtherSpec: true})
+	if err != nil {
+		return res, errors.Join(err, archiveDamage(res.Archive))
 	}
 	res.Manifest = m
 	src := restore.Source{Manifest: m, Open: repo.Reader(m, req.Identities)}
@@ -298,11 +356,11 @@ func VerifyBackup(ctx context.Context, t *model.Target, req VerifyRequest, o Bac
 		o.warn("redis.%s: %v; backup list will not show this verification", t.Name, rerr)
 	}
 	if verr != nil {
-		return res, fmt.Errorf("backup %s failed verification, a restore would refuse it: %w", m.ID, verr)
+		return res, errors.Join(fmt.Errorf("backup %s failed verification, a restore would refuse it: %w", m.ID, verr), archiveDamage(res.Archive))
 	}
 	res.Verified = true
 	if !req.Drill {
-		return res, nil
+		return res, archiveDamage(res.Archive)
 	}
 	r, err := restore.Drill(ctx, src, restore.Options{Emit: o.Emit.BytesOnly()})
 	if err != nil {
@@ -314,7 +372,35 @@ func VerifyBackup(ctx context.Context, t *model.Target, req VerifyRequest, o Bac
 		return res, err
 	}
 	res.Drill = &r
-	return res, nil
+	return res, archiveDamage(res.Archive)
+}
+
+// verifyArchive checks the archive's chains in repo when the target
+// archives there (its own destination) or the folder holds segments.
+func verifyArchive(ctx context.Context, repo *repository.Repository) (*archive.ChainReport, error) {
+	if !repo.Main() {
+		return nil, nil
+	}
+	own, _, err := repo.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := archive.VerifyChains(ctx, repo, own)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	if r.Segments == 0 && len(r.Problems) == 0 && repo.Target.Backup.Archive == nil {
+		return nil, nil
+	}
+	return &r, nil
+}
+
+// archiveDamage is the error of a damaged archive, nil when whole.
+func archiveDamage(r *archive.ChainReport) error {
+	if r == nil || r.OK() {
+		return nil
+	}
+	return fmt.Errorf("the archive is damaged, so point-in-time recovery does not reach every time it should: %s", strings.Join(r.Problems, "; "))
 }
 
 // ImportBackups adds files (RDB dumps, gzipped or not, such as the seed

@@ -117,6 +117,7 @@ func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
 			}
 		}
 		in := check.Gather(ctx, t, catalog, st.Sample(t.Name), now)
+		gatherArchive(ctx, &in, in.Backups)
 		if len(others) > 0 {
 			in.OtherBackups = fmt.Sprintf("%d of %s", len(others), repository.DescribeOwners(others))
 		}

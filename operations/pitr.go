@@ -2,7 +2,6 @@ package operations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,7 +59,7 @@ type TimePlan struct {
 }
 
 // timeSource is what TimeSource and PlanToTime share: the repository,
-// the choice and the decryption identities.
+// the base and segments chosen, and the recoverable windows.
 type timeSource struct {
 	repo    *repository.Repository
 	choice  pitr.Choice
@@ -157,6 +156,12 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	if err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, err
 	}
+	// The target is checked with the base before the replay, which can
+	// take long: a target that cannot take the result is refused first.
+	// PrepareRestore checks it again with the replayed RDB.
+	if _, err := restore.Check(ctx, t, restore.Source{Manifest: base, Open: ts.repo.Reader(base, ids)}); err != nil {
+		return restore.Source{}, TimePlan{}, cleanup, err
+	}
 	bin, err := server.BinaryFor(base.Engine)
 	if err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, fmt.Errorf("a restore to a point in time replays the archive in a scratch server, and %w", err)
@@ -215,7 +220,3 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	src = restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(path) }}
 	return src, plan, cleanup, nil
 }
-
-// IsOutsideArchive reports whether err is a time no recoverable window
-// holds.
-func IsOutsideArchive(err error) bool { return errors.Is(err, pitr.ErrOutside) }

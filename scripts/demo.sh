@@ -17,6 +17,11 @@ work=$(mktemp -d)
 pid=""
 hookpid=""
 cleanup() {
+  # The restore starts the server again: the pidfile names the process
+  # that runs now.
+  if [ -s "$work/redis.pid" ]; then
+    pid=$(cat "$work/redis.pid")
+  fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -9 "$pid" 2>/dev/null || true
   fi
@@ -30,16 +35,19 @@ started=$SECONDS
 # Locks and state stay in the temp dir too.
 export XDG_STATE_HOME=$work/state
 
-# A free loopback port: nothing answers on it.
-port=""
-for _ in $(seq 1 50); do
-  candidate=$((20000 + RANDOM % 20000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-    port=$candidate
-    break
-  fi
-done
-[ -n "$port" ] || { echo "demo: no free port found" >&2; exit 1; }
+# free_port prints a loopback port nothing answers on.
+free_port() {
+  local candidate
+  for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  echo "demo: no free port found" >&2
+  exit 1
+}
 
 bold="" green="" plain=""
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
@@ -73,10 +81,11 @@ if [ -z "$hook" ]; then
 fi
 "$hook" -url-file "$work/hook.url" >"$work/alerts.log" 2>&1 &
 hookpid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   [ -s "$work/hook.url" ] && break
-  sleep 0.05
+  sleep 0.1
 done
+[ -s "$work/hook.url" ] || { echo "demo: the webhook receiver did not start:" >&2; cat "$work/alerts.log" >&2; exit 1; }
 webhook=$(cat "$work/hook.url")
 # alerts prints the alerts the receiver got since the last call.
 seen=0
@@ -87,7 +96,13 @@ alerts() {
   seen=$all
 }
 
-cat >"$work/redis.conf" <<CONF
+mkdir "$work/data" "$work/backups"
+# The port was free a moment ago, but another program may take it first:
+# the server is ready when it answers as the process its pidfile names,
+# and is started again on another port otherwise.
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  cat >"$work/redis.conf" <<CONF
 # A server as it might be found: a hand-written config.
 port $port
 bind 127.0.0.1
@@ -97,13 +112,19 @@ pidfile $work/redis.pid
 logfile $work/redis.log
 save ""
 CONF
-mkdir "$work/data" "$work/backups"
-redis-server "$work/redis.conf"
-for _ in $(seq 1 100); do
-  [ -s "$work/redis.pid" ] && cli ping >/dev/null 2>&1 && break
-  sleep 0.1
+  rm -f "$work/redis.pid"
+  redis-server "$work/redis.conf"
+  for _ in $(seq 1 100); do
+    if [ -s "$work/redis.pid" ]; then
+      pid=$(cat "$work/redis.pid")
+      [ "$(cli info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')" = "$pid" ] && break 2
+    fi
+    sleep 0.1
+  done
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  pid=""
+  [ "$attempt" -lt 5 ] || { echo "demo: redis-server did not start; its log:" >&2; cat "$work/redis.log" >&2; exit 1; }
 done
-pid=$(cat "$work/redis.pid")
 
 mkdir "$work/spec"
 cat >"$work/spec/redis.hcl" <<HCL

@@ -150,6 +150,7 @@ func runBackupList(ctx context.Context, env *cmdEnv, a *arguments.BackupList) in
 	}
 	entries, alone := l.Backups, l.LeftAlone
 	defer printForeign(env.stdout, alone)
+	defer printArchives(env.stdout, l.Archives)
 	if len(entries) == 0 {
 		fmt.Fprintln(env.stdout, "No backups yet.")
 		return exitOK
@@ -201,6 +202,18 @@ func writeVerified(w io.Writer, t *model.Target, res operations.VerifyResult) {
 	if r := res.Drill; r != nil {
 		fmt.Fprintf(w, "redis.%s: drill restored backup %s into a scratch server: %s, loaded in %.2fs\n",
 			t.Name, m.ID, restore.KeySummary(m.Keyspace, r.After.Keyspace), r.LoadSeconds)
+	}
+	for _, l := range res.ArchiveLines() {
+		fmt.Fprintf(w, "redis.%s: %s\n", t.Name, l)
+	}
+}
+
+// printArchives prints each target's archive lines.
+func printArchives(w io.Writer, archives []operations.ArchiveEntry) {
+	for _, a := range archives {
+		for _, l := range a.Lines() {
+			fmt.Fprintf(w, "redis.%s: %s\n", a.Target, l)
+		}
 	}
 }
 
@@ -274,6 +287,9 @@ func prune(ctx context.Context, env *cmdEnv, t *model.Target, dryRun bool, dest 
 			} else {
 				fmt.Fprintf(env.stdout, "%s: %s %s (no retention rule keeps it)\n", label, verb, d.ID)
 			}
+		}
+		for _, l := range r.ArchiveLines(verb) {
+			fmt.Fprintf(env.stdout, "%s: %s\n", label, l)
 		}
 		printForeign(env.stdout, r.Result.LeftAlone)
 	}

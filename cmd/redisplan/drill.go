@@ -113,14 +113,7 @@ func runOneDrill[R interface{ Judged() bool }](env *cmdEnv, cmd string, spec arg
 func writeRPOText(w io.Writer, rep operations.RPOReport, t *model.Target) {
 	fmt.Fprintf(w, "RPO drill of redis.%s: %d crashes (%s) of a scratch redis-server %s with %s\n\n",
 		rep.Target, len(rep.Runs), rep.Crash, rep.Server, rep.Persistence)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tACKNOWLEDGED\tRECOVERED\tLOST\tLOST WINDOW\tKILLED AFTER")
-	for i, r := range rep.Runs {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%.0fms\t%.0fms\n", i+1, r.Acknowledged, r.Recovered, r.Lost, r.LostMs, r.KilledAfterMs)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "\nWorst: %d acknowledged writes lost, a window of %.0fms. Median: %d writes, %.0fms.\n",
-		rep.WorstLost, rep.WorstLostMs, rep.MedianLost, rep.MedianLostMs)
+	writeLossRuns(w, "RECOVERED", rep.Runs, rep.WorstLost, rep.MedianLost, rep.WorstLostMs, rep.MedianLostMs)
 	if rep.Note != "" {
 		fmt.Fprintf(w, "Note: %s\n", rep.Note)
 	}
@@ -181,13 +174,18 @@ func runDrillPITR(ctx context.Context, env *cmdEnv, a *arguments.DrillPITR) int 
 func writePITRText(w io.Writer, rep operations.PITRReport, t *model.Target) {
 	fmt.Fprintf(w, "PITR drill of redis.%s: a scratch redis-server %s archived with a flush of %gs, its host lost in %d runs (%s)\n\n",
 		rep.Target, rep.Server, rep.FlushSeconds, len(rep.Runs), rep.Loss)
+	writeLossRuns(w, "RESTORED", rep.Runs, rep.WorstLost, rep.MedianLost, rep.WorstLostMs, rep.MedianLostMs)
+	writeVerdict(w, "rpo", t.RPO, rep.Pass, rep.Reason)
+}
+
+// writeLossRuns prints the runs of drill rpo or drill pitr, and the
+// worst and median loss; back names what counts the writes found again.
+func writeLossRuns(w io.Writer, back string, runs []operations.RPORun, worst, median int64, worstMs, medianMs float64) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tACKNOWLEDGED\tRESTORED\tLOST\tLOST WINDOW\tKILLED AFTER")
-	for i, r := range rep.Runs {
+	fmt.Fprintf(tw, "RUN\tACKNOWLEDGED\t%s\tLOST\tLOST WINDOW\tKILLED AFTER\n", back)
+	for i, r := range runs {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%.0fms\t%.0fms\n", i+1, r.Acknowledged, r.Recovered, r.Lost, r.LostMs, r.KilledAfterMs)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nWorst: %d acknowledged writes lost, a window of %.0fms. Median: %d writes, %.0fms.\n",
-		rep.WorstLost, rep.WorstLostMs, rep.MedianLost, rep.MedianLostMs)
-	writeVerdict(w, "rpo", t.RPO, rep.Pass, rep.Reason)
+	fmt.Fprintf(w, "\nWorst: %d acknowledged writes lost, a window of %.0fms. Median: %d writes, %.0fms.\n", worst, worstMs, median, medianMs)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
@@ -349,13 +350,20 @@ func archivedWrites(t *testing.T, addr, tag string) {
 		{"SELECT", 0}, {"SET", tag + ":a", "1"}, {"PEXPIREAT", tag + ":a", far}, {"INCRBY", "counter", 5},
 		{"EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", 2, tag + ":s", "counter", "script"},
 		{"MULTI"}, {"HSET", tag + ":h", "f", "v"}, {"RPUSH", tag + ":l", "x", "y"}, {"EXEC"},
-		{"SELECT", 2}, {"ZADD", tag + ":z", 1.5, "m"}, {"SET", tag + ":gone", "x", "PX", 1}, {"SELECT", 0},
+		{"SELECT", 2}, {"ZADD", tag + ":z", 1.5, "m"}, {"SET", tag + ":gone", "x", "PX", 1}, {"SLEEP"},
+		// A read of the expired key deletes it, and the server sends the
+		// DEL down the stream: an expiry the stream carries as a DEL.
+		{"EXISTS", tag + ":gone"}, {"SELECT", 0},
 	} {
+		if cmd[0] == "SLEEP" {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
 		if err := c.Do(ctx, cmd...).Err(); err != nil {
 			t.Fatalf("%v: %v", cmd, err)
 		}
 	}
-	testwait.For(t, 30*time.Second, "the archiver to commit the writes (WAIT 1 100 = 1)", func() (bool, error) {
+	testwait.For(t, 2*time.Minute, "the archiver to commit the writes (WAIT 1 100 = 1)", func() (bool, error) {
 		n, err := c.Do(ctx, "WAIT", 1, 100).Int()
 		return n == 1, err
 	})
@@ -390,7 +398,7 @@ func TestArchiveThenRestoreToTime(t *testing.T) {
 			stop := runArchiver(t, archiveArgs...)
 			archivedWrites(t, d.addr(), "one")
 			archivedWrites(t, d.addr(), "two")
-			want := digestAt(t, d.addr())
+			want, wantData := digestAt(t, d.addr()), dataset(t, d.addr())
 			at := time.Now().UTC()
 			time.Sleep(20 * time.Millisecond)
 			c := d.client(t)
@@ -404,8 +412,89 @@ func TestArchiveThenRestoreToTime(t *testing.T) {
 			t.Logf("restore:\n%s", out)
 			noKeys(out)
 			if got := digestAt(t, d.addr()); got != want {
-				t.Errorf("after restore -to-time %s the digest is %s; just before the FLUSHALL it was %s", at.Format(time.RFC3339Nano), got, want)
+				t.Errorf("after restore -to-time %s the digest is %s; just before the FLUSHALL it was %s; the data (-then +restored):\n%s",
+					at.Format(time.RFC3339Nano), got, want, cmp.Diff(wantData, dataset(t, d.addr())))
 			}
 		})
+	}
+}
+
+// restore -plan of a backup runs the checks, shows both sides and stops
+// before the question: the server keeps its data.
+func TestRestorePlanChangesNothing(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	fillDataset(t, d.addr(), "backup")
+	mustRun(t, "backup", "run", "-config", spec)
+	d.client(t).FlushAll(context.Background())
+	fillDataset(t, d.addr(), "now")
+	want := dataset(t, d.addr())
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-plan")
+	for _, say := range []string{"now holds:", "holds:", "Nothing was changed (-plan)"} {
+		if !strings.Contains(out, say) {
+			t.Errorf("restore -plan does not say %q:\n%s", say, out)
+		}
+	}
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("restore -plan changed the data (-before +after):\n%s", diff)
+	}
+}
+
+// A target the result could not be restored into is refused before the
+// archive is replayed (which can take long), with nothing changed.
+func TestRestoreToTimeRefusedBeforeTheReplay(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	dest := t.TempDir()
+	fillDataset(t, d.addr(), "base")
+	spec := backupSpec(t, d, dest, "")
+	mustRun(t, "backup", "run", "-config", spec)
+	h := localHandArchive(t, d.addr(), dest)
+	time.Sleep(5 * time.Millisecond)
+	h.segment(pitrWrites("one"))
+	// The same spec (its backups are its own) without the service block.
+	noService := fmt.Sprintf("redis \"main\" {\n  address     = %q\n  config_file = %q\n  backup {\n    destination = %q\n  }\n}\n", d.addr(), d.conf, dest)
+	if err := os.WriteFile(spec, []byte(noService), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "restore", "-config", spec, "-target", "main", "-to-time", "latest", "-auto-approve")
+	if code != 1 || !strings.Contains(errOut, "service { start") || !strings.Contains(errOut, "Nothing was changed") || strings.Contains(out+errOut, "replaying") {
+		t.Errorf("restore -to-time into a target without a start command: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// drill pitr -json: one lost host of a scratch server, restored from its
+// archive, judged against the rpo; the target's own server is not touched.
+func TestDrillPITRJSON(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`)
+	fillDataset(t, d.addr(), "mine")
+	want := dataset(t, d.addr())
+	spec := writeSpec(t, fmt.Sprintf("redis \"main\" {\n  address = %q\n  rpo     = \"2s\"\n  backup {\n    destination = %q\n"+
+		"    archive {\n      flush = \"500ms\"\n    }\n  }\n}\n", d.addr(), t.TempDir()))
+	code, out, errOut := runCLI(t, "drill", "pitr", "-config", spec, "-target", "main", "-runs", "1", "-json")
+	if code != 0 {
+		t.Fatalf("drill pitr: exit %d\n%s%s", code, out, errOut)
+	}
+	var rep struct {
+		FormatVersion string  `json:"format_version"`
+		Drill         string  `json:"drill"`
+		Flush         float64 `json:"flush_seconds"`
+		Pass          bool    `json:"pass"`
+		Runs          []struct {
+			Acknowledged, Recovered, Lost int64
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if rep.FormatVersion != "1.0" || rep.Drill != "pitr" || rep.Flush != 0.5 || !rep.Pass || len(rep.Runs) != 1 ||
+		rep.Runs[0].Acknowledged == 0 || rep.Runs[0].Recovered+rep.Runs[0].Lost != rep.Runs[0].Acknowledged {
+		t.Errorf("drill pitr -json:\n%s", out)
+	}
+	if diff := cmp.Diff(want, dataset(t, d.addr())); diff != "" {
+		t.Errorf("the drill touched the target's server (-before +after):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/internal/failpoint"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // A restore of an RDB into an AOF server, SIGKILLed once the restored
@@ -222,6 +224,63 @@ func killRestoreWhileDown(t *testing.T, point string) {
 	}
 	if got := configGet(t, c, "appendonly"); got != "yes" {
 		t.Errorf("appendonly = %s after the restore, want the user's yes", got)
+	}
+}
+
+// A restore SIGKILLed once the restored server has loaded, before its keys
+// are checked (the check of the staged files' raw digest and RDB, which
+// runs beside the load, may still be running then): the server answers
+// with the backup's data and refuses writes, and so does it after a
+// restart, since the data dir holds the complete restored file and the
+// config file the hold; check names the interrupted restore, and the next
+// restore finishes with the user's own values.
+func TestKillRestoreAfterLoad(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`, "min-replicas-max-lag 7")
+	fillDataset(t, d.addr(), "backup")
+	backedUp := dataset(t, d.addr())
+	spec := backupSpec(t, d, t.TempDir(), "")
+	mustRun(t, "backup", "run", "-config", spec)
+	c := d.client(t)
+	ctx := context.Background()
+	c.FlushDB(ctx)
+	fillDataset(t, d.addr(), "original")
+
+	killedAt(t, failpoint.RestoreServerStarted, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	for _, when := range []string{"after the kill", "after a restart"} {
+		if when == "after a restart" {
+			// The connection closing is the answer; go-redis's retry of
+			// it then finds nothing listening.
+			c.ShutdownNoSave(ctx)
+			testwait.For(t, 10*time.Second, "the server to stop", func() (bool, error) { return !d.answers(), nil })
+			if out, err := exec.Command(d.start, d.conf).CombinedOutput(); err != nil {
+				t.Fatalf("start redis-server: %v: %s", err, out)
+			}
+		}
+		waitUp(t, c)
+		if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
+			t.Errorf("%s the server does not hold the backup's data (-want +got):\n%s", when, diff)
+		}
+		if err := c.Set(ctx, "during", "1", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOREPLICAS") {
+			t.Errorf("SET %s: %v, want NOREPLICAS", when, err)
+		}
+	}
+	if got := result(runCheckJSONOK(t, spec), "interrupted_restore"); !strings.HasPrefix(got, "critical: ") || !strings.Contains(got, "run redisplan restore again") {
+		t.Errorf("check interrupted_restore = %s, want critical naming the interrupted restore", got)
+	}
+
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
+		t.Errorf("the restore after the kill differs (-want +got):\n%s", diff)
+	}
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore that followed the kill: %v\n%s", err, out)
+	}
+	if got := configGet(t, c, "min-replicas-max-lag"); got != "7" {
+		t.Errorf("min-replicas-max-lag = %s after the restore, want the user's 7", got)
+	}
+	if conf := mustRead(t, d.conf); strings.Contains(conf, "2147483647") {
+		t.Errorf("redis.conf still holds the restore's hold of writes:\n%s", conf)
 	}
 }
 

@@ -207,11 +207,29 @@ func ParseIdentities(r io.Reader) ([]age.Identity, error) {
 // decrypted with identities. Close releases the decoders; it does not
 // close stored.
 func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadCloser, error) {
+	return openStream(stored, f, identities, true)
+}
+
+// OpenStreamWithoutRawDigest is OpenStream without the raw bytes' digest:
+// it checks the stored bytes against f.SHA256 and f.StoredSize, the raw
+// size against f.RawSize, and whatever the decoders check themselves
+// (zstd's and gzip's checksums of their content, age's authentication),
+// but it does not hash the raw bytes. The caller checks f.RawSHA256 over
+// the bytes it wrote (RawDigestReader): a restore does it over the staged
+// file while the server loads it, on a core the load leaves idle.
+func OpenStreamWithoutRawDigest(stored io.Reader, f File, identities []age.Identity) (io.ReadCloser, error) {
+	return openStream(stored, f, identities, false)
+}
+
+func openStream(stored io.Reader, f File, identities []age.Identity, rawDigest bool) (io.ReadCloser, error) {
 	if err := checkCompression(f.Compression); err != nil {
 		return nil, fmt.Errorf("open %s: %w", f.Name, err)
 	}
 	sr := &verifyReader{r: stored, h: sha256.New()}
-	o := &openReader{f: f, stored: sr, h: sha256.New()}
+	o := &openReader{f: f, stored: sr}
+	if rawDigest {
+		o.h = sha256.New()
+	}
 
 	var r io.Reader = sr
 	if len(f.Recipients) > 0 {
@@ -251,7 +269,7 @@ func OpenStream(stored io.Reader, f File, identities []age.Identity) (io.ReadClo
 		r = dec
 	}
 	o.raw = r
-	if f.RawSize >= hashBehindSize {
+	if o.h != nil && f.RawSize >= hashBehindSize {
 		// The raw digest on a goroutine of its own: it is a third of the
 		// pass's work, which then overlaps decoding and whatever the
 		// caller does with the bytes.
@@ -282,7 +300,7 @@ type openReader struct {
 	f       File
 	stored  *verifyReader
 	raw     io.Reader
-	h       hash.Hash         // of the raw bytes
+	h       hash.Hash         // of the raw bytes; nil: the caller checks them (OpenStreamWithoutRawDigest)
 	hashing *asyncpipe.Writer // feeds h on its own goroutine; nil: h is fed inline
 	n       int64
 	close   func() error
@@ -294,9 +312,10 @@ func (o *openReader) Read(p []byte) (int, error) {
 		return 0, o.err
 	}
 	n, err := o.raw.Read(p)
-	if o.hashing != nil {
+	switch {
+	case o.hashing != nil:
 		o.hashing.Write(p[:n]) // its consumer, a hash, never fails
-	} else {
+	case o.h != nil:
 		o.h.Write(p[:n])
 	}
 	o.n += int64(n)
@@ -340,11 +359,48 @@ func (o *openReader) finish() error {
 		o.hashing.Close() // waits until every byte is hashed
 		o.hashing = nil
 	}
-	if got := hex.EncodeToString(o.h.Sum(nil)); got != o.f.RawSHA256 {
+	if o.h == nil {
+		return io.EOF
+	}
+	return rawDigestError(o.f, o.h)
+}
+
+// rawDigestError compares the digest h of the raw bytes of f with the
+// manifest's, and returns io.EOF when they match.
+func rawDigestError(f File, h hash.Hash) error {
+	if got := hex.EncodeToString(h.Sum(nil)); got != f.RawSHA256 {
 		return fmt.Errorf("checksum mismatch of the restored bytes of %s: manifest says sha256 %s, content is %s",
-			o.f.Name, o.f.RawSHA256, got)
+			f.Name, f.RawSHA256, got)
 	}
 	return io.EOF
+}
+
+// RawDigestReader returns a reader of r, the raw bytes of f (a staged
+// copy of them), that hashes them and at their end returns an error
+// instead of io.EOF when they do not match f.RawSHA256: the check that
+// OpenStreamWithoutRawDigest leaves to its caller.
+func RawDigestReader(r io.Reader, f File) io.Reader {
+	return &rawDigestReader{r: r, f: f, h: sha256.New()}
+}
+
+type rawDigestReader struct {
+	r   io.Reader
+	f   File
+	h   hash.Hash
+	err error // sticky
+}
+
+func (d *rawDigestReader) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	n, err := d.r.Read(p)
+	d.h.Write(p[:n])
+	if err == io.EOF {
+		err = rawDigestError(d.f, d.h)
+	}
+	d.err = err
+	return n, err
 }
 
 // damaged wraps an error of a decoder. A failure to read the stored

@@ -205,6 +205,72 @@ func TestOpenStreamChecksManifest(t *testing.T) {
 	}
 }
 
+// OpenStreamWithoutRawDigest leaves out only the raw bytes' digest: damage
+// to the stored bytes and every other fact of the manifest are still
+// errors naming the file, and RawDigestReader over what it returned
+// catches a raw digest that does not match, at the end of the bytes.
+func TestOpenStreamWithoutRawDigest(t *testing.T) {
+	t.Parallel()
+	raw := sample(4, 1<<20+3)
+	read := func(stored []byte, f File, ids []age.Identity) ([]byte, error) {
+		rc, err := OpenStreamWithoutRawDigest(bytes.NewReader(stored), f, ids)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	}
+	for _, c := range combos(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			stored, f := store(t, raw, c.opts)
+			got, err := read(stored, f, c.ids)
+			if err != nil || !bytes.Equal(got, raw) {
+				t.Fatalf("read %d bytes, %v; want the %d raw bytes", len(got), err, len(raw))
+			}
+			if b, err := io.ReadAll(RawDigestReader(bytes.NewReader(got), f)); err != nil || len(b) != len(raw) {
+				t.Errorf("RawDigestReader of the right bytes: %d bytes, %v", len(b), err)
+			}
+			for _, d := range [][]byte{
+				func() []byte { b := bytes.Clone(stored); b[len(b)/2] ^= 0x40; return b }(),
+				stored[:len(stored)-1],
+				append(bytes.Clone(stored), "more"...),
+			} {
+				if _, err := read(d, f, c.ids); err == nil || !strings.Contains(err.Error(), f.Name) {
+					t.Errorf("damaged stored bytes: error = %v, want one naming %s", err, f.Name)
+				}
+			}
+			g := f
+			g.RawSHA256 = strings.Repeat("0", 64)
+			got, err = read(stored, g, c.ids)
+			if err != nil {
+				t.Fatalf("with another raw digest in the manifest: %v, want it left to the caller", err)
+			}
+			_, err = io.ReadAll(RawDigestReader(bytes.NewReader(got), g))
+			if err == nil || !strings.Contains(err.Error(), "checksum mismatch of the restored bytes of "+f.Name) {
+				t.Errorf("RawDigestReader with another raw digest: error = %v", err)
+			}
+		})
+	}
+	stored, f := store(t, raw, StoreOptions{Compression: CompressionZstd})
+	for _, tc := range []struct {
+		name   string
+		change func(*File)
+		want   string
+	}{
+		{"raw size larger", func(f *File) { f.RawSize++ }, "restores to"},
+		{"raw size smaller", func(f *File) { f.RawSize-- }, "holds more than"},
+		{"stored digest", func(f *File) { f.SHA256 = strings.Repeat("0", 64) }, "checksum mismatch of the stored file"},
+		{"stored size larger", func(f *File) { f.StoredSize++ }, "ends early"},
+	} {
+		g := f
+		tc.change(&g)
+		if _, err := read(stored, g, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
 func TestOpenStreamIdentities(t *testing.T) {
 	k := newKeys(t, 1)
 	other := newKeys(t, 2)

@@ -52,6 +52,12 @@ type Input struct {
 	// the target has no backup block.
 	Backups    []*backup.Manifest
 	BackupsErr error
+	// Archive is what the destination holds of the target's archive;
+	// nil with ArchiveErr when it could not be read, nil without an
+	// error when the target has no archive block.
+	Archive    *ArchiveStatus
+	ArchiveErr error
+
 	// OtherBackups says what the target's backup folder holds that is
 	// another spec's and was left out of Backups (a destination two
 	// specs' targets of the same name share), such as `2 of spec
@@ -209,6 +215,10 @@ func ConfigNames(t *model.Target) []string {
 			names = append(names, n)
 		}
 	}
+	if t.Backup != nil && t.Backup.Archive != nil {
+		// archive_lag tells the master's PINGs from writes by it.
+		names = append(names, "repl-ping-replica-period")
+	}
 	return names
 }
 
@@ -251,6 +261,8 @@ var checks = []checkDef{
 	{CheckReplicaPersistence, needLive, func(e *env) bool { return e.t.Replication != nil && managesPersistence(e) }, (*env).replicaPersistence},
 	{CheckBackupAge, needNothing, func(e *env) bool { return e.t.Backup != nil }, (*env).backupAge},
 	{CheckBackupLoadable, needLive, judgesRDBVersion, (*env).backupLoadable},
+	{CheckArchiveLag, needLive, hasArchive, (*env).archiveLag},
+	{CheckArchiveGap, needNothing, hasArchive, (*env).archiveGap},
 	{CheckEvictedKeys, needLive, nil, (*env).evictedKeys},
 	{CheckRejectedConnections, needLive, nil, (*env).rejectedConnections},
 	{CheckConnectedClients, needLive, hasThreshold(CheckConnectedClients), (*env).connectedClients},

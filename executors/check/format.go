@@ -240,6 +240,9 @@ type TargetMetrics struct {
 	// Backup is nil when the target has no backup block or its catalog
 	// could not be read.
 	Backup *BackupMetrics
+	// Archive is nil when the target has no archive block or the
+	// archive could not be read.
+	Archive *ArchiveMetrics
 }
 
 // BackupMetrics describes a target's backup catalog.
@@ -307,6 +310,7 @@ func MetricsOf(in Input) Metrics {
 		}
 		m.Backup = b
 	}
+	m.Archive = archiveMetricsOf(in)
 	return Metrics{m}
 }
 
@@ -393,6 +397,7 @@ func WritePrometheus(w io.Writer, rep Report, extra Metrics) {
 		{name: "redisplan_backup_last_verified", typ: "gauge", help: "Whether the newest backup was verified (1) or not (0)."},
 		{name: "redisplan_check_status", typ: "gauge", help: "Status of a redisplan check: 0 ok, 1 warning, 2 critical, 3 unknown."},
 	}
+	fams = append(fams, archiveFamilies()...)
 	byName := map[string]*family{}
 	for _, f := range fams {
 		byName[f.name] = f
@@ -435,6 +440,7 @@ func WritePrometheus(w io.Writer, rep Report, extra Metrics) {
 				byName["redisplan_backup_last_verified"].add(tl, b2f(b.LastVerified))
 			}
 		}
+		m.Archive.add(byName, tl)
 	}
 	for _, r := range rep.Results {
 		if r.Name == CheckReachable && !seen[r.Target] {

@@ -88,24 +88,15 @@ func PITR(ctx context.Context, t *model.Target, opts PITROptions) (res PITRResul
 	if su.note != "" {
 		opts.Emit.Say(progress.Step, "%s", su.note)
 	}
-	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
+	runs, duration, bin, cat, root := su.runs, su.duration, su.bin, su.cat, su.root
 	res.Flush, res.ServerVersion = opts.Flush, su.version
 	opts.Emit.Say(progress.Step, "scratch %s %s in %s, archived with a flush of %s; %d runs, each killed %s to %s after its first write",
 		filepath.Base(bin), res.ServerVersion, root, opts.Flush, runs, duration/2, duration)
-	for i := 1; i <= runs; i++ {
-		killAt := duration/2 + time.Duration(rng.Int64N(int64(duration-duration/2)+1))
-		dir := filepath.Join(root, fmt.Sprintf("run-%02d", i))
-		if err := os.Mkdir(dir, 0o700); err != nil {
-			return res, err
-		}
-		r, err := disasterOnce(ctx, bin, t, cat, dir, killAt, i, runs, opts)
-		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
-			err = fmt.Errorf("remove the directory of run %d: %w", i, rerr)
-		}
-		if err != nil {
-			return res, fmt.Errorf("run %d of %d: %w", i, runs, err)
-		}
-		res.Runs = append(res.Runs, r)
+	res.Runs, err = su.runEach(func(i int, dir string, killAt time.Duration) (RPORun, error) {
+		return disasterOnce(ctx, bin, t, cat, dir, killAt, i, runs, opts)
+	})
+	if err != nil {
+		return res, err
 	}
 	res.WorstLost, res.MedianLost, res.WorstLostMillis, res.MedianLostMillis = summarize(res.Runs)
 	return res, nil
@@ -227,6 +218,8 @@ func disasterOnce(ctx context.Context, bin string, t *model.Target, cat *catalog
 	case <-ready:
 	case err := <-archived:
 		return PITRRun{}, fmt.Errorf("the archiver stopped before it followed the server: %v", err)
+	case <-time.After(readyTimeout):
+		return PITRRun{}, fmt.Errorf("the archiver did not store a base of the scratch server within %s: its messages above say why", readyTimeout)
 	case <-ctx.Done():
 		return PITRRun{}, ctx.Err()
 	}

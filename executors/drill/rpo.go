@@ -174,25 +174,16 @@ func RPO(ctx context.Context, t *model.Target, opts RPOOptions) (res RPOResult, 
 	if su.note != "" {
 		opts.emit("%s", su.note)
 	}
-	runs, duration, rng, bin, cat, root := su.runs, su.duration, su.rng, su.bin, su.cat, su.root
+	runs, duration, bin, cat, root := su.runs, su.duration, su.bin, su.cat, su.root
 	res.Binary, res.BinaryNote, res.ServerVersion = bin, su.note, su.version
 	opts.emit("scratch %s %s in %s; %d runs, each killed %s to %s after its first write",
 		filepath.Base(bin), res.ServerVersion, root, runs, duration/2, duration)
 
-	for i := 1; i <= runs; i++ {
-		killAt := duration/2 + time.Duration(rng.Int64N(int64(duration-duration/2)+1))
-		dir := filepath.Join(root, fmt.Sprintf("run-%02d", i))
-		if err := os.Mkdir(dir, 0o700); err != nil {
-			return res, fmt.Errorf("create the directory of run %d: %w", i, err)
-		}
-		r, err := crashOnce(ctx, newScratch(bin, t, cat, dir), killAt, &res, i, runs, opts)
-		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
-			err = fmt.Errorf("remove the directory of run %d: %w", i, rerr)
-		}
-		if err != nil {
-			return res, fmt.Errorf("run %d of %d: %w", i, runs, err)
-		}
-		res.Runs = append(res.Runs, r)
+	res.Runs, err = su.runEach(func(i int, dir string, killAt time.Duration) (RPORun, error) {
+		return crashOnce(ctx, newScratch(bin, t, cat, dir), killAt, &res, i, runs, opts)
+	})
+	if err != nil {
+		return res, err
 	}
 	res.WorstLost, res.MedianLost, res.WorstLostMillis, res.MedianLostMillis = summarize(res.Runs)
 	return res, nil
@@ -421,4 +412,28 @@ func setUp(ctx context.Context, t *model.Target, runs, defaultRuns int, duration
 		return setup{}, fmt.Errorf("create the scratch directory: %w", err)
 	}
 	return su, nil
+}
+
+// runEach runs the drill's runs one after the other, each in a directory
+// of its own under the scratch directory (removed after it) and with its
+// kill moment, a random one in [duration/2, duration]. It returns the
+// runs done, and the first error with the run it happened in.
+func (su setup) runEach(run func(i int, dir string, killAt time.Duration) (RPORun, error)) ([]RPORun, error) {
+	var runs []RPORun
+	for i := 1; i <= su.runs; i++ {
+		killAt := su.duration/2 + time.Duration(su.rng.Int64N(int64(su.duration-su.duration/2)+1))
+		dir := filepath.Join(su.root, fmt.Sprintf("run-%02d", i))
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return runs, fmt.Errorf("create the directory of run %d: %w", i, err)
+		}
+		r, err := run(i, dir, killAt)
+		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+			err = fmt.Errorf("remove the directory of run %d: %w", i, rerr)
+		}
+		if err != nil {
+			return runs, fmt.Errorf("run %d of %d: %w", i, su.runs, err)
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
 	"github.com/redisplan/redisplan/executors/schedfiles"
@@ -91,6 +92,9 @@ func TestArchiveDeployment(t *testing.T) {
 		t.Errorf("selector %s does not match the pod's labels %v: the API server refuses the Deployment", sel, d.Spec.Template.Labels)
 	}
 	pod := d.Spec.Template.Spec
+	if errs := messages(validatePod(field.NewPath("spec", "template", "spec"), pod)); len(errs) > 0 {
+		t.Errorf("the Deployment's pod is not valid:\n%s", strings.Join(errs, "\n"))
+	}
 	check("restartPolicy", pod.RestartPolicy, corev1.RestartPolicyAlways)
 	check("terminationGracePeriodSeconds", deref(pod.TerminationGracePeriodSeconds), ArchiveGracePeriod)
 	if len(pod.Containers) != 1 {

@@ -418,6 +418,22 @@ func validate(cj *batchv1.CronJob) []string {
 	if pod.RestartPolicy != corev1.RestartPolicyNever && pod.RestartPolicy != corev1.RestartPolicyOnFailure {
 		errs = append(errs, field.NotSupported(podPath.Child("restartPolicy"), pod.RestartPolicy, []string{"Never", "OnFailure"}))
 	}
+	return messages(append(errs, validatePod(podPath, pod)...))
+}
+
+// messages are the errors of errs, one string each.
+func messages(errs field.ErrorList) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+// validatePod checks what redisplan sets in a pod (a CronJob's, or the
+// archive Deployment's) at podPath.
+func validatePod(podPath *field.Path, pod corev1.PodSpec) field.ErrorList {
+	var errs field.ErrorList
 	name := func(p *field.Path, v string, label bool) {
 		check := k8svalidation.IsDNS1123Subdomain
 		if label {
@@ -509,9 +525,5 @@ func validate(cj *batchv1.CronJob) []string {
 			}
 		}
 	}
-	var out []string
-	for _, e := range errs {
-		out = append(out, e.Error())
-	}
-	return out
+	return errs
 }

@@ -10,7 +10,8 @@
 // node_textfile_mtime_seconds for a file named redisplan*.prom). The
 // textfile metrics `redisplan check -format prometheus` writes are all in
 // the redisplan_ namespace, never one of redis_exporter's names, so a
-// dashboard never counts a figure twice.
+// dashboard never counts a figure twice. The archive's rules read those
+// textfile metrics too: redis_exporter knows nothing of the archive.
 //
 // Every per-target rule selects its series with {<TargetLabel>="<target
 // name>"}. The textfile metrics carry a target label. redis_exporter's
@@ -40,6 +41,13 @@ const GroupName = "redisplan"
 // BackupMetric is the textfile metric the backup rule reads: the Unix time
 // of the target's newest successful backup, labelled target="<name>".
 const BackupMetric = "redisplan_backup_last_success_timestamp_seconds"
+
+// The textfile metrics the archive's rules read: archive_lag's figure when
+// the check ran, and the gaps within retention, labelled target="<name>".
+const (
+	ArchiveLagMetric  = "redisplan_archive_lag_seconds"
+	ArchiveGapsMetric = "redisplan_archive_gaps"
+)
 
 // TextfilePattern is the regular expression (RE2, anchored by Prometheus)
 // that the staleness rule matches the file label of
@@ -119,6 +127,7 @@ var (
 	defaultClientsPct = levels{warn: ptr(80), crit: ptr(95)}
 	defaultBackupAge  = levels{crit: ptr(25 * 60 * 60)}
 	defaultAnyGrowth  = levels{warn: ptr(0)}
+	defaultArchiveLag = levels{warn: ptr(60), crit: ptr(300)}
 )
 
 // defaultFailSeverity is the severity of a failed pass/fail check the spec
@@ -214,6 +223,9 @@ func Rules(t *model.Target, opts RenderOptions) []Rule {
 				Description: "The newest successful backup of " + n + " finished " + valueDuration + " ago, more than the " + sev + " level of " + humanSeconds(level) + ".",
 			}
 		})
+	}
+	if t.Backup != nil && t.Backup.Archive != nil {
+		r.archive()
 	}
 	r.levels("evicted_keys", defaultAnyGrowth, func(sev, level string) Rule {
 		return Rule{
@@ -354,11 +366,36 @@ func (r *ruler) levels(check string, def levels, rule func(severity, level strin
 }
 
 // severity is the spec's severity for a pass/fail check, else critical.
-func (r *ruler) severity(name string) string {
+func (r *ruler) severity(name string) string { return r.severityOr(name, defaultFailSeverity) }
+
+// severityOr is the spec's severity for a pass/fail check, else def.
+func (r *ruler) severityOr(name, def string) string {
 	if th := r.t.Threshold(name); th != nil && (th.Severity == warning || th.Severity == critical) {
 		return th.Severity
 	}
-	return defaultFailSeverity
+	return def
+}
+
+// archive adds the rules of the target's continuous archive, on the
+// figures redisplan check writes (redis_exporter knows nothing of the
+// archive): archive_lag as measured at the last check, so a rule fires
+// no sooner than the check runs, and archive_gap.
+func (r *ruler) archive() {
+	s, n := r.sel, r.name
+	r.levels("archive_lag", defaultArchiveLag, func(sev, level string) Rule {
+		return Rule{
+			Alert: "RedisArchiveBehind", For: time.Minute,
+			Expr:        ArchiveLagMetric + s + " > " + level,
+			Summary:     "The archive of Redis " + n + " is more than " + humanSeconds(level) + " behind",
+			Description: "The archive of " + n + " was " + valueDuration + " behind the server when redisplan check last ran, more than the " + sev + " level of " + humanSeconds(level) + ": writes since are not archived, and losing the host would lose them. Is redisplan archive running?",
+		}
+	})
+	r.add(Rule{
+		Alert: "RedisArchiveGap", Check: "archive_gap", Severity: r.severityOr("archive_gap", warning), For: time.Minute,
+		Expr:        ArchiveGapsMetric + s + " > 0",
+		Summary:     "The archive of Redis " + n + " has a gap",
+		Description: "The archive of " + n + " has " + value0 + " gaps within retention: times no point-in-time restore can reach (redisplan backup list shows them).",
+	})
 }
 
 // isReplica reports whether the spec manages replicaof with a master.

@@ -25,8 +25,9 @@ func sampleTargets() []*model.Target {
 	return []*model.Target{
 		{
 			Name:   "main",
-			Backup: &model.Backup{Destination: "/var/backups/redis"},
+			Backup: &model.Backup{Destination: "/var/backups/redis", Archive: &model.Archive{Flush: time.Second}},
 			Alerts: &model.Alerts{Thresholds: []model.Threshold{
+				{Check: "archive_lag", Critical: f(30)},
 				{Check: "memory_used_percent", Warning: f(70), Critical: f(85)},
 				{Check: "backup_age", Critical: f(60)},
 				{Check: "connected_clients", Warning: f(9000)},
@@ -188,6 +189,9 @@ func alerts(rules []Rule) string {
 
 func TestRulesOfABareTargetUseTheCheckDefaults(t *testing.T) {
 	got := alerts(Rules(&model.Target{Name: "main"}, RenderOptions{}))
+	if strings.Contains(got, "Archive") {
+		t.Errorf("a target without an archive has archive rules:\n%s", got)
+	}
 	want := strings.Join([]string{
 		"RedisDown critical reachable",
 		"RedisMemoryHigh warning memory_used_percent",
@@ -427,6 +431,10 @@ tests:
         values: '0x10'
       - series: 'redis_master_link_up{target="cache[\"e''u{{x}}\"]",master_host="10.0.0.1"}'
         values: '1 1 1 1 0 0 0 0 0 0 0'
+      - series: 'redisplan_archive_lag_seconds{target="main"}'
+        values: '0 0 0 0 0 45 45 45 45 45 45'
+      - series: 'redisplan_archive_gaps{target="main"}'
+        values: '0 0 0 0 0 0 0 0 2 2 2'
     alert_rule_test:
       - eval_time: 10m
         alertname: RedisplanTextfileStale
@@ -474,6 +482,23 @@ tests:
             exp_annotations:
               summary: "The newest backup of Redis main is older than 1m"
               description: "The newest successful backup of main finished 10m 0s ago, more than the critical level of 1m."
+      - eval_time: 4m
+        alertname: RedisArchiveBehind
+        exp_alerts: []
+      - eval_time: 10m
+        alertname: RedisArchiveBehind
+        exp_alerts:
+          - exp_labels: {severity: critical, target: main, check: archive_lag}
+            exp_annotations:
+              summary: "The archive of Redis main is more than 30s behind"
+              description: "The archive of main was 45s behind the server when redisplan check last ran, more than the critical level of 30s: writes since are not archived, and losing the host would lose them. Is redisplan archive running?"
+      - eval_time: 10m
+        alertname: RedisArchiveGap
+        exp_alerts:
+          - exp_labels: {severity: warning, target: main, check: archive_gap}
+            exp_annotations:
+              summary: "The archive of Redis main has a gap"
+              description: "The archive of main has 2 gaps within retention: times no point-in-time restore can reach (redisplan backup list shows them)."
       - eval_time: 3m
         alertname: RedisReplicationLinkDown
         exp_alerts: []
@@ -563,6 +588,33 @@ func TestPromtoolUnitTests(t *testing.T) {
 	runPromtool(t, dir, "test", "rules", "tests.yml")
 }
 
+// TestArchiveRulesUseTheCheckDefaults: without levels in the spec, the
+// archive's rules fire where redisplan check does: archive_lag warning at
+// 1m and critical at 5m, archive_gap a warning.
+func TestArchiveRulesUseTheCheckDefaults(t *testing.T) {
+	tg := &model.Target{Name: "main", Backup: &model.Backup{Archive: &model.Archive{Flush: time.Second}}}
+	var got []string
+	for _, r := range Rules(tg, RenderOptions{}) {
+		if strings.Contains(r.Alert, "Archive") {
+			got = append(got, r.Alert+" "+r.Severity+" "+r.Check+" "+r.Expr)
+		}
+	}
+	want := []string{
+		`RedisArchiveBehind warning archive_lag redisplan_archive_lag_seconds{target="main"} > 60`,
+		`RedisArchiveBehind critical archive_lag redisplan_archive_lag_seconds{target="main"} > 300`,
+		`RedisArchiveGap warning archive_gap redisplan_archive_gaps{target="main"} > 0`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("archive rules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	tg.Alerts = &model.Alerts{Thresholds: []model.Threshold{{Check: "archive_gap", Severity: "critical"}}}
+	for _, r := range Rules(tg, RenderOptions{}) {
+		if r.Alert == "RedisArchiveGap" && r.Severity != "critical" {
+			t.Errorf("archive_gap severity critical in the spec gives %s", r.Severity)
+		}
+	}
+}
+
 // TestRulesReadRedisExporterNames: every redis_* series a rule reads is a
 // name redis_exporter exports (the list taken from its source, see the
 // file), except redis_config_maxclients, which older releases export
@@ -588,7 +640,7 @@ func TestRulesReadRedisExporterNames(t *testing.T) {
 		for _, m := range name.FindAllString(r["expr"], -1) {
 			switch {
 			case strings.HasPrefix(m, "redisplan_"):
-				if m != BackupMetric {
+				if m != BackupMetric && m != ArchiveLagMetric && m != ArchiveGapsMetric {
 					t.Errorf("rule %s reads %s, which redisplan's textfile does not write", r["alert"], m)
 				}
 			case !exported[m]:

@@ -15,12 +15,24 @@ import (
 // decompressed), checked against the manifest as they stream: what
 // restore, verify and drill read a stored backup through.
 func (r *Repository) Reader(m *backup.Manifest, ids []age.Identity) func(context.Context, backup.File) (io.ReadCloser, error) {
+	return r.reader(m, ids, backup.OpenStream)
+}
+
+// ReaderWithoutRawDigest is Reader without the check of the raw bytes'
+// digest (backup.OpenStreamWithoutRawDigest), which the caller makes over
+// what it wrote: restore stages through it.
+func (r *Repository) ReaderWithoutRawDigest(m *backup.Manifest, ids []age.Identity) func(context.Context, backup.File) (io.ReadCloser, error) {
+	return r.reader(m, ids, backup.OpenStreamWithoutRawDigest)
+}
+
+func (r *Repository) reader(m *backup.Manifest, ids []age.Identity,
+	open func(io.Reader, backup.File, []age.Identity) (io.ReadCloser, error)) func(context.Context, backup.File) (io.ReadCloser, error) {
 	return func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
 		stored, err := r.Storage.Open(ctx, m.ID, f.Name)
 		if err != nil {
 			return nil, err
 		}
-		raw, err := backup.OpenStream(stored, f, ids)
+		raw, err := open(stored, f, ids)
 		if err != nil {
 			stored.Close()
 			return nil, err

@@ -72,6 +72,10 @@ func Open(t *model.Target, dest string) (*Repository, error) {
 	return r, nil
 }
 
+// Main reports whether r is the target's own destination, not a copy_to
+// one: only there does the archive keep its segments.
+func (r *Repository) Main() bool { return r.Destination == r.Target.Backup.Destination }
+
 // Path is the folder (or prefix) of the target's backups, ending with a
 // separator: where list and prune say things are.
 func (r *Repository) Path() string { return Path(r.Target, r.Destination) }

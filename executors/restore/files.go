@@ -17,6 +17,7 @@ import (
 	"github.com/redisplan/redisplan/internal/asyncpipe"
 	"github.com/redisplan/redisplan/internal/fsutil"
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/rdb"
 )
 
 const (
@@ -33,12 +34,17 @@ type placement struct {
 	file backup.File
 	dir  string // the data dir
 	dest string // relative to dir, slash-separated: dump.rdb, appendonlydir/x.base.rdb
+	// deferChecks: the file is copied through Source.OpenWithoutRawDigest
+	// without the RDB check; the caller checks the placed file
+	// (checkPlaced) before it counts on it.
+	deferChecks bool
 }
 
 func (pl placement) path() string { return filepath.Join(pl.dir, filepath.FromSlash(pl.dest)) }
 
 // place streams one artifact into a temp file next to its destination
-// through the checks of copyChecked, fsyncs it and renames it into place.
+// through the checks of copyChecked (only those of the stored bytes and
+// the size when pl.deferChecks), fsyncs it and renames it into place.
 // The new file and the AOF directory get the owner of the data dir (when
 // redisplan may give files away, as root) so that the server can read
 // them. It returns what copyChecked says of the file's CRC-64. The bytes
@@ -73,7 +79,11 @@ func place(ctx context.Context, src Source, pl placement, emit progress.Sink) (c
 	}
 
 	wb := writeBehind(tmp)
-	crc, err = copyChecked(ctx, src, pl.file, wb, emit)
+	if pl.deferChecks {
+		crc, err = copyRaw(ctx, src.OpenWithoutRawDigest, pl.file, wb, emit, false)
+	} else {
+		crc, err = copyChecked(ctx, src, pl.file, wb, emit)
+	}
 	if err != nil {
 		wb.CloseWithError(err)
 		return crc, fmt.Errorf("copy the backup's %s to %s: %w", pl.file.Original, dest, err)
@@ -199,3 +209,53 @@ func syncDirs(dirs ...string) error {
 	}
 	return nil
 }
+
+// checkPlaced makes the checks place left out with pl.deferChecks over the
+// placed file f, opened before anything could replace it: the raw bytes'
+// digest and size against the manifest, and the RDB structure and CRC-64
+// of RDB data. Its errors name the backup's file as copyChecked's do.
+//
+// It runs on one goroutine (copyChecked's RDB check takes a second one):
+// it runs beside the load, and on two cores the loading server keeps one.
+func checkPlaced(ctx context.Context, fh *os.File, f backup.File) (rdbChecksum, error) {
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return rawResult(f, err, 0, nil, nil)
+	}
+	// The digest's verdict, an I/O error or the end of ctx come at the
+	// read; rdb.Verify sees them as the end of the file, and rawResult
+	// puts them first.
+	digest := backup.RawDigestReader(backup.ContextReader(ctx, fh), f)
+	var readErr error
+	var n int64
+	r := readFunc(func(p []byte) (int, error) {
+		k, err := digest.Read(p)
+		n += int64(k)
+		if err != nil && err != io.EOF {
+			readErr, err = err, io.EOF
+		}
+		return k, err
+	})
+	var info *rdb.Info
+	var verr error
+	if holdsRDB(f) {
+		i, err := rdb.Verify(r)
+		info, verr = &i, err
+	}
+	// The rest, for the digest and the size: all of it when there was no
+	// RDB check, nothing after a whole RDB.
+	if _, err := io.CopyBuffer(discard{}, r, make([]byte, 256<<10)); err != nil && readErr == nil {
+		readErr = err
+	}
+	return rawResult(f, readErr, n, info, verr)
+}
+
+// readFunc is a function as an io.Reader.
+type readFunc func(p []byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// discard takes every write and keeps nothing (without io.Discard's
+// ReadFrom, so that io.CopyBuffer uses the buffer it is given).
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -70,33 +70,43 @@ func TestWaitsSayInterruptedOrDeadline(t *testing.T) {
 // server again on its own files, say so, and fail.
 func TestRestoreInterruptedDuringStopStartsServerAgain(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "")
-	conn := d.connection()
-	fillData(t, conn, "A", 0)
-	saveNow(t, conn)
-	src := rdbBackup(t, conn, d.dataDir)
-	flushAll(t, conn)
-	fillData(t, conn, "B", 0, 2)
-	want := snapshot(t, conn)
+	// "stored": a catalog backup, whose staged files are still being
+	// checked (checkStaged) when the interruption comes.
+	for _, kind := range []string{"plain", "stored"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, "")
+			conn := d.connection()
+			fillData(t, conn, "A", 0)
+			saveNow(t, conn)
+			src := rdbBackup(t, conn, d.dataDir)
+			if kind == "stored" {
+				src = stored(t, src)
+			}
+			flushAll(t, conn)
+			fillData(t, conn, "B", 0, 2)
+			want := snapshot(t, conn)
 
-	tg := d.target()
-	ctx := interruptDuringStop(t, d, tg, "TERM")
-	rec := &recorder{}
-	_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
-	t.Logf("events:\n%s", rec)
-	if err == nil {
-		t.Fatal("an interrupted restore succeeded")
-	}
-	t.Logf("error: %v", err)
-	if strings.Contains(err.Error(), "nothing was changed") || rec.has(progress.Step, "runs on as before") {
-		t.Errorf("the restore says nothing changed although the server went down: %v", err)
-	}
-	mustContain(t, err, "redisplan was interrupted", "went down all the same", "rolled back", "started it with the service start command", "holds the keys it held before")
-	if diff := cmp.Diff(want, snapshot(t, conn)); diff != "" {
-		t.Errorf("data after the interrupted restore (-before +server):\n%s\n%s", diff, d.log())
-	}
-	if r, err := ReadRecord(tg); err != nil || r != nil {
-		t.Errorf("the record of the rolled-back restore is left: %+v, %v", r, err)
+			tg := d.target()
+			ctx := interruptDuringStop(t, d, tg, "TERM")
+			rec := &recorder{}
+			_, err := Restore(ctx, tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+			t.Logf("events:\n%s", rec)
+			if err == nil {
+				t.Fatal("an interrupted restore succeeded")
+			}
+			t.Logf("error: %v", err)
+			if strings.Contains(err.Error(), "nothing was changed") || rec.has(progress.Step, "runs on as before") {
+				t.Errorf("the restore says nothing changed although the server went down: %v", err)
+			}
+			mustContain(t, err, "redisplan was interrupted", "went down all the same", "rolled back", "started it with the service start command", "holds the keys it held before")
+			if diff := cmp.Diff(want, snapshot(t, conn)); diff != "" {
+				t.Errorf("data after the interrupted restore (-before +server):\n%s\n%s", diff, d.log())
+			}
+			if r, err := ReadRecord(tg); err != nil || r != nil {
+				t.Errorf("the record of the rolled-back restore is left: %+v, %v", r, err)
+			}
+		})
 	}
 }
 

@@ -75,6 +75,16 @@ const (
 type Source struct {
 	Manifest *backup.Manifest
 	Open     func(ctx context.Context, f backup.File) (io.ReadCloser, error)
+	// OpenWithoutRawDigest, when not nil, is Open without the check of
+	// the raw bytes' digest (backup.OpenStreamWithoutRawDigest): the
+	// stored bytes' digest and size, the raw size and the decoders' own
+	// checksums are checked as with Open. Restore stages through it, so
+	// that the pass before the server stops does only what the load
+	// needs first, and checks the raw digest and the RDB structure and
+	// CRC-64 over the staged files beside the stop and the load, before
+	// the restored server takes a write (checkStaged). Nil: every check
+	// is made while staging.
+	OpenWithoutRawDigest func(ctx context.Context, f backup.File) (io.ReadCloser, error)
 }
 
 // Options tunes Restore and Drill.
@@ -148,6 +158,11 @@ type Timings struct {
 	Swap time.Duration
 	// Load is from starting the server until it had loaded the data.
 	Load time.Duration
+	// StagedCheck is the check of the staged files' raw digest and RDB
+	// structure and CRC-64 (Source.OpenWithoutRawDigest), which runs
+	// beside the stop, the swap and the load; 0 when they were checked
+	// while staging.
+	StagedCheck time.Duration
 	// Prove is the key check, AOF turned back on when the restore turned
 	// it off, and the user's settings put back.
 	Prove time.Duration
@@ -165,9 +180,13 @@ type Timings struct {
 // String is the timings in one line, for an event.
 func (tm Timings) String() string {
 	s := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
-	return fmt.Sprintf("checks %s, staging %s, stop %s, swap %s, load %s, key check and settings %s; total %s; "+
+	line := fmt.Sprintf("checks %s, staging %s, stop %s, swap %s, load %s, key check and settings %s; total %s; "+
 		"the server answered no one for %s (stop to loaded) and took no write for %s",
 		s(tm.Check), s(tm.Stage), s(tm.Stop), s(tm.Swap), s(tm.Load), s(tm.Prove), s(tm.Total), s(tm.Unavailable), s(tm.WritesHeld))
+	if tm.StagedCheck > 0 {
+		line += fmt.Sprintf("; the staged files' raw digest and RDB check took %s beside the stop and the load", s(tm.StagedCheck))
+	}
+	return line
 }
 
 // Error is a restore that failed after the server was stopped. Its message
@@ -199,27 +218,34 @@ func (e *Error) Unwrap() error { return e.Cause }
 // Restore replaces the target's data with the backup's:
 //
 //  1. Check (above), which also yields Result.Before.
-//  2. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
+//  2. Write the backup's files into a staging directory beside the data
+//     (temp file, fsync, rename), checked on the way; with
+//     Source.OpenWithoutRawDigest, the raw digest and the RDB check of
+//     the staged files run on a goroutine of their own through steps 3
+//     to 7 (checkStaged).
+//  3. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
 //     gone); BGSAVE unless the RDB already holds everything, so that the
 //     safety copy holds what only memory held; then stop the server: its
 //     service stop command when it has one, else SHUTDOWN NOSAVE; wait
 //     until it no longer answers.
-//  3. Rename its dbfilename and appenddirname into the safety copy
-//     <dir>/redisplan-safety-<backup ID>-<unix time>.
-//  4. Write the backup's files (temp file, fsync, rename).
-//  5. For an RDB-only backup into a server with appendonly yes, set
+//  4. For an RDB-only backup into a server with appendonly yes, set
 //     appendonly no in the config file for the load; set
 //     min-replicas-to-write 2147483647 there, so that the restored server
 //     refuses writes until step 7 is done.
+//  5. Exchange its dbfilename and appenddirname with the staged ones,
+//     the originals going into the safety copy
+//     <dir>/redisplan-safety-<backup ID>-<unix time>.
 //  6. Start the server with the service start command and wait until it
-//     has loaded the data (LoadTimeout); a server that dies is noticed
-//     through its pidfile.
-//  7. Compare the keys per database with the manifest; after step 5, turn
+//     has loaded the data (LoadTimeout), and until the check of the
+//     staged files passed; a server that dies is noticed through its
+//     pidfile.
+//  7. Compare the keys per database with the manifest; after step 4, turn
 //     AOF on live (waiting for its first rewrite), put the config file
 //     back and the server's own min-replicas settings with CONFIG SET.
 //  8. Remove the safety copy unless KeepSafetyCopy.
 //
-// A failure before the server is stopped changes nothing. A failure after
+// A failure before the server is stopped changes nothing (a staged
+// file's check that fails before the stop spares the stop). A failure after
 // it is rolled back: whatever runs is stopped, the restored files go into
 // <safety>/failed-restore, the original files and config file go back, the
 // server starts again; the *Error returned says why the restore failed and
@@ -262,6 +288,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	// still runs: the server is down only for the swap and the load, and
 	// at no moment does the data dir lack a complete set of files.
 	defer r.removeStaging()
+	defer func() { r.checks.stop() }()
 	staging := time.Now()
 	if err := r.stage(ctx); err != nil {
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
@@ -349,6 +376,8 @@ type run struct {
 	watch *startWatch // the server started last, to stop it on rollback
 	rec   *Record     // what is kept durably beside the lock (RecordName)
 
+	checks *stagedChecks // the staged files' checks left from staging; nil when none
+
 	tm                         Timings
 	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable
 }
@@ -403,6 +432,11 @@ func (r *run) stop(ctx context.Context) (err error) {
 
 	if err := pause.held(); err != nil {
 		return fmt.Errorf("stop the server: %w; nothing was changed: try again", err)
+	}
+	// The staged files' checks run beside the stop and the load; one
+	// that failed already spares the server its stop.
+	if err := r.checks.failed(); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	stopCtx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
@@ -622,6 +656,17 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if err != nil {
 		return 0, Stats{}, err
 	}
+	if r.checks != nil {
+		if err := r.checks.wait(ctx); err != nil {
+			return 0, Stats{}, err
+		}
+		r.tm.StagedCheck = r.checks.took
+		opts.emit(progress.Step, "checked the staged files beside the load (%.2fs): raw SHA-256 as in the manifest, sound RDB structure and CRC-64",
+			r.checks.took.Seconds())
+		for _, f := range r.checks.noChecksum {
+			opts.emit(progress.Warning, "%s", noChecksumWarning(f))
+		}
+	}
 
 	wantAOF := "0"
 	if p.restoreAOF {
@@ -724,15 +769,32 @@ func (r *run) stage(ctx context.Context) error {
 	if uid, gid := owner(p.dir); uid >= 0 {
 		_ = os.Chown(staging, uid, gid)
 	}
+	var deferred []stagedFile
+	defer func() {
+		if r.checks == nil {
+			for _, sf := range deferred {
+				sf.fh.Close()
+			}
+		}
+	}()
 	for _, pl := range p.placements {
 		staged := pl
 		staged.dir = staging
+		staged.deferChecks = r.src.OpenWithoutRawDigest != nil
 		crc, err := place(ctx, r.src, staged, r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage}))
 		if err != nil {
 			return err
 		}
 		r.opts.emit(progress.Step, "wrote %s (%s), ready to swap in", pl.dest, units.FormatBytes(pl.file.RawSize))
-		if crc == crcMissing && pl.file.RawSHA256 == "" {
+		if staged.deferChecks {
+			// Opened now: the check reads the file the swap puts in
+			// place, whatever its name then.
+			fh, err := os.Open(staged.path())
+			if err != nil {
+				return fmt.Errorf("open the staged %s to check it: %w", pl.dest, err)
+			}
+			deferred = append(deferred, stagedFile{file: pl.file, fh: fh})
+		} else if crc == crcMissing && pl.file.RawSHA256 == "" {
 			r.opts.emit(progress.Warning, "%s", noChecksumWarning(pl.file))
 		}
 	}
@@ -742,7 +804,13 @@ func (r *run) stage(ctx context.Context) error {
 			return err
 		}
 	}
-	return fsutil.SyncDir(staging)
+	if err := fsutil.SyncDir(staging); err != nil {
+		return err
+	}
+	if len(deferred) > 0 {
+		r.checks = checkStaged(ctx, deferred)
+	}
+	return nil
 }
 
 // removeStaging removes the staging directory unless the swap began: from

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -102,4 +103,44 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// checkPlaced, the check a restore makes of a staged file beside the
+// load, finds what copyChecked finds in the stream: a raw digest, a size
+// or an RDB trailer that does not match, each named for the user.
+func TestCheckPlacedFindsWhatStagingLeftOut(t *testing.T) {
+	data := rdbLike(3 << 20)
+	_, f := storedSource(t, data)
+	badCRC := bytes.Clone(data)
+	badCRC[len(badCRC)/2] ^= 1
+	_, fBad := storedSource(t, badCRC) // its digests are of the damaged bytes
+	for _, tc := range []struct {
+		name string
+		data []byte
+		f    func() backup.File
+		want string
+	}{
+		{"sound", data, func() backup.File { return f }, ""},
+		{"raw digest", data, func() backup.File { g := f; g.RawSHA256 = strings.Repeat("0", 64); return g }, "checksum mismatch of the restored bytes"},
+		{"size", data[:len(data)-1], func() backup.File { return f }, "checksum mismatch"},
+		{"size in manifest", data, func() backup.File { g := f; g.RawSize++; return g }, "has 3145"},
+		{"RDB checksum", badCRC, func() backup.File { return fBad }, "is not a sound RDB file"},
+	} {
+		path := filepath.Join(t.TempDir(), "dump.rdb")
+		if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crc, err := checkPlaced(t.Context(), fh, tc.f())
+		fh.Close()
+		switch {
+		case tc.want == "" && (err != nil || crc != crcChecked):
+			t.Errorf("%s: %v, %v; want the CRC-64 checked", tc.name, crc, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "dump.rdb")):
+			t.Errorf("%s: error = %v, want one naming dump.rdb and saying %q", tc.name, err, tc.want)
+		}
+	}
 }

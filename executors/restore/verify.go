@@ -112,13 +112,20 @@ func CheckLayout(m *backup.Manifest, aofManifest []byte) error {
 // pass; the size must be the manifest's. An error names f. The raw bytes
 // copied are reported to emit as they go (progress.Meter).
 func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer, emit progress.Sink) (rdbChecksum, error) {
-	rc, err := src.Open(ctx, f)
+	return copyRaw(ctx, src.Open, f, w, emit, true)
+}
+
+// copyRaw is copyChecked with the reader open gives, and without the RDB
+// check when checkRDB is false (the size is always checked).
+func copyRaw(ctx context.Context, open func(context.Context, backup.File) (io.ReadCloser, error), f backup.File, w io.Writer,
+	emit progress.Sink, checkRDB bool) (rdbChecksum, error) {
+	rc, err := open(ctx, f)
 	if err != nil {
 		return crcNotRDB, fmt.Errorf("read the backup's %s: %w", f.Original, err)
 	}
 	var r io.Reader = rc
 	var check *rdb.CheckingReader
-	if holdsRDB(f) {
+	if checkRDB && holdsRDB(f) {
 		check = rdb.NewCheckingReader(rc)
 		r = check
 	}
@@ -130,20 +137,29 @@ func copyChecked(ctx context.Context, src Source, f backup.File, w io.Writer, em
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return crcNotRDB, fmt.Errorf("the backup's %s: %w", f.Original, err)
-	}
-	if n != f.RawSize {
-		return crcNotRDB, fmt.Errorf("the backup's %s has %d bytes, its manifest says %d: the backup is damaged", f.Original, n, f.RawSize)
-	}
 	if check == nil {
+		return rawResult(f, err, n, nil, nil)
+	}
+	info, verr := check.Result()
+	return rawResult(f, err, n, &info, verr)
+}
+
+// rawResult is what a read of the raw bytes of f found, in the words of
+// copyChecked: the read's error (a checksum that does not match, an I/O
+// error, an interruption), else a size other than the manifest's, else
+// the RDB check's error (info and verr; info nil when there was no RDB
+// check).
+func rawResult(f backup.File, readErr error, n int64, info *rdb.Info, verr error) (rdbChecksum, error) {
+	switch {
+	case readErr != nil:
+		return crcNotRDB, fmt.Errorf("the backup's %s: %w", f.Original, readErr)
+	case n != f.RawSize:
+		return crcNotRDB, fmt.Errorf("the backup's %s has %d bytes, its manifest says %d: the backup is damaged", f.Original, n, f.RawSize)
+	case info == nil:
 		return crcNotRDB, nil
-	}
-	info, err := check.Result()
-	if err != nil {
-		return crcNotRDB, fmt.Errorf("the backup's %s is not a sound RDB file: %w", f.Original, err)
-	}
-	if info.Checksum == 0 {
+	case verr != nil:
+		return crcNotRDB, fmt.Errorf("the backup's %s is not a sound RDB file: %w", f.Original, verr)
+	case info.Checksum == 0:
 		return crcMissing, nil
 	}
 	return crcChecked, nil

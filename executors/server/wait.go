@@ -20,8 +20,11 @@ import (
 
 const (
 	// pollInterval is how often a wait asks again, once it has waited a
-	// while; the first waits are shorter (pollBackoff).
-	pollInterval = 25 * time.Millisecond
+	// while; the first waits are shorter (pollBackoff). A restore's
+	// unavailability holds up to one of these at the stop and one at the
+	// end of the load; a loading server answers only between chunks of
+	// its load anyway (every 2 MB loaded), which paces a long wait.
+	pollInterval = 5 * time.Millisecond
 	// firstPoll is the first wait between two probes.
 	firstPoll = 2 * time.Millisecond
 	// probeTimeout bounds one readiness probe.
@@ -143,8 +146,10 @@ func WaitLoaded(ctx context.Context, c *redis.Client, w Waiting) (map[string]str
 	o := c.Options()
 	var poll pollBackoff
 	var last error
+	answered := false // the last probe got a reply: c's connection is there
 	for {
-		info, err := probe(ctx, c, o.Network, o.Addr)
+		info, err := probe(ctx, c, o.Network, o.Addr, !answered)
+		answered = err == nil || isReply(err)
 		if err == nil && w.Answered != nil {
 			w.Answered(info)
 		}
@@ -187,15 +192,20 @@ func ended(ctx context.Context) bool {
 	return ok && !time.Now().Before(d)
 }
 
-// probe asks the server once for INFO server and persistence.
-func probe(ctx context.Context, c *redis.Client, network, addr string) (map[string]string, error) {
+// probe asks the server once for INFO server and persistence. With
+// dialFirst it first dials the address itself, so that a server that is
+// not listening costs no go-redis dial; a probe after one that got a
+// reply asks on the connection that reply came on, without a dial.
+func probe(ctx context.Context, c *redis.Client, network, addr string, dialFirst bool) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	if gone, err := NotAnswering(ctx, network, addr); gone || err != nil {
-		if err == nil {
-			err = errors.New("nothing answers")
+	if dialFirst {
+		if gone, err := NotAnswering(ctx, network, addr); gone || err != nil {
+			if err == nil {
+				err = errors.New("nothing answers")
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	cn := c.Conn()
 	defer cn.Close()

@@ -31,12 +31,7 @@ func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary 
 	a := t.Backup.Archive
 	name := UnitName(schedfiles.Name(st.ID, t.Name), j.Name)
 	var svc strings.Builder
-	fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
-	fmt.Fprintln(&svc, Owner(t, st, opts).Line())
-	fmt.Fprintln(&svc, "[Unit]")
-	fmt.Fprintf(&svc, "Description=%s\n", specifiers(fmt.Sprintf("redisplan archive of redis.%s (continuous, flush %s)", oneLine(t.Name), units.FormatDuration(a.Flush))))
-	fmt.Fprintln(&svc, "Wants=network-online.target")
-	fmt.Fprintln(&svc, "After=network-online.target")
+	serviceHead(&svc, t, st, opts, fmt.Sprintf("redisplan archive of redis.%s (continuous, flush %s)", oneLine(t.Name), units.FormatDuration(a.Flush)))
 	fmt.Fprintln(&svc, "StartLimitIntervalSec=0")
 	fmt.Fprintln(&svc)
 	fmt.Fprintln(&svc, "[Service]")
@@ -61,11 +56,17 @@ func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary 
 }
 
 // archiveWritePaths is where the archiver writes: the destination's
-// directory when it is local; nothing on the host for s3://.
+// directory when it is local (nothing on the host for s3://), and the
+// directory of the target's config file, where its lock is
+// (<config file>.redisplan.archive.lock; without a config file the lock
+// is in TMPDIR, the unit's state directory).
 func archiveWritePaths(t *model.Target) []string {
-	d := t.Backup.Destination
-	if d == "" || s3url.Is(d) || !filepath.IsAbs(d) {
-		return nil
+	var out []string
+	if d := t.Backup.Destination; d != "" && !s3url.Is(d) && filepath.IsAbs(d) {
+		out = append(out, filepath.Clean(d))
 	}
-	return []string{filepath.Clean(d)}
+	if c := t.ConfigFile; c != "" && filepath.IsAbs(c) {
+		out = append(out, filepath.Dir(filepath.Clean(c)))
+	}
+	return out
 }

@@ -56,13 +56,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		argv := opts.Argv(binary, j, t.Name)
 
 		var svc strings.Builder
-		fmt.Fprintln(&svc, schedfiles.Marker(t.Name))
-		fmt.Fprintln(&svc, Owner(t, st, opts).Line())
-		fmt.Fprintln(&svc, "[Unit]")
-		fmt.Fprintf(&svc, "Description=%s\n", specifiers(what))
-		// Backups and alerts talk to Redis and webhooks over the network.
-		fmt.Fprintln(&svc, "Wants=network-online.target")
-		fmt.Fprintln(&svc, "After=network-online.target")
+		serviceHead(&svc, t, st, opts, what)
 		fmt.Fprintln(&svc)
 		fmt.Fprintln(&svc, "[Service]")
 		fmt.Fprintln(&svc, "Type=oneshot")
@@ -110,6 +104,18 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	}
 	return files, nil
+}
+
+// serviceHead writes the start of a service of t: the marker, the owner
+// line and the [Unit] section up to its network dependencies (the jobs
+// talk to Redis, stores and webhooks over the network).
+func serviceHead(b *strings.Builder, t *model.Target, st *model.SystemdTimers, opts Options, description string) {
+	fmt.Fprintln(b, schedfiles.Marker(t.Name))
+	fmt.Fprintln(b, Owner(t, st, opts).Line())
+	fmt.Fprintln(b, "[Unit]")
+	fmt.Fprintf(b, "Description=%s\n", specifiers(description))
+	fmt.Fprintln(b, "Wants=network-online.target")
+	fmt.Fprintln(b, "After=network-online.target")
 }
 
 // StateDirectory is the directory under /var/lib (systemd's %S) that the

@@ -262,6 +262,16 @@ func TestArchiveUnit(t *testing.T) {
 	if svc := string(files[0].Content); strings.Contains(svc, "ReadWritePaths") || !strings.Contains(svc, "ProtectSystem=strict") {
 		t.Errorf("an s3 archive's service:\n%s", svc)
 	}
+	// The archiver's lock is beside the target's config file: that
+	// directory is writable, and nothing else of the host.
+	tg.ConfigFile = "/etc/redis/redis.conf"
+	files, err = Render(tg, &model.SystemdTimers{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc := string(files[0].Content); strings.Count(svc, "ReadWritePaths=") != 1 || !strings.Contains(svc, "\nReadWritePaths=-/etc/redis\n") {
+		t.Errorf("an archive of a target with a config file:\n%s", svc)
+	}
 	tg.Backup.Archive = nil
 	files, _ = Render(tg, &model.SystemdTimers{}, opts)
 	for _, f := range files {

@@ -34,9 +34,16 @@ func main() {
 	keys := flag.Int("keys", 2_000_000, "keys to load")
 	rounds := flag.Int("rounds", 1, "times to run every step on the loaded dataset")
 	asJSON := flag.Bool("json", false, "print every sample as JSON instead of a table")
+	baseline := flag.String("baseline", "", "another redisplan binary whose restore runs right after (f) in every round, as step (g), to compare two builds in one run")
+	keep := flag.Bool("keep", false, "keep the work directory (the dataset's RDB, the backups, the spec) and print its path, for profiling")
+	only := flag.String("steps", "abcdef", "the steps to run (letters a to f); (e) and (f) need a backup, so (b) and (c) run once before them even when left out")
 	flag.Parse()
+	if strings.Trim(*only, "abcdef") != "" || *only == "" {
+		fmt.Fprintln(os.Stderr, "benchbackup: -steps takes letters a to f, such as df for the bare load and the restore")
+		os.Exit(2)
+	}
 	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
-	res, err := run(*keys, *rounds)
+	res, err := run(*keys, *rounds, *only, *keep, *baseline)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
@@ -103,20 +110,24 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func run(keys, rounds int) (*Result, error) {
+func run(keys, rounds int, steps string, keep bool, baseline string) (*Result, error) {
 	res := &Result{Keys: keys}
-	err := measure(res, rounds)
+	err := measure(res, rounds, steps, keep, baseline)
 	return res, err
 }
 
-func measure(res *Result, rounds int) error {
+func measure(res *Result, rounds int, only string, keep bool, baseline string) error {
 	keys := res.Keys
 	ctx := context.Background()
 	work, bin, cleanup, err := bench.Workdir("redisplan-bench-")
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	if keep {
+		defer fmt.Fprintf(os.Stderr, "kept the work directory %s\n", work)
+	} else {
+		defer cleanup()
+	}
 	port, err := server.FreePort()
 	if err != nil {
 		return err
@@ -201,8 +212,15 @@ func measure(res *Result, rounds int) error {
 				current.Phases[k] = append(current.Phases[k], v)
 			}
 		}
-		if err := oneRound(ctx, c, res, timeIt, watchIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) }, phases,
-			bin, work, conf, rdbPath, spec); err != nil {
+		steps := only
+		if round == 0 && strings.Contains(only, "f") && !strings.Contains(only, "c") {
+			steps += "c" // the restore needs a backup
+		}
+		if round == 0 && strings.Contains(only, "e") && !strings.Contains(only, "b") {
+			steps += "b" // the seed restore needs the seed's backup
+		}
+		if err := oneRound(ctx, c, res, steps, timeIt, watchIt, func(rss float64) { current.RSSMB = append(current.RSSMB, rss) }, phases,
+			bin, baseline, work, conf, rdbPath, spec); err != nil {
 			return err
 		}
 	}
@@ -211,13 +229,29 @@ func measure(res *Result, rounds int) error {
 	return nil
 }
 
-// oneRound runs steps (a) to (f) once on the loaded dataset.
-func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt func(string, func() error) error, recordRSS func(float64),
-	recordPhases func(map[string]float64), bin, work, conf, rdbPath, spec string) error {
+// oneRound runs the steps named in steps ((a) to (f)) once on the loaded
+// dataset.
+func oneRound(ctx context.Context, c *redis.Client, res *Result, steps string, timeIt, watchIt func(string, func() error) error, recordRSS func(float64),
+	recordPhases func(map[string]float64), bin, baseline, work, conf, rdbPath, spec string) error {
+	only := func(measure func(string, func() error) error) func(string, func() error) error {
+		return func(name string, f func() error) error {
+			if !strings.Contains(steps, name[1:2]) {
+				return nil
+			}
+			return measure(name, f)
+		}
+	}
+	timeIt, watchIt = only(timeIt), only(watchIt)
+	ran := func(id string) bool { return strings.Contains(steps, id) }
 
 	// (a) BGSAVE alone.
 	if err := timeIt("(a) BGSAVE alone", func() error { return bgsave(ctx, c) }); err != nil {
 		return err
+	}
+	if !ran("a") {
+		if err := bgsave(ctx, c); err != nil { // the RDB the bare load reads
+			return err
+		}
 	}
 	if st, err := os.Stat(rdbPath); err == nil {
 		res.RDBBytes = st.Size()
@@ -243,7 +277,9 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt
 	}); err != nil {
 		return err
 	}
-	recordRSS(rss)
+	if ran("c") {
+		recordRSS(rss)
+	}
 
 	// (d) a bare server start loading the RDB.
 	if err := watchIt("(d) bare load: start redis-server on the RDB until loaded", func() error {
@@ -276,9 +312,29 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt
 	}); err != nil {
 		return err
 	}
+	if !ran("f") {
+		return nil
+	}
 	recordRSS(rss)
 	ph, err := restorePhases(out)
 	if err != nil {
+		return err
+	}
+	recordPhases(ph)
+	if baseline == "" {
+		return nil
+	}
+
+	// (g) the same restore by another build, for a comparison.
+	steps += "g"
+	if err := watchIt("(g) baseline redisplan restore -latest", func() (err error) {
+		rss, out, err = runMeasured(baseline, "restore", "-config", spec, "-target", "bench", "-latest", "-auto-approve", "-keep-safety-copy=false")
+		return err
+	}); err != nil {
+		return err
+	}
+	recordRSS(rss)
+	if ph, err = restorePhases(out); err != nil {
 		return err
 	}
 	recordPhases(ph)
@@ -289,6 +345,10 @@ func oneRound(ctx context.Context, c *redis.Client, res *Result, timeIt, watchIt
 var timingsLine = regexp.MustCompile(`timings: checks ([\d.]+)s, staging ([\d.]+)s, stop ([\d.]+)s, swap ([\d.]+)s, load ([\d.]+)s, ` +
 	`key check and settings ([\d.]+)s; total ([\d.]+)s; the server answered no one for ([\d.]+)s .* took no write for ([\d.]+)s`)
 
+// stagedCheckLine is the time the check of the staged files took beside
+// the stop and the load, when the restore gives it.
+var stagedCheckLine = regexp.MustCompile(`timings: .*the staged files' raw digest and RDB check took ([\d.]+)s`)
+
 // restorePhases reads the seconds of each phase from the restore's output.
 func restorePhases(out string) (map[string]float64, error) {
 	m := timingsLine.FindStringSubmatch(out)
@@ -298,6 +358,9 @@ func restorePhases(out string) (map[string]float64, error) {
 	ph := map[string]float64{}
 	for i, name := range []string{"checks", "staging", "stop", "swap", "load", "key check and settings", "total", "unavailable", "writes held"} {
 		ph[name], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	if m := stagedCheckLine.FindStringSubmatch(out); m != nil {
+		ph["staged check (beside)"], _ = strconv.ParseFloat(m[1], 64)
 	}
 	return ph, nil
 }

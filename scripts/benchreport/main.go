@@ -420,10 +420,11 @@ func (b *backupResult) phase(name string) []float64 { return b.find("f").Phases[
 // timings line, in order, with what each covers.
 var restorePhases = []struct{ name, covers string }{
 	{"checks", "the checks before anything is touched"},
-	{"staging", "one pass over the backup: decompression, SHA-256 of stored and raw bytes, RDB structure and CRC-64, the staged file written and fsynced; the server still serves"},
+	{"staging", "one pass over the backup: decompression, SHA-256 and size of the stored bytes, the codec's own checksum, the staged file written and fsynced; the server still serves"},
 	{"stop", "writes paused, the save when one is needed, the server stopped until nothing answers"},
 	{"swap", "the config file's hold of writes, the atomic exchange of the files, the records"},
 	{"load", "the restored server started until it has loaded"},
+	{"staged check (beside)", "not a phase of its own: the SHA-256 of the raw bytes and the RDB structure and CRC-64, read back from the staged file on another core beside the stop, the swap and the load; the restored server takes no write before it passed"},
 	{"key check and settings", "keys per database against the manifest, the user's settings back, writes let in"},
 	{"total", "the whole restore as redisplan times it (the step's figure also holds the process start and the spec)"},
 }
@@ -590,9 +591,10 @@ func (r *report) writeBackups(w *bytes.Buffer) {
 	p("  and stored bytes, RDB CRC check, fsync, commit;\n")
 	p("- (d) bare load: stop the server, start it on the RDB, until it has loaded;\n")
 	p("- (e) the seed's restore: stop, sha256sum -c, gunzip, copy, start, until loaded;\n")
-	p("- (f) `redisplan restore -latest`: staging beside the data with every check on the way (checksums, RDB\n")
-	p("  structure), writes paused, a BGSAVE unless the RDB on disk is already current, stop, swap, load with\n")
-	p("  writes refused, key-count check, the user's settings put back. The server has no unsaved writes when\n")
+	p("- (f) `redisplan restore -latest`: staging beside the data (stored checksum, decompression, write), the\n")
+	p("  raw checksum and RDB structure checked over the staged file beside the next steps, writes paused, a\n")
+	p("  BGSAVE unless the RDB on disk is already current, stop, swap, load with writes refused, key-count\n")
+	p("  check, the user's settings put back. The server has no unsaved writes when\n")
 	p("  (f) starts (it was just started by (e)), so the save is skipped; a server with unsaved writes adds one\n")
 	p("  BGSAVE, about the time of (a).\n\n")
 	p("\"Unavailable\" is measured from outside, beside steps (d) to (f): a client asks the server for INFO\n")
@@ -653,14 +655,18 @@ func (r *report) writeBackups(w *bytes.Buffer) {
 	p("Where the time goes: the backup reads the save's temp file while the server's child writes it,\n")
 	p("so compression and checksums overlap the save and only the tail of the stream follows its end\n")
 	p("(when the child cannot be found, as for a server in another PID namespace, the backup waits for\n")
-	p("the save and streams the file after it). The restore reads the backup once, verifying it while\n")
-	p("it stages the files beside the data with the server still running: decompression (zstd on two\n")
-	p("goroutines), the SHA-256 of the raw bytes, the RDB check (CRC-64 with carry-less multiplication)\n")
-	p("and the file writes each run on a goroutine of their own, a few 64 KiB chunks apart, and the kernel\n")
-	p("is asked to write the staged file back as it grows, so the fsync before the swap is short. Beyond the\n")
+	p("the save and streams the file after it). The restore reads the backup once, checking the stored\n")
+	p("bytes while it stages the files beside the data with the server still running: decompression (zstd\n")
+	p("on two goroutines), the SHA-256 of the stored bytes and the file writes each on a goroutine of their\n")
+	p("own, a few 64 KiB chunks apart, and the kernel is asked to write the staged file back as it grows, so\n")
+	p("the fsync before the swap is short. The SHA-256 of the raw bytes and the RDB check (CRC-64 with\n")
+	p("carry-less multiplication) read the staged file back on another goroutine, beside the stop and the\n")
+	p("load, which keeps one core busy; the restored server takes no write before they passed. Beyond the\n")
 	p("bare load the restore spends that staging pass, the stop and the key check (the phase tables above);\n")
 	p("the server itself is unavailable only for the stop, the swap and the load. On two cores the staging\n")
-	p("pass competes with nothing but is CPU-bound (zstd, two SHA-256 and the CRC-64 over every byte).\n\n")
+	p("pass is CPU-bound (zstd, about 0.5 s of one core for 355 MB, and a SHA-256 over the stored bytes).\n")
+	p("It cannot overlap the load: Redis reads the RDB with fread and stops at a short read, so the file\n")
+	p("must be complete before the server starts (docs/backup.md).\n\n")
 }
 
 func (r *report) writeRest(w *bytes.Buffer) {
@@ -742,7 +748,9 @@ func (r *report) writeRest(w *bytes.Buffer) {
 	p("## Rerunning\n\n")
 	p("`make bench` runs all of the above (%.0f minutes for this run). A quicker look: `go run ./scripts/benchreport\n", r.Finished.Sub(r.Started).Minutes())
 	p("-keys 200000 -backup-rounds 1 -out /tmp/perf.md`; the plan benchmarks and Ansible alone: `go run\n")
-	p("./scripts/benchreport -only plan -out /tmp/perf.md`; one dataset size alone: `make bench-backup KEYS=N`.\n")
+	p("./scripts/benchreport -only plan -out /tmp/perf.md`; one dataset size alone: `make bench-backup KEYS=N`;\n")
+	p("the bare load beside the restore alone: `go run ./scripts/benchbackup -keys N -rounds 5 -steps df`, with\n")
+	p("`-baseline BIN` to run another build's restore beside them as step (g).\n")
 	p("Figures from a machine that is doing other work are high and spread wide: the load averages\n")
 	p("above tell (with %d cores, a load above %d means other processes were waiting for a core).\n", r.Machine.Cores, r.Machine.Cores)
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
 )
@@ -63,6 +65,14 @@ func TestDemo(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("demo output:\n%s", out)
+	}
+	// The throwaway server is gone, also after the restore started it
+	// again under another process id.
+	if m := regexp.MustCompile(`redis\.demo \((127\.0\.0\.1:\d+),`).FindStringSubmatch(out); m == nil {
+		t.Errorf("the demo does not name its server's address:\n%s", out)
+	} else if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
+		c.Close()
+		t.Errorf("a server still answers at %s after the demo", m[1])
 	}
 	// Everything it made lived in one temp dir, removed at the end.
 	if m := regexp.MustCompile(`kept in (\S+)/data/`).FindStringSubmatch(out); m == nil {
