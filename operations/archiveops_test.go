@@ -18,7 +18,8 @@ import (
 // real redis-server, check says the archive keeps up (lag 0 once the
 // writes are committed), backup list shows the window from the
 // archiver's base; after the server restarts under the archiver (a new
-// replication ID, so a new base), list and check report the gap, verify
+// replication ID, so a new base), list and check report the gap; once
+// the archiver stops, archive_lag warns that none is connected; verify
 // finds both chains whole, and a prune keeping one backup deletes the
 // old base and exactly the segments of its stream, after which the gap
 // is gone from list and check.
@@ -137,6 +138,15 @@ func TestArchiveOpsFollowARealServer(t *testing.T) {
 		t.Errorf("archive_gap after the restart = %+v", gap)
 	}
 	stop()
+	// With the archiver gone the archive is still caught up, but nothing
+	// archives what comes next: archive_lag says so and how to fix it.
+	testwait.For(t, 30*time.Second, "archive_lag to warn that no archiver is connected", func() (bool, error) {
+		lag, _ = runCheck()
+		return lag.Status == check.Warning, nil
+	})
+	if !strings.Contains(lag.Message, "no archiver is connected") || !strings.Contains(lag.Message, "start redisplan archive -target main") {
+		t.Errorf("archive_lag with the archiver stopped = %+v", lag)
+	}
 
 	v, err := VerifyBackup(context.Background(), tg, VerifyRequest{}, BackupOptions{})
 	if err != nil || v.Archive == nil || !v.Archive.OK() || v.Archive.Chains != 2 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/archive"
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/capture"
 	"github.com/redisplan/redisplan/executors/check"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/server/servertest"
@@ -114,7 +115,8 @@ func resultOf(rs []check.Result, name string) *check.Result {
 // TestCheckArchiveLagOnARealServer: check reads the server's stream
 // position from INFO replication of a real redis-server (a replica
 // attached, so that the stream moves) and the archive's from the
-// destination: lag 0 while the archive holds the whole stream, the age
+// destination: lag 0 while the archive holds the whole stream and an
+// archiver (a link without a listening port) is connected, the age
 // of the newest archived write once the server wrote more; the recovery
 // window is named once a base is in the stream; -format prometheus
 // carries the figures.
@@ -178,6 +180,16 @@ func TestCheckArchiveLagOnARealServer(t *testing.T) {
 		t.Fatalf("archive_lag of an empty archive = %+v", lag)
 	}
 
+	// An archiver's handshake (no listening port): the server lists it
+	// among its replicas with port=0, as it does redisplan archive.
+	follower, err := capture.DialStream(ctx, tg.Connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer follower.Close()
+	if _, err := follower.PSync("", 0); err != nil {
+		t.Fatal(err)
+	}
 	replid, off := position()
 	received := time.Now().Add(-30 * time.Second)
 	putSegment(t, repo, replid, 0, off, received)
@@ -192,6 +204,11 @@ func TestCheckArchiveLagOnARealServer(t *testing.T) {
 		t.Errorf("archive_gap without a base = %+v", gap)
 	}
 
+	follower.Close()
+	testwait.For(t, 15*time.Second, "the archiver's link to close", func() (bool, error) {
+		info, err := mc.Info(ctx, "replication").Result()
+		return !strings.Contains(info, ",port=0,"), err
+	})
 	for i := range 50 {
 		if err := mc.Set(ctx, "k"+strconv.Itoa(i), "v", 0).Err(); err != nil {
 			t.Fatal(err)

@@ -78,6 +78,21 @@ func hasArchive(e *env) bool { return e.t.Backup != nil && e.t.Backup.Archive !=
 // minute: while the archiver committed within that minute and no more
 // than those PINGs are pending, nothing is missing.
 func (e *env) archiveLag() Result {
+	r := e.archiveBehind()
+	if r.Status == Unknown {
+		return r
+	}
+	if connected, known := e.archiverConnected(); known && !connected {
+		r.Status = Worst(r.Status, Warning)
+		r.Message = fmt.Sprintf("no archiver is connected (INFO replication lists no replica with port=0): writes from now on are not archived; "+
+			"start redisplan archive -target %s. %s", e.t.Name, r.Message)
+	}
+	return r
+}
+
+// archiveBehind measures how far the archive is behind the server, from
+// the archive and the server's offsets alone.
+func (e *env) archiveBehind() Result {
 	if e.in.ArchiveErr != nil {
 		return Result{Status: Unknown, Message: "cannot read the archive: " + e.in.ArchiveErr.Error()}
 	}
@@ -111,26 +126,27 @@ func (e *env) archiveLag() Result {
 		return measured(0, "s", warn, crit, fmt.Sprintf("every write of the server is archived; the %d bytes after offset %d are no more than its PINGs to replicas, "+
 			"which the archiver covers within a minute%s", pending, a.End, levels))
 	default:
-		return measured(since, "s", warn, crit, fmt.Sprintf("%s of the server's stream (offset %d to %d) is not archived; the newest archived write is %s old%s%s",
-			humanBytes(float64(pending)), a.End, offset, humanDuration(since), e.archiverLink(), levels))
+		return measured(since, "s", warn, crit, fmt.Sprintf("%s of the server's stream (offset %d to %d) is not archived; the newest archived write is %s old%s",
+			humanBytes(float64(pending)), a.End, offset, humanDuration(since), levels))
 	}
 }
 
-// archiverLink says, for a lagging archive, whether INFO replication
-// lists an archiver: a replica that announced no port (port=0), as
-// redisplan archive does. Empty when one is listed.
-func (e *env) archiverLink() string {
+// archiverConnected reports whether INFO replication lists an archiver: a
+// replica that announced no listening port (port=0), as redisplan
+// archive does (it sends no REPLCONF listening-port). known is false
+// when INFO does not say how many replicas are connected.
+func (e *env) archiverConnected() (connected, known bool) {
 	n, ok := e.int("connected_slaves")
 	if !ok {
-		return ""
+		return false, false
 	}
 	for i := int64(0); i < n; i++ {
 		v, ok := e.info("slave" + strconv.FormatInt(i, 10))
 		if ok && redisinfo.Values(v)["port"] == "0" {
-			return ""
+			return true, true
 		}
 	}
-	return "; no archiver is connected (INFO replication lists no replica with port=0): is redisplan archive running?"
+	return false, true
 }
 
 // pingsOnly reports whether pending bytes of stream, the newest archived
@@ -206,6 +222,9 @@ type ArchiveMetrics struct {
 	From, To time.Time
 	Segments int
 	Gaps     int
+	// ArchiverConnected is whether INFO replication listed an archiver
+	// among the server's replicas; nil when the server was not read.
+	ArchiverConnected *bool
 }
 
 // archiveFamilies returns the archive's metric families, empty. Their
@@ -219,6 +238,7 @@ func archiveFamilies() []*family {
 		{name: "redisplan_archive_recovery_window_end_timestamp_seconds", typ: "gauge", help: "End of the newest point-in-time recovery window, as a Unix time; absent when there is none."},
 		{name: "redisplan_archive_segments", typ: "gauge", help: "Segments the archive holds."},
 		{name: "redisplan_archive_gaps", typ: "gauge", help: "Times within retention that the archive cannot restore to."},
+		{name: "redisplan_archive_archiver_connected", typ: "gauge", help: "1 when the server lists an archiver among its replicas when the check ran, 0 when none is connected and writes are not archived."},
 	}
 }
 
@@ -234,6 +254,9 @@ func archiveMetricsOf(in Input) *ArchiveMetrics {
 	if in.LiveErr == nil {
 		if r := e.archiveLag(); r.Value != nil && r.Status != Unknown {
 			m.LagSeconds = ptr(*r.Value)
+		}
+		if connected, known := e.archiverConnected(); known {
+			m.ArchiverConnected = &connected
 		}
 	}
 	return m
@@ -259,4 +282,11 @@ func (m *ArchiveMetrics) add(byName map[string]*family, tl [][2]string) {
 	}
 	byName["redisplan_archive_segments"].add(tl, float64(m.Segments))
 	byName["redisplan_archive_gaps"].add(tl, float64(m.Gaps))
+	if m.ArchiverConnected != nil {
+		connected := 0.0
+		if *m.ArchiverConnected {
+			connected = 1
+		}
+		byName["redisplan_archive_archiver_connected"].add(tl, connected)
+	}
 }

@@ -23,6 +23,7 @@ func archivedInput() Input {
 	in.Info["master_replid"] = replA
 	in.Info["master_repl_offset"] = "5000"
 	in.Config["repl-ping-replica-period"] = "10"
+	in.Info["slave0"] = "ip=10.0.0.9,port=0,state=online,offset=5000,lag=0"
 	in.Archive = &ArchiveStatus{Segments: 12, ReplID: replA, End: 5000, Last: testNow.Add(-2 * time.Second),
 		From: testNow.Add(-time.Hour), To: testNow.Add(-time.Second)}
 	return in
@@ -58,6 +59,18 @@ func TestArchiveLag(t *testing.T) {
 			in.Info["slave0"] = "ip=10.0.0.8,port=6379,state=online,offset=5031,lag=0"
 			in.Archive.Last = testNow.Add(-90 * time.Second)
 		}, Warning, 90, "no archiver is connected (INFO replication lists no replica with port=0)"},
+		{"caught up, no archiver connected", func(in *Input) {
+			in.Info["connected_slaves"] = "0"
+			delete(in.Info, "slave0")
+		}, Warning, 0, "no archiver is connected (INFO replication lists no replica with port=0): writes from now on are not archived; start redisplan archive -target main"},
+		{"caught up, only a replica that announced a port", func(in *Input) {
+			in.Info["slave0"] = "ip=10.0.0.8,port=6379,state=online,offset=5000,lag=0"
+		}, Warning, 0, "start redisplan archive -target main"},
+		{"far behind, no archiver connected", func(in *Input) {
+			in.Info["connected_slaves"] = "0"
+			in.Info["master_repl_offset"] = "9000"
+			in.Archive.Last = testNow.Add(-10 * time.Minute)
+		}, Critical, 600, "no archiver is connected"},
 		{"pings but archiver silent too long", func(in *Input) {
 			in.Info["master_repl_offset"] = "5014"
 			in.Archive.Last = testNow.Add(-10 * time.Minute)
@@ -145,6 +158,7 @@ func TestArchiveMetrics(t *testing.T) {
 	in.Archive.Gaps = []ArchiveGap{{From: testNow.Add(-2 * time.Hour), To: testNow.Add(-time.Hour), Reason: "x"}}
 	other := archivedInput()
 	other.Target.Name = "other"
+	other.Info["connected_slaves"] = "0"
 	rep := NewReport(testNow, append(Evaluate(in), Evaluate(other)...))
 	var buf bytes.Buffer
 	WritePrometheus(&buf, rep, append(MetricsOf(in), MetricsOf(other)...))
@@ -157,6 +171,9 @@ func TestArchiveMetrics(t *testing.T) {
 		`redisplan_archive_segments{target="main"} 12` + "\n",
 		`redisplan_archive_gaps{target="main"} 1` + "\n",
 		`redisplan_archive_gaps{target="other"} 0` + "\n",
+		`redisplan_archive_archiver_connected{target="main"} 1` + "\n",
+		`redisplan_archive_archiver_connected{target="other"} 0` + "\n",
+		`redisplan_check_status{target="other",check="archive_lag"} 1` + "\n",
 		`redisplan_check_status{target="main",check="archive_lag"} 0` + "\n",
 		`redisplan_check_status{target="main",check="archive_gap"} 1` + "\n",
 	} {

@@ -47,6 +47,9 @@ const BackupMetric = "redisplan_backup_last_success_timestamp_seconds"
 const (
 	ArchiveLagMetric  = "redisplan_archive_lag_seconds"
 	ArchiveGapsMetric = "redisplan_archive_gaps"
+	// ArchiverConnectedMetric is 0 when the server lists no archiver
+	// among its replicas.
+	ArchiverConnectedMetric = "redisplan_archive_archiver_connected"
 )
 
 // TextfilePattern is the regular expression (RE2, anchored by Prometheus)
@@ -389,6 +392,12 @@ func (r *ruler) archive() {
 			Summary:     "The archive of Redis " + n + " is more than " + humanSeconds(level) + " behind",
 			Description: "The archive of " + n + " was " + valueDuration + " behind the server when redisplan check last ran, more than the " + sev + " level of " + humanSeconds(level) + ": writes since are not archived, and losing the host would lose them. Is redisplan archive running?",
 		}
+	})
+	r.add(Rule{
+		Alert: "RedisArchiverNotConnected", Check: "archive_lag", Severity: warning, For: time.Minute,
+		Expr:        ArchiverConnectedMetric + s + " == 0",
+		Summary:     "No archiver follows Redis " + n,
+		Description: "When redisplan check last ran, the server of " + n + " listed no archiver among its replicas: writes from then on are not archived, and losing the host would lose them. Start redisplan archive -target " + n + ".",
 	})
 	r.add(Rule{
 		Alert: "RedisArchiveGap", Check: "archive_gap", Severity: r.severityOr("archive_gap", warning), For: time.Minute,

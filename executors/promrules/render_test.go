@@ -435,6 +435,8 @@ tests:
         values: '0 0 0 0 0 45 45 45 45 45 45'
       - series: 'redisplan_archive_gaps{target="main"}'
         values: '0 0 0 0 0 0 0 0 2 2 2'
+      - series: 'redisplan_archive_archiver_connected{target="main"}'
+        values: '1 1 1 1 1 1 0 0 0 0 0'
     alert_rule_test:
       - eval_time: 10m
         alertname: RedisplanTextfileStale
@@ -499,6 +501,16 @@ tests:
             exp_annotations:
               summary: "The archive of Redis main has a gap"
               description: "The archive of main has 2 gaps within retention: times no point-in-time restore can reach (redisplan backup list shows them)."
+      - eval_time: 6m
+        alertname: RedisArchiverNotConnected
+        exp_alerts: []
+      - eval_time: 10m
+        alertname: RedisArchiverNotConnected
+        exp_alerts:
+          - exp_labels: {severity: warning, target: main, check: archive_lag}
+            exp_annotations:
+              summary: "No archiver follows Redis main"
+              description: "When redisplan check last ran, the server of main listed no archiver among its replicas: writes from then on are not archived, and losing the host would lose them. Start redisplan archive -target main."
       - eval_time: 3m
         alertname: RedisReplicationLinkDown
         exp_alerts: []
@@ -602,6 +614,7 @@ func TestArchiveRulesUseTheCheckDefaults(t *testing.T) {
 	want := []string{
 		`RedisArchiveBehind warning archive_lag redisplan_archive_lag_seconds{target="main"} > 60`,
 		`RedisArchiveBehind critical archive_lag redisplan_archive_lag_seconds{target="main"} > 300`,
+		`RedisArchiverNotConnected warning archive_lag redisplan_archive_archiver_connected{target="main"} == 0`,
 		`RedisArchiveGap warning archive_gap redisplan_archive_gaps{target="main"} > 0`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -640,7 +653,7 @@ func TestRulesReadRedisExporterNames(t *testing.T) {
 		for _, m := range name.FindAllString(r["expr"], -1) {
 			switch {
 			case strings.HasPrefix(m, "redisplan_"):
-				if m != BackupMetric && m != ArchiveLagMetric && m != ArchiveGapsMetric {
+				if m != BackupMetric && m != ArchiveLagMetric && m != ArchiveGapsMetric && m != ArchiverConnectedMetric {
 					t.Errorf("rule %s reads %s, which redisplan's textfile does not write", r["alert"], m)
 				}
 			case !exported[m]:
