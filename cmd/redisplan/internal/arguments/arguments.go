@@ -69,6 +69,10 @@ type parser struct {
 	// stopped is true when a bad flag stopped the reading: what came
 	// after it was not read.
 	stopped bool
+	// given counts how often each flag was written, in the order first
+	// written (order).
+	given map[string]int
+	order []string
 }
 
 func newParser(name string, define func(fs *flag.FlagSet)) *parser {
@@ -100,6 +104,7 @@ func (p *parser) parse(args []string) error {
 			break
 		}
 		consumed := rest[:len(rest)-p.fs.NArg()]
+		p.count(consumed)
 		if len(p.args) > 0 {
 			late = append(late, flagNames(consumed)...)
 		}
@@ -120,6 +125,8 @@ func (p *parser) parse(args []string) error {
 		p.args = append(p.args, p.fs.Arg(0))
 		rest = p.fs.Args()[1:]
 	}
+
+	p.repeatedOnce()
 
 	c := p.cmd
 	var stray []string
@@ -159,6 +166,49 @@ func (p *parser) parse(args []string) error {
 		}
 	}
 	return nil
+}
+
+// count counts the flags among tokens, which the flag package consumed:
+// flags, each followed by its value unless it is on or off or written
+// with =.
+func (p *parser) count(tokens []string) {
+	if p.given == nil {
+		p.given = map[string]int{}
+	}
+	for i := 0; i < len(tokens); i++ {
+		t := tokens[i]
+		if t == "--" {
+			return
+		}
+		if len(t) < 2 || t[0] != '-' {
+			continue
+		}
+		name, _, withValue := strings.Cut(strings.TrimLeft(t, "-"), "=")
+		f := p.fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if p.given[name] == 0 {
+			p.order = append(p.order, name)
+		}
+		p.given[name]++
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !withValue && !(ok && b.IsBoolFlag()) {
+			i++ // its value
+		}
+	}
+}
+
+// repeatedOnce reports every flag that takes one value and was given more
+// than once: the flag package would silently keep the last, so that
+// "-to-time A -to-time latest" would restore to the latest. Flags that
+// collect their values (-target, -var, -var-file) may repeat.
+func (p *parser) repeatedOnce() {
+	for _, name := range p.order {
+		if _, many := p.fs.Lookup(name).Value.(*repeated); many || p.given[name] < 2 {
+			continue
+		}
+		p.errorf("-%s is given %d times: it takes one value, and only the last would be used; give it once", name, p.given[name])
+	}
 }
 
 // boolValue reports args[i] when it is "true" or "false" right after a

@@ -135,6 +135,14 @@ func TestParseErrors(t *testing.T) {
 		{"restore", []string{"-to-time", "yesterday", "-latest", "-file", "x.rdb"},
 			[]string{"-to-time chooses the base backup itself, so it cannot be combined with -latest or -file", `-to-time "yesterday" is not a time`, "exactly one -target"}},
 		{"restore", []string{"-target", "main", "-to-time", "2026-12-04 14:04:59"}, []string{`is not a time: write it in RFC 3339`}},
+		// A flag that takes one value, given twice, would silently use
+		// the last: "-to-time A -to-time latest" restores to the latest.
+		{"restore", []string{"-target", "main", "-to-time", "2026-12-04T14:04:59Z", "-to-time", "latest"},
+			[]string{"-to-time is given 2 times: it takes one value, and only the last would be used; give it once"}},
+		{"restore", []string{"-target", "main", "-latest", "-auto-approve", "-keep-safety-copy=false", "-keep-safety-copy"},
+			[]string{"-keep-safety-copy is given 2 times"}},
+		{"backup prune", []string{"-config", "a.hcl", "-config=b.hcl", "-dry-run"}, []string{"-config is given 2 times"}},
+		{"check", []string{"-format", "json", "-format", "nagios"}, []string{"-format is given 2 times"}},
 		{"plan", []string{"-format", "xml", "-parallelism", "0"}, []string{`unknown format "xml"; choose text, json or markdown`, "-parallelism must be at least 1"}},
 		{"drill rpo", []string{"-target", "main", "-runs", "0", "x"},
 			[]string{`unexpected argument "x"`, "-runs must be at least 1"}},
