@@ -118,6 +118,51 @@ func TestArchiveFlushBoundsSayWhy(t *testing.T) {
 	}
 }
 
+// TestArchiveRefusesRecipients: an archive beside encrypted backups is
+// refused at load, at the archive block, saying its segments are not
+// encrypted: the archiver would otherwise fail only when started.
+func TestArchiveRefusesRecipients(t *testing.T) {
+	_, diags := loadDiags(t, `redis "a" {
+  address = "127.0.0.1:6379"
+  backup {
+    destination = "/var/backups/redis"
+    recipients  = ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]
+    archive { flush = "1s" }
+  }
+}
+`)
+	if !diags.HasErrors() {
+		t.Fatal("archive with recipients: no error")
+	}
+	d := diags.Errs()[0]
+	if !strings.Contains(d.Error(), "spec.hcl:6,5") || !strings.Contains(d.Error(), "does not encrypt its segments") ||
+		!strings.Contains(d.Error(), "recipients, line 5") {
+		t.Errorf("error = %q, want it at spec.hcl:6,5 saying segments are not encrypted", d.Error())
+	}
+	// Recipients without an archive, and an archive without recipients,
+	// still load.
+	for _, spec := range []string{`redis "a" {
+  address = "127.0.0.1:6379"
+  backup {
+    destination = "/var/backups/redis"
+    recipients  = ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]
+  }
+}
+`, `redis "a" {
+  address = "127.0.0.1:6379"
+  backup {
+    destination = "/var/backups/redis"
+    recipients  = []
+    archive {}
+  }
+}
+`} {
+		if _, diags := loadDiags(t, spec); diags.HasErrors() {
+			t.Errorf("%s: %s", spec, diags.Error())
+		}
+	}
+}
+
 // TestFormatKeepsArchive: fmt aligns the archive block and keeps it.
 func TestFormatKeepsArchive(t *testing.T) {
 	src := []byte("redis \"a\" {\naddress = \"127.0.0.1:6379\"\nbackup {\ndestination = \"/b\"\narchive {\nflush = \"1s\"\n}\n}\n}\n")

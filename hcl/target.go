@@ -711,6 +711,14 @@ func (d *targetDecoder) backup(bb *backupBlock) {
 			}
 		}
 		b.Recipients = rs
+		if len(rs) > 0 && bb.Archive != nil {
+			// Segments are compressed and checksummed, not encrypted:
+			// the archiver refuses to start, so say it at load.
+			d.l.errorf(bb.Archive.DefRange.Ptr(), "Archive with encrypted backups",
+				"The archive does not encrypt its segments, and this target encrypts its backups (recipients, line %d): every archived write would be stored in the clear beside them. "+
+					"Remove the archive block, or remove recipients and protect the destination otherwise (an S3 bucket with sse, an encrypted disk).",
+				bb.Recipients.Range.Start.Line)
+		}
 	}
 	if rb := bb.Retention; rb != nil {
 		r := &b.Retention
