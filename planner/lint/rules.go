@@ -434,20 +434,28 @@ func checkMaxmemory(t *model.Target) []model.Finding {
 }
 
 // RP013: alerts that would miss a durability failure. With an alerts
-// block, it needs backup_age when there is a backup block, and
-// rdb_save_failed when the server snapshots or backups run BGSAVE. A
-// persistent target that is not ephemeral and has no alerts block at all
-// is reported too.
+// block, it needs backup_age when there is a backup block,
+// rdb_save_failed when the server snapshots or backups run BGSAVE, and
+// archive_lag when the backup block has an archive. A target that is not
+// ephemeral, keeps data on disk or archives its writes, and has no alerts
+// block at all is reported too, naming the same thresholds.
 func checkAlerts(t *model.Target) []model.Finding {
 	c := configOf(t)
+	archived := t.Backup != nil && t.Backup.Archive != nil
 	if t.Alerts == nil {
-		if t.Ephemeral || !c.persistent() {
+		if t.Ephemeral || (!c.persistent() && !archived) {
 			return nil
 		}
+		what, effects := "keeps its data on disk", "a failing save or a backup that stopped running"
+		fix := `add alerts { ... } with backup_age { critical = "25h" } and rdb_save_failed { severity = "critical" }`
+		if archived {
+			what, effects = "archives its writes", "a failing save, a backup that stopped running or an archive that fell behind or stopped"
+			fix = `add alerts { ... } with backup_age { critical = "25h" }, rdb_save_failed { severity = "critical" } and archive_lag { critical = "1m" }`
+		}
 		return []model.Finding{{
-			Message: "the target keeps its data on disk but has no alerts block, so a failing save or a backup that stopped running goes unnoticed",
+			Message: "the target " + what + " but has no alerts block, so " + effects + " goes unnoticed",
 			Pos:     t.Pos,
-			Fix:     `add alerts { ... } with backup_age { critical = "25h" } and rdb_save_failed { severity = "critical" }`,
+			Fix:     fix,
 		}}
 	}
 	has := map[string]bool{}
@@ -466,7 +474,7 @@ func checkAlerts(t *model.Target) []model.Finding {
 		effects = append(effects, "a failing save")
 		fixes = append(fixes, `rdb_save_failed { severity = "critical" }`)
 	}
-	if t.Backup != nil && t.Backup.Archive != nil && !has["archive_lag"] {
+	if archived && !has["archive_lag"] {
 		missing = append(missing, "archive_lag")
 		effects = append(effects, "an archive that fell behind or stopped")
 		fixes = append(fixes, `archive_lag { critical = "1m" }`)

@@ -44,3 +44,13 @@ redis "archived" {
     }
   }
 }
+
+# An archive and no alerts at all.
+redis "archived-silent" {
+  address = "127.0.0.1:6382"
+
+  backup {
+    destination = "/var/backups/redis"
+    archive {}
+  }
+}
