@@ -2,11 +2,14 @@
 # The whole job, end to end, against a throwaway redis-server and a local
 # webhook receiver standing for the team's alerts: lint (the spec's own
 # review: clean), plan, apply, a change made behind redisplan's back and
-# undone, a check whose alert fires (no backup yet), a backup, a mistaken
-# FLUSHALL, a verified restore, and a check whose alert resolves. Each
+# undone, a check whose alert fires (no backup yet), a backup, the archiver
+# following the write stream in the background, more writes, a mistaken
+# FLUSHALL, a verified restore to the second before it (the backup plus the
+# archived writes), and a check whose alert resolves. Each
 # step ends with its key figure on one line ("=> ..."); the figures are
 # listed again at the end. Everything lives in a temp dir that is removed
-# at the end.
+# at the end, and the server, the archiver and the receiver are stopped by
+# their PIDs, also when a step fails.
 #
 # REDISPLAN names the binary (default bin/redisplan, which `make demo`
 # builds); DEMOHOOK names a built scripts/demohook (default: built here).
@@ -16,7 +19,17 @@ bin=${REDISPLAN:-$PWD/bin/redisplan}
 work=$(mktemp -d)
 pid=""
 hookpid=""
+archpid=""
 cleanup() {
+  # The archiver first: it commits what it received on SIGTERM and exits.
+  if [ -n "$archpid" ] && kill -0 "$archpid" 2>/dev/null; then
+    kill "$archpid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$archpid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$archpid" 2>/dev/null || true
+  fi
   # The restore starts the server again: the pidfile names the process
   # that runs now.
   if [ -s "$work/redis.pid" ]; then
@@ -72,6 +85,17 @@ expect() {
   [ "$code" = "$1" ] || { echo "demo: redisplan exited $code, expected $1" >&2; exit 1; }
 }
 cli() { redis-cli -p "$port" "$@"; }
+# archived waits (WAIT 1 1000, up to ten times) until the archiver has
+# committed every write made so far, and prints how many replicas have.
+archived() {
+  local n=0
+  for _ in $(seq 1 10); do
+    n=$(cli wait 1 1000)
+    [ "$n" -ge 1 ] && break
+  done
+  [ "$n" -ge 1 ] || { echo "demo: the archiver did not acknowledge the writes; its log:" >&2; cat "$work/archive.log" >&2; exit 1; }
+  echo "$n"
+}
 
 # The alert receiver: what a team's webhook would get.
 hook=${DEMOHOOK:-}
@@ -158,6 +182,10 @@ redis "demo" {
   backup {
     schedule    = "0 3 * * *"
     destination = "$work/backups"
+    # The write stream too, for restores to any second (redisplan archive).
+    archive {
+      flush = "1s"
+    }
     retention {
       max_age  = "30d"
       keep_min = 3
@@ -169,6 +197,10 @@ redis "demo" {
     webhook  = "$webhook"
     backup_age {
       critical = "25h"
+    }
+    archive_lag {
+      warning  = "10s"
+      critical = "1m"
     }
     rdb_save_failed {
       severity = "critical"
@@ -204,7 +236,7 @@ run apply -auto-approve "${spec[@]}"
 expect 0
 key "drift: maxmemory was 64mb behind redisplan's back, plan exited 2, and it is $(cli config get maxmemory | tail -n 1) bytes (256mb) again"
 
-step "redisplan check -notify (no backup yet: the backup_age alert fires)"
+step "redisplan check -notify (no backup and no archive yet: the backup_age and archive_lag alerts fire)"
 run check -notify "${spec[@]}"
 expect 2
 alerts >"$work/got"
@@ -220,20 +252,41 @@ run backup run "${spec[@]}"
 expect 0
 key "backup: $(grep -m 1 'complete:' "$work/out" | sed 's/^redis\.demo: //')"
 
-step "a mistaken FLUSHALL"
+step "redisplan archive -target demo, in the background: the write stream into the backup destination"
+"$bin" archive -target demo "${spec[@]}" >"$work/archive.log" 2>&1 &
+archpid=$!
+echo "archiver: PID $archpid"
+# It is following once the server lists it as an online replica.
+for _ in $(seq 1 300); do
+  cli info replication | tr -d '\r' | grep -q '^slave0:.*state=online' && break
+  kill -0 "$archpid" 2>/dev/null || { echo "demo: the archiver stopped:" >&2; cat "$work/archive.log" >&2; exit 1; }
+  sleep 0.1
+done
+cli info replication | tr -d '\r' | grep -q '^slave0:.*state=online' || { echo "demo: the archiver did not start following:" >&2; cat "$work/archive.log" >&2; exit 1; }
+seq 10001 10500 | awk '{ printf "SET order:%d %d\n", $1, $1 * 7 }' | cli --pipe
+# WAIT 1 returns 1 once the archiver acknowledged the writes: they are
+# committed to the destination (a segment is committed within flush, 1s,
+# of its first write, so a busy machine may need a second WAIT).
+acked=$(archived)
+key "archive: 500 more keys written after the backup ($(cli dbsize) keys), WAIT 1 1000 says $acked replica (the archiver) has them committed"
+
+step "a mistaken FLUSHALL, a few seconds later"
+# The time to go back to: a second after the writes, a second before the
+# FLUSHALL.
+sleep 1
+before=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 1
 cli flushall
+# The archive reaches past the FLUSHALL, so the second before it is in
+# its recoverable window.
+archived >/dev/null
+echo "the last second before it: $before"
 key "FLUSHALL: $(cli dbsize) keys left"
 
-# ARCHIVE (issue 14, being built): once `redisplan archive` follows the
-# write stream into the backup destination, this is where the demo shows
-# `restore -to-time` restoring to the second before the FLUSHALL, with the
-# writes made after the backup. Until then the restore below brings back
-# the backup.
-
-step "redisplan restore -latest -auto-approve (verified while it is staged, keys checked after)"
-run restore -target demo -latest -auto-approve "${spec[@]}"
+step "redisplan restore -to-time $before -auto-approve (a base backup plus the archived writes up to that second, verified while staged, keys checked after)"
+run restore -target demo -to-time "$before" -auto-approve "${spec[@]}"
 expect 0
-key "restore: backup verified while staged, loaded in $(grep -o -m 1 'Restore complete in [0-9.]*s' "$work/out" | grep -o '[0-9.]*s$'), the server answered no one for $(grep -o -m 1 'answered no one for [0-9.]*s' "$work/out" | grep -o '[0-9.]*s$'); $(cli dbsize) keys back"
+key "restore -to-time $before: base backup verified while staged, $(grep -o -m 1 '[0-9]* writes replayed' "$work/out") from the archive, loaded in $(grep -o -m 1 'Restore complete in [0-9.]*s' "$work/out" | grep -o '[0-9.]*s$'), the server answered no one for $(grep -o -m 1 'answered no one for [0-9.]*s' "$work/out" | grep -o '[0-9.]*s$'); $(cli dbsize) keys back"
 
 step "redisplan check -notify (a verified backup now: the alert resolves)"
 run check -notify "${spec[@]}"

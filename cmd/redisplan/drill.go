@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -111,13 +112,23 @@ func runOneDrill[R interface{ Judged() bool }](env *cmdEnv, cmd string, spec arg
 }
 
 func writeRPOText(w io.Writer, rep operations.RPOReport, t *model.Target) {
-	fmt.Fprintf(w, "RPO drill of redis.%s: %d crashes (%s) of a scratch redis-server %s with %s\n\n",
-		rep.Target, len(rep.Runs), rep.Crash, rep.Server, rep.Persistence)
+	fmt.Fprintf(w, "RPO drill of redis.%s: %d crashes (%s) of a scratch %s with %s\n\n",
+		rep.Target, len(rep.Runs), rep.Crash, scratchServer(rep.Server), rep.Persistence)
 	writeLossRuns(w, "RECOVERED", rep.Runs, rep.WorstLost, rep.MedianLost, rep.WorstLostMs, rep.MedianLostMs)
 	if rep.Note != "" {
 		fmt.Fprintf(w, "Note: %s\n", rep.Note)
 	}
 	writeVerdict(w, "rpo", t.RPO, rep.Pass, rep.Reason)
+}
+
+// scratchServer names a drill's scratch server by its engine's binary
+// and release: version is the report's server field, "7.0.15" for Redis
+// and "valkey 8.1.1" for Valkey (server.Version).
+func scratchServer(version string) string {
+	if v, ok := strings.CutPrefix(version, "valkey "); ok {
+		return "valkey-server " + v
+	}
+	return "redis-server " + version
 }
 
 // writeVerdict prints the objective and whether the drill met it.
@@ -172,8 +183,8 @@ func runDrillPITR(ctx context.Context, env *cmdEnv, a *arguments.DrillPITR) int 
 }
 
 func writePITRText(w io.Writer, rep operations.PITRReport, t *model.Target) {
-	fmt.Fprintf(w, "PITR drill of redis.%s: a scratch redis-server %s archived with a flush of %gs, its host lost in %d runs (%s)\n\n",
-		rep.Target, rep.Server, rep.FlushSeconds, len(rep.Runs), rep.Loss)
+	fmt.Fprintf(w, "PITR drill of redis.%s: a scratch %s archived with a flush of %gs, its host lost in %d runs (%s)\n\n",
+		rep.Target, scratchServer(rep.Server), rep.FlushSeconds, len(rep.Runs), rep.Loss)
 	writeLossRuns(w, "RESTORED", rep.Runs, rep.WorstLost, rep.MedianLost, rep.WorstLostMs, rep.MedianLostMs)
 	writeVerdict(w, "rpo", t.RPO, rep.Pass, rep.Reason)
 }

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/redisplan/redisplan/executors/server/servertest"
+	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/operations"
 )
 
 // The drill tests crash and restore real redis-servers through the CLI.
@@ -142,6 +144,30 @@ func TestDrillRPOText(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "run 2/2: killed after") {
 		t.Errorf("no progress on stderr:\n%s", errOut)
+	}
+}
+
+// TestDrillTextNamesTheEngine checks that the text views of drill rpo
+// and drill pitr name the scratch server by its engine: a Valkey target's
+// drill ran valkey-server, not redis-server.
+func TestDrillTextNamesTheEngine(t *testing.T) {
+	tgt := &model.Target{Name: "main"}
+	for _, c := range []struct{ server, want string }{
+		{"valkey 8.1.1", "a scratch valkey-server 8.1.1 "},
+		{"7.0.15", "a scratch redis-server 7.0.15 "},
+	} {
+		var rpo, pitr strings.Builder
+		writeRPOText(&rpo, operations.RPOReport{Target: "main", Server: c.server, Crash: "SIGKILL", Persistence: "appendonly yes"}, tgt)
+		writePITRText(&pitr, operations.PITRReport{Target: "main", Server: c.server}, tgt)
+		for name, out := range map[string]string{"rpo": rpo.String(), "pitr": pitr.String()} {
+			first, _, _ := strings.Cut(out, "\n")
+			if !strings.Contains(first, c.want) {
+				t.Errorf("drill %s of a %s server: %q, want it to say %q", name, c.server, first, c.want)
+			}
+			if strings.HasPrefix(c.server, "valkey") && strings.Contains(first, "redis-server") {
+				t.Errorf("drill %s of a Valkey server names redis-server: %q", name, first)
+			}
+		}
 	}
 }
 

@@ -33,13 +33,7 @@ func archiveUnit(t *model.Target, st *model.SystemdTimers, opts Options, binary 
 	var svc strings.Builder
 	serviceHead(&svc, t, st, opts, fmt.Sprintf("redisplan archive of redis.%s (continuous, flush %s)", oneLine(t.Name), units.FormatDuration(a.Flush)))
 	fmt.Fprintln(&svc, "StartLimitIntervalSec=0")
-	fmt.Fprintln(&svc)
-	fmt.Fprintln(&svc, "[Service]")
-	fmt.Fprintln(&svc, "Type=exec")
-	if st.RunAs != "" {
-		fmt.Fprintf(&svc, "User=%s\n", specifiers(st.RunAs))
-	}
-	fmt.Fprintf(&svc, "ExecStart=%s\n", execLine(opts.Argv(binary, j, t.Name)))
+	serviceSection(&svc, st, "exec", opts.Argv(binary, j, t.Name))
 	fmt.Fprintln(&svc, "Restart=always")
 	fmt.Fprintf(&svc, "RestartSec=%d\n", ArchiveRestartSec)
 	// SIGTERM makes the archiver commit its buffered tail; a minute is

@@ -57,13 +57,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 
 		var svc strings.Builder
 		serviceHead(&svc, t, st, opts, what)
-		fmt.Fprintln(&svc)
-		fmt.Fprintln(&svc, "[Service]")
-		fmt.Fprintln(&svc, "Type=oneshot")
-		if st.RunAs != "" {
-			fmt.Fprintf(&svc, "User=%s\n", specifiers(st.RunAs))
-		}
-		fmt.Fprintf(&svc, "ExecStart=%s\n", execLine(argv))
+		serviceSection(&svc, st, "oneshot", argv)
 		if j.Name == "check" {
 			// check exits 1 on a WARNING: the check's own alerts report
 			// it, and a failed unit would leave the host degraded until
@@ -76,10 +70,7 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 		}
 
 		var tmr strings.Builder
-		fmt.Fprintln(&tmr, schedfiles.Marker(t.Name))
-		fmt.Fprintln(&tmr, Owner(t, st, opts).Line())
-		fmt.Fprintln(&tmr, "[Unit]")
-		fmt.Fprintf(&tmr, "Description=%s\n", specifiers(fmt.Sprintf("Schedule of %s (cron %s)", what, strings.Join(strings.Fields(j.Schedule), " "))))
+		unitHead(&tmr, t, st, opts, fmt.Sprintf("Schedule of %s (cron %s)", what, strings.Join(strings.Fields(j.Schedule), " ")))
 		fmt.Fprintln(&tmr)
 		fmt.Fprintln(&tmr, "[Timer]")
 		for _, c := range calendars {
@@ -106,16 +97,35 @@ func Render(t *model.Target, st *model.SystemdTimers, opts Options) ([]schedfile
 	return files, nil
 }
 
-// serviceHead writes the start of a service of t: the marker, the owner
-// line and the [Unit] section up to its network dependencies (the jobs
-// talk to Redis, stores and webhooks over the network).
-func serviceHead(b *strings.Builder, t *model.Target, st *model.SystemdTimers, opts Options, description string) {
+// unitHead writes the start of every unit of t (services and timers):
+// the marker, the owner line, and the [Unit] section's description.
+func unitHead(b *strings.Builder, t *model.Target, st *model.SystemdTimers, opts Options, description string) {
 	fmt.Fprintln(b, schedfiles.Marker(t.Name))
 	fmt.Fprintln(b, Owner(t, st, opts).Line())
 	fmt.Fprintln(b, "[Unit]")
 	fmt.Fprintf(b, "Description=%s\n", specifiers(description))
+}
+
+// serviceHead writes the start of a service of t: unitHead and the
+// [Unit] section's network dependencies (the jobs talk to Redis, stores
+// and webhooks over the network). The caller may add [Unit] lines.
+func serviceHead(b *strings.Builder, t *model.Target, st *model.SystemdTimers, opts Options, description string) {
+	unitHead(b, t, st, opts, description)
 	fmt.Fprintln(b, "Wants=network-online.target")
 	fmt.Fprintln(b, "After=network-online.target")
+}
+
+// serviceSection closes the [Unit] section and writes the head of the
+// [Service] section of a job: its Type=, the user it runs as when the
+// spec names one, and its ExecStart= line. The caller adds the rest.
+func serviceSection(b *strings.Builder, st *model.SystemdTimers, serviceType string, argv []string) {
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "[Service]")
+	fmt.Fprintf(b, "Type=%s\n", serviceType)
+	if st.RunAs != "" {
+		fmt.Fprintf(b, "User=%s\n", specifiers(st.RunAs))
+	}
+	fmt.Fprintf(b, "ExecStart=%s\n", execLine(argv))
 }
 
 // StateDirectory is the directory under /var/lib (systemd's %S) that the

@@ -17,7 +17,10 @@ import (
 // built from this tree, and checks the summary a newcomer reads at its
 // end: the spec's own lint is clean, apply and the drift fix work, the
 // alert fires before the first backup and resolves after the restore,
-// and the restore brings back every key the FLUSHALL removed.
+// the archiver acknowledges the writes made after the backup, and the
+// restore to the second before the FLUSHALL brings back every key it
+// removed, those written after the backup included; the server and the
+// archiver are gone afterwards.
 func TestDemo(t *testing.T) {
 	servertest.Binary(t) // a clear failure without redis-server; skipped with REDISPLAN_SKIP_REDIS=1
 	if _, err := exec.LookPath("redis-cli"); err != nil {
@@ -47,11 +50,12 @@ func TestDemo(t *testing.T) {
 		`^plan: \d+ live changes?, \d+ needs restart, \d+ file changes?, 0 crontab changes\.$`,
 		`^apply: Apply complete: \d+ live changes?, \d+ file changes?, 0 pending restart\.$`,
 		`^drift: maxmemory was 64mb behind redisplan's back, plan exited 2, and it is 268435456 bytes \(256mb\) again$`,
-		`^check: Overall: CRITICAL \(1 critical, \d+ ok\); the webhook got: alert firing: redis\.demo backup_age \(critical\): `,
+		`^check: Overall: CRITICAL \(2 critical, \d+ ok\); the webhook got: alert firing: redis\.demo backup_age \(critical\): `,
 		`^data: 10000 keys$`,
 		`^backup: backup \S+ complete: 10000 keys, .* stored in .*, verified$`,
+		`^archive: 500 more keys written after the backup \(10500 keys\), WAIT 1 1000 says 1 replica \(the archiver\) has them committed$`,
 		`^FLUSHALL: 0 keys left$`,
-		`^restore: backup verified while staged, loaded in [0-9.]+s, the server answered no one for [0-9.]+s; 10000 keys back$`,
+		`^restore -to-time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: base backup verified while staged, 500 writes replayed from the archive, loaded in [0-9.]+s, the server answered no one for [0-9.]+s; 10500 keys back$`,
 		`^check: Overall: OK \(\d+ ok\); the webhook got: alert resolved: redis\.demo backup_age \(critical\): `,
 	}
 	for i, re := range want {
@@ -73,6 +77,13 @@ func TestDemo(t *testing.T) {
 	} else if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
 		c.Close()
 		t.Errorf("a server still answers at %s after the demo", m[1])
+	}
+	// The archiver it ran in the background was stopped too: the process
+	// of that PID is gone, or is no longer this redisplan (a reused PID).
+	if m := regexp.MustCompile(`(?m)^archiver: PID (\d+)$`).FindStringSubmatch(out); m == nil {
+		t.Errorf("the demo does not name its archiver's PID:\n%s", out)
+	} else if cmdline, err := os.ReadFile("/proc/" + m[1] + "/cmdline"); err == nil && strings.HasPrefix(string(cmdline), redisplan+"\x00archive") {
+		t.Errorf("the archiver (PID %s) still runs after the demo", m[1])
 	}
 	// Everything it made lived in one temp dir, removed at the end.
 	if m := regexp.MustCompile(`kept in (\S+)/data/`).FindStringSubmatch(out); m == nil {
