@@ -13,7 +13,6 @@ import (
 	"github.com/redisplan/redisplan/executors/pitr"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
-	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
@@ -158,7 +157,7 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	}
 	// The scratch server is of the base's engine and a release that loads
 	// its RDB version: refused here, before the replay, when there is none.
-	bin, err := server.BinaryLoading(ctx, base.Engine, base.RDBVersion, startBinary(t))
+	bin, err := pitr.ScratchBinary(ctx, base.Engine, base.RDBVersion, startBinary(t))
 	if err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, fmt.Errorf("restore %s to %s: the replay runs the archive in a scratch server of base backup %s's engine, and %w; nothing was changed", t.Name, describeAt(req.At), base.ID, err)
 	}

@@ -8,9 +8,7 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/redisplan/redisplan/internal/catalog"
 	"github.com/redisplan/redisplan/internal/engines"
-	"github.com/redisplan/redisplan/internal/rdb"
 )
 
 // EnvBinary names the redis-server binary redisplan runs itself (drills,
@@ -123,30 +121,27 @@ func FreePort() (int, error) {
 	return port, nil
 }
 
-// BinaryLoading finds a server binary of an engine ("redis", "valkey", or
-// "" when unknown: any engine) whose release loads RDB version v (0 when
-// unknown: any release), so that a scratch server replays data as the
-// engine that wrote it does. The one EnvBinary names wins when set.
-// Otherwise the first of candidates (the binary a target's start command
-// runs), then valkey-server or redis-server in PATH, whose --version
-// prints such a release: a release rdb.Loads knows first, then one newer
-// than it knows. When none does, the error names the engine and the
-// releases needed, what was found, and EnvBinary.
-func BinaryLoading(ctx context.Context, engine string, v int, candidates ...string) (string, error) {
+// Found is a server binary a search ran and the release its --version
+// printed (in the form Version gives).
+type Found struct{ Bin, Release string }
+
+// BinaryRanked finds the server binary whose release rank likes best: the
+// one EnvBinary names when set; otherwise, among candidates (the binary a
+// target's start command runs) and then names looked up in PATH, the
+// first of the highest rank above 0 that rank gives its --version's
+// release. bin is "" when none ranks above 0; found lists every binary
+// whose release was read, for the caller's message.
+func BinaryRanked(ctx context.Context, rank func(release string) int, names []string, candidates ...string) (bin string, found []Found, err error) {
 	if os.Getenv(EnvBinary) != "" {
-		return Binary()
-	}
-	names := []string{"redis-server", "valkey-server"}
-	if engine == "valkey" {
-		names = []string{"valkey-server", "redis-server"}
+		bin, err = Binary()
+		return bin, nil, err
 	}
 	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
 			candidates = append(candidates, p)
 		}
 	}
-	var found []string
-	var newer string
+	best := 0
 	seen := map[string]bool{}
 	for _, c := range candidates {
 		if c == "" || seen[c] {
@@ -160,49 +155,10 @@ func BinaryLoading(ctx context.Context, engine string, v int, candidates ...stri
 		if err != nil {
 			continue
 		}
-		kind, _, _, ok := rdb.Release(release)
-		if !ok {
-			continue
-		}
-		newest, known := rdb.Loads(release)
-		found = append(found, fmt.Sprintf("%s is %s", c, catalog.ServerLabel(release)))
-		if engine != "" && !strings.EqualFold(kind, engine) {
-			continue
-		}
-		switch {
-		case known && newest >= v:
-			return c, nil
-		case !known && newer == "":
-			newer = c
+		found = append(found, Found{Bin: c, Release: release})
+		if r := rank(release); r > best {
+			bin, best = c, r
 		}
 	}
-	if newer != "" {
-		return newer, nil
-	}
-	need := "a server binary"
-	switch engine {
-	case "valkey":
-		need = "a valkey-server"
-	case "redis":
-		need = "a redis-server of Redis"
-	}
-	if v > 0 {
-		loads := rdb.Loaders(v)
-		if engine != "" {
-			for _, l := range strings.Split(loads, ", ") {
-				if strings.HasPrefix(strings.ToLower(l), engine+" ") {
-					loads = l
-				}
-			}
-		}
-		if loads == "" {
-			loads = "a release newer than any redisplan knows"
-		}
-		need += fmt.Sprintf(" that loads RDB version %d (%s)", v, loads)
-	}
-	saw := "none was found (the target's start command, valkey-server and redis-server in PATH)"
-	if len(found) > 0 {
-		saw = "found only " + strings.Join(found, ", ")
-	}
-	return "", fmt.Errorf("it needs %s: %s; install one, name it in the target's service start command, or set %s to its path", need, saw, EnvBinary)
+	return bin, found, nil
 }
