@@ -525,27 +525,7 @@ func TestRestoreToTimeReadsOnlyItsChain(t *testing.T) {
 	if err != nil || len(own) != 2 {
 		t.Fatalf("the two bases: %v, %d backups", err, len(own))
 	}
-	paths, err := filepath.Glob(filepath.Join(dest, "*", own[1].ID, backup.ManifestName))
-	if err != nil || len(paths) != 1 {
-		t.Fatalf("manifest of %s: %v %v", own[1].ID, paths, err)
-	}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		m["repl_id"] = otherID
-		if b, err = json.Marshal(m); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	editManifest(t, dest, own[1].ID, func(m map[string]any) { m["repl_id"] = otherID })
 	var buf bytes.Buffer
 	w, err := archive.NewSegmentWriter(&buf, archive.Header{Version: archive.SegmentVersion, Target: "main", ReplID: otherID, StartOffset: 1000, First: time.Now()})
 	if err != nil {
