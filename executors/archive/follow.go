@@ -402,10 +402,17 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 			switch {
 			case isCmd(args[0], "ping"):
 				seg.w.Skip(int64(n))
+				// Acknowledged at once when nothing uncommitted is a
+				// write: the master sees the archiver in step.
+				if seg.w.Commands() == 0 {
+					if err := st.Ack(seg.w.Offset()); err != nil {
+						return err
+					}
+				}
 			case isCmd(args[0], "replconf"):
 				seg.w.Skip(int64(n))
 				if len(args) > 1 && isCmd(args[1], "getack") {
-					if err := st.Ack(f.pos.Offset); err != nil {
+					if err := st.Ack(f.ackOffset(seg)); err != nil {
 						return err
 					}
 				}
@@ -490,7 +497,7 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 			}
 			if now.Sub(lastAck) >= ackEvery {
 				lastAck = now
-				if err := st.Ack(f.pos.Offset); err != nil {
+				if err := st.Ack(f.ackOffset(seg)); err != nil {
 					return err
 				}
 			}
@@ -505,6 +512,22 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 			return finish()
 		}
 	}
+}
+
+// ackOffset is the offset the archiver acknowledges: the end of what is
+// committed, or, when everything received after it is the master's PING
+// and REPLCONF (the open segment holds no command yet), the end of what
+// was received. Those bytes carry no write: acknowledging them keeps WAIT
+// meaning "archived" for every write, and lets a master that waits for
+// its replicas (SHUTDOWN, a restore's held writes) see the archiver in
+// step instead of a minute behind. They are committed with the next
+// segment; an archiver stopped before that resumes from the committed
+// offset, and the server sends them again.
+func (f *follower) ackOffset(seg *open) int64 {
+	if seg != nil && seg.w.Commands() == 0 {
+		return seg.w.Offset()
+	}
+	return f.pos.Offset
 }
 
 // offset is the stream offset reached: the open segment's end, else the
