@@ -138,6 +138,20 @@ type Resumed struct {
 	UntilOffset int64 `json:"until_offset"`
 }
 
+// ParseResumed reads a Resumed annotation line; false when line is
+// another one.
+func ParseResumed(line []byte) (Resumed, bool, error) {
+	rest, ok := bytes.CutPrefix(line, []byte(resumedPrefix))
+	if !ok {
+		return Resumed{}, false, nil
+	}
+	var r Resumed
+	if err := json.Unmarshal(bytes.TrimRight(rest, "\r\n"), &r); err != nil {
+		return Resumed{}, false, fmt.Errorf("bad resume line %q: %w", bytes.TrimRight(line, "\r\n"), err)
+	}
+	return r, true, nil
+}
+
 // Footer is a segment's last line.
 type Footer struct {
 	EndOffset int64 `json:"end_offset"`
@@ -482,9 +496,9 @@ func (r *SegmentReader) Next() (Entry, error) {
 				}
 				r.off = o
 			case strings.HasPrefix(text, resumedPrefix):
-				var rs Resumed
-				if err := json.Unmarshal([]byte(text[len(resumedPrefix):]), &rs); err != nil {
-					return Entry{}, fmt.Errorf("segment: bad resume line %q: %w", text, err)
+				rs, _, err := ParseResumed(line)
+				if err != nil {
+					return Entry{}, fmt.Errorf("segment: %w", err)
 				}
 				r.seen = append(r.seen, rs)
 			}
