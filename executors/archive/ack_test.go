@@ -55,7 +55,10 @@ func TestAckCoversPings(t *testing.T) {
 	c := src.Client(t)
 	repo := openRepo(t, archiveTarget(t, src))
 	a := follow(t, repo, time.Minute)
-	testwait.For(t, 30*time.Second, "the base", func() (bool, error) { return len(bases(t, repo)) == 1, nil })
+	testwait.For(t, 30*time.Second, "the base", func() (bool, error) {
+		id, _ := a.position()
+		return id != "" && len(bases(t, repo)) == 1, nil
+	})
 	_, base := a.position()
 	testwait.For(t, 30*time.Second, "PINGs acknowledged beyond the committed offset", func() (bool, error) {
 		master, acked := ackedOffset(t, c)

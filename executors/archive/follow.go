@@ -188,7 +188,10 @@ func ResumePoint(ctx context.Context, repo *repository.Repository) (Position, bo
 			if b != newest {
 				continue
 			}
-			p := Position{ReplID: c.ReplID, Offset: b.ReplOffset, DB: b.ReplStreamDB, Last: b.Started}
+			p := Position{ReplID: c.ReplID, Offset: b.ReplOffset, DB: b.ReplStreamDB, Last: b.Finished}
+			if p.Last.IsZero() {
+				p.Last = b.Started
+			}
 			if n := len(c.Segments); n > 0 && c.To > b.ReplOffset {
 				last := c.Segments[n-1]
 				foot, err := endFooter(ctx, repo, last)
@@ -337,7 +340,7 @@ func (f *follower) storeBase(ctx context.Context, st *capture.Stream, res captur
 	if err != nil {
 		return fmt.Errorf("store the base: %w", err)
 	}
-	f.pos, f.known = Position{ReplID: res.ReplID, Offset: res.Offset, Last: started}, true
+	f.pos, f.known = Position{ReplID: res.ReplID, Offset: res.Offset, Last: m.Finished}, true
 	f.late = nil
 	f.emit(progress.Step, "stored base %s (%d keys) at offset %d of %s", m.ID, m.TotalKeys(), res.Offset, res.ReplID)
 	if f.o.Committed != nil {

@@ -138,6 +138,9 @@ type Resumed struct {
 	UntilOffset int64 `json:"until_offset"`
 }
 
+// Line is r as the annotation line a segment holds.
+func (r Resumed) Line() ([]byte, error) { return annotation(resumedPrefix, r) }
+
 // ParseResumed reads a Resumed annotation line; false when line is
 // another one.
 func ParseResumed(line []byte) (Resumed, bool, error) {
@@ -272,7 +275,7 @@ func (w *SegmentWriter) Mark(t time.Time) error {
 
 // Resumed writes a Resumed annotation at this point of the segment.
 func (w *SegmentWriter) Resumed(r Resumed) error {
-	line, err := annotation(resumedPrefix, r)
+	line, err := r.Line()
 	if err != nil {
 		return err
 	}
