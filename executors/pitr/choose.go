@@ -223,6 +223,20 @@ func writeStream(ctx context.Context, w io.Writer, repo ObjectReader, c Choice) 
 		if err != nil {
 			return fmt.Errorf("segment %s: %w", seg.FileName(), err)
 		}
+		// A resume's mark, which the segment holds before its commands,
+		// goes on to CutAt when the late stretch is after the base.
+		for _, rs := range sr.Resumed {
+			if rs.UntilOffset <= from {
+				continue
+			}
+			line, err := rs.Line()
+			if err != nil {
+				return fmt.Errorf("segment %s: %w", seg.FileName(), err)
+			}
+			if _, err := w.Write(line); err != nil {
+				return err
+			}
+		}
 		db := sr.Header.DB
 		for {
 			e, err := sr.Next()
