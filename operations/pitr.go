@@ -13,7 +13,6 @@ import (
 	"github.com/redisplan/redisplan/executors/pitr"
 	"github.com/redisplan/redisplan/executors/repository"
 	"github.com/redisplan/redisplan/executors/restore"
-	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
 	"github.com/redisplan/redisplan/internal/rdb"
@@ -156,15 +155,17 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	if err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, err
 	}
+	// The scratch server is of the base's engine and a release that loads
+	// its RDB version: refused here, before the replay, when there is none.
+	bin, err := pitr.ScratchBinary(ctx, base.Engine, base.RDBVersion, startBinary(t))
+	if err != nil {
+		return restore.Source{}, TimePlan{}, cleanup, fmt.Errorf("restore %s to %s: the replay runs the archive in a scratch server of base backup %s's engine, and %w; nothing was changed", t.Name, describeAt(req.At), base.ID, err)
+	}
 	// The target is checked with the base before the replay, which can
 	// take long: a target that cannot take the result is refused first.
 	// PrepareRestore checks it again with the replayed RDB.
 	if _, err := restore.Check(ctx, t, restore.Source{Manifest: base, Open: ts.repo.Reader(base, ids)}); err != nil {
 		return restore.Source{}, TimePlan{}, cleanup, err
-	}
-	bin, err := server.BinaryFor(base.Engine)
-	if err != nil {
-		return restore.Source{}, TimePlan{}, cleanup, fmt.Errorf("a restore to a point in time replays the archive in a scratch server, and %w", err)
 	}
 	dir, err := os.MkdirTemp(req.WorkDir, "redisplan-pitr-")
 	if err != nil {
@@ -219,4 +220,14 @@ func TimeSource(ctx context.Context, t *model.Target, req TimeRequest, emit prog
 	path := out.RDB
 	src = restore.Source{Manifest: m, Open: func(context.Context, backup.File) (io.ReadCloser, error) { return os.Open(path) }}
 	return src, plan, cleanup, nil
+}
+
+// startBinary is the server binary the target's service start command
+// runs when it names one by path (a name is looked up in PATH anyway), or
+// "" when it has none.
+func startBinary(t *model.Target) string {
+	if t.Service == nil || len(t.Service.Start) == 0 || !filepath.IsAbs(t.Service.Start[0]) {
+		return ""
+	}
+	return t.Service.Start[0]
 }

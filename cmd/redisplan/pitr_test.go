@@ -498,3 +498,64 @@ func TestDrillPITRJSON(t *testing.T) {
 		t.Errorf("the drill touched the target's server (-before +after):\n%s", diff)
 	}
 }
+
+// TestRestoreToTimeReadsOnlyItsChain: a damaged segment in another chain
+// (a later base of another replication ID) does not stop a restore to a
+// time of an intact chain, which reads only its own segments.
+func TestRestoreToTimeReadsOnlyItsChain(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, `save ""`, "enable-debug-command yes")
+	dest := t.TempDir()
+	spec := backupSpec(t, d, dest, "")
+	fillDataset(t, d.addr(), "base")
+	mustRun(t, "backup", "run", "-config", spec)
+	h := localHandArchive(t, d.addr(), dest)
+	time.Sleep(5 * time.Millisecond)
+	at := h.segment(pitrWrites("one"))
+	want := digestAt(t, d.addr())
+	flushAt := h.segment([][]string{{"FLUSHALL"}}, [][]string{{"SET", "after", "1"}})[0]
+	to := at[0].Add(flushAt.Sub(at[0]) / 2).UTC().Format(time.RFC3339Nano)
+
+	// Another chain: a newer base at offset 1000 of another replication
+	// ID, and a segment after it whose content is damaged.
+	const otherID = "0ddc4a1e0ddc4a1e0ddc4a1e0ddc4a1e0ddc4a1e"
+	mustRun(t, "backup", "run", "-config", spec)
+	other := localHandArchive(t, d.addr(), dest) // anchors the newest base
+	own, err := backup.LoadCatalog(t.Context(), other.repo.Storage)
+	if err != nil || len(own) != 2 {
+		t.Fatalf("the two bases: %v, %d backups", err, len(own))
+	}
+	editManifest(t, dest, own[1].ID, func(m map[string]any) { m["repl_id"] = otherID })
+	var buf bytes.Buffer
+	w, err := archive.NewSegmentWriter(&buf, archive.Header{Version: archive.SegmentVersion, Target: "main", ReplID: otherID, StartOffset: 1000, First: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	_, args, err := archive.ParseCommand([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Mark(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Command([]byte(raw), args); err != nil {
+		t.Fatal(err)
+	}
+	end := w.Offset()
+	if _, err := w.Close(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	damaged := buf.Bytes()
+	damaged[len(damaged)/2] ^= 0xff
+	s := archive.Segment{ReplID: otherID, Start: 1000, End: end}
+	if err := other.repo.CommitObject(t.Context(), repository.Archive, s.FileName(), damaged); err != nil {
+		t.Fatal(err)
+	}
+
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-to-time", to, "-auto-approve")
+	t.Logf("restore:\n%s", out)
+	if got := digestAt(t, d.addr()); got != want {
+		t.Errorf("after restore -to-time %s the digest is %s, the server's just before the FLUSHALL was %s", to, got, want)
+	}
+}

@@ -65,6 +65,9 @@ type Position struct {
 	ReplID string
 	Offset int64
 	DB     int
+	// Last is when the stream up to Offset was received (zero when
+	// unknown).
+	Last time.Time
 }
 
 // Follow follows the target's write stream as a replica until ctx ends,
@@ -185,14 +188,17 @@ func ResumePoint(ctx context.Context, repo *repository.Repository) (Position, bo
 			if b != newest {
 				continue
 			}
-			p := Position{ReplID: c.ReplID, Offset: b.ReplOffset, DB: b.ReplStreamDB}
+			p := Position{ReplID: c.ReplID, Offset: b.ReplOffset, DB: b.ReplStreamDB, Last: b.Finished}
+			if p.Last.IsZero() {
+				p.Last = b.Started
+			}
 			if n := len(c.Segments); n > 0 && c.To > b.ReplOffset {
 				last := c.Segments[n-1]
-				db, err := endDB(ctx, repo, last)
+				foot, err := endFooter(ctx, repo, last)
 				if err != nil {
 					return Position{}, false, err
 				}
-				p.Offset, p.DB = last.End, db
+				p.Offset, p.DB, p.Last = last.End, foot.DB, foot.Last
 			}
 			return p, true, nil
 		}
@@ -200,14 +206,15 @@ func ResumePoint(ctx context.Context, repo *repository.Repository) (Position, bo
 	return Position{}, false, fmt.Errorf("base %s is in no chain", newest.ID)
 }
 
-// endDB reads the database selected at the end of segment s, from its
-// footer (ReadSegment checks it whole first).
-func endDB(ctx context.Context, repo *repository.Repository, s Segment) (int, error) {
+// endFooter reads the footer of segment s: the database selected at its
+// end and when its last bytes were received (ReadSegment checks it whole
+// first).
+func endFooter(ctx context.Context, repo *repository.Repository, s Segment) (Footer, error) {
 	r, err := ReadSegment(ctx, repo, s)
 	if err != nil {
-		return 0, fmt.Errorf("segment %s: %w", s.Name, err)
+		return Footer{}, fmt.Errorf("segment %s: %w", s.Name, err)
 	}
-	return r.Footer.DB, nil
+	return r.Footer, nil
 }
 
 // follower is one archiver's state across sessions.
@@ -216,6 +223,9 @@ type follower struct {
 	emit  func(progress.Level, string, ...any)
 	pos   Position // the end of what is committed
 	known bool     // pos is a stream the archive holds
+	// late is the stretch of the stream a resume receives from the
+	// server's backlog, to be marked in the next segment; nil when none.
+	late *Resumed
 
 	// Counters for the summary line.
 	segments, commands int
@@ -263,11 +273,40 @@ func (f *follower) session(ctx context.Context) (streamed bool, err error) {
 		return true, errNewBase
 	default:
 		f.emit(progress.Step, "continuing the stream of %s from offset %d", f.pos.ReplID, f.pos.Offset)
+		if err := f.markLate(ctx); err != nil {
+			return true, err
+		}
 	}
 	if err := st.Ack(f.pos.Offset); err != nil {
 		return true, err
 	}
 	return true, f.stream(ctx, st)
+}
+
+// markLate notes, after a +CONTINUE, the stretch of the stream the
+// server kept in its backlog while the archiver was away: from the
+// committed offset to the server's offset now. Those writes arrive at
+// once and their time marks are the resume's; the next segment says so.
+func (f *follower) markLate(ctx context.Context) error {
+	regained := time.Now()
+	client, err := live.Dial(f.o.Repo.Target.Connection)
+	if err != nil {
+		return err
+	}
+	info, err := live.Info(ctx, client, "replication")
+	client.Close()
+	if err != nil {
+		return fmt.Errorf("read INFO replication of redis.%s after the resume: %w", f.o.Repo.Target.Name, err)
+	}
+	until, err := strconv.ParseInt(info["master_repl_offset"], 10, 64)
+	if err != nil {
+		return fmt.Errorf("INFO replication of redis.%s: master_repl_offset %q: %w", f.o.Repo.Target.Name, info["master_repl_offset"], err)
+	}
+	f.late = nil
+	if until > f.pos.Offset {
+		f.late = &Resumed{Lost: f.pos.Last, Regained: regained, FromOffset: f.pos.Offset, UntilOffset: until}
+	}
+	return nil
 }
 
 // storeBase stores the RDB of a full resynchronization as a base.
@@ -301,7 +340,8 @@ func (f *follower) storeBase(ctx context.Context, st *capture.Stream, res captur
 	if err != nil {
 		return fmt.Errorf("store the base: %w", err)
 	}
-	f.pos, f.known = Position{ReplID: res.ReplID, Offset: res.Offset}, true
+	f.pos, f.known = Position{ReplID: res.ReplID, Offset: res.Offset, Last: m.Finished}, true
+	f.late = nil
 	f.emit(progress.Step, "stored base %s (%d keys) at offset %d of %s", m.ID, m.TotalKeys(), res.Offset, res.ReplID)
 	if f.o.Committed != nil {
 		f.o.Committed(f.pos.ReplID, f.pos.Offset)
@@ -363,7 +403,7 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 		if err := f.o.Repo.CommitObject(context.WithoutCancel(ctx), repository.Archive, s.FileName(), seg.buf.Bytes()); err != nil {
 			return err
 		}
-		f.pos = Position{ReplID: h.ReplID, Offset: foot.EndOffset, DB: foot.DB}
+		f.pos = Position{ReplID: h.ReplID, Offset: foot.EndOffset, DB: foot.DB, Last: foot.Last}
 		f.segments++
 		f.commands += foot.Commands
 		seg = nil
@@ -381,6 +421,10 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 		w, err := NewSegmentWriter(&seg.buf, Header{Target: f.o.Repo.Target.Name, ReplID: f.pos.ReplID,
 			StartOffset: f.pos.Offset, DB: f.pos.DB, First: now})
 		seg.w = w
+		if err == nil && f.late != nil && f.late.FromOffset == f.pos.Offset {
+			err = w.Resumed(*f.late)
+		}
+		f.late = nil
 		return err
 	}
 	// consume writes the whole commands in pending to the segment.
@@ -402,10 +446,17 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 			switch {
 			case isCmd(args[0], "ping"):
 				seg.w.Skip(int64(n))
+				// Acknowledged at once when nothing uncommitted is a
+				// write: the master sees the archiver in step.
+				if seg.w.Commands() == 0 {
+					if err := st.Ack(seg.w.Offset()); err != nil {
+						return err
+					}
+				}
 			case isCmd(args[0], "replconf"):
 				seg.w.Skip(int64(n))
 				if len(args) > 1 && isCmd(args[1], "getack") {
-					if err := st.Ack(f.pos.Offset); err != nil {
+					if err := st.Ack(f.ackOffset(seg)); err != nil {
 						return err
 					}
 				}
@@ -490,7 +541,7 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 			}
 			if now.Sub(lastAck) >= ackEvery {
 				lastAck = now
-				if err := st.Ack(f.pos.Offset); err != nil {
+				if err := st.Ack(f.ackOffset(seg)); err != nil {
 					return err
 				}
 			}
@@ -505,6 +556,22 @@ func (f *follower) stream(ctx context.Context, st *capture.Stream) error {
 			return finish()
 		}
 	}
+}
+
+// ackOffset is the offset the archiver acknowledges: the end of what is
+// committed, or, when everything received after it is the master's PING
+// and REPLCONF (the open segment holds no command yet), the end of what
+// was received. Those bytes carry no write: acknowledging them keeps WAIT
+// meaning "archived" for every write, and lets a master that waits for
+// its replicas (SHUTDOWN, a restore's held writes) see the archiver in
+// step instead of a minute behind. They are committed with the next
+// segment; an archiver stopped before that resumes from the committed
+// offset, and the server sends them again.
+func (f *follower) ackOffset(seg *open) int64 {
+	if seg != nil && seg.w.Commands() == 0 {
+		return seg.w.Offset()
+	}
+	return f.pos.Offset
 }
 
 // offset is the stream offset reached: the open segment's end, else the

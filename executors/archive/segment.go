@@ -43,6 +43,8 @@ const (
 	// that are not written (PING, REPLCONF) were dropped: with it a reader
 	// knows the stream offset at the end of every command.
 	offsetPrefix = "#O:"
+	// resumedPrefix starts a Resumed annotation.
+	resumedPrefix = "#redisplan-resumed "
 	// maxAnnotation is the longest annotation line the AOF loader reads
 	// whole (AOF_ANNOTATION_LINE_MAX_LEN 1024, less the NUL), with room.
 	maxAnnotation = 1000
@@ -117,6 +119,40 @@ type Header struct {
 	DB int `json:"db"`
 	// First is when the segment's first bytes were received.
 	First time.Time `json:"first"`
+}
+
+// Resumed says that the stream after a resume (+CONTINUE) up to
+// UntilOffset is what the server's backlog kept while the archiver was
+// away: it was received at Regained, all at once, though the server
+// applied it between Lost and Regained. The time marks of those commands
+// are not the times of the writes.
+type Resumed struct {
+	// Lost is when the archive's stream was last received before the
+	// outage (zero when unknown).
+	Lost time.Time `json:"lost"`
+	// Regained is when the link was made again.
+	Regained time.Time `json:"regained"`
+	// FromOffset and UntilOffset bound the stream received late: from
+	// the resume's offset to the server's offset at the resume.
+	FromOffset  int64 `json:"from_offset"`
+	UntilOffset int64 `json:"until_offset"`
+}
+
+// Line is r as the annotation line a segment holds.
+func (r Resumed) Line() ([]byte, error) { return annotation(resumedPrefix, r) }
+
+// ParseResumed reads a Resumed annotation line; false when line is
+// another one.
+func ParseResumed(line []byte) (Resumed, bool, error) {
+	rest, ok := bytes.CutPrefix(line, []byte(resumedPrefix))
+	if !ok {
+		return Resumed{}, false, nil
+	}
+	var r Resumed
+	if err := json.Unmarshal(bytes.TrimRight(rest, "\r\n"), &r); err != nil {
+		return Resumed{}, false, fmt.Errorf("bad resume line %q: %w", bytes.TrimRight(line, "\r\n"), err)
+	}
+	return r, true, nil
 }
 
 // Footer is a segment's last line.
@@ -237,6 +273,16 @@ func (w *SegmentWriter) Mark(t time.Time) error {
 	return w.err
 }
 
+// Resumed writes a Resumed annotation at this point of the segment.
+func (w *SegmentWriter) Resumed(r Resumed) error {
+	line, err := r.Line()
+	if err != nil {
+		return err
+	}
+	w.write(line)
+	return w.err
+}
+
 // Command writes one command of the stream: raw is its exact RESP bytes,
 // args its parsed arguments. It follows SELECT and MULTI/EXEC/DISCARD.
 func (w *SegmentWriter) Command(raw []byte, args [][]byte) error {
@@ -340,11 +386,14 @@ type Entry struct {
 type SegmentReader struct {
 	Header Header
 	Footer Footer
-	body   []byte // between the header and the footer
-	pos    int
-	off    int64
-	db     int
-	tx     bool
+	// Resumed are the segment's Resumed annotations, in order.
+	Resumed []Resumed
+	seen    []Resumed // the Resumed lines Next passed
+	body    []byte    // between the header and the footer
+	pos     int
+	off     int64
+	db      int
+	tx      bool
 }
 
 // maxSegment bounds what OpenSegment decompresses.
@@ -408,6 +457,7 @@ func OpenSegment(r io.Reader) (*SegmentReader, error) {
 			n++
 		}
 	}
+	sr.Resumed = check.seen
 	if n != sr.Footer.Commands {
 		return nil, fmt.Errorf("segment holds %d commands, its footer says %d", n, sr.Footer.Commands)
 	}
@@ -448,6 +498,12 @@ func (r *SegmentReader) Next() (Entry, error) {
 					return Entry{}, fmt.Errorf("segment: bad offset line %q", text)
 				}
 				r.off = o
+			case strings.HasPrefix(text, resumedPrefix):
+				rs, _, err := ParseResumed(line)
+				if err != nil {
+					return Entry{}, fmt.Errorf("segment: %w", err)
+				}
+				r.seen = append(r.seen, rs)
 			}
 			continue // another annotation: skipped, as the AOF loader does
 		}

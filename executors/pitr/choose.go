@@ -48,22 +48,29 @@ func (l Lasts) last(c archive.Chain) time.Time {
 }
 
 // LastTimes reads the footer of the last segment of every recoverable
-// chain: one object each.
+// chain: one object each. A segment that cannot be read or is damaged is
+// left out (its chain then ends at the segment's commit time, and a
+// replay of that chain reads it and fails naming it): a damaged chain
+// does not stop a restore into another one, which reads only its own
+// segments. Only the context's end fails it.
 func LastTimes(ctx context.Context, repo ObjectReader, chains []archive.Chain) (Lasts, error) {
 	out := Lasts{}
 	for _, c := range chains {
 		if !c.Recoverable() || len(c.Segments) == 0 {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s := c.Segments[len(c.Segments)-1]
 		rc, err := repo.ReadObject(ctx, repository.Archive, s.FileName())
 		if err != nil {
-			return nil, fmt.Errorf("read segment %s: %w", s.FileName(), err)
+			continue
 		}
 		sr, err := archive.OpenSegment(rc)
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("segment %s: %w", s.FileName(), err)
+			continue
 		}
 		out[s.Name] = sr.Footer.Last
 	}
@@ -215,6 +222,20 @@ func writeStream(ctx context.Context, w io.Writer, repo ObjectReader, c Choice) 
 		rc.Close()
 		if err != nil {
 			return fmt.Errorf("segment %s: %w", seg.FileName(), err)
+		}
+		// A resume's mark, which the segment holds before its commands,
+		// goes on to CutAt when the late stretch is after the base.
+		for _, rs := range sr.Resumed {
+			if rs.UntilOffset <= from {
+				continue
+			}
+			line, err := rs.Line()
+			if err != nil {
+				return fmt.Errorf("segment %s: %w", seg.FileName(), err)
+			}
+			if _, err := w.Write(line); err != nil {
+				return err
+			}
 		}
 		db := sr.Header.DB
 		for {

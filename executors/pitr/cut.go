@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redisplan/redisplan/executors/archive"
 )
 
 // maxLine bounds an annotation or a RESP header line: a longer one is not
@@ -53,6 +55,10 @@ func CutAt(dst io.Writer, src io.Reader, until time.Time) (Cut, error) {
 	}
 	var offset int64 // of what was read from src
 	inMulti := false
+	// late is the resume the stream just passed, when until is after the
+	// moment its outage began: until falls in the outage unless the
+	// first batch received after the resume is at or before it.
+	var late *archive.Resumed
 	for {
 		b, err := r.Peek(1)
 		if errors.Is(err, io.EOF) {
@@ -67,6 +73,11 @@ func CutAt(dst io.Writer, src io.Reader, until time.Time) (Cut, error) {
 			if err != nil {
 				return c, fmt.Errorf("annotation at byte %d: %w", offset, err)
 			}
+			if rs, ok, err := archive.ParseResumed(line); err != nil {
+				return c, fmt.Errorf("annotation at byte %d: %w", offset, err)
+			} else if ok && limit >= 0 && limit > rs.Lost.UnixMilli() {
+				late = &rs
+			}
 			if ms, ok, err := parseMark(line); err != nil {
 				return c, fmt.Errorf("time mark at byte %d: %w", offset, err)
 			} else if ok {
@@ -74,6 +85,10 @@ func CutAt(dst io.Writer, src io.Reader, until time.Time) (Cut, error) {
 					return c, fmt.Errorf("time mark at byte %d is inside MULTI/EXEC: the stream is not a segment of the archive", offset)
 				}
 				at := time.UnixMilli(ms).UTC()
+				if late != nil && ms > limit {
+					return c, &ImpreciseError{At: until, Lost: late.Lost.UTC(), Regained: late.Regained.UTC(), Next: at}
+				}
+				late = nil
 				if limit >= 0 && ms > limit {
 					c.Next = at
 					c.Bytes = w.n
@@ -122,6 +137,23 @@ func CutAt(dst io.Writer, src io.Reader, until time.Time) (Cut, error) {
 	c.Bytes = w.n
 	c.Complete = true
 	return c, nil
+}
+
+// ImpreciseError refuses a time while the archiver was away from the
+// server: the writes the server made then reached the archive at once
+// when it resumed (from its backlog), stamped with that moment, so the
+// state at At is not known. Lost and Next are the nearest times a
+// restore reaches exactly.
+type ImpreciseError struct {
+	At, Lost, Regained, Next time.Time
+}
+
+func (e *ImpreciseError) Error() string {
+	f := func(t time.Time) string { return t.Format("2006-01-02T15:04:05.000Z07:00") }
+	return fmt.Sprintf("%s is inside a span whose times are imprecise, from %s to %s: the archiver was away from the server, "+
+		"and the writes the server made meanwhile reached the archive at once when it came back, with the time of their arrival. "+
+		"The nearest exact times are %s (before the archiver lost the stream) and %s (after those writes arrived)",
+		f(e.At), f(e.Lost), f(e.Regained), f(e.Lost), f(e.Next))
 }
 
 // parseMark reads a `#T:<unix ms>` line; ok is false for any other

@@ -2,7 +2,9 @@ package pitr
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,50 @@ func TestCutRefusesBrokenStreams(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if _, err := CutAt(&bytes.Buffer{}, strings.NewReader(stream), time.Time{}); err == nil {
 				t.Errorf("CutAt accepted %q", stream)
+			}
+		})
+	}
+}
+
+// A time while the archiver was away (after the stream was lost, before
+// the first writes received from the server's backlog at the resume) is
+// refused, naming the nearest exact times; the times around it are kept.
+func TestCutRefusesATimeWhileTheArchiverWasAway(t *testing.T) {
+	resumed := `#redisplan-resumed {"lost":"1970-01-01T00:16:40.5Z","regained":"1970-01-01T00:16:50Z","from_offset":10,"until_offset":90}` + "\r\n"
+	stream := mark(1000_000) + resp("SET", "a", "1") + mark(1000_500) + resp("SET", "b", "2") +
+		resumed + mark(1010_003) + resp("SET", "c", "3") + resp("FLUSHALL") + resp("SET", "d", "4") + mark(1012_000) + resp("SET", "e", "5")
+	for _, tc := range []struct {
+		name   string
+		until  time.Time
+		writes int64
+		refuse bool
+	}{
+		{"when the stream was lost", time.UnixMilli(1000_500), 2, false},
+		{"inside the outage", time.UnixMilli(1005_000), 0, true},
+		{"after the resume, before its first writes", time.UnixMilli(1010_001), 0, true},
+		{"at the first writes after the resume", time.UnixMilli(1010_003), 5, false},
+		{"everything", time.Time{}, 6, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := CutAt(io.Discard, strings.NewReader(stream), tc.until)
+			var ie *ImpreciseError
+			if tc.refuse {
+				if !errors.As(err, &ie) {
+					t.Fatalf("CutAt(%v) = %+v, %v; want an ImpreciseError", tc.until, c, err)
+				}
+				msg := err.Error()
+				for _, want := range []string{"imprecise", "1970-01-01T00:16:40.500Z", "1970-01-01T00:16:50.003Z"} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("the refusal does not say %q:\n%s", want, msg)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Writes != tc.writes {
+				t.Errorf("kept %d writes, want %d", c.Writes, tc.writes)
 			}
 		})
 	}

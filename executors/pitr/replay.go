@@ -47,7 +47,7 @@ const DefaultLoadTimeout = 30 * time.Minute
 
 // Input is what Replay replays.
 type Input struct {
-	// Bin is the scratch server's binary (server.BinaryFor the base's
+	// Bin is the scratch server's binary (ScratchBinary, of the base's
 	// engine): it must load the base's RDB version.
 	Bin string
 	// Dir is an empty directory of the caller's, on a filesystem with

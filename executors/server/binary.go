@@ -120,3 +120,45 @@ func FreePort() (int, error) {
 	}
 	return port, nil
 }
+
+// Found is a server binary a search ran and the release its --version
+// printed (in the form Version gives).
+type Found struct{ Bin, Release string }
+
+// BinaryRanked finds the server binary whose release rank likes best: the
+// one EnvBinary names when set; otherwise, among candidates (the binary a
+// target's start command runs) and then names looked up in PATH, the
+// first of the highest rank above 0 that rank gives its --version's
+// release. bin is "" when none ranks above 0; found lists every binary
+// whose release was read, for the caller's message.
+func BinaryRanked(ctx context.Context, rank func(release string) int, names []string, candidates ...string) (bin string, found []Found, err error) {
+	if os.Getenv(EnvBinary) != "" {
+		bin, err = Binary()
+		return bin, nil, err
+	}
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			candidates = append(candidates, p)
+		}
+	}
+	best := 0
+	seen := map[string]bool{}
+	for _, c := range candidates {
+		if c == "" || seen[c] {
+			continue
+		}
+		seen[c] = true
+		if st, err := os.Stat(c); err != nil || st.IsDir() {
+			continue
+		}
+		release, err := Version(ctx, c)
+		if err != nil {
+			continue
+		}
+		found = append(found, Found{Bin: c, Release: release})
+		if r := rank(release); r > best {
+			bin, best = c, r
+		}
+	}
+	return bin, found, nil
+}
