@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -38,16 +37,9 @@ func main() {
 	pipeline := flag.Int("pipeline", 16, "redis-benchmark -P")
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
 	flag.Parse()
-	redis.SetLogger(quiet{})
+	redis.SetLogger(bench.QuietLogger{})
 	res, err := run(*requests, *pipeline)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "archivebench:", err)
-		os.Exit(1)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(res)
+	if bench.Finish("archivebench", res, err, *asJSON) {
 		return
 	}
 	fmt.Printf("redis-benchmark -t set -P %d -n %d -r 1000000 -d 32 -c 50\n\n", *pipeline, *requests)
@@ -81,10 +73,6 @@ type Run struct {
 	CatchUp float64
 	RSSMB   float64
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
 
 func run(requests, pipeline int) (*Result, error) {
 	work, bin, cleanup, err := bench.Workdir("redisplan-archivebench-")

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"maps"
@@ -42,16 +41,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchbackup: -steps takes letters a to f, such as df for the bare load and the restore")
 		os.Exit(2)
 	}
-	redis.SetLogger(quiet{}) // refused dials while the server restarts are expected
+	redis.SetLogger(bench.QuietLogger{}) // refused dials while the server restarts are expected
 	res, err := run(*keys, *rounds, *only, *keep, *baseline)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchbackup:", err)
-		os.Exit(1)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(res)
+	if bench.Finish("benchbackup", res, err, *asJSON) {
 		return
 	}
 	fmt.Printf("Dataset: %d keys, RDB %.0f MB; after the last restore the server holds %d keys.\n\n", res.Keys, float64(res.RDBBytes)/1e6, res.KeysAfterRestore)
@@ -545,7 +537,3 @@ func mustLook(name string) string {
 	}
 	return p
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}

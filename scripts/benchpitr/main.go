@@ -47,14 +47,7 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
 	flag.Parse()
 	res, err := run(*keys, *writes)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchpitr:", err)
-		os.Exit(1)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(res)
+	if bench.Finish("benchpitr", res, err, *asJSON) {
 		return
 	}
 	fmt.Printf("Base: %d keys, RDB %.0f MB; an hour of %d writes after it: %d segments, %.0f MB stored (%.0f MB as AOF).\n\n",

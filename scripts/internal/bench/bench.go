@@ -4,6 +4,8 @@
 package bench
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,3 +34,31 @@ func Workdir(prefix string) (work, bin string, cleanup func(), err error) {
 func PeakRSS(cmd *exec.Cmd) float64 {
 	return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 }
+
+// Finish ends a script's run: on err it prints it after the script's name
+// and exits 1; with asJSON it prints res as indented JSON and reports
+// true, so that the caller returns; otherwise false, and the caller prints
+// its table.
+func Finish(name string, res any, err error, asJSON bool) (done bool) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+	if !asJSON {
+		return false
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(res); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+	return true
+}
+
+// QuietLogger drops go-redis's own log lines: the scripts restart and
+// kill servers on purpose, and the refused dials that follow are expected.
+type QuietLogger struct{}
+
+// Printf discards the line.
+func (QuietLogger) Printf(context.Context, string, ...any) {}
