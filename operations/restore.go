@@ -55,7 +55,8 @@ func RestoreSource(ctx context.Context, t *model.Target, req SourceRequest) (res
 	if err != nil {
 		return restore.Source{}, notes, err
 	}
-	return restore.Source{Manifest: m, Open: repo.Reader(m, ids), OpenWithoutRawDigest: repo.ReaderWithoutRawDigest(m, ids)}, notes, nil
+	return restore.Source{Manifest: m, Open: repo.Reader(m, ids), OpenWithoutRawDigest: repo.ReaderWithoutRawDigest(m, ids),
+		CheckStored: repo.StoredChecker(m)}, notes, nil
 }
 
 // fileSource is a plain RDB file as a one-file backup.

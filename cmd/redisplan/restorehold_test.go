@@ -20,8 +20,9 @@ import (
 )
 
 // A restore of an RDB into an AOF server, SIGKILLed once the restored
-// server runs refusing writes (min-replicas-to-write 2147483647 live and
-// in redis.conf, appendonly no there): check says so as critical, plan
+// server has loaded and runs refusing writes (min-replicas-to-write
+// 2147483647 live and in redis.conf, appendonly no there; a kill during
+// the load is TestKillRestoreWhileStreaming's): check says so as critical, plan
 // names it as an interrupted restore (not a change made outside
 // redisplan), apply refuses and leaves redis.conf.redisplan.bak alone,
 // and the next restore finishes with the user's own values, read from
@@ -46,7 +47,11 @@ func TestKillRestoreWhileWritesHeld(t *testing.T) {
 	defer probe.Close()
 	killWhen(t, func() bool {
 		v, err := probe.ConfigGet(ctx, "min-replicas-to-write").Result()
-		return err == nil && v["min-replicas-to-write"] == "2147483647"
+		if err != nil || v["min-replicas-to-write"] != "2147483647" {
+			return false
+		}
+		info, err := probe.Info(ctx, "persistence").Result()
+		return err == nil && strings.Contains(info, "\nloading:0")
 	}, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
 	waitUp(t, c)
 	if err := c.Set(ctx, "during", "1", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOREPLICAS") {
@@ -224,6 +229,59 @@ func killRestoreWhileDown(t *testing.T, point string) {
 	}
 	if got := configGet(t, c, "appendonly"); got != "yes" {
 		t.Errorf("appendonly = %s after the restore, want the user's yes", got)
+	}
+}
+
+// A restore SIGKILLed while the restored server loads the backup it
+// streams into it (a streamed load: a backup directory on this host): the
+// server reads its data's early end and exits, refusing it, and the data
+// file is the original one again, whole, from the moment the server
+// opened the stream: started by hand, the server holds the original data.
+// check names the interrupted restore, and the next restore finishes the
+// job with the user's own values.
+func TestKillRestoreWhileStreaming(t *testing.T) {
+	t.Parallel()
+	// Bulk in db 5 (not compared) makes the load long enough to kill it.
+	d, spec, backedUp, original := restoreSetup(t, 300000)
+	c := d.client(t)
+	ctx := context.Background()
+	probe := redis.NewClient(&redis.Options{Addr: d.addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer probe.Close()
+	killWhen(t, func() bool {
+		info, err := probe.Info(ctx, "persistence").Result()
+		return err == nil && strings.Contains(info, "\nloading:1")
+	}, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+
+	testwait.For(t, 10*time.Second, "the server, its stream cut, to exit", func() (bool, error) { return !d.answers(), nil })
+	if m, _ := filepath.Glob(filepath.Join(d.dir, "redisplan-safety-*", "dump.rdb")); len(m) != 1 {
+		t.Errorf("safety copies of dump.rdb after the kill: %v, want one", m)
+	}
+	if st, err := os.Lstat(filepath.Join(d.dir, "dump.rdb")); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("dump.rdb after the kill: %v, %v; want the original file", st, err)
+	}
+	if out, err := exec.Command(d.start, d.conf).CombinedOutput(); err != nil {
+		t.Fatalf("start redis-server by hand: %v: %s", err, out)
+	}
+	waitUp(t, c)
+	if diff := cmp.Diff(original, dataset(t, d.addr())); diff != "" {
+		t.Errorf("started by hand after the kill, the server does not hold the original data (-want +got):\n%s", diff)
+	}
+	if got := result(runCheckJSONOK(t, spec), "interrupted_restore"); !strings.HasPrefix(got, "critical: ") || !strings.Contains(got, "run redisplan restore again") {
+		t.Errorf("check interrupted_restore = %s, want critical naming the interrupted restore", got)
+	}
+
+	out := mustRun(t, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
+	if diff := cmp.Diff(backedUp, dataset(t, d.addr())); diff != "" {
+		t.Errorf("the restore after the kill differs (-want +got):\n%s", diff)
+	}
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the restore that followed the kill: %v\n%s", err, out)
+	}
+	if conf := mustRead(t, d.conf); strings.Contains(conf, "2147483647") {
+		t.Errorf("redis.conf still holds the restore's hold of writes:\n%s", conf)
+	}
+	if m, _ := filepath.Glob(filepath.Join(d.dir, ".redisplan-restore-*")); len(m) != 0 {
+		t.Errorf("the restores left staging behind: %v", m)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/backup/file"
 )
 
 // Reader opens the raw bytes of m's files (decrypted with ids and
@@ -23,6 +24,25 @@ func (r *Repository) Reader(m *backup.Manifest, ids []age.Identity) func(context
 // what it wrote: restore stages through it.
 func (r *Repository) ReaderWithoutRawDigest(m *backup.Manifest, ids []age.Identity) func(context.Context, backup.File) (io.ReadCloser, error) {
 	return r.reader(m, ids, backup.OpenStreamWithoutRawDigest)
+}
+
+// StoredChecker returns a check of the stored bytes of m's files against
+// the manifest (backup.CheckStored), which reads them once without
+// decoding them; nil for an s3:// destination, where it would download
+// every file twice. Restore uses it to stream a backup into a loading
+// server after checking it cheaply.
+func (r *Repository) StoredChecker(m *backup.Manifest) func(context.Context, backup.File) error {
+	if _, local := r.Storage.(*file.Store); !local {
+		return nil
+	}
+	return func(ctx context.Context, f backup.File) error {
+		stored, err := r.Storage.Open(ctx, m.ID, f.Name)
+		if err != nil {
+			return err
+		}
+		defer stored.Close()
+		return backup.CheckStored(backup.ContextReader(ctx, stored), f)
+	}
 }
 
 func (r *Repository) reader(m *backup.Manifest, ids []age.Identity,

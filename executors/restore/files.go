@@ -200,6 +200,20 @@ func moveIfExists(from, to string) (bool, error) {
 	return true, nil
 }
 
+// moveRestoredAway moves what a restore put at live into failed, before
+// the original (in the safety copy) goes back. A streamed load keeps the
+// original at live as a second name of the safety copy's file until its
+// swap: that name is only removed.
+func moveRestoredAway(live, failed, original string) error {
+	if a, err := os.Lstat(live); err == nil {
+		if b, err := os.Lstat(original); err == nil && a.Mode().IsRegular() && os.SameFile(a, b) {
+			return os.Remove(live)
+		}
+	}
+	_, err := moveIfExists(live, failed)
+	return err
+}
+
 // syncDirs fsyncs directories, so that renames in them survive a crash.
 func syncDirs(dirs ...string) error {
 	for _, d := range dirs {
@@ -221,10 +235,16 @@ func checkPlaced(ctx context.Context, fh *os.File, f backup.File) (rdbChecksum, 
 	if _, err := fh.Seek(0, io.SeekStart); err != nil {
 		return rawResult(f, err, 0, nil, nil)
 	}
+	return checkRaw(ctx, fh, f)
+}
+
+// checkRaw makes checkPlaced's checks over raw, the raw bytes of f: those
+// of a placed file, or of a streamed load as they go by.
+func checkRaw(ctx context.Context, raw io.Reader, f backup.File) (rdbChecksum, error) {
 	// The digest's verdict, an I/O error or the end of ctx come at the
 	// read; rdb.Verify sees them as the end of the file, and rawResult
 	// puts them first.
-	digest := backup.RawDigestReader(backup.ContextReader(ctx, fh), f)
+	digest := backup.RawDigestReader(backup.ContextReader(ctx, raw), f)
 	var readErr error
 	var n int64
 	r := readFunc(func(p []byte) (int, error) {

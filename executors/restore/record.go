@@ -42,6 +42,12 @@ const (
 	PhaseStopping = "stopping"
 	// PhaseStopped: the server was stopped by the restore; no file moved.
 	PhaseStopped = "stopped"
+	// PhaseStreaming: a streamed load (stream.go): the config file holds
+	// the restore's edits; the original files are in Safety, the data
+	// file also at its name (the same file), or the restore's pipe is
+	// there; the restored server may be loading or running, refusing
+	// writes.
+	PhaseStreaming = "streaming"
 	// PhaseSwapped: the config file holds the restore's edits and the
 	// backup's files are in the data dir, the originals in Safety.
 	PhaseSwapped = "swapped"
@@ -209,6 +215,8 @@ func phaseWords(phase string) string {
 		return "while it stopped the server, before it moved any file"
 	case PhaseStopped:
 		return "after it stopped the server, before it moved any file"
+	case PhaseStreaming:
+		return "while it streamed the backup into the restored server, before it moved the original data file into the safety copy"
 	case PhaseSwapped:
 		// Written before the start command: it may have started it.
 		return "after it swapped in the backup's files, while it started the restored server"
@@ -299,7 +307,14 @@ func recoverDown(ctx context.Context, t *model.Target, rec *Record) (string, err
 			if !plainName(name) {
 				return "", fmt.Errorf("%s; its record names %q, not a plain file name", what, name)
 			}
-			if _, err := moveIfExists(filepath.Join(rec.DataDir, name), filepath.Join(failed, name)); err != nil {
+		}
+		if rec.Phase == PhaseStreaming {
+			if err := unpipe(rec.DataDir, rec.Names[0], rec.Safety); err != nil {
+				return "", fmt.Errorf("%s; %w; %s", what, err, handWords(rec))
+			}
+		}
+		for _, name := range rec.Names {
+			if err := moveRestoredAway(filepath.Join(rec.DataDir, name), filepath.Join(failed, name), filepath.Join(rec.Safety, name)); err != nil {
 				return "", fmt.Errorf("%s; move the restored %s away: %w; %s", what, name, err, handWords(rec))
 			}
 		}

@@ -85,6 +85,13 @@ type Source struct {
 	// the restored server takes a write (checkStaged). Nil: every check
 	// is made while staging.
 	OpenWithoutRawDigest func(ctx context.Context, f backup.File) (io.ReadCloser, error)
+	// CheckStored, when not nil, reads the stored bytes of f and checks
+	// them against the manifest (backup.CheckStored) without decoding
+	// them. With it (and OpenWithoutRawDigest), a restore of one RDB
+	// file checks the stored bytes before the server is touched and then
+	// streams the backup into the loading server (a streamed load, see
+	// stream.go) instead of staging it first.
+	CheckStored func(ctx context.Context, f backup.File) error
 }
 
 // Options tunes Restore and Drill.
@@ -163,6 +170,11 @@ type Timings struct {
 	// beside the stop, the swap and the load; 0 when they were checked
 	// while staging.
 	StagedCheck time.Duration
+	// Streamed: the backup was streamed into the loading server (a
+	// streamed load); Stage is then the check of the stored bytes, and
+	// StagedCheck the stream, from the start of the server until every
+	// byte was written, checked and fsynced.
+	Streamed bool
 	// Prove is the key check, AOF turned back on when the restore turned
 	// it off, and the user's settings put back.
 	Prove time.Duration
@@ -183,7 +195,10 @@ func (tm Timings) String() string {
 	line := fmt.Sprintf("checks %s, staging %s, stop %s, swap %s, load %s, key check and settings %s; total %s; "+
 		"the server answered no one for %s (stop to loaded) and took no write for %s",
 		s(tm.Check), s(tm.Stage), s(tm.Stop), s(tm.Swap), s(tm.Load), s(tm.Prove), s(tm.Total), s(tm.Unavailable), s(tm.WritesHeld))
-	if tm.StagedCheck > 0 {
+	switch {
+	case tm.Streamed:
+		line += fmt.Sprintf("; the stream into the loading server and the restored file, with the raw digest and RDB check, took %s", s(tm.StagedCheck))
+	case tm.StagedCheck > 0:
 		line += fmt.Sprintf("; the staged files' raw digest and RDB check took %s beside the stop and the load", s(tm.StagedCheck))
 	}
 	return line
@@ -376,7 +391,8 @@ type run struct {
 	watch *startWatch // the server started last, to stop it on rollback
 	rec   *Record     // what is kept durably beside the lock (RecordName)
 
-	checks *stagedChecks // the staged files' checks left from staging; nil when none
+	checks *stagedChecks // the staged files' checks left from staging, or a streamed load's feed; nil when none
+	stream *streamPlan   // a streamed load's pipe and file; nil when the files are staged
 
 	tm                         Timings
 	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable
@@ -595,13 +611,22 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if p.holdWrites {
 		opts.emit(progress.Step, "set min-replicas-to-write %s in %s for the start: the restored server refuses writes until its data is checked", holdToWrite, t.ConfigFile)
 	}
-	if err := r.swapIn(); err != nil {
-		return 0, Stats{}, err
+	if r.stream != nil {
+		// The files are swapped in once the server has loaded the
+		// stream and the checks passed.
+		if err := r.putPipe(); err != nil {
+			return 0, Stats{}, err
+		}
+		failpoint.Hit(failpoint.RestoreFilesSwapped)
+	} else {
+		if err := r.swapIn(); err != nil {
+			return 0, Stats{}, err
+		}
+		if err := r.writeRecord(PhaseSwapped); err != nil {
+			return 0, Stats{}, err
+		}
+		failpoint.Hit(failpoint.RestoreFilesSwapped)
 	}
-	if err := r.writeRecord(PhaseSwapped); err != nil {
-		return 0, Stats{}, err
-	}
-	failpoint.Hit(failpoint.RestoreFilesSwapped)
 	if len(p.skipped) > 0 {
 		opts.emit(progress.Step, "did not restore %s: the server runs with appendonly no and loads %s", strings.Join(p.skipped, ", "), p.dbfilename)
 	}
@@ -617,13 +642,17 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	r.watch = newStartWatch(p.pidfile, p.logfile)
 	start := time.Now()
 	r.tm.Swap = start.Sub(swapping)
+	if r.stream != nil {
+		r.checks = r.startStream(ctx)
+		opts.emit(progress.Step, "streaming the backup into the server as it loads, and into %s", filepath.Join(p.dir, p.dbfilename))
+	}
 	r.started = true
 	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(loadCtx, "start", t.Service.Start)); err != nil {
-		return 0, Stats{}, err
+		return 0, Stats{}, r.streamFailure(err)
 	}
 	info, err := waitLoaded(loadCtx, t.Connection, r.watch)
 	if err != nil {
-		return 0, Stats{}, fmt.Errorf("the restored server did not load its data: %w", err)
+		return 0, Stats{}, r.streamFailure(fmt.Errorf("the restored server did not load its data: %w", err))
 	}
 	r.loadedAt = time.Now()
 	r.tm.Load = r.loadedAt.Sub(start)
@@ -631,6 +660,14 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	loadSeconds = r.tm.Load.Seconds()
 	if info["process_id"] != "" && info["process_id"] == p.pid {
 		return 0, Stats{}, fmt.Errorf("the server at %s is still the process it was before the restore (pid %s): it never stopped", t.Connection.Address, p.pid)
+	}
+	// A streamed load's file takes its place now, checked and fsynced:
+	// from here on a restart finds the restored data, as after a staged
+	// swap.
+	if r.stream != nil {
+		if err := r.finishStream(ctx); err != nil {
+			return 0, Stats{}, err
+		}
 	}
 	// Recorded before it is said, so that a kill right after the message
 	// finds the record in the phase the message gave.
@@ -656,7 +693,7 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	if err != nil {
 		return 0, Stats{}, err
 	}
-	if r.checks != nil {
+	if r.checks != nil && r.stream == nil {
 		if err := r.checks.wait(ctx); err != nil {
 			return 0, Stats{}, err
 		}
@@ -727,6 +764,20 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	return loadSeconds, after, nil
 }
 
+// streamFailure is err, the failure of the restored server's start or
+// load, with what broke a streamed load first when it did: a server that
+// read an early end of its data exits, and the reason is the feed's.
+func (r *run) streamFailure(err error) error {
+	if r.stream == nil {
+		return err
+	}
+	r.checks.stop()
+	if ferr := r.checks.err; ferr != nil && !errors.Is(ferr, context.Canceled) {
+		return fmt.Errorf("the stream of the backup into the server broke: %w (the server: %v)", ferr, err)
+	}
+	return err
+}
+
 // keepWritesOut makes sure the restored server takes no write until it is
 // proven good. It returns the pause it started, or nil when the config
 // file's settings already refuse writes.
@@ -768,6 +819,12 @@ func (r *run) stage(ctx context.Context) error {
 	r.staging = staging
 	if uid, gid := owner(p.dir); uid >= 0 {
 		_ = os.Chown(staging, uid, gid)
+	}
+	if r.streams() {
+		if err := r.prepareStream(ctx, staging); err != nil {
+			return err
+		}
+		return fsutil.SyncDir(staging)
 	}
 	var deferred []stagedFile
 	defer func() {
@@ -951,6 +1008,12 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 	}
 	originals := r.whereOriginalsAre()
 
+	// A streamed load's feed ends first; a server still waiting on its
+	// pipe then reads an early end and exits.
+	r.checks.stop()
+	if err := r.releasePipe(); err != nil {
+		return fail(err, "stop the server, then move the original file back")
+	}
 	if r.stopped || r.started {
 		stopCtx, cancel := context.WithTimeout(rctx, stopTimeout)
 		_, err := stopServer(stopCtx, t, p, true, r.watch)
@@ -968,7 +1031,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		// Only what the restore put there: a name whose original was
 		// never moved aside still holds the original.
 		for _, name := range r.cleared {
-			if _, err := moveIfExists(filepath.Join(p.dir, name), filepath.Join(failed, name)); err != nil {
+			if err := moveRestoredAway(filepath.Join(p.dir, name), filepath.Join(failed, name), filepath.Join(r.safety, name)); err != nil {
 				return fail(fmt.Errorf("move the restored %s away: %w", name, err), originals)
 			}
 		}

@@ -1,0 +1,329 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/asyncpipe"
+	"github.com/redisplan/redisplan/internal/failpoint"
+	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/units"
+)
+
+// A streamed load overlaps the two long steps of a restore, writing the
+// backup out and the server loading it, instead of running them one
+// after the other. The restored server is started with a named pipe
+// (FIFO) at its dbfilename; as soon as it has opened the pipe, the
+// original file is back under that name, and the backup is decompressed
+// once into both the pipe the server loads from and a file in staging.
+// The raw bytes' digest and the RDB structure and CRC-64 are checked over
+// the same bytes on the way; the file is fsynced and, once the server has
+// loaded and everything passed, renamed over the data file's name.
+//
+// What stays true: the stored bytes are read and checked against the
+// manifest (size, SHA-256) before the server is touched, so a backup
+// damaged since it was taken stops the restore there; the checks of the
+// raw bytes, which the backup passed when it was taken, run beside the
+// load as with a staged file, and the restored server takes no write
+// before they passed. Should one fail, or the stream break, the server
+// sees its data end early, refuses it and exits, and the restore rolls
+// back. The safety copy holds the original file (a hard link to it) from
+// before the pipe is put in place, so nothing the restored server saves
+// can replace it. The data dir holds a complete set of files at every
+// moment but one: from putting the pipe in place until the server opens
+// it (the start of the server, milliseconds); a restore killed then
+// leaves the pipe at the data file's name, which RecoverInterrupted
+// (check, restore) replaces with the original again, as its record
+// (PhaseStreaming) tells it to.
+//
+// It is used for a restore of one RDB file from a source that can check
+// its stored bytes cheaply (Source.CheckStored) on Linux; every other
+// restore stages its files first.
+
+// streamPlan is what a streamed load needs from staging: where the pipe
+// and the regular file wait in the staging directory.
+type streamPlan struct {
+	pl     placement // the RDB file and its place in the data dir
+	fifo   string    // the pipe, in staging until putPipe
+	file   *os.File  // the regular file being written, in staging under a temporary name (tmp)
+	tmp    string
+	staged string // where the complete file goes
+}
+
+// streams reports whether the restore loads the backup through a
+// streamed load.
+func (r *run) streams() bool {
+	p := r.p
+	return streamSupported && r.src.CheckStored != nil && r.src.OpenWithoutRawDigest != nil &&
+		!p.restoreAOF && len(p.placements) == 1 && p.placements[0].file.Kind == backup.KindRDB &&
+		p.placements[0].dest == p.dbfilename && p.scratchBin == ""
+}
+
+// prepareStream checks the stored bytes of the RDB file against the
+// manifest, then puts the pipe and the empty regular file into staging.
+func (r *run) prepareStream(ctx context.Context, staging string) error {
+	pl := r.p.placements[0]
+	began := time.Now()
+	if err := r.src.CheckStored(ctx, pl.file); err != nil {
+		return fmt.Errorf("the backup's %s: %w", pl.file.Original, err)
+	}
+	r.opts.emit(progress.Step, "checked the stored %s (%s) against the manifest in %.2fs: size and SHA-256 as when the backup was taken",
+		pl.file.Name, units.FormatBytes(pl.file.StoredSize), time.Since(began).Seconds())
+	uid, gid := owner(pl.dir)
+	fifo := filepath.Join(staging, tempPrefix+"pipe")
+	if err := makeFIFO(fifo, uint32(fileMode)); err != nil {
+		return fmt.Errorf("create the pipe %s: %w", fifo, err)
+	}
+	if uid >= 0 {
+		_ = os.Lchown(fifo, uid, gid)
+	}
+	f, err := os.CreateTemp(staging, tempPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("create the file to restore into: %w", err)
+	}
+	if err := f.Chmod(fileMode); err != nil {
+		f.Close()
+		return fmt.Errorf("create the file to restore into: %w", err)
+	}
+	if uid >= 0 {
+		_ = f.Chown(uid, gid)
+	}
+	r.stream = &streamPlan{pl: pl, fifo: fifo, file: f, tmp: f.Name(), staged: filepath.Join(staging, pl.dest)}
+	return nil
+}
+
+// putPipe puts the original files into the safety copy, the data file as
+// a hard link (it stays at its name for now), the AOF directory moved as
+// swapIn moves it (a server loading an RDB with appendonly no ignores it);
+// records PhaseStreaming; then puts the pipe at the data file's name.
+func (r *run) putPipe() error {
+	p, s := r.p, r.stream
+	safety, err := makeSafetyDir(p.dir, r.src.Manifest.ID, time.Now())
+	if err != nil {
+		return err
+	}
+	r.safety = safety
+	live := s.pl.path()
+	switch err := os.Link(live, filepath.Join(safety, p.dbfilename)); {
+	case err == nil:
+		r.moved = append(r.moved, p.dbfilename)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("keep the original %s in the safety copy: %w", p.dbfilename, err)
+	}
+	r.cleared = append(r.cleared, p.dbfilename)
+	if moved, err := moveIfExists(filepath.Join(p.dir, p.appenddirname), filepath.Join(safety, p.appenddirname)); err != nil {
+		return fmt.Errorf("move %s into the safety copy: %w", p.appenddirname, err)
+	} else if moved {
+		r.moved = append(r.moved, p.appenddirname)
+	}
+	r.cleared = append(r.cleared, p.appenddirname)
+	if err := syncDirs(p.dir, safety); err != nil {
+		return err
+	}
+	if err := r.writeRecord(PhaseStreaming); err != nil {
+		return err
+	}
+	if err := os.Rename(s.fifo, live); err != nil {
+		return fmt.Errorf("put the restore's pipe at %s: %w", live, err)
+	}
+	if err := syncDirs(p.dir); err != nil {
+		return err
+	}
+	r.opts.emit(progress.Step, "kept the original %s in the safety copy %s", strings.Join(r.moved, " and "), safety)
+	return nil
+}
+
+// unpipe puts the original data file back at its name in place of the
+// pipe (from the safety copy, where a hard link of it is), or removes the
+// pipe when there was none, and lets go of any server still waiting to
+// open the pipe. It does nothing when the pipe is not there.
+func unpipe(dir, name, safety string) error {
+	live := filepath.Join(dir, name)
+	if !isFIFO(live) {
+		return nil
+	}
+	releaseFIFO(live)
+	original := filepath.Join(safety, name)
+	if _, err := os.Lstat(original); err == nil {
+		tmp := filepath.Join(dir, tempPrefix+"original-"+name)
+		os.Remove(tmp) // a leftover of this very step, interrupted
+		if err := os.Link(original, tmp); err != nil {
+			return fmt.Errorf("put the original %s back from %s: %w", live, original, err)
+		}
+		if err := os.Rename(tmp, live); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("put the original %s back from %s: %w", live, original, err)
+		}
+	} else if err := os.Remove(live); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the restore's pipe %s: %w", live, err)
+	}
+	return syncDirs(dir)
+}
+
+// finishStream waits for the stream to end, every byte written, checked
+// and fsynced, and puts the restored file in place (swapStreamed).
+func (r *run) finishStream(ctx context.Context) error {
+	if err := r.checks.wait(ctx); err != nil {
+		return err
+	}
+	r.tm.StagedCheck, r.tm.Streamed = r.checks.took, true
+	r.opts.emit(progress.Step, "streamed the backup into the server and into %s (%.2fs), checked on the way: raw SHA-256 as in the manifest, sound RDB structure and CRC-64",
+		r.stream.staged, r.checks.took.Seconds())
+	for _, f := range r.checks.noChecksum {
+		r.opts.emit(progress.Warning, "%s", noChecksumWarning(f))
+	}
+	return r.swapStreamed()
+}
+
+// swapStreamed puts the complete restored file at the data file's name;
+// the original is in the safety copy already.
+func (r *run) swapStreamed() error {
+	if err := os.Rename(r.stream.staged, r.stream.pl.path()); err != nil {
+		return fmt.Errorf("swap in %s: %w", r.p.dbfilename, err)
+	}
+	r.swapped = true
+	if err := syncDirs(r.p.dir); err != nil {
+		return err
+	}
+	r.opts.emit(progress.Step, "put the restored %s in place; the originals (%s) are in the safety copy %s",
+		r.p.dbfilename, strings.Join(r.moved, ", "), r.safety)
+	return nil
+}
+
+// startStream starts feeding the backup into the pipe at the data file's
+// name, which the swap put there, and into the regular file; it runs until
+// every byte is written, checked and fsynced. Call it before the server
+// starts: it waits for the server to open the pipe.
+func (r *run) startStream(ctx context.Context) *stagedChecks {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
+	began := time.Now()
+	go func() {
+		defer close(c.done)
+		c.err = r.feed(ctx, c)
+		if c.err != nil && ctx.Err() != nil {
+			// Stopped from outside: what broke is a consequence.
+			c.err = context.Cause(ctx)
+		}
+		c.took = time.Since(began)
+	}()
+	return c
+}
+
+// feed is startStream's work.
+func (r *run) feed(ctx context.Context, c *stagedChecks) (err error) {
+	s := r.stream
+	live := s.pl.path()
+	defer s.file.Close()
+	pipe, err := openFIFOWriter(ctx, live)
+	if err != nil {
+		return fmt.Errorf("wait for the server to open %s: %w", live, err)
+	}
+	defer pipe.Close()
+	// The server has the pipe open: the original file is back under
+	// its name, so that whatever opens it from now on (the server
+	// itself after the load, to drop it from the page cache; a start
+	// by hand should redisplan die) finds a whole file.
+	if err := unpipe(r.p.dir, r.p.dbfilename, r.safety); err != nil {
+		return err
+	}
+	failpoint.Hit(failpoint.RestoreStreaming)
+
+	rc, err := r.src.OpenWithoutRawDigest(ctx, s.pl.file)
+	if err != nil {
+		return fmt.Errorf("read the backup's %s: %w", s.pl.file.Original, err)
+	}
+	defer rc.Close()
+	var crc rdbChecksum
+	checks := asyncpipe.NewWriter(func(raw io.Reader) error {
+		var err error
+		crc, err = checkRaw(ctx, raw, s.pl.file)
+		return err
+	})
+	defer checks.CloseWithError(nil)
+	wb := writeBehind(s.file)
+	defer wb.CloseWithError(nil)
+
+	emit := r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage})
+	meter := progress.NewMeter(emit, progress.Event{File: s.pl.file.Original, Total: s.pl.file.RawSize})
+	in := backup.ContextReader(ctx, meter.Reader(rc))
+	buf := make([]byte, 256<<10)
+	var sent int64
+	for {
+		n, rerr := in.Read(buf)
+		if n > 0 {
+			if _, err := pipe.Write(buf[:n]); err != nil {
+				return fmt.Errorf("the server stopped reading its data after %d of %d bytes: %w", sent, s.pl.file.RawSize, err)
+			}
+			sent += int64(n)
+			if _, err := checks.Write(buf[:n]); err != nil {
+				return fmt.Errorf("the check of the streamed bytes: %w", err)
+			}
+			if _, err := wb.Write(buf[:n]); err != nil {
+				return fmt.Errorf("write %s: %w", s.tmp, err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			// The decoders' errors name the stored file; the raw
+			// size and digest are the checker's.
+			return fmt.Errorf("the backup's %s: %w", s.pl.file.Original, rerr)
+		}
+	}
+	if err := pipe.Close(); err != nil {
+		return fmt.Errorf("close the pipe: %w", err)
+	}
+	if err := checks.Close(); err != nil {
+		return fmt.Errorf("the check of the streamed bytes: %w", err)
+	}
+	if crc == crcMissing && s.pl.file.RawSHA256 == "" {
+		c.noChecksum = append(c.noChecksum, s.pl.file)
+	}
+	if err := wb.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", s.tmp, err)
+	}
+	if err := s.file.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", s.tmp, err)
+	}
+	if err := os.Rename(s.tmp, s.staged); err != nil {
+		return fmt.Errorf("write %s: %w", s.staged, err)
+	}
+	return syncDirs(filepath.Dir(s.staged))
+}
+
+// releasePipe ends a streamed load's use of the data file's name: the
+// original file back in place of the pipe (unpipe).
+func (r *run) releasePipe() error {
+	if r.stream == nil || r.safety == "" {
+		return nil
+	}
+	return unpipe(r.p.dir, r.p.dbfilename, r.safety)
+}
+
+// isFIFO reports whether path is a named pipe.
+func isFIFO(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.Mode().Type() == fs.ModeNamedPipe
+}
+
+// releaseFIFO opens the named pipe at path for writing, without waiting,
+// and closes it: a process blocked opening it for reading goes on and
+// reads its end at once. Anything else at path is left alone.
+func releaseFIFO(path string) {
+	if !isFIFO(path) {
+		return
+	}
+	if fd, err := openFIFONow(path); err == nil {
+		closeFD(fd)
+	}
+}

@@ -1,0 +1,24 @@
+//go:build !linux
+
+package restore
+
+import (
+	"context"
+	"errors"
+)
+
+// streamSupported: a streamed load needs named pipes and renameat2, as
+// Linux has them; elsewhere every restore stages its files first.
+const streamSupported = false
+
+var errNoStream = errors.New("a streamed load needs Linux")
+
+type fifoWriter struct{}
+
+func (*fifoWriter) Write([]byte) (int, error) { return 0, errNoStream }
+func (*fifoWriter) Close() error              { return nil }
+
+func makeFIFO(string, uint32) error                               { return errNoStream }
+func openFIFOWriter(context.Context, string) (*fifoWriter, error) { return nil, errNoStream }
+func openFIFONow(string) (int, error)                             { return -1, errNoStream }
+func closeFD(int)                                                 {}
