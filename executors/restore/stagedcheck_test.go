@@ -24,6 +24,14 @@ import (
 // operations.RestoreSource gives it.
 func stored(t *testing.T, src Source) Source {
 	t.Helper()
+	s, _ := storedBlobs(t, src)
+	return s
+}
+
+// storedBlobs is stored, with the stored bytes of each file by its stored
+// name: what the Source reads, so that a test may change them.
+func storedBlobs(t *testing.T, src Source) (Source, map[string][]byte) {
+	t.Helper()
 	m := *src.Manifest
 	m.Files = nil
 	blobs := map[string][]byte{}
@@ -47,7 +55,7 @@ func stored(t *testing.T, src Source) Source {
 			return fn(bytes.NewReader(blobs[f.Name]), f, nil)
 		}
 	}
-	return Source{Manifest: &m, Open: open(backup.OpenStream), OpenWithoutRawDigest: open(backup.OpenStreamWithoutRawDigest)}
+	return Source{Manifest: &m, Open: open(backup.OpenStream), OpenWithoutRawDigest: open(backup.OpenStreamWithoutRawDigest)}, blobs
 }
 
 // A catalog backup is staged without its raw digest and RDB check, which

@@ -1,0 +1,223 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/progress"
+)
+
+// streamed returns src as a catalog backup in a directory gives it
+// (operations.RestoreSource): stored, plus the check of the stored bytes
+// that makes a restore of an RDB stream it into the loading server. The
+// returned blobs are the stored bytes each read goes through.
+func streamed(t *testing.T, src Source) (Source, map[string][]byte) {
+	t.Helper()
+	s, blobs := storedBlobs(t, src)
+	s.CheckStored = func(_ context.Context, f backup.File) error {
+		return backup.CheckStored(bytes.NewReader(blobs[f.Name]), f)
+	}
+	return s, blobs
+}
+
+// A backup in a directory is streamed into the loading server: the data
+// is the backup's, the data file is the backup's RDB byte for byte, the
+// original file is in the safety copy, and neither the pipe nor any
+// temporary file is left.
+func TestRestoreStreamsIntoTheLoadingServer(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0, 1)
+	saveNow(t, conn)
+	raw := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb"))
+	src, _ := streamed(t, rdbBackup(t, conn, d.dataDir))
+	wantA := snapshot(t, conn)
+	flushAll(t, conn)
+	fillData(t, conn, "B", 0, 2)
+	saveNow(t, conn)
+	original := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb"))
+
+	rec := &recorder{}
+	res, err := Restore(testContext(t), d.target(), src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	if diff := cmp.Diff(wantA, snapshot(t, conn)); diff != "" {
+		t.Errorf("data after the restore (-backup +server):\n%s", diff)
+	}
+	if !res.Timings.Streamed || !strings.Contains(res.Timings.String(), "the stream into the loading server") {
+		t.Errorf("the restore did not stream the backup: %s", res.Timings)
+	}
+	if !rec.has(progress.Step, "checked the stored dump.rdb.zst") || !rec.has(progress.Step, "streamed the backup into the server") {
+		t.Error("the restore does not say it checked the stored bytes and streamed them")
+	}
+	if got := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb")); !bytes.Equal(got, raw) {
+		t.Errorf("dump.rdb after the restore is %d bytes, not the backup's RDB (%d bytes)", len(got), len(raw))
+	}
+	if got := mustReadFile(t, filepath.Join(res.SafetyCopy, "dump.rdb")); !bytes.Equal(got, original) {
+		t.Errorf("the safety copy's dump.rdb is not the original file")
+	}
+	noTempFiles(t, d.dataDir)
+	if m, _ := filepath.Glob(filepath.Join(res.SafetyCopy, "*", "*")); len(m) != 0 {
+		t.Errorf("the safety copy holds more than the original files: %v", m)
+	}
+}
+
+// A backup whose stored bytes changed since it was taken is refused
+// before the server is touched: the same process keeps serving the
+// original data.
+func TestStreamedRestoreOfADamagedBackupChangesNothing(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src, blobs := streamed(t, rdbBackup(t, conn, d.dataDir))
+	for _, b := range blobs {
+		b[len(b)-1] ^= 0xff // past the header the checks before read
+	}
+	flushAll(t, conn)
+	fillData(t, conn, "B", 0)
+	wantB := snapshot(t, conn)
+	pid := serverPID(t, conn)
+
+	_, err := Restore(testContext(t), d.target(), src, Options{Emit: (&recorder{}).emit, LoadTimeout: testLoadTimeout})
+	if err == nil {
+		t.Fatal("a damaged backup was restored")
+	}
+	mustContain(t, err, "checksum mismatch of the stored file dump.rdb.zst")
+	mustContain(t, err, "nothing was changed")
+	if got := serverPID(t, conn); got != pid {
+		t.Errorf("the server was restarted (pid %s, was %s)", got, pid)
+	}
+	if diff := cmp.Diff(wantB, snapshot(t, conn)); diff != "" {
+		t.Errorf("data after the refused restore (-original +server):\n%s", diff)
+	}
+	noTempFiles(t, d.dataDir)
+}
+
+// A backup whose raw bytes fail their check on the way into the server
+// (its stored bytes pass) is rolled back: the server runs on the original
+// file again, takes writes, and no pipe, record or temporary file is left.
+func TestStreamedRestoreCheckFailureRollsBack(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0, 1)
+	saveNow(t, conn)
+	src, _ := streamed(t, rdbBackup(t, conn, d.dataDir))
+	src.Manifest.Files[0].RawSHA256 = strings.Repeat("0", 64)
+	flushAll(t, conn)
+	fillData(t, conn, "B", 0, 2)
+	saveNow(t, conn)
+	wantB := snapshot(t, conn)
+	original := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb"))
+
+	tg := d.target()
+	rec := &recorder{}
+	_, err := Restore(testContext(t), tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	var re *Error
+	if !errors.As(err, &re) || !re.RolledBack || re.Rollback != nil {
+		t.Fatalf("Restore = %v, want a completed rollback", err)
+	}
+	mustContain(t, err, "checksum mismatch of the restored bytes of dump.rdb.zst")
+	if diff := cmp.Diff(wantB, snapshot(t, conn)); diff != "" {
+		t.Errorf("data after the rollback (-original +server):\n%s\n%s", diff, d.log())
+	}
+	if err := dbClient(t, conn, 0).Set(testContext(t), "after", "1", 0).Err(); err != nil {
+		t.Errorf("SET after the rollback: %v", err)
+	}
+	if got := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb")); !bytes.Equal(got, original) {
+		t.Error("dump.rdb after the rollback is not the original file")
+	}
+	if r, err := ReadRecord(tg); err != nil || r != nil {
+		t.Errorf("the record is left: %+v, %v", r, err)
+	}
+	noTempFiles(t, d.dataDir)
+	filepath.Walk(d.dataDir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().Type() == os.ModeNamedPipe {
+			t.Errorf("a pipe is left: %s", path)
+		}
+		return nil
+	})
+}
+
+// releaseFIFO lets a process waiting to open a pipe for reading go on, to
+// read its end at once, and leaves anything but a pipe alone.
+func TestReleaseFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "dump.rdb")
+	if err := makeFIFO(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		f, err := os.Open(fifo) // waits for a writer
+		if err == nil {
+			var b [1]byte
+			_, err = f.Read(b[:])
+			f.Close()
+		}
+		read <- err
+	}()
+	// The reader may not have reached its open yet: release until it
+	// has gone on.
+	for done := false; !done; {
+		releaseFIFO(fifo)
+		select {
+		case err := <-read:
+			if err == nil || !strings.Contains(err.Error(), "EOF") {
+				t.Errorf("the released reader read %v, want EOF", err)
+			}
+			done = true
+		case <-testContext(t).Done():
+			t.Fatal("the reader was never released")
+		default:
+		}
+	}
+	regular := filepath.Join(dir, "file")
+	if err := os.WriteFile(regular, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	releaseFIFO(regular)
+	if got := mustReadFile(t, regular); string(got) != "x" {
+		t.Errorf("releaseFIFO changed a regular file: %q", got)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// serverPID is the process id the server at conn reports.
+func serverPID(t *testing.T, conn model.Connection) string {
+	t.Helper()
+	info, err := dbClient(t, conn, 0).Info(testContext(t), "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			return v
+		}
+	}
+	t.Fatal("INFO server gives no process_id")
+	return ""
+}
