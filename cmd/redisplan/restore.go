@@ -88,14 +88,13 @@ func runRestore(ctx context.Context, env *cmdEnv, a *arguments.Restore) int {
 		fmt.Fprintln(env.stdout, "Nothing was changed (-plan): run again without -plan to restore.")
 		return exitOK
 	}
-	fmt.Fprintln(env.stdout, "The backup will be verified (checksums and RDB structure) while it is written beside the data; then the server will be stopped, its data files moved aside (not deleted), the backup put in place, and the server started again. A damaged backup stops the restore before the server is touched.")
+	fmt.Fprintln(env.stdout, "The backup's stored bytes will be checked against its manifest before the server is touched: a damaged backup stops the restore there. Then the server will be stopped, its data files kept in a safety copy (not deleted), the backup put in place (from a backup directory on this host, streamed into the server as it loads) and the server started again; the backup's raw checksum and RDB structure are checked on the way, and a mismatch rolls back to the original data.")
 	if !a.AutoApprove && !confirm(env, "restore", "Do you want to replace the server's data with this backup?",
 		"Review what the restore would do above and run again with -auto-approve.") {
 		return exitError
 	}
-	// Checksums and RDB structure are checked while the backup is staged
-	// beside the data, before the server is stopped: a damaged backup
-	// ends the restore there with nothing changed.
+	// The stored bytes are checked before the server is stopped: a
+	// damaged backup ends the restore there with nothing changed.
 	r, err := prep.Restore(ctx, restore.Options{KeepSafetyCopy: a.KeepSafetyCopy, Emit: emit})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)

@@ -420,11 +420,12 @@ func (b *backupResult) phase(name string) []float64 { return b.find("f").Phases[
 // timings line, in order, with what each covers.
 var restorePhases = []struct{ name, covers string }{
 	{"checks", "the checks before anything is touched"},
-	{"staging", "one pass over the backup: decompression, SHA-256 and size of the stored bytes, the codec's own checksum, the staged file written and fsynced; the server still serves"},
+	{"staging", "the stored file's size and SHA-256 against the manifest (for a staged restore instead: one pass over the backup, decompressed, checked and written); the server still serves"},
 	{"stop", "writes paused, the save when one is needed, the server stopped until nothing answers"},
 	{"swap", "the config file's hold of writes, the atomic exchange of the files, the records"},
 	{"load", "the restored server started until it has loaded"},
-	{"staged check (beside)", "not a phase of its own: the SHA-256 of the raw bytes and the RDB structure and CRC-64, read back from the staged file on another core beside the stop, the swap and the load; the restored server takes no write before it passed"},
+	{"stream (beside the load)", "not a phase of its own: the backup decompressed into the loading server's pipe and into the file beside the data, the SHA-256 of the raw bytes and the RDB structure and CRC-64 checked on the way, the file fsynced; the restored server takes no write before it passed"},
+	{"staged check (beside)", "not a phase of its own, for a staged restore: the SHA-256 of the raw bytes and the RDB structure and CRC-64, read back from the staged file beside the stop, the swap and the load"},
 	{"key check and settings", "keys per database against the manifest, the user's settings back, writes let in"},
 	{"total", "the whole restore as redisplan times it (the step's figure also holds the process start and the spec)"},
 }
@@ -591,17 +592,20 @@ func (r *report) writeBackups(w *bytes.Buffer) {
 	p("  and stored bytes, RDB CRC check, fsync, commit;\n")
 	p("- (d) bare load: stop the server, start it on the RDB, until it has loaded;\n")
 	p("- (e) the seed's restore: stop, sha256sum -c, gunzip, copy, start, until loaded;\n")
-	p("- (f) `redisplan restore -latest`: staging beside the data (stored checksum, decompression, write), the\n")
-	p("  raw checksum and RDB structure checked over the staged file beside the next steps, writes paused, a\n")
-	p("  BGSAVE unless the RDB on disk is already current, stop, swap, load with writes refused, key-count\n")
-	p("  check, the user's settings put back. The server has no unsaved writes when\n")
-	p("  (f) starts (it was just started by (e)), so the save is skipped; a server with unsaved writes adds one\n")
-	p("  BGSAVE, about the time of (a).\n\n")
+	p("- (f) `redisplan restore -latest` (with its defaults: the safety copy is kept; the bench removes it\n")
+	p("  after the step): the stored file's size and SHA-256 checked against the manifest, writes paused, a\n")
+	p("  BGSAVE unless the RDB on disk is already current, stop, the original linked into the safety copy,\n")
+	p("  the server started on a pipe and the backup decompressed into it as the server loads and into a file\n")
+	p("  beside the data (raw checksum and RDB structure checked on the way, the file fsynced), the file put\n")
+	p("  in place, writes refused until the key-count check, the user's settings put back (docs/backup.md: a\n")
+	p("  streamed load, as for every RDB restore from a backup directory). The server has no unsaved writes\n")
+	p("  when (f) starts (it was just started by (e)), so the save is skipped; a server with unsaved writes\n")
+	p("  adds one BGSAVE, about the time of (a).\n\n")
 	p("\"Unavailable\" is measured from outside, beside steps (d) to (f): a client asks the server for INFO\n")
 	p("every 2 ms, and the figure is the longest time between two answers that said the data is loaded, so\n")
 	p("the time no client was served at all. For the bare load and the seed restore that is nearly the\n")
-	p("whole step; redisplan's restore decompresses and checks while the server still serves, so its window\n")
-	p("is the stop, the swap and the load. (Writes wait a little longer: they are paused before the stop and\n")
+	p("whole step; redisplan's restore checks the backup while the server still serves and decompresses it\n")
+	p("while the server loads, so its window is the stop and the load. (Writes wait a little longer: they are paused before the stop and\n")
 	p("let in after the key check; the restore's own timings give that as \"writes held\".)\n\n")
 	for _, b := range r.Backups {
 		p("### %s keys (RDB %.0f MB)\n\n", thousands(b.Keys), float64(b.RDBBytes)/1e6)
