@@ -95,7 +95,7 @@ func runRestore(ctx context.Context, env *cmdEnv, a *arguments.Restore) int {
 	}
 	// The stored bytes are checked before the server is stopped: a
 	// damaged backup ends the restore there with nothing changed.
-	r, err := prep.Restore(ctx, restore.Options{KeepSafetyCopy: a.KeepSafetyCopy, Emit: emit})
+	r, err := prep.Restore(ctx, restore.Options{KeepSafetyCopy: a.KeepSafetyCopy, StageFirst: a.StageFirst, Emit: emit})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "Error: %v\n", err)
 		alertFailure(ctx, env, t, "restore", fmt.Sprintf("The restore of Redis %s failed", t.Name), err)

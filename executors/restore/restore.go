@@ -103,6 +103,11 @@ type Options struct {
 	// Emit receives progress: messages, and the bytes of each file as it
 	// is staged (progress.PhaseStage); nil discards it.
 	Emit progress.Sink
+	// StageFirst writes the backup's files beside the data before the
+	// server is stopped even when the source could be streamed into the
+	// loading server (Source.CheckStored): the server is unavailable a
+	// little less (it loads from a file), the restore takes longer.
+	StageFirst bool
 	// LoadTimeout is how long the restored server may take to load its
 	// data; 0 means DefaultLoadTimeout. It also bounds the SAVE before
 	// the server is stopped and the first AOF rewrite after the load.

@@ -62,7 +62,7 @@ type streamPlan struct {
 // streamed load.
 func (r *run) streams() bool {
 	p := r.p
-	return streamSupported && r.src.CheckStored != nil && r.src.OpenWithoutRawDigest != nil &&
+	return streamSupported && !r.opts.StageFirst && r.src.CheckStored != nil && r.src.OpenWithoutRawDigest != nil &&
 		!p.restoreAOF && len(p.placements) == 1 && p.placements[0].file.Kind == backup.KindRDB &&
 		p.placements[0].dest == p.dbfilename && p.scratchBin == ""
 }

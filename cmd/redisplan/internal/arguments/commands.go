@@ -396,7 +396,10 @@ type Restore struct {
 	Identity       string
 	AutoApprove    bool
 	KeepSafetyCopy bool
-	Destination    string
+	// StageFirst writes the whole backup beside the data before the
+	// server is stopped, instead of streaming it into the loading server.
+	StageFirst  bool
+	Destination string
 }
 
 func (r *Restore) define(fs *flag.FlagSet) {
@@ -409,6 +412,7 @@ func (r *Restore) define(fs *flag.FlagSet) {
 	fs.StringVar(&r.Identity, "identity", "", "age identity `file` for encrypted backups")
 	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "restore without asking for confirmation")
 	fs.BoolVar(&r.KeepSafetyCopy, "keep-safety-copy", true, "keep the moved-aside data files after a successful restore")
+	fs.BoolVar(&r.StageFirst, "stage-first", false, "write the whole backup beside the data before stopping the server, instead of streaming it into the server as it loads: the server is down a little less, the restore takes longer")
 	fs.StringVar(&r.Destination, "destination", "", "restore from the backups in this `destination` (one of copy_to, say) instead of the spec's destination")
 	fs.BoolVar(&r.FromOtherSpec, "from-other-spec", false, "allow the backup ID to be another spec's (another server's data, in a destination both specs share)")
 }

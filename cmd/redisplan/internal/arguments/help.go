@@ -173,10 +173,12 @@ var commandList = []*command{
 	{
 		name:     "restore",
 		synopsis: "Restore a backup, with verification and automatic rollback",
-		usage:    "restore -target NAME (-latest | ID | -file PATH | -to-time TIME|latest) [-plan] [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false]",
-		about: "Restores a backup (or a plain RDB file) into a target: verifies it while staging it beside\n" +
-			"the data, stops the server, moves its data files aside, puts the backup in place and\n" +
-			"starts it again; if the keys do not match, it rolls back. Asks for confirmation.\n" +
+		usage:    "restore -target NAME (-latest | ID | -file PATH | -to-time TIME|latest) [-plan] [-destination DEST] [-from-other-spec] [-auto-approve] [-identity FILE] [-keep-safety-copy=false] [-stage-first]",
+		about: "Restores a backup (or a plain RDB file) into a target: checks it, stops the server, keeps its\n" +
+			"data files in a safety copy, puts the backup in place (from a backup directory, streamed into\n" +
+			"the server as it loads, verified on the way; otherwise, or with -stage-first, verified while\n" +
+			"written beside the data before the stop) and starts it again; if a check fails or the keys do\n" +
+			"not match, it rolls back. Asks for confirmation.\n" +
 			"-to-time restores the data as it was at a time: the newest base backup before it plus the\n" +
 			"archived writes up to it (redisplan archive). When the server is down and its data dir is\n" +
 			"gone, the dir is made again and the server started with the target's service start command.\n" +
