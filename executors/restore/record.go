@@ -216,7 +216,7 @@ func phaseWords(phase string) string {
 	case PhaseStopped:
 		return "after it stopped the server, before it moved any file"
 	case PhaseStreaming:
-		return "while it streamed the backup into the restored server, before it moved the original data file into the safety copy"
+		return "while it streamed the backup into the restored server, the original files in the safety copy"
 	case PhaseSwapped:
 		// Written before the start command: it may have started it.
 		return "after it swapped in the backup's files, while it started the restored server"
@@ -383,6 +383,9 @@ func handWords(rec *Record) string {
 	s := fmt.Sprintf("the original data files are in %s", rec.DataDir)
 	if rec.Safety != "" {
 		s = fmt.Sprintf("the original files (%s) are in %s", strings.Join(rec.Moved, ", "), rec.Safety)
+	}
+	if rec.Phase == PhaseStreaming && len(rec.Names) > 0 {
+		s += fmt.Sprintf(" (remove first a named pipe the restore may have left at %s)", filepath.Join(rec.DataDir, rec.Names[0]))
 	}
 	return s + fmt.Sprintf("; put them in place, put your values back into the config file (%s), start the server, "+
 		"then remove the restore's record", rec.UserValues())
