@@ -221,3 +221,36 @@ func serverPID(t *testing.T, conn model.Connection) string {
 	t.Fatal("INFO server gives no process_id")
 	return ""
 }
+
+// The disaster case streamed: the server is down and its data dir gone;
+// the restore makes the dir, streams the backup into the server it
+// starts, and leaves the backup's RDB at its name and no pipe.
+func TestStreamedRestoreIntoALostDataDir(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0, 3)
+	saveNow(t, conn)
+	raw := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb"))
+	src, _ := streamed(t, rdbBackup(t, conn, d.dataDir))
+	want := snapshot(t, conn)
+	loseHost(t, d)
+
+	rec := &recorder{}
+	res, err := Restore(testContext(t), d.target(), src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	t.Logf("events:\n%s", rec)
+	if err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	d.notePID()
+	if !res.Timings.Streamed {
+		t.Errorf("the backup was not streamed: %s", res.Timings)
+	}
+	if diff := cmp.Diff(want, snapshot(t, conn)); diff != "" {
+		t.Errorf("data after the restore (-backup +server):\n%s", diff)
+	}
+	if got := mustReadFile(t, filepath.Join(d.dataDir, "dump.rdb")); !bytes.Equal(got, raw) {
+		t.Error("dump.rdb after the restore is not the backup's RDB")
+	}
+	noTempFiles(t, d.dataDir)
+}
