@@ -618,7 +618,11 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	}
 	if r.stream != nil {
 		// The files are swapped in once the server has loaded the
-		// stream and the checks passed.
+		// stream and the checks passed. Nothing may answer before the
+		// pipe goes in: a server a supervisor restarted would wait on it.
+		if err := nothingAnswers(ctx, t.Connection); err != nil {
+			return 0, Stats{}, err
+		}
 		if err := r.putPipe(); err != nil {
 			return 0, Stats{}, err
 		}
