@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
@@ -24,12 +22,7 @@ func (r *run) startStream(ctx context.Context) *stagedChecks {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
 	began := time.Now()
-	// The feed runs on one core while the server loads: its work (decoding,
-	// hashing, checking, writing) fits beside the server's on one, and with
-	// more its goroutines take turns on the core the loading server needs.
-	release := keepToOneCore()
 	go func() {
-		defer release()
 		defer close(c.done)
 		c.err = r.feed(ctx, c)
 		if c.err != nil && ctx.Err() != nil {
@@ -122,32 +115,4 @@ func (r *run) feed(ctx context.Context, c *stagedChecks) (err error) {
 		return fmt.Errorf("write %s: %w", s.staged, err)
 	}
 	return syncDirs(filepath.Dir(s.staged))
-}
-
-// oneCore counts the feeds that keep the process to one core, and holds
-// the GOMAXPROCS from before the first of them.
-var oneCore struct {
-	sync.Mutex
-	feeds, procs int
-}
-
-// keepToOneCore sets GOMAXPROCS to 1 until every caller has called the
-// function it returns (feeds of restores that run at once, in tests).
-func keepToOneCore() (release func()) {
-	oneCore.Lock()
-	defer oneCore.Unlock()
-	if oneCore.feeds == 0 {
-		oneCore.procs = runtime.GOMAXPROCS(1)
-	}
-	oneCore.feeds++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			oneCore.Lock()
-			defer oneCore.Unlock()
-			if oneCore.feeds--; oneCore.feeds == 0 {
-				runtime.GOMAXPROCS(oneCore.procs)
-			}
-		})
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -254,25 +253,4 @@ func TestStreamedRestoreIntoALostDataDir(t *testing.T) {
 		t.Error("dump.rdb after the restore is not the backup's RDB")
 	}
 	noTempFiles(t, d.dataDir)
-}
-
-// Streams that overlap keep the process on one core until the last one
-// ends, and then give it back what it had.
-func TestKeepToOneCoreNests(t *testing.T) {
-	// Not parallel: it changes GOMAXPROCS.
-	before := runtime.GOMAXPROCS(0)
-	a := keepToOneCore()
-	b := keepToOneCore()
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Fatalf("GOMAXPROCS %d during two feeds, want 1", got)
-	}
-	a()
-	a() // twice: counted once
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Errorf("GOMAXPROCS %d after the first feed ended, want 1 while the second runs", got)
-	}
-	b()
-	if got := runtime.GOMAXPROCS(0); got != before {
-		t.Errorf("GOMAXPROCS %d after both feeds, want %d as before", got, before)
-	}
 }
