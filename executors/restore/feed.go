@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
@@ -14,45 +15,48 @@ import (
 	"github.com/redisplan/redisplan/internal/progress"
 )
 
-// startStream starts feeding the backup into the pipe at the data file's
-// name, which the swap put there, and into the regular file; it runs until
-// every byte is written, checked and fsynced. Call it before the server
-// starts: it waits for the server to open the pipe.
-func (r *run) startStream(ctx context.Context) *stagedChecks {
+// A streamed load runs two goroutines. The writer (startWriting) starts
+// once the stored bytes passed their check, before the stop: it decodes
+// the backup into the file in staging, checking the raw digest and the
+// RDB on the way, at its own pace. The feed (startFeed) starts with the
+// server: it moves what the writer has written into the pipe the server
+// reads, by reference (splice: the server reads the file's pages from the
+// page cache, as it would read the file), a little ahead of the server.
+
+// written is how far the writer has got: the bytes in the file, and
+// whether it ended (and how).
+type written struct {
+	n    atomic.Int64
+	done chan struct{} // closed when the writer ended; err says how
+	err  error
+}
+
+// startWriting starts the writer. Its checks are the restore's checks
+// (r.checks): a failure before the stop spares the stop.
+func (r *run) startWriting(ctx context.Context) *stagedChecks {
+	s := r.stream
 	ctx, cancel := context.WithCancel(ctx)
 	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
+	s.written = &written{done: make(chan struct{})}
 	began := time.Now()
 	go func() {
 		defer close(c.done)
-		c.err = r.feed(ctx, c)
+		c.err = r.write(ctx, c)
 		if c.err != nil && ctx.Err() != nil {
 			// Stopped from outside: what broke is a consequence.
 			c.err = context.Cause(ctx)
 		}
+		s.written.err = c.err
+		close(s.written.done)
 		c.took = time.Since(began)
 	}()
 	return c
 }
 
-// feed is startStream's work.
-func (r *run) feed(ctx context.Context, c *stagedChecks) (err error) {
+// write is the writer's work: every byte of the backup into the file,
+// checked, fsynced, and renamed to its staged name.
+func (r *run) write(ctx context.Context, c *stagedChecks) error {
 	s := r.stream
-	live := s.pl.path()
-	defer s.file.Close()
-	pipe, err := openFIFOWriter(ctx, live)
-	if err != nil {
-		return fmt.Errorf("wait for the server to open %s: %w", live, err)
-	}
-	defer pipe.Close()
-	// The server has the pipe open: the original file is back under
-	// its name, so that whatever opens it from now on (the server
-	// itself after the load, to drop it from the page cache; a start
-	// by hand should redisplan die) finds a whole file.
-	if err := unpipe(r.p.dir, r.p.dbfilename, r.safety); err != nil {
-		return err
-	}
-	failpoint.Hit(failpoint.RestoreStreaming)
-
 	rc, err := r.src.OpenWithoutRawDigest(ctx, s.pl.file)
 	if err != nil {
 		return fmt.Errorf("read the backup's %s: %w", s.pl.file.Original, err)
@@ -65,42 +69,22 @@ func (r *run) feed(ctx context.Context, c *stagedChecks) (err error) {
 		return err
 	})
 	defer checks.CloseWithError(nil)
-	wb := writeBehind(s.file)
+	wb := asyncpipe.NewWriter(func(r io.Reader) error {
+		_, err := io.Copy(&countedWriter{w: &writebackFile{f: s.file}, n: &s.written.n}, r)
+		return err
+	})
 	defer wb.CloseWithError(nil)
 
 	emit := r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage})
 	meter := progress.NewMeter(emit, progress.Event{File: s.pl.file.Original, Total: s.pl.file.RawSize})
-	in := backup.ContextReader(ctx, meter.Reader(rc))
-	buf := make([]byte, 256<<10)
-	var sent int64
-	for {
-		n, rerr := in.Read(buf)
-		if n > 0 {
-			if _, err := pipe.Write(buf[:n]); err != nil {
-				return fmt.Errorf("the server stopped reading its data after %d of %d bytes: %w", sent, s.pl.file.RawSize, err)
-			}
-			sent += int64(n)
-			if _, err := checks.Write(buf[:n]); err != nil {
-				return fmt.Errorf("the check of the streamed bytes: %w", err)
-			}
-			if _, err := wb.Write(buf[:n]); err != nil {
-				return fmt.Errorf("write %s: %w", s.tmp, err)
-			}
+	if _, err := io.Copy(io.MultiWriter(checks, wb), backup.ContextReader(ctx, meter.Reader(rc))); err != nil {
+		if cerr := checks.CloseWithError(err); cerr != nil && cerr != asyncpipe.ErrClosed {
+			return fmt.Errorf("the check of the restored bytes: %w", cerr)
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			// The decoders' errors name the stored file; the raw
-			// size and digest are the checker's.
-			return fmt.Errorf("the backup's %s: %w", s.pl.file.Original, rerr)
-		}
-	}
-	if err := pipe.Close(); err != nil {
-		return fmt.Errorf("close the pipe: %w", err)
+		return fmt.Errorf("the backup's %s: %w", s.pl.file.Original, err)
 	}
 	if err := checks.Close(); err != nil {
-		return fmt.Errorf("the check of the streamed bytes: %w", err)
+		return fmt.Errorf("the check of the restored bytes: %w", err)
 	}
 	if crc == crcMissing && s.pl.file.RawSHA256 == "" {
 		c.noChecksum = append(c.noChecksum, s.pl.file)
@@ -115,4 +99,79 @@ func (r *run) feed(ctx context.Context, c *stagedChecks) (err error) {
 		return fmt.Errorf("write %s: %w", s.staged, err)
 	}
 	return syncDirs(filepath.Dir(s.staged))
+}
+
+// countedWriter adds what it writes to n, after it is written.
+type countedWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// startFeed starts the feed. Call it before the server starts: it waits
+// for the server to open the pipe the swap put at the data file's name.
+func (r *run) startFeed(ctx context.Context) *stagedChecks {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
+	began := time.Now()
+	go func() {
+		defer close(c.done)
+		c.err = r.feed(ctx)
+		if c.err != nil && ctx.Err() != nil {
+			c.err = context.Cause(ctx)
+		}
+		c.took = time.Since(began)
+	}()
+	return c
+}
+
+// feed is the feed's work.
+func (r *run) feed(ctx context.Context) error {
+	s := r.stream
+	live := s.pl.path()
+	pipe, err := openFIFOWriter(ctx, live)
+	if err != nil {
+		return fmt.Errorf("wait for the server to open %s: %w", live, err)
+	}
+	defer pipe.Close()
+	// The server has the pipe open: the original file is back under
+	// its name, so that whatever opens it from now on (the server
+	// itself after the load, to drop it from the page cache; a start
+	// by hand should redisplan die) finds a whole file.
+	if err := unpipe(r.p.dir, r.p.dbfilename, r.safety); err != nil {
+		return err
+	}
+	failpoint.Hit(failpoint.RestoreStreaming)
+
+	total := s.pl.file.RawSize
+	var sent int64
+	for sent < total {
+		avail := s.written.n.Load() - sent
+		if avail == 0 {
+			select {
+			case <-s.written.done:
+				if err := s.written.err; err != nil {
+					return err
+				}
+				if s.written.n.Load() == sent {
+					return fmt.Errorf("the backup's %s ended after %d of %d bytes", s.pl.file.Original, sent, total)
+				}
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			case <-time.After(pipe.nap):
+			}
+			continue
+		}
+		n, err := pipe.spliceFrom(s.reader, sent, avail)
+		sent += n
+		if err != nil {
+			return fmt.Errorf("the server stopped reading its data after %d of %d bytes: %w", sent, total, err)
+		}
+	}
+	return pipe.Close()
 }

@@ -308,7 +308,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	// still runs: the server is down only for the swap and the load, and
 	// at no moment does the data dir lack a complete set of files.
 	defer r.removeStaging()
-	defer func() { r.checks.stop() }()
+	defer func() { r.feeder.stop(); r.checks.stop() }()
 	staging := time.Now()
 	if err := r.stage(ctx); err != nil {
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
@@ -396,8 +396,9 @@ type run struct {
 	watch *startWatch // the server started last, to stop it on rollback
 	rec   *Record     // what is kept durably beside the lock (RecordName)
 
-	checks *stagedChecks // the staged files' checks left from staging, or a streamed load's feed; nil when none
+	checks *stagedChecks // the staged files' checks left from staging, or a streamed load's writer; nil when none
 	stream *streamPlan   // a streamed load's pipe and file; nil when the files are staged
+	feeder *stagedChecks // a streamed load's feed of the pipe, from the server's start
 
 	tm                         Timings
 	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable
@@ -652,8 +653,8 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	start := time.Now()
 	r.tm.Swap = start.Sub(swapping)
 	if r.stream != nil {
-		r.checks = r.startStream(ctx)
-		opts.emit(progress.Step, "streaming the backup into the server as it loads, and into %s", filepath.Join(p.dir, p.dbfilename))
+		r.feeder = r.startFeed(ctx)
+		opts.emit(progress.Step, "streaming the backup into the server as it loads, from the file it is written to beside the data")
 	}
 	r.started = true
 	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(loadCtx, "start", t.Service.Start)); err != nil {
@@ -780,9 +781,12 @@ func (r *run) streamFailure(err error) error {
 	if r.stream == nil {
 		return err
 	}
+	r.feeder.stop()
 	r.checks.stop()
-	if ferr := r.checks.err; ferr != nil && !errors.Is(ferr, context.Canceled) {
-		return fmt.Errorf("the stream of the backup into the server broke: %w (the server: %v)", ferr, err)
+	for _, c := range []*stagedChecks{r.checks, r.feeder} {
+		if c != nil && c.err != nil && !errors.Is(c.err, context.Canceled) {
+			return fmt.Errorf("the stream of the backup into the server broke: %w (the server: %v)", c.err, err)
+		}
 	}
 	return err
 }
@@ -882,6 +886,10 @@ func (r *run) stage(ctx context.Context) error {
 // removeStaging removes the staging directory unless the swap began: from
 // then on it may hold original files, which are never deleted.
 func (r *run) removeStaging() {
+	if r.stream != nil {
+		r.stream.file.Close()
+		r.stream.reader.Close()
+	}
 	if r.staging == "" {
 		return
 	}
@@ -1019,6 +1027,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 
 	// A streamed load's feed ends first; a server still waiting on its
 	// pipe then reads an early end and exits.
+	r.feeder.stop()
 	r.checks.stop()
 	if err := r.releasePipe(); err != nil {
 		return fail(err, "stop the server, then move the original file back")

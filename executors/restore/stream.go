@@ -47,11 +47,13 @@ import (
 // streamPlan is what a streamed load needs from staging: where the pipe
 // and the regular file wait in the staging directory.
 type streamPlan struct {
-	pl     placement // the RDB file and its place in the data dir
-	fifo   string    // the pipe, in staging until putPipe
-	file   *os.File  // the regular file being written, in staging under a temporary name (tmp)
-	tmp    string
-	staged string // where the complete file goes
+	pl      placement // the RDB file and its place in the data dir
+	fifo    string    // the pipe, in staging until putPipe
+	file    *os.File  // the regular file being written, in staging under a temporary name (tmp)
+	reader  *os.File  // the same file, open for the feed
+	tmp     string
+	staged  string   // where the complete file goes
+	written *written // how far the writer has got
 }
 
 // streams reports whether the restore loads the backup through a
@@ -92,7 +94,15 @@ func (r *run) prepareStream(ctx context.Context, staging string) error {
 	if uid >= 0 {
 		_ = f.Chown(uid, gid)
 	}
-	r.stream = &streamPlan{pl: pl, fifo: fifo, file: f, tmp: f.Name(), staged: filepath.Join(staging, pl.dest)}
+	reader, err := os.Open(f.Name())
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("open the file to restore into: %w", err)
+	}
+	r.stream = &streamPlan{pl: pl, fifo: fifo, file: f, reader: reader, tmp: f.Name(), staged: filepath.Join(staging, pl.dest)}
+	// The backup is written out from now on, while the server still
+	// serves and through its stop: the feed then finds it ahead.
+	r.checks = r.startWriting(ctx)
 	return nil
 }
 
@@ -167,11 +177,16 @@ func unpipe(dir, name, safety string) error {
 // finishStream waits for the stream to end, every byte written, checked
 // and fsynced, and puts the restored file in place (swapStreamed).
 func (r *run) finishStream(ctx context.Context) error {
+	if err := r.feeder.wait(ctx); err != nil {
+		return err
+	}
 	if err := r.checks.wait(ctx); err != nil {
 		return err
 	}
+	r.stream.file.Close()
+	r.stream.reader.Close()
 	r.tm.StagedCheck, r.tm.Streamed = r.checks.took, true
-	r.opts.emit(progress.Step, "streamed the backup into the server and into %s (%.2fs), checked on the way: raw SHA-256 as in the manifest, sound RDB structure and CRC-64",
+	r.opts.emit(progress.Step, "streamed the backup into the server and wrote it to %s (%.2fs from the check of the stored bytes), checked on the way: raw SHA-256 as in the manifest, sound RDB structure and CRC-64",
 		r.stream.staged, r.checks.took.Seconds())
 	for _, f := range r.checks.noChecksum {
 		r.opts.emit(progress.Warning, "%s", noChecksumWarning(f))

@@ -21,7 +21,7 @@ func makeFIFO(path string, mode uint32) error {
 	return unix.Mkfifo(path, mode)
 }
 
-// fifoWriter writes into a named pipe that a loading server reads.
+// fifoWriter feeds a named pipe that a loading server reads.
 //
 // It never blocks in the kernel: it tops the pipe up while it is at most
 // half full and sleeps a little otherwise. A writer that waits in the
@@ -69,32 +69,38 @@ func openFIFOWriter(ctx context.Context, path string) (*fifoWriter, error) {
 	}
 }
 
-func (w *fifoWriter) Write(p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
+// spliceFrom moves n bytes of f from offset off into the pipe by
+// reference (splice), and returns how many it moved.
+func (w *fifoWriter) spliceFrom(f *os.File, off, n int64) (int64, error) {
+	fd := int(f.Fd())
+	var moved int64
+	for moved < n {
 		if err := w.ctx.Err(); err != nil {
-			return done, context.Cause(w.ctx)
+			return moved, context.Cause(w.ctx)
 		}
 		queued, err := unix.IoctlGetInt(w.fd, unix.TIOCINQ)
 		if err != nil {
-			return done, err
+			return moved, err
 		}
 		if queued > w.size/2 {
 			time.Sleep(w.nap)
 			continue
 		}
-		n, err := unix.Write(w.fd, p[done:min(len(p), done+w.size-queued)])
-		if n > 0 {
-			done += n
+		from := off + moved
+		k, err := unix.Splice(fd, &from, w.fd, nil, int(min(n-moved, int64(w.size-queued))), unix.SPLICE_F_NONBLOCK|unix.SPLICE_F_MOVE)
+		if k > 0 {
+			moved += k
 		}
 		switch {
 		case err == unix.EAGAIN || err == unix.EINTR:
 			time.Sleep(w.nap)
 		case err != nil:
-			return done, err
+			return moved, err
+		case k == 0:
+			return moved, fmt.Errorf("the file ended at %d bytes, before %d", off+moved, off+n)
 		}
 	}
-	return done, nil
+	return moved, nil
 }
 
 func (w *fifoWriter) Close() error {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -108,8 +110,10 @@ func TestStreamedRestoreOfADamagedBackupChangesNothing(t *testing.T) {
 }
 
 // A backup whose raw bytes fail their check on the way into the server
-// (its stored bytes pass) is rolled back: the server runs on the original
-// file again, takes writes, and no pipe, record or temporary file is left.
+// (its stored bytes pass), found once the server was stopped (the end of
+// the backup is held back until then), is rolled back: the server runs on
+// the original file again, takes writes, and no pipe, record or temporary
+// file is left.
 func TestStreamedRestoreCheckFailureRollsBack(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, "")
@@ -118,6 +122,16 @@ func TestStreamedRestoreCheckFailureRollsBack(t *testing.T) {
 	saveNow(t, conn)
 	src, _ := streamed(t, rdbBackup(t, conn, d.dataDir))
 	src.Manifest.Files[0].RawSHA256 = strings.Repeat("0", 64)
+	stopped := make(chan struct{})
+	var once sync.Once
+	open := src.OpenWithoutRawDigest
+	src.OpenWithoutRawDigest = func(ctx context.Context, f backup.File) (io.ReadCloser, error) {
+		rc, err := open(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		return holdEnd{rc, stopped}, nil
+	}
 	flushAll(t, conn)
 	fillData(t, conn, "B", 0, 2)
 	saveNow(t, conn)
@@ -126,7 +140,13 @@ func TestStreamedRestoreCheckFailureRollsBack(t *testing.T) {
 
 	tg := d.target()
 	rec := &recorder{}
-	_, err := Restore(testContext(t), tg, src, Options{KeepSafetyCopy: true, Emit: rec.emit, LoadTimeout: testLoadTimeout})
+	emit := func(e progress.Event) {
+		rec.emit(e)
+		if strings.HasPrefix(e.Message, "stopped the server") {
+			once.Do(func() { close(stopped) })
+		}
+	}
+	_, err := Restore(testContext(t), tg, src, Options{KeepSafetyCopy: true, Emit: emit, LoadTimeout: testLoadTimeout})
 	t.Logf("events:\n%s", rec)
 	var re *Error
 	if !errors.As(err, &re) || !re.RolledBack || re.Rollback != nil {
@@ -253,4 +273,19 @@ func TestStreamedRestoreIntoALostDataDir(t *testing.T) {
 		t.Error("dump.rdb after the restore is not the backup's RDB")
 	}
 	noTempFiles(t, d.dataDir)
+}
+
+// holdEnd is a reader whose end (io.EOF, or the error the end brings)
+// waits until release is closed.
+type holdEnd struct {
+	io.ReadCloser
+	release chan struct{}
+}
+
+func (h holdEnd) Read(p []byte) (int, error) {
+	n, err := h.ReadCloser.Read(p)
+	if err != nil {
+		<-h.release
+	}
+	return n, err
 }
