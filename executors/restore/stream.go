@@ -16,13 +16,14 @@ import (
 
 // A streamed load overlaps the two long steps of a restore, writing the
 // backup out and the server loading it, instead of running them one
-// after the other. The restored server is started with a named pipe
-// (FIFO) at its dbfilename; as soon as it has opened the pipe, the
-// original file is back under that name, and the backup is decompressed
-// once into both the pipe the server loads from and a file in staging.
-// The raw bytes' digest and the RDB structure and CRC-64 are checked over
-// the same bytes on the way; the file is fsynced and, once the server has
-// loaded and everything passed, renamed over the data file's name.
+// after the other. The backup is written into a file in staging from the
+// check of its stored bytes on (feed.go: the writer), the raw bytes'
+// digest and the RDB structure and CRC-64 checked on the way. The
+// restored server is started with a named pipe (FIFO) at its dbfilename;
+// as soon as it has opened the pipe, the original file is back under
+// that name, and what the writer has written goes into the pipe (the
+// feed). Once the server has loaded and the file is complete, checked
+// and fsynced, it is renamed over the data file's name.
 //
 // What stays true: the stored bytes are read and checked against the
 // manifest (size, SHA-256) before the server is touched, so a backup

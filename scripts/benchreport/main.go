@@ -424,7 +424,7 @@ var restorePhases = []struct{ name, covers string }{
 	{"stop", "writes paused, the save when one is needed, the server stopped until nothing answers"},
 	{"swap", "the config file's hold of writes, the atomic exchange of the files, the records"},
 	{"load", "the restored server started until it has loaded"},
-	{"stream (beside the load)", "not a phase of its own: the backup decompressed into the loading server's pipe and into the file beside the data, the SHA-256 of the raw bytes and the RDB structure and CRC-64 checked on the way, the file fsynced; the restored server takes no write before it passed"},
+	{"stream (beside the load)", "not a phase of its own: from the check of the stored bytes until the file beside the data is written, checked (SHA-256 of the raw bytes, RDB structure and CRC-64) and fsynced, through the stop and the load, the server's pipe fed from it; the restored server takes no write before it passed"},
 	{"staged check (beside)", "not a phase of its own, for a staged restore: the SHA-256 of the raw bytes and the RDB structure and CRC-64, read back from the staged file beside the stop, the swap and the load"},
 	{"key check and settings", "keys per database against the manifest, the user's settings back, writes let in"},
 	{"total", "the whole restore as redisplan times it (the step's figure also holds the process start and the spec)"},
@@ -595,8 +595,8 @@ func (r *report) writeBackups(w *bytes.Buffer) {
 	p("- (f) `redisplan restore -latest` (with its defaults: the safety copy is kept; the bench removes it\n")
 	p("  after the step): the stored file's size and SHA-256 checked against the manifest, writes paused, a\n")
 	p("  BGSAVE unless the RDB on disk is already current, stop, the original linked into the safety copy,\n")
-	p("  the server started on a pipe and the backup decompressed into it as the server loads and into a file\n")
-	p("  beside the data (raw checksum and RDB structure checked on the way, the file fsynced), the file put\n")
+	p("  the server started on a pipe fed from the file the backup is decompressed into beside the data since\n")
+	p("  the check (raw checksum and RDB structure checked on the way, the file fsynced), the file put\n")
 	p("  in place, writes refused until the key-count check, the user's settings put back (docs/backup.md: a\n")
 	p("  streamed load, as for every RDB restore from a backup directory). The server has no unsaved writes\n")
 	p("  when (f) starts (it was just started by (e)), so the save is skipped; a server with unsaved writes\n")
