@@ -272,3 +272,86 @@ func TestMissingPath(t *testing.T) {
 		t.Errorf("error does not say the file is missing: %s", diags.Error())
 	}
 }
+
+// TestModelledAttributesSetTheirDirectives: each attribute that stands for
+// one redis.conf directive sets that directive, with the attribute's place
+// in the spec as its origin (which conflict errors and plans show).
+func TestModelledAttributesSetTheirDirectives(t *testing.T) {
+	const spec = `
+redis "tags" {
+  address = "10.0.0.7:6380"
+  persistence {
+    aof {
+      enabled            = false
+      fsync              = "always"
+      rdb_preamble       = false
+      rewrite_percentage = 50
+      rewrite_min_size   = "32mb"
+      load_truncated     = false
+      timestamps         = true
+      filename           = "tags.aof"
+      dirname            = "tagsaof"
+    }
+    rdb {
+      compression          = false
+      checksum             = false
+      stop_writes_on_error = true
+      filename             = "tags.rdb"
+    }
+  }
+  memory {
+    max     = "256mb"
+    policy  = "allkeys-lru"
+    samples = 7
+    lazyfree {
+      eviction   = false
+      expire     = true
+      server_del = true
+      user_del   = true
+      user_flush = true
+    }
+  }
+  security {
+    protected_mode = true
+    bind           = "10.0.0.7"
+  }
+}
+`
+	res, diags := loadDiags(t, spec)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	got := map[string]string{}
+	for _, d := range res.Spec.Targets[0].Directives {
+		got[d.Name] = d.Origin
+	}
+	want := map[string]string{
+		"appendonly":                  "persistence.aof.enabled",
+		"appendfsync":                 "persistence.aof.fsync",
+		"aof-use-rdb-preamble":        "persistence.aof.rdb_preamble",
+		"auto-aof-rewrite-percentage": "persistence.aof.rewrite_percentage",
+		"auto-aof-rewrite-min-size":   "persistence.aof.rewrite_min_size",
+		"aof-load-truncated":          "persistence.aof.load_truncated",
+		"aof-timestamp-enabled":       "persistence.aof.timestamps",
+		"appendfilename":              "persistence.aof.filename",
+		"appenddirname":               "persistence.aof.dirname",
+		"save":                        "persistence.rdb.snapshot",
+		"rdbcompression":              "persistence.rdb.compression",
+		"rdbchecksum":                 "persistence.rdb.checksum",
+		"stop-writes-on-bgsave-error": "persistence.rdb.stop_writes_on_error",
+		"dbfilename":                  "persistence.rdb.filename",
+		"maxmemory":                   "memory.max",
+		"maxmemory-policy":            "memory.policy",
+		"maxmemory-samples":           "memory.samples",
+		"lazyfree-lazy-eviction":      "memory.lazyfree.eviction",
+		"lazyfree-lazy-expire":        "memory.lazyfree.expire",
+		"lazyfree-lazy-server-del":    "memory.lazyfree.server_del",
+		"lazyfree-lazy-user-del":      "memory.lazyfree.user_del",
+		"lazyfree-lazy-user-flush":    "memory.lazyfree.user_flush",
+		"protected-mode":              "security.protected_mode",
+		"bind":                        "security.bind",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("directives (-want +got):\n%s", diff)
+	}
+}

@@ -6,6 +6,10 @@ import hclv2 "github.com/hashicorp/hcl/v2"
 // attribute is kept as a *hclv2.Attribute so that its value is evaluated
 // later, per target, with the target's own evaluation context (each.key),
 // and so that every diagnostic can point at the exact expression.
+//
+// An attribute that sets one redis.conf directive as it is names the
+// directive in a `directive` tag; targetDecoder.directives sets them all,
+// in field order, with the attribute's place in the spec as the origin.
 
 var rootSchema = &hclv2.BodySchema{
 	Blocks: []hclv2.BlockHeaderSchema{
@@ -93,23 +97,23 @@ type persistenceBlock struct {
 }
 
 type aofBlock struct {
-	Enabled           *hclv2.Attribute `hcl:"enabled,optional"`
-	Fsync             *hclv2.Attribute `hcl:"fsync,optional"`
-	RDBPreamble       *hclv2.Attribute `hcl:"rdb_preamble,optional"`
-	RewritePercentage *hclv2.Attribute `hcl:"rewrite_percentage,optional"`
-	RewriteMinSize    *hclv2.Attribute `hcl:"rewrite_min_size,optional"`
-	LoadTruncated     *hclv2.Attribute `hcl:"load_truncated,optional"`
-	Timestamps        *hclv2.Attribute `hcl:"timestamps,optional"`
-	Filename          *hclv2.Attribute `hcl:"filename,optional"`
-	Dirname           *hclv2.Attribute `hcl:"dirname,optional"`
+	Enabled           *hclv2.Attribute `hcl:"enabled,optional" directive:"appendonly"`
+	Fsync             *hclv2.Attribute `hcl:"fsync,optional" directive:"appendfsync"`
+	RDBPreamble       *hclv2.Attribute `hcl:"rdb_preamble,optional" directive:"aof-use-rdb-preamble"`
+	RewritePercentage *hclv2.Attribute `hcl:"rewrite_percentage,optional" directive:"auto-aof-rewrite-percentage"`
+	RewriteMinSize    *hclv2.Attribute `hcl:"rewrite_min_size,optional" directive:"auto-aof-rewrite-min-size"`
+	LoadTruncated     *hclv2.Attribute `hcl:"load_truncated,optional" directive:"aof-load-truncated"`
+	Timestamps        *hclv2.Attribute `hcl:"timestamps,optional" directive:"aof-timestamp-enabled"`
+	Filename          *hclv2.Attribute `hcl:"filename,optional" directive:"appendfilename"`
+	Dirname           *hclv2.Attribute `hcl:"dirname,optional" directive:"appenddirname"`
 }
 
 type rdbBlock struct {
 	Snapshots         []*snapshotBlock `hcl:"snapshot,block"`
-	Compression       *hclv2.Attribute `hcl:"compression,optional"`
-	Checksum          *hclv2.Attribute `hcl:"checksum,optional"`
-	StopWritesOnError *hclv2.Attribute `hcl:"stop_writes_on_error,optional"`
-	Filename          *hclv2.Attribute `hcl:"filename,optional"`
+	Compression       *hclv2.Attribute `hcl:"compression,optional" directive:"rdbcompression"`
+	Checksum          *hclv2.Attribute `hcl:"checksum,optional" directive:"rdbchecksum"`
+	StopWritesOnError *hclv2.Attribute `hcl:"stop_writes_on_error,optional" directive:"stop-writes-on-bgsave-error"`
+	Filename          *hclv2.Attribute `hcl:"filename,optional" directive:"dbfilename"`
 }
 
 type snapshotBlock struct {
@@ -119,25 +123,25 @@ type snapshotBlock struct {
 }
 
 type memoryBlock struct {
-	Max      *hclv2.Attribute `hcl:"max,optional"`
-	Policy   *hclv2.Attribute `hcl:"policy,optional"`
-	Samples  *hclv2.Attribute `hcl:"samples,optional"`
+	Max      *hclv2.Attribute `hcl:"max,optional" directive:"maxmemory"`
+	Policy   *hclv2.Attribute `hcl:"policy,optional" directive:"maxmemory-policy"`
+	Samples  *hclv2.Attribute `hcl:"samples,optional" directive:"maxmemory-samples"`
 	Lazyfree *lazyfreeBlock   `hcl:"lazyfree,block"`
 }
 
 type lazyfreeBlock struct {
-	Eviction  *hclv2.Attribute `hcl:"eviction,optional"`
-	Expire    *hclv2.Attribute `hcl:"expire,optional"`
-	ServerDel *hclv2.Attribute `hcl:"server_del,optional"`
-	UserDel   *hclv2.Attribute `hcl:"user_del,optional"`
-	UserFlush *hclv2.Attribute `hcl:"user_flush,optional"`
+	Eviction  *hclv2.Attribute `hcl:"eviction,optional" directive:"lazyfree-lazy-eviction"`
+	Expire    *hclv2.Attribute `hcl:"expire,optional" directive:"lazyfree-lazy-expire"`
+	ServerDel *hclv2.Attribute `hcl:"server_del,optional" directive:"lazyfree-lazy-server-del"`
+	UserDel   *hclv2.Attribute `hcl:"user_del,optional" directive:"lazyfree-lazy-user-del"`
+	UserFlush *hclv2.Attribute `hcl:"user_flush,optional" directive:"lazyfree-lazy-user-flush"`
 }
 
 type securityBlock struct {
 	DisabledCommands *hclv2.Attribute `hcl:"disabled_commands,optional"`
 	RenamedCommands  *hclv2.Attribute `hcl:"renamed_commands,optional"`
-	ProtectedMode    *hclv2.Attribute `hcl:"protected_mode,optional"`
-	Bind             *hclv2.Attribute `hcl:"bind,optional"`
+	ProtectedMode    *hclv2.Attribute `hcl:"protected_mode,optional" directive:"protected-mode"`
+	Bind             *hclv2.Attribute `hcl:"bind,optional" directive:"bind"`
 	Requirepass      *hclv2.Attribute `hcl:"requirepass,optional"`
 }
 

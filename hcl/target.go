@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -379,27 +380,33 @@ func (d *targetDecoder) attr(directive, origin string, a *hclv2.Attribute) {
 	d.set(directive, origin, a.Expr.Range(), s, secret)
 }
 
+// directives sets the directive of every attribute of block (a pointer
+// to one of the schema's structs) whose field has a `directive` tag, in
+// field order. Each attribute's origin is the block's place in the spec,
+// such as "persistence.aof", and the attribute's name.
+func (d *targetDecoder) directives(origin string, block any) {
+	v := reflect.ValueOf(block).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		directive := f.Tag.Get("directive")
+		if directive == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("hcl"), ",")
+		d.attr(directive, origin+"."+name, v.Field(i).Interface().(*hclv2.Attribute))
+	}
+}
+
 func (d *targetDecoder) persistence(pb *persistenceBlock) {
 	if pb == nil {
 		return
 	}
-	if a := pb.AOF; a != nil {
-		d.attr("appendonly", "persistence.aof.enabled", a.Enabled)
-		d.attr("appendfsync", "persistence.aof.fsync", a.Fsync)
-		d.attr("aof-use-rdb-preamble", "persistence.aof.rdb_preamble", a.RDBPreamble)
-		d.attr("auto-aof-rewrite-percentage", "persistence.aof.rewrite_percentage", a.RewritePercentage)
-		d.attr("auto-aof-rewrite-min-size", "persistence.aof.rewrite_min_size", a.RewriteMinSize)
-		d.attr("aof-load-truncated", "persistence.aof.load_truncated", a.LoadTruncated)
-		d.attr("aof-timestamp-enabled", "persistence.aof.timestamps", a.Timestamps)
-		d.attr("appendfilename", "persistence.aof.filename", a.Filename)
-		d.attr("appenddirname", "persistence.aof.dirname", a.Dirname)
+	if pb.AOF != nil {
+		d.directives("persistence.aof", pb.AOF)
 	}
 	if r := pb.RDB; r != nil {
 		d.snapshots(r)
-		d.attr("rdbcompression", "persistence.rdb.compression", r.Compression)
-		d.attr("rdbchecksum", "persistence.rdb.checksum", r.Checksum)
-		d.attr("stop-writes-on-bgsave-error", "persistence.rdb.stop_writes_on_error", r.StopWritesOnError)
-		d.attr("dbfilename", "persistence.rdb.filename", r.Filename)
+		d.directives("persistence.rdb", r)
 	}
 }
 
@@ -446,15 +453,9 @@ func (d *targetDecoder) memory(mb *memoryBlock) {
 	if mb == nil {
 		return
 	}
-	d.attr("maxmemory", "memory.max", mb.Max)
-	d.attr("maxmemory-policy", "memory.policy", mb.Policy)
-	d.attr("maxmemory-samples", "memory.samples", mb.Samples)
-	if lf := mb.Lazyfree; lf != nil {
-		d.attr("lazyfree-lazy-eviction", "memory.lazyfree.eviction", lf.Eviction)
-		d.attr("lazyfree-lazy-expire", "memory.lazyfree.expire", lf.Expire)
-		d.attr("lazyfree-lazy-server-del", "memory.lazyfree.server_del", lf.ServerDel)
-		d.attr("lazyfree-lazy-user-del", "memory.lazyfree.user_del", lf.UserDel)
-		d.attr("lazyfree-lazy-user-flush", "memory.lazyfree.user_flush", lf.UserFlush)
+	d.directives("memory", mb)
+	if mb.Lazyfree != nil {
+		d.directives("memory.lazyfree", mb.Lazyfree)
 	}
 }
 
@@ -462,8 +463,7 @@ func (d *targetDecoder) security(sb *securityBlock) {
 	if sb == nil {
 		return
 	}
-	d.attr("protected-mode", "security.protected_mode", sb.ProtectedMode)
-	d.attr("bind", "security.bind", sb.Bind)
+	d.directives("security", sb)
 	if sb.Requirepass != nil {
 		if s, secret, ok := d.directiveValue(sb.Requirepass, sb.Requirepass.Expr, "requirepass", true); ok {
 			d.literal = isLiteral(sb.Requirepass.Expr)

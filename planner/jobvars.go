@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/words"
 )
 
 // JobVariables says where the scheduled jobs (crontab lines, systemd
@@ -340,47 +341,33 @@ func varFileArgs(words []string) []string {
 // for what redisplan writes, systemd) does: single quotes are literal,
 // double quotes and a backslash outside quotes escape one character.
 func shellWords(s string) []string {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\'':
-			inWord = true
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				cur.WriteString(s[i+1:])
-				i = len(s)
-				break
-			}
-			cur.WriteString(s[i+1 : i+1+j])
-			i += j + 1
-		case c == '"':
-			inWord = true
-			for i++; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				cur.WriteByte(s[i])
-			}
-		case c == '\\' && i+1 < len(s):
-			inWord = true
-			i++
-			cur.WriteByte(s[i])
-		case c == ' ' || c == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			inWord = true
-			cur.WriteByte(c)
+	w, _ := words.Split(s, shellQuoted)
+	return w
+}
+
+// shellQuoted reads a shell's quoted part or escape at s[i]. An unclosed
+// single quote runs to the end of the line, as does an unclosed double
+// quote.
+func shellQuoted(s string, i int) (string, int, bool, error) {
+	switch {
+	case s[i] == '\'':
+		j := strings.IndexByte(s[i+1:], '\'')
+		if j < 0 {
+			return s[i+1:], len(s) - 1, true, nil
 		}
+		return s[i+1 : i+1+j], i + 1 + j, true, nil
+	case s[i] == '"':
+		var b strings.Builder
+		j := i + 1
+		for ; j < len(s) && s[j] != '"'; j++ {
+			if s[j] == '\\' && j+1 < len(s) {
+				j++
+			}
+			b.WriteByte(s[j])
+		}
+		return b.String(), j, true, nil
+	case s[i] == '\\' && i+1 < len(s):
+		return s[i+1 : i+2], i + 1, true, nil
 	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
+	return "", i, false, nil
 }

@@ -73,6 +73,18 @@ func CheckName(name string) error {
 	return nil
 }
 
+// CheckNote accepts the backup ID and the note name that WriteNote is
+// given, with errors that say so.
+func CheckNote(id, name string) error {
+	if err := CheckID(id); err != nil {
+		return fmt.Errorf("write note: %w", err)
+	}
+	if err := CheckNoteName(name); err != nil {
+		return fmt.Errorf("write note of backup %s: %w", id, err)
+	}
+	return nil
+}
+
 // CheckNoteName accepts the name of a note (Storage.WriteNote): one path
 // element that CheckName accepts and that is not the manifest's.
 func CheckNoteName(name string) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // NewRun returns a new run name: n random bytes in lower-case hex. A
@@ -31,10 +32,12 @@ func ValidRun(r string, n int) bool {
 // Artifacts is the bookkeeping that every storage's pending backup keeps
 // the same way: the artifacts being written (by their writer, W), those
 // written with their sizes, and whether the backup was committed or
-// aborted. It has no lock: the pending backup holds its own around every
-// call. Set ID; the zero maps are ready to use.
+// aborted. A storage calls Create, Close, Commit and Discard, which hold
+// the bookkeeping's lock around each step; the other methods are those
+// steps and take no lock. Set ID; the zero maps are ready to use.
 type Artifacts[W comparable] struct {
 	ID        string
+	mu        sync.Mutex
 	open      map[string]W
 	sizes     map[string]int64
 	committed bool
@@ -151,4 +154,57 @@ func (a *Artifacts[W]) Abort() (open []W, ok bool) {
 		open = append(open, w)
 	}
 	return open, true
+}
+
+// Create starts artifact name under the lock: it fails unless CheckNew
+// passes, then calls open, the storage's start of the writer, and records
+// the writer open.
+func (a *Artifacts[W]) Create(name string, open func() (W, error)) (W, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var w W
+	if err := a.CheckNew(name); err != nil {
+		return w, err
+	}
+	w, err := open()
+	if err != nil {
+		return w, err
+	}
+	a.Opened(name, w)
+	return w, nil
+}
+
+// Close is Closed under the lock: w, the writer of name, is closed after
+// writing n bytes, with err when it failed (what says what failed).
+func (a *Artifacts[W]) Close(name string, w W, n int64, what string, err error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.Closed(name, w, n, what, err)
+}
+
+// Commit commits the backup with manifest m under the lock: once
+// CommitManifest passes (refuse is the storage's check that the ID is not
+// complete already), store writes the manifest's data, which makes the
+// backup visible, and the backup counts as committed when it succeeds.
+func (a *Artifacts[W]) Commit(ctx context.Context, m *Manifest, refuse func() error, store func(data []byte) error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	data, err := a.CommitManifest(ctx, m, refuse)
+	if err != nil {
+		return err
+	}
+	if err := store(data); err != nil {
+		return err
+	}
+	a.Committed()
+	return nil
+}
+
+// Discard is Abort under the lock: it records that the backup is aborted
+// and returns the writers still open, with ok false when the backup was
+// already committed or aborted.
+func (a *Artifacts[W]) Discard() (open []W, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.Abort()
 }

@@ -78,3 +78,36 @@ func TestArtifacts(t *testing.T) {
 		t.Errorf("CheckNew after Abort = %v", err)
 	}
 }
+
+// TestArtifactsStorageSteps: a writer whose start fails is not recorded,
+// and a backup counts as committed only once the storage has stored its
+// manifest: after a failed store, the commit can be tried again, and once
+// committed, a deferred abort does nothing.
+func TestArtifactsStorageSteps(t *testing.T) {
+	ctx := context.Background()
+	var a Artifacts[*int]
+	a.ID = "20260101T000002Z"
+	if _, err := a.Create("dump.rdb", func() (*int, error) { return nil, errors.New("no space") }); err == nil {
+		t.Fatal("Create passed on a writer that did not start")
+	}
+	w := new(int)
+	if _, err := a.Create("dump.rdb", func() (*int, error) { return w, nil }); err != nil {
+		t.Fatalf("Create after a failed start = %v", err)
+	}
+	if err := a.Close("dump.rdb", w, 5, "write", nil); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Version: ManifestVersion, ID: a.ID, Files: []File{{Name: "dump.rdb", StoredSize: 5}}}
+	stored := 0
+	refuse := func() error { return nil }
+	fail := func([]byte) error { stored++; return errors.New("disk gone") }
+	if err := a.Commit(ctx, m, refuse, fail); err == nil || stored != 1 {
+		t.Fatalf("Commit with a failing store = %v after %d stores", err, stored)
+	}
+	if err := a.Commit(ctx, m, refuse, func([]byte) error { stored++; return nil }); err != nil || stored != 2 {
+		t.Fatalf("Commit = %v after %d stores", err, stored)
+	}
+	if _, ok := a.Discard(); ok {
+		t.Fatal("a committed backup was discarded")
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -255,8 +254,7 @@ func writeStream(ctx context.Context, w io.Writer, repo ObjectReader, c Choice) 
 					return fmt.Errorf("segment %s: the base %s is at stream offset %d, inside a command (%d to %d): the base and the archive disagree",
 						seg.FileName(), c.Base.ID, from, e.Offset-int64(len(e.Raw)), e.Offset)
 				}
-				d := strconv.Itoa(db)
-				if _, err := fmt.Fprintf(w, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", len(d), d); err != nil {
+				if _, err := w.Write(selectCommand(db)); err != nil {
 					return err
 				}
 				started = true
@@ -268,8 +266,7 @@ func writeStream(ctx context.Context, w io.Writer, repo ObjectReader, c Choice) 
 	}
 	if !started {
 		// Nothing after the base: the stream is only the base's database.
-		d := strconv.Itoa(c.Base.ReplStreamDB)
-		_, err := fmt.Fprintf(w, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", len(d), d)
+		_, err := w.Write(selectCommand(c.Base.ReplStreamDB))
 		return err
 	}
 	return nil

@@ -122,3 +122,14 @@ func TestCutRefusesATimeWhileTheArchiverWasAway(t *testing.T) {
 		})
 	}
 }
+
+// TestSelectCommand: the SELECT that starts the incr file and the stream
+// is the RESP command redis-server reads, for one- and two-digit
+// databases.
+func TestSelectCommand(t *testing.T) {
+	for _, db := range []int{0, 7, 15} {
+		if got, want := string(selectCommand(db)), resp("SELECT", fmt.Sprint(db)); got != want {
+			t.Errorf("selectCommand(%d) = %q, want %q", db, got, want)
+		}
+	}
+}

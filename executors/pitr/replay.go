@@ -180,6 +180,13 @@ func Replay(ctx context.Context, in Input) (out Output, err error) {
 	return out, nil
 }
 
+// selectCommand is SELECT db in RESP, as the incr file and the stream
+// hold it.
+func selectCommand(db int) []byte {
+	d := strconv.Itoa(db)
+	return []byte("*2\r\n$6\r\nSELECT\r\n$" + strconv.Itoa(len(d)) + "\r\n" + d + "\r\n")
+}
+
 // writeIncr writes the incr file: a SELECT of db first (the stream's
 // first command runs there), then the stream cut at until.
 func writeIncr(path string, stream io.Reader, db int, until time.Time) (Cut, error) {
@@ -189,8 +196,7 @@ func writeIncr(path string, stream io.Reader, db int, until time.Time) (Cut, err
 	}
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 256<<10)
-	d := strconv.Itoa(db)
-	fmt.Fprintf(w, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", len(d), d)
+	w.Write(selectCommand(db))
 	cut, err := CutAt(w, stream, until)
 	if err != nil {
 		return cut, err

@@ -42,40 +42,29 @@ func SplitArgs(line string) ([]string, error) {
 			return args, nil
 		}
 		var (
-			cur      []byte
-			inDouble bool
-			inSingle bool
+			cur   []byte
+			quote byte // the quote the argument is inside of, or 0
 		)
 	token:
 		for {
 			switch {
-			case inDouble:
+			case quote != 0:
 				switch {
 				case p >= n:
-					return nil, errUnbalancedDouble
-				case line[p] == '\\' && p+3 < n && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
+					if quote == '"' {
+						return nil, errUnbalancedDouble
+					}
+					return nil, errUnbalancedSingle
+				case quote == '"' && line[p] == '\\' && p+3 < n && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
 					cur = append(cur, unhex(line[p+2])<<4|unhex(line[p+3]))
 					p += 3
-				case line[p] == '\\' && p+1 < n:
+				case quote == '"' && line[p] == '\\' && p+1 < n:
 					p++
 					cur = append(cur, unescape(line[p]))
-				case line[p] == '"':
-					if p+1 < n && !isSpace(line[p+1]) {
-						return nil, errAfterQuote
-					}
-					p++
-					break token
-				default:
-					cur = append(cur, line[p])
-				}
-			case inSingle:
-				switch {
-				case p >= n:
-					return nil, errUnbalancedSingle
-				case line[p] == '\\' && p+1 < n && line[p+1] == '\'':
+				case quote == '\'' && line[p] == '\\' && p+1 < n && line[p+1] == '\'':
 					p++
 					cur = append(cur, '\'')
-				case line[p] == '\'':
+				case line[p] == quote:
 					if p+1 < n && !isSpace(line[p+1]) {
 						return nil, errAfterQuote
 					}
@@ -94,10 +83,8 @@ func SplitArgs(line string) ([]string, error) {
 					// \v and \f are kept in it.
 					p++
 					break token
-				case '"':
-					inDouble = true
-				case '\'':
-					inSingle = true
+				case '"', '\'':
+					quote = line[p]
 				default:
 					cur = append(cur, line[p])
 				}

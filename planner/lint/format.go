@@ -341,15 +341,22 @@ type sarifSuppression struct {
 	Justification string `json:"justification"`
 }
 
-// sarifLevel maps a severity to a SARIF result level.
-func sarifLevel(s model.Severity) string {
-	switch s {
-	case model.SeverityError:
-		return "error"
-	case model.SeverityWarning:
-		return "warning"
+// severityScale names the severities in a report format's own words,
+// indexed by model.Severity.
+type severityScale [3]string
+
+// of is s in the scale's words; a severity the scale does not know reads
+// as a notice.
+func (sc severityScale) of(s model.Severity) string {
+	if s < 0 || int(s) >= len(sc) {
+		s = model.SeverityNotice
 	}
-	return "note"
+	return sc[s]
+}
+
+// sarifLevels are SARIF's result levels.
+var sarifLevels = severityScale{
+	model.SeverityNotice: "note", model.SeverityWarning: "warning", model.SeverityError: "error",
 }
 
 // ruleName turns a title into the PascalCase identifier SARIF viewers
@@ -378,7 +385,7 @@ func WriteSARIF(w io.Writer, fs []model.Finding, toolVersion string) error {
 	for _, r := range Rules() {
 		rules = append(rules, sarifRule{
 			ID: r.Code, Name: ruleName(r.Title), ShortDescription: sarifText{r.Title},
-			HelpURI: projectURI + "/blob/main/" + DocPath(r.Code), DefaultConfiguration: sarifConfiguration{sarifLevel(r.Severity)},
+			HelpURI: projectURI + "/blob/main/" + DocPath(r.Code), DefaultConfiguration: sarifConfiguration{sarifLevels.of(r.Severity)},
 		})
 	}
 	index := map[string]int{}
@@ -396,7 +403,7 @@ func WriteSARIF(w io.Writer, fs []model.Finding, toolVersion string) error {
 		index[f.Code] = len(rules)
 		rules = append(rules, sarifRule{
 			ID: f.Code, Name: f.Code, ShortDescription: sarifText{"Policy " + f.Code},
-			DefaultConfiguration: sarifConfiguration{sarifLevel(f.Severity)},
+			DefaultConfiguration: sarifConfiguration{sarifLevels.of(f.Severity)},
 		})
 	}
 
@@ -409,7 +416,7 @@ func WriteSARIF(w io.Writer, fs []model.Finding, toolVersion string) error {
 		if f.Fix != "" {
 			text += ". Fix: " + f.Fix
 		}
-		res := sarifResult{RuleID: f.Code, RuleIndex: index[f.Code], Level: sarifLevel(f.Severity), Message: sarifText{text}}
+		res := sarifResult{RuleID: f.Code, RuleIndex: index[f.Code], Level: sarifLevels.of(f.Severity), Message: sarifText{text}}
 		if f.Pos.Filename != "" {
 			loc := sarifLocation{PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: sarifURI(f.Pos.Filename)}}}
 			if f.Pos.Line > 0 {

@@ -31,18 +31,11 @@ type gitlabLines struct {
 	Begin int `json:"begin"`
 }
 
-// gitlabSeverity maps a finding's severity onto GitLab's scale (info,
+// gitlabSeverities map a finding's severity onto GitLab's scale (info,
 // minor, major, critical, blocker): an error, which fails validate and
 // stops apply, is critical; a warning is major; a notice is info.
-func gitlabSeverity(s model.Severity) string {
-	switch s {
-	case model.SeverityError:
-		return "critical"
-	case model.SeverityWarning:
-		return "major"
-	default:
-		return "info"
-	}
+var gitlabSeverities = severityScale{
+	model.SeverityNotice: "info", model.SeverityWarning: "major", model.SeverityError: "critical",
 }
 
 // WriteGitLab writes GitLab's Code Quality report: a JSON array with one
@@ -85,7 +78,7 @@ func WriteGitLab(w io.Writer, fs []model.Finding, base, fallback string) error {
 			Description: desc,
 			CheckName:   f.Code,
 			Fingerprint: hex.EncodeToString(sum[:16]),
-			Severity:    gitlabSeverity(f.Severity),
+			Severity:    gitlabSeverities.of(f.Severity),
 			Location:    gitlabLocation{Path: path, Lines: gitlabLines{Begin: line}},
 		})
 	}

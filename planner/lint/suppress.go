@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/redisplan/redisplan/internal/model"
+	"github.com/redisplan/redisplan/internal/words"
 )
 
 // commentMarker starts a suppression comment:
@@ -163,40 +164,21 @@ func checkRuleName(name string) error {
 // splitArgs splits on spaces, keeping a double-quoted part (with Go
 // escapes) inside the argument it belongs to: reason="cache only".
 func splitArgs(s string) ([]string, error) {
-	var args []string
-	var cur strings.Builder
-	inArg := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t':
-			if inArg {
-				args = append(args, cur.String())
-				cur.Reset()
-				inArg = false
-			}
-		case c == '"':
-			inArg = true
-			j := i + 1
-			for ; j < len(s) && s[j] != '"'; j++ {
-				if s[j] == '\\' {
-					j++
-				}
-			}
-			if j >= len(s) {
-				return nil, fmt.Errorf("a quoted value is not closed: %s", s[i:])
-			}
-			cur.WriteString(s[i : j+1])
-			i = j
-		default:
-			inArg = true
-			cur.WriteByte(c)
+	return words.Split(s, func(s string, i int) (string, int, bool, error) {
+		if s[i] != '"' {
+			return "", i, false, nil
 		}
-	}
-	if inArg {
-		args = append(args, cur.String())
-	}
-	return args, nil
+		j := i + 1
+		for ; j < len(s) && s[j] != '"'; j++ {
+			if s[j] == '\\' {
+				j++
+			}
+		}
+		if j >= len(s) {
+			return "", i, false, fmt.Errorf("a quoted value is not closed: %s", s[i:])
+		}
+		return s[i : j+1], j, true, nil
+	})
 }
 
 // isComment reports whether an ignore was written as a comment, which

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redisplan/redisplan/executors/live"
 	"github.com/redisplan/redisplan/internal/failpoint"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // Kinds of the files AOFSnapshot returns; they are the backup manifest's
@@ -228,14 +229,14 @@ func waitNoRewrite(ctx context.Context, c *redis.Client, ep endpoint) (map[strin
 // while a background fsync is slow. aof_current_size grows by what is
 // written; a rewrite that starts writes the whole buffer first.
 func waitWritten(ctx context.Context, c *redis.Client, ep endpoint, start map[string]string) error {
-	size, ok1 := field(start, "aof_current_size")
-	buffered, ok2 := field(start, "aof_buffer_length")
+	size, ok1 := redisinfo.Int(start, "aof_current_size")
+	buffered, ok2 := redisinfo.Int(start, "aof_buffer_length")
 	if !ok1 || !ok2 || buffered == 0 {
 		return nil
 	}
 	target := size + buffered
 	_, err := poll(ctx, c, func(info map[string]string) bool {
-		if n, ok := field(info, "aof_current_size"); ok && n >= target {
+		if n, ok := redisinfo.Int(info, "aof_current_size"); ok && n >= target {
 			return true
 		}
 		return info["aof_rewrites"] != start["aof_rewrites"] || info["aof_rewrite_in_progress"] == "1"

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // pollInterval is how often the waits of this package ask the server again.
@@ -130,16 +130,10 @@ type saveMark struct {
 
 func markOf(info map[string]string) saveMark {
 	m := saveMark{status: info["rdb_last_bgsave_status"]}
-	m.saves, m.hasSaves = field(info, "rdb_saves")
-	m.lastSave, _ = field(info, "rdb_last_save_time")
-	m.changes, _ = field(info, "rdb_changes_since_last_save")
+	m.saves, m.hasSaves = redisinfo.Int(info, "rdb_saves")
+	m.lastSave, _ = redisinfo.Int(info, "rdb_last_save_time")
+	m.changes, _ = redisinfo.Int(info, "rdb_changes_since_last_save")
 	return m
-}
-
-// field returns an integer INFO field.
-func field(info map[string]string, key string) (int64, bool) {
-	n, err := strconv.ParseInt(info[key], 10, 64)
-	return n, err == nil
 }
 
 // startSave asks the server for a save until it takes one that starts
@@ -222,7 +216,7 @@ func waitSave(ctx context.Context, c *redis.Client, ep endpoint, mark saveMark, 
 	sawRunning := how == started
 	var restarted bool
 	info, err := poll(ctx, c, func(info map[string]string) bool {
-		if n, ok := field(info, "rdb_saves"); ok && mark.hasSaves && n < mark.saves {
+		if n, ok := redisinfo.Int(info, "rdb_saves"); ok && mark.hasSaves && n < mark.saves {
 			restarted = true
 			return true
 		}
@@ -260,7 +254,7 @@ func saveFinished(mark saveMark, info map[string]string, sawRunning bool) bool {
 		return false
 	}
 	if mark.hasSaves {
-		n, ok := field(info, "rdb_saves")
+		n, ok := redisinfo.Int(info, "rdb_saves")
 		return ok && n > mark.saves
 	}
 	if sawRunning {
@@ -269,10 +263,10 @@ func saveFinished(mark saveMark, info map[string]string, sawRunning bool) bool {
 	// Before Redis 7.0: a successful save moves rdb_last_save_time (to
 	// the second) and resets rdb_changes_since_last_save; a failed one
 	// turns the status to err.
-	if t, ok := field(info, "rdb_last_save_time"); ok && t > mark.lastSave {
+	if t, ok := redisinfo.Int(info, "rdb_last_save_time"); ok && t > mark.lastSave {
 		return true
 	}
-	if n, ok := field(info, "rdb_changes_since_last_save"); ok && n < mark.changes {
+	if n, ok := redisinfo.Int(info, "rdb_changes_since_last_save"); ok && n < mark.changes {
 		return true
 	}
 	return mark.status == "ok" && info["rdb_last_bgsave_status"] == "err"

@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/internal/redisinfo"
 )
 
 // followStep is how long a Save waits at the end of the file the server's
@@ -57,8 +57,8 @@ func FollowBGSave(ctx context.Context, c *redis.Client, configCmd, dataDir strin
 		return nil, err
 	}
 	if s.how == started {
-		if pid, err := strconv.Atoi(server["process_id"]); err == nil {
-			s.f = s.openChildFile(dir, pid)
+		if pid, ok := redisinfo.Int(server, "process_id"); ok {
+			s.f = s.openChildFile(dir, int(pid))
 		}
 	}
 	if s.f != nil {
@@ -118,7 +118,7 @@ func (s *Save) poll() error {
 	if err != nil {
 		return err
 	}
-	if n, ok := field(info, "rdb_saves"); ok && s.mark.hasSaves && n < s.mark.saves {
+	if n, ok := redisinfo.Int(info, "rdb_saves"); ok && s.mark.hasSaves && n < s.mark.saves {
 		return s.ep.Errorf(nil, "BGSAVE on %s: the server restarted during the save (rdb_saves went from %d to %s); "+
 			"run the backup again", s.ep.Addr(), s.mark.saves, info["rdb_saves"])
 	}

@@ -33,7 +33,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -431,35 +430,32 @@ func isOwnCheckState(name string) bool {
 type pending struct {
 	store *Store
 	dir   string
-
-	mu    sync.Mutex
 	files backup.Artifacts[*artifact]
 }
 
 // Create writes one artifact. Its data and directory entry reach the
 // disk before Close returns.
 func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.files.CheckNew(name); err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(p.dir)
-	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
-	}
-	defer root.Close()
-	if d := filepath.Dir(filepath.FromSlash(name)); d != "." {
-		if err := root.MkdirAll(d, dirPerm); err != nil {
+	a, err := p.files.Create(name, func() (*artifact, error) {
+		root, err := os.OpenRoot(p.dir)
+		if err != nil {
 			return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
 		}
-	}
-	f, err := root.OpenFile(filepath.FromSlash(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		defer root.Close()
+		if d := filepath.Dir(filepath.FromSlash(name)); d != "." {
+			if err := root.MkdirAll(d, dirPerm); err != nil {
+				return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
+			}
+		}
+		f, err := root.OpenFile(filepath.FromSlash(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		if err != nil {
+			return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
+		}
+		return &artifact{p: p, name: name, f: f}, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", p.files.ID, err)
+		return nil, err
 	}
-	a := &artifact{p: p, name: name, f: f}
-	p.files.Opened(name, a)
 	return a, nil
 }
 
@@ -489,43 +485,42 @@ func (a *artifact) Close() error {
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
-	a.p.mu.Lock()
-	defer a.p.mu.Unlock()
-	return a.p.files.Closed(a.name, a, a.n, "write", err)
+	return a.p.files.Close(a.name, a, a.n, "write", err)
 }
 
 // Commit checks that every artifact m lists was written with the size it
 // records, writes manifest.json, fsyncs the whole pending tree, and
 // renames it to DIR/ID. It fails with backup.ErrExists when DIR/ID exists.
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	data, err := p.files.CommitManifest(ctx, m, func() error { return p.store.refuseExisting(p.files.ID) })
+	refuse := func() error { return p.store.refuseExisting(p.files.ID) }
+	err := p.files.Commit(ctx, m, refuse, func(data []byte) error {
+		manifest := filepath.Join(p.dir, backup.ManifestName)
+		if err := writeSynced(manifest, data); err != nil {
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
+		}
+		if err := syncTree(p.dir); err != nil {
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
+		}
+		failpoint.Hit(failpoint.BackupBeforeRename)
+		// The owner record stays until after the rename, so that the
+		// pending directory is protected from Clean until it stops being
+		// pending.
+		if err := os.Rename(p.dir, p.store.path(p.files.ID)); err != nil {
+			// Still pending: without its manifest again, a later Commit
+			// or Abort finds it as it was.
+			if rerr := os.Remove(manifest); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+				return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
+			}
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	manifest := filepath.Join(p.dir, backup.ManifestName)
-	if err := writeSynced(manifest, data); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
-	}
-	if err := syncTree(p.dir); err != nil {
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
-	}
-	failpoint.Hit(failpoint.BackupBeforeRename)
-	// The owner record stays until after the rename, so that the pending
-	// directory is protected from Clean until it stops being pending.
-	if err := os.Rename(p.dir, p.store.path(p.files.ID)); err != nil {
-		// Still pending: without its manifest again, a later Commit or
-		// Abort finds it as it was.
-		if rerr := os.Remove(manifest); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
-			return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
-		}
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
-	}
-	p.files.Committed()
 	if err := fsutil.SyncDir(p.store.dir); err != nil {
 		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
 	}
@@ -540,9 +535,7 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 // Abort removes the pending directory. After a successful Commit it does
 // nothing, so that it can be deferred.
 func (p *pending) Abort(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.files.Abort(); !ok {
+	if _, ok := p.files.Discard(); !ok {
 		return nil
 	}
 	if err := os.RemoveAll(p.dir); err != nil {
@@ -595,11 +588,8 @@ func syncTree(root string) error {
 // WriteNote writes DIR/id/name atomically (temp file, fsync, rename,
 // fsync of the directory), 0600. Delete removes it with the backup.
 func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) error {
-	if err := backup.CheckID(id); err != nil {
-		return fmt.Errorf("write note: %w", err)
-	}
-	if err := backup.CheckNoteName(name); err != nil {
-		return fmt.Errorf("write note of backup %s: %w", id, err)
+	if err := backup.CheckNote(id, name); err != nil {
+		return err
 	}
 	ok, err := s.complete(id)
 	if err != nil {

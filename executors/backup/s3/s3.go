@@ -45,7 +45,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -659,8 +658,6 @@ func PartSize(expected int64) uint64 {
 type pending struct {
 	store *Store
 	run   string
-
-	mu    sync.Mutex
 	files backup.Artifacts[*writer]
 }
 
@@ -673,28 +670,28 @@ func (p *pending) Create(ctx context.Context, name string) (io.WriteCloser, erro
 // is chosen from its expected size. The upload completes, and the data is
 // stored, before Close returns.
 func (p *pending) CreateSized(ctx context.Context, name string, expected int64) (io.WriteCloser, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.files.CheckNew(name); err != nil {
+	w, err := p.files.Create(name, func() (*writer, error) {
+		wctx, cancel := context.WithCancel(ctx)
+		pr, pw := io.Pipe()
+		w := &writer{p: p, name: name, pw: pw, cancel: cancel, done: make(chan struct{})}
+		key := p.store.runPrefix(p.files.ID, p.run) + name
+		opts := minio.PutObjectOptions{
+			PartSize:             PartSize(expected),
+			ServerSideEncryption: p.store.sse,
+			ContentType:          "application/octet-stream",
+		}
+		go func() {
+			defer close(w.done)
+			info, err := p.store.client.PutObject(wctx, p.store.bucket, key, pr, -1, opts)
+			// Unblock a writer still writing when the upload fails.
+			pr.CloseWithError(errors.Join(err, errors.New("upload ended")))
+			w.uploaded, w.err = info.Size, p.store.clean(err)
+		}()
+		return w, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	pr, pw := io.Pipe()
-	w := &writer{p: p, name: name, pw: pw, cancel: cancel, done: make(chan struct{})}
-	key := p.store.runPrefix(p.files.ID, p.run) + name
-	opts := minio.PutObjectOptions{
-		PartSize:             PartSize(expected),
-		ServerSideEncryption: p.store.sse,
-		ContentType:          "application/octet-stream",
-	}
-	go func() {
-		defer close(w.done)
-		info, err := p.store.client.PutObject(wctx, p.store.bucket, key, pr, -1, opts)
-		// Unblock a writer still writing when the upload fails.
-		pr.CloseWithError(errors.Join(err, errors.New("upload ended")))
-		w.uploaded, w.err = info.Size, p.store.clean(err)
-	}()
-	p.files.Opened(name, w)
 	return w, nil
 }
 
@@ -739,42 +736,40 @@ func (w *writer) Close() error {
 	if err == nil && w.uploaded != w.n {
 		err = fmt.Errorf("the server stored %d bytes of %d", w.uploaded, w.n)
 	}
-	w.p.mu.Lock()
-	defer w.p.mu.Unlock()
-	return w.p.files.Closed(w.name, w, w.n, "upload", err)
+	return w.p.files.Close(w.name, w, w.n, "upload", err)
 }
 
 // Commit checks that every artifact m lists was written with the size it
 // records, then writes the manifest, which makes the backup visible. It
 // fails with backup.ErrExists when the ID is already complete.
 func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	data, err := p.files.CommitManifest(ctx, m, func() error { return p.store.refuseExisting(ctx, p.files.ID) })
+	refuse := func() error { return p.store.refuseExisting(ctx, p.files.ID) }
+	err := p.files.Commit(ctx, m, refuse, func(data []byte) error {
+		opts := minio.PutObjectOptions{
+			ContentType:  "application/json",
+			UserMetadata: map[string]string{runMetaKey: p.run},
+		}
+		// Refused by the server when another run committed this ID since
+		// the check above.
+		cond := opts
+		cond.SetMatchETagExcept("*")
+		err := p.store.put(ctx, p.store.manifestKey(p.files.ID), data, cond)
+		if r := errorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
+			// A server without conditional writes: the check above is
+			// what guards the ID, as on stores from before they existed.
+			err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, opts)
+		}
+		if err != nil {
+			if r := errorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
+				return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
+			}
+			return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	opts := minio.PutObjectOptions{
-		ContentType:  "application/json",
-		UserMetadata: map[string]string{runMetaKey: p.run},
-	}
-	// Refused by the server when another run committed this ID since the
-	// check above.
-	cond := opts
-	cond.SetMatchETagExcept("*")
-	err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, cond)
-	if r := errorResponse(err); err != nil && (r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented") {
-		// A server without conditional writes: the check above is what
-		// guards the ID, as on stores from before they existed.
-		err = p.store.put(ctx, p.store.manifestKey(p.files.ID), data, opts)
-	}
-	if err != nil {
-		if r := errorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
-			return fmt.Errorf("commit backup %s: %w", p.files.ID, backup.ErrExists)
-		}
-		return fmt.Errorf("commit backup %s: %w", p.files.ID, err)
-	}
-	p.files.Committed()
 	// The backup is complete. A leftover owner object would only make
 	// Clean look at the run and find it committed, so a failure to remove
 	// it is not a failure of the commit.
@@ -786,9 +781,7 @@ func (p *pending) Commit(ctx context.Context, m *backup.Manifest) error {
 // wrote. After a successful Commit it does nothing, so that it can be
 // deferred.
 func (p *pending) Abort(ctx context.Context) error {
-	p.mu.Lock()
-	open, ok := p.files.Abort()
-	p.mu.Unlock()
+	open, ok := p.files.Discard()
 	if !ok {
 		return nil
 	}
@@ -807,11 +800,8 @@ func (p *pending) Abort(ctx context.Context) error {
 // backup's committed run (one PUT: atomic), where Open reads it and
 // Delete removes it with the run.
 func (s *Store) WriteNote(ctx context.Context, id, name string, data []byte) error {
-	if err := backup.CheckID(id); err != nil {
-		return fmt.Errorf("write note: %w", err)
-	}
-	if err := backup.CheckNoteName(name); err != nil {
-		return fmt.Errorf("write note of backup %s: %w", id, err)
+	if err := backup.CheckNote(id, name); err != nil {
+		return err
 	}
 	run, err := s.committedRun(ctx, id)
 	if err != nil {
