@@ -133,6 +133,25 @@ func startDaemonAt(t *testing.T, confDir string, lines ...string) *daemon {
 	}
 }
 
+// waitExited waits until the process its pidfile names has exited: a
+// server that refuses its data (an early end of a streamed load) checks
+// the RDB at its name before it exits, and holds its port meanwhile
+// without answering.
+func (d *daemon) waitExited(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(d.dir, "redis.pid"))
+	if err != nil {
+		return // removed by a clean exit, or never written
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return
+	}
+	testwait.For(t, 30*time.Second, fmt.Sprintf("redis-server (pid %d) to exit", pid), func() (bool, error) {
+		return syscall.Kill(pid, 0) != nil || zombie(pid), nil
+	})
+}
+
 // errPortTaken is a daemon's port taken by another process.
 var errPortTaken = errors.New("its port was taken by another process")
 

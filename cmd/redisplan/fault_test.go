@@ -209,6 +209,7 @@ func TestKillRestore(t *testing.T) {
 			// hand if redisplan had stopped it) with one complete set of
 			// data: the original or the backup's, never none, never mixed.
 			if !d.answers() {
+				d.waitExited(t)
 				if out, err := execCommand(d.start, d.conf); err != nil {
 					t.Fatalf("start: %v %s", err, out)
 				}

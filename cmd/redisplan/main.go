@@ -5,13 +5,22 @@ package main
 
 import (
 	"context"
-
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redisplan/redisplan/executors/restore"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == restore.GuardArg {
+		// Not a command: the process a streamed restore leaves beside
+		// its pipe (executors/restore, guard.go).
+		os.Exit(restore.RunGuard(os.Args[2:], os.Stdin, os.Stderr))
+	}
+	if exe, err := os.Executable(); err == nil {
+		restore.GuardCommand = []string{exe, restore.GuardArg}
+	}
 	// Output that goes away (stdout piped into `head`, a closed terminal)
 	// must not kill a run halfway: Go kills a program that writes to a
 	// broken pipe on fd 1 or 2 unless it handles SIGPIPE. Handled here, a

@@ -253,6 +253,7 @@ func TestKillRestoreWhileStreaming(t *testing.T) {
 	}, "restore", "-config", spec, "-target", "main", "-latest", "-auto-approve")
 
 	testwait.For(t, 10*time.Second, "the server, its stream cut, to exit", func() (bool, error) { return !d.answers(), nil })
+	d.waitExited(t)
 	if m, _ := filepath.Glob(filepath.Join(d.dir, "redisplan-safety-*", "dump.rdb")); len(m) != 1 {
 		t.Errorf("safety copies of dump.rdb after the kill: %v, want one", m)
 	}

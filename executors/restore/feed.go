@@ -146,6 +146,7 @@ func (r *run) feed(ctx context.Context) error {
 	if err := unpipe(r.p.dir, r.p.dbfilename, r.safety); err != nil {
 		return err
 	}
+	r.guard.done()
 	failpoint.Hit(failpoint.RestoreStreaming)
 
 	total := s.pl.file.RawSize

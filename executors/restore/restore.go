@@ -308,7 +308,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	// still runs: the server is down only for the swap and the load, and
 	// at no moment does the data dir lack a complete set of files.
 	defer r.removeStaging()
-	defer func() { r.feeder.stop(); r.checks.stop() }()
+	defer func() { r.feeder.stop(); r.checks.stop(); r.guard.done() }()
 	staging := time.Now()
 	if err := r.stage(ctx); err != nil {
 		return res, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
@@ -399,6 +399,7 @@ type run struct {
 	checks *stagedChecks // the staged files' checks left from staging, or a streamed load's writer; nil when none
 	stream *streamPlan   // a streamed load's pipe and file; nil when the files are staged
 	feeder *stagedChecks // a streamed load's feed of the pipe, from the server's start
+	guard  *pipeGuard    // a streamed load's guard of its pipe at the data file's name; nil when none
 
 	tm                         Timings
 	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable
@@ -1233,6 +1234,18 @@ func RecoverInterrupted(ctx context.Context, t *model.Target, opts Options) (err
 		return nil // check reports these
 	}
 	network, addr := server.Address(t.Connection)
+	if released := releaseStreamPipe(rec); released {
+		// A server started on the pipe after the restore died waits in
+		// its open, taking connections it never answers: let go, it
+		// reads an early end and exits; then it is down.
+		opts.emit(progress.Warning, "a server waited on the pipe an interrupted restore left at %s: it was let go, and exits", filepath.Join(rec.DataDir, rec.Names[0]))
+		wctx, cancel := context.WithTimeout(ctx, stopTimeout)
+		err := server.WaitGone(wctx, rec.Address, network, addr)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("the server waiting on the restore's pipe did not exit: %w", err)
+		}
+	}
 	if down, _ := server.NotAnswering(ctx, network, addr); !down {
 		return nil
 	}

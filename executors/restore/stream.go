@@ -138,6 +138,9 @@ func (r *run) putPipe() error {
 	if err := r.writeRecord(PhaseStreaming); err != nil {
 		return err
 	}
+	if r.guard, err = startGuard(p.dir, p.dbfilename, safety); err != nil {
+		return err
+	}
 	if err := os.Rename(s.fifo, live); err != nil {
 		return fmt.Errorf("put the restore's pipe at %s: %w", live, err)
 	}
@@ -149,30 +152,47 @@ func (r *run) putPipe() error {
 }
 
 // unpipe puts the original data file back at its name in place of the
-// pipe (from the safety copy, where a hard link of it is), or removes the
-// pipe when there was none, and lets go of any server still waiting to
-// open the pipe. It does nothing when the pipe is not there.
+// pipe (from the safety copy, where a hard link of it is), or takes the
+// pipe away when there was none, and then lets go of any server waiting
+// to open the pipe: it reads an early end and exits (after checking the
+// file at its data file's name, which is then the original). It does
+// nothing when the pipe is not there.
 func unpipe(dir, name, safety string) error {
+	pipe, err := originalBack(dir, name, safety)
+	if err != nil || pipe == "" {
+		return err
+	}
+	releaseFIFO(pipe)
+	if isFIFO(pipe) {
+		os.Remove(pipe)
+	}
+	return nil
+}
+
+// originalBack puts the original file back at dir/name in place of the
+// pipe, or takes the pipe away when there was none, and returns the name
+// the pipe has now ("" when the pipe was not at dir/name).
+func originalBack(dir, name, safety string) (string, error) {
 	live := filepath.Join(dir, name)
 	if !isFIFO(live) {
-		return nil
+		return "", nil
 	}
-	releaseFIFO(live)
+	pipe := filepath.Join(dir, tempPrefix+"pipe-"+name)
+	os.Remove(pipe) // a leftover of this very step, interrupted
 	original := filepath.Join(safety, name)
 	if _, err := os.Lstat(original); err == nil {
-		tmp := filepath.Join(dir, tempPrefix+"original-"+name)
-		os.Remove(tmp) // a leftover of this very step, interrupted
-		if err := os.Link(original, tmp); err != nil {
-			return fmt.Errorf("put the original %s back from %s: %w", live, original, err)
+		if err := os.Link(original, pipe); err != nil {
+			return "", fmt.Errorf("put the original %s back from %s: %w", live, original, err)
 		}
-		if err := os.Rename(tmp, live); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("put the original %s back from %s: %w", live, original, err)
+		// live is the original, pipe the pipe.
+		if err := exchange(pipe, live); err != nil {
+			os.Remove(pipe)
+			return "", fmt.Errorf("put the original %s back from %s: %w", live, original, err)
 		}
-	} else if err := os.Remove(live); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove the restore's pipe %s: %w", live, err)
+	} else if err := os.Rename(live, pipe); err != nil {
+		return "", fmt.Errorf("take the restore's pipe away from %s: %w", live, err)
 	}
-	return syncDirs(dir)
+	return pipe, syncDirs(dir)
 }
 
 // finishStream waits for the stream to end, every byte written, checked
@@ -216,7 +236,24 @@ func (r *run) releasePipe() error {
 	if r.stream == nil || r.safety == "" {
 		return nil
 	}
-	return unpipe(r.p.dir, r.p.dbfilename, r.safety)
+	err := unpipe(r.p.dir, r.p.dbfilename, r.safety)
+	if err == nil {
+		r.guard.done()
+	}
+	return err
+}
+
+// releaseStreamPipe puts the original file back in place of the pipe of
+// the interrupted streamed load rec records, letting go of a server
+// waiting on it (unpipe), and reports whether it did.
+func releaseStreamPipe(rec *Record) bool {
+	if rec.Phase != PhaseStreaming || len(rec.Names) == 0 || !plainName(rec.Names[0]) {
+		return false
+	}
+	if !isFIFO(filepath.Join(rec.DataDir, rec.Names[0])) {
+		return false
+	}
+	return unpipe(rec.DataDir, rec.Names[0], rec.Safety) == nil
 }
 
 // isFIFO reports whether path is a named pipe.

@@ -45,18 +45,7 @@ func openFIFOWriter(ctx context.Context, path string) (*fifoWriter, error) {
 	for {
 		fd, err := openFIFONow(path)
 		if err == nil {
-			size, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize)
-			if err != nil {
-				// Refused above the user's limit: the default.
-				if size, err = unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err != nil {
-					unix.Close(fd)
-					return nil, &os.PathError{Op: "fcntl", Path: path, Err: err}
-				}
-			}
-			// A quarter of the pipe at about 500 MB/s, faster than a
-			// server loads.
-			nap := time.Duration(size/4) * time.Second / (500 << 20)
-			return &fifoWriter{ctx: ctx, fd: fd, size: size, nap: nap}, nil
+			return newFIFOWriter(ctx, fd), nil
 		}
 		if !errors.Is(err, unix.ENXIO) {
 			return nil, &os.PathError{Op: "open", Path: path, Err: err}
@@ -101,6 +90,21 @@ func (w *fifoWriter) spliceFrom(f *os.File, off, n int64) (int64, error) {
 		}
 	}
 	return moved, nil
+}
+
+// newFIFOWriter is the writer of a pipe open for writing on fd, its
+// buffer made larger when the kernel allows.
+func newFIFOWriter(ctx context.Context, fd int) *fifoWriter {
+	size, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize)
+	if err != nil {
+		// Refused above the user's limit: the default.
+		if size, err = unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err != nil {
+			size = 64 << 10
+		}
+	}
+	// A quarter of the pipe at about 500 MB/s, faster than a server loads.
+	nap := time.Duration(size/4) * time.Second / (500 << 20)
+	return &fifoWriter{ctx: ctx, fd: fd, size: size, nap: nap}
 }
 
 func (w *fifoWriter) Close() error {

@@ -3,9 +3,11 @@ package restore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,8 +16,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redisplan/redisplan/executors/backup"
+	"github.com/redisplan/redisplan/executors/live"
+	"github.com/redisplan/redisplan/executors/server"
 	"github.com/redisplan/redisplan/internal/model"
 	"github.com/redisplan/redisplan/internal/progress"
+	"github.com/redisplan/redisplan/internal/testwait"
 )
 
 // streamed returns src as a catalog backup in a directory gives it
@@ -288,4 +293,127 @@ func (h holdEnd) Read(p []byte) (int, error) {
 		<-h.release
 	}
 	return n, err
+}
+
+// pipeLeftBehind stops d and leaves its data dir as a streamed restore
+// killed with its pipe in place (and no guard) leaves it: the original
+// dump.rdb in a safety copy, a pipe at its name, the record in
+// PhaseStreaming. It returns the safety copy.
+func pipeLeftBehind(t *testing.T, d *daemon) string {
+	t.Helper()
+	c := d.client(t, 0)
+	if err := server.Shutdown(testContext(t), c, "SHUTDOWN"); err != nil {
+		t.Fatal(err)
+	}
+	network, addr := server.Address(d.connection())
+	if err := server.WaitGone(testContext(t), d.addr(), network, addr); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(d.dataDir, "dump.rdb")
+	safety := filepath.Join(d.dataDir, safetyPrefix+"backup-1")
+	if err := os.Mkdir(safety, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(live, filepath.Join(safety, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	if err := makeFIFO(live, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rec := Record{Format: recordFormat, Target: "main", Address: d.addr(), BackupID: "backup", PID: 1 << 22, Host: "gone",
+		Phase: PhaseStreaming, ConfigFile: d.conf, DataDir: d.dataDir, Safety: safety, Moved: []string{"dump.rdb"},
+		Names: []string{"dump.rdb", "appendonlydir"}, Pidfile: d.pidfile, Logfile: d.logfile}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := recordJournal(d.target()).Write(data); err != nil {
+		t.Fatal(err)
+	}
+	return safety
+}
+
+// A server started on the pipe of a streamed restore that died, with no
+// guard left to feed it, waits in its open and never answers: the next
+// RecoverInterrupted (check, restore) lets it go, puts the original back
+// and starts the server on it.
+func TestRecoverLetsGoOfAServerOnThePipe(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0, 1)
+	saveNow(t, conn)
+	want := snapshot(t, conn)
+	pipeLeftBehind(t, d)
+	if out, err := exec.Command(d.bin, d.conf).CombinedOutput(); err != nil { // waits on the pipe
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	waitsOnThePipe(t, d)
+
+	rec := &recorder{}
+	if err := RecoverInterrupted(testContext(t), d.target(), Options{Emit: rec.emit, LoadTimeout: testLoadTimeout}); err != nil {
+		t.Fatalf("RecoverInterrupted: %v\n%s", err, d.log())
+	}
+	t.Logf("events:\n%s", rec)
+	d.notePID()
+	if !rec.has(progress.Warning, "it was let go") {
+		t.Error("RecoverInterrupted does not say it let the waiting server go")
+	}
+	if diff := cmp.Diff(want, snapshot(t, conn)); diff != "" {
+		t.Errorf("data after the recovery (-original +server):\n%s", diff)
+	}
+	if st, err := os.Lstat(filepath.Join(d.dataDir, "dump.rdb")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("dump.rdb after the recovery: %v, %v", st, err)
+	}
+}
+
+// The guard of a streamed restore's pipe, once redisplan died (its stdin
+// ends without "done"), feeds the original file to a server that waits
+// on the pipe, so that it loads the data it had, and puts the original
+// back at its name; told "done", it touches nothing.
+func TestGuardGivesTheWaitingServerItsOriginalData(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0, 1)
+	saveNow(t, conn)
+	want := snapshot(t, conn)
+	safety := pipeLeftBehind(t, d)
+
+	if code := RunGuard([]string{d.dataDir, "dump.rdb", safety}, strings.NewReader("done\n"), io.Discard); code != 0 || !isFIFO(filepath.Join(d.dataDir, "dump.rdb")) {
+		t.Fatalf("a guard told done exited %d and the pipe is there: %v", code, isFIFO(filepath.Join(d.dataDir, "dump.rdb")))
+	}
+	if out, err := exec.Command(d.bin, d.conf).CombinedOutput(); err != nil { // waits on the pipe
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	waitsOnThePipe(t, d)
+	var stderr strings.Builder
+	if code := RunGuard([]string{d.dataDir, "dump.rdb", safety}, strings.NewReader(""), &stderr); code != 0 {
+		t.Fatalf("the guard exited %d: %s", code, stderr.String())
+	}
+	if _, err := live.WaitReady(testContext(t), conn); err != nil {
+		t.Fatalf("the server fed by the guard: %v\n%s", err, d.log())
+	}
+	d.notePID()
+	if diff := cmp.Diff(want, snapshot(t, conn)); diff != "" {
+		t.Errorf("data of the server the guard fed (-original +server):\n%s", diff)
+	}
+	if st, err := os.Lstat(filepath.Join(d.dataDir, "dump.rdb")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("dump.rdb after the guard: %v, %v", st, err)
+	}
+	noTempFiles(t, d.dataDir)
+}
+
+// waitsOnThePipe waits until the server d started is blocked opening its
+// pipe (the kernel's wait for a writer).
+func waitsOnThePipe(t *testing.T, d *daemon) {
+	t.Helper()
+	testwait.For(t, testTimeout, "the server to wait on the pipe", func() (bool, error) {
+		b, err := os.ReadFile(d.pidfile)
+		if err != nil {
+			return false, nil
+		}
+		wchan, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/wchan")
+		return err == nil && string(wchan) == "wait_for_partner", nil
+	})
 }
