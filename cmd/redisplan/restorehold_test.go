@@ -335,6 +335,11 @@ func TestKillRestoreAfterLoad(t *testing.T) {
 	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
 		t.Errorf("SET after the restore that followed the kill: %v\n%s", err, out)
 	}
+	// The server held the killed restore's data: the data from before it
+	// is in that restore's safety copy, which the new restore names.
+	if !strings.Contains(out, "the data from before the interrupted restore of backup") {
+		t.Errorf("the restore after the kill does not say where the data from before the killed restore is:\n%s", out)
+	}
 	if got := configGet(t, c, "min-replicas-max-lag"); got != "7" {
 		t.Errorf("min-replicas-max-lag = %s after the restore, want the user's 7", got)
 	}

@@ -295,6 +295,11 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	if p.recovered != "" {
 		opts.emit(progress.Warning, "%s", p.recovered)
 	}
+	earlier := p.earlierSafetyCopy()
+	if earlier != "" {
+		opts.emit(progress.Warning, "the data from before the interrupted restore of backup %s is in its safety copy %s, which is kept: "+
+			"what the server holds now goes into a safety copy of this restore's", p.prior.BackupID, earlier)
+	}
 
 	// A server that lost its data dir gets it back, empty, before the
 	// files are staged in it; a failure before the swap removes it again.
@@ -356,7 +361,11 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	opts.emit(progress.Step, "timings: %s", r.tm)
 
 	res.SafetyCopy = r.safety
-	if !opts.KeepSafetyCopy {
+	if len(r.moved) == 0 && os.Remove(r.safety) == nil {
+		// Nothing was kept (the data dir held no data files): no safety
+		// copy to speak of.
+		res.SafetyCopy = ""
+	} else if !opts.KeepSafetyCopy {
 		if err := os.RemoveAll(r.safety); err != nil {
 			opts.emit(progress.Warning, "the restore succeeded but the safety copy %s could not be removed: %v", r.safety, err)
 		} else {
@@ -367,7 +376,23 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	if res.SafetyCopy != "" {
 		opts.emit(progress.Step, "the original files are kept in %s; remove the directory once you no longer need them", res.SafetyCopy)
 	}
+	if earlier != "" {
+		opts.emit(progress.Warning, "the data from before the interrupted restore of backup %s is in %s", p.prior.BackupID, earlier)
+	}
 	return res, nil
+}
+
+// earlierSafetyCopy is the safety copy of the interrupted restore this
+// one carries on, when it holds files: the data from before that restore
+// (what the server holds now is that restore's). "" when none.
+func (p *plan) earlierSafetyCopy() string {
+	if p.prior == nil || p.prior.Safety == "" || len(p.prior.Moved) == 0 {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(p.prior.Safety, p.prior.Moved[0])); err != nil {
+		return ""
+	}
+	return p.prior.Safety
 }
 
 // run is one restore in progress: what it has done so far, so that the
@@ -576,6 +601,10 @@ func (r *run) save(ctx context.Context, c *redis.Client, pause *writePause) erro
 			`without the writes since its last save`)
 		return nil
 	}
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("save the current data before stopping the server: %s while the save ran; nothing was changed",
+			interrupt.When(context.Cause(ctx)))
+	}
 	if err != nil {
 		return fmt.Errorf("save the current data before stopping the server: %w; nothing was changed: "+
 			"free disk space in %s or fix its permissions and try again", err, p.dir)
@@ -659,11 +688,11 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 	}
 	r.started = true
 	if err := secret.New(t.Connection.Password).Wrap(server.RunCommand(loadCtx, "start", t.Service.Start)); err != nil {
-		return 0, Stats{}, r.streamFailure(err)
+		return 0, Stats{}, r.streamFailure(ctx, err)
 	}
 	info, err := waitLoaded(loadCtx, t.Connection, r.watch)
 	if err != nil {
-		return 0, Stats{}, r.streamFailure(fmt.Errorf("the restored server did not load its data: %w", err))
+		return 0, Stats{}, r.streamFailure(ctx, fmt.Errorf("the restored server did not load its data: %w", err))
 	}
 	r.loadedAt = time.Now()
 	r.tm.Load = r.loadedAt.Sub(start)
@@ -778,12 +807,15 @@ func (r *run) replace(ctx context.Context) (loadSeconds float64, after Stats, er
 // streamFailure is err, the failure of the restored server's start or
 // load, with what broke a streamed load first when it did: a server that
 // read an early end of its data exits, and the reason is the feed's.
-func (r *run) streamFailure(err error) error {
+func (r *run) streamFailure(ctx context.Context, err error) error {
 	if r.stream == nil {
 		return err
 	}
 	r.feeder.stop()
 	r.checks.stop()
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s while the restored server loaded the stream (it then read an early end and exited): %w", interrupt.When(context.Cause(ctx)), err)
+	}
 	for _, c := range []*stagedChecks{r.checks, r.feeder} {
 		if c != nil && c.err != nil && !errors.Is(c.err, context.Canceled) {
 			return fmt.Errorf("the stream of the backup into the server broke: %w (the server: %v)", c.err, err)
@@ -826,6 +858,12 @@ func (r *run) keepWritesOut(ctx context.Context, c *redis.Client) (*writePause, 
 func (r *run) stage(ctx context.Context) error {
 	p := r.p
 	staging := filepath.Join(p.dir, tempPrefix+safeName(r.src.Manifest.ID))
+	if p.prior == nil {
+		// With no interrupted restore on record no swap was begun, so
+		// staging directories hold only what a restore killed while
+		// staging wrote (the target's lock keeps out a running one).
+		r.removeLeftoverStaging()
+	}
 	os.RemoveAll(staging) // a leftover of an earlier, interrupted restore
 	if err := os.Mkdir(staging, 0o700); err != nil {
 		return fmt.Errorf("create the staging directory: %w", err)
@@ -882,6 +920,22 @@ func (r *run) stage(ctx context.Context) error {
 		r.checks = checkStaged(ctx, deferred)
 	}
 	return nil
+}
+
+// removeLeftoverStaging removes the staging directories of restores that
+// were killed while staging, whatever backup they restored.
+func (r *run) removeLeftoverStaging() {
+	dirs, _ := filepath.Glob(filepath.Join(r.p.dir, tempPrefix+"*"))
+	for _, d := range dirs {
+		if st, err := os.Lstat(d); err != nil || !st.IsDir() {
+			continue
+		}
+		if err := os.RemoveAll(d); err != nil {
+			r.opts.emit(progress.Warning, "could not remove %s, which a restore killed while staging left: %v", d, err)
+			continue
+		}
+		r.opts.emit(progress.Step, "removed %s, which a restore killed while staging left", d)
+	}
 }
 
 // removeStaging removes the staging directory unless the swap began: from
@@ -1061,6 +1115,9 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 			}
 		}
 		r.moved = nil
+		if os.Remove(failed) == nil { // nothing the failed restore left
+			failed = r.safety
+		}
 		if err := syncDirs(p.dir, r.safety, failed); err != nil {
 			return fail(err, "the original files are back in "+p.dir)
 		}
@@ -1080,7 +1137,7 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		r.removeRecord()
 		e.message = fmt.Sprintf("%s; rolled back: the server is down, as it was before the restore, and its data dir %s holds what it held before", head, p.dir)
 		if r.safety != "" {
-			e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
+			e.message += r.failedWords()
 		}
 		r.opts.emit(progress.RolledBack, "the data dir of %s holds what it held before; the server is down, as it was", t.Name)
 		return e
@@ -1111,10 +1168,20 @@ func (r *run) rollback(ctx context.Context, cause error) error {
 		e.message += ")"
 	}
 	if r.safety != "" {
-		e.message += fmt.Sprintf(" (what the failed restore left is in %s)", filepath.Join(r.safety, failedDir))
+		e.message += r.failedWords()
 	}
 	r.opts.emit(progress.RolledBack, "the original data of %s is back and the server runs again", t.Name)
 	return e
+}
+
+// failedWords says where what the failed restore left is, when it left
+// anything.
+func (r *run) failedWords() string {
+	failed := filepath.Join(r.safety, failedDir)
+	if _, err := os.Stat(failed); err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (what the failed restore left is in %s)", failed)
 }
 
 // whereOriginalsAre says where the original data files are at this point

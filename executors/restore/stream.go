@@ -147,7 +147,11 @@ func (r *run) putPipe() error {
 	if err := syncDirs(p.dir); err != nil {
 		return err
 	}
-	r.opts.emit(progress.Step, "kept the original %s in the safety copy %s", strings.Join(r.moved, " and "), safety)
+	if len(r.moved) == 0 {
+		r.opts.emit(progress.Step, "the data dir %s held no %s: nothing to keep", p.dir, strings.Join(p.dataNames(), " or "))
+	} else {
+		r.opts.emit(progress.Step, "kept the original %s in the safety copy %s", strings.Join(r.moved, " and "), safety)
+	}
 	return nil
 }
 
@@ -225,8 +229,12 @@ func (r *run) swapStreamed() error {
 	if err := syncDirs(r.p.dir); err != nil {
 		return err
 	}
-	r.opts.emit(progress.Step, "put the restored %s in place; the originals (%s) are in the safety copy %s",
-		r.p.dbfilename, strings.Join(r.moved, ", "), r.safety)
+	if len(r.moved) == 0 {
+		r.opts.emit(progress.Step, "put the restored %s in place", r.p.dbfilename)
+	} else {
+		r.opts.emit(progress.Step, "put the restored %s in place; the originals (%s) are in the safety copy %s",
+			r.p.dbfilename, strings.Join(r.moved, ", "), r.safety)
+	}
 	return nil
 }
 

@@ -417,3 +417,31 @@ func waitsOnThePipe(t *testing.T, d *daemon) {
 		return err == nil && string(wchan) == "wait_for_partner", nil
 	})
 }
+
+// A restore removes the staging directories that restores killed while
+// staging left, whatever backup they restored, and says so.
+func TestRestoreRemovesLeftoverStaging(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "")
+	conn := d.connection()
+	fillData(t, conn, "A", 0)
+	saveNow(t, conn)
+	src, _ := streamed(t, rdbBackup(t, conn, d.dataDir))
+	left := filepath.Join(d.dataDir, tempPrefix+"20200101T000000Z")
+	if err := os.Mkdir(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, tempPrefix+"123"), make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if _, err := Restore(testContext(t), d.target(), src, Options{Emit: rec.emit, LoadTimeout: testLoadTimeout}); err != nil {
+		t.Fatalf("Restore: %v\n%s", err, d.log())
+	}
+	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover staging %s is still there: %v", left, err)
+	}
+	if !rec.has(progress.Step, "which a restore killed while staging left") {
+		t.Error("the restore does not say it removed the leftover staging")
+	}
+}
