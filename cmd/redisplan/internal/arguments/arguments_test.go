@@ -129,6 +129,9 @@ func TestParseErrors(t *testing.T) {
 		{"restore", []string{"latest", "-target", "main"},
 			[]string{`-target after the argument "latest" would not be read`}},
 		{"restore", []string{"-latest"}, []string{"exactly one -target"}},
+		// The flags after a bad one are not read: what they chose is not
+		// reported missing.
+		{"restore", []string{"-target", "main", "-stage-firs", "-latest"}, []string{"unknown flag -stage-firs (did you mean -stage-first?)"}},
 		{"restore", []string{"-config", "F", "main", "-latest"},
 			[]string{`-latest after the argument "main" would not be read`, `"main" is not a backup ID`, "exactly one of -latest", "exactly one -target"}},
 		{"restore", []string{"-target", "main", "-latest", "20261129T030000.000Z"}, []string{"exactly one of -latest, a backup ID, -file PATH or -to-time TIME"}},

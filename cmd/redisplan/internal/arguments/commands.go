@@ -449,7 +449,9 @@ func ParseRestore(args []string) (*Restore, error) {
 			with = append(with, "-file")
 		}
 		p.errorf("-to-time chooses the base backup itself, so it cannot be combined with %s: for everything archived write -to-time latest", strings.Join(with, " or "))
-	case chosen != 1:
+	case chosen != 1 && !p.stopped:
+		// (After a bad flag the rest was not read: what it chose is
+		// unknown.)
 		p.errorf("name exactly one of -latest, a backup ID, -file PATH or -to-time TIME")
 	}
 	if r.ToTime != "" && r.ToTime != "latest" {
