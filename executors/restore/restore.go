@@ -281,6 +281,11 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 		})
 	}
 	began := time.Now()
+	// A streamed load's check of the stored bytes runs beside the checks
+	// of the server, which it does not depend on.
+	storedCtx, cancelStored := context.WithCancel(ctx)
+	defer cancelStored()
+	stored := startStoredCheck(storedCtx, src, opts)
 	if err := RecoverInterrupted(ctx, t, opts); err != nil {
 		return Result{}, fmt.Errorf("restore %s: %w", t.Name, err)
 	}
@@ -288,7 +293,7 @@ func Restore(ctx context.Context, t *model.Target, src Source, opts Options) (re
 	if err != nil {
 		return Result{}, fmt.Errorf("restore %s: %w; nothing was changed", t.Name, err)
 	}
-	r := &run{t: t, src: src, opts: opts, p: p}
+	r := &run{t: t, src: src, opts: opts, p: p, stored: stored}
 	r.tm.Check = time.Since(began)
 	res.Before = p.before
 	opts.emit(progress.Step, "checked %s at %s: %s", t.Name, t.Connection.Address, p.summary())
@@ -425,6 +430,7 @@ type run struct {
 	stream *streamPlan   // a streamed load's pipe and file; nil when the files are staged
 	feeder *stagedChecks // a streamed load's feed of the pipe, from the server's start
 	guard  *pipeGuard    // a streamed load's guard of its pipe at the data file's name; nil when none
+	stored *storedCheck  // the check of the stored RDB begun with the restore; nil when none
 
 	tm                         Timings
 	pausedAt, stopAt, loadedAt time.Time // for tm.WritesHeld and tm.Unavailable

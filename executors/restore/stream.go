@@ -71,7 +71,7 @@ func (r *run) streams() bool {
 func (r *run) prepareStream(ctx context.Context, staging string) error {
 	pl := r.p.placements[0]
 	began := time.Now()
-	if err := r.src.CheckStored(ctx, pl.file); err != nil {
+	if err := r.stored.result(ctx, r.src, pl.file); err != nil {
 		return fmt.Errorf("the backup's %s: %w", pl.file.Original, err)
 	}
 	r.opts.emit(progress.Step, "checked the stored %s (%s) against the manifest in %.2fs: size and SHA-256 as when the backup was taken",
@@ -105,6 +105,50 @@ func (r *run) prepareStream(ctx context.Context, staging string) error {
 	// serves and through its stop: the feed then finds it ahead.
 	r.checks = r.startWriting(ctx)
 	return nil
+}
+
+// storedCheck is a check of a backup's stored RDB (Source.CheckStored)
+// begun before it is known to be needed.
+type storedCheck struct {
+	file backup.File
+	done chan struct{}
+	err  error
+}
+
+// startStoredCheck begins the check of the stored bytes of src's one RDB
+// file, when src can be streamed: nil otherwise.
+func startStoredCheck(ctx context.Context, src Source, opts Options) *storedCheck {
+	if !streamSupported || opts.StageFirst || src.CheckStored == nil || src.Manifest == nil {
+		return nil
+	}
+	var rdbs []backup.File
+	for _, f := range src.Manifest.Files {
+		if f.Kind == backup.KindRDB {
+			rdbs = append(rdbs, f)
+		}
+	}
+	if len(rdbs) != 1 {
+		return nil
+	}
+	c := &storedCheck{file: rdbs[0], done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.err = src.CheckStored(ctx, c.file)
+	}()
+	return c
+}
+
+// result is the check of f's stored bytes: the one begun, or one made now.
+func (c *storedCheck) result(ctx context.Context, src Source, f backup.File) error {
+	if c == nil || c.file.Name != f.Name {
+		return src.CheckStored(ctx, f)
+	}
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // putPipe puts the original files into the safety copy, the data file as
