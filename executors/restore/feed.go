@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/internal/asyncpipe"
 	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/progress"
 )
@@ -62,35 +61,31 @@ func (r *run) write(ctx context.Context, c *stagedChecks) error {
 		return fmt.Errorf("read the backup's %s: %w", s.pl.file.Original, err)
 	}
 	defer rc.Close()
-	var crc rdbChecksum
-	checks := asyncpipe.NewWriter(func(raw io.Reader) error {
-		var err error
-		crc, err = checkRaw(ctx, raw, s.pl.file)
-		return err
-	})
-	defer checks.CloseWithError(nil)
-	wb := asyncpipe.NewWriter(func(r io.Reader) error {
-		_, err := io.Copy(&countedWriter{w: &writebackFile{f: s.file}, n: &s.written.n}, r)
-		return err
-	})
-	defer wb.CloseWithError(nil)
-
+	// One goroutine decodes, writes and checks: it keeps well ahead of
+	// the server on its own, and leaves the loading server its core.
 	emit := r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage})
 	meter := progress.NewMeter(emit, progress.Event{File: s.pl.file.Original, Total: s.pl.file.RawSize})
-	if _, err := io.Copy(io.MultiWriter(checks, wb), backup.ContextReader(ctx, meter.Reader(rc))); err != nil {
-		if cerr := checks.CloseWithError(err); cerr != nil && cerr != asyncpipe.ErrClosed {
-			return fmt.Errorf("the check of the restored bytes: %w", cerr)
+	in := backup.ContextReader(ctx, meter.Reader(rc))
+	out := &countedWriter{w: &writebackFile{f: s.file}, n: &s.written.n}
+	var werr error
+	tee := readFunc(func(p []byte) (int, error) {
+		n, err := in.Read(p)
+		if n > 0 {
+			if _, werr = out.Write(p[:n]); werr != nil {
+				return n, werr
+			}
 		}
-		return fmt.Errorf("the backup's %s: %w", s.pl.file.Original, err)
+		return n, err
+	})
+	crc, err := checkRaw(ctx, tee, s.pl.file)
+	if werr != nil {
+		return fmt.Errorf("write %s: %w", s.tmp, werr)
 	}
-	if err := checks.Close(); err != nil {
+	if err != nil {
 		return fmt.Errorf("the check of the restored bytes: %w", err)
 	}
 	if crc == crcMissing && s.pl.file.RawSHA256 == "" {
 		c.noChecksum = append(c.noChecksum, s.pl.file)
-	}
-	if err := wb.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", s.tmp, err)
 	}
 	if err := s.file.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", s.tmp, err)
