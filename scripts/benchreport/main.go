@@ -639,6 +639,9 @@ func (r *report) writeBackups(w *bytes.Buffer) {
 			p("| phase | median (s) | spread (s) | what it covers |\n|---|---:|---:|---|\n")
 			for _, ph := range restorePhases {
 				v := b.phase(ph.name)
+				if len(v) == 0 {
+					continue // a staged check in a streamed restore, or the other way round
+				}
 				p("| %s | %s | %s | %s |\n", ph.name, num(median(v), 2), spread(v, 2), ph.covers)
 			}
 			p("\n")
