@@ -242,7 +242,10 @@ func (e *Error) Unwrap() error { return e.Cause }
 //     (temp file, fsync, rename), checked on the way; with
 //     Source.OpenWithoutRawDigest, the raw digest and the RDB check of
 //     the staged files run on a goroutine of their own through steps 3
-//     to 7 (checkStaged).
+//     to 7 (checkStaged). With Source.CheckStored (a backup directory),
+//     an RDB restore is a streamed load instead (stream.go): the stored
+//     bytes are checked here, the file is written from here on through
+//     step 6, and the server loads it through a pipe as it is written.
 //  3. Pause writes (CLIENT PAUSE WRITE, renewed until the server is
 //     gone); BGSAVE unless the RDB already holds everything, so that the
 //     safety copy holds what only memory held; then stop the server: its
