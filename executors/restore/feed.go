@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
-	"github.com/redisplan/redisplan/internal/failpoint"
 	"github.com/redisplan/redisplan/internal/progress"
 )
 
@@ -22,34 +21,11 @@ import (
 // reads, by reference (splice: the server reads the file's pages from the
 // page cache, as it would read the file), a little ahead of the server.
 
-// written is how far the writer has got: the bytes in the file, and
-// whether it ended (and how).
-type written struct {
-	n    atomic.Int64
-	done chan struct{} // closed when the writer ended; err says how
-	err  error
-}
-
 // startWriting starts the writer. Its checks are the restore's checks
-// (r.checks): a failure before the stop spares the stop.
+// (r.checks): a failure before the stop spares the stop, and the feed
+// learns from them that the writer ended, and how.
 func (r *run) startWriting(ctx context.Context) *stagedChecks {
-	s := r.stream
-	ctx, cancel := context.WithCancel(ctx)
-	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
-	s.written = &written{done: make(chan struct{})}
-	began := time.Now()
-	go func() {
-		defer close(c.done)
-		c.err = r.write(ctx, c)
-		if c.err != nil && ctx.Err() != nil {
-			// Stopped from outside: what broke is a consequence.
-			c.err = context.Cause(ctx)
-		}
-		s.written.err = c.err
-		close(s.written.done)
-		c.took = time.Since(began)
-	}()
-	return c
+	return runChecks(ctx, r.write)
 }
 
 // write is the writer's work: every byte of the backup into the file,
@@ -66,7 +42,7 @@ func (r *run) write(ctx context.Context, c *stagedChecks) error {
 	emit := r.opts.Emit.With(progress.Event{Operation: progress.OpRestore, Phase: progress.PhaseStage})
 	meter := progress.NewMeter(emit, progress.Event{File: s.pl.file.Original, Total: s.pl.file.RawSize})
 	in := backup.ContextReader(ctx, meter.Reader(rc))
-	out := &countedWriter{w: &writebackFile{f: s.file}, n: &s.written.n}
+	out := &countedWriter{w: &writebackFile{f: s.file}, n: &s.written}
 	var werr error
 	tee := readFunc(func(p []byte) (int, error) {
 		n, err := in.Read(p)
@@ -111,18 +87,7 @@ func (c *countedWriter) Write(p []byte) (int, error) {
 // startFeed starts the feed. Call it before the server starts: it waits
 // for the server to open the pipe the swap put at the data file's name.
 func (r *run) startFeed(ctx context.Context) *stagedChecks {
-	ctx, cancel := context.WithCancel(ctx)
-	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
-	began := time.Now()
-	go func() {
-		defer close(c.done)
-		c.err = r.feed(ctx)
-		if c.err != nil && ctx.Err() != nil {
-			c.err = context.Cause(ctx)
-		}
-		c.took = time.Since(began)
-	}()
-	return c
+	return runChecks(ctx, func(ctx context.Context, _ *stagedChecks) error { return r.feed(ctx) })
 }
 
 // feed is the feed's work.
@@ -142,19 +107,18 @@ func (r *run) feed(ctx context.Context) error {
 		return err
 	}
 	r.guard.done()
-	failpoint.Hit(failpoint.RestoreStreaming)
 
 	total := s.pl.file.RawSize
 	var sent int64
 	for sent < total {
-		avail := s.written.n.Load() - sent
+		avail := s.written.Load() - sent
 		if avail == 0 {
 			select {
-			case <-s.written.done:
-				if err := s.written.err; err != nil {
+			case <-r.checks.done:
+				if err := r.checks.err; err != nil {
 					return err
 				}
-				if s.written.n.Load() == sent {
+				if s.written.Load() == sent {
 					return fmt.Errorf("the backup's %s ended after %d of %d bytes", s.pl.file.Original, sent, total)
 				}
 			case <-ctx.Done():

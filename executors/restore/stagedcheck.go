@@ -54,6 +54,24 @@ func checkStaged(ctx context.Context, files []stagedFile) *stagedChecks {
 	return c
 }
 
+// runChecks runs work on a goroutine of its own, as checks that Restore
+// waits for, stops and reads: work's error (the cause, when it was
+// stopped from outside: what broke then is a consequence) and its time.
+func runChecks(ctx context.Context, work func(context.Context, *stagedChecks) error) *stagedChecks {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &stagedChecks{cancel: cancel, done: make(chan struct{})}
+	began := time.Now()
+	go func() {
+		defer close(c.done)
+		c.err = work(ctx, c)
+		if c.err != nil && ctx.Err() != nil {
+			c.err = context.Cause(ctx)
+		}
+		c.took = time.Since(began)
+	}()
+	return c
+}
+
 // failed returns the checks' error when they have ended with one, without
 // waiting for them; nil while they run.
 func (c *stagedChecks) failed() error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redisplan/redisplan/executors/backup"
@@ -53,8 +54,8 @@ type streamPlan struct {
 	file    *os.File  // the regular file being written, in staging under a temporary name (tmp)
 	reader  *os.File  // the same file, open for the feed
 	tmp     string
-	staged  string   // where the complete file goes
-	written *written // how far the writer has got
+	staged  string       // where the complete file goes
+	written atomic.Int64 // the bytes the writer has written into file
 }
 
 // streams reports whether the restore loads the backup through a
@@ -70,12 +71,12 @@ func (r *run) streams() bool {
 // manifest, then puts the pipe and the empty regular file into staging.
 func (r *run) prepareStream(ctx context.Context, staging string) error {
 	pl := r.p.placements[0]
-	began := time.Now()
-	if err := r.stored.result(ctx, r.src, pl.file); err != nil {
+	took, err := r.stored.result(ctx, r.src, pl.file)
+	if err != nil {
 		return fmt.Errorf("the backup's %s: %w", pl.file.Original, err)
 	}
 	r.opts.emit(progress.Step, "checked the stored %s (%s) against the manifest in %.2fs: size and SHA-256 as when the backup was taken",
-		pl.file.Name, units.FormatBytes(pl.file.StoredSize), time.Since(began).Seconds())
+		pl.file.Name, units.FormatBytes(pl.file.StoredSize), took.Seconds())
 	uid, gid := owner(pl.dir)
 	fifo := filepath.Join(staging, tempPrefix+"pipe")
 	if err := makeFIFO(fifo, uint32(fileMode)); err != nil {
@@ -113,6 +114,7 @@ type storedCheck struct {
 	file backup.File
 	done chan struct{}
 	err  error
+	took time.Duration
 }
 
 // startStoredCheck begins the check of the stored bytes of src's one RDB
@@ -133,21 +135,26 @@ func startStoredCheck(ctx context.Context, src Source, opts Options) *storedChec
 	c := &storedCheck{file: rdbs[0], done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
+		began := time.Now()
 		c.err = src.CheckStored(ctx, c.file)
+		c.took = time.Since(began)
 	}()
 	return c
 }
 
-// result is the check of f's stored bytes: the one begun, or one made now.
-func (c *storedCheck) result(ctx context.Context, src Source, f backup.File) error {
+// result is the check of f's stored bytes, and how long it took: the one
+// begun, or one made now.
+func (c *storedCheck) result(ctx context.Context, src Source, f backup.File) (time.Duration, error) {
 	if c == nil || c.file.Name != f.Name {
-		return src.CheckStored(ctx, f)
+		began := time.Now()
+		err := src.CheckStored(ctx, f)
+		return time.Since(began), err
 	}
 	select {
 	case <-c.done:
-		return c.err
+		return c.took, c.err
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return 0, context.Cause(ctx)
 	}
 }
 

@@ -45,10 +45,6 @@ const (
 	// server is started; in a streamed restore, right after the pipe was
 	// put at the data file's name (the original in the safety copy).
 	RestoreFilesSwapped = "restore-files-swapped"
-	// RestoreStreaming is in a streamed restore, once the restored
-	// server has opened the pipe and the original file is back under
-	// its name, before the first byte is streamed.
-	RestoreStreaming = "restore-streaming"
 	// RestartServerStopped is in the restart of apply -allow-restart,
 	// once the server has saved and stopped, before it is started again.
 	RestartServerStopped = "restart-server-stopped"
